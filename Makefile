@@ -1,0 +1,104 @@
+# mlpipe: libml.a and the ml* commands.
+#   make [DEVELOPER=1] [SANITIZE=1] [V=1]; make test | demo | bench | install | clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+ifeq ($(SANITIZE),1)
+OUT := build-san
+BIN := build-san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT := -O1 -g
+else
+OUT := build
+BIN := bin
+SANFLAGS :=
+OPT := -O2 -g
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wformat=2
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+
+PKGS := libcjson zlib openblas lapacke
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+OPENBLAS_VERSION := $(shell pkg-config --modversion openblas 2>/dev/null)
+
+CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE -DML_OPENBLAS_VERSION='"$(OPENBLAS_VERSION)"'
+ALL_CFLAGS := -std=c11 $(OPT) $(WARN) -fvisibility=hidden -pthread $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := -pthread $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
+LIBS := -lcsv $(PKG_LIBS) -lm
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
+CMD_SRC := $(sort $(filter-out cmd/main.c cmd/cli.c,$(wildcard cmd/ml*.c)))
+CMDS := $(CMD_SRC:cmd/%.c=%)
+CMD_BINS := $(CMDS:%=$(BIN)/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(OUT)/unit/%)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+.PHONY: all deps test unit demo bench install clean completions
+all: deps $(CMD_BINS) $(OUT)/libml.a
+
+deps:
+	@sh scripts/deps.sh
+
+$(OUT)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo '  CC      $<')
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OUT)/libml.a: $(LIB_OBJ)
+	$(if $(Q),@echo '  AR      $@')
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a
+	@mkdir -p $(BIN)
+	$(if $(Q),@echo '  LINK    $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(LIBS)
+
+$(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
+	@mkdir -p $(OUT)/unit
+	$(if $(Q),@echo '  CC      $@')
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(OUT)/libml.a $(LIBS)
+
+unit: all $(UNIT_BINS)
+
+test: all $(UNIT_BINS)
+	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit sh tests/run.sh
+
+demo: all
+	@ML_BIN=$(BIN) sh scripts/demo.sh
+
+bench: all
+	@ML_BIN=$(BIN) sh bench/run.sh
+
+completions: all
+	@ML_BIN=$(BIN) sh scripts/completions.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 755 $(CMD_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	for c in $(CMDS); do install -m 644 completions/mlpipe.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c; done
+	install -m 644 completions/_mlpipe $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mlpipe
+
+clean:
+	rm -rf build build-san bin
+
+-include $(LIB_OBJ:.o=.d) $(OUT)/cmd/*.d

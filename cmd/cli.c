@@ -1,0 +1,402 @@
+/* Common options, messages and exit codes for every command. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <csv.h>
+#include <zlib.h>
+
+#ifndef ML_OPENBLAS_VERSION
+#define ML_OPENBLAS_VERSION "unknown"
+#endif
+
+enum {
+	O_HELP = CLI_OPT_BASE,
+	O_VERSION,
+	O_LIST,
+	O_NA,
+	O_NUM,
+	O_CAT,
+	O_SEED,
+	O_FORCE,
+	O_PRECISION,
+	O_COMPRESS,
+	O_OUTPUT,
+	O_DELIM,
+	O_NOHEADER,
+	O_FORMAT,
+	O_THREADS,
+	O_QUIET,
+	O_VERBOSE
+};
+
+static const struct option common[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"delimiter", required_argument, NULL, 'd'},
+	{"no-header", no_argument, NULL, 'H'},
+	{"na", required_argument, NULL, O_NA},
+	{"num", required_argument, NULL, O_NUM},
+	{"cat", required_argument, NULL, O_CAT},
+	{"format", required_argument, NULL, 'f'},
+	{"threads", required_argument, NULL, 'j'},
+	{"seed", required_argument, NULL, O_SEED},
+	{"precision", required_argument, NULL, O_PRECISION},
+	{"compress", required_argument, NULL, O_COMPRESS},
+	{"force", no_argument, NULL, O_FORCE},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{"list-options", no_argument, NULL, O_LIST},
+	{NULL, 0, NULL, 0}};
+
+static const char common_short[] = "o:d:Hf:j:qvhV";
+
+int cli_init(struct cli *c, const char *prog, const char *usage, const struct option *own,
+	     const char *own_short)
+{
+	size_t n = 0, m = 0, i;
+	const char *env;
+
+	memset(c, 0, sizeof(*c));
+	c->prog = prog;
+	c->usage = usage;
+	c->header = 1;
+	c->threads = 0;
+	c->format = ML_FMT_AUTO;
+	env = getenv("ML_FORMAT");
+	if (env && *env) {
+		int f = ml_format_parse(env);
+		if (f < 0) {
+			fprintf(stderr, "%s: ML_FORMAT: unknown format '%s' (csv, tsv or stream)\n",
+				prog, env);
+			return -1;
+		}
+		c->format = f;
+	}
+	while (own && own[n].name)
+		n++;
+	while (common[m].name)
+		m++;
+	c->longopts = calloc(n + m + 1, sizeof(*c->longopts));
+	c->shortopts = malloc(strlen(own_short) + sizeof(common_short) + 2);
+	if (!c->longopts || !c->shortopts)
+		return -1;
+	for (i = 0; i < n; i++)
+		c->longopts[i] = own[i];
+	for (i = 0; i < m; i++)
+		c->longopts[n + i] = common[i];
+	/* ':' first: a missing argument is reported as ':' */
+	c->shortopts[0] = ':';
+	memcpy(c->shortopts + 1, own_short, strlen(own_short));
+	memcpy(c->shortopts + 1 + strlen(own_short), common_short, sizeof(common_short));
+	opterr = 0;
+	return 0;
+}
+
+void cli_release(struct cli *c)
+{
+	free(c->longopts);
+	free(c->shortopts);
+	c->longopts = NULL;
+	c->shortopts = NULL;
+}
+
+int cli_usage(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", c->prog);
+	return EX_USAGE_;
+}
+
+int cli_error(const struct cli *c, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return status;
+}
+
+void cli_warn(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	fprintf(stderr, "%s: warning: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_info(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!c->verbose || c->quiet)
+		return;
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(const struct cli *c, const struct ml_err *e)
+{
+	int status = ml_err_exit_status(e->code);
+
+	if (status == EX_USAGE_)
+		return cli_usage(c, "%s", e->msg);
+	fprintf(stderr, "%s: ", c->prog);
+	if (e->where[0]) {
+		fputs(e->where, stderr);
+		if (e->line > 0)
+			fprintf(stderr, ":%ld", e->line);
+		fputs(": ", stderr);
+	}
+	fprintf(stderr, "%s\n", e->msg[0] ? e->msg : "failed");
+	return status ? status : EX_SOFTWARE_;
+}
+
+static void print_version(const struct cli *c)
+{
+	printf("%s %s (libml %s; OpenBLAS %s; zlib %s; cJSON %d.%d.%d; libcsv %d.%d.%d)\n",
+	       c->prog, ML_VERSION, ML_VERSION, ML_OPENBLAS_VERSION, zlibVersion(),
+	       CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR, CJSON_VERSION_PATCH, CSV_MAJOR,
+	       CSV_MINOR, CSV_RELEASE);
+}
+
+static void list_options(const struct cli *c)
+{
+	const struct option *o;
+
+	for (o = c->longopts; o->name; o++) {
+		if (strcmp(o->name, "list-options") == 0)
+			continue;
+		printf("--%s%s\n", o->name, o->has_arg == required_argument ? "=" : "");
+	}
+}
+
+int cli_long(const struct cli *c, const char *opt, const char *arg, long lo, long hi, long *out)
+{
+	if (ml_parse_long(arg, lo, hi, out) != 0) {
+		cli_usage(c, "invalid value '%s' for %s (a whole number from %ld to %ld)", arg, opt,
+			  lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+int cli_real(const struct cli *c, const char *opt, const char *arg, double lo, double hi,
+	     double *out)
+{
+	if (ml_parse_real(arg, lo, hi, out) != 0) {
+		cli_usage(c, "invalid value '%s' for %s (a number from %g to %g)", arg, opt, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* The option as the user wrote it, for messages. */
+static const char *opt_text(int argc, char **argv)
+{
+	int i = optind - 1;
+	if (i >= 0 && i < argc)
+		return argv[i];
+	return "?";
+}
+
+int cli_next(struct cli *c, int argc, char **argv, int *rc)
+{
+	for (;;) {
+		int ch = getopt_long(argc, argv, c->shortopts, c->longopts, NULL);
+		long v;
+
+		switch (ch) {
+		case -1:
+			return -1;
+		case '?':
+			if (optopt && optopt < 256 && (unsigned char)optopt >= 32 &&
+			    strncmp(opt_text(argc, argv), "--", 2) != 0)
+				*rc = cli_usage(c, "invalid option -- '%c'", optopt);
+			else
+				*rc = cli_usage(c, "unrecognized option '%s'", opt_text(argc, argv));
+			return CLI_DONE;
+		case ':':
+			if (optopt && optopt < 256 && strncmp(opt_text(argc, argv), "--", 2) != 0)
+				*rc = cli_usage(c, "option requires an argument -- '%c'", optopt);
+			else
+				*rc = cli_usage(c, "option '%s' requires an argument",
+						opt_text(argc, argv));
+			return CLI_DONE;
+		case 'h':
+			fputs(c->usage, stdout);
+			*rc = 0;
+			return CLI_DONE;
+		case 'V':
+			print_version(c);
+			*rc = 0;
+			return CLI_DONE;
+		case O_LIST:
+			list_options(c);
+			*rc = 0;
+			return CLI_DONE;
+		case 'o':
+			c->output = optarg;
+			break;
+		case 'd':
+			if (strcmp(optarg, "\\t") == 0 || strcmp(optarg, "tab") == 0)
+				c->delim = '\t';
+			else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n' &&
+				 optarg[0] != '\r')
+				c->delim = (unsigned char)optarg[0];
+			else {
+				*rc = cli_usage(c, "invalid delimiter '%s' (one character, or 'tab')",
+						optarg);
+				return CLI_DONE;
+			}
+			break;
+		case 'H':
+			c->header = 0;
+			break;
+		case O_NA:
+			c->na = optarg;
+			break;
+		case O_NUM:
+			c->num = optarg;
+			break;
+		case O_CAT:
+			c->cat = optarg;
+			break;
+		case 'f': {
+			int f = ml_format_parse(optarg);
+			if (f < 0) {
+				*rc = cli_usage(c, "unknown format '%s' (csv, tsv or stream)", optarg);
+				return CLI_DONE;
+			}
+			c->format = f;
+			break;
+		}
+		case 'j':
+			if (cli_long(c, "--threads", optarg, 0, 1024, &v) < 0) {
+				*rc = EX_USAGE_;
+				return CLI_DONE;
+			}
+			c->threads = (int)v;
+			break;
+		case O_SEED:
+			if (ml_parse_u64(optarg, &c->seed) != 0) {
+				*rc = cli_usage(c, "invalid value '%s' for --seed (a whole number >= 0)",
+						optarg);
+				return CLI_DONE;
+			}
+			c->seed_set = 1;
+			break;
+		case O_PRECISION:
+			if (cli_long(c, "--precision", optarg, 1, 17, &v) < 0) {
+				*rc = EX_USAGE_;
+				return CLI_DONE;
+			}
+			c->precision = (int)v;
+			break;
+		case O_COMPRESS:
+			if (cli_long(c, "--compress", optarg, 0, 9, &v) < 0) {
+				*rc = EX_USAGE_;
+				return CLI_DONE;
+			}
+			c->compress = (int)v;
+			break;
+		case O_FORCE:
+			c->force = 1;
+			break;
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
+		default:
+			return ch;
+		}
+	}
+}
+
+void cli_read_opts(const struct cli *c, struct ml_read_opts *o)
+{
+	ml_read_opts_init(o);
+	o->delim = c->delim;
+	o->header = c->header;
+	o->na = c->na;
+	o->num_cols = c->num;
+	o->cat_cols = c->cat;
+}
+
+void cli_write_opts(const struct cli *c, struct ml_write_opts *o)
+{
+	ml_write_opts_init(o);
+	o->format = c->format == ML_FMT_AUTO ? ML_FMT_CSV : (enum ml_format)c->format;
+	o->header = c->header;
+	o->precision = c->precision;
+	o->compress = c->compress;
+}
+
+struct ml_output *cli_open_output(const struct cli *c, const char *path, int *rc)
+{
+	struct ml_err e;
+	struct ml_output *o;
+
+	ml_err_init(&e);
+	if ((!path || strcmp(path, "-") == 0) && c->format == ML_FMT_STREAM && !c->force &&
+	    isatty(STDOUT_FILENO)) {
+		*rc = cli_usage(c, "refusing to write a binary stream to a terminal (use --force, "
+				   "-o FILE or a pipe)");
+		return NULL;
+	}
+	o = ml_output_open(path, &e);
+	if (!o)
+		*rc = cli_fail(c, &e);
+	return o;
+}
+
+static void log_stderr(void *ud, int level, const char *msg)
+{
+	const struct cli *c = ud;
+
+	if (c->quiet)
+		return;
+	if (level == ML_LOG_WARN)
+		fprintf(stderr, "%s: warning: %s\n", c->prog, msg);
+	else if (level == ML_LOG_PROGRESS) {
+		if (isatty(STDERR_FILENO))
+			fprintf(stderr, "\r%s: %s\033[K", c->prog, msg);
+	} else if (level == ML_LOG_INFO || c->verbose)
+		fprintf(stderr, "%s: %s\n", c->prog, msg);
+}
+
+int cli_ctx(struct cli *c, struct ml_ctx *ctx)
+{
+	struct ml_err e;
+
+	ml_err_init(&e);
+	if (ml_ctx_init(ctx, c->threads, c->seed_set ? c->seed : 42, &e) < 0)
+		return cli_fail(c, &e);
+	ctx->log = log_stderr;
+	ctx->log_ud = c;
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* libml: everything public. */
+#ifndef ML_ML_H
+#define ML_ML_H
+
+#include "ml/version.h"
+#include "ml/err.h"
+#include "ml/num.h"
+#include "ml/frame.h"
+#include "ml/io.h"
+#include "ml/table.h"
+#include "ml/model.h"
+#include "ml/ctx.h"
+#include "ml/stats.h"
+
+#endif

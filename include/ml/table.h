@@ -1,0 +1,77 @@
+/* Reading and writing tables: CSV, TSV and the ml-stream(5) binary column stream, with
+ * the format of an input found from its first bytes. */
+#ifndef ML_TABLE_H
+#define ML_TABLE_H
+
+#include <stdio.h>
+#include "ml/err.h"
+#include "ml/frame.h"
+
+enum ml_format { ML_FMT_AUTO = 0, ML_FMT_CSV, ML_FMT_TSV, ML_FMT_STREAM };
+
+/* Rows read ahead to decide column types when reading text. */
+#define ML_INFER_ROWS 100000
+#define ML_BLOCK_ROWS 8192
+
+struct ml_read_opts {
+	int delim;            /* 0: ',' unless the header line has a tab and no comma */
+	int header;           /* 1 (default): the first record names the columns */
+	const char *na;       /* missing tokens, comma-separated; NULL: "NA,NaN,null,?" */
+	const char *num_cols; /* COLS forced numeric (a non-number is then an error) */
+	const char *cat_cols; /* COLS forced categorical */
+	size_t infer_rows;    /* 0: ML_INFER_ROWS; SIZE_MAX: every row */
+	size_t block_rows;    /* 0: ML_BLOCK_ROWS */
+};
+
+ML_API void ml_read_opts_init(struct ml_read_opts *o);
+
+/* Text typing: after the NA tokens, a column is numeric when every present value of the
+ * rows read ahead is a finite decimal number, other than an integer with a leading zero
+ * ("007"), which keeps the column categorical. A numeric column that later meets a
+ * non-number is ML_E_DATA naming input, line, column and value. */
+struct ml_reader;
+
+ML_API struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *o,
+					struct ml_err *e);
+ML_API const struct ml_schema *ml_reader_schema(const struct ml_reader *r);
+ML_API enum ml_format ml_reader_format(const struct ml_reader *r);
+ML_API const char *ml_reader_name(const struct ml_reader *r);
+/* Next rows: returns how many (0 at the end) and sets *b to a block owned by the reader,
+ * valid until the next call. Categorical dictionaries in the schema may grow between
+ * calls. Returns a negative ML_E_* on error. */
+ML_API long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_err *e);
+/* Rows returned so far. */
+ML_API unsigned long long ml_reader_rows(const struct ml_reader *r);
+ML_API void ml_reader_close(struct ml_reader *r);
+
+/* Read every row of path into f (which must be fresh from ml_frame_init). Types are
+ * decided from every row (infer_rows is taken as SIZE_MAX). */
+ML_API int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
+			 struct ml_err *e);
+
+struct ml_write_opts {
+	enum ml_format format; /* CSV (default), TSV or STREAM */
+	int header;            /* 1 (default) */
+	int precision;         /* 0: shortest round-trip; 1..17 significant digits */
+	int compress;          /* stream: zlib level 1..9 per block, 0 (default) none */
+};
+
+ML_API void ml_write_opts_init(struct ml_write_opts *o);
+
+/* Writes rows of schema s (borrowed; its dictionaries may grow between writes, the stream
+ * then carries the additions) to fp, which stays the caller's. */
+struct ml_writer;
+
+ML_API struct ml_writer *ml_writer_open(FILE *fp, const char *name, const struct ml_schema *s,
+					const struct ml_write_opts *o, struct ml_err *e);
+/* Write rows [from, to) of b, whose schema must be s. */
+ML_API int ml_writer_write(struct ml_writer *w, const struct ml_block *b, size_t from,
+			   size_t to, struct ml_err *e);
+/* End the table (the stream's end marker) and flush; does not close fp. */
+ML_API int ml_writer_finish(struct ml_writer *w, struct ml_err *e);
+ML_API void ml_writer_free(struct ml_writer *w);
+
+/* Parse "csv", "tsv" or "stream". Returns ML_FMT_* or -1. */
+ML_API int ml_format_parse(const char *s);
+
+#endif

@@ -1,0 +1,280 @@
+/* Run context: seeded random numbers, the thread pool and the log callback. */
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ml/ctx.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void ml_rng_seed(struct ml_rng *r, uint64_t seed)
+{
+	uint64_t x = seed;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+}
+
+void ml_rng_derive(struct ml_rng *out, uint64_t seed, uint64_t k)
+{
+	uint64_t x = seed;
+	uint64_t mixed = splitmix64(&x) ^ (k * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL);
+	ml_rng_seed(out, mixed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t ml_rng_next(struct ml_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double ml_rng_uniform(struct ml_rng *r)
+{
+	return (double)(ml_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t ml_rng_below(struct ml_rng *r, uint64_t n)
+{
+	/* Lemire's nearly divisionless method. */
+	unsigned __int128 m = (unsigned __int128)ml_rng_next(r) * n;
+	uint64_t l = (uint64_t)m;
+
+	if (l < n) {
+		uint64_t t = -n % n;
+		while (l < t) {
+			m = (unsigned __int128)ml_rng_next(r) * n;
+			l = (uint64_t)m;
+		}
+	}
+	return (uint64_t)(m >> 64);
+}
+
+double ml_rng_normal(struct ml_rng *r)
+{
+	/* Marsaglia's polar method; the second value is dropped to keep no state. */
+	double u, v, s;
+
+	do {
+		u = 2 * ml_rng_uniform(r) - 1;
+		v = 2 * ml_rng_uniform(r) - 1;
+		s = u * u + v * v;
+	} while (s >= 1 || s == 0);
+	return u * sqrt(-2 * log(s) / s);
+}
+
+void ml_rng_shuffle(struct ml_rng *r, size_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = n; i > 1; i--) {
+		size_t j = (size_t)ml_rng_below(r, i);
+		size_t t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+int ml_ncores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+struct ml_pool {
+	int n;
+	pthread_t *th;
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	/* the job in progress */
+	ml_task_fn fn;
+	void *arg;
+	size_t ntask, next;
+	int running; /* workers still inside the job */
+	unsigned long gen;
+	int quit;
+};
+
+struct worker_arg {
+	struct ml_pool *p;
+	int id;
+};
+
+static void run_tasks(struct ml_pool *p, int id)
+{
+	for (;;) {
+		size_t t;
+		pthread_mutex_lock(&p->mu);
+		t = p->next < p->ntask ? p->next++ : p->ntask;
+		pthread_mutex_unlock(&p->mu);
+		if (t >= p->ntask)
+			return;
+		p->fn(p->arg, t, id);
+	}
+}
+
+static void *worker(void *v)
+{
+	struct worker_arg *wa = v;
+	struct ml_pool *p = wa->p;
+	int id = wa->id;
+	unsigned long seen = 0;
+
+	free(wa);
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->quit && p->gen == seen)
+			pthread_cond_wait(&p->go, &p->mu);
+		if (p->quit) {
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		seen = p->gen;
+		pthread_mutex_unlock(&p->mu);
+		run_tasks(p, id);
+		pthread_mutex_lock(&p->mu);
+		if (--p->running == 0)
+			pthread_cond_signal(&p->done);
+		pthread_mutex_unlock(&p->mu);
+	}
+}
+
+struct ml_pool *ml_pool_new(int nthreads)
+{
+	struct ml_pool *p = calloc(1, sizeof(*p));
+	int i;
+
+	if (!p)
+		return NULL;
+	p->n = nthreads > 0 ? nthreads : ml_ncores();
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->go, NULL);
+	pthread_cond_init(&p->done, NULL);
+	/* Worker 0 is the caller; threads are started for the others. */
+	if (p->n > 1) {
+		p->th = calloc((size_t)p->n - 1, sizeof(*p->th));
+		if (!p->th) {
+			ml_pool_free(p);
+			return NULL;
+		}
+		for (i = 1; i < p->n; i++) {
+			struct worker_arg *wa = malloc(sizeof(*wa));
+			if (wa) {
+				wa->p = p;
+				wa->id = i;
+			}
+			if (!wa || pthread_create(&p->th[i - 1], NULL, worker, wa) != 0) {
+				free(wa);
+				p->n = i; /* the threads started so far are the pool */
+				break;
+			}
+		}
+	}
+	return p;
+}
+
+int ml_pool_size(const struct ml_pool *p)
+{
+	return p ? p->n : 1;
+}
+
+void ml_pool_run(struct ml_pool *p, size_t ntask, ml_task_fn fn, void *arg)
+{
+	size_t t;
+
+	if (!p || p->n == 1 || ntask <= 1) {
+		for (t = 0; t < ntask; t++)
+			fn(arg, t, 0);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->fn = fn;
+	p->arg = arg;
+	p->ntask = ntask;
+	p->next = 0;
+	p->running = p->n - 1;
+	p->gen++;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+	run_tasks(p, 0);
+	pthread_mutex_lock(&p->mu);
+	while (p->running > 0)
+		pthread_cond_wait(&p->done, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void ml_pool_free(struct ml_pool *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_broadcast(&p->go);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 1; i < p->n && p->th; i++)
+		pthread_join(p->th[i - 1], NULL);
+	free(p->th);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->go);
+	pthread_cond_destroy(&p->done);
+	free(p);
+}
+
+int ml_ctx_init(struct ml_ctx *c, int threads, uint64_t seed, struct ml_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->threads = threads > 0 ? threads : ml_ncores();
+	c->seed = seed;
+	c->pool = ml_pool_new(c->threads);
+	if (!c->pool)
+		return ml_err_nomem(e);
+	c->threads = ml_pool_size(c->pool);
+	return 0;
+}
+
+void ml_ctx_release(struct ml_ctx *c)
+{
+	if (!c)
+		return;
+	ml_pool_free(c->pool);
+	c->pool = NULL;
+}
+
+void ml_log(const struct ml_ctx *c, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!c || !c->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->log(c->log_ud, level, msg);
+}

@@ -1,0 +1,1074 @@
+/* Table reader and writer: CSV/TSV through libcsv with type inference, and ml-stream. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "ml/num.h"
+#include "ml/table.h"
+#include "stream.h"
+
+#define TEXT_CHUNK (64 * 1024)
+#define RAW_MISSING UINT32_MAX
+
+enum phase { PH_HEADER, PH_INFER, PH_TYPED, PH_DONE };
+
+/* A column's rows while types are being decided: parsed values and the text. */
+struct rawcol {
+	double *v;
+	uint64_t *off;
+	uint32_t *len; /* RAW_MISSING for a missing value */
+	int numeric;   /* every present value so far is a finite number */
+	int force;     /* 0 infer, 1 numeric, 2 categorical */
+};
+
+struct ml_reader {
+	struct ml_input *in;
+	const char *name;
+	enum ml_format fmt;
+	struct ml_schema schema;
+	struct ml_block blk;
+	struct ml_stream_in *sin;
+
+	/* text */
+	struct csv_parser csv;
+	int csv_ok;
+	int header;
+	char *na_buf; /* the NA tokens, NUL-separated */
+	const char **na;
+	size_t *na_len;
+	int nna;
+	size_t na_max;
+	char *num_cols, *cat_cols;
+	size_t infer_rows, block_rows;
+	enum phase phase;
+	int fld;       /* fields seen in the current record */
+	long nl;       /* newlines consumed */
+	long rec_line; /* line the current record starts on */
+	int at_start;  /* no byte seen yet (for the BOM) */
+	int eof;
+	/* header names while reading the first record */
+	char **names;
+	int nnames, cap_names;
+	/* rows held while inferring */
+	struct rawcol *raw;
+	size_t nraw, rawcap;
+	long *rawline;
+	char *arena;
+	size_t alen, acap;
+
+	int held; /* blk holds the rows read while inferring, not yet returned */
+	int rc;   /* first error seen inside a callback */
+	struct ml_err err;
+	unsigned long long rows;
+};
+
+void ml_read_opts_init(struct ml_read_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->header = 1;
+}
+
+void ml_write_opts_init(struct ml_write_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = ML_FMT_CSV;
+	o->header = 1;
+}
+
+int ml_format_parse(const char *s)
+{
+	if (strcmp(s, "csv") == 0)
+		return ML_FMT_CSV;
+	if (strcmp(s, "tsv") == 0)
+		return ML_FMT_TSV;
+	if (strcmp(s, "stream") == 0)
+		return ML_FMT_STREAM;
+	return -1;
+}
+
+static int is_na(const struct ml_reader *r, const char *s, size_t len)
+{
+	int i;
+
+	if (len == 0)
+		return 1;
+	if (len > r->na_max)
+		return 0;
+	for (i = 0; i < r->nna; i++)
+		if (r->na_len[i] == len && memcmp(r->na[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int set_na(struct ml_reader *r, const char *spec, struct ml_err *e)
+{
+	size_t n = strlen(spec), i;
+	int k = 1;
+	char *p;
+
+	for (i = 0; i < n; i++)
+		k += spec[i] == ',';
+	r->na_buf = malloc(n + 1);
+	r->na = malloc((size_t)k * sizeof(*r->na));
+	r->na_len = malloc((size_t)k * sizeof(*r->na_len));
+	if (!r->na_buf || !r->na || !r->na_len)
+		return ml_err_nomem(e);
+	memcpy(r->na_buf, spec, n + 1);
+	r->nna = 0;
+	for (p = r->na_buf;;) {
+		char *c = strchr(p, ',');
+		if (c)
+			*c = 0;
+		r->na[r->nna] = p;
+		r->na_len[r->nna] = strlen(p);
+		if (r->na_len[r->nna] > r->na_max)
+			r->na_max = r->na_len[r->nna];
+		r->nna++;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	return 0;
+}
+
+static void cb_fail(struct ml_reader *r, int code, long col, const char *fmt, ...)
+	ML_PRINTF(4, 5);
+
+/* Record the first error met inside a libcsv callback. */
+static void cb_fail(struct ml_reader *r, int code, long col, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->rc)
+		return;
+	r->rc = code;
+	r->err.code = code;
+	snprintf(r->err.where, sizeof(r->err.where), "%s", r->name);
+	r->err.line = r->rec_line;
+	r->err.col = col;
+	va_start(ap, fmt);
+	vsnprintf(r->err.msg, sizeof(r->err.msg), fmt, ap);
+	va_end(ap);
+}
+
+/* An integer written with a leading zero ("007", "-01"): an identifier, not a number. */
+static int leading_zero(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		i++;
+	return i + 1 < len && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
+}
+
+static int raw_reserve(struct ml_reader *r)
+{
+	int j, ncol = r->schema.ncol;
+	size_t cap;
+
+	if (r->nraw < r->rawcap)
+		return 0;
+	cap = r->rawcap ? r->rawcap * 2 : 1024;
+	for (j = 0; j < ncol; j++) {
+		struct rawcol *c = &r->raw[j];
+		double *v = realloc(c->v, cap * sizeof(*v));
+		uint64_t *o;
+		uint32_t *l;
+		if (!v)
+			return ML_E_NOMEM;
+		c->v = v;
+		o = realloc(c->off, cap * sizeof(*o));
+		if (!o)
+			return ML_E_NOMEM;
+		c->off = o;
+		l = realloc(c->len, cap * sizeof(*l));
+		if (!l)
+			return ML_E_NOMEM;
+		c->len = l;
+	}
+	{
+		long *ln = realloc(r->rawline, cap * sizeof(*ln));
+		if (!ln)
+			return ML_E_NOMEM;
+		r->rawline = ln;
+	}
+	r->rawcap = cap;
+	return 0;
+}
+
+static int arena_put(struct ml_reader *r, const char *s, size_t len, uint64_t *off)
+{
+	if (r->acap - r->alen < len) {
+		size_t cap = r->acap ? r->acap : 1 << 16;
+		char *p;
+		while (cap - r->alen < len)
+			cap *= 2;
+		p = realloc(r->arena, cap);
+		if (!p)
+			return ML_E_NOMEM;
+		r->arena = p;
+		r->acap = cap;
+	}
+	memcpy(r->arena + r->alen, s, len);
+	*off = r->alen;
+	r->alen += len;
+	return 0;
+}
+
+static void field_header(struct ml_reader *r, const char *s, size_t len)
+{
+	char *name;
+
+	if (r->nnames == r->cap_names) {
+		int cap = r->cap_names ? r->cap_names * 2 : 64;
+		char **p = realloc(r->names, (size_t)cap * sizeof(*p));
+		if (!p) {
+			r->rc = ml_err_nomem(&r->err);
+			return;
+		}
+		r->names = p;
+		r->cap_names = cap;
+	}
+	name = malloc(len + 1);
+	if (!name) {
+		r->rc = ml_err_nomem(&r->err);
+		return;
+	}
+	memcpy(name, s, len);
+	name[len] = 0;
+	r->names[r->nnames++] = name;
+}
+
+static void bad_number(struct ml_reader *r, int j, const char *s, size_t len)
+{
+	char q[80];
+
+	if (memchr(s, 0, len)) {
+		cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'", r->schema.cols[j].name);
+		return;
+	}
+	ml_err_quote(q, sizeof(q), s, len);
+	cb_fail(r, ML_E_DATA, j + 1, "cannot parse '%s' as a number in column '%s'", q,
+		r->schema.cols[j].name);
+}
+
+static void too_many_fields(struct ml_reader *r)
+{
+	cb_fail(r, ML_E_DATA, r->fld + 1, "expected %d fields, found at least %d", r->schema.ncol,
+		r->fld + 1);
+}
+
+static void field_infer(struct ml_reader *r, const char *s, size_t len)
+{
+	int j = r->fld;
+	struct rawcol *c;
+	size_t i = r->nraw;
+
+	if (j >= r->schema.ncol) {
+		too_many_fields(r);
+		return;
+	}
+	if (j == 0 && raw_reserve(r) < 0) {
+		r->rc = ml_err_nomem(&r->err);
+		return;
+	}
+	c = &r->raw[j];
+	if (is_na(r, s, len)) {
+		c->v[i] = NAN;
+		c->len[i] = RAW_MISSING;
+		c->off[i] = 0;
+		return;
+	}
+	if (memchr(s, 0, len)) {
+		cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'", r->schema.cols[j].name);
+		return;
+	}
+	if (len >= RAW_MISSING) {
+		cb_fail(r, ML_E_DATA, j + 1, "field in column '%s' is too long",
+			r->schema.cols[j].name);
+		return;
+	}
+	if (arena_put(r, s, len, &c->off[i]) < 0) {
+		r->rc = ml_err_nomem(&r->err);
+		return;
+	}
+	c->len[i] = (uint32_t)len;
+	c->v[i] = NAN;
+	if (c->numeric || c->force == 1) {
+		double v;
+		if (ml_parse_double(s, len, &v) == 0 && isfinite(v) &&
+		    (c->force == 1 || !leading_zero(s, len)))
+			c->v[i] = v;
+		else if (c->force == 1)
+			bad_number(r, j, s, len);
+		else
+			c->numeric = 0;
+	}
+}
+
+static void field_typed(struct ml_reader *r, const char *s, size_t len)
+{
+	int j = r->fld;
+	size_t i = r->blk.nrow;
+
+	if (j >= r->schema.ncol) {
+		too_many_fields(r);
+		return;
+	}
+	if (r->schema.cols[j].type == ML_NUM) {
+		double v;
+		if (is_na(r, s, len)) {
+			r->blk.col[j].num[i] = NAN;
+		} else if (ml_parse_double(s, len, &v) == 0 && isfinite(v)) {
+			r->blk.col[j].num[i] = v;
+		} else {
+			bad_number(r, j, s, len);
+		}
+	} else {
+		int32_t code;
+		if (is_na(r, s, len)) {
+			r->blk.col[j].cat[i] = ML_MISSING_CAT;
+			return;
+		}
+		if (memchr(s, 0, len)) {
+			cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'",
+				r->schema.cols[j].name);
+			return;
+		}
+		code = ml_dict_intern(&r->schema.cols[j].dict, s, len);
+		if (code < 0) {
+			cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA, j + 1,
+				"too many categories in column '%s'", r->schema.cols[j].name);
+			return;
+		}
+		r->blk.col[j].cat[i] = code;
+	}
+}
+
+static void cb_field(void *data, size_t len, void *ud)
+{
+	struct ml_reader *r = ud;
+	const char *s = data ? data : "";
+	const char *p;
+
+	if (r->rc)
+		return;
+	if (r->fld == 0)
+		r->rec_line = r->nl + 1;
+	switch (r->phase) {
+	case PH_HEADER:
+		field_header(r, s, len);
+		break;
+	case PH_INFER:
+		field_infer(r, s, len);
+		break;
+	case PH_TYPED:
+		field_typed(r, s, len);
+		break;
+	default:
+		break;
+	}
+	r->fld++;
+	/* Newlines inside a quoted field move the line count on. */
+	for (p = s; len && (p = memchr(p, '\n', len - (size_t)(p - s))) != NULL; p++)
+		r->nl++;
+}
+
+static int finish_header(struct ml_reader *r);
+
+static void ragged(struct ml_reader *r)
+{
+	cb_fail(r, ML_E_DATA, 0, "expected %d fields, found %d", r->schema.ncol, r->fld);
+}
+
+static void cb_row(int c, void *ud)
+{
+	struct ml_reader *r = ud;
+
+	if (c == '\n')
+		r->nl++;
+	if (r->rc || r->fld == 0) {
+		r->fld = 0;
+		return;
+	}
+	switch (r->phase) {
+	case PH_HEADER:
+		finish_header(r);
+		break;
+	case PH_INFER:
+		if (r->fld != r->schema.ncol) {
+			ragged(r);
+			break;
+		}
+		r->rawline[r->nraw++] = r->rec_line;
+		break;
+	case PH_TYPED:
+		if (r->fld != r->schema.ncol) {
+			ragged(r);
+			break;
+		}
+		if (r->blk.line)
+			r->blk.line[r->blk.nrow] = r->rec_line;
+		r->blk.nrow++;
+		if (r->blk.nrow == r->blk.cap && ml_block_reserve(&r->blk, r->blk.cap * 2, &r->err))
+			r->rc = ML_E_NOMEM;
+		break;
+	default:
+		break;
+	}
+	r->fld = 0;
+}
+
+/* Check the UTF-8 of a column name. */
+static int valid_utf8(const char *s)
+{
+	char q[8];
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch >= 0x80 || ch < 0x20) {
+			/* ml_err_quote replaces what is not printable UTF-8 with '?' */
+			size_t k = 1;
+			while (i + k < n && ((unsigned char)s[i + k] & 0xc0) == 0x80 && k < 4)
+				k++;
+			ml_err_quote(q, sizeof(q), s + i, k);
+			if (q[0] == '?' && ch >= 0x80)
+				return 0;
+			i += k - 1;
+		}
+	}
+	return 1;
+}
+
+static int finish_header(struct ml_reader *r)
+{
+	int j, k, n = r->nnames;
+
+	if (!r->header) {
+		/* The first record is data: name the columns c1..cN and keep its fields. */
+		for (j = 0; j < n; j++) {
+			char nm[24];
+			snprintf(nm, sizeof(nm), "c%d", j + 1);
+			if (ml_schema_add(&r->schema, nm, ML_NUM) < 0)
+				return r->rc = ml_err_nomem(&r->err);
+		}
+	} else {
+		for (j = 0; j < n; j++) {
+			char q[80];
+			if (!valid_utf8(r->names[j])) {
+				ml_err_quote(q, sizeof(q), r->names[j], strlen(r->names[j]));
+				return r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->rec_line, j + 1,
+							  "invalid UTF-8 in the name of column %d ('%s')",
+							  j + 1, q);
+			}
+			if (!r->names[j][0]) {
+				char nm[24];
+				snprintf(nm, sizeof(nm), "c%d", j + 1);
+				free(r->names[j]);
+				r->names[j] = strdup(nm);
+				if (!r->names[j])
+					return r->rc = ml_err_nomem(&r->err);
+			}
+			for (k = 0; k < j; k++)
+				if (strcmp(r->names[k], r->names[j]) == 0) {
+					ml_err_quote(q, sizeof(q), r->names[j], strlen(r->names[j]));
+					return r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->rec_line,
+								  j + 1,
+								  "duplicate column name '%s' (columns %d and %d)",
+								  q, k + 1, j + 1);
+				}
+			if (ml_schema_add(&r->schema, r->names[j], ML_NUM) < 0)
+				return r->rc = ml_err_nomem(&r->err);
+		}
+	}
+	r->raw = calloc((size_t)(n ? n : 1), sizeof(*r->raw));
+	if (!r->raw)
+		return r->rc = ml_err_nomem(&r->err);
+	for (j = 0; j < n; j++)
+		r->raw[j].numeric = 1;
+	/* --num and --cat bind by name now that there are names. */
+	for (k = 0; k < 2; k++) {
+		const char *spec = k == 0 ? r->num_cols : r->cat_cols;
+		int *idx, cnt, i;
+		if (!spec)
+			continue;
+		cnt = ml_cols_parse(spec, &r->schema, 1, &idx, &r->err);
+		if (cnt < 0)
+			return r->rc = cnt;
+		for (i = 0; i < cnt; i++)
+			r->raw[idx[i]].force = k + 1;
+		free(idx);
+	}
+	r->phase = PH_INFER;
+	if (!r->header) {
+		/* Replay the first record as data. */
+		for (j = 0; j < n && !r->rc; j++) {
+			r->fld = j;
+			field_infer(r, r->names[j], strlen(r->names[j]));
+		}
+		if (!r->rc)
+			r->rawline[r->nraw++] = r->rec_line;
+		r->fld = 0;
+	}
+	return r->rc;
+}
+
+/* Decide the types and move the held rows into the block. */
+static int finish_infer(struct ml_reader *r)
+{
+	int j, ncol = r->schema.ncol;
+	size_t i, n = r->nraw;
+
+	for (j = 0; j < ncol; j++) {
+		struct rawcol *c = &r->raw[j];
+		enum ml_type t = c->force == 1 ? ML_NUM : c->force == 2 ? ML_CAT :
+			c->numeric ? ML_NUM : ML_CAT;
+		r->schema.cols[j].type = t;
+	}
+	/* A record the parser is in the middle of has its first fields in row n. */
+	size_t part = r->fld > 0 ? 1 : 0;
+
+	if (ml_block_init(&r->blk, &r->schema, n + 1 > r->block_rows ? n + 1 : r->block_rows,
+			  &r->err))
+		return r->rc = ML_E_NOMEM;
+	r->blk.line = malloc(r->blk.cap * sizeof(*r->blk.line));
+	if (!r->blk.line)
+		return r->rc = ml_err_nomem(&r->err);
+	for (j = 0; j < ncol; j++) {
+		struct rawcol *c = &r->raw[j];
+		if (r->schema.cols[j].type == ML_NUM) {
+			memcpy(r->blk.col[j].num, c->v, (n + (j < r->fld ? part : 0)) * sizeof(double));
+		} else {
+			struct ml_dict *d = &r->schema.cols[j].dict;
+			for (i = 0; i < n + (j < r->fld ? part : 0); i++) {
+				int32_t code = ML_MISSING_CAT;
+				if (c->len[i] != RAW_MISSING) {
+					code = ml_dict_intern(d, r->arena + c->off[i], c->len[i]);
+					if (code < 0) {
+						if (i < n)
+							r->rec_line = r->rawline[i];
+						cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA, j + 1,
+							"too many categories in column '%s'",
+							r->schema.cols[j].name);
+						return r->rc;
+					}
+				}
+				r->blk.col[j].cat[i] = code;
+			}
+		}
+		free(c->v);
+		free(c->off);
+		free(c->len);
+		c->v = NULL;
+		c->off = NULL;
+		c->len = NULL;
+	}
+	if (n)
+		memcpy(r->blk.line, r->rawline, n * sizeof(long));
+	r->blk.nrow = n;
+	free(r->arena);
+	r->arena = NULL;
+	r->alen = r->acap = 0;
+	r->phase = PH_TYPED;
+	r->held = 1;
+	return 0;
+}
+
+/* Feed more text to libcsv. Returns 1 while there is more, 0 at the end, or an error. */
+static int feed(struct ml_reader *r, struct ml_err *e)
+{
+	unsigned char buf[TEXT_CHUNK];
+	const unsigned char *p = buf;
+	long n = ml_input_read(r->in, buf, sizeof(buf), e);
+	size_t len;
+
+	if (n < 0)
+		return (int)n;
+	if (n == 0) {
+		if (csv_fini(&r->csv, cb_field, cb_row, r) != 0 && !r->rc)
+			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->rec_line ? r->rec_line : r->nl + 1,
+					   0, "unterminated quoted field");
+		r->eof = 1;
+		return r->rc ? r->rc : 0;
+	}
+	len = (size_t)n;
+	if (r->at_start) {
+		r->at_start = 0;
+		if (len >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf) {
+			p += 3;
+			len -= 3;
+		}
+	}
+	if (csv_parse(&r->csv, p, len, cb_field, cb_row, r) != len && !r->rc) {
+		int st = csv_error(&r->csv);
+		if (st == CSV_EPARSE)
+			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->nl + 1, r->fld + 1,
+					   "malformed quoting (a quote inside an unquoted field, or "
+					   "text after a closing quote)");
+		else
+			r->rc = ml_err_nomem(&r->err);
+	}
+	return r->rc ? r->rc : 1;
+}
+
+static int fail_with(struct ml_reader *r, struct ml_err *e)
+{
+	if (e)
+		*e = r->err;
+	return r->rc;
+}
+
+static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct ml_err *e)
+{
+	int rc;
+
+	if (!o->delim) {
+		/* TSV when the first line has a tab and no comma. */
+		const unsigned char *p;
+		long n = ml_input_peek(r->in, &p, 1 << 16, e);
+		size_t i;
+		int tab = 0, comma = 0;
+		if (n < 0)
+			return (int)n;
+		for (i = 0; i < (size_t)n && p[i] != '\n'; i++) {
+			tab |= p[i] == '\t';
+			comma |= p[i] == ',';
+		}
+		r->fmt = tab && !comma ? ML_FMT_TSV : ML_FMT_CSV;
+	} else {
+		r->fmt = o->delim == '\t' ? ML_FMT_TSV : ML_FMT_CSV;
+	}
+	if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0)
+		return ml_err_nomem(e);
+	r->csv_ok = 1;
+	csv_set_delim(&r->csv, (unsigned char)(o->delim ? o->delim : r->fmt == ML_FMT_TSV ? '\t' : ','));
+	csv_set_blk_size(&r->csv, 1 << 16);
+	r->header = o->header;
+	r->at_start = 1;
+	r->phase = PH_HEADER;
+	if ((rc = set_na(r, o->na ? o->na : "NA,N/A,NaN,nan,null,NULL,?", e)) < 0)
+		return rc;
+	if ((o->num_cols && !(r->num_cols = strdup(o->num_cols))) ||
+	    (o->cat_cols && !(r->cat_cols = strdup(o->cat_cols))))
+		return ml_err_nomem(e);
+	r->infer_rows = o->infer_rows ? o->infer_rows : ML_INFER_ROWS;
+	r->block_rows = o->block_rows ? o->block_rows : ML_BLOCK_ROWS;
+	while (r->phase == PH_HEADER) {
+		rc = feed(r, e);
+		if (rc < 0)
+			return r->rc ? fail_with(r, e) : rc;
+		if (rc == 0 && r->phase == PH_HEADER)
+			return ml_err_set(e, ML_E_DATA, r->name, 0, 0, "empty input: no header");
+	}
+	while (r->phase == PH_INFER && r->nraw < r->infer_rows) {
+		rc = feed(r, e);
+		if (rc < 0)
+			return r->rc ? fail_with(r, e) : rc;
+		if (rc == 0)
+			break;
+	}
+	if (finish_infer(r) < 0)
+		return fail_with(r, e);
+	return 0;
+}
+
+struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *opts,
+				 struct ml_err *e)
+{
+	struct ml_read_opts def;
+	struct ml_reader *r;
+	const unsigned char *p;
+	long n;
+
+	if (!opts) {
+		ml_read_opts_init(&def);
+		opts = &def;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		ml_err_nomem(e);
+		return NULL;
+	}
+	ml_schema_init(&r->schema);
+	ml_err_init(&r->err);
+	r->in = ml_input_open(path, e);
+	if (!r->in)
+		goto fail;
+	r->name = ml_input_name(r->in);
+	n = ml_input_peek(r->in, &p, ML_STREAM_SNIFF, e);
+	if (n < 0)
+		goto fail;
+	if (n >= 4 && memcmp(p, "\x89MLM", 4) == 0) {
+		ml_err_set(e, ML_E_DATA, r->name, 0, 0, "is an ml-model file, not a table");
+		goto fail;
+	}
+	if (ml_stream_sniff(p, (size_t)n)) {
+		r->fmt = ML_FMT_STREAM;
+		r->sin = ml_stream_in_open(r->in, &r->schema, e);
+		if (!r->sin)
+			goto fail;
+		if (ml_block_init(&r->blk, &r->schema, 0, e) < 0)
+			goto fail;
+		r->phase = PH_TYPED;
+		return r;
+	}
+	if (n == 0) {
+		ml_err_set(e, ML_E_DATA, r->name, 0, 0, "empty input: no header");
+		goto fail;
+	}
+	if (text_open(r, opts, e) < 0)
+		goto fail;
+	return r;
+fail:
+	ml_reader_close(r);
+	return NULL;
+}
+
+const struct ml_schema *ml_reader_schema(const struct ml_reader *r)
+{
+	return &r->schema;
+}
+
+enum ml_format ml_reader_format(const struct ml_reader *r)
+{
+	return r->fmt;
+}
+
+const char *ml_reader_name(const struct ml_reader *r)
+{
+	return r->name;
+}
+
+unsigned long long ml_reader_rows(const struct ml_reader *r)
+{
+	return r->rows;
+}
+
+long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_err *e)
+{
+	*b = &r->blk;
+	if (r->phase == PH_DONE)
+		return 0;
+	if (r->sin) {
+		long n = ml_stream_in_next(r->sin, &r->schema, &r->blk, e);
+		if (n <= 0) {
+			r->phase = PH_DONE;
+			return n;
+		}
+		r->rows += (unsigned long long)n;
+		return n;
+	}
+	if (r->rc)
+		return fail_with(r, e);
+	/* The rows held from inference come out first, as they are. */
+	if (r->held) {
+		r->held = 0;
+		if (r->blk.nrow) {
+			r->rows += r->blk.nrow;
+			return (long)r->blk.nrow;
+		}
+	}
+	r->blk.nrow = 0;
+	while (!r->eof && r->blk.nrow < r->block_rows) {
+		int rc = feed(r, e);
+		if (rc < 0) {
+			r->phase = PH_DONE;
+			return r->rc ? fail_with(r, e) : rc;
+		}
+	}
+	if (r->blk.nrow == 0) {
+		r->phase = PH_DONE;
+		return 0;
+	}
+	r->rows += r->blk.nrow;
+	return (long)r->blk.nrow;
+}
+
+void ml_reader_close(struct ml_reader *r)
+{
+	int j;
+
+	if (!r)
+		return;
+	if (r->sin)
+		ml_stream_in_free(r->sin);
+	if (r->csv_ok)
+		csv_free(&r->csv);
+	if (r->raw)
+		for (j = 0; j < r->schema.ncol; j++) {
+			free(r->raw[j].v);
+			free(r->raw[j].off);
+			free(r->raw[j].len);
+		}
+	free(r->raw);
+	for (j = 0; j < r->nnames; j++)
+		free(r->names[j]);
+	free(r->names);
+	free(r->rawline);
+	free(r->arena);
+	free(r->na_buf);
+	free(r->na);
+	free(r->na_len);
+	free(r->num_cols);
+	free(r->cat_cols);
+	ml_block_release(&r->blk);
+	ml_schema_release(&r->schema);
+	ml_input_close(r->in);
+	free(r);
+}
+
+int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opts *opts,
+		  struct ml_err *e)
+{
+	struct ml_read_opts o;
+	struct ml_reader *r;
+	const struct ml_block *b;
+	long n;
+	int rc = 0, j;
+
+	if (opts)
+		o = *opts;
+	else
+		ml_read_opts_init(&o);
+	o.infer_rows = SIZE_MAX;
+	r = ml_reader_open(path, &o, e);
+	if (!r)
+		return e ? e->code : ML_E_DATA;
+	if (!r->sin) {
+		/* Text: every row is already in the reader's block; take it over. */
+		f->schema = r->schema;
+		ml_schema_init(&r->schema);
+		f->rows = r->blk;
+		f->rows.schema = &f->schema;
+		memset(&r->blk, 0, sizeof(r->blk));
+		ml_reader_close(r);
+		return 0;
+	}
+	if ((rc = ml_schema_copy(&f->schema, &r->schema)) < 0 ||
+	    (rc = ml_block_init(&f->rows, &f->schema, 0, e)) < 0)
+		goto out;
+	while ((n = ml_reader_next(r, &b, e)) > 0) {
+		size_t at = f->rows.nrow;
+		if ((rc = ml_block_reserve(&f->rows, at + (size_t)n, e)) < 0)
+			goto out;
+		for (j = 0; j < f->schema.ncol; j++) {
+			size_t sz = f->schema.cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t);
+			memcpy((char *)f->rows.col[j].num + at * sz, b->col[j].num, (size_t)n * sz);
+		}
+		f->rows.nrow += (size_t)n;
+	}
+	if (n < 0) {
+		rc = (int)n;
+		goto out;
+	}
+	/* Dictionaries grew while reading: take the final ones. */
+	for (j = 0; j < f->schema.ncol; j++) {
+		ml_dict_release(&f->schema.cols[j].dict);
+		if ((rc = ml_dict_copy(&f->schema.cols[j].dict, &r->schema.cols[j].dict)) < 0) {
+			ml_err_nomem(e);
+			goto out;
+		}
+	}
+out:
+	ml_reader_close(r);
+	if (rc < 0)
+		ml_frame_release(f);
+	return rc;
+}
+
+/* Writer. */
+
+#define WBUF (1 << 20)
+
+struct ml_writer {
+	FILE *fp;
+	const char *name;
+	const struct ml_schema *s;
+	struct ml_write_opts o;
+	char delim;
+	struct ml_stream_out *sout;
+	char *buf;
+	size_t n;
+	int header_done;
+};
+
+static int wflush(struct ml_writer *w, struct ml_err *e)
+{
+	if (w->n && fwrite(w->buf, 1, w->n, w->fp) != w->n)
+		return ml_err_set(e, ML_E_IO, w->name, 0, 0, "write error: %s", strerror(errno));
+	w->n = 0;
+	return 0;
+}
+
+/* Text that must be quoted to read back as itself. */
+static int needs_quote(const char *s, size_t len, char delim)
+{
+	size_t i;
+
+	if (len == 0)
+		return 1;
+	if (s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t')
+		return 1;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == delim || c == '"' || c == '\n' || c == '\r')
+			return 1;
+	}
+	/* A value that reads back as a missing token keeps its quotes off: it is missing
+	 * text either way; see ml-stream(5) for lossless transport. */
+	return 0;
+}
+
+static int put_text(struct ml_writer *w, const char *s, size_t len, struct ml_err *e)
+{
+	size_t i, worst = 2 * len + 3;
+
+	if (WBUF - w->n < worst) {
+		if (wflush(w, e) < 0)
+			return ML_E_IO;
+		if (worst > WBUF) {
+			/* A huge field: write it straight through. */
+			if (!needs_quote(s, len, w->delim))
+				return fwrite(s, 1, len, w->fp) == len ? 0 :
+					ml_err_set(e, ML_E_IO, w->name, 0, 0, "write error: %s",
+						   strerror(errno));
+			if (fputc('"', w->fp) == EOF)
+				goto ioerr;
+			for (i = 0; i < len; i++)
+				if ((s[i] == '"' && fputc('"', w->fp) == EOF) || fputc(s[i], w->fp) == EOF)
+					goto ioerr;
+			if (fputc('"', w->fp) == EOF)
+				goto ioerr;
+			return 0;
+		}
+	}
+	if (!needs_quote(s, len, w->delim)) {
+		memcpy(w->buf + w->n, s, len);
+		w->n += len;
+		return 0;
+	}
+	w->buf[w->n++] = '"';
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			w->buf[w->n++] = '"';
+		w->buf[w->n++] = s[i];
+	}
+	w->buf[w->n++] = '"';
+	return 0;
+ioerr:
+	return ml_err_set(e, ML_E_IO, w->name, 0, 0, "write error: %s", strerror(errno));
+}
+
+struct ml_writer *ml_writer_open(FILE *fp, const char *name, const struct ml_schema *s,
+				 const struct ml_write_opts *opts, struct ml_err *e)
+{
+	struct ml_writer *w = calloc(1, sizeof(*w));
+	int j;
+
+	if (!w) {
+		ml_err_nomem(e);
+		return NULL;
+	}
+	w->fp = fp;
+	w->name = name ? name : "<stdout>";
+	w->s = s;
+	if (opts)
+		w->o = *opts;
+	else
+		ml_write_opts_init(&w->o);
+	if (w->o.format == ML_FMT_AUTO)
+		w->o.format = ML_FMT_CSV;
+	if (w->o.format == ML_FMT_STREAM) {
+		w->sout = ml_stream_out_open(fp, w->name, s, w->o.compress, e);
+		if (!w->sout) {
+			free(w);
+			return NULL;
+		}
+		return w;
+	}
+	w->delim = w->o.format == ML_FMT_TSV ? '\t' : ',';
+	w->buf = malloc(WBUF);
+	if (!w->buf) {
+		free(w);
+		ml_err_nomem(e);
+		return NULL;
+	}
+	if (w->o.header) {
+		for (j = 0; j < s->ncol; j++) {
+			if (j)
+				w->buf[w->n++] = w->delim;
+			if (put_text(w, s->cols[j].name, strlen(s->cols[j].name), e) < 0)
+				goto fail;
+			if (WBUF - w->n < 2 && wflush(w, e) < 0)
+				goto fail;
+		}
+		w->buf[w->n++] = '\n';
+	}
+	return w;
+fail:
+	ml_writer_free(w);
+	return NULL;
+}
+
+int ml_writer_write(struct ml_writer *w, const struct ml_block *b, size_t from, size_t to,
+		    struct ml_err *e)
+{
+	const struct ml_schema *s = w->s;
+	size_t i;
+	int j;
+
+	if (w->sout)
+		return ml_stream_out_write(w->sout, b, from, to, e);
+	for (i = from; i < to; i++) {
+		for (j = 0; j < s->ncol; j++) {
+			if (WBUF - w->n < ML_FMT_DOUBLE_MAX + 2 && wflush(w, e) < 0)
+				return ML_E_IO;
+			if (j)
+				w->buf[w->n++] = w->delim;
+			if (s->cols[j].type == ML_NUM) {
+				double v = b->col[j].num[i];
+				if (v == v)
+					w->n += w->o.precision ?
+						ml_fmt_double_prec(w->buf + w->n, v, w->o.precision) :
+						ml_fmt_double(w->buf + w->n, v);
+			} else {
+				int32_t c = b->col[j].cat[i];
+				if (c >= 0 && c < s->cols[j].dict.n &&
+				    put_text(w, s->cols[j].dict.str[c], s->cols[j].dict.len[c], e) < 0)
+					return ML_E_IO;
+			}
+		}
+		if (WBUF - w->n < 1 && wflush(w, e) < 0)
+			return ML_E_IO;
+		w->buf[w->n++] = '\n';
+	}
+	return 0;
+}
+
+int ml_writer_finish(struct ml_writer *w, struct ml_err *e)
+{
+	if (w->sout)
+		return ml_stream_out_finish(w->sout, e);
+	if (wflush(w, e) < 0)
+		return ML_E_IO;
+	if (fflush(w->fp) != 0)
+		return ml_err_set(e, ML_E_IO, w->name, 0, 0, "write error: %s", strerror(errno));
+	return 0;
+}
+
+void ml_writer_free(struct ml_writer *w)
+{
+	if (!w)
+		return;
+	if (w->sout)
+		ml_stream_out_free(w->sout);
+	free(w->buf);
+	free(w);
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Runs the C unit tests and the bats suites; ends with one line "N passed, N failed".
+# ML_BIN: the binaries' folder; ML_UNIT: the unit tests' folder; ML_TESTS: bats files.
+ML_BIN=${ML_BIN:-bin}
+ML_UNIT=${ML_UNIT:-build/unit}
+ML_BIN=$(cd "$ML_BIN" && pwd) || exit 2
+export ML_BIN
+log=${TMPDIR:-/tmp}/mlpipe-test.$$
+passed=0
+failed=0
+for t in "$ML_UNIT"/test_*; do
+	[ -x "$t" ] || continue
+	$ML_TEST_WRAPPER "$t" >"$log" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	[ "$f" -gt 0 ] && { echo "FAIL ${t##*/}"; grep -v '^ok ' "$log" | head -40; }
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+echo "unit: $passed passed, $failed failed"
+jobs=$(nproc 2>/dev/null || echo 1)
+files=${ML_TESTS:-$(ls tests/*.bats 2>/dev/null)}
+if [ -n "$files" ]; then
+	if bats --help 2>&1 | grep -q -- '--jobs' && command -v parallel >/dev/null 2>&1; then
+		par="--jobs $jobs"
+	else
+		par=
+	fi
+	bats --tap $par $files >"$log" 2>&1
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	grep -q '^1\.\.' "$log" || f=$((f + 1))
+	[ "$f" -gt 0 ] && sed -n '/^not ok /,/^ok /p' "$log" | grep -v '^ok ' | head -200
+	grep -v '^ok \|^not ok \|^#\|^1\.\.' "$log" | head -20
+	passed=$((passed + p))
+	failed=$((failed + f))
+fi
+rm -f "$log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

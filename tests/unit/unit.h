@@ -1,0 +1,46 @@
+/* A minimal unit-test harness: TEST functions, CHECK assertions, TAP-like output. */
+#ifndef ML_UNIT_H
+#define ML_UNIT_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int unit_checks_failed;
+static int unit_tests_passed, unit_tests_failed;
+
+#define CHECK(c)                                                                   \
+	do {                                                                           \
+		if (!(c)) {                                                                \
+			unit_checks_failed++;                                                  \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
+		}                                                                          \
+	} while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                               \
+	do {                                                                                    \
+		double ua_ = (a), ub_ = (b);                                                        \
+		if (!(fabs(ua_ - ub_) <= (tol) * (1 + fabs(ub_)))) {                                \
+			unit_checks_failed++;                                                           \
+			fprintf(stderr, "%s:%d: %s = %.17g, want %.17g\n", __FILE__, __LINE__, #a, ua_, \
+				ub_);                                                                       \
+		}                                                                                   \
+	} while (0)
+
+/* Run one test function and print "ok NAME" or "not ok NAME". */
+#define RUN(fn)                                                    \
+	do {                                                           \
+		int before_ = unit_checks_failed;                          \
+		fn();                                                      \
+		if (unit_checks_failed == before_) {                       \
+			unit_tests_passed++;                                   \
+			printf("ok %s\n", #fn);                                \
+		} else {                                                   \
+			unit_tests_failed++;                                   \
+			printf("not ok %s\n", #fn);                            \
+		}                                                          \
+	} while (0)
+
+#define UNIT_EXIT() (unit_tests_failed ? 1 : 0)
+
+#endif
