@@ -351,7 +351,7 @@ void cli_write_opts(const struct cli *c, struct ml_write_opts *o)
 {
 	ml_write_opts_init(o);
 	o->format = c->format == ML_FMT_AUTO ? ML_FMT_CSV : (enum ml_format)c->format;
-	o->header = c->header;
+	o->header = 1; /* -H is about the input: the output always names its columns */
 	o->precision = c->precision;
 	o->compress = c->compress;
 }

@@ -11,7 +11,6 @@
 #include "ml/io.h"
 #include "ml/model.h"
 #include "ml/version.h"
-#include "stream.h"
 
 /* The layout is documented byte for byte in man/ml-model.5. */
 static const unsigned char model_magic[8] = { 0x89, 'M', 'L', 'M', '\r', '\n', 0x1a, '\n' };
@@ -746,7 +745,8 @@ static int bad_magic(const unsigned char *p, size_t n, const char *name, struct 
 
 	if (n == 0)
 		return ml_err_set(e, ML_E_DATA, name, 0, 0, "not an ml-model file (it is empty)");
-	if (ml_stream_sniff(p, n < ML_STREAM_SNIFF ? n : ML_STREAM_SNIFF))
+	/* ml-stream(5) starts "\x89MLS"; ml_stream_sniff is looser (any 0x89) on purpose. */
+	if (n >= 4 && memcmp(p, "\x89MLS", 4) == 0)
 		return ml_err_set(e, ML_E_DATA, name, 0, 0, "is an ml-stream, not a model");
 	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
 		return ml_err_set(e, ML_E_DATA, name, 0, 0,

@@ -864,6 +864,39 @@ static int num_eisel_lemire(uint64_t w, int64_t q, uint64_t *bits)
 	return 0;
 }
 
+/*
+ * Add the digits at p to *w (modulo 2^64: only the caller knows whether they fit) and
+ * return the end of the run. Eight at a time while eight remain (SWAR, as in fast_float).
+ */
+static inline const unsigned char *num_digits(const unsigned char *p, const unsigned char *end,
+					      uint64_t *w)
+{
+	uint64_t acc = *w;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (end - p >= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		/* all eight bytes in '0'..'9' */
+		if ((((v + UINT64_C(0x4646464646464646)) | (v - UINT64_C(0x3030303030303030))) &
+		     UINT64_C(0x8080808080808080)) != 0)
+			break;
+		v -= UINT64_C(0x3030303030303030);
+		v = v * 10 + (v >> 8);
+		v = (((v & UINT64_C(0x000000ff000000ff)) * UINT64_C(0x000f424000000064)) +
+		     (((v >> 16) & UINT64_C(0x000000ff000000ff)) * UINT64_C(0x0000271000000001))) >>
+		    32;
+		acc = acc * 100000000 + (uint32_t)v;
+		p += 8;
+	}
+#endif
+	while (p != end && (unsigned)(*p - '0') < 10)
+		acc = 10 * acc + (unsigned)(*p++ - '0');
+	*w = acc;
+	return p;
+}
+
 /* Enough significant digits to decide any rounding: the exact decimal value of a halfway
  * point between two doubles has at most 768 of them. */
 #define NUM_SLOW_DIGITS 800
@@ -936,14 +969,12 @@ ML_API int ml_parse_double(const char *s, size_t n, double *out)
 		p++;
 	}
 	mant = p;
-	while (p != end && (unsigned)(*p - '0') < 10)
-		w = 10 * w + (unsigned)(*p++ - '0');
+	p = num_digits(p, end, &w);
 	nd = p - mant;
 	if (p != end && *p == '.') {
 		const unsigned char *frac = ++p;
 
-		while (p != end && (unsigned)(*p - '0') < 10)
-			w = 10 * w + (unsigned)(*p++ - '0');
+		p = num_digits(p, end, &w);
 		nfrac = p - frac;
 		nd += nfrac;
 	}

@@ -248,6 +248,10 @@ static int bad_magic(struct ml_stream_in *r, struct ml_err *e)
 					     "converted (copied in text mode?)");
 		return fmt_err(r, e, "not a table stream: damaged magic");
 	}
+	for (i = 0, k = 0; i < sizeof(stream_magic) && i < (size_t)n; i++)
+		k += p[i] == stream_magic[i];
+	if (k >= 6)
+		return fmt_err(r, e, "not a table stream: damaged magic");
 	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
 		return fmt_err(r, e, "not a table stream: gzip data compressed twice");
 	/* Text: no NUL or control characters but tab, CR and LF in what we have. */
@@ -296,7 +300,7 @@ static int add_entries(struct ml_stream_in *r, struct cursor *c, struct ml_dict 
 	for (i = 0; i < count; i++) {
 		const unsigned char *lp = take(c, 4), *s = NULL;
 		uint32_t len = lp ? get32(lp) : 0;
-		int32_t code;
+		int32_t code, want;
 
 		if (!lp || !(s = take(c, len)))
 			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' ends early", what,
@@ -305,13 +309,14 @@ static int add_entries(struct ml_stream_in *r, struct cursor *c, struct ml_dict 
 			return fmt_err(r, e, "corrupt %s: dictionary entry %d of column '%s' holds a "
 					     "NUL byte",
 				       what, d->n, quote(qn, 64, colname));
+		want = d->n;
 		code = ml_dict_intern(d, (const char *)s, len);
 		if (code == ML_E_NOMEM)
 			return ml_err_nomem(e);
 		if (code < 0)
 			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' is too large",
 				       what, quote(qn, 64, colname));
-		if (code != d->n - 1)
+		if (code != want)
 			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' repeats '%s'", what,
 				       quote(qn, 64, colname),
 				       ml_err_quote(qs, 64, (const char *)s, len));
@@ -833,10 +838,10 @@ static int check_dict(struct ml_stream_out *w, int j, struct ml_err *e)
 	int32_t i;
 
 	for (i = w->written[j]; i < d->n; i++)
-		if (d->len[i] > MAX_LEN)
+		if (d->len[i] > MAX_LEN - 4)
 			return out_err(w, e, ML_E_DATA, "category %d of column '%s' is longer than %u "
 							"bytes",
-				       i, quote(qn, 64, w->s->cols[j].name), MAX_LEN);
+				       i, quote(qn, 64, w->s->cols[j].name), MAX_LEN - 4);
 	return 0;
 }
 

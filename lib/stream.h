@@ -6,14 +6,17 @@
 #include "ml/frame.h"
 #include "ml/io.h"
 
-/* Bytes needed to recognise a stream, and whether p (n bytes) starts one. */
+/* Bytes needed to recognise a stream, and whether p (n bytes) starts one. Any input whose
+ * first byte is the magic's 0x89 (which no text starts with) counts, so that
+ * ml_stream_in_open names what it found: a damaged magic, an ml-model file. */
 #define ML_STREAM_SNIFF 8
 int ml_stream_sniff(const unsigned char *p, size_t n);
 
 struct ml_stream_in;
 
 /* Read the header from in (positioned at its start) and fill s (fresh from
- * ml_schema_init) with the names, types and initial dictionaries. */
+ * ml_schema_init) with the names, types and initial dictionaries. On failure (NULL, e
+ * set) s is left empty. */
 struct ml_stream_in *ml_stream_in_open(struct ml_input *in, struct ml_schema *s,
 				       struct ml_err *e);
 /* Read the next block of rows into b (allocated for s; grown as needed; b->nrow set),

@@ -593,8 +593,9 @@ static int feed(struct ml_reader *r, struct ml_err *e)
 		return (int)n;
 	if (n == 0) {
 		if (csv_fini(&r->csv, cb_field, cb_row, r) != 0 && !r->rc)
-			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->rec_line ? r->rec_line : r->nl + 1,
-					   0, "unterminated quoted field");
+			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name,
+					   r->fld ? r->rec_line : r->nl + 1, r->fld + 1,
+					   "unterminated quoted field %d", r->fld + 1);
 		r->eof = 1;
 		return r->rc ? r->rc : 0;
 	}
@@ -610,8 +611,9 @@ static int feed(struct ml_reader *r, struct ml_err *e)
 		int st = csv_error(&r->csv);
 		if (st == CSV_EPARSE)
 			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->nl + 1, r->fld + 1,
-					   "malformed quoting (a quote inside an unquoted field, or "
-					   "text after a closing quote)");
+					   "malformed quoting in field %d (a quote inside an unquoted "
+					   "field, or text after a closing quote)",
+					   r->fld + 1);
 		else
 			r->rc = ml_err_nomem(&r->err);
 	}

@@ -59,7 +59,8 @@ ML_API struct ml_model *ml_model_from_mem(const unsigned char *buf, size_t len,
 ML_API struct ml_model *ml_model_load_kind(const char *path, const char *kind,
 					   struct ml_err *e);
 
-/* A schema as JSON ([{"name":..,"type":"num"|"cat","levels":[..]}]) and back. */
+/* A schema as JSON ([{"name":..,"type":"num"|"cat","levels":[..]}]) and back. from_json
+ * appends to s, which should be fresh from ml_schema_init; on failure s is left empty. */
 ML_API cJSON *ml_schema_to_json(const struct ml_schema *s);
 ML_API int ml_schema_from_json(struct ml_schema *s, const cJSON *j, struct ml_err *e);
 

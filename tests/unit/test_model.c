@@ -91,6 +91,7 @@ static struct ml_model *small_model(void)
 		return NULL;
 	cJSON_AddNumberToObject(ml_model_meta(m), "seed", 7);
 	if (ml_model_add(m, "coef", coef, sizeof(coef), NULL) ||
+	    ml_model_add(m, "note", "hello, world", 12, NULL) ||
 	    ml_model_add(m, "zeros", "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24,
 			 NULL)) {
 		ml_model_free(m);
@@ -197,7 +198,7 @@ static void test_file_and_gzip(void)
 	ml_err_init(&e);
 	CHECK(ml_model_save(m, path, &e) == 0);
 	r = ml_model_load(path, &e);
-	CHECK(r != NULL && ml_model_nsections(r) == 2);
+	CHECK(r != NULL && ml_model_nsections(r) == 3);
 	ml_model_free(r);
 
 	CHECK(ml_model_to_mem(m, &buf, &len, &e) == 0);
@@ -257,7 +258,7 @@ static void test_members(void)
 			CHECK(ml_model_get(rb, "points", &d, &n, &e) == 0 && n == 10 &&
 			      !memcmp(d, "0123456789", 10));
 			rin = ml_model_get_member(rb, "inner", &e);
-			CHECK(rin != NULL && ml_model_nsections(rin) == 2);
+			CHECK(rin != NULL && ml_model_nsections(rin) == 3);
 			ml_model_free(rin);
 			/* A section that is not a model, named in the message. */
 			CHECK(ml_model_get_member(rb, "points", &e) == NULL);
@@ -385,6 +386,8 @@ static void test_bitflips(void)
 	char want[128];
 
 	CHECK(ml_model_to_mem(m, &buf, &len, NULL) == 0);
+	/* Both codecs are covered: "note" is stored raw, "zeros" compressed. */
+	CHECK(memmem(buf, len, "\4note\0", 6) != NULL && memmem(buf, len, "\5zeros\1", 7) != NULL);
 	for (bit = 0; bit < len * 8; bit++) {
 		struct ml_model *r;
 
@@ -414,6 +417,55 @@ static void test_bitflips(void)
 	ml_model_free(m);
 }
 
+/* With the digest made valid again after each change, the structural checks alone must
+ * catch what matters: the load either succeeds or fails with ML_E_DATA, never crashes. */
+static void test_structure_fuzz(void)
+{
+	struct ml_model *m = small_model(), *child = small_model(), *r;
+	unsigned char *buf, *t;
+	size_t len, bit, i, k;
+	struct ml_err e;
+	int all = 1;
+
+	CHECK(ml_model_add_member(m, "child", child, NULL) == 0);
+	CHECK(ml_model_to_mem(m, &buf, &len, NULL) == 0);
+	t = malloc(len + 16);
+	for (bit = 0; bit < (len - 16) * 8; bit++) {
+		memcpy(t, buf, len);
+		t[bit / 8] ^= (unsigned char)(1u << (bit % 8));
+		fix_digest(t, len);
+		r = load_copy(t, len, &e);
+		if (!r && e.code != ML_E_DATA)
+			all = 0;
+		ml_model_free(r);
+	}
+	/* Every prefix of the body with a valid trailer after it. */
+	for (k = 0; k < len - 16; k++) {
+		memcpy(t, buf, k);
+		fix_digest(t, k + 16);
+		r = load_copy(t, k + 16, &e);
+		if (r || e.code != ML_E_DATA)
+			all = 0;
+		ml_model_free(r);
+	}
+	/* Random damage to a few bytes at once. */
+	for (i = 0; i < 20000; i++) {
+		memcpy(t, buf, len);
+		for (k = 0; k < 1 + xorshift() % 4; k++)
+			t[xorshift() % (len - 16)] = (unsigned char)xorshift();
+		fix_digest(t, len);
+		r = load_copy(t, len, &e);
+		if (!r && e.code != ML_E_DATA)
+			all = 0;
+		ml_model_free(r);
+	}
+	CHECK(all);
+	free(t);
+	free(buf);
+	ml_model_free(m);
+	ml_model_free(child);
+}
+
 static void test_magic(void)
 {
 	struct ml_model *m = small_model();
@@ -424,6 +476,10 @@ static void test_magic(void)
 			 "not an ml-model file (starts with 'a,b,c')"));
 	CHECK(loads_with((const unsigned char *)"\x7f" "ELF\2\1\1\0\0\0", 10,
 			 "not an ml-model file (starts with bytes 7f 45 4c 46 02 01 01 00)"));
+	CHECK(loads_with((const unsigned char *)"\x89MLS\r\n\x1a\n\1\0\0\0", 12,
+			 "is an ml-stream, not a model"));
+	CHECK(loads_with((const unsigned char *)"\x89PNG\r\n\x1a\n", 8,
+			 "not an ml-model file (starts with bytes 89 50 4e 47 0d 0a 1a 0a)"));
 	CHECK(loads_with((const unsigned char *)"\x1f\x8b\x08\0\0\0\0\0", 8,
 			 "not an ml-model file (gzip data; load it from a file)"));
 	CHECK(ml_model_to_mem(m, &buf, &len, NULL) == 0);
@@ -777,6 +833,7 @@ int main(void)
 	RUN(test_layout);
 	RUN(test_truncation);
 	RUN(test_bitflips);
+	RUN(test_structure_fuzz);
 	RUN(test_magic);
 	RUN(test_version_and_flags);
 	RUN(test_crafted);
