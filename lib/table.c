@@ -753,6 +753,24 @@ unsigned long long ml_reader_rows(const struct ml_reader *r)
 	return r->rows;
 }
 
+/* Start a new block. The parser may be inside a record whose first fields went into row
+ * nrow of the old block: move them to row 0. */
+static void carry_partial(struct ml_reader *r)
+{
+	size_t at = r->blk.nrow;
+	int j;
+
+	r->blk.nrow = 0;
+	if (at == 0)
+		return;
+	for (j = 0; j < r->fld && j < r->schema.ncol; j++) {
+		if (r->schema.cols[j].type == ML_NUM)
+			r->blk.col[j].num[0] = r->blk.col[j].num[at];
+		else
+			r->blk.col[j].cat[0] = r->blk.col[j].cat[at];
+	}
+}
+
 long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_err *e)
 {
 	*b = &r->blk;
@@ -777,7 +795,7 @@ long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_er
 			return (long)r->blk.nrow;
 		}
 	}
-	r->blk.nrow = 0;
+	carry_partial(r);
 	while (!r->eof && r->blk.nrow < r->block_rows) {
 		int rc = feed(r, e);
 		if (rc < 0) {

@@ -1,0 +1,278 @@
+/* Unit tests of frames, dictionaries, column lists, inputs and the table reader/writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ml/ml.h"
+#include "unit.h"
+
+static char tmpdir[] = "/tmp/mltest.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[256];
+	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+	return buf;
+}
+
+static void write_file(const char *path, const char *data, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	fwrite(data, 1, n, f);
+	fclose(f);
+}
+
+static void test_dict(void)
+{
+	struct ml_dict d;
+	int i;
+	char buf[32];
+
+	ml_dict_init(&d);
+	CHECK(ml_dict_find(&d, "a", 1) == -1);
+	CHECK(ml_dict_intern(&d, "a", 1) == 0);
+	CHECK(ml_dict_intern(&d, "b", 1) == 1);
+	CHECK(ml_dict_intern(&d, "a", 1) == 0);
+	CHECK(ml_dict_intern(&d, "", 0) == 2);
+	for (i = 0; i < 100000; i++) {
+		snprintf(buf, sizeof(buf), "v%d", i);
+		if (ml_dict_intern(&d, buf, strlen(buf)) != i + 3)
+			break;
+	}
+	CHECK(i == 100000);
+	CHECK(ml_dict_find(&d, "v99999", 6) == 100002);
+	CHECK(strcmp(d.str[50003], "v50000") == 0);
+	ml_dict_release(&d);
+}
+
+static void test_cols(void)
+{
+	struct ml_schema s;
+	struct ml_err e;
+	int *idx, n;
+
+	ml_schema_init(&s);
+	ml_schema_add(&s, "id", ML_CAT);
+	ml_schema_add(&s, "age", ML_NUM);
+	ml_schema_add(&s, "a-b", ML_NUM);
+	ml_schema_add(&s, "3", ML_NUM);
+	ml_schema_add(&s, "x,y", ML_NUM);
+	n = ml_cols_parse("age,1", &s, 0, &idx, &e);
+	CHECK(n == 2 && idx[0] == 1 && idx[1] == 0);
+	free(idx);
+	n = ml_cols_parse("age,1", &s, 1, &idx, &e);
+	CHECK(n == 2 && idx[0] == 0 && idx[1] == 1);
+	free(idx);
+	n = ml_cols_parse("2-4", &s, 0, &idx, &e);
+	CHECK(n == 3 && idx[0] == 1 && idx[2] == 3);
+	free(idx);
+	n = ml_cols_parse("a-b", &s, 0, &idx, &e); /* a name that looks like a range */
+	CHECK(n == 1 && idx[0] == 2);
+	free(idx);
+	n = ml_cols_parse("3", &s, 0, &idx, &e); /* a name that looks like an index */
+	CHECK(n == 1 && idx[0] == 3);
+	free(idx);
+	n = ml_cols_parse("x\\,y", &s, 0, &idx, &e);
+	CHECK(n == 1 && idx[0] == 4);
+	free(idx);
+	n = ml_cols_parse("!id,!age", &s, 0, &idx, &e);
+	CHECK(n == 3 && idx[0] == 2);
+	free(idx);
+	n = ml_cols_parse("id-age,!id", &s, 0, &idx, &e);
+	CHECK(n == 1 && idx[0] == 1);
+	free(idx);
+	n = ml_cols_parse("nope", &s, 0, &idx, &e);
+	CHECK(n == ML_E_USAGE && strcmp(e.msg, "no column 'nope'") == 0);
+	n = ml_cols_parse("9", &s, 0, &idx, &e);
+	CHECK(n == ML_E_USAGE);
+	n = ml_cols_parse("id,,age", &s, 0, &idx, &e);
+	CHECK(n == ML_E_USAGE);
+	ml_schema_release(&s);
+}
+
+static void test_quote(void)
+{
+	char q[16];
+
+	CHECK(strcmp(ml_err_quote(q, sizeof(q), "a\tb\x01", 4), "a?b?") == 0);
+	CHECK(strcmp(ml_err_quote(q, sizeof(q), "\xc3\xa9t\xc3", 4), "\xc3\xa9t?") == 0);
+	ml_err_quote(q, sizeof(q), "abcdefghijklmnopqrstuvwxyz", 26);
+	CHECK(strlen(q) < 16 && strstr(q, "...") != NULL);
+	CHECK(ml_err_exit_status(ML_E_DATA) == 65 && ml_err_exit_status(ML_E_USAGE) == 2);
+}
+
+/* Reading in small inference windows and blocks gives what reading it all at once gives. */
+static void test_windows(void)
+{
+	const char *p = tmp_path("w.csv");
+	FILE *f = fopen(p, "w");
+	struct ml_frame all;
+	struct ml_read_opts o;
+	struct ml_err e;
+	size_t i, row = 0;
+	int ok = 1;
+	size_t windows[] = {1, 7, 1000, 50000};
+	size_t k;
+
+	fprintf(f, "a,b,c\n");
+	for (i = 0; i < 60000; i++)
+		fprintf(f, "%zu.%zu,\"k%zu\",%s\n", i, i % 7, i % 13, i % 5 ? "x" : "");
+	fclose(f);
+	ml_frame_init(&all);
+	CHECK(ml_frame_read(&all, p, NULL, &e) == 0);
+	CHECK(all.rows.nrow == 60000);
+	CHECK(all.schema.cols[0].type == ML_NUM && all.schema.cols[1].type == ML_CAT);
+	for (k = 0; k < sizeof(windows) / sizeof(windows[0]); k++) {
+		struct ml_reader *r;
+		const struct ml_block *b;
+		long n;
+		ml_read_opts_init(&o);
+		o.infer_rows = windows[k];
+		o.block_rows = 333;
+		r = ml_reader_open(p, &o, &e);
+		CHECK(r != NULL);
+		if (!r)
+			continue;
+		row = 0;
+		while ((n = ml_reader_next(r, &b, &e)) > 0) {
+			for (i = 0; i < (size_t)n; i++, row++) {
+				const struct ml_schema *s = ml_reader_schema(r);
+				int32_t c1 = b->col[1].cat[i], c2 = b->col[2].cat[i];
+				int32_t a1 = all.rows.col[1].cat[row], a2 = all.rows.col[2].cat[row];
+				if (b->col[0].num[i] != all.rows.col[0].num[row] ||
+				    strcmp(s->cols[1].dict.str[c1], all.schema.cols[1].dict.str[a1]) ||
+				    (c2 < 0) != (a2 < 0) || b->line[i] != (long)row + 2)
+					ok = 0;
+			}
+		}
+		CHECK(n == 0);
+		CHECK(row == 60000);
+		ml_reader_close(r);
+	}
+	CHECK(ok);
+	ml_frame_release(&all);
+}
+
+/* Write with every format and read back. */
+static void test_roundtrip(void)
+{
+	const char *csv = "n,c\n1.5,x\n,y\n-0,\n1e300,\"q,\"\"z\"\n";
+	const char *p = tmp_path("r.csv"), *q = tmp_path("r.out");
+	enum ml_format fmts[] = {ML_FMT_CSV, ML_FMT_TSV, ML_FMT_STREAM};
+	size_t k;
+
+	write_file(p, csv, strlen(csv));
+	for (k = 0; k < 3; k++) {
+		struct ml_frame f, g;
+		struct ml_write_opts wo;
+		struct ml_writer *w;
+		struct ml_err e;
+		FILE *out;
+		ml_frame_init(&f);
+		ml_frame_init(&g);
+		CHECK(ml_frame_read(&f, p, NULL, &e) == 0);
+		out = fopen(q, "wb");
+		ml_write_opts_init(&wo);
+		wo.format = fmts[k];
+		w = ml_writer_open(out, q, &f.schema, &wo, &e);
+		CHECK(w && ml_writer_write(w, &f.rows, 0, f.rows.nrow, &e) == 0);
+		CHECK(ml_writer_finish(w, &e) == 0);
+		ml_writer_free(w);
+		fclose(out);
+		CHECK(ml_frame_read(&g, q, NULL, &e) == 0);
+		CHECK(g.rows.nrow == 4 && g.schema.ncol == 2);
+		CHECK(g.rows.col[0].num[0] == 1.5 && g.rows.col[0].num[1] != g.rows.col[0].num[1]);
+		CHECK(g.rows.col[0].num[3] == 1e300);
+		CHECK(g.rows.col[1].cat[2] == -1);
+		CHECK(strcmp(g.schema.cols[1].dict.str[g.rows.col[1].cat[3]], "q,\"z") == 0);
+		ml_frame_release(&f);
+		ml_frame_release(&g);
+	}
+}
+
+static void test_atomic(void)
+{
+	const char *p = tmp_path("atomic.txt");
+	struct ml_err e;
+	struct ml_output *o;
+	unsigned char *buf;
+	size_t n;
+
+	write_file(p, "old", 3);
+	o = ml_output_open(p, &e);
+	CHECK(o != NULL);
+	fputs("new", ml_output_file(o));
+	ml_output_abort(o);
+	CHECK(ml_read_all(p, &buf, &n, &e) == 0 && n == 3 && memcmp(buf, "old", 3) == 0);
+	free(buf);
+	CHECK(ml_write_atomic(p, "newer", 5, &e) == 0);
+	CHECK(ml_read_all(p, &buf, &n, &e) == 0 && n == 5 && memcmp(buf, "newer", 5) == 0);
+	free(buf);
+	CHECK(ml_read_all(tmp_path("missing"), &buf, &n, &e) == ML_E_NOINPUT);
+	CHECK(ml_write_atomic(tmp_path("no/such/dir"), "x", 1, &e) == ML_E_IO);
+}
+
+static void task_sum(void *arg, size_t t, int w)
+{
+	double *out = arg;
+	(void)w;
+	out[t] = (double)t * t;
+}
+
+static void test_pool_rng(void)
+{
+	struct ml_pool *p = ml_pool_new(3);
+	double out[1000];
+	struct ml_rng r, r2;
+	size_t i, v[10];
+	int ok = 1;
+
+	ml_pool_run(p, 1000, task_sum, out);
+	for (i = 0; i < 1000; i++)
+		ok &= out[i] == (double)i * i;
+	CHECK(ok);
+	ml_pool_run(p, 0, task_sum, out);
+	ml_pool_free(p);
+	ml_rng_seed(&r, 7);
+	ml_rng_seed(&r2, 7);
+	CHECK(ml_rng_next(&r) == ml_rng_next(&r2));
+	for (i = 0; i < 10000; i++) {
+		uint64_t b = ml_rng_below(&r, 10);
+		double u = ml_rng_uniform(&r);
+		ok &= b < 10 && u >= 0 && u < 1;
+	}
+	CHECK(ok);
+	for (i = 0; i < 10; i++)
+		v[i] = i;
+	ml_rng_shuffle(&r, v, 10);
+	{
+		size_t sum = 0;
+		for (i = 0; i < 10; i++)
+			sum += v[i];
+		CHECK(sum == 45);
+	}
+	ml_rng_derive(&r, 1, 0);
+	ml_rng_derive(&r2, 1, 1);
+	CHECK(ml_rng_next(&r) != ml_rng_next(&r2));
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 1;
+	RUN(test_dict);
+	RUN(test_cols);
+	RUN(test_quote);
+	RUN(test_windows);
+	RUN(test_roundtrip);
+	RUN(test_atomic);
+	RUN(test_pool_rng);
+	{
+		char cmd[300];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	return UNIT_EXIT();
+}
