@@ -17,7 +17,14 @@ static double now(void)
 static double drain(const char *path, unsigned long long *rows)
 {
 	struct ml_err e;
-	struct ml_reader *r = ml_reader_open(path, NULL, &e);
+	struct ml_read_opts o;
+	struct ml_reader *r;
+	const char *inf = getenv("BENCH_INFER_ROWS");
+
+	ml_read_opts_init(&o);
+	if (inf)
+		o.infer_rows = strtoul(inf, NULL, 10);
+	r = ml_reader_open(path, &o, &e);
 	const struct ml_block *b;
 	long n;
 	double check = 0;

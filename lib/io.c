@@ -11,6 +11,8 @@
 #include "ml/io.h"
 
 #define IN_CHUNK (256 * 1024)
+/* Reads at least this large of plain input skip the buffer. */
+#define DIRECT_READ (16 * 1024)
 
 struct ml_input {
 	int fd, own_fd;
@@ -236,7 +238,7 @@ long ml_input_read(struct ml_input *in, void *buf, size_t n, struct ml_err *e)
 	long r;
 
 	if (have == 0) {
-		if (!in->gz && n >= IN_CHUNK && !in->eof) {
+		if (!in->gz && n >= DIRECT_READ && !in->eof) {
 			/* Large reads of plain input skip the copy. */
 			r = raw_read(in, buf, n, e);
 			if (r == 0)

@@ -890,6 +890,19 @@ static inline const unsigned char *num_digits(const unsigned char *p, const unsi
 		acc = acc * 100000000 + (uint32_t)v;
 		p += 8;
 	}
+	if (end - p >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		/* four digits at once: the common case of short fields */
+		if ((((v + UINT32_C(0x46464646)) | (v - UINT32_C(0x30303030))) &
+		     UINT32_C(0x80808080)) == 0) {
+			v -= UINT32_C(0x30303030);
+			v = v * 10 + (v >> 8);
+			acc = acc * 10000 + (v & 0xff) * 100 + ((v >> 16) & 0xff);
+			p += 4;
+		}
+	}
 #endif
 	while (p != end && (unsigned)(*p - '0') < 10)
 		acc = 10 * acc + (unsigned)(*p++ - '0');

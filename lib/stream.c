@@ -23,25 +23,25 @@ static const unsigned char model_magic[8] = {0x89, 'M', 'L', 'M', '\r', '\n', 0x
 #define STREAM_VERSION 1u
 
 /* Limits a reader enforces before allocating anything (see ml-stream(5), LIMITS). */
-#define MAX_COLS (1u << 24)     /* columns */
-#define MAX_LEN (1u << 30)      /* header body, one string, one dictionary record's entries */
-#define MAX_ROWS (1u << 20)     /* rows in one block record */
-#define MAX_RAW (1u << 28)      /* raw payload bytes of one block record */
+#define MAX_COLS (1u << 24) /* columns */
+#define MAX_LEN	 (1u << 30) /* header body, one string, one dictionary record's entries */
+#define MAX_ROWS (1u << 20) /* rows in one block record */
+#define MAX_RAW	 (1u << 28) /* raw payload bytes of one block record */
 /* What the writer aims for: big enough that per-record costs vanish, small enough that a
  * reader's block stays modest. */
-#define WRITE_RAW (8u << 20)   /* raw payload bytes per block record */
+#define WRITE_RAW  (8u << 20)  /* raw payload bytes per block record */
 #define WRITE_DICT (16u << 20) /* dictionary bytes in the header and per dictionary record */
 #define READ_CHUNK (1u << 20)  /* scratch grows by what actually arrived, at most this */
 
-#define TAG_BLOCK 'B'
-#define TAG_DICT 'D'
-#define TAG_END 'E'
-#define CODEC_RAW 0
+#define TAG_BLOCK  'B'
+#define TAG_DICT   'D'
+#define TAG_END	   'E'
+#define CODEC_RAW  0
 #define CODEC_ZLIB 1
 
 #define BLOCK_FIXED 22 /* tag, u32 nrow, u8 codec, u64 raw length, u64 stored length */
-#define DICT_FIXED 13  /* tag, u32 column, u32 first code, u32 count */
-#define END_FIXED 9    /* tag, u64 rows */
+#define DICT_FIXED  13 /* tag, u32 column, u32 first code, u32 count */
+#define END_FIXED   9  /* tag, u64 rows */
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -141,15 +141,14 @@ struct ml_stream_in {
 	size_t width; /* bytes per row */
 	unsigned long long rows;
 	int ended;
-	int failed;         /* the first error's code: later calls repeat it */
+	int failed;	    /* the first error's code: later calls repeat it */
 	unsigned char *buf; /* header body, dictionary entries, compressed payloads */
 	size_t cap;
 	z_stream zs;
 	int zinit;
 };
 
-static int fmt_err(struct ml_stream_in *r, struct ml_err *e, const char *fmt, ...)
-	ML_PRINTF(3, 4);
+static int fmt_err(struct ml_stream_in *r, struct ml_err *e, const char *fmt, ...) ML_PRINTF(3, 4);
 
 static int fmt_err(struct ml_stream_in *r, struct ml_err *e, const char *fmt, ...)
 {
@@ -244,8 +243,9 @@ static int bad_magic(struct ml_stream_in *r, struct ml_err *e)
 		    (n >= 9 && memcmp(p + 4, "\r\r\n\x1a\r\n", 5) == 0) ||
 		    (n >= 8 && memcmp(p + 4, "\r\n\x1a\r", 4) == 0) ||
 		    (n >= 6 && memcmp(p + 4, "\r\r", 2) == 0))
-			return fmt_err(r, e, "not a table stream: its magic has had line endings "
-					     "converted (copied in text mode?)");
+			return fmt_err(r, e,
+				       "not a table stream: its magic has had line endings "
+				       "converted (copied in text mode?)");
 		return fmt_err(r, e, "not a table stream: damaged magic");
 	}
 	for (i = 0, k = 0; i < sizeof(stream_magic) && i < (size_t)n; i++)
@@ -291,8 +291,8 @@ static const unsigned char *take(struct cursor *c, size_t k)
 /* Add count entries (u32 length + bytes each, from c) to dictionary d, which must get the
  * next codes in order: a repeated entry is an error, not a new code. what names the
  * record in messages. */
-static int add_entries(struct ml_stream_in *r, struct cursor *c, struct ml_dict *d,
-		       uint32_t count, const char *colname, const char *what, struct ml_err *e)
+static int add_entries(struct ml_stream_in *r, struct cursor *c, struct ml_dict *d, uint32_t count,
+		       const char *colname, const char *what, struct ml_err *e)
 {
 	char qn[96], qs[96];
 	uint32_t i;
@@ -303,11 +303,12 @@ static int add_entries(struct ml_stream_in *r, struct cursor *c, struct ml_dict 
 		int32_t code, want;
 
 		if (!lp || !(s = take(c, len)))
-			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' ends early", what,
-				       quote(qn, 64, colname));
+			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' ends early",
+				       what, quote(qn, 64, colname));
 		if (memchr(s, 0, len))
-			return fmt_err(r, e, "corrupt %s: dictionary entry %d of column '%s' holds a "
-					     "NUL byte",
+			return fmt_err(r, e,
+				       "corrupt %s: dictionary entry %d of column '%s' holds a "
+				       "NUL byte",
 				       what, d->n, quote(qn, 64, colname));
 		want = d->n;
 		code = ml_dict_intern(d, (const char *)s, len);
@@ -317,15 +318,14 @@ static int add_entries(struct ml_stream_in *r, struct cursor *c, struct ml_dict 
 			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' is too large",
 				       what, quote(qn, 64, colname));
 		if (code != want)
-			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' repeats '%s'", what,
-				       quote(qn, 64, colname),
+			return fmt_err(r, e, "corrupt %s: dictionary of column '%s' repeats '%s'",
+				       what, quote(qn, 64, colname),
 				       ml_err_quote(qs, 64, (const char *)s, len));
 	}
 	return 0;
 }
 
-static int parse_header(struct ml_stream_in *r, struct ml_schema *s, size_t len,
-			struct ml_err *e)
+static int parse_header(struct ml_stream_in *r, struct ml_schema *s, size_t len, struct ml_err *e)
 {
 	struct cursor c = {r->buf, len};
 	const unsigned char *p = take(&c, 4);
@@ -361,12 +361,12 @@ static int parse_header(struct ml_stream_in *r, struct ml_schema *s, size_t len,
 			return ml_err_nomem(e);
 		memcpy(copy, name, nlen);
 		copy[nlen] = 0;
-		rc = ml_schema_add(s, copy, (enum ml_type)*tp);
+		rc = ml_schema_add(s, copy, (enum ml_type) * tp);
 		free(copy);
 		if (rc < 0)
 			return rc == ML_E_NOMEM ? ml_err_nomem(e)
 						: fmt_err(r, e, "corrupt header: too many columns");
-		r->type[j] = (enum ml_type)*tp;
+		r->type[j] = (enum ml_type) * tp;
 		r->width += type_size(r->type[j]);
 		r->ncol = (int)j + 1;
 		if (*tp != ML_CAT)
@@ -374,7 +374,8 @@ static int parse_header(struct ml_stream_in *r, struct ml_schema *s, size_t len,
 		if (!(cp = take(&c, 4)))
 			return fmt_err(r, e, "corrupt header: ends inside column %u", j + 1);
 		if (get32(cp) > c.n / 4)
-			return fmt_err(r, e, "corrupt header: dictionary of column '%s' does not fit",
+			return fmt_err(r, e,
+				       "corrupt header: dictionary of column '%s' does not fit",
 				       quote(qn, 64, s->cols[j].name));
 		rc = add_entries(r, &c, &s->cols[j].dict, get32(cp), s->cols[j].name, "header", e);
 		if (rc < 0)
@@ -385,8 +386,7 @@ static int parse_header(struct ml_stream_in *r, struct ml_schema *s, size_t len,
 	return 0;
 }
 
-struct ml_stream_in *ml_stream_in_open(struct ml_input *in, struct ml_schema *s,
-				       struct ml_err *e)
+struct ml_stream_in *ml_stream_in_open(struct ml_input *in, struct ml_schema *s, struct ml_err *e)
 {
 	struct ml_stream_in *r = calloc(1, sizeof(*r));
 	unsigned char h[16], t[4];
@@ -413,8 +413,9 @@ struct ml_stream_in *ml_stream_in_open(struct ml_input *in, struct ml_schema *s,
 	version = get32(h + 8);
 	len = get32(h + 12);
 	if (version > STREAM_VERSION) {
-		fmt_err(r, e, "written by a newer mlpipe (ml-stream version %u; this reads "
-			      "version %u)",
+		fmt_err(r, e,
+			"written by a newer mlpipe (ml-stream version %u; this reads "
+			"version %u)",
 			version, STREAM_VERSION);
 		goto fail;
 	}
@@ -445,8 +446,8 @@ fail:
 }
 
 /* Decompress the stored payload in r->buf into the columns of b: exactly raw bytes. */
-static int inflate_block(struct ml_stream_in *r, struct ml_block *b, size_t nrow,
-			 size_t stored, unsigned long long at, struct ml_err *e)
+static int inflate_block(struct ml_stream_in *r, struct ml_block *b, size_t nrow, size_t stored,
+			 unsigned long long at, struct ml_err *e)
 {
 	z_stream *zs = &r->zs;
 	unsigned char extra;
@@ -467,15 +468,17 @@ static int inflate_block(struct ml_stream_in *r, struct ml_block *b, size_t nrow
 		zs->avail_out = (uInt)(nrow * type_size(r->type[j]));
 		while (zs->avail_out > 0) {
 			if (zr == Z_STREAM_END)
-				return fmt_err(r, e, "corrupt block at byte %llu: compressed data "
-						     "expand to fewer bytes than recorded",
+				return fmt_err(r, e,
+					       "corrupt block at byte %llu: compressed data "
+					       "expand to fewer bytes than recorded",
 					       at);
 			zr = inflate(zs, Z_NO_FLUSH);
 			if (zr == Z_MEM_ERROR)
 				return ml_err_nomem(e);
 			if (zr != Z_OK && zr != Z_STREAM_END)
-				return fmt_err(r, e, "corrupt block at byte %llu: bad compressed data (%s)",
-					       at, zs->msg ? zs->msg : "cannot inflate");
+				return fmt_err(
+				    r, e, "corrupt block at byte %llu: bad compressed data (%s)",
+				    at, zs->msg ? zs->msg : "cannot inflate");
 		}
 	}
 	/* Every raw byte is in place: the data must end here, with nothing left over. */
@@ -486,16 +489,18 @@ static int inflate_block(struct ml_stream_in *r, struct ml_block *b, size_t nrow
 		if (zr == Z_MEM_ERROR)
 			return ml_err_nomem(e);
 		if (zs->avail_out == 0)
-			return fmt_err(r, e, "corrupt block at byte %llu: compressed data expand to "
-					     "more bytes than recorded",
+			return fmt_err(r, e,
+				       "corrupt block at byte %llu: compressed data expand to "
+				       "more bytes than recorded",
 				       at);
 		if (zr != Z_OK && zr != Z_STREAM_END)
-			return fmt_err(r, e, "corrupt block at byte %llu: bad compressed data (%s)", at,
-				       zs->msg ? zs->msg : "cannot inflate");
+			return fmt_err(r, e, "corrupt block at byte %llu: bad compressed data (%s)",
+				       at, zs->msg ? zs->msg : "cannot inflate");
 	}
 	if (zs->avail_in)
-		return fmt_err(r, e, "corrupt block at byte %llu: %u bytes after the compressed data",
-			       at, zs->avail_in);
+		return fmt_err(r, e,
+			       "corrupt block at byte %llu: %u bytes after the compressed data", at,
+			       zs->avail_in);
 	return 0;
 }
 
@@ -521,15 +526,16 @@ static long read_block(struct ml_stream_in *r, struct ml_schema *s, struct ml_bl
 		return fmt_err(r, e, "corrupt block at byte %llu: %u rows (at most %u)", at, nrow,
 			       MAX_ROWS);
 	if (raw != (uint64_t)nrow * r->width)
-		return fmt_err(r, e, "corrupt block at byte %llu: %u rows need %llu bytes, not %llu",
-			       at, nrow, (unsigned long long)nrow * r->width,
-			       (unsigned long long)raw);
+		return fmt_err(r, e,
+			       "corrupt block at byte %llu: %u rows need %llu bytes, not %llu", at,
+			       nrow, (unsigned long long)nrow * r->width, (unsigned long long)raw);
 	if (raw > MAX_RAW)
 		return fmt_err(r, e, "corrupt block at byte %llu: %llu bytes (at most %u)", at,
 			       (unsigned long long)raw, MAX_RAW);
 	if (codec == CODEC_RAW && stored != raw)
-		return fmt_err(r, e, "corrupt block at byte %llu: stored length %llu is not the raw "
-				     "length %llu",
+		return fmt_err(r, e,
+			       "corrupt block at byte %llu: stored length %llu is not the raw "
+			       "length %llu",
 			       at, (unsigned long long)stored, (unsigned long long)raw);
 	if (codec == CODEC_ZLIB && stored > compressBound((uLong)raw))
 		return fmt_err(r, e, "corrupt block at byte %llu: stored length %llu is too large",
@@ -572,8 +578,9 @@ static long read_block(struct ml_stream_in *r, struct ml_schema *s, struct ml_bl
 			continue;
 		i = bad_code(b->col[j].cat, nrow, s->cols[j].dict.n);
 		if (i < nrow)
-			return fmt_err(r, e, "bad block at byte %llu: code %d in column '%s' is "
-					     "outside its dictionary of %d entries",
+			return fmt_err(r, e,
+				       "bad block at byte %llu: code %d in column '%s' is "
+				       "outside its dictionary of %d entries",
 				       at, b->col[j].cat[i], quote(qn, 64, s->cols[j].name),
 				       s->cols[j].dict.n);
 	}
@@ -603,7 +610,8 @@ static int read_dict(struct ml_stream_in *r, struct ml_schema *s, unsigned long 
 	first = get32(h + 5);
 	count = get32(h + 9);
 	if (count > MAX_LEN / 4)
-		return fmt_err(r, e, "corrupt dictionary record at byte %llu: %u entries (at most %u)",
+		return fmt_err(r, e,
+			       "corrupt dictionary record at byte %llu: %u entries (at most %u)",
 			       at, count, MAX_LEN / 4);
 	for (i = 0; i < count; i++) {
 		uint32_t n;
@@ -613,8 +621,9 @@ static int read_dict(struct ml_stream_in *r, struct ml_schema *s, unsigned long 
 		n = get32(r->buf + len);
 		len += 4;
 		if (n > MAX_LEN - len)
-			return fmt_err(r, e, "corrupt dictionary record at byte %llu: longer than %u "
-					     "bytes",
+			return fmt_err(r, e,
+				       "corrupt dictionary record at byte %llu: longer than %u "
+				       "bytes",
 				       at, MAX_LEN);
 		rc = read_scratch(r, len, n, "dictionary record", at, e);
 		if (rc < 0)
@@ -628,12 +637,14 @@ static int read_dict(struct ml_stream_in *r, struct ml_schema *s, unsigned long 
 	if (crc != get32(t))
 		return fmt_err(r, e, "corrupt dictionary record at byte %llu: CRC mismatch", at);
 	if (col >= (uint32_t)r->ncol || r->type[col] != ML_CAT)
-		return fmt_err(r, e, "corrupt dictionary record at byte %llu: column %u is not "
-				     "categorical",
+		return fmt_err(r, e,
+			       "corrupt dictionary record at byte %llu: column %u is not "
+			       "categorical",
 			       at, col + 1);
 	if (first != (uint32_t)s->cols[col].dict.n)
-		return fmt_err(r, e, "corrupt dictionary record at byte %llu: starts at code %u but "
-				     "column '%s' has %d entries",
+		return fmt_err(r, e,
+			       "corrupt dictionary record at byte %llu: starts at code %u but "
+			       "column '%s' has %d entries",
 			       at, first, quote(qn, 64, s->cols[col].name), s->cols[col].dict.n);
 	c.p = r->buf;
 	c.n = len;
@@ -658,8 +669,9 @@ static int read_end(struct ml_stream_in *r, unsigned long long at, struct ml_err
 		return fmt_err(r, e, "corrupt end marker at byte %llu: CRC mismatch", at);
 	rows = get64(h + 1);
 	if (rows != r->rows)
-		return fmt_err(r, e, "end marker at byte %llu counts %llu rows but the stream held "
-				     "%llu",
+		return fmt_err(r, e,
+			       "end marker at byte %llu counts %llu rows but the stream held "
+			       "%llu",
 			       at, (unsigned long long)rows, r->rows);
 	n = ml_input_peek(r->in, &p, 1, e);
 	if (n < 0)
@@ -712,8 +724,9 @@ long ml_stream_in_next(struct ml_stream_in *r, struct ml_schema *s, struct ml_bl
 			}
 			break;
 		} else {
-			rc = fmt_err(r, e, "corrupt stream at byte %llu: unknown record type 0x%02x",
-				     at, tag);
+			rc =
+			    fmt_err(r, e, "corrupt stream at byte %llu: unknown record type 0x%02x",
+				    at, tag);
 			break;
 		}
 	}
@@ -752,7 +765,7 @@ struct ml_stream_out {
 };
 
 static int out_err(struct ml_stream_out *w, struct ml_err *e, int code, const char *fmt, ...)
-	ML_PRINTF(4, 5);
+    ML_PRINTF(4, 5);
 
 static int out_err(struct ml_stream_out *w, struct ml_err *e, int code, const char *fmt, ...)
 {
@@ -839,8 +852,9 @@ static int check_dict(struct ml_stream_out *w, int j, struct ml_err *e)
 
 	for (i = w->written[j]; i < d->n; i++)
 		if (d->len[i] > MAX_LEN - 4)
-			return out_err(w, e, ML_E_DATA, "category %d of column '%s' is longer than %u "
-							"bytes",
+			return out_err(w, e, ML_E_DATA,
+				       "category %d of column '%s' is longer than %u "
+				       "bytes",
 				       i, quote(qn, 64, w->s->cols[j].name), MAX_LEN - 4);
 	return 0;
 }
@@ -864,7 +878,8 @@ static int write_header(struct ml_stream_out *w, struct ml_err *e)
 		unsigned char t = (unsigned char)c->type;
 
 		if (nlen > MAX_LEN - (w->len - 16))
-			return out_err(w, e, ML_E_DATA, "column names too long for a stream header");
+			return out_err(w, e, ML_E_DATA,
+				       "column names too long for a stream header");
 		if (reserve_out(w, w->len + 4 + nlen + 5, e) < 0)
 			return ML_E_NOMEM;
 		add32(w, (uint32_t)nlen);
@@ -917,7 +932,8 @@ static int write_dicts(struct ml_stream_out *w, struct ml_err *e)
 			add32(w, (uint32_t)j);
 			add32(w, (uint32_t)first);
 			add32(w, (uint32_t)k);
-			if (add_dict(w, d, first, first + k, e) < 0 || reserve_out(w, w->len + 4, e) < 0)
+			if (add_dict(w, d, first, first + k, e) < 0 ||
+			    reserve_out(w, w->len + 4, e) < 0)
 				return ML_E_NOMEM;
 			add32(w, crc_more(0, w->buf, w->len));
 			if (write_bytes(w, w->buf, w->len, e) < 0)
@@ -930,8 +946,8 @@ static int write_dicts(struct ml_stream_out *w, struct ml_err *e)
 
 /* Column j's rows [from, from + n) as disk bytes: the array itself on little-endian hosts,
  * a swapped copy on big-endian ones. */
-static const void *col_bytes(struct ml_stream_out *w, const struct ml_block *b, int j,
-			     size_t from, size_t n, struct ml_err *e)
+static const void *col_bytes(struct ml_stream_out *w, const struct ml_block *b, int j, size_t from,
+			     size_t n, struct ml_err *e)
 {
 	size_t sz = type_size(w->s->cols[j].type);
 	const unsigned char *p = (const unsigned char *)b->col[j].num + from * sz;
@@ -954,8 +970,8 @@ static const void *col_bytes(struct ml_stream_out *w, const struct ml_block *b, 
 
 /* Deflate rows [from, from + n) of every column into w->buf. Returns the stored length,
  * or 0 when compression would not make the block smaller. */
-static long deflate_block(struct ml_stream_out *w, const struct ml_block *b, size_t from,
-			  size_t n, size_t raw, struct ml_err *e)
+static long deflate_block(struct ml_stream_out *w, const struct ml_block *b, size_t from, size_t n,
+			  size_t raw, struct ml_err *e)
 {
 	z_stream *zs = &w->zs;
 	int j, zr;
@@ -1075,8 +1091,8 @@ fail:
 	return NULL;
 }
 
-int ml_stream_out_write(struct ml_stream_out *w, const struct ml_block *b, size_t from,
-			size_t to, struct ml_err *e)
+int ml_stream_out_write(struct ml_stream_out *w, const struct ml_block *b, size_t from, size_t to,
+			struct ml_err *e)
 {
 	size_t per, i;
 	char qn[96];
@@ -1085,14 +1101,16 @@ int ml_stream_out_write(struct ml_stream_out *w, const struct ml_block *b, size_
 	if (w->failed)
 		return out_err(w, e, w->failed, "cannot write on after an error");
 	if (w->done || b->ncol != w->ncol || w->s->ncol != w->ncol || from > to || to > b->nrow)
-		return out_err(w, e, ML_E_INTERNAL, "bad stream write of rows %zu to %zu", from, to);
+		return out_err(w, e, ML_E_INTERNAL, "bad stream write of rows %zu to %zu", from,
+			       to);
 	/* A code the dictionary lacks would make the stream unreadable: refuse it here. */
 	for (j = 0; j < w->ncol; j++) {
 		const struct ml_col *c = &w->s->cols[j];
-		if (c->type == ML_CAT && (i = bad_code(b->col[j].cat + from, to - from, c->dict.n)) <
-						 to - from)
-			return out_err(w, e, ML_E_INTERNAL, "code %d in column '%s' is outside its "
-							    "dictionary of %d entries",
+		if (c->type == ML_CAT &&
+		    (i = bad_code(b->col[j].cat + from, to - from, c->dict.n)) < to - from)
+			return out_err(w, e, ML_E_INTERNAL,
+				       "code %d in column '%s' is outside its "
+				       "dictionary of %d entries",
 				       b->col[j].cat[from + i], quote(qn, 64, c->name), c->dict.n);
 	}
 	rc = write_dicts(w, e);

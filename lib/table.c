@@ -45,6 +45,7 @@ struct ml_reader {
 	int nna;
 	size_t na_max;
 	char *num_cols, *cat_cols;
+	const struct ml_schema *types; /* during ml_reader_open only */
 	size_t infer_rows, block_rows;
 	enum phase phase;
 	int fld;       /* fields seen in the current record */
@@ -62,6 +63,7 @@ struct ml_reader {
 	char *arena;
 	size_t alen, acap;
 
+	int scan_nl; /* the current chunk may hold line breaks inside fields */
 	int held; /* blk holds the rows read while inferring, not yet returned */
 	int rc;   /* first error seen inside a callback */
 	struct ml_err err;
@@ -92,7 +94,7 @@ int ml_format_parse(const char *s)
 	return -1;
 }
 
-static int is_na(const struct ml_reader *r, const char *s, size_t len)
+static inline int is_na(const struct ml_reader *r, const char *s, size_t len)
 {
 	int i;
 
@@ -376,8 +378,27 @@ static void cb_field(void *data, size_t len, void *ud)
 	}
 	r->fld++;
 	/* Newlines inside a quoted field move the line count on. */
-	for (p = s; len && (p = memchr(p, '\n', len - (size_t)(p - s))) != NULL; p++)
-		r->nl++;
+	if (r->scan_nl)
+		for (p = s; len && (p = memchr(p, '\n', len - (size_t)(p - s))) != NULL; p++)
+			r->nl++;
+}
+
+/* The same for the rows after typing: the hot path. */
+static void cb_field_typed(void *data, size_t len, void *ud)
+{
+	struct ml_reader *r = ud;
+	const char *s = data ? data : "";
+	const char *p;
+
+	if (r->rc)
+		return;
+	if (r->fld == 0)
+		r->rec_line = r->nl + 1;
+	field_typed(r, s, len);
+	r->fld++;
+	if (r->scan_nl)
+		for (p = s; len && (p = memchr(p, '\n', len - (size_t)(p - s))) != NULL; p++)
+			r->nl++;
 }
 
 static int finish_header(struct ml_reader *r);
@@ -493,6 +514,12 @@ static int finish_header(struct ml_reader *r)
 		return r->rc = ml_err_nomem(&r->err);
 	for (j = 0; j < n; j++)
 		r->raw[j].numeric = 1;
+	/* Types given by name (a model's input schema), then --num and --cat. */
+	for (j = 0; r->types && j < n; j++) {
+		int t = ml_schema_find(r->types, r->schema.cols[j].name);
+		if (t >= 0)
+			r->raw[j].force = r->types->cols[t].type == ML_NUM ? 1 : 2;
+	}
 	/* --num and --cat bind by name now that there are names. */
 	for (k = 0; k < 2; k++) {
 		const char *spec = k == 0 ? r->num_cols : r->cat_cols;
@@ -592,6 +619,7 @@ static int feed(struct ml_reader *r, struct ml_err *e)
 	if (n < 0)
 		return (int)n;
 	if (n == 0) {
+		r->scan_nl = 1;
 		if (csv_fini(&r->csv, cb_field, cb_row, r) != 0 && !r->rc)
 			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name,
 					   r->fld ? r->rec_line : r->nl + 1, r->fld + 1,
@@ -607,7 +635,11 @@ static int feed(struct ml_reader *r, struct ml_err *e)
 			len -= 3;
 		}
 	}
-	if (csv_parse(&r->csv, p, len, cb_field, cb_row, r) != len && !r->rc) {
+	/* Only a quoted field holds a line break: without a quote in sight, skip looking. */
+	r->scan_nl = r->csv.quoted || memchr(p, '"', len) != NULL;
+	if (csv_parse(&r->csv, p, len, r->phase == PH_TYPED ? cb_field_typed : cb_field, cb_row,
+		      r) != len &&
+	    !r->rc) {
 		int st = csv_error(&r->csv);
 		if (st == CSV_EPARSE)
 			r->rc = ml_err_set(&r->err, ML_E_DATA, r->name, r->nl + 1, r->fld + 1,
@@ -632,16 +664,23 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 	int rc;
 
 	if (!o->delim) {
-		/* TSV when the first line has a tab and no comma. */
+		/* TSV when the first line has a tab and no comma. Look no further than the
+		 * first line's end, so a pipe that sends one line at a time is not waited on. */
 		const unsigned char *p;
-		long n = ml_input_peek(r->in, &p, 1 << 16, e);
-		size_t i;
+		long n = 0, got;
+		size_t i = 0;
 		int tab = 0, comma = 0;
-		if (n < 0)
-			return (int)n;
-		for (i = 0; i < (size_t)n && p[i] != '\n'; i++) {
-			tab |= p[i] == '\t';
-			comma |= p[i] == ',';
+		for (;;) {
+			got = ml_input_peek(r->in, &p, (size_t)n + 1, e);
+			if (got < 0)
+				return (int)got;
+			for (; i < (size_t)got && p[i] != '\n'; i++) {
+				tab |= p[i] == '\t';
+				comma |= p[i] == ',';
+			}
+			if (i < (size_t)got || got <= n || got >= 1 << 16)
+				break;
+			n = got;
 		}
 		r->fmt = tab && !comma ? ML_FMT_TSV : ML_FMT_CSV;
 	} else {
@@ -661,6 +700,7 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 	    (o->cat_cols && !(r->cat_cols = strdup(o->cat_cols))))
 		return ml_err_nomem(e);
 	r->infer_rows = o->infer_rows ? o->infer_rows : ML_INFER_ROWS;
+	r->types = o->types;
 	r->block_rows = o->block_rows ? o->block_rows : ML_BLOCK_ROWS;
 	while (r->phase == PH_HEADER) {
 		rc = feed(r, e);
@@ -676,6 +716,7 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 		if (rc == 0)
 			break;
 	}
+	r->types = NULL;
 	if (finish_infer(r) < 0)
 		return fail_with(r, e);
 	return 0;
@@ -704,7 +745,11 @@ struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *op
 	if (!r->in)
 		goto fail;
 	r->name = ml_input_name(r->in);
-	n = ml_input_peek(r->in, &p, ML_STREAM_SNIFF, e);
+	/* One byte tells text from binary; a pipe sending a short header line is not
+	 * waited on for more. */
+	n = ml_input_peek(r->in, &p, 1, e);
+	if (n > 0 && p[0] == 0x89)
+		n = ml_input_peek(r->in, &p, ML_STREAM_SNIFF, e);
 	if (n < 0)
 		goto fail;
 	if (n >= 4 && memcmp(p, "\x89MLM", 4) == 0) {
@@ -1069,6 +1114,15 @@ int ml_writer_write(struct ml_writer *w, const struct ml_block *b, size_t from, 
 			return ML_E_IO;
 		w->buf[w->n++] = '\n';
 	}
+	return 0;
+}
+
+int ml_writer_flush(struct ml_writer *w, struct ml_err *e)
+{
+	if (!w->sout && wflush(w, e) < 0)
+		return ML_E_IO;
+	if (fflush(w->fp) != 0)
+		return ml_err_set(e, ML_E_IO, w->name, 0, 0, "write error: %s", strerror(errno));
 	return 0;
 }
 

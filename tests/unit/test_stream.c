@@ -406,7 +406,8 @@ static void test_empty_table(void)
 	CHECK(write_stream(&s, 0, NULL, 0, &bs) == 0);
 	CHECK(read_stream(&bs, &got, &all, NULL, 0, &e) == 0);
 	CHECK(got.ncol == 3 && all.nrow == 0);
-	CHECK(got.ncol == 3 && got.cols[1].dict.n == 2 && strcmp(got.cols[1].dict.str[1], "b") == 0);
+	CHECK(got.ncol == 3 && got.cols[1].dict.n == 2 &&
+	      strcmp(got.cols[1].dict.str[1], "b") == 0);
 	/* The end marker counts 0 rows. */
 	CHECK(bs.n >= 13 && bs.p[bs.n - 13] == 'E' && rd64(bs.p + bs.n - 12) == 0);
 	ml_block_release(&all);
@@ -520,7 +521,8 @@ static void test_dict_additions(void)
 	CHECK(write_stream(&s, 0, pc, 4, &bs) == 0);
 	/* The header holds what the dictionary had at open, records hold the rest. */
 	d = find_record(&bs, 'D', 0);
-	CHECK(d > 0 && rd32(bs.p + d + 1) == 1 && rd32(bs.p + d + 5) == 2 && rd32(bs.p + d + 9) == 1);
+	CHECK(d > 0 && rd32(bs.p + d + 1) == 1 && rd32(bs.p + d + 5) == 2 &&
+	      rd32(bs.p + d + 9) == 1);
 	d = find_record(&bs, 'D', 1);
 	CHECK(d > 0 && rd32(bs.p + d + 5) == 3 && rd32(bs.p + d + 9) == 2);
 	CHECK(find_record(&bs, 'D', 2) == 0);
@@ -703,7 +705,8 @@ static void test_truncation(void)
 			rc = read_stream(&cut, &got, NULL, NULL, 0, &e);
 			ml_schema_release(&got);
 			if (rc != ML_E_DATA) {
-				fprintf(stderr, "level %d: %zu of %zu bytes: rc %d\n", level, n, bs.n, rc);
+				fprintf(stderr, "level %d: %zu of %zu bytes: rc %d\n", level, n,
+					bs.n, rc);
 				bad++;
 				continue;
 			}
@@ -748,8 +751,8 @@ static void test_every_bit_flip(void)
 			ml_schema_release(&got);
 			bs.p[bit / 8] ^= (unsigned char)(1u << bit % 8);
 			if (rc != ML_E_DATA) {
-				fprintf(stderr, "level %d: flip of bit %zu (byte %zu): rc %d\n", level,
-					bit % 8, bit / 8, rc);
+				fprintf(stderr, "level %d: flip of bit %zu (byte %zu): rc %d\n",
+					level, bit % 8, bit / 8, rc);
 				bad++;
 			}
 		}
@@ -916,16 +919,17 @@ static void test_wrong_magic(void)
 		size_t n;
 		const char *msg;
 	} cases[] = {
-		{"id,name\n1,x\n", 12, "not a table stream: found text 'id,name' (CSV or TSV?)"},
-		{"\x89MLM\r\n\x1a\n\1\0\0\0", 12, "is an ml-model file, not a table stream"},
-		{"\x89MLS\n\x1a\n\1\0\0\0\0", 11, "line endings converted"},
-		{"\x89MLS\r\r\n\x1a\r\n\1\0\0", 12, "line endings converted"},
-		{"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "not a table stream: unknown magic '89 50 4e 47 "
-						     "0d 0a 1a 0a'"},
-		{"\x89MLS\r\n\x1a\r\n\1", 10, "line endings converted"},
-		{"\x89MLS1234", 8, "not a table stream: damaged magic"},
-		{"\x89MLS\r", 5, "truncated stream at byte 5: incomplete magic"},
-		{"", 0, "empty input, not a table stream"},
+	    {"id,name\n1,x\n", 12, "not a table stream: found text 'id,name' (CSV or TSV?)"},
+	    {"\x89MLM\r\n\x1a\n\1\0\0\0", 12, "is an ml-model file, not a table stream"},
+	    {"\x89MLS\n\x1a\n\1\0\0\0\0", 11, "line endings converted"},
+	    {"\x89MLS\r\r\n\x1a\r\n\1\0\0", 12, "line endings converted"},
+	    {"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16,
+	     "not a table stream: unknown magic '89 50 4e 47 "
+	     "0d 0a 1a 0a'"},
+	    {"\x89MLS\r\n\x1a\r\n\1", 10, "line endings converted"},
+	    {"\x89MLS1234", 8, "not a table stream: damaged magic"},
+	    {"\x89MLS\r", 5, "truncated stream at byte 5: incomplete magic"},
+	    {"", 0, "empty input, not a table stream"},
 	};
 	struct ml_schema got;
 	struct ml_err e;
