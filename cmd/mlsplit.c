@@ -345,14 +345,16 @@ static int run_frame(struct split *s)
 	if (s->k) {
 		fold = malloc((f.rows.nrow ? f.rows.nrow : 1) * sizeof(*fold));
 		if (!fold) {
-			rc = fail(s, (ml_err_nomem(&e), &e));
+			ml_err_nomem(&e);
+			rc = cli_fail(&s->cli, &e);
 			goto out;
 		}
 		r = ml_kfold(&f.rows, &s->so, (int)s->k, fold, &info, &e);
 	} else {
 		side = malloc(f.rows.nrow ? f.rows.nrow : 1);
 		if (!side) {
-			rc = fail(s, (ml_err_nomem(&e), &e));
+			ml_err_nomem(&e);
+			rc = cli_fail(&s->cli, &e);
 			goto out;
 		}
 		r = ml_split(&f.rows, &s->so, side, &info, &e);
@@ -410,10 +412,8 @@ static int run_stream(struct split *s)
 	if ((rc = find_col(s, ml_reader_schema(rd))) != 0)
 		goto out;
 	cnt = calloc((size_t)(s->k ? s->k : 1) + 1, sizeof(*cnt));
-	if (!cnt) {
-		rc = cli_fail(&s->cli, (ml_err_nomem(&e), &e));
-		goto out;
-	}
+	if (!cnt)
+		goto nomem;
 	if (make_schema(s, ml_reader_schema(rd), &e) < 0) {
 		rc = cli_fail(&s->cli, &e);
 		goto out;

@@ -2,6 +2,11 @@
 _mlpipe_opts() {
 	case $1 in
 	mlcat) echo '--schema --describe --select --head --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mlinfo) echo '--table --check --sections --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mlsplit) echo '--test --train-out --test-out --stratify --group --time --gap --by-key --kfold --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
 	esac
 }
 _mlpipe() {
@@ -16,4 +21,4 @@ _mlpipe() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -o filenames -F _mlpipe mlcat
+complete -o filenames -F _mlpipe mlcat mleval mlinfo mlpredict mlsplit mltrain

@@ -479,6 +479,96 @@ out:
 	return rc;
 }
 
+/* Sizes ascending, ties by position. */
+static int cmp_gsize_asc(const void *pa, const void *pb)
+{
+	const struct gsize *a = pa, *b = pb;
+
+	if (a->cnt != b->cnt)
+		return a->cnt < b->cnt ? -1 : 1;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+/* Rounds of improvement a grouped split tries at most. */
+#define GROUP_ROUNDS 64
+
+/* Bring a grouped test set closer to its target by the best of: adding one group,
+ * removing one, or exchanging a tested group for an untested one; as long as a move
+ * helps. Both sides keep at least one row. */
+static int group_improve(const size_t *cnt, const size_t *ord, unsigned char *take,
+			 size_t nlab, size_t n, size_t target, size_t *testp, struct ml_err *e)
+{
+	struct gsize *u = malloc(nlab * sizeof(*u));
+	long long test = (long long)*testp, tgt = (long long)target, top = (long long)n - 1;
+	size_t round, g, nu;
+
+	if (!u)
+		return ml_err_nomem(e);
+	for (round = 0; round < GROUP_ROUNDS && test != tgt; round++) {
+		long long d = tgt - test, bestd = d < 0 ? -d : d;
+		size_t add = SIZE_MAX, del = SIZE_MAX;
+
+		nu = 0;
+		for (g = 0; g < nlab; g++)
+			if (!take[ord[g]]) {
+				u[nu].cnt = cnt[ord[g]];
+				u[nu].pos = g;
+				u[nu].g = ord[g];
+				nu++;
+			}
+		qsort(u, nu, sizeof(*u), cmp_gsize_asc);
+		/* g = 0: add only; g > 0: the tested group ord[g - 1] leaves, and an
+		 * untested one of about its size plus d may come in. */
+		for (g = 0; g <= nlab; g++) {
+			size_t t = SIZE_MAX, lo = 0, hi = nu, k;
+			long long tc = 0, want, nt, dd;
+			if (g > 0) {
+				t = ord[g - 1];
+				if (!take[t])
+					continue;
+				tc = (long long)cnt[t];
+				nt = test - tc;
+				dd = tgt > nt ? tgt - nt : nt - tgt;
+				if (nt >= 1 && dd < bestd) {
+					bestd = dd;
+					add = SIZE_MAX;
+					del = t;
+				}
+			}
+			want = tc + d;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if ((long long)u[mid].cnt < want)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (k = lo ? lo - 1 : lo; k <= lo && k < nu; k++) {
+				nt = test - tc + (long long)u[k].cnt;
+				dd = tgt > nt ? tgt - nt : nt - tgt;
+				if (nt >= 1 && nt <= top && dd < bestd) {
+					bestd = dd;
+					add = u[k].g;
+					del = t;
+				}
+			}
+		}
+		if (add == SIZE_MAX && del == SIZE_MAX)
+			break;
+		if (del != SIZE_MAX) {
+			take[del] = 0;
+			test -= (long long)cnt[del];
+		}
+		if (add != SIZE_MAX) {
+			take[add] = 1;
+			test += (long long)cnt[add];
+		}
+	}
+	free(u);
+	*testp = (size_t)test;
+	return 0;
+}
+
 static int split_group(const struct ml_block *b, int col, size_t ntest, uint64_t seed,
 		       unsigned char *side, struct ml_split_info *info, struct ml_err *e)
 {
@@ -522,24 +612,8 @@ static int split_group(const struct ml_block *b, int col, size_t ntest, uint64_t
 			take[ord[g]] = 1;
 			test += cnt[ord[g]];
 		}
-	if (test < ntest) {
-		/* One more group when it lands closer to the target, leaving train rows. */
-		size_t best = SIZE_MAX, bestd = ntest - test;
-		for (g = 0; g < nlab; g++) {
-			size_t k = ord[g], d;
-			if (take[k] || test + cnt[k] >= n)
-				continue;
-			d = test + cnt[k] - ntest;
-			if (d < bestd) {
-				bestd = d;
-				best = k;
-			}
-		}
-		if (best != SIZE_MAX) {
-			take[best] = 1;
-			test += cnt[best];
-		}
-	}
+	if ((rc = group_improve(cnt, ord, take, nlab, n, ntest, &test, e)) < 0)
+		goto out;
 	if (test == 0) {
 		/* Every group is larger than the target: the smallest one is tested. */
 		size_t best = ord[0];

@@ -570,11 +570,13 @@ static int finish_infer(struct ml_reader *r)
 		return r->rc = ml_err_nomem(&r->err);
 	for (j = 0; j < ncol; j++) {
 		struct rawcol *c = &r->raw[j];
+		size_t m = n + (j < r->fld ? part : 0);
 		if (r->schema.cols[j].type == ML_NUM) {
-			memcpy(r->blk.col[j].num, c->v, (n + (j < r->fld ? part : 0)) * sizeof(double));
+			if (m)
+				memcpy(r->blk.col[j].num, c->v, m * sizeof(double));
 		} else {
 			struct ml_dict *d = &r->schema.cols[j].dict;
-			for (i = 0; i < n + (j < r->fld ? part : 0); i++) {
+			for (i = 0; i < m; i++) {
 				int32_t code = ML_MISSING_CAT;
 				if (c->len[i] != RAW_MISSING) {
 					code = ml_dict_intern(d, r->arena + c->off[i], c->len[i]);

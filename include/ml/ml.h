@@ -11,5 +11,6 @@
 #include "ml/model.h"
 #include "ml/ctx.h"
 #include "ml/stats.h"
+#include "ml/split.h"
 
 #endif

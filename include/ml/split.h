@@ -60,9 +60,10 @@ ML_API int ml_split_test_rows(size_t n, double test, size_t *ntest, struct ml_er
  *     when there are fewer test or train rows than classes (as scikit-learn).
  *   GROUP: rows with the same value of col (missing is a group) never straddle; groups
  *     are taken in a seeded random order and each goes to test when it still fits in
- *     ntest; when short after that pass, the one group that brings the test rows closest
- *     to ntest is added if it comes closer; at least one group ends on each side.
- *     ML_E_DATA when there is a single group.
+ *     ntest; then, while it brings the test rows closer to ntest, the best single move is
+ *     made: one group added, one removed, or a tested and an untested group exchanged
+ *     (at most 64 moves); if the test set is still empty, its smallest group is tested.
+ *     Both sides keep at least one group. ML_E_DATA when there is a single group.
  *   TIME: rows stably sorted by col (numbers by value, text by bytes, so ISO 8601 dates
  *     sort by time; ties keep the input order); the last ntest are tested, the gap rows
  *     before them are ML_SIDE_GAP. ML_E_DATA for a missing time value (naming the row's
