@@ -10,10 +10,10 @@
 #define Q_K_MIN 8
 #define Q_K_MAX 65535
 /* Level h holds items of weight 2^h, so a count below 2^64 never needs more levels. */
-#define Q_MAXLEV 64
+#define Q_MAXLEV    64
 #define Q_MIN_WIDTH 2
-#define Q_MAGIC 0x53514c4dU /* "MLQS" little-endian */
-#define Q_VERSION 1
+#define Q_MAGIC	    0x53514c4dU /* "MLQS" little-endian */
+#define Q_VERSION   1
 
 struct qlevel {
 	double *v; /* level 0 in arrival order, every other level sorted */
@@ -22,8 +22,8 @@ struct qlevel {
 
 struct ml_quantiles {
 	int k;
-	int sketch;      /* 0: exact mode */
-	uint64_t n;      /* values seen, NaN excluded */
+	int sketch;	 /* 0: exact mode */
+	uint64_t n;	 /* values seen, NaN excluded */
 	double min, max; /* exact extremes, so p = 0 and p = 1 stay exact in sketch mode */
 	struct ml_rng rng;
 	/* exact mode: every value in arrival order (arrival order keeps a later switch to
@@ -639,8 +639,8 @@ void ml_quantiles_save(const struct ml_quantiles *q, struct ml_wbuf *b)
 
 /* Read n values into a fresh array checked against what is left in b; every value must
  * lie in [lo, hi] and, when sorted is set, be in order. */
-static int load_values(struct ml_rbuf *b, double **v, size_t *cap, uint64_t n, double lo,
-		       double hi, int sorted, struct ml_err *e)
+static int load_values(struct ml_rbuf *b, double **v, size_t *cap, uint64_t n, double lo, double hi,
+		       int sorted, struct ml_err *e)
 {
 	size_t m = ml_rbuf_count(b, n, sizeof(double)), i;
 
@@ -779,12 +779,30 @@ fail:
 
 /* Describe. */
 
+/* Mean and sum of squared deviations of n values. */
+struct mstat {
+	uint64_t n;
+	double mean, m2;
+};
+
+/* Finite values are summed in chunks of CHUNK, each by the corrected two-pass formula,
+ * and the chunks are combined pairwise (Chan et al.), so the rounding error grows with
+ * log n as in numpy's pairwise sums rather than with n as in Welford's update. Values are
+ * shifted by the first chunk's mean, so chunk means of data like 1e9 + a spread of 1 keep
+ * their digits when combined. */
+#define CHUNK 256
+
 struct dcol {
 	uint64_t count, missing;
-	/* numeric: Welford over finite values shifted by the first one, so values like
-	 * 1e9 + small spread keep their digits; infinities are only counted */
-	double shift, mean, m2, min, max;
-	uint64_t nfinite, npinf, nninf;
+	/* numeric: infinities are only counted, they make mean and std non-finite */
+	double min, max;
+	uint64_t npinf, nninf;
+	double *buf; /* the current chunk */
+	size_t nbuf;
+	double shift; /* the first chunk's mean, once it is known */
+	int shifted;
+	struct mstat stk[64]; /* chunk sums, sizes decreasing from the bottom */
+	int nstk;
 	struct ml_quantiles *q;
 	/* categorical: count per code, grown as the dictionary grows */
 	uint64_t *cnt;
@@ -797,8 +815,7 @@ struct ml_describe {
 	struct dcol *c;
 };
 
-struct ml_describe *ml_describe_new(const struct ml_schema *s, uint64_t seed,
-				    struct ml_err *e)
+struct ml_describe *ml_describe_new(const struct ml_schema *s, uint64_t seed, struct ml_err *e)
 {
 	struct ml_describe *d = calloc(1, sizeof(*d));
 	int j;
@@ -817,7 +834,8 @@ struct ml_describe *ml_describe_new(const struct ml_schema *s, uint64_t seed,
 		d->c[j].max = -INFINITY;
 		if (s->cols[j].type == ML_NUM) {
 			d->c[j].q = ml_quantiles_new(0, seed + (uint64_t)j);
-			if (!d->c[j].q)
+			d->c[j].buf = malloc(CHUNK * sizeof(double));
+			if (!d->c[j].q || !d->c[j].buf)
 				goto fail;
 		}
 	}
@@ -837,10 +855,81 @@ void ml_describe_free(struct ml_describe *d)
 	if (d->c)
 		for (j = 0; j < d->ncol; j++) {
 			ml_quantiles_free(d->c[j].q);
+			free(d->c[j].buf);
 			free(d->c[j].cnt);
 		}
 	free(d->c);
 	free(d);
+}
+
+static void mstat_merge(struct mstat *a, const struct mstat *b)
+{
+	double n, delta;
+
+	if (b->n == 0)
+		return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	n = (double)a->n + (double)b->n;
+	delta = b->mean - a->mean;
+	a->mean += delta * ((double)b->n / n);
+	a->m2 += b->m2 + delta * delta * ((double)a->n * ((double)b->n / n));
+	a->n += b->n;
+}
+
+/* Mean and squared deviations of v[i] - shift: a first pass relative to the first value,
+ * a second about that mean, corrected by the residual sum. */
+static struct mstat chunk_stat(const double *v, size_t n, double shift)
+{
+	struct mstat m = {0, 0, 0};
+	double k, s = 0, d = 0, q = 0;
+	size_t i;
+
+	if (n == 0)
+		return m;
+	k = v[0] - shift;
+	for (i = 0; i < n; i++)
+		s += (v[i] - shift) - k;
+	m.mean = k + s / (double)n;
+	for (i = 0; i < n; i++) {
+		double r = (v[i] - shift) - m.mean;
+		d += r;
+		q += r * r;
+	}
+	m.mean += d / (double)n;
+	m.m2 = q - d * d / (double)n;
+	if (m.m2 < 0)
+		m.m2 = 0;
+	m.n = n;
+	return m;
+}
+
+static void flush_chunk(struct dcol *c)
+{
+	if (!c->shifted) {
+		c->shift = chunk_stat(c->buf, c->nbuf, 0).mean;
+		c->shifted = 1;
+	}
+	c->stk[c->nstk++] = chunk_stat(c->buf, c->nbuf, c->shift);
+	c->nbuf = 0;
+	while (c->nstk >= 2 && c->stk[c->nstk - 2].n <= c->stk[c->nstk - 1].n) {
+		mstat_merge(&c->stk[c->nstk - 2], &c->stk[c->nstk - 1]);
+		c->nstk--;
+	}
+}
+
+/* Everything so far, c unchanged. */
+static struct mstat total_stat(const struct dcol *c)
+{
+	struct mstat t = chunk_stat(c->buf, c->nbuf, c->shift);
+	int i;
+
+	for (i = c->nstk - 1; i >= 0; i--)
+		mstat_merge(&t, &c->stk[i]);
+	t.mean += c->shift;
+	return t;
 }
 
 static int add_num(struct dcol *c, const double *x, size_t from, size_t to, struct ml_err *e)
@@ -848,7 +937,7 @@ static int add_num(struct dcol *c, const double *x, size_t from, size_t to, stru
 	size_t i;
 
 	for (i = from; i < to; i++) {
-		double v = x[i], y, delta;
+		double v = x[i];
 
 		if (isnan(v)) {
 			c->missing++;
@@ -868,13 +957,9 @@ static int add_num(struct dcol *c, const double *x, size_t from, size_t to, stru
 				c->nninf++;
 			continue;
 		}
-		if (c->nfinite == 0)
-			c->shift = v;
-		y = v - c->shift;
-		c->nfinite++;
-		delta = y - c->mean;
-		c->mean += delta / (double)c->nfinite;
-		c->m2 += delta * (y - c->mean);
+		c->buf[c->nbuf++] = v;
+		if (c->nbuf == CHUNK)
+			flush_chunk(c);
 	}
 	return 0;
 }
@@ -961,9 +1046,9 @@ enum {
 	R_NCOL
 };
 
-static const char *const result_names[R_NCOL] = {
-	"column", "type", "count", "missing", "mean", "std", "min",
-	"p25",    "p50",  "p75",   "max",     "distinct", "top", "freq"};
+static const char *const result_names[R_NCOL] = {"column", "type",     "count", "missing", "mean",
+						 "std",	   "min",      "p25",	"p50",	   "p75",
+						 "max",	   "distinct", "top",	"freq"};
 
 static int intern(struct ml_frame *out, int col, const char *s, int32_t *code)
 {
@@ -977,6 +1062,7 @@ static int intern(struct ml_frame *out, int col, const char *s, int32_t *code)
 
 static int num_summary(const struct dcol *c, double *v)
 {
+	struct mstat t = total_stat(c);
 	int rc = 0;
 
 	v[R_MEAN] = v[R_STD] = v[R_MIN] = v[R_MAX] = NAN;
@@ -990,9 +1076,9 @@ static int num_summary(const struct dcol *c, double *v)
 	if (c->npinf || c->nninf)
 		v[R_MEAN] = c->npinf && c->nninf ? NAN : c->npinf ? INFINITY : -INFINITY;
 	else
-		v[R_MEAN] = c->shift + c->mean;
+		v[R_MEAN] = t.mean;
 	if (c->count >= 2 && !c->npinf && !c->nninf)
-		v[R_STD] = sqrt(c->m2 / (double)(c->nfinite - 1));
+		v[R_STD] = sqrt(t.m2 / (double)(t.n - 1));
 	return rc;
 }
 
@@ -1003,7 +1089,9 @@ int ml_describe_result(const struct ml_describe *d, struct ml_frame *out, struct
 	for (r = 0; r < R_NCOL; r++) {
 		enum ml_type t = r == R_COLUMN || r == R_TYPE || r == R_TOP ? ML_CAT : ML_NUM;
 		if ((rc = ml_schema_add(&out->schema, result_names[r], t)) < 0) {
-			rc = ml_err_set(e, rc, NULL, 0, 0, "describe: cannot build the result");
+			rc = rc == ML_E_NOMEM ? ml_err_nomem(e)
+					      : ml_err_set(e, rc, NULL, 0, 0,
+							   "describe: cannot build the result");
 			goto fail;
 		}
 	}
@@ -1021,9 +1109,11 @@ int ml_describe_result(const struct ml_describe *d, struct ml_frame *out, struct
 		}
 		v[R_COUNT] = (double)c->count;
 		v[R_MISSING] = (double)c->missing;
-		if ((rc = intern(out, R_COLUMN, col->name, &code[R_COLUMN])) < 0 ||
-		    (rc = intern(out, R_TYPE, col->type == ML_NUM ? "num" : "cat",
-				 &code[R_TYPE])) < 0)
+		rc = intern(out, R_COLUMN, col->name, &code[R_COLUMN]);
+		if (rc == 0)
+			rc =
+			    intern(out, R_TYPE, col->type == ML_NUM ? "num" : "cat", &code[R_TYPE]);
+		if (rc < 0)
 			goto intern_fail;
 		if (col->type == ML_NUM) {
 			if (num_summary(c, v) < 0) {

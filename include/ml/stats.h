@@ -19,6 +19,7 @@
 
 struct ml_quantiles;
 
+/* NULL when out of memory or k is outside 8..65535. */
 ML_API struct ml_quantiles *ml_quantiles_new(int k, uint64_t seed);
 ML_API void ml_quantiles_free(struct ml_quantiles *q);
 ML_API int ml_quantiles_add(struct ml_quantiles *q, double v);
@@ -26,9 +27,11 @@ ML_API int ml_quantiles_add(struct ml_quantiles *q, double v);
 ML_API int ml_quantiles_merge(struct ml_quantiles *dst, const struct ml_quantiles *src);
 ML_API uint64_t ml_quantiles_count(const struct ml_quantiles *q);
 ML_API int ml_quantiles_exact(const struct ml_quantiles *q);
-/* The p-quantile (0 <= p <= 1); NaN when empty. */
+/* The p-quantile (0 <= p <= 1); NaN when empty, for p outside [0, 1], or when out of
+ * memory for the scratch copy a query sorts. */
 ML_API double ml_quantiles_get(const struct ml_quantiles *q, double p);
-/* Serialise into a model section and back. */
+/* Serialise into a model section and back. Loading returns NULL with e set: ML_E_DATA for
+ * anything truncated or inconsistent, ML_E_NOMEM. */
 ML_API void ml_quantiles_save(const struct ml_quantiles *q, struct ml_wbuf *b);
 ML_API struct ml_quantiles *ml_quantiles_load(struct ml_rbuf *b, struct ml_err *e);
 
