@@ -12,6 +12,7 @@
 #include "ml/num.h"
 #include "ml/table.h"
 #include "stream.h"
+#include "table_int.h"
 
 #define TEXT_CHUNK (64 * 1024)
 #define RAW_MISSING UINT32_MAX
@@ -160,7 +161,7 @@ static void cb_fail(struct ml_reader *r, int code, long col, const char *fmt, ..
 }
 
 /* An integer written with a leading zero ("007", "-01"): an identifier, not a number. */
-static int leading_zero(const char *s, size_t len)
+int ml_text_leading_zero(const char *s, size_t len)
 {
 	size_t i = 0;
 
@@ -305,7 +306,7 @@ static void field_infer(struct ml_reader *r, const char *s, size_t len)
 	if (c->numeric || c->force == 1) {
 		double v;
 		if (ml_parse_double(s, len, &v) == 0 && isfinite(v) &&
-		    (c->force == 1 || !leading_zero(s, len)))
+		    (c->force == 1 || !ml_text_leading_zero(s, len)))
 			c->v[i] = v;
 		else if (c->force == 1)
 			bad_number(r, j, s, len);
@@ -905,6 +906,12 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 	else
 		ml_read_opts_init(&o);
 	o.infer_rows = SIZE_MAX;
+	/* A plain file is read in parallel windows; anything else, or any error (to report it
+	 * exactly as the streaming reader does), takes the serial path below. */
+	rc = ml_frame_read_parallel(f, path, &o, e);
+	if (rc <= 0)
+		return rc;
+	rc = 0;
 	r = ml_reader_open(path, &o, e);
 	if (!r)
 		return e ? e->code : ML_E_DATA;

@@ -20,7 +20,13 @@ struct ml_read_opts {
 	const char *num_cols; /* COLS forced numeric (a non-number is then an error) */
 	const char *cat_cols; /* COLS forced categorical */
 	size_t infer_rows;    /* 0: ML_INFER_ROWS; SIZE_MAX: every row */
-	size_t block_rows;    /* 0: ML_BLOCK_ROWS */
+	size_t block_rows;    /* 0: ML_BLOCK_ROWS; 1: each row as soon as its line is read
+			       * (with infer_rows 1, nothing waits for more input) */
+	int threads;          /* ml_frame_read: threads parsing text (0: every core) */
+	size_t chunk_bytes;   /* ml_frame_read: bytes of text per thread's task (0: 8 MiB) */
+	const struct ml_schema *types; /* text: a column named here takes this type, unless
+					* num_cols or cat_cols say otherwise (a model's input
+					* schema); borrowed during ml_reader_open; NULL: none */
 };
 
 ML_API void ml_read_opts_init(struct ml_read_opts *o);
@@ -67,6 +73,9 @@ ML_API struct ml_writer *ml_writer_open(FILE *fp, const char *name, const struct
 /* Write rows [from, to) of b, whose schema must be s. */
 ML_API int ml_writer_write(struct ml_writer *w, const struct ml_block *b, size_t from,
 			   size_t to, struct ml_err *e);
+/* Pass the rows written so far on to fp and fflush it, for output that must not wait
+ * (a prediction as soon as its line is read). */
+ML_API int ml_writer_flush(struct ml_writer *w, struct ml_err *e);
 /* End the table (the stream's end marker) and flush; does not close fp. */
 ML_API int ml_writer_finish(struct ml_writer *w, struct ml_err *e);
 ML_API void ml_writer_free(struct ml_writer *w);

@@ -1,0 +1,603 @@
+/* The parallel text reader behind ml_frame_read: a plain file is read in windows cut at
+ * record boundaries, the chunks of a window parsed by libcsv on separate threads, and the
+ * chunks appended in order, so that the frame is the serial reader's whatever the threads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "ml/ctx.h"
+#include "ml/num.h"
+#include "table_int.h"
+
+#define CHUNK_BYTES ((size_t)8 << 20)
+#define NO_FLIP SIZE_MAX
+
+struct par {
+	int ncol;
+	unsigned char delim;
+	unsigned char *cat;   /* per column: categorical (forced or already seen so) */
+	unsigned char *force; /* per column: 0 infer, 1 numeric, 2 categorical */
+	char *na_buf;
+	const char **na;
+	size_t *na_len, na_max;
+	int nna;
+};
+
+struct chunk {
+	const struct par *par;
+	const unsigned char *p;
+	size_t len;
+	long line0; /* line of the chunk's first byte */
+	size_t nrow, cap;
+	double **v;            /* per column: values, or local codes of categorical columns */
+	struct ml_dict *dict;  /* per column: local dictionaries */
+	size_t *flip;          /* per column: row where a number column met text */
+	long *line;
+	struct csv_parser csv;
+	int fld, bad, scan_nl;
+	long nl, rec_line;
+};
+
+static int is_na(const struct par *p, const char *s, size_t len)
+{
+	int i;
+
+	if (len == 0)
+		return 1;
+	if (len > p->na_max)
+		return 0;
+	for (i = 0; i < p->nna; i++)
+		if (p->na_len[i] == len && memcmp(p->na[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int grow_chunk(struct chunk *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : 4096;
+	int j;
+	long *l;
+
+	for (j = 0; j < c->par->ncol; j++) {
+		double *v = realloc(c->v[j], cap * sizeof(double));
+		if (!v)
+			return -1;
+		c->v[j] = v;
+	}
+	l = realloc(c->line, cap * sizeof(long));
+	if (!l)
+		return -1;
+	c->line = l;
+	c->cap = cap;
+	return 0;
+}
+
+static void cb_field(void *data, size_t len, void *ud)
+{
+	struct chunk *c = ud;
+	const struct par *p = c->par;
+	const char *s = data ? data : "";
+	int j = c->fld++;
+	size_t i = c->nrow;
+	double v;
+
+	if (c->bad)
+		return;
+	if (j == 0)
+		c->rec_line = c->nl;
+	if (c->scan_nl) {
+		const char *q;
+		for (q = s; len && (q = memchr(q, '\n', len - (size_t)(q - s))) != NULL; q++)
+			c->nl++;
+	}
+	if (j >= p->ncol) {
+		c->bad = 1;
+		return;
+	}
+	if (is_na(p, s, len)) {
+		c->v[j][i] = p->cat[j] || c->flip[j] != NO_FLIP ? -1 : NAN;
+		return;
+	}
+	if (!p->cat[j] && c->flip[j] == NO_FLIP) {
+		if (ml_parse_double(s, len, &v) == 0 && isfinite(v) &&
+		    (p->force[j] == 1 || !ml_text_leading_zero(s, len))) {
+			c->v[j][i] = v;
+			return;
+		}
+		if (p->force[j] == 1) {
+			c->bad = 1;
+			return;
+		}
+		c->flip[j] = i;
+	}
+	{
+		int32_t code;
+		if (memchr(s, 0, len)) {
+			c->bad = 1;
+			return;
+		}
+		code = ml_dict_intern(&c->dict[j], s, len);
+		if (code < 0) {
+			c->bad = 1;
+			return;
+		}
+		c->v[j][i] = code;
+	}
+}
+
+static void cb_row(int ch, void *ud)
+{
+	struct chunk *c = ud;
+
+	if (ch == '\n')
+		c->nl++;
+	if (c->bad || c->fld == 0) {
+		c->fld = 0;
+		return;
+	}
+	if (c->fld != c->par->ncol) {
+		c->bad = 1;
+		return;
+	}
+	c->line[c->nrow] = c->line0 + c->rec_line;
+	c->fld = 0;
+	if (++c->nrow == c->cap && grow_chunk(c) < 0)
+		c->bad = 1;
+}
+
+/* Parse one chunk: a pool task. */
+static void parse_chunk(void *arg, size_t t, int worker)
+{
+	struct chunk *c = (struct chunk *)arg + t;
+	int j;
+
+	(void)worker;
+	c->nrow = 0;
+	c->fld = 0;
+	c->nl = 0;
+	c->bad = 0;
+	for (j = 0; j < c->par->ncol; j++) {
+		c->flip[j] = NO_FLIP;
+		ml_dict_release(&c->dict[j]);
+	}
+	if (c->cap == 0 && grow_chunk(c) < 0) {
+		c->bad = 1;
+		return;
+	}
+	if (csv_init(&c->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_REPALL_NL) != 0) {
+		c->bad = 1;
+		return;
+	}
+	csv_set_delim(&c->csv, c->par->delim);
+	csv_set_blk_size(&c->csv, 1 << 16);
+	c->scan_nl = memchr(c->p, '"', c->len) != NULL;
+	if (csv_parse(&c->csv, c->p, c->len, cb_field, cb_row, c) != c->len ||
+	    csv_fini(&c->csv, cb_field, cb_row, c) != 0)
+		c->bad = 1;
+	csv_free(&c->csv);
+}
+
+static void chunk_free(struct chunk *c, int ncol)
+{
+	int j;
+
+	for (j = 0; j < ncol; j++) {
+		if (c->v)
+			free(c->v[j]);
+		if (c->dict)
+			ml_dict_release(&c->dict[j]);
+	}
+	free(c->v);
+	free(c->dict);
+	free(c->flip);
+	free(c->line);
+}
+
+static int set_na(struct par *p, const char *spec)
+{
+	size_t n = strlen(spec), i;
+	int k = 1;
+	char *s;
+
+	for (i = 0; i < n; i++)
+		k += spec[i] == ',';
+	p->na_buf = malloc(n + 1);
+	p->na = malloc((size_t)k * sizeof(*p->na));
+	p->na_len = malloc((size_t)k * sizeof(*p->na_len));
+	if (!p->na_buf || !p->na || !p->na_len)
+		return -1;
+	memcpy(p->na_buf, spec, n + 1);
+	for (s = p->na_buf;;) {
+		char *comma = strchr(s, ',');
+		if (comma)
+			*comma = 0;
+		p->na[p->nna] = s;
+		p->na_len[p->nna] = strlen(s);
+		if (p->na_len[p->nna] > p->na_max)
+			p->na_max = p->na_len[p->nna];
+		p->nna++;
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+	return 0;
+}
+
+/* Header state: where the first data record starts. */
+struct hdr {
+	int fld, done;
+};
+
+static void hdr_field(void *data, size_t len, void *ud)
+{
+	(void)data;
+	(void)len;
+	((struct hdr *)ud)->fld++;
+}
+
+static void hdr_row(int ch, void *ud)
+{
+	struct hdr *h = ud;
+	(void)ch;
+	if (h->fld > 0)
+		h->done = 1;
+}
+
+/* Offset just past the first record of buf (after a BOM), or 0 when not found. */
+static size_t header_end(const unsigned char *buf, size_t n, unsigned char delim)
+{
+	struct csv_parser p;
+	struct hdr h = {0, 0};
+	size_t i = 0;
+
+	if (n >= 3 && buf[0] == 0xef && buf[1] == 0xbb && buf[2] == 0xbf)
+		i = 3;
+	if (csv_init(&p, CSV_STRICT | CSV_REPALL_NL) != 0)
+		return 0;
+	csv_set_delim(&p, delim);
+	for (; i < n && !h.done; i++)
+		if (csv_parse(&p, buf + i, 1, hdr_field, hdr_row, &h) != 1)
+			break;
+	csv_free(&p);
+	return h.done ? i : 0;
+}
+
+/* Cut [0, n) into k chunks at newlines outside quotes; the text starts outside quotes. */
+static size_t cut(const unsigned char *p, size_t n, size_t *start, size_t k)
+{
+	size_t i = 0, c, m = 0;
+	int inq = 0;
+
+	start[m++] = 0;
+	for (c = 1; c < k; c++) {
+		size_t target = n * c / k;
+		if (target <= i)
+			continue;
+		/* quote parity up to target */
+		while (i < target) {
+			const unsigned char *q = memchr(p + i, '"', target - i);
+			if (!q) {
+				i = target;
+				break;
+			}
+			inq ^= 1;
+			i = (size_t)(q - p) + 1;
+		}
+		/* then forward to a newline outside quotes */
+		while (i < n) {
+			if (p[i] == '"')
+				inq ^= 1;
+			else if (p[i] == '\n' && !inq)
+				break;
+			i++;
+		}
+		if (i >= n)
+			break;
+		start[m++] = ++i;
+	}
+	start[m] = n;
+	return m;
+}
+
+/* End of the last complete record of [0, n): just past its newline, outside quotes. */
+static size_t last_record_end(const unsigned char *p, size_t n)
+{
+	size_t i, end = 0;
+	int inq = 0;
+
+	for (i = 0; i < n; i++) {
+		const unsigned char *q = memchr(p + i, '"', n - i);
+		const unsigned char *nl;
+		size_t stop = q ? (size_t)(q - p) : n;
+		if (!inq) {
+			/* the last newline before the next quote */
+			nl = memrchr(p + i, '\n', stop - i);
+			if (nl)
+				end = (size_t)(nl - p) + 1;
+		}
+		if (!q)
+			break;
+		inq ^= 1;
+		i = stop;
+	}
+	return end;
+}
+
+static size_t count_nl(const unsigned char *p, size_t n)
+{
+	size_t k = 0;
+	const unsigned char *q = p, *e = p + n;
+
+	while (q < e && (q = memchr(q, '\n', (size_t)(e - q))) != NULL) {
+		k++;
+		q++;
+	}
+	return k;
+}
+
+int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
+			   struct ml_err *e)
+{
+	struct ml_read_opts ho = *o;
+	struct ml_reader *hr = NULL;
+	struct par par;
+	struct chunk *ch = NULL;
+	struct ml_pool *pool = NULL;
+	unsigned char *buf = NULL;
+	int fd = -1, rc = 1, j, nthreads, nchunk = 0, restart;
+	size_t cap, have, data_off, *start = NULL;
+	int32_t **cmap = NULL;
+	long lines_before;
+	struct stat st;
+
+	memset(&par, 0, sizeof(par));
+	if (!path || strcmp(path, "-") == 0)
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (1 << 20))
+		goto out;
+	/* The streaming reader checks the header and finds the format and delimiter. */
+	ho.infer_rows = 1;
+	ho.block_rows = 0;
+	hr = ml_reader_open(path, &ho, NULL);
+	if (!hr || ml_reader_format(hr) == ML_FMT_STREAM || !o->header)
+		goto out;
+	{
+		/* gzip input is inflated by the serial path */
+		unsigned char magic[2];
+		if (pread(fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+			goto out;
+	}
+	par.ncol = ml_reader_schema(hr)->ncol;
+	par.delim = (unsigned char)(o->delim ? o->delim :
+						 ml_reader_format(hr) == ML_FMT_TSV ? '\t' : ',');
+	par.cat = calloc((size_t)par.ncol + 1, 1);
+	par.force = calloc((size_t)par.ncol + 1, 1);
+	if (!par.cat || !par.force || set_na(&par, o->na ? o->na : "NA,N/A,NaN,nan,null,NULL,?"))
+		goto nomem;
+	/* Forced types, as the serial reader applies them. */
+	for (j = 0; o->types && j < par.ncol; j++) {
+		int t = ml_schema_find(o->types, ml_reader_schema(hr)->cols[j].name);
+		if (t >= 0)
+			par.force[j] = o->types->cols[t].type == ML_NUM ? 1 : 2;
+	}
+	for (j = 0; j < 2; j++) {
+		const char *spec = j == 0 ? o->num_cols : o->cat_cols;
+		int *idx, cnt, i;
+		if (!spec)
+			continue;
+		cnt = ml_cols_parse(spec, ml_reader_schema(hr), 1, &idx, NULL);
+		if (cnt < 0)
+			goto out;
+		for (i = 0; i < cnt; i++)
+			par.force[idx[i]] = (unsigned char)(j + 1);
+		free(idx);
+	}
+	nthreads = o->threads > 0 ? o->threads : ml_ncores();
+	nchunk = nthreads > 1 ? nthreads * 2 : 1;
+	pool = nthreads > 1 ? ml_pool_new(nthreads) : NULL;
+	cap = (o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES) * (size_t)nchunk;
+	buf = malloc(cap);
+	start = malloc(((size_t)nchunk + 1) * sizeof(*start));
+	ch = calloc((size_t)nchunk, sizeof(*ch));
+	cmap = calloc((size_t)par.ncol + 1, sizeof(*cmap));
+	if (!buf || !start || !ch || !cmap || (nthreads > 1 && !pool))
+		goto nomem;
+	for (j = 0; j < nchunk; j++) {
+		ch[j].par = &par;
+		ch[j].v = calloc((size_t)par.ncol + 1, sizeof(double *));
+		ch[j].dict = calloc((size_t)par.ncol + 1, sizeof(struct ml_dict));
+		ch[j].flip = calloc((size_t)par.ncol + 1, sizeof(size_t));
+		if (!ch[j].v || !ch[j].dict || !ch[j].flip)
+			goto nomem;
+	}
+	{
+		ssize_t n = pread(fd, buf, cap, 0);
+		if (n <= 0)
+			goto out;
+		data_off = header_end(buf, (size_t)n, par.delim);
+		if (data_off == 0)
+			goto out;
+		lines_before = (long)count_nl(buf, data_off);
+	}
+again:
+	restart = 0;
+	for (j = 0; j < par.ncol; j++)
+		par.cat[j] = par.force[j] == 2;
+	ml_frame_release(f);
+	ml_frame_init(f);
+	for (j = 0; j < par.ncol; j++)
+		if (ml_schema_add(&f->schema, ml_reader_schema(hr)->cols[j].name,
+				  par.cat[j] ? ML_CAT : ML_NUM) < 0)
+			goto nomem;
+	if (ml_block_init(&f->rows, &f->schema, 0, e) < 0)
+		goto nomem;
+	f->rows.line = malloc(sizeof(long));
+	if (!f->rows.line)
+		goto nomem;
+	{
+		off_t off = (off_t)data_off;
+		long line0 = lines_before + 1;
+		int first_window = 1, eof = 0;
+		have = 0;
+		while (!eof || have > 0) {
+			size_t end, k, m, rows;
+			/* Fill the window. */
+			while (!eof && have < cap) {
+				ssize_t n = pread(fd, buf + have, cap - have, off);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					goto out;
+				if (n == 0)
+					eof = 1;
+				have += (size_t)n;
+				off += n;
+			}
+			end = eof ? have : last_record_end(buf, have);
+			if (end == 0) {
+				if (have == cap) {
+					/* one record larger than the window: let the serial reader have it */
+					goto out;
+				}
+				end = have;
+			}
+			m = cut(buf, end, start, (size_t)nchunk);
+			for (k = 0; k < m; k++) {
+				ch[k].p = buf + start[k];
+				ch[k].len = start[k + 1] - start[k];
+			}
+			ch[0].line0 = line0;
+			for (k = 1; k < m; k++)
+				ch[k].line0 = ch[k - 1].line0 + (long)count_nl(ch[k - 1].p, ch[k - 1].len);
+			if (pool)
+				ml_pool_run(pool, m, parse_chunk, ch);
+			else
+				for (k = 0; k < m; k++)
+					parse_chunk(ch, k, 0);
+			for (k = 0; k < m; k++)
+				if (ch[k].bad)
+					goto out;
+			/* A number column that met text: fine only when it did so from the very
+			 * first row it ever had, else start again with it categorical. */
+			for (j = 0; j < par.ncol; j++) {
+				int any = 0, lossless = 1;
+				for (k = 0; k < m; k++) {
+					if (ch[k].flip[j] != NO_FLIP) {
+						any = 1;
+						if (ch[k].flip[j] != 0)
+							lossless = 0;
+					} else if (ch[k].nrow > 0 && !par.cat[j]) {
+						lossless = 0;
+					}
+				}
+				if (!any)
+					continue;
+				if (!first_window || f->rows.nrow > 0)
+					lossless = 0;
+				if (!lossless) {
+					par.force[j] = 2;
+					restart = 1;
+				}
+			}
+			if (restart)
+				break;
+			for (j = 0; j < par.ncol; j++)
+				for (k = 0; k < m; k++)
+					if (ch[k].flip[j] != NO_FLIP && !par.cat[j]) {
+						par.cat[j] = 1;
+						f->schema.cols[j].type = ML_CAT;
+						/* the column's arrays are empty: retype them */
+						free(f->rows.col[j].num);
+						f->rows.col[j].cat = malloc(sizeof(int32_t));
+						if (!f->rows.col[j].cat)
+							goto nomem;
+					}
+			/* Append the chunks in order. */
+			rows = 0;
+			for (k = 0; k < m; k++)
+				rows += ch[k].nrow;
+			if (ml_block_reserve(&f->rows, f->rows.nrow + rows + 1, e) < 0)
+				goto nomem;
+			{
+				long *l = realloc(f->rows.line, (f->rows.cap + 1) * sizeof(long));
+				if (!l)
+					goto nomem;
+				f->rows.line = l;
+			}
+			for (k = 0; k < m; k++) {
+				struct chunk *c = &ch[k];
+				size_t at = f->rows.nrow, i;
+				for (j = 0; j < par.ncol; j++) {
+					if (f->schema.cols[j].type == ML_NUM) {
+						memcpy(f->rows.col[j].num + at, c->v[j], c->nrow * sizeof(double));
+						continue;
+					}
+					/* local codes to global ones, in first-seen order */
+					if (c->dict[j].n) {
+						int32_t *mp = realloc(cmap[j], (size_t)c->dict[j].n * sizeof(int32_t));
+						int32_t q;
+						if (!mp)
+							goto nomem;
+						cmap[j] = mp;
+						for (q = 0; q < c->dict[j].n; q++) {
+							mp[q] = ml_dict_intern(&f->schema.cols[j].dict,
+									       c->dict[j].str[q], c->dict[j].len[q]);
+							if (mp[q] < 0)
+								goto out;
+						}
+					}
+					for (i = 0; i < c->nrow; i++) {
+						double v = c->v[j][i];
+						f->rows.col[j].cat[at + i] = v < 0 ? ML_MISSING_CAT : cmap[j][(int32_t)v];
+					}
+				}
+				memcpy(f->rows.line + at, c->line, c->nrow * sizeof(long));
+				f->rows.nrow += c->nrow;
+			}
+			line0 = ch[m - 1].line0 + (long)count_nl(ch[m - 1].p, ch[m - 1].len);
+			memmove(buf, buf + end, have - end);
+			have -= end;
+			first_window = 0;
+			if (eof && have == 0)
+				break;
+		}
+	}
+	if (restart)
+		goto again;
+	rc = 0;
+	goto out;
+nomem:
+	rc = ml_err_nomem(e);
+out:
+	if (rc != 0) {
+		ml_frame_release(f);
+		ml_frame_init(f);
+	}
+	for (j = 0; ch && j < nchunk; j++)
+		chunk_free(&ch[j], par.ncol);
+	free(ch);
+	if (cmap)
+		for (j = 0; j < par.ncol; j++)
+			free(cmap[j]);
+	free(cmap);
+	free(start);
+	free(buf);
+	ml_pool_free(pool);
+	free(par.cat);
+	free(par.force);
+	free(par.na_buf);
+	free(par.na);
+	free(par.na_len);
+	ml_reader_close(hr);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
