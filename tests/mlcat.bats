@@ -338,3 +338,13 @@ sex,cat,2" ]
 	ml mlcat "$SAMPLES/airpassengers.csv" -o out.csv
 	[ "$(head -1 out.csv)" = "t,y" ]
 }
+
+@test "a large file passes through unchanged, records split across blocks included" {
+	awk 'BEGIN { print "a,b,c"; for (i = 0; i < 200000; i++) printf "%d,%d.%d,k%d\n", i, i % 1000, i % 7 + 1, i % 13 }' >big.csv
+	ml mlcat big.csv >out.csv
+	same big.csv out.csv
+	ml mlcat -f stream big.csv | ml mlcat >out2.csv
+	same big.csv out2.csv
+	gzip -c big.csv | ml mlcat >out3.csv
+	same big.csv out3.csv
+}
