@@ -47,6 +47,7 @@ Q := @
 endif
 
 .PHONY: all deps test unit demo bench install clean completions
+.SECONDARY:
 all: deps $(CMD_BINS) $(OUT)/libml.a
 
 deps:

@@ -57,6 +57,23 @@ int main(int argc, char **argv)
 		printf("%s read: %llu rows %.3f s (checksum %g)\n", mode, rows, t, chk);
 		return 0;
 	}
+	if (strcmp(mode, "frame") == 0) {
+		/* All rows into a frame, with the parallel text reader (argv[3] threads). */
+		struct ml_frame f;
+		struct ml_err e;
+		struct ml_read_opts o;
+		ml_read_opts_init(&o);
+		o.threads = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 0;
+		ml_frame_init(&f);
+		if (ml_frame_read(&f, path, &o, &e) < 0) {
+			fprintf(stderr, "parse: %s\n", e.msg);
+			return 1;
+		}
+		t = now() - t0;
+		printf("frame read (%d threads): %zu rows %.3f s\n", o.threads, f.rows.nrow, t);
+		ml_frame_release(&f);
+		return 0;
+	}
 	if (strcmp(mode, "write") == 0 && argc > 3) {
 		/* Parse CSV into a frame, then time writing it as a stream. */
 		struct ml_frame f;

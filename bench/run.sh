@@ -38,6 +38,15 @@ echo "libcsv + strtod:       $t_peer s  $(rate "$mb" "$t_peer") MB/s   ($D/csv_s
 t_ml=$(best "$D/parse" csv "$csv")
 echo "libml CSV -> columns:  $t_ml s  $(rate "$mb" "$t_ml") MB/s   ($D/parse csv $csv)"
 echo "ratio vs libcsv+strtod: $(awk -v a="$t_peer" -v b="$t_ml" 'BEGIN { printf "%.2f", a / b }')x"
+# CPU time per core, which load from other processes inflates less than wall time
+cpu() { /usr/bin/time -f "%U %S" "$@" 2>&1 >/dev/null | tail -1 | awk '{ printf "%.2f", $1 + $2 }'; }
+c_peer=$(cpu "$D/csv_strtod" "$csv")
+c_ml=$(cpu "$D/parse" csv "$csv")
+echo "CPU seconds: libcsv+strtod $c_peer, libml $c_ml: $(rate "$mb" "$c_ml") MB/s per core, $(awk -v a="$c_peer" -v b="$c_ml" 'BEGIN { printf "%.2f", a / b }')x"
+for th in 1 2; do
+	t_fr=$(best "$D/parse" frame "$csv" "$th")
+	echo "libml frame read, $th thread(s): $t_fr s  $(rate "$mb" "$t_fr") MB/s   ($D/parse frame $csv $th)"
+done
 if /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
 	t_pd=$(best /usr/bin/python3 -c "import pandas; pandas.read_csv('$csv', engine='c')")
 	echo "pandas read_csv:       $t_pd s  $(rate "$mb" "$t_pd") MB/s   (python3 -c \"pandas.read_csv('$csv')\", includes interpreter start)"
