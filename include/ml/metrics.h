@@ -65,7 +65,7 @@ ML_API double ml_cm_balanced_accuracy(const double *cm, int k);
  * class); ML_AVG_MACRO: unweighted mean over the present classes; ML_AVG_WEIGHTED: mean
  * weighted by each class's truth support. 0/0 counts as 0 (zero_division="warn"). F1 of a
  * class is 2PR / (P + R), 0 when P + R = 0; the macro F1 is the mean of the classes' F1. */
-#define ML_AVG_MACRO (-1)
+#define ML_AVG_MACRO	(-1)
 #define ML_AVG_WEIGHTED (-2)
 ML_API double ml_cm_precision(const double *cm, int k, int avg);
 ML_API double ml_cm_recall(const double *cm, int k, int avg);
@@ -87,13 +87,13 @@ ML_API double ml_auc_sorted(const double *score, const size_t *order, size_t n,
 			    const int32_t *truth, int32_t pos, const double *w);
 /* Average precision (average_precision_score): sum over thresholds of
  * (R_t - R_{t-1}) P_t, thresholds at the distinct scores. NaN without positives. */
-ML_API double ml_ap_sorted(const double *score, const size_t *order, size_t n,
-			   const int32_t *truth, int32_t pos, const double *w);
+ML_API double ml_ap_sorted(const double *score, const size_t *order, size_t n, const int32_t *truth,
+			   int32_t pos, const double *w);
 /* The same, sorting first. Return 0 or ML_E_NOMEM; *out as above. */
-ML_API int ml_auc(const double *score, size_t n, const int32_t *truth, int32_t pos,
-		  const double *w, double *out, struct ml_err *e);
-ML_API int ml_average_precision(const double *score, size_t n, const int32_t *truth,
-				int32_t pos, const double *w, double *out, struct ml_err *e);
+ML_API int ml_auc(const double *score, size_t n, const int32_t *truth, int32_t pos, const double *w,
+		  double *out, struct ml_err *e);
+ML_API int ml_average_precision(const double *score, size_t n, const int32_t *truth, int32_t pos,
+				const double *w, double *out, struct ml_err *e);
 
 /* A curve: points (x[i], y[i]) with the score threshold t[i] that gives them. */
 struct ml_curve {
@@ -122,11 +122,11 @@ ML_API int ml_pr_curve(const double *score, size_t n, const int32_t *truth, int3
 /* log_loss(labels = the m classes): every probability is clipped to [eps, 1 - eps], each
  * row is divided by its sum, and the loss is the weighted mean of -log p[truth]. All m
  * columns must be present, and truth codes must be < m. */
-ML_API double ml_logloss(const double *const *prob, int m, const int32_t *truth,
-			 const double *w, size_t n);
+ML_API double ml_logloss(const double *const *prob, int m, const int32_t *truth, const double *w,
+			 size_t n);
 /* brier_score_loss: weighted mean of (p - [truth == pos])^2. */
-ML_API double ml_brier_binary(const double *p, const int32_t *truth, int32_t pos,
-			      const double *w, size_t n);
+ML_API double ml_brier_binary(const double *p, const int32_t *truth, int32_t pos, const double *w,
+			      size_t n);
 /* Multiclass Brier score: weighted mean over rows of sum over the m classes of
  * (prob[c] - [truth == c])^2 (twice the binary score on two classes). */
 ML_API double ml_brier_multi(const double *const *prob, int m, const int32_t *truth,
@@ -170,7 +170,8 @@ ML_API int ml_medae(const double *y, const double *p, const double *w, size_t n,
  * average_precision are one-vs-rest macro averages over the classes present in the truth
  * (each needs its column), brier is ml_brier_multi. Probability metrics are computed
  * when prob is not NULL; logloss and the multiclass brier use the classes whose column is
- * present, in code order. */
+ * present, in code order, except that a binary set with only the positive class's column
+ * takes its complement for the other class (log_loss of a 1-D y_pred). */
 struct ml_cls_data {
 	size_t n;
 	int k;

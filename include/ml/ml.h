@@ -12,5 +12,7 @@
 #include "ml/ctx.h"
 #include "ml/stats.h"
 #include "ml/split.h"
+#include "ml/metrics.h"
+#include "ml/svg.h"
 
 #endif

@@ -1,0 +1,1728 @@
+/* mleval: metrics from truth and predictions, with groups, bootstrap intervals, gates,
+ * confusion and reliability tables, and SVG plots. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ml/metrics.h"
+#include "ml/svg.h"
+
+const char cmd_name[] = "mleval";
+
+static const char usage[] =
+    "Usage: mleval -t TRUTH [OPTION]... [FILE]\n"
+    "Print evaluation metrics (CSV rows metric,value) from a table holding the truth and\n"
+    "the predictions: a 'pred' column (or -p) and/or class probabilities 'p_<label>'.\n"
+    "With no FILE, or when FILE is -, read standard input.\n"
+    "\n"
+    "  -t, --truth=COL        the column holding the truth (required)\n"
+    "  -p, --pred=COL         the predicted label or value (default: pred)\n"
+    "  -w, --weight=COL       sample weights (non-negative)\n"
+    "      --task=TASK        classify or regress (default: classify when the truth is\n"
+    "                         categorical or p_<label> columns exist)\n"
+    "      --pos=LABEL        the positive class (default: the second label in sorted order)\n"
+    "      --json             print a JSON object instead of CSV\n"
+    "      --confusion        print the confusion matrix instead of the metrics\n"
+    "      --calibration=N    print the reliability table of N equal-width bins instead\n"
+    "      --by=COL           metrics per group of COL too (columns group,metric,value)\n"
+    "      --ci               add 95% bootstrap percentile intervals (lower, upper)\n"
+    "      --bootstrap=N      resamples for --ci (default 1000); implies --ci\n"
+    "      --min=NAME=V       gate: exit 1 when metric NAME is below V (repeatable)\n"
+    "      --max=NAME=V       gate: exit 1 when metric NAME is above V (repeatable)\n"
+    "      --plot=KIND        draw roc, pr or calibration as SVG into --plot-file\n"
+    "      --plot-file=FILE   where --plot writes (atomically)\n"
+    "\n"
+    "Common options:\n"
+    "  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
+    "  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
+    "  -H, --no-header        input has no header; columns are named c1..cN\n"
+    "      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
+    "      --num=COLS         read these columns as numbers\n"
+    "      --cat=COLS         read these columns as categories\n"
+    "  -f, --format=FMT       output format: csv (default), tsv or stream\n"
+    "      --precision=N      write numbers with N significant digits\n"
+    "      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
+    "      --force            write a binary stream even to a terminal\n"
+    "  -j, --threads=N        worker threads for --ci (default: all cores)\n"
+    "      --seed=N           random seed for --ci (default 42)\n"
+    "  -q, --quiet            no warnings or progress\n"
+    "  -v, --verbose          more detail on standard error\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n"
+    "\n"
+    "Metrics: accuracy balanced_accuracy precision recall f1 precision_macro recall_macro\n"
+    "f1_macro precision_weighted recall_weighted f1_weighted auc average_precision logloss\n"
+    "brier mcc (classification); rmse mae mape smape r2 medae (regression).\n"
+    "Exit status: 0 success, 1 a gate failed, 2 usage, 65 bad input data, 66 cannot open\n"
+    "input, 70 internal error, 71 out of memory, 74 read/write error.\n"
+    "Full documentation: man mleval\n";
+
+enum {
+	O_TASK = 1,
+	O_POS,
+	O_JSON,
+	O_CONFUSION,
+	O_CALIBRATION,
+	O_BY,
+	O_CI,
+	O_BOOTSTRAP,
+	O_MIN,
+	O_MAX,
+	O_PLOT,
+	O_PLOT_FILE
+};
+
+static const struct option own[] = {{"truth", required_argument, NULL, 't'},
+				    {"pred", required_argument, NULL, 'p'},
+				    {"weight", required_argument, NULL, 'w'},
+				    {"task", required_argument, NULL, O_TASK},
+				    {"pos", required_argument, NULL, O_POS},
+				    {"json", no_argument, NULL, O_JSON},
+				    {"confusion", no_argument, NULL, O_CONFUSION},
+				    {"calibration", required_argument, NULL, O_CALIBRATION},
+				    {"by", required_argument, NULL, O_BY},
+				    {"ci", no_argument, NULL, O_CI},
+				    {"bootstrap", required_argument, NULL, O_BOOTSTRAP},
+				    {"min", required_argument, NULL, O_MIN},
+				    {"max", required_argument, NULL, O_MAX},
+				    {"plot", required_argument, NULL, O_PLOT},
+				    {"plot-file", required_argument, NULL, O_PLOT_FILE},
+				    {NULL, 0, NULL, 0}};
+
+enum { TASK_AUTO, TASK_CLASSIFY, TASK_REGRESS };
+enum { PLOT_NONE, PLOT_ROC, PLOT_PR, PLOT_CALIBRATION };
+
+#define LEVEL	     0.95
+#define DEFAULT_BINS 10
+/* The confusion matrix is dense: k * k doubles, once per bootstrap resample too. */
+#define MAX_LABELS 1000
+
+struct gate {
+	int metric;
+	int max; /* 1: --max, 0: --min */
+	double v;
+	const char *text; /* the bound as given */
+};
+
+/* An input column kept row by row, as numbers or as codes of the reader's dictionary. */
+struct src {
+	const char *name;
+	const char *role; /* for messages: "truth", "prediction", ... */
+	int idx;	  /* -1: absent */
+	int cat;
+	double *num;
+	int32_t *code;
+};
+
+/* Labels of a classification: canonical strings (numbers written in the shortest form
+ * when the truth is numeric), with where each was seen. */
+#define F_TRUTH 1
+#define F_PRED	2
+#define F_PROB	4
+
+struct labels {
+	struct ml_dict d;
+	int numeric;
+	unsigned char *flag;
+	int cap;
+	int32_t *rank;	 /* id -> sorted code */
+	int32_t *byrank; /* sorted code -> id */
+};
+
+/* One data set to evaluate: everything, or one group. */
+struct set {
+	char *group; /* NULL: all rows */
+	size_t n;
+	int32_t *truth, *pred;
+	double **prob; /* k entries */
+	double *y, *p, *w;
+	struct ml_eval *ev;
+	double val[ML_M_COUNT], lo[ML_M_COUNT], hi[ML_M_COUNT];
+};
+
+struct eval {
+	struct cli cli;
+	const char *truth_name, *pred_name, *weight_name, *by_name, *pos_label, *plot_file;
+	int task, json, confusion, ci, plot;
+	long calib, nboot;
+	struct gate *gates;
+	int ngates;
+
+	struct ml_reader *r;
+	const struct ml_schema *s;
+	const char *iname;
+	struct src truth, pred, weight, group;
+	struct src *prob;
+	int nprob;
+	size_t n, cap;
+	int classify;
+
+	struct labels lab;
+	int k, pos, binary;
+	int32_t *truth_code, *pred_code; /* sorted label codes */
+	double **probc;			 /* k entries: the column of each code, or NULL */
+	double *synth;			 /* a synthesized complement column */
+
+	struct set all;
+	struct set *groups;
+	int ngroups;
+	struct ml_ctx ctx;
+	int have_ctx;
+};
+
+/* --- Reading ------------------------------------------------------------------------------- */
+
+static int grow(struct eval *v, struct ml_err *e)
+{
+	size_t cap = v->cap ? 2 * v->cap : 8192;
+	struct src *all[4] = {&v->truth, &v->pred, &v->weight, &v->group};
+	int j;
+
+#define RE(p, t)                                                                                   \
+	do {                                                                                       \
+		t *q_ = realloc((p), cap * sizeof(t));                                             \
+		if (!q_)                                                                           \
+			return ml_err_nomem(e);                                                    \
+		(p) = q_;                                                                          \
+	} while (0)
+	for (j = 0; j < 4; j++) {
+		if (all[j]->idx < 0)
+			continue;
+		if (all[j]->cat)
+			RE(all[j]->code, int32_t);
+		else
+			RE(all[j]->num, double);
+	}
+	for (j = 0; j < v->nprob; j++)
+		RE(v->prob[j].num, double);
+#undef RE
+	v->cap = cap;
+	return 0;
+}
+
+static long line_of(const struct eval *v, const struct ml_block *b, size_t i)
+{
+	if (b->line)
+		return b->line[i];
+	return (long)(v->n + 1 + (v->cli.header ? 1 : 0));
+}
+
+/* The number in a categorical cell, for columns that must be numeric. */
+static int cat_number(const struct eval *v, const struct src *c, int32_t code, long line,
+		      double *out, struct ml_err *e)
+{
+	const struct ml_dict *d = &v->s->cols[c->idx].dict;
+	char q[128];
+
+	if (ml_parse_double(d->str[code], d->len[code], out) == 0 && isfinite(*out))
+		return 0;
+	ml_err_quote(q, sizeof(q), d->str[code], d->len[code]);
+	return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+			  "cannot parse '%s' as a number in %s column '%s'", q, c->role, c->name);
+}
+
+/* A probability in a categorical cell: the number (NaN when missing), or -1 with e set
+ * when the text is not a number. */
+static double cat_prob(const struct eval *v, const struct src *c, int32_t code, long line,
+		       struct ml_err *e)
+{
+	const struct ml_dict *d = &v->s->cols[c->idx].dict;
+	double x;
+	char q[128];
+
+	if (code < 0)
+		return NAN;
+	if (ml_parse_double(d->str[code], d->len[code], &x) == 0)
+		return x;
+	ml_err_quote(q, sizeof(q), d->str[code], d->len[code]);
+	ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+		   "cannot parse '%s' as a number in probability column '%s'", q, c->name);
+	return -1;
+}
+
+/* Take one cell of a column that is kept as numbers. */
+static int take_num(const struct eval *v, const struct src *c, const struct ml_block *b, size_t i,
+		    long line, double *out, struct ml_err *e)
+{
+	if (v->s->cols[c->idx].type == ML_CAT) {
+		int32_t code = b->col[c->idx].cat[i];
+		if (code < 0)
+			return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+					  "missing %s in column '%s'", c->role, c->name);
+		return cat_number(v, c, code, line, out, e);
+	}
+	*out = b->col[c->idx].num[i];
+	if (*out != *out)
+		return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+				  "missing %s in column '%s'", c->role, c->name);
+	if (!isfinite(*out))
+		return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+				  "%s '%g' in column '%s' is not a finite number", c->role, *out,
+				  c->name);
+	return 0;
+}
+
+/* Keep one cell of a column as it was read (a label or group). */
+static int take_any(struct eval *v, struct src *c, const struct ml_block *b, size_t i, long line,
+		    struct ml_err *e)
+{
+	if (c->cat) {
+		int32_t code = b->col[c->idx].cat[i];
+		if (code < 0)
+			return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+					  "missing %s in column '%s'", c->role, c->name);
+		c->code[v->n] = code;
+		return 0;
+	}
+	return take_num(v, c, b, i, line, &c->num[v->n], e);
+}
+
+static int take_block(struct eval *v, const struct ml_block *b, struct ml_err *e)
+{
+	size_t i;
+	int j;
+
+	for (i = 0; i < b->nrow; i++) {
+		long line = line_of(v, b, i);
+		double x;
+		if (v->n == v->cap && grow(v, e) < 0)
+			return ML_E_NOMEM;
+		if (take_any(v, &v->truth, b, i, line, e) < 0)
+			return ML_E_DATA;
+		if (v->pred.idx >= 0 && take_any(v, &v->pred, b, i, line, e) < 0)
+			return ML_E_DATA;
+		for (j = 0; j < v->nprob; j++) {
+			struct src *c = &v->prob[j];
+			if (v->s->cols[c->idx].type == ML_NUM)
+				x = b->col[c->idx].num[i];
+			else if ((x = cat_prob(v, c, b->col[c->idx].cat[i], line, e)) == -1)
+				return ML_E_DATA;
+			if (x != x)
+				return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+						  "missing or NaN probability in column '%s'",
+						  c->name);
+			if (!(x >= 0 && x <= 1)) {
+				char t[ML_FMT_DOUBLE_MAX + 1];
+				ml_fmt_double(t, x);
+				return ml_err_set(e, ML_E_DATA, v->iname, line, c->idx + 1,
+						  "probability %s in column '%s' is outside [0, 1]",
+						  t, c->name);
+			}
+			c->num[v->n] = x;
+		}
+		if (v->weight.idx >= 0) {
+			if (take_num(v, &v->weight, b, i, line, &x, e) < 0)
+				return ML_E_DATA;
+			if (x < 0) {
+				char t[ML_FMT_DOUBLE_MAX + 1];
+				ml_fmt_double(t, x);
+				return ml_err_set(e, ML_E_DATA, v->iname, line, v->weight.idx + 1,
+						  "negative weight %s in column '%s'", t,
+						  v->weight.name);
+			}
+			v->weight.num[v->n] = x;
+		}
+		if (v->group.idx >= 0 && take_any(v, &v->group, b, i, line, e) < 0)
+			return ML_E_DATA;
+		v->n++;
+	}
+	return 0;
+}
+
+static int find_col(struct eval *v, struct src *c, const char *name, const char *role,
+		    struct ml_err *e, const char *what)
+{
+	c->name = name;
+	c->role = role;
+	c->idx = name ? ml_schema_find(v->s, name) : -1;
+	if (name && c->idx < 0 && what)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "no %s column '%s'", what, name);
+	if (c->idx >= 0)
+		c->cat = v->s->cols[c->idx].type == ML_CAT;
+	return 0;
+}
+
+/* Whether the text after "p_" can be a label: for a numeric truth, only numbers. */
+static int label_ok(const struct eval *v, const char *s)
+{
+	double x;
+
+	if (!*s)
+		return 0;
+	if (v->s->cols[v->truth.idx].type == ML_CAT)
+		return 1;
+	return ml_parse_double(s, strlen(s), &x) == 0 && isfinite(x);
+}
+
+/* Find the columns; decide the task. */
+static int bind_columns(struct eval *v, struct ml_err *e)
+{
+	int j;
+
+	if (find_col(v, &v->truth, v->truth_name, "truth", e, "truth") < 0)
+		return ML_E_DATA;
+	if (find_col(v, &v->weight, v->weight_name, "weight", e, "weight") < 0)
+		return ML_E_DATA;
+	if (find_col(v, &v->group, v->by_name, "group", e, "--by") < 0)
+		return ML_E_DATA;
+	if (find_col(v, &v->pred, v->pred_name ? v->pred_name : "pred", "prediction", e,
+		     v->pred_name ? "prediction" : NULL) < 0)
+		return ML_E_DATA;
+	if (v->pred.idx == v->truth.idx)
+		v->pred.idx = -1;
+	v->prob = calloc((size_t)(v->s->ncol ? v->s->ncol : 1), sizeof(*v->prob));
+	if (!v->prob)
+		return ml_err_nomem(e);
+	if (v->task != TASK_REGRESS)
+		for (j = 0; j < v->s->ncol; j++) {
+			const char *nm = v->s->cols[j].name;
+			if (strncmp(nm, "p_", 2) != 0 || j == v->truth.idx || j == v->pred.idx ||
+			    j == v->weight.idx || j == v->group.idx)
+				continue;
+			if (!label_ok(v, nm + 2)) {
+				cli_info(
+				    &v->cli,
+				    "column '%s' is not a class probability (the truth is numeric)",
+				    nm);
+				continue;
+			}
+			v->prob[v->nprob].name = nm;
+			v->prob[v->nprob].role = "probability";
+			v->prob[v->nprob].idx = j;
+			v->nprob++;
+		}
+	if (v->task == TASK_AUTO)
+		v->classify = v->s->cols[v->truth.idx].type == ML_CAT || v->nprob > 0;
+	else
+		v->classify = v->task == TASK_CLASSIFY;
+	if (!v->classify) {
+		v->truth.cat = 0;
+		v->pred.cat = 0;
+		if (v->pred.idx < 0 && v->task == TASK_REGRESS)
+			return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "no prediction column '%s'",
+					  v->pred_name ? v->pred_name : "pred");
+		if (v->pred.idx < 0)
+			return ml_err_set(
+			    e, ML_E_DATA, v->iname, 0, 0,
+			    "no prediction columns: looked for 'pred' and 'p_<label>'");
+	} else if (v->pred.idx < 0 && v->nprob == 0)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "no prediction columns: looked for 'pred' and 'p_<label>'");
+	if (v->weight.idx >= 0)
+		v->weight.cat = 0;
+	cli_info(&v->cli, "task: %s; %d probability column%s%s",
+		 v->classify ? "classify" : "regress", v->nprob, v->nprob == 1 ? "" : "s",
+		 v->pred.idx >= 0 ? "; predictions in a column" : "; predictions by argmax");
+	return 0;
+}
+
+static int read_input(struct eval *v, const char *path, struct ml_err *e)
+{
+	struct ml_read_opts ro;
+	const struct ml_block *b;
+	long got;
+
+	cli_read_opts(&v->cli, &ro);
+	v->r = ml_reader_open(path, &ro, e);
+	if (!v->r)
+		return e->code;
+	v->s = ml_reader_schema(v->r);
+	v->iname = ml_reader_name(v->r);
+	if (bind_columns(v, e) < 0)
+		return e->code;
+	while ((got = ml_reader_next(v->r, &b, e)) > 0)
+		if (take_block(v, b, e) < 0)
+			return e->code;
+	if (got < 0)
+		return (int)got;
+	if (v->n == 0)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "empty input: no rows");
+	return 0;
+}
+
+/* --- Labels ---------------------------------------------------------------------------------- */
+
+static int32_t lab_add(struct labels *L, const char *s, size_t len, int flag, struct ml_err *e)
+{
+	char buf[ML_FMT_DOUBLE_MAX + 1];
+	double x;
+	int32_t id;
+
+	if (L->numeric && ml_parse_double(s, len, &x) == 0 && isfinite(x)) {
+		len = ml_fmt_double(buf, x + 0.0);
+		s = buf;
+	}
+	id = ml_dict_intern(&L->d, s, len);
+	if (id < 0)
+		return id == ML_E_NOMEM ? ml_err_nomem(e)
+					: ml_err_set(e, ML_E_DATA, NULL, 0, 0, "too many labels");
+	if (id >= L->cap) {
+		int cap = L->cap ? 2 * L->cap : 64;
+		unsigned char *f;
+		while (cap <= id)
+			cap *= 2;
+		f = realloc(L->flag, (size_t)cap);
+		if (!f)
+			return ml_err_nomem(e);
+		memset(f + L->cap, 0, (size_t)(cap - L->cap));
+		L->flag = f;
+		L->cap = cap;
+	}
+	L->flag[id] |= (unsigned char)flag;
+	return id;
+}
+
+static int32_t lab_num(struct labels *L, double x, int flag, struct ml_err *e)
+{
+	char buf[ML_FMT_DOUBLE_MAX + 1];
+	size_t len = ml_fmt_double(buf, x + 0.0);
+
+	return lab_add(L, buf, len, flag, e);
+}
+
+/* Label ids of a column's rows, written into out. */
+static int map_labels(struct eval *v, const struct src *c, int flag, int32_t *out, struct ml_err *e)
+{
+	size_t i;
+
+	if (c->cat) {
+		const struct ml_dict *d = &v->s->cols[c->idx].dict;
+		int32_t *m = malloc((size_t)(d->n ? d->n : 1) * sizeof(*m)), j;
+		if (!m)
+			return ml_err_nomem(e);
+		for (j = 0; j < d->n; j++)
+			m[j] = -1;
+		for (i = 0; i < v->n; i++) {
+			int32_t code = c->code[i];
+			if (m[code] < 0 &&
+			    (m[code] = lab_add(&v->lab, d->str[code], d->len[code], flag, e)) < 0) {
+				int rc = (int)m[code];
+				free(m);
+				return rc;
+			}
+			out[i] = m[code];
+		}
+		free(m);
+	} else {
+		int32_t small[256];
+		int j;
+		for (j = 0; j < 256; j++)
+			small[j] = -1;
+		for (i = 0; i < v->n; i++) {
+			double x = c->num[i];
+			int32_t id;
+			if (x >= 0 && x < 256 && x == floor(x)) {
+				int s = (int)x;
+				if (small[s] < 0 && (small[s] = lab_num(&v->lab, x, flag, e)) < 0)
+					return small[s];
+				id = small[s];
+			} else if ((id = lab_num(&v->lab, x, flag, e)) < 0)
+				return id;
+			out[i] = id;
+		}
+	}
+	return 0;
+}
+
+struct lab_key {
+	int32_t id;
+	int isnum;
+	double x;
+	const char *s;
+};
+
+static int lab_cmp(const void *a, const void *b)
+{
+	const struct lab_key *p = a, *q = b;
+
+	if (p->isnum != q->isnum)
+		return p->isnum ? -1 : 1;
+	if (p->isnum && p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	return strcmp(p->s, q->s);
+}
+
+static int sort_labels(struct labels *L, struct ml_err *e)
+{
+	int32_t n = L->d.n, i;
+	struct lab_key *k = malloc((size_t)(n ? n : 1) * sizeof(*k));
+
+	L->rank = malloc((size_t)(n ? n : 1) * sizeof(*L->rank));
+	L->byrank = malloc((size_t)(n ? n : 1) * sizeof(*L->byrank));
+	if (!k || !L->rank || !L->byrank) {
+		free(k);
+		return ml_err_nomem(e);
+	}
+	for (i = 0; i < n; i++) {
+		k[i].id = i;
+		k[i].s = L->d.str[i];
+		k[i].isnum = L->numeric && ml_parse_double(k[i].s, L->d.len[i], &k[i].x) == 0;
+	}
+	qsort(k, (size_t)n, sizeof(*k), lab_cmp);
+	for (i = 0; i < n; i++) {
+		L->rank[k[i].id] = i;
+		L->byrank[i] = k[i].id;
+	}
+	free(k);
+	return 0;
+}
+
+static const char *lab_str(const struct eval *v, int code)
+{
+	return v->lab.d.str[v->lab.byrank[code]];
+}
+
+static int lab_flag(const struct eval *v, int code)
+{
+	return v->lab.flag[v->lab.byrank[code]];
+}
+
+/* Build the labels, codes, probability columns, the predictions when there is no pred
+ * column, and the positive class. */
+static int prepare_classes(struct eval *v, struct ml_err *e)
+{
+	int32_t *pid, *tid;
+	int j, c, nk = 0, na, np;
+	size_t i;
+
+	ml_dict_init(&v->lab.d);
+	v->lab.numeric = !v->truth.cat;
+	tid = v->truth_code = malloc(v->n * sizeof(int32_t));
+	pid = v->pred_code = malloc(v->n * sizeof(int32_t));
+	if (!tid || !pid)
+		return ml_err_nomem(e);
+	if (map_labels(v, &v->truth, F_TRUTH, tid, e) < 0)
+		return e->code;
+	if (v->pred.idx >= 0 && map_labels(v, &v->pred, F_PRED, pid, e) < 0)
+		return e->code;
+	{
+		int32_t *pcol = malloc((size_t)(v->nprob ? v->nprob : 1) * sizeof(*pcol));
+		if (!pcol)
+			return ml_err_nomem(e);
+		for (j = 0; j < v->nprob; j++) {
+			const char *sfx = v->prob[j].name + 2;
+			int32_t id = lab_add(&v->lab, sfx, strlen(sfx), 0, e);
+			int k2;
+			if (id < 0) {
+				free(pcol);
+				return id;
+			}
+			for (k2 = 0; k2 < j; k2++)
+				if (pcol[k2] == id) {
+					free(pcol);
+					return ml_err_set(
+					    e, ML_E_DATA, v->iname, 0, 0,
+					    "columns '%s' and '%s' are for the same label",
+					    v->prob[k2].name, v->prob[j].name);
+				}
+			v->lab.flag[id] |= F_PROB;
+			pcol[j] = id;
+		}
+		if (sort_labels(&v->lab, e) < 0) {
+			free(pcol);
+			return e->code;
+		}
+		v->k = v->lab.d.n;
+		if (v->k > MAX_LABELS) {
+			free(pcol);
+			return ml_err_set(
+			    e, ML_E_DATA, v->iname, 0, 0,
+			    "%d labels are too many for a classification (at most %d)", v->k,
+			    MAX_LABELS);
+		}
+		v->probc = calloc((size_t)v->k, sizeof(*v->probc));
+		if (!v->probc) {
+			free(pcol);
+			return ml_err_nomem(e);
+		}
+		for (j = 0; j < v->nprob; j++)
+			v->probc[v->lab.rank[pcol[j]]] = v->prob[j].num;
+		free(pcol);
+	}
+	for (i = 0; i < v->n; i++) {
+		tid[i] = v->lab.rank[tid[i]];
+		if (v->pred.idx >= 0)
+			pid[i] = v->lab.rank[pid[i]];
+	}
+	/* Two labels in all and one column: the other is its complement. */
+	na = v->k;
+	np = v->nprob;
+	if (na == 2 && np == 1) {
+		int have = v->probc[0] ? 0 : 1, other = 1 - have;
+		v->synth = malloc(v->n * sizeof(double));
+		if (!v->synth)
+			return ml_err_nomem(e);
+		for (i = 0; i < v->n; i++)
+			v->synth[i] = 1 - v->probc[have][i];
+		v->probc[other] = v->synth;
+	}
+	if (v->pred.idx < 0) {
+		/* argmax over the columns in label order; the first wins a tie */
+		for (i = 0; i < v->n; i++) {
+			int best = -1;
+			double bp = -1;
+			for (c = 0; c < v->k; c++)
+				if (v->probc[c] && v->probc[c][i] > bp) {
+					bp = v->probc[c][i];
+					best = c;
+				}
+			pid[i] = best;
+		}
+		for (c = 0; c < v->k; c++)
+			for (i = 0; i < v->n; i++)
+				if (pid[i] == c) {
+					v->lab.flag[v->lab.byrank[c]] |= F_PRED;
+					break;
+				}
+	}
+	for (c = 0; c < v->k; c++)
+		if (lab_flag(v, c) & (F_TRUTH | F_PRED))
+			nk++;
+	v->binary = nk <= 2;
+	v->pos = -1;
+	if (v->pos_label) {
+		char buf[ML_FMT_DOUBLE_MAX + 1];
+		const char *s = v->pos_label;
+		double x;
+		int32_t id;
+		if (v->lab.numeric && ml_parse_double(s, strlen(s), &x) == 0 && isfinite(x)) {
+			ml_fmt_double(buf, x + 0.0);
+			s = buf;
+		}
+		id = ml_dict_find(&v->lab.d, s, strlen(s));
+		if (id < 0 || (v->binary && nk == 2 && !(v->lab.flag[id] & (F_TRUTH | F_PRED)))) {
+			char q[128];
+			ml_err_quote(q, sizeof(q), v->pos_label, strlen(v->pos_label));
+			return ml_err_set(
+			    e, ML_E_DATA, v->iname, 0, 0,
+			    "the label '%s' given to --pos is not in the truth or the predictions",
+			    q);
+		}
+		v->pos = v->lab.rank[id];
+	} else {
+		int seen = 0;
+		for (c = 0; c < v->k && v->pos < 0; c++)
+			if ((lab_flag(v, c) & (F_TRUTH | F_PRED)) && seen++ == 1)
+				v->pos = c;
+		if (v->pos < 0)
+			v->pos = v->k >= 2 ? 1 : 0;
+	}
+	/* Probability metrics need a column for every truth label (and the positive one). */
+	if (v->nprob > 0) {
+		for (c = 0; c < v->k; c++)
+			if ((lab_flag(v, c) & F_TRUTH) && !v->probc[c]) {
+				char q[128];
+				ml_err_quote(q, sizeof(q), lab_str(v, c), strlen(lab_str(v, c)));
+				return ml_err_set(
+				    e, ML_E_DATA, v->iname, 0, 0,
+				    "no probability column 'p_%s' for the truth label '%s'", q, q);
+			}
+		if (v->binary && !v->probc[v->pos]) {
+			char q[128];
+			ml_err_quote(q, sizeof(q), lab_str(v, v->pos), strlen(lab_str(v, v->pos)));
+			return ml_err_set(
+			    e, ML_E_DATA, v->iname, 0, 0,
+			    "no probability column 'p_%s' for the positive label '%s'", q, q);
+		}
+	}
+	cli_info(&v->cli, "%s classification, %d labels; positive label '%s'",
+		 v->binary ? "binary" : "multiclass", nk, lab_str(v, v->pos));
+	return 0;
+}
+
+/* --- Data sets and groups ----------------------------------------------------------------------
+ */
+
+static int make_eval(struct eval *v, struct set *s, struct ml_err *e)
+{
+	if (v->classify) {
+		struct ml_cls_data d;
+		d.n = s->n;
+		d.k = v->k;
+		d.truth = s->truth;
+		d.pred = s->pred;
+		d.prob = v->nprob ? (const double *const *)s->prob : NULL;
+		d.w = s->w;
+		d.pos = v->binary ? v->pos : -1;
+		s->ev = ml_eval_classify(&d, e);
+	} else {
+		struct ml_reg_data d;
+		d.n = s->n;
+		d.y = s->y;
+		d.p = s->p;
+		d.w = s->w;
+		s->ev = ml_eval_regress(&d, e);
+	}
+	if (!s->ev)
+		return e->code;
+	if (ml_eval_run(s->ev, NULL, s->val, e) < 0)
+		return e->code;
+	return 0;
+}
+
+static void set_release(struct set *s, int owned)
+{
+	ml_eval_free(s->ev);
+	free(s->group);
+	if (owned) {
+		free(s->truth);
+		free(s->pred);
+		free(s->y);
+		free(s->p);
+		free(s->w);
+	}
+}
+
+struct gkey {
+	int32_t id;
+	int isnum;
+	double x;
+	const char *s;
+	size_t len;
+};
+
+static int gkey_cmp(const void *a, const void *b)
+{
+	const struct gkey *p = a, *q = b;
+
+	if (p->isnum && q->isnum)
+		return p->x < q->x ? -1 : p->x > q->x;
+	return strcmp(p->s, q->s);
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Split the rows by the --by column and build one set per group, in sorted order. */
+static int make_groups(struct eval *v, struct ml_err *e)
+{
+	int32_t *gid = malloc(v->n * sizeof(*gid));
+	size_t *start = NULL, *perm = NULL, i;
+	double *vals = NULL;
+	int ng = 0, g, c, rc = 0;
+
+	if (!gid)
+		return ml_err_nomem(e);
+	if (v->group.cat) {
+		const struct ml_dict *d = &v->s->cols[v->group.idx].dict;
+		int32_t *rank = malloc((size_t)(d->n ? d->n : 1) * sizeof(*rank));
+		struct gkey *k = malloc((size_t)(d->n ? d->n : 1) * sizeof(*k));
+		char *used = calloc((size_t)(d->n ? d->n : 1), 1);
+		if (!rank || !k || !used) {
+			free(rank);
+			free(k);
+			free(used);
+			free(gid);
+			return ml_err_nomem(e);
+		}
+		for (i = 0; i < v->n; i++)
+			used[v->group.code[i]] = 1;
+		for (c = 0; c < d->n; c++)
+			if (used[c]) {
+				k[ng].id = c;
+				k[ng].isnum = 0;
+				k[ng].s = d->str[c];
+				ng++;
+			}
+		qsort(k, (size_t)ng, sizeof(*k), gkey_cmp);
+		for (g = 0; g < ng; g++)
+			rank[k[g].id] = g;
+		v->groups = calloc((size_t)(ng ? ng : 1), sizeof(*v->groups));
+		for (g = 0; v->groups && g < ng; g++) {
+			size_t len = d->len[k[g].id];
+			if (!(v->groups[g].group = malloc(len + 1)))
+				break;
+			memcpy(v->groups[g].group, k[g].s, len + 1);
+		}
+		for (i = 0; i < v->n; i++)
+			gid[i] = rank[v->group.code[i]];
+		free(rank);
+		free(k);
+		free(used);
+		if (!v->groups || (ng && !v->groups[ng - 1].group)) {
+			v->ngroups = v->groups ? ng : 0;
+			free(gid);
+			return ml_err_nomem(e);
+		}
+	} else {
+		size_t nv = 0;
+		vals = malloc(v->n * sizeof(double));
+		if (!vals) {
+			free(gid);
+			return ml_err_nomem(e);
+		}
+		memcpy(vals, v->group.num, v->n * sizeof(double));
+		qsort(vals, v->n, sizeof(double), dbl_cmp);
+		for (i = 0; i < v->n; i++)
+			if (i == 0 || vals[i] != vals[nv - 1])
+				vals[nv++] = vals[i] + 0.0;
+		ng = (int)nv;
+		v->groups = calloc(nv ? nv : 1, sizeof(*v->groups));
+		if (!v->groups) {
+			free(vals);
+			free(gid);
+			return ml_err_nomem(e);
+		}
+		for (g = 0; g < ng; g++) {
+			char buf[ML_FMT_DOUBLE_MAX + 1];
+			size_t len = ml_fmt_double(buf, vals[g]);
+			if (!(v->groups[g].group = malloc(len + 1))) {
+				v->ngroups = g;
+				free(vals);
+				free(gid);
+				return ml_err_nomem(e);
+			}
+			memcpy(v->groups[g].group, buf, len + 1);
+		}
+		for (i = 0; i < v->n; i++) {
+			double x = v->group.num[i];
+			size_t lo = 0, hi = nv - 1;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (vals[mid] < x)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			gid[i] = (int32_t)lo;
+		}
+		free(vals);
+	}
+	v->ngroups = ng;
+	/* Counting sort of the rows by group. */
+	start = calloc((size_t)ng + 1, sizeof(*start));
+	perm = malloc(v->n * sizeof(*perm));
+	if (!start || !perm) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < v->n; i++)
+		start[gid[i] + 1]++;
+	for (g = 0; g < ng; g++)
+		start[g + 1] += start[g];
+	{
+		size_t *at = malloc(((size_t)ng + 1) * sizeof(*at));
+		if (!at) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		memcpy(at, start, ((size_t)ng + 1) * sizeof(*at));
+		for (i = 0; i < v->n; i++)
+			perm[at[gid[i]]++] = i;
+		free(at);
+	}
+	for (g = 0; g < ng; g++) {
+		struct set *s = &v->groups[g];
+		size_t m = start[g + 1] - start[g], r;
+		const size_t *rows = perm + start[g];
+		s->n = m;
+		if (v->weight.idx >= 0 && !(s->w = malloc(m * sizeof(double))))
+			goto nomem;
+		if (v->classify) {
+			s->truth = malloc(m * sizeof(int32_t));
+			s->pred = malloc(m * sizeof(int32_t));
+			s->prob = calloc((size_t)v->k, sizeof(double *));
+			if (!s->truth || !s->pred || !s->prob)
+				goto nomem;
+			for (c = 0; c < v->k; c++)
+				if (v->probc[c] && !(s->prob[c] = malloc(m * sizeof(double))))
+					goto nomem;
+		} else {
+			s->y = malloc(m * sizeof(double));
+			s->p = malloc(m * sizeof(double));
+			if (!s->y || !s->p)
+				goto nomem;
+		}
+		for (r = 0; r < m; r++) {
+			size_t src = rows[r];
+			if (s->w)
+				s->w[r] = v->weight.num[src];
+			if (v->classify) {
+				s->truth[r] = v->truth_code[src];
+				s->pred[r] = v->pred_code[src];
+				for (c = 0; c < v->k; c++)
+					if (s->prob[c])
+						s->prob[c][r] = v->probc[c][src];
+			} else {
+				s->y[r] = v->truth.num[src];
+				s->p[r] = v->pred.num[src];
+			}
+		}
+		if ((rc = make_eval(v, s, e)) < 0)
+			goto out;
+	}
+	goto out;
+nomem:
+	rc = ml_err_nomem(e);
+out:
+	free(start);
+	free(perm);
+	free(gid);
+	return rc;
+}
+
+static int weights_ok(struct eval *v, struct ml_err *e)
+{
+	double s = 0;
+	size_t i;
+
+	if (v->weight.idx < 0)
+		return 0;
+	for (i = 0; i < v->n; i++)
+		s += v->weight.num[i];
+	if (!(s > 0))
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "the weights in column '%s' sum to zero", v->weight.name);
+	return 0;
+}
+
+/* --- Output ------------------------------------------------------------------------------------
+ */
+
+static void json_str(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", fp);
+		else if (c == '\t')
+			fputs("\\t", fp);
+		else if (c == '\r')
+			fputs("\\r", fp);
+		else if (c < 0x20)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+static void json_num(const struct eval *v, FILE *fp, double x)
+{
+	char buf[ML_FMT_DOUBLE_MAX + 1];
+
+	if (!isfinite(x)) {
+		fputs("null", fp);
+		return;
+	}
+	if (v->cli.precision)
+		ml_fmt_double_prec(buf, x, v->cli.precision);
+	else
+		ml_fmt_double(buf, x);
+	fputs(buf, fp);
+}
+
+static int write_frame(struct eval *v, struct ml_frame *f, FILE *fp, struct ml_err *e)
+{
+	struct ml_write_opts wo;
+	struct ml_writer *w;
+	int rc;
+
+	cli_write_opts(&v->cli, &wo);
+	w = ml_writer_open(fp, NULL, &f->schema, &wo, e);
+	if (!w)
+		return e->code;
+	if ((rc = ml_writer_write(w, &f->rows, 0, f->rows.nrow, e)) == 0)
+		rc = ml_writer_finish(w, e);
+	ml_writer_free(w);
+	return rc;
+}
+
+static int put_cat(struct ml_frame *f, int col, size_t row, const char *s, struct ml_err *e)
+{
+	int32_t c;
+
+	if (!s) {
+		f->rows.col[col].cat[row] = ML_MISSING_CAT;
+		return 0;
+	}
+	c = ml_dict_intern(&f->schema.cols[col].dict, s, strlen(s));
+	if (c < 0)
+		return ml_err_nomem(e);
+	f->rows.col[col].cat[row] = c;
+	return 0;
+}
+
+static int print_metrics(struct eval *v, FILE *fp, struct ml_err *e)
+{
+	struct ml_frame f;
+	int by = v->by_name != NULL, g, m, rc = 0, first;
+	int nsets = 1 + (by ? v->ngroups : 0);
+	size_t row = 0;
+
+	if (v->json) {
+		for (g = -1; g < (by ? v->ngroups : 0); g++) {
+			const struct set *s = g < 0 ? &v->all : &v->groups[g];
+			if (by && g < 0)
+				fputs("{\"overall\": ", fp);
+			else if (by) {
+				fputs(g == 0 ? ",\n \"groups\": {" : ",\n  ", fp);
+				json_str(fp, s->group);
+				fputs(": ", fp);
+			}
+			fputc('{', fp);
+			first = 1;
+			for (m = 0; m < ML_M_COUNT; m++) {
+				if (!ml_eval_has(s->ev, m))
+					continue;
+				fputs(first ? "" : ", ", fp);
+				first = 0;
+				json_str(fp, ml_metric_name(m));
+				fputs(": ", fp);
+				if (v->ci) {
+					fputs("{\"value\": ", fp);
+					json_num(v, fp, s->val[m]);
+					fputs(", \"lower\": ", fp);
+					json_num(v, fp, s->lo[m]);
+					fputs(", \"upper\": ", fp);
+					json_num(v, fp, s->hi[m]);
+					fputc('}', fp);
+				} else
+					json_num(v, fp, s->val[m]);
+			}
+			fputc('}', fp);
+		}
+		if (by)
+			fputs(v->ngroups ? "}}" : ", \"groups\": {}}", fp);
+		fputc('\n', fp);
+		return ferror(fp) ? ml_err_set(e, ML_E_IO, NULL, 0, 0, "write error") : 0;
+	}
+	ml_frame_init(&f);
+	if ((by && ml_schema_add(&f.schema, "group", ML_CAT) < 0) ||
+	    ml_schema_add(&f.schema, "metric", ML_CAT) < 0 ||
+	    ml_schema_add(&f.schema, "value", ML_NUM) < 0 ||
+	    (v->ci && (ml_schema_add(&f.schema, "lower", ML_NUM) < 0 ||
+		       ml_schema_add(&f.schema, "upper", ML_NUM) < 0)) ||
+	    ml_block_init(&f.rows, &f.schema, (size_t)nsets * ML_M_COUNT, e) < 0) {
+		ml_frame_release(&f);
+		return ml_err_nomem(e);
+	}
+	for (g = -1; g < nsets - 1; g++) {
+		const struct set *s = g < 0 ? &v->all : &v->groups[g];
+		for (m = 0; m < ML_M_COUNT; m++) {
+			int j = 0;
+			if (!ml_eval_has(s->ev, m))
+				continue;
+			if (by && (rc = put_cat(&f, j++, row, s->group, e)) < 0)
+				goto out;
+			if ((rc = put_cat(&f, j++, row, ml_metric_name(m), e)) < 0)
+				goto out;
+			f.rows.col[j++].num[row] = s->val[m];
+			if (v->ci) {
+				f.rows.col[j++].num[row] = s->lo[m];
+				f.rows.col[j++].num[row] = s->hi[m];
+			}
+			row++;
+		}
+	}
+	f.rows.nrow = row;
+	rc = write_frame(v, &f, fp, e);
+out:
+	ml_frame_release(&f);
+	return rc;
+}
+
+static int print_confusion(struct eval *v, FILE *fp, struct ml_err *e)
+{
+	double *cm = malloc((size_t)v->k * (size_t)v->k * sizeof(double));
+	int *keep = malloc((size_t)v->k * sizeof(int)), nk = 0, a, b, rc = 0;
+	struct ml_frame f;
+
+	if (!cm || !keep) {
+		free(cm);
+		free(keep);
+		return ml_err_nomem(e);
+	}
+	ml_confusion(v->all.truth, v->all.pred, v->all.w, v->n, v->k, cm);
+	for (a = 0; a < v->k; a++)
+		if (lab_flag(v, a) & (F_TRUTH | F_PRED))
+			keep[nk++] = a;
+	if (v->json) {
+		fputs("{\"labels\": [", fp);
+		for (a = 0; a < nk; a++) {
+			fputs(a ? ", " : "", fp);
+			json_str(fp, lab_str(v, keep[a]));
+		}
+		fputs("],\n \"matrix\": [", fp);
+		for (a = 0; a < nk; a++) {
+			fputs(a ? ",\n  [" : "[", fp);
+			for (b = 0; b < nk; b++) {
+				fputs(b ? ", " : "", fp);
+				json_num(v, fp,
+					 cm[(size_t)keep[a] * (size_t)v->k + (size_t)keep[b]]);
+			}
+			fputc(']', fp);
+		}
+		fputs("]}\n", fp);
+		free(cm);
+		free(keep);
+		return ferror(fp) ? ml_err_set(e, ML_E_IO, NULL, 0, 0, "write error") : 0;
+	}
+	ml_frame_init(&f);
+	if (ml_schema_add(&f.schema, "truth", ML_CAT) < 0)
+		rc = ml_err_nomem(e);
+	for (b = 0; rc == 0 && b < nk; b++)
+		if (ml_schema_add(&f.schema, lab_str(v, keep[b]), ML_NUM) < 0)
+			rc = ml_err_nomem(e);
+	if (rc == 0 && ml_block_init(&f.rows, &f.schema, (size_t)(nk ? nk : 1), e) < 0)
+		rc = ml_err_nomem(e);
+	for (a = 0; rc == 0 && a < nk; a++) {
+		if ((rc = put_cat(&f, 0, (size_t)a, lab_str(v, keep[a]), e)) < 0)
+			break;
+		for (b = 0; b < nk; b++)
+			f.rows.col[b + 1].num[a] =
+			    cm[(size_t)keep[a] * (size_t)v->k + (size_t)keep[b]];
+	}
+	if (rc == 0) {
+		f.rows.nrow = (size_t)nk;
+		rc = write_frame(v, &f, fp, e);
+	}
+	ml_frame_release(&f);
+	free(cm);
+	free(keep);
+	return rc;
+}
+
+/* The class a calibration table or plot is about. */
+static int calib_class(struct eval *v, struct ml_err *e, const char *what)
+{
+	if (!v->classify)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "%s needs a classification task",
+				  what);
+	if (!v->nprob)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "%s needs class probabilities (columns 'p_<label>')", what);
+	if (!v->binary && !v->pos_label)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "%s needs a binary task, or --pos to name the class", what);
+	if (!v->probc[v->pos])
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "no probability column 'p_%s' for the label given to --pos",
+				  lab_str(v, v->pos));
+	return v->pos;
+}
+
+static int print_calibration(struct eval *v, FILE *fp, struct ml_err *e)
+{
+	struct ml_calib_bin *bins = malloc((size_t)v->calib * sizeof(*bins));
+	struct ml_frame f;
+	static const char *const names[] = {"bin",   "lower",	       "upper",
+					    "count", "mean_predicted", "fraction_positive"};
+	int pos = calib_class(v, e, "--calibration"), b, j, rc = 0, first = 1;
+	size_t row = 0;
+
+	if (!bins) {
+		return ml_err_nomem(e);
+	}
+	if (pos < 0) {
+		free(bins);
+		return e->code;
+	}
+	ml_calibration(v->probc[pos], v->all.truth, pos, v->all.w, v->n, (int)v->calib, bins);
+	if (v->json) {
+		fputc('[', fp);
+		for (b = 0; b < v->calib; b++) {
+			if (!bins[b].count)
+				continue;
+			fputs(first ? "{" : ",\n {", fp);
+			first = 0;
+			fprintf(fp, "\"bin\": %d, \"lower\": ", b + 1);
+			json_num(v, fp, bins[b].lower);
+			fputs(", \"upper\": ", fp);
+			json_num(v, fp, bins[b].upper);
+			fprintf(fp, ", \"count\": %zu, \"mean_predicted\": ", bins[b].count);
+			json_num(v, fp, bins[b].mean_pred);
+			fputs(", \"fraction_positive\": ", fp);
+			json_num(v, fp, bins[b].frac_pos);
+			fputc('}', fp);
+		}
+		fputs("]\n", fp);
+		free(bins);
+		return ferror(fp) ? ml_err_set(e, ML_E_IO, NULL, 0, 0, "write error") : 0;
+	}
+	ml_frame_init(&f);
+	for (j = 0; j < 6; j++)
+		if (ml_schema_add(&f.schema, names[j], ML_NUM) < 0)
+			rc = ml_err_nomem(e);
+	if (rc == 0 && ml_block_init(&f.rows, &f.schema, (size_t)v->calib, e) < 0)
+		rc = ml_err_nomem(e);
+	for (b = 0; rc == 0 && b < v->calib; b++) {
+		if (!bins[b].count)
+			continue;
+		f.rows.col[0].num[row] = b + 1;
+		f.rows.col[1].num[row] = bins[b].lower;
+		f.rows.col[2].num[row] = bins[b].upper;
+		f.rows.col[3].num[row] = (double)bins[b].count;
+		f.rows.col[4].num[row] = bins[b].mean_pred;
+		f.rows.col[5].num[row] = bins[b].frac_pos;
+		row++;
+	}
+	if (rc == 0) {
+		f.rows.nrow = row;
+		rc = write_frame(v, &f, fp, e);
+	}
+	ml_frame_release(&f);
+	free(bins);
+	return rc;
+}
+
+/* --- Plots --------------------------------------------------------------------------------------
+ */
+
+static int plot_curves(struct eval *v, struct ml_svg *p, int pr, struct ml_err *e)
+{
+	const struct set *s = &v->all;
+	char label[300];
+	int c, rc = 0;
+
+	for (c = 0; c < v->k && rc == 0; c++) {
+		struct ml_curve cv;
+		double val;
+		if (v->binary ? c != v->pos : !(lab_flag(v, c) & F_TRUTH))
+			continue;
+		memset(&cv, 0, sizeof(cv));
+		rc = pr ? ml_pr_curve(v->probc[c], s->n, s->truth, c, s->w, &cv, e)
+			: ml_roc_curve(v->probc[c], s->n, s->truth, c, s->w, &cv, e);
+		if (rc < 0)
+			break;
+		if (v->binary) {
+			val = s->val[pr ? ML_M_AVERAGE_PRECISION : ML_M_AUC];
+			snprintf(label, sizeof(label), "%s (%s = %.4f)",
+				 pr ? "PR curve" : "ROC curve", pr ? "AP" : "AUC", val);
+		} else {
+			rc =
+			    pr ? ml_average_precision(v->probc[c], s->n, s->truth, c, s->w, &val, e)
+			       : ml_auc(v->probc[c], s->n, s->truth, c, s->w, &val, e);
+			snprintf(label, sizeof(label), "%s (%s = %.4f)", lab_str(v, c),
+				 pr ? "AP" : "AUC", val);
+		}
+		if (rc == 0)
+			rc = ml_svg_line(p, cv.x, cv.y, cv.n, label, pr ? ML_SVG_STEP : 0, e);
+		ml_curve_release(&cv);
+	}
+	return rc;
+}
+
+static int draw_plot(struct eval *v, FILE *fp, struct ml_err *e)
+{
+	struct ml_svg *p = NULL;
+	double dx[2] = {0, 1}, dy[2] = {0, 1};
+	int rc = 0;
+
+	if (!v->classify || !v->nprob)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "--plot needs class probabilities (columns 'p_<label>')");
+	if (v->plot == PLOT_ROC) {
+		p = ml_svg_new("ROC curve", "False positive rate", "True positive rate");
+		if (!p)
+			return ml_err_nomem(e);
+		ml_svg_legend(p, ML_SVG_BOTTOM_RIGHT);
+		rc = plot_curves(v, p, 0, e);
+		if (rc == 0)
+			rc = ml_svg_line(p, dx, dy, 2, "chance", ML_SVG_REF | ML_SVG_DASHED, e);
+	} else if (v->plot == PLOT_PR) {
+		p = ml_svg_new("Precision-recall curve", "Recall", "Precision");
+		if (!p)
+			return ml_err_nomem(e);
+		ml_svg_legend(p, ML_SVG_BOTTOM_LEFT);
+		rc = plot_curves(v, p, 1, e);
+		if (rc == 0 && v->binary) {
+			/* The precision of a random ranking: the weighted share of positives. */
+			double pw = 0, tw = 0;
+			size_t i;
+			for (i = 0; i < v->n; i++) {
+				double w = v->all.w ? v->all.w[i] : 1;
+				tw += w;
+				if (v->all.truth[i] == v->pos)
+					pw += w;
+			}
+			dy[0] = dy[1] = tw > 0 ? pw / tw : 0;
+			rc = ml_svg_line(p, dx, dy, 2, "chance", ML_SVG_REF | ML_SVG_DASHED, e);
+		}
+	} else {
+		int nb = v->calib > 0 ? (int)v->calib : DEFAULT_BINS, b, m = 0;
+		int pos = calib_class(v, e, "--plot calibration");
+		struct ml_calib_bin *bins;
+		double *x, *y;
+		if (pos < 0)
+			return e->code;
+		bins = malloc((size_t)nb * sizeof(*bins));
+		x = malloc((size_t)nb * sizeof(double));
+		y = malloc((size_t)nb * sizeof(double));
+		p = ml_svg_new("Reliability diagram", "Mean predicted probability",
+			       "Fraction of positives");
+		if (!bins || !x || !y || !p) {
+			free(bins);
+			free(x);
+			free(y);
+			ml_svg_free(p);
+			return ml_err_nomem(e);
+		}
+		ml_svg_legend(p, ML_SVG_TOP_LEFT);
+		ml_calibration(v->probc[pos], v->all.truth, pos, v->all.w, v->n, nb, bins);
+		for (b = 0; b < nb; b++)
+			if (bins[b].count && bins[b].weight > 0) {
+				x[m] = bins[b].mean_pred;
+				y[m] = bins[b].frac_pos;
+				m++;
+			}
+		{
+			char label[300];
+			snprintf(label, sizeof(label), "p_%s (%d bins)", lab_str(v, pos), nb);
+			rc = ml_svg_line(p, x, y, (size_t)m, label, ML_SVG_MARKERS, e);
+		}
+		if (rc == 0)
+			rc = ml_svg_line(p, dx, dy, 2, "perfectly calibrated",
+					 ML_SVG_REF | ML_SVG_DASHED, e);
+		free(bins);
+		free(x);
+		free(y);
+	}
+	ml_svg_xlim(p, 0, 1);
+	ml_svg_ylim(p, 0, 1.0001);
+	if (rc == 0)
+		rc = ml_svg_write(p, fp, e);
+	ml_svg_free(p);
+	return rc;
+}
+
+/* --- Gates
+ * ---------------------------------------------------------------------------------------- */
+
+static int parse_gate(struct eval *v, const char *arg, int max)
+{
+	const char *eq = strchr(arg, '=');
+	char name[64];
+	struct gate *g;
+	int m;
+	double x;
+
+	if (!eq || (size_t)(eq - arg) >= sizeof(name))
+		return cli_usage(&v->cli, "invalid gate '%s' for %s (NAME=VALUE)", arg,
+				 max ? "--max" : "--min");
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = 0;
+	if ((m = ml_metric_find(name)) < 0)
+		return cli_usage(&v->cli, "unknown metric '%s' in %s", name,
+				 max ? "--max" : "--min");
+	if (ml_parse_real(eq + 1, -INFINITY, INFINITY, &x) != 0 || !isfinite(x))
+		return cli_usage(&v->cli, "invalid value '%s' for %s %s (a number)", eq + 1,
+				 max ? "--max" : "--min", name);
+	g = realloc(v->gates, (size_t)(v->ngates + 1) * sizeof(*g));
+	if (!g)
+		return cli_error(&v->cli, EX_OSERR_, "out of memory");
+	v->gates = g;
+	g[v->ngates].metric = m;
+	g[v->ngates].max = max;
+	g[v->ngates].v = x;
+	g[v->ngates].text = eq + 1;
+	v->ngates++;
+	return 0;
+}
+
+/* Report every failed gate on every set; returns 1 when one failed. */
+static int check_gates(struct eval *v)
+{
+	int i, gi, failed = 0;
+
+	for (i = 0; i < v->ngates; i++) {
+		const struct gate *g = &v->gates[i];
+		for (gi = -1; gi < (v->by_name ? v->ngroups : 0); gi++) {
+			const struct set *s = gi < 0 ? &v->all : &v->groups[gi];
+			double x = s->val[g->metric];
+			char t[ML_FMT_DOUBLE_MAX + 1];
+			int bad = g->max ? !(x <= g->v) : !(x >= g->v);
+			if (!bad)
+				continue;
+			failed = 1;
+			ml_fmt_double(t, x);
+			if (s->group) {
+				char q[128];
+				ml_err_quote(q, sizeof(q), s->group, strlen(s->group));
+				fprintf(stderr, "%s: gate failed: %s = %s %c %s in group '%s'\n",
+					v->cli.prog, ml_metric_name(g->metric), t,
+					g->max ? '>' : '<', g->text, q);
+			} else
+				fprintf(stderr, "%s: gate failed: %s = %s %c %s\n", v->cli.prog,
+					ml_metric_name(g->metric), t, g->max ? '>' : '<', g->text);
+		}
+	}
+	return failed;
+}
+
+/* --- Main
+ * ------------------------------------------------------------------------------------------- */
+
+static int run(struct eval *v, const char *path, int *status, struct ml_err *e)
+{
+	int rc, g, i;
+
+	if ((rc = read_input(v, path, e)) < 0)
+		return rc;
+	if ((rc = weights_ok(v, e)) < 0)
+		return rc;
+	v->all.n = v->n;
+	v->all.w = v->weight.idx >= 0 ? v->weight.num : NULL;
+	if (v->classify) {
+		if ((rc = prepare_classes(v, e)) < 0)
+			return rc;
+		v->all.truth = v->truth_code;
+		v->all.pred = v->pred_code;
+		v->all.prob = v->probc;
+	} else {
+		v->all.y = v->truth.num;
+		v->all.p = v->pred.num;
+	}
+	if ((rc = make_eval(v, &v->all, e)) < 0)
+		return rc;
+	for (i = 0; i < v->ngates; i++)
+		if (!ml_eval_has(v->all.ev, v->gates[i].metric)) {
+			*status =
+			    cli_usage(&v->cli, "cannot gate on '%s': not computed for this input",
+				      ml_metric_name(v->gates[i].metric));
+			return 1;
+		}
+	if (v->by_name && (rc = make_groups(v, e)) < 0)
+		return rc;
+	if (v->ci) {
+		if ((*status = cli_ctx(&v->cli, &v->ctx)) != 0)
+			return 1;
+		v->have_ctx = 1;
+		if ((rc = ml_eval_bootstrap(v->all.ev, &v->ctx, v->ctx.seed, v->nboot, LEVEL,
+					    v->all.lo, v->all.hi, e)) < 0)
+			return rc;
+		for (g = 0; g < v->ngroups; g++) {
+			struct ml_rng r;
+			ml_rng_derive(&r, v->ctx.seed, (uint64_t)g + 1);
+			if ((rc = ml_eval_bootstrap(v->groups[g].ev, &v->ctx, ml_rng_next(&r),
+						    v->nboot, LEVEL, v->groups[g].lo,
+						    v->groups[g].hi, e)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int output(struct eval *v, int *status, struct ml_err *e)
+{
+	struct ml_output *out, *pout = NULL;
+	int rc;
+
+	if (v->json) {
+		/* JSON is text, whatever --format says. */
+		if (!(out = ml_output_open(v->cli.output, e))) {
+			*status = cli_fail(&v->cli, e);
+			return 1;
+		}
+	} else if (!(out = cli_open_output(&v->cli, v->cli.output, status)))
+		return 1;
+	if (v->confusion)
+		rc = v->classify ? print_confusion(v, ml_output_file(out), e)
+				 : ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+					      "--confusion needs a classification task");
+	else if (v->calib > 0)
+		rc = print_calibration(v, ml_output_file(out), e);
+	else
+		rc = print_metrics(v, ml_output_file(out), e);
+	if (rc == 0 && v->plot) {
+		if (!(pout = ml_output_open(v->plot_file, e)))
+			rc = e->code;
+		else if ((rc = draw_plot(v, ml_output_file(pout), e)) < 0) {
+			ml_output_abort(pout);
+			pout = NULL;
+		}
+	}
+	if (rc < 0) {
+		ml_output_abort(out);
+		*status = cli_fail(&v->cli, e);
+		return 1;
+	}
+	if (pout && (rc = ml_output_commit(pout, e)) < 0) {
+		ml_output_abort(out);
+		*status = cli_fail(&v->cli, e);
+		return 1;
+	}
+	if ((rc = ml_output_commit(out, e)) < 0) {
+		*status = cli_fail(&v->cli, e);
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	struct eval v;
+	struct ml_err e;
+	int ch, rc = 0, g, c;
+	long x;
+	const char *path = NULL;
+
+	memset(&v, 0, sizeof(v));
+	v.nboot = 1000;
+	v.truth.idx = v.pred.idx = v.weight.idx = v.group.idx = -1;
+	ml_err_init(&e);
+	if (cli_init(&v.cli, "mleval", usage, own, "t:p:w:") < 0)
+		return EX_USAGE_;
+	while ((ch = cli_next(&v.cli, argc, argv, &rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			goto done;
+		case 't':
+			v.truth_name = optarg;
+			break;
+		case 'p':
+			v.pred_name = optarg;
+			break;
+		case 'w':
+			v.weight_name = optarg;
+			break;
+		case O_TASK:
+			if (strcmp(optarg, "classify") == 0)
+				v.task = TASK_CLASSIFY;
+			else if (strcmp(optarg, "regress") == 0)
+				v.task = TASK_REGRESS;
+			else {
+				rc = cli_usage(&v.cli, "unknown task '%s' (classify or regress)",
+					       optarg);
+				goto done;
+			}
+			break;
+		case O_POS:
+			v.pos_label = optarg;
+			break;
+		case O_JSON:
+			v.json = 1;
+			break;
+		case O_CONFUSION:
+			v.confusion = 1;
+			break;
+		case O_CALIBRATION:
+			if (cli_long(&v.cli, "--calibration", optarg, 1, 10000, &x) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			v.calib = x;
+			break;
+		case O_BY:
+			v.by_name = optarg;
+			break;
+		case O_CI:
+			v.ci = 1;
+			break;
+		case O_BOOTSTRAP:
+			if (cli_long(&v.cli, "--bootstrap", optarg, 1, 10000000, &x) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			v.nboot = x;
+			v.ci = 1;
+			break;
+		case O_MIN:
+		case O_MAX:
+			if ((rc = parse_gate(&v, optarg, ch == O_MAX)) != 0)
+				goto done;
+			break;
+		case O_PLOT:
+			if (strcmp(optarg, "roc") == 0)
+				v.plot = PLOT_ROC;
+			else if (strcmp(optarg, "pr") == 0)
+				v.plot = PLOT_PR;
+			else if (strcmp(optarg, "calibration") == 0)
+				v.plot = PLOT_CALIBRATION;
+			else {
+				rc = cli_usage(&v.cli, "unknown plot '%s' (roc, pr or calibration)",
+					       optarg);
+				goto done;
+			}
+			break;
+		case O_PLOT_FILE:
+			v.plot_file = optarg;
+			break;
+		default:
+			rc = cli_usage(&v.cli, "unrecognized option '%s'", argv[optind - 1]);
+			goto done;
+		}
+	}
+	if (!v.truth_name) {
+		rc = cli_usage(&v.cli, "the truth column is required (-t COL)");
+		goto done;
+	}
+	if (v.confusion && v.calib > 0) {
+		rc = cli_usage(&v.cli, "--confusion and --calibration cannot be combined");
+		goto done;
+	}
+	if ((v.confusion || v.calib > 0) && (v.by_name || v.ci)) {
+		rc = cli_usage(&v.cli, "%s cannot be combined with %s",
+			       v.confusion ? "--confusion" : "--calibration",
+			       v.by_name ? "--by" : "--ci");
+		goto done;
+	}
+	if (v.plot && !v.plot_file) {
+		rc = cli_usage(&v.cli, "--plot needs --plot-file FILE");
+		goto done;
+	}
+	if (v.plot_file && !v.plot) {
+		rc = cli_usage(&v.cli, "--plot-file needs --plot roc, pr or calibration");
+		goto done;
+	}
+	if (v.plot_file && v.cli.output && strcmp(v.plot_file, v.cli.output) == 0) {
+		rc = cli_usage(&v.cli, "--plot-file and --output name the same file");
+		goto done;
+	}
+	if (argc - optind > 1) {
+		rc = cli_usage(&v.cli, "one input at most (got %d)", argc - optind);
+		goto done;
+	}
+	if (argc - optind == 1)
+		path = argv[optind];
+	if (run(&v, path, &rc, &e) != 0) {
+		if (e.code < 0 && rc == 0)
+			rc = cli_fail(&v.cli, &e);
+		goto done;
+	}
+	if (output(&v, &rc, &e) != 0)
+		goto done;
+	rc = check_gates(&v) ? EX_FINDING : 0;
+done:
+	set_release(&v.all, 0);
+	for (g = 0; g < v.ngroups; g++) {
+		if (v.groups[g].prob)
+			for (c = 0; c < v.k; c++)
+				free(v.groups[g].prob[c]);
+		free(v.groups[g].prob);
+		set_release(&v.groups[g], 1);
+	}
+	free(v.groups);
+	if (v.have_ctx)
+		ml_ctx_release(&v.ctx);
+	if (v.r)
+		ml_reader_close(v.r);
+	free(v.truth.num);
+	free(v.truth.code);
+	free(v.pred.num);
+	free(v.pred.code);
+	free(v.weight.num);
+	free(v.group.num);
+	free(v.group.code);
+	for (c = 0; c < v.nprob; c++)
+		free(v.prob[c].num);
+	free(v.prob);
+	free(v.truth_code);
+	free(v.pred_code);
+	free(v.probc);
+	free(v.synth);
+	free(v.lab.flag);
+	free(v.lab.rank);
+	free(v.lab.byrank);
+	ml_dict_release(&v.lab.d);
+	free(v.gates);
+	cli_release(&v.cli);
+	return rc;
+}
