@@ -1,5 +1,6 @@
 /* The generic learner layer: the algorithm table, hyperparameters, feature design,
  * target classes, fitting from frames, scoring blocks, and model files. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,6 +162,16 @@ static const char *choice_name(const char *choices, int k, char *buf, size_t n)
 	return buf;
 }
 
+/* An integer parameter's bound as a long (an infinite or huge bound saturates). */
+static long bound_long(double v)
+{
+	if (!(v < 9.2e18))
+		return v != v ? 0 : LONG_MAX;
+	if (!(v > -9.2e18))
+		return LONG_MIN;
+	return (long)v;
+}
+
 int ml_params_set(struct ml_params *p, const char *name, const char *text, struct ml_err *e)
 {
 	const struct ml_algo *a = p->algo;
@@ -179,18 +190,28 @@ int ml_params_set(struct ml_params *p, const char *name, const char *text, struc
 					  d->choices);
 		p->v[i] = k;
 	} else if (d->type == ML_P_INT) {
-		long v;
-		if (ml_parse_long(text, (long)d->lo, (long)d->hi, &v) != 0)
+		long v, lo = bound_long(d->lo), hi = bound_long(d->hi);
+		if (ml_parse_long(text, lo, hi, &v) != 0) {
+			if (hi == LONG_MAX)
+				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+						  "invalid value '%s' for --%s (a whole number >= %ld)",
+						  text, name, lo);
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "invalid value '%s' for --%s (a whole number from %.0f to %.0f)",
-					  text, name, d->lo, d->hi);
+					  "invalid value '%s' for --%s (a whole number from %ld to %ld)",
+					  text, name, lo, hi);
+		}
 		p->v[i] = (double)v;
 	} else {
 		double v;
-		if (ml_parse_real(text, d->lo, d->hi, &v) != 0)
+		if (ml_parse_real(text, d->lo, d->hi, &v) != 0 || !isfinite(v)) {
+			if (d->hi == INFINITY)
+				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+						  "invalid value '%s' for --%s (a number >= %g)", text,
+						  name, d->lo);
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "invalid value '%s' for --%s (a number from %g to %g)", text,
 					  name, d->lo, d->hi);
+		}
 		p->v[i] = v;
 	}
 	p->set[i] = 1;
@@ -301,6 +322,7 @@ static struct ml_data shape_of(const struct ml_learner *l)
 	d.nclass = l->nclass;
 	d.ncat = l->ncat;
 	d.names = (const char *const *)l->enc;
+	d.classes = (const char *const *)l->classes;
 	return d;
 }
 
@@ -381,6 +403,26 @@ int ml_learner_nout(const struct ml_learner *l, int raw)
 	return l->nclass;
 }
 
+const struct ml_params *ml_learner_params(const struct ml_learner *l)
+{
+	return &l->params;
+}
+
+int ml_learner_input_schema(const struct ml_learner *l, struct ml_schema *s, struct ml_err *e)
+{
+	int j;
+
+	for (j = 0; j < l->nfeat; j++) {
+		int c = ml_schema_add(s, l->feat[j].name, l->feat[j].type);
+		if (c < 0 || ml_dict_copy(&s->cols[c].dict, &l->feat[j].levels) < 0) {
+			ml_schema_release(s);
+			ml_schema_init(s);
+			return ml_err_nomem(e);
+		}
+	}
+	return 0;
+}
+
 int ml_learner_nfeatures(const struct ml_learner *l)
 {
 	return l->p;
@@ -453,11 +495,12 @@ static long row_line(const struct ml_frame *f, size_t i)
 	return f->rows.line ? f->rows.line[i] : 0;
 }
 
-/* Encode rows of a block into X (column-major, leading dimension ld). map[j][code] is the
- * level index of input code for categorical feature j, col[j] the input column. */
+/* Encode n rows of a block (rows[i], or from + i when rows is NULL) into X (column-major,
+ * leading dimension ld). map[j][code] is the level index of input code for categorical
+ * feature j, col[j] the input column. */
 static int encode(const struct ml_learner *l, const struct ml_block *b, const int *col,
-		  int32_t *const *map, const size_t *rows, size_t n, double *X, size_t ld,
-		  const char *where, struct ml_err *e)
+		  int32_t *const *map, const size_t *rows, size_t from, size_t n, double *X,
+		  size_t ld, const char *where, struct ml_err *e)
 {
 	int j, native = (l->algo->flags & ML_ALGO_NATIVE_CAT) != 0;
 	int missing_ok = (l->algo->flags & ML_ALGO_MISSING) != 0;
@@ -468,8 +511,19 @@ static int encode(const struct ml_learner *l, const struct ml_block *b, const in
 		double *x = X + (size_t)f->first * ld;
 		if (f->type == ML_NUM) {
 			const double *v = b->col[col[j]].num;
+			if (!rows) {
+				/* The common case when scoring: a straight copy. */
+				const double *src = v + from;
+				int bad = 0;
+				for (i = 0; i < n; i++) {
+					x[i] = src[i];
+					bad |= src[i] != src[i];
+				}
+				if (!bad || missing_ok)
+					continue;
+			}
 			for (i = 0; i < n; i++) {
-				size_t r = rows ? rows[i] : i;
+				size_t r = rows ? rows[i] : from + i;
 				x[i] = v[r];
 				if (v[r] != v[r] && !missing_ok)
 					return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0,
@@ -484,7 +538,7 @@ static int encode(const struct ml_learner *l, const struct ml_block *b, const in
 				for (i = 0; i < (size_t)f->width; i++)
 					memset(x + i * ld, 0, n * sizeof(double));
 			for (i = 0; i < n; i++) {
-				size_t r = rows ? rows[i] : i;
+				size_t r = rows ? rows[i] : from + i;
 				int32_t c = v[r], lev = c >= 0 ? map[j][c] : -1;
 				if (c < 0 && !missing_ok)
 					return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0,
@@ -515,6 +569,55 @@ static int32_t *level_map(const struct feat *f, const struct ml_dict *d)
 	return m;
 }
 
+/* The task for target column tcol of rows of fr (see ml_task_resolve), or a negative
+ * ML_E_*. */
+static int task_of(const struct ml_frame *fr, int tcol, const size_t *rows, size_t n,
+		   enum ml_task task, const char *where, struct ml_err *e)
+{
+	const struct ml_col *tc = &fr->schema.cols[tcol];
+	double a = NAN, b = NAN;
+	int two = 1;
+	size_t i;
+
+	if (tc->type == ML_CAT) {
+		if (task == ML_TASK_REGRESS)
+			return ml_err_set(e, ML_E_DATA, where, 0, tcol + 1,
+					  "target column '%s' is categorical: it cannot be regressed "
+					  "(use --task classify, or --num %s if it holds numbers)",
+					  tc->name, tc->name);
+		return ML_TASK_CLASSIFY;
+	}
+	if (task != ML_TASK_AUTO)
+		return task;
+	/* Exactly two distinct values classify; missing values do not count. */
+	for (i = 0; i < n && two; i++) {
+		double v = fr->rows.col[tcol].num[rows ? rows[i] : i];
+		if (v != v)
+			continue;
+		if (a != a || v == a)
+			a = v;
+		else if (b != b || v == b)
+			b = v;
+		else
+			two = 0;
+	}
+	return two && b == b ? ML_TASK_CLASSIFY : ML_TASK_REGRESS;
+}
+
+int ml_task_resolve(const struct ml_frame *f, const size_t *rows, size_t n, const char *target,
+		    enum ml_task task, enum ml_task *out, struct ml_err *e)
+{
+	int tcol = ml_schema_find(&f->schema, target), rc;
+
+	if (tcol < 0)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no target column '%s'", target);
+	rc = task_of(f, tcol, rows, rows ? n : f->rows.nrow, task, NULL, e);
+	if (rc < 0)
+		return rc;
+	*out = (enum ml_task)rc;
+	return 0;
+}
+
 /* Choose the target's task and classes and fill y (class indices or values). */
 static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tcol,
 			const size_t *rows, size_t n, enum ml_task task, double *y,
@@ -533,28 +636,9 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 			return ml_err_set(e, ML_E_DATA, where, row_line(fr, r), tcol + 1,
 					  "missing value in target column '%s'", tc->name);
 	}
-	if (tc->type == ML_CAT) {
-		if (task == ML_TASK_REGRESS)
-			return ml_err_set(e, ML_E_DATA, where, 0, tcol + 1,
-					  "target column '%s' is categorical: it cannot be regressed "
-					  "(use --task classify, or --num %s if it holds numbers)",
-					  tc->name, tc->name);
-		task = ML_TASK_CLASSIFY;
-	} else if (task == ML_TASK_AUTO) {
-		/* Exactly two distinct values classify. */
-		double a = NAN, b = NAN;
-		int two = 1;
-		for (i = 0; i < n && two; i++) {
-			double v = fr->rows.col[tcol].num[rows ? rows[i] : i];
-			if (a != a || v == a)
-				a = v;
-			else if (b != b || v == b)
-				b = v;
-			else
-				two = 0;
-		}
-		task = two && b == b ? ML_TASK_CLASSIFY : ML_TASK_REGRESS;
-	}
+	if ((k = task_of(fr, tcol, rows, n, task, where, e)) < 0)
+		return k;
+	task = (enum ml_task)k;
 	l->task = task;
 	if (task == ML_TASK_REGRESS) {
 		for (i = 0; i < n; i++)
@@ -662,6 +746,11 @@ static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int 
 	if (ignore) {
 		int *idx, cnt = ml_cols_parse(ignore, s, 1, &idx, e);
 		if (cnt < 0) {
+			if (e) {
+				char msg[sizeof(e->msg)];
+				snprintf(msg, sizeof(msg), "--ignore: %.1000s", e->msg);
+				memcpy(e->msg, msg, sizeof(msg));
+			}
 			free(skip);
 			return cnt;
 		}
@@ -743,7 +832,7 @@ static double *encode_frame(struct ml_learner *l, const struct ml_frame *fr, con
 			goto out;
 		}
 	}
-	rc = encode(l, &fr->rows, col, map, rows, n, X, n, where, e);
+	rc = encode(l, &fr->rows, col, map, rows, 0, n, X, n, where, e);
 out:
 	if (map)
 		for (j = 0; j < l->nfeat; j++)
@@ -763,9 +852,10 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 {
 	struct ml_learner *l = calloc(1, sizeof(*l));
 	const struct ml_algo *a = spec->params.algo;
-	int tcol, wcol = -1, rc, k;
+	int tcol, wcol = -1, rc;
 	size_t n = rows ? nrows : fr->rows.nrow, i;
-	double *y = NULL, *w = NULL, *X = NULL, *vX = NULL, *vy = NULL;
+	double *y = NULL, *w = NULL, *X = NULL, *vX = NULL, *vy = NULL, *vw = NULL;
+	const char *vname = spec->valid_name ? spec->valid_name : spec->name;
 	struct ml_data d, v;
 
 	*out = NULL;
@@ -775,7 +865,8 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 	l->params = spec->params;
 	tcol = ml_schema_find(&fr->schema, spec->target);
 	if (tcol < 0) {
-		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no target column '%s'", spec->target);
+		rc = ml_err_set(e, ML_E_DATA, spec->name, 0, 0, "no target column '%s'",
+				spec->target);
 		goto fail;
 	}
 	if (!(l->target = dup_str(spec->target))) {
@@ -783,13 +874,13 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 		goto fail;
 	}
 	if (n == 0) {
-		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no rows to train on");
+		rc = ml_err_set(e, ML_E_DATA, spec->name, 0, 0, "no rows to train on");
 		goto fail;
 	}
 	if (spec->weight) {
 		wcol = ml_schema_find(&fr->schema, spec->weight);
 		if (wcol < 0 || fr->schema.cols[wcol].type != ML_NUM) {
-			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+			rc = ml_err_set(e, ML_E_DATA, spec->name, 0, 0,
 					wcol < 0 ? "no weight column '%s'" :
 						   "weight column '%s' is not numeric",
 					spec->weight);
@@ -801,16 +892,24 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 		rc = ml_err_nomem(e);
 		goto fail;
 	}
-	if ((rc = setup_target(l, fr, tcol, rows, n, spec->task, y, NULL, e)) < 0)
+	if ((rc = setup_target(l, fr, tcol, rows, n, spec->task, y, spec->name, e)) < 0)
 		goto fail;
 	if (l->task == ML_TASK_CLASSIFY && !(a->flags & ML_ALGO_CLASSIFY)) {
-		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not classify (target '%s')",
-				a->name, l->target);
+		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not classify (target '%s'%s)",
+				a->name, l->target,
+				l->target_type == ML_NUM ? "; --task regress fits its values" : "");
 		goto fail;
 	}
 	if (l->task == ML_TASK_REGRESS && !(a->flags & ML_ALGO_REGRESS)) {
 		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not regress (target '%s')",
 				a->name, l->target);
+		goto fail;
+	}
+	if (spec->balanced && l->task != ML_TASK_CLASSIFY) {
+		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				"--class-weight balanced needs a classification target ('%s' is "
+				"regressed)",
+				l->target);
 		goto fail;
 	}
 	if ((rc = choose_features(l, fr, tcol, wcol, spec->ignore, rows, n, e)) < 0 ||
@@ -826,7 +925,7 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 			size_t r = rows ? rows[i] : i;
 			w[i] = wcol >= 0 ? fr->rows.col[wcol].num[r] : 1;
 			if (!(w[i] >= 0) || !isfinite(w[i])) {
-				rc = ml_err_set(e, ML_E_DATA, NULL, row_line(fr, r), wcol + 1,
+				rc = ml_err_set(e, ML_E_DATA, spec->name, row_line(fr, r), wcol + 1,
 						"weight in column '%s' must be a finite number >= 0",
 						spec->weight);
 				goto fail;
@@ -845,7 +944,7 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 			free(cnt);
 		}
 	}
-	if (!(X = encode_frame(l, fr, rows, n, NULL, e))) {
+	if (!(X = encode_frame(l, fr, rows, n, spec->name, e))) {
 		rc = e ? e->code : ML_E_NOMEM;
 		goto fail;
 	}
@@ -864,19 +963,55 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 		}
 		if ((rc = ml_learner_target_codes(l, fr, vrows, nvalid, vy, e)) < 0)
 			goto fail;
-		for (i = 0; i < nvalid; i++)
-			if (vy[i] != vy[i] || (l->task == ML_TASK_CLASSIFY && vy[i] < 0)) {
-				rc = ml_err_set(e, ML_E_DATA, NULL, row_line(fr, vrows[i]), tcol + 1,
-						"validation row has a target the training rows do not "
-						"have, or none");
+		for (i = 0; i < nvalid; i++) {
+			size_t r = vrows[i];
+			const struct ml_col *tc = &fr->schema.cols[tcol];
+			int miss = tc->type == ML_NUM ? fr->rows.col[tcol].num[r] != fr->rows.col[tcol].num[r] :
+				fr->rows.col[tcol].cat[r] < 0;
+			if (miss) {
+				rc = ml_err_set(e, ML_E_DATA, vname, row_line(fr, r), tcol + 1,
+						"missing value in target column '%s'", tc->name);
 				goto fail;
 			}
-		if (!(vX = encode_frame(l, fr, vrows, nvalid, NULL, e))) {
+			if (l->task == ML_TASK_CLASSIFY && vy[i] < 0) {
+				char q[80], buf[ML_FMT_DOUBLE_MAX + 1];
+				const char *lab = buf;
+				if (tc->type == ML_CAT)
+					lab = tc->dict.str[fr->rows.col[tcol].cat[r]];
+				else
+					ml_fmt_double(buf, fr->rows.col[tcol].num[r]);
+				rc = ml_err_set(e, ML_E_DATA, vname, row_line(fr, r), tcol + 1,
+						"validation row of class '%s', which the training rows "
+						"lack",
+						ml_err_quote(q, sizeof(q), lab, strlen(lab)));
+				goto fail;
+			}
+		}
+		if (wcol >= 0) {
+			vw = malloc(nvalid * sizeof(double));
+			if (!vw) {
+				rc = ml_err_nomem(e);
+				goto fail;
+			}
+			for (i = 0; i < nvalid; i++) {
+				vw[i] = fr->rows.col[wcol].num[vrows[i]];
+				if (!(vw[i] >= 0) || !isfinite(vw[i])) {
+					rc = ml_err_set(e, ML_E_DATA, vname, row_line(fr, vrows[i]),
+							wcol + 1,
+							"weight in column '%s' must be a finite number "
+							">= 0",
+							spec->weight);
+					goto fail;
+				}
+			}
+		}
+		if (!(vX = encode_frame(l, fr, vrows, nvalid, vname, e))) {
 			rc = e ? e->code : ML_E_NOMEM;
 			goto fail;
 		}
 		v.X = vX;
 		v.y = vy;
+		v.w = vw;
 	}
 	rc = a->fit(&l->state, &d, vrows && nvalid ? &v : NULL, &l->params, ctx, e);
 	if (rc < 0)
@@ -885,15 +1020,16 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 	free(vX);
 	free(y);
 	free(vy);
+	free(vw);
 	free(w);
 	*out = l;
 	return 0;
 fail:
-	(void)k;
 	free(X);
 	free(vX);
 	free(y);
 	free(vy);
+	free(vw);
 	free(w);
 	ml_learner_free(l);
 	return rc;
@@ -902,49 +1038,62 @@ fail:
 int ml_learner_target_codes(const struct ml_learner *l, const struct ml_frame *fr,
 			    const size_t *rows, size_t n, double *y, struct ml_err *e)
 {
-	int tcol = ml_schema_find(&fr->schema, l->target);
+	int tcol = ml_schema_find(&fr->schema, l->target), k;
 	const struct ml_col *tc;
+	double *cv = NULL;
+	int32_t *map = NULL;
 	size_t i;
 
 	if (tcol < 0)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no target column '%s'", l->target);
 	tc = &fr->schema.cols[tcol];
-	for (i = 0; i < n; i++) {
-		size_t r = rows ? rows[i] : i;
-		if (l->task == ML_TASK_REGRESS) {
-			if (tc->type != ML_NUM)
-				return ml_err_set(e, ML_E_DATA, NULL, 0, tcol + 1,
-						  "target column '%s' is not numeric", l->target);
-			y[i] = fr->rows.col[tcol].num[r];
-			continue;
-		}
-		y[i] = -1;
-		if (tc->type == ML_CAT) {
-			int32_t c = fr->rows.col[tcol].cat[r];
-			int k;
-			if (c < 0)
-				continue;
-			for (k = 0; k < l->nclass; k++)
-				if (strcmp(l->classes[k], tc->dict.str[c]) == 0) {
-					y[i] = k;
-					break;
-				}
-		} else {
-			double t = fr->rows.col[tcol].num[r];
-			int k;
-			for (k = 0; k < l->nclass; k++) {
-				double cv;
-				if (l->class_num)
-					cv = l->class_num[k];
-				else if (ml_parse_double(l->classes[k], strlen(l->classes[k]), &cv) != 0)
-					continue;
-				if (cv == t) {
-					y[i] = k;
-					break;
-				}
-			}
-		}
+	if (l->task == ML_TASK_REGRESS) {
+		if (tc->type != ML_NUM)
+			return ml_err_set(e, ML_E_DATA, NULL, 0, tcol + 1,
+					  "target column '%s' is not numeric", l->target);
+		for (i = 0; i < n; i++)
+			y[i] = fr->rows.col[tcol].num[rows ? rows[i] : i];
+		return 0;
 	}
+	if (tc->type == ML_CAT) {
+		/* Input code -> class index. */
+		map = malloc((size_t)(tc->dict.n ? tc->dict.n : 1) * sizeof(*map));
+		if (!map)
+			return ml_err_nomem(e);
+		for (k = 0; k < tc->dict.n; k++)
+			map[k] = -1;
+		for (k = 0; k < l->nclass; k++) {
+			int32_t c = ml_dict_find(&tc->dict, l->classes[k], strlen(l->classes[k]));
+			if (c >= 0)
+				map[c] = k;
+		}
+		for (i = 0; i < n; i++) {
+			int32_t c = fr->rows.col[tcol].cat[rows ? rows[i] : i];
+			y[i] = c < 0 ? -1 : map[c];
+		}
+		free(map);
+		return 0;
+	}
+	/* A numeric truth against the classes as numbers (a class that is not a number
+	 * matches nothing). */
+	cv = malloc((size_t)l->nclass * sizeof(double));
+	if (!cv)
+		return ml_err_nomem(e);
+	for (k = 0; k < l->nclass; k++)
+		if (l->class_num)
+			cv[k] = l->class_num[k];
+		else if (ml_parse_double(l->classes[k], strlen(l->classes[k]), &cv[k]) != 0)
+			cv[k] = NAN;
+	for (i = 0; i < n; i++) {
+		double t = fr->rows.col[tcol].num[rows ? rows[i] : i];
+		y[i] = -1;
+		for (k = 0; k < l->nclass; k++)
+			if (cv[k] == t) {
+				y[i] = k;
+				break;
+			}
+	}
+	free(cv);
 	return 0;
 }
 
@@ -982,18 +1131,11 @@ int ml_learner_bind(struct ml_learner *l, const struct ml_schema *in, struct ml_
 	return 0;
 }
 
-int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
-		       double *out, int raw, struct ml_err *e)
+/* Extend the level maps to the input dictionaries, which grow as the input is read. */
+static int sync_maps(struct ml_learner *l, struct ml_err *e)
 {
-	size_t n = to - from, need = n * (size_t)(l->p ? l->p : 1), i;
-	int j, rc;
-	size_t *rows;
+	int j;
 
-	if (!l->bound)
-		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "learner is not bound to an input");
-	if (n == 0)
-		return 0;
-	/* Dictionaries of the input grow as it is read: extend the level maps. */
 	for (j = 0; j < l->nfeat; j++) {
 		const struct ml_dict *d;
 		if (l->feat[j].type != ML_CAT)
@@ -1010,20 +1152,44 @@ int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t fr
 			l->bmapn[j] = d->n;
 		}
 	}
-	if (need + n > l->scratch_cap) {
-		double *s = realloc(l->scratch, (need + n) * sizeof(double));
+	return 0;
+}
+
+static int predict_some(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
+			size_t from, size_t n, double *out, int raw, struct ml_err *e)
+{
+	size_t need = n * (size_t)(l->p ? l->p : 1);
+	int rc;
+
+	if (!l->bound)
+		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "learner is not bound to an input");
+	if (n == 0)
+		return 0;
+	if ((rc = sync_maps(l, e)) < 0)
+		return rc;
+	if (need > l->scratch_cap) {
+		double *s = realloc(l->scratch, need * sizeof(double));
 		if (!s)
 			return ml_err_nomem(e);
 		l->scratch = s;
-		l->scratch_cap = need + n;
+		l->scratch_cap = need;
 	}
-	rows = (size_t *)(void *)(l->scratch + need);
-	for (i = 0; i < n; i++)
-		rows[i] = from + i;
-	rc = encode(l, b, l->bcol, l->bmap, rows, n, l->scratch, n, NULL, e);
+	rc = encode(l, b, l->bcol, l->bmap, rows, from, n, l->scratch, n, NULL, e);
 	if (rc < 0)
 		return rc;
 	return l->algo->predict(l->state, l->scratch, n, n, out, raw, e);
+}
+
+int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
+		       double *out, int raw, struct ml_err *e)
+{
+	return predict_some(l, b, NULL, from, to > from ? to - from : 0, out, raw, e);
+}
+
+int ml_learner_predict_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
+			    size_t n, double *out, int raw, struct ml_err *e)
+{
+	return predict_some(l, b, rows, 0, n, out, raw, e);
 }
 
 int ml_learner_table(const struct ml_learner *l, const char *name, struct ml_frame *out,
@@ -1060,13 +1226,9 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 	}
 	/* The feature columns as an input schema with their training levels. */
 	ml_schema_init(&s);
-	for (j = 0; j < l->nfeat; j++) {
-		int c = ml_schema_add(&s, l->feat[j].name, l->feat[j].type);
-		if (c < 0 || ml_dict_copy(&s.cols[c].dict, &l->feat[j].levels) < 0) {
-			ml_schema_release(&s);
-			ml_model_free(m);
-			return ml_err_nomem(e);
-		}
+	if ((rc = ml_learner_input_schema(l, &s, e)) < 0) {
+		ml_model_free(m);
+		return rc;
 	}
 	fj = ml_schema_to_json(&s);
 	ml_schema_release(&s);
@@ -1120,7 +1282,14 @@ struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct ml_err
 		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model metadata lacks task, target or features");
 		goto fail;
 	}
-	l->task = strcmp(t->valuestring, "regress") == 0 ? ML_TASK_REGRESS : ML_TASK_CLASSIFY;
+	if (strcmp(t->valuestring, "regress") == 0) {
+		l->task = ML_TASK_REGRESS;
+	} else if (strcmp(t->valuestring, "classify") == 0) {
+		l->task = ML_TASK_CLASSIFY;
+	} else {
+		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model metadata has an unknown task");
+		goto fail;
+	}
 	if (!(l->target = dup_str(c->valuestring))) {
 		ml_err_nomem(e);
 		goto fail;

@@ -6,7 +6,12 @@
  * encoded ("col=level" columns), or, for algorithms with ML_ALGO_NATIVE_CAT, as the level
  * index (0..ncat-1) in one column. Missing values reach only algorithms with
  * ML_ALGO_MISSING (as NaN); for the others the generic layer refuses them, naming the
- * column. */
+ * column. When scoring, a level not seen in training is an all-zero one-hot group, or
+ * NaN in a native categorical column (so an ML_ALGO_NATIVE_CAT algorithm must accept
+ * NaN there even without ML_ALGO_MISSING).
+ *
+ * The generic layer picks the feature levels (sorted by bytes) and the classes from the
+ * training rows only, so validation and held-out rows never leak into the design. */
 #ifndef ML_LEARN_H
 #define ML_LEARN_H
 
@@ -64,6 +69,7 @@ struct ml_data {
 	int nclass;               /* 0: regression; >= 2: classification */
 	const int *ncat;          /* per feature: 0 numeric, else native level count */
 	const char *const *names; /* per feature, for messages and tables */
+	const char *const *classes; /* the nclass labels, for tables (NULL in regression) */
 };
 
 enum {
@@ -99,6 +105,16 @@ struct ml_algo {
 	int (*table)(const void *state, const char *name, const struct ml_data *shape,
 		     struct ml_frame *out, struct ml_err *e);
 	void (*free)(void *state);
+	/* Optional, NULL when the family has none. Tree ensembles: the number of trees
+	 * (columns of leaves' output), the leaf index each row reaches in each tree
+	 * (out[i * ntrees + t]), and per-feature contributions to the margin (TreeSHAP):
+	 * out[(i * K + k) * (p + 1) + j] for margin k of K (K = 1 for regression and binary),
+	 * with the expected value at j = p, so that a row's values sum to its margin. */
+	int (*ntrees)(const void *state);
+	int (*leaves)(const void *state, const double *X, size_t n, size_t ld, int32_t *out,
+		      struct ml_err *e);
+	int (*contrib)(const void *state, const double *X, size_t n, size_t ld, double *out,
+		       struct ml_err *e);
 };
 
 /* The table of algorithms, NULL-terminated, and lookup by name. */
@@ -114,14 +130,29 @@ struct ml_train_spec {
 			      * distinct values, classifies; other numeric targets regress */
 	int balanced;        /* class weights n / (nclass * count), as sklearn's "balanced" */
 	struct ml_params params;
+	const char *name;       /* the training input's name for messages, or NULL */
+	const char *valid_name; /* the validation rows' input name (NULL: name) */
 };
 
 /* A fitted model with its feature design, target and classes. Not safe to share between
  * threads while scoring (it holds a binding and scratch space). */
 struct ml_learner;
 
+/* The task a spec's target and task give on rows of f (rows NULL: every row), by the
+ * rule of ml_train_spec.task, without fitting: for stratified splits and metrics before
+ * a fit. ML_E_DATA when there is no such column, or a categorical target is to be
+ * regressed. */
+ML_API int ml_task_resolve(const struct ml_frame *f, const size_t *rows, size_t n,
+			   const char *target, enum ml_task task, enum ml_task *out,
+			   struct ml_err *e);
+
 /* Fit on rows[0..nrows) of f (rows NULL: every row); valid_rows likewise for validation
- * (NULL, 0: none). */
+ * (NULL, 0: none). ML_E_DATA (naming column and, for text input, line) for: no target
+ * column, no rows, a missing target, a single class, a missing feature value the
+ * algorithm cannot take, a bad weight, a validation row with a class the training rows
+ * lack. ML_E_USAGE: an unknown --ignore column, an algorithm that cannot do the task,
+ * balanced class weights on a regression. Errors name spec->name (or, for validation
+ * rows, spec->valid_name) as their input. */
 ML_API int ml_learner_fit(struct ml_learner **out, const struct ml_frame *f,
 			  const size_t *rows, size_t nrows, const size_t *valid_rows,
 			  size_t nvalid, const struct ml_train_spec *spec, struct ml_ctx *ctx,
@@ -146,6 +177,10 @@ ML_API int ml_learner_bind(struct ml_learner *l, const struct ml_schema *in, str
  * algorithms without ML_ALGO_MISSING. */
 ML_API int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from,
 			      size_t to, double *out, int raw, struct ml_err *e);
+/* The same for the rows rows[0..n) of b, in any order. */
+ML_API int ml_learner_predict_rows(struct ml_learner *l, const struct ml_block *b,
+				   const size_t *rows, size_t n, double *out, int raw,
+				   struct ml_err *e);
 /* The true class index of rows of a frame's target for metrics (the target must be bound
  * by name in f): -1 for a label the model does not know or a missing one. */
 ML_API int ml_learner_target_codes(const struct ml_learner *l, const struct ml_frame *f,
@@ -160,6 +195,12 @@ ML_API struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct
 /* Build one of the algorithm's tables (see struct ml_algo). */
 ML_API int ml_learner_table(const struct ml_learner *l, const char *name, struct ml_frame *out,
 			    struct ml_err *e);
+/* The hyperparameters the learner was fitted with. */
+ML_API const struct ml_params *ml_learner_params(const struct ml_learner *l);
+/* The feature columns as an input schema (names, types, training levels in level
+ * order), appended to s (fresh from ml_schema_init): what ml_learner_bind needs. */
+ML_API int ml_learner_input_schema(const struct ml_learner *l, struct ml_schema *s,
+				   struct ml_err *e);
 /* Names of the encoded features (p of them). */
 ML_API int ml_learner_nfeatures(const struct ml_learner *l);
 ML_API const char *ml_learner_feature(const struct ml_learner *l, int j);

@@ -1,0 +1,360 @@
+/* mlinfo: print an artefact's metadata as JSON, its tables as CSV, or check it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ml/feat.h"
+#include "ml/learn.h"
+
+const char cmd_name[] = "mlinfo";
+
+static const char usage[] =
+	"Usage: mlinfo [OPTION]... ARTEFACT\n"
+	"Print the metadata of an ml-model file (a model, a feature pipeline, an ensemble,\n"
+	"any kind) as JSON, one of a model's tables as CSV, or check the file.\n"
+	"With ARTEFACT -, read standard input.\n"
+	"\n"
+	"      --table=NAME       print the model's table NAME as CSV (coef, importance, ...;\n"
+	"                         the metadata lists a model's tables under \"tables\")\n"
+	"      --check            check the file (digest, sections, the model's numbers):\n"
+	"                         exit 0 when sound, 65 with the reason when not\n"
+	"      --sections         print the file's sections and their sizes as CSV\n"
+	"\n"
+	"Common options:\n"
+	"  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
+	"  -f, --format=FMT       table format: csv (default), tsv or stream\n"
+	"      --precision=N      write numbers with N significant digits\n"
+	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
+	"      --force            write a binary stream even to a terminal\n"
+	"  -d, --delimiter=C      (no effect: mlinfo reads no tables)\n"
+	"  -H, --no-header        write tables without a header line\n"
+	"      --na=LIST          (no effect here)\n"
+	"      --num=COLS         (no effect here)\n"
+	"      --cat=COLS         (no effect here)\n"
+	"  -j, --threads=N        (no effect here)\n"
+	"      --seed=N           (no effect here)\n"
+	"  -q, --quiet            no warnings\n"
+	"  -v, --verbose          more detail on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n"
+	"Exit status: 0 success, 2 usage, 65 a malformed or damaged file, 66 cannot open\n"
+	"input, 70 internal error, 71 out of memory, 74 read/write error.\n"
+	"Full documentation: man mlinfo\n";
+
+enum { O_TABLE = 1, O_CHECK, O_SECTIONS };
+
+static const struct option own[] = {{"table", required_argument, NULL, O_TABLE},
+				    {"check", no_argument, NULL, O_CHECK},
+				    {"sections", no_argument, NULL, O_SECTIONS},
+				    {NULL, 0, NULL, 0}};
+
+/* JSON text, pretty-printed: two spaces per level, keys in stored order, arrays of
+ * scalars on one line, numbers in the shortest form that reads back the same. */
+static void put_string(FILE *fp, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', fp);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", fp);
+			break;
+		case '\\':
+			fputs("\\\\", fp);
+			break;
+		case '\n':
+			fputs("\\n", fp);
+			break;
+		case '\t':
+			fputs("\\t", fp);
+			break;
+		case '\r':
+			fputs("\\r", fp);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(fp, "\\u%04x", *p);
+			else
+				fputc(*p, fp);
+		}
+	}
+	fputc('"', fp);
+}
+
+static void put_number(FILE *fp, double v)
+{
+	char buf[ML_FMT_DOUBLE_MAX + 1];
+
+	if (!isfinite(v)) {
+		fputs("null", fp);
+		return;
+	}
+	ml_fmt_double(buf, v);
+	fputs(buf, fp);
+}
+
+static int is_scalar(const cJSON *j)
+{
+	return !cJSON_IsArray(j) && !cJSON_IsObject(j);
+}
+
+static void put_json(FILE *fp, const cJSON *j, int depth)
+{
+	const cJSON *c;
+	int first = 1, flat = 1;
+
+	if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+		int obj = cJSON_IsObject(j);
+		if (!j->child) {
+			fputs(obj ? "{}" : "[]", fp);
+			return;
+		}
+		if (!obj)
+			for (c = j->child; c; c = c->next)
+				flat &= is_scalar(c);
+		if (!obj && flat) {
+			fputc('[', fp);
+			for (c = j->child; c; c = c->next) {
+				if (!first)
+					fputs(", ", fp);
+				first = 0;
+				put_json(fp, c, depth + 1);
+			}
+			fputc(']', fp);
+			return;
+		}
+		fputs(obj ? "{\n" : "[\n", fp);
+		for (c = j->child; c; c = c->next) {
+			if (!first)
+				fputs(",\n", fp);
+			first = 0;
+			fprintf(fp, "%*s", 2 * (depth + 1), "");
+			if (obj) {
+				put_string(fp, c->string ? c->string : "");
+				fputs(": ", fp);
+			}
+			put_json(fp, c, depth + 1);
+		}
+		fprintf(fp, "\n%*s%c", 2 * depth, "", obj ? '}' : ']');
+	} else if (cJSON_IsString(j)) {
+		put_string(fp, j->valuestring);
+	} else if (cJSON_IsNumber(j)) {
+		put_number(fp, j->valuedouble);
+	} else if (cJSON_IsTrue(j)) {
+		fputs("true", fp);
+	} else if (cJSON_IsFalse(j)) {
+		fputs("false", fp);
+	} else {
+		fputs("null", fp);
+	}
+}
+
+/* Write a frame as a table (CSV by default). */
+static int put_frame(const struct cli *c, FILE *fp, const struct ml_frame *f, struct ml_err *e)
+{
+	struct ml_write_opts wo;
+	struct ml_writer *w;
+	int rc;
+
+	cli_write_opts(c, &wo);
+	w = ml_writer_open(fp, NULL, &f->schema, &wo, e);
+	if (!w)
+		return e->code ? e->code : ML_E_NOMEM;
+	rc = ml_writer_write(w, &f->rows, 0, f->rows.nrow, e);
+	if (rc == 0)
+		rc = ml_writer_finish(w, e);
+	ml_writer_free(w);
+	return rc;
+}
+
+static int print_sections(const struct cli *c, FILE *fp, const struct ml_model *m,
+			  struct ml_err *e)
+{
+	struct ml_frame f;
+	int i, n = ml_model_nsections(m), rc;
+
+	ml_frame_init(&f);
+	if (ml_schema_add(&f.schema, "section", ML_CAT) < 0 ||
+	    ml_schema_add(&f.schema, "bytes", ML_NUM) < 0 ||
+	    ml_block_init(&f.rows, &f.schema, (size_t)(n ? n : 1), e) < 0) {
+		ml_frame_release(&f);
+		return ml_err_nomem(e);
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = ml_model_section_name(m, i);
+		const void *data;
+		size_t len;
+		int32_t code = ml_dict_intern(&f.schema.cols[0].dict, name, strlen(name));
+		if (code < 0) {
+			ml_frame_release(&f);
+			return ml_err_nomem(e);
+		}
+		if ((rc = ml_model_get(m, name, &data, &len, e)) < 0) {
+			ml_frame_release(&f);
+			return rc;
+		}
+		f.rows.col[0].cat[i] = code;
+		f.rows.col[1].num[i] = (double)len;
+	}
+	f.rows.nrow = (size_t)n;
+	rc = put_frame(c, fp, &f, e);
+	ml_frame_release(&f);
+	return rc;
+}
+
+/* Load a model's learner, naming the file in its errors. */
+static struct ml_learner *load_learner(const struct ml_model *m, const char *name,
+				       struct ml_err *e)
+{
+	struct ml_learner *l = ml_learner_from_model(m, e);
+
+	if (!l && !e->where[0])
+		snprintf(e->where, sizeof(e->where), "%s", name);
+	return l;
+}
+
+static int print_table(const struct cli *c, FILE *fp, const struct ml_model *m,
+		       const char *name, const char *table, struct ml_err *e)
+{
+	struct ml_learner *l;
+	struct ml_frame f;
+	const char *const *t;
+	int rc;
+
+	if (strcmp(ml_model_kind(m), "model") != 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "%s: a '%s' artefact has no tables",
+				  name, ml_model_kind(m));
+	l = load_learner(m, name, e);
+	if (!l)
+		return e->code;
+	for (t = ml_learner_algo(l)->tables; t && *t; t++)
+		if (strcmp(*t, table) == 0)
+			break;
+	if (!t || !*t) {
+		char list[512];
+		size_t at = 0;
+		list[0] = 0;
+		for (t = ml_learner_algo(l)->tables; t && *t; t++)
+			at += (size_t)snprintf(list + at, at < sizeof(list) ? sizeof(list) - at : 0,
+					       "%s%s", at ? ", " : "", *t);
+		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no table '%s' (%s%s)",
+				ml_learner_algo(l)->name, table, list[0] ? "tables: " : "none has",
+				list[0] ? list : " tables");
+		ml_learner_free(l);
+		return rc;
+	}
+	ml_frame_init(&f);
+	rc = ml_learner_table(l, table, &f, e);
+	if (rc == 0)
+		rc = put_frame(c, fp, &f, e);
+	ml_frame_release(&f);
+	ml_learner_free(l);
+	return rc;
+}
+
+static int print_meta(FILE *fp, const struct ml_model *m)
+{
+	put_json(fp, ml_model_meta_const(m), 0);
+	fputc('\n', fp);
+	return 0;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	struct cli c;
+	struct ml_output *out = NULL;
+	struct ml_model *m = NULL;
+	struct ml_learner *l = NULL;
+	struct ml_err e;
+	const char *table = NULL, *path;
+	int ch, rc = 0, check = 0, sections = 0;
+
+	ml_err_init(&e);
+	if (cli_init(&c, "mlinfo", usage, own, "") < 0)
+		return EX_USAGE_;
+	while ((ch = cli_next(&c, argc, argv, &rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			goto done;
+		case O_TABLE:
+			table = optarg;
+			break;
+		case O_CHECK:
+			check = 1;
+			break;
+		case O_SECTIONS:
+			sections = 1;
+			break;
+		default:
+			rc = cli_usage(&c, "unrecognized option '%s'", argv[optind - 1]);
+			goto done;
+		}
+	}
+	if (check + sections + (table != NULL) > 1) {
+		rc = cli_usage(&c, "--table, --check and --sections cannot be combined");
+		goto done;
+	}
+	if (argc - optind != 1) {
+		rc = cli_usage(&c, argc - optind ? "one ARTEFACT at a time" : "no ARTEFACT given");
+		goto done;
+	}
+	path = argv[optind];
+	m = ml_model_load(path, &e);
+	if (!m) {
+		rc = cli_fail(&c, &e);
+		goto done;
+	}
+	if (check) {
+		/* Beyond the container: a model must load into a working learner, a feature
+		 * pipeline into working steps. */
+		const char *name = strcmp(path, "-") ? path : "<stdin>";
+		if (strcmp(ml_model_kind(m), "model") == 0 &&
+		    ml_algo_find(ml_model_algorithm(m)) != NULL && !(l = load_learner(m, name, &e))) {
+			rc = cli_fail(&c, &e);
+			goto done;
+		}
+		if (strcmp(ml_model_kind(m), "features") == 0) {
+			struct ml_features *f = ml_features_from_model(m, &e);
+			if (!f) {
+				if (!e.where[0])
+					snprintf(e.where, sizeof(e.where), "%s", name);
+				rc = cli_fail(&c, &e);
+				goto done;
+			}
+			ml_features_free(f);
+		}
+		cli_info(&c, "%s: ok", strcmp(path, "-") ? path : "<stdin>");
+		goto done;
+	}
+	if (table)
+		out = cli_open_output(&c, c.output, &rc);
+	else if (!(out = ml_output_open(c.output, &e)))
+		rc = cli_fail(&c, &e);
+	if (!out)
+		goto done;
+	if (table)
+		rc = print_table(&c, ml_output_file(out), m, strcmp(path, "-") ? path : "<stdin>",
+				 table, &e);
+	else if (sections)
+		rc = print_sections(&c, ml_output_file(out), m, &e);
+	else
+		rc = print_meta(ml_output_file(out), m);
+	if (rc < 0) {
+		rc = cli_fail(&c, &e);
+		goto done;
+	}
+	rc = ml_output_commit(out, &e);
+	out = NULL;
+	if (rc < 0)
+		rc = cli_fail(&c, &e);
+done:
+	if (out)
+		ml_output_abort(out);
+	ml_learner_free(l);
+	ml_model_free(m);
+	cli_release(&c);
+	return rc;
+}

@@ -1,0 +1,1479 @@
+/* mltrain: fit a model on a table, optionally cross-validated, and save it. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "cli.h"
+#include "ml/learn.h"
+#include "ml/metrics.h"
+#include "ml/split.h"
+
+const char cmd_name[] = "mltrain";
+
+static const char usage_head[] =
+	"Usage: mltrain -t TARGET -a ALGO [OPTION]... -o MODEL [FILE]\n"
+	"Fit a model of TARGET on the other columns of FILE (CSV, TSV, gzip or ml-stream;\n"
+	"standard input when there is none, or for -) and save it to MODEL. Reads all rows.\n"
+	"Categorical features are one-hot encoded inside the model when the algorithm needs\n"
+	"numbers, so raw tables work as they are.\n"
+	"\n"
+	"  -t, --target=COL       the column to predict\n"
+	"  -a, --algorithm=ALGO   the model family (below)\n"
+	"      --task=TASK        auto (default), classify or regress; auto classifies a\n"
+	"                         categorical target or a numeric one with exactly two\n"
+	"                         distinct values, and regresses any other numeric target\n"
+	"      --ignore=COLS      columns not to use as features\n"
+	"      --weight=COL       a column of row weights (numbers >= 0)\n"
+	"      --class-weight=balanced  weigh classes by n / (classes * class count)\n"
+	"      --cv=K             K-fold cross-validation (stratified when classifying);\n"
+	"                         prints the metrics per fold and their mean and sd\n"
+	"      --cv-time=COL      with --cv: expanding-window folds in the order of COL\n"
+	"      --cv-group=COL     with --cv: rows with the same COL stay in one fold\n"
+	"      --report=FILE      write the metrics as CSV (fold,metric,value) to FILE\n"
+	"      --oof=FILE         with --cv: write the out-of-fold predictions to FILE\n"
+	"      --valid=FILE       report metrics on the rows of FILE; iterative learners\n"
+	"                         use them to stop early\n"
+	"      --valid-frac=F     hold out a random fraction F of the rows (stratified when\n"
+	"                         classifying) as validation rows, trained on by nothing\n"
+	"      --early-stop=N     iterative learners: stop after N rounds without\n"
+	"                         improvement on the validation rows\n"
+	"\n"
+	"Common options:\n"
+	"  -o, --output=FILE      the model file to write (atomically); required\n"
+	"  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
+	"  -H, --no-header        input has no header; columns are named c1..cN\n"
+	"      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
+	"      --num=COLS         read these columns as numbers\n"
+	"      --cat=COLS         read these columns as categories\n"
+	"  -f, --format=FMT       format of --report and --oof: csv (default), tsv or stream\n"
+	"      --precision=N      write numbers in --report and --oof with N digits\n"
+	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
+	"      --force            write the model to standard output even on a terminal\n"
+	"  -j, --threads=N        worker threads (default: all cores; results never change)\n"
+	"      --seed=N           random seed (default 42)\n"
+	"  -q, --quiet            no progress, summary or warnings\n"
+	"  -v, --verbose          more detail on standard error\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show the version and exit\n"
+	"\n";
+
+static const char usage_tail[] =
+	"\n"
+	"COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
+	"Exit status: 0 success, 2 usage, 65 bad input data, 66 cannot open input,\n"
+	"70 internal error, 71 out of memory, 74 read/write error.\n"
+	"Full documentation: man mltrain\n";
+
+enum {
+	O_TASK = 1,
+	O_IGNORE,
+	O_WEIGHT,
+	O_CLASS_WEIGHT,
+	O_CV,
+	O_CV_TIME,
+	O_CV_GROUP,
+	O_REPORT,
+	O_OOF,
+	O_VALID,
+	O_VALID_FRAC,
+	O_EARLY_STOP,
+	O_PARAM = 300 /* + index into the union of the algorithms' parameters (below 1000) */
+};
+
+static const struct option own_fixed[] = {{"target", required_argument, NULL, 't'},
+					  {"algorithm", required_argument, NULL, 'a'},
+					  {"task", required_argument, NULL, O_TASK},
+					  {"ignore", required_argument, NULL, O_IGNORE},
+					  {"weight", required_argument, NULL, O_WEIGHT},
+					  {"class-weight", required_argument, NULL, O_CLASS_WEIGHT},
+					  {"cv", required_argument, NULL, O_CV},
+					  {"cv-time", required_argument, NULL, O_CV_TIME},
+					  {"cv-group", required_argument, NULL, O_CV_GROUP},
+					  {"report", required_argument, NULL, O_REPORT},
+					  {"oof", required_argument, NULL, O_OOF},
+					  {"valid", required_argument, NULL, O_VALID},
+					  {"valid-frac", required_argument, NULL, O_VALID_FRAC},
+					  {"early-stop", required_argument, NULL, O_EARLY_STOP},
+					  {NULL, 0, NULL, 0}};
+
+/* Long options of the common block: a parameter may not take one of these names. */
+static const char *const common_names[] = {
+	"output", "delimiter", "no-header", "na", "num", "cat", "format", "threads", "seed",
+	"precision", "compress", "force", "quiet", "verbose", "help", "version", "list-options",
+	NULL};
+
+/* A parameter given on the command line, applied once the algorithm is known. */
+struct given {
+	const char *name, *value;
+};
+
+struct train {
+	struct cli cli;
+	struct ml_train_spec spec;
+	const char *algo_name, *input, *report, *oof, *valid, *cv_time, *cv_group;
+	long cv;
+	double valid_frac;
+	struct given *given;
+	int ngiven;
+	const char **pnames; /* the union of parameter names, for the option table */
+	int npnames;
+	struct option *opts;
+	char *usage;
+
+	struct ml_ctx ctx;
+	int ctx_ok, tty, showing;
+	double t0, shown_at; /* start, and when the progress line was last drawn */
+	char stage[64];      /* what is being fitted, for the progress line */
+	struct ml_frame f;
+	const char *name; /* the training input's name */
+	size_t nin;       /* rows of the training input (the rest of f: --valid rows) */
+	uint32_t crc;
+	size_t *tr, ntr;  /* training rows */
+	size_t *va, nva;  /* validation rows */
+	enum ml_task task;
+	struct ml_learner *l;
+	int nclass, nout;
+	/* metrics */
+	int has[ML_M_COUNT];
+	double mtrain[ML_M_COUNT], mvalid[ML_M_COUNT];
+	double (*mfold)[ML_M_COUNT];
+	double mmean[ML_M_COUNT], msd[ML_M_COUNT];
+	int nfold;
+	const char *cv_mode;
+	struct ml_output *out, *rep_out, *oof_out; /* the model, --report, --oof */
+	/* out-of-fold predictions, per training row */
+	double *oof_score;
+	int32_t *oof_fold;
+};
+
+/* --- Text ------------------------------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	int err;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...) ML_PRINTF(2, 3);
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (b->err)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+		va_end(ap);
+		if (k < 0) {
+			b->err = 1;
+			return;
+		}
+		if (b->p && (size_t)k < b->cap - b->n) {
+			b->n += (size_t)k;
+			return;
+		}
+		{
+			size_t nc = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
+			char *q = realloc(b->p, nc);
+			if (!q) {
+				b->err = 1;
+				return;
+			}
+			b->p = q;
+			b->cap = nc;
+		}
+	}
+}
+
+/* A parameter's default as text. */
+static const char *param_default(const struct ml_param *d, char *buf, size_t n)
+{
+	if (d->type == ML_P_ENUM) {
+		const char *s = d->choices;
+		int k = (int)d->def;
+		while (k-- > 0 && s && (s = strchr(s, ',')) != NULL)
+			s++;
+		snprintf(buf, n, "%.*s", s ? (int)strcspn(s, ",") : 0, s ? s : "");
+	} else {
+		ml_fmt_double(buf, d->def);
+	}
+	return buf;
+}
+
+/* Words of text from column col (the cursor is there), wrapped at 79 columns with
+ * continuation lines indented to ind. */
+static void wrap(struct sbuf *b, const char *s, int col, int ind)
+{
+	int first = 1;
+
+	while (*s) {
+		size_t w = strcspn(s, " ");
+		if (!first && col + 1 + (int)w > 79) {
+			sb_printf(b, "\n%*s", ind, "");
+			col = ind;
+			first = 1;
+		}
+		if (!first) {
+			sb_printf(b, " ");
+			col++;
+		}
+		sb_printf(b, "%.*s", (int)w, s);
+		col += (int)w;
+		first = 0;
+		s += w;
+		while (*s == ' ')
+			s++;
+	}
+	sb_printf(b, "\n");
+}
+
+/* A parameter's help with its choices and default. */
+static void param_help(const struct ml_param *d, char *text, size_t n)
+{
+	char def[64], choices[512];
+	const char *c;
+	size_t k = 0;
+	int has_def = d->help && strstr(d->help, "(default") != NULL;
+
+	choices[0] = 0;
+	for (c = d->type == ML_P_ENUM ? d->choices : NULL; c && *c && k + 3 < sizeof(choices); c++) {
+		if (*c == ',') {
+			choices[k++] = ',';
+			choices[k++] = ' ';
+		} else {
+			choices[k++] = *c;
+		}
+	}
+	choices[k] = 0;
+	param_default(d, def, sizeof(def));
+	if (d->type == ML_P_ENUM)
+		snprintf(text, n, "%s (one of %s%s%s)", d->help ? d->help : "", choices,
+			 has_def ? "" : "; default ", has_def ? "" : def);
+	else if (!has_def)
+		snprintf(text, n, "%s (default %s)", d->help ? d->help : "", def);
+	else
+		snprintf(text, n, "%s", d->help);
+}
+
+/* The algorithms and their hyperparameters, for --help and messages. */
+static void describe_algos(struct sbuf *b)
+{
+	const struct ml_algo *const *a;
+	const struct ml_param *d;
+	char text[2048], opt[96];
+
+	sb_printf(b, "Algorithms (-a):\n");
+	if (!ml_algos()[0])
+		sb_printf(b, "  (none in this build)\n");
+	for (a = ml_algos(); *a; a++) {
+		snprintf(text, sizeof(text), "%s (%s%s%s)", (*a)->summary,
+			 (*a)->flags & ML_ALGO_CLASSIFY ? "classify" : "",
+			 ((*a)->flags & ML_ALGO_CLASSIFY) && ((*a)->flags & ML_ALGO_REGRESS) ? ", " : "",
+			 (*a)->flags & ML_ALGO_REGRESS ? "regress" : "");
+		sb_printf(b, "  %-12s ", (*a)->name);
+		wrap(b, text, 15, 15);
+	}
+	sb_printf(b, "\nHyperparameters, per algorithm (an option that does not apply to the\n"
+		     "chosen algorithm is an error):\n");
+	for (a = ml_algos(); *a; a++) {
+		sb_printf(b, "  -a %s:%s\n", (*a)->name,
+			  (*a)->params && (*a)->params[0].name ? "" : " none");
+		for (d = (*a)->params; d && d->name; d++) {
+			snprintf(opt, sizeof(opt), "--%s=%s", d->name,
+				 d->type == ML_P_ENUM ? "WORD" : d->type == ML_P_INT ? "N" : "X");
+			if (strlen(opt) > 21)
+				sb_printf(b, "      %s\n%27s", opt, "");
+			else
+				sb_printf(b, "      %-21s", opt);
+			param_help(d, text, sizeof(text));
+			wrap(b, text, 27, 27);
+		}
+	}
+}
+
+static char *algo_list(void)
+{
+	struct sbuf b = {0};
+	const struct ml_algo *const *a;
+
+	for (a = ml_algos(); *a; a++)
+		sb_printf(&b, "%s%s", a == ml_algos() ? "" : ", ", (*a)->name);
+	if (!b.p)
+		sb_printf(&b, "none in this build");
+	return b.err ? NULL : b.p;
+}
+
+/* The option table: the fixed options, then every parameter name of every algorithm
+ * once (those that clash with another option are left out; --early-stop is fixed). */
+static int build_options(struct train *t)
+{
+	const struct ml_algo *const *a;
+	const struct ml_param *d;
+	size_t nfixed = sizeof(own_fixed) / sizeof(own_fixed[0]) - 1, cap = 0, i;
+	struct sbuf b = {0};
+	int k;
+
+	for (a = ml_algos(); *a; a++)
+		for (d = (*a)->params; d && d->name; d++)
+			cap++;
+	t->pnames = calloc(cap + 1, sizeof(*t->pnames));
+	t->opts = calloc(nfixed + cap + 1, sizeof(*t->opts));
+	if (!t->pnames || !t->opts)
+		return -1;
+	memcpy(t->opts, own_fixed, nfixed * sizeof(*t->opts));
+	for (a = ml_algos(); *a; a++)
+		for (d = (*a)->params; d && d->name; d++) {
+			int clash = 0;
+			for (i = 0; i < nfixed && !clash; i++)
+				clash = strcmp(own_fixed[i].name, d->name) == 0;
+			for (i = 0; common_names[i] && !clash; i++)
+				clash = strcmp(common_names[i], d->name) == 0;
+			for (k = 0; k < t->npnames && !clash; k++)
+				clash = strcmp(t->pnames[k], d->name) == 0;
+			if (clash || O_PARAM + t->npnames >= CLI_OPT_BASE)
+				continue;
+			t->opts[nfixed + (size_t)t->npnames].name = d->name;
+			t->opts[nfixed + (size_t)t->npnames].has_arg = required_argument;
+			t->opts[nfixed + (size_t)t->npnames].val = O_PARAM + t->npnames;
+			t->pnames[t->npnames++] = d->name;
+		}
+	sb_printf(&b, "%s", usage_head);
+	describe_algos(&b);
+	sb_printf(&b, "%s", usage_tail);
+	if (b.err) {
+		free(b.p);
+		return -1;
+	}
+	t->usage = b.p;
+	return 0;
+}
+
+/* --- Messages and progress ---------------------------------------------------------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void clear_progress(struct train *t)
+{
+	if (t->showing) {
+		fputs("\r\033[K", stderr);
+		t->showing = 0;
+	}
+}
+
+/* Progress on a terminal only, as one line rewritten in place; other messages end it. */
+static void log_cb(void *ud, int level, const char *msg)
+{
+	struct train *t = ud;
+
+	if (t->cli.quiet)
+		return;
+	if (level == ML_LOG_PROGRESS) {
+		double at;
+		if (!t->tty)
+			return;
+		/* Ten redraws a second are plenty; the elapsed time is added here. */
+		at = now();
+		if (t->showing && at - t->shown_at < 0.1)
+			return;
+		fprintf(stderr, "\r%s: %s%s%s [%.1f s]\033[K", t->cli.prog, t->stage,
+			t->stage[0] ? ": " : "", msg, at - t->t0);
+		fflush(stderr);
+		t->showing = 1;
+		t->shown_at = at;
+		return;
+	}
+	if (level == ML_LOG_DEBUG && !t->cli.verbose)
+		return;
+	clear_progress(t);
+	fprintf(stderr, "%s: %s%s\n", t->cli.prog, level == ML_LOG_WARN ? "warning: " : "", msg);
+}
+
+static void say(struct train *t, const char *fmt, ...) ML_PRINTF(2, 3);
+static void say(struct train *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->cli.quiet)
+		return;
+	clear_progress(t);
+	fprintf(stderr, "%s: ", t->cli.prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* --- Data ------------------------------------------------------------------------------ */
+
+/* CRC-32 of the training table, as the model's data fingerprint: per column in order, its
+ * name, a NUL, the type byte 'n' or 'c', then its values row by row: a number as the 8
+ * bytes of its IEEE 754 double, least significant first (every NaN as 7ff8000000000000),
+ * a category as a u32 byte count, least significant first, and the bytes (a missing one
+ * as the count ffffffff alone). */
+static uint32_t fingerprint(const struct ml_frame *f)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	unsigned char buf[8 * 512];
+	size_t i, k;
+	int j, b;
+
+	for (j = 0; j < f->schema.ncol; j++) {
+		const struct ml_col *c = &f->schema.cols[j];
+		unsigned char t = c->type == ML_NUM ? 'n' : 'c';
+		crc = crc32(crc, (const Bytef *)c->name, (uInt)strlen(c->name) + 1);
+		crc = crc32(crc, &t, 1);
+		if (c->type == ML_NUM) {
+			const double *v = f->rows.col[j].num;
+			for (i = 0; i < f->rows.nrow; i += k) {
+				for (k = 0; k < 512 && i + k < f->rows.nrow; k++) {
+					double x = v[i + k];
+					uint64_t u;
+					if (x != x)
+						u = 0x7ff8000000000000ULL;
+					else
+						memcpy(&u, &x, 8);
+					for (b = 0; b < 8; b++)
+						buf[k * 8 + (size_t)b] = (unsigned char)(u >> (8 * b));
+				}
+				crc = crc32(crc, buf, (uInt)(k * 8));
+			}
+		} else {
+			const int32_t *v = f->rows.col[j].cat;
+			for (i = 0; i < f->rows.nrow; i++) {
+				uint32_t len = v[i] < 0 ? 0xffffffffU : c->dict.len[v[i]];
+				for (b = 0; b < 4; b++)
+					buf[b] = (unsigned char)(len >> (8 * b));
+				crc = crc32(crc, buf, 4);
+				if (v[i] >= 0)
+					crc = crc32(crc, (const Bytef *)c->dict.str[v[i]], (uInt)len);
+			}
+		}
+	}
+	return (uint32_t)crc;
+}
+
+/* Append the rows of v (the --valid input) to f by column name; a column of f that v
+ * lacks is left missing, which is an error for the target and the features. */
+static int append_valid(struct train *t, struct ml_frame *v, const char *vname,
+			struct ml_err *e)
+{
+	struct ml_frame *f = &t->f;
+	size_t n0 = f->rows.nrow, n = v->rows.nrow, i;
+	char *skip = calloc((size_t)(f->schema.ncol ? f->schema.ncol : 1), 1);
+	int j, rc = 0;
+
+	if (!skip)
+		return ml_err_nomem(e);
+	if (t->spec.ignore) {
+		int *idx, cnt = ml_cols_parse(t->spec.ignore, &f->schema, 1, &idx, e);
+		if (cnt < 0) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "--ignore: %.1000s", e->msg);
+			memcpy(e->msg, msg, sizeof(msg));
+			free(skip);
+			return cnt;
+		}
+		for (j = 0; j < cnt; j++)
+			skip[idx[j]] = 1;
+		free(idx);
+	}
+	if (t->spec.weight && (j = ml_schema_find(&f->schema, t->spec.weight)) >= 0)
+		skip[j] = 1;
+	if ((rc = ml_block_reserve(&f->rows, n0 + n, e)) < 0)
+		goto out;
+	if (f->rows.line) {
+		long *ln = realloc(f->rows.line, (n0 + n ? n0 + n : 1) * sizeof(long));
+		if (!ln) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		f->rows.line = ln;
+		for (i = 0; i < n; i++)
+			ln[n0 + i] = v->rows.line ? v->rows.line[i] : 0;
+	}
+	for (j = 0; j < f->schema.ncol; j++) {
+		struct ml_col *c = &f->schema.cols[j];
+		int k = ml_schema_find(&v->schema, c->name);
+		if (k < 0) {
+			if (!skip[j]) {
+				rc = ml_err_set(e, ML_E_DATA, vname, 0, 0, "no column '%s' (%s)", c->name,
+						strcmp(c->name, t->spec.target) == 0 ? "the target" :
+										      "a feature");
+				goto out;
+			}
+			for (i = 0; i < n; i++)
+				if (c->type == ML_NUM)
+					f->rows.col[j].num[n0 + i] = NAN;
+				else
+					f->rows.col[j].cat[n0 + i] = ML_MISSING_CAT;
+			continue;
+		}
+		if (v->schema.cols[k].type != c->type) {
+			rc = ml_err_set(e, ML_E_DATA, vname, 0, k + 1,
+					"column '%s' is %s here but %s in the training rows", c->name,
+					c->type == ML_NUM ? "categorical" : "numeric",
+					c->type == ML_NUM ? "numeric" : "categorical");
+			goto out;
+		}
+		if (c->type == ML_NUM) {
+			memcpy(f->rows.col[j].num + n0, v->rows.col[k].num, n * sizeof(double));
+			continue;
+		}
+		{
+			const struct ml_dict *d = &v->schema.cols[k].dict;
+			int32_t *map = malloc((size_t)(d->n ? d->n : 1) * sizeof(*map)), q;
+			if (!map) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			for (q = 0; q < d->n; q++)
+				if ((map[q] = ml_dict_intern(&c->dict, d->str[q], d->len[q])) < 0) {
+					free(map);
+					rc = ml_err_nomem(e);
+					goto out;
+				}
+			for (i = 0; i < n; i++) {
+				int32_t code = v->rows.col[k].cat[i];
+				f->rows.col[j].cat[n0 + i] = code < 0 ? ML_MISSING_CAT : map[code];
+			}
+			free(map);
+		}
+	}
+	f->rows.nrow = n0 + n;
+out:
+	free(skip);
+	return rc;
+}
+
+/* --- Metrics ---------------------------------------------------------------------------- */
+
+/* Metrics of scores (per row: the nclass probabilities in the final model's class order,
+ * or one value) against the truth of rows. */
+static int evaluate(struct train *t, const size_t *rows, size_t n, const double *score,
+		    double *out, struct ml_err *e)
+{
+	double *y = malloc((n ? n : 1) * sizeof(double)), *w = NULL, *pc = NULL;
+	int32_t *truth = NULL, *pred = NULL;
+	const double **prob = NULL;
+	struct ml_eval *ev = NULL;
+	int m, k, wcol = t->spec.weight ? ml_schema_find(&t->f.schema, t->spec.weight) : -1;
+	size_t i, used = 0;
+	int rc = 0;
+
+	for (m = 0; m < ML_M_COUNT; m++)
+		out[m] = NAN;
+	if (!y)
+		return ml_err_nomem(e);
+	if ((rc = ml_learner_target_codes(t->l, &t->f, rows, n, y, e)) < 0)
+		goto out;
+	if (wcol >= 0) {
+		if (!(w = malloc((n ? n : 1) * sizeof(double)))) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+	}
+	if (t->task == ML_TASK_REGRESS) {
+		double *p = malloc((n ? n : 1) * sizeof(double));
+		struct ml_reg_data d;
+		if (!p) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		for (i = 0; i < n; i++)
+			if (y[i] == y[i]) {
+				y[used] = y[i];
+				p[used] = score[i];
+				if (w) {
+					double x = t->f.rows.col[wcol].num[rows[i]];
+					w[used] = x == x ? x : 1;
+				}
+				used++;
+			}
+		d.n = used;
+		d.y = y;
+		d.p = p;
+		d.w = w;
+		ev = ml_eval_regress(&d, e);
+		if (ev)
+			rc = ml_eval_run(ev, NULL, out, e);
+		else
+			rc = e->code ? e->code : ML_E_NOMEM;
+		free(p);
+		goto out;
+	}
+	truth = malloc((n ? n : 1) * sizeof(int32_t));
+	pred = malloc((n ? n : 1) * sizeof(int32_t));
+	pc = malloc((n ? n : 1) * (size_t)t->nclass * sizeof(double));
+	prob = malloc((size_t)t->nclass * sizeof(*prob));
+	if (!truth || !pred || !pc || !prob) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const double *s = score + i * (size_t)t->nclass;
+		int best = 0;
+		if (!(y[i] >= 0))
+			continue;
+		for (k = 1; k < t->nclass; k++)
+			if (s[k] > s[best])
+				best = k;
+		truth[used] = (int32_t)y[i];
+		pred[used] = best;
+		for (k = 0; k < t->nclass; k++)
+			pc[(size_t)k * n + used] = s[k];
+		if (w) {
+			double x = t->f.rows.col[wcol].num[rows[i]];
+			w[used] = x == x ? x : 1;
+		}
+		used++;
+	}
+	for (k = 0; k < t->nclass; k++)
+		prob[k] = pc + (size_t)k * n;
+	{
+		struct ml_cls_data d;
+		d.n = used;
+		d.k = t->nclass;
+		d.truth = truth;
+		d.pred = pred;
+		d.prob = prob;
+		d.w = w;
+		d.pos = t->nclass == 2 ? 1 : -1;
+		ev = ml_eval_classify(&d, e);
+		if (ev)
+			rc = ml_eval_run(ev, NULL, out, e);
+		else
+			rc = e->code ? e->code : ML_E_NOMEM;
+	}
+out:
+	if (ev && rc == 0)
+		for (m = 0; m < ML_M_COUNT; m++)
+			t->has[m] |= ml_eval_has(ev, m);
+	ml_eval_free(ev);
+	free(y);
+	free(w);
+	free(truth);
+	free(pred);
+	free(pc);
+	free(prob);
+	return rc;
+}
+
+/* The metrics shown on standard error. */
+static void key_metrics(const struct train *t, int *m, int *nm)
+{
+	*nm = 0;
+	if (t->task == ML_TASK_REGRESS) {
+		m[(*nm)++] = ML_M_RMSE;
+		m[(*nm)++] = ML_M_MAE;
+		m[(*nm)++] = ML_M_R2;
+	} else {
+		m[(*nm)++] = ML_M_ACCURACY;
+		m[(*nm)++] = t->nclass == 2 ? ML_M_AUC : ML_M_F1_MACRO;
+		m[(*nm)++] = ML_M_LOGLOSS;
+	}
+}
+
+static void fmt_metrics(const struct train *t, const double *v, const double *sd, char *buf,
+			size_t n)
+{
+	int m[8], nm, i;
+	size_t at = 0;
+
+	key_metrics(t, m, &nm);
+	buf[0] = 0;
+	for (i = 0; i < nm && at < n; i++) {
+		if (sd)
+			at += (size_t)snprintf(buf + at, n - at, "%s%s %.4g \302\261 %.2g",
+					       i ? ", " : "", ml_metric_name(m[i]), v[m[i]], sd[m[i]]);
+		else
+			at += (size_t)snprintf(buf + at, n - at, "%s%s %.4g", i ? ", " : "",
+					       ml_metric_name(m[i]), v[m[i]]);
+	}
+}
+
+/* Score rows with learner l (bound to the frame) into out, in the final model's class
+ * space (nclass probabilities per row, or one value). */
+static int score_rows(struct train *t, struct ml_learner *l, const size_t *rows, size_t n,
+		      double *out, struct ml_err *e)
+{
+	int lk = ml_learner_nout(l, 0), k, g, rc;
+	double *s;
+	size_t i;
+
+	if ((rc = ml_learner_bind(l, &t->f.schema, e)) < 0)
+		return rc;
+	if (l == t->l || t->task == ML_TASK_REGRESS)
+		return ml_learner_predict_rows(l, &t->f.rows, rows, n, out, 0, e);
+	/* A fold's learner may lack classes: place its columns among the final ones. */
+	s = malloc((n ? n : 1) * (size_t)lk * sizeof(double));
+	if (!s)
+		return ml_err_nomem(e);
+	rc = ml_learner_predict_rows(l, &t->f.rows, rows, n, s, 0, e);
+	if (rc == 0) {
+		memset(out, 0, n * (size_t)t->nclass * sizeof(double));
+		for (k = 0; k < lk; k++) {
+			const char *name = ml_learner_class(l, k);
+			for (g = 0; g < t->nclass; g++)
+				if (strcmp(ml_learner_class(t->l, g), name) == 0)
+					break;
+			if (g == t->nclass)
+				continue;
+			for (i = 0; i < n; i++)
+				out[i * (size_t)t->nclass + (size_t)g] = s[i * (size_t)lk + (size_t)k];
+		}
+	}
+	free(s);
+	return rc;
+}
+
+/* --- Cross-validation ---------------------------------------------------------------------- */
+
+/* A one-column copy of column col over the training rows, for the fold assignment. */
+static int split_block(struct train *t, int col, struct ml_schema *s, struct ml_block *b,
+		       struct ml_err *e)
+{
+	const struct ml_col *c;
+	size_t i;
+	int rc;
+
+	ml_schema_init(s);
+	if (col < 0)
+		col = 0;
+	c = &t->f.schema.cols[col];
+	if (ml_schema_add(s, c->name, c->type) < 0 || ml_dict_copy(&s->cols[0].dict, &c->dict) < 0)
+		return ml_err_nomem(e);
+	if ((rc = ml_block_init(b, s, t->ntr ? t->ntr : 1, e)) < 0)
+		return rc;
+	if (t->f.rows.line && !(b->line = malloc((t->ntr ? t->ntr : 1) * sizeof(long))))
+		return ml_err_nomem(e);
+	for (i = 0; i < t->ntr; i++) {
+		size_t r = t->tr[i];
+		if (c->type == ML_NUM)
+			b->col[0].num[i] = t->f.rows.col[col].num[r];
+		else
+			b->col[0].cat[i] = t->f.rows.col[col].cat[r];
+		if (b->line)
+			b->line[i] = t->f.rows.line[r];
+	}
+	b->nrow = t->ntr;
+	return 0;
+}
+
+static int find_col(struct train *t, const char *opt, const char *spec, int *col,
+		    struct ml_err *e)
+{
+	int *idx, n = ml_cols_parse(spec, &t->f.schema, 0, &idx, e);
+
+	if (n < 0)
+		return n;
+	if (n != 1) {
+		free(idx);
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "%s takes one column, not %d", opt, n);
+	}
+	*col = idx[0];
+	free(idx);
+	return 0;
+}
+
+static int cross_validate(struct train *t, struct ml_err *e)
+{
+	struct ml_split_opts so;
+	struct ml_schema s;
+	struct ml_block b;
+	int32_t *fold = NULL;
+	size_t *trn = NULL, *tst = NULL, ntrn, ntst, i;
+	double *score = NULL;
+	int f, m, col = -1, rc, k = (int)t->cv, nout = t->nout;
+	char line[512];
+
+	memset(&b, 0, sizeof(b));
+	ml_schema_init(&s);
+	ml_split_opts_init(&so);
+	so.seed = t->ctx.seed;
+	if (t->cv_time) {
+		if ((rc = find_col(t, "--cv-time", t->cv_time, &col, e)) < 0)
+			return rc;
+		so.mode = ML_SPLIT_TIME;
+		t->cv_mode = "time";
+	} else if (t->cv_group) {
+		if ((rc = find_col(t, "--cv-group", t->cv_group, &col, e)) < 0)
+			return rc;
+		so.mode = ML_SPLIT_GROUP;
+		t->cv_mode = "group";
+	} else if (t->task == ML_TASK_CLASSIFY) {
+		col = ml_schema_find(&t->f.schema, t->spec.target);
+		so.mode = ML_SPLIT_STRATIFY;
+		t->cv_mode = "stratified";
+	} else {
+		t->cv_mode = "random";
+	}
+	so.col = col < 0 ? -1 : 0;
+	fold = malloc((t->ntr ? t->ntr : 1) * sizeof(*fold));
+	trn = malloc((t->ntr ? t->ntr : 1) * sizeof(*trn));
+	tst = malloc((t->ntr ? t->ntr : 1) * sizeof(*tst));
+	score = malloc((t->ntr ? t->ntr : 1) * (size_t)nout * sizeof(double));
+	t->mfold = calloc((size_t)k, sizeof(*t->mfold));
+	t->oof_score = malloc((t->ntr ? t->ntr : 1) * (size_t)nout * sizeof(double));
+	t->oof_fold = malloc((t->ntr ? t->ntr : 1) * sizeof(int32_t));
+	if (!fold || !trn || !tst || !score || !t->mfold || !t->oof_score || !t->oof_fold) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	if ((rc = split_block(t, col, &s, &b, e)) < 0)
+		goto out;
+	if ((rc = ml_kfold(&b, &so, k, fold, NULL, e)) < 0) {
+		if (!e->where[0])
+			snprintf(e->where, sizeof(e->where), "%s", t->name);
+		goto out;
+	}
+	for (i = 0; i < t->ntr; i++)
+		t->oof_fold[i] = 0;
+	for (f = 1; f <= k; f++) {
+		struct ml_learner *fl = NULL;
+		ntrn = ntst = 0;
+		for (i = 0; i < t->ntr; i++) {
+			if (fold[i] == f)
+				tst[ntst++] = t->tr[i];
+			else if (so.mode != ML_SPLIT_TIME || fold[i] < f)
+				trn[ntrn++] = t->tr[i];
+		}
+		snprintf(t->stage, sizeof(t->stage), "fold %d/%d", f, k);
+		t->showing = 0;
+		ml_log(&t->ctx, ML_LOG_PROGRESS, "fitting");
+		rc = ml_learner_fit(&fl, &t->f, trn, ntrn, t->va, t->nva, &t->spec, &t->ctx, e);
+		if (rc == 0)
+			rc = score_rows(t, fl, tst, ntst, score, e);
+		ml_learner_free(fl);
+		if (rc == 0)
+			rc = evaluate(t, tst, ntst, score, t->mfold[f - 1], e);
+		if (rc < 0) {
+			char msg[sizeof(e->msg) + 48];
+			snprintf(msg, sizeof(msg), "cross-validation fold %d: %s", f, e->msg);
+			memcpy(e->msg, msg, sizeof(e->msg) - 1);
+			e->msg[sizeof(e->msg) - 1] = 0;
+			goto out;
+		}
+		/* The fold's rows in the order of the training rows. */
+		{
+			size_t at = 0;
+			for (i = 0; i < t->ntr; i++)
+				if (fold[i] == f) {
+					memcpy(t->oof_score + i * (size_t)nout, score + at * (size_t)nout,
+					       (size_t)nout * sizeof(double));
+					t->oof_fold[i] = f;
+					at++;
+				}
+		}
+		t->stage[0] = 0;
+		fmt_metrics(t, t->mfold[f - 1], NULL, line, sizeof(line));
+		say(t, "fold %d/%d (%zu rows): %s", f, k, ntst, line);
+		t->nfold = f;
+	}
+	for (m = 0; m < ML_M_COUNT; m++) {
+		double sum = 0, ss = 0;
+		int cnt = 0;
+		for (f = 0; f < k; f++)
+			if (t->mfold[f][m] == t->mfold[f][m]) {
+				sum += t->mfold[f][m];
+				cnt++;
+			}
+		t->mmean[m] = cnt ? sum / cnt : NAN;
+		for (f = 0; f < k; f++)
+			if (t->mfold[f][m] == t->mfold[f][m])
+				ss += (t->mfold[f][m] - t->mmean[m]) * (t->mfold[f][m] - t->mmean[m]);
+		t->msd[m] = cnt > 1 ? sqrt(ss / (cnt - 1)) : NAN;
+	}
+	fmt_metrics(t, t->mmean, t->msd, line, sizeof(line));
+	say(t, "cross-validation (%d folds, %s): %s", k, t->cv_mode, line);
+	rc = 0;
+out:
+	ml_block_release(&b);
+	ml_schema_release(&s);
+	free(fold);
+	free(trn);
+	free(tst);
+	free(score);
+	return rc;
+}
+
+/* --- Outputs ------------------------------------------------------------------------------ */
+
+/* Write f to o (opened at the start, so that a bad path fails before the work) and
+ * commit it. */
+static int write_frame(struct train *t, struct ml_output **o, const struct ml_frame *f,
+		       struct ml_err *e)
+{
+	struct ml_write_opts wo;
+	struct ml_writer *w;
+	int rc;
+
+	cli_write_opts(&t->cli, &wo);
+	w = ml_writer_open(ml_output_file(*o), ml_output_name(*o), &f->schema, &wo, e);
+	rc = w ? ml_writer_write(w, &f->rows, 0, f->rows.nrow, e) : e->code;
+	if (rc == 0)
+		rc = ml_writer_finish(w, e);
+	ml_writer_free(w);
+	if (rc < 0)
+		return rc;
+	rc = ml_output_commit(*o, e);
+	*o = NULL;
+	return rc;
+}
+
+static int put_row(struct ml_frame *f, const char *fold, const char *metric, double v,
+		   struct ml_err *e)
+{
+	size_t i = f->rows.nrow;
+	int32_t a, b;
+
+	if (ml_block_reserve(&f->rows, i + 1, e) < 0)
+		return ML_E_NOMEM;
+	a = ml_dict_intern(&f->schema.cols[0].dict, fold, strlen(fold));
+	b = ml_dict_intern(&f->schema.cols[1].dict, metric, strlen(metric));
+	if (a < 0 || b < 0)
+		return ml_err_nomem(e);
+	f->rows.col[0].cat[i] = a;
+	f->rows.col[1].cat[i] = b;
+	f->rows.col[2].num[i] = v;
+	f->rows.nrow = i + 1;
+	return 0;
+}
+
+/* fold,metric,value: the folds, their mean and sd, then train and valid. */
+static int write_report(struct train *t, struct ml_err *e)
+{
+	struct ml_frame f;
+	int m, k, rc = 0;
+	char fold[24];
+
+	ml_frame_init(&f);
+	if (ml_schema_add(&f.schema, "fold", ML_CAT) < 0 ||
+	    ml_schema_add(&f.schema, "metric", ML_CAT) < 0 ||
+	    ml_schema_add(&f.schema, "value", ML_NUM) < 0 ||
+	    ml_block_init(&f.rows, &f.schema, 64, e) < 0) {
+		ml_frame_release(&f);
+		return ml_err_nomem(e);
+	}
+	for (k = 0; k < t->nfold && rc == 0; k++)
+		for (m = 0; m < ML_M_COUNT && rc == 0; m++)
+			if (t->has[m]) {
+				snprintf(fold, sizeof(fold), "%d", k + 1);
+				rc = put_row(&f, fold, ml_metric_name(m), t->mfold[k][m], e);
+			}
+	for (k = 0; k < 4 && rc == 0; k++) {
+		const double *v = k == 0 ? t->mmean : k == 1 ? t->msd : k == 2 ? t->mtrain : t->mvalid;
+		if ((k < 2 && !t->nfold) || (k == 3 && !t->nva))
+			continue;
+		for (m = 0; m < ML_M_COUNT && rc == 0; m++)
+			if (t->has[m])
+				rc = put_row(&f, k == 0 ? "mean" : k == 1 ? "sd" : k == 2 ? "train" : "valid",
+					     ml_metric_name(m), v[m], e);
+	}
+	if (rc == 0)
+		rc = write_frame(t, &t->rep_out, &f, e);
+	ml_frame_release(&f);
+	return rc;
+}
+
+static int oof_col(struct ml_frame *f, const char *name, enum ml_type type, struct ml_err *e)
+{
+	if (ml_schema_find(&f->schema, name) >= 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--oof: the target's name clashes with the column '%s'", name);
+	return ml_schema_add(&f->schema, name, type) < 0 ? ML_E_NOMEM : 0;
+}
+
+/* The out-of-fold predictions: the target, pred, p_LABEL per class, fold. */
+static int write_oof(struct train *t, struct ml_err *e)
+{
+	struct ml_frame f;
+	int tcol = ml_schema_find(&t->f.schema, t->spec.target), k, c, rc = 0;
+	const struct ml_col *tc = &t->f.schema.cols[tcol];
+	size_t i, n = 0;
+	char name[1024];
+
+	ml_frame_init(&f);
+	c = ml_schema_add(&f.schema, tc->name, tc->type);
+	if (c < 0 || ml_dict_copy(&f.schema.cols[0].dict, &tc->dict) < 0)
+		rc = ML_E_NOMEM;
+	if (rc == 0)
+		rc = oof_col(&f, "pred", t->task == ML_TASK_REGRESS ? ML_NUM : ML_CAT, e);
+	for (k = 0; rc == 0 && t->task == ML_TASK_CLASSIFY && k < t->nclass; k++) {
+		const char *lab = ml_learner_class(t->l, k);
+		snprintf(name, sizeof(name), "p_%s", lab);
+		if (ml_dict_intern(&f.schema.cols[1].dict, lab, strlen(lab)) < 0)
+			rc = ML_E_NOMEM;
+		else
+			rc = oof_col(&f, name, ML_NUM, e);
+	}
+	if (rc == 0)
+		rc = oof_col(&f, "fold", ML_NUM, e);
+	if (rc == 0 && ml_block_init(&f.rows, &f.schema, t->ntr ? t->ntr : 1, e) < 0)
+		rc = ML_E_NOMEM;
+	if (rc == ML_E_NOMEM)
+		ml_err_nomem(e);
+	for (i = 0; rc == 0 && i < t->ntr; i++) {
+		size_t r = t->tr[i];
+		const double *s = t->oof_score + i * (size_t)t->nout;
+		if (!t->oof_fold[i])
+			continue;
+		if (tc->type == ML_NUM)
+			f.rows.col[0].num[n] = t->f.rows.col[tcol].num[r];
+		else
+			f.rows.col[0].cat[n] = t->f.rows.col[tcol].cat[r];
+		if (t->task == ML_TASK_REGRESS) {
+			f.rows.col[1].num[n] = s[0];
+		} else {
+			int best = 0;
+			for (k = 1; k < t->nclass; k++)
+				if (s[k] > s[best])
+					best = k;
+			f.rows.col[1].cat[n] = best;
+			for (k = 0; k < t->nclass; k++)
+				f.rows.col[2 + k].num[n] = s[k];
+		}
+		f.rows.col[f.schema.ncol - 1].num[n] = t->oof_fold[i];
+		n++;
+	}
+	f.rows.nrow = n;
+	if (rc == 0)
+		rc = write_frame(t, &t->oof_out, &f, e);
+	ml_frame_release(&f);
+	return rc;
+}
+
+static cJSON *metrics_json(const struct train *t, const double *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	int m;
+
+	for (m = 0; o && m < ML_M_COUNT; m++)
+		if (t->has[m] && v[m] == v[m])
+			cJSON_AddNumberToObject(o, ml_metric_name(m), v[m]);
+	return o;
+}
+
+/* What the model records beyond the learner's own metadata. */
+static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
+{
+	cJSON *meta = ml_model_meta(m), *o, *mt, *cv, *arr;
+	const char *const *tb;
+	char hex[16];
+	int k;
+
+	/* A seed beyond 2^53 would not survive as a JSON number: it is then text. */
+	if (t->ctx.seed <= (1ULL << 53)) {
+		cJSON_AddNumberToObject(meta, "seed", (double)t->ctx.seed);
+	} else {
+		char seed[24];
+		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)t->ctx.seed);
+		cJSON_AddStringToObject(meta, "seed", seed);
+	}
+	o = cJSON_AddObjectToObject(meta, "data");
+	snprintf(hex, sizeof(hex), "%08x", (unsigned)t->crc);
+	if (o) {
+		cJSON_AddNumberToObject(o, "rows", (double)t->nin);
+		cJSON_AddNumberToObject(o, "columns", t->f.schema.ncol);
+		cJSON_AddStringToObject(o, "crc32", hex);
+	}
+	o = cJSON_AddObjectToObject(meta, "training");
+	if (o) {
+		cJSON_AddNumberToObject(o, "rows", (double)t->ntr);
+		cJSON_AddNumberToObject(o, "encoded_features", ml_learner_nfeatures(t->l));
+		if (t->spec.ignore)
+			cJSON_AddStringToObject(o, "ignore", t->spec.ignore);
+		if (t->spec.weight)
+			cJSON_AddStringToObject(o, "weight", t->spec.weight);
+		if (t->spec.balanced)
+			cJSON_AddStringToObject(o, "class_weight", "balanced");
+		if (t->nva) {
+			cJSON_AddNumberToObject(o, "valid_rows", (double)t->nva);
+			if (t->valid)
+				cJSON_AddStringToObject(o, "valid", "file");
+			else
+				cJSON_AddNumberToObject(o, "valid_frac", t->valid_frac);
+		}
+	}
+	mt = cJSON_AddObjectToObject(meta, "metrics");
+	if (mt) {
+		cJSON_AddItemToObject(mt, "train", metrics_json(t, t->mtrain));
+		if (t->nva)
+			cJSON_AddItemToObject(mt, "valid", metrics_json(t, t->mvalid));
+		if (t->nfold) {
+			cv = cJSON_AddObjectToObject(mt, "cv");
+			if (cv) {
+				cJSON_AddNumberToObject(cv, "folds", t->nfold);
+				cJSON_AddStringToObject(cv, "split", t->cv_mode);
+				if (t->cv_time)
+					cJSON_AddStringToObject(cv, "column", t->cv_time);
+				else if (t->cv_group)
+					cJSON_AddStringToObject(cv, "column", t->cv_group);
+				cJSON_AddItemToObject(cv, "mean", metrics_json(t, t->mmean));
+				cJSON_AddItemToObject(cv, "sd", metrics_json(t, t->msd));
+				arr = cJSON_AddArrayToObject(cv, "per_fold");
+				for (k = 0; arr && k < t->nfold; k++)
+					cJSON_AddItemToArray(arr, metrics_json(t, t->mfold[k]));
+			}
+		}
+	}
+	arr = cJSON_AddArrayToObject(meta, "tables");
+	for (tb = ml_learner_algo(t->l)->tables; arr && tb && *tb; tb++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(*tb));
+	if (!o || !mt || !arr)
+		return ml_err_nomem(e);
+	return 0;
+}
+
+static int save_model(struct train *t, struct ml_err *e)
+{
+	struct ml_model *m = NULL;
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc = ml_learner_to_model(t->l, &m, e);
+
+	if (rc == 0)
+		rc = add_meta(t, m, e);
+	if (rc == 0)
+		rc = ml_model_to_mem(m, &buf, &len, e);
+	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(t->out)) != len)
+		rc = ml_err_set(e, ML_E_IO, ml_output_name(t->out), 0, 0, "write error");
+	if (rc == 0) {
+		rc = ml_output_commit(t->out, e);
+		t->out = NULL;
+	}
+	free(buf);
+	ml_model_free(m);
+	return rc;
+}
+
+/* --- Main ------------------------------------------------------------------------------- */
+
+static int parse_args(struct train *t, int argc, char **argv, int *rc)
+{
+	int ch;
+	long v;
+
+	while ((ch = cli_next(&t->cli, argc, argv, rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			return -1;
+		case 't':
+			t->spec.target = optarg;
+			break;
+		case 'a':
+			t->algo_name = optarg;
+			break;
+		case O_TASK:
+			if (strcmp(optarg, "auto") == 0)
+				t->spec.task = ML_TASK_AUTO;
+			else if (strcmp(optarg, "classify") == 0)
+				t->spec.task = ML_TASK_CLASSIFY;
+			else if (strcmp(optarg, "regress") == 0)
+				t->spec.task = ML_TASK_REGRESS;
+			else {
+				*rc = cli_usage(&t->cli,
+						"invalid value '%s' for --task (auto, classify or regress)",
+						optarg);
+				return -1;
+			}
+			break;
+		case O_IGNORE:
+			t->spec.ignore = optarg;
+			break;
+		case O_WEIGHT:
+			t->spec.weight = optarg;
+			break;
+		case O_CLASS_WEIGHT:
+			if (strcmp(optarg, "balanced") == 0)
+				t->spec.balanced = 1;
+			else if (strcmp(optarg, "none") == 0)
+				t->spec.balanced = 0;
+			else {
+				*rc = cli_usage(&t->cli,
+						"invalid value '%s' for --class-weight (balanced or none)",
+						optarg);
+				return -1;
+			}
+			break;
+		case O_CV:
+			if (cli_long(&t->cli, "--cv", optarg, 2, 1000000, &v) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			t->cv = v;
+			break;
+		case O_CV_TIME:
+			t->cv_time = optarg;
+			break;
+		case O_CV_GROUP:
+			t->cv_group = optarg;
+			break;
+		case O_REPORT:
+			t->report = optarg;
+			break;
+		case O_OOF:
+			t->oof = optarg;
+			break;
+		case O_VALID:
+			t->valid = optarg;
+			break;
+		case O_VALID_FRAC:
+			if (ml_parse_real(optarg, 0, 1, &t->valid_frac) != 0 || !(t->valid_frac > 0) ||
+			    !(t->valid_frac < 1)) {
+				*rc = cli_usage(&t->cli,
+						"invalid value '%s' for --valid-frac (a fraction between "
+						"0 and 1)",
+						optarg);
+				return -1;
+			}
+			break;
+		case O_EARLY_STOP:
+			t->given[t->ngiven].name = "early-stop";
+			t->given[t->ngiven++].value = optarg;
+			break;
+		default:
+			if (ch >= O_PARAM && ch < O_PARAM + t->npnames) {
+				t->given[t->ngiven].name = t->pnames[ch - O_PARAM];
+				t->given[t->ngiven++].value = optarg;
+				break;
+			}
+			*rc = cli_usage(&t->cli, "unrecognized option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Combinations that cannot work, and the algorithm with its parameters. */
+static int check_args(struct train *t, int argc, char **argv)
+{
+	const struct ml_algo *a;
+	struct ml_err e;
+	int i;
+
+	ml_err_init(&e);
+	if (!t->spec.target)
+		return cli_usage(&t->cli, "no target given (-t COLUMN)");
+	if (!t->algo_name) {
+		char *list = algo_list();
+		i = cli_usage(&t->cli, "no algorithm given (-a ALGO: %s)", list ? list : "?");
+		free(list);
+		return i;
+	}
+	a = ml_algo_find(t->algo_name);
+	if (!a) {
+		char *list = algo_list();
+		char q[80];
+		i = cli_usage(&t->cli, "unknown algorithm '%s' (one of %s)",
+			      ml_err_quote(q, sizeof(q), t->algo_name, strlen(t->algo_name)),
+			      list ? list : "?");
+		free(list);
+		return i;
+	}
+	if (!t->cli.output)
+		return cli_usage(&t->cli, "no model file given (-o MODEL)");
+	if (argc - optind > 1)
+		return cli_usage(&t->cli, "one input FILE at a time");
+	if ((t->cv_time || t->cv_group || t->oof) && !t->cv)
+		return cli_usage(&t->cli, "%s needs --cv",
+				 t->cv_time ? "--cv-time" : t->cv_group ? "--cv-group" : "--oof");
+	if (t->cv_time && t->cv_group)
+		return cli_usage(&t->cli, "--cv-time and --cv-group cannot be combined");
+	if (t->valid && t->valid_frac > 0)
+		return cli_usage(&t->cli, "--valid and --valid-frac cannot be combined");
+	ml_params_init(&t->spec.params, a);
+	for (i = 0; i < t->ngiven; i++)
+		if (ml_params_set(&t->spec.params, t->given[i].name, t->given[i].value, &e) < 0)
+			return cli_fail(&t->cli, &e);
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		t->input = argv[optind];
+	if ((t->input == NULL && t->valid && strcmp(t->valid, "-") == 0))
+		return cli_usage(&t->cli, "the training rows and --valid cannot both be standard input");
+	if (strcmp(t->cli.output, "-") == 0 && !t->cli.force && isatty(STDOUT_FILENO))
+		return cli_usage(&t->cli, "refusing to write a model to a terminal (use --force, "
+					  "-o FILE or a pipe)");
+	return 0;
+}
+
+/* Read the rows; split off validation rows. */
+static int load_data(struct train *t, struct ml_err *e)
+{
+	struct ml_read_opts ro;
+	size_t i;
+	int rc;
+
+	cli_read_opts(&t->cli, &ro);
+	if ((rc = ml_frame_read(&t->f, t->input, &ro, e)) < 0)
+		return rc;
+	t->name = t->input ? t->input : "<stdin>";
+	t->spec.name = t->name;
+	t->nin = t->f.rows.nrow;
+	t->crc = fingerprint(&t->f);
+	if ((rc = ml_task_resolve(&t->f, NULL, 0, t->spec.target, t->spec.task, &t->task, e)) < 0) {
+		if (!e->where[0])
+			snprintf(e->where, sizeof(e->where), "%s", t->name);
+		return rc;
+	}
+	if (t->valid) {
+		struct ml_frame v;
+		ml_frame_init(&v);
+		ro.types = &t->f.schema;
+		rc = ml_frame_read(&v, t->valid, &ro, e);
+		if (rc == 0)
+			rc = append_valid(t, &v, strcmp(t->valid, "-") ? t->valid : "<stdin>", e);
+		ml_frame_release(&v);
+		if (rc < 0)
+			return rc;
+		t->spec.valid_name = strcmp(t->valid, "-") ? t->valid : "<stdin>";
+	}
+	t->tr = malloc((t->nin ? t->nin : 1) * sizeof(size_t));
+	t->va = malloc((t->f.rows.nrow ? t->f.rows.nrow : 1) * sizeof(size_t));
+	if (!t->tr || !t->va)
+		return ml_err_nomem(e);
+	if (t->valid_frac > 0 && t->nin > 0) {
+		struct ml_split_opts so;
+		unsigned char *side = malloc(t->nin);
+		if (!side)
+			return ml_err_nomem(e);
+		ml_split_opts_init(&so);
+		so.seed = t->ctx.seed;
+		so.test = t->valid_frac;
+		if (t->task == ML_TASK_CLASSIFY) {
+			so.mode = ML_SPLIT_STRATIFY;
+			so.col = ml_schema_find(&t->f.schema, t->spec.target);
+		}
+		rc = ml_split(&t->f.rows, &so, side, NULL, e);
+		if (rc < 0) {
+			free(side);
+			if (!e->where[0])
+				snprintf(e->where, sizeof(e->where), "%s", t->name);
+			return rc;
+		}
+		for (i = 0; i < t->nin; i++)
+			if (side[i] == ML_SIDE_TEST)
+				t->va[t->nva++] = i;
+			else
+				t->tr[t->ntr++] = i;
+		free(side);
+	} else {
+		for (i = 0; i < t->nin; i++)
+			t->tr[t->ntr++] = i;
+		for (i = t->nin; i < t->f.rows.nrow; i++)
+			t->va[t->nva++] = i;
+	}
+	return 0;
+}
+
+static int fit_all(struct train *t, struct ml_err *e)
+{
+	double *score = NULL;
+	size_t n = t->ntr > t->nva ? t->ntr : t->nva;
+	int rc;
+
+	rc = ml_learner_fit(&t->l, &t->f, t->tr, t->ntr, t->va, t->nva, &t->spec, &t->ctx, e);
+	if (rc < 0)
+		return rc;
+	t->nclass = ml_learner_nclass(t->l);
+	t->nout = ml_learner_nout(t->l, 0);
+	score = malloc((n ? n : 1) * (size_t)t->nout * sizeof(double));
+	if (!score)
+		return ml_err_nomem(e);
+	rc = score_rows(t, t->l, t->tr, t->ntr, score, e);
+	if (rc == 0)
+		rc = evaluate(t, t->tr, t->ntr, score, t->mtrain, e);
+	if (rc == 0 && t->nva && (rc = score_rows(t, t->l, t->va, t->nva, score, e)) == 0)
+		rc = evaluate(t, t->va, t->nva, score, t->mvalid, e);
+	free(score);
+	return rc;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	struct train t;
+	struct ml_err e;
+	int rc = 0;
+	char line[512], vline[512];
+
+	memset(&t, 0, sizeof(t));
+	t.t0 = now();
+	ml_err_init(&e);
+	ml_frame_init(&t.f);
+	t.given = calloc((size_t)argc + 1, sizeof(*t.given));
+	if (!t.given || build_options(&t) < 0) {
+		fprintf(stderr, "mltrain: out of memory\n");
+		rc = EX_OSERR_;
+		goto done;
+	}
+	if (cli_init(&t.cli, "mltrain", t.usage, t.opts, "t:a:") < 0) {
+		rc = EX_USAGE_;
+		goto done;
+	}
+	if (parse_args(&t, argc, argv, &rc) < 0 || (rc = check_args(&t, argc, argv)) != 0)
+		goto done;
+	if (!(t.out = ml_output_open(t.cli.output, &e)) ||
+	    (t.report && !(t.rep_out = ml_output_open(t.report, &e))) ||
+	    (t.oof && !(t.oof_out = ml_output_open(t.oof, &e)))) {
+		rc = cli_fail(&t.cli, &e);
+		goto done;
+	}
+	if ((rc = cli_ctx(&t.cli, &t.ctx)) != 0)
+		goto done;
+	t.ctx_ok = 1;
+	t.tty = isatty(STDERR_FILENO);
+	t.ctx.log = log_cb;
+	t.ctx.log_ud = &t;
+	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
+	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
+	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||
+	    (rc = save_model(&t, &e)) < 0) {
+		clear_progress(&t);
+		rc = cli_fail(&t.cli, &e);
+		goto done;
+	}
+	fmt_metrics(&t, t.mtrain, NULL, line, sizeof(line));
+	vline[0] = 0;
+	if (t.nva) {
+		char v[400];
+		fmt_metrics(&t, t.mvalid, NULL, v, sizeof(v));
+		snprintf(vline, sizeof(vline), "; valid (%zu rows): %s", t.nva, v);
+	}
+	say(&t, "%zu rows, %d feature%s, %.2f s; train: %s%s", t.ntr, ml_learner_nfeatures(t.l),
+	    ml_learner_nfeatures(t.l) == 1 ? "" : "s", now() - t.t0, line, vline);
+	rc = 0;
+done:
+	clear_progress(&t);
+	if (t.out)
+		ml_output_abort(t.out);
+	if (t.rep_out)
+		ml_output_abort(t.rep_out);
+	if (t.oof_out)
+		ml_output_abort(t.oof_out);
+	ml_learner_free(t.l);
+	ml_frame_release(&t.f);
+	if (t.ctx_ok)
+		ml_ctx_release(&t.ctx);
+	free(t.tr);
+	free(t.va);
+	free(t.mfold);
+	free(t.oof_score);
+	free(t.oof_fold);
+	free(t.given);
+	free(t.pnames);
+	free(t.opts);
+	free(t.usage);
+	cli_release(&t.cli);
+	return rc;
+}
