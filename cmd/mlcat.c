@@ -171,11 +171,26 @@ static int setup_output(struct cat *c, const struct ml_schema *first, struct ml_
 	return ml_block_init(&c->blk, &c->out, ML_BLOCK_ROWS, e);
 }
 
+/* Write a small report table in the output format asked for. */
+static int write_frame(const struct cat *c, FILE *fp, const struct ml_frame *f, struct ml_err *e)
+{
+	struct ml_write_opts wo;
+	struct ml_writer *w;
+	int rc;
+
+	cli_write_opts(&c->cli, &wo);
+	w = ml_writer_open(fp, NULL, &f->schema, &wo, e);
+	if (!w)
+		return e->code;
+	if ((rc = ml_writer_write(w, &f->rows, 0, f->rows.nrow, e)) == 0)
+		rc = ml_writer_finish(w, e);
+	ml_writer_free(w);
+	return rc;
+}
+
 static int print_schema(struct cat *c, FILE *fp, struct ml_err *e)
 {
 	struct ml_frame f;
-	struct ml_writer *w;
-	struct ml_write_opts wo;
 	int j, rc = 0;
 
 	ml_frame_init(&f);
@@ -200,13 +215,7 @@ static int print_schema(struct cat *c, FILE *fp, struct ml_err *e)
 		f.rows.col[2].num[j] = col->type == ML_CAT ? (double)col->dict.n : NAN;
 	}
 	f.rows.nrow = (size_t)c->out.ncol;
-	cli_write_opts(&c->cli, &wo);
-	w = ml_writer_open(fp, NULL, &f.schema, &wo, e);
-	if (!w)
-		rc = e->code;
-	else if ((rc = ml_writer_write(w, &f.rows, 0, f.rows.nrow, e)) == 0)
-		rc = ml_writer_finish(w, e);
-	ml_writer_free(w);
+	rc = write_frame(c, fp, &f, e);
 	ml_frame_release(&f);
 	return rc;
 }
@@ -214,20 +223,12 @@ static int print_schema(struct cat *c, FILE *fp, struct ml_err *e)
 static int print_describe(struct cat *c, FILE *fp, struct ml_err *e)
 {
 	struct ml_frame f;
-	struct ml_writer *w;
-	struct ml_write_opts wo;
 	int rc;
 
 	ml_frame_init(&f);
 	if ((rc = ml_describe_result(c->desc, &f, e)) < 0)
 		return rc;
-	cli_write_opts(&c->cli, &wo);
-	w = ml_writer_open(fp, NULL, &f.schema, &wo, e);
-	if (!w)
-		rc = e->code;
-	else if ((rc = ml_writer_write(w, &f.rows, 0, f.rows.nrow, e)) == 0)
-		rc = ml_writer_finish(w, e);
-	ml_writer_free(w);
+	rc = write_frame(c, fp, &f, e);
 	ml_frame_release(&f);
 	return rc;
 }
