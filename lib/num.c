@@ -977,6 +977,36 @@ ML_API int ml_parse_double(const char *s, size_t n, double *out)
 
 	if (n == 0)
 		return -1;
+	if (n <= 17) {
+		/* Ordinary short decimals, [-]digits[.digits] with at most 15 digits in all: the
+		 * digits make an exact integer and the power of ten is exact, so one division
+		 * rounds correctly (Clinger's fast path, without the general bookkeeping). */
+		const unsigned char *c = p;
+		int64_t digits = 0, dot = -1;
+		double d;
+
+		if (*c == '-')
+			c++;
+		for (; c != end; c++) {
+			unsigned k = (unsigned)*c - '0';
+			if (k < 10) {
+				w = w * 10 + k;
+				digits++;
+			} else if (*c == '.' && dot < 0) {
+				dot = digits;
+			} else {
+				break;
+			}
+		}
+		if (c == end && digits > 0 && digits <= 15) {
+			d = (double)w;
+			if (dot >= 0 && digits > dot)
+				d /= num_exact10[digits - dot];
+			*out = *p == '-' ? -d : d;
+			return 0;
+		}
+		w = 0;
+	}
 	if (*p == '-' || *p == '+') {
 		neg = *p == '-';
 		p++;
