@@ -11,17 +11,17 @@
 
 #define FEAT_FORMAT 1
 
-static const struct fops *const all_ops[] = {
-	&ml_fops_impute, &ml_fops_scale,    &ml_fops_log,      &ml_fops_power,
-	&ml_fops_clip,   &ml_fops_onehot,   &ml_fops_ordinal,  &ml_fops_freq,
-	&ml_fops_target, &ml_fops_hash,     &ml_fops_datetime, &ml_fops_interact,
-	&ml_fops_rolling, &ml_fops_lag,     &ml_fops_select,   &ml_fops_pca,
-	&ml_fops_text,   NULL};
+static const struct fops *const all_ops[] = {&ml_fops_impute,  &ml_fops_scale,	  &ml_fops_log,
+					     &ml_fops_power,   &ml_fops_clip,	  &ml_fops_onehot,
+					     &ml_fops_ordinal, &ml_fops_freq,	  &ml_fops_target,
+					     &ml_fops_hash,    &ml_fops_datetime, &ml_fops_interact,
+					     &ml_fops_rolling, &ml_fops_lag,	  &ml_fops_select,
+					     &ml_fops_pca,     &ml_fops_text,	  NULL};
 
 static const char *const step_names[] = {
-	"impute",   "scale",        "log",     "power", "clip", "onehot", "ordinal",
-	"frequency", "target-encode", "hash",  "datetime", "interactions", "rolling",
-	"lag",      "select",       "pca",     "text",  NULL};
+    "impute",  "scale",	    "log",	     "power", "clip",	  "onehot",
+    "ordinal", "frequency", "target-encode", "hash",  "datetime", "interactions",
+    "rolling", "lag",	    "select",	     "pca",   "text",	  NULL};
 
 const char *const *ml_feat_step_names(void)
 {
@@ -104,6 +104,95 @@ double ml_feat_quantile(const double *v, size_t n, double p)
 	return v[lo] + (v[lo + 1] - v[lo]) * t;
 }
 
+#define SWAPD(x, y)                                                                                \
+	do {                                                                                       \
+		double t_ = (x);                                                                   \
+		(x) = (y);                                                                         \
+		(y) = t_;                                                                          \
+	} while (0)
+
+/* The k-th smallest of a (0-based) by quickselect with a median of three (Numerical
+ * Recipes' select): a is reordered so that a[k] is in place, nothing after it smaller. */
+static double nth(double *a, size_t n, size_t k)
+{
+	size_t l = 0, ir = n - 1;
+
+	for (;;) {
+		size_t mid, i, j;
+		double x;
+		if (ir <= l + 1) {
+			if (ir == l + 1 && a[ir] < a[l])
+				SWAPD(a[l], a[ir]);
+			return a[k];
+		}
+		mid = (l + ir) / 2;
+		SWAPD(a[mid], a[l + 1]);
+		if (a[l] > a[ir])
+			SWAPD(a[l], a[ir]);
+		if (a[l + 1] > a[ir])
+			SWAPD(a[l + 1], a[ir]);
+		if (a[l] > a[l + 1])
+			SWAPD(a[l], a[l + 1]);
+		i = l + 1;
+		j = ir;
+		x = a[l + 1];
+		for (;;) {
+			do
+				i++;
+			while (a[i] < x);
+			do
+				j--;
+			while (a[j] > x);
+			if (j < i)
+				break;
+			SWAPD(a[i], a[j]);
+		}
+		a[l + 1] = a[j];
+		a[j] = x;
+		if (j >= k)
+			ir = j - 1;
+		if (j <= k)
+			l = i;
+	}
+}
+
+double ml_feat_qsel(double *v, size_t n, double p)
+{
+	double h, t, a, b;
+	size_t lo, i;
+
+	if (n == 0)
+		return NAN;
+	h = p * (double)(n - 1);
+	lo = (size_t)floor(h);
+	if (lo >= n - 1)
+		return nth(v, n, n - 1);
+	a = nth(v, n, lo);
+	/* the next order statistic: the smallest of what quickselect left above lo */
+	b = v[lo + 1];
+	for (i = lo + 2; i < n; i++)
+		if (v[i] < b)
+			b = v[i];
+	t = h - (double)lo;
+	if (t >= 0.5)
+		return b - (b - a) * (1 - t);
+	return a + (b - a) * t;
+}
+
+double *ml_feat_present(const double *x, size_t n, size_t *np)
+{
+	double *v = malloc((n ? n : 1) * sizeof(*v));
+	size_t i, k = 0;
+
+	if (!v)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (x[i] == x[i])
+			v[k++] = x[i];
+	*np = k;
+	return v;
+}
+
 double *ml_feat_sorted(const double *x, size_t n, size_t *np)
 {
 	double *v = malloc((n ? n : 1) * sizeof(*v));
@@ -165,7 +254,9 @@ int ml_fmap_sync(struct fmap *m, const struct ml_dict *d,
 	while (m->n < d->n) {
 		int32_t r = fn(arg, d->str[m->n], d->len[m->n]);
 		if (r < -1)
-			return r == ML_E_NOMEM ? ml_err_nomem(e) : ml_err_set(e, r, NULL, 0, 0, "too many categories");
+			return r == ML_E_NOMEM
+				   ? ml_err_nomem(e)
+				   : ml_err_set(e, r, NULL, 0, 0, "too many categories");
 		m->v[m->n++] = r;
 	}
 	return 0;
@@ -198,8 +289,8 @@ static void msort_codes(const struct ml_dict *d, int32_t *v, int32_t *tmp, size_
 	memcpy(v, tmp, n * sizeof(*v));
 }
 
-int ml_feat_levels(const struct ml_dict *d, const int32_t *codes, size_t n,
-		   struct ml_dict *levels, double **counts, struct ml_err *e)
+int ml_feat_levels(const struct ml_dict *d, const int32_t *codes, size_t n, struct ml_dict *levels,
+		   double **counts, struct ml_err *e)
 {
 	double *cnt = calloc((size_t)(d->n ? d->n : 1), sizeof(*cnt));
 	int32_t *order = NULL, *tmp = NULL, k = 0, c;
@@ -301,8 +392,8 @@ static int32_t group_intern(void *arg, const char *s, size_t len)
 	return ml_dict_intern(arg, s, len);
 }
 
-int32_t ml_fgroups_get(struct fgroups *g, enum ml_type t, const struct ml_dict *d,
-		       union ml_colv v, size_t i, struct ml_err *e)
+int32_t ml_fgroups_get(struct fgroups *g, enum ml_type t, const struct ml_dict *d, union ml_colv v,
+		       size_t i, struct ml_err *e)
 {
 	char buf[ML_FMT_DOUBLE_MAX + 2];
 	int32_t c;
@@ -326,12 +417,13 @@ int32_t ml_fgroups_get(struct fgroups *g, enum ml_type t, const struct ml_dict *
 		c = ml_dict_intern(&g->keys, buf, n);
 	}
 	if (c < 0)
-		return c == ML_E_NOMEM ? ml_err_nomem(e) : ml_err_set(e, ML_E_DATA, NULL, 0, 0, "too many groups");
+		return c == ML_E_NOMEM ? ml_err_nomem(e)
+				       : ml_err_set(e, ML_E_DATA, NULL, 0, 0, "too many groups");
 	return c;
 }
 
-int ml_feat_time(const struct ml_schema *s, int col, union ml_colv v, const long *line,
-		 size_t i, double *t, struct ml_err *e)
+int ml_feat_time(const struct ml_schema *s, int col, union ml_colv v, const long *line, size_t i,
+		 double *t, struct ml_err *e)
 {
 	char q[160], qc[160];
 
@@ -526,8 +618,8 @@ struct ml_features {
 	int extra_pass;
 	struct stage *st; /* nsteps + 1 */
 	int nst;
-	int *map;          /* stage-0 column -> bound input column; -1: the absent target */
-	int absent;        /* stage-0 column of an absent target, or -1 */
+	int *map;   /* stage-0 column -> bound input column; -1: the absent target */
+	int absent; /* stage-0 column of an absent target, or -1 */
 	union ml_colv absbuf;
 	size_t abscap;
 	const struct ml_schema *bin; /* the bound input */
@@ -625,10 +717,11 @@ static int step_resolve(struct fstep *s, const struct ml_schema *in, struct ml_e
 		if (s->ci[k] < 0) {
 			char q[160];
 			ml_feat_quote_col(q, sizeof(q), s->cols[k]);
-			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					  "the feature pipeline is corrupt (--%s reads column '%s', "
-					  "which no earlier step gives)",
-					  s->ops->name, q);
+			return ml_err_set(
+			    e, ML_E_DATA, NULL, 0, 0,
+			    "the feature pipeline is corrupt (--%s reads column '%s', "
+			    "which no earlier step gives)",
+			    s->ops->name, q);
 		}
 	}
 	return 0;
@@ -731,6 +824,12 @@ static int stage_run(struct ml_features *f, int k, struct ml_err *e)
 
 	if ((rc = stage_sync(f, k, e)) < 0)
 		return rc;
+	if (a->n == 0) {
+		/* nothing reached this step (a holding step before it kept every row) */
+		b->n = 0;
+		b->line = NULL;
+		return 0;
+	}
 	if (!s->holds) {
 		if (a->n > s->cap) {
 			size_t cap = a->n;
@@ -739,7 +838,8 @@ static int stage_run(struct ml_features *f, int k, struct ml_err *e)
 				if (!s->out[j].made)
 					continue;
 				p = realloc(s->buf[j].num,
-					    cap * (s->out[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
+					    cap * (s->out[j].type == ML_NUM ? sizeof(double)
+									    : sizeof(int32_t)));
 				if (!p)
 					return ml_err_nomem(e);
 				s->buf[j].num = p;
@@ -786,7 +886,8 @@ static int build_output(struct ml_features *f, int nfit0, struct ml_err *e)
 			int extra = s0 >= nfit0;
 			if (extra != pass)
 				continue;
-			if (f->absent >= 0 && f->target && strcmp(last->cols[j].name, f->target) == 0)
+			if (f->absent >= 0 && f->target &&
+			    strcmp(last->cols[j].name, f->target) == 0)
 				continue;
 			if (ml_schema_add(&f->out, last->cols[j].name, last->cols[j].type) < 0)
 				return ml_err_nomem(e);
@@ -968,23 +1069,27 @@ static int choose_cols(struct ml_features *f, struct fstep *s, const struct ml_s
 			if (target && strcmp(c->name, target) == 0) {
 				free(idx);
 				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-						  "--%s: column '%s' is the target", s->ops->name, q);
+						  "--%s: column '%s' is the target", s->ops->name,
+						  q);
 			}
 			if (is_keep(f, c->name)) {
 				free(idx);
 				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-						  "--%s: column '%s' is a --keep column", s->ops->name, q);
+						  "--%s: column '%s' is a --keep column",
+						  s->ops->name, q);
 			}
 			if (!typeok) {
 				free(idx);
 				if (c->type == ML_CAT)
-					return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-							  "--%s: column '%s' is categorical, not numeric",
-							  s->ops->name, q);
-				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-						  "--%s: column '%s' is numeric, not categorical (read "
-						  "it as one with --cat %s)",
-						  s->ops->name, q, q);
+					return ml_err_set(
+					    e, ML_E_USAGE, NULL, 0, 0,
+					    "--%s: column '%s' is categorical, not numeric",
+					    s->ops->name, q);
+				return ml_err_set(
+				    e, ML_E_USAGE, NULL, 0, 0,
+				    "--%s: column '%s' is numeric, not categorical (read "
+				    "it as one with --cat %s)",
+				    s->ops->name, q, q);
 			}
 		}
 		if (!(s->cols[s->ncol] = ml_feat_strdup(c->name))) {
@@ -1030,8 +1135,9 @@ static int fit_step(struct ml_features *f, int k, const struct ml_feat_spec *spe
 			if (t->y[i] != t->y[i]) {
 				char q[160];
 				ml_feat_quote_col(q, sizeof(q), f->target);
-				return ml_err_set(e, ML_E_DATA, spec->name, ml_feat_line(d.line, i), 0,
-						  "--%s: the target '%s' is missing", s->ops->name, q);
+				return ml_err_set(e, ML_E_DATA, spec->name, ml_feat_line(d.line, i),
+						  0, "--%s: the target '%s' is missing",
+						  s->ops->name, q);
 			}
 	}
 	if ((rc = s->ops->fit(s, &d, e)) < 0)
@@ -1054,6 +1160,8 @@ int ml_features_fit(struct ml_features **out, const struct ml_frame *fr,
 	t.col = -1;
 	if ((rc = ml_features_check(spec, e)) < 0)
 		return rc;
+	if (fr->rows.nrow == 0)
+		return ml_err_set(e, ML_E_DATA, spec->name, 0, 0, "no rows to learn from");
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return ml_err_nomem(e);
@@ -1108,7 +1216,8 @@ int ml_features_fit(struct ml_features **out, const struct ml_frame *fr,
 		goto fail;
 	}
 	for (k = 0; k < f->nsteps; k++) {
-		if ((rc = step_init(&f->steps[k], spec->steps[k].step, spec->steps[k].arg, spec, e)) < 0)
+		if ((rc = step_init(&f->steps[k], spec->steps[k].step, spec->steps[k].arg, spec,
+				    e)) < 0)
 			goto fail;
 		if (f->steps[k].holds)
 			f->holds = 1;
@@ -1141,7 +1250,8 @@ int ml_features_fit(struct ml_features **out, const struct ml_frame *fr,
 	f->fitting = 0;
 	if ((rc = build_output(f, fr->schema.ncol, e)) < 0 || (rc = output_view(f, e)) < 0)
 		goto fail;
-	f->bound = 1;
+	/* the steps' state is the fit pass's: a bind must reset it before any apply */
+	f->bound = 0;
 	*rows = &f->ob;
 	*out = f;
 	free(kidx);
@@ -1221,15 +1331,26 @@ int ml_features_bind(struct ml_features *f, const struct ml_schema *in,
 			append(missing, sizeof(missing), missing[0] ? ", '" : "'", q, "'", NULL);
 		} else if (in->cols[k].type != c->type) {
 			append(types, sizeof(types), types[0] ? "; '" : "'", q, "' is ",
-			       in->cols[k].type == ML_NUM ? "numeric here but categorical in the pipeline" :
-							   "categorical here but numeric in the pipeline");
+			       in->cols[k].type == ML_NUM
+				   ? "numeric here but categorical in the pipeline"
+				   : "categorical here but numeric in the pipeline");
 		}
 	}
 	if (missing[0] || types[0]) {
-		char msg[sizeof(e->msg)];
-		snprintf(msg, sizeof(msg), "the input does not match the feature pipeline: %s%s%s%s",
-			 missing[0] ? "no column " : "", missing, missing[0] && types[0] ? "; " : "",
-			 types);
+		char msg[sizeof(e->msg)], extra[200] = "";
+		if (missing[0])
+			for (j = 0; j < in->ncol; j++)
+				if (ml_schema_find(&f->in, in->cols[j].name) < 0) {
+					ml_feat_quote_col(q, sizeof(q), in->cols[j].name);
+					append(extra, sizeof(extra),
+					       extra[0] ? ", '"
+							: "; columns it was not fitted on: '",
+					       q, "'", NULL);
+				}
+		snprintf(msg, sizeof(msg),
+			 "the input does not match the feature pipeline: %s%s%s%s%s",
+			 missing[0] ? "no column " : "", missing,
+			 missing[0] && types[0] ? "; " : "", types, extra);
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "%s", msg);
 	}
 	for (j = 0; j < f->in.ncol; j++)
@@ -1424,7 +1545,8 @@ static cJSON *schema_names_json(const struct ml_schema *sc, int with_types)
 		if (with_types) {
 			o = cJSON_CreateObject();
 			if (o && (!cJSON_AddStringToObject(o, "name", sc->cols[j].name) ||
-				  !cJSON_AddStringToObject(o, "type", sc->cols[j].type == ML_NUM ? "num" : "cat"))) {
+				  !cJSON_AddStringToObject(
+				      o, "type", sc->cols[j].type == ML_NUM ? "num" : "cat"))) {
 				cJSON_Delete(o);
 				o = NULL;
 			}

@@ -143,8 +143,9 @@ int ml_parse_time(const char *s, size_t n, double *t)
 		if (i != n)
 			return -1;
 	}
-	*t = (double)days_from_civil(y, (int)mo, (int)d) * 86400.0 + (double)(h * 3600 + mi * 60 + sec) +
-	     frac - (double)zsign * (double)(zh * 3600 + zm * 60);
+	*t = (double)days_from_civil(y, (int)mo, (int)d) * 86400.0 +
+	     (double)(h * 3600 + mi * 60 + sec) + frac -
+	     (double)zsign * (double)(zh * 3600 + zm * 60);
 	return 0;
 }
 
@@ -169,7 +170,7 @@ static const char *const dp_names[DP_N] = {"hour",  "minute",  "dow",  "day", "w
 
 /* The parts taken when none are named: time of day only when the training values have
  * one. */
-static const int dp_default[] = {DP_YEAR, DP_QUARTER, DP_MONTH, DP_WEEK,    DP_DAY,
+static const int dp_default[] = {DP_YEAR, DP_QUARTER, DP_MONTH,	  DP_WEEK, DP_DAY,
 				 DP_DOY,  DP_DOW,     DP_WEEKEND, DP_HOUR, DP_MINUTE};
 
 struct dt {
@@ -204,10 +205,11 @@ static int dt_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml_
 			if (strcmp(tok, dp_names[k]) == 0)
 				break;
 		if (k == DP_N)
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--datetime: unknown part '%s' (hour, minute, dow, day, week, "
-					  "month, quarter, year, doy or is_weekend)",
-					  tok);
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--datetime: unknown part '%s' (hour, minute, dow, day, week, "
+			    "month, quarter, year, doy or is_weekend)",
+			    tok);
 		{
 			int q, dup = 0;
 			for (q = 0; q < p->nparts; q++)
@@ -222,8 +224,8 @@ static int dt_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml_
 	return 0;
 }
 
-static int cat_time(const struct ml_schema *sc, int j, union ml_colv v, const long *line,
-		    size_t i, double *t, const char *name, struct ml_err *e)
+static int cat_time(const struct ml_schema *sc, int j, union ml_colv v, const long *line, size_t i,
+		    double *t, const char *name, struct ml_err *e)
 {
 	int rc = ml_feat_time(sc, j, v, line, i, t, e);
 
@@ -267,8 +269,7 @@ static int periodic(int part)
 	return part != DP_YEAR && part != DP_WEEKEND;
 }
 
-static int dt_add(struct fstep *s, const char *col, const char *a, const char *b,
-		  struct ml_err *e)
+static int dt_add(struct fstep *s, const char *col, const char *a, const char *b, struct ml_err *e)
 {
 	size_t n = strlen(col) + strlen(a) + (b ? strlen(b) : 0) + 3;
 	char *name = malloc(n);
@@ -451,6 +452,6 @@ static void dt_free(struct fstep *s)
 	s->p = NULL;
 }
 
-const struct fops ml_fops_datetime = {"datetime", FK_DATETIME, FS_ANY, 0, dt_parse, dt_fit,
-				      dt_layout, NULL, dt_apply, NULL, dt_save, dt_load, NULL,
-				      dt_free};
+const struct fops ml_fops_datetime = {"datetime", FK_DATETIME, FS_ANY, 0,	 dt_parse,
+				      dt_fit,	  dt_layout,   NULL,   dt_apply, NULL,
+				      dt_save,	  dt_load,     NULL,   dt_free};

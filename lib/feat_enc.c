@@ -10,26 +10,26 @@
 
 struct enccol {
 	struct ml_dict lv; /* the fitted levels, sorted by bytes */
-	double *val;       /* per level (and per output): frequency, target encoding */
-	int32_t *slot;     /* one-hot: level -> output slot */
+	double *val;	   /* per level (and per output): frequency, target encoding */
+	int32_t *slot;	   /* one-hot: level -> output slot */
 	int nslot, has_other;
-	double *prior;     /* target encoding: per output; then the encoding of missing */
-	struct fmap map;   /* runtime: input code -> level, -1 unseen */
-	int first;         /* layout: output index of the first made column */
+	double *prior;	 /* target encoding: per output; then the encoding of missing */
+	struct fmap map; /* runtime: input code -> level, -1 unseen */
+	int first;	 /* layout: output index of the first made column */
 };
 
 struct enc {
 	int ncol;
 	struct enccol *c;
-	int nk;          /* target encoding: outputs per column */
-	char **classes;  /* multi-class target encoding: the class per output */
+	int nk;		/* target encoding: outputs per column */
+	char **classes; /* multi-class target encoding: the class per output */
 	int autosmooth;
 	double m;
 	int folds;
-	double *oof;     /* fit only: the cross-fitted encodings of the training rows */
+	double *oof; /* fit only: the cross-fitted encodings of the training rows */
 	int maxcat;
-	int bits;        /* hash, text */
-	double *idf;     /* text */
+	int bits;    /* hash, text */
+	double *idf; /* text */
 };
 
 static struct enc *enc_new(struct fstep *s)
@@ -207,23 +207,26 @@ static int onehot_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			np += codes[i] >= 0;
 		if ((rc = ml_feat_need_values(s, d, k, np, e)) < 0)
 			return rc;
-		if ((rc = ml_feat_levels(&d->s->cols[s->ci[k]].dict, codes, d->n, &c->lv, &cnt, e)) < 0)
+		if ((rc = ml_feat_levels(&d->s->cols[s->ci[k]].dict, codes, d->n, &c->lv, &cnt,
+					 e)) < 0)
 			return rc;
 		ml_feat_quote_col(q, sizeof(q), s->cols[k]);
 		if (c->lv.n > limit && (size_t)c->lv.n == np) {
 			free(cnt);
-			return ml_err_set(e, ML_E_DATA, d->name, 0, 0,
-					  "--onehot: column '%s' looks like an identifier (each of its "
-					  "%d values is different); one-hot would make a column per row",
-					  q, (int)c->lv.n);
+			return ml_err_set(
+			    e, ML_E_DATA, d->name, 0, 0,
+			    "--onehot: column '%s' looks like an identifier (each of its "
+			    "%d values is different); one-hot would make a column per row",
+			    q, (int)c->lv.n);
 		}
 		if (c->lv.n > limit && !p->maxcat) {
 			free(cnt);
-			return ml_err_set(e, ML_E_DATA, d->name, 0, 0,
-					  "--onehot: column '%s' has %d distinct values, more than %d "
-					  "(fold the rare ones with --max-categories N, or use "
-					  "--frequency, --target-encode or --hash)",
-					  q, (int)c->lv.n, ML_ONEHOT_LIMIT);
+			return ml_err_set(
+			    e, ML_E_DATA, d->name, 0, 0,
+			    "--onehot: column '%s' has %d distinct values, more than %d "
+			    "(fold the rare ones with --max-categories N, or use "
+			    "--frequency, --target-encode or --hash)",
+			    q, (int)c->lv.n, ML_ONEHOT_LIMIT);
 		}
 		c->slot = malloc((size_t)(c->lv.n ? c->lv.n : 1) * sizeof(*c->slot));
 		if (!c->slot) {
@@ -279,7 +282,7 @@ static int onehot_names(struct fstep *s, int k, const char *col, struct ml_err *
 
 	for (l = 0; l < c->lv.n; l++) {
 		if (c->has_other && c->slot[l] == c->nslot - 1)
-			continue;
+			continue; /* folded into 'other' */
 		if ((rc = add_named(s, col, "=", c->lv.str[l], e)) < 0)
 			return rc;
 	}
@@ -332,6 +335,7 @@ static void onehot_save(const struct fstep *s, struct ml_wbuf *b)
 	levels_save(p, b);
 	for (k = 0; k < p->ncol; k++) {
 		ml_wbuf_u8(b, (uint8_t)p->c[k].has_other);
+		ml_wbuf_u32(b, (uint32_t)p->c[k].nslot);
 		ml_wbuf_i32v(b, p->c[k].slot, (size_t)p->c[k].lv.n);
 	}
 }
@@ -348,48 +352,33 @@ static int onehot_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 		return rc;
 	for (k = 0; k < p->ncol; k++) {
 		struct enccol *c = &p->c[k];
-		int32_t top = -1;
+		int32_t kept, want = 0;
 		c->has_other = ml_rbuf_u8(b) != 0;
-		if (!ml_feat_count(b, (uint64_t)c->lv.n, 4))
+		c->nslot = (int)ml_rbuf_u32(b);
+		if (b->err || c->nslot < 0 || c->nslot > c->lv.n + 1 ||
+		    !ml_feat_count(b, (uint64_t)c->lv.n, 4))
 			return ml_feat_bad(e, "the --onehot slots");
 		c->slot = malloc((size_t)(c->lv.n ? c->lv.n : 1) * sizeof(*c->slot));
 		if (!c->slot)
 			return ml_err_nomem(e);
 		ml_rbuf_i32v(b, c->slot, (size_t)c->lv.n);
+		/* kept levels have slots 0, 1, ... in level order; folded ones 'other', last */
+		kept = c->nslot - c->has_other;
 		for (l = 0; l < c->lv.n; l++) {
-			if (c->slot[l] < 0 || c->slot[l] > c->lv.n)
-				return ml_feat_bad(e, "the --onehot slots");
-			if (c->slot[l] > top)
-				top = c->slot[l];
-		}
-		c->nslot = top + 1;
-		if (c->has_other) {
-			int other = 0;
-			for (l = 0; l < c->lv.n; l++)
-				other |= c->slot[l] == top;
-			/* 'other' is the last slot, whether or not a level folds into it */
-			if (!other || c->nslot == 0)
-				c->nslot = top + 2;
-		}
-		/* the slots of kept levels are 0, 1, ... in level order */
-		{
-			int32_t want = 0;
-			for (l = 0; l < c->lv.n; l++) {
-				if (c->has_other && c->slot[l] == c->nslot - 1)
-					continue;
-				if (c->slot[l] != want++)
-					return ml_feat_bad(e, "the --onehot slots");
-			}
-			if (want + c->has_other != c->nslot)
+			if (c->has_other && c->slot[l] == kept)
+				continue;
+			if (c->slot[l] != want++)
 				return ml_feat_bad(e, "the --onehot slots");
 		}
+		if (want != kept)
+			return ml_feat_bad(e, "the --onehot slots");
 	}
 	return 0;
 }
 
-const struct fops ml_fops_onehot = {"onehot", FK_ONEHOT, FS_CAT, 0, cols_parse, onehot_fit,
-				    onehot_layout, enc_reset, onehot_apply, NULL, onehot_save,
-				    onehot_load, NULL, enc_free};
+const struct fops ml_fops_onehot = {
+    "onehot",  FK_ONEHOT,    FS_CAT, 0,		  cols_parse,  onehot_fit, onehot_layout,
+    enc_reset, onehot_apply, NULL,   onehot_save, onehot_load, NULL,	   enc_free};
 
 /* ---------------------------------------------------------------- ordinal */
 
@@ -410,7 +399,8 @@ static int levels_fit(struct fstep *s, const struct fdata *d, int withfreq, stru
 			np += codes[i] >= 0;
 		if ((rc = ml_feat_need_values(s, d, k, np, e)) < 0)
 			return rc;
-		if ((rc = ml_feat_levels(&d->s->cols[s->ci[k]].dict, codes, d->n, &c->lv, &cnt, e)) < 0)
+		if ((rc = ml_feat_levels(&d->s->cols[s->ci[k]].dict, codes, d->n, &c->lv, &cnt,
+					 e)) < 0)
 			return rc;
 		if (withfreq) {
 			for (l = 0; l < c->lv.n; l++)
@@ -471,7 +461,8 @@ static int enc_inplace_layout(struct fstep *s, const struct ml_schema *in, struc
 		k = ml_fstep_pos(s, j);
 		if (k >= 0 && in->cols[j].type != ML_CAT)
 			return ml_feat_bad(e, "an encoded column is not categorical");
-		rc = ml_fout_add(s, in->cols[j].name, k >= 0 ? ML_NUM : in->cols[j].type, j, k >= 0, e);
+		rc = ml_fout_add(s, in->cols[j].name, k >= 0 ? ML_NUM : in->cols[j].type, j, k >= 0,
+				 e);
 		if (rc < 0)
 			return rc;
 	}
@@ -505,15 +496,17 @@ static int levels_json(const struct fstep *s, cJSON *o)
 		if (!(x = cJSON_CreateArray()) || !cJSON_AddItemToArray(a, x))
 			return -1;
 		for (l = 0; l < p->c[k].lv.n; l++)
-			if (!(y = cJSON_CreateString(p->c[k].lv.str[l])) || !cJSON_AddItemToArray(x, y))
+			if (!(y = cJSON_CreateString(p->c[k].lv.str[l])) ||
+			    !cJSON_AddItemToArray(x, y))
 				return -1;
 	}
 	return 0;
 }
 
-const struct fops ml_fops_ordinal = {"ordinal", FK_ORDINAL, FS_CAT, 0, cols_parse, ordinal_fit,
-				     enc_inplace_layout, enc_reset, map_apply, NULL, ordinal_save,
-				     ordinal_load, levels_json, enc_free};
+const struct fops ml_fops_ordinal = {
+    "ordinal",	  FK_ORDINAL,	      FS_CAT,	   0,	      cols_parse,
+    ordinal_fit,  enc_inplace_layout, enc_reset,   map_apply, NULL,
+    ordinal_save, ordinal_load,	      levels_json, enc_free};
 
 /* ---------------------------------------------------------------- frequency */
 
@@ -553,9 +546,9 @@ static int freq_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	return 0;
 }
 
-const struct fops ml_fops_freq = {"frequency", FK_FREQ, FS_CAT, 0, cols_parse, freq_fit,
-				  enc_inplace_layout, enc_reset, map_apply, NULL, freq_save,
-				  freq_load, levels_json, enc_free};
+const struct fops ml_fops_freq = {
+    "frequency", FK_FREQ,   FS_CAT, 0,	       cols_parse, freq_fit,	enc_inplace_layout,
+    enc_reset,	 map_apply, NULL,   freq_save, freq_load,  levels_json, enc_free};
 
 /* ---------------------------------------------------------------- target encoding */
 
@@ -734,7 +727,8 @@ static int target_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 				te_encode(p, lvl, t, n, skip, nlev, sums, cnts, ssd, enc, &prior);
 				for (i = 0; i < n; i++)
 					if (fold[i] == f)
-						p->oof[((size_t)k * (size_t)nk + (size_t)c) * n + i] = enc[lvl[i]];
+						p->oof[((size_t)k * (size_t)nk + (size_t)c) * n +
+						       i] = enc[lvl[i]];
 			}
 		}
 	}
@@ -782,7 +776,8 @@ static int target_apply(struct fstep *s, struct fio *io, struct ml_err *e)
 		int32_t nlev = cc->lv.n;
 		if (io->fitting && p->oof) {
 			for (c = 0; c < p->nk; c++)
-				memcpy(io->o[cc->first + c].num, p->oof + ((size_t)k * nk + (size_t)c) * io->n,
+				memcpy(io->o[cc->first + c].num,
+				       p->oof + ((size_t)k * nk + (size_t)c) * io->n,
 				       io->n * sizeof(double));
 			continue;
 		}
@@ -869,23 +864,28 @@ static int target_json(const struct fstep *s, cJSON *o)
 	cJSON *a = cJSON_AddArrayToObject(o, "prior"), *x;
 	int k, c;
 
-	if (!a || !cJSON_AddItemToObject(o, "smoothing", p->autosmooth ? cJSON_CreateString("auto") :
-									 cJSON_CreateNumber(p->m)))
+	if (!a || !cJSON_AddItemToObject(o, "smoothing",
+					 p->autosmooth ? cJSON_CreateString("auto")
+						       : cJSON_CreateNumber(p->m)))
 		return -1;
 	if (!cJSON_AddNumberToObject(o, "folds", p->folds))
 		return -1;
 	for (k = 0; k < p->ncol; k++)
 		for (c = 0; c < p->nk; c++)
-			if (!(x = cJSON_CreateNumber(p->c[k].prior[c])) || !cJSON_AddItemToArray(a, x))
+			if (!(x = cJSON_CreateNumber(p->c[k].prior[c])) ||
+			    !cJSON_AddItemToArray(a, x))
 				return -1;
 	return 0;
 }
 
-const struct fops ml_fops_target = {"target-encode", FK_TARGET, FS_CAT, 1, target_parse,
-				    target_fit, target_layout, enc_reset, target_apply, NULL,
-				    target_save, target_load, target_json, enc_free};
+const struct fops ml_fops_target = {
+    "target-encode", FK_TARGET,	   FS_CAT, 1,		target_parse, target_fit,  target_layout,
+    enc_reset,	     target_apply, NULL,   target_save, target_load,  target_json, enc_free};
 
 /* ---------------------------------------------------------------- hashing */
+
+/* 2^12 columns of a block of rows already take 256 MB. */
+#define FEAT_MAX_BITS 12
 
 static uint64_t fnv1a(const char *s, size_t n)
 {
@@ -928,9 +928,10 @@ static int hash_parse(struct fstep *s, const struct ml_feat_spec *spec, struct m
 	if (!p)
 		return ml_err_nomem(e);
 	bits = cut_last(s->args);
-	if (!bits || ml_parse_long(bits, 1, 16, &b) != 0)
+	if (!bits || ml_parse_long(bits, 1, FEAT_MAX_BITS, &b) != 0)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--hash: '%s' is not COLS:BITS (BITS from 1 to 16)", s->arg);
+				  "--hash: '%s' is not COLS:BITS (BITS from 1 to %d)", s->arg,
+				  FEAT_MAX_BITS);
 	p->bits = (int)b;
 	s->colspec = s->args[0] ? s->args : NULL;
 	return 0;
@@ -981,7 +982,8 @@ static int hash_apply(struct fstep *s, struct fio *io, struct ml_err *e)
 		struct enccol *c = &p->c[k];
 		int j = s->ci[k];
 		const int32_t *x = io->v[j].cat;
-		if ((rc = ml_fmap_sync(&c->map, &io->in->cols[j].dict, hash_bucket, &p->bits, e)) < 0)
+		if ((rc = ml_fmap_sync(&c->map, &io->in->cols[j].dict, hash_bucket, &p->bits, e)) <
+		    0)
 			return rc;
 		for (b = 0; b < nb; b++)
 			memset(io->o[c->first + b].num, 0, io->n * sizeof(double));
@@ -1006,16 +1008,16 @@ static int hash_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	if (!p)
 		return ml_err_nomem(e);
 	p->bits = (int)ml_rbuf_u32(b);
-	if (b->err || p->bits < 1 || p->bits > 16)
+	if (b->err || p->bits < 1 || p->bits > FEAT_MAX_BITS)
 		return ml_feat_bad(e, "the --hash bits");
 	if (enc_cols(p, s->ncol) < 0)
 		return ml_err_nomem(e);
 	return 0;
 }
 
-const struct fops ml_fops_hash = {"hash", FK_HASH, FS_CAT, 0, hash_parse, hash_fit, hash_layout,
-				  enc_reset, hash_apply, NULL, hash_save, hash_load, NULL,
-				  enc_free};
+const struct fops ml_fops_hash = {"hash",    FK_HASH,	  FS_CAT,    0,		 hash_parse,
+				  hash_fit,  hash_layout, enc_reset, hash_apply, NULL,
+				  hash_save, hash_load,	  NULL,	     enc_free};
 
 /* ---------------------------------------------------------------- text */
 
@@ -1084,9 +1086,10 @@ static int text_parse(struct fstep *s, const struct ml_feat_spec *spec, struct m
 	if (!p)
 		return ml_err_nomem(e);
 	bits = ml_feat_cut(s->args);
-	if (bits && ml_parse_long(bits, 1, 16, &b) != 0)
+	if (bits && ml_parse_long(bits, 1, FEAT_MAX_BITS, &b) != 0)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--text: '%s' is not COL[:BITS] (BITS from 1 to 16)", s->arg);
+				  "--text: '%s' is not COL[:BITS] (BITS from 1 to %d)", s->arg,
+				  FEAT_MAX_BITS);
 	p->bits = (int)b;
 	s->colspec = s->args[0] ? s->args : NULL;
 	if (!s->colspec)
@@ -1117,7 +1120,8 @@ static int text_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		for (i = 0; i < d->n; i++) {
 			if (x[i] < 0)
 				continue;
-			nt = text_terms(dict->str[x[i]], dict->len[x[i]], p->bits, terms, TEXT_MAX_TERMS);
+			nt = text_terms(dict->str[x[i]], dict->len[x[i]], p->bits, terms,
+					TEXT_MAX_TERMS);
 			for (t = 0; t < nt; t++)
 				if (!seen[terms[t]]) {
 					seen[terms[t]] = 1;
@@ -1181,7 +1185,8 @@ static int text_apply(struct fstep *s, struct fio *io, struct ml_err *e)
 			double norm = 0;
 			if (x[i] < 0)
 				continue;
-			nt = text_terms(dict->str[x[i]], dict->len[x[i]], p->bits, terms, TEXT_MAX_TERMS);
+			nt = text_terms(dict->str[x[i]], dict->len[x[i]], p->bits, terms,
+					TEXT_MAX_TERMS);
 			for (t = 0; t < nt; t++)
 				row[terms[t]] += 1;
 			for (t = 0; t < nt; t++) {
@@ -1222,7 +1227,7 @@ static int text_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	if (!p)
 		return ml_err_nomem(e);
 	p->bits = (int)ml_rbuf_u32(b);
-	if (b->err || p->bits < 1 || p->bits > 16)
+	if (b->err || p->bits < 1 || p->bits > FEAT_MAX_BITS)
 		return ml_feat_bad(e, "the --text bits");
 	if (enc_cols(p, s->ncol) < 0)
 		return ml_err_nomem(e);
@@ -1235,6 +1240,6 @@ static int text_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	return 0;
 }
 
-const struct fops ml_fops_text = {"text", FK_TEXT, FS_CAT, 0, text_parse, text_fit, text_layout,
-				  enc_reset, text_apply, NULL, text_save, text_load, NULL,
-				  enc_free};
+const struct fops ml_fops_text = {"text",    FK_TEXT,	  FS_CAT,    0,		 text_parse,
+				  text_fit,  text_layout, enc_reset, text_apply, NULL,
+				  text_save, text_load,	  NULL,	     enc_free};

@@ -48,23 +48,23 @@ struct fdata {
 	const union ml_colv *v;
 	const long *line;
 	size_t n;
-	int target;         /* column in s, or -1 */
-	const double *y;    /* per row: the value, or the class index; NaN when missing */
-	int nclass;         /* 0: regression */
-	char **classes;     /* nclass labels */
+	int target;	 /* column in s, or -1 */
+	const double *y; /* per row: the value, or the class index; NaN when missing */
+	int nclass;	 /* 0: regression */
+	char **classes;	 /* nclass labels */
 	const struct ml_feat_spec *spec;
 	struct ml_ctx *ctx;
-	const char *name;   /* input name for messages */
+	const char *name; /* input name for messages */
 };
 
 /* One application of a step to rows. */
 struct fio {
 	const struct ml_schema *in;
 	const union ml_colv *v; /* the input columns */
-	const long *line;       /* source lines, or NULL */
+	const long *line;	/* source lines, or NULL */
 	size_t n;
-	struct ml_schema *out;  /* made categorical columns intern their strings here */
-	union ml_colv *o;       /* output columns: made ones point at room for n rows */
+	struct ml_schema *out; /* made categorical columns intern their strings here */
+	union ml_colv *o;      /* output columns: made ones point at room for n rows */
 	/* A holding step sets every o[j] itself and these: */
 	size_t nout;
 	const long *oline;
@@ -76,7 +76,7 @@ struct fstep;
 struct fops {
 	const char *name;
 	int kind;
-	int deftype;    /* FS_*: the columns taken when COLS are left out */
+	int deftype;	/* FS_*: the columns taken when COLS are left out */
 	int supervised; /* needs the target */
 	/* Parse s->arg: set s->method and the step's options, and s->colspec (the COLS part,
 	 * or NULL). No data yet. */
@@ -104,11 +104,11 @@ struct fstep {
 	char *colspec; /* the COLS part of arg, or NULL (points into args, not freed) */
 	char *args;    /* a writable copy of arg that parse may cut up */
 	int ncol;
-	char **cols;   /* the input columns, by name */
-	int *ci;       /* their index in the stage input */
+	char **cols; /* the input columns, by name */
+	int *ci;     /* their index in the stage input */
 	int nout;
 	struct fout *out;
-	void *p;       /* fitted state of the kind */
+	void *p;     /* fitted state of the kind */
 	int deftype; /* FS_*: from ops, or what parse chose for the method */
 	int acctype; /* FS_*: the types named columns may have (default: deftype) */
 	int holds;   /* from ops, or what parse chose for the method */
@@ -120,10 +120,9 @@ struct fstep {
 };
 
 /* The table of steps (lib/feat.c) and each kind's ops (lib/feat_*.c). */
-extern const struct fops ml_fops_impute, ml_fops_scale, ml_fops_log, ml_fops_power,
-	ml_fops_clip, ml_fops_onehot, ml_fops_ordinal, ml_fops_freq, ml_fops_target,
-	ml_fops_hash, ml_fops_datetime, ml_fops_interact, ml_fops_rolling, ml_fops_lag,
-	ml_fops_select, ml_fops_pca, ml_fops_text;
+extern const struct fops ml_fops_impute, ml_fops_scale, ml_fops_log, ml_fops_power, ml_fops_clip,
+    ml_fops_onehot, ml_fops_ordinal, ml_fops_freq, ml_fops_target, ml_fops_hash, ml_fops_datetime,
+    ml_fops_interact, ml_fops_rolling, ml_fops_lag, ml_fops_select, ml_fops_pca, ml_fops_text;
 
 /* Layout helpers (lib/feat.c). fout_add appends an output column (name copied) and
  * returns its index; fout_pass passes input column j on unchanged; fout_inplace passes
@@ -153,6 +152,10 @@ char *ml_feat_cut(char *s);
 void ml_feat_sort(double *v, size_t n);
 /* numpy.quantile's default (linear) on sorted values. */
 double ml_feat_quantile(const double *sorted, size_t n, double p);
+/* The present values of a numeric column (unsorted), *np set; NULL when out of memory. */
+double *ml_feat_present(const double *x, size_t n, size_t *np);
+/* numpy.quantile's default on the n values of v, in linear time (v is reordered). */
+double ml_feat_qsel(double *v, size_t n, double p);
 /* The present values of a numeric column, sorted; *n set. NULL when out of memory. */
 double *ml_feat_sorted(const double *x, size_t n, size_t *np);
 /* Line of row i for messages (0 when unknown). */
@@ -172,12 +175,11 @@ struct fmap {
 void ml_fmap_release(struct fmap *m);
 /* Extend m to d->n entries with fn(arg, string, len) for each new code. */
 int ml_fmap_sync(struct fmap *m, const struct ml_dict *d,
-		 int32_t (*fn)(void *arg, const char *s, size_t len), void *arg,
-		 struct ml_err *e);
+		 int32_t (*fn)(void *arg, const char *s, size_t len), void *arg, struct ml_err *e);
 /* Sorted levels of a categorical column's present values over rows, into a fresh dict
  * (sorted by bytes) with counts (malloc'd) when counts is not NULL. */
-int ml_feat_levels(const struct ml_dict *d, const int32_t *codes, size_t n,
-		   struct ml_dict *levels, double **counts, struct ml_err *e);
+int ml_feat_levels(const struct ml_dict *d, const int32_t *codes, size_t n, struct ml_dict *levels,
+		   double **counts, struct ml_err *e);
 /* Save and load a dictionary's strings. */
 void ml_feat_save_dict(struct ml_wbuf *b, const struct ml_dict *d);
 int ml_feat_load_dict(struct ml_rbuf *b, struct ml_dict *d, struct ml_err *e);
@@ -200,12 +202,12 @@ void ml_fgroups_init(struct fgroups *g);
 void ml_fgroups_release(struct fgroups *g);
 /* Group index of row i of column v (type t in dictionary d), or negative on error;
  * missing values form a group of their own. */
-int32_t ml_fgroups_get(struct fgroups *g, enum ml_type t, const struct ml_dict *d,
-		       union ml_colv v, size_t i, struct ml_err *e);
+int32_t ml_fgroups_get(struct fgroups *g, enum ml_type t, const struct ml_dict *d, union ml_colv v,
+		       size_t i, struct ml_err *e);
 
 /* Time of row i of a time column: numeric seconds, or a parsed date. ML_E_DATA naming
  * the row when it cannot be read. *t is NaN for a missing value. */
-int ml_feat_time(const struct ml_schema *s, int col, union ml_colv v, const long *line,
-		 size_t i, double *t, struct ml_err *e);
+int ml_feat_time(const struct ml_schema *s, int col, union ml_colv v, const long *line, size_t i,
+		 double *t, struct ml_err *e);
 
 #endif

@@ -12,14 +12,14 @@
 
 enum { IM_MEAN, IM_MEDIAN, IM_MODE, IM_CONSTANT, IM_FFILL, IM_INTERP };
 
-static const char *const im_names[] = {"mean", "median", "mode", "constant", "ffill",
-				       "interpolate"};
+static const char *const im_names[] = {"mean",	   "median", "mode",
+				       "constant", "ffill",  "interpolate"};
 
 struct imcol {
-	int type;        /* ML_NUM or ML_CAT */
+	int type;	 /* ML_NUM or ML_CAT */
 	int had_missing; /* at fit: the column gets an indicator */
-	double fill;     /* numeric fill (fallback for ffill and interpolate) */
-	char *sfill;     /* categorical fill, or NULL */
+	double fill;	 /* numeric fill (fallback for ffill and interpolate) */
+	char *sfill;	 /* categorical fill, or NULL */
 	/* runtime */
 	struct fmap map;  /* categorical: input code -> output code */
 	int32_t fillcode; /* output code of sfill, -1 until interned */
@@ -28,8 +28,8 @@ struct imcol {
 struct impute {
 	int indicator;
 	char *constant; /* constant=V: V */
-	char *group;    /* --group-col, or NULL */
-	char *time;     /* --time-col (interpolate), or NULL */
+	char *group;	/* --group-col, or NULL */
+	char *time;	/* --time-col (interpolate), or NULL */
 	int ncol;
 	struct imcol *c;
 	/* layout */
@@ -43,19 +43,21 @@ struct impute {
 	size_t hn, hcap;     /* rows held */
 	union ml_colv *hold; /* per input column */
 	long *hline;
-	double *hx;          /* the row's position: time, or its index within its group */
-	int *hpend;          /* values still waiting */
-	double *hres;        /* hres[k * hcap + r]: the interpolated value */
+	double *hx;		 /* the row's position: time, or its index within its group */
+	int *hpend;		 /* values still waiting */
+	double *hres;		 /* hres[k * hcap + r]: the interpolated value */
 	unsigned long long head; /* sequence number of held row 0 */
 	struct ipend {
 		double x0, v0; /* the last present value */
 		int has0;
 		unsigned long long *seq; /* rows waiting for the next present value */
 		size_t n, cap;
-	} *pend; /* per (group, column) */
+	} * pend; /* per (group, column) */
 	size_t npend;
 	double *gcount; /* rows seen per group (positions in row order) */
 	size_t ngcount;
+	double *glast; /* the last time per group (interpolation by time) */
+	size_t nglast;
 	int ninput; /* columns of the stage input */
 	long *hline_out;
 	size_t lcap;
@@ -105,7 +107,12 @@ static int imp_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml
 					  "--impute: unknown method '%s' (mean, median, mode, "
 					  "constant=V, ffill or interpolate)",
 					  m);
-		s->deftype = s->method == IM_MODE || s->method == IM_FFILL ? FS_ANY : FS_NUM;
+		/* mode takes the categorical columns by default (median or mean are for
+		 * numbers), but any column when named */
+		s->deftype = s->method == IM_MODE    ? FS_CAT
+			     : s->method == IM_FFILL ? FS_ANY
+						     : FS_NUM;
+		s->acctype = s->method == IM_MODE || s->method == IM_FFILL ? FS_ANY : FS_NUM;
 	}
 	s->holds = s->method == IM_INTERP;
 	p->indicator = spec->missing_indicator;
@@ -156,7 +163,8 @@ static int imp_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		c->fillcode = -1;
 		if (c->type == ML_NUM) {
 			size_t np;
-			double *v = ml_feat_sorted(d->v[j].num, d->n, &np);
+			double *v = s->method == IM_MODE ? ml_feat_sorted(d->v[j].num, d->n, &np)
+							 : ml_feat_present(d->v[j].num, d->n, &np);
 			if (!v)
 				return ml_err_nomem(e);
 			c->had_missing = np < d->n;
@@ -166,7 +174,7 @@ static int imp_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			}
 			switch (s->method) {
 			case IM_MEDIAN:
-				c->fill = ml_feat_quantile(v, np, 0.5);
+				c->fill = ml_feat_qsel(v, np, 0.5);
 				break;
 			case IM_MODE:
 				c->fill = num_mode(v, np);
@@ -177,10 +185,11 @@ static int imp_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 					char q[160];
 					free(v);
 					ml_feat_quote_col(q, sizeof(q), d->s->cols[j].name);
-					return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-							  "--impute constant=%s: column '%s' is numeric "
-							  "and '%s' is not a number",
-							  p->constant, q, p->constant);
+					return ml_err_set(
+					    e, ML_E_USAGE, NULL, 0, 0,
+					    "--impute constant=%s: column '%s' is numeric "
+					    "and '%s' is not a number",
+					    p->constant, q, p->constant);
 				}
 				break;
 			default: {
@@ -309,6 +318,9 @@ static void imp_reset(struct fstep *s)
 	free(p->gcount);
 	p->gcount = NULL;
 	p->ngcount = 0;
+	free(p->glast);
+	p->glast = NULL;
+	p->nglast = 0;
 	p->head = 0;
 	for (k = 0; k < p->ncol; k++) {
 		ml_fmap_release(&p->c[k].map);
@@ -326,8 +338,8 @@ static int32_t intern_out(void *arg, const char *s, size_t len)
 }
 
 /* The group of row i, growing the per-group arrays to hold it. */
-static int32_t imp_group(struct impute *p, const struct fio *io, size_t i, size_t per,
-			 double **arr, size_t *narr, double init, struct ml_err *e)
+static int32_t imp_group(struct impute *p, const struct fio *io, size_t i, size_t per, double **arr,
+			 size_t *narr, double init, struct ml_err *e)
 {
 	int32_t g = 0;
 
@@ -411,13 +423,16 @@ static int imp_ffill(struct fstep *s, struct fio *io, struct ml_err *e)
 				double x = io->v[j].num[i];
 				if (x == x)
 					last[k] = x;
-				io->o[j].num[i] = x == x ? x : last[k] == last[k] ? last[k] : c->fill;
+				io->o[j].num[i] = x == x	       ? x
+						  : last[k] == last[k] ? last[k]
+								       : c->fill;
 			} else {
 				int32_t x = io->v[j].cat[i];
 				if (x >= 0)
 					last[k] = c->map.v[x];
-				io->o[j].cat[i] = x >= 0 ? c->map.v[x] :
-					last[k] == last[k] ? (int32_t)last[k] : c->fillcode;
+				io->o[j].cat[i] = x >= 0	       ? c->map.v[x]
+						  : last[k] == last[k] ? (int32_t)last[k]
+								       : c->fillcode;
 			}
 		}
 	}
@@ -440,8 +455,9 @@ static int hold_reserve(struct impute *p, const struct ml_schema *in, int ncol, 
 	if (!p->hold && !(p->hold = calloc((size_t)(in->ncol ? in->ncol : 1), sizeof(*p->hold))))
 		return ml_err_nomem(e);
 	for (j = 0; j < in->ncol; j++) {
-		void *q = realloc(p->hold[j].num,
-				  cap * (in->cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
+		void *q =
+		    realloc(p->hold[j].num,
+			    cap * (in->cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
 		if (!q)
 			return ml_err_nomem(e);
 		p->hold[j].num = q;
@@ -492,8 +508,8 @@ static struct ipend *pend_get(struct impute *p, int32_t g, int ncol, int k, stru
 	return &p->pend[(size_t)g * (size_t)ncol + (size_t)k];
 }
 
-static void pend_resolve(struct impute *p, struct ipend *q, int k, double x1, double v1,
-			 int have1, double fallback)
+static void pend_resolve(struct impute *p, struct ipend *q, int k, double x1, double v1, int have1,
+			 double fallback)
 {
 	size_t t;
 
@@ -525,8 +541,9 @@ static int hold_emit(struct fstep *s, struct fio *io, struct ml_err *e)
 		m++;
 	if (m > s->cap) {
 		for (j = 0; j < s->nout; j++) {
-			void *q = realloc(s->buf[j].num,
-					  m * (s->out[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
+			void *q = realloc(
+			    s->buf[j].num,
+			    m * (s->out[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
 			if (!q)
 				return ml_err_nomem(e);
 			s->buf[j].num = q;
@@ -639,8 +656,22 @@ static int imp_interp(struct fstep *s, struct fio *io, struct ml_err *e)
 			return g;
 		if (p->tcol >= 0) {
 			int rc = interp_time(p, io, i, &x, e);
+			int32_t g2;
 			if (rc < 0)
 				return rc;
+			g2 = imp_group(p, io, i, 1, &p->glast, &p->nglast, NAN, e);
+			if (g2 < 0)
+				return g2;
+			if (p->glast[g2] == p->glast[g2] && x < p->glast[g2]) {
+				char q[160];
+				ml_feat_quote_col(q, sizeof(q), io->in->cols[p->tcol].name);
+				return ml_err_set(
+				    e, ML_E_DATA, NULL, ml_feat_line(io->line, i), 0,
+				    "--impute interpolate: time goes backwards in column '%s'; "
+				    "sort the rows by time",
+				    q);
+			}
+			p->glast[g2] = x;
 		} else {
 			x = p->gcount[g]++;
 		}
@@ -697,7 +728,8 @@ static int imp_apply(struct fstep *s, struct fio *io, struct ml_err *e)
 		} else {
 			const int32_t *x = io->v[j].cat;
 			int32_t *o = io->o[j].cat;
-			if ((rc = imp_cat_sync(c, &io->in->cols[j].dict, &io->out->cols[j].dict, e)) < 0)
+			if ((rc = imp_cat_sync(c, &io->in->cols[j].dict, &io->out->cols[j].dict,
+					       e)) < 0)
 				return rc;
 			for (i = 0; i < io->n; i++)
 				o[i] = x[i] >= 0 ? c->map.v[x[i]] : c->fillcode;
@@ -777,8 +809,8 @@ static int imp_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 			return ml_feat_bad(e, "an --impute column");
 		if (c->type == ML_CAT && !c->sfill && s->method != IM_CONSTANT)
 			return ml_feat_bad(e, "an --impute column");
-		if (c->type == ML_CAT && (s->method == IM_MEAN || s->method == IM_MEDIAN ||
-					  s->method == IM_INTERP))
+		if (c->type == ML_CAT &&
+		    (s->method == IM_MEAN || s->method == IM_MEDIAN || s->method == IM_INTERP))
 			return ml_feat_bad(e, "an --impute column");
 	}
 	return 0;
@@ -793,9 +825,10 @@ static int imp_json(const struct fstep *s, cJSON *o)
 	if (!a)
 		return -1;
 	for (k = 0; k < p->ncol; k++) {
-		x = p->c[k].type == ML_CAT ?
-			(p->c[k].sfill ? cJSON_CreateString(p->c[k].sfill) : cJSON_CreateNull()) :
-			(isfinite(p->c[k].fill) ? cJSON_CreateNumber(p->c[k].fill) : cJSON_CreateNull());
+		x = p->c[k].type == ML_CAT
+			? (p->c[k].sfill ? cJSON_CreateString(p->c[k].sfill) : cJSON_CreateNull())
+			: (isfinite(p->c[k].fill) ? cJSON_CreateNumber(p->c[k].fill)
+						  : cJSON_CreateNull());
 		if (!x || !cJSON_AddItemToArray(a, x))
 			return -1;
 	}
@@ -824,9 +857,9 @@ static void imp_free(struct fstep *s)
 	s->p = NULL;
 }
 
-const struct fops ml_fops_impute = {"impute", FK_IMPUTE, FS_NUM, 0, imp_parse, imp_fit,
-				    imp_layout, imp_reset, imp_apply, imp_finish, imp_save,
-				    imp_load, imp_json, imp_free};
+const struct fops ml_fops_impute = {"impute", FK_IMPUTE,  FS_NUM,    0,		imp_parse,
+				    imp_fit,  imp_layout, imp_reset, imp_apply, imp_finish,
+				    imp_save, imp_load,	  imp_json,  imp_free};
 
 /* ---------------------------------------------------- per-column affine maps */
 
@@ -936,9 +969,9 @@ static int scale_parse(struct fstep *s, const struct ml_feat_spec *spec, struct 
 	s->colspec = ml_feat_cut(s->args);
 	s->method = method_of(s->args, sc_names, 4);
 	if (s->method < 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--scale: unknown method '%s' (standard, minmax, robust or maxabs)",
-				  s->args);
+		return ml_err_set(
+		    e, ML_E_USAGE, NULL, 0, 0,
+		    "--scale: unknown method '%s' (standard, minmax, robust or maxabs)", s->args);
 	return 0;
 }
 
@@ -1015,15 +1048,15 @@ static int scale_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			if (flat)
 				sc = 1;
 		} else {
-			double *v = ml_feat_sorted(x, d->n, &np);
+			double *v = ml_feat_present(x, d->n, &np);
 			if (!v)
 				return ml_err_nomem(e);
 			if ((rc = ml_feat_need_values(s, d, k, np, e)) < 0) {
 				free(v);
 				return rc;
 			}
-			c = ml_feat_quantile(v, np, 0.5);
-			sc = ml_feat_quantile(v, np, 0.75) - ml_feat_quantile(v, np, 0.25);
+			c = ml_feat_qsel(v, np, 0.5);
+			sc = ml_feat_qsel(v, np, 0.75) - ml_feat_qsel(v, np, 0.25);
 			free(v);
 			flat = sc == 0;
 			if (flat)
@@ -1031,9 +1064,10 @@ static int scale_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		}
 		if (flat)
 			ml_log(d->ctx, ML_LOG_WARN,
-			       s->method == SC_ROBUST ?
-				       "--scale robust: column '%s' has an interquartile range of 0; it is only centred" :
-				       "--scale %s: column '%s' is constant; it becomes 0",
+			       s->method == SC_ROBUST
+				   ? "--scale robust: column '%s' has an interquartile range of 0; "
+				     "it is only centred"
+				   : "--scale %s: column '%s' is constant; it becomes 0",
 			       s->method == SC_ROBUST ? q : sc_names[s->method], q);
 		p->a[k] = c;
 		p->b[k] = sc;
@@ -1074,14 +1108,15 @@ static int scale_json(const struct fstep *s, cJSON *o)
 {
 	const struct pair *p = s->p;
 
-	if (add_numbers(o, "center", p->a, p->ncol) < 0 || add_numbers(o, "scale", p->b, p->ncol) < 0)
+	if (add_numbers(o, "center", p->a, p->ncol) < 0 ||
+	    add_numbers(o, "scale", p->b, p->ncol) < 0)
 		return -1;
 	return 0;
 }
 
-const struct fops ml_fops_scale = {"scale", FK_SCALE, FS_NUM, 0, scale_parse, scale_fit,
-				   inplace_layout, NULL, scale_apply, NULL, pair_save,
-				   scale_load, scale_json, pair_free};
+const struct fops ml_fops_scale = {"scale",   FK_SCALE,	      FS_NUM,	  0,	       scale_parse,
+				   scale_fit, inplace_layout, NULL,	  scale_apply, NULL,
+				   pair_save, scale_load,     scale_json, pair_free};
 
 /* ---------------------------------------------------------------- log */
 
@@ -1099,7 +1134,7 @@ static int log_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		if (bad) {
 			ml_feat_quote_col(q, sizeof(q), s->cols[k]);
 			ml_log(d->ctx, ML_LOG_WARN,
-			       "--log: column '%s' has %zu value%s <= -1; they become missing", q, bad,
+			       "--log: column '%s' has %zu value%s <= -1, made missing", q, bad,
 			       bad == 1 ? "" : "s");
 		}
 	}
@@ -1136,9 +1171,9 @@ static int none_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	return 0;
 }
 
-const struct fops ml_fops_log = {"log", FK_LOG, FS_NUM, 0, nocols_parse, log_fit,
-				 inplace_layout, NULL, log_apply, NULL, none_save,
-				 none_load, NULL, NULL};
+const struct fops ml_fops_log = {"log",	    FK_LOG,	    FS_NUM, 0,	       nocols_parse,
+				 log_fit,   inplace_layout, NULL,   log_apply, NULL,
+				 none_save, none_load,	    NULL,   NULL};
 
 /* ---------------------------------------------------------------- power */
 
@@ -1340,7 +1375,8 @@ static double brent_min(const struct llf *f, double xa, double xb)
 			tmp2 = fabs(tmp2);
 			dx = deltax;
 			deltax = rat;
-			if (p > tmp2 * (a - x) && p < tmp2 * (b - x) && fabs(p) < fabs(0.5 * tmp2 * dx)) {
+			if (p > tmp2 * (a - x) && p < tmp2 * (b - x) &&
+			    fabs(p) < fabs(0.5 * tmp2 * dx)) {
 				rat = p * 1.0 / tmp2;
 				u = x + rat;
 				if ((u - a) < tol2 || (b - u) < tol2)
@@ -1413,10 +1449,11 @@ static int power_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 				ml_fmt_double(qv, x[i]);
 				free(xs);
 				free(t);
-				return ml_err_set(e, ML_E_DATA, d->name, ml_feat_line(d->line, i), 0,
-						  "--power box-cox: column '%s' has the value %s; box-cox "
-						  "needs values above 0 (use --power yeo-johnson)",
-						  q, qv);
+				return ml_err_set(
+				    e, ML_E_DATA, d->name, ml_feat_line(d->line, i), 0,
+				    "--power box-cox: column '%s' has the value %s; box-cox "
+				    "needs values above 0 (use --power yeo-johnson)",
+				    q, qv);
 			}
 			xs[np++] = x[i];
 		}
@@ -1430,8 +1467,11 @@ static int power_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		f.method = s->method;
 		f.t = t;
 		for (i = 0; i < np; i++)
-			t[i] = s->method == PW_BC ? log(xs[i]) :
-				(xs[i] > 0 ? 1 : xs[i] < 0 ? -1 : 0) * log1p(fabs(xs[i]));
+			t[i] = s->method == PW_BC ? log(xs[i])
+						  : (xs[i] > 0	 ? 1
+						     : xs[i] < 0 ? -1
+								 : 0) *
+							log1p(fabs(xs[i]));
 		f.sumlog = np_sum(t, np);
 		lambda = brent_min(&f, -2, 2);
 		for (i = 0; i < np; i++)
@@ -1442,7 +1482,8 @@ static int power_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		p->a[k] = lambda;
 		p->b[k] = mean;
 		if (is_constant(var, mean, np)) {
-			ml_log(d->ctx, ML_LOG_WARN, "--power: column '%s' is constant; it becomes 0", q);
+			ml_log(d->ctx, ML_LOG_WARN,
+			       "--power: column '%s' is constant; it becomes 0", q);
 			p->c[k] = 1;
 		} else {
 			p->c[k] = sqrt(var);
@@ -1483,15 +1524,15 @@ static int power_json(const struct fstep *s, cJSON *o)
 {
 	const struct pair *p = s->p;
 
-	if (add_numbers(o, "lambda", p->a, p->ncol) < 0 || add_numbers(o, "mean", p->b, p->ncol) < 0 ||
-	    add_numbers(o, "scale", p->c, p->ncol) < 0)
+	if (add_numbers(o, "lambda", p->a, p->ncol) < 0 ||
+	    add_numbers(o, "mean", p->b, p->ncol) < 0 || add_numbers(o, "scale", p->c, p->ncol) < 0)
 		return -1;
 	return 0;
 }
 
-const struct fops ml_fops_power = {"power", FK_POWER, FS_NUM, 0, power_parse, power_fit,
-				   inplace_layout, NULL, power_apply, NULL, pair_save,
-				   power_load, power_json, pair_free};
+const struct fops ml_fops_power = {"power",   FK_POWER,	      FS_NUM,	  0,	       power_parse,
+				   power_fit, inplace_layout, NULL,	  power_apply, NULL,
+				   pair_save, power_load,     power_json, pair_free};
 
 /* ---------------------------------------------------------------- clip */
 
@@ -1534,15 +1575,15 @@ static int clip_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 	*comma = ',';
 	for (k = 0; k < s->ncol; k++) {
 		size_t np;
-		double *v = ml_feat_sorted(d->v[s->ci[k]].num, d->n, &np);
+		double *v = ml_feat_present(d->v[s->ci[k]].num, d->n, &np);
 		if (!v)
 			return ml_err_nomem(e);
 		if ((rc = ml_feat_need_values(s, d, k, np, e)) < 0) {
 			free(v);
 			return rc;
 		}
-		p->a[k] = ml_feat_quantile(v, np, qlo);
-		p->b[k] = ml_feat_quantile(v, np, qhi);
+		p->a[k] = ml_feat_qsel(v, np, qlo);
+		p->b[k] = ml_feat_qsel(v, np, qhi);
 		free(v);
 	}
 	return 0;
@@ -1574,6 +1615,6 @@ static int clip_json(const struct fstep *s, cJSON *o)
 	return 0;
 }
 
-const struct fops ml_fops_clip = {"clip", FK_CLIP, FS_NUM, 0, clip_parse, clip_fit,
-				  inplace_layout, NULL, clip_apply, NULL, pair_save,
-				  pair_load, clip_json, pair_free};
+const struct fops ml_fops_clip = {"clip",    FK_CLIP,	     FS_NUM,	0,	    clip_parse,
+				  clip_fit,  inplace_layout, NULL,	clip_apply, NULL,
+				  pair_save, pair_load,	     clip_json, pair_free};

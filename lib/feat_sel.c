@@ -111,9 +111,9 @@ static void plain_free(struct fstep *s)
 	s->p = NULL;
 }
 
-const struct fops ml_fops_interact = {"interactions", FK_INTERACT, FS_NUM, 0, inter_parse,
-				      inter_fit, inter_layout, NULL, inter_apply, NULL,
-				      inter_save, inter_load, NULL, plain_free};
+const struct fops ml_fops_interact = {
+    "interactions", FK_INTERACT, FS_NUM, 0,	     inter_parse, inter_fit, inter_layout,
+    NULL,	    inter_apply, NULL,	 inter_save, inter_load,  NULL,	     plain_free};
 
 /* ---------------------------------------------------------------- selection */
 
@@ -121,12 +121,12 @@ enum { SE_VARIANCE, SE_KBEST, SE_RFE, SE_BORUTA };
 enum { SS_F, SS_CHI2, SS_MI };
 
 struct sel {
-	double thr;  /* variance */
-	long k;      /* kbest, rfe */
-	int score;   /* kbest: SS_* */
-	char *algo;  /* rfe, boruta */
+	double thr;	     /* variance */
+	long k;		     /* kbest, rfe */
+	int score;	     /* kbest: SS_* */
+	char *algo;	     /* rfe, boruta */
 	unsigned char *keep; /* per step column */
-	double *scores;      /* per step column (variance, score, rank) */
+	double *scores;	     /* per step column (variance, score, rank) */
 	int nkeep;
 };
 
@@ -143,9 +143,10 @@ static int sel_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml
 		s->method = SE_VARIANCE;
 		s->colspec = a ? ml_feat_cut(a) : NULL;
 		if (!a || ml_parse_real(a, 0, INFINITY, &p->thr) != 0)
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--select variance:T: '%s' is not a threshold (a number >= 0)",
-					  a ? a : "");
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--select variance:T: '%s' is not a threshold (a number >= 0)",
+			    a ? a : "");
 	} else if (strcmp(m, "kbest") == 0) {
 		s->method = SE_KBEST;
 		b = a ? ml_feat_cut(a) : NULL;
@@ -155,40 +156,46 @@ static int sel_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml
 					  "--select kbest:K:SCORE: '%s' is not a count (1 or more)",
 					  a ? a : "");
 		if (!b || (strcmp(b, "f") && strcmp(b, "chi2") && strcmp(b, "mi")))
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--select kbest:K:SCORE: unknown score '%s' (f, chi2 or mi)",
-					  b ? b : "");
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--select kbest:K:SCORE: unknown score '%s' (f, chi2 or mi)",
+			    b ? b : "");
 		p->score = !strcmp(b, "f") ? SS_F : !strcmp(b, "chi2") ? SS_CHI2 : SS_MI;
 	} else if (strcmp(m, "rfe") == 0) {
 		s->method = SE_RFE;
 		s->colspec = a ? ml_feat_cut(a) : NULL;
 		if (!a || ml_parse_long(a, 1, 1 << 24, &p->k) != 0)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--select rfe:K: '%s' is not a count (1 or more)", a ? a : "");
+					  "--select rfe:K: '%s' is not a count (1 or more)",
+					  a ? a : "");
 		if (spec->algorithm) {
 			const struct ml_algo *al = ml_algo_find(spec->algorithm);
 			const char *const *t;
 			int ok = 0;
 			if (!al)
-				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-						  "--select rfe: unknown or not yet available algorithm '%s'",
-						  spec->algorithm);
+				return ml_err_set(
+				    e, ML_E_USAGE, NULL, 0, 0,
+				    "--select rfe: unknown or not yet available algorithm '%s'",
+				    spec->algorithm);
 			for (t = al->tables; t && *t; t++)
 				ok |= !strcmp(*t, "coef") || !strcmp(*t, "importance");
 			if (!ok)
-				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-						  "--select rfe: -a %s gives neither coefficients nor "
-						  "importances to rank features by",
-						  spec->algorithm);
+				return ml_err_set(
+				    e, ML_E_USAGE, NULL, 0, 0,
+				    "--select rfe: -a %s gives neither coefficients nor "
+				    "importances to rank features by",
+				    spec->algorithm);
 			if (!(p->algo = ml_feat_strdup(spec->algorithm)))
 				return ml_err_nomem(e);
 		}
 	} else if (strcmp(m, "boruta") == 0) {
 		s->method = SE_BORUTA;
 		s->colspec = a;
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--select boruta is not available yet (it needs the random "
-				  "forest learner)");
+		if (!ml_algo_find("rf"))
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--select boruta is not available yet (it needs the random "
+			    "forest learner)");
 	} else {
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--select: unknown method '%s' (variance:T, kbest:K:f|chi2|mi, "
@@ -217,9 +224,10 @@ static double *sel_matrix(const struct fstep *s, const struct fdata *d, const ch
 			if (x[i] != x[i]) {
 				free(X);
 				ml_feat_quote_col(q, sizeof(q), s->cols[k]);
-				ml_err_set(e, ML_E_DATA, d->name, ml_feat_line(d->line, i), 0,
-					   "--%s %s: column '%s' has a missing value (impute first)",
-					   s->ops->name, what, q);
+				ml_err_set(
+				    e, ML_E_DATA, d->name, ml_feat_line(d->line, i), 0,
+				    "--%s %s: column '%s' has a missing value (impute first)",
+				    s->ops->name, what, q);
 				return NULL;
 			}
 			X[(size_t)k * d->n + i] = x[i];
@@ -241,7 +249,8 @@ static int need_target(const struct fstep *s, const struct fdata *d, const char 
  * them (per class in row order, then over the classes), for the same roundings. */
 static double f_classif(const double *x, const double *y, size_t n, int nclass)
 {
-	double *sum = calloc((size_t)nclass, sizeof(double)), *cnt = calloc((size_t)nclass, sizeof(double));
+	double *sum = calloc((size_t)nclass, sizeof(double)),
+	       *cnt = calloc((size_t)nclass, sizeof(double));
 	double *sq = calloc((size_t)nclass, sizeof(double));
 	double ss = 0, s = 0, sstot, ssbn = 0, sswn, f;
 	size_t i;
@@ -303,7 +312,8 @@ static double f_regression(const double *x, const double *y, size_t n)
 /* scikit-learn's chi2: observed class sums of the feature against expected ones. */
 static double chi2_score(const double *x, const double *y, size_t n, int nclass)
 {
-	double *obs = calloc((size_t)nclass, sizeof(double)), *cnt = calloc((size_t)nclass, sizeof(double));
+	double *obs = calloc((size_t)nclass, sizeof(double)),
+	       *cnt = calloc((size_t)nclass, sizeof(double));
 	double tot = 0, chi = 0;
 	size_t i;
 	int c;
@@ -394,7 +404,8 @@ static double kth_1d(const double *a, size_t n, size_t i, int k)
  * estimator of Ross (2014) with 3 neighbours, as scikit-learn's mutual_info_classif. */
 static double mi_classif(const double *x, const double *y, size_t n, int nclass, struct ml_err *e)
 {
-	double *all = malloc((n ? n : 1) * sizeof(double)), *cls = malloc((n ? n : 1) * sizeof(double));
+	double *all = malloc((n ? n : 1) * sizeof(double)),
+	       *cls = malloc((n ? n : 1) * sizeof(double));
 	size_t *cnt = calloc((size_t)nclass, sizeof(size_t)), m = 0, i, j;
 	double sk = 0, sc = 0, sm = 0, mi;
 	int c;
@@ -451,7 +462,8 @@ static int cmp_ptx(const void *a, const void *b)
 static double mi_regress(const double *x, const double *y, size_t n, struct ml_err *e)
 {
 	struct pt *p = malloc((n ? n : 1) * sizeof(*p));
-	double *xs = malloc((n ? n : 1) * sizeof(double)), *ys = malloc((n ? n : 1) * sizeof(double));
+	double *xs = malloc((n ? n : 1) * sizeof(double)),
+	       *ys = malloc((n ? n : 1) * sizeof(double));
 	double snx = 0, sny = 0, mi;
 	size_t i;
 	const int k = 3;
@@ -581,119 +593,284 @@ static char *escape_name(const char *s)
 	return o;
 }
 
-/* Recursive feature elimination: fit, drop the column of least importance (squared
- * coefficients summed over classes, or the learner's importance), repeat. */
+/* A frame for a learner: the step's columns, nshadow more columns named shadow_1...
+ * (filled by the caller), and the target. */
+static int learn_frame(const struct fstep *s, const struct fdata *d, int nshadow,
+		       struct ml_frame *fr, struct ml_err *e)
+{
+	const struct ml_col *tc = &d->s->cols[d->target];
+	char name[48];
+	int k, tcol;
+
+	ml_frame_init(fr);
+	for (k = 0; k < s->ncol; k++)
+		if (ml_schema_add(&fr->schema, s->cols[k], ML_NUM) < 0)
+			goto nomem;
+	for (k = 0; k < nshadow; k++) {
+		snprintf(name, sizeof(name), "shadow_%d", k + 1);
+		if (ml_schema_find(&fr->schema, name) >= 0 || ml_schema_find(d->s, name) >= 0) {
+			ml_frame_release(fr);
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--select boruta: rename column '%s' (the name of a shadow "
+			    "column)",
+			    name);
+		}
+		if (ml_schema_add(&fr->schema, name, ML_NUM) < 0)
+			goto nomem;
+	}
+	tcol = ml_schema_add(&fr->schema, tc->name, tc->type);
+	if (tcol < 0 ||
+	    (tc->type == ML_CAT && (ml_dict_release(&fr->schema.cols[tcol].dict),
+				    ml_dict_copy(&fr->schema.cols[tcol].dict, &tc->dict) < 0)))
+		goto nomem;
+	if (ml_block_init(&fr->rows, &fr->schema, d->n, e) < 0)
+		goto nomem;
+	for (k = 0; k < s->ncol; k++)
+		memcpy(fr->rows.col[k].num, d->v[s->ci[k]].num, d->n * sizeof(double));
+	memcpy(fr->rows.col[tcol].num, d->v[d->target].num,
+	       d->n * (tc->type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
+	fr->rows.nrow = d->n;
+	return 0;
+nomem:
+	ml_frame_release(fr);
+	return ml_err_nomem(e);
+}
+
+/* Fit al on fr without the columns listed in ignore, and read each column's importance:
+ * the squared coefficients summed over classes, or the importance table's impurity
+ * column. imp[j] for column j of fr (0 for the ignored ones). */
+static int importances(const struct ml_algo *al, const struct ml_frame *fr, const char *target,
+		       const char *ignore, const struct fdata *d, uint64_t seed, double *imp,
+		       struct ml_err *e)
+{
+	struct ml_learner *l = NULL;
+	struct ml_frame tab;
+	struct ml_train_spec spec;
+	struct ml_ctx c2 = *d->ctx;
+	const char *const *t;
+	const char *table = "coef";
+	int rc, j, col, icol = -1;
+	size_t r;
+
+	for (t = al->tables; t && *t; t++)
+		if (!strcmp(*t, "importance"))
+			table = "importance";
+	memset(&spec, 0, sizeof(spec));
+	spec.target = target;
+	spec.ignore = ignore;
+	spec.name = d->name;
+	ml_params_init(&spec.params, al);
+	c2.seed = seed;
+	if ((rc = ml_learner_fit(&l, fr, NULL, 0, NULL, 0, &spec, &c2, e)) < 0)
+		return rc;
+	ml_frame_init(&tab);
+	rc = ml_learner_table(l, table, &tab, e);
+	ml_learner_free(l);
+	if (rc < 0)
+		return rc;
+	if (!strcmp(table, "importance"))
+		icol = ml_schema_find(&tab.schema, "impurity");
+	for (j = 0; j < fr->schema.ncol; j++)
+		imp[j] = 0;
+	for (r = 0; r < tab.rows.nrow; r++) {
+		int32_t code = tab.rows.col[0].cat[r];
+		const char *nm = code >= 0 ? tab.schema.cols[0].dict.str[code] : "";
+		j = ml_schema_find(&fr->schema, nm);
+		if (j < 0)
+			continue;
+		for (col = 1; col < tab.schema.ncol; col++) {
+			double v;
+			if (tab.schema.cols[col].type != ML_NUM || (icol >= 0 && col != icol))
+				continue;
+			v = tab.rows.col[col].num[r];
+			imp[j] += icol >= 0 ? v : v * v;
+		}
+	}
+	ml_frame_release(&tab);
+	return 0;
+}
+
+/* Append a column name, escaped, to a COLS list. */
+static int list_add(char **list, size_t *len, const char *name, struct ml_err *e)
+{
+	char *esc = escape_name(name);
+	size_t el = esc ? strlen(esc) : 0;
+	char *ni = esc ? realloc(*list, *len + el + 2) : NULL;
+
+	if (!ni) {
+		free(esc);
+		return ml_err_nomem(e);
+	}
+	*list = ni;
+	if (*len)
+		ni[(*len)++] = ',';
+	memcpy(ni + *len, esc, el + 1);
+	*len += el;
+	free(esc);
+	return 0;
+}
+
+static const struct ml_algo *sel_algo(const struct sel *p, const struct fdata *d, const char *dflt,
+				      struct ml_err *e)
+{
+	const char *aname = p->algo ? p->algo : dflt ? dflt : d->nclass ? "logistic" : "linear";
+	const struct ml_algo *al = ml_algo_find(aname);
+
+	if (!al)
+		ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+			   "--select: the algorithm '%s' is not available", aname);
+	return al;
+}
+
+/* Recursive feature elimination: fit, drop the column of least importance, repeat. */
 static int sel_rfe(struct fstep *s, const struct fdata *d, struct ml_err *e)
 {
 	struct sel *p = s->p;
 	struct ml_frame fr;
-	struct ml_train_spec spec;
-	const struct ml_algo *al;
-	const char *aname = p->algo ? p->algo : d->nclass ? "logistic" : "linear";
+	const struct ml_algo *al = sel_algo(p, d, NULL, e);
 	char *ignore = NULL;
 	size_t ilen = 0;
-	int k, rc = 0, tcol, remaining = s->ncol;
-	const char *tname = d->s->cols[d->target].name;
+	int k, rc, remaining = s->ncol;
+	double *imp;
 
-	al = ml_algo_find(aname);
 	if (!al)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--select rfe: the algorithm '%s' is not available", aname);
-	ml_frame_init(&fr);
-	for (k = 0; k < s->ncol; k++)
-		if (ml_schema_add(&fr.schema, s->cols[k], ML_NUM) < 0)
-			return ml_err_nomem(e);
-	tcol = ml_schema_add(&fr.schema, tname, d->s->cols[d->target].type);
-	if (tcol < 0 || (d->s->cols[d->target].type == ML_CAT &&
-			 ml_dict_copy(&fr.schema.cols[tcol].dict, &d->s->cols[d->target].dict) < 0) ||
-	    ml_block_init(&fr.rows, &fr.schema, d->n, e) < 0) {
+		return ML_E_USAGE;
+	if ((rc = learn_frame(s, d, 0, &fr, e)) < 0)
+		return rc;
+	imp = malloc((size_t)fr.schema.ncol * sizeof(double));
+	if (!imp) {
 		ml_frame_release(&fr);
 		return ml_err_nomem(e);
 	}
-	for (k = 0; k < s->ncol; k++)
-		memcpy(fr.rows.col[k].num, d->v[s->ci[k]].num, d->n * sizeof(double));
-	memcpy(fr.rows.col[tcol].num, d->v[d->target].num,
-	       d->n * (fr.schema.cols[tcol].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
-	fr.rows.nrow = d->n;
-	if (d->line) {
-		fr.rows.line = malloc(d->n * sizeof(long));
-		if (fr.rows.line)
-			memcpy(fr.rows.line, d->line, d->n * sizeof(long));
-	}
 	for (k = 0; k < s->ncol; k++) {
 		p->keep[k] = 1;
-		p->scores[k] = (double)s->ncol; /* rank: 1 for the kept ones */
+		p->scores[k] = 1; /* the rank: 1 for the kept ones */
 	}
 	while (remaining > p->k) {
-		struct ml_learner *l = NULL;
-		struct ml_frame tab;
-		const char *table = "coef";
-		const char *const *t;
-		int worst = -1, j;
-		double wv = INFINITY;
-		for (t = al->tables; t && *t; t++)
-			if (!strcmp(*t, "importance"))
-				table = "importance";
-		memset(&spec, 0, sizeof(spec));
-		spec.target = tname;
-		spec.ignore = ignore;
-		spec.name = d->name;
-		ml_params_init(&spec.params, al);
-		if ((rc = ml_learner_fit(&l, &fr, NULL, 0, NULL, 0, &spec, d->ctx, e)) < 0)
+		int worst = -1;
+		if ((rc = importances(al, &fr, d->s->cols[d->target].name, ignore, d,
+				      d->ctx ? d->ctx->seed : 42, imp, e)) < 0)
 			break;
-		ml_frame_init(&tab);
-		rc = ml_learner_table(l, table, &tab, e);
-		ml_learner_free(l);
-		if (rc < 0)
-			break;
-		for (k = 0; k < s->ncol; k++) {
-			double imp = 0;
-			int32_t code;
-			size_t r;
-			if (!p->keep[k])
-				continue;
-			code = ml_dict_find(&tab.schema.cols[0].dict, s->cols[k], strlen(s->cols[k]));
-			for (r = 0; r < tab.rows.nrow; r++)
-				if (tab.rows.col[0].cat[r] == code)
-					for (j = 1; j < tab.schema.ncol; j++)
-						if (tab.schema.cols[j].type == ML_NUM) {
-							double v = tab.rows.col[j].num[r];
-							imp += !strcmp(table, "coef") ? v * v : v;
-						}
-			if (imp < wv || worst < 0) {
-				wv = imp;
+		for (k = 0; k < s->ncol; k++)
+			if (p->keep[k] && (worst < 0 || imp[k] < imp[worst]))
 				worst = k;
-			}
-		}
-		ml_frame_release(&tab);
-		if (worst < 0)
-			break;
 		p->keep[worst] = 0;
 		p->scores[worst] = (double)(remaining - p->k + 1);
 		remaining--;
-		{
-			/* the eliminated columns, as a COLS list for the next fit's ignore */
-			char *esc = escape_name(s->cols[worst]);
-			size_t el = esc ? strlen(esc) : 0;
-			char *ni = esc ? realloc(ignore, ilen + el + 2) : NULL;
-			if (!ni) {
-				free(esc);
-				rc = ml_err_nomem(e);
-				break;
-			}
-			ignore = ni;
-			if (ilen)
-				ignore[ilen++] = ',';
-			memcpy(ignore + ilen, esc, el + 1);
-			ilen += el;
-			free(esc);
-		}
+		if ((rc = list_add(&ignore, &ilen, s->cols[worst], e)) < 0)
+			break;
 	}
-	for (k = 0; k < s->ncol; k++)
-		if (p->keep[k])
-			p->scores[k] = 1;
+	free(imp);
 	free(ignore);
 	ml_frame_release(&fr);
+	return rc;
+}
+
+/* P(X >= h) for X ~ Binomial(n, 1/2). */
+static double binom_upper(int n, int h)
+{
+	double p = 0;
+	int k;
+
+	for (k = h < 0 ? 0 : h; k <= n; k++)
+		p += exp(lgamma(n + 1.0) - lgamma(k + 1.0) - lgamma(n - k + 1.0) - n * log(2.0));
+	return p > 1 ? 1 : p;
+}
+
+#define BORUTA_RUNS 100
+#define BORUTA_P    0.01
+
+/* Boruta: each run adds a shuffled copy (a shadow) of every column still in play, fits
+ * a random forest, and counts a hit for each column more important than the best shadow.
+ * After each run a column is confirmed when P(hits or more | chance) < 0.01 / (columns
+ * undecided), rejected when P(hits or fewer) is; what is undecided after 100 runs stays. */
+static int sel_boruta(struct fstep *s, const struct fdata *d, struct ml_err *e)
+{
+	struct sel *p = s->p;
+	struct ml_frame fr;
+	const struct ml_algo *al = sel_algo(p, d, "rf", e);
+	int *state = calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(int)); /* 1 in, -1 out */
+	int *hits = calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(int));
+	size_t *perm = malloc((d->n ? d->n : 1) * sizeof(size_t));
+	double *imp = NULL;
+	char *ignore = NULL;
+	size_t ilen = 0, i;
+	int k, run, rc = 0, runs = 0;
+	uint64_t seed = d->ctx ? d->ctx->seed : 42;
+
+	if (!al || !state || !hits || !perm) {
+		free(state);
+		free(hits);
+		free(perm);
+		return al ? ml_err_nomem(e) : ML_E_USAGE;
+	}
+	if ((rc = learn_frame(s, d, s->ncol, &fr, e)) < 0)
+		goto out;
+	if (!(imp = malloc((size_t)fr.schema.ncol * sizeof(double)))) {
+		rc = ml_err_nomem(e);
+		goto done;
+	}
+	for (run = 1; run <= BORUTA_RUNS; run++) {
+		struct ml_rng r;
+		double best = -INFINITY;
+		int undecided = 0;
+		ml_rng_derive(&r, seed, (uint64_t)run);
+		for (k = 0; k < s->ncol; k++) {
+			double *sh = fr.rows.col[s->ncol + k].num, *x = fr.rows.col[k].num;
+			if (state[k] < 0)
+				continue;
+			for (i = 0; i < d->n; i++)
+				perm[i] = i;
+			ml_rng_shuffle(&r, perm, d->n);
+			for (i = 0; i < d->n; i++)
+				sh[i] = x[perm[i]];
+		}
+		if ((rc = importances(al, &fr, d->s->cols[d->target].name, ignore, d,
+				      ml_rng_next(&r), imp, e)) < 0)
+			goto done;
+		for (k = 0; k < s->ncol; k++)
+			if (state[k] >= 0 && imp[s->ncol + k] > best)
+				best = imp[s->ncol + k];
+		for (k = 0; k < s->ncol; k++) {
+			if (state[k] < 0)
+				continue;
+			hits[k] += imp[k] > best;
+			undecided += state[k] == 0;
+		}
+		runs = run;
+		for (k = 0; k < s->ncol; k++) {
+			if (state[k] != 0)
+				continue;
+			if (binom_upper(run, hits[k]) * undecided < BORUTA_P) {
+				state[k] = 1;
+			} else if ((1 - binom_upper(run, hits[k] + 1)) * undecided < BORUTA_P) {
+				char name[48];
+				state[k] = -1;
+				snprintf(name, sizeof(name), "shadow_%d", k + 1);
+				if ((rc = list_add(&ignore, &ilen, s->cols[k], e)) < 0 ||
+				    (rc = list_add(&ignore, &ilen, name, e)) < 0)
+					goto done;
+			}
+		}
+		for (undecided = 0, k = 0; k < s->ncol; k++)
+			undecided += state[k] == 0;
+		if (!undecided)
+			break;
+	}
+	for (k = 0; k < s->ncol; k++) {
+		p->keep[k] = state[k] >= 0;
+		p->scores[k] = runs ? (double)hits[k] / runs : 0; /* the share of runs won */
+	}
+	ml_log(d->ctx, ML_LOG_DEBUG, "--select boruta: %d runs", runs);
+done:
+	ml_frame_release(&fr);
+out:
+	free(imp);
+	free(ignore);
+	free(state);
+	free(hits);
+	free(perm);
 	return rc;
 }
 
@@ -729,15 +906,18 @@ static int sel_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			p->keep[k] = p->scores[k] > p->thr;
 		}
 	} else if (s->method == SE_KBEST) {
-		const char *what = p->score == SS_F ? "kbest f" : p->score == SS_CHI2 ? "kbest chi2" : "kbest mi";
+		const char *what = p->score == SS_F	 ? "kbest f"
+				   : p->score == SS_CHI2 ? "kbest chi2"
+							 : "kbest mi";
 		struct ml_rng r;
 		double *yy = NULL;
 		if ((rc = need_target(s, d, what, e)) < 0)
 			return rc;
 		if (p->score == SS_CHI2 && !d->nclass)
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--select kbest chi2 needs classes; the target is numeric "
-					  "(use f or mi)");
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--select kbest chi2 needs classes; the target is numeric "
+			    "(use f or mi)");
 		if (d->n < 3)
 			return ml_err_set(e, ML_E_DATA, d->name, 0, 0,
 					  "--select kbest: %zu rows are too few", d->n);
@@ -760,11 +940,13 @@ static int sel_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 						ml_feat_quote_col(q, sizeof(q), s->cols[k]);
 						free(X);
 						free(yy);
-						return ml_err_set(e, ML_E_DATA, d->name, ml_feat_line(d->line, i), 0,
-								  "--select kbest chi2: column '%s' has a "
-								  "negative value; chi-squared needs counts or "
-								  "other values >= 0",
-								  q);
+						return ml_err_set(
+						    e, ML_E_DATA, d->name, ml_feat_line(d->line, i),
+						    0,
+						    "--select kbest chi2: column '%s' has a "
+						    "negative value; chi-squared needs counts or "
+						    "other values >= 0",
+						    q);
 					}
 			if (p->score == SS_MI)
 				mi_prepare(x, d->n, &r);
@@ -774,22 +956,24 @@ static int sel_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		for (k = 0; k < s->ncol; k++) {
 			const double *x = X + (size_t)k * d->n;
 			if (p->score == SS_F)
-				p->scores[k] = d->nclass ? f_classif(x, d->y, d->n, d->nclass) :
-					f_regression(x, d->y, d->n);
+				p->scores[k] = d->nclass ? f_classif(x, d->y, d->n, d->nclass)
+							 : f_regression(x, d->y, d->n);
 			else if (p->score == SS_CHI2)
 				p->scores[k] = chi2_score(x, d->y, d->n, d->nclass);
 			else
-				p->scores[k] = d->nclass ? mi_classif(x, d->y, d->n, d->nclass, e) :
-					mi_regress(x, yy, d->n, e);
+				p->scores[k] = d->nclass ? mi_classif(x, d->y, d->n, d->nclass, e)
+							 : mi_regress(x, yy, d->n, e);
 		}
 		free(yy);
 		keep_top(p, s->ncol, p->k);
-	} else if (s->method == SE_RFE) {
-		if ((rc = need_target(s, d, "rfe", e)) < 0)
+	} else {
+		const char *what = s->method == SE_RFE ? "rfe" : "boruta";
+		if ((rc = need_target(s, d, what, e)) < 0)
 			return rc;
-		if (!(X = sel_matrix(s, d, "rfe", e)))
+		if (!(X = sel_matrix(s, d, what, e)))
 			return e ? e->code : ML_E_DATA;
-		if ((rc = sel_rfe(s, d, e)) < 0) {
+		rc = s->method == SE_RFE ? sel_rfe(s, d, e) : sel_boruta(s, d, e);
+		if (rc < 0) {
 			free(X);
 			return rc;
 		}
@@ -798,10 +982,14 @@ static int sel_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 	p->nkeep = 0;
 	for (k = 0; k < s->ncol; k++)
 		p->nkeep += p->keep[k];
-	if (p->nkeep == 0)
+	if (p->nkeep == 0 && s->method == SE_VARIANCE)
 		return ml_err_set(e, ML_E_DATA, d->name, 0, 0,
 				  "--select %s: no column is left (every variance is at most %g)",
 				  s->arg, p->thr);
+	if (p->nkeep == 0)
+		return ml_err_set(e, ML_E_DATA, d->name, 0, 0,
+				  "--select %s: no column is left (none beats the shadows)",
+				  s->arg);
 	return 0;
 }
 
@@ -862,13 +1050,15 @@ static int sel_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 static int sel_json(const struct fstep *s, cJSON *o)
 {
 	const struct sel *p = s->p;
-	cJSON *a = cJSON_AddArrayToObject(o, "selected"), *sc = cJSON_AddArrayToObject(o, "scores"), *x;
+	cJSON *a = cJSON_AddArrayToObject(o, "selected"), *sc = cJSON_AddArrayToObject(o, "scores"),
+	      *x;
 	int k;
 
 	if (!a || !sc)
 		return -1;
 	for (k = 0; k < s->ncol; k++) {
-		if (p->keep[k] && (!(x = cJSON_CreateString(s->cols[k])) || !cJSON_AddItemToArray(a, x)))
+		if (p->keep[k] &&
+		    (!(x = cJSON_CreateString(s->cols[k])) || !cJSON_AddItemToArray(a, x)))
 			return -1;
 		x = isfinite(p->scores[k]) ? cJSON_CreateNumber(p->scores[k]) : cJSON_CreateNull();
 		if (!x || !cJSON_AddItemToArray(sc, x))
@@ -891,14 +1081,14 @@ static void sel_free(struct fstep *s)
 }
 
 /* Supervised or not depends on the method; the fit checks for the target itself. */
-const struct fops ml_fops_select = {"select", FK_SELECT, FS_NUM, 0, sel_parse, sel_fit,
-				    sel_layout, NULL, sel_apply, NULL, sel_save, sel_load,
-				    sel_json, sel_free};
+const struct fops ml_fops_select = {"select", FK_SELECT,  FS_NUM,   0,	       sel_parse,
+				    sel_fit,  sel_layout, NULL,	    sel_apply, NULL,
+				    sel_save, sel_load,	  sel_json, sel_free};
 
 /* ---------------------------------------------------------------- PCA */
 
 struct pca {
-	double want;  /* N, or a fraction of the variance */
+	double want; /* N, or a fraction of the variance */
 	int whiten;
 	int p, nc;    /* inputs, components */
 	double *mean; /* p */
@@ -975,8 +1165,8 @@ static int pca_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			return ml_err_nomem(e);
 		}
 		memcpy(A, X, n * (size_t)np * sizeof(double));
-		info = LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'N', 'A', (lapack_int)n, np, A, (lapack_int)n,
-				      S, NULL, 1, VT, np, superb);
+		info = LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'N', 'A', (lapack_int)n, np, A,
+				      (lapack_int)n, S, NULL, 1, VT, np, superb);
 		free(A);
 	}
 	free(superb);
@@ -995,10 +1185,11 @@ static int pca_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			free(S);
 			free(VT);
 			free(scores);
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--pca: %g components asked for, but %d columns and %zu rows "
-					  "give at most %d",
-					  p->want, np, n, mn);
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--pca: %g components asked for, but %d columns and %zu rows "
+			    "give at most %d",
+			    p->want, np, n, mn);
 		}
 		nc = (int)p->want;
 	} else {
@@ -1027,13 +1218,15 @@ static int pca_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		size_t best = 0;
 		double bv = -1, sign;
 		for (j = 0; j < np; j++)
-			p->comp[(size_t)k * (size_t)np + (size_t)j] = VT[(size_t)k + (size_t)j * (size_t)np];
+			p->comp[(size_t)k * (size_t)np + (size_t)j] =
+			    VT[(size_t)k + (size_t)j * (size_t)np];
 		/* scikit-learn's svd_flip: the largest |u| of each component is positive; u is
 		 * the scores over the singular value, so look at the scores */
 		for (i = 0; i < n; i++) {
 			double sc = 0;
 			for (j = 0; j < np; j++)
-				sc += X[(size_t)j * n + i] * p->comp[(size_t)k * (size_t)np + (size_t)j];
+				sc += X[(size_t)j * n + i] *
+				      p->comp[(size_t)k * (size_t)np + (size_t)j];
 			if (fabs(sc) > bv) {
 				bv = fabs(sc);
 				best = i;
@@ -1156,7 +1349,8 @@ static int pca_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 static int pca_json(const struct fstep *s, cJSON *o)
 {
 	const struct pca *p = s->p;
-	cJSON *a = cJSON_AddArrayToObject(o, "explained_variance"), *r = cJSON_AddArrayToObject(o, "explained_variance_ratio"), *x;
+	cJSON *a = cJSON_AddArrayToObject(o, "explained_variance"),
+	      *r = cJSON_AddArrayToObject(o, "explained_variance_ratio"), *x;
 	int k;
 
 	if (!a || !r)
@@ -1184,5 +1378,6 @@ static void pca_free(struct fstep *s)
 	s->p = NULL;
 }
 
-const struct fops ml_fops_pca = {"pca", FK_PCA, FS_NUM, 0, pca_parse, pca_fit, pca_layout,
-				 NULL, pca_apply, NULL, pca_save, pca_load, pca_json, pca_free};
+const struct fops ml_fops_pca = {"pca",	   FK_PCA,     FS_NUM,	 0,	    pca_parse,
+				 pca_fit,  pca_layout, NULL,	 pca_apply, NULL,
+				 pca_save, pca_load,   pca_json, pca_free};

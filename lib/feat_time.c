@@ -27,8 +27,7 @@ static int tc_parse(struct tcommon *c, const struct ml_feat_spec *spec, struct m
 	return 0;
 }
 
-static int tc_fit(struct tcommon *c, const struct fstep *s, const struct fdata *d,
-		  struct ml_err *e)
+static int tc_fit(struct tcommon *c, const struct fstep *s, const struct fdata *d, struct ml_err *e)
 {
 	int rc;
 
@@ -117,15 +116,21 @@ static int32_t tc_row(struct tcommon *c, const struct fstep *s, const struct fio
 			return rc;
 		if (*t == *t) {
 			if (c->lastt[g] == c->lastt[g] && *t < c->lastt[g]) {
-				char q[160], a[40], b[40];
-				ml_feat_quote_col(q, sizeof(q), io->in->cols[c->tcol].name);
-				ml_fmt_double(a, c->lastt[g]);
-				ml_fmt_double(b, *t);
-				return ml_err_set(e, ML_E_DATA, NULL, ml_feat_line(io->line, i), 0,
-						  "--%s: time goes backwards in column '%s' (%s after "
-						  "%s seconds%s); sort the rows by time",
-						  s->ops->name, q, b, a,
-						  c->gcol >= 0 ? " within a group" : "");
+				const struct ml_col *tc = &io->in->cols[c->tcol];
+				char q[160], v[160];
+				ml_feat_quote_col(q, sizeof(q), tc->name);
+				if (tc->type == ML_CAT) {
+					int32_t code = io->v[c->tcol].cat[i];
+					ml_err_quote(v, sizeof(v), tc->dict.str[code],
+						     tc->dict.len[code]);
+				} else {
+					ml_fmt_double(v, *t);
+				}
+				return ml_err_set(
+				    e, ML_E_DATA, NULL, ml_feat_line(io->line, i), 0,
+				    "--%s: time goes backwards in column '%s' ('%s' comes "
+				    "after a later time%s); sort the rows by time",
+				    s->ops->name, q, v, c->gcol >= 0 ? " of its group" : "");
 			}
 			c->lastt[g] = *t;
 		}
@@ -139,8 +144,8 @@ struct lag {
 	struct tcommon tc;
 	int nk, maxk;
 	int *k;
-	int first; /* output index of the first lag column */
-	double *ring; /* per group: ncol * maxk values */
+	int first;     /* output index of the first lag column */
+	double *ring;  /* per group: ncol * maxk values */
 	double *count; /* per group: rows seen */
 	size_t ng;
 };
@@ -170,9 +175,9 @@ static int lag_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml
 		if (comma)
 			*comma = 0;
 		if (ml_parse_long(tok, 1, 100000, &v) != 0)
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--lag: '%s' is not a lag (a whole number from 1 to 100000)",
-					  tok);
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--lag: '%s' is not a lag (a whole number from 1 to 100000)", tok);
 		for (q = 0; q < p->nk; q++)
 			dup |= p->k[q] == v;
 		if (!dup)
@@ -255,12 +260,12 @@ static int lag_apply(struct fstep *s, struct fio *io, struct ml_err *e)
 			for (q = 0; q < p->nk; q++) {
 				double lag = p->k[q];
 				io->o[p->first + k * p->nk + q].num[i] =
-					cnt >= lag ? r[(size_t)fmod(cnt - lag, p->maxk)] : NAN;
+				    cnt >= lag ? r[(size_t)fmod(cnt - lag, p->maxk)] : NAN;
 			}
 		}
 		for (k = 0; k < s->ncol; k++)
 			ring[(size_t)k * (size_t)p->maxk + (size_t)fmod(cnt, p->maxk)] =
-				io->v[s->ci[k]].num[i];
+			    io->v[s->ci[k]].num[i];
 		p->count[g] = cnt + 1;
 	}
 	return 0;
@@ -319,8 +324,9 @@ static void lag_free(struct fstep *s)
 	s->p = NULL;
 }
 
-const struct fops ml_fops_lag = {"lag", FK_LAG, FS_NUM, 0, lag_parse, lag_fit, lag_layout,
-				 lag_reset, lag_apply, NULL, lag_save, lag_load, NULL, lag_free};
+const struct fops ml_fops_lag = {"lag",	   FK_LAG,     FS_NUM,	  0,	     lag_parse,
+				 lag_fit,  lag_layout, lag_reset, lag_apply, NULL,
+				 lag_save, lag_load,   NULL,	  lag_free};
 
 /* ---------------------------------------------------------------- rolling */
 
@@ -335,10 +341,10 @@ struct win {
 
 struct roll {
 	struct tcommon tc;
-	long rows;     /* a window of rows, or 0 */
-	double dur;    /* a window of time (seconds), or 0 */
-	double unit;   /* seconds per unit of the duration as written: trend is per unit */
-	char *wtext;   /* the window as written, for names */
+	long rows;   /* a window of rows, or 0 */
+	double dur;  /* a window of time (seconds), or 0 */
+	double unit; /* seconds per unit of the duration as written: trend is per unit */
+	char *wtext; /* the window as written, for names */
 	int nf;
 	int f[RF_N];
 	int first;
@@ -370,15 +376,20 @@ static int roll_parse(struct fstep *s, const struct ml_feat_spec *spec, struct m
 	len = strlen(win);
 	if (len && win[len - 1] >= '0' && win[len - 1] <= '9') {
 		if (ml_parse_long(win, 1, 1000000, &p->rows) != 0)
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--rolling: window '%s' is not a row count (1 to 1000000) "
-					  "or a duration (5m, 1h, 1d)",
-					  win);
+			return ml_err_set(
+			    e, ML_E_USAGE, NULL, 0, 0,
+			    "--rolling: window '%s' is not a row count (1 to 1000000) "
+			    "or a duration (5m, 1h, 1d)",
+			    win);
 	} else {
 		double v;
 		char u = len ? win[len - 1] : 0;
-		p->unit = u == 's' ? 1 : u == 'm' ? 60 : u == 'h' ? 3600 : u == 'd' ? 86400 :
-			  u == 'w' ? 604800 : 0;
+		p->unit = u == 's'   ? 1
+			  : u == 'm' ? 60
+			  : u == 'h' ? 3600
+			  : u == 'd' ? 86400
+			  : u == 'w' ? 604800
+				     : 0;
 		if (!p->unit || ml_parse_double(win, len - 1, &v) != 0 || !(v > 0) || !isfinite(v))
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "--rolling: window '%s' is not a row count (12) or a "
@@ -434,7 +445,8 @@ static int roll_layout(struct fstep *s, const struct ml_schema *in, struct ml_er
 	p->first = s->nout;
 	for (k = 0; k < s->ncol; k++)
 		for (q = 0; q < p->nf; q++) {
-			snprintf(name, sizeof(name), "%s_%s%s", s->cols[k], rf_names[p->f[q]], p->wtext);
+			snprintf(name, sizeof(name), "%s_%s%s", s->cols[k], rf_names[p->f[q]],
+				 p->wtext);
 			if ((rc = ml_fout_add(s, name, ML_NUM, -1, 1, e)) < 0)
 				return rc;
 		}
@@ -673,6 +685,6 @@ static void roll_free(struct fstep *s)
 	s->p = NULL;
 }
 
-const struct fops ml_fops_rolling = {"rolling", FK_ROLLING, FS_NUM, 0, roll_parse, roll_fit,
-				     roll_layout, roll_reset, roll_apply, NULL, roll_save,
-				     roll_load, NULL, roll_free};
+const struct fops ml_fops_rolling = {"rolling", FK_ROLLING,  FS_NUM,	 0,	     roll_parse,
+				     roll_fit,	roll_layout, roll_reset, roll_apply, NULL,
+				     roll_save, roll_load,   NULL,	 roll_free};

@@ -71,8 +71,7 @@ ML_API int ml_features_bind(struct ml_features *f, const struct ml_schema *in,
 ML_API int ml_features_apply(struct ml_features *f, const struct ml_block *in, size_t from,
 			     size_t to, const struct ml_block **out, struct ml_err *e);
 /* At the end of the input: the rows still held (an empty block for most pipelines). */
-ML_API int ml_features_finish(struct ml_features *f, const struct ml_block **out,
-			      struct ml_err *e);
+ML_API int ml_features_finish(struct ml_features *f, const struct ml_block **out, struct ml_err *e);
 ML_API int ml_features_holds_rows(const struct ml_features *f);
 ML_API void ml_features_free(struct ml_features *f);
 
@@ -86,7 +85,7 @@ enum ml_unseen {
 	ML_UNSEEN_IGNORE = 0, /* one-hot: all zeros; ordinal: missing; frequency: 0;
 			       * target encoding: the prior */
 	ML_UNSEEN_ERROR,      /* ML_E_DATA naming line, column and value */
-	ML_UNSEEN_OTHER       /* one-hot: the col=other column; ordinal: the code after the
+	ML_UNSEEN_OTHER	      /* one-hot: the col=other column; ordinal: the code after the
 			       * last level; frequency and target encoding as IGNORE */
 };
 
@@ -100,21 +99,22 @@ struct ml_feat_step {
 };
 
 struct ml_feat_spec {
-	const char *name;      /* the input's name in messages */
-	const char *target;    /* -t: the label column, or NULL */
-	const char *keep;      /* COLS passed through untouched, or NULL */
+	const char *name;   /* the input's name in messages */
+	const char *target; /* -t: the label column, or NULL */
+	const char *keep;   /* COLS passed through untouched, or NULL */
 	enum ml_unseen unseen;
 	int max_categories;    /* one-hot: 0, or at most this many columns per input column
 				* with the rarest values folded into col=other */
 	double smoothing;      /* target encoding: < 0 (default): "auto"; else m */
-	int folds;             /* target encoding cross-fitting folds (default 5) */
+	int folds;	       /* target encoding cross-fitting folds (default 5) */
 	int missing_indicator; /* impute steps add COL_missing columns */
 	const char *time_col;  /* order of rows for interpolation, windows and lags */
 	const char *group_col; /* windows, lags, ffill and interpolation run per group */
-	int cyclical;          /* datetime: sin/cos pairs for periodic parts */
-	int squares;           /* interactions: x^2 too */
-	int whiten;            /* PCA: scores of unit variance */
-	const char *algorithm; /* RFE: the learner (NULL: logistic or linear by the task) */
+	int cyclical;	       /* datetime: sin/cos pairs for periodic parts */
+	int squares;	       /* interactions: x^2 too */
+	int whiten;	       /* PCA: scores of unit variance */
+	const char *algorithm; /* RFE and Boruta: the learner (NULL: logistic or linear by
+				* the task for RFE, rf for Boruta) */
 	int nsteps;
 	const struct ml_feat_step *steps;
 };
@@ -127,13 +127,16 @@ ML_API const char *const *ml_feat_step_names(void);
 ML_API int ml_features_check(const struct ml_feat_spec *spec, struct ml_err *e);
 /* Fit every step in order on the rows of fr (each step sees the output of the ones
  * before it) and set *rows to the transformed training rows (owned by the pipeline,
- * valid until ml_features_free; schema as the output of a bind to fr's schema). They
- * are what ml_features_apply gives for the same rows, except for target encoding, which
- * is cross-fitted there. Errors: ML_E_USAGE for unknown columns and columns of the wrong
- * type, a supervised step without a target; ML_E_DATA for what the data cannot give
- * (an all-missing column, box-cox on values <= 0, one-hot of an identifier, an
- * unparseable date, missing values where a step needs them). Warnings (a constant
- * column) go through ml_log(ctx, ML_LOG_WARN, ...). */
+ * valid until the next bind or ml_features_free; columns a step did not touch point into fr's, so
+ * fr must outlive them; schema as the output of a bind to fr's schema). They are what
+ * ml_features_apply gives for the same rows, except for target encoding, which is
+ * cross-fitted there. fr's rows must be in order for the steps that care (time order for
+ * lags, windows and interpolation). Bind the fitted pipeline (which also resets its
+ * state) before applying it to any rows. Errors: ML_E_USAGE for unknown columns and
+ * columns of the wrong type, a supervised step without a target; ML_E_DATA for what the
+ * data cannot give (no rows, an all-missing column, box-cox on values <= 0, one-hot of
+ * an identifier, an unparseable date, missing values where a step needs none). Warnings
+ * (a constant column) go through ml_log(ctx, ML_LOG_WARN, ...). */
 ML_API int ml_features_fit(struct ml_features **out, const struct ml_frame *fr,
 			   const struct ml_feat_spec *spec, struct ml_ctx *ctx,
 			   const struct ml_block **rows, struct ml_err *e);
@@ -141,7 +144,7 @@ ML_API int ml_features_fit(struct ml_features **out, const struct ml_frame *fr,
 ML_API int ml_features_to_model(const struct ml_features *f, struct ml_model **out,
 				struct ml_err *e);
 
-/* Shared pieces, exact and documented in mlfeat(1). */
+/* Shared pieces, documented in mlfeat(1). */
 
 /* Parse a date or time: ISO 8601 dates and date-times ('T' or space; seconds and
  * fractions optional; 'Z' or +-HH[:MM] zones, converted to UTC), 'YYYY/MM/DD' with the

@@ -1,0 +1,487 @@
+/* mlfeat: fit a feature pipeline and write the transformed rows, or replay a saved one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ml/feat.h"
+
+const char cmd_name[] = "mlfeat";
+
+static const char usage[] =
+    "Usage: mlfeat [--save FILE] [-t COL] [--keep COLS] STEP... [OPTION]... [FILE]\n"
+    "  or:  mlfeat --load FILE [OPTION]... [FILE]\n"
+    "Fit feature steps on the rows of FILE (CSV, TSV, gzip or ml-stream; standard input\n"
+    "when there is none, or for -) and write the transformed rows; --save stores what was\n"
+    "learnt, and --load replays it on new rows, binding columns by name.\n"
+    "\n"
+    "Steps run in the order given. COLS left out: every numeric column for a numeric step,\n"
+    "every categorical one for an encoder, but not the --keep columns or the target.\n"
+    "      --impute=METHOD[:COLS]  mean, median, mode, constant=V, ffill or interpolate\n"
+    "      --scale=METHOD[:COLS]   standard, minmax, robust or maxabs\n"
+    "      --log=COLS              log1p (values <= -1 become missing)\n"
+    "      --power=METHOD[:COLS]   yeo-johnson or box-cox, then standardised\n"
+    "      --clip=LOW,HIGH[:COLS]  clip to the LOW and HIGH quantiles\n"
+    "      --onehot=COLS           a col=value column per value\n"
+    "      --ordinal=COLS          the value's rank in byte order\n"
+    "      --frequency=COLS        the value's share of the rows\n"
+    "      --target-encode=COLS    the smoothed mean of the target (cross-fitted)\n"
+    "      --hash=COLS:BITS        2^BITS hashed indicator columns\n"
+    "      --datetime=COL[:PARTS]  hour, minute, dow, day, week, month, quarter, year,\n"
+    "                              doy, is_weekend\n"
+    "      --interactions=COLS     pairwise products\n"
+    "      --rolling=COL:WINDOW:FUNCS  mean, std, min, max, sum, count, trend over the\n"
+    "                              previous WINDOW rows (12) or time (5m, 1h, 1d)\n"
+    "      --lag=COL:K[,K...]      the value K rows before, in the group\n"
+    "      --select=METHOD[:COLS]  variance:T, kbest:K:f|chi2|mi, rfe:K or boruta\n"
+    "      --pca=N|FRACTION[:COLS] principal component scores pc1..pcN\n"
+    "      --text=COL[:BITS]       hashed word and bigram TF-IDF (BITS 1-12, default 8)\n"
+    "COLS may be 'all' for the default columns.\n"
+    "\n"
+    "Fitting and replaying:\n"
+    "      --save=FILE            write the fitted pipeline to FILE (ml-model)\n"
+    "      --load=FILE            replay the pipeline in FILE\n"
+    "  -t, --target=COL           the label: passed through; supervised steps learn it\n"
+    "      --keep=COLS            pass these columns through untouched\n"
+    "      --extra=pass|drop      --load: columns the pipeline was not fitted on are\n"
+    "                             dropped (default) or passed through at the end\n"
+    "      --unseen=RULE          an encoder meets a new category: ignore (default),\n"
+    "                             error or other\n"
+    "      --max-categories=N     --onehot: at most N columns per column, the rarest\n"
+    "                             values folded into col=other\n"
+    "      --smoothing=auto|M     --target-encode: empirical Bayes (default) or m\n"
+    "      --folds=K              --target-encode: cross-fitting folds (default 5)\n"
+    "      --missing-indicator    --impute: add COL_missing for columns with gaps\n"
+    "      --time-col=COL         row time for --rolling, --lag and interpolation\n"
+    "      --group-col=COL        --rolling, --lag, ffill and interpolation per group\n"
+    "      --cyclical             --datetime: sin and cos of the periodic parts\n"
+    "      --squares              --interactions: squares too\n"
+    "      --whiten               --pca: scores of unit variance\n"
+    "  -a, --algorithm=ALGO       --select rfe, boruta: the learner (default logistic or\n"
+    "                             linear for rfe, rf for boruta)\n"
+    "\n"
+    "Common options:\n"
+    "  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
+    "  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
+    "  -H, --no-header        input has no header; columns are named c1..cN\n"
+    "      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
+    "      --num=COLS         read these columns as numbers\n"
+    "      --cat=COLS         read these columns as categories\n"
+    "  -f, --format=FMT       output format: csv (default), tsv or stream\n"
+    "      --precision=N      write numbers with N significant digits\n"
+    "      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
+    "      --force            write a binary stream even to a terminal\n"
+    "  -j, --threads=N        worker threads (results never depend on it)\n"
+    "      --seed=N           seed of folds, noise, shuffles and learners (default 42)\n"
+    "  -q, --quiet            no warnings\n"
+    "  -v, --verbose          more detail on standard error\n"
+    "  -h, --help             show this help and exit\n"
+    "  -V, --version          show the version and exit\n"
+    "\n"
+    "COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
+    "Exit status: 0 success, 2 usage, 65 bad input data or pipeline file, 66 cannot open\n"
+    "input, 70 internal error, 71 out of memory, 74 read/write error.\n"
+    "Full documentation: man mlfeat\n";
+
+enum {
+	O_SAVE = 1,
+	O_LOAD,
+	O_KEEP,
+	O_EXTRA,
+	O_UNSEEN,
+	O_MAXCAT,
+	O_SMOOTH,
+	O_FOLDS,
+	O_MISSIND,
+	O_TIMECOL,
+	O_GROUPCOL,
+	O_CYCLICAL,
+	O_SQUARES,
+	O_WHITEN,
+	O_STEP = 300 /* + the index in ml_feat_step_names(); above every short option */
+};
+
+#define NSTEPS 17
+
+static struct option own[] = {{"save", required_argument, NULL, O_SAVE},
+			      {"load", required_argument, NULL, O_LOAD},
+			      {"target", required_argument, NULL, 't'},
+			      {"keep", required_argument, NULL, O_KEEP},
+			      {"extra", required_argument, NULL, O_EXTRA},
+			      {"unseen", required_argument, NULL, O_UNSEEN},
+			      {"max-categories", required_argument, NULL, O_MAXCAT},
+			      {"smoothing", required_argument, NULL, O_SMOOTH},
+			      {"folds", required_argument, NULL, O_FOLDS},
+			      {"missing-indicator", no_argument, NULL, O_MISSIND},
+			      {"time-col", required_argument, NULL, O_TIMECOL},
+			      {"group-col", required_argument, NULL, O_GROUPCOL},
+			      {"cyclical", no_argument, NULL, O_CYCLICAL},
+			      {"squares", no_argument, NULL, O_SQUARES},
+			      {"whiten", no_argument, NULL, O_WHITEN},
+			      {"algorithm", required_argument, NULL, 'a'},
+			      /* the steps, filled from ml_feat_step_names() */
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0},
+			      {NULL, 0, NULL, 0}};
+
+#define NFIXED 16
+
+struct feat {
+	struct cli cli;
+	const char *save, *load;
+	int extra, extra_set;
+	struct ml_feat_spec spec;
+	struct ml_feat_step *steps;
+	int fitopts; /* options that only a fit takes */
+	const char *fitopt;
+};
+
+/* Write rows [0, n) of b in blocks, so a large fit does not build one huge buffer. */
+static int write_rows(struct ml_writer *w, const struct ml_block *b, struct ml_err *e)
+{
+	size_t at = 0, step = ML_BLOCK_ROWS * 8;
+	int rc;
+
+	while (at < b->nrow) {
+		size_t to = b->nrow - at > step ? at + step : b->nrow;
+		if ((rc = ml_writer_write(w, b, at, to, e)) < 0)
+			return rc;
+		at = to;
+	}
+	return 0;
+}
+
+static int fit(struct feat *F, const char *input, struct ml_output *out, struct ml_err *e)
+{
+	struct ml_read_opts ro;
+	struct ml_write_opts wo;
+	struct ml_frame fr;
+	struct ml_features *f = NULL;
+	struct ml_model *m = NULL;
+	struct ml_writer *w = NULL;
+	struct ml_ctx ctx;
+	const struct ml_block *rows;
+	int rc;
+
+	ml_frame_init(&fr);
+	if ((rc = cli_ctx(&F->cli, &ctx)) != 0)
+		return rc; /* reported */
+	cli_read_opts(&F->cli, &ro);
+	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0)
+		goto out;
+	F->spec.name = input && strcmp(input, "-") != 0 ? input : "<stdin>";
+	if ((rc = ml_features_fit(&f, &fr, &F->spec, &ctx, &rows, e)) < 0)
+		goto out;
+	cli_write_opts(&F->cli, &wo);
+	w = ml_writer_open(ml_output_file(out), NULL, rows->schema, &wo, e);
+	if (!w) {
+		rc = e->code;
+		goto out;
+	}
+	if ((rc = write_rows(w, rows, e)) < 0 || (rc = ml_writer_finish(w, e)) < 0)
+		goto out;
+	cli_info(&F->cli, "fitted %d step%s on %zu rows; %d columns out", F->spec.nsteps,
+		 F->spec.nsteps == 1 ? "" : "s", fr.rows.nrow, rows->schema->ncol);
+	if (F->save) {
+		cJSON *meta;
+		if ((rc = ml_features_to_model(f, &m, e)) < 0)
+			goto out;
+		meta = ml_model_meta(m);
+		if (!cJSON_AddNumberToObject(meta, "rows", (double)fr.rows.nrow) ||
+		    !cJSON_AddNumberToObject(meta, "seed", (double)ctx.seed)) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		if ((rc = ml_model_save(m, F->save, e)) < 0)
+			goto out;
+	}
+out:
+	ml_writer_free(w);
+	ml_model_free(m);
+	ml_features_free(f);
+	ml_frame_release(&fr);
+	ml_ctx_release(&ctx);
+	return rc;
+}
+
+static int replay(struct feat *F, const char *input, struct ml_output *out, struct ml_err *e)
+{
+	struct ml_read_opts ro;
+	struct ml_write_opts wo;
+	struct ml_schema types;
+	struct ml_model *m;
+	struct ml_features *f;
+	struct ml_reader *r = NULL;
+	struct ml_writer *w = NULL;
+	const struct ml_schema *os;
+	const struct ml_block *b, *o;
+	long n;
+	int rc;
+
+	m = ml_model_load_kind(F->load, "features", e);
+	if (!m)
+		return e->code;
+	f = ml_features_from_model(m, e);
+	ml_model_free(m);
+	if (!f) {
+		if (!e->where[0])
+			snprintf(e->where, sizeof(e->where), "%s", F->load);
+		return e->code;
+	}
+	ml_features_set_extra(f, F->extra);
+	ml_schema_init(&types);
+	if ((rc = ml_features_input_schema(f, &types, e)) < 0)
+		goto out;
+	cli_read_opts(&F->cli, &ro);
+	ro.types = &types;
+	r = ml_reader_open(input, &ro, e);
+	if (!r) {
+		rc = e->code;
+		goto out;
+	}
+	if ((rc = ml_features_bind(f, ml_reader_schema(r), &os, e)) < 0) {
+		if (!e->where[0])
+			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
+		goto out;
+	}
+	cli_write_opts(&F->cli, &wo);
+	w = ml_writer_open(ml_output_file(out), NULL, os, &wo, e);
+	if (!w) {
+		rc = e->code;
+		goto out;
+	}
+	while ((n = ml_reader_next(r, &b, e)) > 0) {
+		if ((rc = ml_features_apply(f, b, 0, (size_t)n, &o, e)) < 0 ||
+		    (rc = ml_writer_write(w, o, 0, o->nrow, e)) < 0) {
+			if (!e->where[0] && e->line > 0)
+				snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
+			goto out;
+		}
+	}
+	if (n < 0) {
+		rc = (int)n;
+		goto out;
+	}
+	if ((rc = ml_features_finish(f, &o, e)) < 0 ||
+	    (rc = ml_writer_write(w, o, 0, o->nrow, e)) < 0 || (rc = ml_writer_finish(w, e)) < 0) {
+		if (!e->where[0] && e->line > 0)
+			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
+		goto out;
+	}
+out:
+	ml_writer_free(w);
+	ml_reader_close(r);
+	ml_schema_release(&types);
+	ml_features_free(f);
+	return rc;
+}
+
+static void fitonly(struct feat *F, const char *opt)
+{
+	F->fitopts++;
+	if (!F->fitopt)
+		F->fitopt = opt;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	struct feat F;
+	struct ml_output *out = NULL;
+	struct ml_err e;
+	const char *const *names = ml_feat_step_names();
+	const char *input = NULL;
+	int ch, rc = 0, i;
+	long v;
+
+	memset(&F, 0, sizeof(F));
+	ml_err_init(&e);
+	ml_feat_spec_init(&F.spec);
+	for (i = 0; names[i] && i < NSTEPS; i++) {
+		own[NFIXED + i].name = names[i];
+		own[NFIXED + i].has_arg = required_argument;
+		own[NFIXED + i].val = O_STEP + i;
+	}
+	if (cli_init(&F.cli, "mlfeat", usage, own, "t:a:") < 0)
+		return EX_USAGE_;
+	F.steps = calloc((size_t)argc + 1, sizeof(*F.steps));
+	if (!F.steps) {
+		rc = cli_error(&F.cli, EX_OSERR_, "out of memory");
+		goto done;
+	}
+	while ((ch = cli_next(&F.cli, argc, argv, &rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			goto done;
+		case O_SAVE:
+			F.save = optarg;
+			break;
+		case O_LOAD:
+			F.load = optarg;
+			break;
+		case 't':
+			F.spec.target = optarg;
+			fitonly(&F, "--target");
+			break;
+		case O_KEEP:
+			F.spec.keep = optarg;
+			fitonly(&F, "--keep");
+			break;
+		case O_EXTRA:
+			if (strcmp(optarg, "pass") && strcmp(optarg, "drop")) {
+				rc = cli_usage(&F.cli,
+					       "invalid value '%s' for --extra (pass or drop)",
+					       optarg);
+				goto done;
+			}
+			F.extra = strcmp(optarg, "pass") == 0;
+			F.extra_set = 1;
+			break;
+		case O_UNSEEN:
+			if (!strcmp(optarg, "ignore"))
+				F.spec.unseen = ML_UNSEEN_IGNORE;
+			else if (!strcmp(optarg, "error"))
+				F.spec.unseen = ML_UNSEEN_ERROR;
+			else if (!strcmp(optarg, "other"))
+				F.spec.unseen = ML_UNSEEN_OTHER;
+			else {
+				rc = cli_usage(
+				    &F.cli,
+				    "invalid value '%s' for --unseen (ignore, error or other)",
+				    optarg);
+				goto done;
+			}
+			fitonly(&F, "--unseen");
+			break;
+		case O_MAXCAT:
+			if (cli_long(&F.cli, "--max-categories", optarg, 2, 100000, &v) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			F.spec.max_categories = (int)v;
+			fitonly(&F, "--max-categories");
+			break;
+		case O_SMOOTH:
+			if (strcmp(optarg, "auto") == 0)
+				F.spec.smoothing = -1;
+			else if (cli_real(&F.cli, "--smoothing", optarg, 0, 1e300,
+					  &F.spec.smoothing) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			fitonly(&F, "--smoothing");
+			break;
+		case O_FOLDS:
+			if (cli_long(&F.cli, "--folds", optarg, 2, 1000, &v) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			F.spec.folds = (int)v;
+			fitonly(&F, "--folds");
+			break;
+		case O_MISSIND:
+			F.spec.missing_indicator = 1;
+			fitonly(&F, "--missing-indicator");
+			break;
+		case O_TIMECOL:
+			F.spec.time_col = optarg;
+			fitonly(&F, "--time-col");
+			break;
+		case O_GROUPCOL:
+			F.spec.group_col = optarg;
+			fitonly(&F, "--group-col");
+			break;
+		case O_CYCLICAL:
+			F.spec.cyclical = 1;
+			fitonly(&F, "--cyclical");
+			break;
+		case O_SQUARES:
+			F.spec.squares = 1;
+			fitonly(&F, "--squares");
+			break;
+		case O_WHITEN:
+			F.spec.whiten = 1;
+			fitonly(&F, "--whiten");
+			break;
+		case 'a':
+			F.spec.algorithm = optarg;
+			fitonly(&F, "--algorithm");
+			break;
+		default:
+			if (ch >= O_STEP && ch < O_STEP + NSTEPS) {
+				F.steps[F.spec.nsteps].step = names[ch - O_STEP];
+				F.steps[F.spec.nsteps].arg = optarg;
+				F.spec.nsteps++;
+				fitonly(&F, "a step");
+				break;
+			}
+			rc = cli_usage(&F.cli, "unrecognized option '%s'", argv[optind - 1]);
+			goto done;
+		}
+	}
+	F.spec.steps = F.steps;
+	if (F.save && F.load) {
+		rc = cli_usage(&F.cli, "--save and --load cannot be combined");
+		goto done;
+	}
+	if (F.load && F.fitopts) {
+		rc =
+		    cli_usage(&F.cli, "--load replays a saved pipeline; %s cannot be given with it",
+			      F.fitopt);
+		goto done;
+	}
+	if (!F.load && F.extra_set) {
+		rc = cli_usage(&F.cli, "--extra applies to --load only");
+		goto done;
+	}
+	if (!F.load && F.spec.nsteps == 0) {
+		rc = cli_usage(&F.cli,
+			       "no steps (give steps such as --scale standard, or --load FILE)");
+		goto done;
+	}
+	if (argc - optind > 1) {
+		rc = cli_usage(&F.cli, "one input FILE at a time");
+		goto done;
+	}
+	if (argc - optind == 1)
+		input = argv[optind];
+	if (!F.load && ml_features_check(&F.spec, &e) < 0) {
+		rc = cli_fail(&F.cli, &e);
+		goto done;
+	}
+	out = cli_open_output(&F.cli, F.cli.output, &rc);
+	if (!out)
+		goto done;
+	rc = F.load ? replay(&F, input, out, &e) : fit(&F, input, out, &e);
+	if (rc > 0) {
+		/* a status already reported */
+		goto done;
+	}
+	if (rc < 0) {
+		rc = cli_fail(&F.cli, &e);
+		goto done;
+	}
+	rc = ml_output_commit(out, &e);
+	out = NULL;
+	if (rc < 0)
+		rc = cli_fail(&F.cli, &e);
+done:
+	if (out)
+		ml_output_abort(out);
+	free(F.steps);
+	cli_release(&F.cli);
+	return rc;
+}
