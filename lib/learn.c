@@ -685,12 +685,18 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 		size_t m = 0;
 		if (!v)
 			return ml_err_nomem(e);
-		for (i = 0; i < n; i++)
-			v[i] = fr->rows.col[tcol].num[rows ? rows[i] : i];
-		qsort(v, n, sizeof(double), cmp_dbl);
-		for (i = 0; i < n; i++)
-			if (m == 0 || v[i] != v[m - 1])
-				v[m++] = v[i];
+		/* Distinct values, found without sorting every row: classes are few. */
+		for (i = 0; i < n && m <= 1000; i++) {
+			double t = fr->rows.col[tcol].num[rows ? rows[i] : i];
+			size_t q;
+			if (m && t == v[m - 1])
+				continue;
+			for (q = 0; q < m && v[q] != t; q++)
+				;
+			if (q == m)
+				v[m++] = t;
+		}
+		qsort(v, m, sizeof(double), cmp_dbl);
 		if (m > 1000) {
 			free(v);
 			return ml_err_set(e, ML_E_DATA, where, 0, tcol + 1,

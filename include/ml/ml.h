@@ -14,5 +14,7 @@
 #include "ml/split.h"
 #include "ml/metrics.h"
 #include "ml/svg.h"
+#include "ml/learn.h"
+#include "ml/feat.h"
 
 #endif
