@@ -382,6 +382,9 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	if (rc < 0)
 		return rc;
 	ro.types = &types;
+	/* The model types its own columns; the others (--keep) are typed from a short look
+	 * ahead, so the first answers come out without waiting for many rows. */
+	ro.infer_rows = 1000;
 	if (p->linebuf) {
 		ro.block_rows = 1;
 		ro.infer_rows = 1;
