@@ -82,6 +82,8 @@ demo: all
 
 bench: all
 	@ML_BIN=$(BIN) sh bench/run.sh
+	@ML_BIN=$(BIN) sh bench/linear.sh
+	@ML_BIN=$(BIN) sh bench/feat.sh
 
 completions: all
 	@ML_BIN=$(BIN) sh scripts/completions.sh
