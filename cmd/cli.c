@@ -356,6 +356,11 @@ void cli_write_opts(const struct cli *c, struct ml_write_opts *o)
 	o->compress = c->compress;
 }
 
+const char *cli_output_name(const struct cli *c)
+{
+	return c->output && strcmp(c->output, "-") != 0 ? c->output : "<stdout>";
+}
+
 struct ml_output *cli_open_output(const struct cli *c, const char *path, int *rc)
 {
 	struct ml_err e;

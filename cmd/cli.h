@@ -68,6 +68,8 @@ void cli_write_opts(const struct cli *c, struct ml_write_opts *o);
 /* Open the -o output (stdout by default); refuses binary output to a terminal without
  * --force. Returns NULL with the message printed and *rc set. */
 struct ml_output *cli_open_output(const struct cli *c, const char *path, int *rc);
+/* The name of the -o output for messages: the path, or "<stdout>". */
+const char *cli_output_name(const struct cli *c);
 /* Parse a checked number option; prints the usage error itself. */
 int cli_long(const struct cli *c, const char *opt, const char *arg, long lo, long hi, long *out);
 int cli_real(const struct cli *c, const char *opt, const char *arg, double lo, double hi,

@@ -179,7 +179,7 @@ static int write_frame(const struct cat *c, FILE *fp, const struct ml_frame *f, 
 	int rc;
 
 	cli_write_opts(&c->cli, &wo);
-	w = ml_writer_open(fp, NULL, &f->schema, &wo, e);
+	w = ml_writer_open(fp, cli_output_name(&c->cli), &f->schema, &wo, e);
 	if (!w)
 		return e->code;
 	if ((rc = ml_writer_write(w, &f->rows, 0, f->rows.nrow, e)) == 0)
@@ -258,7 +258,7 @@ static int cat_one(struct cat *c, const char *path, int first, FILE *fp, struct 
 		} else if (!c->schema_mode) {
 			struct ml_write_opts wo;
 			cli_write_opts(&c->cli, &wo);
-			c->w = ml_writer_open(fp, NULL, &c->out, &wo, e);
+			c->w = ml_writer_open(fp, cli_output_name(&c->cli), &c->out, &wo, e);
 			if (!c->w) {
 				rc = e->code;
 				goto out;

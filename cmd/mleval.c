@@ -1026,7 +1026,7 @@ static int write_frame(struct eval *v, struct ml_frame *f, FILE *fp, struct ml_e
 	int rc;
 
 	cli_write_opts(&v->cli, &wo);
-	w = ml_writer_open(fp, NULL, &f->schema, &wo, e);
+	w = ml_writer_open(fp, cli_output_name(&v->cli), &f->schema, &wo, e);
 	if (!w)
 		return e->code;
 	if ((rc = ml_writer_write(w, &f->rows, 0, f->rows.nrow, e)) == 0)

@@ -160,7 +160,7 @@ static int put_frame(const struct cli *c, FILE *fp, const struct ml_frame *f, st
 	int rc;
 
 	cli_write_opts(c, &wo);
-	w = ml_writer_open(fp, NULL, &f->schema, &wo, e);
+	w = ml_writer_open(fp, cli_output_name(c), &f->schema, &wo, e);
 	if (!w)
 		return e->code ? e->code : ML_E_NOMEM;
 	rc = ml_writer_write(w, &f->rows, 0, f->rows.nrow, e);

@@ -22,6 +22,10 @@ static const char usage[] =
 	"      --no-proba         classification: only the predicted label, no p_LABEL\n"
 	"      --raw              margins (margin, or margin_LABEL per class) instead of\n"
 	"                         probabilities; for regression the raw score as margin\n"
+	"      --leaf             tree models: add leaf_1..leaf_T, the leaf each row reaches\n"
+	"                         in each tree\n"
+	"      --contrib          tree models: add contrib_FEATURE per feature and\n"
+	"                         contrib_bias (TreeSHAP), summing to the margin\n"
 	"      --line-buffered    write each row's prediction as soon as its line is read\n"
 	"                         (the default when standard input is a terminal)\n"
 	"\n"
@@ -51,13 +55,15 @@ static const char usage[] =
 	"input, 70 internal error, 71 out of memory, 74 read/write error.\n"
 	"Full documentation: man mlpredict\n";
 
-enum { O_KEEP = 1, O_NOPROBA, O_RAW, O_LINEBUF };
+enum { O_KEEP = 1, O_NOPROBA, O_RAW, O_LINEBUF, O_LEAF, O_CONTRIB };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"keep", required_argument, NULL, O_KEEP},
 				    {"no-proba", no_argument, NULL, O_NOPROBA},
 				    {"raw", no_argument, NULL, O_RAW},
 				    {"line-buffered", no_argument, NULL, O_LINEBUF},
+				    {"leaf", no_argument, NULL, O_LEAF},
+				    {"contrib", no_argument, NULL, O_CONTRIB},
 				    {NULL, 0, NULL, 0}};
 
 /* One artefact applied to the rows: a feature pipeline ("features", from mlfeat), which
@@ -73,7 +79,10 @@ struct stage {
 struct pred {
 	struct cli cli;
 	const char *keep;
-	int noproba, raw, linebuf;
+	int noproba, raw, linebuf, leaf, contrib;
+	int ntrees, ncontrib; /* columns of --leaf and --contrib */
+	int32_t *leaves;
+	double *contribs;
 	struct stage *st;
 	int nst;
 	struct ml_learner *l; /* the model: the last stage */
@@ -193,6 +202,36 @@ static int setup_output(struct pred *p, const struct ml_schema *in, struct ml_er
 			}
 		}
 	}
+	if (p->leaf) {
+		p->ntrees = ml_learner_ntrees(p->l);
+		if (p->ntrees <= 0)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--leaf: -a %s models have no trees",
+					  ml_learner_algo(p->l)->name);
+		for (k = 0; k < p->ntrees; k++) {
+			snprintf(name, sizeof(name), "leaf_%d", k + 1);
+			if ((rc = add_col(p, name, ML_NUM, e)) < 0)
+				return rc;
+		}
+	}
+	if (p->contrib) {
+		int K = ml_learner_nout(p->l, 1), nf = ml_learner_nfeatures(p->l), f;
+		if (!ml_learner_algo(p->l)->contrib)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--contrib: -a %s models give no per-feature contributions",
+					  ml_learner_algo(p->l)->name);
+		p->ncontrib = K * (nf + 1);
+		for (k = 0; k < K; k++)
+			for (f = 0; f <= nf; f++) {
+				const char *fn = f < nf ? ml_learner_feature(p->l, f) : "bias";
+				if (K > 1)
+					snprintf(name, sizeof(name), "contrib_%s_%s",
+						 ml_learner_class(p->l, k), fn);
+				else
+					snprintf(name, sizeof(name), "contrib_%s", fn);
+				if ((rc = add_col(p, name, ML_NUM, e)) < 0)
+					return rc;
+			}
+	}
 	p->vcol = calloc((size_t)p->out.ncol, sizeof(*p->vcol));
 	if (!p->vcol)
 		return ml_err_nomem(e);
@@ -212,7 +251,12 @@ static int reserve(struct pred *p, size_t n, struct ml_err *e)
 	p->score = malloc(n * (size_t)p->nout * sizeof(double));
 	p->label = malloc(n * sizeof(int32_t));
 	p->cols = malloc(n * (ncols ? ncols : 1) * sizeof(double));
-	if (!p->score || !p->label || !p->cols) {
+	free(p->leaves);
+	free(p->contribs);
+	p->leaves = p->ntrees ? malloc(n * (size_t)p->ntrees * sizeof(int32_t)) : NULL;
+	p->contribs = p->ncontrib ? malloc(n * (size_t)p->ncontrib * sizeof(double)) : NULL;
+	if (!p->score || !p->label || !p->cols || (p->ntrees && !p->leaves) ||
+	    (p->ncontrib && !p->contribs)) {
 		p->cap = 0;
 		return ml_err_nomem(e);
 	}
@@ -265,7 +309,7 @@ static int score_block(struct pred *p, const struct ml_schema *in, const struct 
 	}
 	at = p->nkeep;
 	if (p->regress) {
-		p->vcol[at].num = p->score;
+		p->vcol[at++].num = p->score;
 	} else {
 		/* The label: the first class with the largest probability (or margin); for one
 		 * binary margin, the second class when it is positive. */
@@ -290,6 +334,27 @@ static int score_block(struct pred *p, const struct ml_schema *in, const struct 
 					c[i] = p->score[i * (size_t)m + (size_t)k];
 				p->vcol[at++].num = c;
 			}
+	}
+	if (p->leaf) {
+		/* the extra columns follow the score columns in p->cols */
+		double *c = p->cols + (size_t)(at - p->nkeep) * n;
+		if ((rc = ml_learner_leaves(p->l, mb, 0, n, p->leaves, e)) < 0)
+			return rc;
+		for (k = 0; k < p->ntrees; k++, c += n) {
+			for (i = 0; i < n; i++)
+				c[i] = p->leaves[i * (size_t)p->ntrees + (size_t)k];
+			p->vcol[at++].num = c;
+		}
+	}
+	if (p->contrib) {
+		double *c = p->cols + (size_t)(at - p->nkeep) * n;
+		if ((rc = ml_learner_contrib(p->l, mb, 0, n, p->contribs, e)) < 0)
+			return rc;
+		for (k = 0; k < p->ncontrib; k++, c += n) {
+			for (i = 0; i < n; i++)
+				c[i] = p->contribs[i * (size_t)p->ncontrib + (size_t)k];
+			p->vcol[at++].num = c;
+		}
 	}
 	memset(&view, 0, sizeof(view));
 	view.schema = &p->out;
@@ -413,7 +478,7 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	if ((rc = sync_dicts(p, in, e)) < 0)
 		goto out;
 	cli_write_opts(&p->cli, &wo);
-	p->w = ml_writer_open(fp, NULL, &p->out, &wo, e);
+	p->w = ml_writer_open(fp, cli_output_name(&p->cli), &p->out, &wo, e);
 	if (!p->w) {
 		rc = e->code;
 		goto out;
@@ -489,6 +554,12 @@ int cmd_main(int argc, char **argv)
 		case O_LINEBUF:
 			p.linebuf = 1;
 			break;
+		case O_LEAF:
+			p.leaf = 1;
+			break;
+		case O_CONTRIB:
+			p.contrib = 1;
+			break;
 		default:
 			rc = cli_usage(&p.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -540,6 +611,8 @@ done:
 	free(p.st);
 	free(p.keep_src);
 	free(p.vcol);
+	free(p.leaves);
+	free(p.contribs);
 	free(p.score);
 	free(p.label);
 	free(p.cols);

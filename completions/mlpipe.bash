@@ -3,10 +3,11 @@ _mlpipe_opts() {
 	case $1 in
 	mlcat) echo '--schema --describe --select --head --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
 	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mlfeat) echo '--save --load --target --keep --extra --unseen --max-categories --smoothing --folds --missing-indicator --time-col --group-col --cyclical --squares --whiten --algorithm --impute --scale --log --power --clip --onehot --ordinal --frequency --target-encode --hash --datetime --interactions --rolling --lag --select --pca --text --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
 	mlinfo) echo '--table --check --sections --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
-	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --leaf --contrib --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
 	mlsplit) echo '--test --train-out --test-out --stratify --group --time --gap --by-key --kfold --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
-	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
+	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --objective --rounds --learning-rate --max-depth --max-leaves --min-child-weight --min-samples-leaf --min-gain --subsample --colsample --max-bin --max-cat --huber-delta --trees --mtry --min-samples-split --criterion --ccp-alpha --output --delimiter --no-header --na --num --cat --format --threads --seed --precision --compress --force --quiet --verbose --help --version' ;;
 	esac
 }
 _mlpipe() {
@@ -21,4 +22,4 @@ _mlpipe() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -o filenames -F _mlpipe mlcat mleval mlinfo mlpredict mlsplit mltrain
+complete -o filenames -F _mlpipe mlcat mleval mlfeat mlinfo mlpredict mlsplit mltrain

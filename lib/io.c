@@ -344,6 +344,7 @@ static mode_t current_umask(void)
 struct ml_output {
 	FILE *fp;
 	char *path, *tmp;
+	int direct; /* not a regular file: written in place, closed at the end */
 };
 
 struct ml_output *ml_output_open(const char *path, struct ml_err *e)
@@ -358,6 +359,33 @@ struct ml_output *ml_output_open(const char *path, struct ml_err *e)
 	if (!path || strcmp(path, "-") == 0) {
 		o->fp = stdout;
 		return o;
+	}
+	{
+		/* A device or a FIFO (/dev/null, /dev/stdout, a named pipe) is written as it is:
+		 * renaming a file over it would replace it. */
+		struct stat st;
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+			if (S_ISDIR(st.st_mode)) {
+				ml_err_set(e, ML_E_IO, path, 0, 0, "cannot write: Is a directory");
+				free(o);
+				return NULL;
+			}
+			o->fp = fopen(path, "wb");
+			if (!o->fp) {
+				ml_err_set(e, ML_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+				free(o);
+				return NULL;
+			}
+			o->direct = 1;
+			o->path = strdup(path);
+			if (!o->path) {
+				fclose(o->fp);
+				free(o);
+				ml_err_nomem(e);
+				return NULL;
+			}
+			return o;
+		}
 	}
 	o->path = strdup(path);
 	o->tmp = malloc(strlen(path) + 16);
@@ -416,6 +444,15 @@ int ml_output_commit(struct ml_output *o, struct ml_err *e)
 {
 	int rc = 0, err;
 
+	if (o->direct) {
+		err = fflush(o->fp) != 0 || ferror(o->fp);
+		if (fclose(o->fp) != 0)
+			err = 1;
+		if (err)
+			rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "write error: %s", strerror(errno));
+		output_free(o);
+		return rc;
+	}
 	if (!o->path) {
 		if (fflush(o->fp) != 0 || ferror(o->fp))
 			rc = ml_err_set(e, ML_E_IO, "<stdout>", 0, 0, "write error: %s",
@@ -444,7 +481,9 @@ void ml_output_abort(struct ml_output *o)
 {
 	if (!o)
 		return;
-	if (o->path) {
+	if (o->direct) {
+		fclose(o->fp);
+	} else if (o->path) {
 		fclose(o->fp);
 		unlink(o->tmp);
 	} else {

@@ -303,6 +303,7 @@ struct ml_learner {
 	int p;
 	char **enc;
 	int *ncat;
+	const struct ml_dict **lev; /* per encoded feature: its levels when native categorical */
 	void *state;
 	/* binding to an input schema */
 	const struct ml_schema *bound;
@@ -323,6 +324,7 @@ static struct ml_data shape_of(const struct ml_learner *l)
 	d.ncat = l->ncat;
 	d.names = (const char *const *)l->enc;
 	d.classes = (const char *const *)l->classes;
+	d.levels = l->lev;
 	return d;
 }
 
@@ -364,6 +366,7 @@ void ml_learner_free(struct ml_learner *l)
 		free(l->enc[j]);
 	free(l->enc);
 	free(l->ncat);
+	free(l->lev);
 	free(l->target);
 	free(l->scratch);
 	free(l);
@@ -467,7 +470,8 @@ static int layout(struct ml_learner *l, struct ml_err *e)
 	l->p = p;
 	l->enc = calloc((size_t)(p ? p : 1), sizeof(*l->enc));
 	l->ncat = calloc((size_t)(p ? p : 1), sizeof(*l->ncat));
-	if (!l->enc || !l->ncat)
+	l->lev = calloc((size_t)(p ? p : 1), sizeof(*l->lev));
+	if (!l->enc || !l->ncat || !l->lev)
 		return ml_err_nomem(e);
 	for (j = 0; j < l->nfeat; j++) {
 		struct feat *f = &l->feat[j];
@@ -476,6 +480,7 @@ static int layout(struct ml_learner *l, struct ml_err *e)
 			if (!l->enc[f->first])
 				return ml_err_nomem(e);
 			l->ncat[f->first] = f->type == ML_CAT ? f->levels.n : 0;
+			l->lev[f->first] = f->type == ML_CAT ? &f->levels : NULL;
 			continue;
 		}
 		for (k = 0; k < f->width; k++) {
@@ -1161,8 +1166,43 @@ static int sync_maps(struct ml_learner *l, struct ml_err *e)
 	return 0;
 }
 
+enum { SCORE, SCORE_RAW, LEAVES, CONTRIB };
+
+/* Encode rows and hand them to the algorithm for what is asked. */
+static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
+		    size_t from, size_t n, void *out, int what, struct ml_err *e);
+
 static int predict_some(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
 			size_t from, size_t n, double *out, int raw, struct ml_err *e)
+{
+	return run_rows(l, b, rows, from, n, out, raw ? SCORE_RAW : SCORE, e);
+}
+
+int ml_learner_ntrees(const struct ml_learner *l)
+{
+	return l->algo->ntrees ? l->algo->ntrees(l->state) : 0;
+}
+
+int ml_learner_leaves(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
+		      int32_t *out, struct ml_err *e)
+{
+	if (!l->algo->leaves)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no trees",
+				  l->algo->name);
+	return run_rows(l, b, NULL, from, to > from ? to - from : 0, out, LEAVES, e);
+}
+
+int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
+		       double *out, struct ml_err *e)
+{
+	if (!l->algo->contrib)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a %s models give no per-feature contributions", l->algo->name);
+	return run_rows(l, b, NULL, from, to > from ? to - from : 0, out, CONTRIB, e);
+}
+
+static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
+		    size_t from, size_t n, void *out, int what, struct ml_err *e)
 {
 	size_t need = n * (size_t)(l->p ? l->p : 1);
 	int rc;
@@ -1183,7 +1223,11 @@ static int predict_some(struct ml_learner *l, const struct ml_block *b, const si
 	rc = encode(l, b, l->bcol, l->bmap, rows, from, n, l->scratch, n, NULL, e);
 	if (rc < 0)
 		return rc;
-	return l->algo->predict(l->state, l->scratch, n, n, out, raw, e);
+	if (what == LEAVES)
+		return l->algo->leaves(l->state, l->scratch, n, n, out, e);
+	if (what == CONTRIB)
+		return l->algo->contrib(l->state, l->scratch, n, n, out, e);
+	return l->algo->predict(l->state, l->scratch, n, n, out, what == SCORE_RAW, e);
 }
 
 int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,

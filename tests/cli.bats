@@ -104,6 +104,22 @@ Try '$c --help' for more information." ] || { echo "$c: $stderr"; return 1; }
 	[[ "$stderr" == "mlcat: "*"write error"* ]]
 }
 
+@test "-o onto a device or a FIFO writes to it and leaves it in place" {
+	ml mlcat "$SAMPLES/penguins.csv" -o /dev/null
+	[ -c /dev/null ]
+	run -74 --separate-stderr ml mlcat "$SAMPLES/penguins.csv" -o /dev/full
+	[[ "$stderr" == "mlcat: /dev/full: write error"* ]]
+	[ -c /dev/full ]
+	mkfifo "$BATS_TEST_TMPDIR/f"
+	cat "$BATS_TEST_TMPDIR/f" >"$BATS_TEST_TMPDIR/got" &
+	ml mlcat "$SAMPLES/airpassengers.csv" -o "$BATS_TEST_TMPDIR/f"
+	wait
+	[ -p "$BATS_TEST_TMPDIR/f" ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/got")" -eq 145 ]
+	run -74 --separate-stderr ml mlcat "$SAMPLES/airpassengers.csv" -o "$BATS_TEST_TMPDIR"
+	[[ "$stderr" == *"Is a directory"* ]]
+}
+
 @test "a closed pipe ends quietly" {
 	run --separate-stderr bash -c "'$ML_BIN/mlcat' '$SAMPLES/seattle_weather.csv' | head -1"
 	[ "$status" -eq 0 ]

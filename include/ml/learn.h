@@ -70,6 +70,8 @@ struct ml_data {
 	const int *ncat;          /* per feature: 0 numeric, else native level count */
 	const char *const *names; /* per feature, for messages and tables */
 	const char *const *classes; /* the nclass labels, for tables (NULL in regression) */
+	const struct ml_dict *const *levels; /* per feature: the levels of a native
+						* categorical one, for tables (or NULL) */
 };
 
 enum {
@@ -178,6 +180,15 @@ ML_API int ml_learner_bind(struct ml_learner *l, const struct ml_schema *in, str
 ML_API int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from,
 			      size_t to, double *out, int raw, struct ml_err *e);
 /* The same for the rows rows[0..n) of b, in any order. */
+/* Tree ensembles (0 trees otherwise): the leaf each row reaches in each tree, out[i * ntrees
+ * + t], and per-feature contributions to the margin (TreeSHAP), out[(i * K + k) * (p + 1) +
+ * j] for margin k of K = ml_learner_nout(l, 1), j < p the encoded features and j = p the
+ * expected value, summing to the margin. ML_E_USAGE for a family without them. */
+ML_API int ml_learner_ntrees(const struct ml_learner *l);
+ML_API int ml_learner_leaves(struct ml_learner *l, const struct ml_block *b, size_t from,
+			     size_t to, int32_t *out, struct ml_err *e);
+ML_API int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t from,
+			      size_t to, double *out, struct ml_err *e);
 ML_API int ml_learner_predict_rows(struct ml_learner *l, const struct ml_block *b,
 				   const size_t *rows, size_t n, double *out, int raw,
 				   struct ml_err *e);

@@ -1,0 +1,225 @@
+#!/bin/sh
+# Tree learners against XGBoost and scikit-learn on a generated 1M x 28 binary problem
+# (bench/gen.c, seed 1): the first 800000 rows train, the other 200000 test. Prints each
+# figure with the command behind it. Not a test; run by hand after make:
+#   sh bench/trees.sh            (BENCH_THREADS=2 by default, BENCH_ROUNDS=100)
+# Peers, each skipped when absent: Debian's xgboost command (apt-get install xgboost),
+# python3-xgboost and python3-sklearn. Wall times are the best of BENCH_REPEAT runs
+# (default 3); peak memory is the maximum resident set size from /usr/bin/time.
+set -e
+ML_BIN=${ML_BIN:-bin}
+T=${BENCH_THREADS:-2}
+R=${BENCH_ROUNDS:-100}
+REP=${BENCH_REPEAT:-3}
+D=bench/data
+ROWS=1000000
+PY=/usr/bin/python3
+mkdir -p "$D"
+CC=${CC:-cc}
+
+csv=$D/higgs-$ROWS.csv
+if [ ! -s "$csv" ]; then
+	$CC -O2 -o "$D/gen" bench/gen.c -lm
+	"$D/gen" "$ROWS" 1 >"$csv"
+fi
+tr=$D/trees-train.csv
+te=$D/trees-test.csv
+if [ ! -s "$tr" ] || [ ! -s "$te" ]; then
+	head -n 800001 "$csv" >"$tr"
+	{ head -n 1 "$csv"; tail -n +800002 "$csv"; } >"$te"
+	tail -n +2 "$tr" >"$D/trees-train-nh.csv"
+	tail -n +2 "$te" >"$D/trees-test-nh.csv"
+fi
+
+# Training alone: ml_learner_fit on rows already in memory.
+cat >"$D/trees_fit.c" <<'EOF'
+/* Times ml_learner_fit alone on a CSV read beforehand: trees_fit FILE ALGO THREADS
+ * [NAME VALUE]... */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ml/ml.h"
+#include "ml/learn.h"
+#include "ml/table.h"
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+int main(int argc, char **argv)
+{
+	struct ml_err e;
+	struct ml_frame f;
+	struct ml_read_opts o;
+	struct ml_ctx ctx;
+	struct ml_train_spec sp;
+	struct ml_learner *l = NULL;
+	double t0;
+	int i;
+
+	ml_err_init(&e);
+	ml_read_opts_init(&o);
+	ml_frame_init(&f);
+	if (argc < 4 || ml_frame_read(&f, argv[1], &o, &e) < 0 ||
+	    ml_ctx_init(&ctx, (int)strtol(argv[3], NULL, 10), 42, &e) < 0) {
+		fprintf(stderr, "trees_fit: %s\n", e.msg);
+		return 1;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.target = "label";
+	ml_params_init(&sp.params, ml_algo_find(argv[2]));
+	for (i = 4; i + 1 < argc; i += 2)
+		if (ml_params_set(&sp.params, argv[i], argv[i + 1], &e) < 0) {
+			fprintf(stderr, "trees_fit: %s\n", e.msg);
+			return 1;
+		}
+	t0 = now();
+	if (ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &sp, &ctx, &e) < 0) {
+		fprintf(stderr, "trees_fit: %s\n", e.msg);
+		return 1;
+	}
+	printf("%.3f\n", now() - t0);
+	ml_learner_free(l);
+	ml_frame_release(&f);
+	ml_ctx_release(&ctx);
+	return 0;
+}
+EOF
+$CC -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o "$D/trees_fit" "$D/trees_fit.c" build/libml.a -lcsv \
+	$(pkg-config --libs libcjson zlib openblas lapacke) -lm -pthread
+
+# best COMMAND...: the least wall time of REP runs of a command (its output dropped, its
+# errors shown when it fails); sets $best, and $mem to the peak resident set (MB) of the
+# fastest run.
+best() {
+	best=
+	mem=
+	i=0
+	while [ $i -lt "$REP" ]; do
+		if ! /usr/bin/time -f "%e %M" -o "$D/trees.time" "$@" >/dev/null 2>"$D/trees.err"; then
+			cat "$D/trees.err" >&2
+			exit 1
+		fi
+		read -r w m <"$D/trees.time"
+		if [ -z "$best" ] || awk -v a="$w" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$w
+			mem=$(awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }')
+		fi
+		i=$((i + 1))
+	done
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+echo "data: $tr (800000 rows), $te (200000 rows), 28 features; $T threads, $R rounds, depth 6, eta 0.1"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+# --- mlpipe -------------------------------------------------------------------------------
+ml_model=$D/trees-gbdt.mlm
+set -- "$ML_BIN/mltrain" -q -t label -a gbdt -j "$T" --rounds "$R" --learning-rate 0.1 \
+	--max-depth 6 -o "$ml_model" "$tr"
+best "$@"
+ml_cli=$best
+ml_mem=$mem
+echo "mltrain from CSV:        $ml_cli s, $ml_mem MB   ($*)"
+set -- "$D/trees_fit" "$tr" gbdt "$T" rounds "$R" learning-rate 0.1 max-depth 6
+ml_fit=
+i=0
+while [ $i -lt "$REP" ]; do
+	v=$("$@")
+	if [ -z "$ml_fit" ] || awk -v a="$v" -v b="$ml_fit" 'BEGIN { exit !(a < b) }'; then
+		ml_fit=$v
+	fi
+	i=$((i + 1))
+done
+echo "mlpipe training alone:   $ml_fit s   ($*; ml_learner_fit on rows read beforehand)"
+set -- "$ML_BIN/mlpredict" -m "$ml_model" --keep label -o "$D/trees-pred.csv" "$te"
+best "$@"
+ml_pred=$best
+echo "mlpredict:               $ml_pred s, $mem MB   ($*)"
+ml_auc=$("$ML_BIN/mleval" -t label "$D/trees-pred.csv" | awk -F, '$1 == "auc" { print $2 }')
+echo "mlpipe test AUC:         $ml_auc   ($ML_BIN/mleval -t label $D/trees-pred.csv)"
+echo
+
+# --- XGBoost command ----------------------------------------------------------------------
+if command -v xgboost >/dev/null 2>&1; then
+	cat >"$D/xgb-train.conf" <<EOF
+booster = gbtree
+objective = binary:logistic
+tree_method = hist
+nthread = $T
+eta = 0.1
+max_depth = 6
+num_round = $R
+data = "$D/trees-train-nh.csv?format=csv&label_column=0"
+model_out = "$D/trees-xgb.model"
+verbosity = 0
+EOF
+	cat >"$D/xgb-pred.conf" <<EOF
+task = pred
+nthread = $T
+model_in = "$D/trees-xgb.model"
+test:data = "$D/trees-test-nh.csv?format=csv&label_column=0"
+name_pred = "$D/trees-xgb-pred.txt"
+EOF
+	best xgboost "$D/xgb-train.conf"
+	xgb_cli=$best
+	xgb_mem=$mem
+	echo "xgboost CLI train:       $xgb_cli s, $xgb_mem MB   (xgboost $D/xgb-train.conf: tree_method=hist nthread=$T eta=0.1 max_depth=6 num_round=$R)"
+	best xgboost "$D/xgb-pred.conf"
+	xgb_pred=$best
+	echo "xgboost CLI predict:     $xgb_pred s, $mem MB   (xgboost $D/xgb-pred.conf)"
+	if $PY -c 'import sklearn' 2>/dev/null; then
+		xgb_auc=$($PY -c "
+import numpy as np
+from sklearn.metrics import roc_auc_score
+y = np.loadtxt('$D/trees-test-nh.csv', delimiter=',', usecols=0)
+p = np.loadtxt('$D/trees-xgb-pred.txt')
+print('%.6f' % roc_auc_score(y, p))")
+		echo "xgboost test AUC:        $xgb_auc"
+	fi
+	echo
+	echo "ratios (goal): mltrain from CSV / xgboost CLI = $(ratio "$ml_cli" "$xgb_cli") (<= 0.5)," \
+		"peak memory $ml_mem / $xgb_mem MB (<=), mlpredict / xgboost predict =" \
+		"$(ratio "$ml_pred" "$xgb_pred") (<= 1)"
+	[ -n "$xgb_auc" ] && echo "AUC mlpipe - xgboost = $(awk -v a="$ml_auc" -v b="$xgb_auc" 'BEGIN { printf "%+.4f", a - b }') (>= -0.001)"
+	echo
+fi
+
+# --- Python peers: training alone -----------------------------------------------------------
+export OMP_NUM_THREADS="$T"
+if $PY -c 'import xgboost' 2>/dev/null; then
+	xgb_fit=$($PY -c "
+import time, numpy as np, xgboost as xgb
+a = np.loadtxt('$D/trees-train-nh.csv', delimiter=',', dtype=np.float32)
+d = xgb.DMatrix(a[:, 1:], label=a[:, 0], nthread=$T)
+best = None
+for i in range($REP):
+    t = time.perf_counter()
+    xgb.train({'objective': 'binary:logistic', 'tree_method': 'hist', 'nthread': $T,
+               'eta': 0.1, 'max_depth': 6}, d, $R)
+    t = time.perf_counter() - t
+    best = t if best is None or t < best else best
+print('%.3f' % best)")
+	echo "python3-xgboost $($PY -c 'import xgboost; print(xgboost.__version__)') training alone: $xgb_fit s   (xgb.train on a DMatrix built beforehand, same parameters)"
+	echo "ratio: mlpipe training alone / xgboost training alone = $(ratio "$ml_fit" "$xgb_fit") (<= 0.8)"
+fi
+if $PY -c 'import sklearn' 2>/dev/null; then
+	hgb_fit=$($PY -c "
+import os, time, numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+a = np.loadtxt('$D/trees-train-nh.csv', delimiter=',')
+best = None
+for i in range($REP):
+    m = HistGradientBoostingClassifier(max_iter=$R, learning_rate=0.1, max_depth=6,
+                                       max_leaf_nodes=None, early_stopping=False)
+    t = time.perf_counter()
+    m.fit(a[:, 1:], a[:, 0])
+    t = time.perf_counter() - t
+    best = t if best is None or t < best else best
+print('%.3f' % best)")
+	echo "sklearn $($PY -c 'import sklearn; print(sklearn.__version__)') HistGradientBoosting training alone: $hgb_fit s   (max_iter=$R, max_depth=6, no leaf limit, OMP_NUM_THREADS=$T)"
+fi
+rm -f "$D/trees.time" "$D/trees.err"

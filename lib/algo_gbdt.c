@@ -1,0 +1,2054 @@
+/* Gradient boosted decision trees on quantized features (-a gbdt): second-order boosting
+ * with XGBoost's regularised gain, histograms of gradient pairs over at most 255 bins
+ * per feature, histogram subtraction, level-wise (depth-limited) or leaf-wise growth,
+ * learned directions for missing values, native categorical splits, early stopping.
+ *
+ * Threads never change the result: rows are cut into chunks that depend on the row
+ * count alone, each chunk sums into its own histogram, and the chunks are added in
+ * order; partitions are stable. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hist.h"
+#include "ml/learn.h"
+#include "tree.h"
+
+enum {
+	OBJ_AUTO = 0,
+	OBJ_LOGISTIC,
+	OBJ_SOFTMAX,
+	OBJ_SQUARED,
+	OBJ_ABSOLUTE,
+	OBJ_HUBER,
+	OBJ_QUANTILE,
+	OBJ_POISSON,
+	OBJ_COUNT
+};
+
+static const char *const obj_name[OBJ_COUNT] = {"auto",		 "logistic",	   "softmax",
+						"squared-error", "absolute-error", "huber",
+						"quantile",	 "poisson"};
+static const char *const metric_name[OBJ_COUNT] = {
+    "", "logloss", "mlogloss", "rmse", "mae", "huber", "pinball", "poisson-deviance"};
+
+/* Rows per task for row-wise passes (gradients, margin updates). */
+#define ROW_TASK 65536
+/* Above this many rows the training loss is computed every tenth round only. */
+#define LOSS_EVERY_ROWS 100000
+/* Histogram chunks: at least CHUNK_MIN rows, at most MAX_CHUNKS per node. */
+#define CHUNK_MIN  32768
+#define MAX_CHUNKS 16
+/* Feature blocks for reduction and split search. */
+#define MAX_FBLOCKS 16
+/* Categorical features with at most this many levels present split one level against
+ * the rest; with more, by prefixes of the levels sorted by G / (H + lambda). */
+#define ONEHOT_MAX 4
+
+/* The fitted model. */
+struct gbdt {
+	int obj;
+	int nclass; /* 0 for regression */
+	double delta, alpha;
+	int rounds;	/* rounds kept */
+	int best_round; /* with early stopping: the best round (1-based), else 0 */
+	struct ml_forest F;
+};
+
+static void gbdt_free(void *state)
+{
+	struct gbdt *g = state;
+
+	if (!g)
+		return;
+	ml_forest_release(&g->F);
+	free(g);
+}
+
+/* --- Objectives --------------------------------------------------------------------- */
+
+static double sigmoid(double z)
+{
+	if (z >= 0)
+		return 1 / (1 + exp(-z));
+	else {
+		double ez = exp(z);
+		return ez / (1 + ez);
+	}
+}
+
+/* Gradient and hessian of the loss of one row (weight 1) at margin f, for the single
+ * margin objectives. */
+static void grad1(int obj, double f, double y, double delta, double alpha, double *g, double *h)
+{
+	double r = f - y;
+
+	switch (obj) {
+	case OBJ_LOGISTIC: {
+		double p = sigmoid(f);
+		*g = p - y;
+		*h = fmax(p * (1 - p), 1e-16);
+		break;
+	}
+	case OBJ_SQUARED:
+		*g = r;
+		*h = 1;
+		break;
+	case OBJ_ABSOLUTE:
+		*g = r > 0 ? 1 : r < 0 ? -1 : 0;
+		*h = 1;
+		break;
+	case OBJ_HUBER:
+		*g = fabs(r) <= delta ? r : r > 0 ? delta : -delta;
+		*h = 1;
+		break;
+	case OBJ_QUANTILE:
+		*g = r >= 0 ? 1 - alpha : -alpha;
+		*h = 1;
+		break;
+	case OBJ_POISSON: {
+		double mu = exp(f);
+		*g = mu - y;
+		*h = mu;
+		break;
+	}
+	default:
+		*g = 0;
+		*h = 1;
+	}
+}
+
+typedef float v4sf __attribute__((vector_size(16)));
+typedef int32_t v4si __attribute__((vector_size(16)));
+
+/* e^x for x <= 0 in four lanes (Cephes' expf: x = n ln 2 + r, a degree-5 polynomial for
+ * e^r, 2^n from the exponent bits); within 2 ulp, below e^-87 flushed to 0. */
+static inline v4sf vexp_neg(v4sf x)
+{
+	const v4sf zero = {0, 0, 0, 0}, lo = zero - 87.0f, l2e = zero + 1.44269504088896341f;
+	const v4sf c1 = zero + 0.693359375f, c2 = zero - 2.12194440e-4f;
+	v4si keep = x > lo, n;
+	v4sf fx, y, z;
+
+	x = (v4sf)(((v4si)x & keep) | ((v4si)lo & ~keep));
+	fx = x * l2e - 0.5f;
+	n = __builtin_convertvector(fx, v4si);
+	/* Conversion truncates toward zero: round the negative ones up to the floor + 1. */
+	n += (v4si)(__builtin_convertvector(n, v4sf) < fx) & 1;
+	fx = __builtin_convertvector(n, v4sf);
+	x = x - fx * c1 - fx * c2;
+	z = x * x;
+	y = zero + 1.9875691500e-4f;
+	y = y * x + 1.3981999507e-3f;
+	y = y * x + 8.3334519073e-3f;
+	y = y * x + 4.1665795894e-2f;
+	y = y * x + 1.6666665459e-1f;
+	y = y * x + 5.0000001201e-1f;
+	y = y * z + x + 1.0f;
+	y = (v4sf)((v4si)y + (n << 23));
+	return (v4sf)((v4si)y & keep);
+}
+
+/* Binary logistic (g, h) of four rows with margins f, targets y (0 or 1) and weights w
+ * (NULL: 1), in single precision as the booster stores them: with e = exp(-|f|) the
+ * class probabilities are 1 / (1 + e) and e / (1 + e), both accurate. */
+static inline void logistic_gh4(const double *f, const double *y, const double *w, float *gh)
+{
+	const v4sf zero = {0, 0, 0, 0};
+	v4sf vf, vy, vw, e, big, q, p1, p0, g, h;
+	v4si pos, one, tiny;
+	int l;
+
+	for (l = 0; l < 4; l++) {
+		vf[l] = (float)f[l];
+		vy[l] = (float)y[l];
+		vw[l] = w ? (float)w[l] : 1.0f;
+	}
+	pos = vf >= 0;
+	e = vexp_neg((v4sf)((v4si)vf | (v4si){INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN}));
+	big = 1.0f / (1.0f + e);
+	q = e * big;
+	p1 = (v4sf)(((v4si)big & pos) | ((v4si)q & ~pos));
+	p0 = (v4sf)(((v4si)q & pos) | ((v4si)big & ~pos));
+	one = vy > 0.5f;
+	g = vw * (v4sf)(((v4si)(zero - p0) & one) | ((v4si)p1 & ~one));
+	h = big * q;
+	tiny = h > 1e-16f;
+	h = vw * (v4sf)(((v4si)h & tiny) | ((v4si)(zero + 1e-16f) & ~tiny));
+	for (l = 0; l < 4; l++) {
+		gh[2 * l] = g[l];
+		gh[2 * l + 1] = h[l];
+	}
+}
+
+/* One row's (g, h) by the same arithmetic. */
+static void logistic_gh(double f, double y, double w, float *gh)
+{
+	double f4[4] = {f, f, f, f}, y4[4] = {y, y, y, y}, w4[4] = {w, w, w, w};
+	float out[8];
+
+	logistic_gh4(f4, y4, w4, out);
+	gh[0] = out[0];
+	gh[1] = out[1];
+}
+
+/* A softmax row's (g, h) pairs per class with weight w into gh[2k], gh[2k + 1]; the
+ * hessian is the diagonal p (1 - p). Returns the row's loss (weight 1). */
+static double softmax_gh(const double *f, int K, int y, double w, float *gh)
+{
+	double zmax = f[0], s = 0, pr[256];
+	int k;
+
+	for (k = 1; k < K; k++)
+		if (f[k] > zmax)
+			zmax = f[k];
+	for (k = 0; k < K; k++) {
+		pr[k] = exp(f[k] - zmax);
+		s += pr[k];
+	}
+	for (k = 0; k < K; k++) {
+		double p = pr[k] / s;
+		gh[2 * k] = (float)(w * (p - (k == y)));
+		double h = p * (1 - p);
+		gh[2 * k + 1] = (float)(w * (h > 1e-16 ? h : 1e-16));
+	}
+	return zmax + log(s) - f[y];
+}
+
+/* The loss of one row (weight 1); for softmax the margins are f[0..K). */
+static double loss1(int obj, const double *f, int K, double y, double delta, double alpha)
+{
+	double r;
+
+	switch (obj) {
+	case OBJ_LOGISTIC: {
+		double z = f[0];
+		return (z > 0 ? z : 0) + log1p(exp(-fabs(z))) - y * z;
+	}
+	case OBJ_SOFTMAX: {
+		double zmax = f[0], s = 0;
+		int k;
+		for (k = 1; k < K; k++)
+			if (f[k] > zmax)
+				zmax = f[k];
+		for (k = 0; k < K; k++)
+			s += exp(f[k] - zmax);
+		return zmax + log(s) - f[(int)y];
+	}
+	case OBJ_SQUARED:
+		r = f[0] - y;
+		return r * r;
+	case OBJ_ABSOLUTE:
+		return fabs(f[0] - y);
+	case OBJ_HUBER:
+		r = fabs(f[0] - y);
+		return r <= delta ? 0.5 * r * r : delta * (r - 0.5 * delta);
+	case OBJ_QUANTILE:
+		r = y - f[0];
+		return r >= 0 ? alpha * r : (alpha - 1) * r;
+	case OBJ_POISSON: {
+		double mu = exp(f[0]);
+		return 2 * ((y > 0 ? y * log(y / mu) : 0) - (y - mu));
+	}
+	}
+	return 0;
+}
+
+int ml_gbdt_objective(const char *objective, const double *f, int K, double y, double delta,
+		      double alpha, double *loss, double *g, double *h)
+{
+	int obj, k;
+	float gh[512];
+
+	for (obj = OBJ_LOGISTIC; obj < OBJ_COUNT; obj++)
+		if (strcmp(obj_name[obj], objective) == 0)
+			break;
+	if (obj == OBJ_COUNT || K < 1 || K > 256 || (obj == OBJ_SOFTMAX) != (K > 1))
+		return -1;
+	*loss = loss1(obj, f, K, y, delta, alpha);
+	if (obj == OBJ_SQUARED || obj == OBJ_POISSON)
+		*loss /= 2;
+	if (obj == OBJ_SOFTMAX) {
+		softmax_gh(f, K, (int)y, 1, gh);
+		for (k = 0; k < K; k++) {
+			g[k] = gh[2 * k];
+			h[k] = gh[2 * k + 1];
+		}
+	} else if (obj == OBJ_LOGISTIC) {
+		logistic_gh(f[0], y, 1, gh);
+		g[0] = gh[0];
+		h[0] = gh[1];
+	} else {
+		grad1(obj, f[0], y, delta, alpha, g, h);
+		g[0] = (float)g[0];
+		h[0] = (float)h[0];
+	}
+	return 0;
+}
+
+/* The metric from the summed losses: RMSE takes a root. */
+static double metric_of(int obj, double sum, double W)
+{
+	double m = W > 0 ? sum / W : 0;
+	return obj == OBJ_SQUARED ? sqrt(m) : m;
+}
+
+/* --- Training state ----------------------------------------------------------------- */
+
+struct split {
+	double gain, GL, HL, CL; /* left sums (with the missing rows when dleft) */
+	int feat, lo, hi, dleft, ncat;
+	uint32_t set[8];
+};
+
+struct gnode {
+	size_t lo, hi; /* rows idx[lo..hi) */
+	double G, H;
+	int depth;
+	int32_t tn;	 /* node in the tree */
+	double *hist;	 /* histogram, or NULL */
+	int want;	 /* evaluate its split */
+	struct split sp; /* sp.feat < 0: none */
+	uint8_t lut[256];
+	size_t nl;  /* rows going left */
+	int defer;  /* split without partitioning its rows: both children are final leaves */
+	int shared; /* a leaf whose rows are its parent's, unpartitioned */
+	int kid;    /* g->nodes index of its left child (the right one follows) */
+};
+
+struct btask {
+	const struct gnode *nd;
+	size_t a, z;
+	double *dst;
+};
+
+struct ptask {
+	struct gnode *nd;
+	size_t a, z, nl, pl, pr;
+};
+
+/* A split parent: its smaller child is built from rows (possibly in chunks), the larger
+ * derived by subtraction in the parent's buffer. */
+struct pair {
+	struct gnode *small, *big; /* big may be NULL */
+	int t0, nt;		   /* its build tasks */
+};
+
+struct gb {
+	const struct ml_data *d;
+	const struct ml_bins *bins;
+	size_t n;
+	int p, K, obj, ES; /* ES: doubles per histogram entry, 2 or 4 with counts */
+	double eta, lambda, l1, gamma, mcw, delta, alpha;
+	int min_leaf, max_depth, max_leaves;
+	int refit; /* leaves refitted from their rows' residuals (absolute, quantile) */
+	struct ml_pool *pool;
+	/* per round */
+	double *F; /* margins, n x K */
+	float *gh; /* K blocks of n (g, h) pairs */
+	const float *ghk;
+	uint32_t *idx, *tmp;
+	size_t nidx;
+	unsigned char *insample;
+	unsigned char *fon; /* features of this round */
+	double *loss;	    /* per row task: summed loss */
+	int want_loss;
+	/* histogram buffers */
+	double **hfree;
+	int nhfree, caphfree;
+	double **hall;
+	int nhall, caphall;
+	size_t hlen; /* doubles per histogram */
+	/* nodes */
+	struct gnode *nodes;
+	int nnodes, capnodes;
+	/* jobs */
+	struct btask *bt;
+	int nbt, capbt;
+	struct ptask *pt;
+	int npt, cappt;
+	struct pair *pairs;
+	int npairs, cappairs;
+	struct split *bres; /* per pair, block and side: best split */
+	int nfb;
+	struct kbuf *kb; /* per worker */
+	int nkb;
+	/* the tree growing */
+	struct ml_tree tree;
+	/* validation margins */
+	double *vF;
+};
+
+/* --- Histogram buffers ---------------------------------------------------------------- */
+
+static double *hist_get(struct gb *g)
+{
+	double *h;
+
+	if (g->nhfree)
+		return g->hfree[--g->nhfree];
+	if (g->nhall == g->caphall) {
+		int cap = g->caphall ? g->caphall * 2 : 64;
+		double **a = realloc(g->hall, (size_t)cap * sizeof(*a));
+		double **f = realloc(g->hfree, (size_t)cap * sizeof(*f));
+		if (a)
+			g->hall = a;
+		if (f)
+			g->hfree = f;
+		if (!a || !f)
+			return NULL;
+		g->caphall = g->caphfree = cap;
+	}
+	h = aligned_alloc(64, (g->hlen * sizeof(double) + 64) / 64 * 64);
+	if (!h)
+		return NULL;
+	g->hall[g->nhall++] = h;
+	return h;
+}
+
+static void hist_put(struct gb *g, double *h)
+{
+	if (h)
+		g->hfree[g->nhfree++] = h;
+}
+
+/* --- Histogram building ----------------------------------------------------------------- */
+
+typedef double v2d __attribute__((vector_size(16)));
+
+#define PREFETCH 16
+/* Rows per block of the histogram kernel. */
+#define BLOCK_ROWS 1024
+
+/* Per worker: a block of rows' bins (stride p8) and their (g, h) as doubles. */
+struct kbuf {
+	uint8_t *rows;
+	v2d *gh;
+};
+
+/* Histograms of rows idx[a..z) into hist. Rows go in blocks: a block's bins are gathered
+ * (or, for consecutive rows, read in place), then the histograms of four features at a
+ * time, 16 KB, small enough to stay in the first-level cache, take the whole block. */
+static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
+		       const int *restrict off, const float *restrict gh,
+		       const uint32_t *restrict idx, size_t a, size_t z, struct kbuf *kb)
+{
+	v2d *H = (v2d *)hist;
+	size_t k0, r, p8 = ((size_t)p + 7) / 8 * 8;
+	int f, j;
+
+	for (k0 = a; k0 < z; k0 += BLOCK_ROWS) {
+		size_t m = z - k0 < BLOCK_ROWS ? z - k0 : BLOCK_ROWS, stride;
+		const uint8_t *rows;
+		v2d *gb = kb->gh;
+		if (idx[k0 + m - 1] - idx[k0] == m - 1) {
+			/* Consecutive rows: their bins in place. */
+			const float *g = gh + 2 * (size_t)idx[k0];
+			rows = B + (size_t)idx[k0] * (size_t)p;
+			stride = (size_t)p;
+			for (r = 0; r < m; r++)
+				gb[r] = (v2d){g[2 * r], g[2 * r + 1]};
+		} else {
+			uint8_t *dst = kb->rows;
+			for (r = 0; r < m; r++, dst += p8) {
+				uint32_t i = idx[k0 + r];
+				const uint8_t *src = B + (size_t)i * (size_t)p;
+				size_t w;
+				if (r + PREFETCH < m) {
+					uint32_t q = idx[k0 + r + PREFETCH];
+					__builtin_prefetch(B + (size_t)q * (size_t)p);
+					__builtin_prefetch(gh + 2 * (size_t)q);
+				}
+				for (w = 0; w < p8; w += 8) {
+					uint64_t x;
+					memcpy(&x, src + w, 8);
+					memcpy(dst + w, &x, 8);
+				}
+				gb[r] = (v2d){gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
+			}
+			rows = kb->rows;
+			stride = p8;
+		}
+		for (f = 0; f + 4 <= p; f += 4) {
+			v2d *h0 = H + off[f], *h1 = H + off[f + 1], *h2 = H + off[f + 2],
+			    *h3 = H + off[f + 3];
+			const uint8_t *row = rows + f;
+			for (r = 0; r < m; r++, row += stride) {
+				v2d v = gb[r];
+				h0[row[0]] += v;
+				h1[row[1]] += v;
+				h2[row[2]] += v;
+				h3[row[3]] += v;
+			}
+		}
+		if (f < p) {
+			const uint8_t *row = rows;
+			for (r = 0; r < m; r++, row += stride)
+				for (j = f; j < p; j++)
+					H[off[j] + row[j]] += gb[r];
+		}
+	}
+}
+
+/* The same with a row count in each entry (g, h, count, 0). */
+static void hist_rows4(double *restrict hist, const uint8_t *restrict B, int p,
+		       const int *restrict off, const float *restrict gh,
+		       const uint32_t *restrict idx, size_t a, size_t z)
+{
+	v2d *H = (v2d *)hist, one = {1, 0};
+	size_t k;
+	int j;
+
+	for (k = a; k < z; k++) {
+		uint32_t i = idx[k];
+		const uint8_t *r = B + (size_t)i * (size_t)p;
+		v2d v = {gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
+		if (k + PREFETCH < z) {
+			uint32_t f = idx[k + PREFETCH];
+			__builtin_prefetch(B + (size_t)f * (size_t)p);
+			__builtin_prefetch(gh + 2 * (size_t)f);
+		}
+		for (j = 0; j < p; j++) {
+			v2d *e = H + 2 * (size_t)(off[j] + r[j]);
+			e[0] += v;
+			e[1] += one;
+		}
+	}
+}
+
+static void build_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	const struct btask *b = &g->bt[t];
+
+	memset(b->dst, 0, g->hlen * sizeof(double));
+	if (g->ES == 2)
+		hist_rows2(b->dst, g->bins->B, g->p, g->bins->off, g->ghk, g->idx, b->a, b->z,
+			   &g->kb[worker]);
+	else
+		hist_rows4(b->dst, g->bins->B, g->p, g->bins->off, g->ghk, g->idx, b->a, b->z);
+}
+
+static size_t nchunks(size_t m)
+{
+	size_t c = m / CHUNK_MIN;
+	return c < 1 ? 1 : c > MAX_CHUNKS ? MAX_CHUNKS : c;
+}
+
+/* --- Split search ------------------------------------------------------------------------ */
+
+static double thresh_l1(double G, double l1)
+{
+	return G > l1 ? G - l1 : G < -l1 ? G + l1 : 0;
+}
+
+static double score(const struct gb *g, double G, double H)
+{
+	double t = thresh_l1(G, g->l1);
+	return t * t / (H + g->lambda);
+}
+
+/* Leaf weight -T(G) / (H + lambda), 0 without enough hessian. */
+static double weight(const struct gb *g, double G, double H)
+{
+	if (!(H >= g->mcw) || !(H > 0))
+		return 0;
+	return -thresh_l1(G, g->l1) / (H + g->lambda);
+}
+
+/* Consider left sums (GL, HL, CL) of node nd; keep the split in sp when better. */
+static void consider(const struct gb *g, const struct gnode *nd, double pscore, double GL,
+		     double HL, double CL, int feat, int lo, int hi, int dleft, int ncat,
+		     const uint32_t *set, struct split *sp)
+{
+	double GR = nd->G - GL, HR = nd->H - HL, sl, sr, gain;
+
+	if (!(HL >= g->mcw) || !(HR >= g->mcw) || !(HL > 0) || !(HR > 0))
+		return;
+	if (g->ES == 4) {
+		double CR = (double)(nd->hi - nd->lo) - CL;
+		if (CL < g->min_leaf || CR < g->min_leaf)
+			return;
+	}
+	sl = score(g, GL, HL);
+	sr = score(g, GR, HR);
+	gain = sl + sr - pscore;
+	/* More than rounding noise, and at least --min-gain. */
+	if (!(gain > 1e-10 * (sl + sr)) || !(gain > 0) || gain < g->gamma)
+		return;
+	if (gain > sp->gain) {
+		sp->gain = gain;
+		sp->GL = GL;
+		sp->HL = HL;
+		sp->CL = CL;
+		sp->feat = feat;
+		sp->lo = lo;
+		sp->hi = hi;
+		sp->dleft = dleft;
+		sp->ncat = ncat;
+		if (ncat)
+			memcpy(sp->set, set, sizeof(sp->set));
+	}
+}
+
+/* Left sums at a threshold: without and with the missing rows. */
+static void consider2(const struct gb *g, const struct gnode *nd, double pscore, double GL,
+		      double HL, double CL, const double *mis, int feat, int lo, int hi, int ncat,
+		      const uint32_t *set, struct split *sp)
+{
+	if (mis[1] > 0 || (g->ES == 4 && mis[2] > 0)) {
+		consider(g, nd, pscore, GL, HL, CL, feat, lo, hi, 0, ncat, set, sp);
+		consider(g, nd, pscore, GL + mis[0], HL + mis[1], CL + (g->ES == 4 ? mis[2] : 0),
+			 feat, lo, hi, 1, ncat, set, sp);
+	} else {
+		/* No missing rows here: send future ones to the heavier side. */
+		consider(g, nd, pscore, GL, HL, CL, feat, lo, hi, HL >= nd->H - HL, ncat, set, sp);
+	}
+}
+
+static int cmp_lvl(const double *key, int a, int b)
+{
+	if (key[a] < key[b])
+		return -1;
+	if (key[a] > key[b])
+		return 1;
+	return (a > b) - (a < b);
+}
+
+/* Best split of node nd over features [f0, f1) into sp. */
+static void eval_node(const struct gb *g, const struct gnode *nd, int f0, int f1, struct split *sp)
+{
+	const struct ml_bins *b = g->bins;
+	const double *h = nd->hist;
+	double pscore = score(g, nd->G, nd->H);
+	int ES = g->ES, f;
+
+	for (f = f0; f < f1; f++) {
+		const double *e = h + (size_t)b->off[f] * ES, *mis;
+		int nb = b->nb[f], bin, last = -1;
+		double GL = 0, HL = 0, CL = 0;
+		if (!g->fon[f])
+			continue;
+		mis = e + (size_t)nb * ES;
+		if (!b->cat[f]) {
+			for (bin = 0; bin < nb; bin++) {
+				const double *x = e + (size_t)bin * ES;
+				if (x[1] == 0 && (ES == 2 || x[2] == 0))
+					continue;
+				if (last >= 0)
+					consider2(g, nd, pscore, GL, HL, CL, mis, f, last, bin, 0,
+						  NULL, sp);
+				GL += x[0];
+				HL += x[1];
+				if (ES == 4)
+					CL += x[2];
+				last = bin;
+			}
+			if (last >= 0 && (mis[1] > 0 || (ES == 4 && mis[2] > 0)))
+				consider(g, nd, pscore, GL, HL, CL, f, last, nb, 0, 0, NULL, sp);
+		} else {
+			int lv[256], m = 0, i, j;
+			double key[256];
+			uint32_t set[8];
+			for (bin = 0; bin < nb; bin++) {
+				const double *x = e + (size_t)bin * ES;
+				if (x[1] == 0 && (ES == 2 || x[2] == 0))
+					continue;
+				lv[m++] = bin;
+				key[bin] = x[0] / (x[1] + g->lambda);
+			}
+			if (m + (mis[1] > 0) < 2)
+				continue;
+			if (m <= ONEHOT_MAX) {
+				for (i = 0; i < m; i++) {
+					const double *x = e + (size_t)lv[i] * ES;
+					memset(set, 0, sizeof(set));
+					set[lv[i] >> 5] |= 1u << (lv[i] & 31);
+					consider2(g, nd, pscore, x[0], x[1], ES == 4 ? x[2] : 0,
+						  mis, f, 0, 0, nb, set, sp);
+				}
+			} else {
+				for (i = 1; i < m; i++) {
+					int x = lv[i];
+					for (j = i; j > 0 && cmp_lvl(key, lv[j - 1], x) > 0; j--)
+						lv[j] = lv[j - 1];
+					lv[j] = x;
+				}
+				memset(set, 0, sizeof(set));
+				for (i = 0; i < m; i++) {
+					const double *x = e + (size_t)lv[i] * ES;
+					GL += x[0];
+					HL += x[1];
+					if (ES == 4)
+						CL += x[2];
+					set[lv[i] >> 5] |= 1u << (lv[i] & 31);
+					if (i + 1 < m)
+						consider2(g, nd, pscore, GL, HL, CL, mis, f, 0, 0,
+							  nb, set, sp);
+				}
+			}
+			/* Every present level left, missing values right. */
+			if (mis[1] > 0 || (ES == 4 && mis[2] > 0)) {
+				memset(set, 0, sizeof(set));
+				GL = HL = CL = 0;
+				for (i = 0; i < m; i++) {
+					const double *x = e + (size_t)lv[i] * ES;
+					GL += x[0];
+					HL += x[1];
+					if (ES == 4)
+						CL += x[2];
+					set[lv[i] >> 5] |= 1u << (lv[i] & 31);
+				}
+				consider(g, nd, pscore, GL, HL, CL, f, 0, 0, 0, nb, set, sp);
+			}
+		}
+	}
+}
+
+static void split_none(struct split *sp)
+{
+	sp->gain = 0;
+	sp->feat = -1;
+}
+
+/* Reduce, subtract and search: task = pair * nfb + feature block. */
+static void eval_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	struct pair *pr = &g->pairs[t / (size_t)g->nfb];
+	int fb = (int)(t % (size_t)g->nfb), p = g->p;
+	int f0 = fb * p / g->nfb, f1 = (fb + 1) * p / g->nfb, c;
+	size_t a = (size_t)g->bins->off[f0] * g->ES, z = (size_t)g->bins->off[f1] * g->ES, i;
+	double *hs = pr->small->hist;
+	struct split *res = g->bres + (t / (size_t)g->nfb) * 2 * (size_t)g->nfb + 2 * (size_t)fb;
+
+	(void)worker;
+	if (pr->nt > 1) {
+		/* The chunks in order into the node's histogram. */
+		memcpy(hs + a, g->bt[pr->t0].dst + a, (z - a) * sizeof(double));
+		for (c = 1; c < pr->nt; c++) {
+			const double *q = g->bt[pr->t0 + c].dst;
+			for (i = a; i < z; i++)
+				hs[i] += q[i];
+		}
+	}
+	if (pr->big) {
+		double *hb = pr->big->hist;
+		for (i = a; i < z; i++)
+			hb[i] -= hs[i];
+	}
+	split_none(&res[0]);
+	split_none(&res[1]);
+	if (pr->small->want)
+		eval_node(g, pr->small, f0, f1, &res[0]);
+	if (pr->big && pr->big->want)
+		eval_node(g, pr->big, f0, f1, &res[1]);
+}
+
+/* --- Partitions ---------------------------------------------------------------------- */
+
+static void part1_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	struct ptask *q = &g->pt[t];
+	const uint8_t *C = g->bins->C + (size_t)q->nd->sp.feat * g->n, *lut = q->nd->lut;
+	size_t k, l = q->a, r = q->z;
+
+	(void)worker;
+	/* Without branches: the row is written to both ends, one of which keeps it. */
+	for (k = q->a; k < q->z; k++) {
+		uint32_t i = g->idx[k];
+		size_t go = lut[C[i]];
+		g->tmp[l] = i;
+		g->tmp[r - 1] = i;
+		l += go;
+		r -= 1 - go;
+	}
+	q->nl = l - q->a;
+}
+
+static void part2_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	const struct ptask *q = &g->pt[t];
+	size_t lo = q->nd->lo, k, nr = q->z - q->a - q->nl;
+	uint32_t *dl = g->idx + lo + q->pl, *dr = g->idx + lo + q->nd->nl + q->pr;
+	const uint32_t *src = g->tmp + q->a;
+
+	(void)worker;
+	memcpy(dl, src, q->nl * sizeof(uint32_t));
+	for (k = 0; k < nr; k++)
+		dr[k] = g->tmp[q->z - 1 - k];
+}
+
+/* --- Growing one tree ------------------------------------------------------------------ */
+
+static int add_bt(struct gb *g, const struct gnode *nd, size_t a, size_t z, double *dst)
+{
+	if (g->nbt == g->capbt) {
+		int cap = g->capbt ? g->capbt * 2 : 64;
+		struct btask *q = realloc(g->bt, (size_t)cap * sizeof(*q));
+		if (!q)
+			return -1;
+		g->bt = q;
+		g->capbt = cap;
+	}
+	g->bt[g->nbt].nd = nd;
+	g->bt[g->nbt].a = a;
+	g->bt[g->nbt].z = z;
+	g->bt[g->nbt].dst = dst;
+	g->nbt++;
+	return 0;
+}
+
+/* Partial buffers for chunked builds: reuse those of earlier steps. */
+struct partials {
+	double **buf;
+	int n, cap;
+};
+
+static double *partial(struct gb *g, struct partials *P, int k)
+{
+	if (k >= P->cap) {
+		int cap = P->cap ? P->cap * 2 : 64, i;
+		double **q;
+		while (cap <= k)
+			cap *= 2;
+		q = realloc(P->buf, (size_t)cap * sizeof(*q));
+		if (!q)
+			return NULL;
+		for (i = P->cap; i < cap; i++)
+			q[i] = NULL;
+		P->buf = q;
+		P->cap = cap;
+	}
+	if (!P->buf[k]) {
+		P->buf[k] = aligned_alloc(64, (g->hlen * sizeof(double) + 64) / 64 * 64);
+		if (!P->buf[k])
+			return NULL;
+	}
+	return P->buf[k];
+}
+
+static int add_pair(struct gb *g, struct gnode *small, struct gnode *big)
+{
+	if (g->npairs == g->cappairs) {
+		int cap = g->cappairs ? g->cappairs * 2 : 32;
+		struct pair *q = realloc(g->pairs, (size_t)cap * sizeof(*q));
+		if (!q)
+			return -1;
+		g->pairs = q;
+		g->cappairs = cap;
+	}
+	g->pairs[g->npairs].small = small;
+	g->pairs[g->npairs].big = big;
+	g->npairs++;
+	return 0;
+}
+
+/* Build the small nodes' histograms of the pairs, derive the big ones and search their
+ * splits. Node pointers must stay valid (g->nodes is not reallocated meanwhile). */
+static int run_pairs(struct gb *g, struct partials *P)
+{
+	int i, np = 0, k;
+	size_t t;
+
+	g->nbt = 0;
+	for (i = 0; i < g->npairs; i++) {
+		struct pair *pr = &g->pairs[i];
+		struct gnode *s = pr->small;
+		size_t m = s->hi - s->lo, nc = nchunks(m), c;
+		pr->t0 = g->nbt;
+		pr->nt = (int)nc;
+		for (c = 0; c < nc; c++) {
+			double *dst = nc == 1 ? s->hist : partial(g, P, np++);
+			if (!dst ||
+			    add_bt(g, s, s->lo + c * m / nc, s->lo + (c + 1) * m / nc, dst) < 0)
+				return -1;
+		}
+	}
+	ml_pool_run(g->pool, (size_t)g->nbt, build_task, g);
+	k = g->npairs * 2 * g->nfb;
+	{
+		struct split *r = realloc(g->bres, (size_t)(k ? k : 1) * sizeof(*r));
+		if (!r)
+			return -1;
+		g->bres = r;
+	}
+	ml_pool_run(g->pool, (size_t)g->npairs * (size_t)g->nfb, eval_task, g);
+	/* The best per node over the blocks in order: the first feature wins ties. */
+	for (i = 0; i < g->npairs; i++) {
+		struct pair *pr = &g->pairs[i];
+		int side;
+		for (side = 0; side < 2; side++) {
+			struct gnode *nd = side ? pr->big : pr->small;
+			if (!nd)
+				continue;
+			split_none(&nd->sp);
+			if (!nd->want)
+				continue;
+			for (t = 0; t < (size_t)g->nfb; t++) {
+				const struct split *r =
+				    &g->bres[((size_t)i * g->nfb + t) * 2 + (size_t)side];
+				if (r->feat >= 0 && r->gain > nd->sp.gain)
+					nd->sp = *r;
+			}
+		}
+	}
+	return 0;
+}
+
+static int new_node(struct gb *g)
+{
+	if (g->nnodes == g->capnodes) {
+		int cap = g->capnodes ? g->capnodes * 2 : 256;
+		struct gnode *q = realloc(g->nodes, (size_t)cap * sizeof(*q));
+		if (!q)
+			return -1;
+		g->nodes = q;
+		g->capnodes = cap;
+	}
+	memset(&g->nodes[g->nnodes], 0, sizeof(g->nodes[0]));
+	split_none(&g->nodes[g->nnodes].sp);
+	return g->nnodes++;
+}
+
+/* May a node at this depth with these sums be split further? */
+static int splittable(const struct gb *g, const struct gnode *nd)
+{
+	if (g->p == 0)
+		return 0;
+	if (g->max_depth > 0 && nd->depth >= g->max_depth)
+		return 0;
+	if (nd->hi - nd->lo < 2 || nd->hi - nd->lo < 2 * (size_t)g->min_leaf)
+		return 0;
+	return nd->H >= 2 * g->mcw && nd->H > 0;
+}
+
+/* Split the nodes sel[0..ns) (indices into g->nodes, each with a split): partition their
+ * rows, add their children to the tree and to g->nodes, and evaluate the children. The
+ * indices of the children are appended to kids. */
+static int expand(struct gb *g, const int *sel, int ns, int *kids, struct partials *P)
+{
+	int i, c;
+	size_t t;
+
+	/* Partition, in chunks. */
+	g->npt = 0;
+	for (i = 0; i < ns; i++) {
+		struct gnode *nd = &g->nodes[sel[i]];
+		const struct ml_bins *b = g->bins;
+		int f = nd->sp.feat, s;
+		size_t m = nd->hi - nd->lo, nc = nchunks(m);
+		for (s = 0; s < 256; s++) {
+			if (s == b->nb[f])
+				nd->lut[s] = (uint8_t)nd->sp.dleft;
+			else if (nd->sp.ncat)
+				nd->lut[s] = s < b->nb[f] && ((nd->sp.set[s >> 5] >> (s & 31)) & 1);
+			else
+				nd->lut[s] = s <= nd->sp.lo;
+		}
+		/* Children at the depth limit are leaves for sure: their rows need not move,
+		 * the margin update applies the split itself (unless leaves are refitted from
+		 * their rows). */
+		nd->defer = g->max_depth > 0 && nd->depth + 1 >= g->max_depth && !g->refit;
+		if (nd->defer)
+			continue;
+		for (t = 0; t < nc; t++) {
+			struct ptask *q;
+			if (g->npt == g->cappt) {
+				int cap = g->cappt ? g->cappt * 2 : 64;
+				struct ptask *r = realloc(g->pt, (size_t)cap * sizeof(*r));
+				if (!r)
+					return -1;
+				g->pt = r;
+				g->cappt = cap;
+			}
+			q = &g->pt[g->npt++];
+			q->nd = nd;
+			q->a = nd->lo + t * m / nc;
+			q->z = nd->lo + (t + 1) * m / nc;
+		}
+	}
+	/* g->nodes must not move while tasks point into it: reserve the children now. */
+	if (g->nnodes + 2 * ns > g->capnodes) {
+		int cap = g->capnodes ? g->capnodes : 256;
+		struct gnode *q;
+		ptrdiff_t k;
+		while (cap < g->nnodes + 2 * ns)
+			cap *= 2;
+		q = realloc(g->nodes, (size_t)cap * sizeof(*q));
+		if (!q)
+			return -1;
+		for (k = 0; k < g->npt; k++)
+			g->pt[k].nd = q + (g->pt[k].nd - g->nodes);
+		g->nodes = q;
+		g->capnodes = cap;
+	}
+	ml_pool_run(g->pool, (size_t)g->npt, part1_task, g);
+	{
+		struct gnode *cur = NULL;
+		size_t pl = 0, pr = 0;
+		int k;
+		/* Left counts per node first, then the offsets of each chunk. */
+		for (k = 0; k < g->npt; k++) {
+			if (g->pt[k].nd != cur) {
+				cur = g->pt[k].nd;
+				cur->nl = 0;
+			}
+			cur->nl += g->pt[k].nl;
+		}
+		cur = NULL;
+		for (k = 0; k < g->npt; k++) {
+			struct ptask *q = &g->pt[k];
+			if (q->nd != cur) {
+				cur = q->nd;
+				pl = pr = 0;
+			}
+			q->pl = pl;
+			q->pr = pr;
+			pl += q->nl;
+			pr += q->z - q->a - q->nl;
+		}
+	}
+	ml_pool_run(g->pool, (size_t)g->npt, part2_task, g);
+	/* Children. */
+	g->npairs = 0;
+	for (i = 0; i < ns; i++) {
+		struct gnode *nd = &g->nodes[sel[i]], *L, *R, *sm, *bg;
+		const struct split *sp = &nd->sp;
+		int32_t l;
+		double thr;
+		int li = new_node(g), ri = new_node(g);
+		nd = &g->nodes[sel[i]];
+		L = &g->nodes[li];
+		R = &g->nodes[ri];
+		if (sp->ncat)
+			thr = 0;
+		else
+			thr = ml_bins_threshold(g->bins, sp->feat, sp->lo, sp->hi);
+		l = ml_tree_split(&g->tree, nd->tn, sp->feat, thr, sp->dleft,
+				  sp->ncat ? sp->set : NULL, sp->ncat, sp->gain, sp->HL,
+				  nd->H - sp->HL);
+		if (l < 0)
+			return -1;
+		if (nd->defer) {
+			L->lo = R->lo = nd->lo;
+			L->hi = R->hi = nd->hi;
+			L->shared = R->shared = 1;
+		} else {
+			L->lo = nd->lo;
+			L->hi = nd->lo + nd->nl;
+			R->lo = L->hi;
+			R->hi = nd->hi;
+		}
+		L->G = sp->GL;
+		L->H = sp->HL;
+		R->G = nd->G - sp->GL;
+		R->H = nd->H - sp->HL;
+		L->depth = R->depth = nd->depth + 1;
+		L->tn = l;
+		R->tn = l + 1;
+		L->want = !nd->defer && splittable(g, L);
+		R->want = !nd->defer && splittable(g, R);
+		kids[2 * i] = li;
+		kids[2 * i + 1] = ri;
+		nd->kid = li;
+		if (!L->want && !R->want) {
+			hist_put(g, nd->hist);
+			nd->hist = NULL;
+			continue;
+		}
+		if (L->hi - L->lo <= R->hi - R->lo) {
+			sm = L;
+			bg = R;
+		} else {
+			sm = R;
+			bg = L;
+		}
+		sm->hist = hist_get(g);
+		if (!sm->hist)
+			return -1;
+		if (bg->want) {
+			bg->hist = nd->hist;
+		} else {
+			hist_put(g, nd->hist);
+			bg = NULL;
+		}
+		nd->hist = NULL;
+		if (add_pair(g, sm, bg) < 0)
+			return -1;
+	}
+	if (g->npairs && run_pairs(g, P) < 0)
+		return -1;
+	/* A built small node that will not be split gives its buffer back. */
+	for (c = 0; c < g->npairs; c++)
+		if (!g->pairs[c].small->want) {
+			hist_put(g, g->pairs[c].small->hist);
+			g->pairs[c].small->hist = NULL;
+		}
+	return 0;
+}
+
+static int cmp_leaf(const struct gnode *a, const struct gnode *b)
+{
+	if (a->sp.gain > b->sp.gain)
+		return 1;
+	if (a->sp.gain < b->sp.gain)
+		return -1;
+	return a->tn < b->tn ? 1 : -1;
+}
+
+/* Grow a tree on rows idx[0..nidx) with gradients g->ghk. The leaves are the nodes of
+ * g->nodes with no children: their rows and sums stay there for the caller. */
+static int grow_tree(struct gb *g, struct partials *P, double G, double H)
+{
+	int *sel = NULL, *kids = NULL, ns, i, rc = -1, nleaves = 1, capsel;
+	struct gnode *root;
+
+	g->nnodes = 0;
+	g->nhfree = g->nhall; /* every buffer is free again */
+	for (i = 0; i < g->nhall; i++)
+		g->hfree[i] = g->hall[i];
+	if (ml_tree_root(&g->tree, H) < 0 || new_node(g) < 0)
+		return -1;
+	root = &g->nodes[0];
+	root->lo = 0;
+	root->hi = g->nidx;
+	root->G = G;
+	root->H = H;
+	root->tn = 0;
+	root->want = splittable(g, root);
+	if (!root->want)
+		return 0;
+	root->hist = hist_get(g);
+	if (!root->hist)
+		return -1;
+	g->npairs = 0;
+	if (add_pair(g, root, NULL) < 0 || run_pairs(g, P) < 0)
+		return -1;
+	capsel = 64;
+	sel = malloc((size_t)capsel * sizeof(int));
+	kids = malloc((size_t)capsel * 2 * sizeof(int));
+	if (!sel || !kids)
+		goto out;
+	if (g->max_leaves == 0) {
+		/* Level-wise: split every node of a level that has a split. */
+		int lo = 0, hi = 1;
+		for (;;) {
+			ns = 0;
+			for (i = lo; i < hi; i++) {
+				if (g->nodes[i].sp.feat < 0) {
+					hist_put(g, g->nodes[i].hist);
+					g->nodes[i].hist = NULL;
+					continue;
+				}
+				if (ns == capsel) {
+					int *q = realloc(sel, (size_t)capsel * 2 * sizeof(int)), *r;
+					if (!q)
+						goto out;
+					sel = q;
+					r = realloc(kids, (size_t)capsel * 4 * sizeof(int));
+					if (!r)
+						goto out;
+					kids = r;
+					capsel *= 2;
+				}
+				sel[ns++] = i;
+			}
+			if (!ns)
+				break;
+			lo = g->nnodes;
+			if (expand(g, sel, ns, kids, P) < 0)
+				goto out;
+			hi = g->nnodes;
+		}
+	} else {
+		/* Leaf-wise: split the leaf of largest gain while leaves are allowed. */
+		int *open = NULL, nopen = 0, capopen = 64;
+		open = malloc((size_t)capopen * sizeof(int));
+		if (!open)
+			goto out;
+		open[nopen++] = 0;
+		while (nleaves < g->max_leaves) {
+			int bi = -1;
+			for (i = 0; i < nopen; i++)
+				if (g->nodes[open[i]].sp.feat >= 0 &&
+				    (bi < 0 ||
+				     cmp_leaf(&g->nodes[open[i]], &g->nodes[open[bi]]) > 0))
+					bi = i;
+			if (bi < 0)
+				break;
+			sel[0] = open[bi];
+			open[bi] = open[--nopen];
+			if (expand(g, sel, 1, kids, P) < 0) {
+				free(open);
+				goto out;
+			}
+			nleaves++;
+			if (nopen + 2 > capopen) {
+				int *q = realloc(open, (size_t)capopen * 2 * sizeof(int));
+				if (!q) {
+					free(open);
+					goto out;
+				}
+				open = q;
+				capopen *= 2;
+			}
+			open[nopen++] = kids[0];
+			open[nopen++] = kids[1];
+		}
+		free(open);
+	}
+	rc = 0;
+out:
+	free(sel);
+	free(kids);
+	return rc;
+}
+
+/* --- Row passes ---------------------------------------------------------------------------- */
+
+static void grad_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	size_t a = t * ROW_TASK, z = a + ROW_TASK < g->n ? a + ROW_TASK : g->n, i;
+	int K = g->K, k, obj = g->obj;
+	const double *y = g->d->y, *w = g->d->w;
+	double ls = 0;
+
+	(void)worker;
+	if (obj == OBJ_SOFTMAX) {
+		for (i = a; i < z; i++) {
+			double wi = w ? w[i] : 1;
+			float gh[512];
+			double l = softmax_gh(g->F + i * (size_t)K, K, (int)y[i], wi, gh);
+			for (k = 0; k < K; k++) {
+				float *o = g->gh + (size_t)k * 2 * g->n + 2 * i;
+				o[0] = gh[2 * k];
+				o[1] = gh[2 * k + 1];
+			}
+			if (g->want_loss)
+				ls += wi * l;
+		}
+	} else if (obj == OBJ_LOGISTIC) {
+		for (i = a; i + 4 <= z; i += 4)
+			logistic_gh4(g->F + i, y + i, w ? w + i : NULL, g->gh + 2 * i);
+		for (; i < z; i++)
+			logistic_gh(g->F[i], y[i], w ? w[i] : 1, g->gh + 2 * i);
+		if (g->want_loss)
+			for (i = a; i < z; i++) {
+				double f = g->F[i], wi = w ? w[i] : 1;
+				ls += wi * ((f > 0 ? f : 0) + log1p(exp(-fabs(f))) - y[i] * f);
+			}
+	} else {
+		for (i = a; i < z; i++) {
+			double gg, hh, wi = w ? w[i] : 1;
+			grad1(obj, g->F[i], y[i], g->delta, g->alpha, &gg, &hh);
+			g->gh[2 * i] = (float)(wi * gg);
+			g->gh[2 * i + 1] = (float)(wi * hh);
+			if (g->want_loss)
+				ls += wi * loss1(obj, g->F + i, 1, y[i], g->delta, g->alpha);
+		}
+	}
+	g->loss[t] = ls;
+}
+
+/* Sums of (g, h) of the rows in the tree, in fixed chunks. */
+struct sumjob {
+	struct gb *g;
+	double *part;
+};
+
+static void sum_task(void *arg, size_t t, int worker)
+{
+	struct sumjob *J = arg;
+	struct gb *g = J->g;
+	size_t a = t * ROW_TASK, z = a + ROW_TASK < g->nidx ? a + ROW_TASK : g->nidx, k;
+	double G = 0, H = 0;
+
+	(void)worker;
+	for (k = a; k < z; k++) {
+		uint32_t i = g->idx[k];
+		G += g->ghk[2 * (size_t)i];
+		H += g->ghk[2 * (size_t)i + 1];
+	}
+	J->part[2 * t] = G;
+	J->part[2 * t + 1] = H;
+}
+
+/* Margin updates: leaves' rows by position, rows out of the sample by walking the tree. */
+struct upd {
+	struct gb *g;
+	const struct ml_tnode *nd;
+	const uint32_t *bits;
+	int k; /* margin */
+	/* leaf tasks */
+	const int *leaf; /* per task: the g->nodes index of a deferred parent, or -1 */
+	const size_t *la, *lz;
+	const double *lv; /* value per task (a deferred parent: left, right) */
+	/* raw-row tasks */
+	const double *X;
+	size_t n, ld;
+	double *out;
+	const unsigned char *skip;
+};
+
+static void upd_leaf_task(void *arg, size_t t, int worker)
+{
+	struct upd *U = arg;
+	size_t k;
+	int K = U->g->K;
+	double v = U->lv[2 * t];
+
+	(void)worker;
+	if (U->leaf[t] >= 0) {
+		const struct gnode *nd = &U->g->nodes[U->leaf[t]];
+		const uint8_t *C = U->g->bins->C + (size_t)nd->sp.feat * U->g->n;
+		double vl = U->lv[2 * t], vr = U->lv[2 * t + 1];
+		for (k = U->la[t]; k < U->lz[t]; k++) {
+			uint32_t i = U->g->idx[k];
+			U->g->F[(size_t)i * K + U->k] += nd->lut[C[i]] ? vl : vr;
+		}
+		return;
+	}
+	for (k = U->la[t]; k < U->lz[t]; k++)
+		U->g->F[(size_t)U->g->idx[k] * K + U->k] += v;
+}
+
+static void upd_raw_task(void *arg, size_t t, int worker)
+{
+	struct upd *U = arg;
+	size_t a = t * ROW_TASK, z = a + ROW_TASK < U->n ? a + ROW_TASK : U->n, i;
+	int K = U->g->K;
+
+	(void)worker;
+	for (i = a; i < z; i++) {
+		if (U->skip && U->skip[i])
+			continue;
+		U->out[i * (size_t)K + (size_t)U->k] +=
+		    U->nd[ml_tree_leaf(U->nd, U->bits, U->X, U->ld, i)].thr;
+	}
+}
+
+/* Weighted alpha-quantile of v[0..n) with weights w (sorted in place together). */
+static int cmp_pair(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static double wquantile(double *vw, size_t n, double alpha)
+{
+	double W = 0, c = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	qsort(vw, n, 2 * sizeof(double), cmp_pair);
+	for (i = 0; i < n; i++)
+		W += vw[2 * i + 1];
+	for (i = 0; i < n; i++) {
+		c += vw[2 * i + 1];
+		if (c >= alpha * W)
+			return vw[2 * i];
+	}
+	return vw[2 * (n - 1)];
+}
+
+/* The progress line of round r (1-based): the training loss from the last gradient pass,
+ * which saw the margins after r rounds. */
+static void progress(struct ml_ctx *ctx, const struct gb *g, int r, int rounds, double W,
+		     double vmetric)
+{
+	char line[256];
+	int len = snprintf(line, sizeof(line), "round %d/%d", r, rounds);
+	size_t nrt = (g->n + ROW_TASK - 1) / ROW_TASK, t;
+	double s = 0;
+
+	if (!ctx || !ctx->log)
+		return;
+	if (g->want_loss) {
+		for (t = 0; t < nrt; t++)
+			s += g->loss[t];
+		len += snprintf(line + len, sizeof(line) - (size_t)len, " train-%s %.5f",
+				metric_name[g->obj], metric_of(g->obj, s, W));
+	}
+	if (vmetric == vmetric)
+		snprintf(line + len, sizeof(line) - (size_t)len, " valid-%s %.5f",
+			 metric_name[g->obj], vmetric);
+	ml_log(ctx, ML_LOG_PROGRESS, "%s", line);
+}
+
+/* --- Fit ------------------------------------------------------------------------------------ */
+
+static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		    const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct gb G;
+	struct gbdt *mod = NULL;
+	struct ml_bins bins;
+	struct partials P = {NULL, 0, 0};
+	int obj = (int)ml_param(hp, "objective"), K, rounds = (int)ml_param(hp, "rounds");
+	int early = (int)ml_param(hp, "early-stop"), r, k, rc = 0, best_round = 0;
+	double subsample = ml_param(hp, "subsample"), colsample = ml_param(hp, "colsample");
+	double best_metric = INFINITY, W = 0, vmetric = NAN;
+	size_t i, nrt, t;
+	int ncol, *perm = NULL;
+
+	memset(&G, 0, sizeof(G));
+	memset(&bins, 0, sizeof(bins));
+	ml_tree_init(&G.tree);
+	if (obj == OBJ_AUTO)
+		obj = d->nclass == 0 ? OBJ_SQUARED : d->nclass == 2 ? OBJ_LOGISTIC : OBJ_SOFTMAX;
+	if (d->nclass == 0 && (obj == OBJ_LOGISTIC || obj == OBJ_SOFTMAX))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--objective %s needs a classification target", obj_name[obj]);
+	if (d->nclass > 0 && obj != OBJ_LOGISTIC && obj != OBJ_SOFTMAX)
+		return ml_err_set(
+		    e, ML_E_USAGE, NULL, 0, 0,
+		    "--objective %s needs a numeric target to regress (--task regress)",
+		    obj_name[obj]);
+	if (d->nclass == 2 && obj == OBJ_SOFTMAX)
+		return ml_err_set(
+		    e, ML_E_USAGE, NULL, 0, 0,
+		    "--objective softmax needs more than two classes (two use logistic)");
+	if (d->nclass > 2 && obj == OBJ_LOGISTIC)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--objective logistic needs two classes (more use softmax)");
+	if (d->nclass > 256)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: at most 256 classes (%d here)",
+				  d->nclass);
+	if (early > 0 && !valid)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--early-stop needs validation rows (--valid or --valid-frac)");
+	if (d->n > UINT32_MAX)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: at most %u rows", UINT32_MAX);
+	if (obj == OBJ_POISSON) {
+		double s = 0;
+		for (i = 0; i < d->n; i++) {
+			if (!(d->y[i] >= 0))
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						  "--objective poisson needs targets >= 0");
+			s += (d->w ? d->w[i] : 1) * d->y[i];
+		}
+		if (!(s > 0))
+			return ml_err_set(
+			    e, ML_E_DATA, NULL, 0, 0,
+			    "--objective poisson needs a target with a positive mean");
+	}
+	K = obj == OBJ_SOFTMAX ? d->nclass : 1;
+	G.d = d;
+	G.n = d->n;
+	G.p = d->p;
+	G.K = K;
+	G.obj = obj;
+	G.eta = ml_param(hp, "learning-rate");
+	G.lambda = ml_param(hp, "l2");
+	G.l1 = ml_param(hp, "l1");
+	G.gamma = ml_param(hp, "min-gain");
+	G.mcw = ml_param(hp, "min-child-weight");
+	G.delta = ml_param(hp, "huber-delta");
+	G.alpha = obj == OBJ_ABSOLUTE ? 0.5 : ml_param(hp, "alpha");
+	G.min_leaf = (int)ml_param(hp, "min-samples-leaf");
+	G.max_depth = (int)ml_param(hp, "max-depth");
+	G.max_leaves = (int)ml_param(hp, "max-leaves");
+	if (G.max_leaves > 0 && !ml_param_given(hp, "max-depth"))
+		G.max_depth = 0;
+	if (G.max_leaves == 0 && G.max_depth == 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--max-depth 0 (unlimited) needs --max-leaves");
+	G.ES = G.min_leaf > 1 ? 4 : 2;
+	G.refit = obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE;
+	G.pool = ctx ? ctx->pool : NULL;
+	G.nfb = d->p < MAX_FBLOCKS ? (d->p > 0 ? d->p : 1) : MAX_FBLOCKS;
+
+	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
+			   ML_BINS_ROWS | ML_BINS_COLS, ctx ? ctx->seed : 0, G.pool, e);
+	if (rc < 0)
+		return rc;
+	G.bins = &bins;
+	G.hlen = (size_t)bins.total * (size_t)G.ES;
+	G.nkb = ml_pool_size(G.pool);
+	G.kb = calloc((size_t)G.nkb, sizeof(*G.kb));
+	if (!G.kb) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (k = 0; k < G.nkb; k++) {
+		G.kb[k].rows = malloc(BLOCK_ROWS * (((size_t)d->p + 7) / 8 * 8 + 8));
+		G.kb[k].gh = aligned_alloc(16, BLOCK_ROWS * sizeof(v2d));
+		if (!G.kb[k].rows || !G.kb[k].gh) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+	}
+	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
+	G.F = malloc((d->n ? d->n : 1) * (size_t)K * sizeof(double));
+	G.gh = malloc((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
+	G.idx = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.tmp = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
+	G.fon = malloc((size_t)(d->p ? d->p : 1));
+	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
+	mod = calloc(1, sizeof(*mod));
+	if (subsample < 1)
+		G.insample = malloc(d->n ? d->n : 1);
+	if (valid) {
+		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
+	}
+	if (!G.F || !G.gh || !G.idx || !G.tmp || !G.loss || !G.fon || !perm || !mod ||
+	    (subsample < 1 && !G.insample) || (valid && !G.vF)) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	mod->obj = obj;
+	mod->nclass = d->nclass;
+	mod->delta = G.delta;
+	mod->alpha = G.alpha;
+	if ((rc = ml_forest_init(&mod->F, d->p, 1, K, 0, e)) < 0)
+		goto out;
+
+	/* The starting margins: the best constant. */
+	for (i = 0; i < d->n; i++)
+		W += d->w ? d->w[i] : 1;
+	if (!(W > 0)) {
+		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: the row weights sum to zero");
+		goto out;
+	}
+	if (obj == OBJ_SOFTMAX) {
+		double *pri = mod->F.base;
+		for (i = 0; i < d->n; i++)
+			pri[(int)d->y[i]] += d->w ? d->w[i] : 1;
+		for (k = 0; k < K; k++)
+			pri[k] = log(fmax(pri[k] / W, 1e-15));
+	} else if (obj == OBJ_LOGISTIC || obj == OBJ_SQUARED || obj == OBJ_POISSON) {
+		double s = 0;
+		for (i = 0; i < d->n; i++)
+			s += (d->w ? d->w[i] : 1) * d->y[i];
+		s /= W;
+		if (obj == OBJ_LOGISTIC) {
+			s = fmin(fmax(s, 1e-15), 1 - 1e-15);
+			mod->F.base[0] = log(s / (1 - s));
+		} else {
+			mod->F.base[0] = obj == OBJ_POISSON ? log(s) : s;
+		}
+	} else {
+		double *vw = malloc(2 * (d->n ? d->n : 1) * sizeof(double));
+		if (!vw) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		for (i = 0; i < d->n; i++) {
+			vw[2 * i] = d->y[i];
+			vw[2 * i + 1] = d->w ? d->w[i] : 1;
+		}
+		mod->F.base[0] = wquantile(vw, d->n, obj == OBJ_QUANTILE ? G.alpha : 0.5);
+		free(vw);
+	}
+	for (i = 0; i < d->n; i++)
+		for (k = 0; k < K; k++)
+			G.F[i * (size_t)K + (size_t)k] = mod->F.base[k];
+	if (valid)
+		for (i = 0; i < valid->n; i++)
+			for (k = 0; k < K; k++)
+				G.vF[i * (size_t)K + (size_t)k] = mod->F.base[k];
+
+	ncol = (int)floor(colsample * d->p + 0.5);
+	if (ncol < 1)
+		ncol = 1;
+	if (ncol > d->p)
+		ncol = d->p;
+	for (r = 0; r < rounds; r++) {
+		struct ml_rng rng;
+		ml_rng_derive(&rng, ctx ? ctx->seed : 0, (uint64_t)r);
+		/* The training loss rides on the gradient pass; on many rows only every tenth
+		 * round, as its logarithms would cost more than the rest of the pass. */
+		G.want_loss = ctx && ctx->log && (d->n <= LOSS_EVERY_ROWS || r % 10 == 0);
+		ml_pool_run(G.pool, nrt, grad_task, &G);
+		if (r > 0)
+			progress(ctx, &G, r, rounds, W, valid ? vmetric : NAN);
+		/* The round's rows and features. */
+		if (subsample < 1) {
+			G.nidx = 0;
+			for (i = 0; i < d->n; i++) {
+				G.insample[i] = ml_rng_uniform(&rng) < subsample;
+				if (G.insample[i])
+					G.idx[G.nidx++] = (uint32_t)i;
+			}
+		}
+		memset(G.fon, ncol == d->p, (size_t)d->p);
+		if (ncol < d->p) {
+			int j;
+			for (j = 0; j < d->p; j++)
+				perm[j] = j;
+			for (j = 0; j < ncol; j++) {
+				int q = j + (int)ml_rng_below(&rng, (uint64_t)(d->p - j)),
+				    x = perm[j];
+				perm[j] = perm[q];
+				perm[q] = x;
+				G.fon[perm[j]] = 1;
+			}
+		}
+		for (k = 0; k < K; k++) {
+			double Gs = 0, Hs = 0, *part;
+			struct sumjob SJ;
+			struct upd U;
+			size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
+			int *lf = NULL, j;
+			double *lv = NULL;
+			G.ghk = G.gh + (size_t)k * 2 * d->n;
+			if (subsample >= 1) {
+				G.nidx = d->n;
+				for (i = 0; i < d->n; i++)
+					G.idx[i] = (uint32_t)i;
+			} else if (k > 0) {
+				/* The same rows for every class's tree, in row order. */
+				G.nidx = 0;
+				for (i = 0; i < d->n; i++)
+					if (G.insample[i])
+						G.idx[G.nidx++] = (uint32_t)i;
+			}
+			part =
+			    malloc(2 * ((G.nidx + ROW_TASK - 1) / ROW_TASK + 1) * sizeof(double));
+			if (!part) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			SJ.g = &G;
+			SJ.part = part;
+			ml_pool_run(G.pool, (G.nidx + ROW_TASK - 1) / ROW_TASK, sum_task, &SJ);
+			for (t = 0; t < (G.nidx + ROW_TASK - 1) / ROW_TASK; t++) {
+				Gs += part[2 * t];
+				Hs += part[2 * t + 1];
+			}
+			free(part);
+			if (grow_tree(&G, &P, Gs, Hs) < 0) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			/* Leaf values, and update tasks over the leaves' rows (a deferred parent's
+			 * rows at once). */
+			for (j = 0; j < G.nnodes; j++) {
+				const struct gnode *nd = &G.nodes[j];
+				int isleaf = G.tree.node[nd->tn].feat < 0;
+				if ((isleaf && !nd->shared) || (!isleaf && nd->defer)) {
+					nl++;
+					nlt += (nd->hi - nd->lo + ROW_TASK - 1) / ROW_TASK;
+				}
+			}
+			la = malloc((nlt + 1) * sizeof(size_t));
+			lz = malloc((nlt + 1) * sizeof(size_t));
+			lf = malloc((nlt + 1) * sizeof(int));
+			lv = malloc(2 * (nlt + 1) * sizeof(double));
+			if (!la || !lz || !lf || !lv) {
+				free(la);
+				free(lz);
+				free(lf);
+				free(lv);
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			nlt = 0;
+			for (j = 0; j < G.nnodes; j++) {
+				struct gnode *nd = &G.nodes[j];
+				double v = 0, v2 = 0;
+				size_t a;
+				int isleaf = G.tree.node[nd->tn].feat < 0;
+				if (isleaf && (obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE)) {
+					/* The leaf's weighted quantile of the residuals. */
+					size_t m = nd->hi - nd->lo, q;
+					double *vw = malloc(2 * (m ? m : 1) * sizeof(double));
+					if (!vw) {
+						free(la);
+						free(lz);
+						free(lf);
+						free(lv);
+						rc = ml_err_nomem(e);
+						goto out;
+					}
+					for (q = 0; q < m; q++) {
+						uint32_t row = G.idx[nd->lo + q];
+						vw[2 * q] = d->y[row] - G.F[row];
+						vw[2 * q + 1] = d->w ? d->w[row] : 1;
+					}
+					v = G.eta * wquantile(vw, m, G.alpha);
+					free(vw);
+					G.tree.node[nd->tn].thr = v;
+				} else if (isleaf) {
+					v = G.eta * weight(&G, nd->G, nd->H);
+					G.tree.node[nd->tn].thr = v;
+				}
+				if (!(isleaf && !nd->shared) && !(!isleaf && nd->defer))
+					continue;
+				if (!isleaf) {
+					/* Deferred: its children's values. */
+					const struct gnode *L = &G.nodes[nd->kid], *R = L + 1;
+					v = G.eta * weight(&G, L->G, L->H);
+					v2 = G.eta * weight(&G, R->G, R->H);
+				}
+				for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
+					la[nlt] = a;
+					lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
+					lf[nlt] = isleaf ? -1 : j;
+					lv[2 * nlt] = v;
+					lv[2 * nlt + 1] = v2;
+					nlt++;
+				}
+			}
+			memset(&U, 0, sizeof(U));
+			U.g = &G;
+			U.k = k;
+			U.la = la;
+			U.lz = lz;
+			U.leaf = lf;
+			U.lv = lv;
+			ml_pool_run(G.pool, nlt, upd_leaf_task, &U);
+			free(la);
+			free(lz);
+			free(lf);
+			free(lv);
+			if ((rc = ml_forest_add(&mod->F, &G.tree, e)) < 0)
+				goto out;
+			U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
+			U.bits = mod->F.bits;
+			if (subsample < 1) {
+				U.X = d->X;
+				U.n = d->n;
+				U.ld = d->n;
+				U.out = G.F;
+				U.skip = G.insample;
+				ml_pool_run(G.pool, nrt, upd_raw_task, &U);
+			}
+			if (valid) {
+				U.X = valid->X;
+				U.n = valid->n;
+				U.ld = valid->n;
+				U.out = G.vF;
+				U.skip = NULL;
+				ml_pool_run(G.pool, (valid->n + ROW_TASK - 1) / ROW_TASK,
+					    upd_raw_task, &U);
+			}
+		}
+		/* Early stopping on the validation loss. */
+		if (valid) {
+			double s = 0, vw = 0;
+			for (i = 0; i < valid->n; i++) {
+				double wi = valid->w ? valid->w[i] : 1;
+				s += wi * loss1(obj, G.vF + i * (size_t)K, K, valid->y[i], G.delta,
+						G.alpha);
+				vw += wi;
+			}
+			vmetric = metric_of(obj, s, vw);
+			if (vmetric < best_metric) {
+				best_metric = vmetric;
+				best_round = r + 1;
+			}
+			if (early > 0 && r + 1 - best_round >= early) {
+				r++;
+				break;
+			}
+		}
+	}
+	/* The last round's line: its training loss needs one more pass. */
+	G.want_loss = ctx && ctx->log;
+	if (r > 0 && G.want_loss) {
+		ml_pool_run(G.pool, nrt, grad_task, &G);
+		progress(ctx, &G, r, rounds, W, valid ? vmetric : NAN);
+	}
+	mod->rounds = mod->F.ntrees / K;
+	if (early > 0 && best_round > 0) {
+		ml_forest_truncate(&mod->F, best_round * K);
+		mod->rounds = best_round;
+		mod->best_round = best_round;
+		ml_log(ctx, ML_LOG_INFO, "gbdt: best round %d of %d (valid-%s %.6g)", best_round, r,
+		       metric_name[obj], best_metric);
+	}
+	if ((rc = ml_forest_finish(&mod->F, e)) < 0)
+		goto out;
+	*state = mod;
+	mod = NULL;
+out:
+	gbdt_free(mod);
+	for (k = 0; k < P.cap; k++)
+		free(P.buf[k]);
+	free(P.buf);
+	for (k = 0; k < G.nhall; k++)
+		free(G.hall[k]);
+	free(G.hall);
+	free(G.hfree);
+	free(G.nodes);
+	free(G.bt);
+	free(G.pt);
+	free(G.pairs);
+	free(G.bres);
+	free(G.F);
+	free(G.gh);
+	free(G.idx);
+	free(G.tmp);
+	free(G.loss);
+	free(G.fon);
+	free(G.insample);
+	free(G.vF);
+	free(perm);
+	for (k = 0; G.kb && k < G.nkb; k++) {
+		free(G.kb[k].rows);
+		free(G.kb[k].gh);
+	}
+	free(G.kb);
+	ml_tree_release(&G.tree);
+	ml_bins_release(&bins);
+	return rc;
+}
+
+/* --- Predict, save, load, tables ------------------------------------------------------------ */
+
+static int gbdt_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+			int raw, struct ml_err *e)
+{
+	const struct gbdt *g = state;
+	int K = ml_forest_nmargin(&g->F), k;
+	size_t i;
+
+	(void)e;
+	ml_forest_margins(&g->F, X, n, ld, out);
+	if (raw)
+		return 0;
+	if (g->obj == OBJ_LOGISTIC) {
+		for (i = n; i-- > 0;) {
+			double pr = sigmoid(out[i]);
+			out[2 * i + 1] = pr;
+			out[2 * i] = 1 - pr;
+		}
+	} else if (g->obj == OBJ_SOFTMAX) {
+		for (i = 0; i < n; i++) {
+			double *o = out + i * (size_t)K, zmax = o[0], s = 0;
+			for (k = 1; k < K; k++)
+				if (o[k] > zmax)
+					zmax = o[k];
+			for (k = 0; k < K; k++) {
+				o[k] = exp(o[k] - zmax);
+				s += o[k];
+			}
+			for (k = 0; k < K; k++)
+				o[k] /= s;
+		}
+	} else if (g->obj == OBJ_POISSON) {
+		for (i = 0; i < n; i++)
+			out[i] = exp(out[i]);
+	}
+	return 0;
+}
+
+static int gbdt_ntrees(const void *state)
+{
+	return ((const struct gbdt *)state)->F.ntrees;
+}
+
+static int gbdt_leaves(const void *state, const double *X, size_t n, size_t ld, int32_t *out,
+		       struct ml_err *e)
+{
+	(void)e;
+	ml_forest_leaves(&((const struct gbdt *)state)->F, X, n, ld, out);
+	return 0;
+}
+
+static int gbdt_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
+			struct ml_err *e)
+{
+	const struct gbdt *g = state;
+	return ml_forest_contrib(&g->F, X, n, ld, 0, g->F.ngroup, out, e);
+}
+
+static int gbdt_save(const void *state, struct ml_model *m, struct ml_err *e)
+{
+	const struct gbdt *g = state;
+	struct ml_wbuf b;
+	cJSON *meta = ml_model_meta(m);
+	int rc;
+
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, 1);
+	ml_wbuf_u32(&b, (uint32_t)g->obj);
+	ml_wbuf_u32(&b, (uint32_t)g->nclass);
+	ml_wbuf_f64(&b, g->delta);
+	ml_wbuf_f64(&b, g->alpha);
+	ml_wbuf_u32(&b, (uint32_t)g->rounds);
+	ml_wbuf_u32(&b, (uint32_t)g->best_round);
+	if (b.err) {
+		ml_wbuf_release(&b);
+		return ml_err_nomem(e);
+	}
+	rc = ml_model_add(m, "gbdt.model", b.p, b.n, e);
+	ml_wbuf_release(&b);
+	if (rc < 0)
+		return rc;
+	if (meta) {
+		cJSON_AddStringToObject(meta, "objective", obj_name[g->obj]);
+		cJSON_AddNumberToObject(meta, "rounds_used", g->rounds);
+		if (g->best_round)
+			cJSON_AddNumberToObject(meta, "best_round", g->best_round);
+	}
+	return ml_forest_save(&g->F, m, "gbdt.forest", e);
+}
+
+static int gbdt_load(void **state, const struct ml_model *m, const struct ml_data *shape,
+		     struct ml_err *e)
+{
+	struct gbdt *g = calloc(1, sizeof(*g));
+	const void *data;
+	size_t len;
+	struct ml_rbuf b;
+	uint32_t ver;
+	int rc, want;
+
+	*state = NULL;
+	if (!g)
+		return ml_err_nomem(e);
+	if ((rc = ml_model_get(m, "gbdt.model", &data, &len, e)) < 0) {
+		free(g);
+		return rc;
+	}
+	ml_rbuf_init(&b, data, len);
+	ver = ml_rbuf_u32(&b);
+	g->obj = (int)ml_rbuf_u32(&b);
+	g->nclass = (int)ml_rbuf_u32(&b);
+	g->delta = ml_rbuf_f64(&b);
+	g->alpha = ml_rbuf_f64(&b);
+	g->rounds = (int)ml_rbuf_u32(&b);
+	g->best_round = (int)ml_rbuf_u32(&b);
+	if (b.err || ver != 1 || b.off != b.n || g->obj <= OBJ_AUTO || g->obj >= OBJ_COUNT ||
+	    g->nclass != shape->nclass || (g->obj == OBJ_LOGISTIC) != (shape->nclass == 2) ||
+	    (g->obj == OBJ_SOFTMAX) != (shape->nclass > 2)) {
+		free(g);
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'gbdt.model' is malformed");
+	}
+	if ((rc = ml_forest_load(&g->F, m, "gbdt.forest", shape->p, e)) < 0) {
+		free(g);
+		return rc;
+	}
+	want = g->obj == OBJ_SOFTMAX ? g->nclass : 1;
+	if (g->F.nout != 1 || g->F.ngroup != want || g->F.average) {
+		gbdt_free(g);
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'gbdt.forest' does not fit "
+				  "the model");
+	}
+	*state = g;
+	return 0;
+}
+
+static const char *const gbdt_tables[] = {"importance", "tree", NULL};
+
+/* Features by total gain, largest first (ties in feature order). */
+static int importance_table(const struct ml_forest *F, const struct ml_data *shape,
+			    struct ml_frame *out, struct ml_err *e)
+{
+	double *gain = malloc((size_t)(F->p ? F->p : 1) * 3 * sizeof(double)), *cover, *splits;
+	int *ord = malloc((size_t)(F->p ? F->p : 1) * sizeof(int)), j, i, rc;
+
+	if (!gain || !ord) {
+		free(gain);
+		free(ord);
+		return ml_err_nomem(e);
+	}
+	cover = gain + F->p;
+	splits = cover + F->p;
+	ml_forest_importance(F, gain, cover, splits);
+	for (j = 0; j < F->p; j++) {
+		int x = j;
+		for (i = j; i > 0 && gain[ord[i - 1]] < gain[x]; i--)
+			ord[i] = ord[i - 1];
+		ord[i] = x;
+	}
+	if (ml_schema_add(&out->schema, "feature", ML_CAT) < 0 ||
+	    ml_schema_add(&out->schema, "gain", ML_NUM) < 0 ||
+	    ml_schema_add(&out->schema, "splits", ML_NUM) < 0 ||
+	    ml_schema_add(&out->schema, "cover", ML_NUM) < 0)
+		goto nomem;
+	if ((rc = ml_block_init(&out->rows, &out->schema, (size_t)(F->p ? F->p : 1), e)) < 0)
+		goto fail;
+	for (i = 0; i < F->p; i++) {
+		const char *nm = shape->names ? shape->names[ord[i]] : "?";
+		int32_t c = ml_dict_intern(&out->schema.cols[0].dict, nm, strlen(nm));
+		if (c < 0)
+			goto nomem;
+		out->rows.col[0].cat[i] = c;
+		out->rows.col[1].num[i] = gain[ord[i]];
+		out->rows.col[2].num[i] = splits[ord[i]];
+		out->rows.col[3].num[i] = cover[ord[i]];
+	}
+	out->rows.nrow = (size_t)F->p;
+	free(gain);
+	free(ord);
+	return 0;
+nomem:
+	rc = ml_err_nomem(e);
+fail:
+	free(gain);
+	free(ord);
+	ml_frame_release(out);
+	return rc;
+}
+
+static int gbdt_table(const void *state, const char *name, const struct ml_data *shape,
+		      struct ml_frame *out, struct ml_err *e)
+{
+	const struct gbdt *g = state;
+
+	if (strcmp(name, "tree") == 0)
+		return ml_forest_table_tree(&g->F, shape, 1, out, e);
+	return importance_table(&g->F, shape, out, e);
+}
+
+static const struct ml_param gbdt_params[] = {
+    {"objective", ML_P_ENUM, OBJ_AUTO, 0, 0,
+     "auto,logistic,softmax,squared-error,absolute-error,huber,quantile,poisson",
+     "the loss: auto picks logistic (two classes), softmax (more) or squared-error"},
+    {"rounds", ML_P_INT, 100, 1, 10000000, NULL, "boosting rounds (default 100)"},
+    {"learning-rate", ML_P_REAL, 0.1, 1e-12, 1, NULL,
+     "shrinkage eta of each tree's leaf values (default 0.1)"},
+    {"max-depth", ML_P_INT, 6, 0, 64, NULL,
+     "depth limit; growth is level-wise (default 6; 0: none, with --max-leaves)"},
+    {"max-leaves", ML_P_INT, 0, 0, 1 << 20, NULL,
+     "grow leaf-wise, best gain first, up to this many leaves (default 0: off)"},
+    {"min-child-weight", ML_P_REAL, 1, 0, INFINITY, NULL,
+     "least hessian sum in each child (default 1)"},
+    {"min-samples-leaf", ML_P_INT, 1, 1, 1000000000, NULL,
+     "least training rows in each child (default 1)"},
+    {"l2", ML_P_REAL, 1, 0, INFINITY, NULL, "L2 penalty lambda on leaf values (default 1)"},
+    {"l1", ML_P_REAL, 0, 0, INFINITY, NULL, "L1 penalty alpha on leaf values (default 0)"},
+    {"min-gain", ML_P_REAL, 0, 0, INFINITY, NULL,
+     "least loss reduction gamma for a split (default 0)"},
+    {"subsample", ML_P_REAL, 1, 1e-9, 1, NULL, "fraction of rows drawn for each round (default 1)"},
+    {"colsample", ML_P_REAL, 1, 1e-9, 1, NULL,
+     "fraction of features drawn for each round (default 1)"},
+    {"max-bin", ML_P_INT, 255, 2, 255, NULL, "bins per feature (default 255)"},
+    {"max-cat", ML_P_INT, 64, 0, 255, NULL,
+     "categorical features with more levels split as ordinal numbers (default 64)"},
+    {"early-stop", ML_P_INT, 0, 0, 1000000000, NULL,
+     "stop after N rounds without a better validation loss; keep the best (default 0: off)"},
+    {"huber-delta", ML_P_REAL, 1, 1e-12, INFINITY, NULL,
+     "huber: residuals beyond delta count linearly (default 1)"},
+    {"alpha", ML_P_REAL, 0.5, 1e-9, 1 - 1e-9, NULL, "quantile: the quantile to fit (default 0.5)"},
+    {0}};
+
+const struct ml_algo ml_algo_gbdt = {
+    .name = "gbdt",
+    .summary = "gradient boosted trees on binned features, XGBoost-style (histograms)",
+    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING,
+    .params = gbdt_params,
+    .fit = gbdt_fit,
+    .predict = gbdt_predict,
+    .save = gbdt_save,
+    .load = gbdt_load,
+    .tables = gbdt_tables,
+    .table = gbdt_table,
+    .free = gbdt_free,
+    .ntrees = gbdt_ntrees,
+    .leaves = gbdt_leaves,
+    .contrib = gbdt_contrib,
+};

@@ -1,0 +1,1919 @@
+/* Decision trees shared by gbdt, rf and tree: growable trees, forests with fast scoring,
+ * leaf indices, exact TreeSHAP, model sections, tables, and CART growth with
+ * cost-complexity pruning. */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml/num.h"
+#include "tree.h"
+
+/* --- Trees ------------------------------------------------------------------------------ */
+
+void ml_tree_init(struct ml_tree *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void ml_tree_release(struct ml_tree *t)
+{
+	if (!t)
+		return;
+	free(t->node);
+	free(t->cover);
+	free(t->gain);
+	free(t->val);
+	free(t->bits);
+	memset(t, 0, sizeof(*t));
+}
+
+void ml_tree_clear(struct ml_tree *t)
+{
+	t->n = 0;
+	t->nval = 0;
+	t->nbits = 0;
+}
+
+static int tree_reserve(struct ml_tree *t, int32_t need)
+{
+	if (need > t->cap) {
+		int32_t cap = t->cap ? t->cap : 16;
+		struct ml_tnode *nd;
+		double *c, *g;
+		while (cap < need) {
+			if (cap > INT32_MAX / 2)
+				return -1;
+			cap *= 2;
+		}
+		nd = realloc(t->node, (size_t)cap * sizeof(*nd));
+		if (!nd)
+			return -1;
+		t->node = nd;
+		c = realloc(t->cover, (size_t)cap * sizeof(*c));
+		if (!c)
+			return -1;
+		t->cover = c;
+		g = realloc(t->gain, (size_t)cap * sizeof(*g));
+		if (!g)
+			return -1;
+		t->gain = g;
+		t->cap = cap;
+	}
+	return 0;
+}
+
+static void leaf_init(struct ml_tnode *q)
+{
+	q->thr = 0;
+	q->feat = -1;
+	q->left = 0;
+	q->cat = -1;
+	q->dleft = 0;
+}
+
+int ml_tree_root(struct ml_tree *t, double cover)
+{
+	ml_tree_clear(t);
+	if (tree_reserve(t, 1) < 0)
+		return -1;
+	leaf_init(&t->node[0]);
+	t->cover[0] = cover;
+	t->gain[0] = 0;
+	t->n = 1;
+	return 0;
+}
+
+int32_t ml_tree_split(struct ml_tree *t, int32_t k, int32_t feat, double thr, int dleft,
+		      const uint32_t *set, int ncat, double gain, double cover_left,
+		      double cover_right)
+{
+	int32_t l = t->n;
+	struct ml_tnode *q;
+
+	if (t->n > INT32_MAX - 2 || tree_reserve(t, t->n + 2) < 0)
+		return -1;
+	q = &t->node[k];
+	q->feat = feat;
+	q->left = l;
+	q->dleft = dleft != 0;
+	q->cat = -1;
+	q->thr = thr;
+	t->gain[k] = gain;
+	if (set) {
+		int32_t nw = (ncat + 31) / 32;
+		if (t->nbits + nw > t->capbits) {
+			int32_t cap = t->capbits ? t->capbits : 16;
+			uint32_t *b;
+			while (cap < t->nbits + nw)
+				cap *= 2;
+			b = realloc(t->bits, (size_t)cap * sizeof(*b));
+			if (!b)
+				return -1;
+			t->bits = b;
+			t->capbits = cap;
+		}
+		memcpy(t->bits + t->nbits, set, (size_t)nw * sizeof(uint32_t));
+		q->cat = t->nbits;
+		q->thr = ncat;
+		t->nbits += nw;
+	}
+	leaf_init(&t->node[l]);
+	leaf_init(&t->node[l + 1]);
+	t->cover[l] = cover_left;
+	t->cover[l + 1] = cover_right;
+	t->gain[l] = 0;
+	t->gain[l + 1] = 0;
+	t->n += 2;
+	return l;
+}
+
+int ml_tree_leafv(struct ml_tree *t, int32_t k, const double *v, int nout)
+{
+	if (t->nval + nout > t->capval) {
+		int32_t cap = t->capval ? t->capval : 64;
+		double *b;
+		while (cap < t->nval + nout)
+			cap *= 2;
+		b = realloc(t->val, (size_t)cap * sizeof(*b));
+		if (!b)
+			return -1;
+		t->val = b;
+		t->capval = cap;
+	}
+	memcpy(t->val + t->nval, v, (size_t)nout * sizeof(double));
+	t->node[k].left = t->nval;
+	t->node[k].thr = 0;
+	t->nval += nout;
+	return 0;
+}
+
+int ml_tree_depth(const struct ml_tnode *node, int32_t n)
+{
+	int *d = malloc((size_t)(n ? n : 1) * sizeof(int)), best = 0;
+	int32_t k;
+
+	if (!d) {
+		/* A safe upper bound. */
+		return n;
+	}
+	d[0] = 0;
+	for (k = 0; k < n; k++) {
+		if (node[k].feat >= 0) {
+			d[node[k].left] = d[k] + 1;
+			d[node[k].left + 1] = d[k] + 1;
+		} else if (d[k] > best) {
+			best = d[k];
+		}
+	}
+	free(d);
+	return best;
+}
+
+/* --- Forests ---------------------------------------------------------------------------- */
+
+int ml_forest_init(struct ml_forest *F, int p, int nout, int ngroup, int average, struct ml_err *e)
+{
+	memset(F, 0, sizeof(*F));
+	F->p = p;
+	F->nout = nout;
+	F->ngroup = ngroup;
+	F->average = average;
+	F->base = calloc((size_t)nout * (size_t)ngroup, sizeof(double));
+	F->start = calloc(1, sizeof(int32_t));
+	if (!F->base || !F->start) {
+		ml_forest_release(F);
+		return ml_err_nomem(e);
+	}
+	F->captree = 0;
+	return 0;
+}
+
+void ml_forest_release(struct ml_forest *F)
+{
+	if (!F)
+		return;
+	free(F->base);
+	free(F->start);
+	free(F->node);
+	free(F->cover);
+	free(F->gain);
+	free(F->mean);
+	free(F->snode);
+	free(F->depth);
+	free(F->val);
+	free(F->bits);
+	memset(F, 0, sizeof(*F));
+}
+
+static int grow(void **p, int32_t *cap, int64_t need, size_t sz)
+{
+	int64_t c = *cap ? *cap : 64;
+	void *q;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	if (c > INT32_MAX)
+		c = INT32_MAX;
+	if (c < need)
+		return -1;
+	q = realloc(*p, (size_t)c * sz);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = (int32_t)c;
+	return 0;
+}
+
+int ml_forest_add(struct ml_forest *F, const struct ml_tree *t, struct ml_err *e)
+{
+	int64_t nn = (int64_t)F->nnode + t->n;
+	int32_t k, cn = F->capnode, ct = F->captree;
+	struct ml_tnode *q;
+
+	if (nn > INT32_MAX || F->ntrees == INT32_MAX - 1)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "too many tree nodes");
+	if (grow((void **)&F->node, &cn, nn, sizeof(*F->node)) < 0)
+		return ml_err_nomem(e);
+	cn = F->capnode;
+	if (grow((void **)&F->cover, &cn, nn, sizeof(double)) < 0)
+		return ml_err_nomem(e);
+	cn = F->capnode;
+	if (grow((void **)&F->gain, &cn, nn, sizeof(double)) < 0)
+		return ml_err_nomem(e);
+	F->capnode = cn;
+	if (grow((void **)&F->start, &ct, (int64_t)F->ntrees + 2, sizeof(int32_t)) < 0)
+		return ml_err_nomem(e);
+	F->captree = ct;
+	if (t->nval &&
+	    grow((void **)&F->val, &F->capval, (int64_t)F->nval + t->nval, sizeof(double)) < 0)
+		return ml_err_nomem(e);
+	if (t->nbits && grow((void **)&F->bits, &F->capbits, (int64_t)F->nbits + t->nbits,
+			     sizeof(uint32_t)) < 0)
+		return ml_err_nomem(e);
+	q = F->node + F->nnode;
+	memcpy(q, t->node, (size_t)t->n * sizeof(*q));
+	memcpy(F->cover + F->nnode, t->cover, (size_t)t->n * sizeof(double));
+	memcpy(F->gain + F->nnode, t->gain, (size_t)t->n * sizeof(double));
+	for (k = 0; k < t->n; k++) {
+		if (q[k].cat >= 0)
+			q[k].cat += F->nbits;
+		if (q[k].feat < 0 && F->nout > 1)
+			q[k].left += F->nval;
+	}
+	if (t->nval)
+		memcpy(F->val + F->nval, t->val, (size_t)t->nval * sizeof(double));
+	if (t->nbits)
+		memcpy(F->bits + F->nbits, t->bits, (size_t)t->nbits * sizeof(uint32_t));
+	F->nval += t->nval;
+	F->nbits += t->nbits;
+	F->nnode = (int32_t)nn;
+	F->ntrees++;
+	F->start[F->ntrees] = F->nnode;
+	return 0;
+}
+
+void ml_forest_truncate(struct ml_forest *F, int ntrees)
+{
+	int32_t k, lo;
+
+	if (ntrees >= F->ntrees)
+		return;
+	F->ntrees = ntrees;
+	F->nnode = F->start[ntrees];
+	/* Values and sets of the kept trees come first; find where they end. */
+	lo = 0;
+	for (k = 0; k < F->nnode; k++) {
+		if (F->node[k].cat >= 0 &&
+		    F->node[k].cat + ((int32_t)F->node[k].thr + 31) / 32 > lo)
+			lo = F->node[k].cat + ((int32_t)F->node[k].thr + 31) / 32;
+	}
+	F->nbits = lo;
+	lo = 0;
+	if (F->nout > 1)
+		for (k = 0; k < F->nnode; k++)
+			if (F->node[k].feat < 0 && F->node[k].left + F->nout > lo)
+				lo = F->node[k].left + F->nout;
+	F->nval = lo;
+}
+
+/* The fraction of a node's cover that child c has. */
+static double frac(const struct ml_forest *F, int32_t node, int32_t child)
+{
+	double w = F->cover[node];
+	return w > 0 ? F->cover[child] / w : 0.5;
+}
+
+int ml_forest_finish(struct ml_forest *F, struct ml_err *e)
+{
+	int t, o, no = F->nout;
+	int32_t k;
+
+	free(F->mean);
+	free(F->snode);
+	free(F->depth);
+	F->mean = malloc((size_t)(F->nnode ? F->nnode : 1) * (size_t)no * sizeof(double));
+	F->snode = malloc((size_t)(F->nnode ? F->nnode : 1) * sizeof(*F->snode));
+	F->depth = malloc((size_t)(F->ntrees ? F->ntrees : 1) * sizeof(int));
+	if (!F->mean || !F->snode || !F->depth)
+		return ml_err_nomem(e);
+	for (t = 0; t < F->ntrees; t++) {
+		int32_t s = F->start[t], n = F->start[t + 1] - s;
+		const struct ml_tnode *nd = F->node + s;
+		struct ml_snode *sn = F->snode + s;
+		double *mn = F->mean + (size_t)s * no;
+		F->depth[t] = ml_tree_depth(nd, n);
+		for (k = 0; k < n; k++) {
+			if (nd[k].feat < 0) {
+				sn[k].thr = INFINITY;
+				sn[k].feat = 0x80000000u;
+				sn[k].left = k;
+			} else {
+				sn[k].thr = nd[k].thr;
+				sn[k].feat = (uint32_t)nd[k].feat | (nd[k].dleft ? 0x80000000u : 0);
+				sn[k].left = nd[k].left;
+				if (nd[k].cat >= 0)
+					F->depth[t] = -1;
+			}
+		}
+		for (k = n - 1; k >= 0; k--) {
+			if (nd[k].feat < 0) {
+				for (o = 0; o < no; o++)
+					mn[(size_t)k * no + o] =
+					    no == 1 ? nd[k].thr : F->val[nd[k].left + o];
+			} else {
+				int32_t l = nd[k].left;
+				double fl = frac(F, s + k, s + l), fr = frac(F, s + k, s + l + 1);
+				for (o = 0; o < no; o++)
+					mn[(size_t)k * no + o] = fl * mn[(size_t)l * no + o] +
+								 fr * mn[(size_t)(l + 1) * no + o];
+			}
+		}
+	}
+	return 0;
+}
+
+/* Rows scored together: the block's columns stay in cache across the trees. */
+#define SCORE_ROWS 256
+
+/* Trees up to this deep are walked in fixed steps; deeper ones (whose leaves are mostly
+ * far shallower than the deepest) node by node. */
+#define FIXED_DEPTH 12
+
+/* One step of a walk (struct ml_snode): left child, or the one after it. */
+static inline int32_t sstep(const struct ml_snode *sn, int32_t k, const double *X, size_t ld,
+			    size_t i)
+{
+	const struct ml_snode *q = &sn[k];
+	double x = X[(size_t)(q->feat & 0x7fffffffu) * ld + i];
+	int nan = x != x, right = !(x <= q->thr);
+
+	return q->left + ((right & !nan) | (nan & !(q->feat >> 31)));
+}
+
+/* The leaves of rows [a, z) in tree t into leaf[i - a]. */
+static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, size_t a, size_t z,
+		 int32_t *leaf)
+{
+	const struct ml_tnode *nd = F->node + F->start[t];
+	size_t i = a;
+	int d, D = F->depth ? F->depth[t] : -1;
+
+	if (D >= 0 && D <= FIXED_DEPTH) {
+		/* Fixed depth, eight rows at a time, no branches on the data (scalar
+		 * variables: the compiler's vectorised gathers would be slower). */
+		const struct ml_snode *sn = F->snode + F->start[t];
+		for (; i + 8 <= z; i += 8) {
+			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+			for (d = 0; d < D; d++) {
+				k0 = sstep(sn, k0, X, ld, i);
+				k1 = sstep(sn, k1, X, ld, i + 1);
+				k2 = sstep(sn, k2, X, ld, i + 2);
+				k3 = sstep(sn, k3, X, ld, i + 3);
+				k4 = sstep(sn, k4, X, ld, i + 4);
+				k5 = sstep(sn, k5, X, ld, i + 5);
+				k6 = sstep(sn, k6, X, ld, i + 6);
+				k7 = sstep(sn, k7, X, ld, i + 7);
+			}
+			leaf[i - a] = k0;
+			leaf[i + 1 - a] = k1;
+			leaf[i + 2 - a] = k2;
+			leaf[i + 3 - a] = k3;
+			leaf[i + 4 - a] = k4;
+			leaf[i + 5 - a] = k5;
+			leaf[i + 6 - a] = k6;
+			leaf[i + 7 - a] = k7;
+		}
+	}
+	for (; i < z; i++)
+		leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
+}
+
+void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, size_t ld, double *out)
+{
+	int M = ml_forest_nmargin(F), no = F->nout, t, m, o;
+	size_t a, i;
+	double sc = F->average && F->ntrees ? 1.0 / F->ntrees : 1.0;
+	int32_t leaf[SCORE_ROWS];
+
+	for (a = 0; a < n; a += SCORE_ROWS) {
+		size_t z = a + SCORE_ROWS < n ? a + SCORE_ROWS : n;
+		double *ob = out + a * (size_t)M;
+		memset(ob, 0, (z - a) * (size_t)M * sizeof(double));
+		for (t = 0; t < F->ntrees; t++) {
+			const struct ml_tnode *nd = F->node + F->start[t];
+			int g = (t % F->ngroup) * no;
+			walk(F, t, X, ld, a, z, leaf);
+			if (no == 1) {
+				for (i = a; i < z; i++)
+					ob[(i - a) * (size_t)M + (size_t)g] += nd[leaf[i - a]].thr;
+			} else {
+				for (i = a; i < z; i++) {
+					const double *v = F->val + nd[leaf[i - a]].left;
+					double *r = ob + (i - a) * (size_t)M + (size_t)g;
+					for (o = 0; o < no; o++)
+						r[o] += v[o];
+				}
+			}
+		}
+		for (i = a; i < z; i++)
+			for (m = 0; m < M; m++)
+				ob[(i - a) * (size_t)M + (size_t)m] =
+				    F->base[m] + sc * ob[(i - a) * (size_t)M + (size_t)m];
+	}
+}
+
+void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size_t ld, int32_t *out)
+{
+	size_t a, i;
+	int t;
+	int32_t leaf[SCORE_ROWS];
+
+	for (a = 0; a < n; a += SCORE_ROWS) {
+		size_t z = a + SCORE_ROWS < n ? a + SCORE_ROWS : n;
+		for (t = 0; t < F->ntrees; t++) {
+			walk(F, t, X, ld, a, z, leaf);
+			for (i = a; i < z; i++)
+				out[i * (size_t)F->ntrees + (size_t)t] = leaf[i - a];
+		}
+	}
+}
+
+/* --- TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2) ------------------------------- */
+
+#define SHAP_MAX_DEPTH 2000
+
+struct pel {
+	int feat;
+	double zero, one, pw;
+};
+
+static void extend_path(struct pel *u, int d, double zero, double one, int feat)
+{
+	int i;
+
+	u[d].feat = feat;
+	u[d].zero = zero;
+	u[d].one = one;
+	u[d].pw = d == 0 ? 1 : 0;
+	for (i = d - 1; i >= 0; i--) {
+		u[i + 1].pw += one * u[i].pw * (i + 1) / (double)(d + 1);
+		u[i].pw = zero * u[i].pw * (d - i) / (double)(d + 1);
+	}
+}
+
+static void unwind_path(struct pel *u, int d, int pi)
+{
+	double one = u[pi].one, zero = u[pi].zero, next = u[d].pw;
+	int i;
+
+	for (i = d - 1; i >= 0; i--) {
+		if (one != 0) {
+			double tmp = u[i].pw;
+			u[i].pw = next * (d + 1) / ((i + 1) * one);
+			next = tmp - u[i].pw * zero * (d - i) / (double)(d + 1);
+		} else {
+			u[i].pw = u[i].pw * (d + 1) / (zero * (d - i));
+		}
+	}
+	for (i = pi; i < d; i++) {
+		u[i].feat = u[i + 1].feat;
+		u[i].zero = u[i + 1].zero;
+		u[i].one = u[i + 1].one;
+	}
+}
+
+static double unwound_sum(const struct pel *u, int d, int pi)
+{
+	double one = u[pi].one, zero = u[pi].zero, next = u[d].pw, total = 0;
+	int i;
+
+	for (i = d - 1; i >= 0; i--) {
+		if (one != 0) {
+			double tmp = next * (d + 1) / ((i + 1) * one);
+			total += tmp;
+			next = u[i].pw - tmp * zero * ((d - i) / (double)(d + 1));
+		} else {
+			total += (u[i].pw / zero) / ((d - i) / (double)(d + 1));
+		}
+	}
+	return total;
+}
+
+struct shap {
+	const struct ml_forest *F;
+	const struct ml_tnode *nd;
+	int32_t s; /* the tree's first node */
+	const double *X;
+	size_t ld, i;
+	double *phi; /* K blocks of p + 1 */
+	int p;
+	int no;	     /* outputs of the tree's leaves taken */
+	int oix[64]; /* leaf value index per output taken */
+	int kix[64]; /* margin block per output taken */
+	double scale;
+};
+
+static int go_left(const struct ml_tnode *q, const uint32_t *bits, double x)
+{
+	if (x != x)
+		return q->dleft;
+	if (q->cat < 0)
+		return x <= q->thr;
+	return x >= 0 && x < q->thr &&
+	       (bits[q->cat + (int32_t)((uint32_t)x >> 5)] >> ((uint32_t)x & 31)) & 1;
+}
+
+static void tree_shap(const struct shap *S, int32_t k, int d, struct pel *parent, double pzero,
+		      double pone, int pfeat)
+{
+	const struct ml_tnode *q = &S->nd[k];
+	struct pel *u = parent + d + 1;
+	int i, pi, o;
+
+	memcpy(u, parent, (size_t)(d + 1) * sizeof(*u));
+	extend_path(u, d, pzero, pone, pfeat);
+	if (q->feat < 0) {
+		const struct ml_forest *F = S->F;
+		for (i = 1; i <= d; i++) {
+			double w = unwound_sum(u, d, i) * (u[i].one - u[i].zero) * S->scale;
+			for (o = 0; o < S->no; o++) {
+				double v = F->nout == 1 ? q->thr : F->val[q->left + S->oix[o]];
+				S->phi[(size_t)S->kix[o] * (size_t)(S->p + 1) +
+				       (size_t)u[i].feat] += w * v;
+			}
+		}
+		return;
+	} else {
+		int32_t hot = q->left, cold;
+		double izero = 1, ione = 1, fh, fc;
+		if (!go_left(q, S->F->bits, S->X[(size_t)q->feat * S->ld + S->i]))
+			hot++;
+		cold = hot == q->left ? q->left + 1 : q->left;
+		fh = frac(S->F, S->s + k, S->s + hot);
+		fc = frac(S->F, S->s + k, S->s + cold);
+		for (pi = 0; pi <= d; pi++)
+			if (u[pi].feat == q->feat)
+				break;
+		if (pi != d + 1) {
+			izero = u[pi].zero;
+			ione = u[pi].one;
+			unwind_path(u, d, pi);
+			d--;
+		}
+		tree_shap(S, hot, d + 1, u, fh * izero, ione, q->feat);
+		tree_shap(S, cold, d + 1, u, fc * izero, 0, q->feat);
+	}
+}
+
+int ml_forest_contrib(const struct ml_forest *F, const double *X, size_t n, size_t ld, int m0,
+		      int K, double *out, struct ml_err *e)
+{
+	int t, maxd = 0, k, o;
+	size_t i, w = (size_t)K * (size_t)(F->p + 1), plen;
+	struct pel *path;
+	struct shap S;
+	double sc = F->average && F->ntrees ? 1.0 / F->ntrees : 1.0;
+
+	if (!F->mean)
+		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "forest not finished");
+	if (K > 64 && F->nout > 1)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "contributions for at most 64 classes of a forest");
+	for (t = 0; t < F->ntrees; t++) {
+		int d = ml_tree_depth(F->node + F->start[t], F->start[t + 1] - F->start[t]);
+		if (d > maxd)
+			maxd = d;
+	}
+	/* The path storage grows with the square of the depth. */
+	if (maxd > SHAP_MAX_DEPTH)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "contributions need trees at most %d deep (one here is %d; "
+				  "limit --max-depth)",
+				  SHAP_MAX_DEPTH, maxd);
+	plen = ((size_t)maxd + 2) * ((size_t)maxd + 3) / 2 + 2;
+	path = malloc(plen * sizeof(*path));
+	if (!path)
+		return ml_err_nomem(e);
+	memset(&S, 0, sizeof(S));
+	S.F = F;
+	S.X = X;
+	S.ld = ld;
+	S.p = F->p;
+	S.scale = sc;
+	for (i = 0; i < n; i++) {
+		double *phi = out + i * w;
+		memset(phi, 0, w * sizeof(double));
+		for (k = 0; k < K; k++)
+			phi[(size_t)k * (size_t)(F->p + 1) + (size_t)F->p] = F->base[m0 + k];
+		S.phi = phi;
+		S.i = i;
+		for (t = 0; t < F->ntrees; t++) {
+			int g = (t % F->ngroup) * F->nout;
+			S.no = 0;
+			for (o = 0; o < F->nout; o++)
+				if (g + o >= m0 && g + o < m0 + K && S.no < 64) {
+					S.oix[S.no] = o;
+					S.kix[S.no++] = g + o - m0;
+				}
+			if (!S.no)
+				continue;
+			S.s = F->start[t];
+			S.nd = F->node + S.s;
+			for (o = 0; o < S.no; o++)
+				phi[(size_t)S.kix[o] * (size_t)(F->p + 1) + (size_t)F->p] +=
+				    sc * F->mean[(size_t)S.s * F->nout + (size_t)S.oix[o]];
+			tree_shap(&S, 0, 0, path, 1, 1, -1);
+		}
+	}
+	free(path);
+	return 0;
+}
+
+void ml_forest_importance(const struct ml_forest *F, double *gain, double *cover, double *splits)
+{
+	int32_t k;
+
+	memset(gain, 0, (size_t)F->p * sizeof(double));
+	memset(cover, 0, (size_t)F->p * sizeof(double));
+	memset(splits, 0, (size_t)F->p * sizeof(double));
+	for (k = 0; k < F->nnode; k++) {
+		int f = F->node[k].feat;
+		if (f < 0)
+			continue;
+		gain[f] += F->gain[k];
+		cover[f] += F->cover[k];
+		splits[f] += 1;
+	}
+}
+
+/* --- Model sections -------------------------------------------------------------------- */
+
+#define FOREST_VERSION 1
+
+int ml_forest_save(const struct ml_forest *F, struct ml_model *m, const char *name,
+		   struct ml_err *e)
+{
+	struct ml_wbuf b;
+	int32_t k;
+	int rc, M = ml_forest_nmargin(F);
+
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, FOREST_VERSION);
+	ml_wbuf_u32(&b, (uint32_t)F->p);
+	ml_wbuf_u32(&b, (uint32_t)F->nout);
+	ml_wbuf_u32(&b, (uint32_t)F->ngroup);
+	ml_wbuf_u32(&b, (uint32_t)F->average);
+	ml_wbuf_u32(&b, (uint32_t)F->ntrees);
+	ml_wbuf_f64v(&b, F->base, (size_t)M);
+	ml_wbuf_i32v(&b, F->start, (size_t)F->ntrees + 1);
+	for (k = 0; k < F->nnode; k++) {
+		const struct ml_tnode *q = &F->node[k];
+		ml_wbuf_i32(&b, q->feat);
+		ml_wbuf_i32(&b, q->left);
+		ml_wbuf_i32(&b, q->cat);
+		ml_wbuf_u8(&b, (uint8_t)q->dleft);
+		ml_wbuf_f64(&b, q->thr);
+		ml_wbuf_f64(&b, F->cover[k]);
+		ml_wbuf_f64(&b, F->gain[k]);
+	}
+	ml_wbuf_u32(&b, (uint32_t)F->nval);
+	ml_wbuf_f64v(&b, F->val, (size_t)F->nval);
+	ml_wbuf_u32(&b, (uint32_t)F->nbits);
+	ml_wbuf_i32v(&b, (const int32_t *)F->bits, (size_t)F->nbits);
+	if (b.err) {
+		ml_wbuf_release(&b);
+		return ml_err_nomem(e);
+	}
+	rc = ml_model_add(m, name, b.p, b.n, e);
+	ml_wbuf_release(&b);
+	return rc;
+}
+
+static int bad(struct ml_err *e, const char *name, const char *what)
+{
+	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s': %s", name, what);
+}
+
+int ml_forest_load(struct ml_forest *F, const struct ml_model *m, const char *name, int p,
+		   struct ml_err *e)
+{
+	const void *data;
+	size_t len, nn, M;
+	struct ml_rbuf b;
+	uint32_t ver, fp, nout, ngroup, avg, ntrees, nval, nbits;
+	int32_t k, t;
+	int rc;
+
+	memset(F, 0, sizeof(*F));
+	if ((rc = ml_model_get(m, name, &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(&b, data, len);
+	ver = ml_rbuf_u32(&b);
+	fp = ml_rbuf_u32(&b);
+	nout = ml_rbuf_u32(&b);
+	ngroup = ml_rbuf_u32(&b);
+	avg = ml_rbuf_u32(&b);
+	ntrees = ml_rbuf_u32(&b);
+	if (b.err)
+		return bad(e, name, "truncated");
+	if (ver != FOREST_VERSION)
+		return bad(e, name, "unknown version");
+	if ((int)fp != p || nout < 1 || nout > 1000000 || ngroup < 1 || ngroup > 1000000 ||
+	    (nout > 1 && ngroup > 1) || avg > 1 || ntrees > (uint32_t)INT32_MAX - 1)
+		return bad(e, name, "bad shape");
+	if ((rc = ml_forest_init(F, p, (int)nout, (int)ngroup, (int)avg, e)) < 0)
+		return rc;
+	M = (size_t)nout * ngroup;
+	ml_rbuf_f64v(&b, F->base, M);
+	if (!ml_rbuf_count(&b, (uint64_t)ntrees + 1, 4))
+		goto trunc;
+	free(F->start);
+	F->start = malloc(((size_t)ntrees + 1) * sizeof(int32_t));
+	if (!F->start) {
+		ml_forest_release(F);
+		return ml_err_nomem(e);
+	}
+	F->captree = (int32_t)ntrees + 1;
+	ml_rbuf_i32v(&b, F->start, (size_t)ntrees + 1);
+	if (b.err)
+		goto trunc;
+	F->ntrees = (int)ntrees;
+	if (F->start[0] != 0)
+		goto shape;
+	for (t = 0; t < F->ntrees; t++)
+		if (F->start[t + 1] <= F->start[t])
+			goto shape;
+	nn = (size_t)F->start[ntrees];
+	if (nn && !ml_rbuf_count(&b, nn, 29))
+		goto trunc;
+	F->node = malloc((nn ? nn : 1) * sizeof(*F->node));
+	F->cover = malloc((nn ? nn : 1) * sizeof(double));
+	F->gain = malloc((nn ? nn : 1) * sizeof(double));
+	if (!F->node || !F->cover || !F->gain) {
+		ml_forest_release(F);
+		return ml_err_nomem(e);
+	}
+	F->nnode = F->capnode = (int32_t)nn;
+	for (k = 0; k < F->nnode; k++) {
+		struct ml_tnode *q = &F->node[k];
+		q->feat = ml_rbuf_i32(&b);
+		q->left = ml_rbuf_i32(&b);
+		q->cat = ml_rbuf_i32(&b);
+		q->dleft = ml_rbuf_u8(&b);
+		q->thr = ml_rbuf_f64(&b);
+		F->cover[k] = ml_rbuf_f64(&b);
+		F->gain[k] = ml_rbuf_f64(&b);
+	}
+	nval = ml_rbuf_u32(&b);
+	if (b.err || (nval && !ml_rbuf_count(&b, nval, 8)))
+		goto trunc;
+	F->val = malloc((nval ? nval : 1) * sizeof(double));
+	if (!F->val) {
+		ml_forest_release(F);
+		return ml_err_nomem(e);
+	}
+	F->nval = F->capval = (int32_t)nval;
+	ml_rbuf_f64v(&b, F->val, nval);
+	nbits = ml_rbuf_u32(&b);
+	if (b.err || (nbits && !ml_rbuf_count(&b, nbits, 4)))
+		goto trunc;
+	F->bits = malloc((nbits ? nbits : 1) * sizeof(uint32_t));
+	if (!F->bits) {
+		ml_forest_release(F);
+		return ml_err_nomem(e);
+	}
+	F->nbits = F->capbits = (int32_t)nbits;
+	ml_rbuf_i32v(&b, (int32_t *)F->bits, nbits);
+	if (b.err)
+		goto trunc;
+	if (b.off != b.n)
+		goto shape;
+	for (k = 0; k < (int32_t)M; k++)
+		if (!isfinite(F->base[k]))
+			goto shape;
+	for (k = 0; k < (int32_t)nval; k++)
+		if (!isfinite(F->val[k]))
+			goto shape;
+	/* Every node: children after it within its tree, features and sets in range. */
+	for (t = 0; t < F->ntrees; t++) {
+		int32_t s = F->start[t], n = F->start[t + 1] - s;
+		for (k = 0; k < n; k++) {
+			const struct ml_tnode *q = &F->node[s + k];
+			if (!(F->cover[s + k] > 0) || !isfinite(F->cover[s + k]) ||
+			    !isfinite(F->gain[s + k]) || q->dleft > 1)
+				goto shape;
+			if (q->feat < 0) {
+				if (q->feat != -1 || q->cat != -1)
+					goto shape;
+				if (nout == 1 ? !isfinite(q->thr)
+					      : (q->left < 0 || (int64_t)q->left + nout > nval))
+					goto shape;
+				continue;
+			}
+			if (q->feat >= p || q->left <= k || q->left >= n - 1 || q->thr != q->thr)
+				goto shape;
+			if (q->cat != -1) {
+				if (q->cat < 0 || !(q->thr >= 1 && q->thr <= 1 << 24) ||
+				    q->thr != floor(q->thr) ||
+				    (int64_t)q->cat + ((int64_t)q->thr + 31) / 32 > (int64_t)nbits)
+					goto shape;
+			}
+		}
+	}
+	return ml_forest_finish(F, e);
+trunc:
+	ml_forest_release(F);
+	return bad(e, name, "truncated");
+shape:
+	ml_forest_release(F);
+	return bad(e, name, "malformed trees");
+}
+
+/* --- The "tree" table -------------------------------------------------------------------- */
+
+/* Append s (len bytes) to a growing string buffer. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+	int err;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t len)
+{
+	if (b->err)
+		return;
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 128;
+		char *q;
+		while (cap < b->n + len + 1)
+			cap *= 2;
+		q = realloc(b->p, cap);
+		if (!q) {
+			b->err = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = 0;
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static int32_t intern(struct ml_frame *f, int col, const char *s)
+{
+	return ml_dict_intern(&f->schema.cols[col].dict, s, strlen(s));
+}
+
+/* The text of node q's condition for the branch side (0 left, 1 right), e.g.
+ * "age <= 30.5", "island in {0,2}", or with missing set and missing values going this
+ * way "(age > 30.5 or missing)". */
+static void cond_text(struct sbuf *sb, const struct ml_forest *F, const struct ml_tnode *q,
+		      const char *fname, const struct ml_dict *lev, int side, int missing)
+{
+	char num[ML_FMT_DOUBLE_MAX + 1];
+
+	missing = missing && q->dleft == !side && !(isinf(q->thr) && q->thr > 0 && q->cat < 0);
+	if (missing)
+		sb_str(sb, "(");
+	sb_str(sb, fname);
+	if (q->cat >= 0) {
+		int lv, first = 1;
+		sb_str(sb, side ? " not in {" : " in {");
+		for (lv = 0; lv < (int)q->thr; lv++)
+			if ((F->bits[q->cat + (lv >> 5)] >> (lv & 31)) & 1) {
+				if (!first)
+					sb_str(sb, ",");
+				if (lev && lv < lev->n) {
+					sb_str(sb, lev->str[lv]);
+				} else {
+					snprintf(num, sizeof(num), "%d", lv);
+					sb_str(sb, num);
+				}
+				first = 0;
+			}
+		sb_str(sb, "}");
+	} else if (isinf(q->thr) && q->thr > 0) {
+		sb_str(sb, side ? " is missing" : " is present");
+	} else {
+		sb_str(sb, side ? " > " : " <= ");
+		ml_fmt_double(num, q->thr);
+		sb_str(sb, num);
+	}
+	if (missing)
+		sb_str(sb, " or missing)");
+}
+
+int ml_forest_table_tree(const struct ml_forest *F, const struct ml_data *shape, int rules,
+			 struct ml_frame *out, struct ml_err *e)
+{
+	static const char *const head[] = {"tree", "node",  "depth",   "feature", "condition",
+					   "left", "right", "missing", "gain",	  "cover"};
+	int c, t, o, no = F->nout, rcol = 10 + no;
+	int32_t k;
+	size_t r = 0;
+	int *depth = NULL;
+	size_t *plen = NULL; /* per node: length of its path's rule text */
+	struct sbuf sb = {0}, path = {0};
+	char name[32];
+	int rc;
+
+	for (c = 0; c < 10; c++)
+		if (ml_schema_add(&out->schema, head[c],
+				  c == 3 || c == 4 || c == 7 ? ML_CAT : ML_NUM) < 0)
+			goto nomem;
+	for (o = 0; o < no; o++) {
+		if (no == 1)
+			snprintf(name, sizeof(name), "value");
+		else
+			snprintf(name, sizeof(name), "value_%d", o);
+		if (ml_schema_add(&out->schema, name, ML_NUM) < 0)
+			goto nomem;
+	}
+	if (rules && ml_schema_add(&out->schema, "rule", ML_CAT) < 0)
+		goto nomem;
+	if ((rc = ml_block_init(&out->rows, &out->schema, (size_t)(F->nnode ? F->nnode : 1), e)) <
+	    0)
+		goto fail;
+	depth = malloc((size_t)(F->nnode ? F->nnode : 1) * sizeof(int));
+	if (!depth)
+		goto nomem;
+	for (t = 0; t < F->ntrees; t++) {
+		int32_t s = F->start[t], n = F->start[t + 1] - s;
+		const struct ml_tnode *nd = F->node + s;
+		depth[s] = 0;
+		for (k = 0; k < n; k++, r++) {
+			const struct ml_tnode *q = &nd[k];
+			union ml_colv *col = out->rows.col;
+			int32_t code;
+			if (q->feat >= 0) {
+				depth[s + q->left] = depth[s + k] + 1;
+				depth[s + q->left + 1] = depth[s + k] + 1;
+			}
+			col[0].num[r] = t;
+			col[1].num[r] = k;
+			col[2].num[r] = depth[s + k];
+			if (rules)
+				col[rcol].cat[r] = -1;
+			if (q->feat < 0) {
+				col[3].cat[r] = -1;
+				col[4].cat[r] = -1;
+				col[5].num[r] = NAN;
+				col[6].num[r] = NAN;
+				col[7].cat[r] = -1;
+			} else {
+				const char *fname = shape->names ? shape->names[q->feat] : "?";
+				if ((code = intern(out, 3, fname)) < 0)
+					goto nomem;
+				col[3].cat[r] = code;
+				sb.n = 0;
+				cond_text(&sb, F, q, fname,
+					  shape->levels ? shape->levels[q->feat] : NULL, 0, 0);
+				if (sb.err || (code = intern(out, 4, sb.p)) < 0)
+					goto nomem;
+				col[4].cat[r] = code;
+				col[5].num[r] = q->left;
+				col[6].num[r] = q->left + 1;
+				if ((code = intern(out, 7, q->dleft ? "left" : "right")) < 0)
+					goto nomem;
+				col[7].cat[r] = code;
+			}
+			col[8].num[r] = F->gain[s + k];
+			col[9].num[r] = F->cover[s + k];
+			for (o = 0; o < no; o++)
+				col[10 + o].num[r] = F->mean ? F->mean[(size_t)(s + k) * no + o]
+						     : no == 1 && q->feat < 0 ? q->thr
+									      : NAN;
+		}
+		if (rules) {
+			/* Each leaf's path, depth first: a stack of (node, parent's text length),
+			 * a child's condition appended to its parent's text when it is popped. */
+			int32_t *stk = malloc((size_t)(2 * n + 2) * sizeof(int32_t)), top = 0;
+			size_t base = r - (size_t)n;
+			plen = realloc(plen, (size_t)(n ? n : 1) * sizeof(size_t));
+			if (!stk || !plen) {
+				free(stk);
+				goto nomem;
+			}
+			stk[top++] = 0;
+			stk[top++] = -1;
+			while (top) {
+				int32_t par = stk[--top], q = stk[--top];
+				const struct ml_tnode *x = &nd[q];
+				path.n = 0;
+				if (par >= 0) {
+					const struct ml_tnode *y = &nd[par];
+					path.n = plen[par];
+					if (path.n)
+						sb_str(&path, " and ");
+					cond_text(&path, F, y,
+						  shape->names ? shape->names[y->feat] : "?",
+						  shape->levels ? shape->levels[y->feat] : NULL,
+						  q != y->left, 1);
+				}
+				sb_put(&path, "", 0);
+				if (path.err) {
+					free(stk);
+					goto nomem;
+				}
+				plen[q] = path.n;
+				if (x->feat < 0) {
+					int32_t code =
+					    intern(out, rcol, path.n ? path.p : "(all rows)");
+					if (code < 0) {
+						free(stk);
+						goto nomem;
+					}
+					out->rows.col[rcol].cat[base + (size_t)q] = code;
+					continue;
+				}
+				/* The texts of later nodes overwrite this one's tail; children
+				 * only need its length. */
+				stk[top++] = x->left + 1;
+				stk[top++] = q;
+				stk[top++] = x->left;
+				stk[top++] = q;
+			}
+			free(stk);
+		}
+	}
+	out->rows.nrow = r;
+	free(depth);
+	free(plen);
+	free(sb.p);
+	free(path.p);
+	return 0;
+nomem:
+	rc = ml_err_nomem(e);
+fail:
+	free(depth);
+	free(plen);
+	free(sb.p);
+	free(path.p);
+	ml_frame_release(out);
+	return rc;
+}
+
+/* --- CART growth ------------------------------------------------------------------------ */
+
+/* A node of the tree as grown, before pruning and renumbering (preorder). */
+struct cnode {
+	int32_t l, r; /* children (raw indices), -1 for a leaf */
+	int feat, dleft, ncat;
+	int32_t set; /* offset of the level set in ws->sets, or -1 */
+	double thr;
+	double W, cnt, imp, gain;
+	int32_t v; /* offset of the value vector in ws->vals */
+};
+
+struct cand {
+	double score; /* proxy: larger is better */
+	int feat, lo, hi, dleft, ncat;
+	double WL, WR;
+};
+
+struct ml_cart_ws {
+	int p, K, S; /* stats per bin: K class weights and a count, or w, wy and a count */
+	double *h;   /* 256 bins x S */
+	int *touched;
+	int *order; /* levels by key */
+	double *key;
+	uint32_t set[8], bset[8]; /* working and best category sets */
+	int *feats;
+	uint32_t *idx, *tmp;
+	double *yw, *ywt;		      /* per position of idx: the row's target and weight */
+	double *tot, *lft, *rgt, *alt, *zero; /* S each */
+	struct cnode *nodes;
+	int32_t nnodes, capnodes;
+	double *vals;
+	int32_t nvals, capvals;
+	uint32_t *sets;
+	int32_t nsets, capsets;
+	int32_t *stack;
+	int32_t capstack;
+};
+
+struct ml_cart_ws *ml_cart_ws_new(const struct ml_bins *b, int K)
+{
+	struct ml_cart_ws *ws = calloc(1, sizeof(*ws));
+	int S = K > 0 ? K + 1 : 3;
+
+	if (!ws)
+		return NULL;
+	ws->p = b->p;
+	ws->K = K;
+	ws->S = S;
+	ws->h = calloc(256 * (size_t)S, sizeof(double));
+	ws->touched = malloc(256 * sizeof(int));
+	ws->order = malloc(256 * sizeof(int));
+	ws->key = malloc(256 * sizeof(double));
+	ws->feats = malloc((size_t)(b->p ? b->p : 1) * sizeof(int));
+	ws->tot = calloc(5 * (size_t)S, sizeof(double));
+	ws->idx = malloc((b->n ? b->n : 1) * sizeof(uint32_t));
+	ws->tmp = malloc((b->n ? b->n : 1) * sizeof(uint32_t));
+	ws->yw = malloc((b->n ? b->n : 1) * 2 * sizeof(double));
+	ws->ywt = malloc((b->n ? b->n : 1) * 2 * sizeof(double));
+	if (!ws->h || !ws->touched || !ws->order || !ws->key || !ws->feats || !ws->tot ||
+	    !ws->idx || !ws->tmp || !ws->yw || !ws->ywt) {
+		ml_cart_ws_free(ws);
+		return NULL;
+	}
+	ws->lft = ws->tot + S;
+	ws->rgt = ws->lft + S;
+	ws->alt = ws->rgt + S;
+	ws->zero = ws->alt + S;
+	return ws;
+}
+
+void ml_cart_ws_free(struct ml_cart_ws *ws)
+{
+	if (!ws)
+		return;
+	free(ws->h);
+	free(ws->touched);
+	free(ws->order);
+	free(ws->key);
+	free(ws->feats);
+	free(ws->idx);
+	free(ws->tmp);
+	free(ws->yw);
+	free(ws->ywt);
+	free(ws->tot);
+	free(ws->nodes);
+	free(ws->vals);
+	free(ws->sets);
+	free(ws->stack);
+	free(ws);
+}
+
+/* Impurity of node stats s of weight W (Q: the sum of w y^2 for regression): Gini,
+ * entropy in bits, or the variance, as scikit-learn's criteria. */
+static double impurity(const struct ml_cart_ws *ws, int crit, const double *s, double W, double Q)
+{
+	int k;
+	double r = 0;
+
+	if (!(W > 0))
+		return 0;
+	if (crit == ML_CRIT_MSE) {
+		double m = s[1] / W, v = Q / W - m * m;
+		return v > 0 ? v : 0;
+	}
+	for (k = 0; k < ws->K; k++) {
+		double q = s[k] / W;
+		if (crit == ML_CRIT_GINI)
+			r += q * q;
+		else if (q > 0)
+			r -= q * log2(q);
+	}
+	return crit == ML_CRIT_GINI ? 1 - r : r;
+}
+
+/* The split proxy, larger is better: minus the children's weighted impurity up to terms
+ * of the node alone (for the squared error: the children's S^2 / W). */
+static double proxy(const struct ml_cart_ws *ws, int crit, const double *l, double WL,
+		    const double *r, double WR)
+{
+	int k;
+	double a = 0, b = 0;
+
+	if (crit == ML_CRIT_MSE)
+		return l[1] * l[1] / WL + r[1] * r[1] / WR;
+	if (crit == ML_CRIT_GINI) {
+		for (k = 0; k < ws->K; k++) {
+			a += l[k] * l[k];
+			b += r[k] * r[k];
+		}
+		return a / WL + b / WR;
+	}
+	for (k = 0; k < ws->K; k++) {
+		if (l[k] > 0)
+			a += l[k] * log2(l[k] / WL);
+		if (r[k] > 0)
+			b += r[k] * log2(r[k] / WR);
+	}
+	return a + b;
+}
+
+/* Insertion sort of n (at most 256) ints by key, ties by value. */
+static void sort_by_key(int *v, int n, const double *key)
+{
+	int i, j;
+
+	for (i = 1; i < n; i++) {
+		int x = v[i];
+		for (j = i;
+		     j > 0 && (key[v[j - 1]] > key[x] || (key[v[j - 1]] == key[x] && v[j - 1] > x));
+		     j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+static void sort_int(int *v, int n)
+{
+	int i, j;
+
+	for (i = 1; i < n; i++) {
+		int x = v[i];
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+/* Try ws->lft (plus the missing stats mis, or not) as the left side, the rest of tot as
+ * the right; keep it in best when better. */
+static void try_split(struct ml_cart_ws *ws, const struct ml_cart_opts *o, const double *tot,
+		      const double *mis, struct cand *best, int feat, int lo, int hi, int ncat)
+{
+	int S = ws->S, nw = o->K > 0 ? o->K : 1, s, dl;
+	double *R = ws->rgt;
+
+	for (dl = 0; dl < 2; dl++) {
+		const double *L = ws->lft;
+		double WL = 0, WR = 0, sc;
+		if (dl) {
+			if (mis[S - 1] == 0)
+				break;
+			for (s = 0; s < S; s++)
+				ws->alt[s] = L[s] + mis[s];
+			L = ws->alt;
+		}
+		for (s = 0; s < S; s++)
+			R[s] = tot[s] - L[s];
+		if (L[S - 1] < o->min_leaf || R[S - 1] < o->min_leaf)
+			continue;
+		for (s = 0; s < nw; s++) {
+			WL += L[s];
+			WR += R[s];
+		}
+		if (!(WL > 0) || !(WR > 0))
+			continue;
+		sc = proxy(ws, o->crit, L, WL, R, WR);
+		if (sc > best->score) {
+			best->score = sc;
+			best->feat = feat;
+			best->lo = lo;
+			best->hi = hi;
+			best->dleft = dl;
+			best->ncat = ncat;
+			best->WL = WL;
+			best->WR = WR;
+			if (ncat)
+				memcpy(ws->bset, ws->set, sizeof(ws->set));
+		}
+	}
+}
+
+/* The best split of rows idx[lo..hi) on feature f into best. Returns 1 when the feature
+ * is not constant in the node (missing counting as a value). */
+static int eval_feature(struct ml_cart_ws *ws, const struct ml_bins *b, size_t lo, size_t hi, int f,
+			const struct ml_cart_opts *o, const double *tot, struct cand *best)
+{
+	int S = ws->S, nt = 0, miss = b->nb[f], i, s, nz, ret = 0;
+	double *h = ws->h, *L = ws->lft;
+	const uint8_t *C = b->C + (size_t)f * b->n;
+	size_t k;
+	const double *mis = h + (size_t)miss * S;
+	int *tc = ws->touched;
+
+	/* The histogram of the node's rows, touching only the bins they use. */
+	for (k = lo; k < hi; k++) {
+		int bin = C[ws->idx[k]];
+		double *e = h + (size_t)bin * S, yr = ws->yw[2 * k], wr = ws->yw[2 * k + 1];
+		if (e[S - 1] == 0)
+			tc[nt++] = bin;
+		if (o->K > 0) {
+			e[(int)yr] += wr;
+		} else {
+			e[0] += wr;
+			e[1] += wr * yr;
+		}
+		e[S - 1] += 1;
+	}
+	/* The present bins, the missing one apart. */
+	nz = 0;
+	for (i = 0; i < nt; i++)
+		if (tc[i] != miss)
+			tc[nz++] = tc[i];
+	if (nz + (mis[S - 1] > 0) < 2)
+		goto clear;
+	ret = 1;
+	memset(L, 0, (size_t)S * sizeof(double));
+	if (!b->cat[f]) {
+		sort_int(tc, nz);
+		for (i = 0; i + 1 < nz; i++) {
+			const double *e = h + (size_t)tc[i] * S;
+			for (s = 0; s < S; s++)
+				L[s] += e[s];
+			try_split(ws, o, tot, mis, best, f, tc[i], tc[i + 1], 0);
+		}
+		if (mis[S - 1] > 0) {
+			/* Present values left, missing ones right. */
+			const double *e = h + (size_t)tc[nz - 1] * S;
+			for (s = 0; s < S; s++)
+				L[s] += e[s];
+			try_split(ws, o, tot, ws->zero, best, f, tc[nz - 1], miss, 0);
+		}
+	} else {
+		/* Levels sorted by the mean target (by each class's share in turn for more
+		 * than two classes), every prefix the left set. */
+		int nord = o->K > 2 ? o->K : 1, ord, j;
+		for (ord = 0; ord < nord; ord++) {
+			for (i = 0; i < nz; i++) {
+				const double *e = h + (size_t)tc[i] * S;
+				double W = 0;
+				int kk;
+				if (o->K > 0) {
+					for (kk = 0; kk < o->K; kk++)
+						W += e[kk];
+					ws->key[tc[i]] = e[o->K > 2 ? ord : 1] / W;
+				} else {
+					ws->key[tc[i]] = e[1] / e[0];
+				}
+				ws->order[i] = tc[i];
+			}
+			sort_by_key(ws->order, nz, ws->key);
+			memset(L, 0, (size_t)S * sizeof(double));
+			memset(ws->set, 0, sizeof(ws->set));
+			for (j = 0; j < nz; j++) {
+				const double *e = h + (size_t)ws->order[j] * S;
+				int lv = ws->order[j];
+				for (s = 0; s < S; s++)
+					L[s] += e[s];
+				ws->set[lv >> 5] |= 1u << (lv & 31);
+				if (j + 1 < nz)
+					try_split(ws, o, tot, mis, best, f, 0, 0, b->ncat[f]);
+				else if (mis[S - 1] > 0)
+					try_split(ws, o, tot, ws->zero, best, f, 0, miss,
+						  b->ncat[f]);
+			}
+		}
+	}
+clear:
+	for (i = 0; i < nt; i++)
+		memset(h + (size_t)tc[i] * S, 0, (size_t)S * sizeof(double));
+	memset(h + (size_t)miss * S, 0, (size_t)S * sizeof(double));
+	return ret;
+}
+
+static int32_t new_cnode(struct ml_cart_ws *ws)
+{
+	if (ws->nnodes == ws->capnodes) {
+		int32_t cap = ws->capnodes ? ws->capnodes * 2 : 256;
+		struct cnode *q = realloc(ws->nodes, (size_t)cap * sizeof(*q));
+		if (!q)
+			return -1;
+		ws->nodes = q;
+		ws->capnodes = cap;
+	}
+	return ws->nnodes++;
+}
+
+static int32_t new_vals(struct ml_cart_ws *ws, int n)
+{
+	int32_t at = ws->nvals;
+	if (grow((void **)&ws->vals, &ws->capvals, (int64_t)ws->nvals + n, sizeof(double)) < 0)
+		return -1;
+	ws->nvals += n;
+	return at;
+}
+
+/* Cost-complexity pruning as scikit-learn's: repeatedly collapse the internal node of
+ * least effective alpha (R(t) - R(branch)) / (leaves - 1), first in preorder on ties,
+ * while that alpha is at most ccp_alpha. R(t) is the node's share of the root weight
+ * times its impurity. */
+static int prune(struct ml_cart_ws *ws, double alpha)
+{
+	int32_t n = ws->nnodes, k, *par = malloc((size_t)n * sizeof(int32_t));
+	double *rn = malloc((size_t)n * sizeof(double)), *rb = malloc((size_t)n * sizeof(double));
+	double *nl = malloc((size_t)n * sizeof(double)), W0 = ws->nodes[0].W;
+	struct cnode *N = ws->nodes;
+
+	if (!par || !rn || !rb || !nl) {
+		free(par);
+		free(rn);
+		free(rb);
+		free(nl);
+		return -1;
+	}
+	par[0] = -1;
+	for (k = 0; k < n; k++) {
+		rn[k] = N[k].W / W0 * N[k].imp;
+		if (N[k].l >= 0) {
+			par[N[k].l] = k;
+			par[N[k].r] = k;
+		}
+	}
+	/* Preorder numbering: children after their parent, so a reverse sweep sums up. */
+	for (k = n - 1; k >= 0; k--) {
+		if (N[k].l < 0) {
+			rb[k] = rn[k];
+			nl[k] = 1;
+		} else {
+			rb[k] = rb[N[k].l] + rb[N[k].r];
+			nl[k] = nl[N[k].l] + nl[N[k].r];
+		}
+	}
+	for (;;) {
+		double best = INFINITY, rdiff, pl;
+		int32_t bk = -1, a;
+		for (k = 0; k < n; k++) {
+			double ea;
+			if (N[k].l < 0 || par[k] == -2)
+				continue;
+			ea = (rn[k] - rb[k]) / (nl[k] - 1);
+			if (ea < best) {
+				best = ea;
+				bk = k;
+			}
+		}
+		if (bk < 0 || best > alpha)
+			break;
+		/* Descendants leave the tree. */
+		{
+			int32_t top = 0, *st = ws->stack;
+			if (grow((void **)&ws->stack, &ws->capstack, n, sizeof(int32_t)) < 0) {
+				free(par);
+				free(rn);
+				free(rb);
+				free(nl);
+				return -1;
+			}
+			st = ws->stack;
+			st[top++] = N[bk].l;
+			st[top++] = N[bk].r;
+			while (top) {
+				int32_t q = st[--top];
+				par[q] = -2;
+				if (N[q].l >= 0) {
+					st[top++] = N[q].l;
+					st[top++] = N[q].r;
+				}
+			}
+		}
+		pl = nl[bk] - 1;
+		rdiff = rn[bk] - rb[bk];
+		N[bk].l = N[bk].r = -1;
+		nl[bk] = 1;
+		rb[bk] = rn[bk];
+		for (a = par[bk]; a >= 0; a = par[a]) {
+			nl[a] -= pl;
+			rb[a] += rdiff;
+		}
+	}
+	free(par);
+	free(rn);
+	free(rb);
+	free(nl);
+	return 0;
+}
+
+int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, const double *w,
+		 const uint32_t *rows, size_t m, const struct ml_cart_opts *o, struct ml_rng *rng,
+		 struct ml_cart_ws *ws)
+{
+	int S = ws->S, K = o->K, p = b->p, nout = K > 0 ? K : 1, f, s;
+	int32_t k, *q2;
+	size_t i;
+	struct frame {
+		size_t lo, hi;
+		int depth;
+		int32_t slot; /* parent * 2 + side, or -1 for the root */
+	} *st = NULL;
+	int32_t nst = 0, capst = 0;
+	double *tot = ws->tot;
+	int rc = -1;
+	uint8_t lut[256];
+
+	ws->nnodes = 0;
+	ws->nvals = 0;
+	ws->nsets = 0;
+	memcpy(ws->idx, rows, m * sizeof(uint32_t));
+	for (i = 0; i < m; i++) {
+		ws->yw[2 * i] = y[rows[i]];
+		ws->yw[2 * i + 1] = w ? w[rows[i]] : 1;
+	}
+	/* Depth first, left first: nodes are numbered in preorder, as scikit-learn's. */
+	if (grow((void **)&st, &capst, 64, sizeof(*st)) < 0)
+		return -1;
+	st[0].lo = 0;
+	st[0].hi = m;
+	st[0].depth = 0;
+	st[0].slot = -1;
+	nst = 1;
+	while (nst) {
+		struct frame fr = st[--nst];
+		size_t nl;
+		int nf, visited;
+		int32_t q = new_cnode(ws);
+		struct cnode *N;
+		struct cand best;
+		double Q = 0, W = 0;
+		if (q < 0)
+			goto out;
+		if (fr.slot >= 0) {
+			struct cnode *P = &ws->nodes[fr.slot >> 1];
+			if (fr.slot & 1)
+				P->r = q;
+			else
+				P->l = q;
+		}
+		memset(tot, 0, (size_t)S * sizeof(double));
+		for (i = fr.lo; i < fr.hi; i++) {
+			double yr = ws->yw[2 * i], wr = ws->yw[2 * i + 1];
+			if (K > 0) {
+				tot[(int)yr] += wr;
+			} else {
+				tot[0] += wr;
+				tot[1] += wr * yr;
+				Q += wr * yr * yr;
+			}
+		}
+		tot[S - 1] = (double)(fr.hi - fr.lo);
+		for (s = 0; s < (K > 0 ? K : 1); s++)
+			W += tot[s];
+		N = &ws->nodes[q];
+		N->l = N->r = -1;
+		N->feat = -1;
+		N->set = -1;
+		N->ncat = 0;
+		N->dleft = 0;
+		N->thr = 0;
+		N->W = W;
+		N->cnt = (double)(fr.hi - fr.lo);
+		N->imp = impurity(ws, o->crit, tot, W, Q);
+		N->gain = 0;
+		N->v = new_vals(ws, nout);
+		if (N->v < 0)
+			goto out;
+		for (s = 0; s < nout; s++)
+			ws->vals[N->v + s] = K > 0 ? tot[s] / W : tot[1] / W;
+		if ((o->max_depth > 0 && fr.depth >= o->max_depth) || N->cnt < o->min_split ||
+		    N->cnt < 2.0 * o->min_leaf || N->imp <= DBL_EPSILON)
+			continue;
+		/* The features to try: all in order, or mtry drawn without replacement, those
+		 * constant in the node not counting (as in scikit-learn). */
+		for (f = 0; f < p; f++)
+			ws->feats[f] = f;
+		memset(&best, 0, sizeof(best));
+		best.score = -INFINITY;
+		best.feat = -1;
+		visited = 0;
+		for (nf = 0; nf < p && visited < o->mtry; nf++) {
+			if (o->mtry < p) {
+				int r = nf + (int)ml_rng_below(rng, (uint64_t)(p - nf)), x;
+				x = ws->feats[nf];
+				ws->feats[nf] = ws->feats[r];
+				ws->feats[r] = x;
+			}
+			visited += eval_feature(ws, b, fr.lo, fr.hi, ws->feats[nf], o, tot, &best);
+		}
+		if (best.feat < 0)
+			continue;
+		N = &ws->nodes[q];
+		N->feat = best.feat;
+		N->dleft = best.dleft;
+		if (best.ncat) {
+			int32_t nw = (best.ncat + 31) / 32;
+			if (grow((void **)&ws->sets, &ws->capsets, (int64_t)ws->nsets + nw,
+				 sizeof(uint32_t)) < 0)
+				goto out;
+			memcpy(ws->sets + ws->nsets, ws->bset, (size_t)nw * sizeof(uint32_t));
+			N->set = ws->nsets;
+			N->ncat = best.ncat;
+			N->thr = best.ncat;
+			ws->nsets += nw;
+		} else {
+			N->thr = ml_bins_threshold(b, best.feat, best.lo, best.hi);
+		}
+		/* Which bins go left; then the node's rows, stably. */
+		for (s = 0; s < 256; s++) {
+			if (s == b->nb[best.feat])
+				lut[s] = (uint8_t)best.dleft;
+			else if (best.ncat)
+				lut[s] = s < best.ncat && ((ws->bset[s >> 5] >> (s & 31)) & 1);
+			else
+				lut[s] = s <= best.lo;
+		}
+		{
+			/* Stable, without branches: left rows compact in place, right ones
+			 * gather in tmp and follow. */
+			const uint8_t *C = b->C + (size_t)best.feat * b->n;
+			size_t nr = 0;
+			nl = fr.lo;
+			for (i = fr.lo; i < fr.hi; i++) {
+				uint32_t r = ws->idx[i];
+				double yr = ws->yw[2 * i], wr = ws->yw[2 * i + 1];
+				size_t go = lut[C[r]];
+				ws->idx[nl] = r;
+				ws->yw[2 * nl] = yr;
+				ws->yw[2 * nl + 1] = wr;
+				ws->tmp[nr] = r;
+				ws->ywt[2 * nr] = yr;
+				ws->ywt[2 * nr + 1] = wr;
+				nl += go;
+				nr += 1 - go;
+			}
+			memcpy(ws->idx + nl, ws->tmp, nr * sizeof(uint32_t));
+			memcpy(ws->yw + 2 * nl, ws->ywt, 2 * nr * sizeof(double));
+		}
+		if (grow((void **)&st, &capst, (int64_t)nst + 2, sizeof(*st)) < 0)
+			goto out;
+		st[nst].lo = nl;
+		st[nst].hi = fr.hi;
+		st[nst].depth = fr.depth + 1;
+		st[nst].slot = q * 2 + 1;
+		nst++;
+		st[nst].lo = fr.lo;
+		st[nst].hi = nl;
+		st[nst].depth = fr.depth + 1;
+		st[nst].slot = q * 2;
+		nst++;
+	}
+	/* Gains: the decrease of W * impurity. */
+	for (k = 0; k < ws->nnodes; k++) {
+		struct cnode *N = &ws->nodes[k];
+		if (N->l >= 0)
+			N->gain = N->W * N->imp - ws->nodes[N->l].W * ws->nodes[N->l].imp -
+				  ws->nodes[N->r].W * ws->nodes[N->r].imp;
+	}
+	if (o->ccp_alpha > 0 && prune(ws, o->ccp_alpha) < 0)
+		goto out;
+	/* Renumber breadth first into t, children in pairs: a queue of (raw, new) pairs. */
+	if (ml_tree_root(t, ws->nodes[0].W) < 0)
+		goto out;
+	if (grow((void **)&ws->stack, &ws->capstack, (int64_t)ws->nnodes * 2 + 2, sizeof(int32_t)) <
+	    0)
+		goto out;
+	q2 = ws->stack;
+	{
+		int32_t head = 0, tail = 0;
+		q2[tail++] = 0;
+		q2[tail++] = 0;
+		while (head < tail) {
+			int32_t rq = q2[head++], tq = q2[head++], l;
+			const struct cnode *N = &ws->nodes[rq];
+			if (N->l < 0) {
+				if (nout > 1) {
+					if (ml_tree_leafv(t, tq, ws->vals + N->v, nout) < 0)
+						goto out;
+				} else {
+					t->node[tq].thr = ws->vals[N->v];
+				}
+				continue;
+			}
+			l = ml_tree_split(t, tq, N->feat, N->thr, N->dleft,
+					  N->set >= 0 ? ws->sets + N->set : NULL, N->ncat, N->gain,
+					  ws->nodes[N->l].W, ws->nodes[N->r].W);
+			if (l < 0)
+				goto out;
+			q2[tail++] = N->l;
+			q2[tail++] = l;
+			q2[tail++] = N->r;
+			q2[tail++] = l + 1;
+		}
+	}
+	rc = 0;
+out:
+	free(st);
+	return rc;
+}
+
+/* --- rf and tree models -------------------------------------------------------------- */
+
+void ml_cf_free(void *state)
+{
+	struct ml_cf *c = state;
+
+	if (!c)
+		return;
+	ml_forest_release(&c->F);
+	free(c->perm);
+	free(c);
+}
+
+int ml_cf_predict(const void *state, const double *X, size_t n, size_t ld, double *out, int raw,
+		  struct ml_err *e)
+{
+	const struct ml_cf *c = state;
+	double *m;
+	size_t i;
+
+	if (!(raw && c->nclass == 2)) {
+		ml_forest_margins(&c->F, X, n, ld, out);
+		return 0;
+	}
+	/* Binary raw output: the second class's probability alone. */
+	m = malloc((n ? n : 1) * 2 * sizeof(double));
+	if (!m)
+		return ml_err_nomem(e);
+	ml_forest_margins(&c->F, X, n, ld, m);
+	for (i = 0; i < n; i++)
+		out[i] = m[2 * i + 1];
+	free(m);
+	return 0;
+}
+
+int ml_cf_ntrees(const void *state)
+{
+	return ((const struct ml_cf *)state)->F.ntrees;
+}
+
+int ml_cf_leaves(const void *state, const double *X, size_t n, size_t ld, int32_t *out,
+		 struct ml_err *e)
+{
+	(void)e;
+	ml_forest_leaves(&((const struct ml_cf *)state)->F, X, n, ld, out);
+	return 0;
+}
+
+int ml_cf_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
+		  struct ml_err *e)
+{
+	const struct ml_cf *c = state;
+
+	if (c->nclass == 2)
+		return ml_forest_contrib(&c->F, X, n, ld, 1, 1, out, e);
+	return ml_forest_contrib(&c->F, X, n, ld, 0, c->nclass ? c->nclass : 1, out, e);
+}
+
+int ml_cf_save(const struct ml_cf *c, struct ml_model *m, const char *prefix, struct ml_err *e)
+{
+	struct ml_wbuf b;
+	char name[64];
+	cJSON *meta = ml_model_meta(m);
+	int rc;
+
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, 1);
+	ml_wbuf_u32(&b, (uint32_t)c->nclass);
+	ml_wbuf_f64(&b, c->oob);
+	ml_wbuf_u32(&b, c->perm != NULL);
+	if (c->perm)
+		ml_wbuf_f64v(&b, c->perm, (size_t)c->F.p);
+	if (b.err) {
+		ml_wbuf_release(&b);
+		return ml_err_nomem(e);
+	}
+	snprintf(name, sizeof(name), "%s.info", prefix);
+	rc = ml_model_add(m, name, b.p, b.n, e);
+	ml_wbuf_release(&b);
+	if (rc < 0)
+		return rc;
+	if (meta && c->oob == c->oob)
+		cJSON_AddNumberToObject(meta, "oob_score", c->oob);
+	snprintf(name, sizeof(name), "%s.forest", prefix);
+	return ml_forest_save(&c->F, m, name, e);
+}
+
+int ml_cf_load(struct ml_cf **out, const struct ml_model *m, const char *prefix,
+	       const struct ml_data *shape, struct ml_err *e)
+{
+	struct ml_cf *c = calloc(1, sizeof(*c));
+	const void *data;
+	size_t len;
+	struct ml_rbuf b;
+	char name[64];
+	uint32_t ver, hasperm;
+	int rc, K;
+
+	*out = NULL;
+	if (!c)
+		return ml_err_nomem(e);
+	snprintf(name, sizeof(name), "%s.info", prefix);
+	if ((rc = ml_model_get(m, name, &data, &len, e)) < 0) {
+		free(c);
+		return rc;
+	}
+	ml_rbuf_init(&b, data, len);
+	ver = ml_rbuf_u32(&b);
+	c->nclass = (int)ml_rbuf_u32(&b);
+	c->oob = ml_rbuf_f64(&b);
+	hasperm = ml_rbuf_u32(&b);
+	if (!b.err && ver == 1 && hasperm == 1) {
+		ml_rbuf_count(&b, (uint64_t)shape->p, 8);
+		if (!b.err) {
+			c->perm = malloc((size_t)(shape->p ? shape->p : 1) * sizeof(double));
+			if (!c->perm) {
+				free(c);
+				return ml_err_nomem(e);
+			}
+			ml_rbuf_f64v(&b, c->perm, (size_t)shape->p);
+		}
+	}
+	if (b.err || ver != 1 || hasperm > 1 || b.off != b.n || c->nclass != shape->nclass) {
+		ml_cf_free(c);
+		return bad(e, name, "malformed");
+	}
+	snprintf(name, sizeof(name), "%s.forest", prefix);
+	if ((rc = ml_forest_load(&c->F, m, name, shape->p, e)) < 0) {
+		free(c->perm);
+		free(c);
+		return rc;
+	}
+	K = c->nclass ? c->nclass : 1;
+	if (c->F.nout != K || c->F.ngroup != 1 || !c->F.average) {
+		ml_cf_free(c);
+		return bad(e, name, "does not fit the model");
+	}
+	*out = c;
+	return 0;
+}
+
+int ml_cf_table(const struct ml_cf *c, const char *name, const struct ml_data *shape, int rules,
+		struct ml_frame *out, struct ml_err *e)
+{
+	const struct ml_forest *F = &c->F;
+	double *imp, *tr;
+	int p = F->p, j, t, rc;
+	int32_t k;
+
+	if (strcmp(name, "tree") == 0)
+		return ml_forest_table_tree(F, shape, rules, out, e);
+	imp = calloc((size_t)(p ? p : 1) * 2, sizeof(double));
+	if (!imp)
+		return ml_err_nomem(e);
+	tr = imp + p;
+	/* Per tree: the decrease of weighted impurity per feature over the root's weight,
+	 * normalised to sum to one; then their mean, normalised (single-node trees left
+	 * out), as scikit-learn's feature_importances_. */
+	for (t = 0; t < F->ntrees; t++) {
+		int32_t s = F->start[t], n = F->start[t + 1] - s;
+		double tot = 0;
+		if (n < 2)
+			continue;
+		memset(tr, 0, (size_t)p * sizeof(double));
+		for (k = 0; k < n; k++)
+			if (F->node[s + k].feat >= 0)
+				tr[F->node[s + k].feat] += F->gain[s + k] / F->cover[s];
+		for (j = 0; j < p; j++)
+			tot += tr[j];
+		if (tot > 0)
+			for (j = 0; j < p; j++)
+				imp[j] += tr[j] / tot;
+	}
+	{
+		double tot = 0;
+		for (j = 0; j < p; j++)
+			tot += imp[j];
+		if (tot > 0)
+			for (j = 0; j < p; j++)
+				imp[j] /= tot;
+	}
+	if (ml_schema_add(&out->schema, "feature", ML_CAT) < 0 ||
+	    ml_schema_add(&out->schema, "impurity", ML_NUM) < 0 ||
+	    (c->perm && ml_schema_add(&out->schema, "permutation", ML_NUM) < 0))
+		goto nomem;
+	if ((rc = ml_block_init(&out->rows, &out->schema, (size_t)(p ? p : 1), e)) < 0)
+		goto fail;
+	for (j = 0; j < p; j++) {
+		const char *nm = shape->names ? shape->names[j] : "?";
+		int32_t code = intern(out, 0, nm);
+		if (code < 0)
+			goto nomem;
+		out->rows.col[0].cat[j] = code;
+		out->rows.col[1].num[j] = imp[j];
+		if (c->perm)
+			out->rows.col[2].num[j] = c->perm[j];
+	}
+	out->rows.nrow = (size_t)p;
+	free(imp);
+	return 0;
+nomem:
+	rc = ml_err_nomem(e);
+fail:
+	free(imp);
+	ml_frame_release(out);
+	return rc;
+}
