@@ -9,85 +9,26 @@
 #include "ml/learn.h"
 #include "ml/num.h"
 
-/* Algorithms are linked in when their file is part of the library. A weak reference
- * alone does not pull an object out of a static archive such as libml.a, so the
- * reference to an algorithm whose conventional file lib/algo_NAME.c exists is strong;
- * algorithms that share a file with one of those (ridge, lasso and elasticnet beside
- * linear) come along with it. A weak reference keeps the table linkable while an
- * algorithm's file does not exist yet. (When a new algo_NAME.c appears, this file must
- * be recompiled: dependency files do not record __has_include.) */
-#ifndef __has_include
-#define __has_include(x) 0
-#endif
-#if __has_include("algo_linear.c")
+/* The algorithms, each defined in its own lib/algo_*.c (ridge, lasso and elasticnet
+ * beside linear). */
 extern const struct ml_algo ml_algo_linear;
-#else
-extern const struct ml_algo ml_algo_linear __attribute__((weak));
-#endif
-#if __has_include("algo_ridge.c")
 extern const struct ml_algo ml_algo_ridge;
-#else
-extern const struct ml_algo ml_algo_ridge __attribute__((weak));
-#endif
-#if __has_include("algo_lasso.c")
 extern const struct ml_algo ml_algo_lasso;
-#else
-extern const struct ml_algo ml_algo_lasso __attribute__((weak));
-#endif
-#if __has_include("algo_elasticnet.c")
 extern const struct ml_algo ml_algo_elasticnet;
-#else
-extern const struct ml_algo ml_algo_elasticnet __attribute__((weak));
-#endif
-#if __has_include("algo_logistic.c")
 extern const struct ml_algo ml_algo_logistic;
-#else
-extern const struct ml_algo ml_algo_logistic __attribute__((weak));
-#endif
-#if __has_include("algo_nb.c")
 extern const struct ml_algo ml_algo_nb;
-#else
-extern const struct ml_algo ml_algo_nb __attribute__((weak));
-#endif
-#if __has_include("algo_knn.c")
 extern const struct ml_algo ml_algo_knn;
-#else
-extern const struct ml_algo ml_algo_knn __attribute__((weak));
-#endif
-#if __has_include("algo_gbdt.c")
 extern const struct ml_algo ml_algo_gbdt;
-#else
-extern const struct ml_algo ml_algo_gbdt __attribute__((weak));
-#endif
-#if __has_include("algo_rf.c")
 extern const struct ml_algo ml_algo_rf;
-#else
-extern const struct ml_algo ml_algo_rf __attribute__((weak));
-#endif
-#if __has_include("algo_tree.c")
 extern const struct ml_algo ml_algo_tree;
-#else
-extern const struct ml_algo ml_algo_tree __attribute__((weak));
-#endif
 
 const struct ml_algo *const *ml_algos(void)
 {
 	static const struct ml_algo *const all[] = {
 		&ml_algo_linear, &ml_algo_ridge, &ml_algo_lasso, &ml_algo_elasticnet,
 		&ml_algo_logistic, &ml_algo_nb, &ml_algo_knn, &ml_algo_gbdt, &ml_algo_rf,
-		&ml_algo_tree};
-	static const struct ml_algo *list[sizeof(all) / sizeof(all[0]) + 1];
-	static int once;
-	/* The list is the same every time; building it twice is harmless. */
-	if (!once) {
-		size_t i, n = 0;
-		for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-			if (all[i])
-				list[n++] = all[i];
-		list[n] = NULL;
-		once = 1;
-	}
-	return list;
+		&ml_algo_tree, NULL};
+	return all;
 }
 
 const struct ml_algo *ml_algo_find(const char *name)
