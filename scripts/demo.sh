@@ -19,20 +19,33 @@ step "mlcat -f stream samples/breast_cancer.csv > bc.mls   # CSV parsed once; th
 mlcat -f stream samples/breast_cancer.csv >"$out/bc.mls"
 ls -l "$out/bc.mls" | awk '{print $5 " bytes"}'
 
-if have mlsplit; then
-	step "mlsplit --test 0.25 --stratify target --seed 7 --train-out train.mls --test-out test.mls bc.mls"
-	mlsplit --test 0.25 --stratify target --seed 7 -f stream \
-		--train-out "$out/train.mls" --test-out "$out/test.mls" "$out/bc.mls"
-	echo "train $(mlcat "$out/train.mls" | tail -n +2 | wc -l) rows, test $(mlcat "$out/test.mls" | tail -n +2 | wc -l) rows"
-fi
-if have mltrain && have mlpredict && have mleval && have mlsplit; then
-	step "mltrain -t target -a logistic --c 0.1 -o bc.mlm train.mls"
-	mltrain -t target -a logistic --c 0.1 -o "$out/bc.mlm" "$out/train.mls"
-	step "mlpredict -m bc.mlm --keep target test.mls | mleval -t target --min auc=0.95"
-	mlpredict -m "$out/bc.mlm" --keep target "$out/test.mls" | mleval -t target --min auc=0.95
-fi
-if have mlinfo && [ -f "$out/bc.mlm" ]; then
-	step "mlinfo --table coef bc.mlm | head -5"
-	mlinfo --table coef "$out/bc.mlm" | head -5
-fi
+step "mlsplit --test 0.25 --stratify target --seed 7 -f stream --train-out train.mls --test-out test.mls bc.mls"
+mlsplit --test 0.25 --stratify target --seed 7 -f stream \
+	--train-out "$out/train.mls" --test-out "$out/test.mls" "$out/bc.mls"
+echo "train $(mlcat "$out/train.mls" | tail -n +2 | wc -l) rows, test $(mlcat "$out/test.mls" | tail -n +2 | wc -l) rows"
+
+step "mlfeat --save feat.mlm -t target --power yeo-johnson -f stream < train.mls > train_feat.mls"
+mlfeat --save "$out/feat.mlm" -t target --power yeo-johnson -f stream <"$out/train.mls" >"$out/train_feat.mls"
+
+step "mltrain -t target -a logistic --cv 5 -o logit.mlm train_feat.mls"
+mltrain -t target -a logistic --cv 5 -o "$out/logit.mlm" "$out/train_feat.mls"
+
+step "mlpredict -m feat.mlm -m logit.mlm --keep target test.mls | mleval -t target --min auc=0.95"
+mlpredict -m "$out/feat.mlm" -m "$out/logit.mlm" --keep target "$out/test.mls" |
+	mleval -t target --min auc=0.95
+
+step "mltrain -t target -a gbdt --rounds 300 --valid-frac 0.15 --early-stop 20 -o gbdt.mlm train.mls"
+mltrain -t target -a gbdt --rounds 300 --valid-frac 0.15 --early-stop 20 -o "$out/gbdt.mlm" "$out/train.mls"
+
+step "mlpredict -m gbdt.mlm --keep target test.mls | mleval -t target --plot roc --plot-file roc.svg"
+mlpredict -m "$out/gbdt.mlm" --keep target "$out/test.mls" |
+	mleval -t target --plot roc --plot-file "$out/roc.svg"
+echo "(roc.svg: $(wc -c <"$out/roc.svg") bytes of SVG)"
+
+step "mlinfo --table importance gbdt.mlm | head -6"
+mlinfo --table importance "$out/gbdt.mlm" | head -6
+
+step "mlinfo --table coef logit.mlm | head -4"
+mlinfo --table coef "$out/logit.mlm" | head -4
+
 printf '\ndemo finished\n'
