@@ -39,8 +39,8 @@ static const char *const metric_name[OBJ_COUNT] = {
 /* Above this many rows the training loss is computed every tenth round only. */
 #define LOSS_EVERY_ROWS 100000
 /* Histogram chunks: at least CHUNK_MIN rows, at most MAX_CHUNKS per node. */
-#define CHUNK_MIN  32768
-#define MAX_CHUNKS 16
+#define CHUNK_MIN  16384
+#define MAX_CHUNKS 32
 /* Feature blocks for reduction and split search. */
 #define MAX_FBLOCKS 16
 /* Categorical features with at most this many levels present split one level against
@@ -120,67 +120,85 @@ static void grad1(int obj, double f, double y, double delta, double alpha, doubl
 	}
 }
 
-typedef float v4sf __attribute__((vector_size(16)));
-typedef int32_t v4si __attribute__((vector_size(16)));
-
-/* e^x for x <= 0 in four lanes (Cephes' expf: x = n ln 2 + r, a degree-5 polynomial for
- * e^r, 2^n from the exponent bits); within 2 ulp, below e^-87 flushed to 0. */
-static inline v4sf vexp_neg(v4sf x)
-{
-	const v4sf zero = {0, 0, 0, 0}, lo = zero - 87.0f, l2e = zero + 1.44269504088896341f;
-	const v4sf c1 = zero + 0.693359375f, c2 = zero - 2.12194440e-4f;
-	v4si keep = x > lo, n;
-	v4sf fx, y, z;
-
-	x = (v4sf)(((v4si)x & keep) | ((v4si)lo & ~keep));
-	fx = x * l2e - 0.5f;
-	n = __builtin_convertvector(fx, v4si);
-	/* Conversion truncates toward zero: round the negative ones up to the floor + 1. */
-	n += (v4si)(__builtin_convertvector(n, v4sf) < fx) & 1;
-	fx = __builtin_convertvector(n, v4sf);
-	x = x - fx * c1 - fx * c2;
-	z = x * x;
-	y = zero + 1.9875691500e-4f;
-	y = y * x + 1.3981999507e-3f;
-	y = y * x + 8.3334519073e-3f;
-	y = y * x + 4.1665795894e-2f;
-	y = y * x + 1.6666665459e-1f;
-	y = y * x + 5.0000001201e-1f;
-	y = y * z + x + 1.0f;
-	y = (v4sf)((v4si)y + (n << 23));
-	return (v4sf)((v4si)y & keep);
-}
-
-/* Binary logistic (g, h) of four rows with margins f, targets y (0 or 1) and weights w
- * (NULL: 1), in single precision as the booster stores them: with e = exp(-|f|) the
- * class probabilities are 1 / (1 + e) and e / (1 + e), both accurate. */
-static inline void logistic_gh4(const double *f, const double *y, const double *w, float *gh)
-{
-	const v4sf zero = {0, 0, 0, 0};
-	v4sf vf, vy, vw, e, big, q, p1, p0, g, h;
-	v4si pos, one, tiny;
-	int l;
-
-	for (l = 0; l < 4; l++) {
-		vf[l] = (float)f[l];
-		vy[l] = (float)y[l];
-		vw[l] = w ? (float)w[l] : 1.0f;
+/* The binary logistic gradient pass in single precision, as the booster stores (g, h):
+ * with e = exp(-|f|) the class probabilities are 1 / (1 + e) and e / (1 + e), both
+ * accurate. e^x (x <= 0) is Cephes' expf: x = n ln 2 + r, a degree-5 polynomial for e^r,
+ * 2^n from the exponent bits; within 2 ulp, below e^-87 flushed to 0. Written once for
+ * a vector of L lanes and instantiated for SSE (4) and, where the processor has it, AVX2
+ * (8): the operations per lane are the same IEEE ones, so both give the same bits. */
+#define LOGISTIC_PASS(NAME, L, ATTR)                                                               \
+	typedef float NAME##_vf __attribute__((vector_size(4 * L)));                               \
+	typedef int32_t NAME##_vi __attribute__((vector_size(4 * L)));                             \
+	ATTR static void NAME(const double *f, const double *y, const double *w, float *gh,        \
+			      size_t n)                                                            \
+	{                                                                                          \
+		const NAME##_vf zero = {0}, lo = zero - 87.0f, l2e = zero + 1.44269504088896341f;  \
+		const NAME##_vf c1 = zero + 0.693359375f, c2 = zero - 2.12194440e-4f;              \
+		size_t i;                                                                          \
+		int l;                                                                             \
+		for (i = 0; i + L <= n; i += L) {                                                  \
+			NAME##_vf vf, vy, vw, x, fx, z, e, big, q, p1, p0, g, h;                   \
+			NAME##_vi pos, one, keep, tiny, k;                                         \
+			for (l = 0; l < L; l++) {                                                  \
+				vf[l] = (float)f[i + l];                                           \
+				vy[l] = (float)y[i + l];                                           \
+				vw[l] = w ? (float)w[i + l] : 1.0f;                                \
+			}                                                                          \
+			pos = vf >= 0;                                                             \
+			x = (NAME##_vf)((NAME##_vi)vf | (INT32_MIN + (NAME##_vi){0}));             \
+			keep = x > lo;                                                             \
+			x = (NAME##_vf)(((NAME##_vi)x & keep) | ((NAME##_vi)lo & ~keep));          \
+			fx = x * l2e - 0.5f;                                                       \
+			k = __builtin_convertvector(fx, NAME##_vi);                                \
+			k += (NAME##_vi)(__builtin_convertvector(k, NAME##_vf) < fx) & 1;          \
+			fx = __builtin_convertvector(k, NAME##_vf);                                \
+			x = x - fx * c1 - fx * c2;                                                 \
+			z = x * x;                                                                 \
+			e = zero + 1.9875691500e-4f;                                               \
+			e = e * x + 1.3981999507e-3f;                                              \
+			e = e * x + 8.3334519073e-3f;                                              \
+			e = e * x + 4.1665795894e-2f;                                              \
+			e = e * x + 1.6666665459e-1f;                                              \
+			e = e * x + 5.0000001201e-1f;                                              \
+			e = e * z + x + 1.0f;                                                      \
+			e = (NAME##_vf)((NAME##_vi)e + (k << 23));                                 \
+			e = (NAME##_vf)((NAME##_vi)e & keep);                                      \
+			big = 1.0f / (1.0f + e);                                                   \
+			q = e * big;                                                               \
+			p1 = (NAME##_vf)(((NAME##_vi)big & pos) | ((NAME##_vi)q & ~pos));          \
+			p0 = (NAME##_vf)(((NAME##_vi)q & pos) | ((NAME##_vi)big & ~pos));          \
+			one = vy > 0.5f;                                                           \
+			g = vw *                                                                   \
+			    (NAME##_vf)(((NAME##_vi)(zero - p0) & one) | ((NAME##_vi)p1 & ~one));  \
+			h = big * q;                                                               \
+			tiny = h > 1e-16f;                                                         \
+			h = vw * (NAME##_vf)(((NAME##_vi)h & tiny) |                               \
+					     ((NAME##_vi)(zero + 1e-16f) & ~tiny));                \
+			for (l = 0; l < L; l++) {                                                  \
+				gh[2 * (i + l)] = g[l];                                            \
+				gh[2 * (i + l) + 1] = h[l];                                        \
+			}                                                                          \
+		}                                                                                  \
 	}
-	pos = vf >= 0;
-	e = vexp_neg((v4sf)((v4si)vf | (v4si){INT32_MIN, INT32_MIN, INT32_MIN, INT32_MIN}));
-	big = 1.0f / (1.0f + e);
-	q = e * big;
-	p1 = (v4sf)(((v4si)big & pos) | ((v4si)q & ~pos));
-	p0 = (v4sf)(((v4si)q & pos) | ((v4si)big & ~pos));
-	one = vy > 0.5f;
-	g = vw * (v4sf)(((v4si)(zero - p0) & one) | ((v4si)p1 & ~one));
-	h = big * q;
-	tiny = h > 1e-16f;
-	h = vw * (v4sf)(((v4si)h & tiny) | ((v4si)(zero + 1e-16f) & ~tiny));
-	for (l = 0; l < 4; l++) {
-		gh[2 * l] = g[l];
-		gh[2 * l + 1] = h[l];
+
+LOGISTIC_PASS(logistic_pass4, 4, )
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_PASS8 1
+LOGISTIC_PASS(logistic_pass8, 8, __attribute__((target("avx2"))))
+#endif
+
+/* (g, h) of rows [0, n): n a multiple of 4 (of 8 when the processor has AVX2). */
+static void logistic_pass(const double *f, const double *y, const double *w, float *gh, size_t n,
+			  int avx2)
+{
+#ifdef HAVE_PASS8
+	if (avx2 && n % 8 == 0) {
+		logistic_pass8(f, y, w, gh, n);
+		return;
 	}
+#endif
+	(void)avx2;
+	logistic_pass4(f, y, w, gh, n);
 }
 
 /* One row's (g, h) by the same arithmetic. */
@@ -189,7 +207,7 @@ static void logistic_gh(double f, double y, double w, float *gh)
 	double f4[4] = {f, f, f, f}, y4[4] = {y, y, y, y}, w4[4] = {w, w, w, w};
 	float out[8];
 
-	logistic_gh4(f4, y4, w4, out);
+	logistic_pass4(f4, y4, w4, out, 4);
 	gh[0] = out[0];
 	gh[1] = out[1];
 }
@@ -344,6 +362,7 @@ struct gb {
 	double eta, lambda, l1, gamma, mcw, delta, alpha;
 	int min_leaf, max_depth, max_leaves;
 	int refit; /* leaves refitted from their rows' residuals (absolute, quantile) */
+	int avx2;  /* the processor has AVX2 */
 	struct ml_pool *pool;
 	/* per round */
 	double *F; /* margins, n x K */
@@ -367,6 +386,7 @@ struct gb {
 	/* jobs */
 	struct btask *bt;
 	int nbt, capbt;
+	int *border; /* build tasks, largest first: the pool hands them out in this order */
 	struct ptask *pt;
 	int npt, cappt;
 	struct pair *pairs;
@@ -418,7 +438,7 @@ static void hist_put(struct gb *g, double *h)
 
 typedef double v2d __attribute__((vector_size(16)));
 
-#define PREFETCH 16
+#define PREFETCH 64
 /* Rows per block of the histogram kernel. */
 #define BLOCK_ROWS 1024
 
@@ -521,7 +541,7 @@ static void hist_rows4(double *restrict hist, const uint8_t *restrict B, int p,
 static void build_task(void *arg, size_t t, int worker)
 {
 	struct gb *g = arg;
-	const struct btask *b = &g->bt[t];
+	const struct btask *b = &g->bt[g->border[t]];
 
 	memset(b->dst, 0, g->hlen * sizeof(double));
 	if (g->ES == 2)
@@ -539,7 +559,7 @@ static size_t nchunks(size_t m)
 
 /* --- Split search ------------------------------------------------------------------------ */
 
-static double thresh_l1(double G, double l1)
+static inline double thresh_l1(double G, double l1)
 {
 	return G > l1 ? G - l1 : G < -l1 ? G + l1 : 0;
 }
@@ -559,9 +579,9 @@ static double weight(const struct gb *g, double G, double H)
 }
 
 /* Consider left sums (GL, HL, CL) of node nd; keep the split in sp when better. */
-static void consider(const struct gb *g, const struct gnode *nd, double pscore, double GL,
-		     double HL, double CL, int feat, int lo, int hi, int dleft, int ncat,
-		     const uint32_t *set, struct split *sp)
+static inline __attribute__((always_inline)) void
+consider(const struct gb *g, const struct gnode *nd, double pscore, double GL, double HL, double CL,
+	 int feat, int lo, int hi, int dleft, int ncat, const uint32_t *set, struct split *sp)
 {
 	double GR = nd->G - GL, HR = nd->H - HL, sl, sr, gain;
 
@@ -572,8 +592,13 @@ static void consider(const struct gb *g, const struct gnode *nd, double pscore, 
 		if (CL < g->min_leaf || CR < g->min_leaf)
 			return;
 	}
-	sl = score(g, GL, HL);
-	sr = score(g, GR, HR);
+	{
+		/* Both sides' scores with one paired division. */
+		double tl = thresh_l1(GL, g->l1), tr = thresh_l1(GR, g->l1);
+		v2d q = (v2d){tl * tl, tr * tr} / (v2d){HL + g->lambda, HR + g->lambda};
+		sl = q[0];
+		sr = q[1];
+	}
 	gain = sl + sr - pscore;
 	/* More than rounding noise, and at least --min-gain. */
 	if (!(gain > 1e-10 * (sl + sr)) || !(gain > 0) || gain < g->gamma)
@@ -594,9 +619,10 @@ static void consider(const struct gb *g, const struct gnode *nd, double pscore, 
 }
 
 /* Left sums at a threshold: without and with the missing rows. */
-static void consider2(const struct gb *g, const struct gnode *nd, double pscore, double GL,
-		      double HL, double CL, const double *mis, int feat, int lo, int hi, int ncat,
-		      const uint32_t *set, struct split *sp)
+static inline __attribute__((always_inline)) void
+consider2(const struct gb *g, const struct gnode *nd, double pscore, double GL, double HL,
+	  double CL, const double *mis, int feat, int lo, int hi, int ncat, const uint32_t *set,
+	  struct split *sp)
 {
 	if (mis[1] > 0 || (g->ES == 4 && mis[2] > 0)) {
 		consider(g, nd, pscore, GL, HL, CL, feat, lo, hi, 0, ncat, set, sp);
@@ -867,6 +893,20 @@ static int run_pairs(struct gb *g, struct partials *P)
 			if (!dst ||
 			    add_bt(g, s, s->lo + c * m / nc, s->lo + (c + 1) * m / nc, dst) < 0)
 				return -1;
+		}
+	}
+	/* Largest first, so that the workers finish together (the order of the work does
+	 * not change the sums: each task has its own histogram). */
+	{
+		int *o = realloc(g->border, (size_t)(g->nbt ? g->nbt : 1) * sizeof(int)), j;
+		if (!o)
+			return -1;
+		g->border = o;
+		for (i = 0; i < g->nbt; i++) {
+			size_t sz = g->bt[i].z - g->bt[i].a;
+			for (j = i; j > 0 && g->bt[o[j - 1]].z - g->bt[o[j - 1]].a < sz; j--)
+				o[j] = o[j - 1];
+			o[j] = i;
 		}
 	}
 	ml_pool_run(g->pool, (size_t)g->nbt, build_task, g);
@@ -1234,9 +1274,9 @@ static void grad_task(void *arg, size_t t, int worker)
 				ls += wi * l;
 		}
 	} else if (obj == OBJ_LOGISTIC) {
-		for (i = a; i + 4 <= z; i += 4)
-			logistic_gh4(g->F + i, y + i, w ? w + i : NULL, g->gh + 2 * i);
-		for (; i < z; i++)
+		size_t m = (z - a) / 8 * 8;
+		logistic_pass(g->F + a, y + a, w ? w + a : NULL, g->gh + 2 * a, m, g->avx2);
+		for (i = a + m; i < z; i++)
 			logistic_gh(g->F[i], y[i], w ? w[i] : 1, g->gh + 2 * i);
 		if (g->want_loss)
 			for (i = a; i < z; i++) {
@@ -1462,6 +1502,9 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 				  "--max-depth 0 (unlimited) needs --max-leaves");
 	G.ES = G.min_leaf > 1 ? 4 : 2;
 	G.refit = obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE;
+#ifdef HAVE_PASS8
+	G.avx2 = __builtin_cpu_supports("avx2");
+#endif
 	G.pool = ctx ? ctx->pool : NULL;
 	G.nfb = d->p < MAX_FBLOCKS ? (d->p > 0 ? d->p : 1) : MAX_FBLOCKS;
 
@@ -1781,6 +1824,7 @@ out:
 	free(G.hfree);
 	free(G.nodes);
 	free(G.bt);
+	free(G.border);
 	free(G.pt);
 	free(G.pairs);
 	free(G.bres);

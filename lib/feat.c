@@ -1337,7 +1337,7 @@ int ml_features_bind(struct ml_features *f, const struct ml_schema *in,
 		}
 	}
 	if (missing[0] || types[0]) {
-		char msg[sizeof(e->msg)], extra[200] = "";
+		char extra[200] = "";
 		if (missing[0])
 			for (j = 0; j < in->ncol; j++)
 				if (ml_schema_find(&f->in, in->cols[j].name) < 0) {
@@ -1347,11 +1347,10 @@ int ml_features_bind(struct ml_features *f, const struct ml_schema *in,
 							: "; columns it was not fitted on: '",
 					       q, "'", NULL);
 				}
-		snprintf(msg, sizeof(msg),
-			 "the input does not match the feature pipeline: %s%s%s%s%s",
-			 missing[0] ? "no column " : "", missing,
-			 missing[0] && types[0] ? "; " : "", types, extra);
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "%s", msg);
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "the input does not match the feature pipeline: %s%s%s%s%s",
+				  missing[0] ? "no column " : "", missing,
+				  missing[0] && types[0] ? "; " : "", types, extra);
 	}
 	for (j = 0; j < f->in.ncol; j++)
 		if (ml_schema_add(&s0, f->in.cols[j].name, f->in.cols[j].type) < 0)
