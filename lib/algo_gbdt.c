@@ -492,15 +492,21 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 			stride = p8;
 		}
 		for (f = 0; f + 4 <= p; f += 4) {
-			v2d *h0 = H + off[f], *h1 = H + off[f + 1], *h2 = H + off[f + 2],
-			    *h3 = H + off[f + 3];
+			/* Byte addresses from each feature's base: a shift and one addressing
+			 * mode per update. */
+			char *h0 = (char *)(H + off[f]), *h1 = (char *)(H + off[f + 1]);
+			char *h2 = (char *)(H + off[f + 2]), *h3 = (char *)(H + off[f + 3]);
 			const uint8_t *row = rows + f;
+#if defined(__GNUC__)
+			/* Keep the four bases in registers rather than re-deriving them. */
+			__asm__("" : "+r"(h0), "+r"(h1), "+r"(h2), "+r"(h3));
+#endif
 			for (r = 0; r < m; r++, row += stride) {
 				v2d v = gb[r];
-				h0[row[0]] += v;
-				h1[row[1]] += v;
-				h2[row[2]] += v;
-				h3[row[3]] += v;
+				*(v2d *)(h0 + ((size_t)row[0] << 4)) += v;
+				*(v2d *)(h1 + ((size_t)row[1] << 4)) += v;
+				*(v2d *)(h2 + ((size_t)row[2] << 4)) += v;
+				*(v2d *)(h3 + ((size_t)row[3] << 4)) += v;
 			}
 		}
 		if (f < p) {

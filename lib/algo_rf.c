@@ -27,7 +27,7 @@ struct rfjob {
 	struct ml_cart_ws **ws;
 	uint32_t **cnt, **rows;
 	double **wbuf;
-	int failed;
+	int *failed; /* per worker: out of memory */
 	/* out-of-bag scoring */
 	const struct ml_forest *F;
 	double *osum; /* n x K sums of the out-of-bag trees' outputs */
@@ -58,16 +58,19 @@ static void tree_task(void *arg, size_t t, int worker)
 	memset(cnt, 0, n * sizeof(uint32_t));
 	for (i = 0; i < n; i++)
 		cnt[ml_rng_below(&rng, n)]++;
+	/* A drawn row is in the bag even at weight 0 (it then takes no part in the tree). */
 	for (i = 0; i < n; i++) {
 		double wi = d->w ? d->w[i] : 1;
-		if (cnt[i] && wi > 0) {
+		if (!cnt[i])
+			continue;
+		bits[i / 8] |= (uint8_t)(1u << (i % 8));
+		if (wi > 0) {
 			rows[m++] = (uint32_t)i;
 			w[i] = wi * cnt[i];
-			bits[i / 8] |= (uint8_t)(1u << (i % 8));
 		}
 	}
 	if (ml_cart_grow(&J->trees[t], J->b, d->y, w, rows, m, &J->o, &rng, J->ws[worker]) < 0)
-		J->failed = 1;
+		J->failed[worker] = 1;
 }
 
 /* The out-of-bag sums of rows [a, z). */
@@ -154,7 +157,7 @@ static void perm_task(void *arg, size_t task, int worker)
 	pred = malloc((J->ns ? J->ns : 1) * (size_t)K * sizeof(double));
 	cnt = malloc((J->ns ? J->ns : 1) * sizeof(int));
 	if (!ord || !pred || !cnt) {
-		J->failed = 1;
+		J->failed[worker] = 1;
 		free(ord);
 		free(pred);
 		free(cnt);
@@ -249,8 +252,9 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	J.cnt = calloc((size_t)nw, sizeof(*J.cnt));
 	J.rows = calloc((size_t)nw, sizeof(*J.rows));
 	J.wbuf = calloc((size_t)nw, sizeof(*J.wbuf));
+	J.failed = calloc((size_t)nw, sizeof(*J.failed));
 	mod = calloc(1, sizeof(*mod));
-	if (!J.trees || !J.inbag || !J.ws || !J.cnt || !J.rows || !J.wbuf || !mod)
+	if (!J.trees || !J.inbag || !J.ws || !J.cnt || !J.rows || !J.wbuf || !J.failed || !mod)
 		goto nomem;
 	mod->oob = NAN;
 	mod->nclass = K;
@@ -265,8 +269,9 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	for (t = 0; t < ntrees; t++)
 		ml_tree_init(&J.trees[t]);
 	ml_pool_run(pool, (size_t)ntrees, tree_task, &J);
-	if (J.failed)
-		goto nomem;
+	for (w = 0; w < nw; w++)
+		if (J.failed[w])
+			goto nomem;
 	if ((rc = ml_forest_init(&mod->F, d->p, K ? K : 1, 1, 1, e)) < 0)
 		goto out;
 	for (t = 0; t < ntrees; t++) {
@@ -341,8 +346,9 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				mod->perm[t] = base - mod->perm[t];
 			free(S);
 			free(c2);
-			if (J.failed)
-				goto nomem;
+			for (w = 0; w < nw; w++)
+				if (J.failed[w])
+					goto nomem;
 		}
 	}
 	*state = mod;
@@ -371,6 +377,7 @@ out:
 	free(J.cnt);
 	free(J.rows);
 	free(J.wbuf);
+	free(J.failed);
 	free(J.osum);
 	free(J.ocnt);
 	free(J.xbuf);

@@ -572,6 +572,22 @@ again:
 	}
 	if (restart)
 		goto again;
+	/* Give back what the growing columns reserved beyond the rows. */
+	if (f->rows.cap > f->rows.nrow + 1) {
+		size_t n = f->rows.nrow ? f->rows.nrow : 1;
+		for (j = 0; j < par.ncol; j++) {
+			size_t sz = f->schema.cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t);
+			void *q = realloc(f->rows.col[j].num, n * sz);
+			if (q)
+				f->rows.col[j].num = q;
+		}
+		{
+			long *l = realloc(f->rows.line, n * sizeof(long));
+			if (l)
+				f->rows.line = l;
+		}
+		f->rows.cap = n;
+	}
 	rc = 0;
 	goto out;
 nomem:

@@ -116,7 +116,7 @@ struct job {
 	size_t *cnt;	    /* per worker: ns counts */
 	double *dv;	    /* per worker: ns distinct values */
 	unsigned char *big; /* per worker: ns flags */
-	int failed;	    /* out of memory in a task */
+	int *failed;	    /* per worker: out of memory in a task */
 };
 
 /* The edges of feature j. */
@@ -159,7 +159,7 @@ static void edges_task(void *arg, size_t task, int worker)
 	}
 	b->ub[j] = malloc(256 * sizeof(double));
 	if (!b->ub[j]) {
-		J->failed = 1;
+		J->failed[worker] = 1;
 		return;
 	}
 	for (i = 0; i < 256; i++)
@@ -167,7 +167,7 @@ static void edges_task(void *arg, size_t task, int worker)
 	if (D <= (size_t)J->max_bin) {
 		b->val[j] = malloc(D * sizeof(double));
 		if (!b->val[j]) {
-			J->failed = 1;
+			J->failed[worker] = 1;
 			return;
 		}
 		memcpy(b->val[j], dv, D * sizeof(double));
@@ -310,11 +310,13 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 	J.cnt = malloc((size_t)nw * (J.ns ? J.ns : 1) * sizeof(size_t));
 	J.dv = malloc((size_t)nw * (J.ns ? J.ns : 1) * sizeof(double));
 	J.big = malloc((size_t)nw * (J.ns ? J.ns : 1));
-	if (!J.keys || !J.cnt || !J.dv || !J.big)
+	J.failed = calloc((size_t)nw, sizeof(int));
+	if (!J.keys || !J.cnt || !J.dv || !J.big || !J.failed)
 		goto nomem;
 	ml_pool_run(pool, (size_t)d->p, edges_task, &J);
-	if (J.failed)
-		goto nomem;
+	for (j = 0; j < nw; j++)
+		if (J.failed[j])
+			goto nomem;
 	free(J.keys);
 	free(J.cnt);
 	free(J.dv);
@@ -328,10 +330,12 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 	b->total = b->off[d->p];
 	ml_pool_run(pool, (d->n + BIN_ROWS - 1) / BIN_ROWS, bin_task, &J);
 	free(rows);
+	free(J.failed);
 	return 0;
 nomem:
 	rc = ml_err_nomem(e);
 	free(rows);
+	free(J.failed);
 	free(J.keys);
 	free(J.cnt);
 	free(J.dv);

@@ -363,20 +363,22 @@ int ml_forest_finish(struct ml_forest *F, struct ml_err *e)
  * far shallower than the deepest) node by node. */
 #define FIXED_DEPTH 12
 
-/* One step of a walk (struct ml_snode): left child, or the one after it. */
-static inline int32_t sstep(const struct ml_snode *sn, int32_t k, const double *X, size_t ld,
-			    size_t i)
+/* One step of a walk (struct ml_snode) for the row at offset r of the block whose columns
+ * start at col[j]: the left child, or the one after it. Missing values compare false
+ * with x > thr, so they go left unless the node sends them right. */
+static inline int32_t sstep(const struct ml_snode *sn, int32_t k, const double *const *col,
+			    size_t r)
 {
 	const struct ml_snode *q = &sn[k];
-	double x = X[(size_t)(q->feat & 0x7fffffffu) * ld + i];
-	int nan = x != x, right = !(x <= q->thr);
+	uint32_t f = q->feat;
+	double x = col[f & 0x7fffffffu][r];
 
-	return q->left + ((right & !nan) | (nan & !(q->feat >> 31)));
+	return q->left + ((x > q->thr) | ((x != x) & !(f >> 31)));
 }
 
-/* The leaves of rows [a, z) in tree t into leaf[i - a]. */
+/* The leaves of rows [a, z) in tree t into leaf[i - a]; col[j] is X + j * ld + a. */
 static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, size_t a, size_t z,
-		 int32_t *leaf)
+		 const double *const *col, int32_t *leaf)
 {
 	const struct ml_tnode *nd = F->node + F->start[t];
 	size_t i = a;
@@ -388,45 +390,60 @@ static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, s
 		const struct ml_snode *sn = F->snode + F->start[t];
 		for (; i + 8 <= z; i += 8) {
 			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+			size_t r = i - a;
 			for (d = 0; d < D; d++) {
-				k0 = sstep(sn, k0, X, ld, i);
-				k1 = sstep(sn, k1, X, ld, i + 1);
-				k2 = sstep(sn, k2, X, ld, i + 2);
-				k3 = sstep(sn, k3, X, ld, i + 3);
-				k4 = sstep(sn, k4, X, ld, i + 4);
-				k5 = sstep(sn, k5, X, ld, i + 5);
-				k6 = sstep(sn, k6, X, ld, i + 6);
-				k7 = sstep(sn, k7, X, ld, i + 7);
+				k0 = sstep(sn, k0, col, r);
+				k1 = sstep(sn, k1, col, r + 1);
+				k2 = sstep(sn, k2, col, r + 2);
+				k3 = sstep(sn, k3, col, r + 3);
+				k4 = sstep(sn, k4, col, r + 4);
+				k5 = sstep(sn, k5, col, r + 5);
+				k6 = sstep(sn, k6, col, r + 6);
+				k7 = sstep(sn, k7, col, r + 7);
 			}
-			leaf[i - a] = k0;
-			leaf[i + 1 - a] = k1;
-			leaf[i + 2 - a] = k2;
-			leaf[i + 3 - a] = k3;
-			leaf[i + 4 - a] = k4;
-			leaf[i + 5 - a] = k5;
-			leaf[i + 6 - a] = k6;
-			leaf[i + 7 - a] = k7;
+			leaf[r] = k0;
+			leaf[r + 1] = k1;
+			leaf[r + 2] = k2;
+			leaf[r + 3] = k3;
+			leaf[r + 4] = k4;
+			leaf[r + 5] = k5;
+			leaf[r + 6] = k6;
+			leaf[r + 7] = k7;
 		}
 	}
 	for (; i < z; i++)
 		leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
 }
 
+/* Column pointers of a block: col[j] = X + j * ld + a. A small forest's fit on the stack. */
+#define COLS_STACK 256
+
 void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, size_t ld, double *out)
 {
-	int M = ml_forest_nmargin(F), no = F->nout, t, m, o;
+	int M = ml_forest_nmargin(F), no = F->nout, t, m, o, j;
 	size_t a, i;
 	double sc = F->average && F->ntrees ? 1.0 / F->ntrees : 1.0;
 	int32_t leaf[SCORE_ROWS];
+	const double *cs[COLS_STACK], **col = cs;
 
+	if (F->p > COLS_STACK && !(col = malloc((size_t)F->p * sizeof(*col)))) {
+		/* Out of memory: walk node by node, which needs no columns. */
+		col = NULL;
+	}
 	for (a = 0; a < n; a += SCORE_ROWS) {
 		size_t z = a + SCORE_ROWS < n ? a + SCORE_ROWS : n;
 		double *ob = out + a * (size_t)M;
+		for (j = 0; col && j < F->p; j++)
+			col[j] = X + (size_t)j * ld + a;
 		memset(ob, 0, (z - a) * (size_t)M * sizeof(double));
 		for (t = 0; t < F->ntrees; t++) {
 			const struct ml_tnode *nd = F->node + F->start[t];
 			int g = (t % F->ngroup) * no;
-			walk(F, t, X, ld, a, z, leaf);
+			if (col)
+				walk(F, t, X, ld, a, z, col, leaf);
+			else
+				for (i = a; i < z; i++)
+					leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
 			if (no == 1) {
 				for (i = a; i < z; i++)
 					ob[(i - a) * (size_t)M + (size_t)g] += nd[leaf[i - a]].thr;
@@ -444,22 +461,37 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 				ob[(i - a) * (size_t)M + (size_t)m] =
 				    F->base[m] + sc * ob[(i - a) * (size_t)M + (size_t)m];
 	}
+	if (col != cs)
+		free(col);
 }
 
 void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size_t ld, int32_t *out)
 {
 	size_t a, i;
-	int t;
+	int t, j;
 	int32_t leaf[SCORE_ROWS];
+	const double *cs[COLS_STACK], **col = cs;
 
+	if (F->p > COLS_STACK && !(col = malloc((size_t)F->p * sizeof(*col))))
+		col = NULL;
 	for (a = 0; a < n; a += SCORE_ROWS) {
 		size_t z = a + SCORE_ROWS < n ? a + SCORE_ROWS : n;
+		for (j = 0; col && j < F->p; j++)
+			col[j] = X + (size_t)j * ld + a;
 		for (t = 0; t < F->ntrees; t++) {
-			walk(F, t, X, ld, a, z, leaf);
+			if (col) {
+				walk(F, t, X, ld, a, z, col, leaf);
+			} else {
+				const struct ml_tnode *nd = F->node + F->start[t];
+				for (i = a; i < z; i++)
+					leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
+			}
 			for (i = a; i < z; i++)
 				out[i * (size_t)F->ntrees + (size_t)t] = leaf[i - a];
 		}
 	}
+	if (col != cs)
+		free(col);
 }
 
 /* --- TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2) ------------------------------- */
