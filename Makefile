@@ -22,6 +22,15 @@ ifeq ($(DEVELOPER),1)
 WARN += -Werror
 endif
 
+# Dependencies are checked (and installed when root) before anything else is read, so that
+# pkg-config below sees them and parallel compiles never race the installer.
+ifneq ($(if $(MAKECMDGOALS),$(filter-out clean,$(MAKECMDGOALS)),all),)
+DEPS_STATUS := $(shell sh scripts/deps.sh >&2; echo $$?)
+ifneq ($(DEPS_STATUS),0)
+$(error missing dependencies (see above))
+endif
+endif
+
 PKGS := libcjson zlib openblas lapacke
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -48,10 +57,10 @@ endif
 
 .PHONY: all deps test unit demo bench install clean completions
 .SECONDARY:
-all: deps $(CMD_BINS) $(OUT)/libml.a
+all: $(CMD_BINS) $(OUT)/libml.a
 
 deps:
-	@sh scripts/deps.sh
+	@:
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -6,6 +6,8 @@
 # Peers, each skipped when absent: Debian's xgboost command (apt-get install xgboost),
 # python3-xgboost and python3-sklearn. Wall times are the best of BENCH_REPEAT runs
 # (default 3); peak memory is the maximum resident set size from /usr/bin/time.
+# Run it on an otherwise idle machine: XGBoost's OpenMP threads slow down several times
+# over when another process holds a core, which would flatter the ratios.
 set -e
 ML_BIN=${ML_BIN:-bin}
 T=${BENCH_THREADS:-2}
