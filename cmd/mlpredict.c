@@ -86,6 +86,7 @@ struct pred {
 	struct stage *st;
 	int nst;
 	struct ml_learner *l; /* the model: the last stage */
+	struct ml_pool *pool; /* scoring threads, or NULL */
 	int nout, nclass, regress;
 	int holds;            /* a pipeline may return rows later than it takes them */
 	/* kept columns waiting for their rows to come out of the pipelines */
@@ -588,6 +589,10 @@ int cmd_main(int argc, char **argv)
 			rc = cli_fail(&p.cli, &e);
 			goto done;
 		}
+	/* Threads score a block's rows together; answering each row as it comes is one
+	 * thread's work. */
+	if (!p.linebuf && p.cli.threads != 1 && (p.pool = ml_pool_new(p.cli.threads)))
+		ml_learner_set_pool(p.l, p.pool);
 	out = cli_open_output(&p.cli, p.cli.output, &rc);
 	if (!out)
 		goto done;
@@ -608,6 +613,7 @@ done:
 		ml_learner_free(p.st[i].l);
 		ml_model_free(p.st[i].m);
 	}
+	ml_pool_free(p.pool);
 	free(p.st);
 	free(p.keep_src);
 	free(p.vcol);

@@ -128,6 +128,7 @@ struct train {
 	struct ml_ctx ctx;
 	int ctx_ok, tty, showing;
 	double t0, shown_at; /* start, and when the progress line was last drawn */
+	double t_read, t_fit, t_score; /* when each step ended */
 	char stage[64];      /* what is being fitted, for the progress line */
 	struct ml_frame f;
 	const char *name; /* the training input's name */
@@ -423,46 +424,83 @@ static void say(struct train *t, const char *fmt, ...)
  * bytes of its IEEE 754 double, least significant first (every NaN as 7ff8000000000000),
  * a category as a u32 byte count, least significant first, and the bytes (a missing one
  * as the count ffffffff alone). */
-static uint32_t fingerprint(const struct ml_frame *f)
-{
-	uLong crc = crc32(0L, Z_NULL, 0);
-	unsigned char buf[8 * 512];
-	size_t i, k;
-	int j, b;
+struct fp_job {
+	const struct ml_frame *f;
+	uLong *crc; /* per column, from 0 */
+	z_off_t *len; /* per column: bytes it covers */
+};
 
-	for (j = 0; j < f->schema.ncol; j++) {
-		const struct ml_col *c = &f->schema.cols[j];
-		unsigned char t = c->type == ML_NUM ? 'n' : 'c';
-		crc = crc32(crc, (const Bytef *)c->name, (uInt)strlen(c->name) + 1);
-		crc = crc32(crc, &t, 1);
-		if (c->type == ML_NUM) {
-			const double *v = f->rows.col[j].num;
-			for (i = 0; i < f->rows.nrow; i += k) {
-				for (k = 0; k < 512 && i + k < f->rows.nrow; k++) {
-					double x = v[i + k];
-					uint64_t u;
-					if (x != x)
-						u = 0x7ff8000000000000ULL;
-					else
-						memcpy(&u, &x, 8);
-					for (b = 0; b < 8; b++)
-						buf[k * 8 + (size_t)b] = (unsigned char)(u >> (8 * b));
-				}
-				crc = crc32(crc, buf, (uInt)(k * 8));
+static void fp_task(void *arg, size_t task, int worker)
+{
+	const struct fp_job *J = arg;
+	const struct ml_frame *f = J->f;
+	int j = (int)task, b;
+	const struct ml_col *c = &f->schema.cols[j];
+	unsigned char t = c->type == ML_NUM ? 'n' : 'c', buf[8 * 512];
+	uLong crc = crc32(0L, Z_NULL, 0);
+	z_off_t len = (z_off_t)strlen(c->name) + 2;
+	size_t i, k;
+
+	(void)worker;
+	crc = crc32(crc, (const Bytef *)c->name, (uInt)strlen(c->name) + 1);
+	crc = crc32(crc, &t, 1);
+	if (c->type == ML_NUM) {
+		const double *v = f->rows.col[j].num;
+		for (i = 0; i < f->rows.nrow; i += k) {
+			for (k = 0; k < 512 && i + k < f->rows.nrow; k++) {
+				double x = v[i + k];
+				uint64_t u;
+				if (x != x)
+					u = 0x7ff8000000000000ULL;
+				else
+					memcpy(&u, &x, 8);
+				for (b = 0; b < 8; b++)
+					buf[k * 8 + (size_t)b] = (unsigned char)(u >> (8 * b));
 			}
-		} else {
-			const int32_t *v = f->rows.col[j].cat;
-			for (i = 0; i < f->rows.nrow; i++) {
-				uint32_t len = v[i] < 0 ? 0xffffffffU : c->dict.len[v[i]];
-				for (b = 0; b < 4; b++)
-					buf[b] = (unsigned char)(len >> (8 * b));
-				crc = crc32(crc, buf, 4);
-				if (v[i] >= 0)
-					crc = crc32(crc, (const Bytef *)c->dict.str[v[i]], (uInt)len);
+			crc = crc32(crc, buf, (uInt)(k * 8));
+			len += (z_off_t)(k * 8);
+		}
+	} else {
+		const int32_t *v = f->rows.col[j].cat;
+		for (i = 0; i < f->rows.nrow; i++) {
+			uint32_t n = v[i] < 0 ? 0xffffffffU : c->dict.len[v[i]];
+			for (b = 0; b < 4; b++)
+				buf[b] = (unsigned char)(n >> (8 * b));
+			crc = crc32(crc, buf, 4);
+			len += 4;
+			if (v[i] >= 0) {
+				crc = crc32(crc, (const Bytef *)c->dict.str[v[i]], (uInt)n);
+				len += (z_off_t)n;
 			}
 		}
 	}
-	return (uint32_t)crc;
+	J->crc[j] = crc;
+	J->len[j] = len;
+}
+
+/* The columns on the pool's threads, their CRCs then joined in order. */
+static int fingerprint(const struct ml_frame *f, struct ml_pool *pool, uint32_t *out)
+{
+	struct fp_job J;
+	size_t nc = (size_t)f->schema.ncol;
+	uLong crc = crc32(0L, Z_NULL, 0);
+	size_t j;
+
+	J.f = f;
+	J.crc = malloc((nc ? nc : 1) * sizeof(*J.crc));
+	J.len = malloc((nc ? nc : 1) * sizeof(*J.len));
+	if (!J.crc || !J.len) {
+		free(J.crc);
+		free(J.len);
+		return -1;
+	}
+	ml_pool_run(pool, nc, fp_task, &J);
+	for (j = 0; j < nc; j++)
+		crc = crc32_combine(crc, J.crc[j], J.len[j]);
+	free(J.crc);
+	free(J.len);
+	*out = (uint32_t)crc;
+	return 0;
 }
 
 /* Append the rows of v (the --valid input) to f by column name; a column of f that v
@@ -715,6 +753,7 @@ static int score_rows(struct train *t, struct ml_learner *l, const size_t *rows,
 
 	if ((rc = ml_learner_bind(l, &t->f.schema, e)) < 0)
 		return rc;
+	ml_learner_set_pool(l, t->ctx.pool);
 	if (l == t->l || t->task == ML_TASK_REGRESS)
 		return ml_learner_predict_rows(l, &t->f.rows, rows, n, out, 0, e);
 	/* A fold's learner may lack classes: place its columns among the final ones. */
@@ -1321,7 +1360,8 @@ static int load_data(struct train *t, struct ml_err *e)
 	t->name = t->input ? t->input : "<stdin>";
 	t->spec.name = t->name;
 	t->nin = t->f.rows.nrow;
-	t->crc = fingerprint(&t->f);
+	if (fingerprint(&t->f, t->ctx.pool, &t->crc) < 0)
+		return ml_err_nomem(e);
 	if ((rc = ml_task_resolve(&t->f, NULL, 0, t->spec.target, t->spec.task, &t->task, e)) < 0) {
 		if (!e->where[0])
 			snprintf(e->where, sizeof(e->where), "%s", t->name);
@@ -1386,6 +1426,7 @@ static int fit_all(struct train *t, struct ml_err *e)
 	rc = ml_learner_fit(&t->l, &t->f, t->tr, t->ntr, t->va, t->nva, &t->spec, &t->ctx, e);
 	if (rc < 0)
 		return rc;
+	t->t_fit = now();
 	t->nclass = ml_learner_nclass(t->l);
 	t->nout = ml_learner_nout(t->l, 0);
 	score = malloc((n ? n : 1) * (size_t)t->nout * sizeof(double));
@@ -1397,6 +1438,7 @@ static int fit_all(struct train *t, struct ml_err *e)
 	if (rc == 0 && t->nva && (rc = score_rows(t, t->l, t->va, t->nva, score, e)) == 0)
 		rc = evaluate(t, t->va, t->nva, score, t->mvalid, e);
 	free(score);
+	t->t_score = now();
 	return rc;
 }
 
@@ -1435,7 +1477,7 @@ int cmd_main(int argc, char **argv)
 	t.tty = isatty(STDERR_FILENO);
 	t.ctx.log = log_cb;
 	t.ctx.log_ud = &t;
-	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
+	if ((rc = load_data(&t, &e)) < 0 || (t.t_read = now(), 0) || (rc = fit_all(&t, &e)) < 0 ||
 	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
 	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||
 	    (rc = save_model(&t, &e)) < 0) {
@@ -1450,6 +1492,10 @@ int cmd_main(int argc, char **argv)
 		fmt_metrics(&t, t.mvalid, NULL, v, sizeof(v));
 		snprintf(vline, sizeof(vline), "; valid (%zu rows): %s", t.nva, v);
 	}
+	if (t.cli.verbose)
+		say(&t, "times: read %.2f s, fit %.2f s, training metrics %.2f s, %s %.2f s",
+		    t.t_read - t.t0, t.t_fit - t.t_read, t.t_score - t.t_fit,
+		    t.cv ? "cross-validation and save" : "save", now() - t.t_score);
 	say(&t, "%zu rows, %d feature%s, %.2f s; train: %s%s", t.ntr, ml_learner_nfeatures(t.l),
 	    ml_learner_nfeatures(t.l) == 1 ? "" : "s", now() - t.t0, line, vline);
 	rc = 0;

@@ -1336,8 +1336,8 @@ struct upd {
 	const size_t *la, *lz;
 	const double *lv; /* value per task (a deferred parent: left, right) */
 	/* raw-row tasks */
-	const double *X;
-	size_t n, ld;
+	const double *const *col;
+	size_t n;
 	double *out;
 	const unsigned char *skip;
 };
@@ -1375,7 +1375,7 @@ static void upd_raw_task(void *arg, size_t t, int worker)
 		if (U->skip && U->skip[i])
 			continue;
 		U->out[i * (size_t)K + (size_t)U->k] +=
-		    U->nd[ml_tree_leaf(U->nd, U->bits, U->X, U->ld, i)].thr;
+		    U->nd[ml_tree_leafc(U->nd, U->bits, U->col, i)].thr;
 	}
 }
 
@@ -1764,17 +1764,15 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
 			U.bits = mod->F.bits;
 			if (subsample < 1) {
-				U.X = d->X;
+				U.col = d->col;
 				U.n = d->n;
-				U.ld = d->n;
 				U.out = G.F;
 				U.skip = G.insample;
 				ml_pool_run(G.pool, nrt, upd_raw_task, &U);
 			}
 			if (valid) {
-				U.X = valid->X;
+				U.col = valid->col;
 				U.n = valid->n;
-				U.ld = valid->n;
 				U.out = G.vF;
 				U.skip = NULL;
 				ml_pool_run(G.pool, (valid->n + ROW_TASK - 1) / ROW_TASK,
@@ -2089,7 +2087,8 @@ static const struct ml_param gbdt_params[] = {
 const struct ml_algo ml_algo_gbdt = {
     .name = "gbdt",
     .summary = "gradient boosted trees on binned features, XGBoost-style (histograms)",
-    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING,
+    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING |
+	     ML_ALGO_ROWWISE,
     .params = gbdt_params,
     .fit = gbdt_fit,
     .predict = gbdt_predict,

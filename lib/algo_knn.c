@@ -777,7 +777,7 @@ static int knn_fit(void **state, const struct ml_data *d, const struct ml_data *
 		if (d->w && !(d->w[i] > 0))
 			continue;
 		for (j = 0; j < d->p; j++) {
-			double v = d->X[(size_t)j * d->n + i];
+			double v = d->col[j][i];
 			if (!isfinite(v)) {
 				knn_free(m);
 				return ml_err_set(

@@ -247,7 +247,7 @@ static int design_init(struct design *s, const struct ml_data *d, int norm, stru
 		for (i = 0; i < n; i++)
 			s->y[i] = sqrt(d->w[i] * sc); /* the row scales, for now */
 	for (j = 0; j < p; j++) {
-		const double *x = d->X + (size_t)j * n;
+		const double *x = d->col[j];
 		double *o = s->X + (size_t)j * n, m = 0;
 		if (d->w)
 			for (i = 0; i < n; i++)

@@ -634,7 +634,7 @@ static int logistic_fit(void **state, const struct ml_data *d, const struct ml_d
 {
 	struct lr L;
 	int l1 = (int)ml_param(hp, "penalty") == PENALTY_L1, rc, nworker, j;
-	double *beta = NULL;
+	double *beta = NULL, *Xbuf = NULL;
 	size_t hs, maxtask;
 	struct ml_lin *mod;
 
@@ -652,7 +652,6 @@ static int logistic_fit(void **state, const struct ml_data *d, const struct ml_d
 	if (L.n > (size_t)INT32_MAX)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "too many rows for BLAS (%zu)", L.n);
 	L.M = L.m * L.nk;
-	L.X = d->X;
 	L.y = d->y;
 	L.w = d->w;
 	L.C = ml_param(hp, "c");
@@ -681,13 +680,15 @@ static int logistic_fit(void **state, const struct ml_data *d, const struct ml_d
 	/* Every worker's scratch equally aligned: BLAS kernels may take another path on
 	 * another alignment, and results must not depend on the worker. */
 	L.wsz = L.sub * (2 * (size_t)L.nk + (size_t)L.m + 2);
+	L.X = ml_data_dense(d, &Xbuf);
 	L.tf = malloc(L.ntask * sizeof(double));
 	L.tg = malloc(L.ntask * (size_t)L.M * sizeof(double));
 	L.th = malloc(L.ntask * hs * sizeof(double));
 	L.ws = aligned_alloc(64, (size_t)nworker * L.wsz * sizeof(double));
 	L.rs = L.explicit_h ? NULL : malloc(L.n * (size_t)L.nk * sizeof(double));
 	beta = calloc((size_t)L.M, sizeof(double));
-	if (!L.tf || !L.tg || !L.th || !L.ws || (!L.explicit_h && !L.rs) || !beta) {
+	if (!L.tf || !L.tg || !L.th || !L.ws || (!L.explicit_h && !L.rs) || !beta ||
+	    !L.X) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -714,6 +715,7 @@ out:
 	free(L.ws);
 	free(L.rs);
 	free(beta);
+	free(Xbuf);
 	return rc;
 }
 

@@ -204,13 +204,13 @@ static int nb_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	for (j = 0; j < d->p; j++) {
 		if (m->ncat[j])
 			continue;
-		moments(d->X + (size_t)j * d->n, NULL, NULL, d->n, 1, sw, mean, var);
+		moments(d->col[j], NULL, NULL, d->n, 1, sw, mean, var);
 		if (var[0] > maxvar)
 			maxvar = var[0];
 	}
 	m->epsilon = m->var_smoothing * maxvar;
 	for (j = 0; j < d->p; j++) {
-		const double *x = d->X + (size_t)j * d->n;
+		const double *x = d->col[j];
 		double gsw, gmean, gvar;
 		if (m->ncat[j]) {
 			for (i = 0; i < d->n; i++) {
@@ -543,7 +543,7 @@ static int nb_table(const void *state, const char *name, const struct ml_data *s
 ML_API const struct ml_algo ml_algo_nb = {
 	.name = "nb",
 	.summary = "naive Bayes: Gaussian numeric and categorical features",
-	.flags = ML_ALGO_CLASSIFY | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING,
+	.flags = ML_ALGO_CLASSIFY | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING | ML_ALGO_ROWWISE,
 	.params = nb_params,
 	.fit = nb_fit,
 	.predict = nb_predict,

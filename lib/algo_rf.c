@@ -89,7 +89,7 @@ static void oob_task(void *arg, size_t task, int worker)
 			int32_t leaf;
 			if (inbag(J, t, i))
 				continue;
-			leaf = ml_tree_leaf(nd, F->bits, J->d->X, n, i);
+			leaf = ml_tree_leafc(nd, F->bits, J->d->col, i);
 			if (K == 1)
 				s[0] += nd[leaf].thr;
 			else
@@ -148,7 +148,7 @@ static void perm_task(void *arg, size_t task, int worker)
 	const struct ml_data *d = J->d;
 	int j = (int)task, p = d->p, K = F->nout, t, f, k;
 	double *x = J->xbuf + (size_t)worker * (size_t)(p + K + 1), *acc = x + p;
-	size_t s, *ord = NULL, n = d->n;
+	size_t s, *ord = NULL;
 	struct ml_rng rng;
 	double *pred = NULL;
 	int *cnt = NULL;
@@ -170,8 +170,8 @@ static void perm_task(void *arg, size_t task, int worker)
 	for (s = 0; s < J->ns; s++) {
 		size_t r = J->S[s];
 		for (f = 0; f < p; f++)
-			x[f] = d->X[(size_t)f * n + r];
-		x[j] = d->X[(size_t)j * n + ord[s]];
+			x[f] = d->col[f][r];
+		x[j] = d->col[j][ord[s]];
 		memset(acc, 0, (size_t)K * sizeof(double));
 		cnt[s] = 0;
 		for (t = 0; t < F->ntrees; t++) {
@@ -428,7 +428,8 @@ static const struct ml_param rf_params[] = {
 const struct ml_algo ml_algo_rf = {
     .name = "rf",
     .summary = "random forest: bootstrap CART trees with random feature subsets",
-    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING,
+    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING |
+	     ML_ALGO_ROWWISE,
     .params = rf_params,
     .fit = rf_fit,
     .predict = ml_cf_predict,

@@ -126,7 +126,8 @@ static const struct ml_param tree_params[] = {
 const struct ml_algo ml_algo_tree = {
     .name = "tree",
     .summary = "one CART decision tree, optionally pruned by cost complexity",
-    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING,
+    .flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING |
+	     ML_ALGO_ROWWISE,
     .params = tree_params,
     .fit = tree_fit,
     .predict = ml_cf_predict,

@@ -16,7 +16,7 @@
 #include "ml/num.h"
 #include "table_int.h"
 
-#define CHUNK_BYTES ((size_t)8 << 20)
+#define CHUNK_BYTES ((size_t)2 << 20)
 #define NO_FLIP SIZE_MAX
 
 struct par {

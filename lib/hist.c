@@ -126,7 +126,7 @@ static void edges_task(void *arg, size_t task, int worker)
 	struct ml_bins *b = J->b;
 	const struct ml_data *d = J->d;
 	int j = (int)task, nb;
-	const double *x = d->X + (size_t)j * d->n;
+	const double *x = d->col[j];
 	uint64_t *k = J->keys + (size_t)worker * 2 * J->ns, *tmp = k + J->ns;
 	size_t *cnt = J->cnt + (size_t)worker * J->ns, m = 0, D = 0, i;
 	double *dv = J->dv + (size_t)worker * J->ns;
@@ -207,7 +207,7 @@ static void bin_task(void *arg, size_t task, int worker)
 
 	(void)worker;
 	for (j = 0; j < p; j++) {
-		const double *x = d->X + (size_t)j * d->n;
+		const double *x = d->col[j];
 		uint8_t miss = (uint8_t)b->nb[j];
 		if (b->cat[j]) {
 			double nc = b->ncat[j];

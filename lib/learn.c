@@ -253,6 +253,7 @@ struct ml_learner {
 	int32_t *bmapn;
 	double *scratch;
 	size_t scratch_cap;
+	struct ml_pool *pool; /* for scoring, or NULL */
 };
 
 static struct ml_data shape_of(const struct ml_learner *l)
@@ -444,61 +445,72 @@ static long row_line(const struct ml_frame *f, size_t i)
 /* Encode n rows of a block (rows[i], or from + i when rows is NULL) into X (column-major,
  * leading dimension ld). map[j][code] is the level index of input code for categorical
  * feature j, col[j] the input column. */
+/* Encode feature j (its columns from x on, leading dimension ld) of rows of b, column c
+ * of b, with level map map (categorical features). */
+static int encode_feat(const struct ml_learner *l, int j, const struct ml_block *b, int c,
+		       const int32_t *map, const size_t *rows, size_t from, size_t n, double *x,
+		       size_t ld, const char *where, struct ml_err *e)
+{
+	const struct feat *f = &l->feat[j];
+	int native = (l->algo->flags & ML_ALGO_NATIVE_CAT) != 0;
+	int missing_ok = (l->algo->flags & ML_ALGO_MISSING) != 0;
+	size_t i;
+
+	if (f->type == ML_NUM) {
+		const double *v = b->col[c].num;
+		if (!rows) {
+			/* The common case when scoring: a straight copy. */
+			const double *src = v + from;
+			int bad = 0;
+			for (i = 0; i < n; i++) {
+				x[i] = src[i];
+				bad |= src[i] != src[i];
+			}
+			if (!bad || missing_ok)
+				return 0;
+		}
+		for (i = 0; i < n; i++) {
+			size_t r = rows ? rows[i] : from + i;
+			x[i] = v[r];
+			if (v[r] != v[r] && !missing_ok)
+				return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0, c + 1,
+						  "missing value in column '%s' (-a %s takes no missing "
+						  "values; impute them with mlfeat --impute)",
+						  f->name, l->algo->name);
+		}
+		return 0;
+	}
+	if (!native)
+		for (i = 0; i < (size_t)f->width; i++)
+			memset(x + i * ld, 0, n * sizeof(double));
+	for (i = 0; i < n; i++) {
+		size_t r = rows ? rows[i] : from + i;
+		int32_t code = b->col[c].cat[r], lev = code >= 0 ? map[code] : -1;
+		if (code < 0 && !missing_ok)
+			return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0, c + 1,
+					  "missing value in column '%s' (-a %s takes no missing "
+					  "values; impute them with mlfeat --impute)",
+					  f->name, l->algo->name);
+		if (native)
+			x[i] = lev >= 0 ? (double)lev : NAN;
+		else if (lev >= 0)
+			x[(size_t)lev * ld + i] = 1;
+	}
+	return 0;
+}
+
+/* Encode rows of b into the column-major matrix X (leading dimension ld): features through
+ * columns col of b, categorical levels through map. */
 static int encode(const struct ml_learner *l, const struct ml_block *b, const int *col,
 		  int32_t *const *map, const size_t *rows, size_t from, size_t n, double *X,
 		  size_t ld, const char *where, struct ml_err *e)
 {
-	int j, native = (l->algo->flags & ML_ALGO_NATIVE_CAT) != 0;
-	int missing_ok = (l->algo->flags & ML_ALGO_MISSING) != 0;
-	size_t i;
+	int j, rc;
 
-	for (j = 0; j < l->nfeat; j++) {
-		const struct feat *f = &l->feat[j];
-		double *x = X + (size_t)f->first * ld;
-		if (f->type == ML_NUM) {
-			const double *v = b->col[col[j]].num;
-			if (!rows) {
-				/* The common case when scoring: a straight copy. */
-				const double *src = v + from;
-				int bad = 0;
-				for (i = 0; i < n; i++) {
-					x[i] = src[i];
-					bad |= src[i] != src[i];
-				}
-				if (!bad || missing_ok)
-					continue;
-			}
-			for (i = 0; i < n; i++) {
-				size_t r = rows ? rows[i] : from + i;
-				x[i] = v[r];
-				if (v[r] != v[r] && !missing_ok)
-					return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0,
-							  col[j] + 1,
-							  "missing value in column '%s' (-a %s takes no missing "
-							  "values; impute them with mlfeat --impute)",
-							  f->name, l->algo->name);
-			}
-		} else {
-			const int32_t *v = b->col[col[j]].cat;
-			if (!native)
-				for (i = 0; i < (size_t)f->width; i++)
-					memset(x + i * ld, 0, n * sizeof(double));
-			for (i = 0; i < n; i++) {
-				size_t r = rows ? rows[i] : from + i;
-				int32_t c = v[r], lev = c >= 0 ? map[j][c] : -1;
-				if (c < 0 && !missing_ok)
-					return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0,
-							  col[j] + 1,
-							  "missing value in column '%s' (-a %s takes no missing "
-							  "values; impute them with mlfeat --impute)",
-							  f->name, l->algo->name);
-				if (native)
-					x[i] = lev >= 0 ? (double)lev : NAN;
-				else if (lev >= 0)
-					x[(size_t)lev * ld + i] = 1;
-			}
-		}
-	}
+	for (j = 0; j < l->nfeat; j++)
+		if ((rc = encode_feat(l, j, b, col[j], map[j], rows, from, n,
+				      X + (size_t)l->feat[j].first * ld, ld, where, e)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -763,39 +775,108 @@ static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int 
 	return rc;
 }
 
-/* Encode rows of a frame into a new column-major matrix. */
-static double *encode_frame(struct ml_learner *l, const struct ml_frame *fr, const size_t *rows,
-			    size_t n, const char *where, struct ml_err *e)
+/* The design of rows of a frame: columns of the frame itself where a numeric feature's
+ * values can be used as they are (every row in order, no missing value the algorithm
+ * refuses), the others encoded into buf. */
+struct design {
+	double *buf;
+	const double **col; /* per encoded column */
+	const double *X;    /* buf when it holds every column in order, else NULL */
+};
+
+static void design_release(struct design *ds)
+{
+	free(ds->buf);
+	free(ds->col);
+	memset(ds, 0, sizeof(*ds));
+}
+
+static int as_is(const struct ml_learner *l, const struct ml_frame *fr, int j, int c,
+		 const size_t *rows, size_t n)
+{
+	const double *v = fr->rows.col[c].num;
+	size_t i;
+
+	if (l->feat[j].type != ML_NUM)
+		return 0;
+	for (i = 0; rows && i < n; i++)
+		if (rows[i] != i)
+			return 0;
+	if (l->algo->flags & ML_ALGO_MISSING)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (v[i] != v[i])
+			return 0;
+	return 1;
+}
+
+static int design_frame(const struct ml_learner *l, const struct ml_frame *fr, const size_t *rows,
+			size_t n, const char *where, struct design *ds, struct ml_err *e)
 {
 	int *col = malloc((size_t)l->nfeat * sizeof(int));
 	int32_t **map = calloc((size_t)l->nfeat, sizeof(*map));
-	double *X = malloc((n ? n : 1) * (size_t)(l->p ? l->p : 1) * sizeof(double));
-	int j, rc = 0;
+	char *keep = calloc((size_t)l->nfeat + 1, 1);
+	size_t width = 0, at = 0;
+	int j, w, rc = 0;
 
-	if (!col || !map || !X) {
+	memset(ds, 0, sizeof(*ds));
+	ds->col = malloc((size_t)(l->p ? l->p : 1) * sizeof(*ds->col));
+	if (!col || !map || !keep || !ds->col) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
 	for (j = 0; j < l->nfeat; j++) {
 		col[j] = ml_schema_find(&fr->schema, l->feat[j].name);
+		keep[j] = (char)as_is(l, fr, j, col[j], rows, n);
+		if (!keep[j])
+			width += (size_t)l->feat[j].width;
 		if (l->feat[j].type == ML_CAT &&
 		    !(map[j] = level_map(&l->feat[j], &fr->schema.cols[col[j]].dict))) {
 			rc = ml_err_nomem(e);
 			goto out;
 		}
 	}
-	rc = encode(l, &fr->rows, col, map, rows, 0, n, X, n, where, e);
+	if (width && !(ds->buf = malloc(n * width * sizeof(double)))) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (j = 0; j < l->nfeat && rc == 0; j++) {
+		const struct feat *f = &l->feat[j];
+		if (keep[j]) {
+			ds->col[f->first] = fr->rows.col[col[j]].num;
+			continue;
+		}
+		rc = encode_feat(l, j, &fr->rows, col[j], map[j], rows, 0, n, ds->buf + at * n, n,
+				 where, e);
+		for (w = 0; w < f->width; w++)
+			ds->col[f->first + w] = ds->buf + (at + (size_t)w) * n;
+		at += (size_t)f->width;
+	}
+	ds->X = width == (size_t)l->p ? ds->buf : NULL;
 out:
 	if (map)
 		for (j = 0; j < l->nfeat; j++)
 			free(map[j]);
 	free(map);
 	free(col);
-	if (rc < 0) {
-		free(X);
+	free(keep);
+	if (rc < 0)
+		design_release(ds);
+	return rc;
+}
+
+const double *ml_data_dense(const struct ml_data *d, double **buf)
+{
+	int j;
+
+	*buf = NULL;
+	if (d->X)
+		return d->X;
+	if (!(*buf = malloc((d->n ? d->n : 1) * (size_t)(d->p ? d->p : 1) * sizeof(double))))
 		return NULL;
-	}
-	return X;
+	for (j = 0; j < d->p; j++)
+		memcpy(*buf + (size_t)j * d->n, d->col[j], d->n * sizeof(double));
+	return *buf;
 }
 
 int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const size_t *rows,
@@ -806,7 +887,8 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 	const struct ml_algo *a = spec->params.algo;
 	int tcol, wcol = -1, rc;
 	size_t n = rows ? nrows : fr->rows.nrow, i;
-	double *y = NULL, *w = NULL, *X = NULL, *vX = NULL, *vy = NULL, *vw = NULL;
+	double *y = NULL, *w = NULL, *vy = NULL, *vw = NULL;
+	struct design dX = {0}, dV = {0};
 	const char *vname = spec->valid_name ? spec->valid_name : spec->name;
 	struct ml_data d, v;
 
@@ -896,13 +978,12 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 			free(cnt);
 		}
 	}
-	if (!(X = encode_frame(l, fr, rows, n, spec->name, e))) {
-		rc = e ? e->code : ML_E_NOMEM;
+	if ((rc = design_frame(l, fr, rows, n, spec->name, &dX, e)) < 0)
 		goto fail;
-	}
 	d = shape_of(l);
 	d.n = n;
-	d.X = X;
+	d.col = dX.col;
+	d.X = dX.X;
 	d.y = y;
 	d.w = w;
 	if (vrows && nvalid) {
@@ -957,19 +1038,18 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 				}
 			}
 		}
-		if (!(vX = encode_frame(l, fr, vrows, nvalid, vname, e))) {
-			rc = e ? e->code : ML_E_NOMEM;
+		if ((rc = design_frame(l, fr, vrows, nvalid, vname, &dV, e)) < 0)
 			goto fail;
-		}
-		v.X = vX;
+		v.col = dV.col;
+		v.X = dV.X;
 		v.y = vy;
 		v.w = vw;
 	}
 	rc = a->fit(&l->state, &d, vrows && nvalid ? &v : NULL, &l->params, ctx, e);
 	if (rc < 0)
 		goto fail;
-	free(X);
-	free(vX);
+	design_release(&dX);
+	design_release(&dV);
 	free(y);
 	free(vy);
 	free(vw);
@@ -977,8 +1057,8 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 	*out = l;
 	return 0;
 fail:
-	free(X);
-	free(vX);
+	design_release(&dX);
+	design_release(&dV);
 	free(y);
 	free(vy);
 	free(vw);
@@ -1142,10 +1222,53 @@ int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t fr
 	return run_rows(l, b, NULL, from, to > from ? to - from : 0, out, CONTRIB, e);
 }
 
+/* Rows per scoring task: the answers never depend on how tasks meet threads. */
+#define TASK_ROWS 1024
+
+struct run {
+	struct ml_learner *l;
+	const struct ml_block *b;
+	const size_t *rows;
+	size_t from, n;
+	char *out;
+	size_t rowsz; /* bytes of out per row */
+	int what;
+	int *rc; /* per task */
+};
+
+/* Encode and score rows [a, a + m) of the run with work space X (m x p). */
+static int run_some(const struct run *R, size_t a, size_t m, double *X, struct ml_err *e)
+{
+	struct ml_learner *l = R->l;
+	void *out = R->out + a * R->rowsz;
+	int rc;
+
+	rc = encode(l, R->b, l->bcol, l->bmap, R->rows ? R->rows + a : NULL, R->from + a, m, X, m,
+		    NULL, e);
+	if (rc < 0)
+		return rc;
+	if (R->what == LEAVES)
+		return l->algo->leaves(l->state, X, m, m, out, e);
+	if (R->what == CONTRIB)
+		return l->algo->contrib(l->state, X, m, m, out, e);
+	return l->algo->predict(l->state, X, m, m, out, R->what == SCORE_RAW, e);
+}
+
+static void run_task(void *arg, size_t t, int worker)
+{
+	const struct run *R = arg;
+	size_t a = t * TASK_ROWS, m = R->n - a < TASK_ROWS ? R->n - a : TASK_ROWS;
+
+	R->rc[t] = run_some(R, a, m, R->l->scratch + (size_t)worker * TASK_ROWS * (size_t)R->l->p,
+			    NULL);
+}
+
 static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
 		    size_t from, size_t n, void *out, int what, struct ml_err *e)
 {
-	size_t need = n * (size_t)(l->p ? l->p : 1);
+	struct run R;
+	int workers = l->pool && (l->algo->flags & ML_ALGO_ROWWISE) ? ml_pool_size(l->pool) : 1;
+	size_t ntask = (n + TASK_ROWS - 1) / TASK_ROWS, t, need;
 	int rc;
 
 	if (!l->bound)
@@ -1154,6 +1277,27 @@ static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t
 		return 0;
 	if ((rc = sync_maps(l, e)) < 0)
 		return rc;
+	memset(&R, 0, sizeof(R));
+	R.l = l;
+	R.b = b;
+	R.rows = rows;
+	R.from = from;
+	R.n = n;
+	R.out = out;
+	R.what = what;
+	if (what == LEAVES)
+		R.rowsz = (size_t)l->algo->ntrees(l->state) * sizeof(int32_t);
+	else if (what == CONTRIB)
+		R.rowsz = (size_t)ml_learner_nout(l, 1) * (size_t)(l->p + 1) * sizeof(double);
+	else
+		R.rowsz = (size_t)ml_learner_nout(l, what == SCORE_RAW) * sizeof(double);
+	if (!(l->algo->flags & ML_ALGO_ROWWISE)) {
+		/* The rows in one go. */
+		workers = 0;
+		need = n * (size_t)(l->p ? l->p : 1);
+	} else {
+		need = (size_t)workers * TASK_ROWS * (size_t)(l->p ? l->p : 1);
+	}
 	if (need > l->scratch_cap) {
 		double *s = realloc(l->scratch, need * sizeof(double));
 		if (!s)
@@ -1161,14 +1305,31 @@ static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t
 		l->scratch = s;
 		l->scratch_cap = need;
 	}
-	rc = encode(l, b, l->bcol, l->bmap, rows, from, n, l->scratch, n, NULL, e);
-	if (rc < 0)
+	if (workers == 0)
+		return run_some(&R, 0, n, l->scratch, e);
+	if (workers == 1 || ntask == 1) {
+		for (t = 0, rc = 0; t < ntask && rc == 0; t++)
+			rc = run_some(&R, t * TASK_ROWS,
+				      n - t * TASK_ROWS < TASK_ROWS ? n - t * TASK_ROWS : TASK_ROWS,
+				      l->scratch, e);
 		return rc;
-	if (what == LEAVES)
-		return l->algo->leaves(l->state, l->scratch, n, n, out, e);
-	if (what == CONTRIB)
-		return l->algo->contrib(l->state, l->scratch, n, n, out, e);
-	return l->algo->predict(l->state, l->scratch, n, n, out, what == SCORE_RAW, e);
+	}
+	if (!(R.rc = malloc(ntask * sizeof(int))))
+		return ml_err_nomem(e);
+	ml_pool_run(l->pool, ntask, run_task, &R);
+	/* A failed task again on this thread, for its message. */
+	for (t = 0, rc = 0; t < ntask && rc == 0; t++)
+		if (R.rc[t] < 0)
+			rc = run_some(&R, t * TASK_ROWS,
+				      n - t * TASK_ROWS < TASK_ROWS ? n - t * TASK_ROWS : TASK_ROWS,
+				      l->scratch, e);
+	free(R.rc);
+	return rc;
+}
+
+void ml_learner_set_pool(struct ml_learner *l, struct ml_pool *pool)
+{
+	l->pool = pool;
 }
 
 int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,

@@ -94,6 +94,22 @@ void ml_forest_truncate(struct ml_forest *F, int ntrees);
  * after the last ml_forest_add. */
 int ml_forest_finish(struct ml_forest *F, struct ml_err *e);
 
+/* The child of split node q that value x goes to. */
+static inline int32_t ml_tree_next(const struct ml_tnode *q, const uint32_t *bits, double x)
+{
+	int left;
+
+	if (q->cat < 0) {
+		left = x <= q->thr;
+	} else {
+		uint32_t c = (uint32_t)x;
+		left = x >= 0 && x < q->thr && (bits[q->cat + (int32_t)(c >> 5)] >> (c & 31)) & 1;
+	}
+	if (x != x)
+		left = q->dleft;
+	return q->left + !left;
+}
+
 /* The leaf row i of X (column-major, leading dimension ld) reaches in the tree whose
  * nodes start at nd. */
 static inline int32_t ml_tree_leaf(const struct ml_tnode *nd, const uint32_t *bits, const double *X,
@@ -101,21 +117,19 @@ static inline int32_t ml_tree_leaf(const struct ml_tnode *nd, const uint32_t *bi
 {
 	int32_t k = 0;
 
-	while (nd[k].feat >= 0) {
-		const struct ml_tnode *q = &nd[k];
-		double x = X[(size_t)q->feat * ld + i];
-		int left;
-		if (q->cat < 0) {
-			left = x <= q->thr;
-		} else {
-			uint32_t c = (uint32_t)x;
-			left = x >= 0 && x < q->thr &&
-			       (bits[q->cat + (int32_t)(c >> 5)] >> (c & 31)) & 1;
-		}
-		if (x != x)
-			left = q->dleft;
-		k = q->left + !left;
-	}
+	while (nd[k].feat >= 0)
+		k = ml_tree_next(&nd[k], bits, X[(size_t)nd[k].feat * ld + i]);
+	return k;
+}
+
+/* The same for row i of columns col (col[j][i]). */
+static inline int32_t ml_tree_leafc(const struct ml_tnode *nd, const uint32_t *bits,
+				    const double *const *col, size_t i)
+{
+	int32_t k = 0;
+
+	while (nd[k].feat >= 0)
+		k = ml_tree_next(&nd[k], bits, col[nd[k].feat][i]);
 	return k;
 }
 

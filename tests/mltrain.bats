@@ -206,6 +206,10 @@ Try 'mltrain --help' for more information." ]
 	a=$(ml mlinfo a.mlm | grep crc32)
 	c=$(ml mlinfo c.mlm | grep crc32)
 	[ "$a" != "$c" ]
+	# The CRC-32 of the byte sequence mltrain(1) describes, computed independently.
+	[[ "$a" == *'"156069c5"'* ]]
+	ml mltrain -q -t species -a nb -j 3 -o d.mlm "$SAMPLES/penguins.csv"
+	[ "$(ml mlinfo d.mlm | grep crc32)" = "$a" ]
 }
 
 @test "--cv prints folds and mean +- sd, writes --report and --oof" {

@@ -101,3 +101,26 @@ Try 'mltrain --help' for more information." ]
 	run -65 --separate-stderr ml mlpredict -m t.mlm "$SAMPLES/breast_cancer.csv"
 	run -65 --separate-stderr ml mlinfo --check t.mlm
 }
+
+@test "mlpredict and mltrain score with any number of threads to the same bytes" {
+	{ cat "$SAMPLES/breast_cancer.csv"; for i in 1 2 3 4 5; do tail -n +2 "$SAMPLES/breast_cancer.csv"; done; } >big.csv
+	[ "$(wc -l <big.csv)" -gt 3000 ]
+	for a in gbdt rf tree nb; do
+		ml mltrain -q -t target -a "$a" -o m.mlm big.csv
+		ml mlpredict -j 1 -m m.mlm --keep target big.csv >p1.csv
+		ml mlpredict -j 3 -m m.mlm --keep target big.csv >p3.csv
+		cmp p1.csv p3.csv || { echo "$a differs"; return 1; }
+		ml mlcat -f stream big.csv | ml mlpredict -j 2 -m m.mlm --keep target >p2.csv
+		cmp p1.csv p2.csv || { echo "$a differs through the stream"; return 1; }
+	done
+	ml mltrain -q -t target -a gbdt --rounds 20 -o g.mlm big.csv
+	ml mlpredict -j 1 -m g.mlm --contrib --leaf big.csv >c1.csv
+	ml mlpredict -j 2 -m g.mlm --contrib --leaf big.csv >c2.csv
+	cmp c1.csv c2.csv
+	# The training metrics, from rows scored on threads, agree too (the time aside).
+	ml mltrain -t target -a gbdt --rounds 20 -j 1 -o a.mlm big.csv 2>&1 | sed 's/[0-9.]* s;/T;/' >s1.txt
+	ml mltrain -t target -a gbdt --rounds 20 -j 2 -o b.mlm big.csv 2>&1 | sed 's/[0-9.]* s;/T;/' >s2.txt
+	grep -q 'T; train: accuracy' s1.txt
+	cmp s1.txt s2.txt
+	cmp a.mlm b.mlm
+}

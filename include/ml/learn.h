@@ -63,7 +63,10 @@ ML_API int ml_params_from_json(struct ml_params *p, const struct ml_algo *a, con
 struct ml_data {
 	size_t n;                 /* rows */
 	int p;                    /* features */
-	const double *X;          /* column-major: X[j * n + i]; NaN = missing */
+	const double *const *col; /* feature j of row i: col[j][i]; NaN = missing */
+	const double *X;          /* the same values as one column-major array,
+				   * X[j * n + i], when they are stored so; else NULL
+				   * (ml_data_dense gives that form) */
 	const double *y;          /* target: a value, or a class index 0..nclass-1 */
 	const double *w;          /* row weights, or NULL for all 1 */
 	int nclass;               /* 0: regression; >= 2: classification */
@@ -78,8 +81,15 @@ enum {
 	ML_ALGO_CLASSIFY = 1 << 0,   /* can classify */
 	ML_ALGO_REGRESS = 1 << 1,    /* can regress */
 	ML_ALGO_NATIVE_CAT = 1 << 2, /* takes categorical features as level indices */
-	ML_ALGO_MISSING = 1 << 3     /* takes NaN in features */
+	ML_ALGO_MISSING = 1 << 3,    /* takes NaN in features */
+	ML_ALGO_ROWWISE = 1 << 4     /* predict, leaves and contrib may run on blocks of
+				      * rows at once from several threads, each row's
+				      * answer its own */
 };
+
+/* d's features as one column-major array X[j * n + i]: d->X itself, or a copy in *buf
+ * (free it) when d holds its columns apart. NULL when out of memory. */
+ML_API const double *ml_data_dense(const struct ml_data *d, double **buf);
 
 /* One model family. The state is the algorithm's own fitted object. */
 struct ml_algo {
@@ -184,6 +194,9 @@ ML_API int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, si
  * + t], and per-feature contributions to the margin (TreeSHAP), out[(i * K + k) * (p + 1) +
  * j] for margin k of K = ml_learner_nout(l, 1), j < p the encoded features and j = p the
  * expected value, summing to the margin. ML_E_USAGE for a family without them. */
+/* Score with pool's threads from now on (NULL: the calling thread alone) when the
+ * algorithm is ML_ALGO_ROWWISE; answers are the same bytes either way. */
+ML_API void ml_learner_set_pool(struct ml_learner *l, struct ml_pool *pool);
 ML_API int ml_learner_ntrees(const struct ml_learner *l);
 ML_API int ml_learner_leaves(struct ml_learner *l, const struct ml_block *b, size_t from,
 			     size_t to, int32_t *out, struct ml_err *e);

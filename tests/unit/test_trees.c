@@ -105,6 +105,7 @@ struct dset {
 	size_t n;
 	int p, nclass;
 	double *X, *y, *w;
+	const double **col; /* col[j] = X + j * n */
 	int *ncat;
 	char **names;
 };
@@ -118,6 +119,9 @@ static void dset_init(struct dset *s, size_t n, int p, int nclass)
 	s->p = p;
 	s->nclass = nclass;
 	s->X = calloc(n * (size_t)p + 1, sizeof(double));
+	s->col = malloc(((size_t)p + 1) * sizeof(*s->col));
+	for (j = 0; j < p; j++)
+		s->col[j] = s->X + (size_t)j * n;
 	s->y = calloc(n + 1, sizeof(double));
 	s->ncat = calloc((size_t)p + 1, sizeof(int));
 	s->names = calloc((size_t)p + 1, sizeof(char *));
@@ -135,6 +139,7 @@ static void dset_free(struct dset *s)
 		free(s->names[j]);
 	free(s->names);
 	free(s->X);
+	free(s->col);
 	free(s->y);
 	free(s->w);
 	free(s->ncat);
@@ -148,6 +153,7 @@ static struct ml_data as_data(const struct dset *s)
 	d.n = s->n;
 	d.p = s->p;
 	d.X = s->X;
+	d.col = s->col;
 	d.y = s->y;
 	d.w = s->w;
 	d.nclass = s->nclass;
