@@ -43,7 +43,7 @@ static const char usage[] =
 	"      --precision=N      write numbers with N significant digits\n"
 	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
 	"      --force            write a binary stream even to a terminal\n"
-	"  -j, --threads=N        (no effect: scoring is one pass over the rows)\n"
+	"  -j, --threads=N        scoring threads (default: one per core)\n"
 	"      --seed=N           (no effect: scoring is deterministic)\n"
 	"  -q, --quiet            no warnings\n"
 	"  -v, --verbose          more detail on standard error\n"
