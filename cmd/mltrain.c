@@ -289,7 +289,7 @@ static void describe_algos(struct sbuf *b)
 		for (d = (*a)->params; d && d->name; d++) {
 			snprintf(opt, sizeof(opt), "--%s=%s", d->name,
 				 d->type == ML_P_ENUM ? "WORD" : d->type == ML_P_INT ? "N" : "X");
-			if (strlen(opt) > 21)
+			if (strlen(opt) > 20)
 				sb_printf(b, "      %s\n%27s", opt, "");
 			else
 				sb_printf(b, "      %-21s", opt);

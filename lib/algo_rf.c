@@ -296,7 +296,7 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				for (k = 0; k < KK; k++)
 					J.osum[i * (size_t)KK + (size_t)k] /= J.ocnt[i];
 		mod->oob = oob_score(d, J.osum, J.ocnt, NULL, n, KK);
-		if (mod->oob == mod->oob) {
+		if (mod->oob == mod->oob && (int)ml_param(hp, "importance") == 1) {
 			/* Permutation importances on up to PERM_ROWS rows with out-of-bag
 			 * trees, drawn with the seed. */
 			size_t *S = malloc((n ? n : 1) * sizeof(size_t)), ns = 0;
@@ -423,6 +423,8 @@ static const struct ml_param rf_params[] = {
      "bins per feature; features with fewer distinct values split exactly (default 255)"},
     {"max-cat", ML_P_INT, 64, 0, 255, NULL,
      "categorical features with more levels split as ordinal numbers (default 64)"},
+    {"importance", ML_P_ENUM, 0, 0, 0, "impurity,permutation",
+     "importances kept: impurity, or permutation as well (out of bag; slower)"},
     {0}};
 
 const struct ml_algo ml_algo_rf = {

@@ -410,6 +410,36 @@ static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, s
 			leaf[r + 6] = k6;
 			leaf[r + 7] = k7;
 		}
+	} else if (D > FIXED_DEPTH) {
+		/* Deep trees: eight rows walk together, four steps at a time, until all
+		 * eight stand on leaves, so that their memory waits overlap. */
+		const struct ml_snode *sn = F->snode + F->start[t];
+		for (; i + 8 <= z; i += 8) {
+			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+			size_t r = i - a;
+			do {
+				for (d = 0; d < 4; d++) {
+					k0 = sstep(sn, k0, col, r);
+					k1 = sstep(sn, k1, col, r + 1);
+					k2 = sstep(sn, k2, col, r + 2);
+					k3 = sstep(sn, k3, col, r + 3);
+					k4 = sstep(sn, k4, col, r + 4);
+					k5 = sstep(sn, k5, col, r + 5);
+					k6 = sstep(sn, k6, col, r + 6);
+					k7 = sstep(sn, k7, col, r + 7);
+				}
+			} while ((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
+				 (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
+				 (sn[k6].left != k6) | (sn[k7].left != k7));
+			leaf[r] = k0;
+			leaf[r + 1] = k1;
+			leaf[r + 2] = k2;
+			leaf[r + 3] = k3;
+			leaf[r + 4] = k4;
+			leaf[r + 5] = k5;
+			leaf[r + 6] = k6;
+			leaf[r + 7] = k7;
+		}
 	}
 	for (; i < z; i++)
 		leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);

@@ -70,11 +70,18 @@ Try 'mlpredict --help' for more information." ]
 }
 
 @test "rf stores its out-of-bag score and both importances" {
-	ml mltrain -q -t target -a rf --trees 50 -o rf.mlm "$SAMPLES/breast_cancer.csv"
+	ml mltrain -q -t target -a rf --trees 50 -o rf0.mlm "$SAMPLES/breast_cancer.csv"
+	ml mlinfo --table importance rf0.mlm >imp0.csv
+	[ "$(head -1 imp0.csv)" = "feature,impurity" ]
+	ml mltrain -q -t target -a rf --trees 50 --importance permutation -o rf.mlm "$SAMPLES/breast_cancer.csv"
 	ml mlinfo rf.mlm >info.json
 	grep -q '"oob_score"' info.json
 	ml mlinfo --table importance rf.mlm >imp.csv
 	[ "$(head -1 imp.csv)" = "feature,impurity,permutation" ]
+	# The same forest either way: permutation importances only add a column.
+	paste -d, imp0.csv <(cut -d, -f2 imp.csv) | awk -F, 'NR > 1 && $2 != $3 { bad = 1 } END { exit bad }'
+	# The most important feature shuffled costs out-of-bag accuracy.
+	sort -t, -k3 -g -r <(tail -n +2 imp.csv) | head -1 | awk -F, '{ exit !($3 > 0) }'
 	ml mlpredict -m rf.mlm --keep target "$SAMPLES/breast_cancer.csv" >p.csv
 	run -0 --separate-stderr ml mleval -t target --min accuracy=0.97 p.csv
 }
