@@ -78,24 +78,27 @@ static void oob_task(void *arg, size_t task, int worker)
 {
 	struct rfjob *J = arg;
 	const struct ml_forest *F = J->F;
-	size_t n = J->d->n, a = task * OOB_ROWS, z = a + OOB_ROWS < n ? a + OOB_ROWS : n, i;
+	size_t n = J->d->n, a = task * OOB_ROWS, z = a + OOB_ROWS < n ? a + OOB_ROWS : n, i, m, x;
 	int t, K = F->nout, k;
+	uint32_t rows[OOB_ROWS];
+	int32_t leaf[OOB_ROWS];
 
 	(void)worker;
-	for (i = a; i < z; i++) {
-		double *s = J->osum + i * (size_t)K;
-		for (t = 0; t < F->ntrees; t++) {
-			const struct ml_tnode *nd = F->node + F->start[t];
-			int32_t leaf;
-			if (inbag(J, t, i))
-				continue;
-			leaf = ml_tree_leafc(nd, F->bits, J->d->col, i);
+	/* Tree by tree (each row's sum still in tree order), its out-of-bag rows together. */
+	for (t = 0; t < F->ntrees; t++) {
+		const struct ml_tnode *nd = F->node + F->start[t];
+		for (i = a, m = 0; i < z; i++)
+			if (!inbag(J, t, i))
+				rows[m++] = (uint32_t)i;
+		ml_forest_leaves_of(F, t, J->d->col, rows, m, leaf);
+		for (x = 0; x < m; x++) {
+			double *s = J->osum + rows[x] * (size_t)K;
 			if (K == 1)
-				s[0] += nd[leaf].thr;
+				s[0] += nd[leaf[x]].thr;
 			else
 				for (k = 0; k < K; k++)
-					s[k] += F->val[nd[leaf].left + k];
-			J->ocnt[i]++;
+					s[k] += F->val[nd[leaf[x]].left + k];
+			J->ocnt[rows[x]]++;
 		}
 	}
 }

@@ -445,6 +445,46 @@ static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, s
 		leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
 }
 
+void ml_forest_leaves_of(const struct ml_forest *F, int t, const double *const *col,
+			 const uint32_t *rows, size_t m, int32_t *leaf)
+{
+	const struct ml_tnode *nd = F->node + F->start[t];
+	size_t x = 0;
+	int d;
+
+	if (F->depth && F->depth[t] >= 0) {
+		const struct ml_snode *sn = F->snode + F->start[t];
+		for (; x + 8 <= m; x += 8) {
+			const uint32_t *r = rows + x;
+			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+			do {
+				for (d = 0; d < 4; d++) {
+					k0 = sstep(sn, k0, col, r[0]);
+					k1 = sstep(sn, k1, col, r[1]);
+					k2 = sstep(sn, k2, col, r[2]);
+					k3 = sstep(sn, k3, col, r[3]);
+					k4 = sstep(sn, k4, col, r[4]);
+					k5 = sstep(sn, k5, col, r[5]);
+					k6 = sstep(sn, k6, col, r[6]);
+					k7 = sstep(sn, k7, col, r[7]);
+				}
+			} while ((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
+				 (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
+				 (sn[k6].left != k6) | (sn[k7].left != k7));
+			leaf[x] = k0;
+			leaf[x + 1] = k1;
+			leaf[x + 2] = k2;
+			leaf[x + 3] = k3;
+			leaf[x + 4] = k4;
+			leaf[x + 5] = k5;
+			leaf[x + 6] = k6;
+			leaf[x + 7] = k7;
+		}
+	}
+	for (; x < m; x++)
+		leaf[x] = ml_tree_leafc(nd, F->bits, col, rows[x]);
+}
+
 /* Column pointers of a block: col[j] = X + j * ld + a. A small forest's fit on the stack. */
 #define COLS_STACK 256
 
@@ -1301,18 +1341,6 @@ static void sort_by_key(int *v, int n, const double *key)
 	}
 }
 
-static void sort_int(int *v, int n)
-{
-	int i, j;
-
-	for (i = 1; i < n; i++) {
-		int x = v[i];
-		for (j = i; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
 /* Try ws->lft (plus the missing stats mis, or not) as the left side, the rest of tot as
  * the right; keep it in best when better. */
 static void try_split(struct ml_cart_ws *ws, const struct ml_cart_opts *o, const double *tot,
@@ -1362,19 +1390,19 @@ static void try_split(struct ml_cart_ws *ws, const struct ml_cart_opts *o, const
 static int eval_feature(struct ml_cart_ws *ws, const struct ml_bins *b, size_t lo, size_t hi, int f,
 			const struct ml_cart_opts *o, const double *tot, struct cand *best)
 {
-	int S = ws->S, nt = 0, miss = b->nb[f], i, s, nz, ret = 0;
+	int S = ws->S, miss = b->nb[f], i, s, nz, ret = 0, w;
 	double *h = ws->h, *L = ws->lft;
 	const uint8_t *C = b->C + (size_t)f * b->n;
 	size_t k;
 	const double *mis = h + (size_t)miss * S;
 	int *tc = ws->touched;
+	uint64_t used[4] = {0, 0, 0, 0};
 
 	/* The histogram of the node's rows, touching only the bins they use. */
 	for (k = lo; k < hi; k++) {
 		int bin = C[ws->idx[k]];
 		double *e = h + (size_t)bin * S, yr = ws->yw[2 * k], wr = ws->yw[2 * k + 1];
-		if (e[S - 1] == 0)
-			tc[nt++] = bin;
+		used[bin >> 6] |= (uint64_t)1 << (bin & 63);
 		if (o->K > 0) {
 			e[(int)yr] += wr;
 		} else {
@@ -1383,17 +1411,17 @@ static int eval_feature(struct ml_cart_ws *ws, const struct ml_bins *b, size_t l
 		}
 		e[S - 1] += 1;
 	}
-	/* The present bins, the missing one apart. */
+	/* The present bins in order, the missing one apart. */
+	used[miss >> 6] &= ~((uint64_t)1 << (miss & 63));
 	nz = 0;
-	for (i = 0; i < nt; i++)
-		if (tc[i] != miss)
-			tc[nz++] = tc[i];
+	for (w = 0; w < 4; w++)
+		for (; used[w]; used[w] &= used[w] - 1)
+			tc[nz++] = w * 64 + __builtin_ctzll(used[w]);
 	if (nz + (mis[S - 1] > 0) < 2)
 		goto clear;
 	ret = 1;
 	memset(L, 0, (size_t)S * sizeof(double));
 	if (!b->cat[f]) {
-		sort_int(tc, nz);
 		for (i = 0; i + 1 < nz; i++) {
 			const double *e = h + (size_t)tc[i] * S;
 			for (s = 0; s < S; s++)
@@ -1443,7 +1471,7 @@ static int eval_feature(struct ml_cart_ws *ws, const struct ml_bins *b, size_t l
 		}
 	}
 clear:
-	for (i = 0; i < nt; i++)
+	for (i = 0; i < nz; i++)
 		memset(h + (size_t)tc[i] * S, 0, (size_t)S * sizeof(double));
 	memset(h + (size_t)miss * S, 0, (size_t)S * sizeof(double));
 	return ret;

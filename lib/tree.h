@@ -133,6 +133,10 @@ static inline int32_t ml_tree_leafc(const struct ml_tnode *nd, const uint32_t *b
 	return k;
 }
 
+/* The leaves of rows rows[0..m) of columns col (col[j][row]) in tree t: leaf[x]. Trees
+ * without categorical splits walk eight rows together. */
+void ml_forest_leaves_of(const struct ml_forest *F, int t, const double *const *col,
+			 const uint32_t *rows, size_t m, int32_t *leaf);
 /* Margins of n rows of X: out[i * M + m]. */
 void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, size_t ld,
 		       double *out);
