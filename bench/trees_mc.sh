@@ -5,7 +5,8 @@
 # Settings: BENCH_THREADS (default 2), BENCH_ROUNDS (boosting rounds, default 100),
 # BENCH_REPEAT (runs per figure, best wall time kept, default 1), BENCH_MNIST_ROWS (the
 # first rows of Fashion-MNIST's training set, default all 60000), BENCH_RF_ROWS (the first
-# rows of the generated training set for the random forests, default 200000).
+# rows of the generated training set for the random forests, default 200000), BENCH_PART
+# (mc, rf or all, the default: which of the two below run).
 #
 # 1. Multiclass gradient boosting on Fashion-MNIST (10 classes, 784 pixel features; 60000
 #    training and 10000 test images) from Debian's dataset-fashion-mnist
@@ -27,6 +28,7 @@ R=${BENCH_ROUNDS:-100}
 REP=${BENCH_REPEAT:-1}
 MN=${BENCH_MNIST_ROWS:-60000}
 RFN=${BENCH_RF_ROWS:-200000}
+PART=${BENCH_PART:-all}
 D=bench/data
 FM=/usr/share/datasets/fashion-mnist
 ROWS=1000000
@@ -137,7 +139,9 @@ echo
 export OMP_NUM_THREADS="$T"
 
 # === 1. Multiclass: Fashion-MNIST ==========================================================
-if [ ! -r "$FM/train-images-idx3-ubyte.gz" ] || [ ! -r "$FM/train-labels-idx1-ubyte.gz" ] ||
+if [ "$PART" = rf ]; then
+	:
+elif [ ! -r "$FM/train-images-idx3-ubyte.gz" ] || [ ! -r "$FM/train-labels-idx1-ubyte.gz" ] ||
 	[ ! -r "$FM/t10k-images-idx3-ubyte.gz" ] || [ ! -r "$FM/t10k-labels-idx1-ubyte.gz" ]; then
 	echo "multiclass: skipped, no Fashion-MNIST in $FM (apt-get install dataset-fashion-mnist)"
 	echo
@@ -247,6 +251,7 @@ print('%.3f' % best)")
 fi
 
 # === 2. Random forests: the generated binary problem =========================================
+[ "$PART" = mc ] && exit 0
 csv=$D/higgs-$ROWS.csv
 full=$D/trees-train.csv
 te=$D/trees-test.csv

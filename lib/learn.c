@@ -1223,7 +1223,7 @@ int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t fr
 }
 
 /* Rows per scoring task: the answers never depend on how tasks meet threads. */
-#define TASK_ROWS 1024
+#define TASK_ROWS 4096
 
 struct run {
 	struct ml_learner *l;

@@ -358,6 +358,15 @@ int ml_forest_finish(struct ml_forest *F, struct ml_err *e)
 
 /* Rows scored together: the block's columns stay in cache across the trees. */
 #define SCORE_ROWS 256
+/* Rows scored together when the trees are big (more nodes per tree than BIG_TREE): each
+ * tree is then walked by many rows while its nodes are in cache. */
+#define BIG_ROWS 4096
+#define BIG_TREE 4096
+
+static size_t block_rows(const struct ml_forest *F)
+{
+	return F->ntrees && F->nnode / F->ntrees > BIG_TREE ? BIG_ROWS : SCORE_ROWS;
+}
 
 /* Trees up to this deep are walked in fixed steps; deeper ones (whose leaves are mostly
  * far shallower than the deepest) node by node. */
@@ -445,6 +454,95 @@ static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, s
 		leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
 }
 
+/* One step for row-major rows: row r's features at X[r * p]. */
+static inline int32_t rstep(const struct ml_snode *sn, int32_t k, const double *X, size_t p,
+			    size_t r)
+{
+	const struct ml_snode *q = &sn[k];
+	uint32_t f = q->feat;
+	double x = X[r * p + (f & 0x7fffffffu)];
+
+	return q->left + ((x > q->thr) | ((x != x) & !(f >> 31)));
+}
+
+/* The leaves of the m row-major rows of X (p values each) in a deep tree without
+ * categorical splits: eight rows at a time, each reading only its own few cache lines. */
+static void walk_rows(const struct ml_snode *sn, const double *X, size_t p, size_t m,
+		      int32_t *leaf)
+{
+	size_t r = 0;
+	int d;
+
+	for (; r + 8 <= m; r += 8) {
+		int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+		do {
+			for (d = 0; d < 4; d++) {
+				k0 = rstep(sn, k0, X, p, r);
+				k1 = rstep(sn, k1, X, p, r + 1);
+				k2 = rstep(sn, k2, X, p, r + 2);
+				k3 = rstep(sn, k3, X, p, r + 3);
+				k4 = rstep(sn, k4, X, p, r + 4);
+				k5 = rstep(sn, k5, X, p, r + 5);
+				k6 = rstep(sn, k6, X, p, r + 6);
+				k7 = rstep(sn, k7, X, p, r + 7);
+			}
+		} while ((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
+			 (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
+			 (sn[k6].left != k6) | (sn[k7].left != k7));
+		leaf[r] = k0;
+		leaf[r + 1] = k1;
+		leaf[r + 2] = k2;
+		leaf[r + 3] = k3;
+		leaf[r + 4] = k4;
+		leaf[r + 5] = k5;
+		leaf[r + 6] = k6;
+		leaf[r + 7] = k7;
+	}
+	for (; r < m; r++) {
+		int32_t k = 0;
+		while (sn[k].left != k)
+			k = rstep(sn, k, X, p, r);
+		leaf[r] = k;
+	}
+}
+
+/* The leaves of rows [a, z) of tree t: from the row-major copy Xr of the block when there
+ * is one and the tree is deep, else through the columns. */
+static void walk_block(const struct ml_forest *F, int t, const double *X, size_t ld, size_t a,
+		       size_t z, const double *const *col, const double *Xr, int32_t *leaf)
+{
+	size_t i;
+
+	if (Xr && F->depth[t] > FIXED_DEPTH)
+		walk_rows(F->snode + F->start[t], Xr, (size_t)F->p, z - a, leaf);
+	else if (col)
+		walk(F, t, X, ld, a, z, col, leaf);
+	else
+		for (i = a; i < z; i++)
+			leaf[i - a] = ml_tree_leaf(F->node + F->start[t], F->bits, X, ld, i);
+}
+
+/* For big trees, a row-major buffer for a block of BIG_ROWS rows (NULL otherwise or when
+ * out of memory: the columns serve then). */
+static double *rows_buf(const struct ml_forest *F, size_t rb)
+{
+	if (rb != BIG_ROWS || !F->depth || F->p <= 0)
+		return NULL;
+	return malloc(BIG_ROWS * (size_t)F->p * sizeof(double));
+}
+
+static void to_rows(double *Xr, const double *X, size_t ld, size_t a, size_t z, int p)
+{
+	size_t i;
+	int j;
+
+	for (j = 0; j < p; j++) {
+		const double *x = X + (size_t)j * ld + a;
+		for (i = 0; i < z - a; i++)
+			Xr[i * (size_t)p + (size_t)j] = x[i];
+	}
+}
+
 void ml_forest_leaves_of(const struct ml_forest *F, int t, const double *const *col,
 			 const uint32_t *rows, size_t m, int32_t *leaf)
 {
@@ -493,27 +591,27 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 	int M = ml_forest_nmargin(F), no = F->nout, t, m, o, j;
 	size_t a, i;
 	double sc = F->average && F->ntrees ? 1.0 / F->ntrees : 1.0;
-	int32_t leaf[SCORE_ROWS];
+	int32_t leaf[BIG_ROWS];
+	size_t rb = block_rows(F);
 	const double *cs[COLS_STACK], **col = cs;
+	double *Xr = rows_buf(F, rb);
 
 	if (F->p > COLS_STACK && !(col = malloc((size_t)F->p * sizeof(*col)))) {
 		/* Out of memory: walk node by node, which needs no columns. */
 		col = NULL;
 	}
-	for (a = 0; a < n; a += SCORE_ROWS) {
-		size_t z = a + SCORE_ROWS < n ? a + SCORE_ROWS : n;
+	for (a = 0; a < n; a += rb) {
+		size_t z = a + rb < n ? a + rb : n;
 		double *ob = out + a * (size_t)M;
 		for (j = 0; col && j < F->p; j++)
 			col[j] = X + (size_t)j * ld + a;
 		memset(ob, 0, (z - a) * (size_t)M * sizeof(double));
+		if (Xr)
+			to_rows(Xr, X, ld, a, z, F->p);
 		for (t = 0; t < F->ntrees; t++) {
 			const struct ml_tnode *nd = F->node + F->start[t];
 			int g = (t % F->ngroup) * no;
-			if (col)
-				walk(F, t, X, ld, a, z, col, leaf);
-			else
-				for (i = a; i < z; i++)
-					leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
+			walk_block(F, t, X, ld, a, z, col, Xr, leaf);
 			if (no == 1) {
 				for (i = a; i < z; i++)
 					ob[(i - a) * (size_t)M + (size_t)g] += nd[leaf[i - a]].thr;
@@ -533,35 +631,35 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 	}
 	if (col != cs)
 		free(col);
+	free(Xr);
 }
 
 void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size_t ld, int32_t *out)
 {
 	size_t a, i;
 	int t, j;
-	int32_t leaf[SCORE_ROWS];
+	int32_t leaf[BIG_ROWS];
+	size_t rb = block_rows(F);
 	const double *cs[COLS_STACK], **col = cs;
+	double *Xr = rows_buf(F, rb);
 
 	if (F->p > COLS_STACK && !(col = malloc((size_t)F->p * sizeof(*col))))
 		col = NULL;
-	for (a = 0; a < n; a += SCORE_ROWS) {
-		size_t z = a + SCORE_ROWS < n ? a + SCORE_ROWS : n;
+	for (a = 0; a < n; a += rb) {
+		size_t z = a + rb < n ? a + rb : n;
 		for (j = 0; col && j < F->p; j++)
 			col[j] = X + (size_t)j * ld + a;
+		if (Xr)
+			to_rows(Xr, X, ld, a, z, F->p);
 		for (t = 0; t < F->ntrees; t++) {
-			if (col) {
-				walk(F, t, X, ld, a, z, col, leaf);
-			} else {
-				const struct ml_tnode *nd = F->node + F->start[t];
-				for (i = a; i < z; i++)
-					leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
-			}
+			walk_block(F, t, X, ld, a, z, col, Xr, leaf);
 			for (i = a; i < z; i++)
 				out[i * (size_t)F->ntrees + (size_t)t] = leaf[i - a];
 		}
 	}
 	if (col != cs)
 		free(col);
+	free(Xr);
 }
 
 /* --- TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2) ------------------------------- */
