@@ -661,6 +661,91 @@ static void random_forest(struct ml_forest *F, struct ml_rng *r, int p, int nout
 	ml_forest_finish(F, &e);
 }
 
+/* Big, deep trees (the scorer's row-major, eight-rows-at-a-time walk) and small ones
+ * (its fixed-depth walk) give every row the leaf a plain walk finds, and the margins
+ * its sum. */
+static void test_walks_agree(void)
+{
+	struct ml_rng r;
+	int p = 6, t, j, big, nout;
+
+	ml_rng_seed(&r, 11);
+	for (big = 0; big < 2; big++)
+		for (nout = 1; nout <= 2; nout++) {
+			struct ml_forest F;
+			struct ml_tree tr;
+			struct ml_err e;
+			size_t n = 9000, i;
+			int ntrees = 3, M = nout;
+			double *X = malloc(n * (size_t)p * sizeof(double));
+			double *out = malloc(n * (size_t)M * sizeof(double));
+			int32_t *lv = malloc(n * (size_t)ntrees * sizeof(int32_t)), k;
+			int deep = 0, bad = 0;
+
+			ml_err_init(&e);
+			ml_forest_init(&F, p, nout, 1, 0, &e);
+			F.base[0] = 0.5;
+			if (nout == 2)
+				F.base[1] = -0.5;
+			ml_tree_init(&tr);
+			for (t = 0; t < ntrees; t++) {
+				int nsplit = big ? 5000 : 20, s;
+				ml_tree_root(&tr, 1e6);
+				for (s = 0; s < nsplit; s++) {
+					/* Mostly the newest leaves: deep trees. */
+					int32_t leaf = tr.n - 1 -
+						       (int32_t)ml_rng_below(&r, tr.n < 8 ? (uint64_t)tr.n : 8);
+					if (tr.node[leaf].feat >= 0)
+						continue;
+					ml_tree_split(&tr, leaf, (int)ml_rng_below(&r, (uint64_t)p),
+						      ml_rng_normal(&r), (int)ml_rng_below(&r, 2), NULL, 0, 1,
+						      tr.cover[leaf] / 2, tr.cover[leaf] / 2);
+				}
+				for (k = 0; k < tr.n; k++) {
+					if (tr.node[k].feat >= 0)
+						continue;
+					if (nout == 1) {
+						tr.node[k].thr = ml_rng_normal(&r);
+					} else {
+						double v[2] = {ml_rng_uniform(&r), ml_rng_uniform(&r)};
+						ml_tree_leafv(&tr, k, v, nout);
+					}
+				}
+				ml_forest_add(&F, &tr, &e);
+			}
+			ml_tree_release(&tr);
+			CHECK(ml_forest_finish(&F, &e) == 0);
+			for (t = 0; t < ntrees; t++)
+				deep |= F.depth[t] > 12;
+			CHECK(big ? deep && F.nnode / F.ntrees > 4096 : !deep);
+			for (i = 0; i < n * (size_t)p; i++)
+				X[i] = ml_rng_uniform(&r) < 0.1 ? NAN : ml_rng_normal(&r);
+			ml_forest_leaves(&F, X, n, n, lv);
+			ml_forest_margins(&F, X, n, n, out);
+			for (i = 0; i < n; i++) {
+				double want[2] = {0, 0};
+				for (t = 0; t < ntrees; t++) {
+					const struct ml_tnode *nd = F.node + F.start[t];
+					int32_t l = ml_tree_leaf(nd, F.bits, X, n, i);
+					bad |= lv[i * (size_t)ntrees + (size_t)t] != l;
+					if (nout == 1)
+						want[0] += nd[l].thr;
+					else
+						for (j = 0; j < 2; j++)
+							want[j] += F.val[nd[l].left + j];
+				}
+				/* The trees' sum first, then the base, as the scorer adds them. */
+				for (j = 0; j < M; j++)
+					bad |= out[i * (size_t)M + (size_t)j] != F.base[j] + want[j];
+			}
+			CHECK(!bad);
+			ml_forest_release(&F);
+			free(X);
+			free(out);
+			free(lv);
+		}
+}
+
 static void test_treeshap_brute_force(void)
 {
 	struct ml_rng r;
@@ -1364,6 +1449,7 @@ int main(void)
 	RUN(test_treeshap_brute_force);
 	RUN(test_treeshap_sums);
 	RUN(test_leaves);
+	RUN(test_walks_agree);
 	RUN(test_save_load);
 	RUN(test_load_rejects);
 	RUN(test_threads_identical);
