@@ -1432,7 +1432,8 @@ static int fit_all(struct train *t, struct ml_err *e)
 	score = malloc((n ? n : 1) * (size_t)t->nout * sizeof(double));
 	if (!score)
 		return ml_err_nomem(e);
-	rc = score_rows(t, t->l, t->tr, t->ntr, score, e);
+	/* The fit's own scores of its rows when it kept them (the same bytes), else a pass. */
+	rc = ml_learner_fitted(t->l, score, 0) ? 0 : score_rows(t, t->l, t->tr, t->ntr, score, e);
 	if (rc == 0)
 		rc = evaluate(t, t->tr, t->ntr, score, t->mtrain, e);
 	if (rc == 0 && t->nva && (rc = score_rows(t, t->l, t->va, t->nva, score, e)) == 0)

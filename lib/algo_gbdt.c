@@ -55,6 +55,8 @@ struct gbdt {
 	int rounds;	/* rounds kept */
 	int best_round; /* with early stopping: the best round (1-based), else 0 */
 	struct ml_forest F;
+	double *fitF;	/* the training rows' margins (n x K) from the fit, or NULL */
+	size_t fitn;
 };
 
 static void gbdt_free(void *state)
@@ -64,6 +66,7 @@ static void gbdt_free(void *state)
 	if (!g)
 		return;
 	ml_forest_release(&g->F);
+	free(g->fitF);
 	free(g);
 }
 
@@ -1442,7 +1445,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	double subsample = ml_param(hp, "subsample"), colsample = ml_param(hp, "colsample");
 	double best_metric = INFINITY, W = 0, vmetric = NAN;
 	size_t i, nrt, t;
-	int ncol, *perm = NULL;
+	int ncol, *perm = NULL, trained;
 
 	memset(&G, 0, sizeof(G));
 	memset(&bins, 0, sizeof(bins));
@@ -1806,6 +1809,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		progress(ctx, &G, r, rounds, W, valid ? vmetric : NAN);
 	}
 	mod->rounds = mod->F.ntrees / K;
+	trained = mod->F.ntrees;
 	if (early > 0 && best_round > 0) {
 		ml_forest_truncate(&mod->F, best_round * K);
 		mod->rounds = best_round;
@@ -1815,6 +1819,13 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	}
 	if ((rc = ml_forest_finish(&mod->F, e)) < 0)
 		goto out;
+	/* The training margins are the model's own scores of those rows unless early
+	 * stopping dropped trees after them. */
+	if (mod->F.ntrees == trained) {
+		mod->fitF = G.F;
+		mod->fitn = d->n;
+		G.F = NULL;
+	}
 	*state = mod;
 	mod = NULL;
 out:
@@ -1853,17 +1864,41 @@ out:
 
 /* --- Predict, save, load, tables ------------------------------------------------------------ */
 
+static void to_scores(const struct gbdt *g, double *out, size_t n);
+
 static int gbdt_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 			int raw, struct ml_err *e)
 {
 	const struct gbdt *g = state;
-	int K = ml_forest_nmargin(&g->F), k;
-	size_t i;
 
 	(void)e;
 	ml_forest_margins(&g->F, X, n, ld, out);
-	if (raw)
+	if (!raw)
+		to_scores(g, out, n);
+	return 0;
+}
+
+static int gbdt_fitted(void *state, double *out, int raw)
+{
+	struct gbdt *g = state;
+
+	if (!g->fitF)
 		return 0;
+	memcpy(out, g->fitF, g->fitn * (size_t)ml_forest_nmargin(&g->F) * sizeof(double));
+	if (!raw)
+		to_scores(g, out, g->fitn);
+	free(g->fitF);
+	g->fitF = NULL;
+	return 1;
+}
+
+/* Margins to what predict gives: probabilities (in place, out[i * nclass + k]) or the
+ * Poisson mean. */
+static void to_scores(const struct gbdt *g, double *out, size_t n)
+{
+	int K = ml_forest_nmargin(&g->F), k;
+	size_t i;
+
 	if (g->obj == OBJ_LOGISTIC) {
 		for (i = n; i-- > 0;) {
 			double pr = sigmoid(out[i]);
@@ -1887,7 +1922,6 @@ static int gbdt_predict(const void *state, const double *X, size_t n, size_t ld,
 		for (i = 0; i < n; i++)
 			out[i] = exp(out[i]);
 	}
-	return 0;
 }
 
 static int gbdt_ntrees(const void *state)
@@ -2092,6 +2126,7 @@ const struct ml_algo ml_algo_gbdt = {
     .params = gbdt_params,
     .fit = gbdt_fit,
     .predict = gbdt_predict,
+    .fitted = gbdt_fitted,
     .save = gbdt_save,
     .load = gbdt_load,
     .tables = gbdt_tables,

@@ -1199,6 +1199,11 @@ static int predict_some(struct ml_learner *l, const struct ml_block *b, const si
 	return run_rows(l, b, rows, from, n, out, raw ? SCORE_RAW : SCORE, e);
 }
 
+int ml_learner_fitted(struct ml_learner *l, double *out, int raw)
+{
+	return l->algo->fitted ? l->algo->fitted(l->state, out, raw) : 0;
+}
+
 int ml_learner_ntrees(const struct ml_learner *l)
 {
 	return l->algo->ntrees ? l->algo->ntrees(l->state) : 0;

@@ -605,7 +605,11 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 		double *ob = out + a * (size_t)M;
 		for (j = 0; col && j < F->p; j++)
 			col[j] = X + (size_t)j * ld + a;
-		memset(ob, 0, (z - a) * (size_t)M * sizeof(double));
+		/* A sum of trees starts from the base and adds them in order, as boosting
+		 * built its margins; an average is taken of the trees alone. */
+		for (i = a; i < z; i++)
+			for (m = 0; m < M; m++)
+				ob[(i - a) * (size_t)M + (size_t)m] = F->average ? 0 : F->base[m];
 		if (Xr)
 			to_rows(Xr, X, ld, a, z, F->p);
 		for (t = 0; t < F->ntrees; t++) {
@@ -624,7 +628,7 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 				}
 			}
 		}
-		for (i = a; i < z; i++)
+		for (i = a; F->average && i < z; i++)
 			for (m = 0; m < M; m++)
 				ob[(i - a) * (size_t)M + (size_t)m] =
 				    F->base[m] + sc * ob[(i - a) * (size_t)M + (size_t)m];

@@ -123,6 +123,9 @@ struct ml_algo {
 	 * out[(i * K + k) * (p + 1) + j] for margin k of K (K = 1 for regression and binary),
 	 * with the expected value at j = p, so that a row's values sum to its margin. */
 	int (*ntrees)(const void *state);
+	/* Optional: the training rows' scores as predict would give them (same layout),
+	 * when the fit kept them; 1 when written (they are then given up), 0 when not kept. */
+	int (*fitted)(void *state, double *out, int raw);
 	int (*leaves)(const void *state, const double *X, size_t n, size_t ld, int32_t *out,
 		      struct ml_err *e);
 	int (*contrib)(const void *state, const double *X, size_t n, size_t ld, double *out,
@@ -198,6 +201,10 @@ ML_API int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, si
  * algorithm is ML_ALGO_ROWWISE; answers are the same bytes either way. */
 ML_API void ml_learner_set_pool(struct ml_learner *l, struct ml_pool *pool);
 ML_API int ml_learner_ntrees(const struct ml_learner *l);
+/* The scores of the rows the learner was fitted on, in their order, the same bytes
+ * ml_learner_predict_rows would give, when the algorithm kept them from the fit (gradient
+ * boosting does): 1 when written to out (once: they are then given up), else 0. */
+ML_API int ml_learner_fitted(struct ml_learner *l, double *out, int raw);
 ML_API int ml_learner_leaves(struct ml_learner *l, const struct ml_block *b, size_t from,
 			     size_t to, int32_t *out, struct ml_err *e);
 ML_API int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t from,

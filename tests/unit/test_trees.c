@@ -723,7 +723,7 @@ static void test_walks_agree(void)
 			ml_forest_leaves(&F, X, n, n, lv);
 			ml_forest_margins(&F, X, n, n, out);
 			for (i = 0; i < n; i++) {
-				double want[2] = {0, 0};
+				double want[2] = {F.base[0], nout == 2 ? F.base[1] : 0};
 				for (t = 0; t < ntrees; t++) {
 					const struct ml_tnode *nd = F.node + F.start[t];
 					int32_t l = ml_tree_leaf(nd, F.bits, X, n, i);
@@ -734,9 +734,9 @@ static void test_walks_agree(void)
 						for (j = 0; j < 2; j++)
 							want[j] += F.val[nd[l].left + j];
 				}
-				/* The trees' sum first, then the base, as the scorer adds them. */
+				/* From the base, tree by tree, as boosting builds its margins. */
 				for (j = 0; j < M; j++)
-					bad |= out[i * (size_t)M + (size_t)j] != F.base[j] + want[j];
+					bad |= out[i * (size_t)M + (size_t)j] != want[j];
 			}
 			CHECK(!bad);
 			ml_forest_release(&F);
@@ -1126,6 +1126,64 @@ static void test_early_stopping(void)
 	ml_frame_release(&v);
 }
 
+/* --- The fit's own scores of its rows ----------------------------------------------------- */
+
+/* What gbdt keeps of its training rows' scores is, byte for byte, what predict gives for
+ * them, for every objective, with row and column sampling, categories and missing values;
+ * early stopping that drops trees keeps none. */
+static void test_fitted_scores(void)
+{
+	static const struct {
+		int nclass;
+		const char *params;
+	} cases[] = {
+	    {2, "rounds=12,max-depth=4"},
+	    {2, "rounds=10,max-depth=0,max-leaves=9,subsample=0.7,colsample=0.6"},
+	    {3, "rounds=8,max-depth=3"},
+	    {0, "rounds=10,max-depth=4,subsample=0.8"},
+	    {0, "objective=absolute-error,rounds=6,max-depth=3"},
+	    {0, "objective=huber,rounds=6,max-depth=3"},
+	    {0, "objective=quantile,alpha=0.3,rounds=6,max-depth=3"},
+	};
+	const struct ml_algo *a = ml_algo_find("gbdt");
+	struct ml_rng r;
+	size_t n = 4000, i;
+	int c, j, raw;
+
+	ml_rng_seed(&r, 5);
+	for (c = 0; c < (int)(sizeof(cases) / sizeof(cases[0])); c++)
+		for (raw = 0; raw < 2; raw++) {
+			struct dset s;
+			int K = cases[c].nclass, nout = K == 0 || (raw && K == 2) ? 1 : K;
+			double *p, *f = malloc(n * (size_t)(K ? K : 1) * sizeof(double));
+			void *st;
+			dset_init(&s, n, 4, K);
+			s.ncat[3] = 5;
+			for (i = 0; i < n; i++) {
+				double z = 0;
+				for (j = 0; j < 3; j++) {
+					double v = ml_rng_normal(&r);
+					s.X[(size_t)j * n + i] = ml_rng_uniform(&r) < 0.05 ? NAN : v;
+					z += v * (j + 1);
+				}
+				s.X[3 * n + i] = (double)ml_rng_below(&r, 5);
+				z += s.X[3 * n + i] - 2 + ml_rng_normal(&r);
+				s.y[i] = K == 0 ? z : K == 2 ? z > 0 : (z > 1) + (z > -1);
+			}
+			st = fit_direct("gbdt", &s, NULL, cases[c].params, &ctx2);
+			p = predict_direct("gbdt", st, &s, raw, nout);
+			CHECK(st && p && f);
+			CHECK(a->fitted(st, f, raw) == 1);
+			CHECK(memcmp(f, p, n * (size_t)nout * sizeof(double)) == 0);
+			/* Given up once handed over. */
+			CHECK(a->fitted(st, f, raw) == 0);
+			free(p);
+			free(f);
+			a->free(st);
+			dset_free(&s);
+		}
+}
+
 /* --- Other objectives -------------------------------------------------------------------- */
 
 static void test_objectives_fit(void)
@@ -1455,6 +1513,7 @@ int main(void)
 	RUN(test_threads_identical);
 	RUN(test_early_stopping);
 	RUN(test_objectives_fit);
+	RUN(test_fitted_scores);
 	RUN(test_sklearn_scores);
 	RUN(test_cart_sklearn);
 	RUN(test_xgboost_same_trees);
