@@ -14,105 +14,15 @@ T=${BENCH_THREADS:-2}
 R=${BENCH_ROUNDS:-100}
 REP=${BENCH_REPEAT:-3}
 D=bench/data
-ROWS=1000000
 PY=/usr/bin/python3
 mkdir -p "$D"
 CC=${CC:-cc}
 
-csv=$D/higgs-$ROWS.csv
-if [ ! -s "$csv" ]; then
-	$CC -O2 -o "$D/gen" bench/gen.c -lm
-	"$D/gen" "$ROWS" 1 >"$csv"
-fi
+. bench/trees_lib.sh
+trees_data
+trees_fit_build
 tr=$D/trees-train.csv
 te=$D/trees-test.csv
-if [ ! -s "$tr" ] || [ ! -s "$te" ]; then
-	head -n 800001 "$csv" >"$tr"
-	{ head -n 1 "$csv"; tail -n +800002 "$csv"; } >"$te"
-	tail -n +2 "$tr" >"$D/trees-train-nh.csv"
-	tail -n +2 "$te" >"$D/trees-test-nh.csv"
-fi
-
-# Training alone: ml_learner_fit on rows already in memory.
-cat >"$D/trees_fit.c" <<'EOF'
-/* Times ml_learner_fit alone on a CSV read beforehand: trees_fit FILE ALGO THREADS
- * [NAME VALUE]... */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include "ml/ml.h"
-#include "ml/learn.h"
-#include "ml/table.h"
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
-int main(int argc, char **argv)
-{
-	struct ml_err e;
-	struct ml_frame f;
-	struct ml_read_opts o;
-	struct ml_ctx ctx;
-	struct ml_train_spec sp;
-	struct ml_learner *l = NULL;
-	double t0;
-	int i;
-
-	ml_err_init(&e);
-	ml_read_opts_init(&o);
-	ml_frame_init(&f);
-	if (argc < 4 || ml_frame_read(&f, argv[1], &o, &e) < 0 ||
-	    ml_ctx_init(&ctx, (int)strtol(argv[3], NULL, 10), 42, &e) < 0) {
-		fprintf(stderr, "trees_fit: %s\n", e.msg);
-		return 1;
-	}
-	memset(&sp, 0, sizeof(sp));
-	sp.target = "label";
-	ml_params_init(&sp.params, ml_algo_find(argv[2]));
-	for (i = 4; i + 1 < argc; i += 2)
-		if (ml_params_set(&sp.params, argv[i], argv[i + 1], &e) < 0) {
-			fprintf(stderr, "trees_fit: %s\n", e.msg);
-			return 1;
-		}
-	t0 = now();
-	if (ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &sp, &ctx, &e) < 0) {
-		fprintf(stderr, "trees_fit: %s\n", e.msg);
-		return 1;
-	}
-	printf("%.3f\n", now() - t0);
-	ml_learner_free(l);
-	ml_frame_release(&f);
-	ml_ctx_release(&ctx);
-	return 0;
-}
-EOF
-$CC -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o "$D/trees_fit" "$D/trees_fit.c" build/libml.a -lcsv \
-	$(pkg-config --libs libcjson zlib openblas lapacke) -lm -pthread
-
-# best COMMAND...: the least wall time of REP runs of a command (its output dropped, its
-# errors shown when it fails); sets $best, and $mem to the peak resident set (MB) of the
-# fastest run.
-best() {
-	best=
-	mem=
-	i=0
-	while [ $i -lt "$REP" ]; do
-		if ! /usr/bin/time -f "%e %M" -o "$D/trees.time" "$@" >/dev/null 2>"$D/trees.err"; then
-			cat "$D/trees.err" >&2
-			exit 1
-		fi
-		read -r w m <"$D/trees.time"
-		if [ -z "$best" ] || awk -v a="$w" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$w
-			mem=$(awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }')
-		fi
-		i=$((i + 1))
-	done
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 echo "data: $tr (800000 rows), $te (200000 rows), 28 features; $T threads, $R rounds, depth 6, eta 0.1"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -126,16 +36,9 @@ best "$@"
 ml_cli=$best
 ml_mem=$mem
 echo "mltrain from CSV:        $ml_cli s, $ml_mem MB   ($*)"
-set -- "$D/trees_fit" "$tr" gbdt "$T" rounds "$R" learning-rate 0.1 max-depth 6
-ml_fit=
-i=0
-while [ $i -lt "$REP" ]; do
-	v=$("$@")
-	if [ -z "$ml_fit" ] || awk -v a="$v" -v b="$ml_fit" 'BEGIN { exit !(a < b) }'; then
-		ml_fit=$v
-	fi
-	i=$((i + 1))
-done
+set -- "$D/trees_fit" "$tr" gbdt "$T" auto rounds "$R" learning-rate 0.1 max-depth 6
+fit "$@"
+ml_fit=$fit
 echo "mlpipe training alone:   $ml_fit s   ($*; ml_learner_fit on rows read beforehand)"
 set -- "$ML_BIN/mlpredict" -m "$ml_model" --keep label -o "$D/trees-pred.csv" "$te"
 best "$@"
@@ -186,7 +89,7 @@ print('%.6f' % roc_auc_score(y, p))")
 	echo "ratios (goal): mltrain from CSV / xgboost CLI = $(ratio "$ml_cli" "$xgb_cli") (<= 0.5)," \
 		"peak memory $ml_mem / $xgb_mem MB (<=), mlpredict / xgboost predict =" \
 		"$(ratio "$ml_pred" "$xgb_pred") (<= 1)"
-	[ -n "$xgb_auc" ] && echo "AUC mlpipe - xgboost = $(awk -v a="$ml_auc" -v b="$xgb_auc" 'BEGIN { printf "%+.4f", a - b }') (>= -0.001)"
+	[ -n "$xgb_auc" ] && echo "AUC mlpipe - xgboost = $(diff4 "$ml_auc" "$xgb_auc") (>= -0.001)"
 	echo
 fi
 
@@ -224,4 +127,4 @@ for i in range($REP):
 print('%.3f' % best)")
 	echo "sklearn $($PY -c 'import sklearn; print(sklearn.__version__)') HistGradientBoosting training alone: $hgb_fit s   (max_iter=$R, max_depth=6, no leaf limit, OMP_NUM_THREADS=$T)"
 fi
-rm -f "$D/trees.time" "$D/trees.err"
+trees_clean

@@ -31,108 +31,12 @@ RFN=${BENCH_RF_ROWS:-200000}
 PART=${BENCH_PART:-all}
 D=bench/data
 FM=/usr/share/datasets/fashion-mnist
-ROWS=1000000
 PY=/usr/bin/python3
 mkdir -p "$D"
 CC=${CC:-cc}
 
-# Training alone: ml_learner_fit on rows already in memory, with the task given.
-cat >"$D/trees_mc_fit.c" <<'EOF'
-/* Times ml_learner_fit alone on a CSV read beforehand: trees_mc_fit FILE ALGO THREADS TASK
- * [NAME VALUE]..., TASK auto, classify or regress; the target is the column "label". */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include "ml/ml.h"
-#include "ml/learn.h"
-#include "ml/table.h"
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
-int main(int argc, char **argv)
-{
-	struct ml_err e;
-	struct ml_frame f;
-	struct ml_read_opts o;
-	struct ml_ctx ctx;
-	struct ml_train_spec sp;
-	struct ml_learner *l = NULL;
-	double t0;
-	int i;
-
-	ml_err_init(&e);
-	ml_read_opts_init(&o);
-	ml_frame_init(&f);
-	if (argc < 5 || ml_frame_read(&f, argv[1], &o, &e) < 0 ||
-	    ml_ctx_init(&ctx, (int)strtol(argv[3], NULL, 10), 42, &e) < 0) {
-		fprintf(stderr, "trees_mc_fit: %s\n", argc < 5 ? "usage" : e.msg);
-		return 1;
-	}
-	memset(&sp, 0, sizeof(sp));
-	sp.target = "label";
-	sp.task = strcmp(argv[4], "classify") == 0  ? ML_TASK_CLASSIFY :
-		  strcmp(argv[4], "regress") == 0 ? ML_TASK_REGRESS :
-						    ML_TASK_AUTO;
-	ml_params_init(&sp.params, ml_algo_find(argv[2]));
-	for (i = 5; i + 1 < argc; i += 2)
-		if (ml_params_set(&sp.params, argv[i], argv[i + 1], &e) < 0) {
-			fprintf(stderr, "trees_mc_fit: %s\n", e.msg);
-			return 1;
-		}
-	t0 = now();
-	if (ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &sp, &ctx, &e) < 0) {
-		fprintf(stderr, "trees_mc_fit: %s\n", e.msg);
-		return 1;
-	}
-	printf("%.3f\n", now() - t0);
-	ml_learner_free(l);
-	ml_frame_release(&f);
-	ml_ctx_release(&ctx);
-	return 0;
-}
-EOF
-$CC -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o "$D/trees_mc_fit" "$D/trees_mc_fit.c" build/libml.a \
-	-lcsv $(pkg-config --libs libcjson zlib openblas lapacke) -lm -pthread
-
-# best COMMAND...: the least wall time of REP runs of a command (its errors shown when it
-# fails); sets $best, $mem to the peak resident set (MB) of the fastest run, and keeps the
-# standard output of the fastest run in $D/trees_mc.out.
-best() {
-	best=
-	mem=
-	i=0
-	while [ $i -lt "$REP" ]; do
-		if ! /usr/bin/time -f "%e %M" -o "$D/trees_mc.time" "$@" >"$D/trees_mc.run" \
-			2>"$D/trees_mc.err"; then
-			cat "$D/trees_mc.err" >&2
-			exit 1
-		fi
-		read -r w m <"$D/trees_mc.time"
-		if [ -z "$best" ] || awk -v a="$w" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=$w
-			mem=$(awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }')
-			mv "$D/trees_mc.run" "$D/trees_mc.out"
-		fi
-		i=$((i + 1))
-	done
-}
-# fit COMMAND...: the least of REP figures printed by a command (a training-alone time).
-fit() {
-	fit=
-	i=0
-	while [ $i -lt "$REP" ]; do
-		v=$("$@")
-		if [ -z "$fit" ] || awk -v a="$v" -v b="$fit" 'BEGIN { exit !(a < b) }'; then
-			fit=$v
-		fi
-		i=$((i + 1))
-	done
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+. bench/trees_lib.sh
+trees_fit_build
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $T threads, best of $REP"
 echo
@@ -176,7 +80,7 @@ else
 	ml_cli=$best
 	ml_mem=$mem
 	echo "mltrain from CSV:        $ml_cli s, $ml_mem MB   ($*)"
-	set -- "$D/trees_mc_fit" "$tr" gbdt "$T" classify rounds "$R" learning-rate 0.1 max-depth 6
+	set -- "$D/trees_fit" "$tr" gbdt "$T" classify rounds "$R" learning-rate 0.1 max-depth 6
 	fit "$@"
 	ml_fit=$fit
 	echo "mlpipe training alone:   $ml_fit s   ($*; ml_learner_fit on rows read beforehand)"
@@ -226,7 +130,7 @@ EOF
 		echo "ratios: mltrain from CSV / xgboost CLI = $(ratio "$ml_cli" "$xgb_cli")," \
 			"peak memory $ml_mem / $xgb_mem MB, mlpredict / xgboost predict =" \
 			"$(ratio "$ml_pred" "$xgb_pred"); accuracy mlpipe - xgboost =" \
-			"$(awk -v a="$ml_acc" -v b="$xgb_acc" 'BEGIN { printf "%+.4f", a - b }')"
+			"$(diff4 "$ml_acc" "$xgb_acc")"
 		echo
 	fi
 
@@ -252,20 +156,9 @@ fi
 
 # === 2. Random forests: the generated binary problem =========================================
 [ "$PART" = mc ] && exit 0
-csv=$D/higgs-$ROWS.csv
+trees_data
 full=$D/trees-train.csv
 te=$D/trees-test.csv
-if [ ! -s "$full" ] || [ ! -s "$te" ]; then
-	# as bench/trees.sh makes them
-	if [ ! -s "$csv" ]; then
-		$CC -O2 -o "$D/gen" bench/gen.c -lm
-		"$D/gen" "$ROWS" 1 >"$csv"
-	fi
-	head -n 800001 "$csv" >"$full"
-	{ head -n 1 "$csv"; tail -n +800002 "$csv"; } >"$te"
-	tail -n +2 "$full" >"$D/trees-train-nh.csv"
-	tail -n +2 "$te" >"$D/trees-test-nh.csv"
-fi
 if [ "$RFN" -ge 800000 ]; then
 	RFN=800000
 	tr=$full
@@ -276,6 +169,13 @@ fi
 P=$(head -n 1 "$tr" | awk -F, '{ print NF - 1 }')
 MTRY=$(awk -v p="$P" 'BEGIN { print int(sqrt(p)) }')
 NT=100
+
+# rf_ratios PEER FIT PREDICT MB AUC: mlpipe's figures against a peer's.
+rf_ratios() {
+	echo "ratios: mlpipe training alone / $1 fit = $(ratio "$ml_fit" "$2")," \
+		"mlpredict / $1 predict = $(ratio "$ml_pred" "$3"), peak memory" \
+		"mltrain $ml_mem / $1 process $4 MB; AUC mlpipe - $1 = $(diff4 "$ml_auc" "$5")"
+}
 
 # The same forest on each side, as far as the options correspond: NT trees on bootstrap
 # samples as large as the training set, MTRY = floor(sqrt(P)) features tried per split, gini
@@ -296,7 +196,7 @@ ml_cli=$best
 ml_mem=$mem
 echo "mltrain from CSV:        $ml_cli s, $ml_mem MB   ($*; defaults: mtry sqrt(p), no depth limit," \
 	"min leaf 1, gini, 255 bins)"
-set -- "$D/trees_mc_fit" "$tr" rf "$T" auto trees "$NT"
+set -- "$D/trees_fit" "$tr" rf "$T" auto trees "$NT"
 fit "$@"
 ml_fit=$fit
 echo "mlpipe training alone:   $ml_fit s   ($*; ml_learner_fit on rows read beforehand)"
@@ -328,17 +228,14 @@ pred = time.perf_counter() - t
 print('%.3f %.3f %.6f' % (fit, pred, roc_auc_score(te[:, 0], p)))
 EOF
 	best $PY "$D/rf-sklearn.py"
-	read -r sk_fit sk_pred sk_auc <"$D/trees_mc.out"
+	read -r sk_fit sk_pred sk_auc <"$D/trees.out"
 	sk_cli=$best
 	sk_mem=$mem
 	echo "sklearn $($PY -c 'import sklearn; print(sklearn.__version__)') RandomForest:" \
 		"fit $sk_fit s, predict $sk_pred s; process $sk_cli s, $sk_mem MB   ($PY $D/rf-sklearn.py:" \
 		"n_estimators=$NT n_jobs=$T max_features='sqrt' max_depth=None min_samples_leaf=1)"
 	echo "sklearn test AUC:        $sk_auc"
-	echo "ratios: mlpipe training alone / sklearn fit = $(ratio "$ml_fit" "$sk_fit")," \
-		"mlpredict / sklearn predict = $(ratio "$ml_pred" "$sk_pred"), peak memory" \
-		"mltrain $ml_mem / sklearn process $sk_mem MB; AUC mlpipe - sklearn =" \
-		"$(awk -v a="$ml_auc" -v b="$sk_auc" 'BEGIN { printf "%+.4f", a - b }')"
+	rf_ratios sklearn "$sk_fit" "$sk_pred" "$sk_mem" "$sk_auc"
 	echo
 fi
 
@@ -362,17 +259,14 @@ auc <- (sum(r[yt]) - n1 * (n1 + 1) / 2) / (n1 * n0)
 cat(sprintf("%.3f %.3f %.6f\n", t, u, auc))
 EOF
 	best Rscript "$D/rf-ranger.R"
-	read -r rg_fit rg_pred rg_auc <"$D/trees_mc.out"
+	read -r rg_fit rg_pred rg_auc <"$D/trees.out"
 	rg_cli=$best
 	rg_mem=$mem
 	echo "ranger $(Rscript -e 'cat(format(packageVersion("ranger")))'):" \
 		"fit $rg_fit s, predict $rg_pred s; process $rg_cli s, $rg_mem MB   (Rscript $D/rf-ranger.R:" \
 		"num.trees=$NT mtry=$MTRY min.node.size=1 probability=TRUE num.threads=$T)"
 	echo "ranger test AUC:         $rg_auc"
-	echo "ratios: mlpipe training alone / ranger fit = $(ratio "$ml_fit" "$rg_fit")," \
-		"mlpredict / ranger predict = $(ratio "$ml_pred" "$rg_pred"), peak memory" \
-		"mltrain $ml_mem / ranger process $rg_mem MB; AUC mlpipe - ranger =" \
-		"$(awk -v a="$ml_auc" -v b="$rg_auc" 'BEGIN { printf "%+.4f", a - b }')"
+	rf_ratios ranger "$rg_fit" "$rg_pred" "$rg_mem" "$rg_auc"
 	echo
 fi
-rm -f "$D/trees_mc.time" "$D/trees_mc.err" "$D/trees_mc.run" "$D/trees_mc.out"
+trees_clean

@@ -1414,6 +1414,7 @@ static int load_data(struct train *t, struct ml_err *e)
 		for (i = t->nin; i < t->f.rows.nrow; i++)
 			t->va[t->nva++] = i;
 	}
+	t->t_read = now();
 	return 0;
 }
 
@@ -1478,7 +1479,7 @@ int cmd_main(int argc, char **argv)
 	t.tty = isatty(STDERR_FILENO);
 	t.ctx.log = log_cb;
 	t.ctx.log_ud = &t;
-	if ((rc = load_data(&t, &e)) < 0 || (t.t_read = now(), 0) || (rc = fit_all(&t, &e)) < 0 ||
+	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
 	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
 	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||
 	    (rc = save_model(&t, &e)) < 0) {

@@ -1864,34 +1864,6 @@ out:
 
 /* --- Predict, save, load, tables ------------------------------------------------------------ */
 
-static void to_scores(const struct gbdt *g, double *out, size_t n);
-
-static int gbdt_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
-			int raw, struct ml_err *e)
-{
-	const struct gbdt *g = state;
-
-	(void)e;
-	ml_forest_margins(&g->F, X, n, ld, out);
-	if (!raw)
-		to_scores(g, out, n);
-	return 0;
-}
-
-static int gbdt_fitted(void *state, double *out, int raw)
-{
-	struct gbdt *g = state;
-
-	if (!g->fitF)
-		return 0;
-	memcpy(out, g->fitF, g->fitn * (size_t)ml_forest_nmargin(&g->F) * sizeof(double));
-	if (!raw)
-		to_scores(g, out, g->fitn);
-	free(g->fitF);
-	g->fitF = NULL;
-	return 1;
-}
-
 /* Margins to what predict gives: probabilities (in place, out[i * nclass + k]) or the
  * Poisson mean. */
 static void to_scores(const struct gbdt *g, double *out, size_t n)
@@ -1922,6 +1894,32 @@ static void to_scores(const struct gbdt *g, double *out, size_t n)
 		for (i = 0; i < n; i++)
 			out[i] = exp(out[i]);
 	}
+}
+
+static int gbdt_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+			int raw, struct ml_err *e)
+{
+	const struct gbdt *g = state;
+
+	(void)e;
+	ml_forest_margins(&g->F, X, n, ld, out);
+	if (!raw)
+		to_scores(g, out, n);
+	return 0;
+}
+
+static int gbdt_fitted(void *state, double *out, int raw)
+{
+	struct gbdt *g = state;
+
+	if (!g->fitF)
+		return 0;
+	memcpy(out, g->fitF, g->fitn * (size_t)ml_forest_nmargin(&g->F) * sizeof(double));
+	if (!raw)
+		to_scores(g, out, g->fitn);
+	free(g->fitF);
+	g->fitF = NULL;
+	return 1;
 }
 
 static int gbdt_ntrees(const void *state)

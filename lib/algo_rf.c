@@ -15,6 +15,8 @@
 #define OOB_ROWS 4096
 /* Rows the permutation importances are measured on at most. */
 #define PERM_ROWS 10000
+/* --importance, in the order of its choices. */
+enum { IMPORTANCE_IMPURITY, IMPORTANCE_PERMUTATION };
 
 struct rfjob {
 	const struct ml_bins *b;
@@ -299,7 +301,7 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				for (k = 0; k < KK; k++)
 					J.osum[i * (size_t)KK + (size_t)k] /= J.ocnt[i];
 		mod->oob = oob_score(d, J.osum, J.ocnt, NULL, n, KK);
-		if (mod->oob == mod->oob && (int)ml_param(hp, "importance") == 1) {
+		if (mod->oob == mod->oob && (int)ml_param(hp, "importance") == IMPORTANCE_PERMUTATION) {
 			/* Permutation importances on up to PERM_ROWS rows with out-of-bag
 			 * trees, drawn with the seed. */
 			size_t *S = malloc((n ? n : 1) * sizeof(size_t)), ns = 0;

@@ -791,17 +791,15 @@ static void design_release(struct design *ds)
 	memset(ds, 0, sizeof(*ds));
 }
 
-static int as_is(const struct ml_learner *l, const struct ml_frame *fr, int j, int c,
-		 const size_t *rows, size_t n)
+/* May feature j (column c of fr) be used as it is, for rows that are the frame's first n
+ * in order? */
+static int as_is(const struct ml_learner *l, const struct ml_frame *fr, int j, int c, size_t n)
 {
 	const double *v = fr->rows.col[c].num;
 	size_t i;
 
 	if (l->feat[j].type != ML_NUM)
 		return 0;
-	for (i = 0; rows && i < n; i++)
-		if (rows[i] != i)
-			return 0;
 	if (l->algo->flags & ML_ALGO_MISSING)
 		return 1;
 	for (i = 0; i < n; i++)
@@ -816,8 +814,8 @@ static int design_frame(const struct ml_learner *l, const struct ml_frame *fr, c
 	int *col = malloc((size_t)l->nfeat * sizeof(int));
 	int32_t **map = calloc((size_t)l->nfeat, sizeof(*map));
 	char *keep = calloc((size_t)l->nfeat + 1, 1);
-	size_t width = 0, at = 0;
-	int j, w, rc = 0;
+	size_t width = 0, at = 0, i;
+	int j, w, rc = 0, in_order = 1;
 
 	memset(ds, 0, sizeof(*ds));
 	ds->col = malloc((size_t)(l->p ? l->p : 1) * sizeof(*ds->col));
@@ -825,9 +823,11 @@ static int design_frame(const struct ml_learner *l, const struct ml_frame *fr, c
 		rc = ml_err_nomem(e);
 		goto out;
 	}
+	for (i = 0; rows && i < n && in_order; i++)
+		in_order = rows[i] == i;
 	for (j = 0; j < l->nfeat; j++) {
 		col[j] = ml_schema_find(&fr->schema, l->feat[j].name);
-		keep[j] = (char)as_is(l, fr, j, col[j], rows, n);
+		keep[j] = (char)(in_order && as_is(l, fr, j, col[j], n));
 		if (!keep[j])
 			width += (size_t)l->feat[j].width;
 		if (l->feat[j].type == ML_CAT &&

@@ -385,136 +385,84 @@ static inline int32_t sstep(const struct ml_snode *sn, int32_t k, const double *
 	return q->left + ((x > q->thr) | ((x != x) & !(f >> 31)));
 }
 
+/* The leaves of m rows in a tree without categorical splits, eight rows walking together
+ * so that their memory waits overlap: D steps each (D >= 0, the tree's depth: leaves point
+ * to themselves), or, for trees too deep for that (D < 0), until all eight stand on
+ * leaves, four steps between looks. Row x reads col[j][R * stride], R being rows[x], or x
+ * when rows is NULL. Scalar variables: the compiler's vectorised gathers would be slower. */
+static inline __attribute__((always_inline)) void walk8(const struct ml_snode *sn, int D,
+							const double *const *col,
+							const uint32_t *rows, size_t stride,
+							size_t m, int32_t *leaf)
+{
+	size_t x = 0, o[8];
+	int d, j, steps = D >= 0 ? D : 4;
+
+	for (; x + 8 <= m; x += 8) {
+		int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
+		for (j = 0; j < 8; j++)
+			o[j] = (rows ? rows[x + (size_t)j] : x + (size_t)j) * stride;
+		for (;;) {
+			for (d = 0; d < steps; d++) {
+				k0 = sstep(sn, k0, col, o[0]);
+				k1 = sstep(sn, k1, col, o[1]);
+				k2 = sstep(sn, k2, col, o[2]);
+				k3 = sstep(sn, k3, col, o[3]);
+				k4 = sstep(sn, k4, col, o[4]);
+				k5 = sstep(sn, k5, col, o[5]);
+				k6 = sstep(sn, k6, col, o[6]);
+				k7 = sstep(sn, k7, col, o[7]);
+			}
+			if (D >= 0 ||
+			    !((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
+			      (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
+			      (sn[k6].left != k6) | (sn[k7].left != k7)))
+				break;
+		}
+		leaf[x] = k0;
+		leaf[x + 1] = k1;
+		leaf[x + 2] = k2;
+		leaf[x + 3] = k3;
+		leaf[x + 4] = k4;
+		leaf[x + 5] = k5;
+		leaf[x + 6] = k6;
+		leaf[x + 7] = k7;
+	}
+	for (; x < m; x++) {
+		size_t r = (rows ? rows[x] : x) * stride;
+		int32_t k = 0;
+		for (d = 0; D >= 0 ? d < D : sn[k].left != k; d++)
+			k = sstep(sn, k, col, r);
+		leaf[x] = k;
+	}
+}
+
 /* The leaves of rows [a, z) in tree t into leaf[i - a]; col[j] is X + j * ld + a. */
 static void walk(const struct ml_forest *F, int t, const double *X, size_t ld, size_t a, size_t z,
 		 const double *const *col, int32_t *leaf)
 {
 	const struct ml_tnode *nd = F->node + F->start[t];
 	size_t i = a;
-	int d, D = F->depth ? F->depth[t] : -1;
+	int D = F->depth ? F->depth[t] : -1;
 
-	if (D >= 0 && D <= FIXED_DEPTH) {
-		/* Fixed depth, eight rows at a time, no branches on the data (scalar
-		 * variables: the compiler's vectorised gathers would be slower). */
-		const struct ml_snode *sn = F->snode + F->start[t];
-		for (; i + 8 <= z; i += 8) {
-			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
-			size_t r = i - a;
-			for (d = 0; d < D; d++) {
-				k0 = sstep(sn, k0, col, r);
-				k1 = sstep(sn, k1, col, r + 1);
-				k2 = sstep(sn, k2, col, r + 2);
-				k3 = sstep(sn, k3, col, r + 3);
-				k4 = sstep(sn, k4, col, r + 4);
-				k5 = sstep(sn, k5, col, r + 5);
-				k6 = sstep(sn, k6, col, r + 6);
-				k7 = sstep(sn, k7, col, r + 7);
-			}
-			leaf[r] = k0;
-			leaf[r + 1] = k1;
-			leaf[r + 2] = k2;
-			leaf[r + 3] = k3;
-			leaf[r + 4] = k4;
-			leaf[r + 5] = k5;
-			leaf[r + 6] = k6;
-			leaf[r + 7] = k7;
-		}
-	} else if (D > FIXED_DEPTH) {
-		/* Deep trees: eight rows walk together, four steps at a time, until all
-		 * eight stand on leaves, so that their memory waits overlap. */
-		const struct ml_snode *sn = F->snode + F->start[t];
-		for (; i + 8 <= z; i += 8) {
-			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
-			size_t r = i - a;
-			do {
-				for (d = 0; d < 4; d++) {
-					k0 = sstep(sn, k0, col, r);
-					k1 = sstep(sn, k1, col, r + 1);
-					k2 = sstep(sn, k2, col, r + 2);
-					k3 = sstep(sn, k3, col, r + 3);
-					k4 = sstep(sn, k4, col, r + 4);
-					k5 = sstep(sn, k5, col, r + 5);
-					k6 = sstep(sn, k6, col, r + 6);
-					k7 = sstep(sn, k7, col, r + 7);
-				}
-			} while ((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
-				 (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
-				 (sn[k6].left != k6) | (sn[k7].left != k7));
-			leaf[r] = k0;
-			leaf[r + 1] = k1;
-			leaf[r + 2] = k2;
-			leaf[r + 3] = k3;
-			leaf[r + 4] = k4;
-			leaf[r + 5] = k5;
-			leaf[r + 6] = k6;
-			leaf[r + 7] = k7;
-		}
+	if (D >= 0) {
+		walk8(F->snode + F->start[t], D <= FIXED_DEPTH ? D : -1, col, NULL, 1, z - a, leaf);
+		return;
 	}
 	for (; i < z; i++)
 		leaf[i - a] = ml_tree_leaf(nd, F->bits, X, ld, i);
 }
 
-/* One step for row-major rows: row r's features at X[r * p]. */
-static inline int32_t rstep(const struct ml_snode *sn, int32_t k, const double *X, size_t p,
-			    size_t r)
-{
-	const struct ml_snode *q = &sn[k];
-	uint32_t f = q->feat;
-	double x = X[r * p + (f & 0x7fffffffu)];
-
-	return q->left + ((x > q->thr) | ((x != x) & !(f >> 31)));
-}
-
-/* The leaves of the m row-major rows of X (p values each) in a deep tree without
- * categorical splits: eight rows at a time, each reading only its own few cache lines. */
-static void walk_rows(const struct ml_snode *sn, const double *X, size_t p, size_t m,
-		      int32_t *leaf)
-{
-	size_t r = 0;
-	int d;
-
-	for (; r + 8 <= m; r += 8) {
-		int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
-		do {
-			for (d = 0; d < 4; d++) {
-				k0 = rstep(sn, k0, X, p, r);
-				k1 = rstep(sn, k1, X, p, r + 1);
-				k2 = rstep(sn, k2, X, p, r + 2);
-				k3 = rstep(sn, k3, X, p, r + 3);
-				k4 = rstep(sn, k4, X, p, r + 4);
-				k5 = rstep(sn, k5, X, p, r + 5);
-				k6 = rstep(sn, k6, X, p, r + 6);
-				k7 = rstep(sn, k7, X, p, r + 7);
-			}
-		} while ((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
-			 (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
-			 (sn[k6].left != k6) | (sn[k7].left != k7));
-		leaf[r] = k0;
-		leaf[r + 1] = k1;
-		leaf[r + 2] = k2;
-		leaf[r + 3] = k3;
-		leaf[r + 4] = k4;
-		leaf[r + 5] = k5;
-		leaf[r + 6] = k6;
-		leaf[r + 7] = k7;
-	}
-	for (; r < m; r++) {
-		int32_t k = 0;
-		while (sn[k].left != k)
-			k = rstep(sn, k, X, p, r);
-		leaf[r] = k;
-	}
-}
-
-/* The leaves of rows [a, z) of tree t: from the row-major copy Xr of the block when there
- * is one and the tree is deep, else through the columns. */
+/* The leaves of rows [a, z) of tree t: through the row-major copy of the block (rc[j] =
+ * its column j, rows p apart) when there is one and the tree is deep, else through the
+ * columns. */
 static void walk_block(const struct ml_forest *F, int t, const double *X, size_t ld, size_t a,
-		       size_t z, const double *const *col, const double *Xr, int32_t *leaf)
+		       size_t z, const double *const *col, const double *const *rc, int32_t *leaf)
 {
 	size_t i;
 
-	if (Xr && F->depth[t] > FIXED_DEPTH)
-		walk_rows(F->snode + F->start[t], Xr, (size_t)F->p, z - a, leaf);
+	if (rc && F->depth[t] > FIXED_DEPTH)
+		walk8(F->snode + F->start[t], -1, rc, NULL, (size_t)F->p, z - a, leaf);
 	else if (col)
 		walk(F, t, X, ld, a, z, col, leaf);
 	else
@@ -522,13 +470,27 @@ static void walk_block(const struct ml_forest *F, int t, const double *X, size_t
 			leaf[i - a] = ml_tree_leaf(F->node + F->start[t], F->bits, X, ld, i);
 }
 
-/* For big trees, a row-major buffer for a block of BIG_ROWS rows (NULL otherwise or when
- * out of memory: the columns serve then). */
-static double *rows_buf(const struct ml_forest *F, size_t rb)
+/* For big trees, a row-major buffer for a block of BIG_ROWS rows, with *rc its columns
+ * (NULL otherwise, or when out of memory: the columns serve then). */
+static double *rows_buf(const struct ml_forest *F, size_t rb, const double ***rc)
 {
+	double *Xr;
+	int j;
+
+	*rc = NULL;
 	if (rb != BIG_ROWS || !F->depth || F->p <= 0)
 		return NULL;
-	return malloc(BIG_ROWS * (size_t)F->p * sizeof(double));
+	Xr = malloc(BIG_ROWS * (size_t)F->p * sizeof(double));
+	*rc = malloc((size_t)F->p * sizeof(**rc));
+	if (!Xr || !*rc) {
+		free(Xr);
+		free((void *)*rc);
+		*rc = NULL;
+		return NULL;
+	}
+	for (j = 0; j < F->p; j++)
+		(*rc)[j] = Xr + j;
+	return Xr;
 }
 
 static void to_rows(double *Xr, const double *X, size_t ld, size_t a, size_t z, int p)
@@ -547,39 +509,13 @@ void ml_forest_leaves_of(const struct ml_forest *F, int t, const double *const *
 			 const uint32_t *rows, size_t m, int32_t *leaf)
 {
 	const struct ml_tnode *nd = F->node + F->start[t];
-	size_t x = 0;
-	int d;
+	size_t x;
 
 	if (F->depth && F->depth[t] >= 0) {
-		const struct ml_snode *sn = F->snode + F->start[t];
-		for (; x + 8 <= m; x += 8) {
-			const uint32_t *r = rows + x;
-			int32_t k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0, k5 = 0, k6 = 0, k7 = 0;
-			do {
-				for (d = 0; d < 4; d++) {
-					k0 = sstep(sn, k0, col, r[0]);
-					k1 = sstep(sn, k1, col, r[1]);
-					k2 = sstep(sn, k2, col, r[2]);
-					k3 = sstep(sn, k3, col, r[3]);
-					k4 = sstep(sn, k4, col, r[4]);
-					k5 = sstep(sn, k5, col, r[5]);
-					k6 = sstep(sn, k6, col, r[6]);
-					k7 = sstep(sn, k7, col, r[7]);
-				}
-			} while ((sn[k0].left != k0) | (sn[k1].left != k1) | (sn[k2].left != k2) |
-				 (sn[k3].left != k3) | (sn[k4].left != k4) | (sn[k5].left != k5) |
-				 (sn[k6].left != k6) | (sn[k7].left != k7));
-			leaf[x] = k0;
-			leaf[x + 1] = k1;
-			leaf[x + 2] = k2;
-			leaf[x + 3] = k3;
-			leaf[x + 4] = k4;
-			leaf[x + 5] = k5;
-			leaf[x + 6] = k6;
-			leaf[x + 7] = k7;
-		}
+		walk8(F->snode + F->start[t], -1, col, rows, 1, m, leaf);
+		return;
 	}
-	for (; x < m; x++)
+	for (x = 0; x < m; x++)
 		leaf[x] = ml_tree_leafc(nd, F->bits, col, rows[x]);
 }
 
@@ -594,7 +530,8 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 	int32_t leaf[BIG_ROWS];
 	size_t rb = block_rows(F);
 	const double *cs[COLS_STACK], **col = cs;
-	double *Xr = rows_buf(F, rb);
+	const double **rc;
+	double *Xr = rows_buf(F, rb, &rc);
 
 	if (F->p > COLS_STACK && !(col = malloc((size_t)F->p * sizeof(*col)))) {
 		/* Out of memory: walk node by node, which needs no columns. */
@@ -615,7 +552,7 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 		for (t = 0; t < F->ntrees; t++) {
 			const struct ml_tnode *nd = F->node + F->start[t];
 			int g = (t % F->ngroup) * no;
-			walk_block(F, t, X, ld, a, z, col, Xr, leaf);
+			walk_block(F, t, X, ld, a, z, col, rc, leaf);
 			if (no == 1) {
 				for (i = a; i < z; i++)
 					ob[(i - a) * (size_t)M + (size_t)g] += nd[leaf[i - a]].thr;
@@ -636,6 +573,7 @@ void ml_forest_margins(const struct ml_forest *F, const double *X, size_t n, siz
 	if (col != cs)
 		free(col);
 	free(Xr);
+	free((void *)rc);
 }
 
 void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size_t ld, int32_t *out)
@@ -645,7 +583,8 @@ void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size
 	int32_t leaf[BIG_ROWS];
 	size_t rb = block_rows(F);
 	const double *cs[COLS_STACK], **col = cs;
-	double *Xr = rows_buf(F, rb);
+	const double **rc;
+	double *Xr = rows_buf(F, rb, &rc);
 
 	if (F->p > COLS_STACK && !(col = malloc((size_t)F->p * sizeof(*col))))
 		col = NULL;
@@ -656,7 +595,7 @@ void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size
 		if (Xr)
 			to_rows(Xr, X, ld, a, z, F->p);
 		for (t = 0; t < F->ntrees; t++) {
-			walk_block(F, t, X, ld, a, z, col, Xr, leaf);
+			walk_block(F, t, X, ld, a, z, col, rc, leaf);
 			for (i = a; i < z; i++)
 				out[i * (size_t)F->ntrees + (size_t)t] = leaf[i - a];
 		}
@@ -664,6 +603,7 @@ void ml_forest_leaves(const struct ml_forest *F, const double *X, size_t n, size
 	if (col != cs)
 		free(col);
 	free(Xr);
+	free((void *)rc);
 }
 
 /* --- TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2) ------------------------------- */

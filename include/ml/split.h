@@ -78,7 +78,7 @@ ML_API int ml_split(const struct ml_block *rows, const struct ml_split_opts *o,
  *   RANDOM: a seeded shuffle cut in k runs, the first n % k of n / k + 1 rows, the others
  *     of n / k (scikit-learn's KFold).
  *   STRATIFY: rows ordered by class (classes in order of first appearance) are dealt to
- *     folds in turn, which fixes how many rows of each class each fold gets (within one of
+ *     folds in turn, which fixes how many rows of each class each fold receives (within one of
  *     each other) and fold sizes within one; each class's fold labels are then shuffled
  *     over its rows (scikit-learn's StratifiedKFold). ML_E_DATA when k exceeds the rows
  *     of every class.

@@ -661,16 +661,17 @@ static void random_forest(struct ml_forest *F, struct ml_rng *r, int p, int nout
 	ml_forest_finish(F, &e);
 }
 
-/* Big, deep trees (the scorer's row-major, eight-rows-at-a-time walk) and small ones
- * (its fixed-depth walk) give every row the leaf a plain walk finds, and the margins
- * its sum. */
+/* Shallow trees (the scorer's fixed-depth walk), deep ones (eight rows walking until all
+ * reach leaves) and deep, big ones (the same over a row-major copy of the block) give every
+ * row the leaf a plain walk finds, and the margins its sum. */
 static void test_walks_agree(void)
 {
 	struct ml_rng r;
-	int p = 6, t, j, big, nout;
+	int p = 6, t, j, size, nout;
 
 	ml_rng_seed(&r, 11);
-	for (big = 0; big < 2; big++)
+	/* size 0: shallow trees; 1: deep ones of a few hundred nodes; 2: deep and big. */
+	for (size = 0; size < 3; size++)
 		for (nout = 1; nout <= 2; nout++) {
 			struct ml_forest F;
 			struct ml_tree tr;
@@ -689,7 +690,7 @@ static void test_walks_agree(void)
 				F.base[1] = -0.5;
 			ml_tree_init(&tr);
 			for (t = 0; t < ntrees; t++) {
-				int nsplit = big ? 5000 : 20, s;
+				int nsplit = size == 2 ? 5000 : size == 1 ? 300 : 20, s;
 				ml_tree_root(&tr, 1e6);
 				for (s = 0; s < nsplit; s++) {
 					/* Mostly the newest leaves: deep trees. */
@@ -717,7 +718,8 @@ static void test_walks_agree(void)
 			CHECK(ml_forest_finish(&F, &e) == 0);
 			for (t = 0; t < ntrees; t++)
 				deep |= F.depth[t] > 12;
-			CHECK(big ? deep && F.nnode / F.ntrees > 4096 : !deep);
+			CHECK(size ? deep : !deep);
+			CHECK((F.nnode / F.ntrees > 4096) == (size == 2));
 			for (i = 0; i < n * (size_t)p; i++)
 				X[i] = ml_rng_uniform(&r) < 0.1 ? NAN : ml_rng_normal(&r);
 			ml_forest_leaves(&F, X, n, n, lv);
