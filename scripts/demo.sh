@@ -45,6 +45,15 @@ echo "(roc.svg: $(wc -c <"$out/roc.svg") bytes of SVG)"
 step "mlinfo --table importance gbdt.mlm | head -6"
 mlinfo --table importance "$out/gbdt.mlm" | head -6
 
+step "mltrain -t target -a rf --trees 200 --importance permutation -o rf.mlm train.mls"
+mltrain -t target -a rf --trees 200 --importance permutation -o "$out/rf.mlm" "$out/train.mls"
+
+step "mlpredict -j 2 -m rf.mlm --keep target test.mls | mleval -t target"
+mlpredict -j 2 -m "$out/rf.mlm" --keep target "$out/test.mls" | mleval -t target
+
+step "mlinfo --table importance rf.mlm | sort -t, -k3 -g -r | head -4"
+mlinfo --table importance "$out/rf.mlm" | sort -t, -k3 -g -r | head -4
+
 step "mlinfo --table coef logit.mlm | head -4"
 mlinfo --table coef "$out/logit.mlm" | head -4
 
