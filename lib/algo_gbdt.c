@@ -374,6 +374,11 @@ struct gb {
 	uint32_t *idx, *tmp;
 	size_t nidx;
 	unsigned char *insample;
+	/* Margin updates put off to the next gradient pass: each sampled row's leaf slot per
+	 * class and the slots' values (class k's at pv + k * npv). */
+	uint16_t *pos;
+	double *pv;
+	int npv, pend;
 	unsigned char *fon; /* features of this round */
 	double *loss;	    /* per row task: summed loss */
 	int want_loss;
@@ -453,17 +458,23 @@ struct kbuf {
 
 /* Histograms of rows idx[a..z) into hist. Rows go in blocks: a block's bins are gathered
  * (or, for consecutive rows, read in place), then the histograms of four features at a
- * time, 16 KB, small enough to stay in the first-level cache, take the whole block. */
+ * time, 16 KB, small enough to stay in the first-level cache, take the whole block. While
+ * a block's histograms are summed, the rows of the next block are prefetched into the
+ * second-level cache, a few per pass over the block, so that memory and arithmetic
+ * overlap instead of taking turns. */
 static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 		       const int *restrict off, const float *restrict gh,
 		       const uint32_t *restrict idx, size_t a, size_t z, struct kbuf *kb)
 {
 	v2d *H = (v2d *)hist;
-	size_t k0, r, p8 = ((size_t)p + 7) / 8 * 8;
+	size_t k0, r, p8 = ((size_t)p + 7) / 8 * 8, ng = (size_t)p / 4;
 	int f, j;
 
 	for (k0 = a; k0 < z; k0 += BLOCK_ROWS) {
 		size_t m = z - k0 < BLOCK_ROWS ? z - k0 : BLOCK_ROWS, stride;
+		size_t n1 = z - (k0 + m) < BLOCK_ROWS ? z - (k0 + m) : BLOCK_ROWS;
+		size_t every = 0, per = 0; /* prefetch one next row every `every` rows, `per` a pass */
+		const uint32_t *next = idx + k0 + m;
 		const uint8_t *rows;
 		v2d *gb = kb->gh;
 		if (idx[k0 + m - 1] - idx[k0] == m - 1) {
@@ -494,18 +505,37 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 			rows = kb->rows;
 			stride = p8;
 		}
+		if (n1 > 0 && ng > 0 && next[n1 - 1] - next[0] != n1 - 1) {
+			per = (n1 + ng - 1) / ng;
+			every = m / per > 0 ? m / per : 1;
+		}
 		for (f = 0; f + 4 <= p; f += 4) {
 			/* Byte addresses from each feature's base: a shift and one addressing
 			 * mode per update. */
 			char *h0 = (char *)(H + off[f]), *h1 = (char *)(H + off[f + 1]);
 			char *h2 = (char *)(H + off[f + 2]), *h3 = (char *)(H + off[f + 3]);
 			const uint8_t *row = rows + f;
+			const uint32_t *pf = next + (size_t)(f / 4) * per;
+			size_t npf = per, cnt = every;
+			if ((size_t)(f / 4) * per >= n1)
+				npf = 0;
+			else if (n1 - (size_t)(f / 4) * per < per)
+				npf = n1 - (size_t)(f / 4) * per;
 #if defined(__GNUC__)
 			/* Keep the four bases in registers rather than re-deriving them. */
 			__asm__("" : "+r"(h0), "+r"(h1), "+r"(h2), "+r"(h3));
 #endif
 			for (r = 0; r < m; r++, row += stride) {
 				v2d v = gb[r];
+				if (npf && --cnt == 0) {
+					const uint8_t *q = B + (size_t)*pf * (size_t)p;
+					__builtin_prefetch(q, 0, 2);
+					__builtin_prefetch(q + p - 1, 0, 2);
+					__builtin_prefetch(gh + 2 * (size_t)*pf, 0, 2);
+					pf++;
+					npf--;
+					cnt = every;
+				}
 				*(v2d *)(h0 + ((size_t)row[0] << 4)) += v;
 				*(v2d *)(h1 + ((size_t)row[1] << 4)) += v;
 				*(v2d *)(h2 + ((size_t)row[2] << 4)) += v;
@@ -784,6 +814,10 @@ static void eval_task(void *arg, size_t t, int worker)
 
 /* --- Partitions ---------------------------------------------------------------------- */
 
+/* Rows ahead whose bins (and margins) are prefetched where a node's scattered rows are
+ * walked. */
+#define UPD_AHEAD 32
+
 static void part1_task(void *arg, size_t t, int worker)
 {
 	struct gb *g = arg;
@@ -796,6 +830,8 @@ static void part1_task(void *arg, size_t t, int worker)
 	for (k = q->a; k < q->z; k++) {
 		uint32_t i = g->idx[k];
 		size_t go = lut[C[i]];
+		if (k + UPD_AHEAD < q->z)
+			__builtin_prefetch(C + g->idx[k + UPD_AHEAD]);
 		g->tmp[l] = i;
 		g->tmp[r - 1] = i;
 		l += go;
@@ -1260,6 +1296,43 @@ out:
 
 /* --- Row passes ---------------------------------------------------------------------------- */
 
+/* The put-off margin updates of rows [a, z): each sampled row's slot value per class. */
+static void apply_pending(struct gb *g, size_t a, size_t z)
+{
+	size_t i, n = g->n;
+	int K = g->K, k;
+
+	for (k = 0; k < K; k++) {
+		const uint16_t *pos = g->pos + (size_t)k * n;
+		const double *v = g->pv + (size_t)k * (size_t)g->npv;
+		double *F = g->F + k;
+		if (g->insample) {
+			for (i = a; i < z; i++)
+				if (g->insample[i])
+					F[i * (size_t)K] += v[pos[i]];
+		} else if (K == 1) {
+			for (i = a; i < z; i++)
+				F[i] += v[pos[i]];
+		} else {
+			for (i = a; i < z; i++)
+				F[i * (size_t)K] += v[pos[i]];
+		}
+	}
+}
+
+static void apply_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	size_t a = t * ROW_TASK, z = a + ROW_TASK < g->n ? a + ROW_TASK : g->n;
+
+	(void)worker;
+	apply_pending(g, a, z);
+}
+
+/* Rows of a gradient pass handled together, the margins' pending updates first: their
+ * margins are still in cache for the gradients. */
+#define GRAD_SUB 4096
+
 static void grad_task(void *arg, size_t t, int worker)
 {
 	struct gb *g = arg;
@@ -1269,6 +1342,8 @@ static void grad_task(void *arg, size_t t, int worker)
 	double ls = 0;
 
 	(void)worker;
+	if (g->pend && obj != OBJ_LOGISTIC)
+		apply_pending(g, a, z);
 	if (obj == OBJ_SOFTMAX) {
 		for (i = a; i < z; i++) {
 			double wi = w ? w[i] : 1;
@@ -1283,10 +1358,16 @@ static void grad_task(void *arg, size_t t, int worker)
 				ls += wi * l;
 		}
 	} else if (obj == OBJ_LOGISTIC) {
-		size_t m = (z - a) / 8 * 8;
-		logistic_pass(g->F + a, y + a, w ? w + a : NULL, g->gh + 2 * a, m, g->avx2);
-		for (i = a + m; i < z; i++)
-			logistic_gh(g->F[i], y[i], w ? w[i] : 1, g->gh + 2 * i);
+		size_t s0;
+		for (s0 = a; s0 < z; s0 += GRAD_SUB) {
+			size_t s1 = s0 + GRAD_SUB < z ? s0 + GRAD_SUB : z, m = (s1 - s0) / 8 * 8;
+			if (g->pend)
+				apply_pending(g, s0, s1);
+			logistic_pass(g->F + s0, y + s0, w ? w + s0 : NULL, g->gh + 2 * s0, m,
+				      g->avx2);
+			for (i = s0 + m; i < s1; i++)
+				logistic_gh(g->F[i], y[i], w ? w[i] : 1, g->gh + 2 * i);
+		}
 		if (g->want_loss)
 			for (i = a; i < z; i++) {
 				double f = g->F[i], wi = w ? w[i] : 1;
@@ -1338,6 +1419,7 @@ struct upd {
 	const int *leaf; /* per task: the g->nodes index of a deferred parent, or -1 */
 	const size_t *la, *lz;
 	const double *lv; /* value per task (a deferred parent: left, right) */
+	const uint16_t *slot; /* or NULL: slot per task (left, right) of put-off updates */
 	/* raw-row tasks */
 	const double *const *col;
 	size_t n;
@@ -1350,21 +1432,48 @@ static void upd_leaf_task(void *arg, size_t t, int worker)
 	struct upd *U = arg;
 	size_t k;
 	int K = U->g->K;
-	double v = U->lv[2 * t];
+	double v = U->lv[2 * t], *F = U->g->F + U->k;
+	const uint32_t *idx = U->g->idx;
 
 	(void)worker;
+	if (U->slot) {
+		/* Each row's leaf slot, its margin added by the next gradient pass. */
+		uint16_t *pos = U->g->pos + (size_t)U->k * U->g->n;
+		uint16_t sl = U->slot[2 * t], sr = U->slot[2 * t + 1];
+		if (U->leaf[t] >= 0) {
+			const struct gnode *nd = &U->g->nodes[U->leaf[t]];
+			const uint8_t *C = U->g->bins->C + (size_t)nd->sp.feat * U->g->n;
+			for (k = U->la[t]; k < U->lz[t]; k++) {
+				uint32_t i = idx[k];
+				if (k + UPD_AHEAD < U->lz[t])
+					__builtin_prefetch(C + idx[k + UPD_AHEAD]);
+				pos[i] = nd->lut[C[i]] ? sl : sr;
+			}
+			return;
+		}
+		for (k = U->la[t]; k < U->lz[t]; k++)
+			pos[idx[k]] = sl;
+		return;
+	}
 	if (U->leaf[t] >= 0) {
 		const struct gnode *nd = &U->g->nodes[U->leaf[t]];
 		const uint8_t *C = U->g->bins->C + (size_t)nd->sp.feat * U->g->n;
 		double vl = U->lv[2 * t], vr = U->lv[2 * t + 1];
 		for (k = U->la[t]; k < U->lz[t]; k++) {
-			uint32_t i = U->g->idx[k];
-			U->g->F[(size_t)i * K + U->k] += nd->lut[C[i]] ? vl : vr;
+			uint32_t i = idx[k];
+			if (k + UPD_AHEAD < U->lz[t]) {
+				__builtin_prefetch(C + idx[k + UPD_AHEAD]);
+				__builtin_prefetch(F + (size_t)idx[k + UPD_AHEAD] * K, 1);
+			}
+			F[(size_t)i * K] += nd->lut[C[i]] ? vl : vr;
 		}
 		return;
 	}
-	for (k = U->la[t]; k < U->lz[t]; k++)
-		U->g->F[(size_t)U->g->idx[k] * K + U->k] += v;
+	for (k = U->la[t]; k < U->lz[t]; k++) {
+		if (k + UPD_AHEAD < U->lz[t])
+			__builtin_prefetch(F + (size_t)idx[k + UPD_AHEAD] * K, 1);
+		F[(size_t)idx[k] * K] += v;
+	}
 }
 
 static void upd_raw_task(void *arg, size_t t, int worker)
@@ -1432,6 +1541,34 @@ static void progress(struct ml_ctx *ctx, const struct gb *g, int r, int rounds, 
 }
 
 /* --- Fit ------------------------------------------------------------------------------------ */
+
+/* Room for n slot values per class in G->pv, class k's tree being the one that asks; the
+ * values of the classes before it in the round are kept. More than 65536 slots do not fit
+ * the rows' slots (-2): that tree updates the margins at once, and class k's pending
+ * values are zeroes. */
+static int grow_slots(struct gb *g, int k, int n)
+{
+	double *q;
+	int kk;
+
+	if (n > 65536) {
+		if (g->npv > 0)
+			memset(g->pv + (size_t)k * (size_t)g->npv, 0, (size_t)g->npv * sizeof(double));
+		return -2;
+	}
+	if (n <= g->npv)
+		return 0;
+	q = malloc((size_t)g->K * (size_t)n * sizeof(double));
+	if (!q)
+		return -1;
+	for (kk = 0; kk < k; kk++)
+		memcpy(q + (size_t)kk * (size_t)n, g->pv + (size_t)kk * (size_t)g->npv,
+		       (size_t)g->npv * sizeof(double));
+	free(g->pv);
+	g->pv = q;
+	g->npv = n;
+	return 0;
+}
 
 static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
 		    const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
@@ -1538,21 +1675,22 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		}
 	}
 	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
-	G.F = malloc((d->n ? d->n : 1) * (size_t)K * sizeof(double));
-	G.gh = malloc((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
-	G.idx = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.tmp = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
+	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
+	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.tmp = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
 	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
 	G.fon = malloc((size_t)(d->p ? d->p : 1));
 	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
 	mod = calloc(1, sizeof(*mod));
 	if (subsample < 1)
 		G.insample = malloc(d->n ? d->n : 1);
+	G.pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint16_t));
 	if (valid) {
 		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}
 	if (!G.F || !G.gh || !G.idx || !G.tmp || !G.loss || !G.fon || !perm || !mod ||
-	    (subsample < 1 && !G.insample) || (valid && !G.vF)) {
+	    (subsample < 1 && !G.insample) || !G.pos || (valid && !G.vF)) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -1620,6 +1758,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		 * round, as its logarithms would cost more than the rest of the pass. */
 		G.want_loss = ctx && ctx->log && (d->n <= LOSS_EVERY_ROWS || r % 10 == 0);
 		ml_pool_run(G.pool, nrt, grad_task, &G);
+		G.pend = 0;
 		if (r > 0)
 			progress(ctx, &G, r, rounds, W, valid ? vmetric : NAN);
 		/* The round's rows and features. */
@@ -1649,8 +1788,9 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			struct sumjob SJ;
 			struct upd U;
 			size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
-			int *lf = NULL, j;
+			int *lf = NULL, j, ns = 0;
 			double *lv = NULL;
+			uint16_t *slot = NULL;
 			G.ghk = G.gh + (size_t)k * 2 * d->n;
 			if (subsample >= 1) {
 				G.nidx = d->n;
@@ -1695,11 +1835,22 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			lz = malloc((nlt + 1) * sizeof(size_t));
 			lf = malloc((nlt + 1) * sizeof(int));
 			lv = malloc(2 * (nlt + 1) * sizeof(double));
+			if (G.pos) {
+				int gr = nl > 65536 ? grow_slots(&G, k, 65537)
+						    : grow_slots(&G, k, 2 * (int)nl);
+				if (gr == 0)
+					slot = malloc(2 * (nlt + 1) * sizeof(uint16_t));
+				if (gr == -1 || (gr == 0 && !slot)) {
+					free(la);
+					la = NULL;
+				}
+			}
 			if (!la || !lz || !lf || !lv) {
 				free(la);
 				free(lz);
 				free(lf);
 				free(lv);
+				free(slot);
 				rc = ml_err_nomem(e);
 				goto out;
 			}
@@ -1741,14 +1892,24 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 					v = G.eta * weight(&G, L->G, L->H);
 					v2 = G.eta * weight(&G, R->G, R->H);
 				}
+				if (slot) {
+					double *pv = G.pv + (size_t)k * (size_t)G.npv;
+					pv[ns] = v;
+					pv[ns + 1] = v2;
+				}
 				for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
 					la[nlt] = a;
 					lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
 					lf[nlt] = isleaf ? -1 : j;
 					lv[2 * nlt] = v;
 					lv[2 * nlt + 1] = v2;
+					if (slot) {
+						slot[2 * nlt] = (uint16_t)ns;
+						slot[2 * nlt + 1] = (uint16_t)(ns + 1);
+					}
 					nlt++;
 				}
+				ns += 2;
 			}
 			memset(&U, 0, sizeof(U));
 			U.g = &G;
@@ -1757,11 +1918,14 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			U.lz = lz;
 			U.leaf = lf;
 			U.lv = lv;
+			U.slot = slot;
 			ml_pool_run(G.pool, nlt, upd_leaf_task, &U);
+			G.pend |= slot != NULL;
 			free(la);
 			free(lz);
 			free(lf);
 			free(lv);
+			free(slot);
 			if ((rc = ml_forest_add(&mod->F, &G.tree, e)) < 0)
 				goto out;
 			U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
@@ -1801,6 +1965,10 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 				break;
 			}
 		}
+	}
+	if (G.pend) {
+		ml_pool_run(G.pool, nrt, apply_task, &G);
+		G.pend = 0;
 	}
 	/* The last round's line: its training loss needs one more pass. */
 	G.want_loss = ctx && ctx->log;
@@ -1850,6 +2018,8 @@ out:
 	free(G.loss);
 	free(G.fon);
 	free(G.insample);
+	free(G.pos);
+	free(G.pv);
 	free(G.vF);
 	free(perm);
 	for (k = 0; G.kb && k < G.nkb; k++) {

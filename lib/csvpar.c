@@ -342,6 +342,60 @@ static size_t count_nl(const unsigned char *p, size_t n)
 	return k;
 }
 
+/* The parsed chunks of a window appended to the frame in order: a pool task per column,
+ * and one for the line numbers (task ncol). */
+struct append {
+	struct ml_frame *f;
+	struct chunk *ch;
+	size_t m;
+	int32_t **cmap;
+	int ncol;
+	int failed; /* a column's codes could not be mapped: the serial reader takes over */
+};
+
+static void append_task(void *arg, size_t t, int worker)
+{
+	struct append *A = arg;
+	struct ml_frame *f = A->f;
+	size_t at = f->rows.nrow, k, i;
+	int j = (int)t;
+
+	(void)worker;
+	for (k = 0; k < A->m; k++) {
+		const struct chunk *c = &A->ch[k];
+		if (j == A->ncol) {
+			memcpy(f->rows.line + at, c->line, c->nrow * sizeof(long));
+		} else if (f->schema.cols[j].type == ML_NUM) {
+			memcpy(f->rows.col[j].num + at, c->v[j], c->nrow * sizeof(double));
+		} else {
+			/* local codes to global ones, in first-seen order */
+			int32_t *mp = A->cmap[j];
+			if (c->dict[j].n) {
+				int32_t q;
+				mp = realloc(A->cmap[j], (size_t)c->dict[j].n * sizeof(int32_t));
+				if (!mp) {
+					__atomic_store_n(&A->failed, 1, __ATOMIC_RELAXED);
+					return;
+				}
+				A->cmap[j] = mp;
+				for (q = 0; q < c->dict[j].n; q++) {
+					mp[q] = ml_dict_intern(&f->schema.cols[j].dict, c->dict[j].str[q],
+							       c->dict[j].len[q]);
+					if (mp[q] < 0) {
+						__atomic_store_n(&A->failed, 1, __ATOMIC_RELAXED);
+						return;
+					}
+				}
+			}
+			for (i = 0; i < c->nrow; i++) {
+				double v = c->v[j][i];
+				f->rows.col[j].cat[at + i] = v < 0 ? ML_MISSING_CAT : mp[(int32_t)v];
+			}
+		}
+		at += c->nrow;
+	}
+}
+
 int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
 			   struct ml_err *e)
 {
@@ -448,7 +502,7 @@ again:
 		int first_window = 1, eof = 0;
 		have = 0;
 		while (!eof || have > 0) {
-			size_t end, k, m, rows;
+			size_t end, k, m, rows, want;
 			/* Fill the window. */
 			while (!eof && have < cap) {
 				ssize_t n = pread(fd, buf + have, cap - have, off);
@@ -524,7 +578,16 @@ again:
 			rows = 0;
 			for (k = 0; k < m; k++)
 				rows += ch[k].nrow;
-			if (ml_block_reserve(&f->rows, f->rows.nrow + rows + 1, e) < 0)
+			want = f->rows.nrow + rows + 1;
+			if (first_window && !eof && end > 0) {
+				/* Room for the whole file at the first window's bytes per row, so
+				 * the columns are not copied as they grow. */
+				double est = (double)rows * (double)(st.st_size - (off_t)data_off) /
+					     (double)end * 1.02;
+				if (est > (double)want && est < (double)SIZE_MAX / 16)
+					want = (size_t)est + 1;
+			}
+			if (ml_block_reserve(&f->rows, want, e) < 0)
 				goto nomem;
 			{
 				long *l = realloc(f->rows.line, (f->rows.cap + 1) * sizeof(long));
@@ -532,35 +595,22 @@ again:
 					goto nomem;
 				f->rows.line = l;
 			}
-			for (k = 0; k < m; k++) {
-				struct chunk *c = &ch[k];
-				size_t at = f->rows.nrow, i;
-				for (j = 0; j < par.ncol; j++) {
-					if (f->schema.cols[j].type == ML_NUM) {
-						memcpy(f->rows.col[j].num + at, c->v[j], c->nrow * sizeof(double));
-						continue;
-					}
-					/* local codes to global ones, in first-seen order */
-					if (c->dict[j].n) {
-						int32_t *mp = realloc(cmap[j], (size_t)c->dict[j].n * sizeof(int32_t));
-						int32_t q;
-						if (!mp)
-							goto nomem;
-						cmap[j] = mp;
-						for (q = 0; q < c->dict[j].n; q++) {
-							mp[q] = ml_dict_intern(&f->schema.cols[j].dict,
-									       c->dict[j].str[q], c->dict[j].len[q]);
-							if (mp[q] < 0)
-								goto out;
-						}
-					}
-					for (i = 0; i < c->nrow; i++) {
-						double v = c->v[j][i];
-						f->rows.col[j].cat[at + i] = v < 0 ? ML_MISSING_CAT : cmap[j][(int32_t)v];
-					}
-				}
-				memcpy(f->rows.line + at, c->line, c->nrow * sizeof(long));
-				f->rows.nrow += c->nrow;
+			{
+				struct append A;
+				A.f = f;
+				A.ch = ch;
+				A.m = m;
+				A.cmap = cmap;
+				A.ncol = par.ncol;
+				A.failed = 0;
+				if (pool)
+					ml_pool_run(pool, (size_t)par.ncol + 1, append_task, &A);
+				else
+					for (j = 0; j <= par.ncol; j++)
+						append_task(&A, (size_t)j, 0);
+				if (A.failed)
+					goto out;
+				f->rows.nrow += rows;
 			}
 			line0 = ch[m - 1].line0 + (long)count_nl(ch[m - 1].p, ch[m - 1].len);
 			memmove(buf, buf + end, have - end);
