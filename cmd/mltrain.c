@@ -1479,6 +1479,7 @@ int cmd_main(int argc, char **argv)
 	t.tty = isatty(STDERR_FILENO);
 	t.ctx.log = log_cb;
 	t.ctx.log_ud = &t;
+	t.ctx.progress = t.tty && !t.cli.quiet;
 	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
 	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
 	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||

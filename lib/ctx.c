@@ -254,6 +254,7 @@ int ml_ctx_init(struct ml_ctx *c, int threads, uint64_t seed, struct ml_err *e)
 	memset(c, 0, sizeof(*c));
 	c->threads = threads > 0 ? threads : ml_ncores();
 	c->seed = seed;
+	c->progress = 1;
 	c->pool = ml_pool_new(c->threads);
 	if (!c->pool)
 		return ml_err_nomem(e);

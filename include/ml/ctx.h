@@ -50,6 +50,8 @@ struct ml_ctx {
 	struct ml_pool *pool; /* created by ml_ctx_init */
 	ml_log_fn log;       /* NULL: silent */
 	void *log_ud;
+	int progress;        /* progress lines are shown (the default): 0 spares the work
+			      * of figures only they report */
 };
 
 /* threads <= 0: every core. */
