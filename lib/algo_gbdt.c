@@ -132,6 +132,7 @@ static void grad1(int obj, double f, double y, double delta, double alpha, doubl
 #define LOGISTIC_PASS(NAME, L, ATTR)                                                               \
 	typedef float NAME##_vf __attribute__((vector_size(4 * L)));                               \
 	typedef int32_t NAME##_vi __attribute__((vector_size(4 * L)));                             \
+	typedef double NAME##_vd __attribute__((vector_size(8 * L)));                              \
 	ATTR static void NAME(const double *f, const double *y, const double *w, float *gh,        \
 			      size_t n)                                                            \
 	{                                                                                          \
@@ -142,10 +143,16 @@ static void grad1(int obj, double f, double y, double delta, double alpha, doubl
 		for (i = 0; i + L <= n; i += L) {                                                  \
 			NAME##_vf vf, vy, vw, x, fx, z, e, big, q, p1, p0, g, h;                   \
 			NAME##_vi pos, one, keep, tiny, k;                                         \
-			for (l = 0; l < L; l++) {                                                  \
-				vf[l] = (float)f[i + l];                                           \
-				vy[l] = (float)y[i + l];                                           \
-				vw[l] = w ? (float)w[i + l] : 1.0f;                                \
+			NAME##_vd dd;                                                              \
+			memcpy(&dd, f + i, sizeof(dd));                                            \
+			vf = __builtin_convertvector(dd, NAME##_vf);                               \
+			memcpy(&dd, y + i, sizeof(dd));                                            \
+			vy = __builtin_convertvector(dd, NAME##_vf);                               \
+			if (w) {                                                                   \
+				memcpy(&dd, w + i, sizeof(dd));                                    \
+				vw = __builtin_convertvector(dd, NAME##_vf);                       \
+			} else {                                                                   \
+				vw = zero + 1.0f;                                                  \
 			}                                                                          \
 			pos = vf >= 0;                                                             \
 			x = (NAME##_vf)((NAME##_vi)vf | (INT32_MIN + (NAME##_vi){0}));             \
@@ -381,6 +388,7 @@ struct gb {
 	int npv, pend;
 	unsigned char *fon; /* features of this round */
 	double *loss;	    /* per row task: summed loss */
+	double *ghsum;	    /* without row sampling, per row task and class: sums of (g, h) */
 	int want_loss;
 	/* histogram buffers */
 	double **hfree;
@@ -1359,6 +1367,18 @@ static void grad_task(void *arg, size_t t, int worker)
 		}
 	}
 	g->loss[t] = ls;
+	if (g->ghsum)
+		/* The sums sum_task would make of this chunk, while the pairs are in cache. */
+		for (k = 0; k < K; k++) {
+			const float *q = g->gh + (size_t)k * 2 * g->n;
+			double G = 0, H = 0;
+			for (i = a; i < z; i++) {
+				G += q[2 * i];
+				H += q[2 * i + 1];
+			}
+			g->ghsum[2 * ((size_t)t * (size_t)K + (size_t)k)] = G;
+			g->ghsum[2 * ((size_t)t * (size_t)K + (size_t)k) + 1] = H;
+		}
 }
 
 /* Sums of (g, h) of the rows in the tree, in fixed chunks. */
@@ -1655,6 +1675,8 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
 	G.tmp = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
 	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
+	if (subsample >= 1)
+		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
 	G.fon = malloc((size_t)(d->p ? d->p : 1));
 	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
 	mod = calloc(1, sizeof(*mod));
@@ -1665,7 +1687,8 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}
 	if (!G.F || !G.gh || !G.idx || !G.tmp || !G.loss || !G.fon || !perm || !mod ||
-	    (subsample < 1 && !G.insample) || !G.pos || (valid && !G.vF)) {
+	    (subsample >= 1 && !G.ghsum) || (subsample < 1 && !G.insample) || !G.pos ||
+	    (valid && !G.vF)) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -1779,20 +1802,29 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 					if (G.insample[i])
 						G.idx[G.nidx++] = (uint32_t)i;
 			}
-			part =
-			    malloc(2 * ((G.nidx + ROW_TASK - 1) / ROW_TASK + 1) * sizeof(double));
-			if (!part) {
-				rc = ml_err_nomem(e);
-				goto out;
+			if (G.ghsum) {
+				/* Every row: the gradient pass summed its own chunks. */
+				for (t = 0; t < nrt; t++) {
+					Gs += G.ghsum[2 * (t * (size_t)K + (size_t)k)];
+					Hs += G.ghsum[2 * (t * (size_t)K + (size_t)k) + 1];
+				}
+			} else {
+				part = malloc(2 * ((G.nidx + ROW_TASK - 1) / ROW_TASK + 1) *
+					      sizeof(double));
+				if (!part) {
+					rc = ml_err_nomem(e);
+					goto out;
+				}
+				SJ.g = &G;
+				SJ.part = part;
+				ml_pool_run(G.pool, (G.nidx + ROW_TASK - 1) / ROW_TASK, sum_task,
+					    &SJ);
+				for (t = 0; t < (G.nidx + ROW_TASK - 1) / ROW_TASK; t++) {
+					Gs += part[2 * t];
+					Hs += part[2 * t + 1];
+				}
+				free(part);
 			}
-			SJ.g = &G;
-			SJ.part = part;
-			ml_pool_run(G.pool, (G.nidx + ROW_TASK - 1) / ROW_TASK, sum_task, &SJ);
-			for (t = 0; t < (G.nidx + ROW_TASK - 1) / ROW_TASK; t++) {
-				Gs += part[2 * t];
-				Hs += part[2 * t + 1];
-			}
-			free(part);
 			if (grow_tree(&G, &P, Gs, Hs) < 0) {
 				rc = ml_err_nomem(e);
 				goto out;
@@ -1992,6 +2024,7 @@ out:
 	free(G.idx);
 	free(G.tmp);
 	free(G.loss);
+	free(G.ghsum);
 	free(G.fon);
 	free(G.insample);
 	free(G.pos);
