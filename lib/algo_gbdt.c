@@ -466,17 +466,23 @@ struct kbuf {
 
 /* Histograms of rows idx[a..z) into hist. Rows go in blocks: a block's bins are gathered
  * (or, for consecutive rows, read in place), then the histograms of four features at a
- * time, 16 KB, small enough to stay in the first-level cache, take the whole block. */
+ * time, 16 KB, small enough to stay in the first-level cache, take the whole block. While
+ * a block's histograms are summed, the rows of the next block are prefetched into the
+ * second-level cache, a few per pass over the block, so that memory and arithmetic
+ * overlap instead of taking turns. */
 static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 		       const int *restrict off, const float *restrict gh,
 		       const uint32_t *restrict idx, size_t a, size_t z, struct kbuf *kb)
 {
 	v2d *H = (v2d *)hist;
-	size_t k0, r, p8 = ((size_t)p + 7) / 8 * 8;
+	size_t k0, r, p8 = ((size_t)p + 7) / 8 * 8, ng = (size_t)p / 4;
 	int f, j;
 
 	for (k0 = a; k0 < z; k0 += BLOCK_ROWS) {
 		size_t m = z - k0 < BLOCK_ROWS ? z - k0 : BLOCK_ROWS, stride;
+		size_t n1 = z - (k0 + m) < BLOCK_ROWS ? z - (k0 + m) : BLOCK_ROWS;
+		size_t every = 0, per = 0; /* prefetch one next row every `every` rows, `per` a pass */
+		const uint32_t *next = idx + k0 + m;
 		const uint8_t *rows;
 		v2d *gb = kb->gh;
 		if (idx[k0 + m - 1] - idx[k0] == m - 1) {
@@ -507,23 +513,45 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 			rows = kb->rows;
 			stride = p8;
 		}
+		if (n1 > 0 && ng > 0 && next[n1 - 1] - next[0] != n1 - 1) {
+			per = (n1 + ng - 1) / ng;
+			every = m / per > 0 ? m / per : 1;
+		}
 		for (f = 0; f + 4 <= p; f += 4) {
 			/* Byte addresses from each feature's base: a shift and one addressing
 			 * mode per update. */
 			char *h0 = (char *)(H + off[f]), *h1 = (char *)(H + off[f + 1]);
 			char *h2 = (char *)(H + off[f + 2]), *h3 = (char *)(H + off[f + 3]);
 			const uint8_t *row = rows + f;
+			size_t g0 = (size_t)(f / 4) * per, npf = 0;
+			const uint32_t *pf = next + g0;
+			if (g0 < n1)
+				npf = n1 - g0 < per ? n1 - g0 : per;
 #if defined(__GNUC__)
 			/* Keep the four bases in registers rather than re-deriving them. */
 			__asm__("" : "+r"(h0), "+r"(h1), "+r"(h2), "+r"(h3));
 #endif
-			for (r = 0; r < m; r++, row += stride) {
-				v2d v = gb[r];
-				*(v2d *)(h0 + ((size_t)row[0] << 4)) += v;
-				*(v2d *)(h1 + ((size_t)row[1] << 4)) += v;
-				*(v2d *)(h2 + ((size_t)row[2] << 4)) += v;
-				*(v2d *)(h3 + ((size_t)row[3] << 4)) += v;
+#define HIST4_ROW                                                                                  \
+	do {                                                                                       \
+		v2d v = gb[r];                                                                     \
+		*(v2d *)(h0 + ((size_t)row[0] << 4)) += v;                                         \
+		*(v2d *)(h1 + ((size_t)row[1] << 4)) += v;                                         \
+		*(v2d *)(h2 + ((size_t)row[2] << 4)) += v;                                         \
+		*(v2d *)(h3 + ((size_t)row[3] << 4)) += v;                                         \
+	} while (0)
+			r = 0;
+			for (; npf > 0; npf--, pf++) {
+				const uint8_t *q = B + (size_t)*pf * (size_t)p;
+				size_t stop = r + every < m ? r + every : m;
+				__builtin_prefetch(q, 0, 2);
+				__builtin_prefetch(q + p - 1, 0, 2);
+				__builtin_prefetch(gh + 2 * (size_t)*pf, 0, 2);
+				for (; r < stop; r++, row += stride)
+					HIST4_ROW;
 			}
+			for (; r < m; r++, row += stride)
+				HIST4_ROW;
+#undef HIST4_ROW
 		}
 		if (f < p) {
 			const uint8_t *row = rows;
