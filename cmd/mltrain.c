@@ -454,8 +454,12 @@ static void fp_task(void *arg, size_t task, int worker)
 					u = 0x7ff8000000000000ULL;
 				else
 					memcpy(&u, &x, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				memcpy(buf + k * 8, &u, 8); /* already least significant first */
+#else
 				for (b = 0; b < 8; b++)
 					buf[k * 8 + (size_t)b] = (unsigned char)(u >> (8 * b));
+#endif
 			}
 			crc = crc32(crc, buf, (uInt)(k * 8));
 			len += (z_off_t)(k * 8);
