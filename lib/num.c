@@ -981,22 +981,27 @@ ML_API int ml_parse_double(const char *s, size_t n, double *out)
 		/* Ordinary short decimals, [-]digits[.digits] with at most 15 digits in all: the
 		 * digits make an exact integer and the power of ten is exact, so one division
 		 * rounds correctly (Clinger's fast path, without the general bookkeeping). */
-		const unsigned char *c = p + (*p == '-'), *f;
-		int64_t digits, nf = 0;
+		const unsigned char *c = p;
+		int64_t digits = 0, dot = -1;
 		double d;
 
-		f = num_digits(c, end, &w);
-		digits = f - c;
-		if (f != end && *f == '.') {
-			c = f + 1;
-			f = num_digits(c, end, &w);
-			nf = f - c;
-			digits += nf;
+		if (*c == '-')
+			c++;
+		for (; c != end; c++) {
+			unsigned k = (unsigned)*c - '0';
+			if (k < 10) {
+				w = w * 10 + k;
+				digits++;
+			} else if (*c == '.' && dot < 0) {
+				dot = digits;
+			} else {
+				break;
+			}
 		}
-		if (f == end && digits > 0 && digits <= 15) {
+		if (c == end && digits > 0 && digits <= 15) {
 			d = (double)w;
-			if (nf > 0)
-				d /= num_exact10[nf];
+			if (dot >= 0 && digits > dot)
+				d /= num_exact10[digits - dot];
 			*out = *p == '-' ? -d : d;
 			return 0;
 		}
