@@ -1,5 +1,6 @@
 /* mlpredict: score rows with fitted artefacts applied in order, streaming. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -428,6 +429,141 @@ static int chain(struct pred *p, int k, const struct ml_schema *in, const struct
 	return rc;
 }
 
+/* Reading and scoring side by side, for inputs of numbers only: a thread reads blocks
+ * into two slots in turn while the caller scores the other slot, in the same order, so
+ * the output is the same bytes. The reader's dictionaries, which a text column would
+ * grow while the scorer reads them, are why text columns keep the plain loop. */
+struct ahead {
+	struct ml_reader *r;
+	struct ml_block slot[2];
+	int full[2];
+	int done; /* the reader has stopped: rc 0 at the end of the input, < 0 on error */
+	int stop; /* the scorer has failed: the reader stops */
+	long rc;
+	struct ml_err e;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static int copy_block(struct ml_block *dst, const struct ml_block *src, struct ml_err *e)
+{
+	int j, rc;
+
+	dst->nrow = 0;
+	if ((rc = ml_block_reserve(dst, src->nrow ? src->nrow : 1, e)) < 0)
+		return rc;
+	for (j = 0; j < src->ncol; j++)
+		memcpy(dst->col[j].num, src->col[j].num, src->nrow * sizeof(double));
+	if (!src->line) {
+		free(dst->line);
+		dst->line = NULL;
+	} else {
+		if (!dst->line && !(dst->line = malloc(dst->cap * sizeof(long))))
+			return ml_err_nomem(e);
+		memcpy(dst->line, src->line, src->nrow * sizeof(long));
+	}
+	dst->nrow = src->nrow;
+	return 0;
+}
+
+static void *read_ahead(void *arg)
+{
+	struct ahead *A = arg;
+	int s = 0;
+
+	for (;;) {
+		const struct ml_block *b;
+		long n = ml_reader_next(A->r, &b, &A->e), rc = n;
+		pthread_mutex_lock(&A->mu);
+		while (n > 0 && A->full[s] && !A->stop)
+			pthread_cond_wait(&A->cv, &A->mu);
+		pthread_mutex_unlock(&A->mu);
+		if (n > 0 && !A->stop)
+			rc = copy_block(&A->slot[s], b, &A->e);
+		pthread_mutex_lock(&A->mu);
+		if (n <= 0 || rc < 0 || A->stop) {
+			A->rc = n <= 0 ? n : rc < 0 ? rc : 0;
+			A->done = 1;
+			pthread_cond_broadcast(&A->cv);
+			pthread_mutex_unlock(&A->mu);
+			return NULL;
+		}
+		A->full[s] = 1;
+		pthread_cond_broadcast(&A->cv);
+		pthread_mutex_unlock(&A->mu);
+		s ^= 1;
+	}
+}
+
+/* The scoring loop of run() with the reading ahead; 1 when it cannot start. */
+static int run_ahead(struct pred *p, struct ml_reader *r, const struct ml_schema *in,
+		     struct ml_err *e)
+{
+	struct ahead A;
+	pthread_t th;
+	int s = 0, rc = 0, k;
+
+	memset(&A, 0, sizeof(A));
+	A.r = r;
+	ml_err_init(&A.e);
+	for (k = 0; k < 2; k++)
+		if (ml_block_init(&A.slot[k], in, ML_BLOCK_ROWS, &A.e) < 0) {
+			ml_block_release(&A.slot[0]);
+			return 1;
+		}
+	pthread_mutex_init(&A.mu, NULL);
+	pthread_cond_init(&A.cv, NULL);
+	if (pthread_create(&th, NULL, read_ahead, &A) != 0) {
+		rc = 1;
+		goto out;
+	}
+	for (;;) {
+		struct ml_block *b = &A.slot[s];
+		pthread_mutex_lock(&A.mu);
+		while (!A.full[s] && !A.done)
+			pthread_cond_wait(&A.cv, &A.mu);
+		pthread_mutex_unlock(&A.mu);
+		if (!A.full[s])
+			break;
+		if ((p->holds && (rc = keep_push(p, b, b->nrow, e)) < 0) ||
+		    (rc = chain(p, 0, in, b, b->nrow, b, e)) < 0) {
+			if (!e->where[0] && e->line > 0)
+				snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
+			pthread_mutex_lock(&A.mu);
+			A.stop = 1;
+			pthread_cond_broadcast(&A.cv);
+			pthread_mutex_unlock(&A.mu);
+			break;
+		}
+		pthread_mutex_lock(&A.mu);
+		A.full[s] = 0;
+		pthread_cond_broadcast(&A.cv);
+		pthread_mutex_unlock(&A.mu);
+		s ^= 1;
+	}
+	pthread_join(th, NULL);
+	if (rc == 0 && A.rc < 0) {
+		*e = A.e;
+		rc = (int)A.rc;
+	}
+out:
+	pthread_mutex_destroy(&A.mu);
+	pthread_cond_destroy(&A.cv);
+	for (k = 0; k < 2; k++)
+		ml_block_release(&A.slot[k]);
+	return rc;
+}
+
+static int numbers_only(const struct ml_schema *s)
+{
+	int j;
+
+	for (j = 0; j < s->ncol; j++)
+		if (s->cols[j].type != ML_NUM)
+			return 0;
+	return 1;
+}
+
 static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 {
 	struct ml_read_opts ro;
@@ -486,6 +622,14 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	}
 	if (p->linebuf && (rc = ml_writer_flush(p->w, e)) < 0)
 		goto out;
+	n = 0;
+	if (p->pool && !p->linebuf && numbers_only(in)) {
+		rc = run_ahead(p, r, in, e);
+		if (rc < 0)
+			goto out;
+		if (rc == 0)
+			goto finish;
+	}
 	while ((n = ml_reader_next(r, &b, e)) > 0) {
 		if ((p->holds && (rc = keep_push(p, b, (size_t)n, e)) < 0) ||
 		    (rc = chain(p, 0, in, b, (size_t)n, b, e)) < 0) {
@@ -498,6 +642,7 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 		rc = (int)n;
 		goto out;
 	}
+finish:
 	/* Rows the pipelines held back, each through the stages after it. */
 	for (k = 0; k < p->nst && p->st[k].f; k++) {
 		if ((rc = ml_features_finish(p->st[k].f, &b, e)) < 0 ||

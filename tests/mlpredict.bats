@@ -190,3 +190,28 @@ Try 'mlpredict --help' for more information." ]
 	same a.csv b.csv
 	[ "$(wc -l <a.csv)" -eq 46753 ]
 }
+
+@test "numbers read ahead of the scoring: the same bytes and the same failure as one thread" {
+	ml mltrain -q -t target -a gbdt --rounds 10 -o g.mlm "$SAMPLES/breast_cancer.csv"
+	{
+		cat "$SAMPLES/breast_cancer.csv"
+		for i in $(seq 40); do tail -n +2 "$SAMPLES/breast_cancer.csv"; done
+	} >big.csv
+	[ "$(wc -l <big.csv)" -gt 20000 ]
+	ml mlpredict -j 1 -m g.mlm --keep target big.csv >p1.csv
+	ml mlpredict -j 2 -m g.mlm --keep target big.csv >p2.csv
+	cmp p1.csv p2.csv
+	[ "$(wc -l <p2.csv)" -eq "$(wc -l <big.csv)" ]
+	# A bad field in the third block: what was written before it, then the error.
+	line=$(sed -n 2p big.csv)
+	{ head -n 20000 big.csv; echo "x,${line#*,}"; tail -n +2 big.csv | head -n 100; } >bad.csv
+	run -65 --separate-stderr ml mlpredict -j 1 -m g.mlm --keep target bad.csv
+	printf '%s\n' "$stderr" >e1.txt
+	printf '%s\n' "${lines[@]}" >o1.txt
+	run -65 --separate-stderr ml mlpredict -j 2 -m g.mlm --keep target bad.csv
+	printf '%s\n' "$stderr" >e2.txt
+	printf '%s\n' "${lines[@]}" >o2.txt
+	[ "$stderr" = "mlpredict: bad.csv:20001: cannot parse 'x' as a number in column 'mean radius'" ]
+	cmp e1.txt e2.txt
+	cmp o1.txt o2.txt
+}
