@@ -802,8 +802,7 @@ static void eval_task(void *arg, size_t t, int worker)
 
 	(void)worker;
 	if (pr->nt > 1) {
-		/* The chunks in order into the node's histogram. */
-		memcpy(hs + a, g->bt[pr->t0].dst + a, (z - a) * sizeof(double));
+		/* The other chunks in order into the node's histogram, which holds the first. */
 		for (c = 1; c < pr->nt; c++) {
 			const double *q = g->bt[pr->t0 + c].dst;
 			for (i = a; i < z; i++)
@@ -945,7 +944,8 @@ static int run_pairs(struct gb *g, struct partials *P)
 		pr->t0 = g->nbt;
 		pr->nt = (int)nc;
 		for (c = 0; c < nc; c++) {
-			double *dst = nc == 1 ? s->hist : partial(g, P, np++);
+			/* The first chunk straight into the node's own buffer. */
+			double *dst = c == 0 ? s->hist : partial(g, P, np++);
 			if (!dst ||
 			    add_bt(g, s, s->lo + c * m / nc, s->lo + (c + 1) * m / nc, dst) < 0)
 				return -1;
