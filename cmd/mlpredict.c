@@ -432,7 +432,10 @@ static int chain(struct pred *p, int k, const struct ml_schema *in, const struct
 /* Reading and scoring side by side, for inputs of numbers only: a thread reads blocks
  * into two slots in turn while the caller scores the other slot, in the same order, so
  * the output is the same bytes. The reader's dictionaries, which a text column would
- * grow while the scorer reads them, are why text columns keep the plain loop. */
+ * grow while the scorer reads them, are why text columns keep the plain loop; the two
+ * slots' memory, why wide inputs (more than AHEAD_MAX_COLS columns) do. */
+#define AHEAD_MAX_COLS 128
+
 struct ahead {
 	struct ml_reader *r;
 	struct ml_block slot[2];
@@ -558,6 +561,8 @@ static int numbers_only(const struct ml_schema *s)
 {
 	int j;
 
+	if (s->ncol > AHEAD_MAX_COLS)
+		return 0;
 	for (j = 0; j < s->ncol; j++)
 		if (s->cols[j].type != ML_NUM)
 			return 0;
