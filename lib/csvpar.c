@@ -16,7 +16,7 @@
 #include "ml/num.h"
 #include "table_int.h"
 
-#define CHUNK_BYTES ((size_t)2 << 20)
+#define CHUNK_BYTES ((size_t)512 << 10)
 #define NO_FLIP SIZE_MAX
 
 struct par {
@@ -455,7 +455,7 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 		free(idx);
 	}
 	nthreads = o->threads > 0 ? o->threads : ml_ncores();
-	nchunk = nthreads > 1 ? nthreads * 2 : 1;
+	nchunk = nthreads > 1 ? nthreads * 8 : 1;
 	pool = nthreads > 1 ? ml_pool_new(nthreads) : NULL;
 	cap = (o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES) * (size_t)nchunk;
 	buf = malloc(cap);
