@@ -5,7 +5,8 @@
 #   sh bench/trees.sh            (BENCH_THREADS=2 by default, BENCH_ROUNDS=100)
 # Peers, each skipped when absent: Debian's xgboost command (apt-get install xgboost),
 # python3-xgboost and python3-sklearn. Wall times are the best of BENCH_REPEAT runs
-# (default 3); peak memory is the maximum resident set size from /usr/bin/time.
+# (default 3); peak memory is the maximum resident set size from /usr/bin/time. The
+# from-CSV ratio is also taken over BENCH_PAIRS (default 5) alternating pairs of runs.
 # Run it on an otherwise idle machine: XGBoost's OpenMP threads slow down several times
 # over when another process holds a core, which would flatter the ratios.
 set -e
@@ -32,6 +33,7 @@ echo
 ml_model=$D/trees-gbdt.mlm
 set -- "$ML_BIN/mltrain" -q -t label -a gbdt -j "$T" --rounds "$R" --learning-rate 0.1 \
 	--max-depth 6 -o "$ml_model" "$tr"
+ml_train_cmd="$*"
 best "$@"
 ml_cli=$best
 ml_mem=$mem
@@ -41,6 +43,7 @@ fit "$@"
 ml_fit=$fit
 echo "mlpipe training alone:   $ml_fit s   ($*; ml_learner_fit on rows read beforehand)"
 set -- "$ML_BIN/mlpredict" -m "$ml_model" --keep label -o "$D/trees-pred.csv" "$te"
+ml_pred_cmd="$*"
 best "$@"
 ml_pred=$best
 echo "mlpredict:               $ml_pred s, $mem MB   ($*)"
@@ -90,6 +93,41 @@ print('%.6f' % roc_auc_score(y, p))")
 		"peak memory $ml_mem / $xgb_mem MB (<=), mlpredict / xgboost predict =" \
 		"$(ratio "$ml_pred" "$xgb_pred") (<= 1)"
 	[ -n "$xgb_auc" ] && echo "AUC mlpipe - xgboost = $(diff4 "$ml_auc" "$xgb_auc") (>= -0.001)"
+	# The time goals again in pairs, mlpipe then the XGBoost command, so that both of a
+	# pair meet the same state of a shared machine; the median of the pairs' ratios.
+	pairs=${BENCH_PAIRS:-5}
+	i=0
+	mls=
+	xgbs=
+	rs=
+	mlp=
+	xgbp=
+	rp=
+	while [ $i -lt "$pairs" ]; do
+		# shellcheck disable=SC2086
+		/usr/bin/time -f %e -o "$D/trees.time" $ml_train_cmd >/dev/null 2>&1
+		a=$(cat "$D/trees.time")
+		/usr/bin/time -f %e -o "$D/trees.time" xgboost "$D/xgb-train.conf" >/dev/null 2>&1
+		b=$(cat "$D/trees.time")
+		mls="$mls $a"
+		xgbs="$xgbs $b"
+		rs="$rs $(ratio "$a" "$b")"
+		# shellcheck disable=SC2086
+		/usr/bin/time -f %e -o "$D/trees.time" $ml_pred_cmd >/dev/null 2>&1
+		a=$(cat "$D/trees.time")
+		/usr/bin/time -f %e -o "$D/trees.time" xgboost "$D/xgb-pred.conf" >/dev/null 2>&1
+		b=$(cat "$D/trees.time")
+		mlp="$mlp $a"
+		xgbp="$xgbp $b"
+		rp="$rp $(ratio "$a" "$b")"
+		i=$((i + 1))
+	done
+	# shellcheck disable=SC2086
+	echo "paired train runs: mltrain$mls s; xgboost CLI$xgbs s; ratios$rs;" \
+		"median $(median $rs) (<= 0.5)"
+	# shellcheck disable=SC2086
+	echo "paired predict runs: mlpredict$mlp s; xgboost CLI$xgbp s; ratios$rp;" \
+		"median $(median $rp) (<= 1)"
 	echo
 fi
 

@@ -64,6 +64,7 @@ fit() {
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 diff4() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.4f", a - b }'; }
 
 trees_clean() { rm -f "$D/trees.time" "$D/trees.err" "$D/trees.run" "$D/trees.out"; }
