@@ -95,39 +95,14 @@ print('%.6f' % roc_auc_score(y, p))")
 	[ -n "$xgb_auc" ] && echo "AUC mlpipe - xgboost = $(diff4 "$ml_auc" "$xgb_auc") (>= -0.001)"
 	# The time goals again in pairs, mlpipe then the XGBoost command, so that both of a
 	# pair meet the same state of a shared machine; the median of the pairs' ratios.
-	pairs=${BENCH_PAIRS:-5}
-	i=0
-	mls=
-	xgbs=
-	rs=
-	mlp=
-	xgbp=
-	rp=
-	while [ $i -lt "$pairs" ]; do
-		# shellcheck disable=SC2086
-		/usr/bin/time -f %e -o "$D/trees.time" $ml_train_cmd >/dev/null 2>&1
-		a=$(cat "$D/trees.time")
-		/usr/bin/time -f %e -o "$D/trees.time" xgboost "$D/xgb-train.conf" >/dev/null 2>&1
-		b=$(cat "$D/trees.time")
-		mls="$mls $a"
-		xgbs="$xgbs $b"
-		rs="$rs $(ratio "$a" "$b")"
-		# shellcheck disable=SC2086
-		/usr/bin/time -f %e -o "$D/trees.time" $ml_pred_cmd >/dev/null 2>&1
-		a=$(cat "$D/trees.time")
-		/usr/bin/time -f %e -o "$D/trees.time" xgboost "$D/xgb-pred.conf" >/dev/null 2>&1
-		b=$(cat "$D/trees.time")
-		mlp="$mlp $a"
-		xgbp="$xgbp $b"
-		rp="$rp $(ratio "$a" "$b")"
-		i=$((i + 1))
-	done
 	# shellcheck disable=SC2086
-	echo "paired train runs: mltrain$mls s; xgboost CLI$xgbs s; ratios$rs;" \
-		"median $(median $rs) (<= 0.5)"
+	pairs "$ml_train_cmd" "xgboost $D/xgb-train.conf" &&
+		echo "paired train runs: mltrain$pa s; xgboost CLI$pb s; ratios$pr;" \
+			"median $(median $pr) (<= 0.5)"
 	# shellcheck disable=SC2086
-	echo "paired predict runs: mlpredict$mlp s; xgboost CLI$xgbp s; ratios$rp;" \
-		"median $(median $rp) (<= 1)"
+	pairs "$ml_pred_cmd" "xgboost $D/xgb-pred.conf" &&
+		echo "paired predict runs: mlpredict$pa s; xgboost CLI$pb s; ratios$pr;" \
+			"median $(median $pr) (<= 1)"
 	echo
 fi
 

@@ -65,6 +65,28 @@ fit() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# pairs "A ARGS" "B ARGS": BENCH_PAIRS (default 5) alternating runs of two commands (each a
+# string of words without quoting); sets $pa and $pb to their wall times and $pr to the
+# ratios a / b, each a list with a leading space.
+pairs() {
+	pa=
+	pb=
+	pr=
+	i=0
+	while [ $i -lt "${BENCH_PAIRS:-5}" ]; do
+		# shellcheck disable=SC2086
+		/usr/bin/time -f %e -o "$D/trees.time" $1 >/dev/null 2>&1
+		a=$(cat "$D/trees.time")
+		# shellcheck disable=SC2086
+		/usr/bin/time -f %e -o "$D/trees.time" $2 >/dev/null 2>&1
+		b=$(cat "$D/trees.time")
+		pa="$pa $a"
+		pb="$pb $b"
+		pr="$pr $(ratio "$a" "$b")"
+		i=$((i + 1))
+	done
+}
 diff4() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.4f", a - b }'; }
 
 trees_clean() { rm -f "$D/trees.time" "$D/trees.err" "$D/trees.run" "$D/trees.out"; }

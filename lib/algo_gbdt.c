@@ -383,9 +383,10 @@ struct gb {
 	unsigned char *insample;
 	/* Margin updates put off to the next gradient pass: each sampled row's leaf slot per
 	 * class and the slots' values (class k's at pv + k * npv). */
-	uint16_t *pos;
+	uint32_t *pos;
 	double *pv;
-	int npv, pend;
+	size_t npv;
+	int pend;
 	unsigned char *fon; /* features of this round */
 	double *loss;	    /* per row task: summed loss */
 	double *ghsum;	    /* without row sampling, per row task and class: sums of (g, h) */
@@ -824,8 +825,7 @@ static void eval_task(void *arg, size_t t, int worker)
 
 /* --- Partitions ---------------------------------------------------------------------- */
 
-/* Rows ahead whose bins (and margins) are prefetched where a node's scattered rows are
- * walked. */
+/* Rows ahead whose bins are prefetched where a node's scattered rows are walked. */
 #define UPD_AHEAD 32
 
 static void part1_task(void *arg, size_t t, int worker)
@@ -1314,20 +1314,12 @@ static void apply_pending(struct gb *g, size_t a, size_t z)
 	int K = g->K, k;
 
 	for (k = 0; k < K; k++) {
-		const uint16_t *pos = g->pos + (size_t)k * n;
+		const uint32_t *pos = g->pos + (size_t)k * n;
 		const double *v = g->pv + (size_t)k * (size_t)g->npv;
 		double *F = g->F + k;
-		if (g->insample) {
-			for (i = a; i < z; i++)
-				if (g->insample[i])
-					F[i * (size_t)K] += v[pos[i]];
-		} else if (K == 1) {
-			for (i = a; i < z; i++)
-				F[i] += v[pos[i]];
-		} else {
-			for (i = a; i < z; i++)
+		for (i = a; i < z; i++)
+			if (!g->insample || g->insample[i])
 				F[i * (size_t)K] += v[pos[i]];
-		}
 	}
 }
 
@@ -1441,8 +1433,7 @@ struct upd {
 	/* leaf tasks */
 	const int *leaf; /* per task: the g->nodes index of a deferred parent, or -1 */
 	const size_t *la, *lz;
-	const double *lv; /* value per task (a deferred parent: left, right) */
-	const uint16_t *slot; /* or NULL: slot per task (left, right) of put-off updates */
+	const uint32_t *slot; /* per task: the slots (a deferred parent: left, right) */
 	/* raw-row tasks */
 	const double *const *col;
 	size_t n;
@@ -1453,50 +1444,26 @@ struct upd {
 static void upd_leaf_task(void *arg, size_t t, int worker)
 {
 	struct upd *U = arg;
-	size_t k;
-	int K = U->g->K;
-	double v = U->lv[2 * t], *F = U->g->F + U->k;
 	const uint32_t *idx = U->g->idx;
+	uint32_t *pos = U->g->pos + (size_t)U->k * U->g->n;
+	uint32_t sl = U->slot[2 * t], sr = U->slot[2 * t + 1];
+	size_t k;
 
 	(void)worker;
-	if (U->slot) {
-		/* Each row's leaf slot, its margin added by the next gradient pass. */
-		uint16_t *pos = U->g->pos + (size_t)U->k * U->g->n;
-		uint16_t sl = U->slot[2 * t], sr = U->slot[2 * t + 1];
-		if (U->leaf[t] >= 0) {
-			const struct gnode *nd = &U->g->nodes[U->leaf[t]];
-			const uint8_t *C = U->g->bins->C + (size_t)nd->sp.feat * U->g->n;
-			for (k = U->la[t]; k < U->lz[t]; k++) {
-				uint32_t i = idx[k];
-				if (k + UPD_AHEAD < U->lz[t])
-					__builtin_prefetch(C + idx[k + UPD_AHEAD]);
-				pos[i] = nd->lut[C[i]] ? sl : sr;
-			}
-			return;
-		}
-		for (k = U->la[t]; k < U->lz[t]; k++)
-			pos[idx[k]] = sl;
-		return;
-	}
+	/* Each row's leaf slot: its margin is added by the next gradient pass. */
 	if (U->leaf[t] >= 0) {
 		const struct gnode *nd = &U->g->nodes[U->leaf[t]];
 		const uint8_t *C = U->g->bins->C + (size_t)nd->sp.feat * U->g->n;
-		double vl = U->lv[2 * t], vr = U->lv[2 * t + 1];
 		for (k = U->la[t]; k < U->lz[t]; k++) {
 			uint32_t i = idx[k];
-			if (k + UPD_AHEAD < U->lz[t]) {
+			if (k + UPD_AHEAD < U->lz[t])
 				__builtin_prefetch(C + idx[k + UPD_AHEAD]);
-				__builtin_prefetch(F + (size_t)idx[k + UPD_AHEAD] * K, 1);
-			}
-			F[(size_t)i * K] += nd->lut[C[i]] ? vl : vr;
+			pos[i] = nd->lut[C[i]] ? sl : sr;
 		}
 		return;
 	}
-	for (k = U->la[t]; k < U->lz[t]; k++) {
-		if (k + UPD_AHEAD < U->lz[t])
-			__builtin_prefetch(F + (size_t)idx[k + UPD_AHEAD] * K, 1);
-		F[(size_t)idx[k] * K] += v;
-	}
+	for (k = U->la[t]; k < U->lz[t]; k++)
+		pos[idx[k]] = sl;
 }
 
 static void upd_raw_task(void *arg, size_t t, int worker)
@@ -1566,27 +1533,19 @@ static void progress(struct ml_ctx *ctx, const struct gb *g, int r, int rounds, 
 /* --- Fit ------------------------------------------------------------------------------------ */
 
 /* Room for n slot values per class in G->pv, class k's tree being the one that asks; the
- * values of the classes before it in the round are kept. More than 65536 slots do not fit
- * the rows' slots (-2): that tree updates the margins at once, and class k's pending
- * values are zeroes. */
-static int grow_slots(struct gb *g, int k, int n)
+ * values of the classes before it in the round are kept. */
+static int grow_slots(struct gb *g, int k, size_t n)
 {
 	double *q;
 	int kk;
 
-	if (n > 65536) {
-		if (g->npv > 0)
-			memset(g->pv + (size_t)k * (size_t)g->npv, 0, (size_t)g->npv * sizeof(double));
-		return -2;
-	}
 	if (n <= g->npv)
 		return 0;
-	q = malloc((size_t)g->K * (size_t)n * sizeof(double));
+	q = malloc((size_t)g->K * n * sizeof(double));
 	if (!q)
 		return -1;
 	for (kk = 0; kk < k; kk++)
-		memcpy(q + (size_t)kk * (size_t)n, g->pv + (size_t)kk * (size_t)g->npv,
-		       (size_t)g->npv * sizeof(double));
+		memcpy(q + (size_t)kk * n, g->pv + (size_t)kk * g->npv, g->npv * sizeof(double));
 	free(g->pv);
 	g->pv = q;
 	g->npv = n;
@@ -1698,10 +1657,10 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		}
 	}
 	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
-	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
-	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
-	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.tmp = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.F = malloc((d->n ? d->n : 1) * (size_t)K * sizeof(double));
+	G.gh = malloc((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
+	G.idx = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.tmp = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
 	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
 	if (subsample >= 1)
 		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
@@ -1710,7 +1669,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	mod = calloc(1, sizeof(*mod));
 	if (subsample < 1)
 		G.insample = malloc(d->n ? d->n : 1);
-	G.pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint16_t));
+	G.pos = malloc((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
 	if (valid) {
 		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}
@@ -1815,9 +1774,8 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			struct sumjob SJ;
 			struct upd U;
 			size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
-			int *lf = NULL, j, ns = 0;
-			double *lv = NULL;
-			uint16_t *slot = NULL;
+			int *lf = NULL, j;
+			uint32_t *slot = NULL, ns = 0;
 			G.ghk = G.gh + (size_t)k * 2 * d->n;
 			if (subsample >= 1) {
 				G.nidx = d->n;
@@ -1870,22 +1828,11 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			la = malloc((nlt + 1) * sizeof(size_t));
 			lz = malloc((nlt + 1) * sizeof(size_t));
 			lf = malloc((nlt + 1) * sizeof(int));
-			lv = malloc(2 * (nlt + 1) * sizeof(double));
-			if (G.pos) {
-				int gr = nl > 65536 ? grow_slots(&G, k, 65537)
-						    : grow_slots(&G, k, 2 * (int)nl);
-				if (gr == 0)
-					slot = malloc(2 * (nlt + 1) * sizeof(uint16_t));
-				if (gr == -1 || (gr == 0 && !slot)) {
-					free(la);
-					la = NULL;
-				}
-			}
-			if (!la || !lz || !lf || !lv) {
+			slot = malloc(2 * (nlt + 1) * sizeof(uint32_t));
+			if (!la || !lz || !lf || !slot || grow_slots(&G, k, 2 * nl) < 0) {
 				free(la);
 				free(lz);
 				free(lf);
-				free(lv);
 				free(slot);
 				rc = ml_err_nomem(e);
 				goto out;
@@ -1904,7 +1851,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 						free(la);
 						free(lz);
 						free(lf);
-						free(lv);
+						free(slot);
 						rc = ml_err_nomem(e);
 						goto out;
 					}
@@ -1928,21 +1875,14 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 					v = G.eta * weight(&G, L->G, L->H);
 					v2 = G.eta * weight(&G, R->G, R->H);
 				}
-				if (slot) {
-					double *pv = G.pv + (size_t)k * (size_t)G.npv;
-					pv[ns] = v;
-					pv[ns + 1] = v2;
-				}
+				G.pv[(size_t)k * G.npv + ns] = v;
+				G.pv[(size_t)k * G.npv + ns + 1] = v2;
 				for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
 					la[nlt] = a;
 					lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
 					lf[nlt] = isleaf ? -1 : j;
-					lv[2 * nlt] = v;
-					lv[2 * nlt + 1] = v2;
-					if (slot) {
-						slot[2 * nlt] = (uint16_t)ns;
-						slot[2 * nlt + 1] = (uint16_t)(ns + 1);
-					}
+					slot[2 * nlt] = ns;
+					slot[2 * nlt + 1] = ns + 1;
 					nlt++;
 				}
 				ns += 2;
@@ -1953,14 +1893,12 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			U.la = la;
 			U.lz = lz;
 			U.leaf = lf;
-			U.lv = lv;
 			U.slot = slot;
 			ml_pool_run(G.pool, nlt, upd_leaf_task, &U);
-			G.pend |= slot != NULL;
+			G.pend = 1;
 			free(la);
 			free(lz);
 			free(lf);
-			free(lv);
 			free(slot);
 			if ((rc = ml_forest_add(&mod->F, &G.tree, e)) < 0)
 				goto out;

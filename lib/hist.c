@@ -180,20 +180,24 @@ static void edges_task(void *arg, size_t task, int worker)
 	b->nb[j] = nb;
 }
 
-/* The bin of x: how many of the 256 edges (padded with +inf) are below it. */
-static inline int bin_of(const double *ub, double x)
+/* The bins of four values: how many of the 256 edges (padded with +inf) are below each,
+ * NaN taken as 0. The four searches go side by side, without branches, so that their loads
+ * overlap. */
+static inline void bins4(const double *ub, double x0, double x1, double x2, double x3,
+			 uint8_t *out)
 {
-	int pos = 0;
+	int p0 = 0, p1 = 0, p2 = 0, p3 = 0, step;
 
-	pos += ub[pos + 127] < x ? 128 : 0;
-	pos += ub[pos + 63] < x ? 64 : 0;
-	pos += ub[pos + 31] < x ? 32 : 0;
-	pos += ub[pos + 15] < x ? 16 : 0;
-	pos += ub[pos + 7] < x ? 8 : 0;
-	pos += ub[pos + 3] < x ? 4 : 0;
-	pos += ub[pos + 1] < x ? 2 : 0;
-	pos += ub[pos] < x ? 1 : 0;
-	return pos;
+	for (step = 128; step >= 1; step >>= 1) {
+		p0 += ub[p0 + step - 1] < x0 ? step : 0;
+		p1 += ub[p1 + step - 1] < x1 ? step : 0;
+		p2 += ub[p2 + step - 1] < x2 ? step : 0;
+		p3 += ub[p3 + step - 1] < x3 ? step : 0;
+	}
+	out[0] = (uint8_t)p0;
+	out[1] = (uint8_t)p1;
+	out[2] = (uint8_t)p2;
+	out[3] = (uint8_t)p3;
 }
 
 static void bin_task(void *arg, size_t task, int worker)
@@ -221,23 +225,14 @@ static void bin_task(void *arg, size_t task, int worker)
 		} else {
 			const double *ub = b->ub[j];
 			/* Four searches side by side: their loads overlap. */
-			for (i = a; i + 4 <= z; i += 4) {
-				int p0 = 0, p1 = 0, p2 = 0, p3 = 0, step;
-				double v0 = x[i], v1 = x[i + 1], v2 = x[i + 2], v3 = x[i + 3];
-				for (step = 128; step >= 1; step >>= 1) {
-					p0 += ub[p0 + step - 1] < v0 ? step : 0;
-					p1 += ub[p1 + step - 1] < v1 ? step : 0;
-					p2 += ub[p2 + step - 1] < v2 ? step : 0;
-					p3 += ub[p3 + step - 1] < v3 ? step : 0;
-				}
-				col[i - a] = v0 == v0 ? (uint8_t)p0 : miss;
-				col[i + 1 - a] = v1 == v1 ? (uint8_t)p1 : miss;
-				col[i + 2 - a] = v2 == v2 ? (uint8_t)p2 : miss;
-				col[i + 3 - a] = v3 == v3 ? (uint8_t)p3 : miss;
-			}
-			for (; i < z; i++) {
-				double v = x[i];
-				col[i - a] = v == v ? (uint8_t)bin_of(ub, v) : miss;
+			uint8_t bn[4];
+			for (i = a; i < z; i += 4) {
+				/* the last values of the task repeated to fill a four */
+				size_t i1 = i + 1 < z ? i + 1 : i, i2 = i + 2 < z ? i + 2 : i,
+				       i3 = i + 3 < z ? i + 3 : i, w;
+				bins4(ub, x[i], x[i1], x[i2], x[i3], bn);
+				for (w = 0; w < 4 && i + w < z; w++)
+					col[i + w - a] = x[i + w] == x[i + w] ? bn[w] : miss;
 			}
 		}
 		if (b->C)
@@ -289,9 +284,9 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 	if (d->n > SIZE_MAX / np)
 		return ml_err_nomem(e);
 	if (layouts & ML_BINS_ROWS)
-		b->B = ml_alloc_big(d->n * np + 64); /* readers may load 8 bytes past a row */
+		b->B = malloc(d->n * np + 64); /* readers may load 8 bytes past a row */
 	if (layouts & ML_BINS_COLS)
-		b->C = ml_alloc_big(d->n * np + 1);
+		b->C = malloc(d->n * np + 1);
 	b->nb = calloc(np, sizeof(int));
 	b->off = calloc(np + 1, sizeof(int));
 	b->ub = calloc(np, sizeof(double *));
