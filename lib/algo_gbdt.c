@@ -482,8 +482,11 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 	for (k0 = a; k0 < z; k0 += BLOCK_ROWS) {
 		size_t m = z - k0 < BLOCK_ROWS ? z - k0 : BLOCK_ROWS, stride;
 		size_t n1 = z - (k0 + m) < BLOCK_ROWS ? z - (k0 + m) : BLOCK_ROWS;
-		size_t every = 0, per = 0; /* prefetch one next row every `every` rows, `per` a pass */
+		/* Prefetch one of the next block's rows (or, when they are consecutive, one of
+		 * its cache lines) every `every` rows, `per` of them a pass. */
+		size_t every = 0, per = 0, nlines = 0;
 		const uint32_t *next = idx + k0 + m;
+		const char *nextb = NULL;
 		const uint8_t *rows;
 		v2d *gb = kb->gh;
 		if (idx[k0 + m - 1] - idx[k0] == m - 1) {
@@ -514,8 +517,14 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 			rows = kb->rows;
 			stride = p8;
 		}
-		if (n1 > 0 && ng > 0 && next[n1 - 1] - next[0] != n1 - 1) {
-			per = (n1 + ng - 1) / ng;
+		if (n1 > 0 && ng > 0) {
+			if (next[n1 - 1] - next[0] == n1 - 1) {
+				nextb = (const char *)(B + (size_t)next[0] * (size_t)p);
+				nlines = (n1 * (size_t)p + 63) / 64;
+				per = (nlines + ng - 1) / ng;
+			} else {
+				per = (n1 + ng - 1) / ng;
+			}
 			every = m / per > 0 ? m / per : 1;
 		}
 		for (f = 0; f + 4 <= p; f += 4) {
@@ -524,10 +533,10 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 			char *h0 = (char *)(H + off[f]), *h1 = (char *)(H + off[f + 1]);
 			char *h2 = (char *)(H + off[f + 2]), *h3 = (char *)(H + off[f + 3]);
 			const uint8_t *row = rows + f;
-			size_t g0 = (size_t)(f / 4) * per, npf = 0;
+			size_t g0 = (size_t)(f / 4) * per, npf = 0, lim = nextb ? nlines : n1;
 			const uint32_t *pf = next + g0;
-			if (g0 < n1)
-				npf = n1 - g0 < per ? n1 - g0 : per;
+			if (g0 < lim)
+				npf = lim - g0 < per ? lim - g0 : per;
 #if defined(__GNUC__)
 			/* Keep the four bases in registers rather than re-deriving them. */
 			__asm__("" : "+r"(h0), "+r"(h1), "+r"(h2), "+r"(h3));
@@ -541,6 +550,21 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 		*(v2d *)(h3 + ((size_t)row[3] << 4)) += v;                                         \
 	} while (0)
 			r = 0;
+			if (nextb) {
+				/* the next block's lines, and the lines of its (g, h) alongside */
+				const char *gq = (const char *)(gh + 2 * (size_t)next[0]);
+				size_t l, ghl = (n1 * 2 * sizeof(float) + 63) / 64, last = SIZE_MAX;
+				for (l = g0; l < g0 + npf; l++) {
+					size_t stop = r + every < m ? r + every : m, gl = l * ghl / nlines;
+					__builtin_prefetch(nextb + 64 * l, 0, 2);
+					if (gl != last)
+						__builtin_prefetch(gq + 64 * gl, 0, 2);
+					last = gl;
+					for (; r < stop; r++, row += stride)
+						HIST4_ROW;
+				}
+				npf = 0;
+			}
 			for (; npf > 0; npf--, pf++) {
 				const uint8_t *q = B + (size_t)*pf * (size_t)p;
 				size_t stop = r + every < m ? r + every : m;
@@ -1657,10 +1681,10 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		}
 	}
 	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
-	G.F = malloc((d->n ? d->n : 1) * (size_t)K * sizeof(double));
-	G.gh = malloc((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
-	G.idx = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.tmp = malloc((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
+	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
+	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G.tmp = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
 	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
 	if (subsample >= 1)
 		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
@@ -1669,7 +1693,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	mod = calloc(1, sizeof(*mod));
 	if (subsample < 1)
 		G.insample = malloc(d->n ? d->n : 1);
-	G.pos = malloc((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
+	G.pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
 	if (valid) {
 		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}

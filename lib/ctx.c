@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "ml/ctx.h"
 
@@ -278,4 +281,20 @@ void ml_log(const struct ml_ctx *c, int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->log(c->log_ud, level, msg);
+}
+
+#define BIG_ALIGN ((size_t)2 << 20)
+
+void *ml_alloc_big(size_t n)
+{
+	void *p = NULL;
+
+	if (n < 2 * BIG_ALIGN)
+		return malloc(n ? n : 1);
+	if (posix_memalign(&p, BIG_ALIGN, n) != 0)
+		return NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+	(void)madvise(p, n / BIG_ALIGN * BIG_ALIGN, MADV_HUGEPAGE);
+#endif
+	return p;
 }

@@ -284,9 +284,9 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 	if (d->n > SIZE_MAX / np)
 		return ml_err_nomem(e);
 	if (layouts & ML_BINS_ROWS)
-		b->B = malloc(d->n * np + 64); /* readers may load 8 bytes past a row */
+		b->B = ml_alloc_big(d->n * np + 64); /* readers may load 8 bytes past a row */
 	if (layouts & ML_BINS_COLS)
-		b->C = malloc(d->n * np + 1);
+		b->C = ml_alloc_big(d->n * np + 1);
 	b->nb = calloc(np, sizeof(int));
 	b->off = calloc(np + 1, sizeof(int));
 	b->ub = calloc(np, sizeof(double *));

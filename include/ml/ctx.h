@@ -36,6 +36,11 @@ ML_API void ml_pool_run(struct ml_pool *p, size_t ntask, ml_task_fn fn, void *ar
 ML_API void ml_pool_free(struct ml_pool *p);
 /* Online cores, at least 1. */
 ML_API int ml_ncores(void);
+/* malloc for a large array read at random: from 4 MB on, aligned to 2 MB, with its whole
+ * 2 MB pages marked for transparent huge pages where the system has them, so that
+ * scattered reads miss the TLB less. The tail keeps small pages: nothing beyond n is
+ * touched. Released with free. */
+ML_API void *ml_alloc_big(size_t n);
 
 enum ml_log_level { ML_LOG_WARN = 0, ML_LOG_INFO = 1, ML_LOG_DEBUG = 2, ML_LOG_PROGRESS = 3 };
 typedef void (*ml_log_fn)(void *ud, int level, const char *msg);
