@@ -465,13 +465,14 @@ struct kbuf {
 	v2d *gh;
 };
 
-/* Histograms of rows idx[a..z) into hist. Rows go in blocks: a block's bins are gathered
- * (or, for consecutive rows, read in place), then the histograms of four features at a
- * time, 16 KB, small enough to stay in the first-level cache, take the whole block. While
- * a block's histograms are summed, the rows of the next block are prefetched into the
- * second-level cache, a few per pass over the block, so that memory and arithmetic
- * overlap instead of taking turns. */
-static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
+/* Histograms of rows idx[a..z) into hist; B's rows are ps bytes apart. Rows go in blocks:
+ * a block's bins are gathered (or, for consecutive rows, read in place), then the
+ * histograms of four features at a time, 16 KB, small enough to stay in the first-level
+ * cache, take the whole block. While a block's histograms are summed, the rows of the next
+ * block are prefetched into the second-level cache, a few per pass over the block (one
+ * prefetch for a row within a cache line, as the padded stride keeps it), so that memory
+ * and arithmetic overlap instead of taking turns. */
+static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p, size_t ps,
 		       const int *restrict off, const float *restrict gh,
 		       const uint32_t *restrict idx, size_t a, size_t z, struct kbuf *kb)
 {
@@ -492,19 +493,19 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 		if (idx[k0 + m - 1] - idx[k0] == m - 1) {
 			/* Consecutive rows: their bins in place. */
 			const float *g = gh + 2 * (size_t)idx[k0];
-			rows = B + (size_t)idx[k0] * (size_t)p;
-			stride = (size_t)p;
+			rows = B + (size_t)idx[k0] * ps;
+			stride = ps;
 			for (r = 0; r < m; r++)
 				gb[r] = (v2d){g[2 * r], g[2 * r + 1]};
 		} else {
 			uint8_t *dst = kb->rows;
 			for (r = 0; r < m; r++, dst += p8) {
 				uint32_t i = idx[k0 + r];
-				const uint8_t *src = B + (size_t)i * (size_t)p;
+				const uint8_t *src = B + (size_t)i * ps;
 				size_t w;
 				if (r + PREFETCH < m) {
 					uint32_t q = idx[k0 + r + PREFETCH];
-					__builtin_prefetch(B + (size_t)q * (size_t)p);
+					__builtin_prefetch(B + (size_t)q * ps);
 					__builtin_prefetch(gh + 2 * (size_t)q);
 				}
 				for (w = 0; w < p8; w += 8) {
@@ -519,8 +520,8 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 		}
 		if (n1 > 0 && ng > 0) {
 			if (next[n1 - 1] - next[0] == n1 - 1) {
-				nextb = (const char *)(B + (size_t)next[0] * (size_t)p);
-				nlines = (n1 * (size_t)p + 63) / 64;
+				nextb = (const char *)(B + (size_t)next[0] * ps);
+				nlines = (n1 * ps + 63) / 64;
 				per = (nlines + ng - 1) / ng;
 			} else {
 				per = (n1 + ng - 1) / ng;
@@ -566,10 +567,11 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 				npf = 0;
 			}
 			for (; npf > 0; npf--, pf++) {
-				const uint8_t *q = B + (size_t)*pf * (size_t)p;
+				const uint8_t *q = B + (size_t)*pf * ps;
 				size_t stop = r + every < m ? r + every : m;
 				__builtin_prefetch(q, 0, 2);
-				__builtin_prefetch(q + p - 1, 0, 2);
+				if (((uintptr_t)q & 63) + (size_t)p > 64)
+					__builtin_prefetch(q + p - 1, 0, 2);
 				__builtin_prefetch(gh + 2 * (size_t)*pf, 0, 2);
 				for (; r < stop; r++, row += stride)
 					HIST4_ROW;
@@ -588,7 +590,7 @@ static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p,
 }
 
 /* The same with a row count in each entry (g, h, count, 0). */
-static void hist_rows4(double *restrict hist, const uint8_t *restrict B, int p,
+static void hist_rows4(double *restrict hist, const uint8_t *restrict B, int p, size_t ps,
 		       const int *restrict off, const float *restrict gh,
 		       const uint32_t *restrict idx, size_t a, size_t z)
 {
@@ -598,11 +600,11 @@ static void hist_rows4(double *restrict hist, const uint8_t *restrict B, int p,
 
 	for (k = a; k < z; k++) {
 		uint32_t i = idx[k];
-		const uint8_t *r = B + (size_t)i * (size_t)p;
+		const uint8_t *r = B + (size_t)i * ps;
 		v2d v = {gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
 		if (k + PREFETCH < z) {
 			uint32_t f = idx[k + PREFETCH];
-			__builtin_prefetch(B + (size_t)f * (size_t)p);
+			__builtin_prefetch(B + (size_t)f * ps);
 			__builtin_prefetch(gh + 2 * (size_t)f);
 		}
 		for (j = 0; j < p; j++) {
@@ -620,10 +622,11 @@ static void build_task(void *arg, size_t t, int worker)
 
 	memset(b->dst, 0, g->hlen * sizeof(double));
 	if (g->ES == 2)
-		hist_rows2(b->dst, g->bins->B, g->p, g->bins->off, g->ghk, g->idx, b->a, b->z,
-			   &g->kb[worker]);
+		hist_rows2(b->dst, g->bins->B, g->p, g->bins->stride, g->bins->off, g->ghk, g->idx,
+			   b->a, b->z, &g->kb[worker]);
 	else
-		hist_rows4(b->dst, g->bins->B, g->p, g->bins->off, g->ghk, g->idx, b->a, b->z);
+		hist_rows4(b->dst, g->bins->B, g->p, g->bins->stride, g->bins->off, g->ghk, g->idx,
+			   b->a, b->z);
 }
 
 static size_t nchunks(size_t m)
@@ -1684,7 +1687,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
 	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
 	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.tmp = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+
 	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
 	if (subsample >= 1)
 		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
@@ -1694,6 +1697,9 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	if (subsample < 1)
 		G.insample = malloc(d->n ? d->n : 1);
 	G.pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
+	/* With one tree a round the leaf slots are spent (by the next gradient pass) before
+	 * the next tree partitions its rows, so the partitions' scratch can be theirs. */
+	G.tmp = K == 1 ? G.pos : ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
 	if (valid) {
 		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}
@@ -2012,7 +2018,8 @@ out:
 	free(G.F);
 	free(G.gh);
 	free(G.idx);
-	free(G.tmp);
+	if (G.tmp != G.pos)
+		free(G.tmp);
 	free(G.loss);
 	free(G.ghsum);
 	free(G.fon);

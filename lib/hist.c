@@ -240,9 +240,27 @@ static void bin_task(void *arg, size_t task, int worker)
 		if (b->B) {
 			uint8_t *out = b->B + j;
 			for (i = a; i < z; i++)
-				out[i * (size_t)p] = col[i - a];
+				out[i * b->stride] = col[i - a];
 		}
 	}
+	if (b->B && b->stride > (size_t)p)
+		for (i = a; i < z; i++)
+			memset(b->B + i * b->stride + p, 0, b->stride - (size_t)p);
+}
+
+/* Row stride of the row-major bins: see struct ml_bins. */
+static size_t row_stride(size_t p)
+{
+	size_t s = p;
+
+	if (p <= 64) {
+		s = 1;
+		while (s < p)
+			s *= 2;
+	} else {
+		s = (p + 63) / 64 * 64;
+	}
+	return 4 * (s - p) <= p ? s : p;
 }
 
 void ml_bins_release(struct ml_bins *b)
@@ -281,10 +299,11 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "max_bin %d out of range", max_bin);
 	b->n = d->n;
 	b->p = d->p;
-	if (d->n > SIZE_MAX / np)
+	b->stride = row_stride(np);
+	if (d->n > SIZE_MAX / b->stride - 64)
 		return ml_err_nomem(e);
 	if (layouts & ML_BINS_ROWS)
-		b->B = ml_alloc_big(d->n * np + 64); /* readers may load 8 bytes past a row */
+		b->B = ml_alloc_big(d->n * b->stride + 64); /* readers may load past a row */
 	if (layouts & ML_BINS_COLS)
 		b->C = ml_alloc_big(d->n * np + 1);
 	b->nb = calloc(np, sizeof(int));

@@ -31,8 +31,11 @@ enum { ML_BINS_ROWS = 1, ML_BINS_COLS = 2 };
 struct ml_bins {
 	size_t n;	    /* rows */
 	int p;		    /* features */
-	uint8_t *B;	    /* row-major: B[i * p + j] is the bin of row i, feature j (readable
-			     * 64 bytes past the last row) */
+	uint8_t *B;	    /* row-major: B[i * stride + j] is the bin of row i, feature j
+			     * (readable 64 bytes past the last row; padding bytes are 0) */
+	size_t stride;	    /* bytes from one row of B to the next: p, or p rounded up to
+			     * a power of two (or a multiple of 64) when that costs at most a
+			     * quarter more, so that rows do not straddle cache lines */
 	uint8_t *C;	    /* column-major: C[j * n + i], the same bins */
 	int *nb;	    /* per feature: bins of present values (>= 1); bin nb[j] is missing */
 	int *off;	    /* per feature: its first entry in a histogram of every feature */

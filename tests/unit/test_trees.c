@@ -12,6 +12,7 @@
 
 #include "ml/learn.h"
 #include "ml/ml.h"
+#include "hist.h"
 #include "tree.h"
 #include "unit.h"
 
@@ -443,6 +444,45 @@ static void test_depth1_brute_force(void)
 			ml_algo_find("gbdt")->free(st);
 		}
 		free(want);
+		dset_free(&s);
+	}
+}
+
+/* --- Bins ----------------------------------------------------------------------------- */
+
+/* The row-major bins are the column-major ones, rows padded to a cache-friendly stride
+ * only where that costs at most a quarter more, with zero padding. */
+static void test_bin_layouts(void)
+{
+	const int ps[] = {1, 3, 7, 17, 26, 28, 32, 70, 200, 240};
+	const size_t want[] = {1, 3, 8, 17, 32, 32, 32, 70, 200, 256};
+	size_t n = 301, i, q;
+	struct ml_rng r;
+	int k, j;
+
+	ml_rng_seed(&r, 5);
+	for (k = 0; k < (int)(sizeof(ps) / sizeof(ps[0])); k++) {
+		struct dset s;
+		struct ml_data d;
+		struct ml_bins b;
+		struct ml_err e;
+		int bad = 0;
+		dset_init(&s, n, ps[k], 0);
+		for (i = 0; i < n * (size_t)ps[k]; i++)
+			s.X[i] = i % 13 == 0 ? NAN : ml_rng_normal(&r);
+		d = as_data(&s);
+		ml_err_init(&e);
+		CHECK(ml_bins_build(&b, &d, 255, 0, ML_BINS_ROWS | ML_BINS_COLS, 1, ctx2.pool, &e) ==
+		      0);
+		CHECK(b.stride == want[k]);
+		for (i = 0; b.B && b.C && i < n; i++) {
+			for (j = 0; j < ps[k]; j++)
+				bad |= b.B[i * b.stride + (size_t)j] != b.C[(size_t)j * n + i];
+			for (q = (size_t)ps[k]; q < b.stride; q++)
+				bad |= b.B[i * b.stride + q] != 0;
+		}
+		CHECK(!bad);
+		ml_bins_release(&b);
 		dset_free(&s);
 	}
 }
@@ -1504,6 +1544,7 @@ int main(void)
 		return 1;
 	RUN(test_objective_gradients);
 	RUN(test_depth1_brute_force);
+	RUN(test_bin_layouts);
 	RUN(test_missing_direction);
 	RUN(test_categorical_split);
 	RUN(test_treeshap_brute_force);
