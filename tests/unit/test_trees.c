@@ -1182,6 +1182,9 @@ static void test_fitted_scores(void)
 	    {2, "rounds=12,max-depth=4"},
 	    {2, "rounds=10,max-depth=0,max-leaves=9,subsample=0.7,colsample=0.6"},
 	    {3, "rounds=8,max-depth=3"},
+	    /* over 128 leaves a tree: wide leaf slots */
+	    {2, "rounds=4,max-depth=0,max-leaves=300,subsample=0.8"},
+	    {3, "rounds=3,max-depth=9"},
 	    {0, "rounds=10,max-depth=4,subsample=0.8"},
 	    {0, "objective=absolute-error,rounds=6,max-depth=3"},
 	    {0, "objective=huber,rounds=6,max-depth=3"},
