@@ -1370,6 +1370,17 @@ static void apply_task(void *arg, size_t t, int worker)
 	apply_pending(g, a, z);
 }
 
+/* Every row in the tree, in order: the root's rows. */
+static void iota_task(void *arg, size_t t, int worker)
+{
+	struct gb *g = arg;
+	size_t a = t * ROW_TASK, z = a + ROW_TASK < g->n ? a + ROW_TASK : g->n, i;
+
+	(void)worker;
+	for (i = a; i < z; i++)
+		g->idx[i] = (uint32_t)i;
+}
+
 /* Rows of a gradient pass handled together, the margins' pending updates first: their
  * margins are still in cache for the gradients. */
 #define GRAD_SUB 4096
@@ -1829,8 +1840,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			G.ghk = G.gh + (size_t)k * 2 * d->n;
 			if (subsample >= 1) {
 				G.nidx = d->n;
-				for (i = 0; i < d->n; i++)
-					G.idx[i] = (uint32_t)i;
+				ml_pool_run(G.pool, nrt, iota_task, &G);
 			} else if (k > 0) {
 				/* The same rows for every class's tree, in row order. */
 				G.nidx = 0;
