@@ -215,13 +215,18 @@ static uint64_t dkey(double v)
 	return (u >> 63) ? ~u : (u | 0x8000000000000000ULL);
 }
 
-/* LSD radix sort of the indices by key, 8 bits a pass, skipping passes where every key has
- * the same digit. */
+/* LSD radix sort of the indices by key, 11 bits a pass (the six passes' counts from one
+ * read), skipping passes where every key has the same digit; keys and indices go back and
+ * forth between two arrays. Stable: tied keys keep their rows' order. */
+#define SORT_BITS 11
+#define SORT_PASSES ((64 + SORT_BITS - 1) / SORT_BITS)
+#define SORT_MASK ((1u << SORT_BITS) - 1)
+
 static int sort_by(const double *v, size_t n, size_t *order, int desc, struct ml_err *e)
 {
 	uint64_t *k1, *k2;
-	size_t *o2, i;
-	size_t(*cnt)[256];
+	size_t *o1 = order, *o2, i;
+	size_t(*cnt)[1u << SORT_BITS];
 	int pass;
 
 	if (n < 2) {
@@ -232,7 +237,7 @@ static int sort_by(const double *v, size_t n, size_t *order, int desc, struct ml
 	k1 = malloc(n * sizeof(*k1));
 	k2 = malloc(n * sizeof(*k2));
 	o2 = malloc(n * sizeof(*o2));
-	cnt = calloc(8, sizeof(*cnt));
+	cnt = calloc(SORT_PASSES, sizeof(*cnt));
 	if (!k1 || !k2 || !o2 || !cnt) {
 		free(k1);
 		free(k2);
@@ -246,32 +251,38 @@ static int sort_by(const double *v, size_t n, size_t *order, int desc, struct ml
 			key = ~key;
 		k1[i] = key;
 		order[i] = i;
-		for (pass = 0; pass < 8; pass++)
-			cnt[pass][(key >> (8 * pass)) & 0xff]++;
+		for (pass = 0; pass < SORT_PASSES; pass++)
+			cnt[pass][(key >> (SORT_BITS * pass)) & SORT_MASK]++;
 	}
-	for (pass = 0; pass < 8; pass++) {
+	for (pass = 0; pass < SORT_PASSES; pass++) {
 		size_t *c = cnt[pass], sum = 0, t;
-		int d, shift = 8 * pass;
+		int shift = SORT_BITS * pass;
+		unsigned d;
 		uint64_t *tk;
 		size_t *to;
 
-		if (c[(k1[0] >> shift) & 0xff] == n)
+		if (c[(k1[0] >> shift) & SORT_MASK] == n)
 			continue;
-		for (d = 0; d < 256; d++) {
+		for (d = 0; d <= SORT_MASK; d++) {
 			t = c[d];
 			c[d] = sum;
 			sum += t;
 		}
 		for (i = 0; i < n; i++) {
-			size_t at = c[(k1[i] >> shift) & 0xff]++;
+			size_t at = c[(k1[i] >> shift) & SORT_MASK]++;
 			k2[at] = k1[i];
-			o2[at] = order[i];
+			o2[at] = o1[i];
 		}
 		tk = k1;
 		k1 = k2;
 		k2 = tk;
-		to = order;
-		memcpy(to, o2, n * sizeof(*o2));
+		to = o1;
+		o1 = o2;
+		o2 = to;
+	}
+	if (o1 != order) {
+		memcpy(order, o1, n * sizeof(*o1));
+		o2 = o1;
 	}
 	free(k1);
 	free(k2);

@@ -1,5 +1,7 @@
 /* Unit tests of lib/metrics.c: hand-sized cases whose values come from scikit-learn 1.2.1
  * (the call is quoted beside each), and properties of the prepared evaluator. */
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "ml/ctx.h"
@@ -90,6 +92,32 @@ static void test_sort(void)
 	for (i = 1; i < N(v); i++)
 		CHECK(v[o[i - 1]] >= v[o[i]]);
 	CHECK(ml_sort_desc(v, 0, o, NULL) == 0);
+	{
+		/* Many rows, with ties, of every sign and magnitude: descending, and tied
+		 * scores in row order (the sort is stable). */
+		size_t n = 50000, bad = 0;
+		double *w = malloc(n * sizeof(double));
+		size_t *q = malloc(n * sizeof(size_t));
+		uint64_t x = 88172645463325252ULL;
+		CHECK(w && q);
+		for (i = 0; w && q && i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			w[i] = i % 3 == 0 ? (double)(x % 50) - 25
+					  : ldexp((double)(x >> 11), (int)(x % 60) - 80) *
+						(x & 1 ? -1 : 1);
+		}
+		if (w && q && ml_sort_desc(w, n, q, NULL) == 0)
+			for (i = 1; i < n; i++)
+				bad += w[q[i - 1]] < w[q[i]] ||
+				       (w[q[i - 1]] == w[q[i]] && q[i - 1] > q[i]);
+		else
+			bad = 1;
+		CHECK(bad == 0);
+		free(w);
+		free(q);
+	}
 }
 
 static void test_auc_ap(void)
