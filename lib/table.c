@@ -160,16 +160,6 @@ static void cb_fail(struct ml_reader *r, int code, long col, const char *fmt, ..
 	va_end(ap);
 }
 
-/* An integer written with a leading zero ("007", "-01"): an identifier, not a number. */
-int ml_text_leading_zero(const char *s, size_t len)
-{
-	size_t i = 0;
-
-	if (i < len && (s[i] == '-' || s[i] == '+'))
-		i++;
-	return i + 1 < len && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
-}
-
 static int raw_reserve(struct ml_reader *r)
 {
 	int j, ncol = r->schema.ncol;
