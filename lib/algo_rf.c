@@ -243,6 +243,7 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	J.o.min_leaf = (int)ml_param(hp, "min-samples-leaf");
 	J.o.mtry = mtry;
 	J.o.ccp_alpha = 0;
+	J.o.raw = NULL; /* bins only: the forest's speed over exactness */
 	J.seed = ctx ? ctx->seed : 0;
 	J.d = d;
 	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),

@@ -1243,6 +1243,14 @@ struct cand {
 	double score; /* proxy: larger is better */
 	int feat, lo, hi, dleft, ncat;
 	double WL, WR;
+	int exact; /* split at thr on the raw values (else between bins lo and hi) */
+	double thr;
+};
+
+/* A node's present value of an exactly split feature, and the row's position. */
+struct xval {
+	double x;
+	uint32_t k;
 };
 
 struct ml_cart_ws {
@@ -1264,6 +1272,8 @@ struct ml_cart_ws {
 	int32_t nsets, capsets;
 	int32_t *stack;
 	int32_t capstack;
+	struct xval *xv, *xvt; /* exact splits: a node's values and a merge buffer (made by
+				* the first tree that splits so) */
 };
 
 struct ml_cart_ws *ml_cart_ws_new(const struct ml_bins *b, int K)
@@ -1311,6 +1321,8 @@ void ml_cart_ws_free(struct ml_cart_ws *ws)
 	free(ws->tmp);
 	free(ws->yw);
 	free(ws->ywt);
+	free(ws->xv);
+	free(ws->xvt);
 	free(ws->tot);
 	free(ws->nodes);
 	free(ws->vals);
@@ -1414,6 +1426,7 @@ static void try_split(struct ml_cart_ws *ws, const struct ml_cart_opts *o, const
 		sc = proxy(ws, o->crit, L, WL, R, WR);
 		if (sc > best->score) {
 			best->score = sc;
+			best->exact = 0;
 			best->feat = feat;
 			best->lo = lo;
 			best->hi = hi;
@@ -1517,6 +1530,97 @@ clear:
 		memset(h + (size_t)tc[i] * S, 0, (size_t)S * sizeof(double));
 	memset(h + (size_t)miss * S, 0, (size_t)S * sizeof(double));
 	return ret;
+}
+
+/* Merge sort of n values by x, then position: stable and O(n log n) at worst. */
+static void sort_xv(struct xval *a, struct xval *t, size_t n)
+{
+	size_t w, i;
+
+	for (i = 1; i < n; i += 2)
+		if (a[i].x < a[i - 1].x) {
+			struct xval x = a[i];
+			a[i] = a[i - 1];
+			a[i - 1] = x;
+		}
+	for (w = 2; w < n; w *= 2) {
+		for (i = 0; i < n; i += 2 * w) {
+			size_t m = i + w < n ? i + w : n, z = i + 2 * w < n ? i + 2 * w : n;
+			size_t l = i, r = m, o = i;
+			while (l < m && r < z)
+				t[o++] = a[r].x < a[l].x ? a[r++] : a[l++];
+			while (l < m)
+				t[o++] = a[l++];
+			while (r < z)
+				t[o++] = a[r++];
+		}
+		memcpy(a, t, n * sizeof(*a));
+	}
+}
+
+/* Values closer than this do not split (scikit-learn's FEATURE_THRESHOLD). */
+#define XSPLIT_TOL 1e-7
+
+/* The best split of rows idx[lo..hi) on the raw values x of numeric feature f, between
+ * neighbouring sorted values (midway, as scikit-learn), missing values tried on either
+ * side. Returns 1 when the feature is not constant in the node. */
+static int eval_exact(struct ml_cart_ws *ws, const double *x, size_t lo, size_t hi, int f,
+		      const struct ml_cart_opts *o, const double *tot, struct cand *best)
+{
+	int S = ws->S, s;
+	double *L = ws->lft, *mis = ws->h; /* bins are not used here: h is free */
+	size_t k, nv = 0, i;
+
+	memset(mis, 0, (size_t)S * sizeof(double));
+	for (k = lo; k < hi; k++) {
+		double v = x[ws->idx[k]];
+		if (v == v) {
+			ws->xv[nv].x = v;
+			ws->xv[nv].k = (uint32_t)k;
+			nv++;
+		} else {
+			double yr = ws->yw[2 * k], wr = ws->yw[2 * k + 1];
+			if (o->K > 0) {
+				mis[(int)yr] += wr;
+			} else {
+				mis[0] += wr;
+				mis[1] += wr * yr;
+			}
+			mis[S - 1] += 1;
+		}
+	}
+	sort_xv(ws->xv, ws->xvt, nv);
+	if (nv == 0 || (ws->xv[nv - 1].x <= ws->xv[0].x + XSPLIT_TOL && mis[S - 1] == 0)) {
+		/* one value (or none): constant */
+		memset(mis, 0, (size_t)S * sizeof(double));
+		return 0;
+	}
+	memset(L, 0, (size_t)S * sizeof(double));
+	for (i = 0; i < nv; i++) {
+		size_t r = ws->xv[i].k;
+		double yr = ws->yw[2 * r], wr = ws->yw[2 * r + 1], before = best->score;
+		if (o->K > 0) {
+			L[(int)yr] += wr;
+		} else {
+			L[0] += wr;
+			L[1] += wr * yr;
+		}
+		L[S - 1] += 1;
+		if (i + 1 < nv && ws->xv[i + 1].x <= ws->xv[i].x + XSPLIT_TOL)
+			continue;
+		/* the last present value: present left, missing right */
+		if (i + 1 == nv && !(mis[S - 1] > 0))
+			break;
+		try_split(ws, o, tot, i + 1 < nv ? mis : ws->zero, best, f, 0, 0, 0);
+		if (best->score != before) {
+			best->exact = 1;
+			best->thr =
+			    i + 1 < nv ? ml_midpoint(ws->xv[i].x, ws->xv[i + 1].x) : INFINITY;
+		}
+	}
+	for (s = 0; s < S; s++)
+		mis[s] = 0;
+	return 1;
 }
 
 static int32_t new_cnode(struct ml_cart_ws *ws)
@@ -1651,6 +1755,12 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 	ws->nnodes = 0;
 	ws->nvals = 0;
 	ws->nsets = 0;
+	if (o->raw && !ws->xv) {
+		ws->xv = malloc((b->n ? b->n : 1) * sizeof(*ws->xv));
+		ws->xvt = malloc((b->n ? b->n : 1) * sizeof(*ws->xvt));
+		if (!ws->xv || !ws->xvt)
+			return -1;
+	}
 	memcpy(ws->idx, rows, m * sizeof(uint32_t));
 	for (i = 0; i < m; i++) {
 		ws->yw[2 * i] = y[rows[i]];
@@ -1729,7 +1839,12 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 				ws->feats[nf] = ws->feats[r];
 				ws->feats[r] = x;
 			}
-			visited += eval_feature(ws, b, fr.lo, fr.hi, ws->feats[nf], o, tot, &best);
+			f = ws->feats[nf];
+			if (o->raw && !b->cat[f] && b->ub && b->ub[f] && !b->val[f])
+				visited +=
+				    eval_exact(ws, o->raw[f], fr.lo, fr.hi, f, o, tot, &best);
+			else
+				visited += eval_feature(ws, b, fr.lo, fr.hi, f, o, tot, &best);
 		}
 		if (best.feat < 0)
 			continue;
@@ -1746,6 +1861,8 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 			N->ncat = best.ncat;
 			N->thr = best.ncat;
 			ws->nsets += nw;
+		} else if (best.exact) {
+			N->thr = best.thr;
 		} else {
 			N->thr = ml_bins_threshold(b, best.feat, best.lo, best.hi);
 		}
@@ -1762,12 +1879,15 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 			/* Stable, without branches: left rows compact in place, right ones
 			 * gather in tmp and follow. */
 			const uint8_t *C = b->C + (size_t)best.feat * b->n;
+			const double *X = best.exact ? o->raw[best.feat] : NULL;
 			size_t nr = 0;
 			nl = fr.lo;
 			for (i = fr.lo; i < fr.hi; i++) {
 				uint32_t r = ws->idx[i];
 				double yr = ws->yw[2 * i], wr = ws->yw[2 * i + 1];
-				size_t go = lut[C[r]];
+				size_t go =
+				    X ? (X[r] == X[r] ? X[r] <= best.thr : (size_t)best.dleft)
+				      : lut[C[r]];
 				ws->idx[nl] = r;
 				ws->yw[2 * nl] = yr;
 				ws->yw[2 * nl + 1] = wr;

@@ -177,6 +177,9 @@ struct ml_cart_opts {
 	int min_leaf;	  /* rows each child needs */
 	int mtry;	  /* features tried per node (at most p) */
 	double ccp_alpha; /* cost-complexity pruning (0: none) */
+	/* Raw feature columns, or NULL: numeric features binned inexactly (more distinct
+	 * values than bins) then split between their sorted values, as scikit-learn's. */
+	const double *const *raw;
 };
 
 struct ml_cart_ws; /* scratch space, one per worker */

@@ -1448,6 +1448,10 @@ static void test_cart_sklearn(void)
 	cart_case("cart_wx", "cart_wx_depth5", "temp_max", "max-depth=5", 0);
 	cart_case("cart_wx", "cart_wx_ccp", "temp_max", "ccp-alpha=0.5,min-samples-leaf=3", 0);
 	cart_case("cart_wx", "cart_wx_leaf20", "temp_max", "min-samples-leaf=20", 0);
+	/* more distinct values than bins: split between the sorted values */
+	cart_case("cart_bc", "cart_bc_depth4", "target", "max-depth=4", 0);
+	cart_case("cart_bc", "cart_bc_ccp", "target", "ccp-alpha=0.005", 0);
+	cart_case("cart_bcr", "cart_bcr_ccp", "worst area", "ccp-alpha=2000,min-samples-leaf=2", 0);
 }
 
 static void xgb_case(const char *expect, const char *target, const char *params)
