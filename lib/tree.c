@@ -1440,6 +1440,21 @@ static void try_split(struct ml_cart_ws *ws, const struct ml_cart_opts *o, const
 	}
 }
 
+/* Add the stats of the row at position k of idx to e: its class weight (or its weight and
+ * weighted target) and a count. */
+static inline void add_row(const struct ml_cart_ws *ws, int K, double *e, size_t k)
+{
+	double yr = ws->yw[2 * k], wr = ws->yw[2 * k + 1];
+
+	if (K > 0) {
+		e[(int)yr] += wr;
+	} else {
+		e[0] += wr;
+		e[1] += wr * yr;
+	}
+	e[ws->S - 1] += 1;
+}
+
 /* The best split of rows idx[lo..hi) on feature f into best. Returns 1 when the feature
  * is not constant in the node (missing counting as a value). */
 static int eval_feature(struct ml_cart_ws *ws, const struct ml_bins *b, size_t lo, size_t hi, int f,
@@ -1456,15 +1471,8 @@ static int eval_feature(struct ml_cart_ws *ws, const struct ml_bins *b, size_t l
 	/* The histogram of the node's rows, touching only the bins they use. */
 	for (k = lo; k < hi; k++) {
 		int bin = C[ws->idx[k]];
-		double *e = h + (size_t)bin * S, yr = ws->yw[2 * k], wr = ws->yw[2 * k + 1];
 		used[bin >> 6] |= (uint64_t)1 << (bin & 63);
-		if (o->K > 0) {
-			e[(int)yr] += wr;
-		} else {
-			e[0] += wr;
-			e[1] += wr * yr;
-		}
-		e[S - 1] += 1;
+		add_row(ws, o->K, h + (size_t)bin * S, k);
 	}
 	/* The present bins in order, the missing one apart. */
 	used[miss >> 6] &= ~((uint64_t)1 << (miss & 63));
@@ -1579,14 +1587,7 @@ static int eval_exact(struct ml_cart_ws *ws, const double *x, size_t lo, size_t 
 			ws->xv[nv].k = (uint32_t)k;
 			nv++;
 		} else {
-			double yr = ws->yw[2 * k], wr = ws->yw[2 * k + 1];
-			if (o->K > 0) {
-				mis[(int)yr] += wr;
-			} else {
-				mis[0] += wr;
-				mis[1] += wr * yr;
-			}
-			mis[S - 1] += 1;
+			add_row(ws, o->K, mis, k);
 		}
 	}
 	sort_xv(ws->xv, ws->xvt, nv);
@@ -1597,15 +1598,8 @@ static int eval_exact(struct ml_cart_ws *ws, const double *x, size_t lo, size_t 
 	}
 	memset(L, 0, (size_t)S * sizeof(double));
 	for (i = 0; i < nv; i++) {
-		size_t r = ws->xv[i].k;
-		double yr = ws->yw[2 * r], wr = ws->yw[2 * r + 1], before = best->score;
-		if (o->K > 0) {
-			L[(int)yr] += wr;
-		} else {
-			L[0] += wr;
-			L[1] += wr * yr;
-		}
-		L[S - 1] += 1;
+		double before = best->score;
+		add_row(ws, o->K, L, ws->xv[i].k);
 		if (i + 1 < nv && ws->xv[i + 1].x <= ws->xv[i].x + XSPLIT_TOL)
 			continue;
 		/* the last present value: present left, missing right */
@@ -1793,16 +1787,10 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 		}
 		memset(tot, 0, (size_t)S * sizeof(double));
 		for (i = fr.lo; i < fr.hi; i++) {
-			double yr = ws->yw[2 * i], wr = ws->yw[2 * i + 1];
-			if (K > 0) {
-				tot[(int)yr] += wr;
-			} else {
-				tot[0] += wr;
-				tot[1] += wr * yr;
-				Q += wr * yr * yr;
-			}
+			add_row(ws, K, tot, i);
+			if (K == 0)
+				Q += ws->yw[2 * i + 1] * ws->yw[2 * i] * ws->yw[2 * i];
 		}
-		tot[S - 1] = (double)(fr.hi - fr.lo);
 		for (s = 0; s < (K > 0 ? K : 1); s++)
 			W += tot[s];
 		N = &ws->nodes[q];
