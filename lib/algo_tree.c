@@ -1,8 +1,8 @@
 /* One decision tree (-a tree): CART as scikit-learn's DecisionTree, Gini, entropy or
  * squared error, grown depth first to its limits, then pruned by cost complexity
- * (--ccp-alpha, weakest link first). Splits are exact on up to TREE_EXACT_ROWS rows, and
- * for features with at most --max-bin distinct values; with more of both, they fall
- * between quantile bins. */
+ * (--ccp-alpha, weakest link first). Splits are exact on up to TREE_EXACT_ROWS rows
+ * (unless --max-bin is given), and for features with at most --max-bin distinct values;
+ * otherwise they fall between quantile bins. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +49,8 @@ static int tree_fit(void **state, const struct ml_data *d, const struct ml_data 
 	o.min_leaf = (int)ml_param(hp, "min-samples-leaf");
 	o.mtry = d->p;
 	o.ccp_alpha = ml_param(hp, "ccp-alpha");
-	o.raw = d->n <= TREE_EXACT_ROWS ? d->col : NULL;
+	/* A --max-bin of one's own asks for the bins. */
+	o.raw = d->n <= TREE_EXACT_ROWS && !ml_param_given(hp, "max-bin") ? d->col : NULL;
 	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
 			   ML_BINS_COLS, ctx ? ctx->seed : 0, ctx ? ctx->pool : NULL, e);
 	if (rc < 0)

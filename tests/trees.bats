@@ -94,6 +94,18 @@ Try 'mlpredict --help' for more information." ]
 	grep -q 'island in {Biscoe}' rules.csv
 }
 
+@test "a CART tree on few rows splits between sorted values, as scikit-learn's" {
+	# 456-544 distinct values a feature, more than the bins: scikit-learn's first splits
+	ml mltrain -q -t target -a tree --max-depth 2 -o t.mlm "$SAMPLES/breast_cancer.csv"
+	ml mlinfo --table tree t.mlm >rules.csv
+	[ "$(sed -n 2p rules.csv | cut -d, -f5)" = "worst radius <= 16.795" ]
+	[ "$(sed -n 3p rules.csv | cut -d, -f5)" = "worst concave points <= 0.13579999999999998" ]
+	# a --max-bin of one's own asks for the bins
+	ml mltrain -q -t target -a tree --max-depth 2 --max-bin 16 -o b.mlm "$SAMPLES/breast_cancer.csv"
+	ml mlinfo --table tree b.mlm >binned.csv
+	[ "$(sed -n 2p binned.csv | cut -d, -f5)" != "worst radius <= 16.795" ]
+}
+
 @test "tree options that do not apply are usage errors" {
 	run -2 --separate-stderr ml mltrain -t target -a rf --learning-rate 0.1 -o x.mlm "$SAMPLES/breast_cancer.csv"
 	[ "$stderr" = "mltrain: --learning-rate does not apply to -a rf
