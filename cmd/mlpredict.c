@@ -432,9 +432,16 @@ static int chain(struct pred *p, int k, const struct ml_schema *in, const struct
 /* Reading and scoring side by side, for inputs of numbers only: a thread reads blocks
  * into two slots in turn while the caller scores the other slot, in the same order, so
  * the output is the same bytes. The reader's dictionaries, which a text column would
- * grow while the scorer reads them, are why text columns keep the plain loop; the two
- * slots' memory, why wide inputs (more than AHEAD_MAX_COLS columns) do. */
-#define AHEAD_MAX_COLS 128
+ * grow while the scorer reads them, are why text columns keep the plain loop. A block
+ * holds at most AHEAD_CELLS values (ML_BLOCK_ROWS rows of up to 128 columns): wider
+ * inputs are read in fewer rows a block, so that the two slots stay small. */
+#define AHEAD_CELLS ((size_t)128 * ML_BLOCK_ROWS)
+
+static size_t ahead_rows(const struct ml_schema *in)
+{
+	size_t n = AHEAD_CELLS / (size_t)(in->ncol > 0 ? in->ncol : 1);
+	return n < 64 ? 64 : n > ML_BLOCK_ROWS ? ML_BLOCK_ROWS : n;
+}
 
 struct ahead {
 	struct ml_reader *r;
@@ -509,8 +516,9 @@ static int run_ahead(struct pred *p, struct ml_reader *r, const struct ml_schema
 	memset(&A, 0, sizeof(A));
 	A.r = r;
 	ml_err_init(&A.e);
+	ml_reader_set_block_rows(r, ahead_rows(in));
 	for (k = 0; k < 2; k++)
-		if (ml_block_init(&A.slot[k], in, ML_BLOCK_ROWS, &A.e) < 0) {
+		if (ml_block_init(&A.slot[k], in, ahead_rows(in), &A.e) < 0) {
 			ml_block_release(&A.slot[0]);
 			return 1;
 		}
@@ -561,8 +569,6 @@ static int numbers_only(const struct ml_schema *s)
 {
 	int j;
 
-	if (s->ncol > AHEAD_MAX_COLS)
-		return 0;
 	for (j = 0; j < s->ncol; j++)
 		if (s->cols[j].type != ML_NUM)
 			return 0;

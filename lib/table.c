@@ -791,6 +791,11 @@ unsigned long long ml_reader_rows(const struct ml_reader *r)
 	return r->rows;
 }
 
+void ml_reader_set_block_rows(struct ml_reader *r, size_t n)
+{
+	r->block_rows = n ? n : 1;
+}
+
 /* Start a new block. The parser may be inside a record whose first fields went into row
  * nrow of the old block: move them to row 0. */
 static void carry_partial(struct ml_reader *r)

@@ -191,6 +191,28 @@ Try 'mlpredict --help' for more information." ]
 	[ "$(wc -l <a.csv)" -eq 46753 ]
 }
 
+@test "wide numbers read ahead in shorter blocks: the same bytes and failure as one thread" {
+	# 300 columns: blocks of 3495 rows, so this input takes three of them
+	awk 'BEGIN { srand(3); printf "y"; for (j = 1; j <= 300; j++) printf ",x%d", j; print "";
+		for (i = 0; i < 9000; i++) { s = 0; line = "";
+			for (j = 1; j <= 300; j++) { v = int(rand() * 1000) / 100; s += (j <= 3) * v;
+				line = line "," v }
+			print (s > 15 ? 1 : 0) line } }' >wide.csv
+	ml mltrain -q -t y -a gbdt --rounds 5 -o w.mlm wide.csv
+	ml mlpredict -j 1 -m w.mlm --keep y wide.csv >w1.csv
+	ml mlpredict -j 2 -m w.mlm --keep y wide.csv >w2.csv
+	cmp w1.csv w2.csv
+	[ "$(wc -l <w2.csv)" -eq 9001 ]
+	{ head -n 8000 wide.csv; echo "0,x$(sed -n 2p wide.csv | cut -d, -f3-)"; } >wbad.csv
+	run -65 --separate-stderr ml mlpredict -j 1 -m w.mlm --keep y wbad.csv
+	printf '%s\n' "$stderr" "${lines[@]}" >we1.txt
+	run -65 --separate-stderr ml mlpredict -j 2 -m w.mlm --keep y wbad.csv
+	printf '%s\n' "$stderr" "${lines[@]}" >we2.txt
+	v=$(sed -n 2p wide.csv | cut -d, -f3)
+	[ "$stderr" = "mlpredict: wbad.csv:8001: cannot parse 'x$v' as a number in column 'x1'" ]
+	cmp we1.txt we2.txt
+}
+
 @test "numbers read ahead of the scoring: the same bytes and the same failure as one thread" {
 	ml mltrain -q -t target -a gbdt --rounds 10 -o g.mlm "$SAMPLES/breast_cancer.csv"
 	{

@@ -48,6 +48,9 @@ ML_API const char *ml_reader_name(const struct ml_reader *r);
 ML_API long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_err *e);
 /* Rows returned so far. */
 ML_API unsigned long long ml_reader_rows(const struct ml_reader *r);
+/* Rows a text block holds from the next call of ml_reader_next on (at least 1); a wide
+ * input's blocks can so be kept to a size. */
+ML_API void ml_reader_set_block_rows(struct ml_reader *r, size_t n);
 ML_API void ml_reader_close(struct ml_reader *r);
 
 /* Read every row of path into f (which must be fresh from ml_frame_init). Types are
