@@ -218,9 +218,9 @@ static uint64_t dkey(double v)
 /* LSD radix sort of the indices by key, 11 bits a pass (the six passes' counts from one
  * read), skipping passes where every key has the same digit; keys and indices go back and
  * forth between two arrays. Stable: tied keys keep their rows' order. */
-#define SORT_BITS 11
+#define SORT_BITS   11
 #define SORT_PASSES ((64 + SORT_BITS - 1) / SORT_BITS)
-#define SORT_MASK ((1u << SORT_BITS) - 1)
+#define SORT_MASK   ((1u << SORT_BITS) - 1)
 
 static int sort_by(const double *v, size_t n, size_t *order, int desc, struct ml_err *e)
 {

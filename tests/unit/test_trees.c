@@ -472,8 +472,8 @@ static void test_bin_layouts(void)
 			s.X[i] = i % 13 == 0 ? NAN : ml_rng_normal(&r);
 		d = as_data(&s);
 		ml_err_init(&e);
-		CHECK(ml_bins_build(&b, &d, 255, 0, ML_BINS_ROWS | ML_BINS_COLS, 1, ctx2.pool, &e) ==
-		      0);
+		CHECK(ml_bins_build(&b, &d, 255, 0, ML_BINS_ROWS | ML_BINS_COLS, 1, ctx2.pool,
+				    &e) == 0);
 		CHECK(b.stride == want[k]);
 		for (i = 0; b.B && b.C && i < n; i++) {
 			for (j = 0; j < ps[k]; j++)
