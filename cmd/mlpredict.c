@@ -512,13 +512,14 @@ static int run_ahead(struct pred *p, struct ml_reader *r, const struct ml_schema
 	struct ahead A;
 	pthread_t th;
 	int s = 0, rc = 0, k;
+	size_t rows = ahead_rows(in);
 
 	memset(&A, 0, sizeof(A));
 	A.r = r;
 	ml_err_init(&A.e);
-	ml_reader_set_block_rows(r, ahead_rows(in));
+	ml_reader_set_block_rows(r, rows);
 	for (k = 0; k < 2; k++)
-		if (ml_block_init(&A.slot[k], in, ahead_rows(in), &A.e) < 0) {
+		if (ml_block_init(&A.slot[k], in, rows, &A.e) < 0) {
 			ml_block_release(&A.slot[0]);
 			return 1;
 		}

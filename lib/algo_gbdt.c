@@ -1717,7 +1717,6 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
 	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
 	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-
 	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
 	if (subsample >= 1)
 		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));

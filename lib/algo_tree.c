@@ -124,7 +124,9 @@ static const struct ml_param tree_params[] = {
      "cost-complexity pruning: collapse subtrees whose impurity gain per extra leaf is "
      "at most this (default 0: none)"},
     {"max-bin", ML_P_INT, 255, 2, 255, NULL,
-     "bins per feature; features with fewer distinct values split exactly (default 255)"},
+     "bins per feature: a feature with more distinct values splits between bins on more "
+     "than 100000 rows or when this is given, else between its sorted values (default "
+     "255)"},
     {"max-cat", ML_P_INT, 64, 0, 255, NULL,
      "categorical features with more levels split as ordinal numbers (default 64)"},
     {0}};

@@ -300,7 +300,7 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 	b->n = d->n;
 	b->p = d->p;
 	b->stride = row_stride(np);
-	if (d->n > SIZE_MAX / b->stride - 64)
+	if (d->n > (SIZE_MAX - 64) / b->stride)
 		return ml_err_nomem(e);
 	if (layouts & ML_BINS_ROWS)
 		b->B = ml_alloc_big(d->n * b->stride + 64); /* readers may load past a row */

@@ -177,8 +177,8 @@ struct ml_cart_opts {
 	int min_leaf;	  /* rows each child needs */
 	int mtry;	  /* features tried per node (at most p) */
 	double ccp_alpha; /* cost-complexity pruning (0: none) */
-	/* Raw feature columns, or NULL: numeric features binned inexactly (more distinct
-	 * values than bins) then split between their sorted values, as scikit-learn's. */
+	/* Raw feature columns, or NULL. Given, a numeric feature with more distinct values
+	 * than bins splits between its sorted values (as scikit-learn's) instead. */
 	const double *const *raw;
 };
 

@@ -54,6 +54,10 @@ mlpredict -j 2 -m "$out/rf.mlm" --keep target "$out/test.mls" | mleval -t target
 step "mlinfo --table importance rf.mlm | sort -t, -k3 -g -r | head -4"
 mlinfo --table importance "$out/rf.mlm" | sort -t, -k3 -g -r | head -4
 
+step "mltrain -t target -a tree --ccp-alpha 0.005 -o tree.mlm train.mls; mlinfo --table tree tree.mlm | cut -d, -f3-5 | head -5"
+mltrain -t target -a tree --ccp-alpha 0.005 -o "$out/tree.mlm" "$out/train.mls"
+mlinfo --table tree "$out/tree.mlm" | cut -d, -f3-5 | head -5
+
 step "mlinfo --table coef logit.mlm | head -4"
 mlinfo --table coef "$out/logit.mlm" | head -4
 
