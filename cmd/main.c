@@ -1,4 +1,5 @@
-/* The one main(): C locale for numbers, default SIGPIPE, checked standard output. */
+/* The one main(): OpenBLAS's threads at rest, C locale for numbers, default SIGPIPE,
+ * checked standard output. */
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -6,11 +7,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ml/ctx.h"
 
 int main(int argc, char **argv)
 {
 	int rc;
 
+	ml_blas_rest();
 	setlocale(LC_NUMERIC, "C");
 	signal(SIGPIPE, SIG_DFL);
 	rc = cmd_main(argc, argv);

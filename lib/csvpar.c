@@ -1,6 +1,7 @@
 /* The parallel text reader behind ml_frame_read: a plain file is read in windows cut at
  * record boundaries, the chunks of a window parsed by libcsv on separate threads, and the
- * chunks appended in order, so that the frame is the serial reader's whatever the threads. */
+ * chunks appended in order, so that the frame is the serial reader's whatever the threads;
+ * the next window is read while one is parsed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -34,7 +35,7 @@ struct chunk {
 	const struct par *par;
 	const unsigned char *p;
 	size_t len;
-	long line0; /* line of the chunk's first byte */
+	long line0; /* line of the chunk's first byte, known once the chunks before are parsed */
 	size_t nrow, cap;
 	double **v;            /* per column: values, or local codes of categorical columns */
 	struct ml_dict *dict;  /* per column: local dictionaries */
@@ -146,7 +147,7 @@ static void cb_row(int ch, void *ud)
 		c->bad = 1;
 		return;
 	}
-	c->line[c->nrow] = c->line0 + c->rec_line;
+	c->line[c->nrow] = c->rec_line; /* from the chunk's first line, until appended */
 	c->fld = 0;
 	if (++c->nrow == c->cap && grow_chunk(c) < 0)
 		c->bad = 1;
@@ -364,7 +365,8 @@ static void append_task(void *arg, size_t t, int worker)
 	for (k = 0; k < A->m; k++) {
 		const struct chunk *c = &A->ch[k];
 		if (j == A->ncol) {
-			memcpy(f->rows.line + at, c->line, c->nrow * sizeof(long));
+			for (i = 0; i < c->nrow; i++)
+				f->rows.line[at + i] = c->line0 + c->line[i];
 		} else if (f->schema.cols[j].type == ML_NUM) {
 			memcpy(f->rows.col[j].num + at, c->v[j], c->nrow * sizeof(double));
 		} else {
@@ -396,6 +398,45 @@ static void append_task(void *arg, size_t t, int worker)
 	}
 }
 
+/* A window of the file: its chunks, parsed by the pool, and the reading of the next window
+ * (the bytes after this one's last record, then the file), which task 0 does meanwhile. */
+struct window {
+	struct chunk *ch;
+	int fd;
+	unsigned char *dst;
+	size_t have, cap;
+	off_t off;
+	int eof, err, read;
+};
+
+/* Fill dst up to cap from the file at off, or to its end. */
+static void fill(struct window *w)
+{
+	while (!w->eof && w->have < w->cap) {
+		ssize_t n = pread(w->fd, w->dst + w->have, w->cap - w->have, w->off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			w->err = 1;
+			return;
+		}
+		if (n == 0)
+			w->eof = 1;
+		w->have += (size_t)n;
+		w->off += n;
+	}
+}
+
+static void window_task(void *arg, size_t t, int worker)
+{
+	struct window *w = arg;
+
+	if (w->read && t-- == 0)
+		fill(w);
+	else
+		parse_chunk(w->ch, t, worker);
+}
+
 int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
 			   struct ml_err *e)
 {
@@ -404,7 +445,8 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 	struct par par;
 	struct chunk *ch = NULL;
 	struct ml_pool *pool = NULL;
-	unsigned char *buf = NULL;
+	unsigned char *buf = NULL, *nxt = NULL;
+	struct window W;
 	int fd = -1, rc = 1, j, nthreads, nchunk = 0, restart;
 	size_t cap, have, data_off, *start = NULL;
 	int32_t **cmap = NULL;
@@ -459,10 +501,11 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 	pool = nthreads > 1 ? ml_pool_new(nthreads) : NULL;
 	cap = (o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES) * (size_t)nchunk;
 	buf = malloc(cap);
+	nxt = pool ? malloc(cap) : NULL;
 	start = malloc(((size_t)nchunk + 1) * sizeof(*start));
 	ch = calloc((size_t)nchunk, sizeof(*ch));
 	cmap = calloc((size_t)par.ncol + 1, sizeof(*cmap));
-	if (!buf || !start || !ch || !cmap || (nthreads > 1 && !pool))
+	if (!buf || !start || !ch || !cmap || (nthreads > 1 && (!pool || !nxt)))
 		goto nomem;
 	for (j = 0; j < nchunk; j++) {
 		ch[j].par = &par;
@@ -497,24 +540,20 @@ again:
 	if (!f->rows.line)
 		goto nomem;
 	{
-		off_t off = (off_t)data_off;
 		long line0 = lines_before + 1;
-		int first_window = 1, eof = 0;
-		have = 0;
-		while (!eof || have > 0) {
+		int first_window = 1, eof;
+		/* W: where the file is read up to, and whether to its end */
+		memset(&W, 0, sizeof(W));
+		W.ch = ch;
+		W.fd = fd;
+		W.cap = cap;
+		W.dst = buf;
+		W.off = (off_t)data_off;
+		fill(&W);
+		have = W.have;
+		eof = W.eof;
+		while (have > 0 && !W.err) {
 			size_t end, k, m, rows, want;
-			/* Fill the window. */
-			while (!eof && have < cap) {
-				ssize_t n = pread(fd, buf + have, cap - have, off);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0)
-					goto out;
-				if (n == 0)
-					eof = 1;
-				have += (size_t)n;
-				off += n;
-			}
 			end = eof ? have : last_record_end(buf, have);
 			if (end == 0) {
 				if (have == cap) {
@@ -528,17 +567,24 @@ again:
 				ch[k].p = buf + start[k];
 				ch[k].len = start[k + 1] - start[k];
 			}
-			ch[0].line0 = line0;
-			for (k = 1; k < m; k++)
-				ch[k].line0 = ch[k - 1].line0 + (long)count_nl(ch[k - 1].p, ch[k - 1].len);
+			/* The next window begins with this one's tail; with threads, it is
+			 * read while this one is parsed. */
+			W.dst = nxt ? nxt : buf;
+			W.have = have - end;
+			W.read = nxt && !eof;
+			if (nxt)
+				memcpy(nxt, buf + end, have - end);
 			if (pool)
-				ml_pool_run(pool, m, parse_chunk, ch);
+				ml_pool_run(pool, m + (size_t)W.read, window_task, &W);
 			else
 				for (k = 0; k < m; k++)
 					parse_chunk(ch, k, 0);
 			for (k = 0; k < m; k++)
 				if (ch[k].bad)
 					goto out;
+			/* Each chunk counted its newlines, quoted ones too. */
+			for (k = 0; k < m; k++)
+				ch[k].line0 = k == 0 ? line0 : ch[k - 1].line0 + ch[k - 1].nl;
 			/* A number column that met text: fine only when it did so from the very
 			 * first row it ever had, else start again with it categorical. */
 			for (j = 0; j < par.ncol; j++) {
@@ -612,13 +658,21 @@ again:
 					goto out;
 				f->rows.nrow += rows;
 			}
-			line0 = ch[m - 1].line0 + (long)count_nl(ch[m - 1].p, ch[m - 1].len);
-			memmove(buf, buf + end, have - end);
-			have -= end;
+			line0 = ch[m - 1].line0 + ch[m - 1].nl;
 			first_window = 0;
-			if (eof && have == 0)
-				break;
+			if (nxt) {
+				W.dst = buf;
+				buf = nxt;
+				nxt = W.dst;
+			} else {
+				memmove(buf, buf + end, have - end);
+				fill(&W);
+			}
+			have = W.have;
+			eof = W.eof;
 		}
+		if (W.err)
+			goto out;
 	}
 	if (restart)
 		goto again;
@@ -656,6 +710,7 @@ out:
 	free(cmap);
 	free(start);
 	free(buf);
+	free(nxt);
 	ml_pool_free(pool);
 	free(par.cat);
 	free(par.force);

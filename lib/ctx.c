@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #endif
 
+#include <cblas.h>
+
 #include "ml/ctx.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -297,4 +299,16 @@ void *ml_alloc_big(size_t n)
 	(void)madvise(p, n / BIG_ALIGN * BIG_ALIGN, MADV_HUGEPAGE);
 #endif
 	return p;
+}
+
+/* Exported by OpenBLAS's threaded builds (the first for its fork handler, not in its
+ * headers); both looked up weakly, so that another BLAS links too. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+extern int openblas_get_parallel(void) __attribute__((weak));
+
+void ml_blas_rest(void)
+{
+	/* 1: the pthreads build, whose servers spin; OpenMP's start with the first call. */
+	if (blas_thread_shutdown_ && openblas_get_parallel && openblas_get_parallel() == 1)
+		(void)blas_thread_shutdown_();
 }

@@ -41,6 +41,12 @@ ML_API int ml_ncores(void);
  * scattered reads miss the TLB less. The tail keeps small pages: nothing beyond n is
  * touched. Released with free. */
 ML_API void *ml_alloc_big(size_t n);
+/* Puts OpenBLAS's own threads to rest. Its threaded build starts them when it is loaded,
+ * and each waits for work by spinning for about 2^28 cycles (a tenth of a second): on a
+ * small machine, a core taken from whatever the program began with. Stopped here, they are
+ * started again by the first BLAS call that wants them. Other builds and BLAS libraries:
+ * nothing to do. */
+ML_API void ml_blas_rest(void);
 
 enum ml_log_level { ML_LOG_WARN = 0, ML_LOG_INFO = 1, ML_LOG_DEBUG = 2, ML_LOG_PROGRESS = 3 };
 typedef void (*ml_log_fn)(void *ud, int level, const char *msg);
