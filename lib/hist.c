@@ -329,9 +329,11 @@ int ml_bins_build(struct ml_bins *b, const struct ml_data *d, int max_bin, int m
 		if (!rows)
 			goto nomem;
 		ml_rng_derive(&r, seed, 0x68697374ULL);
-		for (i = 0; i < d->n && m < need; i++)
-			if ((double)(d->n - i) * ml_rng_uniform(&r) < (double)(need - m))
-				rows[m++] = i;
+		for (i = 0; i < d->n && m < need; i++) {
+			/* written always, kept when taken: no branch on a coin toss */
+			rows[m] = i;
+			m += (double)(d->n - i) * ml_rng_uniform(&r) < (double)(need - m);
+		}
 		J.rows = rows;
 		J.ns = m;
 	}

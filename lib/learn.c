@@ -534,7 +534,7 @@ static int task_of(const struct ml_frame *fr, int tcol, const size_t *rows, size
 {
 	const struct ml_col *tc = &fr->schema.cols[tcol];
 	double a = NAN, b = NAN;
-	int two = 1;
+	int other = 0;
 	size_t i;
 
 	if (tc->type == ML_CAT) {
@@ -547,19 +547,27 @@ static int task_of(const struct ml_frame *fr, int tcol, const size_t *rows, size
 	}
 	if (task != ML_TASK_AUTO)
 		return task;
-	/* Exactly two distinct values classify; missing values do not count. */
-	for (i = 0; i < n && two; i++) {
+	/* Exactly two distinct values classify; missing values do not count. The first two
+	 * found, the other rows are compared with them without a branch on the data (labels in
+	 * random order would mispredict half the time). */
+	for (i = 0; i < n; i++) {
 		double v = fr->rows.col[tcol].num[rows ? rows[i] : i];
 		if (v != v)
 			continue;
-		if (a != a || v == a)
+		if (a != a)
 			a = v;
-		else if (b != b || v == b)
+		else if (v != a) {
 			b = v;
-		else
-			two = 0;
+			break;
+		}
 	}
-	return two && b == b ? ML_TASK_CLASSIFY : ML_TASK_REGRESS;
+	if (b != b)
+		return ML_TASK_REGRESS;
+	for (i++; i < n; i++) {
+		double v = fr->rows.col[tcol].num[rows ? rows[i] : i];
+		other |= (v == v) & (v != a) & (v != b);
+	}
+	return other ? ML_TASK_REGRESS : ML_TASK_CLASSIFY;
 }
 
 int ml_task_resolve(const struct ml_frame *f, const size_t *rows, size_t n, const char *target,
@@ -647,11 +655,19 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 		for (i = 0; i < n && m <= 1000; i++) {
 			double t = fr->rows.col[tcol].num[rows ? rows[i] : i];
 			size_t q;
-			if (m && t == v[m - 1])
-				continue;
-			for (q = 0; q < m && v[q] != t; q++)
-				;
-			if (q == m)
+			int seen = 0;
+			if (m <= 8) {
+				/* the usual few classes: compared with each, without branching */
+				for (q = 0; q < m; q++)
+					seen |= v[q] == t;
+			} else if (t == v[m - 1]) {
+				seen = 1;
+			} else {
+				for (q = 0; q < m && v[q] != t; q++)
+					;
+				seen = q < m;
+			}
+			if (!seen)
 				v[m++] = t;
 		}
 		qsort(v, m, sizeof(double), cmp_dbl);
@@ -675,7 +691,14 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 		}
 		for (i = 0; i < n; i++) {
 			double t = fr->rows.col[tcol].num[rows ? rows[i] : i];
-			size_t lo = 0, hi = m - 1;
+			size_t lo = 0, hi = m - 1, q;
+			if (m <= 8) {
+				/* the class's index: how many are below it, counted without
+				 * branching */
+				for (q = 0; q < m; q++)
+					lo += v[q] < t;
+				hi = lo;
+			}
 			while (lo < hi) {
 				size_t mid = (lo + hi) / 2;
 				if (v[mid] < t)
