@@ -17,7 +17,10 @@
 #include "ml/num.h"
 #include "table_int.h"
 
-#define CHUNK_BYTES ((size_t)512 << 10)
+/* A window is CHUNKS_PER_THREAD chunks a thread: small chunks, so that the threads end a
+ * window together (the last chunk was a tenth of the second thread's time at 512 KiB). */
+#define CHUNK_BYTES	  ((size_t)128 << 10)
+#define CHUNKS_PER_THREAD 32
 #define NO_FLIP SIZE_MAX
 
 struct par {
@@ -403,7 +406,8 @@ static void append_task(void *arg, size_t t, int worker)
 }
 
 /* A window of the file: its chunks, parsed by the pool, and the reading of the next window
- * (the bytes after this one's last record, then the file), which task 0 does meanwhile. */
+ * (the bytes after this one's last record, then the file) with the finding of its last
+ * record and its cuts, which task 0 does meanwhile. */
 struct window {
 	struct chunk *ch;
 	int fd;
@@ -411,6 +415,9 @@ struct window {
 	size_t have, cap;
 	off_t off;
 	int eof, err, read;
+	/* the window in dst: its records end at end (0: one is larger than the window),
+	 * chunk k at start[k] */
+	size_t end, m, nchunk, *start;
 };
 
 /* Fill dst up to cap from the file at off, or to its end. */
@@ -431,13 +438,22 @@ static void fill(struct window *w)
 	}
 }
 
+/* The window's end and chunks, once filled. */
+static void plan(struct window *w)
+{
+	w->end = w->eof ? w->have : last_record_end(w->dst, w->have);
+	w->m = w->end ? cut(w->dst, w->end, w->start, w->nchunk) : 0;
+}
+
 static void window_task(void *arg, size_t t, int worker)
 {
 	struct window *w = arg;
 
-	if (w->read && t-- == 0)
+	if (w->read && t-- == 0) {
 		fill(w);
-	else
+		if (!w->err)
+			plan(w);
+	} else
 		parse_chunk(w->ch, t, worker);
 }
 
@@ -452,7 +468,7 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 	unsigned char *buf = NULL, *nxt = NULL;
 	struct window W;
 	int fd = -1, rc = 1, j, nthreads, nchunk = 0, restart;
-	size_t cap, have, data_off, *start = NULL;
+	size_t cap, have, data_off, *start = NULL, *start2 = NULL;
 	int32_t **cmap = NULL;
 	long lines_before;
 	struct stat st;
@@ -501,17 +517,18 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 		free(idx);
 	}
 	nthreads = o->threads > 0 ? o->threads : ml_ncores();
-	nchunk = nthreads > 1 ? nthreads * 8 : 1;
+	nchunk = nthreads > 1 ? nthreads * CHUNKS_PER_THREAD : 1;
 	pool = nthreads > 1 ? ml_pool_new(nthreads) : NULL;
 	cap = (o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES) * (size_t)nchunk;
 	buf = malloc(cap);
 	nxt = pool ? malloc(cap) : NULL;
 	start = malloc(((size_t)nchunk + 1) * sizeof(*start));
+	start2 = malloc(((size_t)nchunk + 1) * sizeof(*start2));
 	ch = aligned_alloc(CHUNK_ALIGN, (size_t)nchunk * sizeof(*ch));
 	if (ch)
 		memset(ch, 0, (size_t)nchunk * sizeof(*ch));
 	cmap = calloc((size_t)par.ncol + 1, sizeof(*cmap));
-	if (!buf || !start || !ch || !cmap || (nthreads > 1 && (!pool || !nxt)))
+	if (!buf || !start || !start2 || !ch || !cmap || (nthreads > 1 && (!pool || !nxt)))
 		goto nomem;
 	for (j = 0; j < nchunk; j++) {
 		ch[j].par = &par;
@@ -555,29 +572,29 @@ again:
 		W.cap = cap;
 		W.dst = buf;
 		W.off = (off_t)data_off;
+		W.nchunk = (size_t)nchunk;
+		W.start = start;
 		fill(&W);
+		plan(&W);
 		have = W.have;
 		eof = W.eof;
 		while (have > 0 && !W.err) {
-			size_t end, k, m, rows, want;
-			end = eof ? have : last_record_end(buf, have);
+			size_t end = W.end, k, m = W.m, rows, want, *cuts = W.start;
 			if (end == 0) {
-				if (have == cap) {
-					/* one record larger than the window: let the serial reader have it */
-					goto out;
-				}
-				end = have;
+				/* one record larger than the window: let the serial reader have it
+				 */
+				goto out;
 			}
-			m = cut(buf, end, start, (size_t)nchunk);
 			for (k = 0; k < m; k++) {
-				ch[k].p = buf + start[k];
-				ch[k].len = start[k + 1] - start[k];
+				ch[k].p = buf + cuts[k];
+				ch[k].len = cuts[k + 1] - cuts[k];
 			}
 			/* The next window begins with this one's tail; with threads, it is
 			 * read while this one is parsed. */
 			W.dst = nxt ? nxt : buf;
 			W.have = have - end;
 			W.read = nxt && !eof;
+			W.start = cuts == start ? start2 : start;
 			if (nxt)
 				memcpy(nxt, buf + end, have - end);
 			if (pool)
@@ -673,6 +690,8 @@ again:
 			} else {
 				memmove(buf, buf + end, have - end);
 				fill(&W);
+				if (!W.err)
+					plan(&W);
 			}
 			have = W.have;
 			eof = W.eof;
@@ -715,6 +734,7 @@ out:
 			free(cmap[j]);
 	free(cmap);
 	free(start);
+	free(start2);
 	free(buf);
 	free(nxt);
 	ml_pool_free(pool);
