@@ -18,7 +18,7 @@
 #include "table_int.h"
 
 /* A window is CHUNKS_PER_THREAD chunks a thread: small chunks, so that the threads end a
- * window together (the last chunk was a tenth of the second thread's time at 512 KiB). */
+ * window together (with 8 of 512 KiB, one often waited for the other's last chunk). */
 #define CHUNK_BYTES	  ((size_t)128 << 10)
 #define CHUNKS_PER_THREAD 32
 #define NO_FLIP SIZE_MAX
