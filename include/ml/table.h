@@ -23,7 +23,7 @@ struct ml_read_opts {
 	size_t block_rows;    /* 0: ML_BLOCK_ROWS; 1: each row as soon as its line is read
 			       * (with infer_rows 1, nothing waits for more input) */
 	int threads;          /* ml_frame_read: threads parsing text (0: every core) */
-	size_t chunk_bytes;   /* ml_frame_read: bytes of text per parsing task (0: 128 KiB) */
+	size_t chunk_bytes;   /* ml_frame_read: bytes of text per parsing task (0: 512 KiB) */
 	const struct ml_schema *types; /* text: a column named here takes this type, unless
 					* num_cols or cat_cols say otherwise (a model's input
 					* schema); borrowed during ml_reader_open; NULL: none */
