@@ -36,12 +36,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 OPENBLAS_VERSION := $(shell pkg-config --modversion openblas 2>/dev/null)
 
-CPPFLAGS += -Iinclude -Ilib -D_GNU_SOURCE -DML_OPENBLAS_VERSION='"$(OPENBLAS_VERSION)"'
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -DML_OPENBLAS_VERSION='"$(OPENBLAS_VERSION)"'
 ALL_CFLAGS := -std=c11 $(OPT) $(WARN) -fvisibility=hidden -pthread $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pthread $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 LIBS := -lcsv $(PKG_LIBS) -lm
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_SRC := $(sort $(wildcard lib/*/*.c lib/*/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
 CMD_SRC := $(sort $(filter-out cmd/main.c cmd/cli.c,$(wildcard cmd/ml*.c)))
 CMDS := $(CMD_SRC:cmd/%.c=%)
@@ -62,6 +62,10 @@ all: $(CMD_BINS) $(OUT)/libml.a
 deps:
 	@:
 
+# Library sources may include private headers across subsystems (lib/SUBSYSTEM/x.h); the
+# commands see the public headers alone.
+$(OUT)/lib/%.o: CPPFLAGS += -Ilib
+
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo '  CC      $<')
@@ -79,7 +83,7 @@ $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a
 $(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
 	@mkdir -p $(OUT)/unit
 	$(if $(Q),@echo '  CC      $@')
-	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(OUT)/libml.a $(LIBS)
+	$(Q)$(CC) $(CPPFLAGS) -Ilib $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(OUT)/libml.a $(LIBS)
 
 unit: all $(UNIT_BINS)
 
@@ -113,4 +117,4 @@ install: all
 clean:
 	rm -rf build build-san bin
 
--include $(LIB_OBJ:.o=.d) $(OUT)/cmd/*.d
+-include $(LIB_OBJ:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d)

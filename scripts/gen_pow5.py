@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-# Generates the 128-bit power-of-ten table in lib/num.c (Eisel-Lemire parsing, Schubfach
+# Generates the 128-bit power-of-ten table in lib/core/num.c (Eisel-Lemire parsing, Schubfach
 # formatting) with exact integer arithmetic, and checks the log approximations num.c uses.
 #
 #   python3 scripts/gen_pow5.py            print the table
-#   python3 scripts/gen_pow5.py --update   rewrite the table in lib/num.c between its markers
-#   python3 scripts/gen_pow5.py --check    exit 1 unless lib/num.c holds exactly this table
+#   python3 scripts/gen_pow5.py --update   rewrite the table in lib/core/num.c between its markers
+#   python3 scripts/gen_pow5.py --check    exit 1 unless lib/core/num.c holds exactly this table
 #
 # Entry q (Q_MIN <= q <= Q_MAX) is floor(10^q * 2^(127 - floor(log2(10^q)))): the top 128 bits
 # of 10^q, rounded down, with bit 127 set. 10^q = 5^q * 2^q, so these are also the normalised
@@ -98,12 +98,12 @@ def main():
     i = src.find(BEGIN)
     j = src.find(END)
     if i < 0 or j < i:
-        sys.stderr.write("gen_pow5.py: markers not found in lib/num.c\n")
+        sys.stderr.write("gen_pow5.py: markers not found in lib/core/num.c\n")
         return 1
     new = src[:i] + text + src[j + len(END):]
     if sys.argv[1] == "--check":
         if new != src:
-            sys.stderr.write("gen_pow5.py: lib/num.c table differs; run with --update\n")
+            sys.stderr.write("gen_pow5.py: lib/core/num.c table differs; run with --update\n")
             return 1
         return 0
     with open(TARGET, "w") as f:

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "feat_int.h"
+#include "feat/feat_int.h"
 #include "ml/ctx.h"
 #include "ml/feat.h"
 #include "ml/model.h"

@@ -1,4 +1,4 @@
-/* Unit tests of lib/metrics.c: hand-sized cases whose values come from scikit-learn 1.2.1
+/* Unit tests of lib/stats/metrics.c: hand-sized cases whose values come from scikit-learn 1.2.1
  * (the call is quoted beside each), and properties of the prepared evaluator. */
 #include <math.h>
 #include <stdint.h>

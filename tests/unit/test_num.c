@@ -1,4 +1,4 @@
-/* Unit tests for lib/num.c: parsing against strtod, shortest formatting, checked parsers. */
+/* Unit tests for lib/core/num.c: parsing against strtod, shortest formatting, checked parsers. */
 #include <ctype.h>
 #include <errno.h>
 #include <float.h>

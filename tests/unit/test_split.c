@@ -1,4 +1,4 @@
-/* Unit tests for lib/split.c: test sizes, every split and k-fold mode, the key hash. */
+/* Unit tests for lib/stats/split.c: test sizes, every split and k-fold mode, the key hash. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

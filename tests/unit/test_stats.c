@@ -1,4 +1,4 @@
-/* Unit tests for lib/stats.c: exact quantiles and describe against numpy/pandas fixtures,
+/* Unit tests for lib/stats/stats.c: exact quantiles and describe against numpy/pandas fixtures,
  * the KLL sketch's rank error, merging, and the serialised form. */
 #include <math.h>
 #include <stdint.h>
@@ -347,7 +347,7 @@ static int rejects(const unsigned char *p, size_t n)
 	return q == NULL && e.code == ML_E_DATA && e.msg[0] != 0;
 }
 
-/* Byte offsets in the layout lib/stats.c documents above ml_quantiles_save. */
+/* Byte offsets in the layout lib/stats/stats.c documents above ml_quantiles_save. */
 #define OFF_VERSION 4
 #define OFF_MODE    8
 #define OFF_K	    9

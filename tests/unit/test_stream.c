@@ -9,7 +9,7 @@
 #include "ml/err.h"
 #include "ml/frame.h"
 #include "ml/io.h"
-#include "stream.h"
+#include "table/stream.h"
 #include "unit.h"
 
 /* A stream in memory. */

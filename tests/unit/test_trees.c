@@ -12,8 +12,8 @@
 
 #include "ml/learn.h"
 #include "ml/ml.h"
-#include "hist.h"
-#include "tree.h"
+#include "learn/tree/hist.h"
+#include "learn/tree/tree.h"
 #include "unit.h"
 
 #define FIX "tests/fixtures/trees/"

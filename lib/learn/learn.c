@@ -9,8 +9,8 @@
 #include "ml/learn.h"
 #include "ml/num.h"
 
-/* The algorithms, each defined in its own lib/algo_*.c (ridge, lasso and elasticnet
- * beside linear). */
+/* The algorithms, each defined in its own algo_*.c here or in tree/ (ridge, lasso and
+ * elasticnet beside linear). */
 extern const struct ml_algo ml_algo_linear;
 extern const struct ml_algo ml_algo_ridge;
 extern const struct ml_algo ml_algo_lasso;

@@ -1,5 +1,5 @@
 /* Feature pipelines: the step table, fitting, binding by name, streaming application,
- * and the "features" container. The steps themselves live in lib/feat_*.c. */
+ * and the "features" container. The steps themselves live in lib/feat/feat_*.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

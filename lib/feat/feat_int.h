@@ -1,4 +1,4 @@
-/* Private to the feature-pipeline files (lib/feat*.c): the step interface. */
+/* Private to the feature-pipeline files (lib/feat/): the step interface. */
 #ifndef ML_FEAT_INT_H
 #define ML_FEAT_INT_H
 
@@ -119,12 +119,12 @@ struct fstep {
 	size_t cap;
 };
 
-/* The table of steps (lib/feat.c) and each kind's ops (lib/feat_*.c). */
+/* The table of steps (lib/feat/feat.c) and each kind's ops (lib/feat/feat_*.c). */
 extern const struct fops ml_fops_impute, ml_fops_scale, ml_fops_log, ml_fops_power, ml_fops_clip,
     ml_fops_onehot, ml_fops_ordinal, ml_fops_freq, ml_fops_target, ml_fops_hash, ml_fops_datetime,
     ml_fops_interact, ml_fops_rolling, ml_fops_lag, ml_fops_select, ml_fops_pca, ml_fops_text;
 
-/* Layout helpers (lib/feat.c). fout_add appends an output column (name copied) and
+/* Layout helpers (lib/feat/feat.c). fout_add appends an output column (name copied) and
  * returns its index; fout_pass passes input column j on unchanged; fout_inplace passes
  * every input column on, with the step's columns made in place (same name and type). */
 int ml_fout_add(struct fstep *s, const char *name, enum ml_type type, int src, int made,
