@@ -221,7 +221,6 @@ static int print_table(const struct cli *c, FILE *fp, const struct ml_model *m,
 {
 	struct ml_learner *l;
 	struct ml_frame f;
-	const char *const *t;
 	int rc;
 
 	if (strcmp(ml_model_kind(m), "model") != 0)
@@ -230,22 +229,6 @@ static int print_table(const struct cli *c, FILE *fp, const struct ml_model *m,
 	l = load_learner(m, name, e);
 	if (!l)
 		return e->code;
-	for (t = ml_learner_algo(l)->tables; t && *t; t++)
-		if (strcmp(*t, table) == 0)
-			break;
-	if (!t || !*t) {
-		char list[512];
-		size_t at = 0;
-		list[0] = 0;
-		for (t = ml_learner_algo(l)->tables; t && *t; t++)
-			at += (size_t)snprintf(list + at, at < sizeof(list) ? sizeof(list) - at : 0,
-					       "%s%s", at ? ", " : "", *t);
-		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no table '%s' (%s%s)",
-				ml_learner_algo(l)->name, table, list[0] ? "tables: " : "none has",
-				list[0] ? list : " tables");
-		ml_learner_free(l);
-		return rc;
-	}
 	ml_frame_init(&f);
 	rc = ml_learner_table(l, table, &f, e);
 	if (rc == 0)

@@ -87,6 +87,7 @@ struct pred {
 	struct stage *st;
 	int nst;
 	struct ml_learner *l; /* the model: the last stage */
+	struct ml_predictor *pr;
 	struct ml_pool *pool; /* scoring threads, or NULL */
 	int nout, nclass, regress;
 	int holds;            /* a pipeline may return rows later than it takes them */
@@ -143,6 +144,8 @@ static int load_stage(struct pred *p, struct stage *s, int last, struct ml_err *
 		return e->code;
 	}
 	p->l = s->l;
+	if (!(p->pr = ml_predictor_new(p->l)))
+		return ml_err_nomem(e);
 	return 0;
 }
 
@@ -177,7 +180,7 @@ static int setup_output(struct pred *p, const struct ml_schema *in, struct ml_er
 	}
 	p->nclass = ml_learner_nclass(p->l);
 	p->regress = ml_learner_task(p->l) == ML_TASK_REGRESS;
-	p->nout = ml_learner_nout(p->l, p->raw);
+	p->nout = ml_learner_nout(p->l, p->raw ? ML_OUT_MARGIN : ML_OUT_VALUE);
 	if (p->regress) {
 		if ((rc = add_col(p, p->raw ? "margin" : "pred", ML_NUM, e)) < 0)
 			return rc;
@@ -208,7 +211,7 @@ static int setup_output(struct pred *p, const struct ml_schema *in, struct ml_er
 		p->ntrees = ml_learner_ntrees(p->l);
 		if (p->ntrees <= 0)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--leaf: -a %s models have no trees",
-					  ml_learner_algo(p->l)->name);
+					  ml_algo_name(ml_learner_algo(p->l)));
 		for (k = 0; k < p->ntrees; k++) {
 			snprintf(name, sizeof(name), "leaf_%d", k + 1);
 			if ((rc = add_col(p, name, ML_NUM, e)) < 0)
@@ -216,11 +219,11 @@ static int setup_output(struct pred *p, const struct ml_schema *in, struct ml_er
 		}
 	}
 	if (p->contrib) {
-		int K = ml_learner_nout(p->l, 1), nf = ml_learner_nfeatures(p->l), f;
-		if (!ml_learner_algo(p->l)->contrib)
+		int K = ml_learner_nout(p->l, ML_OUT_MARGIN), nf = ml_learner_nfeatures(p->l), f;
+		if (!(ml_algo_flags(ml_learner_algo(p->l)) & ML_ALGO_CONTRIB))
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "--contrib: -a %s models give no per-feature contributions",
-					  ml_learner_algo(p->l)->name);
+					  ml_algo_name(ml_learner_algo(p->l)));
 		p->ncontrib = K * (nf + 1);
 		for (k = 0; k < K; k++)
 			for (f = 0; f <= nf; f++) {
@@ -300,7 +303,7 @@ static int score_block(struct pred *p, const struct ml_schema *in, const struct 
 		return 0;
 	if ((rc = reserve(p, n, e)) < 0 || (rc = sync_dicts(p, in, e)) < 0)
 		return rc;
-	if ((rc = ml_learner_predict(p->l, mb, 0, n, p->score, p->raw, e)) < 0)
+	if ((rc = ml_predictor_predict(p->pr, mb, 0, n, p->score, p->raw ? ML_OUT_MARGIN : ML_OUT_VALUE, e)) < 0)
 		return rc;
 	for (j = 0; j < p->nkeep; j++) {
 		int c = ksrc ? ksrc[j] : j;
@@ -340,7 +343,7 @@ static int score_block(struct pred *p, const struct ml_schema *in, const struct 
 	if (p->leaf) {
 		/* the extra columns follow the score columns in p->cols */
 		double *c = p->cols + (size_t)(at - p->nkeep) * n;
-		if ((rc = ml_learner_leaves(p->l, mb, 0, n, p->leaves, e)) < 0)
+		if ((rc = ml_predictor_leaves(p->pr, mb, 0, n, p->leaves, e)) < 0)
 			return rc;
 		for (k = 0; k < p->ntrees; k++, c += n) {
 			for (i = 0; i < n; i++)
@@ -350,7 +353,7 @@ static int score_block(struct pred *p, const struct ml_schema *in, const struct 
 	}
 	if (p->contrib) {
 		double *c = p->cols + (size_t)(at - p->nkeep) * n;
-		if ((rc = ml_learner_contrib(p->l, mb, 0, n, p->contribs, e)) < 0)
+		if ((rc = ml_predictor_contrib(p->pr, mb, 0, n, p->contribs, e)) < 0)
 			return rc;
 		for (k = 0; k < p->ncontrib; k++, c += n) {
 			for (i = 0; i < n; i++)
@@ -611,7 +614,7 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	for (k = 0; k < p->nst && p->st[k].f; k++)
 		if ((rc = ml_features_bind(p->st[k].f, cur, &cur, e)) < 0)
 			goto bindfail;
-	if ((rc = ml_learner_bind(p->l, cur, e)) < 0)
+	if ((rc = ml_predictor_bind(p->pr, cur, e)) < 0)
 		goto bindfail;
 	if ((rc = setup_output(p, in, e)) < 0)
 		goto out;
@@ -749,7 +752,7 @@ int cmd_main(int argc, char **argv)
 	/* Threads score a block's rows together; answering each row as it comes is one
 	 * thread's work. */
 	if (!p.linebuf && p.cli.threads != 1 && (p.pool = ml_pool_new(p.cli.threads)))
-		ml_learner_set_pool(p.l, p.pool);
+		ml_predictor_set_pool(p.pr, p.pool);
 	out = cli_open_output(&p.cli, p.cli.output, &rc);
 	if (!out)
 		goto done;
@@ -770,6 +773,7 @@ done:
 		ml_learner_free(p.st[i].l);
 		ml_model_free(p.st[i].m);
 	}
+	ml_predictor_free(p.pr);
 	ml_pool_free(p.pool);
 	free(p.st);
 	free(p.keep_src);

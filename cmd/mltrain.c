@@ -274,21 +274,31 @@ static void describe_algos(struct sbuf *b)
 	if (!ml_algos()[0])
 		sb_printf(b, "  (none in this build)\n");
 	for (a = ml_algos(); *a; a++) {
-		snprintf(text, sizeof(text), "%s (%s%s%s)", (*a)->summary,
-			 (*a)->flags & ML_ALGO_CLASSIFY ? "classify" : "",
-			 ((*a)->flags & ML_ALGO_CLASSIFY) && ((*a)->flags & ML_ALGO_REGRESS) ? ", " : "",
-			 (*a)->flags & ML_ALGO_REGRESS ? "regress" : "");
-		sb_printf(b, "  %-12s ", (*a)->name);
+		unsigned fl = ml_algo_flags(*a);
+		snprintf(text, sizeof(text), "%s (%s%s%s%s%s)", ml_algo_summary(*a),
+			 fl & ML_ALGO_CLASSIFY ? "classify" : "",
+			 (fl & ML_ALGO_CLASSIFY) && (fl & ML_ALGO_REGRESS) ? ", " : "",
+			 fl & ML_ALGO_REGRESS ? "regress" : "",
+			 (fl & (ML_ALGO_CLASSIFY | ML_ALGO_REGRESS)) && (fl & ML_ALGO_UNSUPERVISED) ?
+				 ", " :
+				 "",
+			 fl & ML_ALGO_UNSUPERVISED ? "no target" : "");
+		sb_printf(b, "  %-12s ", ml_algo_name(*a));
 		wrap(b, text, 15, 15);
 	}
 	sb_printf(b, "\nHyperparameters, per algorithm (an option that does not apply to the\n"
 		     "chosen algorithm is an error):\n");
 	for (a = ml_algos(); *a; a++) {
-		sb_printf(b, "  -a %s:%s\n", (*a)->name,
-			  (*a)->params && (*a)->params[0].name ? "" : " none");
-		for (d = (*a)->params; d && d->name; d++) {
+		sb_printf(b, "  -a %s:%s\n", ml_algo_name(*a),
+			  ml_algo_params(*a)[0].name ? "" : " none");
+		for (d = ml_algo_params(*a); d->name; d++) {
 			snprintf(opt, sizeof(opt), "--%s=%s", d->name,
-				 d->type == ML_P_ENUM ? "WORD" : d->type == ML_P_INT ? "N" : "X");
+				 d->type == ML_P_ENUM	   ? "WORD" :
+				 d->type == ML_P_INT	   ? "N" :
+				 d->type == ML_P_STRING	   ? "TEXT" :
+				 d->type == ML_P_INT_LIST ? "N,N.." :
+				 d->type == ML_P_LIST	   ? "X,X.." :
+							     "X");
 			if (strlen(opt) > 20)
 				sb_printf(b, "      %s\n%27s", opt, "");
 			else
@@ -305,7 +315,7 @@ static char *algo_list(void)
 	const struct ml_algo *const *a;
 
 	for (a = ml_algos(); *a; a++)
-		sb_printf(&b, "%s%s", a == ml_algos() ? "" : ", ", (*a)->name);
+		sb_printf(&b, "%s%s", a == ml_algos() ? "" : ", ", ml_algo_name(*a));
 	if (!b.p)
 		sb_printf(&b, "none in this build");
 	return b.err ? NULL : b.p;
@@ -322,7 +332,7 @@ static int build_options(struct train *t)
 	int k;
 
 	for (a = ml_algos(); *a; a++)
-		for (d = (*a)->params; d && d->name; d++)
+		for (d = ml_algo_params(*a); d->name; d++)
 			cap++;
 	t->pnames = calloc(cap + 1, sizeof(*t->pnames));
 	t->opts = calloc(nfixed + cap + 1, sizeof(*t->opts));
@@ -330,7 +340,7 @@ static int build_options(struct train *t)
 		return -1;
 	memcpy(t->opts, own_fixed, nfixed * sizeof(*t->opts));
 	for (a = ml_algos(); *a; a++)
-		for (d = (*a)->params; d && d->name; d++) {
+		for (d = ml_algo_params(*a); d->name; d++) {
 			int clash = 0;
 			for (i = 0; i < nfixed && !clash; i++)
 				clash = strcmp(own_fixed[i].name, d->name) == 0;
@@ -751,20 +761,31 @@ static void fmt_metrics(const struct train *t, const double *v, const double *sd
 static int score_rows(struct train *t, struct ml_learner *l, const size_t *rows, size_t n,
 		      double *out, struct ml_err *e)
 {
-	int lk = ml_learner_nout(l, 0), k, g, rc;
+	int lk = ml_learner_nout(l, ML_OUT_VALUE), k, g, rc;
+	struct ml_predictor *pr = ml_predictor_new(l);
 	double *s;
 	size_t i;
 
-	if ((rc = ml_learner_bind(l, &t->f.schema, e)) < 0)
+	if (!pr)
+		return ml_err_nomem(e);
+	if ((rc = ml_predictor_bind(pr, &t->f.schema, e)) < 0) {
+		ml_predictor_free(pr);
 		return rc;
-	ml_learner_set_pool(l, t->ctx.pool);
-	if (l == t->l || t->task == ML_TASK_REGRESS)
-		return ml_learner_predict_rows(l, &t->f.rows, rows, n, out, 0, e);
+	}
+	ml_predictor_set_pool(pr, t->ctx.pool);
+	if (l == t->l || t->task == ML_TASK_REGRESS) {
+		rc = ml_predictor_predict_rows(pr, &t->f.rows, rows, n, out, ML_OUT_VALUE, e);
+		ml_predictor_free(pr);
+		return rc;
+	}
 	/* A fold's learner may lack classes: place its columns among the final ones. */
 	s = malloc((n ? n : 1) * (size_t)lk * sizeof(double));
-	if (!s)
+	if (!s) {
+		ml_predictor_free(pr);
 		return ml_err_nomem(e);
-	rc = ml_learner_predict_rows(l, &t->f.rows, rows, n, s, 0, e);
+	}
+	rc = ml_predictor_predict_rows(pr, &t->f.rows, rows, n, s, ML_OUT_VALUE, e);
+	ml_predictor_free(pr);
 	if (rc == 0) {
 		memset(out, 0, n * (size_t)t->nclass * sizeof(double));
 		for (k = 0; k < lk; k++) {
@@ -1173,7 +1194,7 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 		}
 	}
 	arr = cJSON_AddArrayToObject(meta, "tables");
-	for (tb = ml_learner_algo(t->l)->tables; arr && tb && *tb; tb++)
+	for (tb = ml_algo_tables(ml_learner_algo(t->l)); arr && *tb; tb++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(*tb));
 	if (!o || !mt || !arr)
 		return ml_err_nomem(e);
@@ -1433,12 +1454,12 @@ static int fit_all(struct train *t, struct ml_err *e)
 		return rc;
 	t->t_fit = now();
 	t->nclass = ml_learner_nclass(t->l);
-	t->nout = ml_learner_nout(t->l, 0);
+	t->nout = ml_learner_nout(t->l, ML_OUT_VALUE);
 	score = malloc((n ? n : 1) * (size_t)t->nout * sizeof(double));
 	if (!score)
 		return ml_err_nomem(e);
 	/* The fit's own scores of its rows when it kept them (the same bytes), else a pass. */
-	rc = ml_learner_fitted(t->l, score, 0) ? 0 : score_rows(t, t->l, t->tr, t->ntr, score, e);
+	rc = ml_learner_fitted(t->l, score, ML_OUT_VALUE) ? 0 : score_rows(t, t->l, t->tr, t->ntr, score, e);
 	if (rc == 0)
 		rc = evaluate(t, t->tr, t->ntr, score, t->mtrain, e);
 	if (rc == 0 && t->nva && (rc = score_rows(t, t->l, t->va, t->nva, score, e)) == 0)

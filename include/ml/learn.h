@@ -1,17 +1,25 @@
-/* Learners: every model family behind one interface (struct ml_algo) and a table of them,
- * plus the generic layer that turns a frame into a learner's numbers (feature design,
- * target classes, weights), saves and loads fitted models, and scores blocks of rows.
+/* Learners: every model family behind one interface, and the generic layer that turns a
+ * frame into a learner's numbers (feature design, target classes, weights), fits, saves
+ * and loads models, and scores blocks of rows.
  *
- * A learner sees only numbers: struct ml_data. Categorical features reach it one-hot
- * encoded ("col=level" columns), or, for algorithms with ML_ALGO_NATIVE_CAT, as the level
- * index (0..ncat-1) in one column. Missing values reach only algorithms with
- * ML_ALGO_MISSING (as NaN); for the others the generic layer refuses them, naming the
- * column. When scoring, a level not seen in training is an all-zero one-hot group, or
- * NaN in a native categorical column (so an ML_ALGO_NATIVE_CAT algorithm must accept
- * NaN there even without ML_ALGO_MISSING).
+ * For library users: struct ml_param (what an algorithm's hyperparameters are), struct
+ * ml_params (a set of values), struct ml_train_spec (what to fit), and the opaque handles
+ * struct ml_algo (an algorithm), struct ml_learner (a fitted model) and struct
+ * ml_predictor (a learner bound for scoring). How an algorithm is written (its fit and
+ * predict calls, the numbers it sees) is internal to libml: lib/learn/algo.h.
  *
- * The generic layer picks the feature levels (sorted by bytes) and the classes from the
- * training rows only, so validation and held-out rows never leak into the design. */
+ * Features. Categorical features reach an algorithm one-hot encoded ("col=level" columns),
+ * or, for algorithms with ML_ALGO_NATIVE_CAT, as the level index in one column. Missing
+ * values reach only algorithms with ML_ALGO_MISSING; for the others the generic layer
+ * refuses them, naming the column. When scoring, a level not seen in training is an
+ * all-zero one-hot group (or missing, for native categorical algorithms). The feature
+ * levels (sorted by bytes) and the classes come from the training rows only, so
+ * validation and held-out rows never leak into the design.
+ *
+ * Threads: a fitted learner is immutable once ml_learner_fit or ml_learner_from_model
+ * has returned it (ml_learner_fitted aside, which is for the fitting thread), and may be
+ * shared by any number of threads, each scoring through a predictor of its own:
+ * predictors are cheap (a binding and scratch space) and are not shared. */
 #ifndef ML_LEARN_H
 #define ML_LEARN_H
 
@@ -22,135 +30,114 @@
 #include "ml/frame.h"
 #include "ml/model.h"
 
-enum ml_task { ML_TASK_AUTO = 0, ML_TASK_CLASSIFY, ML_TASK_REGRESS };
+/* What is learnt: classes, values, or structure without a target (anomaly scores,
+ * clusters). AUTO is for a spec: decided by the target column (see ml_train_spec). */
+enum ml_task { ML_TASK_AUTO = 0, ML_TASK_CLASSIFY, ML_TASK_REGRESS, ML_TASK_UNSUPERVISED };
+
+/* What an algorithm can do (ml_algo_flags). */
+enum {
+	ML_ALGO_CLASSIFY = 1 << 0,     /* can classify */
+	ML_ALGO_REGRESS = 1 << 1,      /* can regress */
+	ML_ALGO_NATIVE_CAT = 1 << 2,   /* takes categorical features as level indices */
+	ML_ALGO_MISSING = 1 << 3,      /* takes missing feature values */
+	ML_ALGO_ROWWISE = 1 << 4,      /* scores blocks of rows on several threads at once */
+	ML_ALGO_UNSUPERVISED = 1 << 5, /* fits without a target */
+	ML_ALGO_DIST = 1 << 6,	       /* regression with a predictive standard deviation */
+	ML_ALGO_TREES = 1 << 7,	       /* tree ensembles: leaf indices of rows */
+	ML_ALGO_CONTRIB = 1 << 8       /* per-feature contributions to the margin */
+};
 
 /* Hyperparameters: each algorithm lists its own; the long option is --NAME. */
-enum ml_ptype { ML_P_REAL, ML_P_INT, ML_P_ENUM };
+enum ml_ptype {
+	ML_P_REAL,    /* a number in [lo, hi] */
+	ML_P_INT,     /* a whole number in [lo, hi] */
+	ML_P_ENUM,    /* one word of choices */
+	ML_P_STRING,  /* text: an expression, a name (at most ML_PARAM_TEXT_MAX bytes) */
+	ML_P_LIST,    /* comma-separated numbers, each in [lo, hi] ("0.1,0.5") */
+	ML_P_INT_LIST /* comma-separated whole numbers, each in [lo, hi] ("128,64") */
+};
 
 struct ml_param {
 	const char *name;    /* "l2", "k", "weights" */
 	enum ml_ptype type;
 	double def;          /* default (ML_P_ENUM: index into choices) */
-	double lo, hi;       /* inclusive range (ML_P_REAL, ML_P_INT) */
-	const char *choices; /* ML_P_ENUM: comma-separated, e.g. "uniform,distance" */
+	double lo, hi;       /* inclusive range (ML_P_REAL, ML_P_INT, each list item) */
+	const char *choices; /* ML_P_ENUM: comma-separated, e.g. "uniform,distance";
+			      * ML_P_STRING and the lists: the default text ("" for none) */
 	const char *help;    /* one line for --help and the man page */
 };
 
 #define ML_MAX_PARAMS 40
+#define ML_PARAM_TEXT_MAX 255	/* bytes of one ML_P_STRING or list value */
+#define ML_PARAMS_TEXT 1024	/* bytes of all text values of a set together */
 
+/* A set of values for one algorithm's parameters: a plain value, copied by assignment. */
 struct ml_params {
 	const struct ml_algo *algo;
 	int n;                   /* parameters the algorithm has */
-	double v[ML_MAX_PARAMS]; /* value per algo->params index */
+	double v[ML_MAX_PARAMS]; /* value per algorithm parameter index (numbers, enums) */
 	int set[ML_MAX_PARAMS];  /* 1 when given explicitly */
+	/* text values (strings, lists): offset + 1 into text, 0 for the default */
+	unsigned short off[ML_MAX_PARAMS];
+	unsigned short used;
+	char text[ML_PARAMS_TEXT];
 };
 
 /* Defaults of a. */
 ML_API void ml_params_init(struct ml_params *p, const struct ml_algo *a);
 /* Set parameter name from text. ML_E_USAGE when a has no such parameter ("--l1 does not
- * apply to -a ridge"), or the value is out of range or not a choice. */
+ * apply to -a ridge"), or the value is out of range, not a choice, or not a list of
+ * numbers in range. */
 ML_API int ml_params_set(struct ml_params *p, const char *name, const char *text,
 			 struct ml_err *e);
-/* The value of name (NaN when a has no such parameter). */
+/* The value of a number or enum parameter (an enum as its choice index). A name the
+ * algorithm's table does not hold is NaN; the test suite checks that every name libml
+ * asks for is in a table. */
 ML_API double ml_param(const struct ml_params *p, const char *name);
+/* Whether name was given explicitly (0 for a name not in the table). */
 ML_API int ml_param_given(const struct ml_params *p, const char *name);
-/* As JSON {"name": value, ...} (ENUM values as their choice string) and back. */
-ML_API cJSON *ml_params_to_json(const struct ml_params *p);
-ML_API int ml_params_from_json(struct ml_params *p, const struct ml_algo *a, const cJSON *j,
-			       struct ml_err *e);
+/* The text of a string or list parameter (its default when not given); NULL for a name
+ * not in the table or of another type. Valid while p is. */
+ML_API const char *ml_param_text(const struct ml_params *p, const char *name);
+/* The items of a list parameter into out[0..max): returns how many the list has (which
+ * may exceed max: only max are written), or -1 for a name not in the table or not a
+ * list. */
+ML_API int ml_param_list(const struct ml_params *p, const char *name, double *out, int max);
 
-/* What a learner is fitted on. */
-struct ml_data {
-	size_t n;                 /* rows */
-	int p;                    /* features */
-	const double *const *col; /* feature j of row i: col[j][i]; NaN = missing */
-	const double *X;          /* the same values as one column-major array,
-				   * X[j * n + i], when they are stored so; else NULL
-				   * (ml_data_dense gives that form) */
-	const double *y;          /* target: a value, or a class index 0..nclass-1 */
-	const double *w;          /* row weights, or NULL for all 1 */
-	int nclass;               /* 0: regression; >= 2: classification */
-	const int *ncat;          /* per feature: 0 numeric, else native level count */
-	const char *const *names; /* per feature, for messages and tables */
-	const char *const *classes; /* the nclass labels, for tables (NULL in regression) */
-	const struct ml_dict *const *levels; /* per feature: the levels of a native
-						* categorical one, for tables (or NULL) */
-};
+/* Algorithms. */
 
-enum {
-	ML_ALGO_CLASSIFY = 1 << 0,   /* can classify */
-	ML_ALGO_REGRESS = 1 << 1,    /* can regress */
-	ML_ALGO_NATIVE_CAT = 1 << 2, /* takes categorical features as level indices */
-	ML_ALGO_MISSING = 1 << 3,    /* takes NaN in features */
-	ML_ALGO_ROWWISE = 1 << 4     /* predict, leaves and contrib may run on blocks of
-				      * rows at once from several threads, each row's
-				      * answer its own */
-};
+struct ml_algo;
 
-/* d's features as one column-major array X[j * n + i]: d->X itself, or a copy in *buf
- * (free it) when d holds its columns apart. NULL when out of memory. */
-ML_API const double *ml_data_dense(const struct ml_data *d, double **buf);
-
-/* One model family. The state is the algorithm's own fitted object. */
-struct ml_algo {
-	const char *name;    /* the -a value */
-	const char *summary; /* one line */
-	unsigned flags;
-	const struct ml_param *params; /* terminated by an entry with name NULL */
-	/* Fit on d; valid (may be NULL) is held-out data for iterative learners (early
-	 * stopping, validation metrics). Progress goes through ml_log(ctx, ...). */
-	int (*fit)(void **state, const struct ml_data *d, const struct ml_data *valid,
-		   const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e);
-	/* Score n rows of X (column-major, X[j * ld + i], p as fitted). out gets, per row i:
-	 * regression: out[i]; classification: probabilities out[i * nclass + k]; with raw,
-	 * margins instead: out[i] for regression and binary classification (the log-odds
-	 * of the second class), out[i * nclass + k] for more classes. */
-	int (*predict)(const void *state, const double *X, size_t n, size_t ld, double *out,
-		       int raw, struct ml_err *e);
-	/* Store the state as sections of m ("algo.*" names are free to use) and back. */
-	int (*save)(const void *state, struct ml_model *m, struct ml_err *e);
-	int (*load)(void **state, const struct ml_model *m, const struct ml_data *shape,
-		    struct ml_err *e);
-	/* Tables mlinfo --table prints (NULL-terminated names, may be NULL), and the call
-	 * that builds one as a frame (out fresh from ml_frame_init). */
-	const char *const *tables;
-	int (*table)(const void *state, const char *name, const struct ml_data *shape,
-		     struct ml_frame *out, struct ml_err *e);
-	void (*free)(void *state);
-	/* Optional, NULL when the family has none. Tree ensembles: the number of trees
-	 * (columns of leaves' output), the leaf index each row reaches in each tree
-	 * (out[i * ntrees + t]), and per-feature contributions to the margin (TreeSHAP):
-	 * out[(i * K + k) * (p + 1) + j] for margin k of K (K = 1 for regression and binary),
-	 * with the expected value at j = p, so that a row's values sum to its margin. */
-	int (*ntrees)(const void *state);
-	/* Optional: the training rows' scores as predict would give them (same layout),
-	 * when the fit kept them; 1 when written (they are then given up), 0 when not kept. */
-	int (*fitted)(void *state, double *out, int raw);
-	int (*leaves)(const void *state, const double *X, size_t n, size_t ld, int32_t *out,
-		      struct ml_err *e);
-	int (*contrib)(const void *state, const double *X, size_t n, size_t ld, double *out,
-		       struct ml_err *e);
-};
-
-/* The table of algorithms, NULL-terminated, and lookup by name. */
+/* The algorithms, NULL-terminated, in the order --help lists them, and lookup by the -a
+ * name (NULL when none). */
 ML_API const struct ml_algo *const *ml_algos(void);
 ML_API const struct ml_algo *ml_algo_find(const char *name);
+ML_API const char *ml_algo_name(const struct ml_algo *a);
+ML_API const char *ml_algo_summary(const struct ml_algo *a);
+/* ML_ALGO_* bits. */
+ML_API unsigned ml_algo_flags(const struct ml_algo *a);
+/* The hyperparameters, terminated by an entry whose name is NULL (never NULL itself). */
+ML_API const struct ml_param *ml_algo_params(const struct ml_algo *a);
+/* The names of the tables a fitted model can print, NULL-terminated (never NULL). */
+ML_API const char *const *ml_algo_tables(const struct ml_algo *a);
+
+/* Fitting. */
 
 /* What to fit, in terms of a frame. */
 struct ml_train_spec {
-	const char *target;  /* column name */
+	const char *target;  /* column name; NULL for an unsupervised algorithm */
 	const char *ignore;  /* COLS not to use as features, or NULL */
 	const char *weight;  /* column of row weights, or NULL */
 	enum ml_task task;   /* AUTO: a categorical target, or a numeric one with exactly two
-			      * distinct values, classifies; other numeric targets regress */
+			      * distinct values, classifies; other numeric targets regress;
+			      * no target: UNSUPERVISED */
 	int balanced;        /* class weights n / (nclass * count), as sklearn's "balanced" */
 	struct ml_params params;
 	const char *name;       /* the training input's name for messages, or NULL */
 	const char *valid_name; /* the validation rows' input name (NULL: name) */
 };
 
-/* A fitted model with its feature design, target and classes. Not safe to share between
- * threads while scoring (it holds a binding and scratch space). */
+/* A fitted model with its feature design, target and classes. */
 struct ml_learner;
 
 /* The task a spec's target and task give on rows of f (rows NULL: every row), by the
@@ -165,9 +152,10 @@ ML_API int ml_task_resolve(const struct ml_frame *f, const size_t *rows, size_t 
  * (NULL, 0: none). ML_E_DATA (naming column and, for text input, line) for: no target
  * column, no rows, a missing target, a single class, a missing feature value the
  * algorithm cannot take, a bad weight, a validation row with a class the training rows
- * lack. ML_E_USAGE: an unknown --ignore column, an algorithm that cannot do the task,
- * balanced class weights on a regression. Errors name spec->name (or, for validation
- * rows, spec->valid_name) as their input. */
+ * lack. ML_E_USAGE: an unknown --ignore column, an algorithm that cannot do the task (a
+ * target for an unsupervised algorithm, none for a supervised one), balanced class
+ * weights on a regression. Errors name spec->name (or, for validation rows,
+ * spec->valid_name) as their input. */
 ML_API int ml_learner_fit(struct ml_learner **out, const struct ml_frame *f,
 			  const size_t *rows, size_t nrows, const size_t *valid_rows,
 			  size_t nvalid, const struct ml_train_spec *spec, struct ml_ctx *ctx,
@@ -176,64 +164,95 @@ ML_API void ml_learner_free(struct ml_learner *l);
 
 ML_API const struct ml_algo *ml_learner_algo(const struct ml_learner *l);
 ML_API enum ml_task ml_learner_task(const struct ml_learner *l);
+/* The target column's name, or NULL for an unsupervised model. */
 ML_API const char *ml_learner_target(const struct ml_learner *l);
 /* Classes in output order (sorted: numerically for a numeric target, else by bytes). */
 ML_API int ml_learner_nclass(const struct ml_learner *l);
 ML_API const char *ml_learner_class(const struct ml_learner *l, int k);
-/* Values per row from ml_learner_predict. */
-ML_API int ml_learner_nout(const struct ml_learner *l, int raw);
-
-/* Bind to an input schema by column name (any order; extra columns ignored). A missing
- * feature column, or one of the wrong type, is ML_E_DATA naming it. */
-ML_API int ml_learner_bind(struct ml_learner *l, const struct ml_schema *in, struct ml_err *e);
-/* Score rows [from, to) of b (schema as bound) into out (nout values per row). Categories
- * not seen in training score as all-zero one-hot columns (or missing, for native
- * categorical algorithms). A missing feature value is ML_E_DATA naming line and column for
- * algorithms without ML_ALGO_MISSING. */
-ML_API int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from,
-			      size_t to, double *out, int raw, struct ml_err *e);
-/* The same for the rows rows[0..n) of b, in any order. */
-/* Tree ensembles (0 trees otherwise): the leaf each row reaches in each tree, out[i * ntrees
- * + t], and per-feature contributions to the margin (TreeSHAP), out[(i * K + k) * (p + 1) +
- * j] for margin k of K = ml_learner_nout(l, 1), j < p the encoded features and j = p the
- * expected value, summing to the margin. ML_E_USAGE for a family without them. */
-/* Score with pool's threads from now on (NULL: the calling thread alone) when the
- * algorithm is ML_ALGO_ROWWISE; answers are the same bytes either way. */
-ML_API void ml_learner_set_pool(struct ml_learner *l, struct ml_pool *pool);
-ML_API int ml_learner_ntrees(const struct ml_learner *l);
-/* The scores of the rows the learner was fitted on, in their order, the same bytes
- * ml_learner_predict_rows would give, when the algorithm kept them from the fit (gradient
- * boosting does): 1 when written to out (once: they are then given up), else 0. */
-ML_API int ml_learner_fitted(struct ml_learner *l, double *out, int raw);
-ML_API int ml_learner_leaves(struct ml_learner *l, const struct ml_block *b, size_t from,
-			     size_t to, int32_t *out, struct ml_err *e);
-ML_API int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t from,
-			      size_t to, double *out, struct ml_err *e);
-ML_API int ml_learner_predict_rows(struct ml_learner *l, const struct ml_block *b,
-				   const size_t *rows, size_t n, double *out, int raw,
-				   struct ml_err *e);
-/* The true class index of rows of a frame's target for metrics (the target must be bound
- * by name in f): -1 for a label the model does not know or a missing one. */
-ML_API int ml_learner_target_codes(const struct ml_learner *l, const struct ml_frame *f,
-				   const size_t *rows, size_t n, double *y, struct ml_err *e);
-
-/* Save as an ml-model container (kind "model"): metadata holds algorithm, task, target,
- * classes, features (the input schema of the feature columns, with levels), params,
- * seed and whatever the caller adds (metrics) through ml_model_meta. */
-ML_API int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out,
-			       struct ml_err *e);
-ML_API struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct ml_err *e);
-/* Build one of the algorithm's tables (see struct ml_algo). */
-ML_API int ml_learner_table(const struct ml_learner *l, const char *name, struct ml_frame *out,
-			    struct ml_err *e);
 /* The hyperparameters the learner was fitted with. */
 ML_API const struct ml_params *ml_learner_params(const struct ml_learner *l);
 /* The feature columns as an input schema (names, types, training levels in level
- * order), appended to s (fresh from ml_schema_init): what ml_learner_bind needs. */
+ * order), appended to s (fresh from ml_schema_init): what ml_predictor_bind needs. */
 ML_API int ml_learner_input_schema(const struct ml_learner *l, struct ml_schema *s,
 				   struct ml_err *e);
-/* Names of the encoded features (p of them). */
+/* Names of the encoded features (p of them), as --contrib names them. */
 ML_API int ml_learner_nfeatures(const struct ml_learner *l);
 ML_API const char *ml_learner_feature(const struct ml_learner *l, int j);
+/* Tree ensembles: the number of trees (0 for other families). */
+ML_API int ml_learner_ntrees(const struct ml_learner *l);
+
+/* What a score is (ml_predictor_predict's out, per row):
+ *  ML_OUT_VALUE   regression: the value; classification: the nclass probabilities;
+ *                 unsupervised: the model's outputs (ml_learner_output_name)
+ *  ML_OUT_MARGIN  raw margins: one for regression and binary classification (the
+ *                 log-odds of the second class), nclass for more classes
+ *  ML_OUT_DIST    regression by an ML_ALGO_DIST algorithm: the mean and the predictive
+ *                 standard deviation */
+enum ml_out { ML_OUT_VALUE = 0, ML_OUT_MARGIN = 1, ML_OUT_DIST = 2 };
+
+/* Values per row for what (0 when the learner cannot give it). */
+ML_API int ml_learner_nout(const struct ml_learner *l, enum ml_out what);
+/* Unsupervised models: the name of output k (k < ml_learner_nout(l, ML_OUT_VALUE)), e.g.
+ * "score"; NULL otherwise. */
+ML_API const char *ml_learner_output_name(const struct ml_learner *l, int k);
+/* The scores of the rows the learner was fitted on, in their order, the same bytes
+ * ml_predictor_predict_rows would give, when the algorithm kept them from the fit
+ * (gradient boosting does): 1 when written to out (once: they are then given up), else
+ * 0. For the thread that fitted the learner, before it is shared. */
+ML_API int ml_learner_fitted(struct ml_learner *l, double *out, enum ml_out what);
+/* The true class index of rows of a frame's target for metrics (the target must be bound
+ * by name in f): -1 for a label the model does not know or a missing one; regression: the
+ * values. */
+ML_API int ml_learner_target_codes(const struct ml_learner *l, const struct ml_frame *f,
+				   const size_t *rows, size_t n, double *y, struct ml_err *e);
+
+/* Model files: a container of kind "model" whose metadata holds algorithm, task, target,
+ * classes, features (the input schema of the feature columns, with levels), params and
+ * whatever the caller adds through ml_model_meta_set. */
+ML_API int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out,
+			       struct ml_err *e);
+/* The learner a container of kind "model" holds; ML_E_DATA for any other kind, an
+ * unknown algorithm or sections that do not check out. m is not kept. */
+ML_API struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct ml_err *e);
+/* Build one of the algorithm's tables (ml_algo_tables) as a frame (out fresh from
+ * ml_frame_init); ML_E_USAGE naming the tables there are for an unknown name. */
+ML_API int ml_learner_table(const struct ml_learner *l, const char *name, struct ml_frame *out,
+			    struct ml_err *e);
+
+/* Scoring. */
+
+/* One thread's scorer of a learner: the binding to an input schema and scratch space.
+ * The learner must outlive it. NULL when out of memory. */
+struct ml_predictor;
+ML_API struct ml_predictor *ml_predictor_new(const struct ml_learner *l);
+ML_API void ml_predictor_free(struct ml_predictor *p);
+/* Bind to an input schema by column name (any order; extra columns ignored). A missing
+ * feature column, or one of the wrong type, is ML_E_DATA naming it. The schema must stay
+ * valid while the predictor scores its blocks; its dictionaries may grow meanwhile. */
+ML_API int ml_predictor_bind(struct ml_predictor *p, const struct ml_schema *in,
+			     struct ml_err *e);
+/* Score with pool's threads from now on (NULL: the calling thread alone) when the
+ * algorithm is ML_ALGO_ROWWISE; answers are the same bytes either way. The pool is not
+ * owned. */
+ML_API void ml_predictor_set_pool(struct ml_predictor *p, struct ml_pool *pool);
+/* Score rows [from, to) of b (schema as bound) into out, ml_learner_nout(l, what) values
+ * per row. A missing feature value is ML_E_DATA naming line and column for algorithms
+ * without ML_ALGO_MISSING; ML_E_USAGE for a what the learner cannot give. */
+ML_API int ml_predictor_predict(struct ml_predictor *p, const struct ml_block *b, size_t from,
+				size_t to, double *out, enum ml_out what, struct ml_err *e);
+/* The same for the rows rows[0..n) of b, in any order. */
+ML_API int ml_predictor_predict_rows(struct ml_predictor *p, const struct ml_block *b,
+				     const size_t *rows, size_t n, double *out, enum ml_out what,
+				     struct ml_err *e);
+/* Tree ensembles (ML_ALGO_TREES): the leaf each row reaches in each tree, out[i * ntrees +
+ * t]. ML_E_USAGE for a family without trees. */
+ML_API int ml_predictor_leaves(struct ml_predictor *p, const struct ml_block *b, size_t from,
+			       size_t to, int32_t *out, struct ml_err *e);
+/* ML_ALGO_CONTRIB: per-feature contributions to the margin (TreeSHAP for trees),
+ * out[(i * K + k) * (p + 1) + j] for margin k of K = ml_learner_nout(l, ML_OUT_MARGIN),
+ * j < p the encoded features and j = p the expected value, summing to the margin.
+ * ML_E_USAGE for a family without them. */
+ML_API int ml_predictor_contrib(struct ml_predictor *p, const struct ml_block *b, size_t from,
+				size_t to, double *out, struct ml_err *e);
 
 #endif

@@ -177,7 +177,7 @@ static int sel_parse(struct fstep *s, const struct ml_feat_spec *spec, struct ml
 				    e, ML_E_USAGE, NULL, 0, 0,
 				    "--select rfe: unknown or not yet available algorithm '%s'",
 				    spec->algorithm);
-			for (t = al->tables; t && *t; t++)
+			for (t = ml_algo_tables(al); *t; t++)
 				ok |= !strcmp(*t, "coef") || !strcmp(*t, "importance");
 			if (!ok)
 				return ml_err_set(
@@ -653,7 +653,7 @@ static int importances(const struct ml_algo *al, const struct ml_frame *fr, cons
 	int rc, j, col, icol = -1;
 	size_t r;
 
-	for (t = al->tables; t && *t; t++)
+	for (t = ml_algo_tables(al); *t; t++)
 		if (!strcmp(*t, "importance"))
 			table = "importance";
 	memset(&spec, 0, sizeof(spec));

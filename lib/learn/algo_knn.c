@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
+#include "algo.h"
 
 #define KNN_VERSION 1
 #define KNN_LEAF    32	 /* most rows in a KD-tree leaf */
@@ -965,7 +965,7 @@ static int knn_load(void **state, const struct ml_model *mo, const struct ml_dat
 	return 0;
 }
 
-ML_API const struct ml_algo ml_algo_knn = {
+const struct ml_algo ml_algo_knn = {
 	.name = "knn",
 	.summary = "k-nearest neighbours: vote shares or mean of the closest training rows",
 	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS,

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
+#include "algo.h"
 
 #define NB_VERSION 1
 /* CategoricalNB (force_alpha=False) raises a smaller alpha to this. */
@@ -540,7 +540,7 @@ static int nb_table(const void *state, const char *name, const struct ml_data *s
 	return 0;
 }
 
-ML_API const struct ml_algo ml_algo_nb = {
+const struct ml_algo ml_algo_nb = {
 	.name = "nb",
 	.summary = "naive Bayes: Gaussian numeric and categorical features",
 	.flags = ML_ALGO_CLASSIFY | ML_ALGO_NATIVE_CAT | ML_ALGO_MISSING | ML_ALGO_ROWWISE,

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
 #include "ml/num.h"
 #include "learn_int.h"
 
@@ -221,7 +220,8 @@ static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int 
 
 	if (!skip)
 		return ml_err_nomem(e);
-	skip[tcol] = 1;
+	if (tcol >= 0)
+		skip[tcol] = 1;
 	if (wcol >= 0)
 		skip[wcol] = 1;
 	if (ignore) {
@@ -396,31 +396,190 @@ const double *ml_data_dense(const struct ml_data *d, double **buf)
 	return *buf;
 }
 
+/* What a fit works on: the rows' design, targets and weights, for the training rows and
+ * for the validation rows. */
+struct fitset {
+	struct design dX, dV;
+	double *y, *w, *vy, *vw;
+};
+
+static void fitset_release(struct fitset *fs)
+{
+	design_release(&fs->dX);
+	design_release(&fs->dV);
+	free(fs->y);
+	free(fs->w);
+	free(fs->vy);
+	free(fs->vw);
+}
+
+/* The target column (-1 for an unsupervised fit) and the weight column (-1 for none),
+ * checked against what the algorithm does. */
+static int find_columns(const struct ml_algo *a, const struct ml_frame *fr,
+			const struct ml_train_spec *spec, int *tcol, int *wcol, struct ml_err *e)
+{
+	*tcol = *wcol = -1;
+	if (!spec->target) {
+		if (!(a->flags & ML_ALGO_UNSUPERVISED))
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "-a %s learns from a target: name its column with -t",
+					  a->name);
+	} else {
+		if (!(a->flags & (ML_ALGO_CLASSIFY | ML_ALGO_REGRESS)))
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "-a %s fits without a target (no -t)", a->name);
+		*tcol = ml_schema_find(&fr->schema, spec->target);
+		if (*tcol < 0)
+			return ml_err_set(e, ML_E_DATA, spec->name, 0, 0, "no target column '%s'",
+					  spec->target);
+	}
+	if (spec->weight) {
+		*wcol = ml_schema_find(&fr->schema, spec->weight);
+		if (*wcol < 0 || fr->schema.cols[*wcol].type != ML_NUM)
+			return ml_err_set(e, ML_E_DATA, spec->name, 0, 0,
+					  *wcol < 0 ? "no weight column '%s'" :
+						      "weight column '%s' is not numeric",
+					  spec->weight);
+	}
+	return 0;
+}
+
+/* The task the target gives, checked against the algorithm and the spec. */
+static int check_task(const struct ml_learner *l, const struct ml_train_spec *spec,
+		      struct ml_err *e)
+{
+	const struct ml_algo *a = l->algo;
+
+	if (l->task == ML_TASK_CLASSIFY && !(a->flags & ML_ALGO_CLASSIFY))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not classify (target '%s'%s)",
+				  a->name, l->target,
+				  l->target_type == ML_NUM ? "; --task regress fits its values" : "");
+	if (l->task == ML_TASK_REGRESS && !(a->flags & ML_ALGO_REGRESS))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not regress (target '%s')",
+				  a->name, l->target);
+	if (spec->balanced && l->task != ML_TASK_CLASSIFY)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  l->task == ML_TASK_UNSUPERVISED ?
+					  "--class-weight balanced needs a classification target" :
+					  "--class-weight balanced needs a classification target ('%s' "
+					  "is regressed)",
+				  l->target);
+	return 0;
+}
+
+/* Row weights from column wcol (or 1), times the balanced class weights when asked; rows
+ * rows[0..n) (NULL: the first n), naming input where in errors. */
+static int make_weights(const struct ml_learner *l, const struct ml_frame *fr, int wcol,
+			const size_t *rows, size_t n, const double *y, int balanced,
+			const char *wname, const char *where, double **out, struct ml_err *e)
+{
+	double *w = malloc((n ? n : 1) * sizeof(double));
+	size_t i;
+
+	if (!(*out = w))
+		return ml_err_nomem(e);
+	for (i = 0; i < n; i++) {
+		size_t r = rows ? rows[i] : i;
+		w[i] = wcol >= 0 ? fr->rows.col[wcol].num[r] : 1;
+		if (!(w[i] >= 0) || !isfinite(w[i]))
+			return ml_err_set(e, ML_E_DATA, where, ml_learn_row_line(fr, r), wcol + 1,
+					  "weight in column '%s' must be a finite number >= 0", wname);
+	}
+	if (balanced && l->task == ML_TASK_CLASSIFY) {
+		double *cnt = calloc((size_t)l->nclass, sizeof(double));
+		if (!cnt)
+			return ml_err_nomem(e);
+		for (i = 0; i < n; i++)
+			cnt[(int)y[i]] += 1;
+		for (i = 0; i < n; i++)
+			w[i] *= (double)n / (l->nclass * cnt[(int)y[i]]);
+		free(cnt);
+	}
+	return 0;
+}
+
+/* The validation rows' targets: present, and of classes the training rows have. */
+static int valid_targets(const struct ml_learner *l, const struct ml_frame *fr, int tcol,
+			 const size_t *vrows, size_t nvalid, const char *vname, double *vy,
+			 struct ml_err *e)
+{
+	const struct ml_col *tc = &fr->schema.cols[tcol];
+	size_t i;
+	int rc;
+
+	if ((rc = ml_learner_target_codes(l, fr, vrows, nvalid, vy, e)) < 0)
+		return rc;
+	for (i = 0; i < nvalid; i++) {
+		size_t r = vrows[i];
+		int miss = tc->type == ML_NUM ? fr->rows.col[tcol].num[r] != fr->rows.col[tcol].num[r] :
+			fr->rows.col[tcol].cat[r] < 0;
+		if (miss)
+			return ml_err_set(e, ML_E_DATA, vname, ml_learn_row_line(fr, r), tcol + 1,
+					  "missing value in target column '%s'", tc->name);
+		if (l->task == ML_TASK_CLASSIFY && vy[i] < 0) {
+			char q[80], buf[ML_FMT_DOUBLE_MAX + 1];
+			const char *lab = buf;
+			if (tc->type == ML_CAT)
+				lab = tc->dict.str[fr->rows.col[tcol].cat[r]];
+			else
+				ml_fmt_double(buf, fr->rows.col[tcol].num[r]);
+			return ml_err_set(e, ML_E_DATA, vname, ml_learn_row_line(fr, r), tcol + 1,
+					  "validation row of class '%s', which the training rows lack",
+					  ml_err_quote(q, sizeof(q), lab, strlen(lab)));
+		}
+	}
+	return 0;
+}
+
+/* The validation rows as data v: targets, weights, design. */
+static int valid_data(const struct ml_learner *l, const struct ml_frame *fr, int tcol, int wcol,
+		      const size_t *vrows, size_t nvalid, const struct ml_train_spec *spec,
+		      struct fitset *fs, struct ml_data *v, struct ml_err *e)
+{
+	const char *vname = spec->valid_name ? spec->valid_name : spec->name;
+	int rc;
+
+	*v = ml_learn_shape(l);
+	v->n = nvalid;
+	if (tcol >= 0) {
+		if (!(fs->vy = malloc(nvalid * sizeof(double))))
+			return ml_err_nomem(e);
+		if ((rc = valid_targets(l, fr, tcol, vrows, nvalid, vname, fs->vy, e)) < 0)
+			return rc;
+	}
+	if (wcol >= 0 && (rc = make_weights(l, fr, wcol, vrows, nvalid, NULL, 0, spec->weight,
+					    vname, &fs->vw, e)) < 0)
+		return rc;
+	if ((rc = design_frame(l, fr, vrows, nvalid, vname, &fs->dV, e)) < 0)
+		return rc;
+	v->col = fs->dV.col;
+	v->X = fs->dV.X;
+	v->y = fs->vy;
+	v->w = fs->vw;
+	return 0;
+}
+
 int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const size_t *rows,
 		   size_t nrows, const size_t *vrows, size_t nvalid,
 		   const struct ml_train_spec *spec, struct ml_ctx *ctx, struct ml_err *e)
 {
 	struct ml_learner *l = calloc(1, sizeof(*l));
 	const struct ml_algo *a = spec->params.algo;
-	int tcol, wcol = -1, rc;
-	size_t n = rows ? nrows : fr->rows.nrow, i;
-	double *y = NULL, *w = NULL, *vy = NULL, *vw = NULL;
-	struct design dX = {0}, dV = {0};
-	const char *vname = spec->valid_name ? spec->valid_name : spec->name;
+	int tcol, wcol, rc;
+	size_t n = rows ? nrows : fr->rows.nrow;
+	struct fitset fs;
 	struct ml_data d, v;
 
 	*out = NULL;
+	memset(&fs, 0, sizeof(fs));
 	if (!l)
 		return ml_err_nomem(e);
 	l->algo = a;
 	l->params = spec->params;
-	tcol = ml_schema_find(&fr->schema, spec->target);
-	if (tcol < 0) {
-		rc = ml_err_set(e, ML_E_DATA, spec->name, 0, 0, "no target column '%s'",
-				spec->target);
+	l->task = ML_TASK_UNSUPERVISED;
+	if ((rc = find_columns(a, fr, spec, &tcol, &wcol, e)) < 0)
 		goto fail;
-	}
-	if (!(l->target = ml_learn_dup(spec->target))) {
+	if (tcol >= 0 && !(l->target = ml_learn_dup(spec->target))) {
 		rc = ml_err_nomem(e);
 		goto fail;
 	}
@@ -428,158 +587,41 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 		rc = ml_err_set(e, ML_E_DATA, spec->name, 0, 0, "no rows to train on");
 		goto fail;
 	}
-	if (spec->weight) {
-		wcol = ml_schema_find(&fr->schema, spec->weight);
-		if (wcol < 0 || fr->schema.cols[wcol].type != ML_NUM) {
-			rc = ml_err_set(e, ML_E_DATA, spec->name, 0, 0,
-					wcol < 0 ? "no weight column '%s'" :
-						   "weight column '%s' is not numeric",
-					spec->weight);
-			goto fail;
-		}
-	}
-	y = malloc(n * sizeof(double));
-	if (!y) {
-		rc = ml_err_nomem(e);
-		goto fail;
-	}
-	if ((rc = setup_target(l, fr, tcol, rows, n, spec->task, y, spec->name, e)) < 0)
-		goto fail;
-	if (l->task == ML_TASK_CLASSIFY && !(a->flags & ML_ALGO_CLASSIFY)) {
-		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not classify (target '%s'%s)",
-				a->name, l->target,
-				l->target_type == ML_NUM ? "; --task regress fits its values" : "");
-		goto fail;
-	}
-	if (l->task == ML_TASK_REGRESS && !(a->flags & ML_ALGO_REGRESS)) {
-		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not regress (target '%s')",
-				a->name, l->target);
-		goto fail;
-	}
-	if (spec->balanced && l->task != ML_TASK_CLASSIFY) {
-		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				"--class-weight balanced needs a classification target ('%s' is "
-				"regressed)",
-				l->target);
-		goto fail;
-	}
-	if ((rc = choose_features(l, fr, tcol, wcol, spec->ignore, rows, n, e)) < 0 ||
-	    (rc = ml_learn_layout(l, e)) < 0)
-		goto fail;
-	if (wcol >= 0 || spec->balanced) {
-		w = malloc(n * sizeof(double));
-		if (!w) {
+	if (tcol >= 0) {
+		if (!(fs.y = malloc(n * sizeof(double)))) {
 			rc = ml_err_nomem(e);
 			goto fail;
 		}
-		for (i = 0; i < n; i++) {
-			size_t r = rows ? rows[i] : i;
-			w[i] = wcol >= 0 ? fr->rows.col[wcol].num[r] : 1;
-			if (!(w[i] >= 0) || !isfinite(w[i])) {
-				rc = ml_err_set(e, ML_E_DATA, spec->name, ml_learn_row_line(fr, r), wcol + 1,
-						"weight in column '%s' must be a finite number >= 0",
-						spec->weight);
-				goto fail;
-			}
-		}
-		if (spec->balanced && l->task == ML_TASK_CLASSIFY) {
-			double *cnt = calloc((size_t)l->nclass, sizeof(double));
-			if (!cnt) {
-				rc = ml_err_nomem(e);
-				goto fail;
-			}
-			for (i = 0; i < n; i++)
-				cnt[(int)y[i]] += 1;
-			for (i = 0; i < n; i++)
-				w[i] *= (double)n / (l->nclass * cnt[(int)y[i]]);
-			free(cnt);
-		}
+		if ((rc = setup_target(l, fr, tcol, rows, n, spec->task, fs.y, spec->name, e)) < 0)
+			goto fail;
 	}
-	if ((rc = design_frame(l, fr, rows, n, spec->name, &dX, e)) < 0)
+	if ((rc = check_task(l, spec, e)) < 0 ||
+	    (rc = choose_features(l, fr, tcol, wcol, spec->ignore, rows, n, e)) < 0 ||
+	    (rc = ml_learn_layout(l, e)) < 0)
+		goto fail;
+	if ((wcol >= 0 || spec->balanced) &&
+	    (rc = make_weights(l, fr, wcol, rows, n, fs.y, spec->balanced, spec->weight,
+			       spec->name, &fs.w, e)) < 0)
+		goto fail;
+	if ((rc = design_frame(l, fr, rows, n, spec->name, &fs.dX, e)) < 0)
 		goto fail;
 	d = ml_learn_shape(l);
 	d.n = n;
-	d.col = dX.col;
-	d.X = dX.X;
-	d.y = y;
-	d.w = w;
-	if (vrows && nvalid) {
-		v = ml_learn_shape(l);
-		v.n = nvalid;
-		vy = malloc(nvalid * sizeof(double));
-		if (!vy) {
-			rc = ml_err_nomem(e);
-			goto fail;
-		}
-		if ((rc = ml_learner_target_codes(l, fr, vrows, nvalid, vy, e)) < 0)
-			goto fail;
-		for (i = 0; i < nvalid; i++) {
-			size_t r = vrows[i];
-			const struct ml_col *tc = &fr->schema.cols[tcol];
-			int miss = tc->type == ML_NUM ? fr->rows.col[tcol].num[r] != fr->rows.col[tcol].num[r] :
-				fr->rows.col[tcol].cat[r] < 0;
-			if (miss) {
-				rc = ml_err_set(e, ML_E_DATA, vname, ml_learn_row_line(fr, r), tcol + 1,
-						"missing value in target column '%s'", tc->name);
-				goto fail;
-			}
-			if (l->task == ML_TASK_CLASSIFY && vy[i] < 0) {
-				char q[80], buf[ML_FMT_DOUBLE_MAX + 1];
-				const char *lab = buf;
-				if (tc->type == ML_CAT)
-					lab = tc->dict.str[fr->rows.col[tcol].cat[r]];
-				else
-					ml_fmt_double(buf, fr->rows.col[tcol].num[r]);
-				rc = ml_err_set(e, ML_E_DATA, vname, ml_learn_row_line(fr, r), tcol + 1,
-						"validation row of class '%s', which the training rows "
-						"lack",
-						ml_err_quote(q, sizeof(q), lab, strlen(lab)));
-				goto fail;
-			}
-		}
-		if (wcol >= 0) {
-			vw = malloc(nvalid * sizeof(double));
-			if (!vw) {
-				rc = ml_err_nomem(e);
-				goto fail;
-			}
-			for (i = 0; i < nvalid; i++) {
-				vw[i] = fr->rows.col[wcol].num[vrows[i]];
-				if (!(vw[i] >= 0) || !isfinite(vw[i])) {
-					rc = ml_err_set(e, ML_E_DATA, vname, ml_learn_row_line(fr, vrows[i]),
-							wcol + 1,
-							"weight in column '%s' must be a finite number "
-							">= 0",
-							spec->weight);
-					goto fail;
-				}
-			}
-		}
-		if ((rc = design_frame(l, fr, vrows, nvalid, vname, &dV, e)) < 0)
-			goto fail;
-		v.col = dV.col;
-		v.X = dV.X;
-		v.y = vy;
-		v.w = vw;
-	}
+	d.col = fs.dX.col;
+	d.X = fs.dX.X;
+	d.y = fs.y;
+	d.w = fs.w;
+	if (vrows && nvalid &&
+	    (rc = valid_data(l, fr, tcol, wcol, vrows, nvalid, spec, &fs, &v, e)) < 0)
+		goto fail;
 	rc = a->fit(&l->state, &d, vrows && nvalid ? &v : NULL, &l->params, ctx, e);
 	if (rc < 0)
 		goto fail;
-	design_release(&dX);
-	design_release(&dV);
-	free(y);
-	free(vy);
-	free(vw);
-	free(w);
+	fitset_release(&fs);
 	*out = l;
 	return 0;
 fail:
-	design_release(&dX);
-	design_release(&dV);
-	free(y);
-	free(vy);
-	free(vw);
-	free(w);
+	fitset_release(&fs);
 	ml_learner_free(l);
 	return rc;
 }
@@ -587,12 +629,14 @@ fail:
 int ml_learner_target_codes(const struct ml_learner *l, const struct ml_frame *fr,
 			    const size_t *rows, size_t n, double *y, struct ml_err *e)
 {
-	int tcol = ml_schema_find(&fr->schema, l->target), k;
+	int tcol = l->target ? ml_schema_find(&fr->schema, l->target) : -1, k;
 	const struct ml_col *tc;
 	double *cv = NULL;
 	int32_t *map = NULL;
 	size_t i;
 
+	if (l->task == ML_TASK_UNSUPERVISED)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "an unsupervised model has no target");
 	if (tcol < 0)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no target column '%s'", l->target);
 	tc = &fr->schema.cols[tcol];

@@ -1,25 +1,14 @@
-/* Private to the learner layer (lib/learn/): the learner's fields, the algorithm table and the
- * helpers that fitting, scoring and model files share. */
+/* Private to the learner layer (lib/learn/): the learner's fields and the helpers that
+ * fitting, scoring and model files share. */
 #ifndef ML_LEARN_INT_H
 #define ML_LEARN_INT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ml/learn.h"
+#include <cjson/cJSON.h>
 
-/* The algorithms, each defined in its own algo_*.c here or in tree/ (ridge, lasso and
- * elasticnet beside linear). */
-extern const struct ml_algo ml_algo_linear;
-extern const struct ml_algo ml_algo_ridge;
-extern const struct ml_algo ml_algo_lasso;
-extern const struct ml_algo ml_algo_elasticnet;
-extern const struct ml_algo ml_algo_logistic;
-extern const struct ml_algo ml_algo_nb;
-extern const struct ml_algo ml_algo_knn;
-extern const struct ml_algo ml_algo_gbdt;
-extern const struct ml_algo ml_algo_rf;
-extern const struct ml_algo ml_algo_tree;
+#include "algo.h"
 
 struct feat {
 	char *name;
@@ -44,20 +33,10 @@ struct ml_learner {
 	int *ncat;
 	const struct ml_dict **lev; /* per encoded feature: its levels when native categorical */
 	void *state;
-	/* binding to an input schema */
-	const struct ml_schema *bound;
-	int *bcol;
-	int32_t **bmap;
-	int32_t *bmapn;
-	double *scratch;
-	size_t scratch_cap;
-	struct ml_pool *pool; /* for scoring, or NULL */
 };
 
 /* The learner's shape (features, classes) as a learner sees it, with no rows. */
 struct ml_data ml_learn_shape(const struct ml_learner *l);
-/* Drop the binding to an input schema. */
-void ml_learn_unbind(struct ml_learner *l);
 /* Lay out the encoded columns of the features. */
 int ml_learn_layout(struct ml_learner *l, struct ml_err *e);
 /* A malloc'd copy of s, or NULL. */
@@ -76,5 +55,11 @@ int ml_learn_encode(const struct ml_learner *l, const struct ml_block *b, const 
 		    size_t ld, const char *where, struct ml_err *e);
 /* Map every code of dict to a level index of f (or -1); NULL when out of memory. */
 int32_t *ml_learn_level_map(const struct feat *f, const struct ml_dict *d);
+
+/* Hyperparameters as JSON {"name": value, ...} (enums and strings as text, lists as
+ * arrays) and back, for model metadata. */
+cJSON *ml_params_to_json(const struct ml_params *p);
+int ml_params_from_json(struct ml_params *p, const struct ml_algo *a, const cJSON *j,
+			struct ml_err *e);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
 #include "ml/num.h"
 #include "learn_int.h"
 
@@ -24,22 +23,6 @@ struct ml_data ml_learn_shape(const struct ml_learner *l)
 	return d;
 }
 
-void ml_learn_unbind(struct ml_learner *l)
-{
-	int j;
-
-	if (l->bmap)
-		for (j = 0; j < l->nfeat; j++)
-			free(l->bmap[j]);
-	free(l->bmap);
-	free(l->bmapn);
-	free(l->bcol);
-	l->bmap = NULL;
-	l->bmapn = NULL;
-	l->bcol = NULL;
-	l->bound = NULL;
-}
-
 void ml_learner_free(struct ml_learner *l)
 {
 	int j;
@@ -48,7 +31,6 @@ void ml_learner_free(struct ml_learner *l)
 		return;
 	if (l->state && l->algo->free)
 		l->algo->free(l->state);
-	ml_learn_unbind(l);
 	for (j = 0; j < l->nclass; j++)
 		free(l->classes[j]);
 	free(l->classes);
@@ -64,7 +46,6 @@ void ml_learner_free(struct ml_learner *l)
 	free(l->ncat);
 	free(l->lev);
 	free(l->target);
-	free(l->scratch);
 	free(l);
 }
 
@@ -93,13 +74,44 @@ const char *ml_learner_class(const struct ml_learner *l, int k)
 	return k >= 0 && k < l->nclass ? l->classes[k] : NULL;
 }
 
-int ml_learner_nout(const struct ml_learner *l, int raw)
+int ml_learner_nout(const struct ml_learner *l, enum ml_out what)
 {
-	if (l->task == ML_TASK_REGRESS)
-		return 1;
-	if (raw && l->nclass == 2)
-		return 1;
-	return l->nclass;
+	switch (what) {
+	case ML_OUT_VALUE:
+		if (l->task == ML_TASK_UNSUPERVISED)
+			return l->algo->outputs ? l->algo->outputs(l->state, NULL, 0) : 1;
+		return l->task == ML_TASK_REGRESS ? 1 : l->nclass;
+	case ML_OUT_MARGIN:
+		if (l->task == ML_TASK_UNSUPERVISED)
+			return 0;
+		return l->task == ML_TASK_REGRESS || l->nclass == 2 ? 1 : l->nclass;
+	case ML_OUT_DIST:
+		return l->task == ML_TASK_REGRESS && (l->algo->flags & ML_ALGO_DIST) ? 2 : 0;
+	}
+	return 0;
+}
+
+const char *ml_learner_output_name(const struct ml_learner *l, int k)
+{
+	const char *names[64];
+	int n;
+
+	if (l->task != ML_TASK_UNSUPERVISED || k < 0)
+		return NULL;
+	if (!l->algo->outputs)
+		return k == 0 ? "score" : NULL;
+	n = l->algo->outputs(l->state, names, 64);
+	return k < n && k < 64 ? names[k] : NULL;
+}
+
+int ml_learner_ntrees(const struct ml_learner *l)
+{
+	return l->algo->ntrees ? l->algo->ntrees(l->state) : 0;
+}
+
+int ml_learner_fitted(struct ml_learner *l, double *out, enum ml_out what)
+{
+	return l->algo->fitted && what != ML_OUT_DIST ? l->algo->fitted(l->state, out, what) : 0;
 }
 
 const struct ml_params *ml_learner_params(const struct ml_learner *l)

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
 #include "ml/num.h"
 #include "learn_int.h"
 
@@ -15,11 +14,19 @@ int ml_learner_table(const struct ml_learner *l, const char *name, struct ml_fra
 	struct ml_data d = ml_learn_shape(l);
 	const char *const *t;
 
+	char list[512];
+	size_t at = 0;
+
 	for (t = l->algo->tables; t && *t; t++)
 		if (strcmp(*t, name) == 0)
 			return l->algo->table(l->state, name, &d, out, e);
-	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no table '%s'",
-			  l->algo->name, name);
+	list[0] = 0;
+	for (t = l->algo->tables; t && *t; t++)
+		at += (size_t)snprintf(list + at, at < sizeof(list) ? sizeof(list) - at : 0, "%s%s",
+				       at ? ", " : "", *t);
+	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no table '%s' (%s%s)",
+			  l->algo->name, name, list[0] ? "tables: " : "none has",
+			  list[0] ? list : " tables");
 }
 
 int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struct ml_err *e)
@@ -33,9 +40,14 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 	if (!m)
 		return ml_err_nomem(e);
 	meta = ml_model_meta(m);
-	cJSON_AddStringToObject(meta, "task", l->task == ML_TASK_REGRESS ? "regress" : "classify");
-	cJSON_AddStringToObject(meta, "target", l->target);
-	cJSON_AddStringToObject(meta, "target_type", l->target_type == ML_NUM ? "num" : "cat");
+	cJSON_AddStringToObject(meta, "task", l->task == ML_TASK_REGRESS ? "regress" :
+					      l->task == ML_TASK_CLASSIFY ? "classify" :
+									  "unsupervised");
+	if (l->task != ML_TASK_UNSUPERVISED) {
+		cJSON_AddStringToObject(meta, "target", l->target);
+		cJSON_AddStringToObject(meta, "target_type",
+					l->target_type == ML_NUM ? "num" : "cat");
+	}
 	if (l->task == ML_TASK_CLASSIFY) {
 		arr = cJSON_AddArrayToObject(meta, "classes");
 		for (j = 0; arr && j < l->nclass; j++)
@@ -95,7 +107,7 @@ struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct ml_err
 	c = cJSON_GetObjectItemCaseSensitive(meta, "target");
 	f = cJSON_GetObjectItemCaseSensitive(meta, "features");
 	p = cJSON_GetObjectItemCaseSensitive(meta, "params");
-	if (!cJSON_IsString(t) || !cJSON_IsString(c) || !f || !p) {
+	if (!cJSON_IsString(t) || !f || !p) {
 		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model metadata lacks task, target or features");
 		goto fail;
 	}
@@ -103,11 +115,18 @@ struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct ml_err
 		l->task = ML_TASK_REGRESS;
 	} else if (strcmp(t->valuestring, "classify") == 0) {
 		l->task = ML_TASK_CLASSIFY;
+	} else if (strcmp(t->valuestring, "unsupervised") == 0 &&
+		   (l->algo->flags & ML_ALGO_UNSUPERVISED)) {
+		l->task = ML_TASK_UNSUPERVISED;
 	} else {
 		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model metadata has an unknown task");
 		goto fail;
 	}
-	if (!(l->target = ml_learn_dup(c->valuestring))) {
+	if (l->task != ML_TASK_UNSUPERVISED && !cJSON_IsString(c)) {
+		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model metadata lacks task, target or features");
+		goto fail;
+	}
+	if (l->task != ML_TASK_UNSUPERVISED && !(l->target = ml_learn_dup(c->valuestring))) {
 		ml_err_nomem(e);
 		goto fail;
 	}

@@ -4,7 +4,7 @@
 #define ML_LIB_LINEAR_H
 
 #include <stddef.h>
-#include "ml/learn.h"
+#include "learn/algo.h"
 
 /* k vectors of p coefficients and an intercept: vector c is coef[c * (p + 1) + j] for
  * j < p, its intercept coef[c * (p + 1) + p]. k is 1 for regression and binary

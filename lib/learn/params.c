@@ -5,11 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
 #include "ml/num.h"
 #include "learn_int.h"
-
-/* Hyperparameters. */
 
 static int param_index(const struct ml_algo *a, const char *name)
 {
@@ -81,6 +78,66 @@ static long bound_long(double v)
 	return (long)v;
 }
 
+static int is_text(enum ml_ptype t)
+{
+	return t == ML_P_STRING || t == ML_P_LIST || t == ML_P_INT_LIST;
+}
+
+/* Check a list's items (numbers, or whole numbers, in [lo, hi]); the count, or -1. Items
+ * go to out[0..max). */
+static int parse_list(const struct ml_param *d, const char *text, double *out, int max)
+{
+	const char *s = text;
+	int n = 0;
+
+	if (!*s)
+		return 0;
+	for (;;) {
+		const char *c = strchr(s, ',');
+		size_t l = c ? (size_t)(c - s) : strlen(s);
+		double v;
+		if (d->type == ML_P_INT_LIST) {
+			long x;
+			char buf[32];
+			if (l == 0 || l >= sizeof(buf))
+				return -1;
+			memcpy(buf, s, l);
+			buf[l] = 0;
+			if (ml_parse_long(buf, bound_long(d->lo), bound_long(d->hi), &x) != 0)
+				return -1;
+			v = (double)x;
+		} else {
+			char buf[64];
+			if (l == 0 || l >= sizeof(buf))
+				return -1;
+			memcpy(buf, s, l);
+			buf[l] = 0;
+			if (ml_parse_real(buf, d->lo, d->hi, &v) != 0 || !isfinite(v))
+				return -1;
+		}
+		if (n < max)
+			out[n] = v;
+		n++;
+		if (!c)
+			return n;
+		s = c + 1;
+	}
+}
+
+/* Store text as the value of parameter i; ML_E_USAGE when the set's text space is full. */
+static int set_text(struct ml_params *p, int i, const char *text, struct ml_err *e)
+{
+	size_t l = strlen(text);
+
+	if (l > ML_PARAM_TEXT_MAX || p->used + l + 1 > sizeof(p->text))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "value of --%s is too long",
+				  p->algo->params[i].name);
+	memcpy(p->text + p->used, text, l + 1);
+	p->off[i] = (unsigned short)(p->used + 1);
+	p->used = (unsigned short)(p->used + l + 1);
+	return 0;
+}
+
 int ml_params_set(struct ml_params *p, const char *name, const char *text, struct ml_err *e)
 {
 	const struct ml_algo *a = p->algo;
@@ -91,7 +148,22 @@ int ml_params_set(struct ml_params *p, const char *name, const char *text, struc
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--%s does not apply to -a %s", name,
 				  a->name);
 	d = &a->params[i];
-	if (d->type == ML_P_ENUM) {
+	if (is_text(d->type)) {
+		int rc;
+		if (d->type != ML_P_STRING && parse_list(d, text, NULL, 0) < 0) {
+			if (d->type == ML_P_INT_LIST)
+				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+						  "invalid value '%s' for --%s (comma-separated whole "
+						  "numbers from %ld to %ld)",
+						  text, name, bound_long(d->lo), bound_long(d->hi));
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "invalid value '%s' for --%s (comma-separated numbers "
+					  "from %g to %g)",
+					  text, name, d->lo, d->hi);
+		}
+		if ((rc = set_text(p, i, text, e)) < 0)
+			return rc;
+	} else if (d->type == ML_P_ENUM) {
 		int k = choice_index(d->choices, text);
 		if (k < 0)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -130,7 +202,28 @@ int ml_params_set(struct ml_params *p, const char *name, const char *text, struc
 double ml_param(const struct ml_params *p, const char *name)
 {
 	int i = param_index(p->algo, name);
-	return i < 0 ? NAN : p->v[i];
+	return i < 0 || is_text(p->algo->params[i].type) ? NAN : p->v[i];
+}
+
+const char *ml_param_text(const struct ml_params *p, const char *name)
+{
+	int i = param_index(p->algo, name);
+
+	if (i < 0 || !is_text(p->algo->params[i].type))
+		return NULL;
+	if (p->off[i])
+		return p->text + p->off[i] - 1;
+	return p->algo->params[i].choices ? p->algo->params[i].choices : "";
+}
+
+int ml_param_list(const struct ml_params *p, const char *name, double *out, int max)
+{
+	int i = param_index(p->algo, name);
+	const char *t = ml_param_text(p, name);
+
+	if (!t || p->algo->params[i].type == ML_P_STRING)
+		return -1;
+	return parse_list(&p->algo->params[i], t, out, max);
 }
 
 int ml_param_given(const struct ml_params *p, const char *name)
@@ -152,6 +245,14 @@ cJSON *ml_params_to_json(const struct ml_params *p)
 			char buf[64];
 			cJSON_AddStringToObject(j, d->name,
 						choice_name(d->choices, (int)p->v[i], buf, sizeof(buf)));
+		} else if (d->type == ML_P_STRING) {
+			cJSON_AddStringToObject(j, d->name, ml_param_text(p, d->name));
+		} else if (is_text(d->type)) {
+			double v[ML_PARAM_TEXT_MAX / 2 + 1];
+			int k, n = ml_param_list(p, d->name, v, (int)(sizeof(v) / sizeof(v[0])));
+			cJSON *arr = cJSON_AddArrayToObject(j, d->name);
+			for (k = 0; arr && k < n; k++)
+				cJSON_AddItemToArray(arr, cJSON_CreateNumber(v[k]));
 		} else {
 			cJSON_AddNumberToObject(j, d->name, p->v[i]);
 		}
@@ -172,7 +273,40 @@ int ml_params_from_json(struct ml_params *p, const struct ml_algo *a, const cJSO
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, d->name);
 		if (!v)
 			continue;
-		if (d->type == ML_P_ENUM) {
+		if (d->type == ML_P_STRING) {
+			if (!cJSON_IsString(v) || set_text(p, i, v->valuestring, e) < 0)
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "bad value for parameter '%s'",
+						  d->name);
+		} else if (is_text(d->type)) {
+			/* An array of numbers, stored as the list's text again. */
+			char buf[ML_PARAM_TEXT_MAX + 1];
+			size_t at = 0;
+			const cJSON *it;
+			if (!cJSON_IsArray(v))
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "bad value for parameter '%s'",
+						  d->name);
+			buf[0] = 0;
+			cJSON_ArrayForEach(it, v)
+			{
+				char num[ML_FMT_DOUBLE_MAX + 1];
+				size_t l;
+				if (!cJSON_IsNumber(it))
+					return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+							  "bad value for parameter '%s'", d->name);
+				ml_fmt_double(num, it->valuedouble);
+				l = strlen(num);
+				if (at + l + 2 > sizeof(buf))
+					return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+							  "bad value for parameter '%s'", d->name);
+				if (at)
+					buf[at++] = ',';
+				memcpy(buf + at, num, l + 1);
+				at += l;
+			}
+			if (parse_list(d, buf, NULL, 0) < 0 || set_text(p, i, buf, e) < 0)
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "bad value for parameter '%s'",
+						  d->name);
+		} else if (d->type == ML_P_ENUM) {
 			int k = cJSON_IsString(v) ? choice_index(d->choices, v->valuestring) : -1;
 			if (k < 0)
 				return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "bad value for parameter '%s'",

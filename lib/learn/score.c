@@ -1,118 +1,128 @@
-/* Scoring: binding a learner to an input schema by name, and scoring blocks of rows on the
- * thread pool. */
-#include <limits.h>
-#include <math.h>
-#include <stdio.h>
+/* Scoring: a predictor binds a learner to an input schema by name and scores blocks of
+ * rows, on the thread pool for algorithms that score row by row. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "ml/learn.h"
-#include "ml/num.h"
 #include "learn_int.h"
 
-int ml_learner_bind(struct ml_learner *l, const struct ml_schema *in, struct ml_err *e)
+struct ml_predictor {
+	const struct ml_learner *l;
+	const struct ml_schema *bound;
+	int *bcol;	      /* per feature: its input column */
+	int32_t **bmap;	      /* per categorical feature: input code -> level index */
+	int32_t *bmapn;	      /* codes mapped so far */
+	double *scratch;      /* encoded rows: TASK_ROWS a worker, or a whole block */
+	size_t scratch_cap;
+	struct ml_pool *pool; /* or NULL */
+};
+
+static void unbind(struct ml_predictor *p)
 {
 	int j;
 
-	ml_learn_unbind(l);
-	l->bcol = malloc((size_t)(l->nfeat ? l->nfeat : 1) * sizeof(int));
-	l->bmap = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*l->bmap));
-	l->bmapn = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*l->bmapn));
-	if (!l->bcol || !l->bmap || !l->bmapn) {
-		ml_learn_unbind(l);
+	if (p->bmap)
+		for (j = 0; j < p->l->nfeat; j++)
+			free(p->bmap[j]);
+	free(p->bmap);
+	free(p->bmapn);
+	free(p->bcol);
+	p->bmap = NULL;
+	p->bmapn = NULL;
+	p->bcol = NULL;
+	p->bound = NULL;
+}
+
+struct ml_predictor *ml_predictor_new(const struct ml_learner *l)
+{
+	struct ml_predictor *p = calloc(1, sizeof(*p));
+
+	if (p)
+		p->l = l;
+	return p;
+}
+
+void ml_predictor_free(struct ml_predictor *p)
+{
+	if (!p)
+		return;
+	unbind(p);
+	free(p->scratch);
+	free(p);
+}
+
+void ml_predictor_set_pool(struct ml_predictor *p, struct ml_pool *pool)
+{
+	p->pool = pool;
+}
+
+int ml_predictor_bind(struct ml_predictor *p, const struct ml_schema *in, struct ml_err *e)
+{
+	const struct ml_learner *l = p->l;
+	int j;
+
+	unbind(p);
+	p->bcol = malloc((size_t)(l->nfeat ? l->nfeat : 1) * sizeof(int));
+	p->bmap = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*p->bmap));
+	p->bmapn = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*p->bmapn));
+	if (!p->bcol || !p->bmap || !p->bmapn) {
+		unbind(p);
 		return ml_err_nomem(e);
 	}
 	for (j = 0; j < l->nfeat; j++) {
 		int c = ml_schema_find(in, l->feat[j].name);
 		if (c < 0) {
-			ml_learn_unbind(l);
+			unbind(p);
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no column '%s' (a feature of the model)",
 					  l->feat[j].name);
 		}
 		if (in->cols[c].type != l->feat[j].type) {
 			const char *want = l->feat[j].type == ML_NUM ? "numeric" : "categorical";
-			ml_learn_unbind(l);
+			unbind(p);
 			return ml_err_set(e, ML_E_DATA, NULL, 0, c + 1,
 					  "column '%s' is %s here but was %s in training%s",
 					  l->feat[j].name,
 					  l->feat[j].type == ML_NUM ? "categorical" : "numeric", want,
 					  l->feat[j].type == ML_NUM ? " (see --num)" : " (see --cat)");
 		}
-		l->bcol[j] = c;
+		p->bcol[j] = c;
 	}
-	l->bound = in;
+	p->bound = in;
 	return 0;
 }
 
 /* Extend the level maps to the input dictionaries, which grow as the input is read. */
-static int sync_maps(struct ml_learner *l, struct ml_err *e)
+static int sync_maps(struct ml_predictor *p, struct ml_err *e)
 {
+	const struct ml_learner *l = p->l;
 	int j;
 
 	for (j = 0; j < l->nfeat; j++) {
 		const struct ml_dict *d;
 		if (l->feat[j].type != ML_CAT)
 			continue;
-		d = &l->bound->cols[l->bcol[j]].dict;
-		if (l->bmapn[j] < d->n) {
-			int32_t *m = realloc(l->bmap[j], (size_t)d->n * sizeof(int32_t));
+		d = &p->bound->cols[p->bcol[j]].dict;
+		if (p->bmapn[j] < d->n) {
+			int32_t *m = realloc(p->bmap[j], (size_t)d->n * sizeof(int32_t));
 			int32_t c;
 			if (!m)
 				return ml_err_nomem(e);
-			l->bmap[j] = m;
-			for (c = l->bmapn[j]; c < d->n; c++)
+			p->bmap[j] = m;
+			for (c = p->bmapn[j]; c < d->n; c++)
 				m[c] = ml_dict_find(&l->feat[j].levels, d->str[c], d->len[c]);
-			l->bmapn[j] = d->n;
+			p->bmapn[j] = d->n;
 		}
 	}
 	return 0;
 }
 
-enum { SCORE, SCORE_RAW, LEAVES, CONTRIB };
-
-/* Encode rows and hand them to the algorithm for what is asked. */
-static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
-		    size_t from, size_t n, void *out, int what, struct ml_err *e);
-
-static int predict_some(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
-			size_t from, size_t n, double *out, int raw, struct ml_err *e)
-{
-	return run_rows(l, b, rows, from, n, out, raw ? SCORE_RAW : SCORE, e);
-}
-
-int ml_learner_fitted(struct ml_learner *l, double *out, int raw)
-{
-	return l->algo->fitted ? l->algo->fitted(l->state, out, raw) : 0;
-}
-
-int ml_learner_ntrees(const struct ml_learner *l)
-{
-	return l->algo->ntrees ? l->algo->ntrees(l->state) : 0;
-}
-
-int ml_learner_leaves(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
-		      int32_t *out, struct ml_err *e)
-{
-	if (!l->algo->leaves)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no trees",
-				  l->algo->name);
-	return run_rows(l, b, NULL, from, to > from ? to - from : 0, out, LEAVES, e);
-}
-
-int ml_learner_contrib(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
-		       double *out, struct ml_err *e)
-{
-	if (!l->algo->contrib)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "-a %s models give no per-feature contributions", l->algo->name);
-	return run_rows(l, b, NULL, from, to > from ? to - from : 0, out, CONTRIB, e);
-}
+/* What run_rows asks of the algorithm: an enum ml_out, or one of these. */
+enum { LEAVES = 16, CONTRIB };
 
 /* Rows per scoring task: the answers never depend on how tasks meet threads. */
 #define TASK_ROWS 4096
 
 struct run {
-	struct ml_learner *l;
+	struct ml_predictor *p;
 	const struct ml_block *b;
 	const size_t *rows;
 	size_t from, n;
@@ -125,19 +135,19 @@ struct run {
 /* Encode and score rows [a, a + m) of the run with work space X (m x p). */
 static int run_some(const struct run *R, size_t a, size_t m, double *X, struct ml_err *e)
 {
-	struct ml_learner *l = R->l;
+	const struct ml_learner *l = R->p->l;
 	void *out = R->out + a * R->rowsz;
 	int rc;
 
-	rc = ml_learn_encode(l, R->b, l->bcol, l->bmap, R->rows ? R->rows + a : NULL, R->from + a, m, X, m,
-		    NULL, e);
+	rc = ml_learn_encode(l, R->b, R->p->bcol, R->p->bmap, R->rows ? R->rows + a : NULL,
+			     R->from + a, m, X, m, NULL, e);
 	if (rc < 0)
 		return rc;
 	if (R->what == LEAVES)
 		return l->algo->leaves(l->state, X, m, m, out, e);
 	if (R->what == CONTRIB)
 		return l->algo->contrib(l->state, X, m, m, out, e);
-	return l->algo->predict(l->state, X, m, m, out, R->what == SCORE_RAW, e);
+	return l->algo->predict(l->state, X, m, m, out, R->what, e);
 }
 
 static void run_task(void *arg, size_t t, int worker)
@@ -145,26 +155,28 @@ static void run_task(void *arg, size_t t, int worker)
 	const struct run *R = arg;
 	size_t a = t * TASK_ROWS, m = R->n - a < TASK_ROWS ? R->n - a : TASK_ROWS;
 
-	R->rc[t] = run_some(R, a, m, R->l->scratch + (size_t)worker * TASK_ROWS * (size_t)R->l->p,
-			    NULL);
+	R->rc[t] = run_some(R, a, m,
+			    R->p->scratch + (size_t)worker * TASK_ROWS * (size_t)R->p->l->p, NULL);
 }
 
-static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
+/* Encode rows and hand them to the algorithm for what is asked. */
+static int run_rows(struct ml_predictor *p, const struct ml_block *b, const size_t *rows,
 		    size_t from, size_t n, void *out, int what, struct ml_err *e)
 {
+	const struct ml_learner *l = p->l;
 	struct run R;
-	int workers = l->pool && (l->algo->flags & ML_ALGO_ROWWISE) ? ml_pool_size(l->pool) : 1;
+	int workers = p->pool && (l->algo->flags & ML_ALGO_ROWWISE) ? ml_pool_size(p->pool) : 1;
 	size_t ntask = (n + TASK_ROWS - 1) / TASK_ROWS, t, need;
 	int rc;
 
-	if (!l->bound)
-		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "learner is not bound to an input");
+	if (!p->bound)
+		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "predictor is not bound to an input");
 	if (n == 0)
 		return 0;
-	if ((rc = sync_maps(l, e)) < 0)
+	if ((rc = sync_maps(p, e)) < 0)
 		return rc;
 	memset(&R, 0, sizeof(R));
-	R.l = l;
+	R.p = p;
 	R.b = b;
 	R.rows = rows;
 	R.from = from;
@@ -174,9 +186,10 @@ static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t
 	if (what == LEAVES)
 		R.rowsz = (size_t)l->algo->ntrees(l->state) * sizeof(int32_t);
 	else if (what == CONTRIB)
-		R.rowsz = (size_t)ml_learner_nout(l, 1) * (size_t)(l->p + 1) * sizeof(double);
+		R.rowsz = (size_t)ml_learner_nout(l, ML_OUT_MARGIN) * (size_t)(l->p + 1) *
+			  sizeof(double);
 	else
-		R.rowsz = (size_t)ml_learner_nout(l, what == SCORE_RAW) * sizeof(double);
+		R.rowsz = (size_t)ml_learner_nout(l, (enum ml_out)what) * sizeof(double);
 	if (!(l->algo->flags & ML_ALGO_ROWWISE)) {
 		/* The rows in one go. */
 		workers = 0;
@@ -184,48 +197,84 @@ static int run_rows(struct ml_learner *l, const struct ml_block *b, const size_t
 	} else {
 		need = (size_t)workers * TASK_ROWS * (size_t)(l->p ? l->p : 1);
 	}
-	if (need > l->scratch_cap) {
-		double *s = realloc(l->scratch, need * sizeof(double));
+	if (need > p->scratch_cap) {
+		double *s = realloc(p->scratch, need * sizeof(double));
 		if (!s)
 			return ml_err_nomem(e);
-		l->scratch = s;
-		l->scratch_cap = need;
+		p->scratch = s;
+		p->scratch_cap = need;
 	}
 	if (workers == 0)
-		return run_some(&R, 0, n, l->scratch, e);
+		return run_some(&R, 0, n, p->scratch, e);
 	if (workers == 1 || ntask == 1) {
 		for (t = 0, rc = 0; t < ntask && rc == 0; t++)
 			rc = run_some(&R, t * TASK_ROWS,
 				      n - t * TASK_ROWS < TASK_ROWS ? n - t * TASK_ROWS : TASK_ROWS,
-				      l->scratch, e);
+				      p->scratch, e);
 		return rc;
 	}
 	if (!(R.rc = malloc(ntask * sizeof(int))))
 		return ml_err_nomem(e);
-	ml_pool_run(l->pool, ntask, run_task, &R);
+	ml_pool_run(p->pool, ntask, run_task, &R);
 	/* A failed task again on this thread, for its message. */
 	for (t = 0, rc = 0; t < ntask && rc == 0; t++)
 		if (R.rc[t] < 0)
 			rc = run_some(&R, t * TASK_ROWS,
 				      n - t * TASK_ROWS < TASK_ROWS ? n - t * TASK_ROWS : TASK_ROWS,
-				      l->scratch, e);
+				      p->scratch, e);
 	free(R.rc);
 	return rc;
 }
 
-void ml_learner_set_pool(struct ml_learner *l, struct ml_pool *pool)
+/* ML_E_USAGE unless the learner can give what. */
+static int can_give(const struct ml_learner *l, enum ml_out what, struct ml_err *e)
 {
-	l->pool = pool;
+	if (ml_learner_nout(l, what) > 0)
+		return 0;
+	if (what == ML_OUT_DIST)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a %s models give no predictive standard deviation%s",
+				  l->algo->name,
+				  l->task == ML_TASK_REGRESS ? "" : " (it is for regression)");
+	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models give no margins",
+			  l->algo->name);
 }
 
-int ml_learner_predict(struct ml_learner *l, const struct ml_block *b, size_t from, size_t to,
-		       double *out, int raw, struct ml_err *e)
+int ml_predictor_predict(struct ml_predictor *p, const struct ml_block *b, size_t from,
+			 size_t to, double *out, enum ml_out what, struct ml_err *e)
 {
-	return predict_some(l, b, NULL, from, to > from ? to - from : 0, out, raw, e);
+	int rc = can_give(p->l, what, e);
+
+	return rc < 0 ? rc : run_rows(p, b, NULL, from, to > from ? to - from : 0, out, what, e);
 }
 
-int ml_learner_predict_rows(struct ml_learner *l, const struct ml_block *b, const size_t *rows,
-			    size_t n, double *out, int raw, struct ml_err *e)
+int ml_predictor_predict_rows(struct ml_predictor *p, const struct ml_block *b,
+			      const size_t *rows, size_t n, double *out, enum ml_out what,
+			      struct ml_err *e)
 {
-	return predict_some(l, b, rows, 0, n, out, raw, e);
+	int rc = can_give(p->l, what, e);
+
+	return rc < 0 ? rc : run_rows(p, b, rows, 0, n, out, what, e);
+}
+
+int ml_predictor_leaves(struct ml_predictor *p, const struct ml_block *b, size_t from, size_t to,
+			int32_t *out, struct ml_err *e)
+{
+	const struct ml_learner *l = p->l;
+
+	if (!l->algo->leaves || !l->algo->ntrees)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no trees",
+				  l->algo->name);
+	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, LEAVES, e);
+}
+
+int ml_predictor_contrib(struct ml_predictor *p, const struct ml_block *b, size_t from,
+			 size_t to, double *out, struct ml_err *e)
+{
+	const struct ml_learner *l = p->l;
+
+	if (!l->algo->contrib)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a %s models give no per-feature contributions", l->algo->name);
+	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, CONTRIB, e);
 }

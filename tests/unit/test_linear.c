@@ -11,6 +11,7 @@
 
 #include "ml/ml.h"
 #include "ml/learn.h"
+#include "learn/algo.h"
 #include "unit.h"
 
 #define FIX "tests/fixtures/linear/"
@@ -96,16 +97,21 @@ static struct ml_learner *fit(const struct ml_frame *f, const char *target, cons
 static double *predict_all(struct ml_learner *l, const struct ml_frame *f, int raw)
 {
 	struct ml_err e;
+	struct ml_predictor *pr;
 	size_t n = f->rows.nrow;
-	double *out = malloc((n ? n : 1) * (size_t)ml_learner_nout(l, raw) * sizeof(double));
+	double *out = malloc((n ? n : 1) * (size_t)ml_learner_nout(l, raw ? ML_OUT_MARGIN : ML_OUT_VALUE) * sizeof(double));
 
 	ml_err_init(&e);
-	if (!out || ml_learner_bind(l, &f->schema, &e) < 0 ||
-	    ml_learner_predict(l, &f->rows, 0, n, out, raw, &e) < 0) {
+	pr = ml_predictor_new(l);
+	if (!out || !pr || ml_predictor_bind(pr, &f->schema, &e) < 0 ||
+	    ml_predictor_predict(pr, &f->rows, 0, n, out, raw ? ML_OUT_MARGIN : ML_OUT_VALUE,
+				 &e) < 0) {
 		fprintf(stderr, "predict: %s\n", e.msg);
+		ml_predictor_free(pr);
 		free(out);
 		return NULL;
 	}
+	ml_predictor_free(pr);
 	return out;
 }
 
@@ -166,7 +172,7 @@ static void check_case(const struct ml_frame *cases, size_t r)
 			CHECK_NEAR(cell_num(&got, c, i), cell_num(&want, c, i), rtol);
 	}
 	/* Predictions on the training rows. */
-	nout = ml_learner_nout(l, 0);
+	nout = ml_learner_nout(l, ML_OUT_VALUE);
 	CHECK(nout == wpred.schema.ncol && wpred.rows.nrow == f.rows.nrow);
 	pred = predict_all(l, &f, 0);
 	CHECK(pred != NULL);
@@ -435,9 +441,9 @@ static void round_trip(const struct ml_frame *f, const char *target, const char 
 		fprintf(stderr, "load: %s\n", e.msg);
 		goto out;
 	}
-	nout = ml_learner_nout(l, 0);
-	nraw = ml_learner_nout(l, 1);
-	CHECK(nout == ml_learner_nout(l2, 0) && nraw == ml_learner_nout(l2, 1));
+	nout = ml_learner_nout(l, ML_OUT_VALUE);
+	nraw = ml_learner_nout(l, ML_OUT_MARGIN);
+	CHECK(nout == ml_learner_nout(l2, ML_OUT_VALUE) && nraw == ml_learner_nout(l2, ML_OUT_MARGIN));
 	p1 = predict_all(l, f, 0);
 	p2 = predict_all(l2, f, 0);
 	r1 = predict_all(l, f, 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ml/learn.h"
+#include "learn/algo.h"
 #include "ml/ml.h"
 #include "learn/tree/hist.h"
 #include "learn/tree/tree.h"
@@ -87,17 +88,22 @@ static struct ml_learner *fit_frame(const char *algo, const struct ml_frame *f, 
 static double *predict_frame(struct ml_learner *l, const struct ml_frame *f, int raw, int *nout)
 {
 	struct ml_err e;
+	struct ml_predictor *pr;
 	double *out;
 
-	*nout = ml_learner_nout(l, raw);
+	*nout = ml_learner_nout(l, raw ? ML_OUT_MARGIN : ML_OUT_VALUE);
 	out = malloc((f->rows.nrow ? f->rows.nrow : 1) * (size_t)*nout * sizeof(double));
 	ml_err_init(&e);
-	if (!out || ml_learner_bind(l, &f->schema, &e) < 0 ||
-	    ml_learner_predict(l, &f->rows, 0, f->rows.nrow, out, raw, &e) < 0) {
+	pr = ml_predictor_new(l);
+	if (!out || !pr || ml_predictor_bind(pr, &f->schema, &e) < 0 ||
+	    ml_predictor_predict(pr, &f->rows, 0, f->rows.nrow, out, raw ? ML_OUT_MARGIN : ML_OUT_VALUE,
+				 &e) < 0) {
 		fprintf(stderr, "predict: %s\n", e.msg);
+		ml_predictor_free(pr);
 		free(out);
 		return NULL;
 	}
+	ml_predictor_free(pr);
 	return out;
 }
 

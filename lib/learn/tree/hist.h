@@ -20,7 +20,7 @@
 
 #include "ml/ctx.h"
 #include "ml/err.h"
-#include "ml/learn.h"
+#include "learn/algo.h"
 
 #define ML_HIST_MAX_BIN 255
 #define ML_HIST_SAMPLE	200000
