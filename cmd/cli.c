@@ -394,6 +394,37 @@ static void log_stderr(void *ud, int level, const char *msg)
 		fprintf(stderr, "%s: %s\n", c->prog, msg);
 }
 
+int cli_meta_merge(struct ml_model *m, struct cJSON *obj, struct ml_err *e)
+{
+	cJSON *it;
+	int rc = 0;
+
+	if (!obj)
+		return ml_err_nomem(e);
+	for (it = obj->child; it && rc == 0; it = it->next) {
+		char *txt = cJSON_PrintUnformatted(it);
+		rc = txt ? ml_model_meta_set(m, it->string, txt, e) : ml_err_nomem(e);
+		free(txt);
+	}
+	cJSON_Delete(obj);
+	return rc;
+}
+
+int cli_stamp(struct ml_model *m, struct ml_err *e)
+{
+	const char *env = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	unsigned long long v;
+
+	if (!env || *env < '0' || *env > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(env, &end, 10);
+	if (errno || *end || v > 253402300799ULL) /* 9999-12-31T23:59:59Z */
+		return 0;
+	return ml_model_set_created(m, (long long)v, e);
+}
+
 int cli_ctx(struct cli *c, struct ml_ctx *ctx)
 {
 	struct ml_err e;

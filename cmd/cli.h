@@ -74,6 +74,12 @@ const char *cli_output_name(const struct cli *c);
 int cli_long(const struct cli *c, const char *opt, const char *arg, long lo, long hi, long *out);
 int cli_real(const struct cli *c, const char *opt, const char *arg, double lo, double hi,
 	     double *out);
+/* Metadata for an artefact the command writes: every key of obj (a cJSON object, taken
+ * and freed here) set in m, in order; and the creation time from SOURCE_DATE_EPOCH when
+ * it holds a count of seconds (reproducible-builds.org), else now. */
+struct cJSON;
+int cli_meta_merge(struct ml_model *m, struct cJSON *obj, struct ml_err *e);
+int cli_stamp(struct ml_model *m, struct ml_err *e);
 /* Context from -j and --seed, with warnings and -v detail going to stderr. */
 int cli_ctx(struct cli *c, struct ml_ctx *ctx);
 

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "ml/feat.h"
 
@@ -197,16 +199,18 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	cli_info(&F->cli, "fitted %d step%s on %zu rows; %d columns out", F->spec.nsteps,
 		 F->spec.nsteps == 1 ? "" : "s", fr.rows.nrow, rows->schema->ncol);
 	if (F->save) {
-		cJSON *meta;
-		if ((rc = ml_features_to_model(f, &m, e)) < 0)
-			goto out;
-		meta = ml_model_meta(m);
-		if (!cJSON_AddNumberToObject(meta, "rows", (double)fr.rows.nrow) ||
-		    !cJSON_AddNumberToObject(meta, "seed", (double)ctx.seed)) {
-			rc = ml_err_nomem(e);
+		cJSON *meta = cJSON_CreateObject();
+		if ((rc = ml_features_to_model(f, &m, e)) < 0) {
+			cJSON_Delete(meta);
 			goto out;
 		}
-		if ((rc = ml_model_save(m, F->save, e)) < 0)
+		if (meta && (!cJSON_AddNumberToObject(meta, "rows", (double)fr.rows.nrow) ||
+			     !cJSON_AddNumberToObject(meta, "seed", (double)ctx.seed))) {
+			cJSON_Delete(meta);
+			meta = NULL;
+		}
+		if ((rc = cli_meta_merge(m, meta, e)) < 0 || (rc = cli_stamp(m, e)) < 0 ||
+		    (rc = ml_model_save(m, F->save, e)) < 0)
 			goto out;
 	}
 out:

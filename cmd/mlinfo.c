@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "ml/feat.h"
 #include "ml/learn.h"
@@ -238,10 +240,17 @@ static int print_table(const struct cli *c, FILE *fp, const struct ml_model *m,
 	return rc;
 }
 
-static int print_meta(FILE *fp, const struct ml_model *m)
+static int print_meta(FILE *fp, const struct ml_model *m, struct ml_err *e)
 {
-	put_json(fp, ml_model_meta_const(m), 0);
+	char *txt = ml_model_meta_json(m);
+	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
+
+	free(txt);
+	if (!j)
+		return ml_err_nomem(e);
+	put_json(fp, j, 0);
 	fputc('\n', fp);
+	cJSON_Delete(j);
 	return 0;
 }
 
@@ -324,7 +333,7 @@ int cmd_main(int argc, char **argv)
 	else if (sections)
 		rc = print_sections(&c, ml_output_file(out), m, &e);
 	else
-		rc = print_meta(ml_output_file(out), m);
+		rc = print_meta(ml_output_file(out), m, &e);
 	if (rc < 0) {
 		rc = cli_fail(&c, &e);
 		goto done;

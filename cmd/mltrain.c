@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <zlib.h>
 
 #include "cli.h"
@@ -1133,11 +1134,13 @@ static cJSON *metrics_json(const struct train *t, const double *v)
 /* What the model records beyond the learner's own metadata. */
 static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 {
-	cJSON *meta = ml_model_meta(m), *o, *mt, *cv, *arr;
+	cJSON *meta = cJSON_CreateObject(), *o, *mt, *cv, *arr;
 	const char *const *tb;
 	char hex[16];
 	int k;
 
+	if (!meta)
+		return ml_err_nomem(e);
 	/* A seed beyond 2^53 would not survive as a JSON number: it is then text. */
 	if (t->ctx.seed <= (1ULL << 53)) {
 		cJSON_AddNumberToObject(meta, "seed", (double)t->ctx.seed);
@@ -1196,9 +1199,11 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 	arr = cJSON_AddArrayToObject(meta, "tables");
 	for (tb = ml_algo_tables(ml_learner_algo(t->l)); arr && *tb; tb++)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(*tb));
-	if (!o || !mt || !arr)
+	if (!o || !mt || !arr) {
+		cJSON_Delete(meta);
 		return ml_err_nomem(e);
-	return 0;
+	}
+	return cli_meta_merge(m, meta, e);
 }
 
 static int save_model(struct train *t, struct ml_err *e)
@@ -1210,6 +1215,8 @@ static int save_model(struct train *t, struct ml_err *e)
 
 	if (rc == 0)
 		rc = add_meta(t, m, e);
+	if (rc == 0)
+		rc = cli_stamp(m, e);
 	if (rc == 0)
 		rc = ml_model_to_mem(m, &buf, &len, e);
 	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(t->out)) != len)

@@ -1,13 +1,14 @@
-/* ml-model(5): the container for every fitted artefact. A model holds JSON metadata
- * (cJSON, owned by the model) and named binary sections; a section can hold a whole
- * nested container (an ensemble's members). Loading trusts nothing: lengths, CRCs and
- * the whole-file digest are checked before anything is returned. */
+/* ml-model(5): the container for every fitted artefact. A model holds JSON metadata (an
+ * object whose top-level keys the kind defines, read and written here as JSON text) and
+ * named binary sections; a section can hold a whole nested container (an ensemble's
+ * members). Loading trusts nothing: lengths, CRCs and the whole-file digest are checked
+ * before anything is returned. A model is not safe to change from two threads; a loaded
+ * one may be read by any number. */
 #ifndef ML_MODEL_H
 #define ML_MODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <cjson/cJSON.h>
 #include "ml/err.h"
 #include "ml/frame.h"
 
@@ -17,16 +18,37 @@ struct ml_model;
 
 /* A new empty model of the given kind ("features", "model", "ensemble", "forecaster",
  * "profile", ...) and algorithm (may be NULL). Metadata starts with format, kind,
- * algorithm, tool version and creation time (UTC, ISO 8601; the SOURCE_DATE_EPOCH
- * environment variable pins it for reproducible files). NULL when out of memory. */
+ * algorithm, tool version and creation time (UTC, ISO 8601: now, until
+ * ml_model_set_created gives another). NULL when out of memory. */
 ML_API struct ml_model *ml_model_new(const char *kind, const char *algorithm);
 ML_API void ml_model_free(struct ml_model *m);
 
 ML_API const char *ml_model_kind(const struct ml_model *m);
 ML_API const char *ml_model_algorithm(const struct ml_model *m); /* "" when none */
-/* The metadata object, owned by the model: add to it with cJSON. */
-ML_API cJSON *ml_model_meta(struct ml_model *m);
-ML_API const cJSON *ml_model_meta_const(const struct ml_model *m);
+/* The creation time recorded in the metadata, in seconds since 1970-01-01 UTC (commands
+ * pass SOURCE_DATE_EPOCH here for reproducible files). ML_E_USAGE for a time before 1970
+ * or after 9999. */
+ML_API int ml_model_set_created(struct ml_model *m, long long t, struct ml_err *e);
+/* Set top-level metadata key to a JSON value given as text ("0.97", "\"text\"", "[1,2]",
+ * "{...}"): an existing key keeps its place, a new one goes last. ML_E_USAGE for text
+ * that is not one JSON value, or a key of the container's own (format, version, kind,
+ * algorithm, tool, created). */
+ML_API int ml_model_meta_set(struct ml_model *m, const char *key, const char *json,
+			     struct ml_err *e);
+/* The compact JSON text of key's value (malloc'd), or NULL when there is no such key or
+ * memory ran out. */
+ML_API char *ml_model_meta_get(const struct ml_model *m, const char *key);
+/* The whole metadata object as compact JSON text, keys in stored order (malloc'd); NULL
+ * when out of memory. */
+ML_API char *ml_model_meta_json(const struct ml_model *m);
+/* The whole-file digest the loader checks (ml-model(5): the CRC-32 and the Adler-32 of
+ * everything before the trailer) as 16 lowercase hex digits and a NUL, the CRC's first:
+ * the artefact's identity, the same for the same bytes. For a model loaded from a file,
+ * that file's; for one made in memory, that of the bytes a save would write. An
+ * integrity check, not a signature. ML_E_NOMEM or ML_E_INTERNAL on failure. */
+#define ML_MODEL_DIGEST_HEX 16
+ML_API int ml_model_digest(const struct ml_model *m, char out[ML_MODEL_DIGEST_HEX + 1],
+			   struct ml_err *e);
 
 /* Add a section (data copied; stored zlib-compressed when that saves space). A name is
  * 1..255 bytes; names are unique. */
@@ -59,10 +81,6 @@ ML_API struct ml_model *ml_model_from_mem(const unsigned char *buf, size_t len,
 ML_API struct ml_model *ml_model_load_kind(const char *path, const char *kind,
 					   struct ml_err *e);
 
-/* A schema as JSON ([{"name":..,"type":"num"|"cat","levels":[..]}]) and back. from_json
- * appends to s, which should be fresh from ml_schema_init; on failure s is left empty. */
-ML_API cJSON *ml_schema_to_json(const struct ml_schema *s);
-ML_API int ml_schema_from_json(struct ml_schema *s, const cJSON *j, struct ml_err *e);
 
 /* Little-endian section builders and checked readers. A wbuf records the first
  * allocation failure in err; an rbuf never reads past its end and records the first

@@ -11,6 +11,7 @@
 #include "ml/io.h"
 #include "ml/model.h"
 #include "ml/version.h"
+#include "model_int.h"
 
 /* The layout is documented byte for byte in man/ml-model.5. */
 static const unsigned char model_magic[8] = { 0x89, 'M', 'L', 'M', '\r', '\n', 0x1a, '\n' };
@@ -43,6 +44,8 @@ struct ml_model {
 	struct section *sec;
 	int nsec, cap;
 	char *name; /* where it was loaded from, for messages; NULL for a new model */
+	uint32_t digest[2]; /* the file's CRC-32 and Adler-32, when loaded */
+	int loaded;
 };
 
 /* Byte buffers. */
@@ -354,30 +357,16 @@ static const char *model_where(const struct ml_model *m)
 	return m->name ? m->name : "";
 }
 
-/* Creation time as ISO 8601 UTC, from SOURCE_DATE_EPOCH when it holds a valid count of
- * seconds (reproducible-builds.org), else from the clock. */
-static void created_time(char *buf, size_t n)
+/* A time as ISO 8601 UTC ("2026-12-06T01:11:56Z"); 0 when it has no such form. */
+static int iso_time(time_t t, char *buf, size_t n)
 {
-	const char *env = getenv("SOURCE_DATE_EPOCH");
-	time_t t = time(NULL);
 	struct tm tm;
 
-	if (env && *env >= '0' && *env <= '9') {
-		char *end;
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(env, &end, 10);
-		if (!errno && !*end && v <= (unsigned long long)INT64_MAX / 2 &&
-		    (unsigned long long)(time_t)v == v)
-			t = (time_t)v;
-	}
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(buf, n, "1970-01-01T00:00:00Z");
-		return;
-	}
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 1970)
+		return 0;
 	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return 1;
 }
 
 static struct ml_model *model_alloc(void)
@@ -398,7 +387,8 @@ struct ml_model *ml_model_new(const char *kind, const char *algorithm)
 	if (!m)
 		return NULL;
 	m->meta = j = cJSON_CreateObject();
-	created_time(when, sizeof(when));
+	if (!iso_time(time(NULL), when, sizeof(when)))
+		snprintf(when, sizeof(when), "1970-01-01T00:00:00Z");
 	if (!j || !cJSON_AddStringToObject(j, "format", "ml-model") ||
 	    !cJSON_AddNumberToObject(j, "version", ML_MODEL_VERSION) ||
 	    !cJSON_AddStringToObject(j, "kind", kind ? kind : "") ||
@@ -448,6 +438,90 @@ const char *ml_model_algorithm(const struct ml_model *m)
 cJSON *ml_model_meta(struct ml_model *m)
 {
 	return m->meta;
+}
+
+int ml_model_set_created(struct ml_model *m, long long t, struct ml_err *e)
+{
+	char when[64];
+	cJSON *v;
+
+	if (t < 0 || (long long)(time_t)t != t || !iso_time((time_t)t, when, sizeof(when)))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "creation time %lld is not between 1970 and 9999", t);
+	if (!(v = cJSON_CreateString(when)))
+		return ml_err_nomem(e);
+	if (cJSON_GetObjectItemCaseSensitive(m->meta, "created"))
+		cJSON_ReplaceItemInObjectCaseSensitive(m->meta, "created", v);
+	else
+		cJSON_AddItemToObject(m->meta, "created", v);
+	return 0;
+}
+
+int ml_model_meta_set(struct ml_model *m, const char *key, const char *json, struct ml_err *e)
+{
+	static const char *const own[] = {"format", "version", "kind", "algorithm", "tool",
+					  "created", NULL};
+	const char *end;
+	cJSON *v;
+	int i;
+
+	for (i = 0; own[i]; i++)
+		if (strcmp(key, own[i]) == 0)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "metadata key '%s' belongs to the container", key);
+	v = cJSON_ParseWithOpts(json, &end, 1);
+	if (!v) {
+		/* cJSON tells no parse error from a failed allocation: a small valid value
+		 * parsing again decides. */
+		cJSON *probe = cJSON_Parse("0");
+		if (!probe)
+			return ml_err_nomem(e);
+		cJSON_Delete(probe);
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "metadata value for '%s' is not one JSON value", key);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(m->meta, key)) {
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(m->meta, key, v)) {
+			cJSON_Delete(v);
+			return ml_err_nomem(e);
+		}
+	} else if (!cJSON_AddItemToObject(m->meta, key, v)) {
+		cJSON_Delete(v);
+		return ml_err_nomem(e);
+	}
+	return 0;
+}
+
+char *ml_model_meta_get(const struct ml_model *m, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->meta, key);
+
+	return v ? cJSON_PrintUnformatted(v) : NULL;
+}
+
+char *ml_model_meta_json(const struct ml_model *m)
+{
+	return cJSON_PrintUnformatted(m->meta);
+}
+
+int ml_model_digest(const struct ml_model *m, char out[ML_MODEL_DIGEST_HEX + 1],
+		    struct ml_err *e)
+{
+	uint32_t crc = m->digest[0], adler = m->digest[1];
+
+	if (!m->loaded) {
+		unsigned char *buf;
+		size_t len;
+		int rc = ml_model_to_mem(m, &buf, &len, e);
+		if (rc < 0)
+			return rc;
+		crc = get32(buf + len - 16);
+		adler = get32(buf + len - 12);
+		free(buf);
+	}
+	snprintf(out, ML_MODEL_DIGEST_HEX + 1, "%08lx%08lx", (unsigned long)crc,
+		 (unsigned long)adler);
+	return 0;
 }
 
 const cJSON *ml_model_meta_const(const struct ml_model *m)
@@ -945,6 +1019,9 @@ static int load_body(struct ml_model *m, const unsigned char *buf, size_t len,
 				return ml_err_set(e, ML_E_DATA, name, 0, 0,
 						  "corrupted (checksum mismatch)");
 			digest_checked = 1;
+			m->digest[0] = get32(buf + len - 16);
+			m->digest[1] = get32(buf + len - 12);
+			m->loaded = 1;
 		}
 	}
 	flags = get32(buf + 12);

@@ -7,6 +7,7 @@
 
 #include "ml/feat.h"
 #include "ml/model.h"
+#include "core/model_int.h"
 
 /* Step kinds: stored in files, so never renumbered. */
 enum {

@@ -13,6 +13,7 @@
 #include "ml/frame.h"
 #include "ml/learn.h"
 #include "ml/model.h"
+#include "core/model_int.h"
 
 /* What a learner is fitted on. */
 struct ml_data {

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "algo.h"
+#include "core/model_int.h"
 
 struct feat {
 	char *name;

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include "ml/ml.h"
+#include "core/model_int.h"
 #include "unit.h"
 
 /* Byte offsets in the layout man/ml-model.5 documents. */
@@ -290,17 +291,25 @@ static void test_reproducible(void)
 	unsigned char *b1, *b2;
 	size_t l1, l2;
 	const cJSON *c;
-	char *old = getenv("SOURCE_DATE_EPOCH");
+	struct ml_err e;
 	const char *want = "{\"format\":\"ml-model\",\"version\":1,\"kind\":\"model\","
 			   "\"algorithm\":\"linear\",\"tool\":\"mlpipe " ML_VERSION "\","
 			   "\"created\":\"2023-11-14T22:13:20Z\",\"seed\":7}";
 
-	old = old ? strdup(old) : NULL;
+	/* The library reads no environment: the creation time is the caller's to give. */
+	ml_err_init(&e);
 	setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
 	m1 = small_model();
+	unsetenv("SOURCE_DATE_EPOCH");
+	CHECK(m1 != NULL);
+	if (!m1)
+		return;
+	c = cJSON_GetObjectItem(ml_model_meta_const(m1), "created");
+	CHECK(cJSON_IsString(c) && strcmp(c->valuestring, "2023-11-14T22:13:20Z") != 0);
+	CHECK(ml_model_set_created(m1, 1700000000, &e) == 0);
 	sleep(1);
 	m2 = small_model();
-	CHECK(m1 && m2);
+	CHECK(m2 && ml_model_set_created(m2, 1700000000, &e) == 0);
 	c = cJSON_GetObjectItem(ml_model_meta_const(m1), "created");
 	CHECK(cJSON_IsString(c) && !strcmp(c->valuestring, "2023-11-14T22:13:20Z"));
 	CHECK(ml_model_to_mem(m1, &b1, &l1, NULL) == 0);
@@ -308,16 +317,78 @@ static void test_reproducible(void)
 	CHECK(l1 == l2 && !memcmp(b1, b2, l1));
 	/* Metadata keys keep their order: format, version, kind, algorithm, tool, created. */
 	CHECK(l1 > 20 + strlen(want) && !memcmp(b1 + 20, want, strlen(want)));
+	CHECK(ml_model_set_created(m1, -1, &e) == ML_E_USAGE);
+	CHECK(ml_model_set_created(m1, 253402300800LL, &e) == ML_E_USAGE);
+	CHECK(ml_model_set_created(m1, 0, &e) == 0);
 	free(b1);
 	free(b2);
 	ml_model_free(m1);
 	ml_model_free(m2);
-	if (old) {
-		setenv("SOURCE_DATE_EPOCH", old, 1);
-		free(old);
-	} else {
-		unsetenv("SOURCE_DATE_EPOCH");
-	}
+}
+
+/* Metadata through JSON text: set, replace in place, get, the whole object, refusals. */
+static void test_meta_text(void)
+{
+	struct ml_model *m = ml_model_new("model", "linear");
+	struct ml_err e;
+	char *t;
+
+	ml_err_init(&e);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(ml_model_set_created(m, 0, &e) == 0);
+	CHECK(ml_model_meta_set(m, "a", "{\"x\":[1,2.5,\"y\"]}", &e) == 0);
+	CHECK(ml_model_meta_set(m, "b", "0.1", &e) == 0);
+	CHECK(ml_model_meta_set(m, "a", "true", &e) == 0);
+	CHECK((t = ml_model_meta_get(m, "a")) && !strcmp(t, "true"));
+	free(t);
+	CHECK((t = ml_model_meta_get(m, "b")) && !strcmp(t, "0.1"));
+	free(t);
+	CHECK(ml_model_meta_get(m, "nope") == NULL);
+	CHECK(ml_model_meta_set(m, "c", "{oops", &e) == ML_E_USAGE);
+	CHECK(!strcmp(e.msg, "metadata value for 'c' is not one JSON value"));
+	CHECK(ml_model_meta_set(m, "c", "1 2", &e) == ML_E_USAGE);
+	CHECK(ml_model_meta_set(m, "kind", "\"x\"", &e) == ML_E_USAGE);
+	CHECK(!strcmp(e.msg, "metadata key 'kind' belongs to the container"));
+	t = ml_model_meta_json(m);
+	CHECK(t && !strcmp(t, "{\"format\":\"ml-model\",\"version\":1,\"kind\":\"model\","
+			      "\"algorithm\":\"linear\",\"tool\":\"mlpipe " ML_VERSION "\","
+			      "\"created\":\"1970-01-01T00:00:00Z\",\"a\":true,\"b\":0.1}"));
+	free(t);
+	ml_model_free(m);
+}
+
+/* The digest is the file's trailer words, and a model in memory has the digest its bytes
+ * would have. */
+static void test_digest(void)
+{
+	struct ml_model *m = small_model(), *back;
+	unsigned char *buf;
+	size_t len;
+	struct ml_err e;
+	char d1[ML_MODEL_DIGEST_HEX + 1], d2[ML_MODEL_DIGEST_HEX + 1], want[32];
+
+	ml_err_init(&e);
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(ml_model_digest(m, d1, &e) == 0 && strlen(d1) == 16);
+	CHECK(ml_model_to_mem(m, &buf, &len, &e) == 0);
+	snprintf(want, sizeof(want), "%08lx%08lx",
+		 (unsigned long)(buf[len - 16] | buf[len - 15] << 8 | buf[len - 14] << 16 |
+				 (uint32_t)buf[len - 13] << 24),
+		 (unsigned long)(buf[len - 12] | buf[len - 11] << 8 | buf[len - 10] << 16 |
+				 (uint32_t)buf[len - 9] << 24));
+	CHECK(!strcmp(d1, want));
+	back = ml_model_from_mem(buf, len, "m", &e);
+	CHECK(back && ml_model_digest(back, d2, &e) == 0 && !strcmp(d1, d2));
+	/* Another model, another digest. */
+	CHECK(ml_model_meta_set(m, "x", "1", &e) == 0);
+	CHECK(ml_model_digest(m, d2, &e) == 0 && strcmp(d1, d2) != 0);
+	free(buf);
+	ml_model_free(back);
+	ml_model_free(m);
 }
 
 static void test_layout(void)
@@ -830,6 +901,8 @@ int main(void)
 	RUN(test_file_and_gzip);
 	RUN(test_members);
 	RUN(test_reproducible);
+	RUN(test_meta_text);
+	RUN(test_digest);
 	RUN(test_layout);
 	RUN(test_truncation);
 	RUN(test_bitflips);
