@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
+#include "ml/artefact.h"
 #include "ml/feat.h"
 
 const char cmd_name[] = "mlfeat";
@@ -227,8 +228,9 @@ static int replay(struct feat *F, const char *input, struct ml_output *out, stru
 	struct ml_read_opts ro;
 	struct ml_write_opts wo;
 	struct ml_schema types;
-	struct ml_model *m;
-	struct ml_features *f;
+	struct ml_apply_opts ao;
+	struct ml_artefact *a;
+	struct ml_chain *c = NULL;
 	struct ml_reader *r = NULL;
 	struct ml_writer *w = NULL;
 	const struct ml_schema *os;
@@ -236,20 +238,25 @@ static int replay(struct feat *F, const char *input, struct ml_output *out, stru
 	long n;
 	int rc;
 
-	m = ml_model_load_kind(F->load, "features", e);
-	if (!m)
+	a = ml_artefact_load(F->load, e);
+	if (!a)
 		return e->code;
-	f = ml_features_from_model(m, e);
-	ml_model_free(m);
-	if (!f) {
-		if (!e->where[0])
-			snprintf(e->where, sizeof(e->where), "%s", F->load);
-		return e->code;
-	}
-	ml_features_set_extra(f, F->extra);
 	ml_schema_init(&types);
-	if ((rc = ml_features_input_schema(f, &types, e)) < 0)
+	if (!(ml_artefact_flags(a) & ML_ARTEFACT_TRANSFORM)) {
+		const char *k = ml_artefact_kind(a);
+		char q[80];
+		rc = ml_err_set(e, ML_E_DATA, ml_artefact_name(a), 0, 0,
+				"is a '%s' artefact, not a 'features'",
+				ml_err_quote(q, sizeof(q), k, strlen(k)));
 		goto out;
+	}
+	ml_apply_opts_init(&ao);
+	ao.extra = F->extra;
+	if (!(c = ml_chain_new((const struct ml_artefact *const *)&a, 1, &ao, e)) ||
+	    (rc = ml_chain_input_types(c, &types, e)) < 0) {
+		rc = e->code;
+		goto out;
+	}
 	cli_read_opts(&F->cli, &ro);
 	ro.types = &types;
 	r = ml_reader_open(input, &ro, e);
@@ -257,7 +264,7 @@ static int replay(struct feat *F, const char *input, struct ml_output *out, stru
 		rc = e->code;
 		goto out;
 	}
-	if ((rc = ml_features_bind(f, ml_reader_schema(r), &os, e)) < 0) {
+	if ((rc = ml_chain_bind(c, ml_reader_schema(r), NULL, &os, e)) < 0) {
 		if (!e->where[0])
 			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
 		goto out;
@@ -269,7 +276,7 @@ static int replay(struct feat *F, const char *input, struct ml_output *out, stru
 		goto out;
 	}
 	while ((n = ml_reader_next(r, &b, e)) > 0) {
-		if ((rc = ml_features_apply(f, b, 0, (size_t)n, &o, e)) < 0 ||
+		if ((rc = ml_chain_apply(c, b, 0, (size_t)n, &o, e)) < 0 ||
 		    (rc = ml_writer_write(w, o, 0, o->nrow, e)) < 0) {
 			if (!e->where[0] && e->line > 0)
 				snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
@@ -280,17 +287,19 @@ static int replay(struct feat *F, const char *input, struct ml_output *out, stru
 		rc = (int)n;
 		goto out;
 	}
-	if ((rc = ml_features_finish(f, &o, e)) < 0 ||
-	    (rc = ml_writer_write(w, o, 0, o->nrow, e)) < 0 || (rc = ml_writer_finish(w, e)) < 0) {
-		if (!e->where[0] && e->line > 0)
-			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
-		goto out;
-	}
+	while ((rc = ml_chain_finish(c, &o, e)) > 0)
+		if ((rc = ml_writer_write(w, o, 0, o->nrow, e)) < 0)
+			break;
+	if (rc == 0)
+		rc = ml_writer_finish(w, e);
+	if (rc < 0 && !e->where[0] && e->line > 0)
+		snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
 out:
 	ml_writer_free(w);
 	ml_reader_close(r);
 	ml_schema_release(&types);
-	ml_features_free(f);
+	ml_chain_free(c);
+	ml_artefact_free(a);
 	return rc;
 }
 

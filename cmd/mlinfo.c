@@ -6,8 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "ml/feat.h"
-#include "ml/learn.h"
+#include "ml/artefact.h"
 
 const char cmd_name[] = "mlinfo";
 
@@ -207,47 +206,28 @@ static int print_sections(const struct cli *c, FILE *fp, const struct ml_model *
 	return rc;
 }
 
-/* Load a model's learner, naming the file in its errors. */
-static struct ml_learner *load_learner(const struct ml_model *m, const char *name,
-				       struct ml_err *e)
+static int print_table(const struct cli *c, FILE *fp, const struct ml_artefact *a,
+		       const char *table, struct ml_err *e)
 {
-	struct ml_learner *l = ml_learner_from_model(m, e);
-
-	if (!l && !e->where[0])
-		snprintf(e->where, sizeof(e->where), "%s", name);
-	return l;
-}
-
-static int print_table(const struct cli *c, FILE *fp, const struct ml_model *m,
-		       const char *name, const char *table, struct ml_err *e)
-{
-	struct ml_learner *l;
 	struct ml_frame f;
 	int rc;
 
-	if (strcmp(ml_model_kind(m), "model") != 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "%s: a '%s' artefact has no tables",
-				  name, ml_model_kind(m));
-	l = load_learner(m, name, e);
-	if (!l)
-		return e->code;
 	ml_frame_init(&f);
-	rc = ml_learner_table(l, table, &f, e);
+	rc = ml_artefact_table(a, table, &f, e);
 	if (rc == 0)
 		rc = put_frame(c, fp, &f, e);
 	ml_frame_release(&f);
-	ml_learner_free(l);
 	return rc;
 }
 
-static int print_meta(FILE *fp, const struct ml_model *m, struct ml_err *e)
+static int print_meta(FILE *fp, const struct ml_artefact *a, struct ml_err *e)
 {
-	char *txt = ml_model_meta_json(m);
+	char *txt = ml_artefact_describe(a, e);
 	cJSON *j = txt ? cJSON_Parse(txt) : NULL;
 
 	free(txt);
 	if (!j)
-		return ml_err_nomem(e);
+		return e->code ? e->code : ml_err_nomem(e);
 	put_json(fp, j, 0);
 	fputc('\n', fp);
 	cJSON_Delete(j);
@@ -258,8 +238,7 @@ int cmd_main(int argc, char **argv)
 {
 	struct cli c;
 	struct ml_output *out = NULL;
-	struct ml_model *m = NULL;
-	struct ml_learner *l = NULL;
+	struct ml_artefact *a = NULL;
 	struct ml_err e;
 	const char *table = NULL, *path;
 	int ch, rc = 0, check = 0, sections = 0;
@@ -294,31 +273,24 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	}
 	path = argv[optind];
-	m = ml_model_load(path, &e);
-	if (!m) {
+	a = ml_artefact_load(path, &e);
+	if (!a) {
 		rc = cli_fail(&c, &e);
 		goto done;
 	}
 	if (check) {
-		/* Beyond the container: a model must load into a working learner, a feature
-		 * pipeline into working steps. */
-		const char *name = strcmp(path, "-") ? path : "<stdin>";
-		if (strcmp(ml_model_kind(m), "model") == 0 &&
-		    ml_algo_find(ml_model_algorithm(m)) != NULL && !(l = load_learner(m, name, &e))) {
+		/* Beyond the container: the content must load into a working scorer. */
+		if (!(ml_artefact_flags(a) & ML_ARTEFACT_KNOWN)) {
+			const char *k = ml_artefact_kind(a);
+			cli_warn(&c,
+				 "%s: a '%s' artefact, a kind this mlpipe does not know: only the "
+				 "container was checked",
+				 ml_artefact_name(a), k);
+		} else if (ml_artefact_check(a, &e) < 0) {
 			rc = cli_fail(&c, &e);
 			goto done;
 		}
-		if (strcmp(ml_model_kind(m), "features") == 0) {
-			struct ml_features *f = ml_features_from_model(m, &e);
-			if (!f) {
-				if (!e.where[0])
-					snprintf(e.where, sizeof(e.where), "%s", name);
-				rc = cli_fail(&c, &e);
-				goto done;
-			}
-			ml_features_free(f);
-		}
-		cli_info(&c, "%s: ok", strcmp(path, "-") ? path : "<stdin>");
+		cli_info(&c, "%s: ok", ml_artefact_name(a));
 		goto done;
 	}
 	if (table)
@@ -328,12 +300,11 @@ int cmd_main(int argc, char **argv)
 	if (!out)
 		goto done;
 	if (table)
-		rc = print_table(&c, ml_output_file(out), m, strcmp(path, "-") ? path : "<stdin>",
-				 table, &e);
+		rc = print_table(&c, ml_output_file(out), a, table, &e);
 	else if (sections)
-		rc = print_sections(&c, ml_output_file(out), m, &e);
+		rc = print_sections(&c, ml_output_file(out), ml_artefact_model(a), &e);
 	else
-		rc = print_meta(ml_output_file(out), m, &e);
+		rc = print_meta(ml_output_file(out), a, &e);
 	if (rc < 0) {
 		rc = cli_fail(&c, &e);
 		goto done;
@@ -345,8 +316,7 @@ int cmd_main(int argc, char **argv)
 done:
 	if (out)
 		ml_output_abort(out);
-	ml_learner_free(l);
-	ml_model_free(m);
+	ml_artefact_free(a);
 	cli_release(&c);
 	return rc;
 }

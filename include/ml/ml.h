@@ -16,5 +16,6 @@
 #include "ml/svg.h"
 #include "ml/learn.h"
 #include "ml/feat.h"
+#include "ml/artefact.h"
 
 #endif

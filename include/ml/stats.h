@@ -53,4 +53,10 @@ ML_API int ml_describe_result(const struct ml_describe *d, struct ml_frame *out,
 			      struct ml_err *e);
 ML_API void ml_describe_free(struct ml_describe *d);
 
+/* The standard normal distribution: its CDF, and its quantile function (the inverse CDF,
+ * by Wichura's AS 241, relative error about 1e-16): -inf at 0, +inf at 1, NaN outside
+ * [0, 1]. Interval bounds of predictions and forecasts use it. */
+ML_API double ml_norm_cdf(double x);
+ML_API double ml_norm_ppf(double p);
+
 #endif
