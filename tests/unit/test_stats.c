@@ -606,6 +606,29 @@ static void test_describe_more(void)
 	ml_schema_release(&s);
 }
 
+/* The normal quantile function and CDF against scipy.stats.norm (SciPy 1.10.1). */
+static void test_normal(void)
+{
+	static const double p[] = {0.5, 0.9, 0.975, 0.995, 0.1, 1e-10, 0.999999, 0.3},
+			    z[] = {0.0,
+				   1.2815515655446004,
+				   1.959963984540054,
+				   2.5758293035489004,
+				   -1.2815515655446004,
+				   -6.361340902404056,
+				   4.753424308817087,
+				   -0.5244005127080407};
+	size_t k;
+
+	for (k = 0; k < sizeof(p) / sizeof(p[0]); k++) {
+		CHECK_NEAR(ml_norm_ppf(p[k]), z[k], 1e-15);
+		CHECK_NEAR(ml_norm_cdf(z[k]), p[k], 1e-14);
+	}
+	CHECK(isinf(ml_norm_ppf(0)) && ml_norm_ppf(0) < 0 && isinf(ml_norm_ppf(1)));
+	CHECK(isnan(ml_norm_ppf(-0.1)) && isnan(ml_norm_ppf(NAN)) && isnan(ml_norm_ppf(1.5)));
+	CHECK_NEAR(ml_norm_cdf(1.96), 0.9750021048517795, 1e-15);
+}
+
 int main(void)
 {
 	RUN(test_exact_vs_numpy);
@@ -617,5 +640,6 @@ int main(void)
 	RUN(test_load_rejects);
 	RUN(test_describe_vs_pandas);
 	RUN(test_describe_more);
+	RUN(test_normal);
 	return UNIT_EXIT();
 }

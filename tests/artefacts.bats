@@ -1,0 +1,28 @@
+#!/usr/bin/env bats
+# Artefacts through the commands: a model whose algorithm this mlpipe lacks shows its
+# metadata but is neither sound nor applicable; a kind this mlpipe does not know is said so.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	MF=$FIX/mltrain
+}
+
+@test "--check loads the content into a working scorer: an unknown algorithm is not sound" {
+	[ -f "$MF/alien.mlm" ]
+	run -65 --separate-stderr ml mlinfo --check "$MF/alien.mlm"
+	[ "$stderr" = "mlinfo: $MF/alien.mlm: unknown algorithm 'nosuch'" ]
+	run -65 --separate-stderr ml mlpredict -m "$MF/alien.mlm" "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlpredict: $MF/alien.mlm: unknown algorithm 'nosuch'" ]
+	run -0 --separate-stderr ml mlinfo "$MF/alien.mlm"
+	[ "${lines[6]}" = '  "created": "2026-01-01T00:00:00Z",' ]
+	[ "${lines[4]}" = '  "algorithm": "nosuch",' ]
+}
+
+@test "--check of a kind this mlpipe does not know checks the container and says so" {
+	[ -f "$MF/profile.mlm" ]
+	run -0 --separate-stderr ml mlinfo --check "$MF/profile.mlm"
+	[ "$output" = "" ]
+	[ "$stderr" = "mlinfo: warning: $MF/profile.mlm: a 'profile' artefact, a kind this mlpipe does not know: only the container was checked" ]
+}
