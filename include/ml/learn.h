@@ -71,10 +71,13 @@ struct ml_param {
 #define ML_PARAM_TEXT_MAX 255	/* bytes of one ML_P_STRING or list value */
 #define ML_PARAMS_TEXT 1024	/* bytes of all text values of a set together */
 
-/* A set of values for one algorithm's parameters: a plain value, copied by assignment. */
+/* A set of values for one algorithm's parameters (or any other table of them: forecasting
+ * methods have theirs): a plain value, copied by assignment. */
 struct ml_params {
-	const struct ml_algo *algo;
-	int n;                   /* parameters the algorithm has */
+	const struct ml_algo *algo;    /* the learner's, or NULL */
+	const struct ml_param *table;  /* the parameters */
+	const char *opt, *owner;       /* who has them, for messages: "-a", "ridge" */
+	int n;                   /* parameters the table has */
 	double v[ML_MAX_PARAMS]; /* value per algorithm parameter index (numbers, enums) */
 	int set[ML_MAX_PARAMS];  /* 1 when given explicitly */
 	/* text values (strings, lists): offset + 1 into text, 0 for the default */
@@ -85,6 +88,10 @@ struct ml_params {
 
 /* Defaults of a. */
 ML_API void ml_params_init(struct ml_params *p, const struct ml_algo *a);
+/* Defaults of a table of parameters (terminated by an entry whose name is NULL) owned by
+ * what opt names ("--model", "ets"); the strings are borrowed. */
+ML_API void ml_params_init_table(struct ml_params *p, const struct ml_param *table,
+				 const char *opt, const char *owner);
 /* Set parameter name from text. ML_E_USAGE when a has no such parameter ("--l1 does not
  * apply to -a ridge"), or the value is out of range, not a choice, or not a list of
  * numbers in range. */

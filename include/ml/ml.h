@@ -17,5 +17,6 @@
 #include "ml/learn.h"
 #include "ml/feat.h"
 #include "ml/artefact.h"
+#include "ml/forecast.h"
 
 #endif

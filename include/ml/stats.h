@@ -58,5 +58,13 @@ ML_API void ml_describe_free(struct ml_describe *d);
  * [0, 1]. Interval bounds of predictions and forecasts use it. */
 ML_API double ml_norm_cdf(double x);
 ML_API double ml_norm_ppf(double p);
+/* Student's t distribution with df > 0 degrees of freedom (not necessarily whole): its CDF
+ * and quantile function (relative error about 1e-14 against R's qt); NaN for bad
+ * arguments. */
+ML_API double ml_t_cdf(double t, double df);
+ML_API double ml_t_ppf(double p, double df);
+/* The regularised incomplete beta function I_x(a, b), a, b > 0, 0 <= x <= 1 (NaN
+ * otherwise), by its continued fraction. */
+ML_API double ml_beta_inc(double a, double b, double x);
 
 #endif

@@ -62,5 +62,7 @@ int32_t *ml_learn_level_map(const struct feat *f, const struct ml_dict *d);
 cJSON *ml_params_to_json(const struct ml_params *p);
 int ml_params_from_json(struct ml_params *p, const struct ml_algo *a, const cJSON *j,
 			struct ml_err *e);
+/* Values from JSON into p, made by ml_params_init*, for the names j holds. */
+int ml_params_read_json(struct ml_params *p, const cJSON *j, struct ml_err *e);
 
 #endif

@@ -8,25 +8,34 @@
 #include "ml/num.h"
 #include "learn_int.h"
 
-static int param_index(const struct ml_algo *a, const char *name)
+static int param_index(const struct ml_params *p, const char *name)
 {
 	int i;
 
-	for (i = 0; a->params && a->params[i].name; i++)
-		if (strcmp(a->params[i].name, name) == 0)
+	for (i = 0; i < p->n; i++)
+		if (strcmp(p->table[i].name, name) == 0)
 			return i;
 	return -1;
 }
 
-void ml_params_init(struct ml_params *p, const struct ml_algo *a)
+void ml_params_init_table(struct ml_params *p, const struct ml_param *table, const char *opt,
+			  const char *owner)
 {
 	int i;
 
 	memset(p, 0, sizeof(*p));
-	p->algo = a;
-	for (i = 0; a && a->params && a->params[i].name && i < ML_MAX_PARAMS; i++)
-		p->v[i] = a->params[i].def;
+	p->table = table;
+	p->opt = opt;
+	p->owner = owner;
+	for (i = 0; table && table[i].name && i < ML_MAX_PARAMS; i++)
+		p->v[i] = table[i].def;
 	p->n = i;
+}
+
+void ml_params_init(struct ml_params *p, const struct ml_algo *a)
+{
+	ml_params_init_table(p, a ? a->params : NULL, "-a", a ? a->name : "");
+	p->algo = a;
 }
 
 /* Index of word in a comma-separated list, or -1. */
@@ -131,7 +140,7 @@ static int set_text(struct ml_params *p, int i, const char *text, struct ml_err 
 
 	if (l > ML_PARAM_TEXT_MAX || p->used + l + 1 > sizeof(p->text))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "value of --%s is too long",
-				  p->algo->params[i].name);
+				  p->table[i].name);
 	memcpy(p->text + p->used, text, l + 1);
 	p->off[i] = (unsigned short)(p->used + 1);
 	p->used = (unsigned short)(p->used + l + 1);
@@ -140,14 +149,13 @@ static int set_text(struct ml_params *p, int i, const char *text, struct ml_err 
 
 int ml_params_set(struct ml_params *p, const char *name, const char *text, struct ml_err *e)
 {
-	const struct ml_algo *a = p->algo;
-	int i = param_index(a, name);
+	int i = param_index(p, name);
 	const struct ml_param *d;
 
 	if (i < 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--%s does not apply to -a %s", name,
-				  a->name);
-	d = &a->params[i];
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--%s does not apply to %s %s", name,
+				  p->opt, p->owner);
+	d = &p->table[i];
 	if (is_text(d->type)) {
 		int rc;
 		if (d->type != ML_P_STRING && parse_list(d, text, NULL, 0) < 0) {
@@ -201,34 +209,34 @@ int ml_params_set(struct ml_params *p, const char *name, const char *text, struc
 
 double ml_param(const struct ml_params *p, const char *name)
 {
-	int i = param_index(p->algo, name);
-	return i < 0 || is_text(p->algo->params[i].type) ? NAN : p->v[i];
+	int i = param_index(p, name);
+	return i < 0 || is_text(p->table[i].type) ? NAN : p->v[i];
 }
 
 const char *ml_param_text(const struct ml_params *p, const char *name)
 {
-	int i = param_index(p->algo, name);
+	int i = param_index(p, name);
 
-	if (i < 0 || !is_text(p->algo->params[i].type))
+	if (i < 0 || !is_text(p->table[i].type))
 		return NULL;
 	if (p->off[i])
 		return p->text + p->off[i] - 1;
-	return p->algo->params[i].choices ? p->algo->params[i].choices : "";
+	return p->table[i].choices ? p->table[i].choices : "";
 }
 
 int ml_param_list(const struct ml_params *p, const char *name, double *out, int max)
 {
-	int i = param_index(p->algo, name);
+	int i = param_index(p, name);
 	const char *t = ml_param_text(p, name);
 
-	if (!t || p->algo->params[i].type == ML_P_STRING)
+	if (!t || p->table[i].type == ML_P_STRING)
 		return -1;
-	return parse_list(&p->algo->params[i], t, out, max);
+	return parse_list(&p->table[i], t, out, max);
 }
 
 int ml_param_given(const struct ml_params *p, const char *name)
 {
-	int i = param_index(p->algo, name);
+	int i = param_index(p, name);
 	return i < 0 ? 0 : p->set[i];
 }
 
@@ -240,7 +248,7 @@ cJSON *ml_params_to_json(const struct ml_params *p)
 	if (!j)
 		return NULL;
 	for (i = 0; i < p->n; i++) {
-		const struct ml_param *d = &p->algo->params[i];
+		const struct ml_param *d = &p->table[i];
 		if (d->type == ML_P_ENUM) {
 			char buf[64];
 			cJSON_AddStringToObject(j, d->name,
@@ -263,13 +271,18 @@ cJSON *ml_params_to_json(const struct ml_params *p)
 int ml_params_from_json(struct ml_params *p, const struct ml_algo *a, const cJSON *j,
 			struct ml_err *e)
 {
+	ml_params_init(p, a);
+	return ml_params_read_json(p, j, e);
+}
+
+int ml_params_read_json(struct ml_params *p, const cJSON *j, struct ml_err *e)
+{
 	int i;
 
-	ml_params_init(p, a);
 	if (!cJSON_IsObject(j))
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model parameters are not an object");
 	for (i = 0; i < p->n; i++) {
-		const struct ml_param *d = &a->params[i];
+		const struct ml_param *d = &p->table[i];
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, d->name);
 		if (!v)
 			continue;

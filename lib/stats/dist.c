@@ -72,3 +72,138 @@ double ml_norm_ppf(double p)
 	}
 	return q < 0 ? -v : v;
 }
+
+/* The continued fraction of the incomplete beta function, by the modified Lentz method. */
+static double beta_cf(double a, double b, double x)
+{
+	const double tiny = 1e-300, eps = 1e-16;
+	double c = 1, d = 1 - (a + b) * x / (a + 1), h;
+	int m;
+
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1 / d;
+	h = d;
+	for (m = 1; m <= 10000; m++) {
+		double m2 = 2.0 * m, aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2)), del;
+		d = 1 + aa * d;
+		if (fabs(d) < tiny)
+			d = tiny;
+		c = 1 + aa / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + aa * d;
+		if (fabs(d) < tiny)
+			d = tiny;
+		c = 1 + aa / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < eps)
+			break;
+	}
+	return h;
+}
+
+/* lgamma(a + b) - lgamma(a) without the cancellation of two large logarithms when a is
+ * large (Stirling's series of the difference). */
+static double lgamma_ratio(double a, double b)
+{
+	double c;
+
+	if (a < 1e4)
+		return lgamma(a + b) - lgamma(a);
+	c = a + b;
+	return (a - 0.5) * log1p(b / a) + b * log(c) - b + (1 / (12 * c) - 1 / (12 * a)) -
+	       (1 / (360 * c * c * c) - 1 / (360 * a * a * a));
+}
+
+/* log B(a, b). */
+static double lbeta(double a, double b)
+{
+	if (a >= b)
+		return lgamma(b) - lgamma_ratio(a, b);
+	return lgamma(a) - lgamma_ratio(b, a);
+}
+
+double ml_beta_inc(double a, double b, double x)
+{
+	double front;
+
+	if (!(a > 0 && b > 0 && x >= 0 && x <= 1))
+		return NAN;
+	if (x == 0 || x == 1)
+		return x;
+	front = exp(a * log(x) + b * log1p(-x) - lbeta(a, b));
+	if (x < (a + 1) / (a + b + 2))
+		return front * beta_cf(a, b, x) / a;
+	return 1 - front * beta_cf(b, a, 1 - x) / b;
+}
+
+/* P(T > t) for t >= 0, from the incomplete beta function without cancellation. */
+static double t_sf(double t, double df)
+{
+	double t2 = t * t;
+
+	if (t2 < df)
+		return 0.5 - 0.5 * ml_beta_inc(0.5, df / 2, t2 / (df + t2));
+	return 0.5 * ml_beta_inc(df / 2, 0.5, df / (df + t2));
+}
+
+double ml_t_cdf(double t, double df)
+{
+	if (!(df > 0) || t != t)
+		return NAN;
+	if (isinf(t))
+		return t > 0;
+	return t >= 0 ? 1 - t_sf(t, df) : t_sf(-t, df);
+}
+
+/* The upper tail's quantile: the t > 0 with P(T > t) = q (0 < q < 0.5), by Newton's
+ * method on log P(T > t) kept inside a bracket. */
+static double t_upper(double q, double df)
+{
+	double lo = 0, hi = 1, x, lq = log(q);
+	int i;
+
+	while (t_sf(hi, df) > q && hi < 1e300)
+		hi *= 2;
+	x = ml_norm_ppf(1 - q);
+	if (!(x > lo && x < hi))
+		x = (lo + hi) / 2;
+	for (i = 0; i < 200; i++) {
+		double s = t_sf(x, df), pdf, nx;
+		if (s > q)
+			lo = x;
+		else
+			hi = x;
+		pdf = exp(-lbeta(0.5, df / 2) - 0.5 * log(df) - (df + 1) / 2 * log1p(x * x / df));
+		nx = x + (log(s) - lq) * s / pdf;
+		if (!(nx > lo && nx < hi))
+			nx = (lo + hi) / 2;
+		if (fabs(nx - x) <= 1e-15 * x || hi - lo <= 1e-15 * hi) {
+			x = nx;
+			break;
+		}
+		x = nx;
+	}
+	return x;
+}
+
+double ml_t_ppf(double p, double df)
+{
+	if (!(p >= 0 && p <= 1) || !(df > 0))
+		return NAN;
+	if (p == 0)
+		return -INFINITY;
+	if (p == 1)
+		return INFINITY;
+	if (p == 0.5)
+		return 0;
+	return p > 0.5 ? t_upper(1 - p, df) : -t_upper(p, df);
+}

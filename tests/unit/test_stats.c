@@ -629,6 +629,28 @@ static void test_normal(void)
 	CHECK_NEAR(ml_norm_cdf(1.96), 0.9750021048517795, 1e-15);
 }
 
+/* Student's t quantiles against R 4.2's qt, and the CDF back. */
+static void test_student(void)
+{
+	static const double p[] = {0.9, 0.975, 0.995, 0.95, 0.999, 1e-6, 0.6},
+			    df[] = {5, 10, 1, 30, 2.5, 3, 100},
+			    t[] = {1.47588404882448043, 2.22813885198627393, 63.65674116287152629,
+				   1.69726088659395691, 13.82219311086599944, -103.29946778041933442,
+				   0.25402218245822766};
+	size_t k;
+
+	for (k = 0; k < sizeof(p) / sizeof(p[0]); k++) {
+		CHECK_NEAR(ml_t_ppf(p[k], df[k]), t[k], 1e-13);
+		CHECK_NEAR(ml_t_cdf(t[k], df[k]), p[k], 1e-13);
+	}
+	CHECK(ml_t_ppf(0.5, 4) == 0 && isnan(ml_t_ppf(0.5, 0)) && isnan(ml_t_ppf(2, 3)));
+	CHECK(isinf(ml_t_ppf(1, 3)) && ml_t_cdf(-INFINITY, 3) == 0);
+	/* Many degrees of freedom: the normal. */
+	CHECK_NEAR(ml_t_ppf(0.975, 1e9), 1.959963984540054, 1e-8);
+	CHECK_NEAR(ml_beta_inc(2, 3, 0.4), 0.5248, 1e-14);
+	CHECK(isnan(ml_beta_inc(0, 1, 0.5)) && ml_beta_inc(2, 2, 1) == 1);
+}
+
 int main(void)
 {
 	RUN(test_exact_vs_numpy);
@@ -641,5 +663,6 @@ int main(void)
 	RUN(test_describe_vs_pandas);
 	RUN(test_describe_more);
 	RUN(test_normal);
+	RUN(test_student);
 	return UNIT_EXIT();
 }

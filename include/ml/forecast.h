@@ -1,0 +1,83 @@
+/* Forecasting: methods fitted on one time series at a regular interval, forecasting h steps
+ * ahead with prediction intervals, saved as artefacts of kind "forecaster". They have their
+ * own interface rather than the tabular learners' (lib/ts/): a series is ordered, its
+ * seasonal periods matter, and what comes out is a path with intervals, not a row's answer.
+ *
+ *	m = ml_fc_method_find("snaive");
+ *	ml_fc_params_init(&p, m);                  (then ml_params_set for --NAME options)
+ *	ml_fc_fit(&f, m, &series, &p, &ctx, &e);
+ *	ml_fc_forecast(f, h, levels, nlevel, mean, lo, hi, &e);
+ *
+ * Threads: a fitted forecaster is immutable; many threads may forecast from it, and series
+ * are fitted independently (one per task), so results never depend on the thread count. */
+#ifndef ML_FORECAST_H
+#define ML_FORECAST_H
+
+#include <stddef.h>
+#include "ml/ctx.h"
+#include "ml/err.h"
+#include "ml/learn.h"
+#include "ml/model.h"
+
+/* One series: n values at a regular interval, oldest first, and its seasonal periods in
+ * steps (12 for monthly data with a yearly season; 24 and 168 for hourly data), none when
+ * nseason is 0. Missing values (NaN) are the caller's to fill before fitting, except where
+ * a method says it takes them. */
+#define ML_FC_MAX_SEASONS 4
+struct ml_series {
+	const double *y;
+	size_t n;
+	int season[ML_FC_MAX_SEASONS];
+	int nseason;
+};
+
+/* Methods. */
+struct ml_fc_method;
+
+/* The methods, NULL-terminated, in the order mlforecast(1) lists them, and lookup by the
+ * --model name (NULL when none). */
+ML_API const struct ml_fc_method *const *ml_fc_methods(void);
+ML_API const struct ml_fc_method *ml_fc_method_find(const char *name);
+ML_API const char *ml_fc_method_name(const struct ml_fc_method *m);
+ML_API const char *ml_fc_method_summary(const struct ml_fc_method *m);
+/* The method's hyperparameters (terminated by a NULL name; never NULL). */
+ML_API const struct ml_param *ml_fc_method_params(const struct ml_fc_method *m);
+/* The shortest series the method fits, given its seasonal periods (e.g. two seasons of
+ * data for seasonal naive needs one). */
+ML_API size_t ml_fc_method_min_length(const struct ml_fc_method *m, const struct ml_series *s);
+/* Defaults of m's parameters. */
+ML_API void ml_fc_params_init(struct ml_params *p, const struct ml_fc_method *m);
+
+/* A fitted forecaster. */
+struct ml_forecaster;
+
+/* Fit m on s with parameters p (from ml_fc_params_init). ML_E_DATA naming what is wrong
+ * for a series the method cannot take (too short, missing values, a season longer than
+ * the data); ML_E_USAGE for parameters that contradict each other. */
+ML_API int ml_fc_fit(struct ml_forecaster **out, const struct ml_fc_method *m,
+		     const struct ml_series *s, const struct ml_params *p, struct ml_ctx *ctx,
+		     struct ml_err *e);
+ML_API void ml_fc_free(struct ml_forecaster *f);
+ML_API const struct ml_fc_method *ml_fc_method_of(const struct ml_forecaster *f);
+/* Forecast steps 1..h: mean[t] for t < h, and for each of the nlevel levels (percent,
+ * strictly between 0 and 100) the bounds lo[k * h + t] and hi[k * h + t] of the central
+ * prediction interval (lo, hi may be NULL when nlevel is 0). ML_E_USAGE for h < 1 or a
+ * level out of range. */
+ML_API int ml_fc_forecast(const struct ml_forecaster *f, int h, const double *level,
+			  int nlevel, double *mean, double *lo, double *hi, struct ml_err *e);
+/* The in-sample one-step-ahead fitted values, n of them (NaN where the method has none,
+ * e.g. the first season of seasonal naive). */
+ML_API int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e);
+/* The number of values the forecaster was fitted on. */
+ML_API size_t ml_fc_nobs(const struct ml_forecaster *f);
+/* The residual variance the intervals start from (one step ahead). */
+ML_API double ml_fc_sigma2(const struct ml_forecaster *f);
+
+/* Model files: a container of kind "forecaster" (algorithm: the method's name) whose
+ * metadata holds the parameters, the seasonal periods and what the method reports (its
+ * fitted coefficients, information criteria), and back. m is not kept. */
+ML_API int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out,
+			  struct ml_err *e);
+ML_API struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *e);
+
+#endif

@@ -1,0 +1,353 @@
+/* Forecasting: the method table, fitting and forecasting with checked arguments, the
+ * "forecaster" container and its kind of artefact. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artefact/kind.h"
+#include "learn/learn_int.h"
+#include "method.h"
+
+#define ML_FC(n) extern const struct ml_fc_method ml_fc_##n;
+#include "methods.h"
+#undef ML_FC
+
+const struct ml_fc_method *const *ml_fc_methods(void)
+{
+#define ML_FC(n) &ml_fc_##n,
+	static const struct ml_fc_method *const all[] = {
+#include "methods.h"
+		NULL};
+#undef ML_FC
+	return all;
+}
+
+const struct ml_fc_method *ml_fc_method_find(const char *name)
+{
+	const struct ml_fc_method *const *m;
+
+	for (m = ml_fc_methods(); *m; m++)
+		if (strcmp((*m)->name, name) == 0)
+			return *m;
+	return NULL;
+}
+
+const char *ml_fc_method_name(const struct ml_fc_method *m)
+{
+	return m->name;
+}
+
+const char *ml_fc_method_summary(const struct ml_fc_method *m)
+{
+	return m->summary;
+}
+
+const struct ml_param *ml_fc_method_params(const struct ml_fc_method *m)
+{
+	static const struct ml_param none = {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL};
+	return m->params ? m->params : &none;
+}
+
+size_t ml_fc_method_min_length(const struct ml_fc_method *m, const struct ml_series *s)
+{
+	return m->min_length ? m->min_length(s) : 1;
+}
+
+void ml_fc_params_init(struct ml_params *p, const struct ml_fc_method *m)
+{
+	ml_params_init_table(p, m->params, "--model", m->name);
+}
+
+struct ml_forecaster {
+	const struct ml_fc_method *m;
+	struct ml_params p;
+	struct ml_series s; /* y owned */
+	void *state;
+};
+
+void ml_fc_free(struct ml_forecaster *f)
+{
+	if (!f)
+		return;
+	if (f->state)
+		f->m->free(f->state);
+	free((double *)f->s.y);
+	free(f);
+}
+
+const struct ml_fc_method *ml_fc_method_of(const struct ml_forecaster *f)
+{
+	return f->m;
+}
+
+size_t ml_fc_nobs(const struct ml_forecaster *f)
+{
+	return f->s.n;
+}
+
+double ml_fc_sigma2(const struct ml_forecaster *f)
+{
+	return f->m->sigma2 ? f->m->sigma2(f->state) : NAN;
+}
+
+/* A forecaster holding a copy of s, with no state yet. */
+static struct ml_forecaster *holder(const struct ml_fc_method *m, const struct ml_series *s,
+				    const struct ml_params *p, struct ml_err *e)
+{
+	struct ml_forecaster *f = calloc(1, sizeof(*f));
+	double *y = malloc((s->n ? s->n : 1) * sizeof(double));
+
+	if (!f || !y) {
+		free(f);
+		free(y);
+		ml_err_nomem(e);
+		return NULL;
+	}
+	memcpy(y, s->y, s->n * sizeof(double));
+	f->m = m;
+	f->p = *p;
+	f->s = *s;
+	f->s.y = y;
+	return f;
+}
+
+/* ML_E_DATA unless s suits m. */
+static int check_series(const struct ml_fc_method *m, const struct ml_series *s,
+			struct ml_err *e)
+{
+	size_t i, need = ml_fc_method_min_length(m, s);
+	int k;
+
+	if (s->nseason < 0 || s->nseason > ML_FC_MAX_SEASONS)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "at most %d seasonal periods",
+				  ML_FC_MAX_SEASONS);
+	for (k = 0; k < s->nseason; k++)
+		if (s->season[k] < 2)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "a seasonal period is a whole number >= 2 (not %d)",
+					  s->season[k]);
+	for (i = 0; i < s->n; i++)
+		if (!isfinite(s->y[i]))
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					  "value %zu of the series is %s (fill gaps before fitting "
+					  "--model %s)",
+					  i + 1, s->y[i] != s->y[i] ? "missing" : "not finite",
+					  m->name);
+	if (s->n < need)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "--model %s needs at least %zu values; the series has %zu",
+				  m->name, need, s->n);
+	return 0;
+}
+
+int ml_fc_fit(struct ml_forecaster **out, const struct ml_fc_method *m,
+	      const struct ml_series *s, const struct ml_params *p, struct ml_ctx *ctx,
+	      struct ml_err *e)
+{
+	struct ml_forecaster *f;
+	int rc;
+
+	*out = NULL;
+	if ((rc = check_series(m, s, e)) < 0)
+		return rc;
+	if (!(f = holder(m, s, p, e)))
+		return ML_E_NOMEM;
+	if ((rc = m->fit(&f->state, &f->s, &f->p, ctx, e)) < 0) {
+		f->state = NULL;
+		ml_fc_free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int ml_fc_forecast(const struct ml_forecaster *f, int h, const double *level, int nlevel,
+		   double *mean, double *lo, double *hi, struct ml_err *e)
+{
+	int k;
+
+	if (h < 1)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "the horizon is at least one step (not %d)",
+				  h);
+	if (nlevel < 0 || (nlevel && (!level || !lo || !hi)))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "no room for the interval bounds");
+	for (k = 0; k < nlevel; k++)
+		if (!(level[k] > 0 && level[k] < 100))
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "an interval level is a percentage between 0 and 100 (not "
+					  "%g)",
+					  level[k]);
+	return f->m->forecast(f->state, &f->s, h, level, nlevel, mean, lo, hi, e);
+}
+
+int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e)
+{
+	(void)e;
+	return f->m->fitted(f->state, &f->s, out);
+}
+
+/* The container. */
+
+int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct ml_err *e)
+{
+	struct ml_model *m = ml_model_new("forecaster", f->m->name);
+	cJSON *meta, *arr, *pj;
+	int k, rc;
+
+	*out = NULL;
+	if (!m)
+		return ml_err_nomem(e);
+	meta = ml_model_meta(m);
+	cJSON_AddNumberToObject(meta, "n", (double)f->s.n);
+	arr = cJSON_AddArrayToObject(meta, "seasons");
+	for (k = 0; arr && k < f->s.nseason; k++)
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber(f->s.season[k]));
+	if (!(pj = ml_params_to_json(&f->p)) || !cJSON_AddItemToObject(meta, "params", pj)) {
+		cJSON_Delete(pj);
+		ml_model_free(m);
+		return ml_err_nomem(e);
+	}
+	if (f->m->sigma2)
+		cJSON_AddNumberToObject(meta, "sigma2", f->m->sigma2(f->state));
+	if ((rc = ml_model_add(m, "series", f->s.y, f->s.n * sizeof(double), e)) < 0 ||
+	    (f->m->save && (rc = f->m->save(f->state, m, e)) < 0)) {
+		ml_model_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+/* The series and seasons of a forecaster's container, checked. */
+static int read_series(const struct ml_model *m, struct ml_series *s, double **y,
+		       struct ml_err *e)
+{
+	const cJSON *meta = ml_model_meta_const(m), *n = cJSON_GetObjectItemCaseSensitive(meta, "n"),
+		    *seasons = cJSON_GetObjectItemCaseSensitive(meta, "seasons"), *it;
+	const void *data;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	*y = NULL;
+	if (!cJSON_IsNumber(n) || !cJSON_IsArray(seasons) ||
+	    cJSON_GetArraySize(seasons) > ML_FC_MAX_SEASONS)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "forecaster metadata lacks the series length or its seasons");
+	cJSON_ArrayForEach(it, seasons)
+	{
+		if (!cJSON_IsNumber(it) || !(it->valuedouble >= 2 && it->valuedouble <= 1e9) ||
+		    it->valuedouble != floor(it->valuedouble))
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "forecaster has a bad season");
+		s->season[s->nseason++] = (int)it->valuedouble;
+	}
+	if ((rc = ml_model_get(m, "series", &data, &len, e)) < 0)
+		return rc;
+	if (len % sizeof(double) || n->valuedouble != (double)(len / sizeof(double)))
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "the forecaster's series section does not hold %g values",
+				  n->valuedouble);
+	s->n = len / sizeof(double);
+	if (!(*y = malloc(len ? len : 1)))
+		return ml_err_nomem(e);
+	memcpy(*y, data, len);
+	s->y = *y;
+	return 0;
+}
+
+struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *e)
+{
+	const struct ml_fc_method *fm;
+	struct ml_forecaster *f = NULL;
+	struct ml_params p;
+	struct ml_series s;
+	double *y = NULL;
+
+	if (strcmp(ml_model_kind(m), "forecaster") != 0) {
+		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "is a '%s' artefact, not a forecaster",
+			   ml_model_kind(m));
+		return NULL;
+	}
+	if (!(fm = ml_fc_method_find(ml_model_algorithm(m)))) {
+		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "unknown forecasting method '%s'",
+			   ml_model_algorithm(m));
+		return NULL;
+	}
+	ml_fc_params_init(&p, fm);
+	if (ml_params_read_json(&p, cJSON_GetObjectItemCaseSensitive(ml_model_meta_const(m),
+								      "params"),
+				e) < 0 ||
+	    read_series(m, &s, &y, e) < 0 || check_series(fm, &s, e) < 0)
+		goto fail;
+	if (!(f = holder(fm, &s, &p, e)))
+		goto fail;
+	if (fm->load(&f->state, m, &f->s, &f->p, e) < 0) {
+		f->state = NULL;
+		goto fail;
+	}
+	free(y);
+	return f;
+fail:
+	free(y);
+	ml_fc_free(f);
+	return NULL;
+}
+
+/* The "forecaster" kind: metadata and the fitted table; forecasts come from mlforecast, not
+ * from rows. */
+
+static int fk_open(void **state, const struct ml_model *m, const char *name, struct ml_err *e)
+{
+	(void)name;
+	*state = ml_fc_from_model(m, e);
+	return *state ? 0 : e ? e->code : ML_E_DATA;
+}
+
+static void fk_close(void *state)
+{
+	ml_fc_free(state);
+}
+
+static const char *const *fk_tables(const void *state)
+{
+	static const char *const t[] = {"fitted", NULL};
+	(void)state;
+	return t;
+}
+
+static int fk_table(const void *state, const char *name, struct ml_frame *out, struct ml_err *e)
+{
+	const struct ml_forecaster *f = state;
+	size_t i, n = f->s.n;
+	int rc;
+
+	if (strcmp(name, "fitted") != 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "forecasters have no table '%s' (tables: fitted)", name);
+	if (ml_schema_add(&out->schema, "t", ML_NUM) < 0 ||
+	    ml_schema_add(&out->schema, "y", ML_NUM) < 0 ||
+	    ml_schema_add(&out->schema, "fitted", ML_NUM) < 0 ||
+	    ml_schema_add(&out->schema, "residual", ML_NUM) < 0)
+		return ml_err_nomem(e);
+	if ((rc = ml_block_init(&out->rows, &out->schema, n ? n : 1, e)) < 0)
+		return rc;
+	if ((rc = ml_fc_fitted(f, out->rows.col[2].num, e)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		out->rows.col[0].num[i] = (double)(i + 1);
+		out->rows.col[1].num[i] = f->s.y[i];
+		out->rows.col[3].num[i] = f->s.y[i] - out->rows.col[2].num[i];
+	}
+	out->rows.nrow = n;
+	return 0;
+}
+
+const struct ml_kind ml_kind_forecaster = {
+	.name = "forecaster",
+	.flags = 0,
+	.open = fk_open,
+	.close = fk_close,
+	.tables = fk_tables,
+	.table = fk_table,
+};

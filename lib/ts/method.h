@@ -1,0 +1,40 @@
+/* Private to libml: how a forecasting method is written. A method fits one series into its
+ * own immutable state and forecasts from it; the generic layer (forecast.c) checks the
+ * arguments, keeps the series and the parameters, and saves and loads both. Adding one:
+ * its fc_NAME.c defines const struct ml_fc_method ml_fc_NAME, and one line in methods.h
+ * lists it. */
+#ifndef ML_FC_METHOD_H
+#define ML_FC_METHOD_H
+
+#include <stddef.h>
+
+#include "core/model_int.h"
+#include "ml/forecast.h"
+
+struct ml_fc_method {
+	const char *name;    /* the --model value */
+	const char *summary; /* one line */
+	const struct ml_param *params;
+	/* The shortest series it fits (NULL: 1). */
+	size_t (*min_length)(const struct ml_series *s);
+	/* Fit s (every value present, n >= min_length) with parameters p. */
+	int (*fit)(void **state, const struct ml_series *s, const struct ml_params *p,
+		   struct ml_ctx *ctx, struct ml_err *e);
+	/* mean[0..h) and, for each level (checked: 0 < level < 100), lo and hi as
+	 * ml_fc_forecast lays them out. s is the series the state was fitted on. */
+	int (*forecast)(const void *state, const struct ml_series *s, int h, const double *level,
+			int nlevel, double *mean, double *lo, double *hi, struct ml_err *e);
+	/* One-step-ahead fitted values, n of them (NaN where there are none). */
+	int (*fitted)(const void *state, const struct ml_series *s, double *out);
+	/* The one-step residual variance. */
+	double (*sigma2)(const void *state);
+	/* Store what the fit found beyond the series and parameters: metadata (what mlinfo
+	 * shows: coefficients, criteria) and sections ("fc.*"), and read it back. load may
+	 * instead fit the stored series again when that is exact and cheap. */
+	int (*save)(const void *state, struct ml_model *m, struct ml_err *e);
+	int (*load)(void **state, const struct ml_model *m, const struct ml_series *s,
+		    const struct ml_params *p, struct ml_err *e);
+	void (*free)(void *state);
+};
+
+#endif

@@ -1,0 +1,6 @@
+/* The forecasting methods, one line each, in the order mlforecast(1) lists them: a file
+ * that defines ML_FC(name) and includes this one sees every method once. */
+ML_FC(naive)
+ML_FC(snaive)
+ML_FC(drift)
+ML_FC(mean)

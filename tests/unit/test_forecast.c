@@ -1,0 +1,218 @@
+/* Unit tests of the forecasting interface: the benchmark methods against R's forecast
+ * package (tests/fixtures/forecast, made by tests/fixtures/gen_forecast.R), argument checks,
+ * and forecasters saved as artefacts and loaded back. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml/ml.h"
+#include "unit.h"
+
+#define FIX "tests/fixtures/forecast/"
+#define H 30
+
+/* Column name of a frame as doubles, or NULL (with a failed check) when the file or column
+ * is missing. */
+static double *column(const char *path, const char *name, size_t *n)
+{
+	struct ml_frame f;
+	struct ml_read_opts o;
+	struct ml_err e;
+	double *v = NULL;
+	int c;
+
+	ml_frame_init(&f);
+	ml_read_opts_init(&o);
+	ml_err_init(&e);
+	if (ml_frame_read(&f, path, &o, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", path, e.msg);
+		CHECK(!"fixture readable");
+		ml_frame_release(&f);
+		return NULL;
+	}
+	c = ml_schema_find(&f.schema, name);
+	if (c < 0 || f.schema.cols[c].type != ML_NUM) {
+		fprintf(stderr, "%s: no numeric column '%s'\n", path, name);
+		CHECK(!"fixture column");
+	} else if ((v = malloc((f.rows.nrow ? f.rows.nrow : 1) * sizeof(double)))) {
+		memcpy(v, f.rows.col[c].num, f.rows.nrow * sizeof(double));
+		*n = f.rows.nrow;
+	}
+	ml_frame_release(&f);
+	return v;
+}
+
+static struct ml_forecaster *fit(const char *method, const double *y, size_t n, int season,
+				 struct ml_err *e)
+{
+	struct ml_series s;
+	struct ml_params p;
+	struct ml_forecaster *f = NULL;
+	const struct ml_fc_method *m = ml_fc_method_find(method);
+
+	memset(&s, 0, sizeof(s));
+	s.y = y;
+	s.n = n;
+	if (season) {
+		s.season[0] = season;
+		s.nseason = 1;
+	}
+	ml_err_init(e);
+	if (!m)
+		return NULL;
+	ml_fc_params_init(&p, m);
+	ml_fc_fit(&f, m, &s, &p, NULL, e);
+	return f;
+}
+
+/* Forecasts and fitted values of method on a series against R's. */
+static void against_r(const char *series, const char *method)
+{
+	static const double level[2] = {80, 95};
+	static const char *const col[] = {"mean", "lo_80", "hi_80", "lo_95", "hi_95"};
+	char path[256];
+	double *y, mean[H], lo[2 * H], hi[2 * H], *fitted = NULL, *want;
+	size_t n = 0, m = 0, t;
+	struct ml_forecaster *f;
+	struct ml_err e;
+	int k;
+
+	snprintf(path, sizeof(path), "samples/%s.csv", series);
+	if (!(y = column(path, "y", &n)))
+		return;
+	f = fit(method, y, n, 12, &e);
+	CHECK(f != NULL);
+	if (!f) {
+		fprintf(stderr, "%s %s: %s\n", series, method, e.msg);
+		free(y);
+		return;
+	}
+	CHECK(ml_fc_forecast(f, H, level, 2, mean, lo, hi, &e) == 0);
+	snprintf(path, sizeof(path), FIX "%s_%s.csv", series, method);
+	for (k = 0; k < 5; k++) {
+		const double *got = k == 0 ? mean : k % 2 ? lo + (k / 2) * H : hi + (k / 2 - 1) * H;
+		if (!(want = column(path, col[k], &m)))
+			continue;
+		CHECK(m == H);
+		for (t = 0; t < m && t < H; t++)
+			CHECK_NEAR(got[t], want[t], 1e-13);
+		free(want);
+	}
+	snprintf(path, sizeof(path), FIX "%s_%s.fitted.csv", series, method);
+	if ((want = column(path, "fitted", &m)) && (fitted = malloc(n * sizeof(double)))) {
+		CHECK(m == n && ml_fc_fitted(f, fitted, &e) == 0);
+		for (t = 0; t < m && t < n; t++) {
+			if (isnan(want[t]))
+				CHECK(isnan(fitted[t]));
+			else
+				CHECK_NEAR(fitted[t], want[t], 1e-13);
+		}
+	}
+	free(want);
+	free(fitted);
+	ml_fc_free(f);
+	free(y);
+}
+
+static void test_against_r(void)
+{
+	static const char *const methods[] = {"naive", "snaive", "drift", "mean"};
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		against_r("airpassengers", methods[k]);
+		against_r("co2", methods[k]);
+	}
+}
+
+static void test_checks(void)
+{
+	static const double y[] = {1, 2, 3, 4, 5}, gap[] = {1, NAN, 3};
+	double mean[3], lo[3], hi[3], level = 100;
+	struct ml_forecaster *f;
+	struct ml_err e;
+
+	CHECK(fit("snaive", y, 5, 0, &e) == NULL && e.code == ML_E_USAGE);
+	CHECK(!strcmp(e.msg, "--model snaive needs a seasonal period (--season M)"));
+	CHECK(fit("snaive", y, 5, 12, &e) == NULL && e.code == ML_E_DATA);
+	CHECK(!strcmp(e.msg, "--model snaive needs at least 13 values; the series has 5"));
+	CHECK(fit("naive", gap, 3, 0, &e) == NULL && e.code == ML_E_DATA);
+	CHECK(!strcmp(e.msg, "value 2 of the series is missing (fill gaps before fitting --model "
+			     "naive)"));
+	CHECK(fit("drift", y, 2, 0, &e) == NULL);
+	CHECK(fit("naive", y, 5, 1, &e) == NULL && e.code == ML_E_USAGE);
+	f = fit("naive", y, 5, 0, &e);
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(ml_fc_forecast(f, 0, NULL, 0, mean, NULL, NULL, &e) == ML_E_USAGE);
+		CHECK(ml_fc_forecast(f, 3, &level, 1, mean, lo, hi, &e) == ML_E_USAGE);
+		CHECK(ml_fc_forecast(f, 3, NULL, 0, mean, NULL, NULL, &e) == 0 && mean[2] == 5);
+		CHECK(ml_fc_nobs(f) == 5 && ml_fc_sigma2(f) == 1);
+		ml_fc_free(f);
+	}
+	CHECK(ml_fc_method_find("nope") == NULL && ml_fc_methods()[0] != NULL);
+	CHECK(ml_fc_method_params(ml_fc_method_find("naive"))[0].name == NULL);
+}
+
+/* Saved and loaded, a forecaster forecasts the same bytes, and is an artefact of kind
+ * "forecaster" with its fitted values as a table. */
+static void test_saved(void)
+{
+	static const double level[1] = {90};
+	size_t n = 0;
+	double *y = column("samples/airpassengers.csv", "y", &n), a[12], b[12], la[12], lb[12],
+	       ha[12], hb[12];
+	struct ml_forecaster *f, *g = NULL;
+	struct ml_model *m = NULL;
+	struct ml_artefact *art;
+	struct ml_frame t;
+	struct ml_err e;
+	unsigned char *buf = NULL;
+	size_t len = 0;
+	char *js;
+
+	if (!y)
+		return;
+	f = fit("drift", y, n, 12, &e);
+	CHECK(f && ml_fc_to_model(f, &m, &e) == 0);
+	CHECK(m && ml_model_to_mem(m, &buf, &len, &e) == 0);
+	ml_model_free(m);
+	m = buf ? ml_model_from_mem(buf, len, "fc.mlm", &e) : NULL;
+	CHECK(m && (g = ml_fc_from_model(m, &e)) != NULL);
+	if (f && g) {
+		CHECK(ml_fc_forecast(f, 12, level, 1, a, la, ha, &e) == 0);
+		CHECK(ml_fc_forecast(g, 12, level, 1, b, lb, hb, &e) == 0);
+		CHECK(!memcmp(a, b, sizeof(a)) && !memcmp(la, lb, sizeof(la)) &&
+		      !memcmp(ha, hb, sizeof(ha)));
+		CHECK(!strcmp(ml_fc_method_name(ml_fc_method_of(g)), "drift"));
+	}
+	art = m ? ml_artefact_from_model(m, "fc.mlm", &e) : NULL;
+	m = NULL;
+	CHECK(art && ml_artefact_check(art, &e) == 0 && ml_artefact_flags(art) == ML_ARTEFACT_KNOWN);
+	if (art) {
+		js = ml_artefact_describe(art, &e);
+		CHECK(js && strstr(js, "\"kind\":\"forecaster\",\"algorithm\":\"drift\"") &&
+		      strstr(js, "\"n\":144,\"seasons\":[12],\"params\":{}") && strstr(js, "\"drift\":"));
+		free(js);
+		ml_frame_init(&t);
+		CHECK(ml_artefact_table(art, "fitted", &t, &e) == 0 && t.rows.nrow == 144);
+		CHECK(t.rows.nrow == 144 && isnan(t.rows.col[2].num[0]) &&
+		      t.rows.col[1].num[143] == y[143]);
+		ml_frame_release(&t);
+		CHECK(ml_scorer_new(art, NULL, &e) == NULL);
+		ml_artefact_free(art);
+	}
+	free(buf);
+	ml_fc_free(f);
+	ml_fc_free(g);
+	free(y);
+}
+
+int main(void)
+{
+	RUN(test_against_r);
+	RUN(test_checks);
+	RUN(test_saved);
+	return UNIT_EXIT();
+}
