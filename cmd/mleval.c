@@ -32,24 +32,9 @@ static const char usage[] =
     "      --max=NAME=V       gate: exit 1 when metric NAME is above V (repeatable)\n"
     "      --plot=KIND        draw roc, pr or calibration as SVG into --plot-file\n"
     "      --plot-file=FILE   where --plot writes (atomically)\n"
-    "\n"
-    "Common options:\n"
-    "  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
-    "  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-    "  -H, --no-header        input has no header; columns are named c1..cN\n"
-    "      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-    "      --num=COLS         read these columns as numbers\n"
-    "      --cat=COLS         read these columns as categories\n"
-    "  -f, --format=FMT       output format: csv (default), tsv or stream\n"
-    "      --precision=N      write numbers with N significant digits\n"
-    "      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-    "      --force            write a binary stream even to a terminal\n"
-    "  -j, --threads=N        worker threads for --ci (default: all cores)\n"
-    "      --seed=N           random seed for --ci (default 42)\n"
-    "  -q, --quiet            no warnings or progress\n"
-    "  -v, --verbose          more detail on standard error\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Metrics: accuracy balanced_accuracy precision recall f1 precision_macro recall_macro\n"
     "f1_macro precision_weighted recall_weighted f1_weighted auc average_precision logloss\n"
@@ -89,6 +74,16 @@ static const struct option own[] = {{"truth", required_argument, NULL, 't'},
 				    {"plot", required_argument, NULL, O_PLOT},
 				    {"plot-file", required_argument, NULL, O_PLOT_FILE},
 				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_THREADS, "worker threads for --ci (default: all cores);\nresults never depend on it"},
+	{CLI_SEED, "seed of the --ci resamples (default 42)"},
+	{CLI_VERBOSE, "print the task and the labels on standard error"},
+	{0, NULL}};
+
+/* mleval prints no warnings (a failed gate is its finding, not one): no -q. */
+static const struct cli_cmd cmd = {"mleval", usage, usage_tail, own, "t:p:w:",
+				   CLI_INPUT | CLI_OUTPUT | CLI_RUN | CLI_VERBOSE, help};
 
 enum { TASK_AUTO, TASK_CLASSIFY, TASK_REGRESS };
 enum { PLOT_NONE, PLOT_ROC, PLOT_PR, PLOT_CALIBRATION };
@@ -1568,8 +1563,8 @@ int cmd_main(int argc, char **argv)
 	v.nboot = 1000;
 	v.truth.idx = v.pred.idx = v.weight.idx = v.group.idx = -1;
 	ml_err_init(&e);
-	if (cli_init(&v.cli, "mleval", usage, own, "t:p:w:") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&v.cli, &cmd)) != 0)
+		return rc;
 	while ((ch = cli_next(&v.cli, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case CLI_DONE:

@@ -42,24 +42,6 @@ static const char usage_head[] =
 	"                         classifying) as validation rows, trained on by nothing\n"
 	"      --early-stop=N     iterative learners: stop after N rounds without\n"
 	"                         improvement on the validation rows\n"
-	"\n"
-	"Common options:\n"
-	"  -o, --output=FILE      the model file to write (atomically); required\n"
-	"  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-	"  -H, --no-header        input has no header; columns are named c1..cN\n"
-	"      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-	"      --num=COLS         read these columns as numbers\n"
-	"      --cat=COLS         read these columns as categories\n"
-	"  -f, --format=FMT       format of --report and --oof: csv (default), tsv or stream\n"
-	"      --precision=N      write numbers in --report and --oof with N digits\n"
-	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-	"      --force            write the model to standard output even on a terminal\n"
-	"  -j, --threads=N        worker threads (default: all cores; results never change)\n"
-	"      --seed=N           random seed (default 42)\n"
-	"  -q, --quiet            no progress, summary or warnings\n"
-	"  -v, --verbose          more detail on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -101,11 +83,18 @@ static const struct option own_fixed[] = {{"target", required_argument, NULL, 't
 					  {"early-stop", required_argument, NULL, O_EARLY_STOP},
 					  {NULL, 0, NULL, 0}};
 
-/* Long options of the common block: a parameter may not take one of these names. */
-static const char *const common_names[] = {
-	"output", "delimiter", "no-header", "na", "num", "cat", "format", "threads", "seed",
-	"precision", "compress", "force", "quiet", "verbose", "help", "version", "list-options",
-	NULL};
+/* Every common option has an effect here: the data is read, the model is written (or
+ * --report and --oof), folds and learners draw at random on threads, and fits warn. */
+#define COMMON (CLI_INPUT | CLI_OUTPUT | CLI_RUN | CLI_MESSAGES)
+
+static const struct cli_help help[] = {
+	{CLI_OUTPUT_FILE, "the model file to write (atomically); required"},
+	{CLI_FORMAT, "format of --report and --oof: csv (default), tsv\nor stream"},
+	{CLI_PRECISION, "write numbers in --report and --oof with N\nsignificant digits"},
+	{CLI_COMPRESS, "zlib level 1-9 for stream blocks of --report and --oof\n(default 0: none)"},
+	{CLI_FORCE, "write the model to standard output even on a terminal"},
+	{CLI_QUIET, "no progress, summary or warnings"},
+	{0, NULL}};
 
 /* A parameter given on the command line, applied once the algorithm is known. */
 struct given {
@@ -123,7 +112,8 @@ struct train {
 	const char **pnames; /* the union of parameter names, for the option table */
 	int npnames;
 	struct option *opts;
-	char *usage;
+	char *usage;	     /* what --help prints after the common options */
+	struct cli_cmd cmd;
 
 	struct ml_ctx ctx;
 	int ctx_ok, tty, showing;
@@ -334,8 +324,7 @@ static int build_options(struct train *t)
 			int clash = 0;
 			for (i = 0; i < nfixed && !clash; i++)
 				clash = strcmp(own_fixed[i].name, d->name) == 0;
-			for (i = 0; common_names[i] && !clash; i++)
-				clash = strcmp(common_names[i], d->name) == 0;
+			clash = clash || cli_is_common(d->name, COMMON);
 			for (k = 0; k < t->npnames && !clash; k++)
 				clash = strcmp(t->pnames[k], d->name) == 0;
 			if (clash || O_PARAM + t->npnames >= CLI_OPT_BASE)
@@ -345,7 +334,7 @@ static int build_options(struct train *t)
 			t->opts[nfixed + (size_t)t->npnames].val = O_PARAM + t->npnames;
 			t->pnames[t->npnames++] = d->name;
 		}
-	sb_printf(&b, "%s", usage_head);
+	sb_printf(&b, "\n");
 	describe_algos(&b);
 	sb_printf(&b, "%s", usage_tail);
 	if (b.err) {
@@ -1465,10 +1454,15 @@ int cmd_main(int argc, char **argv)
 		rc = EX_OSERR_;
 		goto done;
 	}
-	if (cli_init(&t.cli, "mltrain", t.usage, t.opts, "t:a:") < 0) {
-		rc = EX_USAGE_;
+	t.cmd.prog = "mltrain";
+	t.cmd.usage = usage_head;
+	t.cmd.usage_tail = t.usage;
+	t.cmd.own = t.opts;
+	t.cmd.own_short = "t:a:";
+	t.cmd.common = COMMON;
+	t.cmd.help = help;
+	if ((rc = cli_init(&t.cli, &t.cmd)) != 0)
 		goto done;
-	}
 	if (parse_args(&t, argc, argv, &rc) < 0 || (rc = check_args(&t, argc, argv)) != 0)
 		goto done;
 	if (!(t.out = ml_output_open(t.cli.output, &e)) ||
