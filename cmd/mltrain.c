@@ -42,6 +42,7 @@ static const char usage_head[] =
 	"                         classifying) as validation rows, trained on by nothing\n"
 	"      --early-stop=N     iterative learners: stop after N rounds without\n"
 	"                         improvement on the validation rows\n"
+	"      --list-algorithms  print the algorithm names, one a line, and exit\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -64,6 +65,7 @@ enum {
 	O_VALID,
 	O_VALID_FRAC,
 	O_EARLY_STOP,
+	O_LIST_ALGOS,
 	O_PARAM = 300 /* + index into the union of the algorithms' parameters (below 1000) */
 };
 
@@ -81,6 +83,7 @@ static const struct option own_fixed[] = {{"target", required_argument, NULL, 't
 					  {"valid", required_argument, NULL, O_VALID},
 					  {"valid-frac", required_argument, NULL, O_VALID_FRAC},
 					  {"early-stop", required_argument, NULL, O_EARLY_STOP},
+					  {"list-algorithms", no_argument, NULL, O_LIST_ALGOS},
 					  {NULL, 0, NULL, 0}};
 
 /* Every common option has an effect here: the data is read, the model is written (or
@@ -1276,6 +1279,13 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 			t->given[t->ngiven].name = "early-stop";
 			t->given[t->ngiven++].value = optarg;
 			break;
+		case O_LIST_ALGOS: {
+			const struct ml_algo *const *a;
+			for (a = ml_algos(); *a; a++)
+				puts((*a)->name);
+			*rc = 0;
+			return -1;
+		}
 		default:
 			if (ch >= O_PARAM && ch < O_PARAM + t->npnames) {
 				t->given[t->ngiven].name = t->pnames[ch - O_PARAM];

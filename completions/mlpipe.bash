@@ -7,14 +7,18 @@ _mlpipe_opts() {
 	mlinfo) echo '--table --check --sections --output --format --precision --compress --force --verbose --help --version --list-options' ;;
 	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --leaf --contrib --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --help --version --list-options' ;;
 	mlsplit) echo '--test --train-out --test-out --stratify --group --time --gap --by-key --kfold --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
-	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --objective --rounds --learning-rate --max-depth --max-leaves --min-child-weight --min-samples-leaf --min-gain --subsample --colsample --max-bin --max-cat --huber-delta --trees --mtry --min-samples-split --criterion --importance --ccp-alpha --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
+	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --list-algorithms --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --objective --rounds --learning-rate --max-depth --max-leaves --min-child-weight --min-samples-leaf --min-gain --subsample --colsample --max-bin --max-cat --huber-delta --trees --mtry --min-samples-split --criterion --importance --ccp-alpha --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	esac
 }
 _mlpipe() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
 	-f|--format) COMPREPLY=($(compgen -W 'csv tsv stream' -- "$cur")); return ;;
-	-a|--algo) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" --list-algorithms 2>/dev/null)" -- "$cur")); return ;;
+	-a|--algorithm)
+		# mltrain's -a and mlfeat's take the same names; ask mltrain, beside the command
+		local dir=
+		[[ ${COMP_WORDS[0]} == */* ]] && dir=${COMP_WORDS[0]%/*}/
+		COMPREPLY=($(compgen -W "$("${dir}mltrain" --list-algorithms 2>/dev/null)" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_mlpipe_opts "${COMP_WORDS[0]##*/}")" -- "$cur"))

@@ -184,12 +184,44 @@ help_entries() {
 	done
 }
 
-@test "completions know every command's options" {
+@test "the completions offer each command's options, and only options that exist" {
+	cd "$BATS_TEST_TMPDIR"
+	local o
+	: >all
 	for c in $COMMANDS; do
-		for o in $(ml "$c" --list-options | sed 's/=$//'); do
-			grep -q -- "$o" "$TOP/completions/mlpipe.bash" ||
-				{ echo "completions lack $c $o"; return 1; }
+		echo $(ml "$c" --list-options | sed 's/=$//') >want
+		sed -n "s/^\t$c) echo '\(.*\)' ;;\$/\1/p" "$TOP/completions/mlpipe.bash" >got
+		same want got || { echo "completions/mlpipe.bash: $c"; return 1; }
+		sed -n "s/^$c) opts=(\(.*\) ) ;;\$/\1/p" "$TOP/completions/_mlpipe" >got
+		same want got || { echo "completions/_mlpipe: $c"; return 1; }
+		ml "$c" --list-options | sed 's/=$//' >>all
+	done
+	# Every option the scripts name or call (the -a case calls mltrain --list-algorithms).
+	for f in mlpipe.bash _mlpipe; do
+		for o in $(grep -oE -- '--[a-z0-9][a-z0-9-]*' "$TOP/completions/$f" | sort -u); do
+			grep -qx -- "$o" all || { echo "completions/$f uses $o, which no command has"; return 1; }
 		done
+	done
+	grep -q '"\${dir}mltrain" --list-algorithms' "$TOP/completions/mlpipe.bash"
+	ml mltrain --list-options | grep -qx -- --list-algorithms
+}
+
+@test "bash completes -a with the algorithm names, for mltrain and mlfeat" {
+	source "$TOP/completions/mlpipe.bash"
+	for c in mltrain mlfeat; do
+		COMP_WORDS=("$ML_BIN/$c" -t y -a g)
+		COMP_CWORD=4
+		COMPREPLY=()
+		_mlpipe
+		[ "${COMPREPLY[*]}" = "gbdt" ] || { echo "$c: ${COMPREPLY[*]}"; return 1; }
+		COMP_WORDS=("$ML_BIN/$c" --algorithm "")
+		COMP_CWORD=2
+		_mlpipe
+		[ "${COMPREPLY[*]}" = "$(ml mltrain --list-algorithms | tr '\n' ' ' | sed 's/ $//')" ]
+		COMP_WORDS=("$ML_BIN/$c" --list-o)
+		COMP_CWORD=1
+		_mlpipe
+		[ "${COMPREPLY[*]}" = "--list-options" ]
 	done
 }
 

@@ -153,6 +153,32 @@ Try 'mltrain --help' for more information." ]
 	[[ "$flat" == *"(one of uniform, distance; default uniform)"* ]]
 }
 
+@test "--list-algorithms prints the algorithms of --help and the man page, one a line" {
+	run -0 --separate-stderr ml mltrain --list-algorithms
+	[ "$stderr" = "" ]
+	[ "$output" = "linear
+ridge
+lasso
+elasticnet
+logistic
+nb
+knn
+gbdt
+rf
+tree" ]
+	ml mltrain --list-algorithms >listed
+	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
+	same listed help
+	# the -a entry of OPTIONS names them in order
+	sed -n '/^\.BI \\-a ", " \\-\\-algorithm= ALGO$/,/^(see ALGORITHMS;$/s/^\.BR\{0,1\} \([a-z]\{1,\}\).*/\1/p' \
+		"$TOP/man/mltrain.1" >man
+	same listed man
+	# it stops at once, like --help, whatever else is given
+	run -0 --separate-stderr ml mltrain --list-algorithms -t y -a nosuch
+	[ "${lines[0]}" = "linear" ]
+	[ "$stderr" = "" ]
+}
+
 @test "the same seed gives the same model bytes whatever -j" {
 	ml mltrain -q -j 1 --seed 7 -t target -a logistic --cv 5 -o a.mlm "$SAMPLES/breast_cancer.csv"
 	ml mltrain -q -j 2 --seed 7 -t target -a logistic --cv 5 -o b.mlm "$SAMPLES/breast_cancer.csv"
