@@ -135,14 +135,15 @@ static int map_block(struct cat *c, const struct ml_schema *in, const struct ml_
 	return 0;
 }
 
-static int setup_output(struct cat *c, const struct ml_schema *first, struct ml_err *e)
+static int setup_output(struct cat *c, const struct ml_schema *first, const char *name,
+			struct ml_err *e)
 {
 	int j, rc;
 
 	ml_schema_init(&c->out);
 	if (c->select) {
 		int *idx;
-		rc = ml_cols_parse(c->select, first, 0, &idx, e);
+		rc = ml_schema_find_or_suggest(first, c->select, "--select", name, &idx, e);
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < rc; j++)
@@ -238,7 +239,7 @@ static int cat_one(struct cat *c, const char *path, int first, FILE *fp, struct 
 	if (!r)
 		return e->code;
 	if (first) {
-		if ((rc = setup_output(c, ml_reader_schema(r), e)) < 0)
+		if ((rc = setup_output(c, ml_reader_schema(r), ml_reader_name(r), e)) < 0)
 			goto out;
 		if (c->describe_mode) {
 			c->desc = ml_describe_new(&c->out, c->cli.seed_set ? c->cli.seed : 42, e);

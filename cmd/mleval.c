@@ -325,14 +325,16 @@ static int take_block(struct eval *v, const struct ml_block *b, struct ml_err *e
 	return 0;
 }
 
+/* The column of name for role; opt: the option that named it (a column it names must be
+ * there), or NULL for a default name that may be absent. */
 static int find_col(struct eval *v, struct src *c, const char *name, const char *role,
-		    struct ml_err *e, const char *what)
+		    struct ml_err *e, const char *opt)
 {
 	c->name = name;
 	c->role = role;
 	c->idx = name ? ml_schema_find(v->s, name) : -1;
-	if (name && c->idx < 0 && what)
-		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "no %s column '%s'", what, name);
+	if (name && c->idx < 0 && opt)
+		return ml_schema_find_or_suggest(v->s, name, opt, v->iname, NULL, e);
 	if (c->idx >= 0)
 		c->cat = v->s->cols[c->idx].type == ML_CAT;
 	return 0;
@@ -355,14 +357,14 @@ static int bind_columns(struct eval *v, struct ml_err *e)
 {
 	int j;
 
-	if (find_col(v, &v->truth, v->truth_name, "truth", e, "truth") < 0)
+	if (find_col(v, &v->truth, v->truth_name, "truth", e, "-t") < 0)
 		return ML_E_DATA;
-	if (find_col(v, &v->weight, v->weight_name, "weight", e, "weight") < 0)
+	if (find_col(v, &v->weight, v->weight_name, "weight", e, "-w") < 0)
 		return ML_E_DATA;
 	if (find_col(v, &v->group, v->by_name, "group", e, "--by") < 0)
 		return ML_E_DATA;
 	if (find_col(v, &v->pred, v->pred_name ? v->pred_name : "pred", "prediction", e,
-		     v->pred_name ? "prediction" : NULL) < 0)
+		     v->pred_name ? "-p" : NULL) < 0)
 		return ML_E_DATA;
 	if (v->pred.idx == v->truth.idx)
 		v->pred.idx = -1;

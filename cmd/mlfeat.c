@@ -158,6 +158,29 @@ static int write_rows(struct ml_writer *w, const struct ml_block *b, struct ml_e
 	return 0;
 }
 
+/* The columns of the input that -t, --keep, --time-col and --group-col name must be
+ * there. Another fault of the --keep list is left to the fit, which names it. */
+static int check_cols(const struct ml_feat_spec *p, const struct ml_schema *s, struct ml_err *e)
+{
+	int *idx = NULL, rc;
+
+	if (p->target && (rc = ml_schema_find_or_suggest(s, p->target, "-t", p->name, NULL, e)) < 0)
+		return rc;
+	if (p->keep) {
+		rc = ml_schema_find_or_suggest(s, p->keep, "--keep", p->name, &idx, e);
+		free(idx);
+		if (rc < 0 && rc != ML_E_USAGE)
+			return rc;
+	}
+	if (p->time_col &&
+	    (rc = ml_schema_find_or_suggest(s, p->time_col, "--time-col", p->name, NULL, e)) < 0)
+		return rc;
+	if (p->group_col &&
+	    (rc = ml_schema_find_or_suggest(s, p->group_col, "--group-col", p->name, NULL, e)) < 0)
+		return rc;
+	return 0;
+}
+
 static int fit(struct feat *F, const char *input, struct ml_output *out, struct ml_err *e)
 {
 	struct ml_read_opts ro;
@@ -177,6 +200,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0)
 		goto out;
 	F->spec.name = input && strcmp(input, "-") != 0 ? input : "<stdin>";
+	if ((rc = check_cols(&F->spec, &fr.schema, e)) < 0)
+		goto out;
 	if ((rc = ml_features_fit(&f, &fr, &F->spec, &ctx, &rows, e)) < 0)
 		goto out;
 	cli_write_opts(&F->cli, &wo);

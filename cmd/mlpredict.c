@@ -151,13 +151,14 @@ static int add_col(struct pred *p, const char *name, enum ml_type t, struct ml_e
 }
 
 /* The output schema: the kept columns, then the scores. */
-static int setup_output(struct pred *p, const struct ml_schema *in, struct ml_err *e)
+static int setup_output(struct pred *p, const struct ml_schema *in, const char *iname,
+			struct ml_err *e)
 {
 	int j, k, rc, *idx = NULL;
 	char name[1024];
 
 	if (p->keep) {
-		rc = ml_cols_parse(p->keep, in, 0, &idx, e);
+		rc = ml_schema_find_or_suggest(in, p->keep, "--keep", iname, &idx, e);
 		if (rc < 0)
 			return rc;
 		p->nkeep = rc;
@@ -606,7 +607,7 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 			goto bindfail;
 	if ((rc = ml_learner_bind(p->l, cur, e)) < 0)
 		goto bindfail;
-	if ((rc = setup_output(p, in, e)) < 0)
+	if ((rc = setup_output(p, in, ml_reader_name(r), e)) < 0)
 		goto out;
 	if (p->holds && p->nkeep) {
 		for (j = 0; j < p->nkeep; j++)

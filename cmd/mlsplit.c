@@ -133,7 +133,7 @@ static int find_col(struct split *s, const struct ml_schema *sc)
 	char q[128];
 
 	ml_err_init(&e);
-	n = ml_cols_parse(s->col_arg, sc, 0, &idx, &e);
+	n = ml_schema_find_or_suggest(sc, s->col_arg, s->mode_opt, s->name, &idx, &e);
 	if (n < 0) {
 		if (n == ML_E_USAGE)
 			return cli_usage(&s->cli, "%s: %s", s->mode_opt, e.msg);

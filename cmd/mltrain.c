@@ -810,7 +810,7 @@ static int split_block(struct train *t, int col, struct ml_schema *s, struct ml_
 static int find_col(struct train *t, const char *opt, const char *spec, int *col,
 		    struct ml_err *e)
 {
-	int *idx, n = ml_cols_parse(spec, &t->f.schema, 0, &idx, e);
+	int *idx, n = ml_schema_find_or_suggest(&t->f.schema, spec, opt, t->name, &idx, e);
 
 	if (n < 0)
 		return n;
@@ -1350,6 +1350,31 @@ static int check_args(struct train *t, int argc, char **argv)
 	return 0;
 }
 
+/* The columns the options name must be in the training rows, before any work. Another
+ * fault of the --ignore list is left to the fit, which names it. */
+static int check_cols(struct train *t, struct ml_err *e)
+{
+	const struct ml_schema *s = &t->f.schema;
+	int *idx = NULL, col, rc;
+
+	if ((rc = ml_schema_find_or_suggest(s, t->spec.target, "-t", t->name, NULL, e)) < 0)
+		return rc;
+	if (t->spec.weight &&
+	    (rc = ml_schema_find_or_suggest(s, t->spec.weight, "--weight", t->name, NULL, e)) < 0)
+		return rc;
+	if (t->spec.ignore) {
+		rc = ml_schema_find_or_suggest(s, t->spec.ignore, "--ignore", t->name, &idx, e);
+		free(idx);
+		if (rc < 0 && rc != ML_E_USAGE)
+			return rc;
+	}
+	if (t->cv_time && (rc = find_col(t, "--cv-time", t->cv_time, &col, e)) < 0)
+		return rc;
+	if (t->cv_group && (rc = find_col(t, "--cv-group", t->cv_group, &col, e)) < 0)
+		return rc;
+	return 0;
+}
+
 /* Read the rows; split off validation rows. */
 static int load_data(struct train *t, struct ml_err *e)
 {
@@ -1362,6 +1387,8 @@ static int load_data(struct train *t, struct ml_err *e)
 		return rc;
 	t->name = t->input ? t->input : "<stdin>";
 	t->spec.name = t->name;
+	if ((rc = check_cols(t, e)) < 0)
+		return rc;
 	t->nin = t->f.rows.nrow;
 	if (fingerprint(&t->f, t->ctx.pool, &t->crc) < 0)
 		return ml_err_nomem(e);

@@ -267,6 +267,30 @@ EOF
 	done
 }
 
+@test "a column an option names that the input lacks: status 65, one message, the nearest name" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'id,Y,x,grp\n1,a,1.5,u\n2,b,2.5,v\n3,a,3.5,u\n4,b,4.5,v\n' >d.csv
+	ml mltrain -q -t Y -a nb -o m.mlm d.csv
+	check() {
+		local c=$1 msg=$2
+		shift 2
+		run -65 --separate-stderr ml "$c" "$@"
+		[ "$stderr" = "$c: d.csv: $msg" ] || { echo "$c $*: $stderr"; return 1; }
+		[ "$output" = "" ]
+	}
+	check mlcat "no column 'y' (--select); did you mean 'Y'?" --select id,y d.csv
+	check mlsplit "no column 'y' (--stratify); did you mean 'Y'?" --kfold 2 --stratify y d.csv
+	check mlsplit "no column 'grps' (--group); did you mean 'grp'?" --kfold 2 --group grps d.csv
+	check mlfeat "no column 'y' (-t); did you mean 'Y'?" -t y --scale standard d.csv
+	check mlfeat "no column 'ids' (--keep); did you mean 'id'?" --keep ids --scale standard d.csv
+	check mltrain "no column 'y' (-t); did you mean 'Y'?" -t y -a nb -o n.mlm d.csv
+	check mltrain "no column 'wt' (--weight)" -t Y -a nb --weight wt -o n.mlm d.csv
+	check mlpredict "no column 'ID' (--keep); did you mean 'id'?" -m m.mlm --keep ID d.csv
+	check mleval "no column 'y' (-t); did you mean 'Y'?" -t y d.csv
+	check mleval "no column 'GRP' (--by); did you mean 'grp'?" -t Y --by GRP d.csv
+	[ ! -e n.mlm ]
+}
+
 @test "a full disk is a write error (74)" {
 	run -74 --separate-stderr bash -c "'$ML_BIN/mlcat' '$SAMPLES/penguins.csv' >/dev/full"
 	[[ "$stderr" == "mlcat: "*"write error"* ]]
