@@ -28,34 +28,34 @@ enum {
 	/* input: how tables are read */
 	CLI_DELIMITER = 1u << 0, /* -d, --delimiter */
 	CLI_NO_HEADER = 1u << 1, /* -H, --no-header */
-	CLI_NA = 1u << 2,        /* --na */
-	CLI_NUM = 1u << 3,       /* --num */
-	CLI_CAT = 1u << 4,       /* --cat */
+	CLI_NA = 1u << 2,	 /* --na */
+	CLI_NUM = 1u << 3,	 /* --num */
+	CLI_CAT = 1u << 4,	 /* --cat */
 	/* output: where and how results are written */
 	CLI_OUTPUT_FILE = 1u << 5, /* -o, --output */
-	CLI_FORMAT = 1u << 6,      /* -f, --format (and ML_FORMAT) */
+	CLI_FORMAT = 1u << 6,	   /* -f, --format (and ML_FORMAT) */
 	CLI_PRECISION = 1u << 7,   /* --precision */
-	CLI_COMPRESS = 1u << 8,    /* --compress */
-	CLI_FORCE = 1u << 9,       /* --force */
+	CLI_COMPRESS = 1u << 8,	   /* --compress */
+	CLI_FORCE = 1u << 9,	   /* --force */
 	/* run */
 	CLI_THREADS = 1u << 10, /* -j, --threads */
-	CLI_SEED = 1u << 11,    /* --seed */
+	CLI_SEED = 1u << 11,	/* --seed */
 	/* messages; every command takes -h, -V and --list-options */
-	CLI_QUIET = 1u << 12,   /* -q, --quiet */
+	CLI_QUIET = 1u << 12,	/* -q, --quiet */
 	CLI_VERBOSE = 1u << 13, /* -v, --verbose */
-	CLI_HELP = 1u << 14,    /* -h, --help */
+	CLI_HELP = 1u << 14,	/* -h, --help */
 	CLI_VERSION = 1u << 15, /* -V, --version */
-	CLI_LIST = 1u << 16     /* --list-options */
+	CLI_LIST = 1u << 16	/* --list-options */
 };
-#define CLI_INPUT (CLI_DELIMITER | CLI_NO_HEADER | CLI_NA | CLI_NUM | CLI_CAT)
-#define CLI_OUTPUT (CLI_OUTPUT_FILE | CLI_FORMAT | CLI_PRECISION | CLI_COMPRESS | CLI_FORCE)
-#define CLI_RUN (CLI_THREADS | CLI_SEED)
+#define CLI_INPUT    (CLI_DELIMITER | CLI_NO_HEADER | CLI_NA | CLI_NUM | CLI_CAT)
+#define CLI_OUTPUT   (CLI_OUTPUT_FILE | CLI_FORMAT | CLI_PRECISION | CLI_COMPRESS | CLI_FORCE)
+#define CLI_RUN	     (CLI_THREADS | CLI_SEED)
 #define CLI_MESSAGES (CLI_QUIET | CLI_VERBOSE | CLI_HELP | CLI_VERSION | CLI_LIST)
 
 /* A command's own help line for a common option whose generic one would not say what
  * it does there. */
 struct cli_help {
-	unsigned opt;     /* one CLI_* bit */
+	unsigned opt;	  /* one CLI_* bit */
 	const char *text; /* the help; a newline starts an indented continuation line */
 };
 
@@ -63,12 +63,12 @@ struct cli_help {
  * with a line for each common option taken, then usage_tail. */
 struct cli_cmd {
 	const char *prog;
-	const char *usage;	      /* from "Usage:" to the command's own options */
-	const char *usage_tail;	      /* notes, exit status, the manual */
-	const struct option *own;     /* its own long options, ended by a zero entry, or NULL */
-	const char *own_short;	      /* its own short options ("" when none) */
-	unsigned common;	      /* the CLI_* options it takes */
-	const struct cli_help *help;  /* ended by a zero entry, or NULL */
+	const char *usage;	     /* from "Usage:" to the command's own options */
+	const char *usage_tail;	     /* notes, exit status, the manual */
+	const struct option *own;    /* its own long options, ended by a zero entry, or NULL */
+	const char *own_short;	     /* its own short options ("" when none) */
+	unsigned common;	     /* the CLI_* options it takes */
+	const struct cli_help *help; /* ended by a zero entry, or NULL */
 };
 
 struct cli {

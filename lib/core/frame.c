@@ -515,7 +515,8 @@ static size_t edits(const char *a, const char *b, size_t limit)
 		best = row[0];
 		for (j = 1; j <= lb; j++) {
 			size_t up = row[j];
-			size_t v = diag + (lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]));
+			size_t v = diag + (lower((unsigned char)a[i - 1]) !=
+					   lower((unsigned char)b[j - 1]));
 			if (up + 1 < v)
 				v = up + 1;
 			if (row[j - 1] + 1 < v)
