@@ -35,68 +35,148 @@ enum {
 	O_VERBOSE
 };
 
-static const struct option common[] = {
-	{"output", required_argument, NULL, 'o'},
-	{"delimiter", required_argument, NULL, 'd'},
-	{"no-header", no_argument, NULL, 'H'},
-	{"na", required_argument, NULL, O_NA},
-	{"num", required_argument, NULL, O_NUM},
-	{"cat", required_argument, NULL, O_CAT},
-	{"format", required_argument, NULL, 'f'},
-	{"threads", required_argument, NULL, 'j'},
-	{"seed", required_argument, NULL, O_SEED},
-	{"precision", required_argument, NULL, O_PRECISION},
-	{"compress", required_argument, NULL, O_COMPRESS},
-	{"force", no_argument, NULL, O_FORCE},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{"list-options", no_argument, NULL, O_LIST},
-	{NULL, 0, NULL, 0}};
+/* The common options in --help order, grouped as in cli.h, each with its help line. */
+static const struct common {
+	unsigned bit;
+	struct option opt;
+	const char *arg; /* what the argument is, for --help */
+	const char *help;
+} common[] = {
+	{CLI_DELIMITER, {"delimiter", required_argument, NULL, 'd'}, "C",
+	 "input field delimiter (default: ',' or tab, detected)"},
+	{CLI_NO_HEADER, {"no-header", no_argument, NULL, 'H'}, NULL,
+	 "input has no header; columns are named c1..cN"},
+	{CLI_NA, {"na", required_argument, NULL, O_NA}, "LIST",
+	 "tokens read as missing\n(default: NA,N/A,NaN,nan,null,NULL,?)"},
+	{CLI_NUM, {"num", required_argument, NULL, O_NUM}, "COLS", "read these columns as numbers"},
+	{CLI_CAT, {"cat", required_argument, NULL, O_CAT}, "COLS", "read these columns as categories"},
+	{CLI_OUTPUT_FILE, {"output", required_argument, NULL, 'o'}, "FILE",
+	 "write to FILE (atomically) instead of standard output"},
+	{CLI_FORMAT, {"format", required_argument, NULL, 'f'}, "FMT",
+	 "output format: csv (default), tsv or stream"},
+	{CLI_PRECISION, {"precision", required_argument, NULL, O_PRECISION}, "N",
+	 "write numbers with N significant digits"},
+	{CLI_COMPRESS, {"compress", required_argument, NULL, O_COMPRESS}, "N",
+	 "zlib level 1-9 for stream blocks (default 0: none)"},
+	{CLI_FORCE, {"force", no_argument, NULL, O_FORCE}, NULL,
+	 "write a binary stream even to a terminal"},
+	{CLI_THREADS, {"threads", required_argument, NULL, 'j'}, "N",
+	 "worker threads (default: all cores); results never\ndepend on it"},
+	{CLI_SEED, {"seed", required_argument, NULL, O_SEED}, "N", "random seed (default 42)"},
+	{CLI_QUIET, {"quiet", no_argument, NULL, 'q'}, NULL, "no warnings or progress"},
+	{CLI_VERBOSE, {"verbose", no_argument, NULL, 'v'}, NULL, "more detail on standard error"},
+	{CLI_HELP, {"help", no_argument, NULL, 'h'}, NULL, "show this help and exit"},
+	{CLI_VERSION, {"version", no_argument, NULL, 'V'}, NULL, "show the version and exit"},
+	{CLI_LIST, {"list-options", no_argument, NULL, O_LIST}, NULL,
+	 "list the long options, one a line, and exit"}};
 
-static const char common_short[] = "o:d:Hf:j:qvhV";
+#define NCOMMON (sizeof(common) / sizeof(common[0]))
 
-int cli_init(struct cli *c, const char *prog, const char *usage, const struct option *own,
-	     const char *own_short)
+/* What every command takes. */
+#define CLI_ALWAYS (CLI_HELP | CLI_VERSION | CLI_LIST)
+
+int cli_is_common(const char *name, unsigned set)
 {
-	size_t n = 0, m = 0, i;
+	size_t i;
+
+	for (i = 0; i < NCOMMON; i++)
+		if ((common[i].bit & (set | CLI_ALWAYS)) && strcmp(common[i].opt.name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int cli_init(struct cli *c, const struct cli_cmd *cmd)
+{
+	size_t n = 0, m = 0, i, k;
+	unsigned set = cmd->common | CLI_ALWAYS;
 	const char *env;
+	char *p;
 
 	memset(c, 0, sizeof(*c));
-	c->prog = prog;
-	c->usage = usage;
+	c->prog = cmd->prog;
+	c->cmd = cmd;
 	c->header = 1;
 	c->threads = 0;
 	c->format = ML_FMT_AUTO;
-	env = getenv("ML_FORMAT");
+	env = (set & CLI_FORMAT) ? getenv("ML_FORMAT") : NULL;
 	if (env && *env) {
 		int f = ml_format_parse(env);
-		if (f < 0) {
-			fprintf(stderr, "%s: ML_FORMAT: unknown format '%s' (csv, tsv or stream)\n",
-				prog, env);
-			return -1;
-		}
+		if (f < 0)
+			return cli_error(c, EX_USAGE_,
+					 "ML_FORMAT: unknown format '%s' (csv, tsv or stream)", env);
 		c->format = f;
 	}
-	while (own && own[n].name)
+	while (cmd->own && cmd->own[n].name)
 		n++;
-	while (common[m].name)
-		m++;
+	for (i = 0; i < NCOMMON; i++)
+		m += (common[i].bit & set) != 0;
 	c->longopts = calloc(n + m + 1, sizeof(*c->longopts));
-	c->shortopts = malloc(strlen(own_short) + sizeof(common_short) + 2);
-	if (!c->longopts || !c->shortopts)
-		return -1;
+	/* ':' first (a missing argument is reported as ':'), then two bytes a common option */
+	c->shortopts = malloc(1 + strlen(cmd->own_short) + 2 * NCOMMON + 1);
+	if (!c->longopts || !c->shortopts) {
+		cli_release(c);
+		return cli_error(c, EX_OSERR_, "out of memory");
+	}
 	for (i = 0; i < n; i++)
-		c->longopts[i] = own[i];
-	for (i = 0; i < m; i++)
-		c->longopts[n + i] = common[i];
-	/* ':' first: a missing argument is reported as ':' */
-	c->shortopts[0] = ':';
-	memcpy(c->shortopts + 1, own_short, strlen(own_short));
-	memcpy(c->shortopts + 1 + strlen(own_short), common_short, sizeof(common_short));
+		c->longopts[i] = cmd->own[i];
+	p = c->shortopts;
+	*p++ = ':';
+	memcpy(p, cmd->own_short, strlen(cmd->own_short));
+	p += strlen(cmd->own_short);
+	for (i = 0, k = n; i < NCOMMON; i++) {
+		if (!(common[i].bit & set))
+			continue;
+		c->longopts[k++] = common[i].opt;
+		if (common[i].opt.val < 256) {
+			*p++ = (char)common[i].opt.val;
+			if (common[i].opt.has_arg == required_argument)
+				*p++ = ':';
+		}
+	}
+	*p = 0;
 	opterr = 0;
 	return 0;
+}
+
+/* --help: the command's text around the lines of the common options it takes. */
+static void print_help(const struct cli *c)
+{
+	const struct cli_cmd *cmd = c->cmd;
+	unsigned set = cmd->common | CLI_ALWAYS;
+	size_t i;
+
+	fputs(cmd->usage, stdout);
+	fputs("Common options:\n", stdout);
+	for (i = 0; i < NCOMMON; i++) {
+		const struct common *o = &common[i];
+		const struct cli_help *h;
+		const char *text = o->help;
+		char head[64];
+		int w;
+
+		if (!(o->bit & set))
+			continue;
+		for (h = cmd->help; h && h->opt; h++)
+			if (h->opt == o->bit)
+				text = h->text;
+		if (o->opt.val < 256)
+			w = snprintf(head, sizeof(head), "  -%c, --%s%s%s", o->opt.val, o->opt.name,
+				     o->arg ? "=" : "", o->arg ? o->arg : "");
+		else
+			w = snprintf(head, sizeof(head), "      --%s%s%s", o->opt.name,
+				     o->arg ? "=" : "", o->arg ? o->arg : "");
+		if (w > 24)
+			printf("%s\n%25s", head, "");
+		else
+			printf("%-25s", head);
+		for (; *text; text++) {
+			putchar(*text);
+			if (*text == '\n')
+				printf("%25s", "");
+		}
+		putchar('\n');
+	}
+	fputs(cmd->usage_tail, stdout);
 }
 
 void cli_release(struct cli *c)
@@ -186,11 +266,8 @@ static void list_options(const struct cli *c)
 {
 	const struct option *o;
 
-	for (o = c->longopts; o->name; o++) {
-		if (strcmp(o->name, "list-options") == 0)
-			continue;
+	for (o = c->longopts; o->name; o++)
 		printf("--%s%s\n", o->name, o->has_arg == required_argument ? "=" : "");
-	}
 }
 
 int cli_long(const struct cli *c, const char *opt, const char *arg, long lo, long hi, long *out)
@@ -246,7 +323,7 @@ int cli_next(struct cli *c, int argc, char **argv, int *rc)
 						opt_text(argc, argv));
 			return CLI_DONE;
 		case 'h':
-			fputs(c->usage, stdout);
+			print_help(c);
 			*rc = 0;
 			return CLI_DONE;
 		case 'V':
@@ -345,6 +422,7 @@ void cli_read_opts(const struct cli *c, struct ml_read_opts *o)
 	o->na = c->na;
 	o->num_cols = c->num;
 	o->cat_cols = c->cat;
+	o->threads = c->threads;
 }
 
 void cli_write_opts(const struct cli *c, struct ml_write_opts *o)

@@ -19,12 +19,61 @@ enum {
 	EX_IOERR_ = 74
 };
 
-/* Long-option codes of the common block start here; commands use values below it. */
+/* Long-option codes of the common options start here; commands use values below it. */
 #define CLI_OPT_BASE 1000
+
+/* The common options, one bit each, in four groups. A command takes the groups, or the
+ * single options, that have an effect for it; the others are unknown options to it. */
+enum {
+	/* input: how tables are read */
+	CLI_DELIMITER = 1u << 0, /* -d, --delimiter */
+	CLI_NO_HEADER = 1u << 1, /* -H, --no-header */
+	CLI_NA = 1u << 2,	 /* --na */
+	CLI_NUM = 1u << 3,	 /* --num */
+	CLI_CAT = 1u << 4,	 /* --cat */
+	/* output: where and how results are written */
+	CLI_OUTPUT_FILE = 1u << 5, /* -o, --output */
+	CLI_FORMAT = 1u << 6,	   /* -f, --format (and ML_FORMAT) */
+	CLI_PRECISION = 1u << 7,   /* --precision */
+	CLI_COMPRESS = 1u << 8,	   /* --compress */
+	CLI_FORCE = 1u << 9,	   /* --force */
+	/* run */
+	CLI_THREADS = 1u << 10, /* -j, --threads */
+	CLI_SEED = 1u << 11,	/* --seed */
+	/* messages; every command takes -h, -V and --list-options */
+	CLI_QUIET = 1u << 12,	/* -q, --quiet */
+	CLI_VERBOSE = 1u << 13, /* -v, --verbose */
+	CLI_HELP = 1u << 14,	/* -h, --help */
+	CLI_VERSION = 1u << 15, /* -V, --version */
+	CLI_LIST = 1u << 16	/* --list-options */
+};
+#define CLI_INPUT    (CLI_DELIMITER | CLI_NO_HEADER | CLI_NA | CLI_NUM | CLI_CAT)
+#define CLI_OUTPUT   (CLI_OUTPUT_FILE | CLI_FORMAT | CLI_PRECISION | CLI_COMPRESS | CLI_FORCE)
+#define CLI_RUN	     (CLI_THREADS | CLI_SEED)
+#define CLI_MESSAGES (CLI_QUIET | CLI_VERBOSE | CLI_HELP | CLI_VERSION | CLI_LIST)
+
+/* A command's own help line for a common option whose generic one would not say what
+ * it does there. */
+struct cli_help {
+	unsigned opt;	  /* one CLI_* bit */
+	const char *text; /* the help; a newline starts an indented continuation line */
+};
+
+/* What cli_init needs to know of a command. --help prints usage, then "Common options:"
+ * with a line for each common option taken, then usage_tail. */
+struct cli_cmd {
+	const char *prog;
+	const char *usage;	     /* from "Usage:" to the command's own options */
+	const char *usage_tail;	     /* notes, exit status, the manual */
+	const struct option *own;    /* its own long options, ended by a zero entry, or NULL */
+	const char *own_short;	     /* its own short options ("" when none) */
+	unsigned common;	     /* the CLI_* options it takes */
+	const struct cli_help *help; /* ended by a zero entry, or NULL */
+};
 
 struct cli {
 	const char *prog;
-	const char *usage; /* the --help text */
+	const struct cli_cmd *cmd;
 	const char *output;
 	int delim;
 	int header;
@@ -40,11 +89,12 @@ struct cli {
 	char *shortopts;
 };
 
-/* Set up c for prog with its --help text and its own options (terminated by a zero
- * entry) and short options ("" when none). */
-int cli_init(struct cli *c, const char *prog, const char *usage, const struct option *own,
-	     const char *own_short);
+/* Set up c for cmd (which must outlive c). Returns 0, or the exit status after printing
+ * why: 71 out of memory, 2 a bad ML_FORMAT. */
+int cli_init(struct cli *c, const struct cli_cmd *cmd);
 void cli_release(struct cli *c);
+/* Whether name is the long name of one of the common options in set. */
+int cli_is_common(const char *name, unsigned set);
 /* getopt_long over the merged table. Handles the common options itself and returns the
  * next command-specific option; returns -1 at the end of options, or CLI_DONE with *rc set
  * to the exit status when the command must stop (--help, --version, misuse). */

@@ -16,24 +16,9 @@ static const char usage[] =
 	"      --describe         print summary statistics per column\n"
 	"      --select=COLS      keep only these columns, in this order\n"
 	"      --head=N           stop after N rows\n"
-	"\n"
-	"Common options:\n"
-	"  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
-	"  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-	"  -H, --no-header        input has no header; columns are named c1..cN\n"
-	"      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-	"      --num=COLS         read these columns as numbers\n"
-	"      --cat=COLS         read these columns as categories\n"
-	"  -f, --format=FMT       output format: csv (default), tsv or stream\n"
-	"      --precision=N      write numbers with N significant digits\n"
-	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-	"      --force            write a binary stream even to a terminal\n"
-	"  -j, --threads=N        worker threads (default: all cores)\n"
-	"      --seed=N           random seed (default 42)\n"
-	"  -q, --quiet            no warnings or progress\n"
-	"  -v, --verbose          more detail on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
 	"Exit status: 0 success, 2 usage, 65 bad input data, 66 cannot open input,\n"
@@ -47,6 +32,12 @@ static const struct option own[] = {{"schema", no_argument, NULL, O_SCHEMA},
 				    {"select", required_argument, NULL, O_SELECT},
 				    {"head", required_argument, NULL, O_HEAD},
 				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_SEED, "seed of --describe's quantile sketches (default 42)"}, {0, NULL}};
+
+static const struct cli_cmd cmd = {"mlcat", usage, usage_tail, own, "",
+				   CLI_INPUT | CLI_OUTPUT | CLI_SEED, help};
 
 /* Where each output column comes from in the current input, and how its codes map. */
 struct binding {
@@ -144,14 +135,15 @@ static int map_block(struct cat *c, const struct ml_schema *in, const struct ml_
 	return 0;
 }
 
-static int setup_output(struct cat *c, const struct ml_schema *first, struct ml_err *e)
+static int setup_output(struct cat *c, const struct ml_schema *first, const char *name,
+			struct ml_err *e)
 {
 	int j, rc;
 
 	ml_schema_init(&c->out);
 	if (c->select) {
 		int *idx;
-		rc = ml_cols_parse(c->select, first, 0, &idx, e);
+		rc = ml_schema_find_or_suggest(first, c->select, "--select", name, &idx, e);
 		if (rc < 0)
 			return rc;
 		for (j = 0; j < rc; j++)
@@ -247,7 +239,7 @@ static int cat_one(struct cat *c, const char *path, int first, FILE *fp, struct 
 	if (!r)
 		return e->code;
 	if (first) {
-		if ((rc = setup_output(c, ml_reader_schema(r), e)) < 0)
+		if ((rc = setup_output(c, ml_reader_schema(r), ml_reader_name(r), e)) < 0)
 			goto out;
 		if (c->describe_mode) {
 			c->desc = ml_describe_new(&c->out, c->cli.seed_set ? c->cli.seed : 42, e);
@@ -303,8 +295,8 @@ int cmd_main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.head = -1;
 	ml_err_init(&e);
-	if (cli_init(&c.cli, "mlcat", usage, own, "") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&c.cli, &cmd)) != 0)
+		return rc;
 	while ((ch = cli_next(&c.cli, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case CLI_DONE:

@@ -32,24 +32,9 @@ static const char usage[] =
     "      --max=NAME=V       gate: exit 1 when metric NAME is above V (repeatable)\n"
     "      --plot=KIND        draw roc, pr or calibration as SVG into --plot-file\n"
     "      --plot-file=FILE   where --plot writes (atomically)\n"
-    "\n"
-    "Common options:\n"
-    "  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
-    "  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-    "  -H, --no-header        input has no header; columns are named c1..cN\n"
-    "      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-    "      --num=COLS         read these columns as numbers\n"
-    "      --cat=COLS         read these columns as categories\n"
-    "  -f, --format=FMT       output format: csv (default), tsv or stream\n"
-    "      --precision=N      write numbers with N significant digits\n"
-    "      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-    "      --force            write a binary stream even to a terminal\n"
-    "  -j, --threads=N        worker threads for --ci (default: all cores)\n"
-    "      --seed=N           random seed for --ci (default 42)\n"
-    "  -q, --quiet            no warnings or progress\n"
-    "  -v, --verbose          more detail on standard error\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Metrics: accuracy balanced_accuracy precision recall f1 precision_macro recall_macro\n"
     "f1_macro precision_weighted recall_weighted f1_weighted auc average_precision logloss\n"
@@ -89,6 +74,16 @@ static const struct option own[] = {{"truth", required_argument, NULL, 't'},
 				    {"plot", required_argument, NULL, O_PLOT},
 				    {"plot-file", required_argument, NULL, O_PLOT_FILE},
 				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_THREADS, "worker threads for --ci (default: all cores);\nresults never depend on it"},
+	{CLI_SEED, "seed of the --ci resamples (default 42)"},
+	{CLI_VERBOSE, "print the task and the labels on standard error"},
+	{0, NULL}};
+
+/* mleval prints no warnings (a failed gate is its finding, not one): no -q. */
+static const struct cli_cmd cmd = {"mleval", usage, usage_tail, own, "t:p:w:",
+				   CLI_INPUT | CLI_OUTPUT | CLI_RUN | CLI_VERBOSE, help};
 
 enum { TASK_AUTO, TASK_CLASSIFY, TASK_REGRESS };
 enum { PLOT_NONE, PLOT_ROC, PLOT_PR, PLOT_CALIBRATION };
@@ -330,14 +325,16 @@ static int take_block(struct eval *v, const struct ml_block *b, struct ml_err *e
 	return 0;
 }
 
+/* The column of name for role; opt: the option that named it (a column it names must be
+ * there), or NULL for a default name that may be absent. */
 static int find_col(struct eval *v, struct src *c, const char *name, const char *role,
-		    struct ml_err *e, const char *what)
+		    struct ml_err *e, const char *opt)
 {
 	c->name = name;
 	c->role = role;
 	c->idx = name ? ml_schema_find(v->s, name) : -1;
-	if (name && c->idx < 0 && what)
-		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "no %s column '%s'", what, name);
+	if (name && c->idx < 0 && opt)
+		return ml_schema_find_or_suggest(v->s, name, opt, v->iname, NULL, e);
 	if (c->idx >= 0)
 		c->cat = v->s->cols[c->idx].type == ML_CAT;
 	return 0;
@@ -360,14 +357,14 @@ static int bind_columns(struct eval *v, struct ml_err *e)
 {
 	int j;
 
-	if (find_col(v, &v->truth, v->truth_name, "truth", e, "truth") < 0)
+	if (find_col(v, &v->truth, v->truth_name, "truth", e, "-t") < 0)
 		return ML_E_DATA;
-	if (find_col(v, &v->weight, v->weight_name, "weight", e, "weight") < 0)
+	if (find_col(v, &v->weight, v->weight_name, "weight", e, "-w") < 0)
 		return ML_E_DATA;
 	if (find_col(v, &v->group, v->by_name, "group", e, "--by") < 0)
 		return ML_E_DATA;
 	if (find_col(v, &v->pred, v->pred_name ? v->pred_name : "pred", "prediction", e,
-		     v->pred_name ? "prediction" : NULL) < 0)
+		     v->pred_name ? "-p" : NULL) < 0)
 		return ML_E_DATA;
 	if (v->pred.idx == v->truth.idx)
 		v->pred.idx = -1;
@@ -1568,8 +1565,8 @@ int cmd_main(int argc, char **argv)
 	v.nboot = 1000;
 	v.truth.idx = v.pred.idx = v.weight.idx = v.group.idx = -1;
 	ml_err_init(&e);
-	if (cli_init(&v.cli, "mleval", usage, own, "t:p:w:") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&v.cli, &cmd)) != 0)
+		return rc;
 	while ((ch = cli_next(&v.cli, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case CLI_DONE:

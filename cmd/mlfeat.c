@@ -61,24 +61,9 @@ static const char usage[] =
     "      --whiten               --pca: scores of unit variance\n"
     "  -a, --algorithm=ALGO       --select rfe, boruta: the learner (default logistic or\n"
     "                             linear for rfe, rf for boruta)\n"
-    "\n"
-    "Common options:\n"
-    "  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
-    "  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-    "  -H, --no-header        input has no header; columns are named c1..cN\n"
-    "      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-    "      --num=COLS         read these columns as numbers\n"
-    "      --cat=COLS         read these columns as categories\n"
-    "  -f, --format=FMT       output format: csv (default), tsv or stream\n"
-    "      --precision=N      write numbers with N significant digits\n"
-    "      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-    "      --force            write a binary stream even to a terminal\n"
-    "  -j, --threads=N        worker threads (results never depend on it)\n"
-    "      --seed=N           seed of folds, noise, shuffles and learners (default 42)\n"
-    "  -q, --quiet            no warnings\n"
-    "  -v, --verbose          more detail on standard error\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
     "Exit status: 0 success, 2 usage, 65 bad input data or pipeline file, 66 cannot open\n"
@@ -143,6 +128,14 @@ static struct option own[] = {{"save", required_argument, NULL, O_SAVE},
 
 #define NFIXED 16
 
+static const struct cli_help help[] = {
+	{CLI_SEED, "seed of folds, noise, shuffles and learners\n(default 42)"},
+	{CLI_QUIET, "no warnings"},
+	{0, NULL}};
+
+static const struct cli_cmd cmd = {"mlfeat", usage, usage_tail, own, "t:a:",
+				   CLI_INPUT | CLI_OUTPUT | CLI_RUN | CLI_MESSAGES, help};
+
 struct feat {
 	struct cli cli;
 	const char *save, *load;
@@ -168,6 +161,29 @@ static int write_rows(struct ml_writer *w, const struct ml_block *b, struct ml_e
 	return 0;
 }
 
+/* The columns of the input that -t, --keep, --time-col and --group-col name must be
+ * there. Another fault of the --keep list is left to the fit, which names it. */
+static int check_cols(const struct ml_feat_spec *p, const struct ml_schema *s, struct ml_err *e)
+{
+	int *idx = NULL, rc;
+
+	if (p->target && (rc = ml_schema_find_or_suggest(s, p->target, "-t", p->name, NULL, e)) < 0)
+		return rc;
+	if (p->keep) {
+		rc = ml_schema_find_or_suggest(s, p->keep, "--keep", p->name, &idx, e);
+		free(idx);
+		if (rc < 0 && rc != ML_E_USAGE)
+			return rc;
+	}
+	if (p->time_col &&
+	    (rc = ml_schema_find_or_suggest(s, p->time_col, "--time-col", p->name, NULL, e)) < 0)
+		return rc;
+	if (p->group_col &&
+	    (rc = ml_schema_find_or_suggest(s, p->group_col, "--group-col", p->name, NULL, e)) < 0)
+		return rc;
+	return 0;
+}
+
 static int fit(struct feat *F, const char *input, struct ml_output *out, struct ml_err *e)
 {
 	struct ml_read_opts ro;
@@ -187,6 +203,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0)
 		goto out;
 	F->spec.name = input && strcmp(input, "-") != 0 ? input : "<stdin>";
+	if ((rc = check_cols(&F->spec, &fr.schema, e)) < 0)
+		goto out;
 	if ((rc = ml_features_fit(&f, &fr, &F->spec, &ctx, &rows, e)) < 0)
 		goto out;
 	cli_write_opts(&F->cli, &wo);
@@ -328,8 +346,8 @@ int cmd_main(int argc, char **argv)
 		own[NFIXED + i].has_arg = required_argument;
 		own[NFIXED + i].val = O_STEP + i;
 	}
-	if (cli_init(&F.cli, "mlfeat", usage, own, "t:a:") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&F.cli, &cmd)) != 0)
+		return rc;
 	F.steps = calloc((size_t)argc + 1, sizeof(*F.steps));
 	if (!F.steps) {
 		rc = cli_error(&F.cli, EX_OSERR_, "out of memory");

@@ -21,24 +21,9 @@ static const char usage[] =
 	"      --check            check the file (digest, sections, the model's numbers):\n"
 	"                         exit 0 when sound, 65 with the reason when not\n"
 	"      --sections         print the file's sections and their sizes as CSV\n"
-	"\n"
-	"Common options:\n"
-	"  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
-	"  -f, --format=FMT       table format: csv (default), tsv or stream\n"
-	"      --precision=N      write numbers with N significant digits\n"
-	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-	"      --force            write a binary stream even to a terminal\n"
-	"  -d, --delimiter=C      (no effect: mlinfo reads no tables)\n"
-	"  -H, --no-header        write tables without a header line\n"
-	"      --na=LIST          (no effect here)\n"
-	"      --num=COLS         (no effect here)\n"
-	"      --cat=COLS         (no effect here)\n"
-	"  -j, --threads=N        (no effect here)\n"
-	"      --seed=N           (no effect here)\n"
-	"  -q, --quiet            no warnings\n"
-	"  -v, --verbose          more detail on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"Exit status: 0 success, 2 usage, 65 a malformed or damaged file, 66 cannot open\n"
 	"input, 70 internal error, 71 out of memory, 74 read/write error.\n"
@@ -50,6 +35,16 @@ static const struct option own[] = {{"table", required_argument, NULL, O_TABLE},
 				    {"check", no_argument, NULL, O_CHECK},
 				    {"sections", no_argument, NULL, O_SECTIONS},
 				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_FORMAT, "format of --table and --sections: csv (default),\ntsv or stream"},
+	{CLI_VERBOSE, "with --check: print 'FILE: ok' when the file is sound"},
+	{0, NULL}};
+
+/* mlinfo reads no tables, draws nothing at random and prints no warnings: it takes the
+ * output options and -v alone. */
+static const struct cli_cmd cmd = {"mlinfo", usage, usage_tail, own, "", CLI_OUTPUT | CLI_VERBOSE,
+				   help};
 
 /* JSON text, pretty-printed: two spaces per level, keys in stored order, arrays of
  * scalars on one line, numbers in the shortest form that reads back the same. */
@@ -244,8 +239,8 @@ int cmd_main(int argc, char **argv)
 	int ch, rc = 0, check = 0, sections = 0;
 
 	ml_err_init(&e);
-	if (cli_init(&c, "mlinfo", usage, own, "") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&c, &cmd)) != 0)
+		return rc;
 	while ((ch = cli_next(&c, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case CLI_DONE:

@@ -31,24 +31,9 @@ static const char usage[] =
 	"\n"
 	"Output: the --keep columns, then pred (regression: the value; classification: the\n"
 	"label) and p_LABEL for every class in the model's order.\n"
-	"\n"
-	"Common options:\n"
-	"  -o, --output=FILE      write to FILE (atomically) instead of standard output\n"
-	"  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-	"  -H, --no-header        input has no header; columns are named c1..cN\n"
-	"      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-	"      --num=COLS         read these columns as numbers\n"
-	"      --cat=COLS         read these columns as categories\n"
-	"  -f, --format=FMT       output format: csv (default), tsv or stream\n"
-	"      --precision=N      write numbers with N significant digits\n"
-	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-	"      --force            write a binary stream even to a terminal\n"
-	"  -j, --threads=N        scoring threads (default: one per core)\n"
-	"      --seed=N           (no effect: scoring is deterministic)\n"
-	"  -q, --quiet            no warnings\n"
-	"  -v, --verbose          more detail on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
 	"Exit status: 0 success, 2 usage, 65 bad input data or artefact, 66 cannot open\n"
@@ -65,6 +50,14 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"leaf", no_argument, NULL, O_LEAF},
 				    {"contrib", no_argument, NULL, O_CONTRIB},
 				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_THREADS, "scoring threads (default: one per core); the output\nnever depends on it"},
+	{0, NULL}};
+
+/* Scoring draws nothing at random and prints no warnings: no --seed, -q or -v. */
+static const struct cli_cmd cmd = {"mlpredict", usage, usage_tail, own, "m:",
+				   CLI_INPUT | CLI_OUTPUT | CLI_THREADS, help};
 
 struct pred {
 	struct cli cli;
@@ -357,8 +350,8 @@ int cmd_main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	ml_err_init(&e);
 	ml_apply_opts_init(&p.opts);
-	if (cli_init(&p.cli, "mlpredict", usage, own, "m:") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&p.cli, &cmd)) != 0)
+		return rc;
 	p.path = calloc((size_t)argc, sizeof(*p.path));
 	p.art = calloc((size_t)argc, sizeof(*p.art));
 	if (!p.path || !p.art) {

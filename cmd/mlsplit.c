@@ -27,24 +27,9 @@ static const char usage[] =
 	"      --by-key=COL       decide each row by a hash of COL and the seed (streaming;\n"
 	"                         the test fraction then holds on average only)\n"
 	"      --kfold=K          append a 'fold' column (1..K; 0..K with --time) instead\n"
-	"\n"
-	"Common options:\n"
-	"  -o, --output=FILE      with --kfold: write to FILE (atomically), not standard output\n"
-	"  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-	"  -H, --no-header        input has no header; columns are named c1..cN\n"
-	"      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-	"      --num=COLS         read these columns as numbers\n"
-	"      --cat=COLS         read these columns as categories\n"
-	"  -f, --format=FMT       output format: csv (default), tsv or stream\n"
-	"      --precision=N      write numbers with N significant digits\n"
-	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-	"      --force            write a binary stream even to a terminal\n"
-	"  -j, --threads=N        worker threads (default: all cores; results never change)\n"
-	"      --seed=N           random seed (default 42)\n"
-	"  -q, --quiet            no warnings\n"
-	"  -v, --verbose          print the sizes on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	"\n";
+
+static const char usage_tail[] =
 	"\n"
 	"COL: a column name or 1-based index.\n"
 	"Exit status: 0 success, 2 usage, 65 bad input data (including a split that cannot be\n"
@@ -73,6 +58,15 @@ static const struct option own[] = {{"test", required_argument, NULL, O_TEST},
 				    {"by-key", required_argument, NULL, O_BY_KEY},
 				    {"kfold", required_argument, NULL, O_KFOLD},
 				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_OUTPUT_FILE, "with --kfold: write to FILE (atomically) instead\nof standard output"},
+	{CLI_QUIET, "no warnings"},
+	{CLI_VERBOSE, "print the sizes on standard error"},
+	{0, NULL}};
+
+static const struct cli_cmd cmd = {"mlsplit", usage, usage_tail, own, "",
+				   CLI_INPUT | CLI_OUTPUT | CLI_RUN | CLI_MESSAGES, help};
 
 /* One output table: its file, writer and a block of rows waiting to be written. */
 struct sink {
@@ -139,7 +133,7 @@ static int find_col(struct split *s, const struct ml_schema *sc)
 	char q[128];
 
 	ml_err_init(&e);
-	n = ml_cols_parse(s->col_arg, sc, 0, &idx, &e);
+	n = ml_schema_find_or_suggest(sc, s->col_arg, s->mode_opt, s->name, &idx, &e);
 	if (n < 0) {
 		if (n == ML_E_USAGE)
 			return cli_usage(&s->cli, "%s: %s", s->mode_opt, e.msg);
@@ -495,8 +489,8 @@ int cmd_main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	ml_split_opts_init(&s.so);
-	if (cli_init(&s.cli, "mlsplit", usage, own, "") < 0)
-		return EX_USAGE_;
+	if ((rc = cli_init(&s.cli, &cmd)) != 0)
+		return rc;
 	while ((ch = cli_next(&s.cli, argc, argv, &rc)) != -1) {
 		switch (ch) {
 		case CLI_DONE:

@@ -43,24 +43,7 @@ static const char usage_head[] =
 	"                         classifying) as validation rows, trained on by nothing\n"
 	"      --early-stop=N     iterative learners: stop after N rounds without\n"
 	"                         improvement on the validation rows\n"
-	"\n"
-	"Common options:\n"
-	"  -o, --output=FILE      the model file to write (atomically); required\n"
-	"  -d, --delimiter=C      input field delimiter (default: ',' or tab, detected)\n"
-	"  -H, --no-header        input has no header; columns are named c1..cN\n"
-	"      --na=LIST          tokens read as missing (default: NA,N/A,NaN,nan,null,NULL,?)\n"
-	"      --num=COLS         read these columns as numbers\n"
-	"      --cat=COLS         read these columns as categories\n"
-	"  -f, --format=FMT       format of --report and --oof: csv (default), tsv or stream\n"
-	"      --precision=N      write numbers in --report and --oof with N digits\n"
-	"      --compress=N       zlib level 1-9 for stream blocks (default 0: none)\n"
-	"      --force            write the model to standard output even on a terminal\n"
-	"  -j, --threads=N        worker threads (default: all cores; results never change)\n"
-	"      --seed=N           random seed (default 42)\n"
-	"  -q, --quiet            no progress, summary or warnings\n"
-	"  -v, --verbose          more detail on standard error\n"
-	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show the version and exit\n"
+	"      --list-algorithms  print the algorithm names, one a line, and exit\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -83,6 +66,7 @@ enum {
 	O_VALID,
 	O_VALID_FRAC,
 	O_EARLY_STOP,
+	O_LIST_ALGOS,
 	O_PARAM = 300 /* + index into the union of the algorithms' parameters (below 1000) */
 };
 
@@ -100,13 +84,21 @@ static const struct option own_fixed[] = {{"target", required_argument, NULL, 't
 					  {"valid", required_argument, NULL, O_VALID},
 					  {"valid-frac", required_argument, NULL, O_VALID_FRAC},
 					  {"early-stop", required_argument, NULL, O_EARLY_STOP},
+					  {"list-algorithms", no_argument, NULL, O_LIST_ALGOS},
 					  {NULL, 0, NULL, 0}};
 
-/* Long options of the common block: a parameter may not take one of these names. */
-static const char *const common_names[] = {
-	"output", "delimiter", "no-header", "na", "num", "cat", "format", "threads", "seed",
-	"precision", "compress", "force", "quiet", "verbose", "help", "version", "list-options",
-	NULL};
+/* Every common option has an effect here: the data is read, the model is written (or
+ * --report and --oof), folds and learners draw at random on threads, and fits warn. */
+#define COMMON (CLI_INPUT | CLI_OUTPUT | CLI_RUN | CLI_MESSAGES)
+
+static const struct cli_help help[] = {
+	{CLI_OUTPUT_FILE, "the model file to write (atomically); required"},
+	{CLI_FORMAT, "format of --report and --oof: csv (default), tsv\nor stream"},
+	{CLI_PRECISION, "write numbers in --report and --oof with N\nsignificant digits"},
+	{CLI_COMPRESS, "zlib level 1-9 for stream blocks of --report and --oof\n(default 0: none)"},
+	{CLI_FORCE, "write the model to standard output even on a terminal"},
+	{CLI_QUIET, "no progress, summary or warnings"},
+	{0, NULL}};
 
 /* A parameter given on the command line, applied once the algorithm is known. */
 struct given {
@@ -124,7 +116,8 @@ struct train {
 	const char **pnames; /* the union of parameter names, for the option table */
 	int npnames;
 	struct option *opts;
-	char *usage;
+	char *usage;	     /* what --help prints after the common options */
+	struct cli_cmd cmd;
 
 	struct ml_ctx ctx;
 	int ctx_ok, tty, showing;
@@ -345,8 +338,7 @@ static int build_options(struct train *t)
 			int clash = 0;
 			for (i = 0; i < nfixed && !clash; i++)
 				clash = strcmp(own_fixed[i].name, d->name) == 0;
-			for (i = 0; common_names[i] && !clash; i++)
-				clash = strcmp(common_names[i], d->name) == 0;
+			clash = clash || cli_is_common(d->name, COMMON);
 			for (k = 0; k < t->npnames && !clash; k++)
 				clash = strcmp(t->pnames[k], d->name) == 0;
 			if (clash || O_PARAM + t->npnames >= CLI_OPT_BASE)
@@ -356,7 +348,7 @@ static int build_options(struct train *t)
 			t->opts[nfixed + (size_t)t->npnames].val = O_PARAM + t->npnames;
 			t->pnames[t->npnames++] = d->name;
 		}
-	sb_printf(&b, "%s", usage_head);
+	sb_printf(&b, "\n");
 	describe_algos(&b);
 	sb_printf(&b, "%s", usage_tail);
 	if (b.err) {
@@ -840,7 +832,7 @@ static int split_block(struct train *t, int col, struct ml_schema *s, struct ml_
 static int find_col(struct train *t, const char *opt, const char *spec, int *col,
 		    struct ml_err *e)
 {
-	int *idx, n = ml_cols_parse(spec, &t->f.schema, 0, &idx, e);
+	int *idx, n = ml_schema_find_or_suggest(&t->f.schema, spec, opt, t->name, &idx, e);
 
 	if (n < 0)
 		return n;
@@ -1315,6 +1307,13 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 			t->given[t->ngiven].name = "early-stop";
 			t->given[t->ngiven++].value = optarg;
 			break;
+		case O_LIST_ALGOS: {
+			const struct ml_algo *const *a;
+			for (a = ml_algos(); *a; a++)
+				puts(ml_algo_name(*a));
+			*rc = 0;
+			return -1;
+		}
 		default:
 			if (ch >= O_PARAM && ch < O_PARAM + t->npnames) {
 				t->given[t->ngiven].name = t->pnames[ch - O_PARAM];
@@ -1379,6 +1378,31 @@ static int check_args(struct train *t, int argc, char **argv)
 	return 0;
 }
 
+/* The columns the options name must be in the training rows, before any work. Another
+ * fault of the --ignore list is left to the fit, which names it. */
+static int check_cols(struct train *t, struct ml_err *e)
+{
+	const struct ml_schema *s = &t->f.schema;
+	int *idx = NULL, col, rc;
+
+	if ((rc = ml_schema_find_or_suggest(s, t->spec.target, "-t", t->name, NULL, e)) < 0)
+		return rc;
+	if (t->spec.weight &&
+	    (rc = ml_schema_find_or_suggest(s, t->spec.weight, "--weight", t->name, NULL, e)) < 0)
+		return rc;
+	if (t->spec.ignore) {
+		rc = ml_schema_find_or_suggest(s, t->spec.ignore, "--ignore", t->name, &idx, e);
+		free(idx);
+		if (rc < 0 && rc != ML_E_USAGE)
+			return rc;
+	}
+	if (t->cv_time && (rc = find_col(t, "--cv-time", t->cv_time, &col, e)) < 0)
+		return rc;
+	if (t->cv_group && (rc = find_col(t, "--cv-group", t->cv_group, &col, e)) < 0)
+		return rc;
+	return 0;
+}
+
 /* Read the rows; split off validation rows. */
 static int load_data(struct train *t, struct ml_err *e)
 {
@@ -1391,6 +1415,8 @@ static int load_data(struct train *t, struct ml_err *e)
 		return rc;
 	t->name = t->input ? t->input : "<stdin>";
 	t->spec.name = t->name;
+	if ((rc = check_cols(t, e)) < 0)
+		return rc;
 	t->nin = t->f.rows.nrow;
 	if (fingerprint(&t->f, t->ctx.pool, &t->crc) < 0)
 		return ml_err_nomem(e);
@@ -1493,10 +1519,15 @@ int cmd_main(int argc, char **argv)
 		rc = EX_OSERR_;
 		goto done;
 	}
-	if (cli_init(&t.cli, "mltrain", t.usage, t.opts, "t:a:") < 0) {
-		rc = EX_USAGE_;
+	t.cmd.prog = "mltrain";
+	t.cmd.usage = usage_head;
+	t.cmd.usage_tail = t.usage;
+	t.cmd.own = t.opts;
+	t.cmd.own_short = "t:a:";
+	t.cmd.common = COMMON;
+	t.cmd.help = help;
+	if ((rc = cli_init(&t.cli, &t.cmd)) != 0)
 		goto done;
-	}
 	if (parse_args(&t, argc, argv, &rc) < 0 || (rc = check_args(&t, argc, argv)) != 0)
 		goto done;
 	if (!(t.out = ml_output_open(t.cli.output, &e)) ||

@@ -22,7 +22,11 @@ _mlpipe() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
 	case $prev in
 	-f|--format) COMPREPLY=($(compgen -W 'csv tsv stream' -- "$cur")); return ;;
-	-a|--algo) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" --list-algorithms 2>/dev/null)" -- "$cur")); return ;;
+	-a|--algorithm)
+		# mltrain's -a and mlfeat's take the same names; ask mltrain, beside the command
+		local dir=
+		[[ ${COMP_WORDS[0]} == */* ]] && dir=${COMP_WORDS[0]%/*}/
+		COMPREPLY=($(compgen -W "$("${dir}mltrain" --list-algorithms 2>/dev/null)" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$(_mlpipe_opts "${COMP_WORDS[0]##*/}")" -- "$cur"))

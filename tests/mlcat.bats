@@ -144,6 +144,19 @@ Try 'mlcat --help' for more information." ]
 	[ "${lines[1]}" = "c1,num," ]
 }
 
+@test "a column --select names must be there (65), with the nearest name" {
+	run -65 --separate-stderr ml mlcat --select species,Island "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlcat: $SAMPLES/penguins.csv: no column 'Island' (--select); did you mean 'island'?" ]
+	[ "$output" = "" ]
+	run -65 --separate-stderr ml mlcat --schema --select 'bill_length_mm-body_mas_g' - <"$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlcat: <stdin>: no column 'body_mas_g' (--select); did you mean 'body_mass_g'?" ]
+	run -65 --separate-stderr ml mlcat --select 8 "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlcat: $SAMPLES/penguins.csv: no column '8' (--select)" ]
+	run -2 --separate-stderr ml mlcat --select species,, "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlcat: empty item in column list 'species,,'
+Try 'mlcat --help' for more information." ]
+}
+
 @test "--select and --head" {
 	run --separate-stderr ml mlcat --select 'species,bill_length_mm' --head 3 "$SAMPLES/penguins.csv"
 	[ "$output" = "species,bill_length_mm

@@ -323,7 +323,10 @@ b,0,1" ]
 
 @test "bad input: missing truth column" {
 	run -65 --separate-stderr ml mleval -t label "$MF/binary.csv"
-	[ "$stderr" = "mleval: $MF/binary.csv: no truth column 'label'" ]
+	[ "$stderr" = "mleval: $MF/binary.csv: no column 'label' (-t)" ]
+	[ "$output" = "" ]
+	run -65 --separate-stderr ml mleval --truth Target "$MF/binary.csv"
+	[ "$stderr" = "mleval: $MF/binary.csv: no column 'Target' (-t); did you mean 'target'?" ]
 	[ "$output" = "" ]
 }
 
@@ -332,13 +335,17 @@ b,0,1" ]
 	run -65 --separate-stderr ml mleval -t y in.csv
 	[ "$stderr" = "mleval: in.csv: no prediction columns: looked for 'pred' and 'p_<label>'" ]
 	run -65 --separate-stderr ml mleval -t y -p forecast in.csv
-	[ "$stderr" = "mleval: in.csv: no prediction column 'forecast'" ]
+	[ "$stderr" = "mleval: in.csv: no column 'forecast' (-p)" ]
 	run -65 --separate-stderr ml mleval -t y --task regress in.csv
 	[ "$stderr" = "mleval: in.csv: no prediction column 'pred'" ]
 	run -65 --separate-stderr ml mleval -t y -w weight "$MF/regression.csv"
-	[ "$stderr" = "mleval: $MF/regression.csv: no weight column 'weight'" ]
+	[ "$stderr" = "mleval: $MF/regression.csv: no column 'weight' (-w)" ]
 	run -65 --separate-stderr ml mleval -t y --by region "$MF/regression.csv"
-	[ "$stderr" = "mleval: $MF/regression.csv: no --by column 'region'" ]
+	[ "$stderr" = "mleval: $MF/regression.csv: no column 'region' (--by)" ]
+	run -65 --separate-stderr ml mleval -t target --by G "$MF/binary.csv"
+	[ "$stderr" = "mleval: $MF/binary.csv: no column 'G' (--by); did you mean 'g'?" ]
+	run -65 --separate-stderr ml mleval -t y -p prd "$MF/regression.csv"
+	[ "$stderr" = "mleval: $MF/regression.csv: no column 'prd' (-p); did you mean 'pred'?" ]
 }
 
 @test "bad input: a truth label without its probability column" {

@@ -541,8 +541,23 @@ Try 'mlfeat --help' for more information." ]
 	run -2 --separate-stderr ml mlfeat --onehot bill_length_mm "$P"
 	[ "$stderr" = "mlfeat: --onehot: column 'bill_length_mm' is numeric, not categorical (read it as one with --cat bill_length_mm)
 Try 'mlfeat --help' for more information." ]
-	run -2 --separate-stderr ml mlfeat -t nope --scale standard "$P"
-	[ "$stderr" = "mlfeat: -t: no column 'nope'
+}
+
+@test "a column that -t, --keep, --time-col or --group-col names must be in the input (65)" {
+	run -65 --separate-stderr ml mlfeat -t nope --scale standard "$P"
+	[ "$stderr" = "mlfeat: $P: no column 'nope' (-t)" ]
+	[ "$output" = "" ]
+	run -65 --separate-stderr ml mlfeat -t specie --scale standard "$P"
+	[ "$stderr" = "mlfeat: $P: no column 'specie' (-t); did you mean 'species'?" ]
+	run -65 --separate-stderr ml mlfeat --keep species,Island --scale standard - <"$P"
+	[ "$stderr" = "mlfeat: <stdin>: no column 'Island' (--keep); did you mean 'island'?" ]
+	run -65 --separate-stderr ml mlfeat --lag temp_max:1 --time-col dates "$SAMPLES/seattle_weather.csv"
+	[ "$stderr" = "mlfeat: $SAMPLES/seattle_weather.csv: no column 'dates' (--time-col); did you mean 'date'?" ]
+	run -65 --separate-stderr ml mlfeat --lag temp_max:1 --group-col station "$SAMPLES/seattle_weather.csv"
+	[ "$stderr" = "mlfeat: $SAMPLES/seattle_weather.csv: no column 'station' (--group-col)" ]
+	# a list that is not one is still a usage error, in the fit's words
+	run -2 --separate-stderr ml mlfeat --keep species,, --scale standard "$P"
+	[ "$stderr" = "mlfeat: --keep: empty item in column list 'species,,'
 Try 'mlfeat --help' for more information." ]
 }
 

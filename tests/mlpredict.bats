@@ -143,8 +143,11 @@ Try 'mlpredict --help' for more information." ]
 	run -2 --separate-stderr ml mlpredict "$SAMPLES/penguins.csv"
 	[ "$stderr" = "mlpredict: no artefact given (-m MODEL)
 Try 'mlpredict --help' for more information." ]
-	run -2 --separate-stderr ml mlpredict -m pg.mlm --keep nope "$SAMPLES/penguins.csv"
-	[ "${stderr_lines[0]}" = "mlpredict: no column 'nope'" ]
+	run -65 --separate-stderr ml mlpredict -m pg.mlm --keep nope "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlpredict: $SAMPLES/penguins.csv: no column 'nope' (--keep)" ]
+	[ "$output" = "" ]
+	run -65 --separate-stderr ml mlpredict -m pg.mlm --keep island,Sex - <"$SAMPLES/penguins.csv"
+	[ "$stderr" = "mlpredict: <stdin>: no column 'Sex' (--keep); did you mean 'sex'?" ]
 }
 
 @test "--keep may not take an output column's name" {

@@ -412,15 +412,19 @@ Try 'mlsplit --help' for more information." ] || { echo "--test '$t': $stderr"; 
 	[ ! -e a ] && [ ! -e b ]
 }
 
-@test "an unknown column in an option is a usage error naming it" {
+@test "a column an option names that the input lacks is bad input (65) naming it" {
 	for o in --stratify --group --time --by-key; do
-		run -2 --separate-stderr ml mlsplit $o nope --train-out a --test-out b penguins.csv
-		[ "$stderr" = "mlsplit: $o: no column 'nope'
-Try 'mlsplit --help' for more information." ] || { echo "$stderr"; return 1; }
+		run -65 --separate-stderr ml mlsplit $o nope --train-out a --test-out b penguins.csv
+		[ "$stderr" = "mlsplit: penguins.csv: no column 'nope' ($o)" ] || { echo "$stderr"; return 1; }
+		[ ! -e a ] && [ ! -e b ]
 	done
-	run -2 --separate-stderr ml mlsplit --kfold 3 --stratify 9 penguins.csv
-	[ "$stderr" = "mlsplit: --stratify: no column '9'
-Try 'mlsplit --help' for more information." ]
+	run -65 --separate-stderr ml mlsplit --kfold 3 --stratify 9 penguins.csv
+	[ "$stderr" = "mlsplit: penguins.csv: no column '9' (--stratify)" ]
+	[ "$output" = "" ]
+	run -65 --separate-stderr ml mlsplit --kfold 3 --group Island - <penguins.csv
+	[ "$stderr" = "mlsplit: <stdin>: no column 'Island' (--group); did you mean 'island'?" ]
+	run -65 --separate-stderr ml mlsplit --stratify specie --train-out a --test-out b penguins.csv
+	[ "$stderr" = "mlsplit: penguins.csv: no column 'specie' (--stratify); did you mean 'species'?" ]
 	run -2 --separate-stderr ml mlsplit --stratify species,island --train-out a --test-out b penguins.csv
 	[ "$stderr" = "mlsplit: --stratify takes one column, not 'species,island'
 Try 'mlsplit --help' for more information." ]

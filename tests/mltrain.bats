@@ -80,7 +80,9 @@ Try 'mltrain --help' for more information." ]
 
 @test "bad training data: exact status and message" {
 	run -65 --separate-stderr ml mltrain -t label -a logistic -o x.mlm "$SAMPLES/breast_cancer.csv"
-	[ "$stderr" = "mltrain: $SAMPLES/breast_cancer.csv: no target column 'label'" ]
+	[ "$stderr" = "mltrain: $SAMPLES/breast_cancer.csv: no column 'label' (-t)" ]
+	run -65 --separate-stderr ml mltrain -t Target -a logistic -o x.mlm "$SAMPLES/breast_cancer.csv"
+	[ "$stderr" = "mltrain: $SAMPLES/breast_cancer.csv: no column 'Target' (-t); did you mean 'target'?" ]
 	printf 'a,b,y\n1,2,x\n2,3,x\n' >one.csv
 	run -65 --separate-stderr ml mltrain -t y -a logistic -o x.mlm one.csv
 	[ "$stderr" = "mltrain: one.csv: target column 'y' has only one class ('x'): nothing to learn" ]
@@ -98,7 +100,9 @@ Try 'mltrain --help' for more information." ]
 	run -65 --separate-stderr ml mltrain -t y -a ridge --weight w -o x.mlm w.csv
 	[ "$stderr" = "mltrain: w.csv:3: weight in column 'w' must be a finite number >= 0" ]
 	run -65 --separate-stderr ml mltrain -t y -a ridge --weight nope -o x.mlm w.csv
-	[ "$stderr" = "mltrain: w.csv: no weight column 'nope'" ]
+	[ "$stderr" = "mltrain: w.csv: no column 'nope' (--weight)" ]
+	run -65 --separate-stderr ml mltrain -t y -a ridge --weight W -o x.mlm - <w.csv
+	[ "$stderr" = "mltrain: <stdin>: no column 'W' (--weight); did you mean 'w'?" ]
 	run -66 --separate-stderr ml mltrain -t y -a ridge -o x.mlm missing.csv
 	[ "$stderr" = "mltrain: missing.csv: cannot open: No such file or directory" ]
 	[ ! -e x.mlm ]
@@ -128,8 +132,11 @@ Try 'mltrain --help' for more information." ]
 Try 'mltrain --help' for more information." ]
 	run -2 --separate-stderr ml mltrain -t target -o x.mlm "$SAMPLES/breast_cancer.csv"
 	[[ "${stderr_lines[0]}" == "mltrain: no algorithm given (-a ALGO: linear, ridge, "* ]]
-	run -2 --separate-stderr ml mltrain -t target -a logistic --ignore nope -o x.mlm "$SAMPLES/breast_cancer.csv"
-	[ "${stderr_lines[0]}" = "mltrain: --ignore: no column 'nope'" ]
+	run -65 --separate-stderr ml mltrain -t target -a logistic --ignore nope -o x.mlm "$SAMPLES/breast_cancer.csv"
+	[ "$stderr" = "mltrain: $SAMPLES/breast_cancer.csv: no column 'nope' (--ignore)" ]
+	run -2 --separate-stderr ml mltrain -t target -a logistic --ignore 'mean radius,,' -o x.mlm "$SAMPLES/breast_cancer.csv"
+	[ "$stderr" = "mltrain: --ignore: empty item in column list 'mean radius,,'
+Try 'mltrain --help' for more information." ]
 	run -2 --separate-stderr ml mltrain -t target -a logistic --cv-time t -o x.mlm "$SAMPLES/breast_cancer.csv"
 	[ "${stderr_lines[0]}" = "mltrain: --cv-time needs --cv" ]
 	run -2 --separate-stderr ml mltrain -t target -a logistic --oof o.csv -o x.mlm "$SAMPLES/breast_cancer.csv"
@@ -151,6 +158,32 @@ Try 'mltrain --help' for more information." ]
 	[[ "$output" == *"      --l2=X "*"      --l1=X "*"      --k=N "* ]]
 	flat=$(echo "$output" | tr -s ' \n' '  ')
 	[[ "$flat" == *"(one of uniform, distance; default uniform)"* ]]
+}
+
+@test "--list-algorithms prints the algorithms of --help and the man page, one a line" {
+	run -0 --separate-stderr ml mltrain --list-algorithms
+	[ "$stderr" = "" ]
+	[ "$output" = "linear
+ridge
+lasso
+elasticnet
+logistic
+nb
+knn
+gbdt
+rf
+tree" ]
+	ml mltrain --list-algorithms >listed
+	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
+	same listed help
+	# the -a entry of OPTIONS names them in order
+	sed -n '/^\.BI \\-a ", " \\-\\-algorithm= ALGO$/,/^(see ALGORITHMS;$/s/^\.BR\{0,1\} \([a-z]\{1,\}\).*/\1/p' \
+		"$TOP/man/mltrain.1" >man
+	same listed man
+	# it stops at once, like --help, whatever else is given
+	run -0 --separate-stderr ml mltrain --list-algorithms -t y -a nosuch
+	[ "${lines[0]}" = "linear" ]
+	[ "$stderr" = "" ]
 }
 
 @test "the same seed gives the same model bytes whatever -j" {
@@ -243,6 +276,19 @@ Try 'mltrain --help' for more information." ]
 	[ "$(paste -d, islands.txt folds.txt | sort -u | wc -l)" -eq 3 ]
 	run -65 --separate-stderr ml mltrain -t species -a nb --cv 4 --cv-group island -o x.mlm "$SAMPLES/penguins.csv"
 	[[ "$stderr" == "mltrain: $SAMPLES/penguins.csv: "* ]]
+}
+
+@test "a column --cv-time or --cv-group names must be there, checked before the fit" {
+	run -65 --separate-stderr ml mltrain -t species -a nb --cv 3 --cv-group islnd -o x.mlm "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mltrain: $SAMPLES/penguins.csv: no column 'islnd' (--cv-group); did you mean 'island'?" ]
+	[ ! -e x.mlm ]
+	run -65 --separate-stderr ml mltrain -t y -a ridge --cv 3 --cv-time time -o x.mlm "$SAMPLES/airpassengers.csv"
+	[ "$stderr" = "mltrain: $SAMPLES/airpassengers.csv: no column 'time' (--cv-time)" ]
+	[ ! -e x.mlm ]
+	run -2 --separate-stderr ml mltrain -t species -a nb --cv 3 --cv-group island,sex -o x.mlm "$SAMPLES/penguins.csv"
+	[ "$stderr" = "mltrain: --cv-group takes one column, not 2
+Try 'mltrain --help' for more information." ]
+	[ ! -e x.mlm ]
 }
 
 @test "--valid-frac and --valid report validation metrics" {

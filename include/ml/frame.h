@@ -94,5 +94,22 @@ ML_API void ml_frame_release(struct ml_frame *f);
  * the unknown column. */
 ML_API int ml_cols_parse(const char *spec, const struct ml_schema *s, int sorted, int **idx,
 			 struct ml_err *e);
+/* The columns a command-line option names, looked up for a message a person can act on.
+ * With idx NULL, name is one column name, matched exactly, and the result is its index.
+ * With idx set, name is a column list (COLS, read as ml_cols_parse reads it, in the order
+ * given) and the result is the count, with *idx malloc'd (free it).
+ * A column that s lacks (for a list, its first item that names none) is ML_E_DATA, with
+ * e->where set to input (empty when NULL) and the message
+ *	no column 'NAME' (OPT); did you mean 'NEAR'?
+ * NEAR is the first column whose name is NAME but for the case of ASCII letters, else the
+ * first of those the fewest edits away (bytes inserted, deleted or replaced, case aside),
+ * when that is at most a third of NAME's length (at least 1) and fewer than its length,
+ * so a one-letter name is only matched by case. Without a column that near, the message
+ * ends before "; did you"; without opt, " (OPT)" is left out; names are quoted as by
+ * ml_err_quote. Other faults of a list (an empty item) are ML_E_USAGE, as from
+ * ml_cols_parse; ML_E_NOMEM. */
+ML_API int ml_schema_find_or_suggest(const struct ml_schema *s, const char *name,
+				     const char *opt, const char *input, int **idx,
+				     struct ml_err *e);
 
 #endif

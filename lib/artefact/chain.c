@@ -143,7 +143,7 @@ static int setup_output(struct ml_chain *c, const char *keep, struct ml_err *e)
 	c->view.ncol = c->last->ncol;
 	if (!keep)
 		return 0;
-	rc = ml_cols_parse(keep, c->in, 0, &c->keep_src, e);
+	rc = ml_schema_find_or_suggest(c->in, keep, "--keep", NULL, &c->keep_src, e);
 	if (rc < 0)
 		return rc;
 	c->nkeep = rc;

@@ -487,3 +487,169 @@ out:
 		ml_err_nomem(e);
 	return rc;
 }
+
+/* Looking up what an option names, with a suggestion. */
+
+static int lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Edits between a and b, bytes compared without ASCII case; at most limit + 1 (the
+ * computation stops once every path costs more). */
+static size_t edits(const char *a, const char *b, size_t limit)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, best;
+	size_t *row;
+
+	if ((la > lb ? la - lb : lb - la) > limit)
+		return limit + 1;
+	row = malloc((lb + 1) * sizeof(*row));
+	if (!row)
+		return limit + 1; /* no suggestion rather than no message */
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		best = row[0];
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t v = diag + (lower((unsigned char)a[i - 1]) !=
+					   lower((unsigned char)b[j - 1]));
+			if (up + 1 < v)
+				v = up + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			diag = up;
+			row[j] = v;
+			if (v < best)
+				best = v;
+		}
+		if (best > limit) {
+			free(row);
+			return limit + 1;
+		}
+	}
+	best = row[lb];
+	free(row);
+	return best;
+}
+
+/* The column to suggest for name, or -1. */
+static int nearest(const struct ml_schema *s, const char *name)
+{
+	size_t len = strlen(name), limit = len / 3 ? len / 3 : 1, d, dmin;
+	int j, k = -1;
+
+	if (limit >= len)
+		limit = len ? len - 1 : 0;
+	for (j = 0; j < s->ncol; j++) {
+		const char *a = s->cols[j].name, *b = name;
+		while (*a && lower((unsigned char)*a) == lower((unsigned char)*b)) {
+			a++;
+			b++;
+		}
+		if (!*a && !*b)
+			return j;
+	}
+	if (limit == 0)
+		return -1;
+	dmin = limit + 1;
+	for (j = 0; j < s->ncol; j++) {
+		d = edits(name, s->cols[j].name, dmin - 1);
+		if (d < dmin) {
+			dmin = d;
+			k = j;
+		}
+	}
+	return k;
+}
+
+static int col_missing(const struct ml_schema *s, const char *name, const char *opt,
+		       const char *input, struct ml_err *e)
+{
+	char q[256], qn[256];
+	int k = nearest(s, name);
+
+	ml_err_quote(q, sizeof(q), name, strlen(name));
+	if (k >= 0)
+		ml_err_quote(qn, sizeof(qn), s->cols[k].name, strlen(s->cols[k].name));
+	return ml_err_set(e, ML_E_DATA, input, 0, 0, "no column '%s'%s%s%s%s%s%s", q,
+			  opt ? " (" : "", opt ? opt : "", opt ? ")" : "",
+			  k >= 0 ? "; did you mean '" : "", k >= 0 ? qn : "", k >= 0 ? "'?" : "");
+}
+
+/* The first item of a column list that names no column of s, unescaped into *out (which
+ * the caller frees); 0 when every item resolves, or ML_E_NOMEM. */
+static int unknown_item(const char *spec, const struct ml_schema *s, char **out)
+{
+	size_t len = strlen(spec), i = 0;
+	char *buf = malloc(len + 1), *whole = malloc(len + 1);
+	int rc = 0;
+
+	*out = NULL;
+	if (!buf || !whole) {
+		free(buf);
+		free(whole);
+		return ML_E_NOMEM;
+	}
+	while (i <= len) {
+		size_t k = 0;
+		char *item = buf, *dash, *bad;
+
+		/* One item with its escapes, as ml_cols_parse copies it. */
+		while (i < len && spec[i] != ',') {
+			if (spec[i] == '\\' && i + 1 < len)
+				buf[k++] = spec[i++];
+			buf[k++] = spec[i++];
+		}
+		buf[k] = 0;
+		i++;
+		if (item[0] == '!')
+			item++;
+		if (!item[0])
+			continue;
+		memcpy(whole, item, strlen(item) + 1);
+		if (unescape_item(whole, &dash))
+			dash[-1] = '-';
+		if (ml_schema_find(s, whole) >= 0)
+			continue;
+		if (unescape_item(item, &dash))
+			bad = resolve(s, item) < 0 ? item : resolve(s, dash) < 0 ? dash : NULL;
+		else
+			bad = resolve(s, item) < 0 ? item : NULL;
+		if (bad) {
+			if (!(*out = strdup(bad)))
+				rc = ML_E_NOMEM;
+			break;
+		}
+	}
+	free(buf);
+	free(whole);
+	return rc;
+}
+
+int ml_schema_find_or_suggest(const struct ml_schema *s, const char *name, const char *opt,
+			      const char *input, int **idx, struct ml_err *e)
+{
+	char *bad;
+	int rc, j;
+
+	if (!idx) {
+		if ((j = ml_schema_find(s, name)) >= 0)
+			return j;
+		return col_missing(s, name, opt, input, e);
+	}
+	rc = ml_cols_parse(name, s, 0, idx, e);
+	if (rc != ML_E_USAGE)
+		return rc;
+	j = unknown_item(name, s, &bad);
+	if (j < 0)
+		return ml_err_nomem(e);
+	if (!bad)
+		return rc; /* not a missing column: ml_cols_parse's message stands */
+	rc = col_missing(s, bad, opt, input, e);
+	free(bad);
+	return rc;
+}

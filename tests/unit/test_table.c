@@ -92,6 +92,76 @@ static void test_cols(void)
 	ml_schema_release(&s);
 }
 
+/* The lookup behind every option that names a column: exact, then the suggestion. */
+static void test_find_or_suggest(void)
+{
+	struct ml_schema s;
+	struct ml_err e;
+	int *idx = NULL, n;
+
+	ml_schema_init(&s);
+	ml_schema_add(&s, "species", ML_CAT);
+	ml_schema_add(&s, "island", ML_CAT);
+	ml_schema_add(&s, "bill_length_mm", ML_NUM);
+	ml_schema_add(&s, "y", ML_NUM);
+	ml_schema_add(&s, "Y2", ML_NUM);
+	ml_schema_add(&s, "a-b", ML_NUM);
+	ml_schema_add(&s, "x,z", ML_NUM);
+	ml_err_init(&e);
+	CHECK(ml_schema_find_or_suggest(&s, "island", "-t", "in.csv", NULL, &e) == 1);
+	CHECK(e.code == 0);
+	/* case first, even where another name is as few edits away */
+	n = ml_schema_find_or_suggest(&s, "Y", "-t", "data.csv", NULL, &e);
+	CHECK(n == ML_E_DATA && e.code == ML_E_DATA && strcmp(e.where, "data.csv") == 0);
+	CHECK(strcmp(e.msg, "no column 'Y' (-t); did you mean 'y'?") == 0);
+	n = ml_schema_find_or_suggest(&s, "y2", "-t", "data.csv", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'y2' (-t); did you mean 'Y2'?") == 0);
+	/* edits: up to a third of the name's length */
+	ml_schema_find_or_suggest(&s, "specie", "--stratify", NULL, NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'specie' (--stratify); did you mean 'species'?") == 0);
+	CHECK(e.where[0] == 0);
+	ml_schema_find_or_suggest(&s, "ISLND", "--by", "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'ISLND' (--by); did you mean 'island'?") == 0);
+	ml_schema_find_or_suggest(&s, "bill_lenght", "--by", "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'bill_lenght' (--by)") == 0); /* 5 edits: too far */
+	ml_schema_find_or_suggest(&s, "bill_lenght_mm", "--by", "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'bill_lenght_mm' (--by); did you mean 'bill_length_mm'?") ==
+	      0);
+	/* nothing near; a one-letter name is only matched without case; no option */
+	ml_schema_find_or_suggest(&s, "weight", "--weight", "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'weight' (--weight)") == 0);
+	ml_schema_find_or_suggest(&s, "z", "-t", "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'z' (-t)") == 0);
+	ml_schema_find_or_suggest(&s, "isl\tand", NULL, "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'isl?and'; did you mean 'island'?") == 0);
+	ml_schema_find_or_suggest(&s, "isl\001nd", NULL, "t", NULL, &e);
+	CHECK(strcmp(e.msg, "no column 'isl?nd'; did you mean 'island'?") == 0);
+	/* one name is a name, not a list or an index */
+	CHECK(ml_schema_find_or_suggest(&s, "2", "-t", "t", NULL, &e) == ML_E_DATA);
+	CHECK(ml_schema_find_or_suggest(&s, "x,z", "-t", "t", NULL, &e) == 6);
+	/* lists, in the order given; the first unknown item is the one named */
+	n = ml_schema_find_or_suggest(&s, "y,1,a-b", "--keep", "t", &idx, &e);
+	CHECK(n == 3 && idx[0] == 3 && idx[1] == 0 && idx[2] == 5);
+	free(idx);
+	n = ml_schema_find_or_suggest(&s, "x\\,z,!y", "--keep", "t", &idx, &e);
+	CHECK(n == 1 && idx[0] == 6);
+	free(idx);
+	idx = NULL;
+	n = ml_schema_find_or_suggest(&s, "species,islands,nope", "--keep", "t.csv", &idx, &e);
+	CHECK(n == ML_E_DATA && idx == NULL && strcmp(e.where, "t.csv") == 0);
+	CHECK(strcmp(e.msg, "no column 'islands' (--keep); did you mean 'island'?") == 0);
+	n = ml_schema_find_or_suggest(&s, "!Species", "--ignore", "t", &idx, &e);
+	CHECK(strcmp(e.msg, "no column 'Species' (--ignore); did you mean 'species'?") == 0);
+	n = ml_schema_find_or_suggest(&s, "1-islnd", "--select", "t", &idx, &e);
+	CHECK(strcmp(e.msg, "no column 'islnd' (--select); did you mean 'island'?") == 0);
+	n = ml_schema_find_or_suggest(&s, "9", "--select", "t", &idx, &e);
+	CHECK(n == ML_E_DATA && strcmp(e.msg, "no column '9' (--select)") == 0);
+	/* other faults of a list stay usage errors */
+	n = ml_schema_find_or_suggest(&s, "y,,island", "--select", "t", &idx, &e);
+	CHECK(n == ML_E_USAGE && e.code == ML_E_USAGE);
+	ml_schema_release(&s);
+}
+
 static void test_quote(void)
 {
 	char q[16];
@@ -345,6 +415,7 @@ int main(void)
 		return 1;
 	RUN(test_dict);
 	RUN(test_cols);
+	RUN(test_find_or_suggest);
 	RUN(test_quote);
 	RUN(test_windows);
 	RUN(test_parallel);
