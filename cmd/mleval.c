@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "ml/metrics.h"
+#include "ml/pred.h"
 #include "ml/svg.h"
 
 const char cmd_name[] = "mleval";
@@ -343,22 +344,12 @@ static int find_col(struct eval *v, struct src *c, const char *name, const char 
 	return 0;
 }
 
-/* Whether the text after "p_" can be a label: for a numeric truth, only numbers. */
-static int label_ok(const struct eval *v, const char *s)
-{
-	double x;
-
-	if (!*s)
-		return 0;
-	if (v->s->cols[v->truth.idx].type == ML_CAT)
-		return 1;
-	return ml_parse_double(s, strlen(s), &x) == 0 && isfinite(x);
-}
-
 /* Find the columns; decide the task. */
 static int bind_columns(struct eval *v, struct ml_err *e)
 {
-	int j;
+	struct ml_pred_opts po;
+	struct ml_pred_cols pc;
+	int excl[2], j;
 
 	if (find_col(v, &v->truth, v->truth_name, "truth", e, "truth") < 0)
 		return ML_E_DATA;
@@ -366,32 +357,37 @@ static int bind_columns(struct eval *v, struct ml_err *e)
 		return ML_E_DATA;
 	if (find_col(v, &v->group, v->by_name, "group", e, "--by") < 0)
 		return ML_E_DATA;
-	if (find_col(v, &v->pred, v->pred_name ? v->pred_name : "pred", "prediction", e,
-		     v->pred_name ? "prediction" : NULL) < 0)
-		return ML_E_DATA;
-	if (v->pred.idx == v->truth.idx)
-		v->pred.idx = -1;
-	v->prob = calloc((size_t)(v->s->ncol ? v->s->ncol : 1), sizeof(*v->prob));
-	if (!v->prob)
+	ml_pred_opts_init(&po);
+	po.name = v->iname;
+	po.pred = v->pred_name;
+	po.truth = v->truth.idx;
+	excl[0] = v->weight.idx;
+	excl[1] = v->group.idx;
+	po.exclude = excl;
+	po.nexclude = 2;
+	po.classes = v->task != TASK_REGRESS;
+	if (ml_pred_find(v->s, &po, &pc, e) < 0)
+		return e->code;
+	v->pred.name = v->pred_name ? v->pred_name : ML_PRED_LABEL;
+	v->pred.role = "prediction";
+	v->pred.idx = pc.pred;
+	if (v->pred.idx >= 0)
+		v->pred.cat = v->s->cols[v->pred.idx].type == ML_CAT;
+	for (j = 0; j < pc.nskipped; j++)
+		cli_info(&v->cli, "column '%s' is not a class probability (the truth is numeric)",
+			 v->s->cols[pc.skipped[j]].name);
+	v->prob = calloc((size_t)(pc.nprob ? pc.nprob : 1), sizeof(*v->prob));
+	if (!v->prob) {
+		ml_pred_cols_release(&pc);
 		return ml_err_nomem(e);
-	if (v->task != TASK_REGRESS)
-		for (j = 0; j < v->s->ncol; j++) {
-			const char *nm = v->s->cols[j].name;
-			if (strncmp(nm, "p_", 2) != 0 || j == v->truth.idx || j == v->pred.idx ||
-			    j == v->weight.idx || j == v->group.idx)
-				continue;
-			if (!label_ok(v, nm + 2)) {
-				cli_info(
-				    &v->cli,
-				    "column '%s' is not a class probability (the truth is numeric)",
-				    nm);
-				continue;
-			}
-			v->prob[v->nprob].name = nm;
-			v->prob[v->nprob].role = "probability";
-			v->prob[v->nprob].idx = j;
-			v->nprob++;
-		}
+	}
+	for (j = 0; j < pc.nprob; j++) {
+		v->prob[j].name = v->s->cols[pc.prob[j].col].name;
+		v->prob[j].role = "probability";
+		v->prob[j].idx = pc.prob[j].col;
+	}
+	v->nprob = pc.nprob;
+	ml_pred_cols_release(&pc);
 	if (v->task == TASK_AUTO)
 		v->classify = v->s->cols[v->truth.idx].type == ML_CAT || v->nprob > 0;
 	else
@@ -401,7 +397,7 @@ static int bind_columns(struct eval *v, struct ml_err *e)
 		v->pred.cat = 0;
 		if (v->pred.idx < 0 && v->task == TASK_REGRESS)
 			return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "no prediction column '%s'",
-					  v->pred_name ? v->pred_name : "pred");
+					  v->pred.name);
 		if (v->pred.idx < 0)
 			return ml_err_set(
 			    e, ML_E_DATA, v->iname, 0, 0,
@@ -601,7 +597,7 @@ static int prepare_classes(struct eval *v, struct ml_err *e)
 		if (!pcol)
 			return ml_err_nomem(e);
 		for (j = 0; j < v->nprob; j++) {
-			const char *sfx = v->prob[j].name + 2;
+			const char *sfx = v->prob[j].name + strlen(ML_PRED_PROB_PREFIX);
 			int32_t id = lab_add(&v->lab, sfx, strlen(sfx), 0, e);
 			int k2;
 			if (id < 0) {
