@@ -13,6 +13,7 @@
 #include "ml/stats.h"
 #include "ml/split.h"
 #include "ml/metrics.h"
+#include "ml/eval.h"
 #include "ml/pred.h"
 #include "ml/svg.h"
 #include "ml/learn.h"
