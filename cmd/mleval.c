@@ -1040,9 +1040,10 @@ static int check_gates(struct eval *v)
 /* --- Main
  * ------------------------------------------------------------------------------------------- */
 
-static int run(struct eval *v, const char *path, int *status, struct ml_err *e)
+/* Read the rows; build the classes and the data set of every row. */
+static int load(struct eval *v, const char *path, struct ml_err *e)
 {
-	int rc, g, i;
+	int rc;
 
 	if ((rc = read_input(v, path, e)) < 0)
 		return rc;
@@ -1051,6 +1052,15 @@ static int run(struct eval *v, const char *path, int *status, struct ml_err *e)
 	if (v->classify && (rc = prepare_classes(v, e)) < 0)
 		return rc;
 	whole_set(v);
+	return 0;
+}
+
+/* The metrics of every row and of each group, with their intervals. Returns 0, a negative
+ * ML_E_* with e set, or 1 with *status set. */
+static int run(struct eval *v, int *status, struct ml_err *e)
+{
+	int rc, g, i;
+
 	if ((rc = make_eval(v, &v->all, &v->cd, &v->rd, e)) < 0)
 		return rc;
 	for (i = 0; i < v->ngates; i++)
@@ -1127,12 +1137,154 @@ static int output(struct eval *v, int *status, struct ml_err *e)
 	return 0;
 }
 
+static int parse_args(struct eval *v, int argc, char **argv, int *rc)
+{
+	int ch;
+	long x;
+
+	while ((ch = cli_next(&v->cli, argc, argv, rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			return -1;
+		case 't':
+			v->truth_name = optarg;
+			break;
+		case 'p':
+			v->pred_name = optarg;
+			break;
+		case 'w':
+			v->weight_name = optarg;
+			break;
+		case O_TASK:
+			if (strcmp(optarg, "classify") == 0)
+				v->task = TASK_CLASSIFY;
+			else if (strcmp(optarg, "regress") == 0)
+				v->task = TASK_REGRESS;
+			else {
+				*rc = cli_usage(&v->cli, "unknown task '%s' (classify or regress)",
+						optarg);
+				return -1;
+			}
+			break;
+		case O_POS:
+			v->pos_label = optarg;
+			break;
+		case O_JSON:
+			v->json = 1;
+			break;
+		case O_CONFUSION:
+			v->confusion = 1;
+			break;
+		case O_CALIBRATION:
+			if (cli_long(&v->cli, "--calibration", optarg, 1, 10000, &x) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			v->calib = x;
+			break;
+		case O_BY:
+			v->by_name = optarg;
+			break;
+		case O_CI:
+			v->ci = 1;
+			break;
+		case O_BOOTSTRAP:
+			if (cli_long(&v->cli, "--bootstrap", optarg, 1, 10000000, &x) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			v->nboot = x;
+			v->ci = 1;
+			break;
+		case O_MIN:
+		case O_MAX:
+			if ((*rc = parse_gate(v, optarg, ch == O_MAX)) != 0)
+				return -1;
+			break;
+		case O_PLOT:
+			if (strcmp(optarg, "roc") == 0)
+				v->plot = PLOT_ROC;
+			else if (strcmp(optarg, "pr") == 0)
+				v->plot = PLOT_PR;
+			else if (strcmp(optarg, "calibration") == 0)
+				v->plot = PLOT_CALIBRATION;
+			else {
+				*rc = cli_usage(
+				    &v->cli, "unknown plot '%s' (roc, pr or calibration)", optarg);
+				return -1;
+			}
+			break;
+		case O_PLOT_FILE:
+			v->plot_file = optarg;
+			break;
+		default:
+			*rc = cli_usage(&v->cli, "unrecognized option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Combinations that cannot work; the input. */
+static int check_args(struct eval *v, int argc, char **argv, const char **path)
+{
+	if (!v->truth_name)
+		return cli_usage(&v->cli, "the truth column is required (-t COL)");
+	if (v->confusion && v->calib > 0)
+		return cli_usage(&v->cli, "--confusion and --calibration cannot be combined");
+	if ((v->confusion || v->calib > 0) && (v->by_name || v->ci))
+		return cli_usage(&v->cli, "%s cannot be combined with %s",
+				 v->confusion ? "--confusion" : "--calibration",
+				 v->by_name ? "--by" : "--ci");
+	if (v->plot && !v->plot_file)
+		return cli_usage(&v->cli, "--plot needs --plot-file FILE");
+	if (v->plot_file && !v->plot)
+		return cli_usage(&v->cli, "--plot-file needs --plot roc, pr or calibration");
+	if (v->plot_file && v->cli.output && strcmp(v->plot_file, v->cli.output) == 0)
+		return cli_usage(&v->cli, "--plot-file and --output name the same file");
+	if (argc - optind > 1)
+		return cli_usage(&v->cli, "one input at most (got %d)", argc - optind);
+	if (argc - optind == 1)
+		*path = argv[optind];
+	return 0;
+}
+
+/* Everything v holds (its ml_err and the outputs are the caller's). */
+static void release(struct eval *v)
+{
+	int g, c;
+
+	ml_eval_free(v->all.ev);
+	for (g = 0; g < v->ngroups; g++) {
+		ml_eval_free(v->groups[g].ev);
+		ml_subset_release(&v->groups[g].sub);
+	}
+	free(v->groups);
+	ml_groups_release(&v->grp);
+	if (v->have_ctx)
+		ml_ctx_release(&v->ctx);
+	if (v->r)
+		ml_reader_close(v->r);
+	free(v->truth.num);
+	free(v->truth.code);
+	free(v->pred.num);
+	free(v->pred.code);
+	free(v->weight.num);
+	free(v->group.num);
+	free(v->group.code);
+	for (c = 0; c < v->nprob; c++)
+		free(v->prob[c].num);
+	free(v->prob);
+	ml_classes_release(&v->cls);
+	free(v->gates);
+	cli_release(&v->cli);
+}
+
 int cmd_main(int argc, char **argv)
 {
 	struct eval v;
 	struct ml_err e;
-	int ch, rc = 0, g, c;
-	long x;
+	int rc = 0;
 	const char *path = NULL;
 
 	memset(&v, 0, sizeof(v));
@@ -1141,119 +1293,9 @@ int cmd_main(int argc, char **argv)
 	ml_err_init(&e);
 	if (cli_init(&v.cli, "mleval", usage, own, "t:p:w:") < 0)
 		return EX_USAGE_;
-	while ((ch = cli_next(&v.cli, argc, argv, &rc)) != -1) {
-		switch (ch) {
-		case CLI_DONE:
-			goto done;
-		case 't':
-			v.truth_name = optarg;
-			break;
-		case 'p':
-			v.pred_name = optarg;
-			break;
-		case 'w':
-			v.weight_name = optarg;
-			break;
-		case O_TASK:
-			if (strcmp(optarg, "classify") == 0)
-				v.task = TASK_CLASSIFY;
-			else if (strcmp(optarg, "regress") == 0)
-				v.task = TASK_REGRESS;
-			else {
-				rc = cli_usage(&v.cli, "unknown task '%s' (classify or regress)",
-					       optarg);
-				goto done;
-			}
-			break;
-		case O_POS:
-			v.pos_label = optarg;
-			break;
-		case O_JSON:
-			v.json = 1;
-			break;
-		case O_CONFUSION:
-			v.confusion = 1;
-			break;
-		case O_CALIBRATION:
-			if (cli_long(&v.cli, "--calibration", optarg, 1, 10000, &x) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			v.calib = x;
-			break;
-		case O_BY:
-			v.by_name = optarg;
-			break;
-		case O_CI:
-			v.ci = 1;
-			break;
-		case O_BOOTSTRAP:
-			if (cli_long(&v.cli, "--bootstrap", optarg, 1, 10000000, &x) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			v.nboot = x;
-			v.ci = 1;
-			break;
-		case O_MIN:
-		case O_MAX:
-			if ((rc = parse_gate(&v, optarg, ch == O_MAX)) != 0)
-				goto done;
-			break;
-		case O_PLOT:
-			if (strcmp(optarg, "roc") == 0)
-				v.plot = PLOT_ROC;
-			else if (strcmp(optarg, "pr") == 0)
-				v.plot = PLOT_PR;
-			else if (strcmp(optarg, "calibration") == 0)
-				v.plot = PLOT_CALIBRATION;
-			else {
-				rc = cli_usage(&v.cli, "unknown plot '%s' (roc, pr or calibration)",
-					       optarg);
-				goto done;
-			}
-			break;
-		case O_PLOT_FILE:
-			v.plot_file = optarg;
-			break;
-		default:
-			rc = cli_usage(&v.cli, "unrecognized option '%s'", argv[optind - 1]);
-			goto done;
-		}
-	}
-	if (!v.truth_name) {
-		rc = cli_usage(&v.cli, "the truth column is required (-t COL)");
+	if (parse_args(&v, argc, argv, &rc) < 0 || (rc = check_args(&v, argc, argv, &path)) != 0)
 		goto done;
-	}
-	if (v.confusion && v.calib > 0) {
-		rc = cli_usage(&v.cli, "--confusion and --calibration cannot be combined");
-		goto done;
-	}
-	if ((v.confusion || v.calib > 0) && (v.by_name || v.ci)) {
-		rc = cli_usage(&v.cli, "%s cannot be combined with %s",
-			       v.confusion ? "--confusion" : "--calibration",
-			       v.by_name ? "--by" : "--ci");
-		goto done;
-	}
-	if (v.plot && !v.plot_file) {
-		rc = cli_usage(&v.cli, "--plot needs --plot-file FILE");
-		goto done;
-	}
-	if (v.plot_file && !v.plot) {
-		rc = cli_usage(&v.cli, "--plot-file needs --plot roc, pr or calibration");
-		goto done;
-	}
-	if (v.plot_file && v.cli.output && strcmp(v.plot_file, v.cli.output) == 0) {
-		rc = cli_usage(&v.cli, "--plot-file and --output name the same file");
-		goto done;
-	}
-	if (argc - optind > 1) {
-		rc = cli_usage(&v.cli, "one input at most (got %d)", argc - optind);
-		goto done;
-	}
-	if (argc - optind == 1)
-		path = argv[optind];
-	if (run(&v, path, &rc, &e) != 0) {
+	if (load(&v, path, &e) < 0 || run(&v, &rc, &e) != 0) {
 		if (e.code < 0 && rc == 0)
 			rc = cli_fail(&v.cli, &e);
 		goto done;
@@ -1262,29 +1304,6 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	rc = check_gates(&v) ? EX_FINDING : 0;
 done:
-	ml_eval_free(v.all.ev);
-	for (g = 0; g < v.ngroups; g++) {
-		ml_eval_free(v.groups[g].ev);
-		ml_subset_release(&v.groups[g].sub);
-	}
-	free(v.groups);
-	ml_groups_release(&v.grp);
-	if (v.have_ctx)
-		ml_ctx_release(&v.ctx);
-	if (v.r)
-		ml_reader_close(v.r);
-	free(v.truth.num);
-	free(v.truth.code);
-	free(v.pred.num);
-	free(v.pred.code);
-	free(v.weight.num);
-	free(v.group.num);
-	free(v.group.code);
-	for (c = 0; c < v.nprob; c++)
-		free(v.prob[c].num);
-	free(v.prob);
-	ml_classes_release(&v.cls);
-	free(v.gates);
-	cli_release(&v.cli);
+	release(&v);
 	return rc;
 }
