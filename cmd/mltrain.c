@@ -6,9 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "cli.h"
+#include "ml/cv.h"
 #include "ml/learn.h"
 #include "ml/metrics.h"
 #include "ml/split.h"
@@ -133,7 +132,7 @@ struct train {
 	struct ml_frame f;
 	const char *name; /* the training input's name */
 	size_t nin;       /* rows of the training input (the rest of f: --valid rows) */
-	uint32_t crc;
+	struct ml_fingerprint fp; /* of the training input */
 	size_t *tr, ntr;  /* training rows */
 	size_t *va, nva;  /* validation rows */
 	enum ml_task task;
@@ -418,94 +417,6 @@ static void say(struct train *t, const char *fmt, ...)
 }
 
 /* --- Data ------------------------------------------------------------------------------ */
-
-/* CRC-32 of the training table, as the model's data fingerprint: per column in order, its
- * name, a NUL, the type byte 'n' or 'c', then its values row by row: a number as the 8
- * bytes of its IEEE 754 double, least significant first (every NaN as 7ff8000000000000),
- * a category as a u32 byte count, least significant first, and the bytes (a missing one
- * as the count ffffffff alone). */
-struct fp_job {
-	const struct ml_frame *f;
-	uLong *crc; /* per column, from 0 */
-	z_off_t *len; /* per column: bytes it covers */
-};
-
-static void fp_task(void *arg, size_t task, int worker)
-{
-	const struct fp_job *J = arg;
-	const struct ml_frame *f = J->f;
-	int j = (int)task, b;
-	const struct ml_col *c = &f->schema.cols[j];
-	unsigned char t = c->type == ML_NUM ? 'n' : 'c', buf[8 * 512];
-	uLong crc = crc32(0L, Z_NULL, 0);
-	z_off_t len = (z_off_t)strlen(c->name) + 2;
-	size_t i, k;
-
-	(void)worker;
-	crc = crc32(crc, (const Bytef *)c->name, (uInt)strlen(c->name) + 1);
-	crc = crc32(crc, &t, 1);
-	if (c->type == ML_NUM) {
-		const double *v = f->rows.col[j].num;
-		for (i = 0; i < f->rows.nrow; i += k) {
-			for (k = 0; k < 512 && i + k < f->rows.nrow; k++) {
-				double x = v[i + k];
-				uint64_t u;
-				if (x != x)
-					u = 0x7ff8000000000000ULL;
-				else
-					memcpy(&u, &x, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-				memcpy(buf + k * 8, &u, 8); /* already least significant first */
-#else
-				for (b = 0; b < 8; b++)
-					buf[k * 8 + (size_t)b] = (unsigned char)(u >> (8 * b));
-#endif
-			}
-			crc = crc32(crc, buf, (uInt)(k * 8));
-			len += (z_off_t)(k * 8);
-		}
-	} else {
-		const int32_t *v = f->rows.col[j].cat;
-		for (i = 0; i < f->rows.nrow; i++) {
-			uint32_t n = v[i] < 0 ? 0xffffffffU : c->dict.len[v[i]];
-			for (b = 0; b < 4; b++)
-				buf[b] = (unsigned char)(n >> (8 * b));
-			crc = crc32(crc, buf, 4);
-			len += 4;
-			if (v[i] >= 0) {
-				crc = crc32(crc, (const Bytef *)c->dict.str[v[i]], (uInt)n);
-				len += (z_off_t)n;
-			}
-		}
-	}
-	J->crc[j] = crc;
-	J->len[j] = len;
-}
-
-/* The columns on the pool's threads, their CRCs then joined in order. */
-static int fingerprint(const struct ml_frame *f, struct ml_pool *pool, uint32_t *out)
-{
-	struct fp_job J;
-	size_t nc = (size_t)f->schema.ncol;
-	uLong crc = crc32(0L, Z_NULL, 0);
-	size_t j;
-
-	J.f = f;
-	J.crc = malloc((nc ? nc : 1) * sizeof(*J.crc));
-	J.len = malloc((nc ? nc : 1) * sizeof(*J.len));
-	if (!J.crc || !J.len) {
-		free(J.crc);
-		free(J.len);
-		return -1;
-	}
-	ml_pool_run(pool, nc, fp_task, &J);
-	for (j = 0; j < nc; j++)
-		crc = crc32_combine(crc, J.crc[j], J.len[j]);
-	free(J.crc);
-	free(J.len);
-	*out = (uint32_t)crc;
-	return 0;
-}
 
 /* Append the rows of v (the --valid input) to f by column name; a column of f that v
  * lacks is left missing, which is an error for the target and the features. */
@@ -1114,7 +1025,6 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 {
 	cJSON *meta = ml_model_meta(m), *o, *mt, *cv, *arr;
 	const char *const *tb;
-	char hex[16];
 	int k;
 
 	/* A seed beyond 2^53 would not survive as a JSON number: it is then text. */
@@ -1125,13 +1035,8 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)t->ctx.seed);
 		cJSON_AddStringToObject(meta, "seed", seed);
 	}
-	o = cJSON_AddObjectToObject(meta, "data");
-	snprintf(hex, sizeof(hex), "%08x", (unsigned)t->crc);
-	if (o) {
-		cJSON_AddNumberToObject(o, "rows", (double)t->nin);
-		cJSON_AddNumberToObject(o, "columns", t->f.schema.ncol);
-		cJSON_AddStringToObject(o, "crc32", hex);
-	}
+	if (ml_model_set_fingerprint(m, &t->fp, e) < 0)
+		return ML_E_NOMEM;
 	o = cJSON_AddObjectToObject(meta, "training");
 	if (o) {
 		cJSON_AddNumberToObject(o, "rows", (double)t->ntr);
@@ -1364,8 +1269,8 @@ static int load_data(struct train *t, struct ml_err *e)
 	t->name = t->input ? t->input : "<stdin>";
 	t->spec.name = t->name;
 	t->nin = t->f.rows.nrow;
-	if (fingerprint(&t->f, t->ctx.pool, &t->crc) < 0)
-		return ml_err_nomem(e);
+	if ((rc = ml_fingerprint(&t->f, t->ctx.pool, &t->fp, e)) < 0)
+		return rc;
 	if ((rc = ml_task_resolve(&t->f, NULL, 0, t->spec.target, t->spec.task, &t->task, e)) < 0) {
 		if (!e->where[0])
 			snprintf(e->where, sizeof(e->where), "%s", t->name);

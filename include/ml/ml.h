@@ -17,6 +17,7 @@
 #include "ml/pred.h"
 #include "ml/svg.h"
 #include "ml/learn.h"
+#include "ml/cv.h"
 #include "ml/feat.h"
 
 #endif
