@@ -10,6 +10,7 @@
 #include "ml/cv.h"
 #include "ml/learn.h"
 #include "ml/metrics.h"
+#include "ml/pred.h"
 #include "ml/split.h"
 
 const char cmd_name[] = "mltrain";
@@ -714,10 +715,10 @@ static int write_oof(struct train *t, struct ml_err *e)
 	if (c < 0 || ml_dict_copy(&f.schema.cols[0].dict, &tc->dict) < 0)
 		rc = ML_E_NOMEM;
 	if (rc == 0)
-		rc = oof_col(&f, "pred", t->task == ML_TASK_REGRESS ? ML_NUM : ML_CAT, e);
+		rc = oof_col(&f, ML_PRED_LABEL, t->task == ML_TASK_REGRESS ? ML_NUM : ML_CAT, e);
 	for (k = 0; rc == 0 && t->task == ML_TASK_CLASSIFY && k < t->nclass; k++) {
 		const char *lab = ml_learner_class(t->l, k);
-		snprintf(name, sizeof(name), "p_%s", lab);
+		ml_pred_name(name, sizeof(name), ML_PRED_PROB_PREFIX, lab);
 		if (ml_dict_intern(&f.schema.cols[1].dict, lab, strlen(lab)) < 0)
 			rc = ML_E_NOMEM;
 		else
