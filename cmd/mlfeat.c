@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ml/cv.h"
 #include "ml/feat.h"
 
 const char cmd_name[] = "mlfeat";
@@ -174,6 +175,7 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	struct ml_model *m = NULL;
 	struct ml_writer *w = NULL;
 	struct ml_ctx ctx;
+	struct ml_fingerprint fp = {0, 0, 0};
 	const struct ml_block *rows;
 	int rc;
 
@@ -181,7 +183,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	if ((rc = cli_ctx(&F->cli, &ctx)) != 0)
 		return rc; /* reported */
 	cli_read_opts(&F->cli, &ro);
-	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0)
+	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0 ||
+	    (F->save && (rc = ml_fingerprint(&fr, ctx.pool, &fp, e)) < 0))
 		goto out;
 	F->spec.name = input && strcmp(input, "-") != 0 ? input : "<stdin>";
 	if ((rc = ml_features_fit(&f, &fr, &F->spec, &ctx, &rows, e)) < 0)
@@ -206,6 +209,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 			rc = ml_err_nomem(e);
 			goto out;
 		}
+		if ((rc = ml_model_set_fingerprint(m, &fp, e)) < 0)
+			goto out;
 		if ((rc = ml_model_save(m, F->save, e)) < 0)
 			goto out;
 	}
