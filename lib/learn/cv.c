@@ -22,8 +22,8 @@ static int predict(struct ml_learner *l, const struct ml_frame *f, const size_t 
 	return ml_learner_predict_rows(l, &f->rows, rows, n, out, 0, e);
 }
 
-/* Score rows with learner l (bound to the frame) into out, in the final model's class
- * space (nclass probabilities per row, or one value). */
+/* Score rows with learner l into out, in the reference's class space (nclass
+ * probabilities per row, or one value). */
 int ml_score_rows(struct ml_learner *l, const struct ml_learner *ref, const struct ml_frame *f,
 		  const size_t *rows, size_t n, struct ml_pool *pool, double *out, struct ml_err *e)
 {
@@ -55,7 +55,7 @@ int ml_score_rows(struct ml_learner *l, const struct ml_learner *ref, const stru
 	return rc;
 }
 
-/* Metrics of scores (per row: the nclass probabilities in the final model's class order,
+/* Metrics of scores (per row: the nclass probabilities in the reference's class order,
  * or one value) against the truth of rows. */
 int ml_score_metrics(const struct ml_learner *ref, const struct ml_frame *f, const size_t *rows,
 		     size_t n, const double *score, const char *weight, double *out, int *has,
