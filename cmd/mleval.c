@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ml/eval.h"
 #include "ml/metrics.h"
+#include "ml/pred.h"
 #include "ml/svg.h"
 
 const char cmd_name[] = "mleval";
@@ -90,8 +92,6 @@ enum { PLOT_NONE, PLOT_ROC, PLOT_PR, PLOT_CALIBRATION };
 
 #define LEVEL	     0.95
 #define DEFAULT_BINS 10
-/* The confusion matrix is dense: k * k doubles, once per bootstrap resample too. */
-#define MAX_LABELS 1000
 
 struct gate {
 	int metric;
@@ -110,28 +110,10 @@ struct src {
 	int32_t *code;
 };
 
-/* Labels of a classification: canonical strings (numbers written in the shortest form
- * when the truth is numeric), with where each was seen. */
-#define F_TRUTH 1
-#define F_PRED	2
-#define F_PROB	4
-
-struct labels {
-	struct ml_dict d;
-	int numeric;
-	unsigned char *flag;
-	int cap;
-	int32_t *rank;	 /* id -> sorted code */
-	int32_t *byrank; /* sorted code -> id */
-};
-
 /* One data set to evaluate: everything, or one group. */
 struct set {
-	char *group; /* NULL: all rows */
-	size_t n;
-	int32_t *truth, *pred;
-	double **prob; /* k entries */
-	double *y, *p, *w;
+	const char *group;    /* NULL: all rows */
+	struct ml_subset sub; /* a group's rows */
 	struct ml_eval *ev;
 	double val[ML_M_COUNT], lo[ML_M_COUNT], hi[ML_M_COUNT];
 };
@@ -153,13 +135,11 @@ struct eval {
 	size_t n, cap;
 	int classify;
 
-	struct labels lab;
-	int k, pos, binary;
-	int32_t *truth_code, *pred_code; /* sorted label codes */
-	double **probc;			 /* k entries: the column of each code, or NULL */
-	double *synth;			 /* a synthesized complement column */
-
+	struct ml_classes cls;
+	struct ml_cls_data cd; /* every row, classified */
+	struct ml_reg_data rd; /* every row, regressed */
 	struct set all;
+	struct ml_groups grp;
 	struct set *groups;
 	int ngroups;
 	struct ml_ctx ctx;
@@ -340,22 +320,12 @@ static int find_col(struct eval *v, struct src *c, const char *name, const char 
 	return 0;
 }
 
-/* Whether the text after "p_" can be a label: for a numeric truth, only numbers. */
-static int label_ok(const struct eval *v, const char *s)
-{
-	double x;
-
-	if (!*s)
-		return 0;
-	if (v->s->cols[v->truth.idx].type == ML_CAT)
-		return 1;
-	return ml_parse_double(s, strlen(s), &x) == 0 && isfinite(x);
-}
-
 /* Find the columns; decide the task. */
 static int bind_columns(struct eval *v, struct ml_err *e)
 {
-	int j;
+	struct ml_pred_opts po;
+	struct ml_pred_cols pc;
+	int excl[2], j;
 
 	if (find_col(v, &v->truth, v->truth_name, "truth", e, "-t") < 0)
 		return ML_E_DATA;
@@ -363,32 +333,40 @@ static int bind_columns(struct eval *v, struct ml_err *e)
 		return ML_E_DATA;
 	if (find_col(v, &v->group, v->by_name, "group", e, "--by") < 0)
 		return ML_E_DATA;
-	if (find_col(v, &v->pred, v->pred_name ? v->pred_name : "pred", "prediction", e,
-		     v->pred_name ? "-p" : NULL) < 0)
+	/* A prediction column named by -p must exist; "pred" may be absent. */
+	if (v->pred_name && find_col(v, &v->pred, v->pred_name, "prediction", e, "-p") < 0)
 		return ML_E_DATA;
-	if (v->pred.idx == v->truth.idx)
-		v->pred.idx = -1;
-	v->prob = calloc((size_t)(v->s->ncol ? v->s->ncol : 1), sizeof(*v->prob));
-	if (!v->prob)
+	ml_pred_opts_init(&po);
+	po.name = v->iname;
+	po.pred = v->pred_name;
+	po.truth = v->truth.idx;
+	excl[0] = v->weight.idx;
+	excl[1] = v->group.idx;
+	po.exclude = excl;
+	po.nexclude = 2;
+	po.classes = v->task != TASK_REGRESS;
+	if (ml_pred_find(v->s, &po, &pc, e) < 0)
+		return e->code;
+	v->pred.name = v->pred_name ? v->pred_name : ML_PRED_LABEL;
+	v->pred.role = "prediction";
+	v->pred.idx = pc.pred;
+	if (v->pred.idx >= 0)
+		v->pred.cat = v->s->cols[v->pred.idx].type == ML_CAT;
+	for (j = 0; j < pc.nskipped; j++)
+		cli_info(&v->cli, "column '%s' is not a class probability (the truth is numeric)",
+			 v->s->cols[pc.skipped[j]].name);
+	v->prob = calloc((size_t)(pc.nprob ? pc.nprob : 1), sizeof(*v->prob));
+	if (!v->prob) {
+		ml_pred_cols_release(&pc);
 		return ml_err_nomem(e);
-	if (v->task != TASK_REGRESS)
-		for (j = 0; j < v->s->ncol; j++) {
-			const char *nm = v->s->cols[j].name;
-			if (strncmp(nm, "p_", 2) != 0 || j == v->truth.idx || j == v->pred.idx ||
-			    j == v->weight.idx || j == v->group.idx)
-				continue;
-			if (!label_ok(v, nm + 2)) {
-				cli_info(
-				    &v->cli,
-				    "column '%s' is not a class probability (the truth is numeric)",
-				    nm);
-				continue;
-			}
-			v->prob[v->nprob].name = nm;
-			v->prob[v->nprob].role = "probability";
-			v->prob[v->nprob].idx = j;
-			v->nprob++;
-		}
+	}
+	for (j = 0; j < pc.nprob; j++) {
+		v->prob[j].name = v->s->cols[pc.prob[j].col].name;
+		v->prob[j].role = "probability";
+		v->prob[j].idx = pc.prob[j].col;
+	}
+	v->nprob = pc.nprob;
+	ml_pred_cols_release(&pc);
 	if (v->task == TASK_AUTO)
 		v->classify = v->s->cols[v->truth.idx].type == ML_CAT || v->nprob > 0;
 	else
@@ -398,7 +376,7 @@ static int bind_columns(struct eval *v, struct ml_err *e)
 		v->pred.cat = 0;
 		if (v->pred.idx < 0 && v->task == TASK_REGRESS)
 			return ml_err_set(e, ML_E_DATA, v->iname, 0, 0, "no prediction column '%s'",
-					  v->pred_name ? v->pred_name : "pred");
+					  v->pred.name);
 		if (v->pred.idx < 0)
 			return ml_err_set(
 			    e, ML_E_DATA, v->iname, 0, 0,
@@ -438,319 +416,100 @@ static int read_input(struct eval *v, const char *path, struct ml_err *e)
 	return 0;
 }
 
-/* --- Labels ---------------------------------------------------------------------------------- */
+/* --- Classes and groups ------------------------------------------------------------------- */
 
-static int32_t lab_add(struct labels *L, const char *s, size_t len, int flag, struct ml_err *e)
+static struct ml_labcol labcol(const struct eval *v, const struct src *c)
 {
-	char buf[ML_FMT_DOUBLE_MAX + 1];
-	double x;
-	int32_t id;
+	struct ml_labcol l;
 
-	if (L->numeric && ml_parse_double(s, len, &x) == 0 && isfinite(x)) {
-		len = ml_fmt_double(buf, x + 0.0);
-		s = buf;
-	}
-	id = ml_dict_intern(&L->d, s, len);
-	if (id < 0)
-		return id == ML_E_NOMEM ? ml_err_nomem(e)
-					: ml_err_set(e, ML_E_DATA, NULL, 0, 0, "too many labels");
-	if (id >= L->cap) {
-		int cap = L->cap ? 2 * L->cap : 64;
-		unsigned char *f;
-		while (cap <= id)
-			cap *= 2;
-		f = realloc(L->flag, (size_t)cap);
-		if (!f)
-			return ml_err_nomem(e);
-		memset(f + L->cap, 0, (size_t)(cap - L->cap));
-		L->flag = f;
-		L->cap = cap;
-	}
-	L->flag[id] |= (unsigned char)flag;
-	return id;
-}
-
-static int32_t lab_num(struct labels *L, double x, int flag, struct ml_err *e)
-{
-	char buf[ML_FMT_DOUBLE_MAX + 1];
-	size_t len = ml_fmt_double(buf, x + 0.0);
-
-	return lab_add(L, buf, len, flag, e);
-}
-
-/* Label ids of a column's rows, written into out. */
-static int map_labels(struct eval *v, const struct src *c, int flag, int32_t *out, struct ml_err *e)
-{
-	size_t i;
-
-	if (c->cat) {
-		const struct ml_dict *d = &v->s->cols[c->idx].dict;
-		int32_t *m = malloc((size_t)(d->n ? d->n : 1) * sizeof(*m)), j;
-		if (!m)
-			return ml_err_nomem(e);
-		for (j = 0; j < d->n; j++)
-			m[j] = -1;
-		for (i = 0; i < v->n; i++) {
-			int32_t code = c->code[i];
-			if (m[code] < 0 &&
-			    (m[code] = lab_add(&v->lab, d->str[code], d->len[code], flag, e)) < 0) {
-				int rc = (int)m[code];
-				free(m);
-				return rc;
-			}
-			out[i] = m[code];
-		}
-		free(m);
-	} else {
-		int32_t small[256];
-		int j;
-		for (j = 0; j < 256; j++)
-			small[j] = -1;
-		for (i = 0; i < v->n; i++) {
-			double x = c->num[i];
-			int32_t id;
-			if (x >= 0 && x < 256 && x == floor(x)) {
-				int s = (int)x;
-				if (small[s] < 0 && (small[s] = lab_num(&v->lab, x, flag, e)) < 0)
-					return small[s];
-				id = small[s];
-			} else if ((id = lab_num(&v->lab, x, flag, e)) < 0)
-				return id;
-			out[i] = id;
-		}
-	}
-	return 0;
-}
-
-struct lab_key {
-	int32_t id;
-	int isnum;
-	double x;
-	const char *s;
-};
-
-static int lab_cmp(const void *a, const void *b)
-{
-	const struct lab_key *p = a, *q = b;
-
-	if (p->isnum != q->isnum)
-		return p->isnum ? -1 : 1;
-	if (p->isnum && p->x != q->x)
-		return p->x < q->x ? -1 : 1;
-	return strcmp(p->s, q->s);
-}
-
-static int sort_labels(struct labels *L, struct ml_err *e)
-{
-	int32_t n = L->d.n, i;
-	struct lab_key *k = malloc((size_t)(n ? n : 1) * sizeof(*k));
-
-	L->rank = malloc((size_t)(n ? n : 1) * sizeof(*L->rank));
-	L->byrank = malloc((size_t)(n ? n : 1) * sizeof(*L->byrank));
-	if (!k || !L->rank || !L->byrank) {
-		free(k);
-		return ml_err_nomem(e);
-	}
-	for (i = 0; i < n; i++) {
-		k[i].id = i;
-		k[i].s = L->d.str[i];
-		k[i].isnum = L->numeric && ml_parse_double(k[i].s, L->d.len[i], &k[i].x) == 0;
-	}
-	qsort(k, (size_t)n, sizeof(*k), lab_cmp);
-	for (i = 0; i < n; i++) {
-		L->rank[k[i].id] = i;
-		L->byrank[i] = k[i].id;
-	}
-	free(k);
-	return 0;
+	l.dict = c->cat ? &v->s->cols[c->idx].dict : NULL;
+	l.code = c->cat ? c->code : NULL;
+	l.num = c->cat ? NULL : c->num;
+	return l;
 }
 
 static const char *lab_str(const struct eval *v, int code)
 {
-	return v->lab.d.str[v->lab.byrank[code]];
+	return ml_labels_str(v->cls.labels, code);
 }
 
 static int lab_flag(const struct eval *v, int code)
 {
-	return v->lab.flag[v->lab.byrank[code]];
+	return ml_labels_flags(v->cls.labels, code);
 }
 
 /* Build the labels, codes, probability columns, the predictions when there is no pred
  * column, and the positive class. */
 static int prepare_classes(struct eval *v, struct ml_err *e)
 {
-	int32_t *pid, *tid;
-	int j, c, nk = 0, na, np;
-	size_t i;
+	struct ml_class_input in;
+	const char **plab = malloc((size_t)(v->nprob ? v->nprob : 1) * sizeof(*plab));
+	const char **pname = malloc((size_t)(v->nprob ? v->nprob : 1) * sizeof(*pname));
+	const double **pcol = malloc((size_t)(v->nprob ? v->nprob : 1) * sizeof(*pcol));
+	int j, rc = 0;
 
-	ml_dict_init(&v->lab.d);
-	v->lab.numeric = !v->truth.cat;
-	tid = v->truth_code = malloc(v->n * sizeof(int32_t));
-	pid = v->pred_code = malloc(v->n * sizeof(int32_t));
-	if (!tid || !pid)
-		return ml_err_nomem(e);
-	if (map_labels(v, &v->truth, F_TRUTH, tid, e) < 0)
-		return e->code;
-	if (v->pred.idx >= 0 && map_labels(v, &v->pred, F_PRED, pid, e) < 0)
-		return e->code;
-	{
-		int32_t *pcol = malloc((size_t)(v->nprob ? v->nprob : 1) * sizeof(*pcol));
-		if (!pcol)
-			return ml_err_nomem(e);
-		for (j = 0; j < v->nprob; j++) {
-			const char *sfx = v->prob[j].name + 2;
-			int32_t id = lab_add(&v->lab, sfx, strlen(sfx), 0, e);
-			int k2;
-			if (id < 0) {
-				free(pcol);
-				return id;
-			}
-			for (k2 = 0; k2 < j; k2++)
-				if (pcol[k2] == id) {
-					free(pcol);
-					return ml_err_set(
-					    e, ML_E_DATA, v->iname, 0, 0,
-					    "columns '%s' and '%s' are for the same label",
-					    v->prob[k2].name, v->prob[j].name);
-				}
-			v->lab.flag[id] |= F_PROB;
-			pcol[j] = id;
-		}
-		if (sort_labels(&v->lab, e) < 0) {
-			free(pcol);
-			return e->code;
-		}
-		v->k = v->lab.d.n;
-		if (v->k > MAX_LABELS) {
-			free(pcol);
-			return ml_err_set(
-			    e, ML_E_DATA, v->iname, 0, 0,
-			    "%d labels are too many for a classification (at most %d)", v->k,
-			    MAX_LABELS);
-		}
-		v->probc = calloc((size_t)v->k, sizeof(*v->probc));
-		if (!v->probc) {
-			free(pcol);
-			return ml_err_nomem(e);
-		}
-		for (j = 0; j < v->nprob; j++)
-			v->probc[v->lab.rank[pcol[j]]] = v->prob[j].num;
-		free(pcol);
+	if (!plab || !pname || !pcol)
+		rc = ml_err_nomem(e);
+	memset(&in, 0, sizeof(in));
+	in.name = v->iname;
+	in.n = v->n;
+	in.numeric = !v->truth.cat;
+	in.truth = labcol(v, &v->truth);
+	if (v->pred.idx >= 0)
+		in.pred = labcol(v, &v->pred);
+	in.nprob = v->nprob;
+	for (j = 0; rc == 0 && j < v->nprob; j++) {
+		plab[j] = v->prob[j].name + strlen(ML_PRED_PROB_PREFIX);
+		pname[j] = v->prob[j].name;
+		pcol[j] = v->prob[j].num;
 	}
-	for (i = 0; i < v->n; i++) {
-		tid[i] = v->lab.rank[tid[i]];
-		if (v->pred.idx >= 0)
-			pid[i] = v->lab.rank[pid[i]];
+	in.prob_label = plab;
+	in.prob_name = pname;
+	in.prob = pcol;
+	if (rc == 0)
+		rc = ml_classes_build(&v->cls, &in, e);
+	free(plab);
+	free(pname);
+	free(pcol);
+	if (rc < 0)
+		return rc;
+	if (v->pos_label && ml_classes_set_pos(&v->cls, v->pos_label) < 0) {
+		char q[128];
+		ml_err_quote(q, sizeof(q), v->pos_label, strlen(v->pos_label));
+		return ml_err_set(
+		    e, ML_E_DATA, v->iname, 0, 0,
+		    "the label '%s' given to --pos is not in the truth or the predictions", q);
 	}
-	/* Two labels in all and one column: the other is its complement. */
-	na = v->k;
-	np = v->nprob;
-	if (na == 2 && np == 1) {
-		int have = v->probc[0] ? 0 : 1, other = 1 - have;
-		v->synth = malloc(v->n * sizeof(double));
-		if (!v->synth)
-			return ml_err_nomem(e);
-		for (i = 0; i < v->n; i++)
-			v->synth[i] = 1 - v->probc[have][i];
-		v->probc[other] = v->synth;
-	}
-	if (v->pred.idx < 0) {
-		/* argmax over the columns in label order; the first wins a tie */
-		for (i = 0; i < v->n; i++) {
-			int best = -1;
-			double bp = -1;
-			for (c = 0; c < v->k; c++)
-				if (v->probc[c] && v->probc[c][i] > bp) {
-					bp = v->probc[c][i];
-					best = c;
-				}
-			pid[i] = best;
-		}
-		for (c = 0; c < v->k; c++)
-			for (i = 0; i < v->n; i++)
-				if (pid[i] == c) {
-					v->lab.flag[v->lab.byrank[c]] |= F_PRED;
-					break;
-				}
-	}
-	for (c = 0; c < v->k; c++)
-		if (lab_flag(v, c) & (F_TRUTH | F_PRED))
-			nk++;
-	v->binary = nk <= 2;
-	v->pos = -1;
-	if (v->pos_label) {
-		char buf[ML_FMT_DOUBLE_MAX + 1];
-		const char *s = v->pos_label;
-		double x;
-		int32_t id;
-		if (v->lab.numeric && ml_parse_double(s, strlen(s), &x) == 0 && isfinite(x)) {
-			ml_fmt_double(buf, x + 0.0);
-			s = buf;
-		}
-		id = ml_dict_find(&v->lab.d, s, strlen(s));
-		if (id < 0 || (v->binary && nk == 2 && !(v->lab.flag[id] & (F_TRUTH | F_PRED)))) {
-			char q[128];
-			ml_err_quote(q, sizeof(q), v->pos_label, strlen(v->pos_label));
-			return ml_err_set(
-			    e, ML_E_DATA, v->iname, 0, 0,
-			    "the label '%s' given to --pos is not in the truth or the predictions",
-			    q);
-		}
-		v->pos = v->lab.rank[id];
-	} else {
-		int seen = 0;
-		for (c = 0; c < v->k && v->pos < 0; c++)
-			if ((lab_flag(v, c) & (F_TRUTH | F_PRED)) && seen++ == 1)
-				v->pos = c;
-		if (v->pos < 0)
-			v->pos = v->k >= 2 ? 1 : 0;
-	}
-	/* Probability metrics need a column for every truth label (and the positive one). */
-	if (v->nprob > 0) {
-		for (c = 0; c < v->k; c++)
-			if ((lab_flag(v, c) & F_TRUTH) && !v->probc[c]) {
-				char q[128];
-				ml_err_quote(q, sizeof(q), lab_str(v, c), strlen(lab_str(v, c)));
-				return ml_err_set(
-				    e, ML_E_DATA, v->iname, 0, 0,
-				    "no probability column 'p_%s' for the truth label '%s'", q, q);
-			}
-		if (v->binary && !v->probc[v->pos]) {
-			char q[128];
-			ml_err_quote(q, sizeof(q), lab_str(v, v->pos), strlen(lab_str(v, v->pos)));
-			return ml_err_set(
-			    e, ML_E_DATA, v->iname, 0, 0,
-			    "no probability column 'p_%s' for the positive label '%s'", q, q);
-		}
-	}
+	if ((rc = ml_classes_check_prob(&v->cls, v->iname, e)) < 0)
+		return rc;
 	cli_info(&v->cli, "%s classification, %d labels; positive label '%s'",
-		 v->binary ? "binary" : "multiclass", nk, lab_str(v, v->pos));
+		 v->cls.binary ? "binary" : "multiclass", v->cls.present, lab_str(v, v->cls.pos));
 	return 0;
 }
 
-/* --- Data sets and groups ----------------------------------------------------------------------
- */
-
-static int make_eval(struct eval *v, struct set *s, struct ml_err *e)
+/* The data set of every row. */
+static void whole_set(struct eval *v)
 {
 	if (v->classify) {
-		struct ml_cls_data d;
-		d.n = s->n;
-		d.k = v->k;
-		d.truth = s->truth;
-		d.pred = s->pred;
-		d.prob = v->nprob ? (const double *const *)s->prob : NULL;
-		d.w = s->w;
-		d.pos = v->binary ? v->pos : -1;
-		s->ev = ml_eval_classify(&d, e);
+		v->cd.n = v->n;
+		v->cd.k = v->cls.k;
+		v->cd.truth = v->cls.truth;
+		v->cd.pred = v->cls.pred;
+		v->cd.prob = v->nprob ? v->cls.prob : NULL;
+		v->cd.w = v->weight.idx >= 0 ? v->weight.num : NULL;
+		v->cd.pos = v->cls.binary ? v->cls.pos : -1;
 	} else {
-		struct ml_reg_data d;
-		d.n = s->n;
-		d.y = s->y;
-		d.p = s->p;
-		d.w = s->w;
-		s->ev = ml_eval_regress(&d, e);
+		v->rd.n = v->n;
+		v->rd.y = v->truth.num;
+		v->rd.p = v->pred.num;
+		v->rd.w = v->weight.idx >= 0 ? v->weight.num : NULL;
 	}
+}
+
+static int make_eval(struct eval *v, struct set *s, const struct ml_cls_data *cd,
+		     const struct ml_reg_data *rd, struct ml_err *e)
+{
+	s->ev = v->classify ? ml_eval_classify(cd, e) : ml_eval_regress(rd, e);
 	if (!s->ev)
 		return e->code;
 	if (ml_eval_run(s->ev, NULL, s->val, e) < 0)
@@ -758,208 +517,32 @@ static int make_eval(struct eval *v, struct set *s, struct ml_err *e)
 	return 0;
 }
 
-static void set_release(struct set *s, int owned)
-{
-	ml_eval_free(s->ev);
-	free(s->group);
-	if (owned) {
-		free(s->truth);
-		free(s->pred);
-		free(s->y);
-		free(s->p);
-		free(s->w);
-	}
-}
-
-struct gkey {
-	int32_t id;
-	int isnum;
-	double x;
-	const char *s;
-	size_t len;
-};
-
-static int gkey_cmp(const void *a, const void *b)
-{
-	const struct gkey *p = a, *q = b;
-
-	if (p->isnum && q->isnum)
-		return p->x < q->x ? -1 : p->x > q->x;
-	return strcmp(p->s, q->s);
-}
-
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Split the rows by the --by column and build one set per group, in sorted order. */
+/* Split the rows by the --by column and evaluate each group, in sorted order. */
 static int make_groups(struct eval *v, struct ml_err *e)
 {
-	int32_t *gid = malloc(v->n * sizeof(*gid));
-	size_t *start = NULL, *perm = NULL, i;
-	double *vals = NULL;
-	int ng = 0, g, c, rc = 0;
+	struct ml_labcol gc = labcol(v, &v->group);
+	int g, rc;
 
-	if (!gid)
+	if ((rc = ml_groups_build(&v->grp, &gc, v->n, e)) < 0)
+		return rc;
+	v->groups = calloc((size_t)(v->grp.n ? v->grp.n : 1), sizeof(*v->groups));
+	if (!v->groups)
 		return ml_err_nomem(e);
-	if (v->group.cat) {
-		const struct ml_dict *d = &v->s->cols[v->group.idx].dict;
-		int32_t *rank = malloc((size_t)(d->n ? d->n : 1) * sizeof(*rank));
-		struct gkey *k = malloc((size_t)(d->n ? d->n : 1) * sizeof(*k));
-		char *used = calloc((size_t)(d->n ? d->n : 1), 1);
-		if (!rank || !k || !used) {
-			free(rank);
-			free(k);
-			free(used);
-			free(gid);
-			return ml_err_nomem(e);
-		}
-		for (i = 0; i < v->n; i++)
-			used[v->group.code[i]] = 1;
-		for (c = 0; c < d->n; c++)
-			if (used[c]) {
-				k[ng].id = c;
-				k[ng].isnum = 0;
-				k[ng].s = d->str[c];
-				ng++;
-			}
-		qsort(k, (size_t)ng, sizeof(*k), gkey_cmp);
-		for (g = 0; g < ng; g++)
-			rank[k[g].id] = g;
-		v->groups = calloc((size_t)(ng ? ng : 1), sizeof(*v->groups));
-		for (g = 0; v->groups && g < ng; g++) {
-			size_t len = d->len[k[g].id];
-			if (!(v->groups[g].group = malloc(len + 1)))
-				break;
-			memcpy(v->groups[g].group, k[g].s, len + 1);
-		}
-		for (i = 0; i < v->n; i++)
-			gid[i] = rank[v->group.code[i]];
-		free(rank);
-		free(k);
-		free(used);
-		if (!v->groups || (ng && !v->groups[ng - 1].group)) {
-			v->ngroups = v->groups ? ng : 0;
-			free(gid);
-			return ml_err_nomem(e);
-		}
-	} else {
-		size_t nv = 0;
-		vals = malloc(v->n * sizeof(double));
-		if (!vals) {
-			free(gid);
-			return ml_err_nomem(e);
-		}
-		memcpy(vals, v->group.num, v->n * sizeof(double));
-		qsort(vals, v->n, sizeof(double), dbl_cmp);
-		for (i = 0; i < v->n; i++)
-			if (i == 0 || vals[i] != vals[nv - 1])
-				vals[nv++] = vals[i] + 0.0;
-		ng = (int)nv;
-		v->groups = calloc(nv ? nv : 1, sizeof(*v->groups));
-		if (!v->groups) {
-			free(vals);
-			free(gid);
-			return ml_err_nomem(e);
-		}
-		for (g = 0; g < ng; g++) {
-			char buf[ML_FMT_DOUBLE_MAX + 1];
-			size_t len = ml_fmt_double(buf, vals[g]);
-			if (!(v->groups[g].group = malloc(len + 1))) {
-				v->ngroups = g;
-				free(vals);
-				free(gid);
-				return ml_err_nomem(e);
-			}
-			memcpy(v->groups[g].group, buf, len + 1);
-		}
-		for (i = 0; i < v->n; i++) {
-			double x = v->group.num[i];
-			size_t lo = 0, hi = nv - 1;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (vals[mid] < x)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			gid[i] = (int32_t)lo;
-		}
-		free(vals);
-	}
-	v->ngroups = ng;
-	/* Counting sort of the rows by group. */
-	start = calloc((size_t)ng + 1, sizeof(*start));
-	perm = malloc(v->n * sizeof(*perm));
-	if (!start || !perm) {
-		rc = ml_err_nomem(e);
-		goto out;
-	}
-	for (i = 0; i < v->n; i++)
-		start[gid[i] + 1]++;
-	for (g = 0; g < ng; g++)
-		start[g + 1] += start[g];
-	{
-		size_t *at = malloc(((size_t)ng + 1) * sizeof(*at));
-		if (!at) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
-		memcpy(at, start, ((size_t)ng + 1) * sizeof(*at));
-		for (i = 0; i < v->n; i++)
-			perm[at[gid[i]]++] = i;
-		free(at);
-	}
-	for (g = 0; g < ng; g++) {
+	v->ngroups = v->grp.n;
+	for (g = 0; g < v->ngroups; g++) {
 		struct set *s = &v->groups[g];
-		size_t m = start[g + 1] - start[g], r;
-		const size_t *rows = perm + start[g];
-		s->n = m;
-		if (v->weight.idx >= 0 && !(s->w = malloc(m * sizeof(double))))
-			goto nomem;
-		if (v->classify) {
-			s->truth = malloc(m * sizeof(int32_t));
-			s->pred = malloc(m * sizeof(int32_t));
-			s->prob = calloc((size_t)v->k, sizeof(double *));
-			if (!s->truth || !s->pred || !s->prob)
-				goto nomem;
-			for (c = 0; c < v->k; c++)
-				if (v->probc[c] && !(s->prob[c] = malloc(m * sizeof(double))))
-					goto nomem;
-		} else {
-			s->y = malloc(m * sizeof(double));
-			s->p = malloc(m * sizeof(double));
-			if (!s->y || !s->p)
-				goto nomem;
-		}
-		for (r = 0; r < m; r++) {
-			size_t src = rows[r];
-			if (s->w)
-				s->w[r] = v->weight.num[src];
-			if (v->classify) {
-				s->truth[r] = v->truth_code[src];
-				s->pred[r] = v->pred_code[src];
-				for (c = 0; c < v->k; c++)
-					if (s->prob[c])
-						s->prob[c][r] = v->probc[c][src];
-			} else {
-				s->y[r] = v->truth.num[src];
-				s->p[r] = v->pred.num[src];
-			}
-		}
-		if ((rc = make_eval(v, s, e)) < 0)
-			goto out;
+		const size_t *rows = v->grp.rows + v->grp.start[g];
+		size_t m = v->grp.start[g + 1] - v->grp.start[g];
+		s->group = v->grp.name[g];
+		ml_subset_init(&s->sub);
+		rc = v->classify ? ml_subset_classify(&s->sub, &v->cd, rows, m, e)
+				 : ml_subset_regress(&s->sub, &v->rd, rows, m, e);
+		if (rc == 0)
+			rc = make_eval(v, s, &s->sub.cls, &s->sub.reg, e);
+		if (rc < 0)
+			return rc;
 	}
-	goto out;
-nomem:
-	rc = ml_err_nomem(e);
-out:
-	free(start);
-	free(perm);
-	free(gid);
-	return rc;
+	return 0;
 }
 
 static int weights_ok(struct eval *v, struct ml_err *e)
@@ -1128,8 +711,8 @@ out:
 
 static int print_confusion(struct eval *v, FILE *fp, struct ml_err *e)
 {
-	double *cm = malloc((size_t)v->k * (size_t)v->k * sizeof(double));
-	int *keep = malloc((size_t)v->k * sizeof(int)), nk = 0, a, b, rc = 0;
+	double *cm = malloc((size_t)v->cls.k * (size_t)v->cls.k * sizeof(double));
+	int *keep = malloc((size_t)v->cls.k * sizeof(int)), nk = 0, a, b, rc = 0;
 	struct ml_frame f;
 
 	if (!cm || !keep) {
@@ -1137,9 +720,9 @@ static int print_confusion(struct eval *v, FILE *fp, struct ml_err *e)
 		free(keep);
 		return ml_err_nomem(e);
 	}
-	ml_confusion(v->all.truth, v->all.pred, v->all.w, v->n, v->k, cm);
-	for (a = 0; a < v->k; a++)
-		if (lab_flag(v, a) & (F_TRUTH | F_PRED))
+	ml_confusion(v->cd.truth, v->cd.pred, v->cd.w, v->n, v->cls.k, cm);
+	for (a = 0; a < v->cls.k; a++)
+		if (lab_flag(v, a) & (ML_LABEL_TRUTH | ML_LABEL_PRED))
 			keep[nk++] = a;
 	if (v->json) {
 		fputs("{\"labels\": [", fp);
@@ -1153,7 +736,7 @@ static int print_confusion(struct eval *v, FILE *fp, struct ml_err *e)
 			for (b = 0; b < nk; b++) {
 				fputs(b ? ", " : "", fp);
 				json_num(v, fp,
-					 cm[(size_t)keep[a] * (size_t)v->k + (size_t)keep[b]]);
+					 cm[(size_t)keep[a] * (size_t)v->cls.k + (size_t)keep[b]]);
 			}
 			fputc(']', fp);
 		}
@@ -1175,7 +758,7 @@ static int print_confusion(struct eval *v, FILE *fp, struct ml_err *e)
 			break;
 		for (b = 0; b < nk; b++)
 			f.rows.col[b + 1].num[a] =
-			    cm[(size_t)keep[a] * (size_t)v->k + (size_t)keep[b]];
+			    cm[(size_t)keep[a] * (size_t)v->cls.k + (size_t)keep[b]];
 	}
 	if (rc == 0) {
 		f.rows.nrow = (size_t)nk;
@@ -1196,14 +779,14 @@ static int calib_class(struct eval *v, struct ml_err *e, const char *what)
 	if (!v->nprob)
 		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
 				  "%s needs class probabilities (columns 'p_<label>')", what);
-	if (!v->binary && !v->pos_label)
+	if (!v->cls.binary && !v->pos_label)
 		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
 				  "%s needs a binary task, or --pos to name the class", what);
-	if (!v->probc[v->pos])
+	if (!v->cls.prob[v->cls.pos])
 		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
 				  "no probability column 'p_%s' for the label given to --pos",
-				  lab_str(v, v->pos));
-	return v->pos;
+				  lab_str(v, v->cls.pos));
+	return v->cls.pos;
 }
 
 static int print_calibration(struct eval *v, FILE *fp, struct ml_err *e)
@@ -1222,7 +805,7 @@ static int print_calibration(struct eval *v, FILE *fp, struct ml_err *e)
 		free(bins);
 		return e->code;
 	}
-	ml_calibration(v->probc[pos], v->all.truth, pos, v->all.w, v->n, (int)v->calib, bins);
+	ml_calibration(v->cls.prob[pos], v->cd.truth, pos, v->cd.w, v->n, (int)v->calib, bins);
 	if (v->json) {
 		fputc('[', fp);
 		for (b = 0; b < v->calib; b++) {
@@ -1275,28 +858,28 @@ static int print_calibration(struct eval *v, FILE *fp, struct ml_err *e)
 
 static int plot_curves(struct eval *v, struct ml_svg *p, int pr, struct ml_err *e)
 {
-	const struct set *s = &v->all;
+	const struct ml_cls_data *s = &v->cd;
 	char label[300];
 	int c, rc = 0;
 
-	for (c = 0; c < v->k && rc == 0; c++) {
+	for (c = 0; c < v->cls.k && rc == 0; c++) {
 		struct ml_curve cv;
 		double val;
-		if (v->binary ? c != v->pos : !(lab_flag(v, c) & F_TRUTH))
+		if (v->cls.binary ? c != v->cls.pos : !(lab_flag(v, c) & ML_LABEL_TRUTH))
 			continue;
 		memset(&cv, 0, sizeof(cv));
-		rc = pr ? ml_pr_curve(v->probc[c], s->n, s->truth, c, s->w, &cv, e)
-			: ml_roc_curve(v->probc[c], s->n, s->truth, c, s->w, &cv, e);
+		rc = pr ? ml_pr_curve(v->cls.prob[c], s->n, s->truth, c, s->w, &cv, e)
+			: ml_roc_curve(v->cls.prob[c], s->n, s->truth, c, s->w, &cv, e);
 		if (rc < 0)
 			break;
-		if (v->binary) {
-			val = s->val[pr ? ML_M_AVERAGE_PRECISION : ML_M_AUC];
+		if (v->cls.binary) {
+			val = v->all.val[pr ? ML_M_AVERAGE_PRECISION : ML_M_AUC];
 			snprintf(label, sizeof(label), "%s (%s = %.4f)",
 				 pr ? "PR curve" : "ROC curve", pr ? "AP" : "AUC", val);
 		} else {
-			rc =
-			    pr ? ml_average_precision(v->probc[c], s->n, s->truth, c, s->w, &val, e)
-			       : ml_auc(v->probc[c], s->n, s->truth, c, s->w, &val, e);
+			rc = pr ? ml_average_precision(v->cls.prob[c], s->n, s->truth, c, s->w,
+						       &val, e)
+				: ml_auc(v->cls.prob[c], s->n, s->truth, c, s->w, &val, e);
 			snprintf(label, sizeof(label), "%s (%s = %.4f)", lab_str(v, c),
 				 pr ? "AP" : "AUC", val);
 		}
@@ -1330,14 +913,14 @@ static int draw_plot(struct eval *v, FILE *fp, struct ml_err *e)
 			return ml_err_nomem(e);
 		ml_svg_legend(p, ML_SVG_BOTTOM_LEFT);
 		rc = plot_curves(v, p, 1, e);
-		if (rc == 0 && v->binary) {
+		if (rc == 0 && v->cls.binary) {
 			/* The precision of a random ranking: the weighted share of positives. */
 			double pw = 0, tw = 0;
 			size_t i;
 			for (i = 0; i < v->n; i++) {
-				double w = v->all.w ? v->all.w[i] : 1;
+				double w = v->cd.w ? v->cd.w[i] : 1;
 				tw += w;
-				if (v->all.truth[i] == v->pos)
+				if (v->cd.truth[i] == v->cls.pos)
 					pw += w;
 			}
 			dy[0] = dy[1] = tw > 0 ? pw / tw : 0;
@@ -1363,7 +946,7 @@ static int draw_plot(struct eval *v, FILE *fp, struct ml_err *e)
 			return ml_err_nomem(e);
 		}
 		ml_svg_legend(p, ML_SVG_TOP_LEFT);
-		ml_calibration(v->probc[pos], v->all.truth, pos, v->all.w, v->n, nb, bins);
+		ml_calibration(v->cls.prob[pos], v->cd.truth, pos, v->cd.w, v->n, nb, bins);
 		for (b = 0; b < nb; b++)
 			if (bins[b].count && bins[b].weight > 0) {
 				x[m] = bins[b].mean_pred;
@@ -1457,27 +1040,28 @@ static int check_gates(struct eval *v)
 /* --- Main
  * ------------------------------------------------------------------------------------------- */
 
-static int run(struct eval *v, const char *path, int *status, struct ml_err *e)
+/* Read the rows; build the classes and the data set of every row. */
+static int load(struct eval *v, const char *path, struct ml_err *e)
 {
-	int rc, g, i;
+	int rc;
 
 	if ((rc = read_input(v, path, e)) < 0)
 		return rc;
 	if ((rc = weights_ok(v, e)) < 0)
 		return rc;
-	v->all.n = v->n;
-	v->all.w = v->weight.idx >= 0 ? v->weight.num : NULL;
-	if (v->classify) {
-		if ((rc = prepare_classes(v, e)) < 0)
-			return rc;
-		v->all.truth = v->truth_code;
-		v->all.pred = v->pred_code;
-		v->all.prob = v->probc;
-	} else {
-		v->all.y = v->truth.num;
-		v->all.p = v->pred.num;
-	}
-	if ((rc = make_eval(v, &v->all, e)) < 0)
+	if (v->classify && (rc = prepare_classes(v, e)) < 0)
+		return rc;
+	whole_set(v);
+	return 0;
+}
+
+/* The metrics of every row and of each group, with their intervals. Returns 0, a negative
+ * ML_E_* with e set, or 1 with *status set. */
+static int run(struct eval *v, int *status, struct ml_err *e)
+{
+	int rc, g, i;
+
+	if ((rc = make_eval(v, &v->all, &v->cd, &v->rd, e)) < 0)
 		return rc;
 	for (i = 0; i < v->ngates; i++)
 		if (!ml_eval_has(v->all.ev, v->gates[i].metric)) {
@@ -1553,12 +1137,154 @@ static int output(struct eval *v, int *status, struct ml_err *e)
 	return 0;
 }
 
+static int parse_args(struct eval *v, int argc, char **argv, int *rc)
+{
+	int ch;
+	long x;
+
+	while ((ch = cli_next(&v->cli, argc, argv, rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			return -1;
+		case 't':
+			v->truth_name = optarg;
+			break;
+		case 'p':
+			v->pred_name = optarg;
+			break;
+		case 'w':
+			v->weight_name = optarg;
+			break;
+		case O_TASK:
+			if (strcmp(optarg, "classify") == 0)
+				v->task = TASK_CLASSIFY;
+			else if (strcmp(optarg, "regress") == 0)
+				v->task = TASK_REGRESS;
+			else {
+				*rc = cli_usage(&v->cli, "unknown task '%s' (classify or regress)",
+						optarg);
+				return -1;
+			}
+			break;
+		case O_POS:
+			v->pos_label = optarg;
+			break;
+		case O_JSON:
+			v->json = 1;
+			break;
+		case O_CONFUSION:
+			v->confusion = 1;
+			break;
+		case O_CALIBRATION:
+			if (cli_long(&v->cli, "--calibration", optarg, 1, 10000, &x) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			v->calib = x;
+			break;
+		case O_BY:
+			v->by_name = optarg;
+			break;
+		case O_CI:
+			v->ci = 1;
+			break;
+		case O_BOOTSTRAP:
+			if (cli_long(&v->cli, "--bootstrap", optarg, 1, 10000000, &x) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			v->nboot = x;
+			v->ci = 1;
+			break;
+		case O_MIN:
+		case O_MAX:
+			if ((*rc = parse_gate(v, optarg, ch == O_MAX)) != 0)
+				return -1;
+			break;
+		case O_PLOT:
+			if (strcmp(optarg, "roc") == 0)
+				v->plot = PLOT_ROC;
+			else if (strcmp(optarg, "pr") == 0)
+				v->plot = PLOT_PR;
+			else if (strcmp(optarg, "calibration") == 0)
+				v->plot = PLOT_CALIBRATION;
+			else {
+				*rc = cli_usage(
+				    &v->cli, "unknown plot '%s' (roc, pr or calibration)", optarg);
+				return -1;
+			}
+			break;
+		case O_PLOT_FILE:
+			v->plot_file = optarg;
+			break;
+		default:
+			*rc = cli_usage(&v->cli, "unrecognized option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Combinations that cannot work; the input. */
+static int check_args(struct eval *v, int argc, char **argv, const char **path)
+{
+	if (!v->truth_name)
+		return cli_usage(&v->cli, "the truth column is required (-t COL)");
+	if (v->confusion && v->calib > 0)
+		return cli_usage(&v->cli, "--confusion and --calibration cannot be combined");
+	if ((v->confusion || v->calib > 0) && (v->by_name || v->ci))
+		return cli_usage(&v->cli, "%s cannot be combined with %s",
+				 v->confusion ? "--confusion" : "--calibration",
+				 v->by_name ? "--by" : "--ci");
+	if (v->plot && !v->plot_file)
+		return cli_usage(&v->cli, "--plot needs --plot-file FILE");
+	if (v->plot_file && !v->plot)
+		return cli_usage(&v->cli, "--plot-file needs --plot roc, pr or calibration");
+	if (v->plot_file && v->cli.output && strcmp(v->plot_file, v->cli.output) == 0)
+		return cli_usage(&v->cli, "--plot-file and --output name the same file");
+	if (argc - optind > 1)
+		return cli_usage(&v->cli, "one input at most (got %d)", argc - optind);
+	if (argc - optind == 1)
+		*path = argv[optind];
+	return 0;
+}
+
+/* Everything v holds (its ml_err and the outputs are the caller's). */
+static void release(struct eval *v)
+{
+	int g, c;
+
+	ml_eval_free(v->all.ev);
+	for (g = 0; g < v->ngroups; g++) {
+		ml_eval_free(v->groups[g].ev);
+		ml_subset_release(&v->groups[g].sub);
+	}
+	free(v->groups);
+	ml_groups_release(&v->grp);
+	if (v->have_ctx)
+		ml_ctx_release(&v->ctx);
+	if (v->r)
+		ml_reader_close(v->r);
+	free(v->truth.num);
+	free(v->truth.code);
+	free(v->pred.num);
+	free(v->pred.code);
+	free(v->weight.num);
+	free(v->group.num);
+	free(v->group.code);
+	for (c = 0; c < v->nprob; c++)
+		free(v->prob[c].num);
+	free(v->prob);
+	ml_classes_release(&v->cls);
+	free(v->gates);
+	cli_release(&v->cli);
+}
+
 int cmd_main(int argc, char **argv)
 {
 	struct eval v;
 	struct ml_err e;
-	int ch, rc = 0, g, c;
-	long x;
+	int rc = 0;
 	const char *path = NULL;
 
 	memset(&v, 0, sizeof(v));
@@ -1567,119 +1293,9 @@ int cmd_main(int argc, char **argv)
 	ml_err_init(&e);
 	if ((rc = cli_init(&v.cli, &cmd)) != 0)
 		return rc;
-	while ((ch = cli_next(&v.cli, argc, argv, &rc)) != -1) {
-		switch (ch) {
-		case CLI_DONE:
-			goto done;
-		case 't':
-			v.truth_name = optarg;
-			break;
-		case 'p':
-			v.pred_name = optarg;
-			break;
-		case 'w':
-			v.weight_name = optarg;
-			break;
-		case O_TASK:
-			if (strcmp(optarg, "classify") == 0)
-				v.task = TASK_CLASSIFY;
-			else if (strcmp(optarg, "regress") == 0)
-				v.task = TASK_REGRESS;
-			else {
-				rc = cli_usage(&v.cli, "unknown task '%s' (classify or regress)",
-					       optarg);
-				goto done;
-			}
-			break;
-		case O_POS:
-			v.pos_label = optarg;
-			break;
-		case O_JSON:
-			v.json = 1;
-			break;
-		case O_CONFUSION:
-			v.confusion = 1;
-			break;
-		case O_CALIBRATION:
-			if (cli_long(&v.cli, "--calibration", optarg, 1, 10000, &x) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			v.calib = x;
-			break;
-		case O_BY:
-			v.by_name = optarg;
-			break;
-		case O_CI:
-			v.ci = 1;
-			break;
-		case O_BOOTSTRAP:
-			if (cli_long(&v.cli, "--bootstrap", optarg, 1, 10000000, &x) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			v.nboot = x;
-			v.ci = 1;
-			break;
-		case O_MIN:
-		case O_MAX:
-			if ((rc = parse_gate(&v, optarg, ch == O_MAX)) != 0)
-				goto done;
-			break;
-		case O_PLOT:
-			if (strcmp(optarg, "roc") == 0)
-				v.plot = PLOT_ROC;
-			else if (strcmp(optarg, "pr") == 0)
-				v.plot = PLOT_PR;
-			else if (strcmp(optarg, "calibration") == 0)
-				v.plot = PLOT_CALIBRATION;
-			else {
-				rc = cli_usage(&v.cli, "unknown plot '%s' (roc, pr or calibration)",
-					       optarg);
-				goto done;
-			}
-			break;
-		case O_PLOT_FILE:
-			v.plot_file = optarg;
-			break;
-		default:
-			rc = cli_usage(&v.cli, "unrecognized option '%s'", argv[optind - 1]);
-			goto done;
-		}
-	}
-	if (!v.truth_name) {
-		rc = cli_usage(&v.cli, "the truth column is required (-t COL)");
+	if (parse_args(&v, argc, argv, &rc) < 0 || (rc = check_args(&v, argc, argv, &path)) != 0)
 		goto done;
-	}
-	if (v.confusion && v.calib > 0) {
-		rc = cli_usage(&v.cli, "--confusion and --calibration cannot be combined");
-		goto done;
-	}
-	if ((v.confusion || v.calib > 0) && (v.by_name || v.ci)) {
-		rc = cli_usage(&v.cli, "%s cannot be combined with %s",
-			       v.confusion ? "--confusion" : "--calibration",
-			       v.by_name ? "--by" : "--ci");
-		goto done;
-	}
-	if (v.plot && !v.plot_file) {
-		rc = cli_usage(&v.cli, "--plot needs --plot-file FILE");
-		goto done;
-	}
-	if (v.plot_file && !v.plot) {
-		rc = cli_usage(&v.cli, "--plot-file needs --plot roc, pr or calibration");
-		goto done;
-	}
-	if (v.plot_file && v.cli.output && strcmp(v.plot_file, v.cli.output) == 0) {
-		rc = cli_usage(&v.cli, "--plot-file and --output name the same file");
-		goto done;
-	}
-	if (argc - optind > 1) {
-		rc = cli_usage(&v.cli, "one input at most (got %d)", argc - optind);
-		goto done;
-	}
-	if (argc - optind == 1)
-		path = argv[optind];
-	if (run(&v, path, &rc, &e) != 0) {
+	if (load(&v, path, &e) < 0 || run(&v, &rc, &e) != 0) {
 		if (e.code < 0 && rc == 0)
 			rc = cli_fail(&v.cli, &e);
 		goto done;
@@ -1688,38 +1304,6 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	rc = check_gates(&v) ? EX_FINDING : 0;
 done:
-	set_release(&v.all, 0);
-	for (g = 0; g < v.ngroups; g++) {
-		if (v.groups[g].prob)
-			for (c = 0; c < v.k; c++)
-				free(v.groups[g].prob[c]);
-		free(v.groups[g].prob);
-		set_release(&v.groups[g], 1);
-	}
-	free(v.groups);
-	if (v.have_ctx)
-		ml_ctx_release(&v.ctx);
-	if (v.r)
-		ml_reader_close(v.r);
-	free(v.truth.num);
-	free(v.truth.code);
-	free(v.pred.num);
-	free(v.pred.code);
-	free(v.weight.num);
-	free(v.group.num);
-	free(v.group.code);
-	for (c = 0; c < v.nprob; c++)
-		free(v.prob[c].num);
-	free(v.prob);
-	free(v.truth_code);
-	free(v.pred_code);
-	free(v.probc);
-	free(v.synth);
-	free(v.lab.flag);
-	free(v.lab.rank);
-	free(v.lab.byrank);
-	ml_dict_release(&v.lab.d);
-	free(v.gates);
-	cli_release(&v.cli);
+	release(&v);
 	return rc;
 }

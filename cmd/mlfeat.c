@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "ml/artefact.h"
+#include "ml/fingerprint.h"
 #include "ml/feat.h"
 
 const char cmd_name[] = "mlfeat";
@@ -193,6 +194,7 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	struct ml_model *m = NULL;
 	struct ml_writer *w = NULL;
 	struct ml_ctx ctx;
+	struct ml_fingerprint fp = {0, 0, 0};
 	const struct ml_block *rows;
 	int rc;
 
@@ -200,7 +202,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	if ((rc = cli_ctx(&F->cli, &ctx)) != 0)
 		return rc; /* reported */
 	cli_read_opts(&F->cli, &ro);
-	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0)
+	if ((rc = ml_frame_read(&fr, input, &ro, e)) < 0 ||
+	    (F->save && (rc = ml_fingerprint(&fr, ctx.pool, &fp, e)) < 0))
 		goto out;
 	F->spec.name = input && strcmp(input, "-") != 0 ? input : "<stdin>";
 	if ((rc = check_cols(&F->spec, &fr.schema, e)) < 0)
@@ -228,7 +231,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 			cJSON_Delete(meta);
 			meta = NULL;
 		}
-		if ((rc = cli_meta_merge(m, meta, e)) < 0 || (rc = cli_stamp(m, e)) < 0 ||
+		if ((rc = cli_meta_merge(m, meta, e)) < 0 ||
+		    (rc = ml_model_set_fingerprint(m, &fp, e)) < 0 || (rc = cli_stamp(m, e)) < 0 ||
 		    (rc = ml_model_save(m, F->save, e)) < 0)
 			goto out;
 	}

@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <zlib.h>
 
 #include "cli.h"
+#include "ml/cv.h"
 #include "ml/learn.h"
 #include "ml/metrics.h"
+#include "ml/pred.h"
 #include "ml/split.h"
 
 const char cmd_name[] = "mltrain";
@@ -127,7 +128,7 @@ struct train {
 	struct ml_frame f;
 	const char *name; /* the training input's name */
 	size_t nin;       /* rows of the training input (the rest of f: --valid rows) */
-	uint32_t crc;
+	struct ml_fingerprint fp; /* of the training input */
 	size_t *tr, ntr;  /* training rows */
 	size_t *va, nva;  /* validation rows */
 	enum ml_task task;
@@ -136,14 +137,9 @@ struct train {
 	/* metrics */
 	int has[ML_M_COUNT];
 	double mtrain[ML_M_COUNT], mvalid[ML_M_COUNT];
-	double (*mfold)[ML_M_COUNT];
-	double mmean[ML_M_COUNT], msd[ML_M_COUNT];
+	struct ml_cv_result cvr; /* --cv: per fold, mean, sd, out-of-fold predictions */
 	int nfold;
-	const char *cv_mode;
 	struct ml_output *out, *rep_out, *oof_out; /* the model, --report, --oof */
-	/* out-of-fold predictions, per training row */
-	double *oof_score;
-	int32_t *oof_fold;
 };
 
 /* --- Text ------------------------------------------------------------------------- */
@@ -422,94 +418,6 @@ static void say(struct train *t, const char *fmt, ...)
 
 /* --- Data ------------------------------------------------------------------------------ */
 
-/* CRC-32 of the training table, as the model's data fingerprint: per column in order, its
- * name, a NUL, the type byte 'n' or 'c', then its values row by row: a number as the 8
- * bytes of its IEEE 754 double, least significant first (every NaN as 7ff8000000000000),
- * a category as a u32 byte count, least significant first, and the bytes (a missing one
- * as the count ffffffff alone). */
-struct fp_job {
-	const struct ml_frame *f;
-	uLong *crc; /* per column, from 0 */
-	z_off_t *len; /* per column: bytes it covers */
-};
-
-static void fp_task(void *arg, size_t task, int worker)
-{
-	const struct fp_job *J = arg;
-	const struct ml_frame *f = J->f;
-	int j = (int)task, b;
-	const struct ml_col *c = &f->schema.cols[j];
-	unsigned char t = c->type == ML_NUM ? 'n' : 'c', buf[8 * 512];
-	uLong crc = crc32(0L, Z_NULL, 0);
-	z_off_t len = (z_off_t)strlen(c->name) + 2;
-	size_t i, k;
-
-	(void)worker;
-	crc = crc32(crc, (const Bytef *)c->name, (uInt)strlen(c->name) + 1);
-	crc = crc32(crc, &t, 1);
-	if (c->type == ML_NUM) {
-		const double *v = f->rows.col[j].num;
-		for (i = 0; i < f->rows.nrow; i += k) {
-			for (k = 0; k < 512 && i + k < f->rows.nrow; k++) {
-				double x = v[i + k];
-				uint64_t u;
-				if (x != x)
-					u = 0x7ff8000000000000ULL;
-				else
-					memcpy(&u, &x, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-				memcpy(buf + k * 8, &u, 8); /* already least significant first */
-#else
-				for (b = 0; b < 8; b++)
-					buf[k * 8 + (size_t)b] = (unsigned char)(u >> (8 * b));
-#endif
-			}
-			crc = crc32(crc, buf, (uInt)(k * 8));
-			len += (z_off_t)(k * 8);
-		}
-	} else {
-		const int32_t *v = f->rows.col[j].cat;
-		for (i = 0; i < f->rows.nrow; i++) {
-			uint32_t n = v[i] < 0 ? 0xffffffffU : c->dict.len[v[i]];
-			for (b = 0; b < 4; b++)
-				buf[b] = (unsigned char)(n >> (8 * b));
-			crc = crc32(crc, buf, 4);
-			len += 4;
-			if (v[i] >= 0) {
-				crc = crc32(crc, (const Bytef *)c->dict.str[v[i]], (uInt)n);
-				len += (z_off_t)n;
-			}
-		}
-	}
-	J->crc[j] = crc;
-	J->len[j] = len;
-}
-
-/* The columns on the pool's threads, their CRCs then joined in order. */
-static int fingerprint(const struct ml_frame *f, struct ml_pool *pool, uint32_t *out)
-{
-	struct fp_job J;
-	size_t nc = (size_t)f->schema.ncol;
-	uLong crc = crc32(0L, Z_NULL, 0);
-	size_t j;
-
-	J.f = f;
-	J.crc = malloc((nc ? nc : 1) * sizeof(*J.crc));
-	J.len = malloc((nc ? nc : 1) * sizeof(*J.len));
-	if (!J.crc || !J.len) {
-		free(J.crc);
-		free(J.len);
-		return -1;
-	}
-	ml_pool_run(pool, nc, fp_task, &J);
-	for (j = 0; j < nc; j++)
-		crc = crc32_combine(crc, J.crc[j], J.len[j]);
-	free(J.crc);
-	free(J.len);
-	*out = (uint32_t)crc;
-	return 0;
-}
-
 /* Append the rows of v (the --valid input) to f by column name; a column of f that v
  * lacks is left missing, which is an error for the target and the features. */
 static int append_valid(struct train *t, struct ml_frame *v, const char *vname,
@@ -605,117 +513,6 @@ out:
 
 /* --- Metrics ---------------------------------------------------------------------------- */
 
-/* Metrics of scores (per row: the nclass probabilities in the final model's class order,
- * or one value) against the truth of rows. */
-static int evaluate(struct train *t, const size_t *rows, size_t n, const double *score,
-		    double *out, struct ml_err *e)
-{
-	double *y = malloc((n ? n : 1) * sizeof(double)), *w = NULL, *pc = NULL;
-	int32_t *truth = NULL, *pred = NULL;
-	const double **prob = NULL;
-	struct ml_eval *ev = NULL;
-	int m, k, wcol = t->spec.weight ? ml_schema_find(&t->f.schema, t->spec.weight) : -1;
-	size_t i, used = 0;
-	int rc = 0;
-
-	for (m = 0; m < ML_M_COUNT; m++)
-		out[m] = NAN;
-	if (!y)
-		return ml_err_nomem(e);
-	if ((rc = ml_learner_target_codes(t->l, &t->f, rows, n, y, e)) < 0)
-		goto out;
-	if (wcol >= 0) {
-		if (!(w = malloc((n ? n : 1) * sizeof(double)))) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
-	}
-	if (t->task == ML_TASK_REGRESS) {
-		double *p = malloc((n ? n : 1) * sizeof(double));
-		struct ml_reg_data d;
-		if (!p) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
-		for (i = 0; i < n; i++)
-			if (y[i] == y[i]) {
-				y[used] = y[i];
-				p[used] = score[i];
-				if (w) {
-					double x = t->f.rows.col[wcol].num[rows[i]];
-					w[used] = x == x ? x : 1;
-				}
-				used++;
-			}
-		d.n = used;
-		d.y = y;
-		d.p = p;
-		d.w = w;
-		ev = ml_eval_regress(&d, e);
-		if (ev)
-			rc = ml_eval_run(ev, NULL, out, e);
-		else
-			rc = e->code ? e->code : ML_E_NOMEM;
-		free(p);
-		goto out;
-	}
-	truth = malloc((n ? n : 1) * sizeof(int32_t));
-	pred = malloc((n ? n : 1) * sizeof(int32_t));
-	pc = malloc((n ? n : 1) * (size_t)t->nclass * sizeof(double));
-	prob = malloc((size_t)t->nclass * sizeof(*prob));
-	if (!truth || !pred || !pc || !prob) {
-		rc = ml_err_nomem(e);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		const double *s = score + i * (size_t)t->nclass;
-		int best = 0;
-		if (!(y[i] >= 0))
-			continue;
-		for (k = 1; k < t->nclass; k++)
-			if (s[k] > s[best])
-				best = k;
-		truth[used] = (int32_t)y[i];
-		pred[used] = best;
-		for (k = 0; k < t->nclass; k++)
-			pc[(size_t)k * n + used] = s[k];
-		if (w) {
-			double x = t->f.rows.col[wcol].num[rows[i]];
-			w[used] = x == x ? x : 1;
-		}
-		used++;
-	}
-	for (k = 0; k < t->nclass; k++)
-		prob[k] = pc + (size_t)k * n;
-	{
-		struct ml_cls_data d;
-		d.n = used;
-		d.k = t->nclass;
-		d.truth = truth;
-		d.pred = pred;
-		d.prob = prob;
-		d.w = w;
-		d.pos = t->nclass == 2 ? 1 : -1;
-		ev = ml_eval_classify(&d, e);
-		if (ev)
-			rc = ml_eval_run(ev, NULL, out, e);
-		else
-			rc = e->code ? e->code : ML_E_NOMEM;
-	}
-out:
-	if (ev && rc == 0)
-		for (m = 0; m < ML_M_COUNT; m++)
-			t->has[m] |= ml_eval_has(ev, m);
-	ml_eval_free(ev);
-	free(y);
-	free(w);
-	free(truth);
-	free(pred);
-	free(pc);
-	free(prob);
-	return rc;
-}
-
 /* The metrics shown on standard error. */
 static void key_metrics(const struct train *t, int *m, int *nm)
 {
@@ -749,85 +546,7 @@ static void fmt_metrics(const struct train *t, const double *v, const double *sd
 	}
 }
 
-/* Score rows with learner l (bound to the frame) into out, in the final model's class
- * space (nclass probabilities per row, or one value). */
-static int score_rows(struct train *t, struct ml_learner *l, const size_t *rows, size_t n,
-		      double *out, struct ml_err *e)
-{
-	int lk = ml_learner_nout(l, ML_OUT_VALUE), k, g, rc;
-	struct ml_predictor *pr = ml_predictor_new(l);
-	double *s;
-	size_t i;
-
-	if (!pr)
-		return ml_err_nomem(e);
-	if ((rc = ml_predictor_bind(pr, &t->f.schema, e)) < 0) {
-		ml_predictor_free(pr);
-		return rc;
-	}
-	ml_predictor_set_pool(pr, t->ctx.pool);
-	if (l == t->l || t->task == ML_TASK_REGRESS) {
-		rc = ml_predictor_predict_rows(pr, &t->f.rows, rows, n, out, ML_OUT_VALUE, e);
-		ml_predictor_free(pr);
-		return rc;
-	}
-	/* A fold's learner may lack classes: place its columns among the final ones. */
-	s = malloc((n ? n : 1) * (size_t)lk * sizeof(double));
-	if (!s) {
-		ml_predictor_free(pr);
-		return ml_err_nomem(e);
-	}
-	rc = ml_predictor_predict_rows(pr, &t->f.rows, rows, n, s, ML_OUT_VALUE, e);
-	ml_predictor_free(pr);
-	if (rc == 0) {
-		memset(out, 0, n * (size_t)t->nclass * sizeof(double));
-		for (k = 0; k < lk; k++) {
-			const char *name = ml_learner_class(l, k);
-			for (g = 0; g < t->nclass; g++)
-				if (strcmp(ml_learner_class(t->l, g), name) == 0)
-					break;
-			if (g == t->nclass)
-				continue;
-			for (i = 0; i < n; i++)
-				out[i * (size_t)t->nclass + (size_t)g] = s[i * (size_t)lk + (size_t)k];
-		}
-	}
-	free(s);
-	return rc;
-}
-
 /* --- Cross-validation ---------------------------------------------------------------------- */
-
-/* A one-column copy of column col over the training rows, for the fold assignment. */
-static int split_block(struct train *t, int col, struct ml_schema *s, struct ml_block *b,
-		       struct ml_err *e)
-{
-	const struct ml_col *c;
-	size_t i;
-	int rc;
-
-	ml_schema_init(s);
-	if (col < 0)
-		col = 0;
-	c = &t->f.schema.cols[col];
-	if (ml_schema_add(s, c->name, c->type) < 0 || ml_dict_copy(&s->cols[0].dict, &c->dict) < 0)
-		return ml_err_nomem(e);
-	if ((rc = ml_block_init(b, s, t->ntr ? t->ntr : 1, e)) < 0)
-		return rc;
-	if (t->f.rows.line && !(b->line = malloc((t->ntr ? t->ntr : 1) * sizeof(long))))
-		return ml_err_nomem(e);
-	for (i = 0; i < t->ntr; i++) {
-		size_t r = t->tr[i];
-		if (c->type == ML_NUM)
-			b->col[0].num[i] = t->f.rows.col[col].num[r];
-		else
-			b->col[0].cat[i] = t->f.rows.col[col].cat[r];
-		if (b->line)
-			b->line[i] = t->f.rows.line[r];
-	}
-	b->nrow = t->ntr;
-	return 0;
-}
 
 static int find_col(struct train *t, const char *opt, const char *spec, int *col,
 		    struct ml_err *e)
@@ -845,125 +564,55 @@ static int find_col(struct train *t, const char *opt, const char *spec, int *col
 	return 0;
 }
 
-static int cross_validate(struct train *t, struct ml_err *e)
+/* Each fold on the progress line while it is fitted, then its metrics on a line. */
+static void cv_progress(void *ud, const struct ml_cv_fold *p)
 {
-	struct ml_split_opts so;
-	struct ml_schema s;
-	struct ml_block b;
-	int32_t *fold = NULL;
-	size_t *trn = NULL, *tst = NULL, ntrn, ntst, i;
-	double *score = NULL;
-	int f, m, col = -1, rc, k = (int)t->cv, nout = t->nout;
+	struct train *t = ud;
 	char line[512];
 
-	memset(&b, 0, sizeof(b));
-	ml_schema_init(&s);
-	ml_split_opts_init(&so);
-	so.seed = t->ctx.seed;
-	if (t->cv_time) {
-		if ((rc = find_col(t, "--cv-time", t->cv_time, &col, e)) < 0)
-			return rc;
-		so.mode = ML_SPLIT_TIME;
-		t->cv_mode = "time";
-	} else if (t->cv_group) {
-		if ((rc = find_col(t, "--cv-group", t->cv_group, &col, e)) < 0)
-			return rc;
-		so.mode = ML_SPLIT_GROUP;
-		t->cv_mode = "group";
-	} else if (t->task == ML_TASK_CLASSIFY) {
-		col = ml_schema_find(&t->f.schema, t->spec.target);
-		so.mode = ML_SPLIT_STRATIFY;
-		t->cv_mode = "stratified";
-	} else {
-		t->cv_mode = "random";
-	}
-	so.col = col < 0 ? -1 : 0;
-	fold = malloc((t->ntr ? t->ntr : 1) * sizeof(*fold));
-	trn = malloc((t->ntr ? t->ntr : 1) * sizeof(*trn));
-	tst = malloc((t->ntr ? t->ntr : 1) * sizeof(*tst));
-	score = malloc((t->ntr ? t->ntr : 1) * (size_t)nout * sizeof(double));
-	t->mfold = calloc((size_t)k, sizeof(*t->mfold));
-	t->oof_score = malloc((t->ntr ? t->ntr : 1) * (size_t)nout * sizeof(double));
-	t->oof_fold = malloc((t->ntr ? t->ntr : 1) * sizeof(int32_t));
-	if (!fold || !trn || !tst || !score || !t->mfold || !t->oof_score || !t->oof_fold) {
-		rc = ml_err_nomem(e);
-		goto out;
-	}
-	if ((rc = split_block(t, col, &s, &b, e)) < 0)
-		goto out;
-	if ((rc = ml_kfold(&b, &so, k, fold, NULL, e)) < 0) {
-		if (!e->where[0])
-			snprintf(e->where, sizeof(e->where), "%s", t->name);
-		goto out;
-	}
-	for (i = 0; i < t->ntr; i++)
-		t->oof_fold[i] = 0;
-	for (f = 1; f <= k; f++) {
-		struct ml_learner *fl = NULL;
-		ntrn = ntst = 0;
-		for (i = 0; i < t->ntr; i++) {
-			if (fold[i] == f)
-				tst[ntst++] = t->tr[i];
-			else if (so.mode != ML_SPLIT_TIME || fold[i] < f)
-				trn[ntrn++] = t->tr[i];
-		}
-		snprintf(t->stage, sizeof(t->stage), "fold %d/%d", f, k);
+	if (!p->done) {
+		snprintf(t->stage, sizeof(t->stage), "fold %d/%d", p->fold, p->k);
 		t->showing = 0;
 		ml_log(&t->ctx, ML_LOG_PROGRESS, "fitting");
-		rc = ml_learner_fit(&fl, &t->f, trn, ntrn, t->va, t->nva, &t->spec, &t->ctx, e);
-		if (rc == 0)
-			rc = score_rows(t, fl, tst, ntst, score, e);
-		ml_learner_free(fl);
-		if (rc == 0)
-			rc = evaluate(t, tst, ntst, score, t->mfold[f - 1], e);
-		if (rc < 0) {
-			char msg[sizeof(e->msg) + 48];
-			snprintf(msg, sizeof(msg), "cross-validation fold %d: %s", f, e->msg);
-			memcpy(e->msg, msg, sizeof(e->msg) - 1);
-			e->msg[sizeof(e->msg) - 1] = 0;
-			goto out;
-		}
-		/* The fold's rows in the order of the training rows. */
-		{
-			size_t at = 0;
-			for (i = 0; i < t->ntr; i++)
-				if (fold[i] == f) {
-					memcpy(t->oof_score + i * (size_t)nout, score + at * (size_t)nout,
-					       (size_t)nout * sizeof(double));
-					t->oof_fold[i] = f;
-					at++;
-				}
-		}
-		t->stage[0] = 0;
-		fmt_metrics(t, t->mfold[f - 1], NULL, line, sizeof(line));
-		say(t, "fold %d/%d (%zu rows): %s", f, k, ntst, line);
-		t->nfold = f;
+		return;
 	}
-	for (m = 0; m < ML_M_COUNT; m++) {
-		double sum = 0, ss = 0;
-		int cnt = 0;
-		for (f = 0; f < k; f++)
-			if (t->mfold[f][m] == t->mfold[f][m]) {
-				sum += t->mfold[f][m];
-				cnt++;
-			}
-		t->mmean[m] = cnt ? sum / cnt : NAN;
-		for (f = 0; f < k; f++)
-			if (t->mfold[f][m] == t->mfold[f][m])
-				ss += (t->mfold[f][m] - t->mmean[m]) * (t->mfold[f][m] - t->mmean[m]);
-		t->msd[m] = cnt > 1 ? sqrt(ss / (cnt - 1)) : NAN;
+	t->stage[0] = 0;
+	fmt_metrics(t, p->metrics, NULL, line, sizeof(line));
+	say(t, "fold %d/%d (%zu rows): %s", p->fold, p->k, p->ntest, line);
+}
+
+static int cross_validate(struct train *t, struct ml_err *e)
+{
+	struct ml_cv_opts o;
+	char line[512];
+	int m, rc;
+
+	ml_cv_opts_init(&o);
+	o.k = (int)t->cv;
+	o.seed = t->ctx.seed;
+	o.valid = t->va;
+	o.nvalid = t->nva;
+	o.progress = cv_progress;
+	o.ud = t;
+	if (t->cv_time) {
+		if ((rc = find_col(t, "--cv-time", t->cv_time, &o.col, e)) < 0)
+			return rc;
+		o.split = ML_CV_TIME;
+	} else if (t->cv_group) {
+		if ((rc = find_col(t, "--cv-group", t->cv_group, &o.col, e)) < 0)
+			return rc;
+		o.split = ML_CV_GROUP;
 	}
-	fmt_metrics(t, t->mmean, t->msd, line, sizeof(line));
-	say(t, "cross-validation (%d folds, %s): %s", k, t->cv_mode, line);
-	rc = 0;
-out:
-	ml_block_release(&b);
-	ml_schema_release(&s);
-	free(fold);
-	free(trn);
-	free(tst);
-	free(score);
-	return rc;
+	rc = ml_cv_run(&t->cvr, &t->f, t->tr, t->ntr, NULL, &t->spec, t->l, &o, &t->ctx, e);
+	if (rc < 0)
+		return rc;
+	for (m = 0; m < ML_M_COUNT; m++)
+		t->has[m] |= t->cvr.has[m];
+	t->nfold = t->cvr.k;
+	fmt_metrics(t, t->cvr.mean, t->cvr.sd, line, sizeof(line));
+	say(t, "cross-validation (%d folds, %s): %s", t->cvr.k, ml_cv_split_name(t->cvr.split),
+	    line);
+	return 0;
 }
 
 /* --- Outputs ------------------------------------------------------------------------------ */
@@ -1028,10 +677,13 @@ static int write_report(struct train *t, struct ml_err *e)
 		for (m = 0; m < ML_M_COUNT && rc == 0; m++)
 			if (t->has[m]) {
 				snprintf(fold, sizeof(fold), "%d", k + 1);
-				rc = put_row(&f, fold, ml_metric_name(m), t->mfold[k][m], e);
+				rc = put_row(&f, fold, ml_metric_name(m), t->cvr.metrics[k][m], e);
 			}
 	for (k = 0; k < 4 && rc == 0; k++) {
-		const double *v = k == 0 ? t->mmean : k == 1 ? t->msd : k == 2 ? t->mtrain : t->mvalid;
+		const double *v = k == 0   ? t->cvr.mean
+				  : k == 1 ? t->cvr.sd
+				  : k == 2 ? t->mtrain
+					   : t->mvalid;
 		if ((k < 2 && !t->nfold) || (k == 3 && !t->nva))
 			continue;
 		for (m = 0; m < ML_M_COUNT && rc == 0; m++)
@@ -1067,10 +719,10 @@ static int write_oof(struct train *t, struct ml_err *e)
 	if (c < 0 || ml_dict_copy(&f.schema.cols[0].dict, &tc->dict) < 0)
 		rc = ML_E_NOMEM;
 	if (rc == 0)
-		rc = oof_col(&f, "pred", t->task == ML_TASK_REGRESS ? ML_NUM : ML_CAT, e);
+		rc = oof_col(&f, ML_PRED_LABEL, t->task == ML_TASK_REGRESS ? ML_NUM : ML_CAT, e);
 	for (k = 0; rc == 0 && t->task == ML_TASK_CLASSIFY && k < t->nclass; k++) {
 		const char *lab = ml_learner_class(t->l, k);
-		snprintf(name, sizeof(name), "p_%s", lab);
+		ml_pred_name(name, sizeof(name), ML_PRED_PROB_PREFIX, lab);
 		if (ml_dict_intern(&f.schema.cols[1].dict, lab, strlen(lab)) < 0)
 			rc = ML_E_NOMEM;
 		else
@@ -1084,8 +736,8 @@ static int write_oof(struct train *t, struct ml_err *e)
 		ml_err_nomem(e);
 	for (i = 0; rc == 0 && i < t->ntr; i++) {
 		size_t r = t->tr[i];
-		const double *s = t->oof_score + i * (size_t)t->nout;
-		if (!t->oof_fold[i])
+		const double *s = t->cvr.oof + i * (size_t)t->nout;
+		if (!t->cvr.fold[i])
 			continue;
 		if (tc->type == ML_NUM)
 			f.rows.col[0].num[n] = t->f.rows.col[tcol].num[r];
@@ -1102,7 +754,7 @@ static int write_oof(struct train *t, struct ml_err *e)
 			for (k = 0; k < t->nclass; k++)
 				f.rows.col[2 + k].num[n] = s[k];
 		}
-		f.rows.col[f.schema.ncol - 1].num[n] = t->oof_fold[i];
+		f.rows.col[f.schema.ncol - 1].num[n] = t->cvr.fold[i];
 		n++;
 	}
 	f.rows.nrow = n;
@@ -1128,7 +780,6 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 {
 	cJSON *meta = cJSON_CreateObject(), *o, *mt, *cv, *arr;
 	const char *const *tb;
-	char hex[16];
 	int k;
 
 	if (!meta)
@@ -1141,13 +792,11 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)t->ctx.seed);
 		cJSON_AddStringToObject(meta, "seed", seed);
 	}
-	o = cJSON_AddObjectToObject(meta, "data");
-	snprintf(hex, sizeof(hex), "%08x", (unsigned)t->crc);
-	if (o) {
-		cJSON_AddNumberToObject(o, "rows", (double)t->nin);
-		cJSON_AddNumberToObject(o, "columns", t->f.schema.ncol);
-		cJSON_AddStringToObject(o, "crc32", hex);
-	}
+	/* The keys in their order: seed, data (the fingerprint), training, metrics, tables. */
+	if ((k = cli_meta_merge(m, meta, e)) < 0 || (k = ml_model_set_fingerprint(m, &t->fp, e)) < 0)
+		return k;
+	if (!(meta = cJSON_CreateObject()))
+		return ml_err_nomem(e);
 	o = cJSON_AddObjectToObject(meta, "training");
 	if (o) {
 		cJSON_AddNumberToObject(o, "rows", (double)t->ntr);
@@ -1175,16 +824,16 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 			cv = cJSON_AddObjectToObject(mt, "cv");
 			if (cv) {
 				cJSON_AddNumberToObject(cv, "folds", t->nfold);
-				cJSON_AddStringToObject(cv, "split", t->cv_mode);
+				cJSON_AddStringToObject(cv, "split", ml_cv_split_name(t->cvr.split));
 				if (t->cv_time)
 					cJSON_AddStringToObject(cv, "column", t->cv_time);
 				else if (t->cv_group)
 					cJSON_AddStringToObject(cv, "column", t->cv_group);
-				cJSON_AddItemToObject(cv, "mean", metrics_json(t, t->mmean));
-				cJSON_AddItemToObject(cv, "sd", metrics_json(t, t->msd));
+				cJSON_AddItemToObject(cv, "mean", metrics_json(t, t->cvr.mean));
+				cJSON_AddItemToObject(cv, "sd", metrics_json(t, t->cvr.sd));
 				arr = cJSON_AddArrayToObject(cv, "per_fold");
 				for (k = 0; arr && k < t->nfold; k++)
-					cJSON_AddItemToArray(arr, metrics_json(t, t->mfold[k]));
+					cJSON_AddItemToArray(arr, metrics_json(t, t->cvr.metrics[k]));
 			}
 		}
 	}
@@ -1418,8 +1067,8 @@ static int load_data(struct train *t, struct ml_err *e)
 	if ((rc = check_cols(t, e)) < 0)
 		return rc;
 	t->nin = t->f.rows.nrow;
-	if (fingerprint(&t->f, t->ctx.pool, &t->crc) < 0)
-		return ml_err_nomem(e);
+	if ((rc = ml_fingerprint(&t->f, t->ctx.pool, &t->fp, e)) < 0)
+		return rc;
 	if ((rc = ml_task_resolve(&t->f, NULL, 0, t->spec.target, t->spec.task, &t->task, e)) < 0) {
 		if (!e->where[0])
 			snprintf(e->where, sizeof(e->where), "%s", t->name);
@@ -1492,11 +1141,16 @@ static int fit_all(struct train *t, struct ml_err *e)
 	if (!score)
 		return ml_err_nomem(e);
 	/* The fit's own scores of its rows when it kept them (the same bytes), else a pass. */
-	rc = ml_learner_fitted(t->l, score, ML_OUT_VALUE) ? 0 : score_rows(t, t->l, t->tr, t->ntr, score, e);
+	rc = ml_learner_fitted(t->l, score, ML_OUT_VALUE)
+		 ? 0
+		 : ml_score_rows(t->l, t->l, &t->f, t->tr, t->ntr, t->ctx.pool, score, e);
 	if (rc == 0)
-		rc = evaluate(t, t->tr, t->ntr, score, t->mtrain, e);
-	if (rc == 0 && t->nva && (rc = score_rows(t, t->l, t->va, t->nva, score, e)) == 0)
-		rc = evaluate(t, t->va, t->nva, score, t->mvalid, e);
+		rc = ml_score_metrics(t->l, &t->f, t->tr, t->ntr, score, t->spec.weight, t->mtrain,
+				      t->has, e);
+	if (rc == 0 && t->nva &&
+	    (rc = ml_score_rows(t->l, t->l, &t->f, t->va, t->nva, t->ctx.pool, score, e)) == 0)
+		rc = ml_score_metrics(t->l, &t->f, t->va, t->nva, score, t->spec.weight, t->mvalid,
+				      t->has, e);
 	free(score);
 	t->t_score = now();
 	return rc;
@@ -1579,9 +1233,7 @@ done:
 		ml_ctx_release(&t.ctx);
 	free(t.tr);
 	free(t.va);
-	free(t.mfold);
-	free(t.oof_score);
-	free(t.oof_fold);
+	ml_cv_result_release(&t.cvr);
 	free(t.given);
 	free(t.pnames);
 	free(t.opts);

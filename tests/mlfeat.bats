@@ -76,6 +76,33 @@ numbers_close() {
 	run -0 ml mlinfo --check f.mlm
 }
 
+@test "--save records the data fingerprint mltrain records for the same file" {
+	cd "$BATS_TEST_TMPDIR"
+	ml mlfeat --save f.mlm -t species --impute median --scale standard "$P" >/dev/null
+	ml mltrain -q -t species -a nb -o m.mlm "$P"
+	ml mlinfo f.mlm | grep -A3 '"data": {' >f.txt
+	ml mlinfo m.mlm | grep -A3 '"data": {' >m.txt
+	[ "$(wc -l <f.txt)" -eq 4 ]
+	same m.txt f.txt
+	# The CRC-32 of the byte sequence ml-model(5) describes, computed independently.
+	grep -q '"crc32": "156069c5"' f.txt
+	grep -q '"rows": 344,' f.txt
+	grep -q '"columns": 7,' f.txt
+	# The same table from a stream, on three threads: the same fingerprint.
+	ml mlcat -f stream "$P" >p.mls
+	ml mlfeat -j 3 --save g.mlm -t species --impute median p.mls >/dev/null
+	ml mlinfo g.mlm | grep -A3 '"data": {' >g.txt
+	same f.txt g.txt
+	# One changed value changes it, for both commands alike.
+	sed '2s/39.1/39.2/' "$P" >q.csv
+	ml mlfeat --save h.mlm -t species --impute median q.csv >/dev/null
+	ml mltrain -q -t species -a nb -o n.mlm q.csv
+	ml mlinfo h.mlm | grep -A3 '"data": {' >h.txt
+	ml mlinfo n.mlm | grep -A3 '"data": {' >n.txt
+	same n.txt h.txt
+	run ! cmp -s f.txt h.txt
+}
+
 @test "load binds columns by name: any input order gives the same output" {
 	cd "$BATS_TEST_TMPDIR"
 	ml mlfeat --save f.mlm -t species --impute median --scale robust --onehot island,sex "$P" >fit.csv

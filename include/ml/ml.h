@@ -13,10 +13,14 @@
 #include "ml/stats.h"
 #include "ml/split.h"
 #include "ml/metrics.h"
+#include "ml/eval.h"
+#include "ml/pred.h"
 #include "ml/svg.h"
 #include "ml/learn.h"
+#include "ml/cv.h"
 #include "ml/feat.h"
 #include "ml/artefact.h"
 #include "ml/forecast.h"
+#include "ml/fingerprint.h"
 
 #endif
