@@ -37,10 +37,10 @@
 /* Write prefix and label into buf (size n), cut to fit: "p_yes", "margin_2", "leaf_7".
  * Returns the length the whole name has (as snprintf; n or more means it was cut). */
 ML_API size_t ml_pred_name(char *buf, size_t n, const char *prefix, const char *label);
-/* The name of an interval bound: "lo_" (upper 0) or "hi_" (upper 1), then the level (a
- * fraction in (0, 1)) as a percentage of at most 15 significant digits, which hides the
- * rounding of the product (level 0.95: "lo_95", 0.975: "hi_97.5"). Returns the length as
- * ml_pred_name; with n > ML_PRED_INTERVAL_MAX it is never cut. */
+/* The name of an interval bound: "lo_" (upper 0) or "hi_" (upper 1), then the level, a
+ * percentage in (0, 100), in at most 15 significant digits (95: "lo_95", 97.5:
+ * "hi_97.5"). Levels are percentages everywhere in mlpipe, as in --level 80,95. Returns
+ * the length as ml_pred_name; with n > ML_PRED_INTERVAL_MAX it is never cut. */
 #define ML_PRED_INTERVAL_MAX 40
 ML_API size_t ml_pred_interval_name(char *buf, size_t n, double level, int upper);
 
@@ -96,9 +96,12 @@ ML_API void ml_pred_cols_release(struct ml_pred_cols *c);
 ML_API int ml_pred_find(const struct ml_schema *s, const struct ml_pred_opts *o,
 			struct ml_pred_cols *c, struct ml_err *e);
 
-/* --- Writing: the prediction columns of a model's output -------------------------------- */
+/* --- Writing ------------------------------------------------------------------------------ */
 
-/* (Reserved: building the output schema of a model's predictions from its task and
- * classes goes here.) */
+/* A model artefact's scorer (ml_scorer_new of ml/artefact.h, with struct ml_apply_opts
+ * saying which of them) writes these columns in this order: pred, then p_LABEL (or margin,
+ * or margin_LABEL with margins asked for), or pred, pred_std, lo_L and hi_L per level for a
+ * regression with uncertainty, or an unsupervised model's named outputs (score, ...);
+ * then leaf_T and contrib_FEATURE when asked for. Its names come from the functions above. */
 
 #endif

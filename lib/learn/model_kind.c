@@ -11,6 +11,7 @@
 #include "artefact/kind.h"
 #include "learn_int.h"
 #include "ml/num.h"
+#include "ml/pred.h"
 #include "ml/stats.h"
 
 static int mk_open(void **state, const struct ml_model *m, const char *name, struct ml_err *e)
@@ -100,23 +101,21 @@ static int add_scores(struct mscorer *s, struct ml_err *e)
 		return 0;
 	}
 	if (l->task == ML_TASK_REGRESS) {
-		if ((rc = add_col(s, s->o.margin ? "margin" : "pred", ML_NUM, e)) < 0)
+		if ((rc = add_col(s, s->o.margin ? ML_PRED_MARGIN : ML_PRED_LABEL, ML_NUM, e)) < 0)
 			return rc;
-		if (s->o.std && (rc = add_col(s, "pred_std", ML_NUM, e)) < 0)
+		if (s->o.std && (rc = add_col(s, ML_PRED_STD, ML_NUM, e)) < 0)
 			return rc;
 		for (k = 0; k < s->o.nlevel; k++) {
-			char lv[ML_FMT_DOUBLE_MAX + 1];
-			ml_fmt_double(lv, s->o.level[k]);
-			snprintf(name, sizeof(name), "lo_%s", lv);
+			ml_pred_interval_name(name, sizeof(name), s->o.level[k], 0);
 			if ((rc = add_col(s, name, ML_NUM, e)) < 0)
 				return rc;
-			snprintf(name, sizeof(name), "hi_%s", lv);
+			ml_pred_interval_name(name, sizeof(name), s->o.level[k], 1);
 			if ((rc = add_col(s, name, ML_NUM, e)) < 0)
 				return rc;
 		}
 		return 0;
 	}
-	if ((c = add_col(s, "pred", ML_CAT, e)) < 0)
+	if ((c = add_col(s, ML_PRED_LABEL, ML_CAT, e)) < 0)
 		return c;
 	for (k = 0; k < l->nclass; k++)
 		if (ml_dict_intern(&s->out.cols[c].dict, l->classes[k], strlen(l->classes[k])) != k)
@@ -124,9 +123,10 @@ static int add_scores(struct mscorer *s, struct ml_err *e)
 	if (!s->o.proba)
 		return 0;
 	if (s->o.margin && s->nout == 1)
-		return (rc = add_col(s, "margin", ML_NUM, e)) < 0 ? rc : 0;
+		return (rc = add_col(s, ML_PRED_MARGIN, ML_NUM, e)) < 0 ? rc : 0;
 	for (k = 0; k < l->nclass; k++) {
-		snprintf(name, sizeof(name), "%s_%s", s->o.margin ? "margin" : "p", l->classes[k]);
+		ml_pred_name(name, sizeof(name),
+			     s->o.margin ? ML_PRED_MARGIN_PREFIX : ML_PRED_PROB_PREFIX, l->classes[k]);
 		if ((rc = add_col(s, name, ML_NUM, e)) < 0)
 			return rc;
 	}
@@ -145,7 +145,9 @@ static int add_extras(struct mscorer *s, struct ml_err *e)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--leaf: -a %s models have no trees",
 					  l->algo->name);
 		for (k = 0; k < s->ntrees; k++) {
-			snprintf(name, sizeof(name), "leaf_%d", k + 1);
+			char t[24];
+			snprintf(t, sizeof(t), "%d", k + 1);
+			ml_pred_name(name, sizeof(name), ML_PRED_LEAF_PREFIX, t);
 			if ((rc = add_col(s, name, ML_NUM, e)) < 0)
 				return rc;
 		}
@@ -159,11 +161,12 @@ static int add_extras(struct mscorer *s, struct ml_err *e)
 		s->ncontrib = K * (nf + 1);
 		for (k = 0; k < K; k++)
 			for (f = 0; f <= nf; f++) {
-				const char *fn = f < nf ? l->enc[f] : "bias";
+				const char *fn = f < nf ? l->enc[f] : ML_PRED_CONTRIB_BIAS;
 				if (K > 1)
-					snprintf(name, sizeof(name), "contrib_%s_%s", l->classes[k], fn);
+					snprintf(name, sizeof(name), "%s%s_%s", ML_PRED_CONTRIB_PREFIX,
+						 l->classes[k], fn);
 				else
-					snprintf(name, sizeof(name), "contrib_%s", fn);
+					ml_pred_name(name, sizeof(name), ML_PRED_CONTRIB_PREFIX, fn);
 				if ((rc = add_col(s, name, ML_NUM, e)) < 0)
 					return rc;
 			}

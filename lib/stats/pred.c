@@ -18,7 +18,7 @@ size_t ml_pred_interval_name(char *buf, size_t n, double level, int upper)
 {
 	char pct[ML_FMT_DOUBLE_MAX + 1];
 
-	ml_fmt_double_prec(pct, level * 100, 15);
+	ml_fmt_double_prec(pct, level, 15);
 	return ml_pred_name(buf, n, upper ? ML_PRED_HI_PREFIX : ML_PRED_LO_PREFIX, pct);
 }
 

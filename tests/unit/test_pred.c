@@ -26,12 +26,12 @@ static void test_names(void)
 	CHECK(strcmp(buf, "margin_2") == 0);
 	CHECK(ml_pred_name(small, sizeof(small), ML_PRED_LEAF_PREFIX, "12") == 7);
 	CHECK(strcmp(small, "lea") == 0);
-	CHECK(ml_pred_interval_name(buf, sizeof(buf), 0.95, 0) == 5 && strcmp(buf, "lo_95") == 0);
-	CHECK(ml_pred_interval_name(buf, sizeof(buf), 0.975, 1) == 7 &&
+	CHECK(ml_pred_interval_name(buf, sizeof(buf), 95, 0) == 5 && strcmp(buf, "lo_95") == 0);
+	CHECK(ml_pred_interval_name(buf, sizeof(buf), 97.5, 1) == 7 &&
 	      strcmp(buf, "hi_97.5") == 0);
-	ml_pred_interval_name(buf, sizeof(buf), 0.8, 1);
+	ml_pred_interval_name(buf, sizeof(buf), 80, 1);
 	CHECK(strcmp(buf, "hi_80") == 0);
-	ml_pred_interval_name(buf, sizeof(buf), 0.999, 0);
+	ml_pred_interval_name(buf, sizeof(buf), 99.9, 0);
 	CHECK(strcmp(buf, "lo_99.9") == 0);
 	CHECK(strcmp(ML_PRED_LABEL, "pred") == 0 && strcmp(ML_PRED_SCORE, "score") == 0 &&
 	      strcmp(ML_PRED_STD, "pred_std") == 0 &&
