@@ -457,293 +457,362 @@ static void window_task(void *arg, size_t t, int worker)
 		parse_chunk(w->ch, t, worker);
 }
 
-int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
-			   struct ml_err *e)
+/* Everything one parallel read holds. */
+struct pread {
+	struct ml_reader *hr; /* the header, as the streaming reader reads it */
+	struct par par;
+	struct chunk *ch;
+	int nchunk;
+	struct ml_pool *pool;
+	unsigned char *buf, *nxt; /* this window and, with threads, the next */
+	size_t cap, data_off, *start, *start2;
+	int32_t **cmap;
+	long lines_before;
+	int fd;
+	struct stat st;
+};
+
+static void pread_release(struct pread *P)
+{
+	int j;
+
+	for (j = 0; P->ch && j < P->nchunk; j++)
+		chunk_free(&P->ch[j], P->par.ncol);
+	free(P->ch);
+	if (P->cmap)
+		for (j = 0; j < P->par.ncol; j++)
+			free(P->cmap[j]);
+	free(P->cmap);
+	free(P->start);
+	free(P->start2);
+	free(P->buf);
+	free(P->nxt);
+	ml_pool_free(P->pool);
+	free(P->par.cat);
+	free(P->par.force);
+	free(P->par.na_buf);
+	free(P->par.na);
+	free(P->par.na_len);
+	ml_reader_close(P->hr);
+	if (P->fd >= 0)
+		close(P->fd);
+}
+
+/* Open path and read its header: 0 when the parallel reader can take it, 1 when the
+ * serial reader must (standard input, a small or gzip'd file, the stream format, no
+ * header), or ML_E_NOMEM. */
+static int pread_open(struct pread *P, const char *path, const struct ml_read_opts *o,
+		      struct ml_err *e)
 {
 	struct ml_read_opts ho = *o;
-	struct ml_reader *hr = NULL;
-	struct par par;
-	struct chunk *ch = NULL;
-	struct ml_pool *pool = NULL;
-	unsigned char *buf = NULL, *nxt = NULL;
-	struct window W;
-	int fd = -1, rc = 1, j, nthreads, nchunk = 0, restart;
-	size_t cap, have, data_off, *start = NULL, *start2 = NULL;
-	int32_t **cmap = NULL;
-	long lines_before;
-	struct stat st;
+	unsigned char magic[2];
+	int j;
 
-	memset(&par, 0, sizeof(par));
 	if (!path || strcmp(path, "-") == 0)
 		return 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (1 << 20))
-		goto out;
+	P->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (P->fd < 0 || fstat(P->fd, &P->st) != 0 || !S_ISREG(P->st.st_mode) ||
+	    P->st.st_size < (1 << 20))
+		return 1;
 	/* The streaming reader checks the header and finds the format and delimiter. */
 	ho.infer_rows = 1;
 	ho.block_rows = 0;
-	hr = ml_reader_open(path, &ho, NULL);
-	if (!hr || ml_reader_format(hr) == ML_FMT_STREAM || !o->header)
-		goto out;
-	{
-		/* gzip input is inflated by the serial path */
-		unsigned char magic[2];
-		if (pread(fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
-			goto out;
-	}
-	par.ncol = ml_reader_schema(hr)->ncol;
-	par.delim = (unsigned char)(o->delim ? o->delim :
-						 ml_reader_format(hr) == ML_FMT_TSV ? '\t' : ',');
-	par.cat = calloc((size_t)par.ncol + 1, 1);
-	par.force = calloc((size_t)par.ncol + 1, 1);
-	if (!par.cat || !par.force || set_na(&par, o->na ? o->na : "NA,N/A,NaN,nan,null,NULL,?"))
-		goto nomem;
+	P->hr = ml_reader_open(path, &ho, NULL);
+	if (!P->hr || ml_reader_format(P->hr) == ML_FMT_STREAM || !o->header)
+		return 1;
+	/* gzip input is inflated by the serial path */
+	if (pread(P->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+		return 1;
+	P->par.ncol = ml_reader_schema(P->hr)->ncol;
+	P->par.delim = (unsigned char)(o->delim ? o->delim :
+				       ml_reader_format(P->hr) == ML_FMT_TSV ? '\t' : ',');
+	P->par.cat = calloc((size_t)P->par.ncol + 1, 1);
+	P->par.force = calloc((size_t)P->par.ncol + 1, 1);
+	if (!P->par.cat || !P->par.force ||
+	    set_na(&P->par, o->na ? o->na : "NA,N/A,NaN,nan,null,NULL,?"))
+		return ml_err_nomem(e);
 	/* Forced types, as the serial reader applies them. */
-	for (j = 0; o->types && j < par.ncol; j++) {
-		int t = ml_schema_find(o->types, ml_reader_schema(hr)->cols[j].name);
+	for (j = 0; o->types && j < P->par.ncol; j++) {
+		int t = ml_schema_find(o->types, ml_reader_schema(P->hr)->cols[j].name);
 		if (t >= 0)
-			par.force[j] = o->types->cols[t].type == ML_NUM ? 1 : 2;
+			P->par.force[j] = o->types->cols[t].type == ML_NUM ? 1 : 2;
 	}
 	for (j = 0; j < 2; j++) {
 		const char *spec = j == 0 ? o->num_cols : o->cat_cols;
 		int *idx, cnt, i;
 		if (!spec)
 			continue;
-		cnt = ml_cols_parse(spec, ml_reader_schema(hr), 1, &idx, NULL);
+		cnt = ml_cols_parse(spec, ml_reader_schema(P->hr), 1, &idx, NULL);
 		if (cnt < 0)
-			goto out;
+			return 1;
 		for (i = 0; i < cnt; i++)
-			par.force[idx[i]] = (unsigned char)(j + 1);
+			P->par.force[idx[i]] = (unsigned char)(j + 1);
 		free(idx);
 	}
-	nthreads = o->threads > 0 ? o->threads : ml_ncores();
-	nchunk = nthreads > 1 ? nthreads * CHUNKS_PER_THREAD : 1;
-	pool = nthreads > 1 ? ml_pool_new(nthreads) : NULL;
-	cap = (o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES) * (size_t)nchunk;
-	buf = malloc(cap);
-	nxt = pool ? malloc(cap) : NULL;
-	start = malloc(((size_t)nchunk + 1) * sizeof(*start));
-	start2 = malloc(((size_t)nchunk + 1) * sizeof(*start2));
-	ch = aligned_alloc(CHUNK_ALIGN, (size_t)nchunk * sizeof(*ch));
-	if (ch)
-		memset(ch, 0, (size_t)nchunk * sizeof(*ch));
-	cmap = calloc((size_t)par.ncol + 1, sizeof(*cmap));
-	if (!buf || !start || !start2 || !ch || !cmap || (nthreads > 1 && (!pool || !nxt)))
-		goto nomem;
-	for (j = 0; j < nchunk; j++) {
-		ch[j].par = &par;
-		ch[j].v = calloc((size_t)par.ncol + 1, sizeof(double *));
-		ch[j].dict = calloc((size_t)par.ncol + 1, sizeof(struct ml_dict));
-		ch[j].flip = calloc((size_t)par.ncol + 1, sizeof(size_t));
-		if (!ch[j].v || !ch[j].dict || !ch[j].flip)
-			goto nomem;
+	return 0;
+}
+
+/* The threads, windows and chunks; then where the data starts: 0, 1 for the serial
+ * reader, or ML_E_NOMEM. */
+static int pread_alloc(struct pread *P, const struct ml_read_opts *o, struct ml_err *e)
+{
+	int nthreads = o->threads > 0 ? o->threads : ml_ncores(), j;
+	ssize_t n;
+
+	P->nchunk = nthreads > 1 ? nthreads * CHUNKS_PER_THREAD : 1;
+	P->pool = nthreads > 1 ? ml_pool_new(nthreads) : NULL;
+	P->cap = (o->chunk_bytes ? o->chunk_bytes : CHUNK_BYTES) * (size_t)P->nchunk;
+	P->buf = malloc(P->cap);
+	P->nxt = P->pool ? malloc(P->cap) : NULL;
+	P->start = malloc(((size_t)P->nchunk + 1) * sizeof(*P->start));
+	P->start2 = malloc(((size_t)P->nchunk + 1) * sizeof(*P->start2));
+	P->ch = aligned_alloc(CHUNK_ALIGN, (size_t)P->nchunk * sizeof(*P->ch));
+	if (P->ch)
+		memset(P->ch, 0, (size_t)P->nchunk * sizeof(*P->ch));
+	P->cmap = calloc((size_t)P->par.ncol + 1, sizeof(*P->cmap));
+	if (!P->buf || !P->start || !P->start2 || !P->ch || !P->cmap ||
+	    (nthreads > 1 && (!P->pool || !P->nxt)))
+		return ml_err_nomem(e);
+	for (j = 0; j < P->nchunk; j++) {
+		P->ch[j].par = &P->par;
+		P->ch[j].v = calloc((size_t)P->par.ncol + 1, sizeof(double *));
+		P->ch[j].dict = calloc((size_t)P->par.ncol + 1, sizeof(struct ml_dict));
+		P->ch[j].flip = calloc((size_t)P->par.ncol + 1, sizeof(size_t));
+		if (!P->ch[j].v || !P->ch[j].dict || !P->ch[j].flip)
+			return ml_err_nomem(e);
 	}
-	{
-		ssize_t n = pread(fd, buf, cap, 0);
-		if (n <= 0)
-			goto out;
-		data_off = header_end(buf, (size_t)n, par.delim);
-		if (data_off == 0)
-			goto out;
-		lines_before = (long)count_nl(buf, data_off);
-	}
-again:
-	restart = 0;
-	for (j = 0; j < par.ncol; j++)
-		par.cat[j] = par.force[j] == 2;
+	n = pread(P->fd, P->buf, P->cap, 0);
+	if (n <= 0)
+		return 1;
+	P->data_off = header_end(P->buf, (size_t)n, P->par.delim);
+	if (P->data_off == 0)
+		return 1;
+	P->lines_before = (long)count_nl(P->buf, P->data_off);
+	return 0;
+}
+
+/* An empty frame with the header's columns, typed as the pass starts. */
+static int pread_frame(struct pread *P, struct ml_frame *f, struct ml_err *e)
+{
+	int j;
+
+	for (j = 0; j < P->par.ncol; j++)
+		P->par.cat[j] = P->par.force[j] == 2;
 	ml_frame_release(f);
 	ml_frame_init(f);
-	for (j = 0; j < par.ncol; j++)
-		if (ml_schema_add(&f->schema, ml_reader_schema(hr)->cols[j].name,
-				  par.cat[j] ? ML_CAT : ML_NUM) < 0)
-			goto nomem;
+	for (j = 0; j < P->par.ncol; j++)
+		if (ml_schema_add(&f->schema, ml_reader_schema(P->hr)->cols[j].name,
+				  P->par.cat[j] ? ML_CAT : ML_NUM) < 0)
+			return ml_err_nomem(e);
 	if (ml_block_init(&f->rows, &f->schema, 0, e) < 0)
-		goto nomem;
+		return ml_err_nomem(e);
 	f->rows.line = malloc(sizeof(long));
-	if (!f->rows.line)
-		goto nomem;
-	{
-		long line0 = lines_before + 1;
-		int first_window = 1, eof;
-		/* W: where the file is read up to, and whether to its end */
-		memset(&W, 0, sizeof(W));
-		W.ch = ch;
-		W.fd = fd;
-		W.cap = cap;
-		W.dst = buf;
-		W.off = (off_t)data_off;
-		W.nchunk = (size_t)nchunk;
-		W.start = start;
-		fill(&W);
-		plan(&W);
-		have = W.have;
-		eof = W.eof;
-		while (have > 0 && !W.err) {
-			size_t end = W.end, k, m = W.m, rows, want, *cuts = W.start;
-			if (end == 0) {
-				/* one record larger than the window: the serial reader's */
-				goto out;
-			}
-			for (k = 0; k < m; k++) {
-				ch[k].p = buf + cuts[k];
-				ch[k].len = cuts[k + 1] - cuts[k];
-			}
-			/* The next window begins with this one's tail; with threads, it is
-			 * read while this one is parsed. */
-			W.dst = nxt ? nxt : buf;
-			W.have = have - end;
-			W.read = nxt && !eof;
-			W.start = cuts == start ? start2 : start;
-			if (nxt)
-				memcpy(nxt, buf + end, have - end);
-			if (pool)
-				ml_pool_run(pool, m + (size_t)W.read, window_task, &W);
-			else
-				for (k = 0; k < m; k++)
-					parse_chunk(ch, k, 0);
-			for (k = 0; k < m; k++)
-				if (ch[k].bad)
-					goto out;
-			/* Each chunk counted its newlines, quoted ones too. */
-			for (k = 0; k < m; k++)
-				ch[k].line0 = k == 0 ? line0 : ch[k - 1].line0 + ch[k - 1].nl;
-			/* A number column that met text: fine only when it did so from the very
-			 * first row it ever had, else start again with it categorical. */
-			for (j = 0; j < par.ncol; j++) {
-				int any = 0, lossless = 1;
-				for (k = 0; k < m; k++) {
-					if (ch[k].flip[j] != NO_FLIP) {
-						any = 1;
-						if (ch[k].flip[j] != 0)
-							lossless = 0;
-					} else if (ch[k].nrow > 0 && !par.cat[j]) {
-						lossless = 0;
-					}
-				}
-				if (!any)
-					continue;
-				if (!first_window || f->rows.nrow > 0)
+	return f->rows.line ? 0 : ml_err_nomem(e);
+}
+
+/* The types after a window's m chunks: a number column that met text is fine only when it
+ * did so from the very first row it ever had (it is then categorical from here on); else
+ * the column is forced categorical and the pass must start again (returns 1). */
+static int settle_types(struct pread *P, struct ml_frame *f, size_t m, int first_window,
+			struct ml_err *e)
+{
+	struct chunk *ch = P->ch;
+	int j, restart = 0;
+	size_t k;
+
+	for (j = 0; j < P->par.ncol; j++) {
+		int any = 0, lossless = 1;
+		for (k = 0; k < m; k++) {
+			if (ch[k].flip[j] != NO_FLIP) {
+				any = 1;
+				if (ch[k].flip[j] != 0)
 					lossless = 0;
-				if (!lossless) {
-					par.force[j] = 2;
-					restart = 1;
-				}
+			} else if (ch[k].nrow > 0 && !P->par.cat[j]) {
+				lossless = 0;
 			}
-			if (restart)
-				break;
-			for (j = 0; j < par.ncol; j++)
-				for (k = 0; k < m; k++)
-					if (ch[k].flip[j] != NO_FLIP && !par.cat[j]) {
-						par.cat[j] = 1;
-						f->schema.cols[j].type = ML_CAT;
-						/* the column's arrays are empty: retype them */
-						free(f->rows.col[j].num);
-						f->rows.col[j].cat = malloc(sizeof(int32_t));
-						if (!f->rows.col[j].cat)
-							goto nomem;
-					}
-			/* Append the chunks in order. */
-			rows = 0;
-			for (k = 0; k < m; k++)
-				rows += ch[k].nrow;
-			want = f->rows.nrow + rows + 1;
-			if (first_window && !eof && end > 0) {
-				/* Room for the whole file at the first window's bytes per row, so
-				 * the columns are not copied as they grow. */
-				double est = (double)rows * (double)(st.st_size - (off_t)data_off) /
-					     (double)end * 1.02;
-				if (est > (double)want && est < (double)SIZE_MAX / 16)
-					want = (size_t)est + 1;
-			}
-			if (ml_block_reserve(&f->rows, want, e) < 0)
-				goto nomem;
-			{
-				long *l = realloc(f->rows.line, (f->rows.cap + 1) * sizeof(long));
-				if (!l)
-					goto nomem;
-				f->rows.line = l;
-			}
-			{
-				struct append A;
-				A.f = f;
-				A.ch = ch;
-				A.m = m;
-				A.cmap = cmap;
-				A.ncol = par.ncol;
-				A.failed = 0;
-				if (pool)
-					ml_pool_run(pool, (size_t)par.ncol + 1, append_task, &A);
-				else
-					for (j = 0; j <= par.ncol; j++)
-						append_task(&A, (size_t)j, 0);
-				if (A.failed)
-					goto out;
-				f->rows.nrow += rows;
-			}
-			line0 = ch[m - 1].line0 + ch[m - 1].nl;
-			first_window = 0;
-			if (nxt) {
-				W.dst = buf;
-				buf = nxt;
-				nxt = W.dst;
-			} else {
-				memmove(buf, buf + end, have - end);
-				fill(&W);
-				if (!W.err)
-					plan(&W);
-			}
-			have = W.have;
-			eof = W.eof;
 		}
-		if (W.err)
-			goto out;
+		if (!any)
+			continue;
+		if (!first_window || f->rows.nrow > 0)
+			lossless = 0;
+		if (!lossless) {
+			P->par.force[j] = 2;
+			restart = 1;
+		}
 	}
 	if (restart)
-		goto again;
-	/* Give back what the growing columns reserved beyond the rows. */
-	if (f->rows.cap > f->rows.nrow + 1) {
-		size_t n = f->rows.nrow ? f->rows.nrow : 1;
-		for (j = 0; j < par.ncol; j++) {
-			size_t sz = f->schema.cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t);
-			void *q = realloc(f->rows.col[j].num, n * sz);
-			if (q)
-				f->rows.col[j].num = q;
-		}
-		{
-			long *l = realloc(f->rows.line, n * sizeof(long));
-			if (l)
-				f->rows.line = l;
-		}
-		f->rows.cap = n;
+		return 1;
+	for (j = 0; j < P->par.ncol; j++)
+		for (k = 0; k < m; k++)
+			if (ch[k].flip[j] != NO_FLIP && !P->par.cat[j]) {
+				P->par.cat[j] = 1;
+				f->schema.cols[j].type = ML_CAT;
+				/* the column's arrays are empty: retype them */
+				free(f->rows.col[j].num);
+				f->rows.col[j].cat = malloc(sizeof(int32_t));
+				if (!f->rows.col[j].cat)
+					return ml_err_nomem(e);
+			}
+	return 0;
+}
+
+/* Append a window's m parsed chunks to the frame: 0, 1 when the serial reader must take
+ * over, or ML_E_NOMEM. end is the window's bytes, for the first window's estimate of the
+ * rows the whole file holds. */
+static int append_window(struct pread *P, struct ml_frame *f, size_t m, size_t end,
+			 int first_window, int eof, struct ml_err *e)
+{
+	struct append A;
+	size_t rows = 0, want, k;
+	long *l;
+	int j;
+
+	for (k = 0; k < m; k++)
+		rows += P->ch[k].nrow;
+	want = f->rows.nrow + rows + 1;
+	if (first_window && !eof && end > 0) {
+		/* Room for the whole file at the first window's bytes per row, so the columns
+		 * are not copied as they grow. */
+		double est = (double)rows * (double)(P->st.st_size - (off_t)P->data_off) /
+			     (double)end * 1.02;
+		if (est > (double)want && est < (double)SIZE_MAX / 16)
+			want = (size_t)est + 1;
 	}
-	rc = 0;
-	goto out;
-nomem:
-	rc = ml_err_nomem(e);
-out:
-	if (rc != 0) {
+	if (ml_block_reserve(&f->rows, want, e) < 0)
+		return ml_err_nomem(e);
+	if (!(l = realloc(f->rows.line, (f->rows.cap + 1) * sizeof(long))))
+		return ml_err_nomem(e);
+	f->rows.line = l;
+	A.f = f;
+	A.ch = P->ch;
+	A.m = m;
+	A.cmap = P->cmap;
+	A.ncol = P->par.ncol;
+	A.failed = 0;
+	if (P->pool)
+		ml_pool_run(P->pool, (size_t)P->par.ncol + 1, append_task, &A);
+	else
+		for (j = 0; j <= P->par.ncol; j++)
+			append_task(&A, (size_t)j, 0);
+	if (A.failed)
+		return 1;
+	f->rows.nrow += rows;
+	return 0;
+}
+
+/* One pass over the file, window by window: 0 when read, 2 when it must start again with
+ * a column retyped, 1 when the serial reader must take over, or ML_E_NOMEM. */
+static int pread_pass(struct pread *P, struct ml_frame *f, struct ml_err *e)
+{
+	struct chunk *ch = P->ch;
+	struct window W;
+	long line0 = P->lines_before + 1;
+	int first_window = 1, eof, rc;
+	size_t have;
+
+	if ((rc = pread_frame(P, f, e)) < 0)
+		return rc;
+	/* W: where the file is read up to, and whether to its end */
+	memset(&W, 0, sizeof(W));
+	W.ch = ch;
+	W.fd = P->fd;
+	W.cap = P->cap;
+	W.dst = P->buf;
+	W.off = (off_t)P->data_off;
+	W.nchunk = (size_t)P->nchunk;
+	W.start = P->start;
+	fill(&W);
+	plan(&W);
+	have = W.have;
+	eof = W.eof;
+	while (have > 0 && !W.err) {
+		size_t end = W.end, k, m = W.m, *cuts = W.start;
+		if (end == 0) /* one record larger than the window: the serial reader's */
+			return 1;
+		for (k = 0; k < m; k++) {
+			ch[k].p = P->buf + cuts[k];
+			ch[k].len = cuts[k + 1] - cuts[k];
+		}
+		/* The next window begins with this one's tail; with threads, it is read
+		 * while this one is parsed. */
+		W.dst = P->nxt ? P->nxt : P->buf;
+		W.have = have - end;
+		W.read = P->nxt && !eof;
+		W.start = cuts == P->start ? P->start2 : P->start;
+		if (P->nxt)
+			memcpy(P->nxt, P->buf + end, have - end);
+		if (P->pool)
+			ml_pool_run(P->pool, m + (size_t)W.read, window_task, &W);
+		else
+			for (k = 0; k < m; k++)
+				parse_chunk(ch, k, 0);
+		for (k = 0; k < m; k++)
+			if (ch[k].bad)
+				return 1;
+		/* Each chunk counted its newlines, quoted ones too. */
+		for (k = 0; k < m; k++)
+			ch[k].line0 = k == 0 ? line0 : ch[k - 1].line0 + ch[k - 1].nl;
+		if ((rc = settle_types(P, f, m, first_window, e)) != 0)
+			return rc < 0 ? rc : 2;
+		if ((rc = append_window(P, f, m, end, first_window, eof, e)) != 0)
+			return rc;
+		line0 = ch[m - 1].line0 + ch[m - 1].nl;
+		first_window = 0;
+		if (P->nxt) {
+			W.dst = P->buf;
+			P->buf = P->nxt;
+			P->nxt = W.dst;
+		} else {
+			memmove(P->buf, P->buf + end, have - end);
+			fill(&W);
+			if (!W.err)
+				plan(&W);
+		}
+		have = W.have;
+		eof = W.eof;
+	}
+	return W.err ? 1 : 0;
+}
+
+/* Give back what the growing columns reserved beyond the rows. */
+static void shrink(struct ml_frame *f)
+{
+	size_t n = f->rows.nrow ? f->rows.nrow : 1;
+	long *l;
+	int j;
+
+	if (f->rows.cap <= f->rows.nrow + 1)
+		return;
+	for (j = 0; j < f->schema.ncol; j++) {
+		size_t sz = f->schema.cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t);
+		void *q = realloc(f->rows.col[j].num, n * sz);
+		if (q)
+			f->rows.col[j].num = q;
+	}
+	if ((l = realloc(f->rows.line, n * sizeof(long))))
+		f->rows.line = l;
+	f->rows.cap = n;
+}
+
+int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
+			   struct ml_err *e)
+{
+	struct pread P;
+	int rc;
+
+	memset(&P, 0, sizeof(P));
+	P.fd = -1;
+	rc = pread_open(&P, path, o, e);
+	if (rc == 0)
+		rc = pread_alloc(&P, o, e);
+	while (rc == 0 && (rc = pread_pass(&P, f, e)) == 2)
+		rc = 0;
+	if (rc == 0)
+		shrink(f);
+	else {
 		ml_frame_release(f);
 		ml_frame_init(f);
 	}
-	for (j = 0; ch && j < nchunk; j++)
-		chunk_free(&ch[j], par.ncol);
-	free(ch);
-	if (cmap)
-		for (j = 0; j < par.ncol; j++)
-			free(cmap[j]);
-	free(cmap);
-	free(start);
-	free(start2);
-	free(buf);
-	free(nxt);
-	ml_pool_free(pool);
-	free(par.cat);
-	free(par.force);
-	free(par.na_buf);
-	free(par.na);
-	free(par.na_len);
-	ml_reader_close(hr);
-	if (fd >= 0)
-		close(fd);
+	pread_release(&P);
 	return rc;
 }
