@@ -332,6 +332,147 @@ static void fitonly(struct feat *F, const char *opt)
 		F->fitopt = opt;
 }
 
+/* The options into F; -1 when the command must stop, with *rc its status. */
+static int parse_args(struct feat *F, int argc, char **argv, int *rc)
+{
+	const char *const *names = ml_feat_step_names();
+	int ch;
+	long v;
+
+	while ((ch = cli_next(&F->cli, argc, argv, rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			return -1;
+		case O_SAVE:
+			F->save = optarg;
+			break;
+		case O_LOAD:
+			F->load = optarg;
+			break;
+		case 't':
+			F->spec.target = optarg;
+			fitonly(F, "--target");
+			break;
+		case O_KEEP:
+			F->spec.keep = optarg;
+			fitonly(F, "--keep");
+			break;
+		case O_EXTRA:
+			if (strcmp(optarg, "pass") && strcmp(optarg, "drop")) {
+				*rc = cli_usage(&F->cli,
+					       "invalid value '%s' for --extra (pass or drop)",
+					       optarg);
+				return -1;
+			}
+			F->extra = strcmp(optarg, "pass") == 0;
+			F->extra_set = 1;
+			break;
+		case O_UNSEEN:
+			if (!strcmp(optarg, "ignore"))
+				F->spec.unseen = ML_UNSEEN_IGNORE;
+			else if (!strcmp(optarg, "error"))
+				F->spec.unseen = ML_UNSEEN_ERROR;
+			else if (!strcmp(optarg, "other"))
+				F->spec.unseen = ML_UNSEEN_OTHER;
+			else {
+				*rc = cli_usage(
+				    &F->cli,
+				    "invalid value '%s' for --unseen (ignore, error or other)",
+				    optarg);
+				return -1;
+			}
+			fitonly(F, "--unseen");
+			break;
+		case O_MAXCAT:
+			if (cli_long(&F->cli, "--max-categories", optarg, 2, 100000, &v) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			F->spec.max_categories = (int)v;
+			fitonly(F, "--max-categories");
+			break;
+		case O_SMOOTH:
+			if (strcmp(optarg, "auto") == 0)
+				F->spec.smoothing = -1;
+			else if (cli_real(&F->cli, "--smoothing", optarg, 0, 1e300,
+					  &F->spec.smoothing) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			fitonly(F, "--smoothing");
+			break;
+		case O_FOLDS:
+			if (cli_long(&F->cli, "--folds", optarg, 2, 1000, &v) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			F->spec.folds = (int)v;
+			fitonly(F, "--folds");
+			break;
+		case O_MISSIND:
+			F->spec.missing_indicator = 1;
+			fitonly(F, "--missing-indicator");
+			break;
+		case O_TIMECOL:
+			F->spec.time_col = optarg;
+			fitonly(F, "--time-col");
+			break;
+		case O_GROUPCOL:
+			F->spec.group_col = optarg;
+			fitonly(F, "--group-col");
+			break;
+		case O_CYCLICAL:
+			F->spec.cyclical = 1;
+			fitonly(F, "--cyclical");
+			break;
+		case O_SQUARES:
+			F->spec.squares = 1;
+			fitonly(F, "--squares");
+			break;
+		case O_WHITEN:
+			F->spec.whiten = 1;
+			fitonly(F, "--whiten");
+			break;
+		case 'a':
+			F->spec.algorithm = optarg;
+			fitonly(F, "--algorithm");
+			break;
+		default:
+			if (ch >= O_STEP && ch < O_STEP + NSTEPS) {
+				F->steps[F->spec.nsteps].step = names[ch - O_STEP];
+				F->steps[F->spec.nsteps].arg = optarg;
+				F->spec.nsteps++;
+				fitonly(F, "a step");
+				break;
+			}
+			*rc = cli_usage(&F->cli, "unrecognized option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	F->spec.steps = F->steps;
+	return 0;
+}
+
+/* Combinations the options cannot make; the status, 0 when none. */
+static int check_args(struct feat *F, int argc, const char *argv_input, const char **input)
+{
+	if (F->save && F->load)
+		return cli_usage(&F->cli, "--save and --load cannot be combined");
+	if (F->load && F->fitopts)
+		return cli_usage(&F->cli,
+				 "--load replays a saved pipeline; %s cannot be given with it",
+				 F->fitopt);
+	if (!F->load && F->extra_set)
+		return cli_usage(&F->cli, "--extra applies to --load only");
+	if (!F->load && F->spec.nsteps == 0)
+		return cli_usage(&F->cli,
+				 "no steps (give steps such as --scale standard, or --load FILE)");
+	if (argc - optind > 1)
+		return cli_usage(&F->cli, "one input FILE at a time");
+	*input = argc - optind == 1 ? argv_input : NULL;
+	return 0;
+}
+
 int cmd_main(int argc, char **argv)
 {
 	struct feat F;
@@ -339,8 +480,7 @@ int cmd_main(int argc, char **argv)
 	struct ml_err e;
 	const char *const *names = ml_feat_step_names();
 	const char *input = NULL;
-	int ch, rc = 0, i;
-	long v;
+	int rc = 0, i;
 
 	memset(&F, 0, sizeof(F));
 	ml_err_init(&e);
@@ -357,142 +497,9 @@ int cmd_main(int argc, char **argv)
 		rc = cli_error(&F.cli, EX_OSERR_, "out of memory");
 		goto done;
 	}
-	while ((ch = cli_next(&F.cli, argc, argv, &rc)) != -1) {
-		switch (ch) {
-		case CLI_DONE:
-			goto done;
-		case O_SAVE:
-			F.save = optarg;
-			break;
-		case O_LOAD:
-			F.load = optarg;
-			break;
-		case 't':
-			F.spec.target = optarg;
-			fitonly(&F, "--target");
-			break;
-		case O_KEEP:
-			F.spec.keep = optarg;
-			fitonly(&F, "--keep");
-			break;
-		case O_EXTRA:
-			if (strcmp(optarg, "pass") && strcmp(optarg, "drop")) {
-				rc = cli_usage(&F.cli,
-					       "invalid value '%s' for --extra (pass or drop)",
-					       optarg);
-				goto done;
-			}
-			F.extra = strcmp(optarg, "pass") == 0;
-			F.extra_set = 1;
-			break;
-		case O_UNSEEN:
-			if (!strcmp(optarg, "ignore"))
-				F.spec.unseen = ML_UNSEEN_IGNORE;
-			else if (!strcmp(optarg, "error"))
-				F.spec.unseen = ML_UNSEEN_ERROR;
-			else if (!strcmp(optarg, "other"))
-				F.spec.unseen = ML_UNSEEN_OTHER;
-			else {
-				rc = cli_usage(
-				    &F.cli,
-				    "invalid value '%s' for --unseen (ignore, error or other)",
-				    optarg);
-				goto done;
-			}
-			fitonly(&F, "--unseen");
-			break;
-		case O_MAXCAT:
-			if (cli_long(&F.cli, "--max-categories", optarg, 2, 100000, &v) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			F.spec.max_categories = (int)v;
-			fitonly(&F, "--max-categories");
-			break;
-		case O_SMOOTH:
-			if (strcmp(optarg, "auto") == 0)
-				F.spec.smoothing = -1;
-			else if (cli_real(&F.cli, "--smoothing", optarg, 0, 1e300,
-					  &F.spec.smoothing) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			fitonly(&F, "--smoothing");
-			break;
-		case O_FOLDS:
-			if (cli_long(&F.cli, "--folds", optarg, 2, 1000, &v) < 0) {
-				rc = EX_USAGE_;
-				goto done;
-			}
-			F.spec.folds = (int)v;
-			fitonly(&F, "--folds");
-			break;
-		case O_MISSIND:
-			F.spec.missing_indicator = 1;
-			fitonly(&F, "--missing-indicator");
-			break;
-		case O_TIMECOL:
-			F.spec.time_col = optarg;
-			fitonly(&F, "--time-col");
-			break;
-		case O_GROUPCOL:
-			F.spec.group_col = optarg;
-			fitonly(&F, "--group-col");
-			break;
-		case O_CYCLICAL:
-			F.spec.cyclical = 1;
-			fitonly(&F, "--cyclical");
-			break;
-		case O_SQUARES:
-			F.spec.squares = 1;
-			fitonly(&F, "--squares");
-			break;
-		case O_WHITEN:
-			F.spec.whiten = 1;
-			fitonly(&F, "--whiten");
-			break;
-		case 'a':
-			F.spec.algorithm = optarg;
-			fitonly(&F, "--algorithm");
-			break;
-		default:
-			if (ch >= O_STEP && ch < O_STEP + NSTEPS) {
-				F.steps[F.spec.nsteps].step = names[ch - O_STEP];
-				F.steps[F.spec.nsteps].arg = optarg;
-				F.spec.nsteps++;
-				fitonly(&F, "a step");
-				break;
-			}
-			rc = cli_usage(&F.cli, "unrecognized option '%s'", argv[optind - 1]);
-			goto done;
-		}
-	}
-	F.spec.steps = F.steps;
-	if (F.save && F.load) {
-		rc = cli_usage(&F.cli, "--save and --load cannot be combined");
+	if (parse_args(&F, argc, argv, &rc) < 0 ||
+	    (rc = check_args(&F, argc, argc - optind == 1 ? argv[optind] : NULL, &input)) != 0)
 		goto done;
-	}
-	if (F.load && F.fitopts) {
-		rc =
-		    cli_usage(&F.cli, "--load replays a saved pipeline; %s cannot be given with it",
-			      F.fitopt);
-		goto done;
-	}
-	if (!F.load && F.extra_set) {
-		rc = cli_usage(&F.cli, "--extra applies to --load only");
-		goto done;
-	}
-	if (!F.load && F.spec.nsteps == 0) {
-		rc = cli_usage(&F.cli,
-			       "no steps (give steps such as --scale standard, or --load FILE)");
-		goto done;
-	}
-	if (argc - optind > 1) {
-		rc = cli_usage(&F.cli, "one input FILE at a time");
-		goto done;
-	}
-	if (argc - optind == 1)
-		input = argv[optind];
 	if (!F.load && ml_features_check(&F.spec, &e) < 0) {
 		rc = cli_fail(&F.cli, &e);
 		goto done;
