@@ -26,11 +26,16 @@ static const char usage[] =
 	"                         in each tree\n"
 	"      --contrib          tree models: add contrib_FEATURE per feature and\n"
 	"                         contrib_bias (TreeSHAP), summing to the margin\n"
+	"      --std              regression with uncertainty: add pred_std, the predictive\n"
+	"                         standard deviation\n"
+	"      --level=L[,L..]    regression with uncertainty: add lo_L and hi_L, the bounds\n"
+	"                         of the central L% prediction interval (Gaussian)\n"
 	"      --line-buffered    write each row's prediction as soon as its line is read\n"
 	"                         (the default when standard input is a terminal)\n"
 	"\n"
 	"Output: the --keep columns, then pred (regression: the value; classification: the\n"
-	"label) and p_LABEL for every class in the model's order.\n"
+	"label) and p_LABEL for every class in the model's order; a model fitted without a\n"
+	"target writes its own columns (score, ...).\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -40,7 +45,7 @@ static const char usage_tail[] =
 	"input, 70 internal error, 71 out of memory, 74 read/write error.\n"
 	"Full documentation: man mlpredict\n";
 
-enum { O_KEEP = 1, O_NOPROBA, O_RAW, O_LINEBUF, O_LEAF, O_CONTRIB };
+enum { O_KEEP = 1, O_NOPROBA, O_RAW, O_LINEBUF, O_LEAF, O_CONTRIB, O_STD, O_LEVEL };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"keep", required_argument, NULL, O_KEEP},
@@ -49,6 +54,8 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"line-buffered", no_argument, NULL, O_LINEBUF},
 				    {"leaf", no_argument, NULL, O_LEAF},
 				    {"contrib", no_argument, NULL, O_CONTRIB},
+				    {"std", no_argument, NULL, O_STD},
+				    {"level", required_argument, NULL, O_LEVEL},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -71,6 +78,36 @@ struct pred {
 	struct ml_pool *pool; /* scoring threads, or NULL */
 	struct ml_writer *w;
 };
+
+/* --level L,L,..: percentages strictly between 0 and 100, at most eight. */
+static int parse_levels(struct pred *p, const char *arg)
+{
+	const char *s = arg;
+
+	p->opts.nlevel = 0;
+	for (;;) {
+		const char *c = strchr(s, ',');
+		size_t n = c ? (size_t)(c - s) : strlen(s);
+		char buf[64];
+		double v;
+		if (n == 0 || n >= sizeof(buf) || p->opts.nlevel == 8)
+			return cli_usage(&p->cli,
+					 "invalid value '%s' for --level (up to 8 percentages, "
+					 "comma-separated)",
+					 arg);
+		memcpy(buf, s, n);
+		buf[n] = 0;
+		if (ml_parse_real(buf, 0, 100, &v) != 0 || !(v > 0 && v < 100))
+			return cli_usage(&p->cli,
+					 "invalid value '%s' for --level (percentages between 0 "
+					 "and 100)",
+					 arg);
+		p->opts.level[p->opts.nlevel++] = v;
+		if (!c)
+			return 0;
+		s = c + 1;
+	}
+}
 
 /* Load an artefact and check that mlpredict can apply it where it stands. */
 static int load_artefact(struct pred *p, int i, struct ml_err *e)
@@ -382,6 +419,13 @@ int cmd_main(int argc, char **argv)
 			break;
 		case O_CONTRIB:
 			p.opts.contrib = 1;
+			break;
+		case O_STD:
+			p.opts.std = 1;
+			break;
+		case O_LEVEL:
+			if ((rc = parse_levels(&p, optarg)) != 0)
+				goto done;
 			break;
 		default:
 			rc = cli_usage(&p.cli, "unrecognized option '%s'", argv[optind - 1]);

@@ -26,3 +26,18 @@ setup() {
 	[ "$output" = "" ]
 	[ "$stderr" = "mlinfo: warning: $MF/profile.mlm: a 'profile' artefact, a kind this mlpipe does not know: only the container was checked" ]
 }
+
+@test "--std and --level need a model with a predictive standard deviation" {
+	ml mltrain -q -t 'mean radius' -a linear -o lin.mlm "$SAMPLES/breast_cancer.csv"
+	run -2 --separate-stderr ml mlpredict --std -m lin.mlm "$SAMPLES/breast_cancer.csv"
+	[ "${stderr_lines[0]}" = "mlpredict: -a linear models give no predictive standard deviation" ]
+	run -2 --separate-stderr ml mlpredict --level 80 -m lin.mlm "$SAMPLES/breast_cancer.csv"
+	[ "${stderr_lines[0]}" = "mlpredict: -a linear models give no predictive standard deviation" ]
+	ml mltrain -q -t target -a logistic -o lg.mlm "$SAMPLES/breast_cancer.csv"
+	run -2 --separate-stderr ml mlpredict --std -m lg.mlm "$SAMPLES/breast_cancer.csv"
+	[ "${stderr_lines[0]}" = "mlpredict: -a logistic models give no predictive standard deviation (it is for regression)" ]
+	for bad in 0 100 80,x 1,2,3,4,5,6,7,8,9 ''; do
+		run -2 --separate-stderr ml mlpredict --level "$bad" -m lin.mlm "$SAMPLES/breast_cancer.csv"
+		[[ "${stderr_lines[0]}" == "mlpredict: invalid value '$bad' for --level "* ]]
+	done
+}
