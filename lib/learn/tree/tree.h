@@ -94,6 +94,13 @@ void ml_forest_truncate(struct ml_forest *F, int ntrees);
  * after the last ml_forest_add. */
 int ml_forest_finish(struct ml_forest *F, struct ml_err *e);
 
+/* The fraction of a node's cover that child c has. */
+static inline double ml_forest_frac(const struct ml_forest *F, int32_t node, int32_t child)
+{
+	double w = F->cover[node];
+	return w > 0 ? F->cover[child] / w : 0.5;
+}
+
 /* The child of split node q that value x goes to. */
 static inline int32_t ml_tree_next(const struct ml_tnode *q, const uint32_t *bits, double x)
 {
