@@ -53,6 +53,9 @@ int32_t ml_tree_split(struct ml_tree *t, int32_t k, int32_t feat, double thr, in
 int ml_tree_leafv(struct ml_tree *t, int32_t k, const double *v, int nout);
 /* The depth of the deepest leaf (the root alone: 0). */
 int ml_tree_depth(const struct ml_tnode *node, int32_t n);
+/* Room for need elements of sz bytes in the array *p of capacity *cap, which doubles (up to
+ * INT32_MAX elements). 0, or -1 when out of memory or need is more than that. */
+int ml_tree_grow_array(void **p, int32_t *cap, int64_t need, size_t sz);
 
 /* A node as scoring walks it: a leaf points to itself and sends every value left, so a
  * walk of a tree's depth in steps needs no test for leaves. feat holds the feature in
