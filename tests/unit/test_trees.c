@@ -12,6 +12,7 @@
 
 #include "ml/learn.h"
 #include "ml/ml.h"
+#include "learn/tree/gbdt.h"
 #include "learn/tree/hist.h"
 #include "learn/tree/tree.h"
 #include "unit.h"

@@ -204,14 +204,6 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 		 const uint32_t *rows, size_t m, const struct ml_cart_opts *o, struct ml_rng *rng,
 		 struct ml_cart_ws *ws);
 
-/* For tests: the loss of one row of weight 1 at margins f[0..K) (K > 1 for softmax
- * only), and the gradient and hessian (diagonal) that gbdt boosts with, rounded to single
- * precision as it stores them. objective: a --objective name other than auto. Returns
- * 0, or -1 for an unknown objective or a bad K. The loss is the one the gradient
- * belongs to: half the squared error, half the Poisson deviance. */
-int ml_gbdt_objective(const char *objective, const double *f, int K, double y, double delta,
-		      double alpha, double *loss, double *g, double *h);
-
 /* A fitted rf or tree model: a forest whose leaves hold class proportions (nout =
  * nclass) or means, averaged over the trees. */
 struct ml_cf {
