@@ -188,4 +188,21 @@ struct kbuf {
  * cleared first. */
 void ml_gbdt_build_task(void *arg, size_t t, int worker);
 
+/* --- Growing one tree ------------------------------------------------------------------ */
+
+/* Rows ahead whose bins are prefetched where a node's scattered rows are walked. */
+#define UPD_AHEAD 32
+
+/* Partial buffers for chunked builds: reuse those of earlier steps. */
+struct partials {
+	double **buf;
+	int n, cap;
+};
+
+/* Leaf weight -T(G) / (H + lambda), 0 without enough hessian. */
+double ml_gbdt_weight(const struct gb *g, double G, double H);
+/* Grow a tree on rows idx[0..nidx) with gradients g->ghk. The leaves are the nodes of
+ * g->nodes with no children: their rows and sums stay there for the caller. */
+int ml_gbdt_grow_tree(struct gb *g, struct partials *P, double G, double H);
+
 #endif
