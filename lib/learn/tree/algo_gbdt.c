@@ -322,39 +322,29 @@ static int grow_slots(struct gb *g, int k, size_t n)
 	return 0;
 }
 
-static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
-		    const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+/* Resolve *obj (auto: by the target) and check the options against the data. 0, or a
+ * negative ML_E_* code. */
+static int fit_check(const struct ml_data *d, const struct ml_data *valid, int *obj, int early,
+		     struct ml_err *e)
 {
-	struct gb G;
-	struct gbdt *mod = NULL;
-	struct ml_bins bins;
-	struct partials P = {NULL, 0, 0};
-	int obj = (int)ml_param(hp, "objective"), K, rounds = (int)ml_param(hp, "rounds");
-	int early = (int)ml_param(hp, "early-stop"), r, k, rc = 0, best_round = 0;
-	double subsample = ml_param(hp, "subsample"), colsample = ml_param(hp, "colsample");
-	double best_metric = INFINITY, W = 0, vmetric = NAN;
-	size_t i, nrt, t;
-	int ncol, *perm = NULL, trained;
+	size_t i;
 
-	memset(&G, 0, sizeof(G));
-	memset(&bins, 0, sizeof(bins));
-	ml_tree_init(&G.tree);
-	if (obj == OBJ_AUTO)
-		obj = d->nclass == 0 ? OBJ_SQUARED : d->nclass == 2 ? OBJ_LOGISTIC : OBJ_SOFTMAX;
-	if (d->nclass == 0 && (obj == OBJ_LOGISTIC || obj == OBJ_SOFTMAX))
+	if (*obj == OBJ_AUTO)
+		*obj = d->nclass == 0 ? OBJ_SQUARED : d->nclass == 2 ? OBJ_LOGISTIC : OBJ_SOFTMAX;
+	if (d->nclass == 0 && (*obj == OBJ_LOGISTIC || *obj == OBJ_SOFTMAX))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--objective %s needs a classification target",
-				  ml_gbdt_obj_name[obj]);
-	if (d->nclass > 0 && obj != OBJ_LOGISTIC && obj != OBJ_SOFTMAX)
+				  ml_gbdt_obj_name[*obj]);
+	if (d->nclass > 0 && *obj != OBJ_LOGISTIC && *obj != OBJ_SOFTMAX)
 		return ml_err_set(
 		    e, ML_E_USAGE, NULL, 0, 0,
 		    "--objective %s needs a numeric target to regress (--task regress)",
-		    ml_gbdt_obj_name[obj]);
-	if (d->nclass == 2 && obj == OBJ_SOFTMAX)
+		    ml_gbdt_obj_name[*obj]);
+	if (d->nclass == 2 && *obj == OBJ_SOFTMAX)
 		return ml_err_set(
 		    e, ML_E_USAGE, NULL, 0, 0,
 		    "--objective softmax needs more than two classes (two use logistic)");
-	if (d->nclass > 2 && obj == OBJ_LOGISTIC)
+	if (d->nclass > 2 && *obj == OBJ_LOGISTIC)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--objective logistic needs two classes (more use softmax)");
 	if (d->nclass > 256)
@@ -365,7 +355,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 				  "--early-stop needs validation rows (--valid or --valid-frac)");
 	if (d->n > UINT32_MAX)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: at most %u rows", UINT32_MAX);
-	if (obj == OBJ_POISSON) {
+	if (*obj == OBJ_POISSON) {
 		double s = 0;
 		for (i = 0; i < d->n; i++) {
 			if (!(d->y[i] >= 0))
@@ -378,95 +368,138 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			    e, ML_E_DATA, NULL, 0, 0,
 			    "--objective poisson needs a target with a positive mean");
 	}
-	K = obj == OBJ_SOFTMAX ? d->nclass : 1;
-	G.d = d;
-	G.n = d->n;
-	G.p = d->p;
-	G.K = K;
-	G.obj = obj;
-	G.eta = ml_param(hp, "learning-rate");
-	G.lambda = ml_param(hp, "l2");
-	G.l1 = ml_param(hp, "l1");
-	G.gamma = ml_param(hp, "min-gain");
-	G.mcw = ml_param(hp, "min-child-weight");
-	G.delta = ml_param(hp, "huber-delta");
-	G.alpha = obj == OBJ_ABSOLUTE ? 0.5 : ml_param(hp, "alpha");
-	G.min_leaf = (int)ml_param(hp, "min-samples-leaf");
-	G.max_depth = (int)ml_param(hp, "max-depth");
-	G.max_leaves = (int)ml_param(hp, "max-leaves");
-	if (G.max_leaves > 0 && !ml_param_given(hp, "max-depth"))
-		G.max_depth = 0;
-	if (G.max_leaves == 0 && G.max_depth == 0)
+	return 0;
+}
+
+/* The options of a fit on d with objective obj into G. 0, or ML_E_USAGE. */
+static int fit_options(struct gb *G, const struct ml_data *d, const struct ml_params *hp,
+		       struct ml_ctx *ctx, int obj, struct ml_err *e)
+{
+	G->d = d;
+	G->n = d->n;
+	G->p = d->p;
+	G->K = obj == OBJ_SOFTMAX ? d->nclass : 1;
+	G->obj = obj;
+	G->eta = ml_param(hp, "learning-rate");
+	G->lambda = ml_param(hp, "l2");
+	G->l1 = ml_param(hp, "l1");
+	G->gamma = ml_param(hp, "min-gain");
+	G->mcw = ml_param(hp, "min-child-weight");
+	G->delta = ml_param(hp, "huber-delta");
+	G->alpha = obj == OBJ_ABSOLUTE ? 0.5 : ml_param(hp, "alpha");
+	G->min_leaf = (int)ml_param(hp, "min-samples-leaf");
+	G->max_depth = (int)ml_param(hp, "max-depth");
+	G->max_leaves = (int)ml_param(hp, "max-leaves");
+	if (G->max_leaves > 0 && !ml_param_given(hp, "max-depth"))
+		G->max_depth = 0;
+	if (G->max_leaves == 0 && G->max_depth == 0)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--max-depth 0 (unlimited) needs --max-leaves");
-	G.ES = G.min_leaf > 1 ? 4 : 2;
-	G.refit = obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE;
+	G->ES = G->min_leaf > 1 ? 4 : 2;
+	G->refit = obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE;
 #ifdef HAVE_PASS8
-	G.avx2 = __builtin_cpu_supports("avx2");
+	G->avx2 = __builtin_cpu_supports("avx2");
 #endif
-	G.pool = ctx ? ctx->pool : NULL;
-	G.nfb = d->p < MAX_FBLOCKS ? (d->p > 0 ? d->p : 1) : MAX_FBLOCKS;
+	G->pool = ctx ? ctx->pool : NULL;
+	G->nfb = d->p < MAX_FBLOCKS ? (d->p > 0 ? d->p : 1) : MAX_FBLOCKS;
+	return 0;
+}
 
-	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
-			   ML_BINS_ROWS | ML_BINS_COLS, ctx ? ctx->seed : 0, G.pool, e);
-	if (rc < 0)
-		return rc;
-	G.bins = &bins;
-	G.hlen = (size_t)bins.total * (size_t)G.ES;
-	G.nkb = ml_pool_size(G.pool);
-	G.kb = calloc((size_t)G.nkb, sizeof(*G.kb));
-	if (!G.kb) {
-		rc = ml_err_nomem(e);
-		goto out;
+/* G's buffers, its options and bins set; nrt row tasks. 0, or -1 when out of memory (what was
+ * allocated is G's to release). */
+static int fit_alloc(struct gb *G, const struct ml_data *valid, double subsample, size_t nrt)
+{
+	const struct ml_data *d = G->d;
+	int K = G->K, k;
+
+	G->hlen = (size_t)G->bins->total * (size_t)G->ES;
+	G->nkb = ml_pool_size(G->pool);
+	G->kb = calloc((size_t)G->nkb, sizeof(*G->kb));
+	if (!G->kb)
+		return -1;
+	for (k = 0; k < G->nkb; k++) {
+		G->kb[k].rows = malloc(BLOCK_ROWS * (((size_t)d->p + 7) / 8 * 8 + 8));
+		G->kb[k].gh = aligned_alloc(16, BLOCK_ROWS * sizeof(v2d));
+		if (!G->kb[k].rows || !G->kb[k].gh)
+			return -1;
 	}
-	for (k = 0; k < G.nkb; k++) {
-		G.kb[k].rows = malloc(BLOCK_ROWS * (((size_t)d->p + 7) / 8 * 8 + 8));
-		G.kb[k].gh = aligned_alloc(16, BLOCK_ROWS * sizeof(v2d));
-		if (!G.kb[k].rows || !G.kb[k].gh) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
-	}
-	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
-	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
-	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
-	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
+	G->F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
+	G->gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
+	G->idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G->loss = calloc(nrt ? nrt : 1, sizeof(double));
 	if (subsample >= 1)
-		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
-	G.fon = malloc((size_t)(d->p ? d->p : 1));
-	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
-	mod = calloc(1, sizeof(*mod));
+		G->ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
+	G->fon = malloc((size_t)(d->p ? d->p : 1));
 	if (subsample < 1)
-		G.insample = malloc(d->n ? d->n : 1);
-	G.pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
+		G->insample = malloc(d->n ? d->n : 1);
+	G->pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
 	/* With one tree a round the leaf slots are spent (by the next gradient pass) before
 	 * the next tree partitions its rows, so the partitions' scratch can be theirs. */
-	G.tmp = K == 1 ? G.pos : ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.narrow = calloc((size_t)K, 1);
+	G->tmp = K == 1 ? G->pos : ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G->narrow = calloc((size_t)K, 1);
 	if (valid) {
-		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
+		G->vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}
-	if (!G.F || !G.gh || !G.idx || !G.tmp || !G.loss || !G.fon || !perm || !mod ||
-	    (subsample >= 1 && !G.ghsum) || (subsample < 1 && !G.insample) || !G.pos || !G.narrow ||
-	    (valid && !G.vF)) {
-		rc = ml_err_nomem(e);
-		goto out;
-	}
-	mod->obj = obj;
-	mod->nclass = d->nclass;
-	mod->delta = G.delta;
-	mod->alpha = G.alpha;
-	if ((rc = ml_forest_init(&mod->F, d->p, 1, K, 0, e)) < 0)
-		goto out;
+	if (!G->F || !G->gh || !G->idx || !G->tmp || !G->loss || !G->fon ||
+	    (subsample >= 1 && !G->ghsum) || (subsample < 1 && !G->insample) || !G->pos ||
+	    !G->narrow || (valid && !G->vF))
+		return -1;
+	return 0;
+}
 
-	/* The starting margins: the best constant. */
+/* Free what fit_alloc, the growing and the partials P hold. */
+static void fit_release(struct gb *G, struct partials *P)
+{
+	int k;
+
+	for (k = 0; k < P->cap; k++)
+		free(P->buf[k]);
+	free(P->buf);
+	for (k = 0; k < G->nhall; k++)
+		free(G->hall[k]);
+	free(G->hall);
+	free(G->hfree);
+	free(G->nodes);
+	free(G->bt);
+	free(G->border);
+	free(G->pt);
+	free(G->pairs);
+	free(G->bres);
+	free(G->F);
+	free(G->gh);
+	free(G->idx);
+	if (G->tmp != G->pos)
+		free(G->tmp);
+	free(G->loss);
+	free(G->ghsum);
+	free(G->fon);
+	free(G->insample);
+	free(G->pos);
+	free(G->narrow);
+	free(G->pv);
+	free(G->vF);
+	for (k = 0; G->kb && k < G->nkb; k++) {
+		free(G->kb[k].rows);
+		free(G->kb[k].gh);
+	}
+	free(G->kb);
+	ml_tree_release(&G->tree);
+}
+
+/* The starting margins, the best constant, into the model's base and the training and
+ * validation margins; *W: the sum of the row weights. 0, or a negative ML_E_* code. */
+static int fit_start(struct gb *G, struct gbdt *mod, const struct ml_data *valid, double *Wsum,
+		     struct ml_err *e)
+{
+	const struct ml_data *d = G->d;
+	int obj = G->obj, K = G->K, k;
+	double W = 0;
+	size_t i;
+
 	for (i = 0; i < d->n; i++)
 		W += d->w ? d->w[i] : 1;
-	if (!(W > 0)) {
-		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: the row weights sum to zero");
-		goto out;
-	}
+	if (!(W > 0))
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: the row weights sum to zero");
 	if (obj == OBJ_SOFTMAX) {
 		double *pri = mod->F.base;
 		for (i = 0; i < d->n; i++)
@@ -486,24 +519,297 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		}
 	} else {
 		double *vw = malloc(2 * (d->n ? d->n : 1) * sizeof(double));
-		if (!vw) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
+		if (!vw)
+			return ml_err_nomem(e);
 		for (i = 0; i < d->n; i++) {
 			vw[2 * i] = d->y[i];
 			vw[2 * i + 1] = d->w ? d->w[i] : 1;
 		}
-		mod->F.base[0] = wquantile(vw, d->n, obj == OBJ_QUANTILE ? G.alpha : 0.5);
+		mod->F.base[0] = wquantile(vw, d->n, obj == OBJ_QUANTILE ? G->alpha : 0.5);
 		free(vw);
 	}
 	for (i = 0; i < d->n; i++)
 		for (k = 0; k < K; k++)
-			G.F[i * (size_t)K + (size_t)k] = mod->F.base[k];
+			G->F[i * (size_t)K + (size_t)k] = mod->F.base[k];
 	if (valid)
 		for (i = 0; i < valid->n; i++)
 			for (k = 0; k < K; k++)
-				G.vF[i * (size_t)K + (size_t)k] = mod->F.base[k];
+				G->vF[i * (size_t)K + (size_t)k] = mod->F.base[k];
+	*Wsum = W;
+	return 0;
+}
+
+/* A round's rows (with row sampling) and its ncol features (perm: room for p), drawn from
+ * rng. */
+static void fit_sample(struct gb *G, struct ml_rng *rng, double subsample, int ncol, int *perm)
+{
+	const struct ml_data *d = G->d;
+	size_t i;
+
+	if (subsample < 1) {
+		G->nidx = 0;
+		for (i = 0; i < d->n; i++) {
+			G->insample[i] = ml_rng_uniform(rng) < subsample;
+			if (G->insample[i])
+				G->idx[G->nidx++] = (uint32_t)i;
+		}
+	}
+	memset(G->fon, ncol == d->p, (size_t)d->p);
+	if (ncol < d->p) {
+		int j;
+		for (j = 0; j < d->p; j++)
+			perm[j] = j;
+		for (j = 0; j < ncol; j++) {
+			int q = j + (int)ml_rng_below(rng, (uint64_t)(d->p - j)), x = perm[j];
+			perm[j] = perm[q];
+			perm[q] = x;
+			G->fon[perm[j]] = 1;
+		}
+	}
+}
+
+/* Class k's rows in the tree, in row order, and the sums of their (g, h) into *Gs, *Hs:
+ * without row sampling every row, whose sums the gradient pass made by chunks; else the
+ * round's sample, summed in fixed chunks. 0, or -1 when out of memory. */
+static int fit_rows(struct gb *G, int k, double subsample, size_t nrt, double *Gs, double *Hs)
+{
+	const struct ml_data *d = G->d;
+	int K = G->K;
+	size_t i, t;
+
+	G->ghk = G->gh + (size_t)k * 2 * d->n;
+	if (subsample >= 1) {
+		G->nidx = d->n;
+		ml_pool_run(G->pool, nrt, iota_task, G);
+	} else if (k > 0) {
+		/* The same rows for every class's tree, in row order. */
+		G->nidx = 0;
+		for (i = 0; i < d->n; i++)
+			if (G->insample[i])
+				G->idx[G->nidx++] = (uint32_t)i;
+	}
+	if (G->ghsum) {
+		/* Every row: the gradient pass summed its own chunks. */
+		for (t = 0; t < nrt; t++) {
+			*Gs += G->ghsum[2 * (t * (size_t)K + (size_t)k)];
+			*Hs += G->ghsum[2 * (t * (size_t)K + (size_t)k) + 1];
+		}
+	} else {
+		struct sumjob SJ;
+		double *part =
+		    malloc(2 * ((G->nidx + ROW_TASK - 1) / ROW_TASK + 1) * sizeof(double));
+		if (!part)
+			return -1;
+		SJ.g = G;
+		SJ.part = part;
+		ml_pool_run(G->pool, (G->nidx + ROW_TASK - 1) / ROW_TASK, sum_task, &SJ);
+		for (t = 0; t < (G->nidx + ROW_TASK - 1) / ROW_TASK; t++) {
+			*Gs += part[2 * t];
+			*Hs += part[2 * t + 1];
+		}
+		free(part);
+	}
+	return 0;
+}
+
+/* A refitted leaf's value (absolute, quantile): the weighted quantile of its rows' residuals,
+ * times eta, into *v. 0, or -1 when out of memory. */
+static int leaf_quantile(const struct gb *G, const struct gnode *nd, double *v)
+{
+	const struct ml_data *d = G->d;
+	size_t m = nd->hi - nd->lo, q;
+	double *vw = malloc(2 * (m ? m : 1) * sizeof(double));
+
+	if (!vw)
+		return -1;
+	for (q = 0; q < m; q++) {
+		uint32_t row = G->idx[nd->lo + q];
+		vw[2 * q] = d->y[row] - G->F[row];
+		vw[2 * q + 1] = d->w ? d->w[row] : 1;
+	}
+	*v = G->eta * wquantile(vw, m, G->alpha);
+	free(vw);
+	return 0;
+}
+
+/* Leaf values of class k's tree just grown, and the leaf slots of its rows: each leaf's rows
+ * (a deferred parent's rows at once, by the side they take) get a slot whose value the next
+ * gradient pass adds to their margins. 0, or -1 when out of memory. */
+static int fit_leaves(struct gb *G, int k)
+{
+	struct upd U;
+	size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
+	int *lf = NULL, j, rc = -1;
+	uint32_t *slot = NULL, ns = 0;
+
+	/* Update tasks over the leaves' rows. */
+	for (j = 0; j < G->nnodes; j++) {
+		const struct gnode *nd = &G->nodes[j];
+		int isleaf = G->tree.node[nd->tn].feat < 0;
+		if ((isleaf && !nd->shared) || (!isleaf && nd->defer)) {
+			nl++;
+			nlt += (nd->hi - nd->lo + ROW_TASK - 1) / ROW_TASK;
+		}
+	}
+	la = malloc((nlt + 1) * sizeof(size_t));
+	lz = malloc((nlt + 1) * sizeof(size_t));
+	lf = malloc((nlt + 1) * sizeof(int));
+	slot = malloc(2 * (nlt + 1) * sizeof(uint32_t));
+	G->narrow[k] = 2 * nl <= 256;
+	if (!la || !lz || !lf || !slot || grow_slots(G, k, 2 * nl) < 0)
+		goto out;
+	nlt = 0;
+	for (j = 0; j < G->nnodes; j++) {
+		struct gnode *nd = &G->nodes[j];
+		double v = 0, v2 = 0;
+		size_t a;
+		int isleaf = G->tree.node[nd->tn].feat < 0;
+		if (isleaf && (G->obj == OBJ_ABSOLUTE || G->obj == OBJ_QUANTILE)) {
+			if (leaf_quantile(G, nd, &v) < 0)
+				goto out;
+			G->tree.node[nd->tn].thr = v;
+		} else if (isleaf) {
+			v = G->eta * ml_gbdt_weight(G, nd->G, nd->H);
+			G->tree.node[nd->tn].thr = v;
+		}
+		if (!(isleaf && !nd->shared) && !(!isleaf && nd->defer))
+			continue;
+		if (!isleaf) {
+			/* Deferred: its children's values. */
+			const struct gnode *L = &G->nodes[nd->kid], *R = L + 1;
+			v = G->eta * ml_gbdt_weight(G, L->G, L->H);
+			v2 = G->eta * ml_gbdt_weight(G, R->G, R->H);
+		}
+		G->pv[(size_t)k * G->npv + ns] = v;
+		G->pv[(size_t)k * G->npv + ns + 1] = v2;
+		for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
+			la[nlt] = a;
+			lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
+			lf[nlt] = isleaf ? -1 : j;
+			slot[2 * nlt] = ns;
+			slot[2 * nlt + 1] = ns + 1;
+			nlt++;
+		}
+		ns += 2;
+	}
+	memset(&U, 0, sizeof(U));
+	U.g = G;
+	U.k = k;
+	U.la = la;
+	U.lz = lz;
+	U.leaf = lf;
+	U.slot = slot;
+	ml_pool_run(G->pool, nlt, upd_leaf_task, &U);
+	G->pend = 1;
+	rc = 0;
+out:
+	free(la);
+	free(lz);
+	free(lf);
+	free(slot);
+	return rc;
+}
+
+/* The margins that walk class k's tree, the model's last: the training rows out of the
+ * round's sample, and the validation rows. */
+static void fit_walk(struct gb *G, const struct gbdt *mod, int k, const struct ml_data *valid,
+		     double subsample, size_t nrt)
+{
+	struct upd U;
+
+	memset(&U, 0, sizeof(U));
+	U.g = G;
+	U.k = k;
+	U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
+	U.bits = mod->F.bits;
+	if (subsample < 1) {
+		U.col = G->d->col;
+		U.n = G->d->n;
+		U.out = G->F;
+		U.skip = G->insample;
+		ml_pool_run(G->pool, nrt, upd_raw_task, &U);
+	}
+	if (valid) {
+		U.col = valid->col;
+		U.n = valid->n;
+		U.out = G->vF;
+		U.skip = NULL;
+		ml_pool_run(G->pool, (valid->n + ROW_TASK - 1) / ROW_TASK, upd_raw_task, &U);
+	}
+}
+
+/* Class k's tree of a round, added to the model with its margin updates. 0, or a negative
+ * ML_E_* code. */
+static int fit_tree(struct gb *G, struct partials *P, struct gbdt *mod, int k,
+		    const struct ml_data *valid, double subsample, size_t nrt, struct ml_err *e)
+{
+	double Gs = 0, Hs = 0;
+	int rc;
+
+	if (fit_rows(G, k, subsample, nrt, &Gs, &Hs) < 0 || ml_gbdt_grow_tree(G, P, Gs, Hs) < 0 ||
+	    fit_leaves(G, k) < 0)
+		return ml_err_nomem(e);
+	if ((rc = ml_forest_add(&mod->F, &G->tree, e)) < 0)
+		return rc;
+	fit_walk(G, mod, k, valid, subsample, nrt);
+	return 0;
+}
+
+/* The validation loss of the margins G->vF, as its metric. */
+static double valid_metric(const struct gb *G, const struct ml_data *valid)
+{
+	double s = 0, vw = 0;
+	size_t i;
+
+	for (i = 0; i < valid->n; i++) {
+		double wi = valid->w ? valid->w[i] : 1;
+		s += wi * ml_gbdt_loss1(G->obj, G->vF + i * (size_t)G->K, G->K, valid->y[i],
+					G->delta, G->alpha);
+		vw += wi;
+	}
+	return ml_gbdt_metric_of(G->obj, s, vw);
+}
+
+static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		    const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct gb G;
+	struct gbdt *mod = NULL;
+	struct ml_bins bins;
+	struct partials P = {NULL, 0, 0};
+	int obj = (int)ml_param(hp, "objective"), K, rounds = (int)ml_param(hp, "rounds");
+	int early = (int)ml_param(hp, "early-stop"), r, k, rc = 0, best_round = 0;
+	double subsample = ml_param(hp, "subsample"), colsample = ml_param(hp, "colsample");
+	double best_metric = INFINITY, W = 0, vmetric = NAN;
+	size_t nrt;
+	int ncol, *perm = NULL, trained;
+
+	memset(&G, 0, sizeof(G));
+	memset(&bins, 0, sizeof(bins));
+	ml_tree_init(&G.tree);
+	if ((rc = fit_check(d, valid, &obj, early, e)) < 0 ||
+	    (rc = fit_options(&G, d, hp, ctx, obj, e)) < 0)
+		return rc;
+	K = G.K;
+	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
+			   ML_BINS_ROWS | ML_BINS_COLS, ctx ? ctx->seed : 0, G.pool, e);
+	if (rc < 0)
+		return rc;
+	G.bins = &bins;
+	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
+	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
+	mod = calloc(1, sizeof(*mod));
+	if (fit_alloc(&G, valid, subsample, nrt) < 0 || !perm || !mod) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	mod->obj = obj;
+	mod->nclass = d->nclass;
+	mod->delta = G.delta;
+	mod->alpha = G.alpha;
+	if ((rc = ml_forest_init(&mod->F, d->p, 1, K, 0, e)) < 0 ||
+	    (rc = fit_start(&G, mod, valid, &W, e)) < 0)
+		goto out;
 
 	ncol = (int)floor(colsample * d->p + 0.5);
 	if (ncol < 1)
@@ -521,189 +827,13 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		G.pend = 0;
 		if (r > 0)
 			progress(ctx, &G, r, rounds, W, valid ? vmetric : NAN);
-		/* The round's rows and features. */
-		if (subsample < 1) {
-			G.nidx = 0;
-			for (i = 0; i < d->n; i++) {
-				G.insample[i] = ml_rng_uniform(&rng) < subsample;
-				if (G.insample[i])
-					G.idx[G.nidx++] = (uint32_t)i;
-			}
-		}
-		memset(G.fon, ncol == d->p, (size_t)d->p);
-		if (ncol < d->p) {
-			int j;
-			for (j = 0; j < d->p; j++)
-				perm[j] = j;
-			for (j = 0; j < ncol; j++) {
-				int q = j + (int)ml_rng_below(&rng, (uint64_t)(d->p - j)),
-				    x = perm[j];
-				perm[j] = perm[q];
-				perm[q] = x;
-				G.fon[perm[j]] = 1;
-			}
-		}
-		for (k = 0; k < K; k++) {
-			double Gs = 0, Hs = 0, *part;
-			struct sumjob SJ;
-			struct upd U;
-			size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
-			int *lf = NULL, j;
-			uint32_t *slot = NULL, ns = 0;
-			G.ghk = G.gh + (size_t)k * 2 * d->n;
-			if (subsample >= 1) {
-				G.nidx = d->n;
-				ml_pool_run(G.pool, nrt, iota_task, &G);
-			} else if (k > 0) {
-				/* The same rows for every class's tree, in row order. */
-				G.nidx = 0;
-				for (i = 0; i < d->n; i++)
-					if (G.insample[i])
-						G.idx[G.nidx++] = (uint32_t)i;
-			}
-			if (G.ghsum) {
-				/* Every row: the gradient pass summed its own chunks. */
-				for (t = 0; t < nrt; t++) {
-					Gs += G.ghsum[2 * (t * (size_t)K + (size_t)k)];
-					Hs += G.ghsum[2 * (t * (size_t)K + (size_t)k) + 1];
-				}
-			} else {
-				part = malloc(2 * ((G.nidx + ROW_TASK - 1) / ROW_TASK + 1) *
-					      sizeof(double));
-				if (!part) {
-					rc = ml_err_nomem(e);
-					goto out;
-				}
-				SJ.g = &G;
-				SJ.part = part;
-				ml_pool_run(G.pool, (G.nidx + ROW_TASK - 1) / ROW_TASK, sum_task,
-					    &SJ);
-				for (t = 0; t < (G.nidx + ROW_TASK - 1) / ROW_TASK; t++) {
-					Gs += part[2 * t];
-					Hs += part[2 * t + 1];
-				}
-				free(part);
-			}
-			if (ml_gbdt_grow_tree(&G, &P, Gs, Hs) < 0) {
-				rc = ml_err_nomem(e);
+		fit_sample(&G, &rng, subsample, ncol, perm);
+		for (k = 0; k < K; k++)
+			if ((rc = fit_tree(&G, &P, mod, k, valid, subsample, nrt, e)) < 0)
 				goto out;
-			}
-			/* Leaf values, and update tasks over the leaves' rows (a deferred parent's
-			 * rows at once). */
-			for (j = 0; j < G.nnodes; j++) {
-				const struct gnode *nd = &G.nodes[j];
-				int isleaf = G.tree.node[nd->tn].feat < 0;
-				if ((isleaf && !nd->shared) || (!isleaf && nd->defer)) {
-					nl++;
-					nlt += (nd->hi - nd->lo + ROW_TASK - 1) / ROW_TASK;
-				}
-			}
-			la = malloc((nlt + 1) * sizeof(size_t));
-			lz = malloc((nlt + 1) * sizeof(size_t));
-			lf = malloc((nlt + 1) * sizeof(int));
-			slot = malloc(2 * (nlt + 1) * sizeof(uint32_t));
-			G.narrow[k] = 2 * nl <= 256;
-			if (!la || !lz || !lf || !slot || grow_slots(&G, k, 2 * nl) < 0) {
-				free(la);
-				free(lz);
-				free(lf);
-				free(slot);
-				rc = ml_err_nomem(e);
-				goto out;
-			}
-			nlt = 0;
-			for (j = 0; j < G.nnodes; j++) {
-				struct gnode *nd = &G.nodes[j];
-				double v = 0, v2 = 0;
-				size_t a;
-				int isleaf = G.tree.node[nd->tn].feat < 0;
-				if (isleaf && (obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE)) {
-					/* The leaf's weighted quantile of the residuals. */
-					size_t m = nd->hi - nd->lo, q;
-					double *vw = malloc(2 * (m ? m : 1) * sizeof(double));
-					if (!vw) {
-						free(la);
-						free(lz);
-						free(lf);
-						free(slot);
-						rc = ml_err_nomem(e);
-						goto out;
-					}
-					for (q = 0; q < m; q++) {
-						uint32_t row = G.idx[nd->lo + q];
-						vw[2 * q] = d->y[row] - G.F[row];
-						vw[2 * q + 1] = d->w ? d->w[row] : 1;
-					}
-					v = G.eta * wquantile(vw, m, G.alpha);
-					free(vw);
-					G.tree.node[nd->tn].thr = v;
-				} else if (isleaf) {
-					v = G.eta * ml_gbdt_weight(&G, nd->G, nd->H);
-					G.tree.node[nd->tn].thr = v;
-				}
-				if (!(isleaf && !nd->shared) && !(!isleaf && nd->defer))
-					continue;
-				if (!isleaf) {
-					/* Deferred: its children's values. */
-					const struct gnode *L = &G.nodes[nd->kid], *R = L + 1;
-					v = G.eta * ml_gbdt_weight(&G, L->G, L->H);
-					v2 = G.eta * ml_gbdt_weight(&G, R->G, R->H);
-				}
-				G.pv[(size_t)k * G.npv + ns] = v;
-				G.pv[(size_t)k * G.npv + ns + 1] = v2;
-				for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
-					la[nlt] = a;
-					lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
-					lf[nlt] = isleaf ? -1 : j;
-					slot[2 * nlt] = ns;
-					slot[2 * nlt + 1] = ns + 1;
-					nlt++;
-				}
-				ns += 2;
-			}
-			memset(&U, 0, sizeof(U));
-			U.g = &G;
-			U.k = k;
-			U.la = la;
-			U.lz = lz;
-			U.leaf = lf;
-			U.slot = slot;
-			ml_pool_run(G.pool, nlt, upd_leaf_task, &U);
-			G.pend = 1;
-			free(la);
-			free(lz);
-			free(lf);
-			free(slot);
-			if ((rc = ml_forest_add(&mod->F, &G.tree, e)) < 0)
-				goto out;
-			U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
-			U.bits = mod->F.bits;
-			if (subsample < 1) {
-				U.col = d->col;
-				U.n = d->n;
-				U.out = G.F;
-				U.skip = G.insample;
-				ml_pool_run(G.pool, nrt, upd_raw_task, &U);
-			}
-			if (valid) {
-				U.col = valid->col;
-				U.n = valid->n;
-				U.out = G.vF;
-				U.skip = NULL;
-				ml_pool_run(G.pool, (valid->n + ROW_TASK - 1) / ROW_TASK,
-					    upd_raw_task, &U);
-			}
-		}
 		/* Early stopping on the validation loss. */
 		if (valid) {
-			double s = 0, vw = 0;
-			for (i = 0; i < valid->n; i++) {
-				double wi = valid->w ? valid->w[i] : 1;
-				s += wi * ml_gbdt_loss1(obj, G.vF + i * (size_t)K, K, valid->y[i],
-							G.delta, G.alpha);
-				vw += wi;
-			}
-			vmetric = ml_gbdt_metric_of(obj, s, vw);
+			vmetric = valid_metric(&G, valid);
 			if (vmetric < best_metric) {
 				best_metric = vmetric;
 				best_round = r + 1;
@@ -746,39 +876,8 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	mod = NULL;
 out:
 	gbdt_free(mod);
-	for (k = 0; k < P.cap; k++)
-		free(P.buf[k]);
-	free(P.buf);
-	for (k = 0; k < G.nhall; k++)
-		free(G.hall[k]);
-	free(G.hall);
-	free(G.hfree);
-	free(G.nodes);
-	free(G.bt);
-	free(G.border);
-	free(G.pt);
-	free(G.pairs);
-	free(G.bres);
-	free(G.F);
-	free(G.gh);
-	free(G.idx);
-	if (G.tmp != G.pos)
-		free(G.tmp);
-	free(G.loss);
-	free(G.ghsum);
-	free(G.fon);
-	free(G.insample);
-	free(G.pos);
-	free(G.narrow);
-	free(G.pv);
-	free(G.vF);
+	fit_release(&G, &P);
 	free(perm);
-	for (k = 0; G.kb && k < G.nkb; k++) {
-		free(G.kb[k].rows);
-		free(G.kb[k].gh);
-	}
-	free(G.kb);
-	ml_tree_release(&G.tree);
 	ml_bins_release(&bins);
 	return rc;
 }
