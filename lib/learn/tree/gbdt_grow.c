@@ -460,15 +460,14 @@ static int splittable(const struct gb *g, const struct gnode *nd)
 	return nd->H >= 2 * g->mcw && nd->H > 0;
 }
 
-/* Split the nodes sel[0..ns) (indices into g->nodes, each with a split): partition their
- * rows, add their children to the tree and to g->nodes, and evaluate the children. The
- * indices of the children are appended to kids. */
-static int expand(struct gb *g, const int *sel, int ns, int *kids, struct partials *P)
+/* The partition tasks of the nodes sel[0..ns) (each with a split): which bins go left
+ * (nd->lut), and chunks of the node's rows unless its split is deferred. 0, or -1 when out
+ * of memory. */
+static int plan_partition(struct gb *g, const int *sel, int ns)
 {
-	int i, c;
+	int i;
 	size_t t;
 
-	/* Partition, in chunks. */
 	g->npt = 0;
 	for (i = 0; i < ns; i++) {
 		struct gnode *nd = &g->nodes[sel[i]];
@@ -505,7 +504,14 @@ static int expand(struct gb *g, const int *sel, int ns, int *kids, struct partia
 			q->z = nd->lo + (t + 1) * m / nc;
 		}
 	}
-	/* g->nodes must not move while tasks point into it: reserve the children now. */
+	return 0;
+}
+
+/* Room in g->nodes for the children of ns nodes. g->nodes must not move while tasks point
+ * into it: the children are reserved before the partition runs. 0, or -1 when out of
+ * memory. */
+static int reserve_kids(struct gb *g, int ns)
+{
 	if (g->nnodes + 2 * ns > g->capnodes) {
 		int cap = g->capnodes ? g->capnodes : 256;
 		struct gnode *q;
@@ -520,100 +526,126 @@ static int expand(struct gb *g, const int *sel, int ns, int *kids, struct partia
 		g->nodes = q;
 		g->capnodes = cap;
 	}
-	ml_pool_run(g->pool, (size_t)g->npt, part1_task, g);
-	{
-		struct gnode *cur = NULL;
-		size_t pl = 0, pr = 0;
-		int k;
-		/* Left counts per node first, then the offsets of each chunk. */
-		for (k = 0; k < g->npt; k++) {
-			if (g->pt[k].nd != cur) {
-				cur = g->pt[k].nd;
-				cur->nl = 0;
-			}
-			cur->nl += g->pt[k].nl;
+	return 0;
+}
+
+/* After the first partition pass: each node's left count, then where each chunk's left and
+ * right rows go within its node. */
+static void chunk_offsets(struct gb *g)
+{
+	struct gnode *cur = NULL;
+	size_t pl = 0, pr = 0;
+	int k;
+
+	/* Left counts per node first, then the offsets of each chunk. */
+	for (k = 0; k < g->npt; k++) {
+		if (g->pt[k].nd != cur) {
+			cur = g->pt[k].nd;
+			cur->nl = 0;
 		}
-		cur = NULL;
-		for (k = 0; k < g->npt; k++) {
-			struct ptask *q = &g->pt[k];
-			if (q->nd != cur) {
-				cur = q->nd;
-				pl = pr = 0;
-			}
-			q->pl = pl;
-			q->pr = pr;
-			pl += q->nl;
-			pr += q->z - q->a - q->nl;
-		}
+		cur->nl += g->pt[k].nl;
 	}
+	cur = NULL;
+	for (k = 0; k < g->npt; k++) {
+		struct ptask *q = &g->pt[k];
+		if (q->nd != cur) {
+			cur = q->nd;
+			pl = pr = 0;
+		}
+		q->pl = pl;
+		q->pr = pr;
+		pl += q->nl;
+		pr += q->z - q->a - q->nl;
+	}
+}
+
+/* The children of split node j (its rows partitioned, their room reserved): in the tree and
+ * in g->nodes, their indices in kids[0] and kids[1], with their rows and sums; when either
+ * will be split, a pair whose histograms run_pairs makes. 0, or -1 when out of memory. */
+static int add_kids(struct gb *g, int j, int *kids)
+{
+	struct gnode *nd = &g->nodes[j], *L, *R, *sm, *bg;
+	const struct split *sp = &nd->sp;
+	int32_t l;
+	double thr;
+	int li = new_node(g), ri = new_node(g);
+
+	nd = &g->nodes[j];
+	L = &g->nodes[li];
+	R = &g->nodes[ri];
+	if (sp->ncat)
+		thr = 0;
+	else
+		thr = ml_bins_threshold(g->bins, sp->feat, sp->lo, sp->hi);
+	l = ml_tree_split(&g->tree, nd->tn, sp->feat, thr, sp->dleft, sp->ncat ? sp->set : NULL,
+			  sp->ncat, sp->gain, sp->HL, nd->H - sp->HL);
+	if (l < 0)
+		return -1;
+	if (nd->defer) {
+		L->lo = R->lo = nd->lo;
+		L->hi = R->hi = nd->hi;
+		L->shared = R->shared = 1;
+	} else {
+		L->lo = nd->lo;
+		L->hi = nd->lo + nd->nl;
+		R->lo = L->hi;
+		R->hi = nd->hi;
+	}
+	L->G = sp->GL;
+	L->H = sp->HL;
+	R->G = nd->G - sp->GL;
+	R->H = nd->H - sp->HL;
+	L->depth = R->depth = nd->depth + 1;
+	L->tn = l;
+	R->tn = l + 1;
+	L->want = !nd->defer && splittable(g, L);
+	R->want = !nd->defer && splittable(g, R);
+	kids[0] = li;
+	kids[1] = ri;
+	nd->kid = li;
+	if (!L->want && !R->want) {
+		hist_put(g, nd->hist);
+		nd->hist = NULL;
+		return 0;
+	}
+	if (L->hi - L->lo <= R->hi - R->lo) {
+		sm = L;
+		bg = R;
+	} else {
+		sm = R;
+		bg = L;
+	}
+	sm->hist = hist_get(g);
+	if (!sm->hist)
+		return -1;
+	if (bg->want) {
+		bg->hist = nd->hist;
+	} else {
+		hist_put(g, nd->hist);
+		bg = NULL;
+	}
+	nd->hist = NULL;
+	return add_pair(g, sm, bg);
+}
+
+/* Split the nodes sel[0..ns) (indices into g->nodes, each with a split): partition their
+ * rows, add their children to the tree and to g->nodes, and evaluate the children. The
+ * indices of the children are appended to kids. */
+static int expand(struct gb *g, const int *sel, int ns, int *kids, struct partials *P)
+{
+	int i, c;
+
+	/* Partition, in chunks. */
+	if (plan_partition(g, sel, ns) < 0 || reserve_kids(g, ns) < 0)
+		return -1;
+	ml_pool_run(g->pool, (size_t)g->npt, part1_task, g);
+	chunk_offsets(g);
 	ml_pool_run(g->pool, (size_t)g->npt, part2_task, g);
 	/* Children. */
 	g->npairs = 0;
-	for (i = 0; i < ns; i++) {
-		struct gnode *nd = &g->nodes[sel[i]], *L, *R, *sm, *bg;
-		const struct split *sp = &nd->sp;
-		int32_t l;
-		double thr;
-		int li = new_node(g), ri = new_node(g);
-		nd = &g->nodes[sel[i]];
-		L = &g->nodes[li];
-		R = &g->nodes[ri];
-		if (sp->ncat)
-			thr = 0;
-		else
-			thr = ml_bins_threshold(g->bins, sp->feat, sp->lo, sp->hi);
-		l = ml_tree_split(&g->tree, nd->tn, sp->feat, thr, sp->dleft,
-				  sp->ncat ? sp->set : NULL, sp->ncat, sp->gain, sp->HL,
-				  nd->H - sp->HL);
-		if (l < 0)
+	for (i = 0; i < ns; i++)
+		if (add_kids(g, sel[i], kids + 2 * i) < 0)
 			return -1;
-		if (nd->defer) {
-			L->lo = R->lo = nd->lo;
-			L->hi = R->hi = nd->hi;
-			L->shared = R->shared = 1;
-		} else {
-			L->lo = nd->lo;
-			L->hi = nd->lo + nd->nl;
-			R->lo = L->hi;
-			R->hi = nd->hi;
-		}
-		L->G = sp->GL;
-		L->H = sp->HL;
-		R->G = nd->G - sp->GL;
-		R->H = nd->H - sp->HL;
-		L->depth = R->depth = nd->depth + 1;
-		L->tn = l;
-		R->tn = l + 1;
-		L->want = !nd->defer && splittable(g, L);
-		R->want = !nd->defer && splittable(g, R);
-		kids[2 * i] = li;
-		kids[2 * i + 1] = ri;
-		nd->kid = li;
-		if (!L->want && !R->want) {
-			hist_put(g, nd->hist);
-			nd->hist = NULL;
-			continue;
-		}
-		if (L->hi - L->lo <= R->hi - R->lo) {
-			sm = L;
-			bg = R;
-		} else {
-			sm = R;
-			bg = L;
-		}
-		sm->hist = hist_get(g);
-		if (!sm->hist)
-			return -1;
-		if (bg->want) {
-			bg->hist = nd->hist;
-		} else {
-			hist_put(g, nd->hist);
-			bg = NULL;
-		}
-		nd->hist = NULL;
-		if (add_pair(g, sm, bg) < 0)
-			return -1;
-	}
 	if (g->npairs && run_pairs(g, P) < 0)
 		return -1;
 	/* A built small node that will not be split gives its buffer back. */
