@@ -511,22 +511,19 @@ static int prune(struct ml_cart_ws *ws, double alpha)
 	return 0;
 }
 
-int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, const double *w,
-		 const uint32_t *rows, size_t m, const struct ml_cart_opts *o, struct ml_rng *rng,
-		 struct ml_cart_ws *ws)
+/* A node waiting to grow: its rows idx[lo..hi), its depth, and where its index goes. */
+struct cframe {
+	size_t lo, hi;
+	int depth;
+	int32_t slot; /* parent * 2 + side, or -1 for the root */
+};
+
+/* A new tree's start: no nodes, and the m rows rows[] with their targets and weights in the
+ * order the nodes partition. 0, or -1 when out of memory. */
+static int cart_begin(struct ml_cart_ws *ws, const struct ml_bins *b, const double *y,
+		      const double *w, const uint32_t *rows, size_t m, const struct ml_cart_opts *o)
 {
-	int S = ws->S, K = o->K, p = b->p, nout = K > 0 ? K : 1, f, s;
-	int32_t k, *q2;
 	size_t i;
-	struct frame {
-		size_t lo, hi;
-		int depth;
-		int32_t slot; /* parent * 2 + side, or -1 for the root */
-	} *st = NULL;
-	int32_t nst = 0, capst = 0;
-	double *tot = ws->tot;
-	int rc = -1;
-	uint8_t lut[256];
 
 	ws->nnodes = 0;
 	ws->nvals = 0;
@@ -542,6 +539,207 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 		ws->yw[2 * i] = y[rows[i]];
 		ws->yw[2 * i + 1] = w ? w[rows[i]] : 1;
 	}
+	return 0;
+}
+
+/* The node of frame fr, a leaf for now: linked to its parent, with its stats (in ws->tot),
+ * impurity and value. Its index, or -1 when out of memory. */
+static int32_t open_node(struct ml_cart_ws *ws, const struct ml_cart_opts *o,
+			 const struct cframe *fr)
+{
+	int S = ws->S, K = o->K, nout = K > 0 ? K : 1, s;
+	int32_t q = new_cnode(ws);
+	struct cnode *N;
+	double *tot = ws->tot, Q = 0, W = 0;
+	size_t i;
+
+	if (q < 0)
+		return -1;
+	if (fr->slot >= 0) {
+		struct cnode *P = &ws->nodes[fr->slot >> 1];
+		if (fr->slot & 1)
+			P->r = q;
+		else
+			P->l = q;
+	}
+	memset(tot, 0, (size_t)S * sizeof(double));
+	for (i = fr->lo; i < fr->hi; i++) {
+		add_row(ws, K, tot, i);
+		if (K == 0)
+			Q += ws->yw[2 * i + 1] * ws->yw[2 * i] * ws->yw[2 * i];
+	}
+	for (s = 0; s < (K > 0 ? K : 1); s++)
+		W += tot[s];
+	N = &ws->nodes[q];
+	N->l = N->r = -1;
+	N->feat = -1;
+	N->set = -1;
+	N->ncat = 0;
+	N->dleft = 0;
+	N->thr = 0;
+	N->W = W;
+	N->cnt = (double)(fr->hi - fr->lo);
+	N->imp = impurity(ws, o->crit, tot, W, Q);
+	N->gain = 0;
+	N->v = new_vals(ws, nout);
+	if (N->v < 0)
+		return -1;
+	for (s = 0; s < nout; s++)
+		ws->vals[N->v + s] = K > 0 ? tot[s] / W : tot[1] / W;
+	return q;
+}
+
+/* The best split of rows idx[lo..hi) (their stats in ws->tot) into best; best->feat < 0 when
+ * there is none. */
+static void find_split(struct ml_cart_ws *ws, const struct ml_bins *b, const struct ml_cart_opts *o,
+		       struct ml_rng *rng, size_t lo, size_t hi, struct cand *best)
+{
+	int p = b->p, f, nf, visited;
+
+	/* The features to try: all in order, or mtry drawn without replacement, those
+	 * constant in the node not counting (as in scikit-learn). */
+	for (f = 0; f < p; f++)
+		ws->feats[f] = f;
+	memset(best, 0, sizeof(*best));
+	best->score = -INFINITY;
+	best->feat = -1;
+	visited = 0;
+	for (nf = 0; nf < p && visited < o->mtry; nf++) {
+		if (o->mtry < p) {
+			int r = nf + (int)ml_rng_below(rng, (uint64_t)(p - nf)), x;
+			x = ws->feats[nf];
+			ws->feats[nf] = ws->feats[r];
+			ws->feats[r] = x;
+		}
+		f = ws->feats[nf];
+		if (o->raw && !b->cat[f] && b->ub && b->ub[f] && !b->val[f])
+			visited += eval_exact(ws, o->raw[f], lo, hi, f, o, ws->tot, best);
+		else
+			visited += eval_feature(ws, b, lo, hi, f, o, ws->tot, best);
+	}
+}
+
+/* Node q splits as best says: its feature, missing side, and threshold or level set. 0, or
+ * -1 when out of memory. */
+static int set_split(struct ml_cart_ws *ws, const struct ml_bins *b, int32_t q,
+		     const struct cand *best)
+{
+	struct cnode *N = &ws->nodes[q];
+
+	N->feat = best->feat;
+	N->dleft = best->dleft;
+	if (best->ncat) {
+		int32_t nw = (best->ncat + 31) / 32;
+		if (ml_tree_grow_array((void **)&ws->sets, &ws->capsets, (int64_t)ws->nsets + nw,
+				       sizeof(uint32_t)) < 0)
+			return -1;
+		memcpy(ws->sets + ws->nsets, ws->bset, (size_t)nw * sizeof(uint32_t));
+		N->set = ws->nsets;
+		N->ncat = best->ncat;
+		N->thr = best->ncat;
+		ws->nsets += nw;
+	} else if (best->exact) {
+		N->thr = best->thr;
+	} else {
+		N->thr = ml_bins_threshold(b, best->feat, best->lo, best->hi);
+	}
+	return 0;
+}
+
+/* Rows idx[lo..hi) (with their targets and weights), the left side of split best first,
+ * stably. Returns where the right side starts. */
+static size_t partition(struct ml_cart_ws *ws, const struct ml_bins *b,
+			const struct ml_cart_opts *o, const struct cand *best, size_t lo, size_t hi)
+{
+	uint8_t lut[256];
+	int s;
+
+	/* Which bins go left; then the node's rows, stably. */
+	for (s = 0; s < 256; s++) {
+		if (s == b->nb[best->feat])
+			lut[s] = (uint8_t)best->dleft;
+		else if (best->ncat)
+			lut[s] = s < best->ncat && ((ws->bset[s >> 5] >> (s & 31)) & 1);
+		else
+			lut[s] = s <= best->lo;
+	}
+	{
+		/* Stable, without branches: left rows compact in place, right ones
+		 * gather in tmp and follow. */
+		const uint8_t *C = b->C + (size_t)best->feat * b->n;
+		const double *X = best->exact ? o->raw[best->feat] : NULL;
+		size_t nr = 0, nl = lo, i;
+		for (i = lo; i < hi; i++) {
+			uint32_t r = ws->idx[i];
+			double yr = ws->yw[2 * i], wr = ws->yw[2 * i + 1];
+			size_t go = X ? (X[r] == X[r] ? X[r] <= best->thr : (size_t)best->dleft)
+				      : lut[C[r]];
+			ws->idx[nl] = r;
+			ws->yw[2 * nl] = yr;
+			ws->yw[2 * nl + 1] = wr;
+			ws->tmp[nr] = r;
+			ws->ywt[2 * nr] = yr;
+			ws->ywt[2 * nr + 1] = wr;
+			nl += go;
+			nr += 1 - go;
+		}
+		memcpy(ws->idx + nl, ws->tmp, nr * sizeof(uint32_t));
+		memcpy(ws->yw + 2 * nl, ws->ywt, 2 * nr * sizeof(double));
+		return nl;
+	}
+}
+
+/* The grown nodes (pruned) renumbered breadth first into t, children in pairs. 0, or -1
+ * when out of memory. */
+static int renumber(struct ml_cart_ws *ws, struct ml_tree *t, int nout)
+{
+	int32_t *q2, head = 0, tail = 0;
+
+	if (ml_tree_root(t, ws->nodes[0].W) < 0)
+		return -1;
+	if (ml_tree_grow_array((void **)&ws->stack, &ws->capstack, (int64_t)ws->nnodes * 2 + 2,
+			       sizeof(int32_t)) < 0)
+		return -1;
+	/* A queue of (raw, new) pairs. */
+	q2 = ws->stack;
+	q2[tail++] = 0;
+	q2[tail++] = 0;
+	while (head < tail) {
+		int32_t rq = q2[head++], tq = q2[head++], l;
+		const struct cnode *N = &ws->nodes[rq];
+		if (N->l < 0) {
+			if (nout > 1) {
+				if (ml_tree_leafv(t, tq, ws->vals + N->v, nout) < 0)
+					return -1;
+			} else {
+				t->node[tq].thr = ws->vals[N->v];
+			}
+			continue;
+		}
+		l = ml_tree_split(t, tq, N->feat, N->thr, N->dleft,
+				  N->set >= 0 ? ws->sets + N->set : NULL, N->ncat, N->gain,
+				  ws->nodes[N->l].W, ws->nodes[N->r].W);
+		if (l < 0)
+			return -1;
+		q2[tail++] = N->l;
+		q2[tail++] = l;
+		q2[tail++] = N->r;
+		q2[tail++] = l + 1;
+	}
+	return 0;
+}
+
+int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, const double *w,
+		 const uint32_t *rows, size_t m, const struct ml_cart_opts *o, struct ml_rng *rng,
+		 struct ml_cart_ws *ws)
+{
+	int nout = o->K > 0 ? o->K : 1;
+	int32_t k, nst = 0, capst = 0;
+	struct cframe *st = NULL;
+	int rc = -1;
+
+	if (cart_begin(ws, b, y, w, rows, m, o) < 0)
+		return -1;
 	/* Depth first, left first: nodes are numbered in preorder, as scikit-learn's. */
 	if (ml_tree_grow_array((void **)&st, &capst, 64, sizeof(*st)) < 0)
 		return -1;
@@ -551,125 +749,23 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 	st[0].slot = -1;
 	nst = 1;
 	while (nst) {
-		struct frame fr = st[--nst];
-		size_t nl;
-		int nf, visited;
-		int32_t q = new_cnode(ws);
-		struct cnode *N;
+		struct cframe fr = st[--nst];
+		const struct cnode *N;
 		struct cand best;
-		double Q = 0, W = 0;
+		size_t nl;
+		int32_t q = open_node(ws, o, &fr);
 		if (q < 0)
 			goto out;
-		if (fr.slot >= 0) {
-			struct cnode *P = &ws->nodes[fr.slot >> 1];
-			if (fr.slot & 1)
-				P->r = q;
-			else
-				P->l = q;
-		}
-		memset(tot, 0, (size_t)S * sizeof(double));
-		for (i = fr.lo; i < fr.hi; i++) {
-			add_row(ws, K, tot, i);
-			if (K == 0)
-				Q += ws->yw[2 * i + 1] * ws->yw[2 * i] * ws->yw[2 * i];
-		}
-		for (s = 0; s < (K > 0 ? K : 1); s++)
-			W += tot[s];
 		N = &ws->nodes[q];
-		N->l = N->r = -1;
-		N->feat = -1;
-		N->set = -1;
-		N->ncat = 0;
-		N->dleft = 0;
-		N->thr = 0;
-		N->W = W;
-		N->cnt = (double)(fr.hi - fr.lo);
-		N->imp = impurity(ws, o->crit, tot, W, Q);
-		N->gain = 0;
-		N->v = new_vals(ws, nout);
-		if (N->v < 0)
-			goto out;
-		for (s = 0; s < nout; s++)
-			ws->vals[N->v + s] = K > 0 ? tot[s] / W : tot[1] / W;
 		if ((o->max_depth > 0 && fr.depth >= o->max_depth) || N->cnt < o->min_split ||
 		    N->cnt < 2.0 * o->min_leaf || N->imp <= DBL_EPSILON)
 			continue;
-		/* The features to try: all in order, or mtry drawn without replacement, those
-		 * constant in the node not counting (as in scikit-learn). */
-		for (f = 0; f < p; f++)
-			ws->feats[f] = f;
-		memset(&best, 0, sizeof(best));
-		best.score = -INFINITY;
-		best.feat = -1;
-		visited = 0;
-		for (nf = 0; nf < p && visited < o->mtry; nf++) {
-			if (o->mtry < p) {
-				int r = nf + (int)ml_rng_below(rng, (uint64_t)(p - nf)), x;
-				x = ws->feats[nf];
-				ws->feats[nf] = ws->feats[r];
-				ws->feats[r] = x;
-			}
-			f = ws->feats[nf];
-			if (o->raw && !b->cat[f] && b->ub && b->ub[f] && !b->val[f])
-				visited +=
-				    eval_exact(ws, o->raw[f], fr.lo, fr.hi, f, o, tot, &best);
-			else
-				visited += eval_feature(ws, b, fr.lo, fr.hi, f, o, tot, &best);
-		}
+		find_split(ws, b, o, rng, fr.lo, fr.hi, &best);
 		if (best.feat < 0)
 			continue;
-		N = &ws->nodes[q];
-		N->feat = best.feat;
-		N->dleft = best.dleft;
-		if (best.ncat) {
-			int32_t nw = (best.ncat + 31) / 32;
-			if (ml_tree_grow_array((void **)&ws->sets, &ws->capsets,
-					       (int64_t)ws->nsets + nw, sizeof(uint32_t)) < 0)
-				goto out;
-			memcpy(ws->sets + ws->nsets, ws->bset, (size_t)nw * sizeof(uint32_t));
-			N->set = ws->nsets;
-			N->ncat = best.ncat;
-			N->thr = best.ncat;
-			ws->nsets += nw;
-		} else if (best.exact) {
-			N->thr = best.thr;
-		} else {
-			N->thr = ml_bins_threshold(b, best.feat, best.lo, best.hi);
-		}
-		/* Which bins go left; then the node's rows, stably. */
-		for (s = 0; s < 256; s++) {
-			if (s == b->nb[best.feat])
-				lut[s] = (uint8_t)best.dleft;
-			else if (best.ncat)
-				lut[s] = s < best.ncat && ((ws->bset[s >> 5] >> (s & 31)) & 1);
-			else
-				lut[s] = s <= best.lo;
-		}
-		{
-			/* Stable, without branches: left rows compact in place, right ones
-			 * gather in tmp and follow. */
-			const uint8_t *C = b->C + (size_t)best.feat * b->n;
-			const double *X = best.exact ? o->raw[best.feat] : NULL;
-			size_t nr = 0;
-			nl = fr.lo;
-			for (i = fr.lo; i < fr.hi; i++) {
-				uint32_t r = ws->idx[i];
-				double yr = ws->yw[2 * i], wr = ws->yw[2 * i + 1];
-				size_t go =
-				    X ? (X[r] == X[r] ? X[r] <= best.thr : (size_t)best.dleft)
-				      : lut[C[r]];
-				ws->idx[nl] = r;
-				ws->yw[2 * nl] = yr;
-				ws->yw[2 * nl + 1] = wr;
-				ws->tmp[nr] = r;
-				ws->ywt[2 * nr] = yr;
-				ws->ywt[2 * nr + 1] = wr;
-				nl += go;
-				nr += 1 - go;
-			}
-			memcpy(ws->idx + nl, ws->tmp, nr * sizeof(uint32_t));
-			memcpy(ws->yw + 2 * nl, ws->ywt, 2 * nr * sizeof(double));
-		}
+		if (set_split(ws, b, q, &best) < 0)
+			goto out;
+		nl = partition(ws, b, o, &best, fr.lo, fr.hi);
 		if (ml_tree_grow_array((void **)&st, &capst, (int64_t)nst + 2, sizeof(*st)) < 0)
 			goto out;
 		st[nst].lo = nl;
@@ -692,40 +788,8 @@ int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, co
 	}
 	if (o->ccp_alpha > 0 && prune(ws, o->ccp_alpha) < 0)
 		goto out;
-	/* Renumber breadth first into t, children in pairs: a queue of (raw, new) pairs. */
-	if (ml_tree_root(t, ws->nodes[0].W) < 0)
+	if (renumber(ws, t, nout) < 0)
 		goto out;
-	if (ml_tree_grow_array((void **)&ws->stack, &ws->capstack, (int64_t)ws->nnodes * 2 + 2,
-			       sizeof(int32_t)) < 0)
-		goto out;
-	q2 = ws->stack;
-	{
-		int32_t head = 0, tail = 0;
-		q2[tail++] = 0;
-		q2[tail++] = 0;
-		while (head < tail) {
-			int32_t rq = q2[head++], tq = q2[head++], l;
-			const struct cnode *N = &ws->nodes[rq];
-			if (N->l < 0) {
-				if (nout > 1) {
-					if (ml_tree_leafv(t, tq, ws->vals + N->v, nout) < 0)
-						goto out;
-				} else {
-					t->node[tq].thr = ws->vals[N->v];
-				}
-				continue;
-			}
-			l = ml_tree_split(t, tq, N->feat, N->thr, N->dleft,
-					  N->set >= 0 ? ws->sets + N->set : NULL, N->ncat, N->gain,
-					  ws->nodes[N->l].W, ws->nodes[N->r].W);
-			if (l < 0)
-				goto out;
-			q2[tail++] = N->l;
-			q2[tail++] = l;
-			q2[tail++] = N->r;
-			q2[tail++] = l + 1;
-		}
-	}
 	rc = 0;
 out:
 	free(st);
