@@ -288,33 +288,150 @@ static void cond_text(struct sbuf *sb, const struct ml_forest *F, const struct m
 		sb_str(sb, " or missing)");
 }
 
-int ml_forest_table_tree(const struct ml_forest *F, const struct ml_data *shape, int rules,
-			 struct ml_frame *out, struct ml_err *e)
+/* The columns of the "tree" table: ten of every node, a value per output (no of them), and
+ * with rules the rule. 0, or -1 when out of memory. */
+static int tree_columns(struct ml_frame *out, int no, int rules)
 {
 	static const char *const head[] = {"tree", "node",  "depth",   "feature", "condition",
 					   "left", "right", "missing", "gain",	  "cover"};
-	int c, t, o, no = F->nout, rcol = 10 + no;
-	int32_t k;
-	size_t r = 0;
-	int *depth = NULL;
-	size_t *plen = NULL; /* per node: length of its path's rule text */
-	struct sbuf sb = {0}, path = {0};
 	char name[32];
-	int rc;
+	int c, o;
 
 	for (c = 0; c < 10; c++)
 		if (ml_schema_add(&out->schema, head[c],
 				  c == 3 || c == 4 || c == 7 ? ML_CAT : ML_NUM) < 0)
-			goto nomem;
+			return -1;
 	for (o = 0; o < no; o++) {
 		if (no == 1)
 			snprintf(name, sizeof(name), "value");
 		else
 			snprintf(name, sizeof(name), "value_%d", o);
 		if (ml_schema_add(&out->schema, name, ML_NUM) < 0)
-			goto nomem;
+			return -1;
 	}
 	if (rules && ml_schema_add(&out->schema, "rule", ML_CAT) < 0)
+		return -1;
+	return 0;
+}
+
+/* Row r of the "tree" table: node k of tree t, whose nodes start at the forest's node s, at
+ * depth d (the rule left missing); sb holds the condition's text. 0, or -1 when out of
+ * memory. */
+static int tree_row(struct ml_frame *out, const struct ml_forest *F, const struct ml_data *shape,
+		    int rules, int t, int32_t s, int32_t k, int d, size_t r, struct sbuf *sb)
+{
+	const struct ml_tnode *q = &F->node[s + k];
+	union ml_colv *col = out->rows.col;
+	int o, no = F->nout, rcol = 10 + no;
+	int32_t code;
+
+	col[0].num[r] = t;
+	col[1].num[r] = k;
+	col[2].num[r] = d;
+	if (rules)
+		col[rcol].cat[r] = -1;
+	if (q->feat < 0) {
+		col[3].cat[r] = -1;
+		col[4].cat[r] = -1;
+		col[5].num[r] = NAN;
+		col[6].num[r] = NAN;
+		col[7].cat[r] = -1;
+	} else {
+		const char *fname = shape->names ? shape->names[q->feat] : "?";
+		if ((code = intern(out, 3, fname)) < 0)
+			return -1;
+		col[3].cat[r] = code;
+		sb->n = 0;
+		cond_text(sb, F, q, fname, shape->levels ? shape->levels[q->feat] : NULL, 0, 0);
+		if (sb->err || (code = intern(out, 4, sb->p)) < 0)
+			return -1;
+		col[4].cat[r] = code;
+		col[5].num[r] = q->left;
+		col[6].num[r] = q->left + 1;
+		if ((code = intern(out, 7, q->dleft ? "left" : "right")) < 0)
+			return -1;
+		col[7].cat[r] = code;
+	}
+	col[8].num[r] = F->gain[s + k];
+	col[9].num[r] = F->cover[s + k];
+	for (o = 0; o < no; o++)
+		col[10 + o].num[r] = F->mean		      ? F->mean[(size_t)(s + k) * no + o]
+				     : no == 1 && q->feat < 0 ? q->thr
+							      : NAN;
+	return 0;
+}
+
+/* The rules of a tree's leaves (its n nodes at nd, its table rows from base): each leaf's
+ * path of conditions joined by "and". *plen is room for the nodes' path lengths (grown
+ * here), path the text. 0, or -1 when out of memory. */
+static int tree_rules(struct ml_frame *out, const struct ml_forest *F, const struct ml_data *shape,
+		      const struct ml_tnode *nd, int32_t n, size_t base, size_t **plen,
+		      struct sbuf *path)
+{
+	/* Each leaf's path, depth first: a stack of (node, parent's text length), a child's
+	 * condition appended to its parent's text when it is popped. */
+	int32_t *stk = malloc((size_t)(2 * n + 2) * sizeof(int32_t)), top = 0;
+	int rcol = 10 + F->nout;
+	size_t *pl;
+
+	*plen = realloc(*plen, (size_t)(n ? n : 1) * sizeof(size_t));
+	pl = *plen;
+	if (!stk || !pl) {
+		free(stk);
+		return -1;
+	}
+	stk[top++] = 0;
+	stk[top++] = -1;
+	while (top) {
+		int32_t par = stk[--top], q = stk[--top];
+		const struct ml_tnode *x = &nd[q];
+		path->n = 0;
+		if (par >= 0) {
+			const struct ml_tnode *y = &nd[par];
+			path->n = pl[par];
+			if (path->n)
+				sb_str(path, " and ");
+			cond_text(path, F, y, shape->names ? shape->names[y->feat] : "?",
+				  shape->levels ? shape->levels[y->feat] : NULL, q != y->left, 1);
+		}
+		sb_put(path, "", 0);
+		if (path->err) {
+			free(stk);
+			return -1;
+		}
+		pl[q] = path->n;
+		if (x->feat < 0) {
+			int32_t code = intern(out, rcol, path->n ? path->p : "(all rows)");
+			if (code < 0) {
+				free(stk);
+				return -1;
+			}
+			out->rows.col[rcol].cat[base + (size_t)q] = code;
+			continue;
+		}
+		/* The texts of later nodes overwrite this one's tail; children only need its
+		 * length. */
+		stk[top++] = x->left + 1;
+		stk[top++] = q;
+		stk[top++] = x->left;
+		stk[top++] = q;
+	}
+	free(stk);
+	return 0;
+}
+
+int ml_forest_table_tree(const struct ml_forest *F, const struct ml_data *shape, int rules,
+			 struct ml_frame *out, struct ml_err *e)
+{
+	int t;
+	int32_t k;
+	size_t r = 0;
+	int *depth = NULL;
+	size_t *plen = NULL; /* per node: length of its path's rule text */
+	struct sbuf sb = {0}, path = {0};
+	int rc;
+
+	if (tree_columns(out, F->nout, rules) < 0)
 		goto nomem;
 	if ((rc = ml_block_init(&out->rows, &out->schema, (size_t)(F->nnode ? F->nnode : 1), e)) <
 	    0)
@@ -328,98 +445,15 @@ int ml_forest_table_tree(const struct ml_forest *F, const struct ml_data *shape,
 		depth[s] = 0;
 		for (k = 0; k < n; k++, r++) {
 			const struct ml_tnode *q = &nd[k];
-			union ml_colv *col = out->rows.col;
-			int32_t code;
 			if (q->feat >= 0) {
 				depth[s + q->left] = depth[s + k] + 1;
 				depth[s + q->left + 1] = depth[s + k] + 1;
 			}
-			col[0].num[r] = t;
-			col[1].num[r] = k;
-			col[2].num[r] = depth[s + k];
-			if (rules)
-				col[rcol].cat[r] = -1;
-			if (q->feat < 0) {
-				col[3].cat[r] = -1;
-				col[4].cat[r] = -1;
-				col[5].num[r] = NAN;
-				col[6].num[r] = NAN;
-				col[7].cat[r] = -1;
-			} else {
-				const char *fname = shape->names ? shape->names[q->feat] : "?";
-				if ((code = intern(out, 3, fname)) < 0)
-					goto nomem;
-				col[3].cat[r] = code;
-				sb.n = 0;
-				cond_text(&sb, F, q, fname,
-					  shape->levels ? shape->levels[q->feat] : NULL, 0, 0);
-				if (sb.err || (code = intern(out, 4, sb.p)) < 0)
-					goto nomem;
-				col[4].cat[r] = code;
-				col[5].num[r] = q->left;
-				col[6].num[r] = q->left + 1;
-				if ((code = intern(out, 7, q->dleft ? "left" : "right")) < 0)
-					goto nomem;
-				col[7].cat[r] = code;
-			}
-			col[8].num[r] = F->gain[s + k];
-			col[9].num[r] = F->cover[s + k];
-			for (o = 0; o < no; o++)
-				col[10 + o].num[r] = F->mean ? F->mean[(size_t)(s + k) * no + o]
-						     : no == 1 && q->feat < 0 ? q->thr
-									      : NAN;
-		}
-		if (rules) {
-			/* Each leaf's path, depth first: a stack of (node, parent's text length),
-			 * a child's condition appended to its parent's text when it is popped. */
-			int32_t *stk = malloc((size_t)(2 * n + 2) * sizeof(int32_t)), top = 0;
-			size_t base = r - (size_t)n;
-			plen = realloc(plen, (size_t)(n ? n : 1) * sizeof(size_t));
-			if (!stk || !plen) {
-				free(stk);
+			if (tree_row(out, F, shape, rules, t, s, k, depth[s + k], r, &sb) < 0)
 				goto nomem;
-			}
-			stk[top++] = 0;
-			stk[top++] = -1;
-			while (top) {
-				int32_t par = stk[--top], q = stk[--top];
-				const struct ml_tnode *x = &nd[q];
-				path.n = 0;
-				if (par >= 0) {
-					const struct ml_tnode *y = &nd[par];
-					path.n = plen[par];
-					if (path.n)
-						sb_str(&path, " and ");
-					cond_text(&path, F, y,
-						  shape->names ? shape->names[y->feat] : "?",
-						  shape->levels ? shape->levels[y->feat] : NULL,
-						  q != y->left, 1);
-				}
-				sb_put(&path, "", 0);
-				if (path.err) {
-					free(stk);
-					goto nomem;
-				}
-				plen[q] = path.n;
-				if (x->feat < 0) {
-					int32_t code =
-					    intern(out, rcol, path.n ? path.p : "(all rows)");
-					if (code < 0) {
-						free(stk);
-						goto nomem;
-					}
-					out->rows.col[rcol].cat[base + (size_t)q] = code;
-					continue;
-				}
-				/* The texts of later nodes overwrite this one's tail; children
-				 * only need its length. */
-				stk[top++] = x->left + 1;
-				stk[top++] = q;
-				stk[top++] = x->left;
-				stk[top++] = q;
-			}
-			free(stk);
 		}
+		if (rules && tree_rules(out, F, shape, nd, n, r - (size_t)n, &plen, &path) < 0)
+			goto nomem;
 	}
 	out->rows.nrow = r;
 	free(depth);
