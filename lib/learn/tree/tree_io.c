@@ -73,6 +73,49 @@ static int bad(struct ml_err *e, const char *name, const char *what)
 	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s': %s", name, what);
 }
 
+/* Whether the forest F just read is well formed (p features, nout outputs, M margins, nval
+ * leaf values, nbits words of level sets): finite values, and every node's children after it
+ * within its tree, its feature and level set in range. */
+static int forest_ok(const struct ml_forest *F, int p, size_t M, uint32_t nout, uint32_t nval,
+		     uint32_t nbits)
+{
+	int32_t k, t;
+
+	for (k = 0; k < (int32_t)M; k++)
+		if (!isfinite(F->base[k]))
+			return 0;
+	for (k = 0; k < (int32_t)nval; k++)
+		if (!isfinite(F->val[k]))
+			return 0;
+	/* Every node: children after it within its tree, features and sets in range. */
+	for (t = 0; t < F->ntrees; t++) {
+		int32_t s = F->start[t], n = F->start[t + 1] - s;
+		for (k = 0; k < n; k++) {
+			const struct ml_tnode *q = &F->node[s + k];
+			if (!(F->cover[s + k] > 0) || !isfinite(F->cover[s + k]) ||
+			    !isfinite(F->gain[s + k]) || q->dleft > 1)
+				return 0;
+			if (q->feat < 0) {
+				if (q->feat != -1 || q->cat != -1)
+					return 0;
+				if (nout == 1 ? !isfinite(q->thr)
+					      : (q->left < 0 || (int64_t)q->left + nout > nval))
+					return 0;
+				continue;
+			}
+			if (q->feat >= p || q->left <= k || q->left >= n - 1 || q->thr != q->thr)
+				return 0;
+			if (q->cat != -1) {
+				if (q->cat < 0 || !(q->thr >= 1 && q->thr <= 1 << 24) ||
+				    q->thr != floor(q->thr) ||
+				    (int64_t)q->cat + ((int64_t)q->thr + 31) / 32 > (int64_t)nbits)
+					return 0;
+			}
+		}
+	}
+	return 1;
+}
+
 int ml_forest_load(struct ml_forest *F, const struct ml_model *m, const char *name, int p,
 		   struct ml_err *e)
 {
@@ -165,40 +208,8 @@ int ml_forest_load(struct ml_forest *F, const struct ml_model *m, const char *na
 	ml_rbuf_i32v(&b, (int32_t *)F->bits, nbits);
 	if (b.err)
 		goto trunc;
-	if (b.off != b.n)
+	if (b.off != b.n || !forest_ok(F, p, M, nout, nval, nbits))
 		goto shape;
-	for (k = 0; k < (int32_t)M; k++)
-		if (!isfinite(F->base[k]))
-			goto shape;
-	for (k = 0; k < (int32_t)nval; k++)
-		if (!isfinite(F->val[k]))
-			goto shape;
-	/* Every node: children after it within its tree, features and sets in range. */
-	for (t = 0; t < F->ntrees; t++) {
-		int32_t s = F->start[t], n = F->start[t + 1] - s;
-		for (k = 0; k < n; k++) {
-			const struct ml_tnode *q = &F->node[s + k];
-			if (!(F->cover[s + k] > 0) || !isfinite(F->cover[s + k]) ||
-			    !isfinite(F->gain[s + k]) || q->dleft > 1)
-				goto shape;
-			if (q->feat < 0) {
-				if (q->feat != -1 || q->cat != -1)
-					goto shape;
-				if (nout == 1 ? !isfinite(q->thr)
-					      : (q->left < 0 || (int64_t)q->left + nout > nval))
-					goto shape;
-				continue;
-			}
-			if (q->feat >= p || q->left <= k || q->left >= n - 1 || q->thr != q->thr)
-				goto shape;
-			if (q->cat != -1) {
-				if (q->cat < 0 || !(q->thr >= 1 && q->thr <= 1 << 24) ||
-				    q->thr != floor(q->thr) ||
-				    (int64_t)q->cat + ((int64_t)q->thr + 31) / 32 > (int64_t)nbits)
-					goto shape;
-			}
-		}
-	}
 	return ml_forest_finish(F, e);
 trunc:
 	ml_forest_release(F);
