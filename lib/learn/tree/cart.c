@@ -1,5 +1,4 @@
-/* CART growth for rf and tree, as scikit-learn's trees grow: depth first on bins or on the
- * sorted raw values, Gini, entropy or squared error, then cost-complexity pruning. */
+/* CART growth for rf and tree as scikit-learn's trees grow, and cost-complexity pruning. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>

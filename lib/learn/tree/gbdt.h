@@ -1,5 +1,4 @@
-/* Declarations that the files of gradient boosting (-a gbdt) share: its objectives, the
- * training state and the histogram kernels. */
+/* Private declarations of gbdt's files: objectives, training state, histograms, growth. */
 #ifndef ML_GBDT_H
 #define ML_GBDT_H
 

@@ -1,6 +1,4 @@
-/* Growing one gbdt tree from gradient histograms: histogram buffers, split search by
- * XGBoost's regularised gain, stable partitions of the rows, and level-wise or leaf-wise
- * expansion with histogram subtraction. */
+/* Growing one gbdt tree from gradient histograms: split search, partitions, expansion. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,5 +1,4 @@
-/* Gradient-pair histograms of gbdt's nodes: the kernels that sum each row's (g, h) into the
- * bins of its features, over a node's rows or a chunk of them. */
+/* The kernels that sum gbdt's gradient pairs into each feature's bins over a node's rows. */
 #include <stdint.h>
 #include <string.h>
 

@@ -1,5 +1,4 @@
-/* The losses gbdt boosts: per objective, a row's gradient and hessian (the binary logistic
- * ones in single-precision vector passes), its loss and the metric reported. */
+/* The objectives gbdt boosts: each row's gradient and hessian, its loss, the metric. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

@@ -1,5 +1,4 @@
-/* Decision trees shared by gbdt, rf and tree: growable trees, and forests of them with fast
- * scoring and leaf indices. */
+/* Decision trees shared by gbdt, rf and tree: growable trees and forests that score fast. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

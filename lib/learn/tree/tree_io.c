@@ -1,5 +1,4 @@
-/* Forests in model files and tables: their ml-model(5) sections, the "tree" table and
- * feature importances, and the sections and tables of the model rf and tree share. */
+/* Forests' model sections and tables, and the sections and tables of rf and tree models. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

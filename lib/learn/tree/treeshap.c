@@ -1,5 +1,4 @@
-/* Exact TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2): what each feature of a row adds
- * to a forest's margins, for mlpredict --contrib. */
+/* Exact TreeSHAP (Lundberg, Erion and Lee 2018, Algorithm 2) for mlpredict --contrib. */
 #include <stdlib.h>
 #include <string.h>
 
