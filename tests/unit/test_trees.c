@@ -13,6 +13,7 @@
 #include "ml/learn.h"
 #include "learn/algo.h"
 #include "ml/ml.h"
+#include "learn/tree/gbdt.h"
 #include "learn/tree/hist.h"
 #include "learn/tree/tree.h"
 #include "unit.h"
