@@ -119,7 +119,7 @@ x,cat,2
 y,cat,2
 z,cat,2" ]
 	run -65 --separate-stderr ml mlcat --num z t.csv
-	[ "$stderr" = "mlcat: t.csv:2: cannot parse 'a' as a number in column 'z'" ]
+	[ "$stderr" = "mlcat: t.csv:2: cannot parse 'a' as a number in column 'z' (--num)" ]
 	run -2 --separate-stderr ml mlcat --num nope t.csv
 	[ "$stderr" = "mlcat: no column 'nope'
 Try 'mlcat --help' for more information." ]
@@ -128,7 +128,7 @@ Try 'mlcat --help' for more information." ]
 @test "a numeric column that meets text after the typed rows names line, column and value" {
 	{ echo a,b; seq 1 300000 | sed 's/$/,x/'; echo 'oops,y'; } >late.csv
 	run -65 --separate-stderr ml mlcat late.csv -o out.csv
-	[ "$stderr" = "mlcat: late.csv:300002: cannot parse 'oops' as a number in column 'a'" ]
+	[ "$stderr" = "mlcat: late.csv:300002: cannot parse 'oops' as a number in column 'a' (numbers in its first 100000 rows): give --na 'oops' if it marks a missing value, or --cat 'a' to read the column as text" ]
 	[ ! -e out.csv ]
 	ml mlcat --cat a late.csv | tail -1 >last
 	[ "$(cat last)" = "oops,y" ]

@@ -188,7 +188,7 @@ static void test_windows(void)
 
 	fprintf(f, "a,b,c\n");
 	for (i = 0; i < 60000; i++)
-		fprintf(f, "%zu.%zu,\"k%zu\",%s\n", i, i % 7, i % 13, i % 5 ? "x" : "");
+		fprintf(f, "%zu.%zu,\"k%zu\",%s\n", i, i % 7, i % 13, i % 5 != 4 ? "x" : "");
 	fclose(f);
 	ml_frame_init(&all);
 	CHECK(ml_frame_read(&all, p, NULL, &e) == 0);
@@ -254,27 +254,35 @@ static unsigned long long frame_hash(const struct ml_frame *f)
 	return h;
 }
 
-/* The parallel reader of plain files gives exactly what the serial one gives (gzip input
- * takes the serial path), whatever the threads, with quotes, CRLF, missing values and a
- * column that turns categorical late. */
-static void test_parallel(void)
+/* Write the test file of test_parallel: stray, when set, replaces row row's num value.
+ * Returns the line row starts on. */
+static long parallel_file(const char *p, const char *gz, int row, const char *stray)
 {
-	const char *p = tmp_path("par.csv"), *gz = tmp_path("par.csv.gz");
 	const char *txt[] = {"plain", "\"with, comma\"", "\"multi\nline\"", "\"q \"\"x\"\"\"", "NA", ""};
-	const char *z[] = {"007", "12", "3.5", ""};
+	const char *z[] = {"007", "012", "x5", ""};
 	FILE *f = fopen(p, "wb");
-	gzFile g;
-	unsigned long long want = 0, got;
 	struct ml_rng r;
 	struct ml_err e;
-	int t, i;
+	gzFile g;
+	int i;
+	long line = 2, at = 0;
 
 	ml_rng_seed(&r, 3);
 	fprintf(f, "id,num,cat,late,txt,z\r\n");
-	for (i = 0; i < 120000; i++)
-		fprintf(f, "%d,%.6g,%c,%s%d,%s,%s\r\n", i, ml_rng_uniform(&r),
-			"abc?"[ml_rng_below(&r, 4)], i >= 119990 ? "x" : "", i,
-			txt[ml_rng_below(&r, 6)], z[ml_rng_below(&r, 4)]);
+	for (i = 0; i < 120000; i++) {
+		char num[32];
+		int c, k;
+		snprintf(num, sizeof(num), "%.6g", ml_rng_uniform(&r));
+		c = "abc?"[ml_rng_below(&r, 4)];
+		k = (int)ml_rng_below(&r, 6);
+		if (i == row)
+			at = line;
+		/* late: numbers for its first 20000 rows, then text, which is most of the rows
+		 * that decide the types: a text column */
+		fprintf(f, "%d,%s,%c,%s%d,%s,%s\r\n", i, stray && i == row ? stray : num, c,
+			i >= 20000 ? "x" : "", i, txt[k], z[ml_rng_below(&r, 4)]);
+		line += 1 + (k == 2);
+	}
 	fclose(f);
 	{
 		unsigned char *buf;
@@ -285,24 +293,80 @@ static void test_parallel(void)
 		gzclose(g);
 		free(buf);
 	}
+	return at;
+}
+
+/* Read the test file with reader setup t (0: gzip, which takes the serial path; then
+ * threads and window sizes); the frame's hash, or 0 with e set. */
+static unsigned long long parallel_read(int t, const char *p, const char *gz, struct ml_err *e,
+					int check)
+{
+	struct ml_frame fr;
+	struct ml_read_opts o;
+	unsigned long long h = 0;
+
+	ml_read_opts_init(&o);
+	o.threads = t == 6 ? 2 : t > 3 ? t - 3 : t;
+	/* small windows: records and quoted fields cut across them; the smallest, dozens of
+	 * windows each read while the one before is parsed */
+	o.chunk_bytes = t == 6 ? 2048 : t > 3 ? 65536 : 0;
+	ml_frame_init(&fr);
+	ml_err_init(e);
+	if (ml_frame_read(&fr, t == 0 ? gz : p, &o, e) == 0) {
+		if (check) {
+			CHECK(fr.rows.nrow == 120000);
+			CHECK(fr.schema.cols[1].type == ML_NUM && fr.schema.cols[3].type == ML_CAT &&
+			      fr.schema.cols[5].type == ML_CAT);
+			CHECK(fr.rows.line && fr.rows.line[1] == 3);
+		}
+		h = frame_hash(&fr);
+	}
+	ml_frame_release(&fr);
+	return h;
+}
+
+/* The parallel reader of plain files gives exactly what the serial one gives (gzip input
+ * takes the serial path), whatever the threads, with quotes, CRLF, missing values and a
+ * column that turns categorical late among the rows that decide the types; and a stray
+ * token in a column of numbers is the same error in every reader, before or after those
+ * rows. */
+static void test_parallel(void)
+{
+	const char *p = tmp_path("par.csv"), *gz = tmp_path("par.csv.gz");
+	unsigned long long want = 0, got;
+	struct ml_err e;
+	char msg[2][sizeof(e.msg)];
+	int t, k;
+	long line;
+
+	parallel_file(p, gz, 0, NULL);
 	for (t = 0; t <= 6; t++) {
-		struct ml_frame fr;
-		struct ml_read_opts o;
-		ml_read_opts_init(&o);
-		o.threads = t == 6 ? 2 : t > 3 ? t - 3 : t;
-		/* small windows: records and quoted fields cut across them; the smallest,
-		 * dozens of windows each read while the one before is parsed */
-		o.chunk_bytes = t == 6 ? 2048 : t > 3 ? 65536 : 0;
-		ml_frame_init(&fr);
-		CHECK(ml_frame_read(&fr, t == 0 ? gz : p, &o, &e) == 0);
-		CHECK(fr.rows.nrow == 120000);
-		CHECK(fr.schema.cols[3].type == ML_CAT && fr.schema.cols[5].type == ML_CAT);
-		CHECK(fr.rows.line && fr.rows.line[1] == 3);
-		got = frame_hash(&fr);
+		got = parallel_read(t, p, gz, &e, 1);
+		CHECK(got != 0);
 		if (t == 0)
 			want = got;
 		CHECK(got == want);
-		ml_frame_release(&fr);
+	}
+	/* n/a among the first rows (row 50000), then 'oops' after them (row 110000). */
+	snprintf(msg[0], sizeof(msg[0]),
+		 "cannot parse 'n/a' as a number in column 'num' (its other 99999 values are "
+		 "numbers): give --na 'n/a' if it marks a missing value, or --cat 'num' to read "
+		 "the column as text");
+	snprintf(msg[1], sizeof(msg[1]),
+		 "cannot parse 'oops' as a number in column 'num' (numbers in its first 100000 "
+		 "rows): give --na 'oops' if it marks a missing value, or --cat 'num' to read the "
+		 "column as text");
+	for (k = 0; k < 2; k++) {
+		line = parallel_file(p, gz, k ? 110000 : 50000, k ? "oops" : "n/a");
+		CHECK(line > (k ? 110001 : 50001));
+		for (t = 0; t <= 6; t++) {
+			got = parallel_read(t, p, gz, &e, 0);
+			CHECK(got == 0 && e.code == ML_E_DATA && e.col == 2);
+			CHECK(e.line == line);
+			CHECK(!strcmp(e.msg, msg[k]));
+			if (strcmp(e.msg, msg[k]))
+				fprintf(stderr, "reader %d: %s\n", t, e.msg);
+		}
 	}
 }
 
