@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# No silent wrong answers: a stray token in a column of numbers, typed the same way by every
+# command and every reader; identifiers refused as features.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export SOURCE_DATE_EPOCH=1700000000
+}
+
+# A table of ROWS rows: y (0/1), x (numbers), c (a few categories); TOKEN replaces x on row AT.
+table() {
+	awk -v n="$1" -v at="$2" -v tok="$3" 'BEGIN {
+		srand(7); print "y,x,c"
+		for (i = 1; i <= n; i++)
+			printf "%d,%s,k%d\n", i % 2, i == at ? tok : sprintf("%.5f", rand()), i % 5
+	}'
+}
+
+@test "a stray token in a column of numbers stops every command, whatever the file's size" {
+	local rows at tok want c
+	for rows in 2000 60000; do
+		for at in 50 1500; do
+			for tok in n/a inf 1e309 -; do
+				table "$rows" "$at" "$tok" >t.csv
+				want="t.csv:$((at + 1)): cannot parse '$tok' as a"
+				for c in "mlcat t.csv" "mltrain -t y -a nb -o m.mlm t.csv" \
+					"mlsplit --test 0.5 --train-out a.csv --test-out b.csv t.csv" \
+					"mlfeat --scale standard -t y t.csv"; do
+					run -65 --separate-stderr ml $c
+					[[ "$stderr" == "${c%% *}: $want"* ]] || { echo "$c: $stderr"; return 1; }
+					[[ "$stderr" == *"give --na '$tok' if it marks a missing value, or --cat 'x' to read the column as text" ]]
+				done
+				[ ! -e m.mlm ] && [ ! -e a.csv ]
+			done
+		done
+	done
+	table 2000 50 1e309 >t.csv
+	run -65 --separate-stderr ml mlcat t.csv
+	[ "$stderr" = "mlcat: t.csv:51: cannot parse '1e309' as a finite number in column 'x' (its other 1999 values are numbers): give --na '1e309' if it marks a missing value, or --cat 'x' to read the column as text" ]
+	# The ways out work.
+	table 2000 50 n/a >t.csv
+	run -0 --separate-stderr ml mlcat --schema --na n/a t.csv
+	[ "${lines[2]}" = "x,num," ]
+	run -0 --separate-stderr ml mlcat --schema --cat x t.csv
+	[[ "${lines[2]}" == x,cat,* ]]
+}
+
+@test "a stray token after the rows that decide is the same error in every reader" {
+	table 150000 120000 oops >t.csv
+	run -65 --separate-stderr ml mlcat t.csv
+	[ "$stderr" = "mlcat: t.csv:120001: cannot parse 'oops' as a number in column 'x' (numbers in its first 100000 rows): give --na 'oops' if it marks a missing value, or --cat 'x' to read the column as text" ]
+	for j in 1 2; do
+		run -65 --separate-stderr ml mltrain -j $j -t y -a nb -o m.mlm t.csv
+		[ "$stderr" = "mltrain: t.csv:120001: cannot parse 'oops' as a number in column 'x' (numbers in its first 100000 rows): give --na 'oops' if it marks a missing value, or --cat 'x' to read the column as text" ]
+	done
+	gzip -c t.csv >t.csv.gz
+	run -65 --separate-stderr ml mltrain -t y -a nb -o m.mlm t.csv.gz
+	[[ "$stderr" == "mltrain: t.csv.gz:120001: cannot parse 'oops' as a number in column 'x'"* ]]
+	run -65 --separate-stderr ml mltrain -t y -a nb -o m.mlm - <t.csv
+	[[ "$stderr" == "mltrain: <stdin>:120001: cannot parse 'oops' as a number in column 'x'"* ]]
+}
+
+@test "a text column with some numbers in it is categorical in every command" {
+	awk 'BEGIN { print "y,s"; for (i = 1; i <= 3000; i++) printf "%d,%s\n", i % 2, i % 3 ? "t" i % 7 : i % 4 }' >s.csv
+	run -0 ml mlcat --schema s.csv
+	[ "${lines[2]}" = "s,cat,11" ]
+	ml mltrain -q -t y -a nb -o m.mlm s.csv
+	run -0 ml mlinfo m.mlm
+	[[ "$output" == *'"name": "s",'*'"type": "cat",'* ]]
+}
+
+@test "an identifier column is refused as a feature unless asked for" {
+	awk 'BEGIN { srand(5); print "id,x,y"; for (i = 1; i <= 500; i++) printf "C%05d,%.4f,%d\n", i, rand(), rand() < 0.5 }' >ids.csv
+	run -65 --separate-stderr ml mltrain -t y -a logistic -o m.mlm ids.csv
+	[ "$stderr" = "mltrain: ids.csv: column 'id' looks like an identifier (500 distinct values in 500 rows): leave it out with --ignore 'id', or give --allow-ids to learn from it" ]
+	[ ! -e m.mlm ]
+	run -0 ml mltrain -q -t y -a logistic --ignore id -o m.mlm ids.csv
+	run -0 ml mltrain -q -t y -a logistic --allow-ids -o m2.mlm ids.csv
+	run -0 ml mlinfo m2.mlm
+	[[ "$output" == *'"encoded_features": 501'* ]]
+	# 100 levels or fewer, or levels well below the rows, are features as they are.
+	awk 'BEGIN { srand(5); print "id,x,y"; for (i = 1; i <= 100; i++) printf "C%05d,%.4f,%d\n", i, rand(), rand() < 0.5 }' >few.csv
+	run -0 ml mltrain -q -t y -a logistic -o m3.mlm few.csv
+}
