@@ -2,7 +2,7 @@
 _mlpipe_opts() {
 	case $1 in
 	mlcat) echo '--schema --describe --select --head --delimiter --no-header --na --num --cat --output --format --precision --compress --force --seed --help --version --list-options' ;;
-	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --verbose --help --version --list-options' ;;
+	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --rows --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --verbose --help --version --list-options' ;;
 	mlfeat) echo '--save --load --target --keep --extra --unseen --max-categories --smoothing --folds --missing-indicator --time-col --group-col --cyclical --squares --whiten --algorithm --impute --scale --log --power --clip --onehot --ordinal --frequency --target-encode --hash --datetime --interactions --rolling --lag --select --pca --text --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	mlinfo) echo '--table --check --sections --output --format --precision --compress --force --verbose --help --version --list-options' ;;
 	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --leaf --contrib --std --level --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --help --version --list-options' ;;

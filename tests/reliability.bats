@@ -84,3 +84,43 @@ table() {
 	awk 'BEGIN { srand(5); print "id,x,y"; for (i = 1; i <= 100; i++) printf "C%05d,%.4f,%d\n", i, rand(), rand() < 0.5 }' >few.csv
 	run -0 ml mltrain -q -t y -a logistic -o m3.mlm few.csv
 }
+
+@test "mleval checks everything it can before any output: plots, their files" {
+	ml mltrain -q -t target -a logistic -o m.mlm "$SAMPLES/breast_cancer.csv"
+	ml mlpredict -m m.mlm --keep target "$SAMPLES/breast_cancer.csv" >p.csv
+	ml mlpredict -m m.mlm --no-proba --keep target "$SAMPLES/breast_cancer.csv" >np.csv
+	# several plots, each into its own file
+	run -0 --separate-stderr ml mleval -t target --plot roc:roc.svg --plot pr:pr.svg \
+		--plot calibration --plot-file cal.svg p.csv
+	grep -q 'ROC curve' roc.svg
+	grep -q 'Precision-recall curve' pr.svg
+	grep -q 'Reliability diagram' cal.svg
+	# a plot that cannot be drawn: nothing on standard output, no file
+	run -65 --separate-stderr ml mleval -t target --plot roc:r.svg np.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "mleval: np.csv: --plot roc needs class probabilities (columns 'p_<label>')" ]
+	[ ! -e r.svg ]
+	# an unwritable plot file: named, with the reason, before the metrics
+	run -74 --separate-stderr ml mleval -t target --plot roc:nodir/r.svg p.csv
+	[ "$output" = "" ]
+	[ "$stderr" = "mleval: nodir/r.svg: cannot create: No such file or directory" ]
+	run -2 --separate-stderr ml mleval -t target --plot roc --plot pr --plot-file x.svg p.csv
+	[ "${stderr_lines[0]}" = "mleval: several plots need a file each (--plot roc:roc.svg --plot pr:pr.svg)" ]
+	run -2 --separate-stderr ml mleval -t target --plot roc:a.svg --plot pr:a.svg p.csv
+	[ "${stderr_lines[0]}" = "mleval: two plots into the same file 'a.svg'" ]
+	[ ! -e a.svg ] && [ ! -e x.svg ]
+}
+
+@test "mleval --rows: a pipeline whose scorer died half way fails instead of passing its gate" {
+	ml mltrain -q -t target -a logistic -o m.mlm "$SAMPLES/breast_cancer.csv"
+	ml mlpredict -m m.mlm --keep target "$SAMPLES/breast_cancer.csv" >p.csv
+	head -101 p.csv >cut.csv
+	run -0 --separate-stderr ml mleval -t target --min auc=0.9 --rows 569 p.csv
+	run -65 --separate-stderr ml mleval -t target --min auc=0.9 --rows 569 cut.csv
+	[ "$stderr" = "mleval: cut.csv: 100 rows where --rows expects 569 (did a command before this one fail? see set -o pipefail)" ]
+	# without --rows the cut input passes its gate: set -o pipefail catches the command
+	# that died (here one that writes 100 rows, then fails with status 3)
+	run -0 ml mleval -t target --min auc=0.9 cut.csv
+	run -0 bash -c "{ cat cut.csv; exit 3; } | '$ML_BIN/mleval' -t target --min auc=0.9 >/dev/null"
+	run -3 bash -o pipefail -c "{ cat cut.csv; exit 3; } | '$ML_BIN/mleval' -t target --min auc=0.9 >/dev/null"
+}
