@@ -362,8 +362,8 @@ Try 'mlfeat --help' for more information." ]
 	ml mlfeat -t ybin --seed 7 --target-encode c1 "$FF/te.csv" >c.csv
 	ml mlfeat -t ybin --folds 3 --target-encode c1 "$FF/te.csv" >d.csv
 	same a.csv b.csv
-	! cmp -s a.csv c.csv
-	! cmp -s a.csv d.csv
+	run -1 cmp -s a.csv c.csv
+	run -1 cmp -s a.csv d.csv
 }
 
 @test "a supervised step without a target, or with a missing label, is an error" {
@@ -646,7 +646,7 @@ Try 'mlfeat --help' for more information." ]
 	cd "$BATS_TEST_TMPDIR"
 	ml mlfeat --impute median --scale standard --log all "$P" >a.csv
 	ml mlfeat --impute median --log all --scale standard "$P" >b.csv
-	! cmp -s a.csv b.csv
+	run -1 cmp -s a.csv b.csv
 	ml mlfeat --scale minmax --clip 0,0.5 "$P" >c.csv
 	awk -F, 'NR > 1 && $3 != "" && ($3 < 0 || $3 > 0.5) { exit 1 }' c.csv
 }
