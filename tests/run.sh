@@ -8,8 +8,10 @@ export ML_BIN
 log=${TMPDIR:-/tmp}/mlpipe-test.$$
 passed=0
 failed=0
+ran=0
 for t in "$ML_UNIT"/test_*; do
 	[ -x "$t" ] || continue
+	ran=$((ran + 1))
 	$ML_TEST_WRAPPER "$t" >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^ok ' "$log")
@@ -19,6 +21,8 @@ for t in "$ML_UNIT"/test_*; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+# no unit test found is a failure, never a quiet pass
+[ "$ran" -gt 0 ] || { echo "FAIL no unit tests in $ML_UNIT"; failed=$((failed + 1)); }
 echo "unit: $passed passed, $failed failed"
 jobs=$(nproc 2>/dev/null || echo 1)
 files=${ML_TESTS:-$(ls tests/*.bats 2>/dev/null)}

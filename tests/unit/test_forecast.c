@@ -26,8 +26,7 @@ static double *column(const char *path, const char *name, size_t *n)
 	ml_read_opts_init(&o);
 	ml_err_init(&e);
 	if (ml_frame_read(&f, path, &o, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", path, e.msg);
-		CHECK(!"fixture readable");
+		unit_fixture_failed(path, e.msg);
 		ml_frame_release(&f);
 		return NULL;
 	}
