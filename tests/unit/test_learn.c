@@ -1,6 +1,7 @@
 /* Unit tests of the generic learner layer: typed hyperparameters (strings and lists, their
  * checks and their JSON form), fitting without a target, predictions with a standard
- * deviation, the algorithm accessors, and one learner shared by predictors on threads. */
+ * deviation, the algorithm accessors, the fitted learner's hyperparameters, and one learner
+ * shared by predictors on threads. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -312,6 +313,66 @@ static void test_algo_accessors(void)
 	CHECK(ml_algo_params(lin)[0].name == NULL);
 }
 
+/* The hyperparameters a learner was fitted with, as set and as defaulted, and after a
+ * round trip through a model file. */
+static void test_learner_params(void)
+{
+	struct ml_frame f;
+	struct ml_train_spec spec;
+	struct ml_learner *l = NULL, *l2 = NULL;
+	struct ml_model *m = NULL, *m2 = NULL;
+	const struct ml_params *p;
+	unsigned char *buf = NULL;
+	size_t len;
+	struct ml_ctx ctx;
+	struct ml_err e;
+
+	small_frame(&f);
+	ml_err_init(&e);
+	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
+	/* a family of the test's own: text kept as given */
+	memset(&spec, 0, sizeof(spec));
+	ml_params_init(&spec.params, &centre);
+	spec.ignore = "y";
+	CHECK(ml_params_set(&spec.params, "kernel", "matern32", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "scale", "2", &e) == 0);
+	CHECK(ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	p = l ? ml_learner_params(l) : NULL;
+	CHECK(p != NULL);
+	if (p) {
+		CHECK(strcmp(ml_param_text(p, "kernel"), "matern32") == 0 &&
+		      ml_param(p, "scale") == 2 && ml_param_given(p, "scale"));
+		CHECK(strcmp(ml_param_text(p, "hidden"), "128,64") == 0 &&
+		      !ml_param_given(p, "hidden"));
+	}
+	ml_learner_free(l);
+	l = NULL;
+	/* a registered one, saved and loaded */
+	memset(&spec, 0, sizeof(spec));
+	ml_params_init(&spec.params, ml_algo_find("ridge"));
+	spec.target = "y";
+	CHECK(ml_params_set(&spec.params, "l2", "3.5", &e) == 0);
+	CHECK(ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	if (!l)
+		goto out;
+	p = ml_learner_params(l);
+	CHECK(p && ml_param(p, "l2") == 3.5 && ml_param_given(p, "l2"));
+	CHECK(ml_learner_to_model(l, &m, &e) == 0 && ml_model_to_mem(m, &buf, &len, &e) == 0);
+	if (buf && (m2 = ml_model_from_mem(buf, len, "mem", &e)))
+		l2 = ml_learner_from_model(m2, &e);
+	CHECK(l2 != NULL);
+	p = l2 ? ml_learner_params(l2) : NULL;
+	CHECK(p && ml_param(p, "l2") == 3.5);
+out:
+	free(buf);
+	ml_model_free(m);
+	ml_model_free(m2);
+	ml_learner_free(l);
+	ml_learner_free(l2);
+	ml_ctx_release(&ctx);
+	ml_frame_release(&f);
+}
+
 /* One fitted learner, scored by predictors on two threads at once. */
 struct job {
 	const struct ml_learner *l;
@@ -393,6 +454,7 @@ int main(void)
 	RUN(test_unsupervised);
 	RUN(test_dist);
 	RUN(test_algo_accessors);
+	RUN(test_learner_params);
 	RUN(test_shared_learner);
 	return UNIT_EXIT();
 }
