@@ -451,7 +451,8 @@ out:
 	ml_frame_release(&c);
 }
 
-/* The target a pipeline was fitted with is kept, through a saved file too; none is NULL. */
+/* The target a pipeline was fitted with is kept, through a saved file too (none is NULL),
+ * and the input schema names the columns it was fitted on. */
 static void test_target(void)
 {
 	struct ml_frame a;
@@ -484,6 +485,20 @@ static void test_target(void)
 			continue;
 		CHECK(k ? ml_features_target(f) && strcmp(ml_features_target(f), "y") == 0
 			: ml_features_target(f) == NULL);
+		/* the columns fitted on, by name and type, without levels */
+		{
+			struct ml_schema in;
+			int x, c, y;
+			ml_schema_init(&in);
+			CHECK(ml_features_input_schema(f, &in, &e) == 0);
+			x = ml_schema_find(&in, "x");
+			c = ml_schema_find(&in, "c");
+			y = ml_schema_find(&in, "y");
+			CHECK(x >= 0 && in.cols[x].type == ML_NUM);
+			CHECK(c >= 0 && in.cols[c].type == ML_CAT && in.cols[c].dict.n == 0);
+			CHECK(y >= 0 && in.cols[y].type == ML_NUM && in.ncol == 3);
+			ml_schema_release(&in);
+		}
 		CHECK(ml_features_to_model(f, &m, &e) == 0 && ml_model_to_mem(m, &buf, &len, &e) == 0);
 		if (buf && (m2 = ml_model_from_mem(buf, len, "mem", &e)))
 			g = ml_features_from_model(m2, &e);
