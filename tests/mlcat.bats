@@ -172,6 +172,21 @@ Adelie,male" ]
 	[[ "$stderr" == "mlcat: invalid value '-1' for --head"* ]]
 }
 
+@test "--head stops reading an endless input" {
+	# yes never ends: mlcat must stop at row 2 and exit, and yes then dies of SIGPIPE
+	# (set to its default for yes, whatever the caller ignores); a reader that kept going
+	# would hang, and timeout turns that into a failure
+	export -f ml
+	export ML_BIN ML_TEST_WRAPPER
+	run -0 timeout 60 bash -c 'env --default-signal=PIPE yes | ml mlcat --head 2 >out.csv 2>err.txt
+		echo "${PIPESTATUS[*]}" >status.txt'
+	[ "$output" = "" ]
+	printf 'y\ny\ny\n' >want.csv
+	same want.csv out.csv
+	[ ! -s err.txt ]
+	[ "$(cat status.txt)" = "141 0" ]
+}
+
 @test "concatenation binds columns by name and merges categories" {
 	printf 'a,b\n1,x\n2,y\n' >1.csv
 	printf 'b,a\nz,3\nx,4\n' >2.csv

@@ -13,6 +13,7 @@ setup() {
 check() {
 	local expected=$1
 	shift
+	fixture "$MF/$expected"
 	run -0 --separate-stderr ml mleval -o out.csv "$@"
 	[ -z "$stderr" ] || { echo "stderr: $stderr"; return 1; }
 	csv_close "$MF/$expected" out.csv 1e-9

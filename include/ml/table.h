@@ -16,7 +16,8 @@ enum ml_format { ML_FMT_AUTO = 0, ML_FMT_CSV, ML_FMT_TSV, ML_FMT_STREAM };
 struct ml_read_opts {
 	int delim;            /* 0: ',' unless the header line has a tab and no comma */
 	int header;           /* 1 (default): the first record names the columns */
-	const char *na;       /* missing tokens, comma-separated; NULL: "NA,NaN,null,?" */
+	const char *na;       /* missing tokens besides the empty field (always missing),
+			       * comma-separated; NULL: "NA,N/A,NaN,nan,null,NULL,?" */
 	const char *num_cols; /* COLS forced numeric (a non-number is then an error) */
 	const char *cat_cols; /* COLS forced categorical */
 	size_t infer_rows;    /* 0: ML_INFER_ROWS; SIZE_MAX: every row */
