@@ -124,3 +124,21 @@ table() {
 	run -0 bash -c "{ cat cut.csv; exit 3; } | '$ML_BIN/mleval' -t target --min auc=0.9 >/dev/null"
 	run -3 bash -o pipefail -c "{ cat cut.csv; exit 3; } | '$ML_BIN/mleval' -t target --min auc=0.9 >/dev/null"
 }
+
+@test "a NUL byte in a header name is an error; a column without a name is called cN, with a warning" {
+	printf 'a,b\000x,c\n1,2,3\n' >nul.csv
+	run -65 --separate-stderr ml mlcat nul.csv
+	[ "$stderr" = "mlcat: nul.csv:1: NUL byte in the name of column 2" ]
+	printf 'a,,c\n1,2,3\n' >nn.csv
+	run -0 --separate-stderr ml mlcat nn.csv
+	[ "$output" = "a,c2,c
+1,2,3" ]
+	[ "$stderr" = "mlcat: warning: nn.csv:1: column 2 has no name: it is called c2" ]
+	# once, whichever reader reads it
+	{ echo 'y,,c'; awk 'BEGIN { for (i = 0; i < 120000; i++) print i % 2 "," i "," i % 3 }'; } >big.csv
+	run -0 --separate-stderr ml mltrain -t y -a nb -o m.mlm big.csv
+	[ "${stderr_lines[0]}" = "mltrain: warning: big.csv:1: column 2 has no name: it is called c2" ]
+	[[ "${stderr_lines[1]}" == "mltrain: 120000 rows, 2 features"* ]]
+	run -0 --separate-stderr ml mltrain -q -t y -a nb -o m.mlm big.csv
+	[ "$stderr" = "" ]
+}

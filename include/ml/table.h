@@ -4,6 +4,7 @@
 #define ML_TABLE_H
 
 #include <stdio.h>
+#include "ml/ctx.h"
 #include "ml/err.h"
 #include "ml/frame.h"
 
@@ -28,6 +29,8 @@ struct ml_read_opts {
 	const struct ml_schema *types; /* text: a column named here takes this type, unless
 					* num_cols or cat_cols say otherwise (a model's input
 					* schema); borrowed during ml_reader_open; NULL: none */
+	ml_log_fn log;  /* warnings (ML_LOG_WARN: a header column without a name), or NULL */
+	void *log_ud;
 };
 
 ML_API void ml_read_opts_init(struct ml_read_opts *o);

@@ -888,7 +888,7 @@ static void shrink(struct ml_frame *f)
 }
 
 int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
-			   struct ml_err *e)
+			   struct ml_err *e, int *warned)
 {
 	struct pread P;
 	int rc;
@@ -896,6 +896,7 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 	memset(&P, 0, sizeof(P));
 	P.fd = -1;
 	rc = pread_open(&P, path, o, e);
+	*warned = P.hr != NULL;
 	if (rc == 0)
 		rc = pread_alloc(&P, o, e);
 	P.par.prefix = 1;

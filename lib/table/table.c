@@ -65,6 +65,9 @@ struct ml_reader {
 	char *arena;
 	size_t alen, acap;
 
+	ml_log_fn log; /* warnings, or NULL */
+	void *log_ud;
+	int unnamed;   /* header columns without a name */
 	int scan_nl; /* the current chunk may hold line breaks inside fields */
 	int held; /* blk holds the rows read while inferring, not yet returned */
 	int rc;   /* first error seen inside a callback */
@@ -228,6 +231,12 @@ static void field_header(struct ml_reader *r, const char *s, size_t len)
 		}
 		r->names = p;
 		r->cap_names = cap;
+	}
+	if (memchr(s, 0, len)) {
+		/* A name cut at its NUL would be another name. */
+		cb_fail(r, ML_E_DATA, r->nnames + 1, "NUL byte in the name of column %d",
+			r->nnames + 1);
+		return;
 	}
 	name = malloc(len + 1);
 	if (!name) {
@@ -521,12 +530,22 @@ static int finish_header(struct ml_reader *r)
 							  j + 1, q);
 			}
 			if (!r->names[j][0]) {
+				/* A column without a name is called cN, N its position; a
+				 * warning says so. */
 				char nm[24];
 				snprintf(nm, sizeof(nm), "c%d", j + 1);
 				free(r->names[j]);
 				r->names[j] = strdup(nm);
 				if (!r->names[j])
 					return r->rc = ml_err_nomem(&r->err);
+				r->unnamed++;
+				if (r->log) {
+					char msg[sizeof(r->err.where) + 96];
+					snprintf(msg, sizeof(msg),
+						 "%s:%ld: column %d has no name: it is called c%d", r->name,
+						 r->rec_line, j + 1, j + 1);
+					r->log(r->log_ud, ML_LOG_WARN, msg);
+				}
 			}
 			for (k = 0; k < j; k++)
 				if (strcmp(r->names[k], r->names[j]) == 0) {
@@ -747,6 +766,8 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 		return ml_err_nomem(e);
 	r->infer_rows = o->infer_rows ? o->infer_rows : ML_INFER_ROWS;
 	r->types = o->types;
+	r->log = o->log;
+	r->log_ud = o->log_ud;
 	r->block_rows = o->block_rows ? o->block_rows : ML_BLOCK_ROWS;
 	while (r->phase == PH_HEADER) {
 		rc = feed(r, e);
@@ -947,7 +968,7 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 	struct ml_reader *r;
 	const struct ml_block *b;
 	long n;
-	int rc = 0, j;
+	int rc = 0, j, warned = 0;
 
 	if (opts)
 		o = *opts;
@@ -959,10 +980,12 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 		o.infer_rows = ML_INFER_ROWS;
 	/* A plain file is read in parallel windows; anything else, or any error (to report it
 	 * exactly as the streaming reader does), takes the serial path below. */
-	rc = ml_frame_read_parallel(f, path, &o, e);
+	rc = ml_frame_read_parallel(f, path, &o, e, &warned);
 	if (rc <= 0)
 		return rc;
 	rc = 0;
+	if (warned)
+		o.log = NULL;
 	r = ml_reader_open(path, &o, e);
 	if (!r)
 		return e ? e->code : ML_E_DATA;

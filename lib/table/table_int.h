@@ -66,8 +66,9 @@ static inline int ml_typecount_type(const struct ml_typecount *c)
 /* Read a plain (uncompressed, regular) text file into f in parallel windows. Returns 0 when
  * done, 1 when the file is not one it reads or it met anything unusual (an error, a column
  * whose type changes late): the caller then reads it serially, which reports errors with
- * their exact place. f is left fresh in that case. */
+ * their exact place. f is left fresh in that case. *warned is set when the header's
+ * warnings went to o->log already (the serial reader then need not repeat them). */
 int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
-			   struct ml_err *e);
+			   struct ml_err *e, int *warned);
 
 #endif
