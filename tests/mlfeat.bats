@@ -307,6 +307,18 @@ Try 'mlfeat --help' for more information." ]
 	check "$FF/onehot.csv" out.csv
 	ml mlfeat --max-categories 2 --onehot island "$P" >out.csv
 	check "$FF/onehot_max2.csv" out.csv
+	# handle_unknown='infrequent_if_exist': never more than N columns, a new value in
+	# 'other' when there is one, else all zeros; island has 3 values
+	sed 's/Torgersen/Atlantis/' "$P" >new.csv
+	for m in 2 3; do
+		ml mlfeat --save f$m.mlm --max-categories $m --unseen other --onehot island "$P" >/dev/null
+		ml mlfeat --load f$m.mlm new.csv >out.csv
+		[ "$(head -1 out.csv | tr ',' '\n' | grep -c island=)" -eq "$m" ]
+	done
+	ml mlfeat --load f2.mlm new.csv >o2.csv
+	ml mlfeat --load f3.mlm new.csv >o3.csv
+	check "$FF/onehot_max2_unseen.csv" o2.csv
+	check "$FF/onehot_max3_unseen.csv" o3.csv
 }
 
 @test "unseen categories: ignore (default), other, error" {
