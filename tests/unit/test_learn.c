@@ -583,6 +583,76 @@ static void test_shared_learner(void)
 	ml_frame_release(&f);
 }
 
+/* Logistic regression on ill-conditioned data (collinear features on scales from 1 to 300,
+ * three classes all but separable) stops near the minimum by default: within 1e-7 of the
+ * largest coefficient of a fit to a tolerance of 1e-15 (the gradient test alone stops
+ * 1e-6 of it away). */
+static void test_logistic_conditioning(void)
+{
+	struct ml_frame f;
+	struct ml_err e;
+	struct ml_ctx ctx;
+	struct ml_rng r;
+	struct ml_learner *a = NULL, *b = NULL;
+	struct ml_train_spec spec;
+	struct ml_frame ta, tb;
+	size_t i, n = 600;
+	int j, k;
+	double big = 0, diff = 0;
+
+	ml_frame_init(&f);
+	ml_err_init(&e);
+	ml_rng_seed(&r, 11);
+	for (j = 0; j < 6; j++) {
+		char nm[8];
+		snprintf(nm, sizeof(nm), "x%d", j);
+		ml_schema_add(&f.schema, nm, ML_NUM);
+	}
+	ml_schema_add(&f.schema, "y", ML_NUM);
+	CHECK(ml_block_init(&f.rows, &f.schema, n, &e) == 0);
+	for (i = 0; i < n; i++) {
+		double z = ml_rng_normal(&r), u = ml_rng_normal(&r), s;
+		f.rows.col[0].num[i] = z;
+		f.rows.col[1].num[i] = 300 * (z + 0.01 * ml_rng_normal(&r));
+		f.rows.col[2].num[i] = u;
+		f.rows.col[3].num[i] = 16 * (u - z + 0.05 * ml_rng_normal(&r));
+		f.rows.col[4].num[i] = ml_rng_normal(&r);
+		f.rows.col[5].num[i] = 50 * ml_rng_uniform(&r);
+		s = z + 0.5 * u + 0.001 * ml_rng_normal(&r);
+		f.rows.col[6].num[i] = s < -0.5 ? 0 : s < 0.5 ? 1 : 2;
+	}
+	f.rows.nrow = n;
+	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
+	memset(&spec, 0, sizeof(spec));
+	spec.target = "y";
+	spec.task = ML_TASK_CLASSIFY;
+	ml_params_init(&spec.params, ml_algo_find("logistic"));
+	CHECK(ml_learner_fit(&a, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	CHECK(ml_params_set(&spec.params, "tol", "1e-15", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "max-iter", "1000", &e) == 0);
+	CHECK(ml_learner_fit(&b, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	ml_frame_init(&ta);
+	ml_frame_init(&tb);
+	if (a && b && ml_learner_table(a, "coef", &ta, &e) == 0 &&
+	    ml_learner_table(b, "coef", &tb, &e) == 0) {
+		for (k = 1; k < ta.schema.ncol; k++)
+			for (i = 0; i < ta.rows.nrow; i++) {
+				double x = ta.rows.col[k].num[i], y = tb.rows.col[k].num[i];
+				big = fmax(big, fabs(y));
+				diff = fmax(diff, fabs(x - y));
+			}
+		CHECK(big > 0 && diff <= 1e-7 * big);
+		if (!(diff <= 1e-7 * big))
+			fprintf(stderr, "logistic: %g off, largest coefficient %g\n", diff, big);
+	}
+	ml_frame_release(&ta);
+	ml_frame_release(&tb);
+	ml_learner_free(a);
+	ml_learner_free(b);
+	ml_ctx_release(&ctx);
+	ml_frame_release(&f);
+}
+
 int main(void)
 {
 	RUN(test_text_params);
@@ -593,5 +663,6 @@ int main(void)
 	RUN(test_params_table);
 	RUN(test_predictor_outputs);
 	RUN(test_shared_learner);
+	RUN(test_logistic_conditioning);
 	return UNIT_EXIT();
 }
