@@ -142,3 +142,23 @@ table() {
 	run -0 --separate-stderr ml mltrain -q -t y -a nb -o m.mlm big.csv
 	[ "$stderr" = "" ]
 }
+
+@test "a one-field header with ';' in it gets a hint at -d; gzip compressed twice is named" {
+	printf 'a;b;c\n1;2;3\n' >semi.csv
+	run -0 --separate-stderr ml mlcat semi.csv
+	[ "$stderr" = "mlcat: warning: semi.csv:1: one column (the header is one field with ';' in it: give -d ';' if the file is separated by ';')" ]
+	run -0 --separate-stderr ml mlcat -d ';' semi.csv
+	[ "$stderr" = "" ]
+	[ "$output" = "a,b,c
+1,2,3" ]
+	printf 'a|b\n1,2\n' >pipe.csv
+	run -65 --separate-stderr ml mlcat pipe.csv
+	[ "${stderr_lines[1]}" = "mlcat: pipe.csv:2: expected 1 field, found at least 2 (the header is one field with '|' in it: give -d '|' if the file is separated by '|')" ]
+	printf 'a,b\n1,2\n' | gzip | gzip >twice.csv.gz
+	run -65 --separate-stderr ml mlcat twice.csv.gz
+	[ "$stderr" = "mlcat: twice.csv.gz: gzip data compressed twice (decompress it once with gunzip)" ]
+	printf 'a,b\n1,2\n' | gzip >once.csv.gz
+	run -0 ml mlcat once.csv.gz
+	[ "$output" = "a,b
+1,2" ]
+}

@@ -293,10 +293,15 @@ static void bad_number(struct ml_reader *r, int j, const char *s, size_t len)
 	cb_fail(r, ML_E_DATA, j + 1, "%s", msg);
 }
 
+static const char *delim_hint(const struct ml_reader *r, char *buf, size_t n);
+
 static void too_many_fields(struct ml_reader *r)
 {
-	cb_fail(r, ML_E_DATA, r->fld + 1, "expected %d fields, found at least %d", r->schema.ncol,
-		r->fld + 1);
+	char hint[128];
+
+	cb_fail(r, ML_E_DATA, r->fld + 1, "expected %d field%s, found at least %d%s",
+		r->schema.ncol, r->schema.ncol == 1 ? "" : "s", r->fld + 1,
+		delim_hint(r, hint, sizeof(hint)));
 }
 
 static void field_infer(struct ml_reader *r, const char *s, size_t len)
@@ -435,9 +440,28 @@ static void cb_field_typed(void *data, size_t len, void *ud)
 
 static int finish_header(struct ml_reader *r);
 
+/* A hint at -d when the header came out as one field holding another likely separator. */
+static const char *delim_hint(const struct ml_reader *r, char *buf, size_t n)
+{
+	const char *name = r->schema.ncol == 1 ? r->schema.cols[0].name :
+			   r->nnames == 1 ? r->names[0] : NULL;
+	const char *c = "";
+
+	buf[0] = 0;
+	if (!name)
+		return buf;
+	c = strchr(name, ';') ? ";" : strchr(name, '|') ? "|" : strchr(name, ':') ? ":" : "";
+	if (*c)
+		snprintf(buf, n, " (the header is one field with '%s' in it: give -d '%s' if the file is separated by '%s')", c, c, c);
+	return buf;
+}
+
 static void ragged(struct ml_reader *r)
 {
-	cb_fail(r, ML_E_DATA, 0, "expected %d fields, found %d", r->schema.ncol, r->fld);
+	char hint[128];
+
+	cb_fail(r, ML_E_DATA, 0, "expected %d field%s, found %d%s", r->schema.ncol,
+		r->schema.ncol == 1 ? "" : "s", r->fld, delim_hint(r, hint, sizeof(hint)));
 }
 
 static int finish_infer(struct ml_reader *r);
@@ -557,6 +581,13 @@ static int finish_header(struct ml_reader *r)
 				}
 			if (ml_schema_add(&r->schema, r->names[j], ML_NUM) < 0)
 				return r->rc = ml_err_nomem(&r->err);
+		}
+	}
+	if (r->header && n == 1 && r->log) {
+		char hint[128], msg[sizeof(r->err.where) + 160];
+		if (*delim_hint(r, hint, sizeof(hint))) {
+			snprintf(msg, sizeof(msg), "%s:%ld: one column%s", r->name, r->rec_line, hint);
+			r->log(r->log_ud, ML_LOG_WARN, msg);
 		}
 	}
 	r->raw = calloc((size_t)(n ? n : 1), sizeof(*r->raw));
@@ -815,10 +846,16 @@ struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *op
 	/* One byte tells text from binary; a pipe sending a short header line is not
 	 * waited on for more. */
 	n = ml_input_peek(r->in, &p, 1, e);
-	if (n > 0 && p[0] == 0x89)
+	if (n > 0 && (p[0] == 0x89 || p[0] == 0x1f))
 		n = ml_input_peek(r->in, &p, ML_STREAM_SNIFF, e);
 	if (n < 0)
 		goto fail;
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+		/* gzip is inflated once: what is still gzip was compressed twice */
+		ml_err_set(e, ML_E_DATA, r->name, 0, 0,
+			   "gzip data compressed twice (decompress it once with gunzip)");
+		goto fail;
+	}
 	if (n >= 4 && memcmp(p, "\x89MLM", 4) == 0) {
 		ml_err_set(e, ML_E_DATA, r->name, 0, 0, "is an ml-model file, not a table");
 		goto fail;

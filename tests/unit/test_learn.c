@@ -604,7 +604,7 @@ static void test_logistic_conditioning(void)
 	ml_err_init(&e);
 	ml_rng_seed(&r, 11);
 	for (j = 0; j < 6; j++) {
-		char nm[8];
+		char nm[16];
 		snprintf(nm, sizeof(nm), "x%d", j);
 		ml_schema_add(&f.schema, nm, ML_NUM);
 	}
