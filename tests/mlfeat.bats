@@ -669,3 +669,20 @@ Try 'mlfeat --help' for more information." ]
 	ml mlfeat --scale minmax --clip 0,0.5 "$P" >c.csv
 	awk -F, 'NR > 1 && $3 != "" && ($3 < 0 || $3 > 0.5) { exit 1 }' c.csv
 }
+
+@test "--save is written even when the reader of the rows stops early" {
+	cd "$BATS_TEST_TMPDIR"
+	# 1461 rows of dates and lags fill the pipe, so mlfeat is still writing when head is
+	# done: SIGPIPE ends it quietly, after the pipeline is saved.
+	run --separate-stderr bash -o pipefail -c "'$ML_BIN/mlfeat' --save dates.mlm \
+		--datetime date:month,dow --cyclical --lag temp_max:1,7 '$SAMPLES/seattle_weather.csv' | head -1"
+	[ "$status" -eq 141 ] || [ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${output%%,*}" = "date_month" ]
+	ml mlinfo --check dates.mlm
+	ml mlfeat --save full.mlm --datetime date:month,dow --cyclical --lag temp_max:1,7 \
+		"$SAMPLES/seattle_weather.csv" >/dev/null
+	ml mlfeat --load dates.mlm "$SAMPLES/seattle_weather.csv" >a.csv
+	ml mlfeat --load full.mlm "$SAMPLES/seattle_weather.csv" >b.csv
+	same a.csv b.csv
+}
