@@ -162,3 +162,15 @@ table() {
 	[ "$output" = "a,b
 1,2" ]
 }
+
+@test "a regressor given a text target names the line and the value that made it text" {
+	printf 'x,y\n1,a\n2,b\n3,c\n4,5\n' >t.csv
+	run -65 --separate-stderr ml mltrain -t y -a linear -o m.mlm t.csv
+	[ "$stderr" = "mltrain: t.csv:2: -a linear does not classify, and target 'y' is text ('a'; 4 distinct values): choose a classifier, give --na 'a' if it marks a missing value, or fix the value" ]
+	[ ! -e m.mlm ]
+	printf 'x,y\n1,2\n2,3\n3,4\n' >n.csv
+	run -2 --separate-stderr ml mltrain -t y -a linear --cat y -o m.mlm n.csv
+	[ "${stderr_lines[0]}" = "mltrain: -a linear does not classify, and target 'y' was read as text (--cat?)" ]
+	run -65 --separate-stderr ml mltrain -t Y -a linear -o m.mlm n.csv
+	[ "$stderr" = "mltrain: n.csv: no column 'Y' (-t); did you mean 'y'?" ]
+}

@@ -462,16 +462,46 @@ static int find_columns(const struct ml_algo *a, const struct ml_frame *fr,
 	return 0;
 }
 
+/* A regressor given a text target: the first value that is not a number, with its line,
+ * says why the column was read as text. */
+static int text_target(const struct ml_algo *a, const struct ml_frame *fr, int tcol,
+		       const size_t *rows, size_t n, const char *where, struct ml_err *e)
+{
+	const struct ml_col *tc = &fr->schema.cols[tcol];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		size_t r = rows ? rows[i] : i;
+		int32_t c = fr->rows.col[tcol].cat[r];
+		const char *s = tc->dict.str[c];
+		double v;
+
+		if (ml_parse_double(s, tc->dict.len[c], &v) != 0)
+			return ml_err_set(e, ML_E_DATA, where, ml_learn_row_line(fr, r), tcol + 1,
+					  "-a %s does not classify, and target '%s' is text ('%s'; %d "
+					  "distinct values): choose a classifier, give --na '%s' if it "
+					  "marks a missing value, or fix the value",
+					  a->name, tc->name, s, (int)tc->dict.n, s);
+	}
+	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+			  "-a %s does not classify, and target '%s' was read as text (--cat?)",
+			  a->name, tc->name);
+}
+
 /* The task the target gives, checked against the algorithm and the spec. */
 static int check_task(const struct ml_learner *l, const struct ml_train_spec *spec,
+		      const struct ml_frame *fr, int tcol, const size_t *rows, size_t n,
 		      struct ml_err *e)
 {
 	const struct ml_algo *a = l->algo;
 
-	if (l->task == ML_TASK_CLASSIFY && !(a->flags & ML_ALGO_CLASSIFY))
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not classify (target '%s'%s)",
-				  a->name, l->target,
-				  l->target_type == ML_NUM ? "; --task regress fits its values" : "");
+	if (l->task == ML_TASK_CLASSIFY && !(a->flags & ML_ALGO_CLASSIFY)) {
+		if (l->target_type == ML_NUM)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "-a %s does not classify (target '%s'; --task regress "
+					  "fits its values)", a->name, l->target);
+		return text_target(a, fr, tcol, rows, n, spec->name, e);
+	}
 	if (l->task == ML_TASK_REGRESS && !(a->flags & ML_ALGO_REGRESS))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s does not regress (target '%s')",
 				  a->name, l->target);
@@ -613,7 +643,7 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 		if ((rc = setup_target(l, fr, tcol, rows, n, spec->task, fs.y, spec->name, e)) < 0)
 			goto fail;
 	}
-	if ((rc = check_task(l, spec, e)) < 0 ||
+	if ((rc = check_task(l, spec, fr, tcol, rows, n, e)) < 0 ||
 	    (rc = choose_features(l, fr, tcol, wcol, spec, rows, n, e)) < 0 ||
 	    (rc = ml_learn_layout(l, e)) < 0)
 		goto fail;
