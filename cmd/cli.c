@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -93,6 +94,7 @@ int cli_init(struct cli *c, const struct cli_cmd *cmd)
 	char *p;
 
 	memset(c, 0, sizeof(*c));
+	c->pg.t0 = cli_now();
 	c->prog = cmd->prog;
 	c->cmd = cmd;
 	c->header = 1;
@@ -191,6 +193,7 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	cli_progress_clear((struct cli *)c);
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -203,6 +206,7 @@ int cli_error(const struct cli *c, int status, const char *fmt, ...)
 {
 	va_list ap;
 
+	cli_progress_clear((struct cli *)c);
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -217,6 +221,7 @@ void cli_warn(const struct cli *c, const char *fmt, ...)
 
 	if (c->quiet)
 		return;
+	cli_progress_clear((struct cli *)c);
 	fprintf(stderr, "%s: warning: ", c->prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -230,6 +235,7 @@ void cli_info(const struct cli *c, const char *fmt, ...)
 
 	if (!c->verbose || c->quiet)
 		return;
+	cli_progress_clear((struct cli *)c);
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -243,6 +249,7 @@ int cli_fail(const struct cli *c, const struct ml_err *e)
 
 	if (status == EX_USAGE_)
 		return cli_usage(c, "%s", e->msg);
+	cli_progress_clear((struct cli *)c);
 	fprintf(stderr, "%s: ", c->prog);
 	if (e->where[0]) {
 		fputs(e->where, stderr);
@@ -427,6 +434,7 @@ void cli_read_opts(const struct cli *c, struct ml_read_opts *o)
 {
 	ml_read_opts_init(o);
 	o->log = read_warn;
+	o->progress = cli_progress;
 	o->log_ud = (void *)c;
 	o->delim = c->delim;
 	o->header = c->header;
@@ -468,19 +476,124 @@ struct ml_output *cli_open_output(const struct cli *c, const char *path, int *rc
 	return o;
 }
 
+double cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+void cli_progress_clear(struct cli *c)
+{
+	if (c->pg.showing) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		c->pg.showing = 0;
+	}
+}
+
+/* "PROG: STAGE: BODY [ELAPSED]", unless one was drawn less than 0.1 s ago (final forces). */
+static void progress_draw(struct cli *c, const char *body, int final)
+{
+	double at = cli_now();
+
+	if (!c->pg.tty || (!final && c->pg.showing && at - c->pg.shown_at < 0.1))
+		return;
+	fprintf(stderr, "\r%s: %s%s%s [%.1f s]\033[K", c->prog, c->pg.stage,
+		c->pg.stage[0] ? ": " : "", body, at - c->pg.t0);
+	fflush(stderr);
+	c->pg.showing = 1;
+	c->pg.shown_at = at;
+}
+
+void cli_progress_text(struct cli *c, const char *msg)
+{
+	progress_draw(c, msg, 0);
+}
+
+void cli_progress_stage(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->pg.stage[0] = 0;
+	c->pg.unit[0] = 0;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(c->pg.stage, sizeof(c->pg.stage), fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* A duration as "42 s", "3 min 05 s" or "2 h 07 min". */
+static void fmt_duration(char *buf, size_t n, double s)
+{
+	long t = (long)(s + 0.5);
+
+	if (t < 60)
+		snprintf(buf, n, "%ld s", t);
+	else if (t < 3600)
+		snprintf(buf, n, "%ld min %02ld s", t / 60, t % 60);
+	else
+		snprintf(buf, n, "%ld h %02ld min", t / 3600, t / 60 % 60);
+}
+
+static void fmt_count(char *buf, size_t n, double v)
+{
+	snprintf(buf, n, v == (double)(long long)v && v < 1e15 ? "%.0f" : "%.1f", v);
+}
+
+/* The rate is measured from the step's first report: a step is the run of reports with the
+ * same unit and total and a count that does not go back. */
+void cli_progress(void *ud, double done, double total, const char *unit, const char *msg)
+{
+	struct cli *c = ud;
+	char body[640], d[32], tt[32], left[32];
+	double at = cli_now(), r;
+	size_t len;
+
+	if (!c->pg.tty)
+		return;
+	if (strcmp(unit, c->pg.unit) != 0 || total != c->pg.total || done < c->pg.step_done) {
+		snprintf(c->pg.unit, sizeof(c->pg.unit), "%s", unit);
+		c->pg.total = total;
+		c->pg.step_at = at;
+		c->pg.step_done = done;
+	}
+	r = at - c->pg.step_at > 0.2 ? (done - c->pg.step_done) / (at - c->pg.step_at) : 0;
+	fmt_count(d, sizeof(d), done);
+	fmt_count(tt, sizeof(tt), total);
+	snprintf(body, sizeof(body), "%s%s%s %s%s%s", d, total > 0 ? "/" : "", total > 0 ? tt : "",
+		 unit, *msg ? " " : "", msg);
+	if (r > 0) {
+		len = strlen(body);
+		snprintf(body + len, sizeof(body) - len, " (%.*f %s/s", r < 10 ? 2 : r < 100 ? 1 : 0,
+			 r, unit);
+		if (total > done) {
+			fmt_duration(left, sizeof(left), (total - done) / r);
+			len = strlen(body);
+			snprintf(body + len, sizeof(body) - len, ", ETA %s", left);
+		}
+		len = strlen(body);
+		snprintf(body + len, sizeof(body) - len, ")");
+	}
+	progress_draw(c, body, total > 0 && done >= total);
+}
+
 static void log_stderr(void *ud, int level, const char *msg)
 {
-	const struct cli *c = ud;
+	struct cli *c = ud;
 
 	if (c->quiet)
 		return;
-	if (level == ML_LOG_WARN)
-		fprintf(stderr, "%s: warning: %s\n", c->prog, msg);
-	else if (level == ML_LOG_PROGRESS) {
-		if (isatty(STDERR_FILENO))
-			fprintf(stderr, "\r%s: %s\033[K", c->prog, msg);
-	} else if (level == ML_LOG_INFO || c->verbose)
-		fprintf(stderr, "%s: %s\n", c->prog, msg);
+	if (level == ML_LOG_PROGRESS) {
+		cli_progress_text(c, msg);
+		return;
+	}
+	if (level != ML_LOG_WARN && level != ML_LOG_INFO && !c->verbose)
+		return;
+	cli_progress_clear(c);
+	fprintf(stderr, "%s: %s%s\n", c->prog, level == ML_LOG_WARN ? "warning: " : "", msg);
 }
 
 int cli_meta_merge(struct ml_model *m, struct cJSON *obj, struct ml_err *e)
@@ -522,6 +635,9 @@ int cli_ctx(struct cli *c, struct ml_ctx *ctx)
 	if (ml_ctx_init(ctx, c->threads, c->seed_set ? c->seed : 42, &e) < 0)
 		return cli_fail(c, &e);
 	ctx->log = log_stderr;
+	ctx->on_progress = cli_progress;
 	ctx->log_ud = c;
+	c->pg.tty = !c->quiet && isatty(STDERR_FILENO);
+	ctx->progress = c->pg.tty;
 	return 0;
 }

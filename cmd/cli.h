@@ -71,6 +71,19 @@ struct cli_cmd {
 	const struct cli_help *help; /* ended by a zero entry, or NULL */
 };
 
+/* The progress line: one line on a terminal's stderr, redrawn in place at most ten times
+ * a second, with the rate and the time left of the step being reported. */
+struct cli_progress {
+	int tty;           /* stderr is a terminal and -q was not given: lines are drawn */
+	int showing;       /* a line is on the screen */
+	double t0;         /* the command's start */
+	double shown_at;   /* when the line was last drawn */
+	double step_at;    /* the step's first report: when, at which count, and its total */
+	double step_done, total;
+	char unit[32];
+	char stage[96];    /* what the step belongs to ("fold 2/5"), or "" */
+};
+
 struct cli {
 	const char *prog;
 	const struct cli_cmd *cmd;
@@ -87,6 +100,7 @@ struct cli {
 	int compress;
 	struct option *longopts; /* the merged table */
 	char *shortopts;
+	struct cli_progress pg;
 };
 
 /* Set up c for cmd (which must outlive c). Returns 0, or the exit status after printing
@@ -100,6 +114,17 @@ int cli_is_common(const char *name, unsigned set);
  * to the exit status when the command must stop (--help, --version, misuse). */
 #define CLI_DONE (-2)
 int cli_next(struct cli *c, int argc, char **argv, int *rc);
+
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+/* Progress (see struct cli_progress): the report of an ml_ctx (an ml_progress_fn whose ud
+ * is the struct cli), a line of text as it is, the stage that later reports belong to
+ * (NULL or "" for none; a new stage starts a new step), and the line taken off the screen
+ * before other output. Nothing is drawn unless c->pg.tty. */
+void cli_progress(void *ud, double done, double total, const char *unit, const char *msg);
+void cli_progress_text(struct cli *c, const char *msg);
+void cli_progress_stage(struct cli *c, const char *fmt, ...) ML_PRINTF(2, 3);
+void cli_progress_clear(struct cli *c);
 
 /* Misuse: print "prog: MSG" and "Try 'prog --help' ..." to stderr; returns 2. */
 int cli_usage(const struct cli *c, const char *fmt, ...) ML_PRINTF(2, 3);

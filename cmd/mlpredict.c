@@ -60,11 +60,13 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 
 static const struct cli_help help[] = {
 	{CLI_THREADS, "scoring threads (default: one per core); the output\nnever depends on it"},
+	{CLI_QUIET, "no progress line (drawn on a terminal only)"},
 	{0, NULL}};
 
-/* Scoring draws nothing at random and prints no warnings: no --seed, -q or -v. */
+/* Scoring draws nothing at random: no --seed; its one message besides errors is the
+ * progress line, which -q silences. */
 static const struct cli_cmd cmd = {"mlpredict", usage, usage_tail, own, "m:",
-				   CLI_INPUT | CLI_OUTPUT | CLI_THREADS, help};
+				   CLI_INPUT | CLI_OUTPUT | CLI_THREADS | CLI_QUIET, help};
 
 struct pred {
 	struct cli cli;
@@ -77,6 +79,7 @@ struct pred {
 	struct ml_chain *chain;
 	struct ml_pool *pool; /* scoring threads, or NULL */
 	struct ml_writer *w;
+	unsigned long long size, rows; /* the input's size (0: not known) and rows scored */
 };
 
 /* --level L,L,..: percentages strictly between 0 and 100, at most eight. */
@@ -139,16 +142,27 @@ static int load_artefact(struct pred *p, int i, struct ml_err *e)
 	return 0;
 }
 
-/* Apply the chain to rows [0, n) of b and write what comes out. */
-static int score(struct pred *p, const struct ml_block *b, size_t n, struct ml_err *e)
+/* Apply the chain to rows [0, n) of b and write what comes out; off is how far into the
+ * input b ends, for the progress line. */
+static int score(struct pred *p, const struct ml_block *b, size_t n, unsigned long long off,
+		 struct ml_err *e)
 {
 	const struct ml_block *o;
 	int rc = ml_chain_apply(p->chain, b, 0, n, &o, e);
+	char msg[64];
 
 	if (rc == 0 && o->nrow)
 		rc = ml_writer_write(p->w, o, 0, o->nrow, e);
 	if (rc == 0 && p->linebuf && o->nrow)
 		rc = ml_writer_flush(p->w, e);
+	p->rows += n;
+	if (p->cli.pg.tty) {
+		snprintf(msg, sizeof(msg), "scored, %llu rows", p->rows);
+		if (p->size)
+			cli_progress(&p->cli, (double)off / 1e6, (double)p->size / 1e6, "MB", msg);
+		else
+			cli_progress(&p->cli, (double)p->rows, 0, "rows", "scored");
+	}
 	return rc;
 }
 
@@ -169,6 +183,7 @@ static size_t ahead_rows(const struct ml_schema *in)
 struct ahead {
 	struct ml_reader *r;
 	struct ml_block slot[2];
+	unsigned long long off[2]; /* how far into the input each slot ends */
 	int full[2];
 	int done; /* the reader has stopped: rc 0 at the end of the input, < 0 on error */
 	int stop; /* the scorer has failed: the reader stops */
@@ -211,8 +226,10 @@ static void *read_ahead(void *arg)
 		while (n > 0 && A->full[s] && !A->stop)
 			pthread_cond_wait(&A->cv, &A->mu);
 		pthread_mutex_unlock(&A->mu);
-		if (n > 0 && !A->stop)
+		if (n > 0 && !A->stop) {
 			rc = copy_block(&A->slot[s], b, &A->e);
+			A->off[s] = ml_reader_offset(A->r);
+		}
 		pthread_mutex_lock(&A->mu);
 		if (n <= 0 || rc < 0 || A->stop) {
 			A->rc = n <= 0 ? n : rc < 0 ? rc : 0;
@@ -260,7 +277,7 @@ static int run_ahead(struct pred *p, struct ml_reader *r, const struct ml_schema
 		pthread_mutex_unlock(&A.mu);
 		if (!A.full[s])
 			break;
-		if ((rc = score(p, b, b->nrow, e)) < 0) {
+		if ((rc = score(p, b, b->nrow, A.off[s], e)) < 0) {
 			if (!e->where[0] && e->line > 0)
 				snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
 			pthread_mutex_lock(&A.mu);
@@ -327,6 +344,8 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	if (!r)
 		return e->code;
 	in = ml_reader_schema(r);
+	p->size = ml_reader_size(r);
+	p->cli.pg.tty = !p->cli.quiet && !p->linebuf && isatty(STDERR_FILENO);
 	if ((rc = ml_chain_bind(p->chain, in, p->keep, &out, e)) < 0) {
 		if (!e->where[0] && rc != ML_E_USAGE)
 			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
@@ -349,7 +368,7 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 			goto finish;
 	}
 	while ((n = ml_reader_next(r, &b, e)) > 0) {
-		if ((rc = score(p, b, (size_t)n, e)) < 0) {
+		if ((rc = score(p, b, (size_t)n, ml_reader_offset(r), e)) < 0) {
 			if (!e->where[0] && e->line > 0)
 				snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
 			goto out;
@@ -370,6 +389,7 @@ finish:
 		goto out;
 	}
 	rc = ml_writer_finish(p->w, e);
+	cli_progress_clear(&p->cli);
 out:
 	ml_reader_close(r);
 	return rc;

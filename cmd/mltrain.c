@@ -125,10 +125,10 @@ struct train {
 	struct cli_cmd cmd;
 
 	struct ml_ctx ctx;
-	int ctx_ok, tty, showing;
-	double t0, shown_at; /* start, and when the progress line was last drawn */
+	int ctx_ok;
+	double t0;           /* start */
 	double t_read, t_fit, t_score; /* when each step ended */
-	char stage[64];      /* what is being fitted, for the progress line */
+	double t_folds;      /* when cross-validation began */
 	struct ml_frame f;
 	const char *name; /* the training input's name */
 	size_t nin;       /* rows of the training input (the rest of f: --valid rows) */
@@ -363,18 +363,7 @@ static int build_options(struct train *t)
 
 static double now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void clear_progress(struct train *t)
-{
-	if (t->showing) {
-		fputs("\r\033[K", stderr);
-		t->showing = 0;
-	}
+	return cli_now();
 }
 
 /* Progress on a terminal only, as one line rewritten in place; other messages end it. */
@@ -385,24 +374,20 @@ static void log_cb(void *ud, int level, const char *msg)
 	if (t->cli.quiet)
 		return;
 	if (level == ML_LOG_PROGRESS) {
-		double at;
-		if (!t->tty)
-			return;
-		/* Ten redraws a second are plenty; the elapsed time is added here. */
-		at = now();
-		if (t->showing && at - t->shown_at < 0.1)
-			return;
-		fprintf(stderr, "\r%s: %s%s%s [%.1f s]\033[K", t->cli.prog, t->stage,
-			t->stage[0] ? ": " : "", msg, at - t->t0);
-		fflush(stderr);
-		t->showing = 1;
-		t->shown_at = at;
+		cli_progress_text(&t->cli, msg);
 		return;
 	}
 	if (level == ML_LOG_DEBUG && !t->cli.verbose)
 		return;
-	clear_progress(t);
+	cli_progress_clear(&t->cli);
 	fprintf(stderr, "%s: %s%s\n", t->cli.prog, level == ML_LOG_WARN ? "warning: " : "", msg);
+}
+
+static void progress_cb(void *ud, double done, double total, const char *unit, const char *msg)
+{
+	struct train *t = ud;
+
+	cli_progress(&t->cli, done, total, unit, msg);
 }
 
 static void say(struct train *t, const char *fmt, ...) ML_PRINTF(2, 3);
@@ -412,7 +397,7 @@ static void say(struct train *t, const char *fmt, ...)
 
 	if (t->cli.quiet)
 		return;
-	clear_progress(t);
+	cli_progress_clear(&t->cli);
 	fprintf(stderr, "%s: ", t->cli.prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -575,12 +560,20 @@ static void cv_progress(void *ud, const struct ml_cv_fold *p)
 	char line[512];
 
 	if (!p->done) {
-		snprintf(t->stage, sizeof(t->stage), "fold %d/%d", p->fold, p->k);
-		t->showing = 0;
-		ml_log(&t->ctx, ML_LOG_PROGRESS, "fitting");
+		/* the time left for the folds, once one has taken its time */
+		double spent = now() - t->t_folds, left = 0;
+		char eta[48] = "";
+		if (p->fold > 1) {
+			left = spent / (p->fold - 1) * (p->k - p->fold + 1);
+			snprintf(eta, sizeof(eta), left < 60 ? " (folds: ETA %.0f s)" :
+							       " (folds: ETA %.0f min)",
+				 left < 60 ? left : left / 60);
+		}
+		cli_progress_stage(&t->cli, "fold %d/%d%s", p->fold, p->k, eta);
+		cli_progress_text(&t->cli, "fitting");
 		return;
 	}
-	t->stage[0] = 0;
+	cli_progress_stage(&t->cli, NULL);
 	fmt_metrics(t, p->metrics, NULL, line, sizeof(line));
 	say(t, "fold %d/%d (%zu rows): %s", p->fold, p->k, p->ntest, line);
 }
@@ -597,6 +590,7 @@ static int cross_validate(struct train *t, struct ml_err *e)
 	o.valid = t->va;
 	o.nvalid = t->nva;
 	o.progress = cv_progress;
+	t->t_folds = now();
 	o.ud = t;
 	if (t->cv_time) {
 		if ((rc = find_col(t, "--cv-time", t->cv_time, &o.col, e)) < 0)
@@ -1200,15 +1194,14 @@ int cmd_main(int argc, char **argv)
 	if ((rc = cli_ctx(&t.cli, &t.ctx)) != 0)
 		goto done;
 	t.ctx_ok = 1;
-	t.tty = isatty(STDERR_FILENO);
 	t.ctx.log = log_cb;
+	t.ctx.on_progress = progress_cb;
 	t.ctx.log_ud = &t;
-	t.ctx.progress = t.tty && !t.cli.quiet;
 	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
 	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
 	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||
 	    (rc = save_model(&t, &e)) < 0) {
-		clear_progress(&t);
+		cli_progress_clear(&t.cli);
 		rc = cli_fail(&t.cli, &e);
 		goto done;
 	}
@@ -1227,7 +1220,7 @@ int cmd_main(int argc, char **argv)
 	    ml_learner_nfeatures(t.l) == 1 ? "" : "s", now() - t.t0, line, vline);
 	rc = 0;
 done:
-	clear_progress(&t);
+	cli_progress_clear(&t.cli);
 	if (t.out)
 		ml_output_abort(t.out);
 	if (t.rep_out)

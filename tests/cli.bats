@@ -73,7 +73,7 @@ Try '$c --help' for more information." ] || { echo "$c: $stderr"; return 1; }
 		[mlsplit]="$all"
 		[mlfeat]="$all"
 		[mltrain]="$all"
-		[mlpredict]="$input $output --threads= $always"
+		[mlpredict]="$input $output --threads= --quiet $always"
 		[mleval]="$input $output --threads= --seed= --verbose $always"
 		[mlinfo]="$output --verbose $always"
 	)

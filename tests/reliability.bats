@@ -174,3 +174,46 @@ table() {
 	run -65 --separate-stderr ml mltrain -t Y -a linear -o m.mlm n.csv
 	[ "$stderr" = "mltrain: n.csv: no column 'Y' (-t); did you mean 'y'?" ]
 }
+
+# stderr on a terminal: script(1) gives the command one, and keeps what it drew
+on_tty() {
+	script -qec "$1" /dev/null | tr '\r' '\n'
+}
+
+@test "progress: one line on a terminal with the count, the rate and the time left; nothing otherwise" {
+	command -v script >/dev/null
+	awk 'BEGIN { srand(3); print "a,b,c,y"; for (i = 0; i < 60000; i++) { a = rand(); b = rand(); print a "," b "," rand() "," (a + b > 1) } }' >p.csv
+	# every tree is counted as it is grown, to the last
+	run -0 on_tty "'$ML_BIN/mltrain' -t y -a rf --trees 40 -j 2 -o rf.mlm p.csv"
+	[[ "$output" == *"mltrain: 40/40 trees"* ]]
+	[[ "$output" == *"MB read"* ]]
+	# rounds with their rate and ETA once the step has run for a moment
+	run -0 on_tty "'$ML_BIN/mltrain' -t y -a gbdt --rounds 400 --max-depth 8 -o g.mlm p.csv"
+	[[ "$output" == *"/400 rounds train-logloss "*" rounds/s, ETA "* ]]
+	[[ "$output" == *"400/400 rounds"* ]]
+	# folds, with the time left for them from the second on
+	run -0 on_tty "'$ML_BIN/mltrain' -t y -a logistic --cv 3 -o l.mlm p.csv"
+	[[ "$output" == *"fold 2/3 (folds: ETA "* ]]
+	# scoring a file: how far into it
+	run -0 on_tty "'$ML_BIN/mlpredict' -m g.mlm p.csv >s.csv"
+	[[ "$output" == *"MB scored, 60000 rows"* ]]
+	[ "$(wc -l <s.csv)" -eq 60001 ]
+	# -q, or stderr not a terminal: no progress
+	run -0 on_tty "'$ML_BIN/mltrain' -q -t y -a rf --trees 10 -o rf.mlm p.csv"
+	[ -z "$(printf '%s' "$output" | tr -d '\n')" ]
+	run -0 --separate-stderr ml mltrain -t y -a rf --trees 10 -o rf.mlm p.csv
+	[[ "$stderr" != *$'\r'* ]]
+	[[ "$stderr" != *"trees"* ]]
+	run -0 --separate-stderr ml mlpredict -m g.mlm -o s.csv p.csv
+	[ "$stderr" = "" ]
+}
+
+@test "mlpredict -q draws no progress line on a terminal" {
+	command -v script >/dev/null
+	awk 'BEGIN { srand(3); print "a,b,y"; for (i = 0; i < 20000; i++) { a = rand(); print a "," rand() "," (a > 0.5) } }' >q.csv
+	ml mltrain -q -t y -a logistic -o m.mlm q.csv
+	run -0 on_tty "'$ML_BIN/mlpredict' -q -m m.mlm q.csv >s.csv"
+	[ -z "$(printf '%s' "$output" | tr -d '\n')" ]
+	run -0 on_tty "'$ML_BIN/mlpredict' -m m.mlm q.csv >s.csv"
+	[[ "$output" == *"MB scored, 20000 rows"* ]]
+}

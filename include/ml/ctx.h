@@ -50,6 +50,12 @@ ML_API void ml_blas_rest(void);
 
 enum ml_log_level { ML_LOG_WARN = 0, ML_LOG_INFO = 1, ML_LOG_DEBUG = 2, ML_LOG_PROGRESS = 3 };
 typedef void (*ml_log_fn)(void *ud, int level, const char *msg);
+/* Progress of a long step: done of total units (total <= 0 when the end is not known
+ * ahead, as for iterations until convergence), unit naming them in the plural ("trees",
+ * "rounds", "rows", "MB"), and a message with the step's figures (may be empty). The
+ * receiver draws a rate and the time left from them. */
+typedef void (*ml_progress_fn)(void *ud, double done, double total, const char *unit,
+			       const char *msg);
 
 struct ml_ctx {
 	int threads;         /* resolved count, >= 1 */
@@ -59,11 +65,17 @@ struct ml_ctx {
 	void *log_ud;
 	int progress;        /* progress lines are shown (the default): 0 spares the work
 			      * of figures only they report */
+	ml_progress_fn on_progress; /* NULL: progress goes to log as ML_LOG_PROGRESS text */
 };
 
 /* threads <= 0: every core. */
 ML_API int ml_ctx_init(struct ml_ctx *c, int threads, uint64_t seed, struct ml_err *e);
 ML_API void ml_ctx_release(struct ml_ctx *c);
 ML_API void ml_log(const struct ml_ctx *c, int level, const char *fmt, ...) ML_PRINTF(3, 4);
+/* Report progress (see ml_progress_fn) to on_progress, or as a line "UNIT DONE/TOTAL MSG"
+ * to log; nothing when c->progress is 0. Any thread may call it: reports are serialised,
+ * and one that finds another being drawn is dropped (the next one says more). */
+ML_API void ml_progress(const struct ml_ctx *c, double done, double total, const char *unit,
+			const char *fmt, ...) ML_PRINTF(5, 6);
 
 #endif

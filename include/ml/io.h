@@ -28,6 +28,8 @@ ML_API int ml_input_read_full(struct ml_input *in, void *buf, size_t n, const ch
 /* Bytes consumed so far (of the decompressed data). */
 ML_API unsigned long long ml_input_offset(const struct ml_input *in);
 ML_API int ml_input_is_gzip(const struct ml_input *in);
+/* The size of a plain file read as it is (not gzip), else 0: a pipe, a device. */
+ML_API unsigned long long ml_input_size(const struct ml_input *in);
 ML_API void ml_input_close(struct ml_input *in);
 
 /* An output file written atomically: data go to a temporary file beside the target,

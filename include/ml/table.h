@@ -31,6 +31,9 @@ struct ml_read_opts {
 					* schema); borrowed during ml_reader_open; NULL: none */
 	ml_log_fn log;  /* warnings (ML_LOG_WARN: a header column without a name), or NULL */
 	void *log_ud;
+	/* ml_frame_read: how far it is (MB of a plain file's size, or rows read from
+	 * anything else), with log_ud; NULL: nothing. Called from the reading thread. */
+	ml_progress_fn progress;
 };
 
 ML_API void ml_read_opts_init(struct ml_read_opts *o);
@@ -56,6 +59,11 @@ ML_API const char *ml_reader_name(const struct ml_reader *r);
 ML_API long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_err *e);
 /* Rows returned so far. */
 ML_API unsigned long long ml_reader_rows(const struct ml_reader *r);
+/* Bytes of the input consumed so far (decompressed ones for gzip), a little ahead of the
+ * rows returned; with ml_reader_size, how far a reading is. */
+ML_API unsigned long long ml_reader_offset(const struct ml_reader *r);
+/* The size of the input when it is a plain file (not compressed, not a pipe), else 0. */
+ML_API unsigned long long ml_reader_size(const struct ml_reader *r);
 /* Rows a text block holds from the next call of ml_reader_next on (at least 1); a wide
  * input's blocks can so be kept to a size. */
 ML_API void ml_reader_set_block_rows(struct ml_reader *r, size_t n);

@@ -334,6 +334,30 @@ void ml_log(const struct ml_ctx *c, int level, const char *fmt, ...)
 	c->log(c->log_ud, level, msg);
 }
 
+static pthread_mutex_t progress_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void ml_progress(const struct ml_ctx *c, double done, double total, const char *unit,
+		 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!c || !c->progress || (!c->on_progress && !c->log))
+		return;
+	if (pthread_mutex_trylock(&progress_lock) != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->on_progress)
+		c->on_progress(c->log_ud, done, total, unit, msg);
+	else if (total > 0)
+		ml_log(c, ML_LOG_PROGRESS, "%s %.0f/%.0f%s%s", unit, done, total, *msg ? " " : "", msg);
+	else
+		ml_log(c, ML_LOG_PROGRESS, "%s %.0f%s%s", unit, done, *msg ? " " : "", msg);
+	pthread_mutex_unlock(&progress_lock);
+}
+
 #define BIG_ALIGN ((size_t)2 << 20)
 
 void *ml_alloc_big(size_t n)

@@ -214,6 +214,15 @@ int ml_input_is_gzip(const struct ml_input *in)
 	return in->gz;
 }
 
+unsigned long long ml_input_size(const struct ml_input *in)
+{
+	struct stat st;
+
+	if (in->gz || fstat(in->fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (unsigned long long)st.st_size;
+}
+
 unsigned long long ml_input_offset(const struct ml_input *in)
 {
 	return in->off;

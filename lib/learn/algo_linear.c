@@ -522,8 +522,8 @@ static int cd_gram(double *G, const double *q, double yy, int p, double l1, doub
 			res->gap = enet_gap(w, H, p, l1, l2, yy - 2 * qw + wGw, yy - qw);
 			for (j = 0; j < p; j++)
 				H[j] = q[j] - H[j];
-			ml_log(ctx, ML_LOG_PROGRESS, "%s: iter %d duality gap %.6g", name, it + 1,
-			       res->gap);
+			ml_progress(ctx, it + 1, 0, "iterations", "%s duality gap %.6g", name,
+				    res->gap);
 			if (res->gap < res->gap_tol) {
 				res->converged = 1;
 				it++;
@@ -601,8 +601,8 @@ static int cd_naive(const double *X, const double *y, size_t n, int p, double l1
 				xtr[j] = t;
 			}
 			res->gap = enet_gap(w, xtr, p, l1, l2, rr, ry);
-			ml_log(ctx, ML_LOG_PROGRESS, "%s: iter %d duality gap %.6g", name, it + 1,
-			       res->gap);
+			ml_progress(ctx, it + 1, 0, "iterations", "%s duality gap %.6g", name,
+				    res->gap);
 			if (res->gap < res->gap_tol) {
 				res->converged = 1;
 				it++;

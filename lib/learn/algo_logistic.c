@@ -603,7 +603,7 @@ static int newton(struct lr *L, double *beta, int l1, double tol, int max_iter, 
 		}
 		it++;
 		change = t * norm_inf(d, L->M);
-		ml_log(ctx, ML_LOG_PROGRESS, "iter %d loss %.6g", it, F);
+		ml_progress(ctx, it, 0, "iterations", "loss %.6g", F);
 		ml_log(ctx, ML_LOG_DEBUG,
 		       "logistic: iter %d loss %.10g relative gradient %.3g step %g (largest "
 		       "change %.3g)",

@@ -490,6 +490,8 @@ struct pread {
 	long lines_before;
 	int fd;
 	struct stat st;
+	ml_progress_fn progress; /* and its argument: see ml_read_opts */
+	void *progress_ud;
 	/* typing: the rows still to count, and each column's counts so far */
 	size_t infer_rows, left;
 	struct ml_typecount *tc;
@@ -532,6 +534,8 @@ static int pread_open(struct pread *P, const char *path, const struct ml_read_op
 	unsigned char magic[2];
 	int j;
 
+	P->progress = o->progress;
+	P->progress_ud = o->log_ud;
 	if (!path || strcmp(path, "-") == 0)
 		return 1;
 	P->fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -846,6 +850,9 @@ static int pread_pass(struct pread *P, struct ml_frame *f, struct ml_err *e)
 			return rc;
 		line0 = ch[m - 1].line0 + ch[m - 1].nl;
 		first_window = 0;
+		if (P->progress)
+			P->progress(P->progress_ud, (double)W.off / 1e6, (double)P->st.st_size / 1e6,
+				    "MB", "read");
 		if (P->nxt) {
 			W.dst = P->buf;
 			P->buf = P->nxt;

@@ -902,6 +902,16 @@ unsigned long long ml_reader_rows(const struct ml_reader *r)
 	return r->rows;
 }
 
+unsigned long long ml_reader_offset(const struct ml_reader *r)
+{
+	return ml_input_offset(r->in);
+}
+
+unsigned long long ml_reader_size(const struct ml_reader *r)
+{
+	return ml_input_size(r->in);
+}
+
 void ml_reader_set_block_rows(struct ml_reader *r, size_t n)
 {
 	r->block_rows = n ? n : 1;
@@ -1058,6 +1068,8 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 			memcpy(f->rows.line + at, b->line, (size_t)n * sizeof(long));
 		}
 		f->rows.nrow += (size_t)n;
+		if (o.progress)
+			o.progress(o.log_ud, (double)f->rows.nrow, 0, "rows", "read");
 	}
 	if (n < 0) {
 		rc = (int)n;

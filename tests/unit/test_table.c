@@ -586,6 +586,8 @@ static void test_input(void)
 			continue;
 		CHECK(strcmp(ml_input_name(in), path) == 0);
 		CHECK(ml_input_is_gzip(in) == k);
+		/* a plain file's size; none for gzip, whose offsets are of the inflated bytes */
+		CHECK(ml_input_size(in) == (k ? 0 : strlen(text)));
 		CHECK(ml_input_offset(in) == 0);
 		/* a peek beyond the end gives what there is, and consumes nothing */
 		CHECK(ml_input_peek(in, &pk, 5, &e) >= 5 && memcmp(pk, "hello", 5) == 0);
@@ -721,6 +723,86 @@ static void test_pool_cores_alloc(void)
 	free(big);
 }
 
+struct prog_seen {
+	int n, log;
+	double done, total;
+	char unit[16], msg[64];
+};
+
+static void prog_cb(void *ud, double done, double total, const char *unit, const char *msg)
+{
+	struct prog_seen *p = ud;
+
+	p->n++;
+	p->done = done;
+	p->total = total;
+	snprintf(p->unit, sizeof(p->unit), "%s", unit);
+	snprintf(p->msg, sizeof(p->msg), "%s", msg);
+}
+
+static void prog_log(void *ud, int level, const char *msg)
+{
+	struct prog_seen *p = ud;
+
+	p->log += level == ML_LOG_PROGRESS;
+	snprintf(p->msg, sizeof(p->msg), "%s", msg);
+}
+
+/* ml_progress: to on_progress, else a line to log, and nothing when progress is off; the
+ * reading progress of ml_frame_read and a reader's offset and size. */
+static void test_progress(void)
+{
+	struct ml_ctx c;
+	struct ml_err e;
+	struct prog_seen p;
+	struct ml_read_opts o;
+	struct ml_frame f;
+	struct ml_reader *r;
+	const struct ml_block *b;
+	char path[512];
+	const char *text = "a,b\n1,2\n3,4\n";
+
+	ml_err_init(&e);
+	CHECK(ml_ctx_init(&c, 1, 1, &e) == 0);
+	memset(&p, 0, sizeof(p));
+	c.log = prog_log;
+	c.log_ud = &p;
+	ml_progress(&c, 3, 10, "trees", "oob %.2f", 0.5);
+	CHECK(p.log == 1 && strcmp(p.msg, "trees 3/10 oob 0.50") == 0);
+	ml_progress(&c, 7, 0, "iterations", "%s", "");
+	CHECK(p.log == 2 && strcmp(p.msg, "iterations 7") == 0);
+	c.on_progress = prog_cb;
+	ml_progress(&c, 4, 10, "rounds", "loss %d", 1);
+	CHECK(p.n == 1 && p.log == 2 && p.done == 4 && p.total == 10);
+	CHECK(strcmp(p.unit, "rounds") == 0 && strcmp(p.msg, "loss 1") == 0);
+	c.progress = 0;
+	ml_progress(&c, 5, 10, "rounds", "%s", "");
+	CHECK(p.n == 1 && p.log == 2);
+	ml_progress(NULL, 5, 10, "rounds", "%s", "");
+	ml_ctx_release(&c);
+
+	snprintf(path, sizeof(path), "%s", tmp_path("prog.csv"));
+	write_file(path, text, strlen(text));
+	memset(&p, 0, sizeof(p));
+	ml_read_opts_init(&o);
+	o.progress = prog_cb;
+	o.log_ud = &p;
+	o.infer_rows = 1; /* rows in blocks of one, as a long file's are in blocks */
+	o.block_rows = 1;
+	ml_frame_init(&f);
+	CHECK(ml_frame_read(&f, path, &o, &e) == 0 && f.rows.nrow == 2);
+	CHECK(p.n >= 1 && p.done == 2 && p.total == 0 && strcmp(p.unit, "rows") == 0);
+	ml_frame_release(&f);
+	r = ml_reader_open(path, NULL, &e);
+	CHECK(r != NULL);
+	if (r) {
+		CHECK(ml_reader_size(r) == strlen(text));
+		CHECK(ml_reader_next(r, &b, &e) == 2);
+		CHECK(ml_reader_offset(r) == strlen(text));
+		ml_reader_close(r);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -737,6 +819,7 @@ int main(void)
 	RUN(test_block_sync);
 	RUN(test_reader_format_rows);
 	RUN(test_input);
+	RUN(test_progress);
 	RUN(test_pool_cores_alloc);
 	{
 		char cmd[300];

@@ -278,26 +278,29 @@ static double wquantile(double *vw, size_t n, double alpha)
 
 /* The progress line of round r (1-based): the training loss from the last gradient pass,
  * which saw the margins after r rounds. */
-static void progress(struct ml_ctx *ctx, const struct gb *g, int r, int rounds, double W,
+static void progress(struct ml_ctx *ctx, struct gb *g, int r, int rounds, double W,
 		     double vmetric)
 {
-	char line[256];
-	int len = snprintf(line, sizeof(line), "round %d/%d", r, rounds);
+	char line[256] = "";
+	int len = 0;
 	size_t nrt = (g->n + ROW_TASK - 1) / ROW_TASK, t;
 	double s = 0;
 
-	if (!ctx || !ctx->log)
+	if (!ctx || !ctx->progress)
 		return;
 	if (g->want_loss) {
 		for (t = 0; t < nrt; t++)
 			s += g->loss[t];
-		len += snprintf(line + len, sizeof(line) - (size_t)len, " train-%s %.5f",
-				ml_gbdt_metric_name[g->obj], ml_gbdt_metric_of(g->obj, s, W));
+		g->last_loss = ml_gbdt_metric_of(g->obj, s, W);
 	}
+	/* on many rows measured every tenth round: the last figure stays in between */
+	if (g->last_loss == g->last_loss)
+		len += snprintf(line, sizeof(line), "train-%s %.5f", ml_gbdt_metric_name[g->obj],
+				g->last_loss);
 	if (vmetric == vmetric)
-		snprintf(line + len, sizeof(line) - (size_t)len, " valid-%s %.5f",
+		snprintf(line + len, sizeof(line) - (size_t)len, "%svalid-%s %.5f", len ? " " : "",
 			 ml_gbdt_metric_name[g->obj], vmetric);
-	ml_log(ctx, ML_LOG_PROGRESS, "%s", line);
+	ml_progress(ctx, r, rounds, "rounds", "%s", line);
 }
 
 /* --- Fit ------------------------------------------------------------------------------------ */
@@ -785,6 +788,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	int ncol, *perm = NULL, trained;
 
 	memset(&G, 0, sizeof(G));
+	G.last_loss = NAN;
 	memset(&bins, 0, sizeof(bins));
 	ml_tree_init(&G.tree);
 	if ((rc = fit_check(d, valid, &obj, early, e)) < 0 ||

@@ -39,6 +39,10 @@ struct rfjob {
 	size_t ns;
 	double *xbuf; /* per worker: p values */
 	double *perm; /* per feature: the score with it permuted */
+	/* progress: trees grown so far, by any worker */
+	const struct ml_ctx *ctx;
+	int ntrees;
+	_Atomic int grown;
 };
 
 static int inbag(const struct rfjob *J, int t, size_t i)
@@ -73,6 +77,7 @@ static void tree_task(void *arg, size_t t, int worker)
 	}
 	if (ml_cart_grow(&J->trees[t], J->b, d->y, w, rows, m, &J->o, &rng, J->ws[worker]) < 0)
 		J->failed[worker] = 1;
+	ml_progress(J->ctx, ++J->grown, J->ntrees, "trees", "%s", "");
 }
 
 /* The out-of-bag sums of rows [a, z). */
@@ -306,6 +311,9 @@ static int rf_grow(struct rfjob *J, struct ml_cf *mod, int ntrees, int nw, struc
 {
 	int t, w, rc;
 
+	J->ctx = ctx;
+	J->ntrees = ntrees;
+	J->grown = 0;
 	ml_pool_run(ctx ? ctx->pool : NULL, (size_t)ntrees, tree_task, J);
 	for (w = 0; w < nw; w++)
 		if (J->failed[w])
@@ -316,7 +324,6 @@ static int rf_grow(struct rfjob *J, struct ml_cf *mod, int ntrees, int nw, struc
 		if ((rc = ml_forest_add(&mod->F, &J->trees[t], e)) < 0)
 			return rc;
 		ml_tree_release(&J->trees[t]);
-		ml_log(ctx, ML_LOG_PROGRESS, "tree %d/%d", t + 1, ntrees);
 	}
 	return ml_forest_finish(&mod->F, e);
 }

@@ -143,6 +143,7 @@ struct gb {
 	double *loss;	    /* per row task: summed loss */
 	double *ghsum;	    /* without row sampling, per row task and class: sums of (g, h) */
 	int want_loss;
+	double last_loss; /* the training loss last measured, for the progress line (NaN: none) */
 	/* histogram buffers */
 	double **hfree;
 	int nhfree, caphfree;
