@@ -1125,12 +1125,9 @@ static int output(struct eval *v, int *status, struct ml_err *e)
 		*status = cli_fail(&v->cli, e);
 		return 1;
 	}
-	if (pout && (rc = ml_output_commit(pout, e)) < 0) {
+	if ((rc = cli_commit((struct ml_output **[]){&pout, &out}, 2, e)) < 0) {
+		ml_output_abort(pout);
 		ml_output_abort(out);
-		*status = cli_fail(&v->cli, e);
-		return 1;
-	}
-	if ((rc = ml_output_commit(out, e)) < 0) {
 		*status = cli_fail(&v->cli, e);
 		return 1;
 	}

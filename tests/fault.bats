@@ -281,3 +281,67 @@ no_std() {
 	run -65 no_std mltrain -t nothere -a logistic -o m2.mlm p.csv
 	[ "$(ls -A | sort | tr '\n' ' ')" = "m.mlm out.csv p.csv ref.mlm " ]
 }
+
+# The fault build (make fault; make test builds it): the commands in which allocation N can
+# be made to fail, and the preloaded shims. Sets FAULT.
+fault_build() {
+	FAULT=${ML_FAULT:-$TOP/build/fault}
+	[ -x "$FAULT/mltrain" ] ||
+		{ echo "no fault build in $FAULT (make fault)"; return 1; }
+	FAULT=$(cd "$FAULT" && pwd)
+}
+
+# A bounded sweep of allocation failures over the representative runs of command $1 in
+# tests/fault/sweep-all.sh: about 6 values of N per run (make fault tries every N).
+sweep() {
+	fault_build
+	run sh "$TOP/tests/fault/sweep-all.sh" -b 6 -c "$1" "$FAULT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$1: "*" tried "* ]]
+}
+
+@test "a failed allocation ends mlcat with 71 and its message, no file written, no leak" {
+	sweep mlcat
+}
+
+@test "a failed allocation ends mlsplit with 71 and its message, no file written, no leak" {
+	sweep mlsplit
+}
+
+@test "a failed allocation ends mlfeat with 71 and its message, no file written, no leak" {
+	sweep mlfeat
+}
+
+@test "a failed allocation ends mltrain with 71 and its message, no file written, no leak" {
+	sweep mltrain
+}
+
+@test "a failed allocation ends mlpredict with 71 and its message, no file written, no leak" {
+	sweep mlpredict
+}
+
+@test "a failed allocation ends mleval with 71 and its message, no file written, no leak" {
+	sweep mleval
+}
+
+@test "a failed allocation ends mlinfo with 71 and its message, no file written, no leak" {
+	sweep mlinfo
+}
+
+@test "the sweep sees a run that survives a failed allocation with other bytes" {
+	# a stand-in for a command that writes another file when memory runs out
+	fault_build
+	mkdir bin data
+	cat >bin/mlfake <<'SH'
+#!/bin/sh
+if [ -n "$ML_FAILMALLOC" ]; then echo other >out.txt; else echo same >out.txt; fi
+[ -z "$ML_FAILMALLOC_COUNT" ] || echo 1 >"$ML_FAILMALLOC_COUNT"
+[ -z "$ML_FAILMALLOC_HIT" ] || : >"$ML_FAILMALLOC_HIT"
+SH
+	chmod +x bin/mlfake
+	run --separate-stderr sh "$TOP/tests/fault/sweep.sh" bin data mlfake
+	[ "$status" -eq 1 ]
+	[ "$output" = "mlfake: 1 allocations, 1 tried (every 1), 1 findings" ]
+	[[ "$stderr" == *"FINDING mlfake N=1: status 0 but the files differ"* ]]
+}

@@ -47,6 +47,12 @@ ML_API FILE *ml_output_file(struct ml_output *o);
 ML_API const char *ml_output_name(const struct ml_output *o);
 /* Finish: returns 0 or ML_E_IO with e set; o is freed either way. */
 ML_API int ml_output_commit(struct ml_output *o, struct ml_err *e);
+/* The first half of a commit: flush, check and fsync the data (the file is closed and
+ * ml_output_file gives NULL from then on), leaving the rename to ml_output_commit. A
+ * command with several outputs syncs them all before it commits any, so that a full disk
+ * or a write error leaves every target as it was. Returns 0 or ML_E_IO with e set; o
+ * stays open for ml_output_commit or ml_output_abort either way. */
+ML_API int ml_output_sync(struct ml_output *o, struct ml_err *e);
 /* Give up: the temporary file is removed and the target left as it was; o is freed. */
 ML_API void ml_output_abort(struct ml_output *o);
 /* Remove the temporary file of every output now open, for a handler of a signal that

@@ -484,6 +484,7 @@ struct ml_output {
 	char *tmp;
 	int slot;   /* tmp's place among the registered temporaries, or -1 */
 	int direct; /* not a regular file: written in place, closed at the end */
+	int failed; /* ml_output_sync's error, for the commit that follows it */
 };
 
 static void output_free(struct ml_output *o)
@@ -582,39 +583,42 @@ const char *ml_output_name(const struct ml_output *o)
 	return o->path ? o->path : "<stdout>";
 }
 
+int ml_output_sync(struct ml_output *o, struct ml_err *e)
+{
+	int err, no;
+
+	if (!o->fp)
+		return o->failed;
+	errno = 0;
+	err = fflush(o->fp) != 0 || ferror(o->fp);
+	no = errno;
+	if (!err && o->path && !o->direct && fsync(fileno(o->fp)) != 0 && errno != EINVAL) {
+		err = 1;
+		no = errno;
+	}
+	if (o->path && fclose(o->fp) != 0 && !err) {
+		err = 1;
+		no = errno;
+	}
+	if (o->path)
+		o->fp = NULL;
+	if (!err)
+		return 0;
+	/* a stream's error flag from an earlier write that was not checked: errno is gone */
+	o->failed = ml_err_set(e, ML_E_IO, ml_output_name(o), 0, 0, "write error: %s",
+			       strerror(no ? no : EIO));
+	return o->failed;
+}
+
 int ml_output_commit(struct ml_output *o, struct ml_err *e)
 {
-	int rc = 0, err;
+	int rc = ml_output_sync(o, e);
 
-	if (o->direct) {
-		err = fflush(o->fp) != 0 || ferror(o->fp);
-		if (fclose(o->fp) != 0)
-			err = 1;
-		if (err)
-			rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "write error: %s", strerror(errno));
-		output_free(o);
-		return rc;
-	}
-	if (!o->path) {
-		if (fflush(o->fp) != 0 || ferror(o->fp))
-			rc = ml_err_set(e, ML_E_IO, "<stdout>", 0, 0, "write error: %s",
-					strerror(errno));
-		output_free(o);
-		return rc;
-	}
-	err = fflush(o->fp) != 0 || ferror(o->fp);
-	if (!err && fsync(fileno(o->fp)) != 0 && errno != EINVAL)
-		err = 1;
-	if (fclose(o->fp) != 0)
-		err = 1;
-	if (err) {
-		rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "write error: %s", strerror(errno));
-		unlink(o->tmp);
-	} else if (rename(o->tmp, o->target) != 0) {
+	if (rc == 0 && o->tmp && rename(o->tmp, o->target) != 0)
 		rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "cannot rename into place: %s",
 				strerror(errno));
+	if (rc < 0 && o->tmp)
 		unlink(o->tmp);
-	}
 	output_free(o);
 	return rc;
 }
@@ -623,13 +627,13 @@ void ml_output_abort(struct ml_output *o)
 {
 	if (!o)
 		return;
-	if (o->direct) {
-		fclose(o->fp);
-	} else if (o->path) {
-		fclose(o->fp);
-		unlink(o->tmp);
-	} else {
+	if (!o->path) {
 		fflush(o->fp);
+	} else {
+		if (o->fp)
+			fclose(o->fp);
+		if (o->tmp)
+			unlink(o->tmp);
 	}
 	output_free(o);
 }
