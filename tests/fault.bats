@@ -286,9 +286,11 @@ no_std() {
 # be made to fail, and the preloaded shims. Sets FAULT.
 fault_build() {
 	FAULT=${ML_FAULT:-$TOP/build/fault}
-	[ -x "$FAULT/mltrain" ] ||
+	[ -x "$FAULT/mltrain" ] && [ -f "$FAULT/failwrite.so" ] && [ -f "$FAULT/shortread.so" ] ||
 		{ echo "no fault build in $FAULT (make fault)"; return 1; }
 	FAULT=$(cd "$FAULT" && pwd)
+	# the sanitizer build's runtime need not come first when a shim is preloaded
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 }
 
 # A bounded sweep of allocation failures over the representative runs of command $1 in
@@ -344,4 +346,109 @@ SH
 	[ "$status" -eq 1 ]
 	[ "$output" = "mlfake: 1 allocations, 1 tried (every 1), 1 findings" ]
 	[[ "$stderr" == *"FINDING mlfake N=1: status 0 but the files differ"* ]]
+}
+
+# The folder's names, types, modes and contents.
+snapshot() {
+	find . -printf '%p %y %m %l\n' | LC_ALL=C sort
+	find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+}
+
+# Run writer $1 in a fresh folder w (a copy of the inputs, with 'old' at the output) with
+# the write shim preloaded and the environment that follows ($2...); sets st, err, and
+# before/after to the folder's snapshots.
+write_failing() {
+	local w=$1
+	shift
+	rm -rf w
+	mkdir w
+	cp p.csv m.mlm w/
+	echo old >w/out
+	before=$(cd w && snapshot)
+	st=0
+	(cd w && export LD_PRELOAD="$FAULT/failwrite.so" "$@" && write_with "$w" out) 2>err.txt || st=$?
+	err=$(cat err.txt)
+	after=$(cd w && snapshot)
+}
+
+# The bytes of the files in w that the last run wrote.
+written() {
+	comm -13 <(grep '  \./' <<<"$before" | sort) <(grep '  \./' <<<"$after" | sort) |
+		awk '{ print $2 }' | (cd w && xargs -r stat -c %s) | awk '{ s += $1 } END { print s + 0 }'
+}
+
+@test "a disk that fills or fails at any point of an output: 74, the file and reason, nothing changed" {
+	fault_build
+	model
+	local w k total prog
+	for w in "${WRITERS[@]}"; do
+		prog=${w%% *}
+		# what a run writes in all, from a run that fails nowhere
+		write_failing "$w"
+		[ "$st" -eq 0 ] || { echo "$w: $st $err"; return 1; }
+		total=$(written)
+		for k in 0 $((total / 2)) $((total - 1)); do
+			write_failing "$w" ML_FAILWRITE=$k
+			[ "$st" -eq 74 ] || { echo "$w, K=$k of $total: status $st: $err"; return 1; }
+			[[ "$err" =~ ^$prog:\ [^:]+:\ write\ error:\ No\ space\ left\ on\ device$ ]] ||
+				{ echo "$w, K=$k: $err"; return 1; }
+			[ "$before" = "$after" ] || { echo "$w, K=$k: files changed"; diff <(echo "$before") <(echo "$after"); return 1; }
+		done
+		write_failing "$w" ML_FAILWRITE=1 ML_FAILWRITE_ERRNO=EIO
+		[ "$st" -eq 74 ] && [[ "$err" == *": write error: Input/output error" ]] ||
+			{ echo "$w, EIO: $st $err"; return 1; }
+		[ "$before" = "$after" ]
+		# an error that comes at fsync (a network file system's)
+		write_failing "$w" ML_FAILWRITE_SYNC=1 ML_FAILWRITE_ERRNO=EIO
+		[ "$st" -eq 74 ] && [[ "$err" == *": write error: Input/output error" ]] ||
+			{ echo "$w, fsync: $st $err"; return 1; }
+		[ "$before" = "$after" ] || { echo "$w, fsync: files changed"; return 1; }
+		# a disk with room for it all
+		write_failing "$w" ML_FAILWRITE=$total
+		[ "$st" -eq 0 ] || { echo "$w, K=$total: $st $err"; return 1; }
+	done
+}
+
+@test "a full disk under standard output: 74 and its reason" {
+	model
+	local c
+	for c in "mlcat p.csv" "mlcat -f stream p.csv" "mlsplit --test 0.5 --train-out - --test-out te.csv p.csv" \
+		"mlfeat --scale standard p.csv" "mltrain -q -t diabetes -a logistic -o - p.csv" \
+		"mlpredict -m m.mlm p.csv" "mleval -t target $FIX/metrics/binary.csv" "mlinfo m.mlm" \
+		"mlinfo --table coef m.mlm"; do
+		rm -f te.csv
+		run -74 --separate-stderr bash -c "$(declare -f ml); ML_BIN=$ML_BIN; ml $c >/dev/full"
+		[ "$stderr" = "${c%% *}: <stdout>: write error: No space left on device" ] || { echo "$c: $stderr"; return 1; }
+		[ ! -e te.csv ] || { echo "$c: te.csv written"; return 1; }
+	done
+}
+
+@test "reads cut short or interrupted (EINTR) at random give the same bytes out" {
+	fault_build
+	model
+	ml mlfeat --save f.mlm -t diabetes --impute median --scale standard -o /dev/null p.csv
+	ml mlcat -f stream -o p.mls p.csv
+	gzip -c p.csv >p.csv.gz
+	# past 1 MiB, the parallel reader's
+	awk 'NR == 1 { print; next } { for (i = 0; i < 800; i++) print }' p.csv >big.csv
+	[ "$(stat -c %s big.csv)" -gt 1048576 ]
+	local c seed
+	for c in "mlcat p.csv" "mlcat p.csv.gz" "mlcat -f stream p.mls" "mlcat big.csv" "mlcat -" \
+		"mlcat - <p.csv.gz" "mlcat - <p.mls" \
+		"mlsplit --test 0.3 --seed 2 --train-out - --test-out /dev/null p.csv" \
+		"mlfeat -t diabetes --scale standard -" "mltrain -q -j 2 -t diabetes -a logistic -o - p.csv" \
+		"mltrain -q -t diabetes -a gbdt --rounds 3 -o - p.mls" \
+		"mlpredict -m f.mlm -m m.mlm -" "mlpredict -m f.mlm -m m.mlm p.csv.gz" \
+		"mleval -t target $FIX/metrics/binary.csv" "mlinfo m.mlm" "mlinfo - <m.mlm"; do
+		[[ "$c" == *"<"* ]] || c="$c <p.csv"
+		bash -c "$(declare -f ml); ML_BIN=$ML_BIN; ml $c" >ref.out 2>ref.err
+		for seed in 1 2; do
+			ML_SHORTREAD_SEED=$seed LD_PRELOAD="$FAULT/shortread.so" \
+				bash -c "$(declare -f ml); ML_BIN=$ML_BIN; ml $c" >got.out 2>got.err ||
+				{ echo "$c, seed $seed: $(cat got.err)"; return 1; }
+			same ref.out got.out || { echo "$c, seed $seed"; return 1; }
+			same ref.err got.err || { echo "$c, seed $seed"; return 1; }
+		done
+		[ -s ref.out ]
+	done
 }
