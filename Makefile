@@ -1,5 +1,6 @@
 # mlpipe: libml.a, libml.so and the ml* commands.
-#   make [DEVELOPER=1] [SANITIZE=1] [V=1]; make test | demo | bench | install | clean
+#   make [DEVELOPER=1] [SANITIZE=1] [V=1]; make test | fault | demo | bench | install | clean
+#   (make fault: every allocation-failure sweep of tests/fault/, slow; make test runs a few)
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -54,6 +55,15 @@ CMDS := $(CMD_SRC:cmd/%.c=%)
 CMD_BINS := $(CMDS:%=$(BIN)/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(OUT)/unit/%)
+# The fault build (tests/fault.bats): the commands relinked so that allocation N can be made to
+# fail (libcsv and zlib linked in statically where their archives exist, for their allocations
+# to count too), and the shims that fail writes or shorten reads, preloaded.
+FAULT := $(OUT)/fault
+FAULT_BINS := $(CMDS:%=$(FAULT)/%)
+FAULT_SHIMS := $(patsubst tests/fault/%.c,$(FAULT)/%.so,$(filter-out tests/fault/failmalloc.c,$(wildcard tests/fault/*.c)))
+FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc,--wrap=posix_memalign
+FAULT_STATIC := $(foreach l,csv z,$(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),-l$(l)))
+FAULT_LIBS := -Wl,-Bstatic $(FAULT_STATIC) -Wl,-Bdynamic $(filter-out $(FAULT_STATIC),$(LIBS))
 
 ifeq ($(V),1)
 Q :=
@@ -61,7 +71,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps test unit demo bench install clean completions
+.PHONY: all deps test unit fault fault-build demo bench install clean completions
 .SECONDARY:
 all: $(CMD_BINS) $(OUT)/libml.a $(OUT)/libml.so
 
@@ -103,8 +113,26 @@ $(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
 
 unit: all $(UNIT_BINS)
 
-test: all $(UNIT_BINS)
-	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so sh tests/run.sh
+$(FAULT)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o
+	@mkdir -p $(FAULT)
+	$(if $(Q),@echo '  LINK    $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) $(FAULT_WRAP) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o $(FAULT_LIBS)
+
+# Preloaded into any build, so never instrumented themselves.
+$(FAULT)/%.so: tests/fault/%.c
+	@mkdir -p $(FAULT)
+	$(if $(Q),@echo '  CC      $@')
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl
+
+fault-build: all $(FAULT_BINS) $(FAULT_SHIMS)
+
+# make test sweeps about 6 values of N per run (tests/fault.bats); this sweeps every N, with
+# N failing alone and with every later allocation failing (tests/fault/RESULTS.md).
+fault: fault-build
+	@sh tests/fault/sweep-all.sh -a $(FAULT)
+
+test: all $(UNIT_BINS) fault-build
+	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so ML_FAULT=$(FAULT) sh tests/run.sh
 
 demo: all
 	@ML_BIN=$(BIN) sh scripts/demo.sh
@@ -139,4 +167,4 @@ install: all
 clean:
 	rm -rf build build-san bin
 
--include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d)
+-include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d $(OUT)/tests/fault/*.d)

@@ -612,6 +612,42 @@ int cli_meta_merge(struct ml_model *m, struct cJSON *obj, struct ml_err *e)
 	return rc;
 }
 
+void cli_json_item(int *bad, cJSON *o, const char *key, cJSON *item)
+{
+	if (!item || !(key ? cJSON_AddItemToObject(o, key, item) : cJSON_AddItemToArray(o, item))) {
+		cJSON_Delete(item);
+		*bad = 1;
+	}
+}
+
+void cli_json_num(int *bad, cJSON *o, const char *key, double v)
+{
+	cli_json_item(bad, o, key, cJSON_CreateNumber(v));
+}
+
+void cli_json_str(int *bad, cJSON *o, const char *key, const char *v)
+{
+	cli_json_item(bad, o, key, cJSON_CreateString(v));
+}
+
+int cli_commit(struct ml_output **const *o, int n, struct ml_err *e)
+{
+	int i, rc;
+
+	for (i = 0; i < n; i++)
+		if (*o[i] && (rc = ml_output_sync(*o[i], e)) < 0)
+			return rc;
+	for (i = 0; i < n; i++) {
+		if (!*o[i])
+			continue;
+		rc = ml_output_commit(*o[i], e);
+		*o[i] = NULL;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int cli_stamp(struct ml_model *m, struct ml_err *e)
 {
 	const char *env = getenv("SOURCE_DATE_EPOCH");

@@ -154,7 +154,19 @@ int cli_real(const struct cli *c, const char *opt, const char *arg, double lo, d
  * it holds a count of seconds (reproducible-builds.org), else now. */
 struct cJSON;
 int cli_meta_merge(struct ml_model *m, struct cJSON *obj, struct ml_err *e);
+/* Add to a JSON object (key NULL: append to an array) and set *bad when that fails (out of
+ * memory, or a NULL parent), so that a run of additions is checked once: a key lost to a
+ * failed allocation would leave an artefact that says less than it should. cli_json_item
+ * takes item (NULL sets *bad), and frees it when it cannot be added. */
+void cli_json_num(int *bad, struct cJSON *o, const char *key, double v);
+void cli_json_str(int *bad, struct cJSON *o, const char *key, const char *v);
+void cli_json_item(int *bad, struct cJSON *o, const char *key, struct cJSON *item);
 int cli_stamp(struct ml_model *m, struct ml_err *e);
+/* Commit outputs that are written together: all are synced before any is renamed into
+ * place, so that a write error leaves every target as it was. Each committed one is set
+ * to NULL; NULL entries are skipped; on failure the rest stay open for their abort. */
+struct ml_output;
+int cli_commit(struct ml_output **const *o, int n, struct ml_err *e);
 /* Context from -j and --seed, with warnings and -v detail going to stderr. */
 int cli_ctx(struct cli *c, struct ml_ctx *ctx);
 

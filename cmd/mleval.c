@@ -1152,13 +1152,13 @@ static int output(struct eval *v, int *status, struct ml_err *e)
 		v->plot = v->plots[i].kind;
 		rc = draw_plot(v, ml_output_file(pout[i]), e);
 	}
-	for (i = 0; i < v->nplots && rc == 0; i++) {
-		rc = ml_output_commit(pout[i], e);
-		pout[i] = NULL;
-	}
 	if (rc == 0) {
-		rc = ml_output_commit(out, e);
-		out = NULL;
+		/* all synced before any is renamed into place */
+		struct ml_output **all[9];
+		for (i = 0; i < v->nplots; i++)
+			all[i] = &pout[i];
+		all[v->nplots] = &out;
+		rc = cli_commit(all, v->nplots + 1, e);
 	}
 	for (i = 0; i < v->nplots; i++)
 		if (pout[i])

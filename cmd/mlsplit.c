@@ -256,18 +256,13 @@ static int sink_finish(struct sink *k, struct ml_err *e)
 	return ml_writer_finish(k->w, e);
 }
 
-/* Commit every open output; any failure aborts the rest. */
+/* Commit the open outputs together; any failure aborts the rest. */
 static int commit_all(struct split *s, struct ml_err *e)
 {
-	int i, rc = 0;
+	int i, rc = cli_commit((struct ml_output **[]){&s->sk[0].out, &s->sk[1].out}, 2, e);
 
 	for (i = 0; i < 2; i++) {
-		if (!s->sk[i].out)
-			continue;
-		if (rc == 0)
-			rc = ml_output_commit(s->sk[i].out, e);
-		else
-			ml_output_abort(s->sk[i].out);
+		ml_output_abort(s->sk[i].out);
 		s->sk[i].out = NULL;
 	}
 	return rc;

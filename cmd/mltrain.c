@@ -1,4 +1,5 @@
 /* mltrain: fit a model on a table, optionally cross-validated, and save it. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -615,8 +616,8 @@ static int cross_validate(struct train *t, struct ml_err *e)
 
 /* --- Outputs ------------------------------------------------------------------------------ */
 
-/* Write f to o (opened at the start, so that a bad path fails before the work) and
- * commit it. */
+/* Write f to o (opened at the start, so that a bad path fails before the work); the
+ * outputs are committed together at the end. */
 static int write_frame(struct train *t, struct ml_output **o, const struct ml_frame *f,
 		       struct ml_err *e)
 {
@@ -630,10 +631,6 @@ static int write_frame(struct train *t, struct ml_output **o, const struct ml_fr
 	if (rc == 0)
 		rc = ml_writer_finish(w, e);
 	ml_writer_free(w);
-	if (rc < 0)
-		return rc;
-	rc = ml_output_commit(*o, e);
-	*o = NULL;
 	return rc;
 }
 
@@ -762,14 +759,19 @@ static int write_oof(struct train *t, struct ml_err *e)
 	return rc;
 }
 
+/* The metrics in v that the task has, or NULL when out of memory. */
 static cJSON *metrics_json(const struct train *t, const double *v)
 {
 	cJSON *o = cJSON_CreateObject();
-	int m;
+	int m, bad = 0;
 
 	for (m = 0; o && m < ML_M_COUNT; m++)
 		if (t->has[m] && v[m] == v[m])
-			cJSON_AddNumberToObject(o, ml_metric_name(m), v[m]);
+			cli_json_num(&bad, o, ml_metric_name(m), v[m]);
+	if (bad) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -778,17 +780,21 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 {
 	cJSON *meta = cJSON_CreateObject(), *o, *mt, *cv, *arr;
 	const char *const *tb;
-	int k;
+	int k, bad = 0;
 
 	if (!meta)
 		return ml_err_nomem(e);
 	/* A seed beyond 2^53 would not survive as a JSON number: it is then text. */
 	if (t->ctx.seed <= (1ULL << 53)) {
-		cJSON_AddNumberToObject(meta, "seed", (double)t->ctx.seed);
+		cli_json_num(&bad, meta, "seed", (double)t->ctx.seed);
 	} else {
 		char seed[24];
 		snprintf(seed, sizeof(seed), "%llu", (unsigned long long)t->ctx.seed);
-		cJSON_AddStringToObject(meta, "seed", seed);
+		cli_json_str(&bad, meta, "seed", seed);
+	}
+	if (bad) {
+		cJSON_Delete(meta);
+		return ml_err_nomem(e);
 	}
 	/* The keys in their order: seed, data (the fingerprint), training, metrics, tables. */
 	if ((k = cli_meta_merge(m, meta, e)) < 0 || (k = ml_model_set_fingerprint(m, &t->fp, e)) < 0)
@@ -796,49 +802,43 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 	if (!(meta = cJSON_CreateObject()))
 		return ml_err_nomem(e);
 	o = cJSON_AddObjectToObject(meta, "training");
-	if (o) {
-		cJSON_AddNumberToObject(o, "rows", (double)t->ntr);
-		cJSON_AddNumberToObject(o, "encoded_features", ml_learner_nfeatures(t->l));
-		if (t->spec.ignore)
-			cJSON_AddStringToObject(o, "ignore", t->spec.ignore);
-		if (t->spec.weight)
-			cJSON_AddStringToObject(o, "weight", t->spec.weight);
-		if (t->spec.balanced)
-			cJSON_AddStringToObject(o, "class_weight", "balanced");
-		if (t->nva) {
-			cJSON_AddNumberToObject(o, "valid_rows", (double)t->nva);
-			if (t->valid)
-				cJSON_AddStringToObject(o, "valid", "file");
-			else
-				cJSON_AddNumberToObject(o, "valid_frac", t->valid_frac);
-		}
+	cli_json_num(&bad, o, "rows", (double)t->ntr);
+	cli_json_num(&bad, o, "encoded_features", ml_learner_nfeatures(t->l));
+	if (t->spec.ignore)
+		cli_json_str(&bad, o, "ignore", t->spec.ignore);
+	if (t->spec.weight)
+		cli_json_str(&bad, o, "weight", t->spec.weight);
+	if (t->spec.balanced)
+		cli_json_str(&bad, o, "class_weight", "balanced");
+	if (t->nva) {
+		cli_json_num(&bad, o, "valid_rows", (double)t->nva);
+		if (t->valid)
+			cli_json_str(&bad, o, "valid", "file");
+		else
+			cli_json_num(&bad, o, "valid_frac", t->valid_frac);
 	}
 	mt = cJSON_AddObjectToObject(meta, "metrics");
-	if (mt) {
-		cJSON_AddItemToObject(mt, "train", metrics_json(t, t->mtrain));
-		if (t->nva)
-			cJSON_AddItemToObject(mt, "valid", metrics_json(t, t->mvalid));
-		if (t->nfold) {
-			cv = cJSON_AddObjectToObject(mt, "cv");
-			if (cv) {
-				cJSON_AddNumberToObject(cv, "folds", t->nfold);
-				cJSON_AddStringToObject(cv, "split", ml_cv_split_name(t->cvr.split));
-				if (t->cv_time)
-					cJSON_AddStringToObject(cv, "column", t->cv_time);
-				else if (t->cv_group)
-					cJSON_AddStringToObject(cv, "column", t->cv_group);
-				cJSON_AddItemToObject(cv, "mean", metrics_json(t, t->cvr.mean));
-				cJSON_AddItemToObject(cv, "sd", metrics_json(t, t->cvr.sd));
-				arr = cJSON_AddArrayToObject(cv, "per_fold");
-				for (k = 0; arr && k < t->nfold; k++)
-					cJSON_AddItemToArray(arr, metrics_json(t, t->cvr.metrics[k]));
-			}
-		}
+	cli_json_item(&bad, mt, "train", metrics_json(t, t->mtrain));
+	if (t->nva)
+		cli_json_item(&bad, mt, "valid", metrics_json(t, t->mvalid));
+	if (t->nfold) {
+		cv = cJSON_AddObjectToObject(mt, "cv");
+		cli_json_num(&bad, cv, "folds", t->nfold);
+		cli_json_str(&bad, cv, "split", ml_cv_split_name(t->cvr.split));
+		if (t->cv_time)
+			cli_json_str(&bad, cv, "column", t->cv_time);
+		else if (t->cv_group)
+			cli_json_str(&bad, cv, "column", t->cv_group);
+		cli_json_item(&bad, cv, "mean", metrics_json(t, t->cvr.mean));
+		cli_json_item(&bad, cv, "sd", metrics_json(t, t->cvr.sd));
+		arr = cJSON_AddArrayToObject(cv, "per_fold");
+		for (k = 0; k < t->nfold; k++)
+			cli_json_item(&bad, arr, NULL, metrics_json(t, t->cvr.metrics[k]));
 	}
 	arr = cJSON_AddArrayToObject(meta, "tables");
-	for (tb = ml_algo_tables(ml_learner_algo(t->l)); arr && *tb; tb++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(*tb));
-	if (!o || !mt || !arr) {
+	for (tb = ml_algo_tables(ml_learner_algo(t->l)); *tb; tb++)
+		cli_json_str(&bad, arr, NULL, *tb);
+	if (bad) {
 		cJSON_Delete(meta);
 		return ml_err_nomem(e);
 	}
@@ -859,11 +859,8 @@ static int save_model(struct train *t, struct ml_err *e)
 	if (rc == 0)
 		rc = ml_model_to_mem(m, &buf, &len, e);
 	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(t->out)) != len)
-		rc = ml_err_set(e, ML_E_IO, ml_output_name(t->out), 0, 0, "write error");
-	if (rc == 0) {
-		rc = ml_output_commit(t->out, e);
-		t->out = NULL;
-	}
+		rc = ml_err_set(e, ML_E_IO, ml_output_name(t->out), 0, 0, "write error: %s",
+				strerror(errno));
 	free(buf);
 	ml_model_free(m);
 	return rc;
@@ -1200,7 +1197,8 @@ int cmd_main(int argc, char **argv)
 	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
 	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
 	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||
-	    (rc = save_model(&t, &e)) < 0) {
+	    (rc = save_model(&t, &e)) < 0 ||
+	    (rc = cli_commit((struct ml_output **[]){&t.out, &t.rep_out, &t.oof_out}, 3, &e)) < 0) {
 		cli_progress_clear(&t.cli);
 		rc = cli_fail(&t.cli, &e);
 		goto done;

@@ -1,6 +1,8 @@
 /* Byte inputs with transparent gzip, and atomic outputs (temporary file + fsync + rename). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,9 @@
 #define IN_CHUNK (256 * 1024)
 /* Reads at least this large of plain input skip the buffer. */
 #define DIRECT_READ (16 * 1024)
+
+/* Which standard descriptors were closed at start (ML_STDIN_CLOSED, ML_STDOUT_CLOSED). */
+static unsigned std_closed;
 
 struct ml_input {
 	int fd, own_fd;
@@ -157,6 +162,10 @@ struct ml_input *ml_input_open(const char *path, struct ml_err *e)
 		return NULL;
 	}
 	if (!path || strcmp(path, "-") == 0) {
+		if (std_closed & ML_STDIN_CLOSED) {
+			ml_err_set(e, ML_E_NOINPUT, name, 0, 0, "standard input is closed");
+			goto fail;
+		}
 		in->fd = 0;
 	} else {
 		struct stat st;
@@ -342,6 +351,11 @@ int ml_read_all(const char *path, unsigned char **buf, size_t *len, struct ml_er
 	return 0;
 }
 
+void ml_io_std_closed(unsigned mask)
+{
+	std_closed = mask;
+}
+
 /* The process umask (read back at once; outputs are opened from one thread). */
 static mode_t current_umask(void)
 {
@@ -350,85 +364,221 @@ static mode_t current_umask(void)
 	return m;
 }
 
+/* The temporaries of the open outputs, for ml_output_remove_temps. A signal handler reads
+ * them at any moment and on any thread, so a slot is claimed and emptied atomically, a name
+ * is registered before the file exists, and it is freed only when its slot is empty and no
+ * handler has begun. More outputs than slots are written all the same, unregistered. */
+#define TMP_SLOTS 64
+static _Atomic(char *) tmp_slot[TMP_SLOTS];
+static atomic_int tmp_dying;
+
+static int tmp_register(char *name)
+{
+	int i;
+
+	for (i = 0; i < TMP_SLOTS; i++) {
+		char *none = NULL;
+		if (atomic_compare_exchange_strong(&tmp_slot[i], &none, name))
+			return i;
+	}
+	return -1;
+}
+
+static void tmp_unregister(int slot)
+{
+	if (slot < 0)
+		return;
+	atomic_store(&tmp_slot[slot], NULL);
+	/* A handler that has begun may still be reading the name, and it ends the process:
+	 * wait for that rather than free the name under it. */
+	while (atomic_load(&tmp_dying))
+		pause();
+}
+
+void ml_output_remove_temps(void)
+{
+	int i;
+
+	atomic_store(&tmp_dying, 1);
+	for (i = 0; i < TMP_SLOTS; i++) {
+		char *p = atomic_load(&tmp_slot[i]);
+		if (p)
+			unlink(p);
+	}
+}
+
+/* The file that writing path means: path with its symbolic links followed, so that the
+ * link stays and its target is replaced (a dangling link names the file to create).
+ * NULL with errno set on failure. */
+static char *follow_links(const char *path)
+{
+	char *p = strdup(path);
+	int hops;
+
+	for (hops = 0; p; hops++) {
+		struct stat st;
+		char *link, *q;
+		const char *slash;
+		ssize_t n;
+		size_t cap, dl;
+
+		if (lstat(p, &st) != 0 || !S_ISLNK(st.st_mode))
+			return p;
+		if (hops == 40) {
+			free(p);
+			errno = ELOOP;
+			return NULL;
+		}
+		cap = st.st_size > 0 ? (size_t)st.st_size + 1 : PATH_MAX;
+		if (!(link = malloc(cap))) {
+			free(p);
+			errno = ENOMEM;
+			return NULL;
+		}
+		n = readlink(p, link, cap);
+		if (n < 0 || (size_t)n >= cap) {
+			if (n >= 0)
+				errno = ENAMETOOLONG; /* the link grew since lstat */
+			free(link);
+			free(p);
+			return NULL;
+		}
+		link[n] = 0;
+		slash = strrchr(p, '/');
+		dl = link[0] == '/' || !slash ? 0 : (size_t)(slash - p + 1);
+		if (!(q = malloc(dl + (size_t)n + 1))) {
+			free(link);
+			free(p);
+			errno = ENOMEM;
+			return NULL;
+		}
+		memcpy(q, p, dl);
+		memcpy(q + dl, link, (size_t)n + 1);
+		free(link);
+		free(p);
+		p = q;
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
+/* The temporary file beside target: "DIR/.NAME.mlpipe-tmp.PID.XXXXXX", which says what it
+ * is and whose it was if a killed run leaves it behind; NAME is cut to keep within
+ * NAME_MAX. */
+static char *tmp_name(const char *target)
+{
+	const char *slash = strrchr(target, '/');
+	size_t dl = slash ? (size_t)(slash - target + 1) : 0, bl = strlen(target + dl), tl;
+	char tail[48], *t;
+
+	tl = (size_t)snprintf(tail, sizeof(tail), ".mlpipe-tmp.%ld.XXXXXX", (long)getpid());
+	if (1 + bl + tl > NAME_MAX) {
+		bl = NAME_MAX - 1 - tl;
+		while (bl > 0 && ((unsigned char)target[dl + bl] & 0xc0) == 0x80)
+			bl--; /* not inside a UTF-8 sequence */
+	}
+	if (!(t = malloc(dl + 1 + bl + tl + 1)))
+		return NULL;
+	memcpy(t, target, dl);
+	t[dl] = '.';
+	memcpy(t + dl + 1, target + dl, bl);
+	memcpy(t + dl + 1 + bl, tail, tl + 1);
+	return t;
+}
+
 struct ml_output {
 	FILE *fp;
-	char *path, *tmp;
+	char *path;   /* as given, for messages */
+	char *target; /* path with its links followed: what the temporary is renamed onto */
+	char *tmp;
+	int slot;   /* tmp's place among the registered temporaries, or -1 */
 	int direct; /* not a regular file: written in place, closed at the end */
+	int failed; /* ml_output_sync's error, for the commit that follows it */
 };
+
+static void output_free(struct ml_output *o)
+{
+	tmp_unregister(o->slot);
+	free(o->path);
+	free(o->target);
+	free(o->tmp);
+	free(o);
+}
 
 struct ml_output *ml_output_open(const char *path, struct ml_err *e)
 {
 	struct ml_output *o = calloc(1, sizeof(*o));
-	int fd;
+	struct stat st;
+	int fd, have;
 
 	if (!o) {
 		ml_err_nomem(e);
 		return NULL;
 	}
+	o->slot = -1;
 	if (!path || strcmp(path, "-") == 0) {
+		if (std_closed & ML_STDOUT_CLOSED) {
+			ml_err_set(e, ML_E_IO, "<stdout>", 0, 0, "standard output is closed");
+			free(o);
+			return NULL;
+		}
 		o->fp = stdout;
 		return o;
 	}
-	{
-		/* A device or a FIFO (/dev/null, /dev/stdout, a named pipe) is written as it is:
-		 * renaming a file over it would replace it. */
-		struct stat st;
-		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-			if (S_ISDIR(st.st_mode)) {
-				ml_err_set(e, ML_E_IO, path, 0, 0, "cannot write: Is a directory");
-				free(o);
-				return NULL;
-			}
-			o->fp = fopen(path, "wb");
-			if (!o->fp) {
-				ml_err_set(e, ML_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
-				free(o);
-				return NULL;
-			}
-			o->direct = 1;
-			o->path = strdup(path);
-			if (!o->path) {
-				fclose(o->fp);
-				free(o);
-				ml_err_nomem(e);
-				return NULL;
-			}
-			return o;
-		}
-	}
-	o->path = strdup(path);
-	o->tmp = malloc(strlen(path) + 16);
-	if (!o->path || !o->tmp) {
-		ml_err_nomem(e);
+	if (!(o->path = strdup(path)))
+		goto nomem;
+	if (!(o->target = follow_links(path))) {
+		if (errno == ENOMEM)
+			goto nomem;
+		ml_err_set(e, ML_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
 		goto fail;
 	}
-	{
-		/* The temporary file sits beside the target: "DIR/.NAME.XXXXXX". */
-		const char *slash = strrchr(path, '/');
-		size_t dl = slash ? (size_t)(slash - path + 1) : 0;
-		memcpy(o->tmp, path, dl);
-		o->tmp[dl] = '.';
-		memcpy(o->tmp + dl + 1, path + dl, strlen(path) - dl);
-		memcpy(o->tmp + strlen(path) + 1, ".XXXXXX", 8);
+	have = stat(o->target, &st) == 0;
+	if (have && !S_ISREG(st.st_mode)) {
+		/* A device or a FIFO (/dev/null, /dev/stdout, a named pipe) is written as it is:
+		 * renaming a file over it would replace it. */
+		if (S_ISDIR(st.st_mode)) {
+			ml_err_set(e, ML_E_IO, path, 0, 0, "cannot write: Is a directory");
+			goto fail;
+		}
+		if (!(o->fp = fopen(path, "wb"))) {
+			ml_err_set(e, ML_E_IO, path, 0, 0, "cannot open: %s", strerror(errno));
+			goto fail;
+		}
+		o->direct = 1;
+		return o;
 	}
-	fd = mkstemp(o->tmp);
+	if (!(o->tmp = tmp_name(o->target)))
+		goto nomem;
+	o->slot = tmp_register(o->tmp);
+	fd = mkostemp(o->tmp, O_CLOEXEC);
 	if (fd < 0) {
 		ml_err_set(e, ML_E_IO, path, 0, 0, "cannot create: %s", strerror(errno));
 		goto fail;
 	}
-	fchmod(fd, 0666 & ~current_umask());
-	o->fp = fdopen(fd, "wb");
-	if (!o->fp) {
+	/* An existing file keeps its owner (where permitted, else its group where permitted)
+	 * and its mode; a new one gets the umask's. */
+	if (have) {
+		if (fchown(fd, st.st_uid, st.st_gid) != 0 && fchown(fd, (uid_t)-1, st.st_gid) != 0)
+			errno = 0;
+		fchmod(fd, st.st_mode & 07777);
+	} else {
+		fchmod(fd, 0666 & ~current_umask());
+	}
+	if (!(o->fp = fdopen(fd, "wb"))) {
+		int err = errno;
 		close(fd);
 		unlink(o->tmp);
-		ml_err_set(e, ML_E_IO, path, 0, 0, "cannot create: %s", strerror(errno));
+		if (err == ENOMEM)
+			goto nomem;
+		ml_err_set(e, ML_E_IO, path, 0, 0, "cannot create: %s", strerror(err));
 		goto fail;
 	}
 	return o;
+nomem:
+	ml_err_nomem(e);
 fail:
-	free(o->path);
-	free(o->tmp);
-	free(o);
+	output_free(o);
 	return NULL;
 }
 
@@ -442,46 +592,42 @@ const char *ml_output_name(const struct ml_output *o)
 	return o->path ? o->path : "<stdout>";
 }
 
-static void output_free(struct ml_output *o)
+int ml_output_sync(struct ml_output *o, struct ml_err *e)
 {
-	free(o->path);
-	free(o->tmp);
-	free(o);
+	int err, no;
+
+	if (!o->fp)
+		return o->failed;
+	errno = 0;
+	err = fflush(o->fp) != 0 || ferror(o->fp);
+	no = errno;
+	if (!err && o->path && !o->direct && fsync(fileno(o->fp)) != 0 && errno != EINVAL) {
+		err = 1;
+		no = errno;
+	}
+	if (o->path && fclose(o->fp) != 0 && !err) {
+		err = 1;
+		no = errno;
+	}
+	if (o->path)
+		o->fp = NULL;
+	if (!err)
+		return 0;
+	/* a stream's error flag from an earlier write that was not checked: errno is gone */
+	o->failed = ml_err_set(e, ML_E_IO, ml_output_name(o), 0, 0, "write error: %s",
+			       strerror(no ? no : EIO));
+	return o->failed;
 }
 
 int ml_output_commit(struct ml_output *o, struct ml_err *e)
 {
-	int rc = 0, err;
+	int rc = ml_output_sync(o, e);
 
-	if (o->direct) {
-		err = fflush(o->fp) != 0 || ferror(o->fp);
-		if (fclose(o->fp) != 0)
-			err = 1;
-		if (err)
-			rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "write error: %s", strerror(errno));
-		output_free(o);
-		return rc;
-	}
-	if (!o->path) {
-		if (fflush(o->fp) != 0 || ferror(o->fp))
-			rc = ml_err_set(e, ML_E_IO, "<stdout>", 0, 0, "write error: %s",
-					strerror(errno));
-		output_free(o);
-		return rc;
-	}
-	err = fflush(o->fp) != 0 || ferror(o->fp);
-	if (!err && fsync(fileno(o->fp)) != 0 && errno != EINVAL)
-		err = 1;
-	if (fclose(o->fp) != 0)
-		err = 1;
-	if (err) {
-		rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "write error: %s", strerror(errno));
-		unlink(o->tmp);
-	} else if (rename(o->tmp, o->path) != 0) {
+	if (rc == 0 && o->tmp && rename(o->tmp, o->target) != 0)
 		rc = ml_err_set(e, ML_E_IO, o->path, 0, 0, "cannot rename into place: %s",
 				strerror(errno));
+	if (rc < 0 && o->tmp)
 		unlink(o->tmp);
-	}
 	output_free(o);
 	return rc;
 }
@@ -490,13 +636,13 @@ void ml_output_abort(struct ml_output *o)
 {
 	if (!o)
 		return;
-	if (o->direct) {
-		fclose(o->fp);
-	} else if (o->path) {
-		fclose(o->fp);
-		unlink(o->tmp);
-	} else {
+	if (!o->path) {
 		fflush(o->fp);
+	} else {
+		if (o->fp)
+			fclose(o->fp);
+		if (o->tmp)
+			unlink(o->tmp);
 	}
 	output_free(o);
 }

@@ -418,6 +418,23 @@ void ml_model_free(struct ml_model *m)
 	free(m);
 }
 
+/* Parse s[0, n) as cJSON does. cJSON fails alike on bad text and on a failed allocation: a
+ * failure is parsed again (an allocation that failed once may not fail twice), and when that
+ * fails too, a small valid value parsed alone decides. Sets *nomem when memory ran out. */
+static cJSON *json_parse(const char *s, size_t n, const char **end, int trailing, int *nomem)
+{
+	cJSON *v = cJSON_ParseWithLengthOpts(s, n, end, trailing);
+	cJSON *probe;
+
+	*nomem = 0;
+	if (v || (v = cJSON_ParseWithLengthOpts(s, n, end, trailing)))
+		return v;
+	if (!(probe = cJSON_Parse("0")))
+		*nomem = 1;
+	cJSON_Delete(probe);
+	return NULL;
+}
+
 static const char *meta_string(const cJSON *meta, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
@@ -463,20 +480,16 @@ int ml_model_meta_set(struct ml_model *m, const char *key, const char *json, str
 					  "created", NULL};
 	const char *end;
 	cJSON *v;
-	int i;
+	int i, nomem;
 
 	for (i = 0; own[i]; i++)
 		if (strcmp(key, own[i]) == 0)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "metadata key '%s' belongs to the container", key);
-	v = cJSON_ParseWithOpts(json, &end, 1);
+	v = json_parse(json, strlen(json) + 1, &end, 1, &nomem);
 	if (!v) {
-		/* cJSON tells no parse error from a failed allocation: a small valid value
-		 * parsing again decides. */
-		cJSON *probe = cJSON_Parse("0");
-		if (!probe)
+		if (nomem)
 			return ml_err_nomem(e);
-		cJSON_Delete(probe);
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "metadata value for '%s' is not one JSON value", key);
 	}
@@ -598,7 +611,7 @@ int ml_model_add(struct ml_model *m, const char *name, const void *data, size_t 
 	unsigned char *raw, *z = NULL;
 	size_t z_len = 0;
 	char q[80];
-	int rc;
+	int rc, zr;
 
 	if (nl < 1 || nl > MAX_NAME)
 		return ml_err_set(e, ML_E_USAGE, model_where(m), 0, 0,
@@ -626,7 +639,15 @@ int ml_model_add(struct ml_model *m, const char *name, const void *data, size_t 
 			free(raw);
 			return ml_err_nomem(e);
 		}
-		if (compress2(z, &zl, raw, (uLong)len, ZLIB_LEVEL) == Z_OK && zl < len) {
+		zr = compress2(z, &zl, raw, (uLong)len, ZLIB_LEVEL);
+		if (zr == Z_MEM_ERROR) {
+			/* stored raw it would be another file: the same input always gives
+			 * the same bytes */
+			free(z);
+			free(raw);
+			return ml_err_nomem(e);
+		}
+		if (zr == Z_OK && zl < len) {
 			unsigned char *t = realloc(z, zl);
 
 			if (t)
@@ -856,15 +877,20 @@ static int load_meta(struct ml_model *m, const unsigned char *p, size_t n, const
 	char *s = malloc(n + 1);
 	const char *end = NULL;
 	const cJSON *kind;
+	int nomem;
 
 	if (!s)
 		return ml_err_nomem(e);
 	memcpy(s, p, n);
 	s[n] = 0;
-	m->meta = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+	m->meta = json_parse(s, n, &end, 0, &nomem);
 	if (!m->meta) {
 		size_t at = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
 
+		if (nomem) {
+			free(s);
+			return ml_err_nomem(e);
+		}
 		free(s);
 		return ml_err_set(e, ML_E_DATA, name, 0, 0,
 				  "metadata is not valid JSON (error at byte %zu of %zu)", at, n);

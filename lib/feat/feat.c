@@ -1209,12 +1209,12 @@ int ml_features_fit(struct ml_features **out, const struct ml_frame *fr,
 			f->nkeep++;
 		}
 	}
-	f->nsteps = spec->nsteps;
-	f->steps = calloc((size_t)(f->nsteps ? f->nsteps : 1), sizeof(*f->steps));
+	f->steps = calloc((size_t)(spec->nsteps ? spec->nsteps : 1), sizeof(*f->steps));
 	if (!f->steps) {
 		rc = ml_err_nomem(e);
 		goto fail;
 	}
+	f->nsteps = spec->nsteps; /* only once steps exists: ml_features_free walks it */
 	for (k = 0; k < f->nsteps; k++) {
 		if ((rc = step_init(&f->steps[k], spec->steps[k].step, spec->steps[k].arg, spec,
 				    e)) < 0)
@@ -1561,17 +1561,24 @@ static cJSON *schema_names_json(const struct ml_schema *sc, int with_types)
 	return a;
 }
 
+/* Add x (NULL when it could not be made) to o under key; x is o's or freed. */
+static int add_json(cJSON *o, const char *key, cJSON *x)
+{
+	if (x && cJSON_AddItemToObject(o, key, x))
+		return 0;
+	cJSON_Delete(x);
+	return -1;
+}
+
 static int meta_json(const struct ml_features *f, cJSON *meta)
 {
 	cJSON *steps, *x;
 	int k, j;
 
-	if (!(x = schema_names_json(&f->in, 1)) || !cJSON_AddItemToObject(meta, "input", x))
-		goto fail;
-	if (!(x = f->target ? cJSON_CreateString(f->target) : cJSON_CreateNull()) ||
-	    !cJSON_AddItemToObject(meta, "target", x))
-		goto fail;
-	if (!(x = names_json(f->keep, f->nkeep)) || !cJSON_AddItemToObject(meta, "keep", x))
+	if (add_json(meta, "input", schema_names_json(&f->in, 1)) < 0 ||
+	    add_json(meta, "target",
+		     f->target ? cJSON_CreateString(f->target) : cJSON_CreateNull()) < 0 ||
+	    add_json(meta, "keep", names_json(f->keep, f->nkeep)) < 0)
 		goto fail;
 	steps = cJSON_AddArrayToObject(meta, "steps");
 	if (!steps)
@@ -1586,7 +1593,7 @@ static int meta_json(const struct ml_features *f, cJSON *meta)
 		if (!cJSON_AddStringToObject(o, "step", s->ops->name) ||
 		    !cJSON_AddStringToObject(o, "arg", s->arg))
 			goto fail;
-		if (!(x = names_json(s->cols, s->ncol)) || !cJSON_AddItemToObject(o, "columns", x))
+		if (add_json(o, "columns", names_json(s->cols, s->ncol)) < 0)
 			goto fail;
 		made = cJSON_AddArrayToObject(o, "outputs");
 		if (!made)
@@ -1601,8 +1608,7 @@ static int meta_json(const struct ml_features *f, cJSON *meta)
 		if (s->ops->json && s->ops->json(s, o) < 0)
 			goto fail;
 	}
-	if (!(x = schema_names_json(&f->st[f->nsteps].s, 0)) ||
-	    !cJSON_AddItemToObject(meta, "output", x))
+	if (add_json(meta, "output", schema_names_json(&f->st[f->nsteps].s, 0)) < 0)
 		goto fail;
 	return 0;
 fail:

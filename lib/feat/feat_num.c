@@ -148,10 +148,10 @@ static int imp_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 	int k, rc;
 	size_t i;
 
-	p->ncol = s->ncol;
 	p->c = calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(*p->c));
 	if (!p->c)
 		return ml_err_nomem(e);
+	p->ncol = s->ncol; /* only once c exists: releasing walks it */
 	if (p->group && (rc = ml_feat_find(d->s, p->group, "--group-col", s, 1, e)) < 0)
 		return rc;
 	if (p->time && (rc = ml_feat_find(d->s, p->time, "--time-col", s, 1, e)) < 0)

@@ -119,6 +119,7 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 		l->classes = calloc((size_t)(l->nclass ? l->nclass : 1), sizeof(char *));
 		idx = malloc((size_t)(d->n ? d->n : 1) * sizeof(*idx));
 		if (!l->classes || !idx) {
+			l->nclass = 0; /* ml_learner_free walks classes */
 			free(seen);
 			free(idx);
 			return ml_err_nomem(e);

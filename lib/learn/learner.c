@@ -164,12 +164,12 @@ int ml_learn_layout(struct ml_learner *l, struct ml_err *e)
 		f->width = f->type == ML_CAT && !native ? f->levels.n : 1;
 		p += f->width;
 	}
-	l->p = p;
 	l->enc = calloc((size_t)(p ? p : 1), sizeof(*l->enc));
 	l->ncat = calloc((size_t)(p ? p : 1), sizeof(*l->ncat));
 	l->lev = calloc((size_t)(p ? p : 1), sizeof(*l->lev));
 	if (!l->enc || !l->ncat || !l->lev)
 		return ml_err_nomem(e);
+	l->p = p; /* only once enc exists: ml_learner_free walks it */
 	for (j = 0; j < l->nfeat; j++) {
 		struct feat *f = &l->feat[j];
 		if (f->type == ML_NUM || native) {

@@ -40,18 +40,27 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 	if (!m)
 		return ml_err_nomem(e);
 	meta = ml_model_meta(m);
-	cJSON_AddStringToObject(meta, "task", l->task == ML_TASK_REGRESS ? "regress" :
-					      l->task == ML_TASK_CLASSIFY ? "classify" :
-									  "unsupervised");
-	if (l->task != ML_TASK_UNSUPERVISED) {
-		cJSON_AddStringToObject(meta, "target", l->target);
-		cJSON_AddStringToObject(meta, "target_type",
-					l->target_type == ML_NUM ? "num" : "cat");
-	}
+	/* Every addition is checked: a value lost to a failed allocation would be a model
+	 * that loads as another one. */
+	if (!cJSON_AddStringToObject(meta, "task", l->task == ML_TASK_REGRESS ? "regress" :
+						   l->task == ML_TASK_CLASSIFY ? "classify" :
+										   "unsupervised"))
+		goto nomem;
+	if (l->task != ML_TASK_UNSUPERVISED &&
+	    (!cJSON_AddStringToObject(meta, "target", l->target) ||
+	     !cJSON_AddStringToObject(meta, "target_type",
+				      l->target_type == ML_NUM ? "num" : "cat")))
+		goto nomem;
 	if (l->task == ML_TASK_CLASSIFY) {
-		arr = cJSON_AddArrayToObject(meta, "classes");
-		for (j = 0; arr && j < l->nclass; j++)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(l->classes[j]));
+		if (!(arr = cJSON_AddArrayToObject(meta, "classes")))
+			goto nomem;
+		for (j = 0; j < l->nclass; j++) {
+			cJSON *c = cJSON_CreateString(l->classes[j]);
+			if (!cJSON_AddItemToArray(arr, c)) {
+				cJSON_Delete(c);
+				goto nomem;
+			}
+		}
 	}
 	/* The feature columns as an input schema with their training levels. */
 	ml_schema_init(&s);
@@ -62,14 +71,15 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 	fj = ml_schema_to_json(&s);
 	ml_schema_release(&s);
 	pj = ml_params_to_json(&l->params);
-	if (!fj || !pj) {
+	if (!fj || !pj || !cJSON_AddItemToObject(meta, "features", fj)) {
 		cJSON_Delete(fj);
 		cJSON_Delete(pj);
-		ml_model_free(m);
-		return ml_err_nomem(e);
+		goto nomem;
 	}
-	cJSON_AddItemToObject(meta, "features", fj);
-	cJSON_AddItemToObject(meta, "params", pj);
+	if (!cJSON_AddItemToObject(meta, "params", pj)) {
+		cJSON_Delete(pj);
+		goto nomem;
+	}
 	rc = l->algo->save(l->state, m, e);
 	if (rc < 0) {
 		ml_model_free(m);
@@ -77,6 +87,9 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 	}
 	*out = m;
 	return 0;
+nomem:
+	ml_model_free(m);
+	return ml_err_nomem(e);
 }
 
 struct ml_learner *ml_learner_from_model(const struct ml_model *m, struct ml_err *e)

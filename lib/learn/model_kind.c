@@ -117,9 +117,14 @@ static int add_scores(struct mscorer *s, struct ml_err *e)
 	}
 	if ((c = add_col(s, ML_PRED_LABEL, ML_CAT, e)) < 0)
 		return c;
-	for (k = 0; k < l->nclass; k++)
-		if (ml_dict_intern(&s->out.cols[c].dict, l->classes[k], strlen(l->classes[k])) != k)
+	for (k = 0; k < l->nclass; k++) {
+		int32_t got = ml_dict_intern(&s->out.cols[c].dict, l->classes[k],
+					     strlen(l->classes[k]));
+		if (got == ML_E_NOMEM)
+			return ml_err_nomem(e);
+		if (got != k)
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "the model's classes repeat");
+	}
 	if (!s->o.proba)
 		return 0;
 	if (s->o.margin && s->nout == 1)

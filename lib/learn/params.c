@@ -249,20 +249,32 @@ cJSON *ml_params_to_json(const struct ml_params *p)
 		return NULL;
 	for (i = 0; i < p->n; i++) {
 		const struct ml_param *d = &p->table[i];
+		const void *ok;
 		if (d->type == ML_P_ENUM) {
 			char buf[64];
-			cJSON_AddStringToObject(j, d->name,
-						choice_name(d->choices, (int)p->v[i], buf, sizeof(buf)));
+			ok = cJSON_AddStringToObject(j, d->name,
+						     choice_name(d->choices, (int)p->v[i], buf,
+								 sizeof(buf)));
 		} else if (d->type == ML_P_STRING) {
-			cJSON_AddStringToObject(j, d->name, ml_param_text(p, d->name));
+			ok = cJSON_AddStringToObject(j, d->name, ml_param_text(p, d->name));
 		} else if (is_text(d->type)) {
 			double v[ML_PARAM_TEXT_MAX / 2 + 1];
 			int k, n = ml_param_list(p, d->name, v, (int)(sizeof(v) / sizeof(v[0])));
 			cJSON *arr = cJSON_AddArrayToObject(j, d->name);
-			for (k = 0; arr && k < n; k++)
-				cJSON_AddItemToArray(arr, cJSON_CreateNumber(v[k]));
+			for (k = 0; arr && k < n; k++) {
+				cJSON *x = cJSON_CreateNumber(v[k]);
+				if (!cJSON_AddItemToArray(arr, x)) {
+					cJSON_Delete(x);
+					arr = NULL;
+				}
+			}
+			ok = arr;
 		} else {
-			cJSON_AddNumberToObject(j, d->name, p->v[i]);
+			ok = cJSON_AddNumberToObject(j, d->name, p->v[i]);
+		}
+		if (!ok) { /* out of memory: no parameter may go missing */
+			cJSON_Delete(j);
+			return NULL;
 		}
 	}
 	return j;

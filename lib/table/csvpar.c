@@ -524,6 +524,25 @@ static void pread_release(struct pread *P)
 		close(P->fd);
 }
 
+/* Up to n bytes of fd from off, fewer only at the end of the file (pread may return less
+ * than asked, or fail with EINTR, before then); -1 on an error. */
+static ssize_t pread_all(int fd, unsigned char *buf, size_t n, off_t off)
+{
+	size_t have = 0;
+
+	while (have < n) {
+		ssize_t r = pread(fd, buf + have, n - have, off + (off_t)have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		have += (size_t)r;
+	}
+	return (ssize_t)have;
+}
+
 /* Open path and read its header: 0 when the parallel reader can take it, 1 when the
  * serial reader must (standard input, a small or gzip'd file, the stream format, no
  * header), or ML_E_NOMEM. */
@@ -549,7 +568,7 @@ static int pread_open(struct pread *P, const char *path, const struct ml_read_op
 	if (!P->hr || ml_reader_format(P->hr) == ML_FMT_STREAM || !o->header)
 		return 1;
 	/* gzip input is inflated by the serial path */
-	if (pread(P->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
+	if (pread_all(P->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
 		return 1;
 	P->par.ncol = ml_reader_schema(P->hr)->ncol;
 	P->infer_rows = o->infer_rows ? o->infer_rows : ML_INFER_ROWS;
@@ -612,7 +631,7 @@ static int pread_alloc(struct pread *P, const struct ml_read_opts *o, struct ml_
 		if (!P->ch[j].v || !P->ch[j].dict || !P->ch[j].flip || !P->ch[j].cls)
 			return ml_err_nomem(e);
 	}
-	n = pread(P->fd, P->buf, P->cap, 0);
+	n = pread_all(P->fd, P->buf, P->cap, 0);
 	if (n <= 0)
 		return 1;
 	P->data_off = header_end(P->buf, (size_t)n, P->par.delim);

@@ -154,6 +154,10 @@ static void cb_fail(struct ml_reader *r, int code, long col, const char *fmt, ..
 
 	if (r->rc)
 		return;
+	if (code == ML_E_NOMEM) { /* whatever the message would have said */
+		r->rc = ml_err_nomem(&r->err);
+		return;
+	}
 	r->rc = code;
 	r->err.code = code;
 	snprintf(r->err.where, sizeof(r->err.where), "%s", r->name);
