@@ -1,5 +1,6 @@
 # mlpipe: libml.a and the ml* commands.
 #   make [DEVELOPER=1] [SANITIZE=1] [V=1]; make test | demo | bench | install | clean
+#   make fuzz [FUZZ_S=N]: the libFuzzer harnesses of tests/fuzz, built with clang, N seconds each
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -25,7 +26,7 @@ endif
 # Dependencies are checked (and installed when root) before anything else is read, so that
 # pkg-config below sees them and parallel compiles never race the installer.
 ifneq ($(if $(MAKECMDGOALS),$(filter-out clean,$(MAKECMDGOALS)),all),)
-DEPS_STATUS := $(shell sh scripts/deps.sh >&2; echo $$?)
+DEPS_STATUS := $(shell sh scripts/deps.sh $(if $(filter fuzz%,$(MAKECMDGOALS)),fuzz) >&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error missing dependencies (see above))
 endif
@@ -55,7 +56,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps test unit demo bench install clean completions
+.PHONY: all deps test unit demo bench install clean completions fuzz fuzz-build
 .SECONDARY:
 all: $(CMD_BINS) $(OUT)/libml.a
 
@@ -114,7 +115,39 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c; done
 	install -m 644 completions/_mlpipe $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mlpipe
 
-clean:
-	rm -rf build build-san bin
+# Fuzzing: libml compiled again by clang with libFuzzer's coverage, ASan and UBSan into
+# build-fuzz/ (the gcc build is left alone), one binary per tests/fuzz/fuzz_NAME.c, each
+# run FUZZ_S seconds from its committed corpus (new inputs go to build-fuzz/corpus/NAME).
+FUZZ_S ?= 30
+FUZZ_CC ?= clang
+FUZZ_OUT := build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -pthread $(FUZZ_SAN) $(PKG_CFLAGS) $(CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/%.o)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_OUT)/%)
 
--include $(LIB_OBJ:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d)
+$(FUZZ_OUT)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo '  FUZZCC  $<')
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Ilib $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_OUT)/libml.a: $(FUZZ_LIB_OBJ)
+	$(if $(Q),@echo '  AR      $@')
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OUT)/libml.a
+	$(if $(Q),@echo '  FUZZLD  $@')
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OUT)/libml.a \
+		-pthread $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_OUT) $(FUZZ_S) $(FUZZ_BINS:$(FUZZ_OUT)/fuzz_%=%)
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(LIB_OBJ:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d $(FUZZ_OUT)/lib/*/*.d \
+	$(FUZZ_OUT)/lib/*/*/*.d)
