@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ml/ml.h"
 #include "unit.h"
@@ -49,6 +50,33 @@ static struct ml_learner *fit(const char *algo, const struct ml_frame *f, const 
 	return l;
 }
 
+/* A copy of m (kind "model") with section name's bytes replaced by data. */
+static struct ml_model *with_section(const struct ml_model *m, const char *name, const void *data,
+				     size_t len)
+{
+	static const char *const keys[] = {"task", "target", "target_type", "classes", "features",
+					   "params", NULL};
+	struct ml_model *c = ml_model_new(ml_model_kind(m), ml_model_algorithm(m));
+	int i;
+
+	for (i = 0; keys[i]; i++) {
+		char *v = ml_model_meta_get(m, keys[i]);
+		if (v)
+			ml_model_meta_set(c, keys[i], v, NULL);
+		free(v);
+	}
+	for (i = 0; i < ml_model_nsections(m); i++) {
+		const char *s = ml_model_section_name(m, i);
+		const void *d;
+		size_t n;
+		if (strcmp(s, name) == 0)
+			ml_model_add(c, s, data, len, NULL);
+		else if (ml_model_get(m, s, &d, &n, NULL) == 0)
+			ml_model_add(c, s, d, n, NULL);
+	}
+	return c;
+}
+
 /* regressions/model/tree-missing-level: a tree ensemble scoring a missing level of a
  * categorical feature converted NaN to an unsigned level index (undefined) before it
  * checked the value; the row goes the missing values' way. */
@@ -75,10 +103,48 @@ static void test_tree_missing_level(void)
 	ml_frame_release(&f);
 }
 
+/* regressions/model/nb-feature-count: naive Bayes took its feature count from the file
+ * before comparing it with the model's, and on the way out walked that many features (2^31
+ * - 1 of them: seconds). The load is refused at once. */
+static void test_nb_feature_count(void)
+{
+	struct ml_frame f;
+	struct ml_model *m = NULL, *bad;
+	struct ml_learner *l;
+	struct ml_err e;
+	const void *d;
+	size_t n;
+	unsigned char *copy;
+	clock_t t0;
+
+	small_frame(&f);
+	l = fit("nb", &f, "species");
+	CHECK(l && ml_learner_to_model(l, &m, &e) == 0);
+	CHECK(m && ml_model_get(m, "algo.nb", &d, &n, &e) == 0 && n > 12);
+	if (!m || !(copy = malloc(n)))
+		return;
+	memcpy(copy, d, n);
+	/* after the version: the feature count */
+	copy[4] = copy[5] = copy[6] = 0xff;
+	copy[7] = 0x7f;
+	bad = with_section(m, "algo.nb", copy, n);
+	t0 = clock();
+	ml_err_init(&e);
+	CHECK(ml_learner_from_model(bad, &e) == NULL && e.code == ML_E_DATA);
+	CHECK(strstr(e.msg, "algo.nb' is invalid: its shape does not match") != NULL);
+	CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 0.5);
+	free(copy);
+	ml_model_free(bad);
+	ml_model_free(m);
+	ml_learner_free(l);
+	ml_frame_release(&f);
+}
+
 int main(void)
 {
 	ml_ctx_init(&ctx, 1, 42, NULL);
 	RUN(test_tree_missing_level);
+	RUN(test_nb_feature_count);
 	ml_ctx_release(&ctx);
 	return UNIT_EXIT();
 }
