@@ -405,6 +405,10 @@ static int imp_ffill(struct fstep *s, struct fio *io, struct ml_err *e)
 	size_t i, per = (size_t)s->ncol;
 	int k, rc;
 
+	/* No columns (an empty list): nothing to fill, and no last values were allocated,
+	 * so there is no row of them to point at. */
+	if (per == 0)
+		return 0;
 	for (k = 0; k < s->ncol; k++)
 		if (p->c[k].type == ML_CAT &&
 		    (rc = imp_cat_sync(&p->c[k], &io->in->cols[s->ci[k]].dict,

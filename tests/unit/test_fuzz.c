@@ -140,11 +140,38 @@ static void test_nb_feature_count(void)
 	ml_frame_release(&f);
 }
 
+/* regressions/feat/ffill-no-columns: forward fill of an empty column list pointed into the
+ * last values of a group that none were allocated for (NULL plus zero: undefined). */
+static void test_ffill_no_columns(void)
+{
+	struct ml_feat_step step = {"impute", "ffill:"};
+	struct ml_feat_spec sp;
+	struct ml_features *f = NULL;
+	const struct ml_block *rows, *out;
+	const struct ml_schema *os;
+	struct ml_frame fr;
+	struct ml_err e;
+
+	small_frame(&fr);
+	ml_feat_spec_init(&sp);
+	sp.steps = &step;
+	sp.nsteps = 1;
+	sp.missing_indicator = 1;
+	CHECK(ml_features_fit(&f, &fr, &sp, &ctx, &rows, &e) == 0);
+	CHECK(f && rows->nrow == 12);
+	CHECK(f && ml_features_bind(f, &fr.schema, &os, &e) == 0);
+	CHECK(f && ml_features_apply(f, &fr.rows, 0, 12, &out, &e) == 0 && out->nrow == 12);
+	CHECK(f && os->ncol == fr.schema.ncol);
+	ml_features_free(f);
+	ml_frame_release(&fr);
+}
+
 int main(void)
 {
 	ml_ctx_init(&ctx, 1, 42, NULL);
 	RUN(test_tree_missing_level);
 	RUN(test_nb_feature_count);
+	RUN(test_ffill_no_columns);
 	ml_ctx_release(&ctx);
 	return UNIT_EXIT();
 }
