@@ -166,12 +166,68 @@ static void test_ffill_no_columns(void)
 	ml_frame_release(&fr);
 }
 
+/* CPU seconds to fit "--hash=COLS:12 --scale=minmax" on ncat categorical columns of 40
+ * rows: 4096 hashed columns each. */
+static double wide_fit(int ncat)
+{
+	struct ml_feat_step steps[2] = {{"hash", NULL}, {"scale", "minmax"}};
+	struct ml_feat_spec sp;
+	struct ml_features *f = NULL;
+	const struct ml_block *rows;
+	const struct ml_schema *os;
+	struct ml_frame fr;
+	struct ml_err e;
+	char name[16], arg[256], v[16];
+	size_t i, at = 0;
+	clock_t t0;
+	int j;
+
+	ml_frame_init(&fr);
+	for (j = 0; j < ncat; j++) {
+		snprintf(name, sizeof(name), "c%d", j);
+		ml_schema_add(&fr.schema, name, ML_CAT);
+		at += (size_t)snprintf(arg + at, sizeof(arg) - at, "%s%s", j ? "," : "", name);
+	}
+	snprintf(arg + at, sizeof(arg) - at, ":12");
+	steps[0].arg = arg;
+	ml_block_init(&fr.rows, &fr.schema, 40, NULL);
+	for (j = 0; j < ncat; j++)
+		for (i = 0; i < 40; i++) {
+			snprintf(v, sizeof(v), "w%zu", (i * 7 + (size_t)j) % 13);
+			fr.rows.col[j].cat[i] = ml_dict_intern(&fr.schema.cols[j].dict, v, strlen(v));
+		}
+	fr.rows.nrow = 40;
+	ml_feat_spec_init(&sp);
+	sp.steps = steps;
+	sp.nsteps = 2;
+	t0 = clock();
+	CHECK(ml_features_fit(&f, &fr, &sp, NULL, &rows, &e) == 0);
+	CHECK(f && ml_features_bind(f, &fr.schema, &os, &e) == 0 && os->ncol == 4096 * ncat);
+	ml_features_free(f);
+	ml_frame_release(&fr);
+	return (double)(clock() - t0) / CLOCKS_PER_SEC;
+}
+
+/* regressions/feat/text-4096-columns: a step's output names were checked against the
+ * columns so far one by one, and a step's columns found in its input one by one: a wide
+ * stage (4096 hashed columns a column) took time quadratic in its width. Four times the
+ * columns now take about four times as long, not sixteen. */
+static void test_wide_steps(void)
+{
+	double t1 = wide_fit(2), t4 = wide_fit(8);
+
+	CHECK(t4 < 8 * t1 + 0.05);
+	if (getenv("UNIT_VERBOSE") || !(t4 < 8 * t1 + 0.05))
+		fprintf(stderr, "2 columns: %.3f s, 8 columns: %.3f s\n", t1, t4);
+}
+
 int main(void)
 {
 	ml_ctx_init(&ctx, 1, 42, NULL);
 	RUN(test_tree_missing_level);
 	RUN(test_nb_feature_count);
 	RUN(test_ffill_no_columns);
+	RUN(test_wide_steps);
 	ml_ctx_release(&ctx);
 	return UNIT_EXIT();
 }
