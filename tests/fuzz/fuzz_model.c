@@ -15,7 +15,9 @@
  *	       "\xff\xfeS1"), one level deep.
  *	bits 1-7: the scorer's options: margins, no probabilities, leaf indices,
  *	       contributions, the standard deviation, intervals at 80 and 95%, extra columns
- *	       passed through. */
+ *	       passed through.
+ * The scorers are bound to rows made for the artefact's input columns, and to a small fixed
+ * frame. */
 #include <zlib.h>
 
 #include "fuzz.h"
@@ -24,11 +26,24 @@
 static const char sep[2][SEP_LEN + 1] = {"\xff\xfeS0", "\xff\xfeS1"};
 static const char nested[] = "\xff\xfeN";
 
+/* island (categorical), x and bill_length_mm, five rows */
+static struct ml_frame fixed;
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct ml_schema s;
+
 	(void)argc;
 	(void)argv;
 	ml_blas_rest();
+	ml_schema_init(&s);
+	if (ml_schema_add(&s, "island", ML_CAT) < 0 || ml_schema_add(&s, "x", ML_NUM) < 0 ||
+	    ml_schema_add(&s, "bill_length_mm", ML_NUM) < 0 ||
+	    ml_dict_intern(&s.cols[0].dict, "Biscoe", 6) < 0 ||
+	    ml_dict_intern(&s.cols[0].dict, "Dream", 5) < 0)
+		fz_fail("out of memory");
+	fz_frame_like(&fixed, &s, 5);
+	ml_schema_release(&s);
 	return 0;
 }
 
@@ -361,6 +376,8 @@ static void artefact(struct ml_model *m, unsigned opts)
 		o.extra = opts >> 7 & 1;
 		apply(a, &o, &in);
 		ml_frame_release(&in);
+		/* and a small fixed frame, whose columns the artefact may lack */
+		apply(a, &o, &fixed);
 	}
 	ml_schema_release(&s);
 	ml_artefact_free(a);
