@@ -1,4 +1,4 @@
-# mlpipe: libml.a and the ml* commands.
+# mlpipe: libml.a, libml.so and the ml* commands.
 #   make [DEVELOPER=1] [SANITIZE=1] [V=1]; make test | demo | bench | install | clean
 #   make fuzz [FUZZ_S=N]: the libFuzzer harnesses of tests/fuzz, built with clang, N seconds each
 
@@ -44,6 +44,12 @@ LIBS := -lcsv $(PKG_LIBS) -lm
 
 LIB_SRC := $(sort $(wildcard lib/*/*.c lib/*/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(OUT)/%.o)
+# The shared library is built from position-independent objects of its own, so that the
+# commands keep linking libml.a's objects as they are.
+LIB_PIC := $(LIB_SRC:%.c=$(OUT)/pic/%.o)
+SO_MAJOR := $(shell sed -n 's/^\#define ML_VERSION_MAJOR //p' include/ml/version.h)
+SO_VERSION := $(shell sed -n 's/^\#define ML_VERSION "\(.*\)"/\1/p' include/ml/version.h)
+SONAME := libml.so.$(SO_MAJOR)
 CMD_SRC := $(sort $(filter-out cmd/main.c cmd/cli.c,$(wildcard cmd/ml*.c)))
 CMDS := $(CMD_SRC:cmd/%.c=%)
 CMD_BINS := $(CMDS:%=$(BIN)/%)
@@ -58,23 +64,33 @@ endif
 
 .PHONY: all deps test unit demo bench install clean completions fuzz fuzz-build
 .SECONDARY:
-all: $(CMD_BINS) $(OUT)/libml.a
+all: $(CMD_BINS) $(OUT)/libml.a $(OUT)/libml.so
 
 deps:
 	@:
 
 # Library sources may include private headers across subsystems (lib/SUBSYSTEM/x.h); the
 # commands see the public headers alone.
-$(OUT)/lib/%.o: CPPFLAGS += -Ilib
+$(OUT)/lib/%.o $(OUT)/pic/lib/%.o: CPPFLAGS += -Ilib
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo '  CC      $<')
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(OUT)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo '  CC -fPIC $<')
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
+
 $(OUT)/libml.a: $(LIB_OBJ)
 	$(if $(Q),@echo '  AR      $@')
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Exports only what the public headers mark ML_API (scripts/check-exports.sh checks it).
+$(OUT)/libml.so: $(LIB_PIC)
+	$(if $(Q),@echo '  LINK    $@')
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a
 	@mkdir -p $(BIN)
@@ -89,7 +105,7 @@ $(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
 unit: all $(UNIT_BINS)
 
 test: all $(UNIT_BINS)
-	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit sh tests/run.sh
+	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so sh tests/run.sh
 
 demo: all
 	@ML_BIN=$(BIN) sh scripts/demo.sh
@@ -104,6 +120,7 @@ completions: all
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/ml \
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7 \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
@@ -114,6 +131,11 @@ install: all
 	for c in $(CMDS); do install -m 644 completions/mlpipe.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$c; done
 	install -m 644 completions/_mlpipe $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mlpipe
+	install -m 644 include/ml/*.h $(DESTDIR)$(PREFIX)/include/ml/
+	install -m 644 $(OUT)/libml.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(OUT)/libml.so $(DESTDIR)$(PREFIX)/lib/libml.so.$(SO_VERSION)
+	ln -sf libml.so.$(SO_VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libml.so
 
 # Fuzzing: libml compiled again by clang with libFuzzer's coverage, ASan and UBSan into
 # build-fuzz/ (the gcc build is left alone), one binary per tests/fuzz/fuzz_NAME.c, each
@@ -149,5 +171,5 @@ fuzz: fuzz-build
 clean:
 	rm -rf build build-san build-fuzz bin
 
--include $(LIB_OBJ:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d $(FUZZ_OUT)/lib/*/*.d \
-	$(FUZZ_OUT)/lib/*/*/*.d)
+-include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d \
+	$(FUZZ_OUT)/lib/*/*.d $(FUZZ_OUT)/lib/*/*/*.d)

@@ -414,9 +414,20 @@ int cli_next(struct cli *c, int argc, char **argv, int *rc)
 	}
 }
 
+/* The readers' warnings, as the command's. */
+static void read_warn(void *ud, int level, const char *msg)
+{
+	const struct cli *c = ud;
+
+	if (level == ML_LOG_WARN)
+		cli_warn(c, "%s", msg);
+}
+
 void cli_read_opts(const struct cli *c, struct ml_read_opts *o)
 {
 	ml_read_opts_init(o);
+	o->log = read_warn;
+	o->log_ud = (void *)c;
 	o->delim = c->delim;
 	o->header = c->header;
 	o->na = c->na;

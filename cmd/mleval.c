@@ -1,5 +1,6 @@
 /* mleval: metrics from truth and predictions, with groups, bootstrap intervals, gates,
  * confusion and reliability tables, and SVG plots. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,11 @@ static const char usage[] =
     "      --bootstrap=N      resamples for --ci (default 1000); implies --ci\n"
     "      --min=NAME=V       gate: exit 1 when metric NAME is below V (repeatable)\n"
     "      --max=NAME=V       gate: exit 1 when metric NAME is above V (repeatable)\n"
-    "      --plot=KIND        draw roc, pr or calibration as SVG into --plot-file\n"
-    "      --plot-file=FILE   where --plot writes (atomically)\n"
+    "      --plot=KIND[:FILE] draw roc, pr or calibration as SVG into FILE, or into\n"
+    "                         --plot-file; repeatable, each plot into its own file\n"
+    "      --plot-file=FILE   where a --plot without a FILE of its own writes\n"
+    "      --rows=N           the input must hold N rows: fewer (a command before this\n"
+    "                         one in a pipeline failed) is an error, not a gate passed\n"
     "\n";
 
 static const char usage_tail[] =
@@ -57,7 +61,8 @@ enum {
 	O_MIN,
 	O_MAX,
 	O_PLOT,
-	O_PLOT_FILE
+	O_PLOT_FILE,
+	O_ROWS
 };
 
 static const struct option own[] = {{"truth", required_argument, NULL, 't'},
@@ -75,6 +80,7 @@ static const struct option own[] = {{"truth", required_argument, NULL, 't'},
 				    {"max", required_argument, NULL, O_MAX},
 				    {"plot", required_argument, NULL, O_PLOT},
 				    {"plot-file", required_argument, NULL, O_PLOT_FILE},
+				    {"rows", required_argument, NULL, O_ROWS},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -121,7 +127,13 @@ struct set {
 struct eval {
 	struct cli cli;
 	const char *truth_name, *pred_name, *weight_name, *by_name, *pos_label, *plot_file;
-	int task, json, confusion, ci, plot;
+	int task, json, confusion, ci, plot; /* plot: the one being drawn */
+	struct plot {
+		int kind;
+		const char *file;
+	} plots[8];
+	int nplots;
+	long long want_rows; /* --rows, or -1 */
 	long calib, nboot;
 	struct gate *gates;
 	int ngates;
@@ -1047,6 +1059,11 @@ static int load(struct eval *v, const char *path, struct ml_err *e)
 
 	if ((rc = read_input(v, path, e)) < 0)
 		return rc;
+	if (v->want_rows >= 0 && (unsigned long long)v->n != (unsigned long long)v->want_rows)
+		return ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+				  "%zu rows where --rows expects %lld (did a command before this one "
+				  "fail? see set -o pipefail)",
+				  v->n, v->want_rows);
 	if ((rc = weights_ok(v, e)) < 0)
 		return rc;
 	if (v->classify && (rc = prepare_classes(v, e)) < 0)
@@ -1093,44 +1110,62 @@ static int run(struct eval *v, int *status, struct ml_err *e)
 
 static int output(struct eval *v, int *status, struct ml_err *e)
 {
-	struct ml_output *out, *pout = NULL;
-	int rc;
+	struct ml_output *out = NULL, *pout[8] = {NULL};
+	int rc = 0, i;
 
-	if (v->json) {
-		/* JSON is text, whatever --format says. */
-		if (!(out = ml_output_open(v->cli.output, e))) {
-			*status = cli_fail(&v->cli, e);
+	/* Everything that can be checked is, before any output: the plots' task, and their
+	 * files, opened (each a temporary beside its target) before the metrics are written. */
+	for (i = 0; i < v->nplots && rc == 0; i++)
+		if (!v->classify || !v->nprob)
+			rc = ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+					"--plot %s needs class probabilities (columns 'p_<label>')",
+					v->plots[i].kind == PLOT_ROC ? "roc" :
+					v->plots[i].kind == PLOT_PR  ? "pr" :
+								       "calibration");
+		else if (v->plots[i].kind == PLOT_CALIBRATION &&
+			 calib_class(v, e, "--plot calibration") < 0)
+			rc = e->code;
+		else if (!(pout[i] = ml_output_open(v->plots[i].file, e)))
+			rc = e->code;
+	if (rc == 0) {
+		if (v->json) {
+			/* JSON is text, whatever --format says. */
+			if (!(out = ml_output_open(v->cli.output, e)))
+				rc = e->code;
+		} else if (!(out = cli_open_output(&v->cli, v->cli.output, status))) {
+			for (i = 0; i < v->nplots; i++)
+				ml_output_abort(pout[i]);
 			return 1;
 		}
-	} else if (!(out = cli_open_output(&v->cli, v->cli.output, status)))
-		return 1;
-	if (v->confusion)
-		rc = v->classify ? print_confusion(v, ml_output_file(out), e)
-				 : ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
-					      "--confusion needs a classification task");
-	else if (v->calib > 0)
-		rc = print_calibration(v, ml_output_file(out), e);
-	else
-		rc = print_metrics(v, ml_output_file(out), e);
-	if (rc == 0 && v->plot) {
-		if (!(pout = ml_output_open(v->plot_file, e)))
-			rc = e->code;
-		else if ((rc = draw_plot(v, ml_output_file(pout), e)) < 0) {
-			ml_output_abort(pout);
-			pout = NULL;
-		}
 	}
+	if (rc == 0) {
+		if (v->confusion)
+			rc = v->classify ? print_confusion(v, ml_output_file(out), e)
+					 : ml_err_set(e, ML_E_DATA, v->iname, 0, 0,
+						      "--confusion needs a classification task");
+		else if (v->calib > 0)
+			rc = print_calibration(v, ml_output_file(out), e);
+		else
+			rc = print_metrics(v, ml_output_file(out), e);
+	}
+	for (i = 0; i < v->nplots && rc == 0; i++) {
+		v->plot = v->plots[i].kind;
+		rc = draw_plot(v, ml_output_file(pout[i]), e);
+	}
+	for (i = 0; i < v->nplots && rc == 0; i++) {
+		rc = ml_output_commit(pout[i], e);
+		pout[i] = NULL;
+	}
+	if (rc == 0) {
+		rc = ml_output_commit(out, e);
+		out = NULL;
+	}
+	for (i = 0; i < v->nplots; i++)
+		if (pout[i])
+			ml_output_abort(pout[i]);
+	if (out)
+		ml_output_abort(out);
 	if (rc < 0) {
-		ml_output_abort(out);
-		*status = cli_fail(&v->cli, e);
-		return 1;
-	}
-	if (pout && (rc = ml_output_commit(pout, e)) < 0) {
-		ml_output_abort(out);
-		*status = cli_fail(&v->cli, e);
-		return 1;
-	}
-	if ((rc = ml_output_commit(out, e)) < 0) {
 		*status = cli_fail(&v->cli, e);
 		return 1;
 	}
@@ -1201,18 +1236,37 @@ static int parse_args(struct eval *v, int argc, char **argv, int *rc)
 			if ((*rc = parse_gate(v, optarg, ch == O_MAX)) != 0)
 				return -1;
 			break;
-		case O_PLOT:
-			if (strcmp(optarg, "roc") == 0)
-				v->plot = PLOT_ROC;
-			else if (strcmp(optarg, "pr") == 0)
-				v->plot = PLOT_PR;
-			else if (strcmp(optarg, "calibration") == 0)
-				v->plot = PLOT_CALIBRATION;
-			else {
-				*rc = cli_usage(
-				    &v->cli, "unknown plot '%s' (roc, pr or calibration)", optarg);
+		case O_PLOT: {
+			const char *colon = strchr(optarg, ':');
+			size_t n = colon ? (size_t)(colon - optarg) : strlen(optarg);
+			int kind = n == 3 && !strncmp(optarg, "roc", 3)		 ? PLOT_ROC :
+				   n == 2 && !strncmp(optarg, "pr", 2)		 ? PLOT_PR :
+				   n == 11 && !strncmp(optarg, "calibration", 11) ? PLOT_CALIBRATION :
+										    PLOT_NONE;
+			if (kind == PLOT_NONE) {
+				*rc = cli_usage(&v->cli, "unknown plot '%.*s' (roc, pr or calibration)",
+						(int)n, optarg);
 				return -1;
 			}
+			if (colon && !colon[1]) {
+				*rc = cli_usage(&v->cli, "--plot %s: no file after ':'", optarg);
+				return -1;
+			}
+			if (v->nplots == (int)(sizeof(v->plots) / sizeof(v->plots[0]))) {
+				*rc = cli_usage(&v->cli, "at most %d plots",
+						(int)(sizeof(v->plots) / sizeof(v->plots[0])));
+				return -1;
+			}
+			v->plots[v->nplots].kind = kind;
+			v->plots[v->nplots++].file = colon ? colon + 1 : NULL;
+			break;
+		}
+		case O_ROWS:
+			if (cli_long(&v->cli, "--rows", optarg, 0, LONG_MAX, &x) < 0) {
+				*rc = EX_USAGE_;
+				return -1;
+			}
+			v->want_rows = x;
 			break;
 		case O_PLOT_FILE:
 			v->plot_file = optarg;
@@ -1225,9 +1279,50 @@ static int parse_args(struct eval *v, int argc, char **argv, int *rc)
 	return 0;
 }
 
+/* Each plot's file: its own, or --plot-file for one plot without; no two the same, none
+ * the output. */
+static int check_plots(struct eval *v)
+{
+	int i, k, without = 0;
+
+	for (i = 0; i < v->nplots; i++)
+		if (!v->plots[i].file) {
+			if (++without > 1)
+				return cli_usage(&v->cli, "several plots need a file each (--plot "
+							  "roc:roc.svg --plot pr:pr.svg)");
+			if (!v->plot_file)
+				return cli_usage(&v->cli, "--plot needs a file (--plot %s:FILE, or "
+							  "--plot-file FILE)",
+						 v->plots[i].kind == PLOT_ROC ? "roc" :
+						 v->plots[i].kind == PLOT_PR ? "pr" :
+									      "calibration");
+			v->plots[i].file = v->plot_file;
+		} else if (v->plot_file && !without && i == v->nplots - 1) {
+			/* --plot-file given, yet every plot names its own */
+			for (k = 0; k < v->nplots && v->plots[k].file != v->plot_file; k++)
+				;
+			if (k == v->nplots)
+				return cli_usage(&v->cli, "--plot-file is for a --plot without a file of "
+							  "its own");
+		}
+	if (v->plot_file && v->nplots == 0)
+		return cli_usage(&v->cli, "--plot-file needs --plot roc, pr or calibration");
+	for (i = 0; i < v->nplots; i++) {
+		if (v->cli.output && strcmp(v->plots[i].file, v->cli.output) == 0)
+			return cli_usage(&v->cli, "--plot's file and --output name the same file");
+		for (k = 0; k < i; k++)
+			if (strcmp(v->plots[i].file, v->plots[k].file) == 0)
+				return cli_usage(&v->cli, "two plots into the same file '%s'",
+						 v->plots[i].file);
+	}
+	return 0;
+}
+
 /* Combinations that cannot work; the input. */
 static int check_args(struct eval *v, int argc, char **argv, const char **path)
 {
+	int rc;
+
 	if (!v->truth_name)
 		return cli_usage(&v->cli, "the truth column is required (-t COL)");
 	if (v->confusion && v->calib > 0)
@@ -1236,12 +1331,8 @@ static int check_args(struct eval *v, int argc, char **argv, const char **path)
 		return cli_usage(&v->cli, "%s cannot be combined with %s",
 				 v->confusion ? "--confusion" : "--calibration",
 				 v->by_name ? "--by" : "--ci");
-	if (v->plot && !v->plot_file)
-		return cli_usage(&v->cli, "--plot needs --plot-file FILE");
-	if (v->plot_file && !v->plot)
-		return cli_usage(&v->cli, "--plot-file needs --plot roc, pr or calibration");
-	if (v->plot_file && v->cli.output && strcmp(v->plot_file, v->cli.output) == 0)
-		return cli_usage(&v->cli, "--plot-file and --output name the same file");
+	if ((rc = check_plots(v)) != 0)
+		return rc;
 	if (argc - optind > 1)
 		return cli_usage(&v->cli, "one input at most (got %d)", argc - optind);
 	if (argc - optind == 1)
@@ -1289,6 +1380,7 @@ int cmd_main(int argc, char **argv)
 
 	memset(&v, 0, sizeof(v));
 	v.nboot = 1000;
+	v.want_rows = -1;
 	v.truth.idx = v.pred.idx = v.weight.idx = v.group.idx = -1;
 	ml_err_init(&e);
 	if ((rc = cli_init(&v.cli, &cmd)) != 0)

@@ -210,16 +210,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 		goto out;
 	if ((rc = ml_features_fit(&f, &fr, &F->spec, &ctx, &rows, e)) < 0)
 		goto out;
-	cli_write_opts(&F->cli, &wo);
-	w = ml_writer_open(ml_output_file(out), NULL, rows->schema, &wo, e);
-	if (!w) {
-		rc = e->code;
-		goto out;
-	}
-	if ((rc = write_rows(w, rows, e)) < 0 || (rc = ml_writer_finish(w, e)) < 0)
-		goto out;
-	cli_info(&F->cli, "fitted %d step%s on %zu rows; %d columns out", F->spec.nsteps,
-		 F->spec.nsteps == 1 ? "" : "s", fr.rows.nrow, rows->schema->ncol);
+	/* The pipeline is saved before the rows go out: a reader that closes the pipe early
+	 * ('mlfeat --save f.mlm ... | head') ends the run by SIGPIPE, and still has its file. */
 	if (F->save) {
 		cJSON *meta = cJSON_CreateObject();
 		if ((rc = ml_features_to_model(f, &m, e)) < 0) {
@@ -236,6 +228,16 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 		    (rc = ml_model_save(m, F->save, e)) < 0)
 			goto out;
 	}
+	cli_write_opts(&F->cli, &wo);
+	w = ml_writer_open(ml_output_file(out), NULL, rows->schema, &wo, e);
+	if (!w) {
+		rc = e->code;
+		goto out;
+	}
+	if ((rc = write_rows(w, rows, e)) < 0 || (rc = ml_writer_finish(w, e)) < 0)
+		goto out;
+	cli_info(&F->cli, "fitted %d step%s on %zu rows; %d columns out", F->spec.nsteps,
+		 F->spec.nsteps == 1 ? "" : "s", fr.rows.nrow, rows->schema->ncol);
 out:
 	ml_writer_free(w);
 	ml_model_free(m);

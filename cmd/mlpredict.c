@@ -316,9 +316,8 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	if ((rc = ml_chain_input_types(p->chain, &types, e)) < 0)
 		return rc;
 	ro.types = &types;
-	/* The model types its own columns; the others (--keep) are typed from a short look
-	 * ahead, so the first answers come out without waiting for many rows. */
-	ro.infer_rows = 1000;
+	/* The model types its own columns; the others (--keep) are typed as every command
+	 * types them, from the first rows; line by line, from the first row. */
 	if (p->linebuf) {
 		ro.block_rows = 1;
 		ro.infer_rows = 1;

@@ -30,6 +30,8 @@ static const char usage_head[] =
 	"                         categorical target or a numeric one with exactly two\n"
 	"                         distinct values, and regresses any other numeric target\n"
 	"      --ignore=COLS      columns not to use as features\n"
+	"      --allow-ids        learn from categorical columns with nearly as many values\n"
+	"                         as rows (refused by default as identifiers)\n"
 	"      --weight=COL       a column of row weights (numbers >= 0)\n"
 	"      --class-weight=balanced  weigh classes by n / (classes * class count)\n"
 	"      --cv=K             K-fold cross-validation (stratified when classifying);\n"
@@ -68,6 +70,7 @@ enum {
 	O_VALID_FRAC,
 	O_EARLY_STOP,
 	O_LIST_ALGOS,
+	O_ALLOW_IDS,
 	O_PARAM = 300 /* + index into the union of the algorithms' parameters (below 1000) */
 };
 
@@ -86,6 +89,7 @@ static const struct option own_fixed[] = {{"target", required_argument, NULL, 't
 					  {"valid-frac", required_argument, NULL, O_VALID_FRAC},
 					  {"early-stop", required_argument, NULL, O_EARLY_STOP},
 					  {"list-algorithms", no_argument, NULL, O_LIST_ALGOS},
+					  {"allow-ids", no_argument, NULL, O_ALLOW_IDS},
 					  {NULL, 0, NULL, 0}};
 
 /* Every common option has an effect here: the data is read, the model is written (or
@@ -907,6 +911,9 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 			break;
 		case O_WEIGHT:
 			t->spec.weight = optarg;
+			break;
+		case O_ALLOW_IDS:
+			t->spec.allow_ids = 1;
 			break;
 		case O_CLASS_WEIGHT:
 			if (strcmp(optarg, "balanced") == 0)

@@ -11,6 +11,8 @@ have_pc zlib || missing="$missing zlib1g-dev"
 have_pc openblas || missing="$missing libopenblas-dev"
 have_pc lapacke || missing="$missing liblapacke-dev"
 command -v bats >/dev/null 2>&1 || missing="$missing bats"
+# GNU parallel, not moreutils' command of the same name: mlpipe(7)'s recipe runs in the suite
+parallel --version 2>/dev/null | grep -q '^GNU parallel' || missing="$missing parallel"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 if [ "$1" = fuzz ]; then

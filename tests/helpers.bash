@@ -14,6 +14,18 @@ ml() {
 	$ML_TEST_WRAPPER "$ML_BIN/$c" "$@"
 }
 
+# Fail, naming the file, when a reference fixture is missing or unreadable: a test never
+# passes on a fixture that is not there (a pipe or a $(...) would hide the reader's error).
+fixture() {
+	local f
+	for f in "$@"; do
+		if [ ! -f "$f" ] || [ ! -r "$f" ]; then
+			echo "fixture '${f#"$TOP"/}' is missing or unreadable" >&2
+			return 1
+		fi
+	done
+}
+
 # Compare two files, showing the difference when they differ.
 same() {
 	if ! cmp -s "$1" "$2"; then

@@ -119,7 +119,7 @@ x,cat,2
 y,cat,2
 z,cat,2" ]
 	run -65 --separate-stderr ml mlcat --num z t.csv
-	[ "$stderr" = "mlcat: t.csv:2: cannot parse 'a' as a number in column 'z'" ]
+	[ "$stderr" = "mlcat: t.csv:2: cannot parse 'a' as a number in column 'z' (--num)" ]
 	run -2 --separate-stderr ml mlcat --num nope t.csv
 	[ "$stderr" = "mlcat: no column 'nope'
 Try 'mlcat --help' for more information." ]
@@ -128,7 +128,7 @@ Try 'mlcat --help' for more information." ]
 @test "a numeric column that meets text after the typed rows names line, column and value" {
 	{ echo a,b; seq 1 300000 | sed 's/$/,x/'; echo 'oops,y'; } >late.csv
 	run -65 --separate-stderr ml mlcat late.csv -o out.csv
-	[ "$stderr" = "mlcat: late.csv:300002: cannot parse 'oops' as a number in column 'a'" ]
+	[ "$stderr" = "mlcat: late.csv:300002: cannot parse 'oops' as a number in column 'a' (numbers in its first 100000 rows): give --na 'oops' if it marks a missing value, or --cat 'a' to read the column as text" ]
 	[ ! -e out.csv ]
 	ml mlcat --cat a late.csv | tail -1 >last
 	[ "$(cat last)" = "oops,y" ]
@@ -170,6 +170,21 @@ Adelie,male" ]
 	[ "$output" = "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex" ]
 	run -2 --separate-stderr ml mlcat --head -1 "$SAMPLES/penguins.csv"
 	[[ "$stderr" == "mlcat: invalid value '-1' for --head"* ]]
+}
+
+@test "--head stops reading an endless input" {
+	# yes never ends: mlcat must stop at row 2 and exit, and yes then dies of SIGPIPE
+	# (set to its default for yes, whatever the caller ignores); a reader that kept going
+	# would hang, and timeout turns that into a failure
+	export -f ml
+	export ML_BIN ML_TEST_WRAPPER
+	run -0 timeout 60 bash -c 'env --default-signal=PIPE yes | ml mlcat --head 2 >out.csv 2>err.txt
+		echo "${PIPESTATUS[*]}" >status.txt'
+	[ "$output" = "" ]
+	printf 'y\ny\ny\n' >want.csv
+	same want.csv out.csv
+	[ ! -s err.txt ]
+	[ "$(cat status.txt)" = "141 0" ]
 }
 
 @test "concatenation binds columns by name and merges categories" {

@@ -13,6 +13,7 @@ setup() {
 check() {
 	local expected=$1
 	shift
+	fixture "$MF/$expected"
 	run -0 --separate-stderr ml mleval -o out.csv "$@"
 	[ -z "$stderr" ] || { echo "stderr: $stderr"; return 1; }
 	csv_close "$MF/$expected" out.csv 1e-9
@@ -241,7 +242,7 @@ Try 'mleval --help' for more information." ]
 
 @test "a plot that cannot be drawn leaves no file" {
 	run -65 --separate-stderr ml mleval -t y --plot roc --plot-file r.svg -o m.csv "$MF/regression.csv"
-	[ "$stderr" = "mleval: $MF/regression.csv: --plot needs class probabilities (columns 'p_<label>')" ]
+	[ "$stderr" = "mleval: $MF/regression.csv: --plot roc needs class probabilities (columns 'p_<label>')" ]
 	[ ! -e r.svg ]
 	[ ! -e m.csv ]
 	run -65 --separate-stderr ml mleval -t animal --plot calibration --plot-file c.svg "$MF/multiclass.csv"
@@ -253,7 +254,7 @@ Try 'mleval --help' for more information." ]
 
 @test "--plot and --plot-file go together; combinations are checked" {
 	run -2 --separate-stderr ml mleval -t target --plot roc "$MF/binary.csv"
-	[ "$stderr" = "mleval: --plot needs --plot-file FILE
+	[ "$stderr" = "mleval: --plot needs a file (--plot roc:FILE, or --plot-file FILE)
 Try 'mleval --help' for more information." ]
 	run -2 --separate-stderr ml mleval -t target --plot-file x.svg "$MF/binary.csv"
 	[ "$stderr" = "mleval: --plot-file needs --plot roc, pr or calibration

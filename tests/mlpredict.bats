@@ -177,7 +177,7 @@ Try 'mlpredict --help' for more information." ]
 	read -r -t 10 -u 6 third || { kill "$pid"; false; }
 	[[ "$third" =~ ^,(Adelie|Chinstrap|Gentoo),[0-9.e-]+,[0-9.e-]+,[0-9.e-]+$ ]]
 	exec 5>&-
-	! read -r -t 10 -u 6 more
+	run -1 read -r -t 10 -u 6 more
 	exec 6<&-
 	wait "$pid"
 	[ ! -s err.txt ]

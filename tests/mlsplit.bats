@@ -215,7 +215,8 @@ mlsplit: 7 rows dropped by the gap" ]
 	ml mlsplit --by-key date --test 0.3 --train-out tr3.csv --test-out te3.csv weather.all
 	same te1.csv te3.csv
 	n=$(nrows te1.csv)
-	[ "$n" -gt 380 ] && [ "$n" -lt 500 ]
+	[ "$n" -gt 380 ]
+	[ "$n" -lt 500 ]
 	# every row of a key goes the same way
 	ml mlsplit --by-key island --test 0.5 --seed 3 --train-out tr.csv --test-out te.csv penguins.csv
 	cut -d, -f2 tr.csv | tail -n +2 | sort -u >a
@@ -246,7 +247,7 @@ mlsplit: 7 rows dropped by the gap" ]
 	ml mlsplit --by-key date --test 0.3 --train-out tr1.csv --test-out te1.csv seattle_weather.csv
 	ml mlsplit --by-key date --test 0.3 --seed 1 --train-out tr2.csv --test-out te2.csv \
 		seattle_weather.csv
-	! cmp -s te1.csv te2.csv
+	run -1 cmp -s te1.csv te2.csv
 }
 
 # ---- reproducibility ----
@@ -261,12 +262,12 @@ mlsplit: 7 rows dropped by the gap" ]
 		same a1 a3
 		same b1 b3
 		ml mlsplit $mode --seed 6 --train-out a4 --test-out b4 penguins.csv
-		! cmp -s b1 b4
+		run -1 cmp -s b1 b4
 		ml mlsplit --kfold 5 $mode --seed 5 penguins.csv >k1
 		ml mlsplit --kfold 5 $mode --seed 5 -j 3 penguins.csv >k2
 		same k1 k2
 		ml mlsplit --kfold 5 $mode --seed 6 penguins.csv >k3
-		! cmp -s k1 k3
+		run -1 cmp -s k1 k3
 	done
 	# the default seed is 42
 	ml mlsplit --train-out a1 --test-out b1 penguins.csv
@@ -390,7 +391,11 @@ Try 'mlsplit --help' for more information." ]
 	run -2 --separate-stderr ml mlsplit -o x.csv --train-out a.csv --test-out b.csv penguins.csv
 	[ "$stderr" = "mlsplit: --output applies to --kfold; use --train-out and --test-out
 Try 'mlsplit --help' for more information." ]
-	[ ! -e a.csv ] && [ ! -e b.csv ] && [ ! -e x.csv ] && [ ! -e te.csv ] && [ ! -e tr.csv ]
+	[ ! -e a.csv ]
+	[ ! -e b.csv ]
+	[ ! -e x.csv ]
+	[ ! -e te.csv ]
+	[ ! -e tr.csv ]
 }
 
 @test "--test out of range is a usage error" {
@@ -399,7 +404,8 @@ Try 'mlsplit --help' for more information." ]
 		[ "$stderr" = "mlsplit: invalid value '$t' for --test (a fraction between 0 and 1, or a whole number of rows >= 1)
 Try 'mlsplit --help' for more information." ] || { echo "--test '$t': $stderr"; return 1; }
 	done
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "a whole test count not below the rows, or an empty train set, is bad data" {
@@ -409,14 +415,16 @@ Try 'mlsplit --help' for more information." ] || { echo "--test '$t': $stderr"; 
 	[ "$stderr" = "mlsplit: penguins.csv: a test count of 1000 is not smaller than the 344 rows" ]
 	run -65 --separate-stderr ml mlsplit --test 0.999 --train-out a --test-out b penguins.csv
 	[ "$stderr" = "mlsplit: penguins.csv: the train set would be empty: a test fraction of 0.999 takes 344 of the 344 rows" ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "a column an option names that the input lacks is bad input (65) naming it" {
 	for o in --stratify --group --time --by-key; do
 		run -65 --separate-stderr ml mlsplit $o nope --train-out a --test-out b penguins.csv
 		[ "$stderr" = "mlsplit: penguins.csv: no column 'nope' ($o)" ] || { echo "$stderr"; return 1; }
-		[ ! -e a ] && [ ! -e b ]
+		[ ! -e a ]
+		[ ! -e b ]
 	done
 	run -65 --separate-stderr ml mlsplit --kfold 3 --stratify 9 penguins.csv
 	[ "$stderr" = "mlsplit: penguins.csv: no column '9' (--stratify)" ]
@@ -428,7 +436,8 @@ Try 'mlsplit --help' for more information." ] || { echo "--test '$t': $stderr"; 
 	run -2 --separate-stderr ml mlsplit --stratify species,island --train-out a --test-out b penguins.csv
 	[ "$stderr" = "mlsplit: --stratify takes one column, not 'species,island'
 Try 'mlsplit --help' for more information." ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "stratifying a class of one row is bad data, as scikit-learn" {
@@ -442,7 +451,8 @@ Try 'mlsplit --help' for more information." ]
 	[ "$stderr" = "mlsplit: penguins.csv: 2 test rows cannot hold one row of each of the 3 classes of 'species'" ]
 	run -65 --separate-stderr ml mlsplit --stratify species --test 342 --train-out a --test-out b penguins.csv
 	[ "$stderr" = "mlsplit: penguins.csv: 2 train rows cannot hold one row of each of the 3 classes of 'species'" ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 	# k-fold: a class smaller than K is a warning, as StratifiedKFold
 	run --separate-stderr ml mlsplit --kfold 2 --stratify y one.csv
 	[ "$status" -eq 0 ]
@@ -501,7 +511,8 @@ Try 'mlsplit --help' for more information." ]
 	run -2 --separate-stderr ml mlsplit --gap x --time date --train-out a --test-out b seattle_weather.csv
 	[ "$stderr" = "mlsplit: invalid value 'x' for --gap (a whole number from 0 to 9223372036854775807)
 Try 'mlsplit --help' for more information." ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "empty input is bad data" {
@@ -518,7 +529,8 @@ Try 'mlsplit --help' for more information." ]
 	[ "$stderr" = "mlsplit: header.csv: no rows to split" ]
 	run -65 --separate-stderr ml mlsplit --by-key x --train-out a --test-out b - <header.csv
 	[ "$stderr" = "mlsplit: <stdin>: no rows to split" ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "a side that would be empty is bad data and nothing is written" {
@@ -529,7 +541,9 @@ Try 'mlsplit --help' for more information." ]
 	[ "$stderr" = "mlsplit: one.csv: the train set would be empty: with --by-key the test fraction holds only on average (5 rows)" ]
 	run -65 --separate-stderr ml mlsplit --by-key x --kfold 5 -o k.csv one.csv
 	[[ "$stderr" == "mlsplit: one.csv: fold "?" has no rows: with --by-key fold sizes are equal only on average" ]]
-	[ ! -e a ] && [ ! -e b ] && [ ! -e k.csv ]
+	[ ! -e a ]
+	[ ! -e b ]
+	[ ! -e k.csv ]
 	# existing outputs are left as they were
 	echo old >a
 	echo old >b
@@ -555,7 +569,8 @@ old" ]
 	printf 'x,fold\n1,2\n3,4\n' >fold.csv
 	run -65 --separate-stderr ml mlsplit --kfold 2 fold.csv
 	[ "$stderr" = "mlsplit: fold.csv: the input already has a column named 'fold'" ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "an input that cannot be opened" {
@@ -563,7 +578,8 @@ old" ]
 	[ "$stderr" = "mlsplit: nonexistent.csv: cannot open: No such file or directory" ]
 	run -66 --separate-stderr ml mlsplit --by-key x --train-out a --test-out b nonexistent.csv
 	[ "$stderr" = "mlsplit: nonexistent.csv: cannot open: No such file or directory" ]
-	[ ! -e a ] && [ ! -e b ]
+	[ ! -e a ]
+	[ ! -e b ]
 }
 
 @test "a full disk is a write error" {

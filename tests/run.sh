@@ -1,15 +1,19 @@
 #!/bin/sh
-# Runs the C unit tests and the bats suites; ends with one line "N passed, N failed".
-# ML_BIN: the binaries' folder; ML_UNIT: the unit tests' folder; ML_TESTS: bats files.
+# Runs the C unit tests, the check of libml.so's exports and the bats suites; ends with one
+# line "N passed, N failed". ML_BIN: the binaries' folder; ML_UNIT: the unit tests' folder;
+# ML_SO: the shared library; ML_TESTS: bats files.
 ML_BIN=${ML_BIN:-bin}
 ML_UNIT=${ML_UNIT:-build/unit}
+ML_SO=${ML_SO:-build/libml.so}
 ML_BIN=$(cd "$ML_BIN" && pwd) || exit 2
 export ML_BIN
 log=${TMPDIR:-/tmp}/mlpipe-test.$$
 passed=0
 failed=0
+ran=0
 for t in "$ML_UNIT"/test_*; do
 	[ -x "$t" ] || continue
+	ran=$((ran + 1))
 	$ML_TEST_WRAPPER "$t" >"$log" 2>&1
 	rc=$?
 	p=$(grep -c '^ok ' "$log")
@@ -19,7 +23,18 @@ for t in "$ML_UNIT"/test_*; do
 	passed=$((passed + p))
 	failed=$((failed + f))
 done
+# no unit test found is a failure, never a quiet pass
+[ "$ran" -gt 0 ] || { echo "FAIL no unit tests in $ML_UNIT"; failed=$((failed + 1)); }
 echo "unit: $passed passed, $failed failed"
+# libml.so exports exactly what the public headers declare with ML_API
+if sh scripts/check-exports.sh "$ML_SO" include/ml >"$log" 2>&1; then
+	passed=$((passed + 1))
+	cat "$log"
+else
+	echo "FAIL check-exports"
+	head -60 "$log"
+	failed=$((failed + 1))
+fi
 jobs=$(nproc 2>/dev/null || echo 1)
 files=${ML_TESTS:-$(ls tests/*.bats 2>/dev/null)}
 if [ -n "$files" ]; then

@@ -139,10 +139,17 @@ struct ml_train_spec {
 			      * distinct values, classifies; other numeric targets regress;
 			      * no target: UNSUPERVISED */
 	int balanced;        /* class weights n / (nclass * count), as sklearn's "balanced" */
+	int allow_ids;       /* accept a categorical feature with nearly as many levels as
+			      * rows (see ML_ID_LEVELS) */
 	struct ml_params params;
 	const char *name;       /* the training input's name for messages, or NULL */
 	const char *valid_name; /* the validation rows' input name (NULL: name) */
 };
+
+/* A categorical feature with more levels than this among the training rows, and at least
+ * nine for every ten rows where it is present, looks like an identifier (or free text):
+ * ml_learner_fit refuses it (ML_E_DATA naming it) unless ml_train_spec.allow_ids. */
+#define ML_ID_LEVELS 100
 
 /* A fitted model with its feature design, target and classes. */
 struct ml_learner;

@@ -4,6 +4,7 @@
 #define ML_TABLE_H
 
 #include <stdio.h>
+#include "ml/ctx.h"
 #include "ml/err.h"
 #include "ml/frame.h"
 
@@ -16,7 +17,8 @@ enum ml_format { ML_FMT_AUTO = 0, ML_FMT_CSV, ML_FMT_TSV, ML_FMT_STREAM };
 struct ml_read_opts {
 	int delim;            /* 0: ',' unless the header line has a tab and no comma */
 	int header;           /* 1 (default): the first record names the columns */
-	const char *na;       /* missing tokens, comma-separated; NULL: "NA,NaN,null,?" */
+	const char *na;       /* missing tokens besides the empty field (always missing),
+			       * comma-separated; NULL: "NA,N/A,NaN,nan,null,NULL,?" */
 	const char *num_cols; /* COLS forced numeric (a non-number is then an error) */
 	const char *cat_cols; /* COLS forced categorical */
 	size_t infer_rows;    /* 0: ML_INFER_ROWS; SIZE_MAX: every row */
@@ -30,14 +32,20 @@ struct ml_read_opts {
 	const struct ml_schema *types; /* text: a column named here takes this type, unless
 					* num_cols or cat_cols say otherwise (a model's input
 					* schema); borrowed during ml_reader_open; NULL: none */
+	ml_log_fn log;  /* warnings (ML_LOG_WARN: a header column without a name), or NULL */
+	void *log_ud;
 };
 
 ML_API void ml_read_opts_init(struct ml_read_opts *o);
 
-/* Text typing: after the NA tokens, a column is numeric when every present value of the
- * rows read ahead is a finite decimal number, other than an integer with a leading zero
- * ("007"), which keeps the column categorical. A numeric column that later meets a
- * non-number is ML_E_DATA naming input, line, column and value. */
+/* Text typing, the same for every reader (streaming, whole, serial or parallel): the first
+ * infer_rows rows decide. After the NA tokens, a column is numeric when every present value
+ * there is a finite decimal number, an integer with a leading zero ("007") counting as
+ * text; categorical when at least half of its present values are text; and ML_E_DATA when
+ * its values are numbers but for a few (a stray "n/a", "inf" or "1e309"), naming input,
+ * line, column and the first such value, with the way out (--na, --cat). A numeric column
+ * that meets a non-number after those rows is the same error. A column forced by num_cols
+ * or by types is numeric whatever its values. */
 struct ml_reader;
 
 ML_API struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *o,
@@ -56,8 +64,8 @@ ML_API unsigned long long ml_reader_rows(const struct ml_reader *r);
 ML_API void ml_reader_set_block_rows(struct ml_reader *r, size_t n);
 ML_API void ml_reader_close(struct ml_reader *r);
 
-/* Read every row of path into f (which must be fresh from ml_frame_init). Types are
- * decided from every row (infer_rows is taken as SIZE_MAX). */
+/* Read every row of path into f (which must be fresh from ml_frame_init), typed as the
+ * streaming reader types it (the first infer_rows rows decide). */
 ML_API int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
 			 struct ml_err *e);
 

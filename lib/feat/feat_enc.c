@@ -235,10 +235,12 @@ static int onehot_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 		}
 		for (l = 0; l < c->lv.n; l++)
 			c->slot[l] = 0;
-		if (p->maxcat && c->lv.n > p->maxcat) {
-			/* As scikit-learn's max_categories: the levels with the smallest counts
-			 * (a stable sort, so of equal counts the first in byte order) fold into
-			 * 'other' until max_categories - 1 remain. */
+		if (p->maxcat && c->lv.n >= p->maxcat) {
+			/* As scikit-learn's max_categories, which counts a column for the
+			 * infrequent values even before any is found: from max_categories levels
+			 * on, the levels with the smallest counts (a stable sort, so of equal
+			 * counts the first in byte order) fold into 'other' until
+			 * max_categories - 1 remain. */
 			int32_t *ord = malloc((size_t)c->lv.n * sizeof(*ord)), a, b, nrare;
 			if (!ord) {
 				free(cnt);
@@ -259,7 +261,11 @@ static int onehot_fit(struct fstep *s, const struct fdata *d, struct ml_err *e)
 			c->has_other = 1;
 		}
 		free(cnt);
-		if (s->unseen == ML_UNSEEN_OTHER)
+		/* With max_categories, 'other' is where rare values fold and exists only when
+		 * some did, new values going there or nowhere (scikit-learn's
+		 * handle_unknown='infrequent_if_exist'): never more than max_categories
+		 * columns. */
+		if (s->unseen == ML_UNSEEN_OTHER && !p->maxcat)
 			c->has_other = 1;
 		c->nslot = 0;
 		for (l = 0; l < c->lv.n; l++)

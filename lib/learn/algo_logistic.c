@@ -530,7 +530,7 @@ static int newton(struct lr *L, double *beta, int l1, double tol, int max_iter, 
 	double *H = malloc(hs * sizeof(double)), *H2 = malloc(hs * sizeof(double));
 	double *d = malloc(M * sizeof(double)), *bt = malloc(M * sizeof(double));
 	double *work = malloc((L->explicit_h ? M * M : 4 * M) * sizeof(double));
-	double f, g0, gn, F;
+	double f, g0, gn, F, change = INFINITY;
 	int it = 0, rc = 0, converged = 0, stuck = 0;
 	size_t j;
 
@@ -545,7 +545,12 @@ static int newton(struct lr *L, double *beta, int l1, double tol, int max_iter, 
 	for (;;) {
 		double gd, t, rel = gn / (g0 > 0 ? g0 : 1), eta;
 		int ls;
-		if (gn <= tol * g0 || !(gn > 0)) {
+		/* A small gradient, and a last step that moved no coefficient by more than
+		 * sqrt(tol) of their scale: on ill-conditioned data a gradient can be tiny in the
+		 * flat directions while the coefficients are still far off, and the steps
+		 * converge superlinearly, so after such a step the distance left is about tol. */
+		if ((gn <= tol * g0 && change <= sqrt(tol) * fmax(1, norm_inf(beta, L->M))) ||
+		    !(gn > 0)) {
 			converged = 1;
 			break;
 		}
@@ -597,10 +602,12 @@ static int newton(struct lr *L, double *beta, int l1, double tol, int max_iter, 
 			break;
 		}
 		it++;
+		change = t * norm_inf(d, L->M);
 		ml_log(ctx, ML_LOG_PROGRESS, "iter %d loss %.6g", it, F);
 		ml_log(ctx, ML_LOG_DEBUG,
-		       "logistic: iter %d loss %.10g relative gradient %.3g step %g", it, F,
-		       gn / g0, t);
+		       "logistic: iter %d loss %.10g relative gradient %.3g step %g (largest "
+		       "change %.3g)",
+		       it, F, gn / g0, t, change);
 	}
 	if (!converged) {
 		if (stuck)

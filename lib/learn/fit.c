@@ -211,7 +211,8 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 
 /* Feature columns: all but the target, the weight and the ignored ones. */
 static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int tcol, int wcol,
-			   const char *ignore, const size_t *rows, size_t n, struct ml_err *e)
+			   const struct ml_train_spec *spec, const size_t *rows, size_t n,
+			   struct ml_err *e)
 {
 	const struct ml_schema *s = &fr->schema;
 	char *skip = calloc((size_t)(s->ncol ? s->ncol : 1), 1);
@@ -224,8 +225,8 @@ static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int 
 		skip[tcol] = 1;
 	if (wcol >= 0)
 		skip[wcol] = 1;
-	if (ignore) {
-		int *idx, cnt = ml_cols_parse(ignore, s, 1, &idx, e);
+	if (spec->ignore) {
+		int *idx, cnt = ml_cols_parse(spec->ignore, s, 1, &idx, e);
 		if (cnt < 0) {
 			if (e) {
 				char msg[sizeof(e->msg)];
@@ -268,14 +269,31 @@ static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int 
 				rc = ml_err_nomem(e);
 				break;
 			}
+			size_t np = 0;
 			for (i = 0; i < n; i++) {
 				int32_t c = fr->rows.col[j].cat[rows ? rows[i] : i];
-				if (c >= 0)
+				if (c >= 0) {
 					seen[c] = 1;
+					np++;
+				}
 			}
 			for (k = 0; k < d->n; k++)
 				if (seen[k])
 					names[m++] = d->str[k];
+			if (!spec->allow_ids && m > ML_ID_LEVELS && (size_t)m * 10 >= np * 9) {
+				/* An identifier (or free text): a feature per row learns nothing
+				 * and costs a column per level. */
+				char q[160];
+				free(seen);
+				free(names);
+				ml_err_quote(q, sizeof(q), s->cols[j].name, strlen(s->cols[j].name));
+				rc = ml_err_set(e, ML_E_DATA, spec->name, 0, j + 1,
+						"column '%s' looks like an identifier (%d distinct values "
+						"in %zu rows): leave it out with --ignore '%s', or give "
+						"--allow-ids to learn from it",
+						q, (int)m, np, q);
+				break;
+			}
 			qsort(names, (size_t)m, sizeof(char *), cmp_str);
 			for (k = 0; k < m && rc == 0; k++)
 				if (ml_dict_intern(&f->levels, names[k], strlen(names[k])) < 0)
@@ -596,7 +614,7 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 			goto fail;
 	}
 	if ((rc = check_task(l, spec, e)) < 0 ||
-	    (rc = choose_features(l, fr, tcol, wcol, spec->ignore, rows, n, e)) < 0 ||
+	    (rc = choose_features(l, fr, tcol, wcol, spec, rows, n, e)) < 0 ||
 	    (rc = ml_learn_layout(l, e)) < 0)
 		goto fail;
 	if ((wcol >= 0 || spec->balanced) &&

@@ -13,7 +13,10 @@
 #define Q_MAXLEV    64
 #define Q_MIN_WIDTH 2
 #define Q_MAGIC	    0x53514c4dU /* "MLQS" little-endian */
-#define Q_VERSION   1
+#define Q_VERSION   2
+/* Distinct values counted exactly, so that quantiles of a column of few values are exact
+ * past exact mode too. */
+#define Q_DISTINCT 1024
 
 struct qlevel {
 	double *v; /* level 0 in arrival order, every other level sorted */
@@ -34,7 +37,61 @@ struct ml_quantiles {
 	int nlev;
 	size_t size, maxsize; /* retained items; sum of the level capacities */
 	struct qlevel lv[Q_MAXLEV];
+	/* every distinct value with its count, sorted, while there are at most Q_DISTINCT of
+	 * them (dtrack); then nothing */
+	int dtrack;
+	size_t nd;
+	double *dv;
+	uint64_t *dc;
 };
+
+static void distinct_off(struct ml_quantiles *q)
+{
+	free(q->dv);
+	free(q->dc);
+	q->dv = NULL;
+	q->dc = NULL;
+	q->nd = 0;
+	q->dtrack = 0;
+}
+
+/* Count c more of value v; beyond Q_DISTINCT values the counts are given up. */
+static int distinct_add(struct ml_quantiles *q, double v, uint64_t c)
+{
+	size_t lo = 0, hi = q->nd;
+
+	if (!q->dtrack)
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (q->dv[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < q->nd && q->dv[lo] == v) {
+		q->dc[lo] += c;
+		return 0;
+	}
+	if (q->nd == Q_DISTINCT) {
+		distinct_off(q);
+		return 0;
+	}
+	if (!q->dv) {
+		q->dv = malloc(Q_DISTINCT * sizeof(double));
+		q->dc = malloc(Q_DISTINCT * sizeof(uint64_t));
+		if (!q->dv || !q->dc) {
+			distinct_off(q);
+			return ML_E_NOMEM;
+		}
+	}
+	memmove(q->dv + lo + 1, q->dv + lo, (q->nd - lo) * sizeof(double));
+	memmove(q->dc + lo + 1, q->dc + lo, (q->nd - lo) * sizeof(uint64_t));
+	q->dv[lo] = v;
+	q->dc[lo] = c;
+	q->nd++;
+	return 0;
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -298,6 +355,7 @@ struct ml_quantiles *ml_quantiles_new(int k, uint64_t seed)
 	q->k = k;
 	q->min = INFINITY;
 	q->max = -INFINITY;
+	q->dtrack = 1;
 	ml_rng_seed(&q->rng, seed);
 	return q;
 }
@@ -308,6 +366,7 @@ void ml_quantiles_free(struct ml_quantiles *q)
 		return;
 	free(q->x);
 	levels_free(q);
+	distinct_off(q);
 	free(q);
 }
 
@@ -318,6 +377,8 @@ int ml_quantiles_add(struct ml_quantiles *q, double v)
 	if (isnan(v))
 		return 0;
 	if (!q->sketch && q->nx >= ML_QUANTILES_EXACT && (rc = to_sketch(q)) < 0)
+		return rc;
+	if ((rc = distinct_add(q, v, 1)) < 0)
 		return rc;
 	if (q->sketch) {
 		struct qlevel *l0 = &q->lv[0];
@@ -368,6 +429,16 @@ static struct ml_quantiles *clone(const struct ml_quantiles *src)
 	c->nlev = src->nlev;
 	c->size = src->size;
 	c->maxsize = src->maxsize;
+	c->dtrack = src->dtrack;
+	if (src->dtrack && src->nd) {
+		c->dv = malloc(Q_DISTINCT * sizeof(double));
+		c->dc = malloc(Q_DISTINCT * sizeof(uint64_t));
+		if (!c->dv || !c->dc)
+			goto fail;
+		memcpy(c->dv, src->dv, src->nd * sizeof(double));
+		memcpy(c->dc, src->dc, src->nd * sizeof(uint64_t));
+		c->nd = src->nd;
+	}
 	return c;
 fail:
 	ml_quantiles_free(c);
@@ -435,6 +506,11 @@ int ml_quantiles_merge(struct ml_quantiles *dst, const struct ml_quantiles *src)
 		if (!dst->sketch && dst->nx + src->nx <= ML_QUANTILES_EXACT) {
 			if (reserve(&dst->x, &dst->capx, dst->nx + src->nx) < 0)
 				return ML_E_NOMEM;
+			if (!src->dtrack)
+				distinct_off(dst);
+			for (i = 0; dst->dtrack && i < src->nd; i++)
+				if ((rc = distinct_add(dst, src->dv[i], src->dc[i])) < 0)
+					return rc;
 			memcpy(dst->x + dst->nx, src->x, src->nx * sizeof(double));
 			dst->nx += src->nx;
 			dst->n += src->n;
@@ -451,6 +527,11 @@ int ml_quantiles_merge(struct ml_quantiles *dst, const struct ml_quantiles *src)
 	}
 	if (!dst->sketch && (rc = to_sketch(dst)) < 0)
 		return rc;
+	if (!src->dtrack)
+		distinct_off(dst);
+	for (i = 0; dst->dtrack && i < src->nd; i++)
+		if ((rc = distinct_add(dst, src->dv[i], src->dc[i])) < 0)
+			return rc;
 	return merge_sketches(dst, src);
 }
 
@@ -554,13 +635,24 @@ static int cmp_witem(const void *a, const void *b)
  * of the ranks it covers, and the answer interpolates (numpy-style, at rank (n-1)p)
  * between neighbouring items, with the exact min and max at ranks 0 and n-1. With every
  * weight 1 this is numpy's linear method. */
+/* Past exact mode a quantile is the value of a row: the smallest value with at least a
+ * share p of the values at or below it (the inverted CDF), exactly from the distinct
+ * counts while there are few values, else from the sketch's weighted items. */
 static double sketch_get(const struct ml_quantiles *q, double p, int *rc)
 {
 	struct witem *it;
 	size_t m = 0, i;
-	double h = (double)(q->n - 1) * p, c = 0, prevpos = 0, prevval = q->min, r = q->max;
+	double target = p * (double)q->n, c = 0, r = q->max;
 	int l;
 
+	if (q->dtrack) {
+		for (i = 0; i < q->nd; i++) {
+			c += (double)q->dc[i];
+			if (c >= target)
+				return q->dv[i];
+		}
+		return q->max;
+	}
 	it = malloc((q->size ? q->size : 1) * sizeof(*it));
 	if (!it) {
 		*rc = ML_E_NOMEM;
@@ -572,18 +664,12 @@ static double sketch_get(const struct ml_quantiles *q, double p, int *rc)
 			it[m++].w = (uint64_t)1 << l;
 		}
 	qsort(it, m, sizeof(*it), cmp_witem);
-	for (i = 0; i <= m; i++) {
-		double pos = i < m ? c + ((double)it[i].w - 1) / 2 : (double)(q->n - 1);
-		double val = i < m ? it[i].v : q->max;
-
-		if (pos > h) {
-			r = lerp(prevval, val, (h - prevpos) / (pos - prevpos));
+	for (i = 0; i < m; i++) {
+		c += (double)it[i].w;
+		if (c >= target) {
+			r = it[i].v;
 			break;
 		}
-		prevpos = pos;
-		prevval = val;
-		if (i < m)
-			c += (double)it[i].w;
 	}
 	free(it);
 	return r;
@@ -611,7 +697,9 @@ double ml_quantiles_get(const struct ml_quantiles *q, double p)
 /* Layout: u32 magic "MLQS", u32 version, u8 mode (0 exact, 1 sketch), u32 k, u64 count,
  * f64 min, f64 max, 4 x u64 generator state; exact: u64 n + n f64 in arrival order;
  * sketch: u32 levels, then per level u64 n + n f64 (level 0 in arrival order, the others
- * sorted). */
+ * sorted), then (version 2) u32 the number of distinct values counted, 0xffffffff when
+ * they are not, and per value, in order, f64 value + u64 count. Version 1 has no distinct
+ * counts; exact mode rebuilds them from its values. */
 void ml_quantiles_save(const struct ml_quantiles *q, struct ml_wbuf *b)
 {
 	int i;
@@ -634,6 +722,11 @@ void ml_quantiles_save(const struct ml_quantiles *q, struct ml_wbuf *b)
 	for (i = 0; i < q->nlev; i++) {
 		ml_wbuf_u64(b, q->lv[i].n);
 		ml_wbuf_f64v(b, q->lv[i].v, q->lv[i].n);
+	}
+	ml_wbuf_u32(b, q->dtrack ? (uint32_t)q->nd : 0xffffffffU);
+	for (i = 0; q->dtrack && i < (int)q->nd; i++) {
+		ml_wbuf_f64(b, q->dv[i]);
+		ml_wbuf_u64(b, q->dc[i]);
 	}
 }
 
@@ -662,6 +755,42 @@ static int load_values(struct ml_rbuf *b, double **v, size_t *cap, uint64_t n, d
 	return 0;
 }
 
+/* The distinct counts of a version-2 sketch: sorted values in range, counts adding up to
+ * the count. */
+static int load_distinct(struct ml_quantiles *q, struct ml_rbuf *b, double mn, double mx,
+			 struct ml_err *e)
+{
+	uint32_t nd = ml_rbuf_u32(b);
+	uint64_t sum = 0;
+	size_t i;
+
+	if (b->err)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "quantile sketch: truncated");
+	if (nd == 0xffffffffU)
+		return 0;
+	if (nd > Q_DISTINCT || ml_rbuf_count(b, nd, 16) != nd)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "quantile sketch: bad distinct count");
+	q->dtrack = 1;
+	q->dv = malloc(Q_DISTINCT * sizeof(double));
+	q->dc = malloc(Q_DISTINCT * sizeof(uint64_t));
+	if (!q->dv || !q->dc)
+		return ml_err_nomem(e);
+	for (i = 0; i < nd; i++) {
+		q->dv[i] = ml_rbuf_f64(b);
+		q->dc[i] = ml_rbuf_u64(b);
+		if (!(q->dv[i] >= mn && q->dv[i] <= mx) || (i > 0 && !(q->dv[i] > q->dv[i - 1])) ||
+		    q->dc[i] == 0 || q->dc[i] > q->n - sum)
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					  "quantile sketch: bad distinct values");
+		sum += q->dc[i];
+	}
+	q->nd = nd;
+	if (sum != q->n)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "quantile sketch: distinct counts do not add up to the count");
+	return 0;
+}
+
 struct ml_quantiles *ml_quantiles_load(struct ml_rbuf *b, struct ml_err *e)
 {
 	struct ml_quantiles *q = NULL;
@@ -686,7 +815,7 @@ struct ml_quantiles *ml_quantiles_load(struct ml_rbuf *b, struct ml_err *e)
 		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "quantile sketch: bad magic 0x%08x", magic);
 		return NULL;
 	}
-	if (version != Q_VERSION) {
+	if (version < 1 || version > Q_VERSION) {
 		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "quantile sketch: unsupported version %u",
 			   version);
 		return NULL;
@@ -738,6 +867,11 @@ struct ml_quantiles *ml_quantiles_load(struct ml_rbuf *b, struct ml_err *e)
 				goto fail;
 			}
 		}
+		for (cnt = 0; cnt < n; cnt++)
+			if (distinct_add(q, q->x[cnt], 1) < 0) {
+				ml_err_nomem(e);
+				goto fail;
+			}
 		return q;
 	}
 	nlev = ml_rbuf_u32(b);
@@ -771,6 +905,9 @@ struct ml_quantiles *ml_quantiles_load(struct ml_rbuf *b, struct ml_err *e)
 		goto fail;
 	}
 	set_maxsize(q);
+	distinct_off(q);
+	if (version >= 2 && load_distinct(q, b, mn, mx, e) < 0)
+		goto fail;
 	return q;
 fail:
 	ml_quantiles_free(q);

@@ -30,6 +30,8 @@ struct par {
 	unsigned char delim;
 	unsigned char *cat;   /* per column: categorical (forced or already seen so) */
 	unsigned char *force; /* per column: 0 infer, 1 numeric, 2 categorical */
+	int prefix;	      /* the rows parsed are among those that decide the types: each
+			       * value's class is kept (cls) */
 	char *na_buf;
 	const char **na;
 	size_t *na_len, na_max;
@@ -49,6 +51,8 @@ struct chunk {
 	double **v;            /* per column: values, or local codes of categorical columns */
 	struct ml_dict *dict;  /* per column: local dictionaries */
 	size_t *flip;          /* per column: row where a number column met text */
+	unsigned char **cls;   /* while typing, per column and row: 0 missing, 1 a number,
+				* 2 text (the counts of ml_typecount) */
 	long *line;
 	struct csv_parser csv;
 	int fld, bad, scan_nl;
@@ -80,6 +84,12 @@ static int grow_chunk(struct chunk *c)
 		if (!v)
 			return -1;
 		c->v[j] = v;
+		if (c->par->prefix && !c->par->force[j]) {
+			unsigned char *k = realloc(c->cls[j], cap);
+			if (!k)
+				return -1;
+			c->cls[j] = k;
+		}
 	}
 	l = realloc(c->line, cap * sizeof(long));
 	if (!l)
@@ -94,7 +104,7 @@ static void cb_field(void *data, size_t len, void *ud)
 	struct chunk *c = ud;
 	const struct par *p = c->par;
 	const char *s = data ? data : "";
-	int j = c->fld++;
+	int j = c->fld++, num = -1;
 	size_t i = c->nrow;
 	double v;
 
@@ -113,11 +123,18 @@ static void cb_field(void *data, size_t len, void *ud)
 	}
 	if (is_na(p, s, len)) {
 		c->v[j][i] = p->cat[j] || c->flip[j] != NO_FLIP ? -1 : NAN;
+		if (p->prefix && !p->force[j])
+			c->cls[j][i] = 0;
 		return;
 	}
+	if (p->prefix && !p->force[j]) {
+		num = ml_text_number(s, len, 0, &v);
+		c->cls[j][i] = num ? 1 : 2;
+	}
 	if (!p->cat[j] && c->flip[j] == NO_FLIP) {
-		if (ml_parse_double(s, len, &v) == 0 && isfinite(v) &&
-		    (p->force[j] == 1 || !ml_text_leading_zero(s, len))) {
+		if (num < 0)
+			num = ml_text_number(s, len, p->force[j] == 1, &v);
+		if (num) {
 			c->v[j][i] = v;
 			return;
 		}
@@ -201,10 +218,13 @@ static void chunk_free(struct chunk *c, int ncol)
 	for (j = 0; j < ncol; j++) {
 		if (c->v)
 			free(c->v[j]);
+		if (c->cls)
+			free(c->cls[j]);
 		if (c->dict)
 			ml_dict_release(&c->dict[j]);
 	}
 	free(c->v);
+	free(c->cls);
 	free(c->dict);
 	free(c->flip);
 	free(c->line);
@@ -472,6 +492,9 @@ struct pread {
 	long lines_before;
 	int fd;
 	struct stat st;
+	/* typing: the rows still to count, and each column's counts so far */
+	size_t infer_rows, left;
+	struct ml_typecount *tc;
 };
 
 static void pread_release(struct pread *P)
@@ -490,6 +513,7 @@ static void pread_release(struct pread *P)
 	free(P->buf);
 	free(P->nxt);
 	ml_pool_free(P->pool);
+	free(P->tc);
 	free(P->par.cat);
 	free(P->par.force);
 	free(P->par.na_buf);
@@ -526,11 +550,13 @@ static int pread_open(struct pread *P, const char *path, const struct ml_read_op
 	if (pread(P->fd, magic, 2, 0) != 2 || (magic[0] == 0x1f && magic[1] == 0x8b))
 		return 1;
 	P->par.ncol = ml_reader_schema(P->hr)->ncol;
+	P->infer_rows = o->infer_rows ? o->infer_rows : ML_INFER_ROWS;
 	P->par.delim = (unsigned char)(o->delim ? o->delim :
 				       ml_reader_format(P->hr) == ML_FMT_TSV ? '\t' : ',');
 	P->par.cat = calloc((size_t)P->par.ncol + 1, 1);
 	P->par.force = calloc((size_t)P->par.ncol + 1, 1);
-	if (!P->par.cat || !P->par.force ||
+	P->tc = calloc((size_t)P->par.ncol + 1, sizeof(*P->tc));
+	if (!P->par.cat || !P->par.force || !P->tc ||
 	    set_na(&P->par, o->na ? o->na : "NA,N/A,NaN,nan,null,NULL,?"))
 		return ml_err_nomem(e);
 	/* Forced types, as the serial reader applies them. */
@@ -580,7 +606,8 @@ static int pread_alloc(struct pread *P, const struct ml_read_opts *o, struct ml_
 		P->ch[j].v = calloc((size_t)P->par.ncol + 1, sizeof(double *));
 		P->ch[j].dict = calloc((size_t)P->par.ncol + 1, sizeof(struct ml_dict));
 		P->ch[j].flip = calloc((size_t)P->par.ncol + 1, sizeof(size_t));
-		if (!P->ch[j].v || !P->ch[j].dict || !P->ch[j].flip)
+		P->ch[j].cls = calloc((size_t)P->par.ncol + 1, sizeof(unsigned char *));
+		if (!P->ch[j].v || !P->ch[j].dict || !P->ch[j].flip || !P->ch[j].cls)
 			return ml_err_nomem(e);
 	}
 	n = pread(P->fd, P->buf, P->cap, 0);
@@ -598,8 +625,12 @@ static int pread_frame(struct pread *P, struct ml_frame *f, struct ml_err *e)
 {
 	int j;
 
-	for (j = 0; j < P->par.ncol; j++)
+	for (j = 0; j < P->par.ncol; j++) {
 		P->par.cat[j] = P->par.force[j] == 2;
+		if (P->par.prefix)
+			ml_typecount_init(&P->tc[j]);
+	}
+	P->left = P->par.prefix ? P->infer_rows : 0;
 	ml_frame_release(f);
 	ml_frame_init(f);
 	for (j = 0; j < P->par.ncol; j++)
@@ -612,50 +643,97 @@ static int pread_frame(struct pread *P, struct ml_frame *f, struct ml_err *e)
 	return f->rows.line ? 0 : ml_err_nomem(e);
 }
 
-/* The types after a window's m chunks: a number column that met text is fine only when it
- * did so from the very first row it ever had (it is then categorical from here on); else
- * the column is forced categorical and the pass must start again (returns 1). */
-static int settle_types(struct pread *P, struct ml_frame *f, size_t m, int first_window,
-			struct ml_err *e)
+/* While types are open, a window's chunks: a number column that met text keeps it as text
+ * (codes) from here on when every row it had so far was text, which changes nothing that
+ * was stored; otherwise what was stored can no longer be appended (returns 1), though the
+ * rows are still counted for the types. */
+static int settle_window(struct pread *P, struct ml_frame *f, size_t m, struct ml_err *e)
 {
 	struct chunk *ch = P->ch;
-	int j, restart = 0;
 	size_t k;
+	int j;
 
 	for (j = 0; j < P->par.ncol; j++) {
-		int any = 0, lossless = 1;
+		int any = 0, lossless = f->rows.nrow == 0;
+		if (P->par.cat[j])
+			continue;
 		for (k = 0; k < m; k++) {
 			if (ch[k].flip[j] != NO_FLIP) {
 				any = 1;
 				if (ch[k].flip[j] != 0)
 					lossless = 0;
-			} else if (ch[k].nrow > 0 && !P->par.cat[j]) {
+			} else if (ch[k].nrow > 0) {
 				lossless = 0;
 			}
 		}
 		if (!any)
 			continue;
-		if (!first_window || f->rows.nrow > 0)
-			lossless = 0;
-		if (!lossless) {
-			P->par.force[j] = 2;
-			restart = 1;
-		}
+		if (!lossless)
+			return 1;
+		P->par.cat[j] = 1;
+		f->schema.cols[j].type = ML_CAT;
+		/* the column's arrays are empty: retype them */
+		free(f->rows.col[j].num);
+		f->rows.col[j].cat = malloc(sizeof(int32_t));
+		if (!f->rows.col[j].cat)
+			return ml_err_nomem(e);
 	}
-	if (restart)
-		return 1;
-	for (j = 0; j < P->par.ncol; j++)
-		for (k = 0; k < m; k++)
-			if (ch[k].flip[j] != NO_FLIP && !P->par.cat[j]) {
-				P->par.cat[j] = 1;
-				f->schema.cols[j].type = ML_CAT;
-				/* the column's arrays are empty: retype them */
-				free(f->rows.col[j].num);
-				f->rows.col[j].cat = malloc(sizeof(int32_t));
-				if (!f->rows.col[j].cat)
-					return ml_err_nomem(e);
-			}
 	return 0;
+}
+
+/* Count the classes of the window's rows that are among the first infer_rows, in order, as
+ * the serial reader counts them. */
+static void count_prefix(struct pread *P, size_t m)
+{
+	size_t k, i;
+	int j;
+
+	for (k = 0; k < m && P->left; k++) {
+		const struct chunk *c = &P->ch[k];
+		size_t take = c->nrow < P->left ? c->nrow : P->left;
+		for (j = 0; j < P->par.ncol; j++) {
+			struct ml_typecount *t = &P->tc[j];
+			if (P->par.force[j])
+				continue;
+			for (i = 0; i < take; i++)
+				if (c->cls[j][i])
+					ml_typecount_add(t, c->cls[j][i] == 1, 0, 0);
+		}
+		P->left -= take;
+	}
+}
+
+/* The counts are complete: the types they give, checked against how the rows so far were
+ * stored. 0 when parsing goes on as it was, 2 when it must start again with the types
+ * fixed (a text column whose first rows were numbers), 1 when the serial reader must report
+ * a column of numbers with a few other values, or text after the counted rows in a column
+ * of numbers. */
+static int decide_types(struct pread *P, size_t m, int dirty)
+{
+	size_t k;
+	int j, again = dirty;
+
+	for (j = 0; j < P->par.ncol; j++) {
+		int t;
+		if (P->par.force[j])
+			continue;
+		t = ml_typecount_type(&P->tc[j]);
+		if (t < 0)
+			return 1;
+		if (t == ML_NUM) {
+			/* no text among the counted rows: any in this window came after them */
+			for (k = 0; k < m; k++)
+				if (!P->par.cat[j] && P->ch[k].flip[j] != NO_FLIP)
+					return 1;
+			if (P->par.cat[j])
+				again = 1;
+		} else if (!P->par.cat[j]) {
+			again = 1;
+		}
+		P->par.force[j] = t == ML_NUM ? 1 : 2;
+	}
+	P->par.prefix = 0;
+	return again ? 2 : 0;
 }
 
 /* Append a window's m parsed chunks to the frame: 0, 1 when the serial reader must take
@@ -709,7 +787,7 @@ static int pread_pass(struct pread *P, struct ml_frame *f, struct ml_err *e)
 	struct chunk *ch = P->ch;
 	struct window W;
 	long line0 = P->lines_before + 1;
-	int first_window = 1, eof, rc;
+	int first_window = 1, eof, rc, dirty = 0;
 	size_t have;
 
 	if ((rc = pread_frame(P, f, e)) < 0)
@@ -754,9 +832,19 @@ static int pread_pass(struct pread *P, struct ml_frame *f, struct ml_err *e)
 		/* Each chunk counted its newlines, quoted ones too. */
 		for (k = 0; k < m; k++)
 			ch[k].line0 = k == 0 ? line0 : ch[k - 1].line0 + ch[k - 1].nl;
-		if ((rc = settle_types(P, f, m, first_window, e)) != 0)
-			return rc < 0 ? rc : 2;
-		if ((rc = append_window(P, f, m, end, first_window, eof, e)) != 0)
+		if (P->par.prefix) {
+			/* Types still open: count, then decide once the rows that decide are in. */
+			count_prefix(P, m);
+			if (!dirty && (rc = settle_window(P, f, m, e)) != 0) {
+				if (rc < 0)
+					return rc;
+				dirty = 1;
+			}
+			if ((P->left == 0 || (eof && W.have == 0)) &&
+			    (rc = decide_types(P, m, dirty)) != 0)
+				return rc;
+		}
+		if (!dirty && (rc = append_window(P, f, m, end, first_window, eof, e)) != 0)
 			return rc;
 		line0 = ch[m - 1].line0 + ch[m - 1].nl;
 		first_window = 0;
@@ -773,7 +861,12 @@ static int pread_pass(struct pread *P, struct ml_frame *f, struct ml_err *e)
 		have = W.have;
 		eof = W.eof;
 	}
-	return W.err ? 1 : 0;
+	if (W.err)
+		return 1;
+	/* A file shorter than the rows that decide: they are all in. */
+	if (P->par.prefix && (rc = decide_types(P, 0, dirty)) != 0)
+		return rc;
+	return 0;
 }
 
 /* Give back what the growing columns reserved beyond the rows. */
@@ -797,7 +890,7 @@ static void shrink(struct ml_frame *f)
 }
 
 int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml_read_opts *o,
-			   struct ml_err *e)
+			   struct ml_err *e, int *warned)
 {
 	struct pread P;
 	int rc;
@@ -805,8 +898,10 @@ int ml_frame_read_parallel(struct ml_frame *f, const char *path, const struct ml
 	memset(&P, 0, sizeof(P));
 	P.fd = -1;
 	rc = pread_open(&P, path, o, e);
+	*warned = P.hr != NULL;
 	if (rc == 0)
 		rc = pread_alloc(&P, o, e);
+	P.par.prefix = 1;
 	while (rc == 0 && (rc = pread_pass(&P, f, e)) == 2)
 		rc = 0;
 	if (rc == 0)

@@ -24,8 +24,9 @@ struct rawcol {
 	double *v;
 	uint64_t *off;
 	uint32_t *len; /* RAW_MISSING for a missing value */
-	int numeric;   /* every present value so far is a finite number */
+	struct ml_typecount tc; /* numbers and other values of the rows read ahead */
 	int force;     /* 0 infer, 1 numeric, 2 categorical */
+	int forced_by; /* why numeric: 'n' --num, 't' the fitted types, 0 inferred */
 };
 
 struct ml_reader {
@@ -64,6 +65,9 @@ struct ml_reader {
 	char *arena;
 	size_t alen, acap;
 
+	ml_log_fn log; /* warnings, or NULL */
+	void *log_ud;
+	int unnamed;   /* header columns without a name */
 	int scan_nl; /* the current chunk may hold line breaks inside fields */
 	int held; /* blk holds the rows read while inferring, not yet returned */
 	int rc;   /* first error seen inside a callback */
@@ -228,6 +232,12 @@ static void field_header(struct ml_reader *r, const char *s, size_t len)
 		r->names = p;
 		r->cap_names = cap;
 	}
+	if (memchr(s, 0, len)) {
+		/* A name cut at its NUL would be another name. */
+		cb_fail(r, ML_E_DATA, r->nnames + 1, "NUL byte in the name of column %d",
+			r->nnames + 1);
+		return;
+	}
 	name = malloc(len + 1);
 	if (!name) {
 		r->rc = ml_err_nomem(&r->err);
@@ -238,23 +248,60 @@ static void field_header(struct ml_reader *r, const char *s, size_t len)
 	r->names[r->nnames++] = name;
 }
 
+/* The message for a value s that is no number in column col: with the way out (--na, --cat)
+ * for a column typed from its values, after a run of numbers (tc NULL: the rows read ahead
+ * were numbers) or among numbers (tc: its counts); as it is for one --num or a fitted
+ * artefact typed. */
+static void not_number(char *buf, size_t n, const char *s, size_t len, const char *col,
+		       int forced_by, const struct ml_typecount *tc, size_t ahead)
+{
+	char q[80], qc[80], why[96];
+	double v;
+	int big = ml_parse_double(s, len, &v) == 0; /* a number, but not a finite one */
+
+	ml_err_quote(q, sizeof(q), s, len);
+	ml_err_quote(qc, sizeof(qc), col, strlen(col));
+	if (forced_by) {
+		snprintf(buf, n, "cannot parse '%s' as a %snumber in column '%s'%s", q,
+			 big ? "finite " : "", qc, forced_by == 'n' ? " (--num)" : "");
+		return;
+	}
+	if (tc && tc->ntxt > 1)
+		snprintf(why, sizeof(why), "%zu of its %zu values are numbers", tc->nnum,
+			 tc->nnum + tc->ntxt);
+	else if (tc)
+		snprintf(why, sizeof(why), "its other %zu values are numbers", tc->nnum);
+	else
+		snprintf(why, sizeof(why), "numbers in its first %zu rows", ahead);
+	snprintf(buf, n,
+		 "cannot parse '%s' as a %snumber in column '%s' (%s): give --na '%s' if it "
+		 "marks a missing value, or --cat '%s' to read the column as text",
+		 q, big ? "finite " : "", qc, why, q, qc);
+}
+
+/* A value that is no number in a numeric column. */
 static void bad_number(struct ml_reader *r, int j, const char *s, size_t len)
 {
-	char q[80];
+	char msg[sizeof(r->err.msg)];
 
 	if (memchr(s, 0, len)) {
 		cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'", r->schema.cols[j].name);
 		return;
 	}
-	ml_err_quote(q, sizeof(q), s, len);
-	cb_fail(r, ML_E_DATA, j + 1, "cannot parse '%s' as a number in column '%s'", q,
-		r->schema.cols[j].name);
+	not_number(msg, sizeof(msg), s, len, r->schema.cols[j].name, r->raw[j].forced_by, NULL,
+		   r->infer_rows);
+	cb_fail(r, ML_E_DATA, j + 1, "%s", msg);
 }
+
+static const char *delim_hint(const struct ml_reader *r, char *buf, size_t n);
 
 static void too_many_fields(struct ml_reader *r)
 {
-	cb_fail(r, ML_E_DATA, r->fld + 1, "expected %d fields, found at least %d", r->schema.ncol,
-		r->fld + 1);
+	char hint[128];
+
+	cb_fail(r, ML_E_DATA, r->fld + 1, "expected %d field%s, found at least %d%s",
+		r->schema.ncol, r->schema.ncol == 1 ? "" : "s", r->fld + 1,
+		delim_hint(r, hint, sizeof(hint)));
 }
 
 static void field_infer(struct ml_reader *r, const char *s, size_t len)
@@ -293,15 +340,14 @@ static void field_infer(struct ml_reader *r, const char *s, size_t len)
 	}
 	c->len[i] = (uint32_t)len;
 	c->v[i] = NAN;
-	if (c->numeric || c->force == 1) {
+	if (c->force != 2) {
 		double v;
-		if (ml_parse_double(s, len, &v) == 0 && isfinite(v) &&
-		    (c->force == 1 || !ml_text_leading_zero(s, len)))
+		int num = ml_text_number(s, len, c->force == 1, &v);
+		if (num)
 			c->v[i] = v;
 		else if (c->force == 1)
 			bad_number(r, j, s, len);
-		else
-			c->numeric = 0;
+		ml_typecount_add(&c->tc, num, i, r->rec_line);
 	}
 }
 
@@ -394,10 +440,31 @@ static void cb_field_typed(void *data, size_t len, void *ud)
 
 static int finish_header(struct ml_reader *r);
 
+/* A hint at -d when the header came out as one field holding another likely separator. */
+static const char *delim_hint(const struct ml_reader *r, char *buf, size_t n)
+{
+	const char *name = r->schema.ncol == 1 ? r->schema.cols[0].name :
+			   r->nnames == 1 ? r->names[0] : NULL;
+	const char *c = "";
+
+	buf[0] = 0;
+	if (!name)
+		return buf;
+	c = strchr(name, ';') ? ";" : strchr(name, '|') ? "|" : strchr(name, ':') ? ":" : "";
+	if (*c)
+		snprintf(buf, n, " (the header is one field with '%s' in it: give -d '%s' if the file is separated by '%s')", c, c, c);
+	return buf;
+}
+
 static void ragged(struct ml_reader *r)
 {
-	cb_fail(r, ML_E_DATA, 0, "expected %d fields, found %d", r->schema.ncol, r->fld);
+	char hint[128];
+
+	cb_fail(r, ML_E_DATA, 0, "expected %d field%s, found %d%s", r->schema.ncol,
+		r->schema.ncol == 1 ? "" : "s", r->fld, delim_hint(r, hint, sizeof(hint)));
 }
+
+static int finish_infer(struct ml_reader *r);
 
 static void cb_row(int c, void *ud)
 {
@@ -419,6 +486,12 @@ static void cb_row(int c, void *ud)
 			break;
 		}
 		r->rawline[r->nraw++] = r->rec_line;
+		/* Types come from exactly the first infer_rows rows, however the input arrives:
+		 * the rows after them, even in the same piece of text, are typed. */
+		if (r->nraw == r->infer_rows) {
+			r->fld = 0;
+			finish_infer(r);
+		}
 		break;
 	case PH_TYPED:
 		if (r->fld != r->schema.ncol) {
@@ -481,12 +554,22 @@ static int finish_header(struct ml_reader *r)
 							  j + 1, q);
 			}
 			if (!r->names[j][0]) {
+				/* A column without a name is called cN, N its position; a
+				 * warning says so. */
 				char nm[24];
 				snprintf(nm, sizeof(nm), "c%d", j + 1);
 				free(r->names[j]);
 				r->names[j] = strdup(nm);
 				if (!r->names[j])
 					return r->rc = ml_err_nomem(&r->err);
+				r->unnamed++;
+				if (r->log) {
+					char msg[sizeof(r->err.where) + 96];
+					snprintf(msg, sizeof(msg),
+						 "%s:%ld: column %d has no name: it is called c%d", r->name,
+						 r->rec_line, j + 1, j + 1);
+					r->log(r->log_ud, ML_LOG_WARN, msg);
+				}
 			}
 			for (k = 0; k < j; k++)
 				if (strcmp(r->names[k], r->names[j]) == 0) {
@@ -500,16 +583,25 @@ static int finish_header(struct ml_reader *r)
 				return r->rc = ml_err_nomem(&r->err);
 		}
 	}
+	if (r->header && n == 1 && r->log) {
+		char hint[128], msg[sizeof(r->err.where) + 160];
+		if (*delim_hint(r, hint, sizeof(hint))) {
+			snprintf(msg, sizeof(msg), "%s:%ld: one column%s", r->name, r->rec_line, hint);
+			r->log(r->log_ud, ML_LOG_WARN, msg);
+		}
+	}
 	r->raw = calloc((size_t)(n ? n : 1), sizeof(*r->raw));
 	if (!r->raw)
 		return r->rc = ml_err_nomem(&r->err);
 	for (j = 0; j < n; j++)
-		r->raw[j].numeric = 1;
+		ml_typecount_init(&r->raw[j].tc);
 	/* Types given by name (a model's input schema), then --num and --cat. */
 	for (j = 0; r->types && j < n; j++) {
 		int t = ml_schema_find(r->types, r->schema.cols[j].name);
-		if (t >= 0)
+		if (t >= 0) {
 			r->raw[j].force = r->types->cols[t].type == ML_NUM ? 1 : 2;
+			r->raw[j].forced_by = 't';
+		}
 	}
 	/* --num and --cat bind by name now that there are names. */
 	for (k = 0; k < 2; k++) {
@@ -520,8 +612,10 @@ static int finish_header(struct ml_reader *r)
 		cnt = ml_cols_parse(spec, &r->schema, 1, &idx, &r->err);
 		if (cnt < 0)
 			return r->rc = cnt;
-		for (i = 0; i < cnt; i++)
+		for (i = 0; i < cnt; i++) {
 			r->raw[idx[i]].force = k + 1;
+			r->raw[idx[i]].forced_by = k == 0 ? 'n' : 0;
+		}
 		free(idx);
 	}
 	r->phase = PH_INFER;
@@ -546,9 +640,18 @@ static int finish_infer(struct ml_reader *r)
 
 	for (j = 0; j < ncol; j++) {
 		struct rawcol *c = &r->raw[j];
-		enum ml_type t = c->force == 1 ? ML_NUM : c->force == 2 ? ML_CAT :
-			c->numeric ? ML_NUM : ML_CAT;
-		r->schema.cols[j].type = t;
+		int t = c->force == 1 ? ML_NUM : c->force == 2 ? ML_CAT : ml_typecount_type(&c->tc);
+		if (t < 0) {
+			/* Numbers but for a few values: a stray token, not a text column. */
+			char msg[sizeof(r->err.msg)];
+			size_t k = c->tc.first_row;
+			not_number(msg, sizeof(msg), r->arena + c->off[k], c->len[k],
+				   r->schema.cols[j].name, 0, &c->tc, r->infer_rows);
+			r->rec_line = c->tc.first_line;
+			cb_fail(r, ML_E_DATA, j + 1, "%s", msg);
+			return r->rc;
+		}
+		r->schema.cols[j].type = (enum ml_type)t;
 	}
 	/* A record the parser is in the middle of has its first fields in row n. */
 	size_t part = r->fld > 0 ? 1 : 0;
@@ -694,6 +797,8 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 		return ml_err_nomem(e);
 	r->infer_rows = o->infer_rows ? o->infer_rows : ML_INFER_ROWS;
 	r->types = o->types;
+	r->log = o->log;
+	r->log_ud = o->log_ud;
 	r->block_rows = o->block_rows ? o->block_rows : ML_BLOCK_ROWS;
 	while (r->phase == PH_HEADER) {
 		rc = feed(r, e);
@@ -702,7 +807,7 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 		if (rc == 0 && r->phase == PH_HEADER)
 			return ml_err_set(e, ML_E_DATA, r->name, 0, 0, "empty input: no header");
 	}
-	while (r->phase == PH_INFER && r->nraw < r->infer_rows) {
+	while (r->phase == PH_INFER) {
 		rc = feed(r, e);
 		if (rc < 0)
 			return r->rc ? fail_with(r, e) : rc;
@@ -710,9 +815,9 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 			break;
 	}
 	r->types = NULL;
-	if (finish_infer(r) < 0)
+	if (r->phase == PH_INFER && finish_infer(r) < 0)
 		return fail_with(r, e);
-	return 0;
+	return r->rc ? fail_with(r, e) : 0;
 }
 
 struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *opts,
@@ -741,10 +846,16 @@ struct ml_reader *ml_reader_open(const char *path, const struct ml_read_opts *op
 	/* One byte tells text from binary; a pipe sending a short header line is not
 	 * waited on for more. */
 	n = ml_input_peek(r->in, &p, 1, e);
-	if (n > 0 && p[0] == 0x89)
+	if (n > 0 && (p[0] == 0x89 || p[0] == 0x1f))
 		n = ml_input_peek(r->in, &p, ML_STREAM_SNIFF, e);
 	if (n < 0)
 		goto fail;
+	if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) {
+		/* gzip is inflated once: what is still gzip was compressed twice */
+		ml_err_set(e, ML_E_DATA, r->name, 0, 0,
+			   "gzip data compressed twice (decompress it once with gunzip)");
+		goto fail;
+	}
 	if (n >= 4 && memcmp(p, "\x89MLM", 4) == 0) {
 		ml_err_set(e, ML_E_DATA, r->name, 0, 0, "is an ml-model file, not a table");
 		goto fail;
@@ -894,24 +1005,30 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 	struct ml_reader *r;
 	const struct ml_block *b;
 	long n;
-	int rc = 0, j;
+	int rc = 0, j, warned = 0;
 
 	if (opts)
 		o = *opts;
 	else
 		ml_read_opts_init(&o);
-	o.infer_rows = SIZE_MAX;
+	/* Types come from the first rows, as the streaming reader decides them, so that every
+	 * command types a file the same way. */
+	if (!o.infer_rows)
+		o.infer_rows = ML_INFER_ROWS;
 	/* A plain file is read in parallel windows; anything else, or any error (to report it
 	 * exactly as the streaming reader does), takes the serial path below. */
-	rc = ml_frame_read_parallel(f, path, &o, e);
+	rc = ml_frame_read_parallel(f, path, &o, e, &warned);
 	if (rc <= 0)
 		return rc;
 	rc = 0;
+	if (warned)
+		o.log = NULL;
 	r = ml_reader_open(path, &o, e);
 	if (!r)
 		return e ? e->code : ML_E_DATA;
-	if (!r->sin) {
-		/* Text: every row is already in the reader's block; take it over. */
+	if (!r->sin && r->eof && r->held) {
+		/* Text read to its end while typing: every row is in the reader's block; take
+		 * it over. */
 		f->schema = r->schema;
 		ml_schema_init(&r->schema);
 		f->rows = r->blk;
@@ -930,6 +1047,15 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 		for (j = 0; j < f->schema.ncol; j++) {
 			size_t sz = f->schema.cols[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t);
 			memcpy((char *)f->rows.col[j].num + at * sz, b->col[j].num, (size_t)n * sz);
+		}
+		if (b->line) {
+			/* Text input: the rows' lines, for messages about them (the block grows
+			 * them from here on). */
+			if (!f->rows.line && !(f->rows.line = malloc(f->rows.cap * sizeof(long)))) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			memcpy(f->rows.line + at, b->line, (size_t)n * sizeof(long));
 		}
 		f->rows.nrow += (size_t)n;
 	}

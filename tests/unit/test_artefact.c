@@ -1,6 +1,7 @@
 /* Unit tests of the artefact layer: loading any kind, flags, checks that reach a working
- * scorer, metadata and tables through the artefact, the digest, scorers shared by threads,
- * and chains with kept columns over a transform that holds rows back. */
+ * scorer, metadata and tables through the artefact, the digest, scorers used alone (with a
+ * pool, holding rows back), scorers shared by threads, and chains with kept columns over a
+ * transform that holds rows back. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,102 @@ static void test_chain_rules(void)
 	ml_artefact_free(a);
 }
 
+/* A scorer used alone: a model holds no rows and a pool changes no byte of its scores; a
+ * transform that holds rows back gives every row, in order, by the end of its finish. */
+static void test_scorer_direct(void)
+{
+	struct ml_artefact *g = gbdt_artefact(), *t = NULL;
+	struct ml_scorer *s1 = NULL, *s2 = NULL, *s3 = NULL;
+	struct ml_pool *pool = ml_pool_new(3);
+	const struct ml_schema *o1 = NULL, *o2 = NULL, *o3 = NULL;
+	const struct ml_block *b1, *b2;
+	struct ml_feat_spec spec;
+	struct ml_feat_step step = {"impute", "interpolate:temp_max"};
+	struct ml_features *fp = NULL;
+	struct ml_model *m = NULL;
+	const struct ml_block *rows;
+	struct ml_read_opts ro;
+	struct ml_frame w;
+	struct ml_ctx ctx;
+	struct ml_err e;
+	size_t n = penguins.rows.nrow, at, got = 0;
+	int j, ok = 1, held = 0, date = -1, odate;
+
+	ml_err_init(&e);
+	ml_frame_init(&w);
+	CHECK(g && pool);
+	if (g) {
+		s1 = ml_scorer_new(g, NULL, &e);
+		s2 = ml_scorer_new(g, NULL, &e);
+	}
+	CHECK(s1 && s2);
+	if (s1 && s2) {
+		CHECK(ml_scorer_holds_rows(s1) == 0);
+		ml_scorer_set_pool(s2, pool);
+		CHECK(ml_scorer_bind(s1, &penguins.schema, &o1, &e) == 0);
+		CHECK(ml_scorer_bind(s2, &penguins.schema, &o2, &e) == 0);
+		CHECK(ml_scorer_apply(s1, &penguins.rows, 0, n, &b1, &e) == 0);
+		CHECK(ml_scorer_apply(s2, &penguins.rows, 0, n, &b2, &e) == 0);
+		CHECK(o1 && o2 && o1->ncol == 4 && o2->ncol == 4 && b1->nrow == n && b2->nrow == n);
+		for (j = 0; o1 && o2 && j < o1->ncol && b1->nrow == n && b2->nrow == n; j++)
+			ok &= o1->cols[j].type == ML_NUM
+				  ? !memcmp(b1->col[j].num, b2->col[j].num, n * sizeof(double))
+				  : !memcmp(b1->col[j].cat, b2->col[j].cat, n * sizeof(int32_t));
+		CHECK(ok);
+		CHECK(ml_scorer_finish(s1, &b1, &e) == 0 && b1->nrow == 0);
+	}
+	/* interpolation holds rows until it sees the next present value */
+	ml_read_opts_init(&ro);
+	if (ml_frame_read(&w, "samples/seattle_weather.csv", &ro, &e) < 0) {
+		unit_fixture_failed("samples/seattle_weather.csv", e.msg);
+		goto out;
+	}
+	for (at = 3; at < w.rows.nrow; at += 7)
+		w.rows.col[ml_schema_find(&w.schema, "temp_max")].num[at] = NAN;
+	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
+	ml_feat_spec_init(&spec);
+	spec.time_col = "date";
+	spec.nsteps = 1;
+	spec.steps = &step;
+	CHECK(ml_features_fit(&fp, &w, &spec, &ctx, &rows, &e) == 0);
+	if (fp && ml_features_to_model(fp, &m, &e) == 0)
+		t = ml_artefact_from_model(m, "interp.mlm", &e);
+	ml_features_free(fp);
+	ml_ctx_release(&ctx);
+	s3 = t ? ml_scorer_new(t, NULL, &e) : NULL;
+	CHECK(s3 && ml_scorer_holds_rows(s3) == 1);
+	if (!s3 || ml_scorer_bind(s3, &w.schema, &o3, &e) < 0) {
+		CHECK(0);
+		goto out;
+	}
+	date = ml_schema_find(&w.schema, "date");
+	odate = ml_schema_find(o3, "date");
+	CHECK(date >= 0 && odate >= 0);
+	for (at = 0, ok = 1; at <= w.rows.nrow && date >= 0 && odate >= 0; at += 5) {
+		size_t to = at + 5 < w.rows.nrow ? at + 5 : w.rows.nrow, i;
+		int rc = at < w.rows.nrow ? ml_scorer_apply(s3, &w.rows, at, to, &b1, &e)
+					  : ml_scorer_finish(s3, &b1, &e);
+		CHECK(rc >= 0);
+		if (rc < 0)
+			break;
+		if (at < w.rows.nrow && b1->nrow < to - at)
+			held = 1;
+		for (i = 0; i < b1->nrow && got + i < w.rows.nrow; i++)
+			ok &= !strcmp(o3->cols[odate].dict.str[b1->col[odate].cat[i]],
+				      w.schema.cols[date].dict.str[w.rows.col[date].cat[got + i]]);
+		got += b1->nrow;
+	}
+	CHECK(ok && held && got == w.rows.nrow);
+out:
+	ml_scorer_free(s1);
+	ml_scorer_free(s2);
+	ml_scorer_free(s3);
+	ml_artefact_free(g);
+	ml_artefact_free(t);
+	ml_pool_free(pool);
+	ml_frame_release(&w);
+}
+
 int main(void)
 {
 	if (read_penguins() < 0) {
@@ -377,6 +474,7 @@ int main(void)
 	RUN(test_model_kind);
 	RUN(test_unknown_and_damaged);
 	RUN(test_scorer_options);
+	RUN(test_scorer_direct);
 	RUN(test_shared_artefact);
 	RUN(test_chain_holds);
 	RUN(test_chain_rules);

@@ -1,5 +1,6 @@
 /* Unit tests for lib/feat*.c: date parsing, quantiles, replay in blocks of any size equal
- * to the fit, holding rows, binding by name, and loading damaged pipeline files. */
+ * to the fit, holding rows, binding by name, the target kept, and loading damaged pipeline
+ * files. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -450,6 +451,71 @@ out:
 	ml_frame_release(&c);
 }
 
+/* The target a pipeline was fitted with is kept, through a saved file too (none is NULL),
+ * and the input schema names the columns it was fitted on. */
+static void test_target(void)
+{
+	struct ml_frame a;
+	struct ml_feat_spec spec;
+	struct ml_feat_step st[1];
+	struct ml_ctx ctx;
+	struct ml_err e;
+	const struct ml_block *rows;
+	int k;
+
+	ml_err_init(&e);
+	if (frame_of(&a, "t.csv", "x,c,y\n1,p,2\n3,q,4\n5,p,6\n") < 0 ||
+	    ml_ctx_init(&ctx, 1, 42, &e) < 0) {
+		CHECK(0);
+		return;
+	}
+	st[0].step = "scale";
+	st[0].arg = "standard:x";
+	for (k = 0; k < 2; k++) {
+		struct ml_features *f = NULL, *g = NULL;
+		struct ml_model *m = NULL, *m2 = NULL;
+		unsigned char *buf = NULL;
+		size_t len;
+		ml_feat_spec_init(&spec);
+		spec.steps = st;
+		spec.nsteps = 1;
+		spec.target = k ? "y" : NULL;
+		CHECK(ml_features_fit(&f, &a, &spec, &ctx, &rows, &e) == 0);
+		if (!f)
+			continue;
+		CHECK(k ? ml_features_target(f) && strcmp(ml_features_target(f), "y") == 0
+			: ml_features_target(f) == NULL);
+		/* the columns fitted on, by name and type, without levels */
+		{
+			struct ml_schema in;
+			int x, c, y;
+			ml_schema_init(&in);
+			CHECK(ml_features_input_schema(f, &in, &e) == 0);
+			x = ml_schema_find(&in, "x");
+			c = ml_schema_find(&in, "c");
+			y = ml_schema_find(&in, "y");
+			CHECK(x >= 0 && in.cols[x].type == ML_NUM);
+			CHECK(c >= 0 && in.cols[c].type == ML_CAT && in.cols[c].dict.n == 0);
+			CHECK(y >= 0 && in.cols[y].type == ML_NUM && in.ncol == 3);
+			ml_schema_release(&in);
+		}
+		CHECK(ml_features_to_model(f, &m, &e) == 0 && ml_model_to_mem(m, &buf, &len, &e) == 0);
+		if (buf && (m2 = ml_model_from_mem(buf, len, "mem", &e)))
+			g = ml_features_from_model(m2, &e);
+		CHECK(g != NULL);
+		if (g)
+			CHECK(k ? ml_features_target(g) && strcmp(ml_features_target(g), "y") == 0
+				: ml_features_target(g) == NULL);
+		free(buf);
+		ml_features_free(f);
+		ml_features_free(g);
+		ml_model_free(m);
+		ml_model_free(m2);
+	}
+	ml_ctx_release(&ctx);
+	ml_frame_release(&a);
+}
+
 static void test_check(void)
 {
 	struct ml_feat_spec spec;
@@ -520,6 +586,7 @@ int main(void)
 	RUN(test_interpolate_values);
 	RUN(test_damaged);
 	RUN(test_bind);
+	RUN(test_target);
 	RUN(test_check);
 	{
 		char cmd[300];

@@ -26,8 +26,7 @@ static double *column(const char *path, const char *name, size_t *n)
 	ml_read_opts_init(&o);
 	ml_err_init(&e);
 	if (ml_frame_read(&f, path, &o, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", path, e.msg);
-		CHECK(!"fixture readable");
+		unit_fixture_failed(path, e.msg);
 		ml_frame_release(&f);
 		return NULL;
 	}
@@ -155,6 +154,50 @@ static void test_checks(void)
 	CHECK(ml_fc_method_params(ml_fc_method_find("naive"))[0].name == NULL);
 }
 
+/* Every method sums itself up, and fits a series of exactly its shortest length but not
+ * one value shorter; seasonal naive needs a season and a value more. */
+static void test_min_length(void)
+{
+	double y[40];
+	const struct ml_fc_method *const *m;
+	struct ml_series s;
+	struct ml_params p;
+	struct ml_forecaster *f;
+	struct ml_err e;
+	size_t i, need;
+	int n = 0;
+
+	for (i = 0; i < 40; i++)
+		y[i] = 10 + (double)(i % 4) + 0.5 * (double)i;
+	for (m = ml_fc_methods(); *m; m++, n++) {
+		CHECK(ml_fc_method_summary(*m) && *ml_fc_method_summary(*m));
+		memset(&s, 0, sizeof(s));
+		s.y = y;
+		s.season[0] = 4;
+		s.nseason = 1;
+		need = ml_fc_method_min_length(*m, &s);
+		CHECK(need >= 2 && need < 40);
+		if (need < 2 || need >= 40)
+			continue;
+		ml_fc_params_init(&p, *m);
+		ml_err_init(&e);
+		f = NULL;
+		s.n = need;
+		CHECK(ml_fc_fit(&f, *m, &s, &p, NULL, &e) == 0 && f != NULL);
+		ml_fc_free(f);
+		f = NULL;
+		s.n = need - 1;
+		CHECK(ml_fc_fit(&f, *m, &s, &p, NULL, &e) == ML_E_DATA && f == NULL);
+		CHECK(strstr(e.msg, "needs at least") != NULL);
+	}
+	CHECK(n >= 4);
+	memset(&s, 0, sizeof(s));
+	s.season[0] = 12;
+	s.nseason = 1;
+	CHECK(ml_fc_method_min_length(ml_fc_method_find("snaive"), &s) == 13);
+	CHECK(ml_fc_method_min_length(ml_fc_method_find("naive"), &s) == 2);
+}
+
 /* Saved and loaded, a forecaster forecasts the same bytes, and is an artefact of kind
  * "forecaster" with its fitted values as a table. */
 static void test_saved(void)
@@ -213,6 +256,7 @@ int main(void)
 {
 	RUN(test_against_r);
 	RUN(test_checks);
+	RUN(test_min_length);
 	RUN(test_saved);
 	return UNIT_EXIT();
 }

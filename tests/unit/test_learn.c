@@ -1,6 +1,8 @@
 /* Unit tests of the generic learner layer: typed hyperparameters (strings and lists, their
  * checks and their JSON form), fitting without a target, predictions with a standard
- * deviation, the algorithm accessors, and one learner shared by predictors on threads. */
+ * deviation, the algorithm accessors, the fitted learner's hyperparameters, parameter tables
+ * of other owners, a predictor's outputs (rows in any order, a pool, leaves, contributions),
+ * and one learner shared by predictors on threads. */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -312,6 +314,200 @@ static void test_algo_accessors(void)
 	CHECK(ml_algo_params(lin)[0].name == NULL);
 }
 
+/* The hyperparameters a learner was fitted with, as set and as defaulted, and after a
+ * round trip through a model file. */
+static void test_learner_params(void)
+{
+	struct ml_frame f;
+	struct ml_train_spec spec;
+	struct ml_learner *l = NULL, *l2 = NULL;
+	struct ml_model *m = NULL, *m2 = NULL;
+	const struct ml_params *p;
+	unsigned char *buf = NULL;
+	size_t len;
+	struct ml_ctx ctx;
+	struct ml_err e;
+
+	small_frame(&f);
+	ml_err_init(&e);
+	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
+	/* a family of the test's own: text kept as given */
+	memset(&spec, 0, sizeof(spec));
+	ml_params_init(&spec.params, &centre);
+	spec.ignore = "y";
+	CHECK(ml_params_set(&spec.params, "kernel", "matern32", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "scale", "2", &e) == 0);
+	CHECK(ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	p = l ? ml_learner_params(l) : NULL;
+	CHECK(p != NULL);
+	if (p) {
+		CHECK(strcmp(ml_param_text(p, "kernel"), "matern32") == 0 &&
+		      ml_param(p, "scale") == 2 && ml_param_given(p, "scale"));
+		CHECK(strcmp(ml_param_text(p, "hidden"), "128,64") == 0 &&
+		      !ml_param_given(p, "hidden"));
+	}
+	ml_learner_free(l);
+	l = NULL;
+	/* a registered one, saved and loaded */
+	memset(&spec, 0, sizeof(spec));
+	ml_params_init(&spec.params, ml_algo_find("ridge"));
+	spec.target = "y";
+	CHECK(ml_params_set(&spec.params, "l2", "3.5", &e) == 0);
+	CHECK(ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	if (!l)
+		goto out;
+	p = ml_learner_params(l);
+	CHECK(p && ml_param(p, "l2") == 3.5 && ml_param_given(p, "l2"));
+	CHECK(ml_learner_to_model(l, &m, &e) == 0 && ml_model_to_mem(m, &buf, &len, &e) == 0);
+	if (buf && (m2 = ml_model_from_mem(buf, len, "mem", &e)))
+		l2 = ml_learner_from_model(m2, &e);
+	CHECK(l2 != NULL);
+	p = l2 ? ml_learner_params(l2) : NULL;
+	CHECK(p && ml_param(p, "l2") == 3.5);
+out:
+	free(buf);
+	ml_model_free(m);
+	ml_model_free(m2);
+	ml_learner_free(l);
+	ml_learner_free(l2);
+	ml_ctx_release(&ctx);
+	ml_frame_release(&f);
+}
+
+/* A table of parameters of some other owner: its defaults, and messages naming the owner. */
+static void test_params_table(void)
+{
+	struct ml_params p;
+	struct ml_err e;
+	double v[4];
+
+	ml_err_init(&e);
+	ml_params_init_table(&p, centre_params, "--model", "centre");
+	CHECK(strcmp(ml_param_text(&p, "kernel"), "rbf") == 0 && ml_param(&p, "scale") == 1);
+	CHECK(ml_param_list(&p, "hidden", v, 4) == 2 && !ml_param_given(&p, "scale"));
+	CHECK(ml_params_set(&p, "scale", "2.5", &e) == 0 && ml_param(&p, "scale") == 2.5);
+	CHECK(ml_params_set(&p, "nope", "1", &e) == ML_E_USAGE);
+	CHECK(strcmp(e.msg, "--nope does not apply to --model centre") == 0);
+}
+
+/* A predictor binds to the learner's input schema; rows in any order score as they do in
+ * order, a pool changes no byte, and tree models give a leaf per tree and contributions
+ * that add up to the margin, which other families refuse. */
+static void test_predictor_outputs(void)
+{
+	static const char *const algos[] = {"gbdt", "nb"};
+	struct ml_frame f;
+	struct ml_read_opts o;
+	struct ml_ctx ctx;
+	struct ml_err e;
+	int k;
+
+	ml_frame_init(&f);
+	ml_read_opts_init(&o);
+	ml_err_init(&e);
+	if (ml_frame_read(&f, "samples/penguins.csv", &o, &e) < 0) {
+		unit_fixture_failed("samples/penguins.csv", e.msg);
+		ml_frame_release(&f);
+		return;
+	}
+	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
+	for (k = 0; k < 2; k++) {
+		struct ml_train_spec spec;
+		struct ml_learner *l = NULL;
+		struct ml_predictor *p = NULL;
+		struct ml_pool *pool = NULL;
+		struct ml_schema in;
+		size_t n = f.rows.nrow, i, *rev = NULL;
+		double *a = NULL, *b = NULL, *c = NULL, *margin = NULL, *con = NULL;
+		int32_t *leaf = NULL;
+		int nout, nf, nt, K, j, isl, ok = 1;
+
+		memset(&spec, 0, sizeof(spec));
+		spec.target = "species";
+		ml_params_init(&spec.params, ml_algo_find(algos[k]));
+		if (k == 0)
+			CHECK(ml_params_set(&spec.params, "rounds", "5", &e) == 0);
+		CHECK(ml_learner_fit(&l, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+		if (!l)
+			continue;
+		ml_schema_init(&in);
+		CHECK(ml_learner_input_schema(l, &in, &e) == 0);
+		isl = ml_schema_find(&in, "island");
+		CHECK(in.ncol == 6 && ml_schema_find(&in, "species") < 0 && isl >= 0);
+		CHECK(isl >= 0 && in.cols[isl].type == ML_CAT && in.cols[isl].dict.n == 3 &&
+		      strcmp(in.cols[isl].dict.str[0], "Biscoe") == 0);
+		nf = ml_learner_nfeatures(l);
+		CHECK(nf >= 6);
+		for (j = 0; j < nf; j++)
+			ok &= ml_learner_feature(l, j) && *ml_learner_feature(l, j);
+		CHECK(ok);
+		nt = ml_learner_ntrees(l);
+		CHECK(k == 0 ? nt == 15 : nt == 0);
+		p = ml_predictor_new(l);
+		CHECK(p && ml_predictor_bind(p, &in, &e) == 0);
+		nout = ml_learner_nout(l, ML_OUT_VALUE);
+		K = ml_learner_nout(l, ML_OUT_MARGIN);
+		a = malloc(n * (size_t)nout * sizeof(double));
+		b = malloc(n * (size_t)nout * sizeof(double));
+		c = malloc(n * (size_t)nout * sizeof(double));
+		rev = malloc(n * sizeof(size_t));
+		if (!p || !a || !b || !c || !rev || nout != 3 || ml_predictor_bind(p, &f.schema, &e)) {
+			CHECK(0);
+			goto next;
+		}
+		CHECK(ml_predictor_predict(p, &f.rows, 0, n, a, ML_OUT_VALUE, &e) == 0);
+		for (i = 0; i < n; i++)
+			rev[i] = n - 1 - i;
+		CHECK(ml_predictor_predict_rows(p, &f.rows, rev, n, b, ML_OUT_VALUE, &e) == 0);
+		for (i = 0, ok = 1; i < n; i++)
+			ok &= !memcmp(b + i * 3, a + rev[i] * 3, 3 * sizeof(double));
+		CHECK(ok);
+		pool = ml_pool_new(3);
+		ml_predictor_set_pool(p, pool);
+		CHECK(ml_predictor_predict(p, &f.rows, 0, n, c, ML_OUT_VALUE, &e) == 0);
+		CHECK(!memcmp(a, c, n * 3 * sizeof(double)));
+		ml_predictor_set_pool(p, NULL);
+		leaf = malloc((n * (size_t)(nt ? nt : 1)) * sizeof(int32_t));
+		margin = malloc(n * (size_t)(K ? K : 1) * sizeof(double));
+		con = malloc(n * (size_t)(K ? K : 1) * (size_t)(nf + 1) * sizeof(double));
+		if (!leaf || !margin || !con) {
+			CHECK(0);
+			goto next;
+		}
+		if (k == 1) {
+			CHECK(ml_predictor_leaves(p, &f.rows, 0, n, leaf, &e) == ML_E_USAGE);
+			CHECK(ml_predictor_contrib(p, &f.rows, 0, n, con, &e) == ML_E_USAGE);
+			goto next;
+		}
+		CHECK(ml_predictor_leaves(p, &f.rows, 0, n, leaf, &e) == 0);
+		for (i = 0, ok = 1; i < n * (size_t)nt; i++)
+			ok &= leaf[i] >= 0;
+		CHECK(ok);
+		CHECK(K == 3 && ml_predictor_predict(p, &f.rows, 0, n, margin, ML_OUT_MARGIN, &e) == 0);
+		CHECK(ml_predictor_contrib(p, &f.rows, 0, n, con, &e) == 0);
+		for (i = 0; i < n * (size_t)K; i++) {
+			double sum = 0;
+			for (j = 0; j <= nf; j++)
+				sum += con[i * (size_t)(nf + 1) + (size_t)j];
+			CHECK_NEAR(sum, margin[i], 1e-9);
+		}
+	next:
+		ml_pool_free(pool);
+		free(a);
+		free(b);
+		free(c);
+		free(rev);
+		free(leaf);
+		free(margin);
+		free(con);
+		ml_predictor_free(p);
+		ml_schema_release(&in);
+		ml_learner_free(l);
+	}
+	ml_ctx_release(&ctx);
+	ml_frame_release(&f);
+}
+
 /* One fitted learner, scored by predictors on two threads at once. */
 struct job {
 	const struct ml_learner *l;
@@ -387,12 +583,86 @@ static void test_shared_learner(void)
 	ml_frame_release(&f);
 }
 
+/* Logistic regression on ill-conditioned data (collinear features on scales from 1 to 300,
+ * three classes all but separable) stops near the minimum by default: within 1e-7 of the
+ * largest coefficient of a fit to a tolerance of 1e-15 (the gradient test alone stops
+ * 1e-6 of it away). */
+static void test_logistic_conditioning(void)
+{
+	struct ml_frame f;
+	struct ml_err e;
+	struct ml_ctx ctx;
+	struct ml_rng r;
+	struct ml_learner *a = NULL, *b = NULL;
+	struct ml_train_spec spec;
+	struct ml_frame ta, tb;
+	size_t i, n = 600;
+	int j, k;
+	double big = 0, diff = 0;
+
+	ml_frame_init(&f);
+	ml_err_init(&e);
+	ml_rng_seed(&r, 11);
+	for (j = 0; j < 6; j++) {
+		char nm[16];
+		snprintf(nm, sizeof(nm), "x%d", j);
+		ml_schema_add(&f.schema, nm, ML_NUM);
+	}
+	ml_schema_add(&f.schema, "y", ML_NUM);
+	CHECK(ml_block_init(&f.rows, &f.schema, n, &e) == 0);
+	for (i = 0; i < n; i++) {
+		double z = ml_rng_normal(&r), u = ml_rng_normal(&r), s;
+		f.rows.col[0].num[i] = z;
+		f.rows.col[1].num[i] = 300 * (z + 0.01 * ml_rng_normal(&r));
+		f.rows.col[2].num[i] = u;
+		f.rows.col[3].num[i] = 16 * (u - z + 0.05 * ml_rng_normal(&r));
+		f.rows.col[4].num[i] = ml_rng_normal(&r);
+		f.rows.col[5].num[i] = 50 * ml_rng_uniform(&r);
+		s = z + 0.5 * u + 0.001 * ml_rng_normal(&r);
+		f.rows.col[6].num[i] = s < -0.5 ? 0 : s < 0.5 ? 1 : 2;
+	}
+	f.rows.nrow = n;
+	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
+	memset(&spec, 0, sizeof(spec));
+	spec.target = "y";
+	spec.task = ML_TASK_CLASSIFY;
+	ml_params_init(&spec.params, ml_algo_find("logistic"));
+	CHECK(ml_learner_fit(&a, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	CHECK(ml_params_set(&spec.params, "tol", "1e-15", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "max-iter", "1000", &e) == 0);
+	CHECK(ml_learner_fit(&b, &f, NULL, 0, NULL, 0, &spec, &ctx, &e) == 0);
+	ml_frame_init(&ta);
+	ml_frame_init(&tb);
+	if (a && b && ml_learner_table(a, "coef", &ta, &e) == 0 &&
+	    ml_learner_table(b, "coef", &tb, &e) == 0) {
+		for (k = 1; k < ta.schema.ncol; k++)
+			for (i = 0; i < ta.rows.nrow; i++) {
+				double x = ta.rows.col[k].num[i], y = tb.rows.col[k].num[i];
+				big = fmax(big, fabs(y));
+				diff = fmax(diff, fabs(x - y));
+			}
+		CHECK(big > 0 && diff <= 1e-7 * big);
+		if (!(diff <= 1e-7 * big))
+			fprintf(stderr, "logistic: %g off, largest coefficient %g\n", diff, big);
+	}
+	ml_frame_release(&ta);
+	ml_frame_release(&tb);
+	ml_learner_free(a);
+	ml_learner_free(b);
+	ml_ctx_release(&ctx);
+	ml_frame_release(&f);
+}
+
 int main(void)
 {
 	RUN(test_text_params);
 	RUN(test_unsupervised);
 	RUN(test_dist);
 	RUN(test_algo_accessors);
+	RUN(test_learner_params);
+	RUN(test_params_table);
+	RUN(test_predictor_outputs);
 	RUN(test_shared_learner);
+	RUN(test_logistic_conditioning);
 	return UNIT_EXIT();
 }

@@ -23,7 +23,7 @@ static int read_frame(struct ml_frame *f, const char *path)
 	ml_frame_init(f);
 	ml_err_init(&e);
 	if (ml_frame_read(f, path, NULL, &e) < 0) {
-		fprintf(stderr, "%s: %s\n", path, e.msg);
+		unit_fixture_failed(path, e.msg);
 		return -1;
 	}
 	return 0;

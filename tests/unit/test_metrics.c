@@ -153,6 +153,47 @@ static void test_auc_ap(void)
 	CHECK(isnan(v));
 }
 
+/* The sorted forms: one order from ml_sort_desc serves AUC and AP for either class, and
+ * they give the bytes ml_auc and ml_average_precision give (the cases above). */
+static void test_auc_ap_sorted(void)
+{
+	int32_t y2[] = {0, 1, 1, 0, 1, 0, 1};
+	double s2[] = {0.3, 0.3, 0.7, 0.7, 0.7, 0.1, 0.9}, w2[] = {1, 2, 0.5, 1, 1, 3, 1};
+	int32_t one[] = {1, 1, 1, 1, 1, 1, 1};
+	size_t o[N(s2)];
+	const double *ws[] = {NULL, w2};
+	double v, a;
+	int k, pos;
+
+	CHECK(ml_sort_desc(s2, N(s2), o, NULL) == 0);
+	CHECK_NEAR(ml_auc_sorted(s2, o, N(s2), y2, 1, NULL), 0.7916666666666666, TOL);
+	CHECK_NEAR(ml_ap_sorted(s2, o, N(s2), y2, 1, NULL), 0.7916666666666666, TOL);
+	CHECK_NEAR(ml_auc_sorted(s2, o, N(s2), y2, 1, w2), 0.8333333333333333, TOL);
+	CHECK_NEAR(ml_ap_sorted(s2, o, N(s2), y2, 1, w2), 0.7680097680097681, TOL);
+	for (k = 0; k < 2; k++)
+		for (pos = 0; pos < 2; pos++) {
+			CHECK(ml_auc(s2, N(s2), y2, pos, ws[k], &v, NULL) == 0);
+			a = ml_auc_sorted(s2, o, N(s2), y2, pos, ws[k]);
+			CHECK(a == v);
+			/* the other class ranked by the same scores: the complement */
+			CHECK_NEAR(a + ml_auc_sorted(s2, o, N(s2), y2, 1 - pos, ws[k]), 1, TOL);
+			CHECK(ml_average_precision(s2, N(s2), y2, pos, ws[k], &v, NULL) == 0);
+			CHECK(ml_ap_sorted(s2, o, N(s2), y2, pos, ws[k]) == v);
+		}
+	/* one class only: AUC undefined; AP undefined without positives, 1 with only them */
+	CHECK(isnan(ml_auc_sorted(s2, o, N(s2), one, 1, NULL)));
+	CHECK(isnan(ml_ap_sorted(s2, o, N(s2), one, 0, NULL)));
+	CHECK(ml_ap_sorted(s2, o, N(s2), one, 1, NULL) == 1);
+	/* a row of weight 0 counts for nothing */
+	{
+		double w0[] = {1, 1, 1, 1, 1, 1, 0};
+		size_t o6[6];
+		CHECK(ml_sort_desc(s2, 6, o6, NULL) == 0);
+		CHECK(ml_auc_sorted(s2, o, N(s2), y2, 1, w0) == ml_auc_sorted(s2, o6, 6, y2, 1, NULL));
+		CHECK(ml_ap_sorted(s2, o, N(s2), y2, 1, w0) == ml_ap_sorted(s2, o6, 6, y2, 1, NULL));
+	}
+}
+
 static void test_curves(void)
 {
 	int32_t y[] = {0, 0, 1, 1};
@@ -525,7 +566,43 @@ static void test_svg(void)
 	/* five markers, and one in the legend */
 	CHECK(count(buf, "<circle") == 6);
 	CHECK(strstr(buf, ">interval<") != NULL && strstr(buf, ">series<") != NULL);
+	CHECK(strstr(buf, " width=\"640\" height=\"480\" viewBox=\"0 0 640 480\"") != NULL);
 	fclose(fp);
+	ml_svg_free(p);
+}
+
+/* The size of the drawing: 640 x 480 unless set; a size too small to draw in is refused. */
+static void test_svg_size(void)
+{
+	double x[] = {0, 1, 2}, y[] = {1, 0, 2};
+	struct ml_svg *p = ml_svg_new(NULL, NULL, NULL);
+	char buf[8192];
+	size_t n;
+	FILE *fp;
+	int k;
+	struct {
+		int w, h;
+		const char *want;
+	} sz[] = {{800, 300, " width=\"800\" height=\"300\" viewBox=\"0 0 800 300\""},
+		  {100, 300, " width=\"800\" height=\"300\" viewBox=\"0 0 800 300\""},
+		  {1200, 900, " width=\"1200\" height=\"900\" viewBox=\"0 0 1200 900\""}};
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK(ml_svg_line(p, x, y, 3, "l", 0, NULL) == 0);
+	for (k = 0; k < 3; k++) {
+		ml_svg_size(p, sz[k].w, sz[k].h);
+		fp = tmpfile();
+		CHECK(fp && ml_svg_write(p, fp, NULL) == 0);
+		if (!fp)
+			break;
+		rewind(fp);
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		buf[n] = 0;
+		fclose(fp);
+		CHECK(strstr(buf, sz[k].want) != NULL);
+	}
 	ml_svg_free(p);
 }
 
@@ -537,6 +614,7 @@ int main(void)
 	RUN(test_absent_class);
 	RUN(test_sort);
 	RUN(test_auc_ap);
+	RUN(test_auc_ap_sorted);
 	RUN(test_curves);
 	RUN(test_logloss_brier);
 	RUN(test_calibration);
@@ -545,5 +623,6 @@ int main(void)
 	RUN(test_eval_mult_regress);
 	RUN(test_bootstrap);
 	RUN(test_svg);
+	RUN(test_svg_size);
 	return UNIT_EXIT();
 }

@@ -53,6 +53,12 @@ static void test_find_cat(void)
 
 	schema_of(&s, names, cat, 13);
 	ml_err_init(&e);
+	/* fresh: no columns found, nothing to free */
+	ml_pred_cols_init(&c);
+	CHECK(c.pred == -1 && c.margin == -1 && c.score == -1 && c.std == -1);
+	CHECK(c.nprob == 0 && !c.prob && c.nmargin == 0 && !c.margins && c.nskipped == 0 &&
+	      !c.skipped);
+	ml_pred_cols_release(&c);
 	ml_pred_opts_init(&o);
 	CHECK(o.truth == -1 && o.classes == 1 && o.pred == NULL);
 	o.truth = 1;

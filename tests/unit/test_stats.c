@@ -396,9 +396,11 @@ static void test_load_rejects(void)
 	p[0] ^= 1;
 	CHECK(rejects(p, w.n));
 	p[0] ^= 1;
-	p[OFF_VERSION] = 2;
+	p[OFF_VERSION] = 3;
 	CHECK(rejects(p, w.n));
-	p[OFF_VERSION] = 1;
+	p[OFF_VERSION] = 0;
+	CHECK(rejects(p, w.n));
+	p[OFF_VERSION] = 2;
 	p[OFF_MODE] = 2;
 	CHECK(rejects(p, w.n));
 	p[OFF_MODE] = 0;
@@ -651,6 +653,67 @@ static void test_student(void)
 	CHECK(isnan(ml_beta_inc(0, 1, 0.5)) && ml_beta_inc(2, 2, 1) == 1);
 }
 
+/* Past exact mode, a quantile is a value of a row (the inverted CDF): exact for a column of
+ * few distinct values, from the sketch's items otherwise; the distinct counts survive a
+ * save, a merge, and a version-1 file (which has none) still loads. */
+static void test_row_values(void)
+{
+	struct ml_quantiles *q = ml_quantiles_new(0, 1), *r = ml_quantiles_new(0, 2), *back;
+	struct ml_wbuf w;
+	struct ml_rbuf b;
+	struct ml_err e;
+	size_t i, tail;
+	double v;
+
+	ml_err_init(&e);
+	/* half zeros, half ones, past the exact limit */
+	for (i = 0; i < 2 * ML_QUANTILES_EXACT; i++)
+		ml_quantiles_add(q, (double)(i % 2));
+	CHECK(!ml_quantiles_exact(q));
+	CHECK(ml_quantiles_get(q, 0.5) == 0 && ml_quantiles_get(q, 0.50001) == 1);
+	CHECK(ml_quantiles_get(q, 0.25) == 0 && ml_quantiles_get(q, 0.75) == 1);
+	/* three values in 1:2:1 */
+	for (i = 0; i < 2 * ML_QUANTILES_EXACT; i++)
+		ml_quantiles_add(r, (double)(i % 4 == 0 ? 10 : i % 4 == 3 ? 30 : 20));
+	CHECK(ml_quantiles_get(r, 0.25) == 10 && ml_quantiles_get(r, 0.26) == 20);
+	CHECK(ml_quantiles_get(r, 0.75) == 20 && ml_quantiles_get(r, 0.76) == 30);
+	/* merged, the counts add up */
+	CHECK(ml_quantiles_merge(q, r) == 0);
+	CHECK(ml_quantiles_get(q, 0.5) == 1 && ml_quantiles_get(q, 0.6) == 10);
+	CHECK(ml_quantiles_get(q, 0.7) == 20);
+	ml_wbuf_init(&w);
+	ml_quantiles_save(q, &w);
+	ml_rbuf_init(&b, w.p, w.n);
+	back = ml_quantiles_load(&b, &e);
+	CHECK(back && ml_quantiles_get(back, 0.5) == 1 && ml_quantiles_get(back, 0.7) == 20);
+	ml_quantiles_free(back);
+	/* version 1: the same file without the distinct counts */
+	tail = 4 + 16 * 5;
+	CHECK(w.n > tail);
+	w.p[OFF_VERSION] = 1;
+	ml_rbuf_init(&b, w.p, w.n - tail);
+	back = ml_quantiles_load(&b, &e);
+	CHECK(back != NULL);
+	if (back) {
+		v = ml_quantiles_get(back, 0.5);
+		CHECK(v == 0 || v == 1 || v == 10 || v == 20 || v == 30);
+		ml_quantiles_free(back);
+	}
+	ml_wbuf_release(&w);
+	ml_quantiles_free(q);
+	ml_quantiles_free(r);
+	/* many values, each 30 times: every answer is one of them, within the rank error */
+	q = ml_quantiles_new(0, 3);
+	for (i = 0; i < 30 * 9973; i++)
+		ml_quantiles_add(q, (double)(i % 9973) + 0.5);
+	for (i = 1; i < 100; i++) {
+		v = ml_quantiles_get(q, (double)i / 100);
+		CHECK(v - floor(v) == 0.5);
+		CHECK(fabs(v - 9973.0 * (double)i / 100) < 9973 * 0.002);
+	}
+	ml_quantiles_free(q);
+}
+
 int main(void)
 {
 	RUN(test_exact_vs_numpy);
@@ -664,5 +727,6 @@ int main(void)
 	RUN(test_describe_more);
 	RUN(test_normal);
 	RUN(test_student);
+	RUN(test_row_values);
 	return UNIT_EXIT();
 }

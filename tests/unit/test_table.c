@@ -1,4 +1,7 @@
-/* Unit tests of frames, dictionaries, column lists, inputs and the table reader/writer. */
+/* Unit tests of frames, dictionaries, column lists, inputs and the table reader/writer, and
+ * of the pool, core count and large allocations the readers use. */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,7 +191,7 @@ static void test_windows(void)
 
 	fprintf(f, "a,b,c\n");
 	for (i = 0; i < 60000; i++)
-		fprintf(f, "%zu.%zu,\"k%zu\",%s\n", i, i % 7, i % 13, i % 5 ? "x" : "");
+		fprintf(f, "%zu.%zu,\"k%zu\",%s\n", i, i % 7, i % 13, i % 5 != 4 ? "x" : "");
 	fclose(f);
 	ml_frame_init(&all);
 	CHECK(ml_frame_read(&all, p, NULL, &e) == 0);
@@ -254,27 +257,35 @@ static unsigned long long frame_hash(const struct ml_frame *f)
 	return h;
 }
 
-/* The parallel reader of plain files gives exactly what the serial one gives (gzip input
- * takes the serial path), whatever the threads, with quotes, CRLF, missing values and a
- * column that turns categorical late. */
-static void test_parallel(void)
+/* Write the test file of test_parallel: stray, when set, replaces row row's num value.
+ * Returns the line row starts on. */
+static long parallel_file(const char *p, const char *gz, int row, const char *stray)
 {
-	const char *p = tmp_path("par.csv"), *gz = tmp_path("par.csv.gz");
 	const char *txt[] = {"plain", "\"with, comma\"", "\"multi\nline\"", "\"q \"\"x\"\"\"", "NA", ""};
-	const char *z[] = {"007", "12", "3.5", ""};
+	const char *z[] = {"007", "012", "x5", ""};
 	FILE *f = fopen(p, "wb");
-	gzFile g;
-	unsigned long long want = 0, got;
 	struct ml_rng r;
 	struct ml_err e;
-	int t, i;
+	gzFile g;
+	int i;
+	long line = 2, at = 0;
 
 	ml_rng_seed(&r, 3);
 	fprintf(f, "id,num,cat,late,txt,z\r\n");
-	for (i = 0; i < 120000; i++)
-		fprintf(f, "%d,%.6g,%c,%s%d,%s,%s\r\n", i, ml_rng_uniform(&r),
-			"abc?"[ml_rng_below(&r, 4)], i >= 119990 ? "x" : "", i,
-			txt[ml_rng_below(&r, 6)], z[ml_rng_below(&r, 4)]);
+	for (i = 0; i < 120000; i++) {
+		char num[32];
+		int c, k;
+		snprintf(num, sizeof(num), "%.6g", ml_rng_uniform(&r));
+		c = "abc?"[ml_rng_below(&r, 4)];
+		k = (int)ml_rng_below(&r, 6);
+		if (i == row)
+			at = line;
+		/* late: numbers for its first 20000 rows, then text, which is most of the rows
+		 * that decide the types: a text column */
+		fprintf(f, "%d,%s,%c,%s%d,%s,%s\r\n", i, stray && i == row ? stray : num, c,
+			i >= 20000 ? "x" : "", i, txt[k], z[ml_rng_below(&r, 4)]);
+		line += 1 + (k == 2);
+	}
 	fclose(f);
 	{
 		unsigned char *buf;
@@ -285,24 +296,80 @@ static void test_parallel(void)
 		gzclose(g);
 		free(buf);
 	}
+	return at;
+}
+
+/* Read the test file with reader setup t (0: gzip, which takes the serial path; then
+ * threads and window sizes); the frame's hash, or 0 with e set. */
+static unsigned long long parallel_read(int t, const char *p, const char *gz, struct ml_err *e,
+					int check)
+{
+	struct ml_frame fr;
+	struct ml_read_opts o;
+	unsigned long long h = 0;
+
+	ml_read_opts_init(&o);
+	o.threads = t == 6 ? 2 : t > 3 ? t - 3 : t;
+	/* small windows: records and quoted fields cut across them; the smallest, dozens of
+	 * windows each read while the one before is parsed */
+	o.chunk_bytes = t == 6 ? 2048 : t > 3 ? 65536 : 0;
+	ml_frame_init(&fr);
+	ml_err_init(e);
+	if (ml_frame_read(&fr, t == 0 ? gz : p, &o, e) == 0) {
+		if (check) {
+			CHECK(fr.rows.nrow == 120000);
+			CHECK(fr.schema.cols[1].type == ML_NUM && fr.schema.cols[3].type == ML_CAT &&
+			      fr.schema.cols[5].type == ML_CAT);
+			CHECK(fr.rows.line && fr.rows.line[1] == 3);
+		}
+		h = frame_hash(&fr);
+	}
+	ml_frame_release(&fr);
+	return h;
+}
+
+/* The parallel reader of plain files gives exactly what the serial one gives (gzip input
+ * takes the serial path), whatever the threads, with quotes, CRLF, missing values and a
+ * column that turns categorical late among the rows that decide the types; and a stray
+ * token in a column of numbers is the same error in every reader, before or after those
+ * rows. */
+static void test_parallel(void)
+{
+	const char *p = tmp_path("par.csv"), *gz = tmp_path("par.csv.gz");
+	unsigned long long want = 0, got;
+	struct ml_err e;
+	char msg[2][sizeof(e.msg)];
+	int t, k;
+	long line;
+
+	parallel_file(p, gz, 0, NULL);
 	for (t = 0; t <= 6; t++) {
-		struct ml_frame fr;
-		struct ml_read_opts o;
-		ml_read_opts_init(&o);
-		o.threads = t == 6 ? 2 : t > 3 ? t - 3 : t;
-		/* small windows: records and quoted fields cut across them; the smallest,
-		 * dozens of windows each read while the one before is parsed */
-		o.chunk_bytes = t == 6 ? 2048 : t > 3 ? 65536 : 0;
-		ml_frame_init(&fr);
-		CHECK(ml_frame_read(&fr, t == 0 ? gz : p, &o, &e) == 0);
-		CHECK(fr.rows.nrow == 120000);
-		CHECK(fr.schema.cols[3].type == ML_CAT && fr.schema.cols[5].type == ML_CAT);
-		CHECK(fr.rows.line && fr.rows.line[1] == 3);
-		got = frame_hash(&fr);
+		got = parallel_read(t, p, gz, &e, 1);
+		CHECK(got != 0);
 		if (t == 0)
 			want = got;
 		CHECK(got == want);
-		ml_frame_release(&fr);
+	}
+	/* n/a among the first rows (row 50000), then 'oops' after them (row 110000). */
+	snprintf(msg[0], sizeof(msg[0]),
+		 "cannot parse 'n/a' as a number in column 'num' (its other 99999 values are "
+		 "numbers): give --na 'n/a' if it marks a missing value, or --cat 'num' to read "
+		 "the column as text");
+	snprintf(msg[1], sizeof(msg[1]),
+		 "cannot parse 'oops' as a number in column 'num' (numbers in its first 100000 "
+		 "rows): give --na 'oops' if it marks a missing value, or --cat 'num' to read the "
+		 "column as text");
+	for (k = 0; k < 2; k++) {
+		line = parallel_file(p, gz, k ? 110000 : 50000, k ? "oops" : "n/a");
+		CHECK(line > (k ? 110001 : 50001));
+		for (t = 0; t <= 6; t++) {
+			got = parallel_read(t, p, gz, &e, 0);
+			CHECK(got == 0 && e.code == ML_E_DATA && e.col == 2);
+			CHECK(e.line == line);
+			CHECK(!strcmp(e.msg, msg[k]));
+			if (strcmp(e.msg, msg[k]))
+				fprintf(stderr, "reader %d: %s\n", t, e.msg);
+		}
 	}
 }
 
@@ -365,6 +432,196 @@ static void test_atomic(void)
 	CHECK(ml_write_atomic(tmp_path("no/such/dir"), "x", 1, &e) == ML_E_IO);
 }
 
+/* A block follows its schema when columns are added at the end, keeping its rows. */
+static void test_block_sync(void)
+{
+	struct ml_schema s;
+	struct ml_block b;
+	struct ml_err e;
+	size_t i;
+	int ok = 1;
+
+	ml_schema_init(&s);
+	ml_err_init(&e);
+	CHECK(ml_schema_add(&s, "x", ML_NUM) == 0);
+	CHECK(ml_block_init(&b, &s, 4, &e) == 0);
+	for (i = 0; i < 4; i++)
+		b.col[0].num[i] = (double)i + 0.5;
+	b.nrow = 4;
+	/* nothing new: nothing to do */
+	CHECK(ml_block_sync(&b, &e) == 0 && b.ncol == 1);
+	CHECK(ml_schema_add(&s, "c", ML_CAT) == 1 && ml_schema_add(&s, "y", ML_NUM) == 2);
+	CHECK(ml_block_sync(&b, &e) == 0);
+	CHECK(b.ncol == 3 && b.nrow == 4 && b.cap >= 4);
+	if (b.ncol != 3 || !b.col[1].cat || !b.col[2].num) {
+		CHECK(0);
+		goto out;
+	}
+	for (i = 0; i < b.cap; i++) {
+		b.col[1].cat[i] = ML_MISSING_CAT;
+		b.col[2].num[i] = -(double)i;
+	}
+	for (i = 0; i < 4; i++)
+		ok &= b.col[0].num[i] == (double)i + 0.5;
+	CHECK(ok);
+	/* the new columns grow with the block, their content kept */
+	CHECK(ml_block_reserve(&b, 1000, &e) == 0 && b.cap >= 1000);
+	b.col[1].cat[999] = 0;
+	b.col[2].num[999] = 999;
+	CHECK(b.col[2].num[3] == -3 && b.col[1].cat[3] == ML_MISSING_CAT);
+	CHECK(b.col[0].num[3] == 3.5);
+out:
+	ml_block_release(&b);
+	ml_schema_release(&s);
+}
+
+/* The reader says which format it found and how many rows it has given so far. */
+static void test_reader_format_rows(void)
+{
+	enum { N = 50000 };
+	const char *paths[3];
+	enum ml_format want[] = {ML_FMT_CSV, ML_FMT_TSV, ML_FMT_STREAM};
+	struct ml_frame f;
+	struct ml_write_opts wo;
+	struct ml_writer *w = NULL;
+	struct ml_read_opts ro;
+	struct ml_err e;
+	FILE *out;
+	int k, i;
+
+	ml_err_init(&e);
+	paths[0] = strdup(tmp_path("fr.csv"));
+	paths[1] = strdup(tmp_path("fr.tsv"));
+	paths[2] = strdup(tmp_path("fr.mls"));
+	if (!paths[0] || !paths[1] || !paths[2]) {
+		CHECK(0);
+		goto out;
+	}
+	for (k = 0; k < 2; k++) {
+		out = fopen(paths[k], "w");
+		CHECK(out != NULL);
+		if (!out)
+			goto out;
+		fprintf(out, k ? "i\tc\n" : "i,c\n");
+		for (i = 0; i < N; i++)
+			fprintf(out, k ? "%d\tv%d\n" : "%d,v%d\n", i, i % 7);
+		fclose(out);
+	}
+	/* the stream in blocks of 1000, 20000 and 29000 rows */
+	ml_frame_init(&f);
+	CHECK(ml_frame_read(&f, paths[0], NULL, &e) == 0 && f.rows.nrow == N);
+	out = fopen(paths[2], "wb");
+	ml_write_opts_init(&wo);
+	wo.format = ML_FMT_STREAM;
+	if (out && f.rows.nrow == N)
+		w = ml_writer_open(out, paths[2], &f.schema, &wo, &e);
+	CHECK(w != NULL);
+	CHECK(w && ml_writer_write(w, &f.rows, 0, 1000, &e) == 0 && ml_writer_flush(w, &e) == 0);
+	CHECK(w && ml_writer_write(w, &f.rows, 1000, 21000, &e) == 0 &&
+	      ml_writer_flush(w, &e) == 0);
+	CHECK(w && ml_writer_write(w, &f.rows, 21000, N, &e) == 0 &&
+	      ml_writer_finish(w, &e) == 0);
+	ml_writer_free(w);
+	if (out)
+		fclose(out);
+	ml_frame_release(&f);
+	for (k = 0; k < 3; k++) {
+		struct ml_reader *r;
+		const struct ml_block *b;
+		unsigned long long seen = 0;
+		long n;
+		int calls = 0;
+		ml_read_opts_init(&ro);
+		ro.infer_rows = 100;
+		ro.block_rows = 4096;
+		r = ml_reader_open(paths[k], &ro, &e);
+		CHECK(r != NULL);
+		if (!r)
+			continue;
+		CHECK(ml_reader_format(r) == want[k]);
+		CHECK(ml_reader_rows(r) == 0);
+		while ((n = ml_reader_next(r, &b, &e)) > 0) {
+			seen += (unsigned long long)n;
+			calls++;
+			CHECK(ml_reader_rows(r) == seen);
+		}
+		CHECK(n == 0 && seen == N && ml_reader_rows(r) == N && calls >= 3);
+		CHECK(ml_reader_next(r, &b, &e) == 0 && ml_reader_rows(r) == N);
+		ml_reader_close(r);
+	}
+out:
+	for (k = 0; k < 3; k++)
+		free((char *)paths[k]);
+}
+
+/* Byte inputs: peeking does not consume, reads and exact reads, the offset counts the
+ * decompressed bytes, gzip is seen and undone, and standard input is named. */
+static void test_input(void)
+{
+	const char *text = "hello, input\n";
+	char p[256], gz[256];
+	const unsigned char *pk;
+	unsigned char buf[64];
+	struct ml_input *in;
+	struct ml_err e;
+	int k;
+
+	ml_err_init(&e);
+	snprintf(p, sizeof(p), "%s", tmp_path("in.txt"));
+	snprintf(gz, sizeof(gz), "%s", tmp_path("in.txt.gz"));
+	write_file(p, text, strlen(text));
+	{
+		gzFile g = gzopen(gz, "wb");
+		CHECK(g != NULL);
+		if (g) {
+			gzwrite(g, text, (unsigned)strlen(text));
+			gzclose(g);
+		}
+	}
+	for (k = 0; k < 2; k++) {
+		const char *path = k ? gz : p;
+		in = ml_input_open(path, &e);
+		CHECK(in != NULL);
+		if (!in)
+			continue;
+		CHECK(strcmp(ml_input_name(in), path) == 0);
+		CHECK(ml_input_is_gzip(in) == k);
+		CHECK(ml_input_offset(in) == 0);
+		/* a peek beyond the end gives what there is, and consumes nothing */
+		CHECK(ml_input_peek(in, &pk, 5, &e) >= 5 && memcmp(pk, "hello", 5) == 0);
+		CHECK(ml_input_peek(in, &pk, 1000, &e) == 13 && ml_input_offset(in) == 0);
+		CHECK(ml_input_read(in, buf, 5, &e) == 5 && memcmp(buf, "hello", 5) == 0);
+		CHECK(ml_input_offset(in) == 5);
+		CHECK(ml_input_peek(in, &pk, 2, &e) == 8 && memcmp(pk, ", ", 2) == 0);
+		CHECK(ml_input_read_full(in, buf, 7, "greeting", &e) == 0);
+		CHECK(memcmp(buf, ", input", 7) == 0 && ml_input_offset(in) == 12);
+		/* one byte is left: an exact read of two is truncated, naming what it wanted */
+		CHECK(ml_input_read_full(in, buf, 2, "greeting", &e) == ML_E_DATA);
+		CHECK(strcmp(e.msg, "truncated greeting") == 0 && strcmp(e.where, path) == 0);
+		CHECK(ml_input_offset(in) == 13);
+		CHECK(ml_input_read(in, buf, sizeof(buf), &e) == 0);
+		CHECK(ml_input_peek(in, &pk, 1, &e) == 0);
+		ml_input_close(in);
+	}
+	/* standard input, here the gzip'd file, for "-" and NULL */
+	for (k = 0; k < 2; k++) {
+		int fd = open(gz, O_RDONLY), saved = dup(0);
+		CHECK(fd >= 0 && saved >= 0 && dup2(fd, 0) == 0);
+		in = ml_input_open(k ? NULL : "-", &e);
+		CHECK(in && strcmp(ml_input_name(in), "<stdin>") == 0 && ml_input_is_gzip(in));
+		CHECK(in && ml_input_read_full(in, buf, 13, "text", &e) == 0);
+		CHECK(memcmp(buf, text, 13) == 0);
+		ml_input_close(in);
+		if (saved >= 0) {
+			dup2(saved, 0);
+			close(saved);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	CHECK(ml_input_open(tmp_path("none"), &e) == NULL && e.code == ML_E_NOINPUT);
+}
+
 static void task_sum(void *arg, size_t t, int w)
 {
 	double *out = arg;
@@ -409,6 +666,61 @@ static void test_pool_rng(void)
 	CHECK(ml_rng_next(&r) != ml_rng_next(&r2));
 }
 
+static void task_worker(void *arg, size_t t, int w)
+{
+	int *who = arg;
+	who[t] = w;
+}
+
+/* A pool has the threads asked for (every core for 0), and tasks run on workers below its
+ * size; large allocations are aligned for huge pages and usable to their last byte. */
+static void test_pool_cores_alloc(void)
+{
+	int who[200], ok = 1, n = ml_ncores();
+	struct ml_pool *p;
+	unsigned char *big;
+	size_t i, len = (size_t)5 << 20;
+
+	CHECK(n >= 1);
+	p = ml_pool_new(3);
+	CHECK(p && ml_pool_size(p) == 3);
+	if (p) {
+		ml_pool_run(p, 200, task_worker, who);
+		for (i = 0; i < 200; i++)
+			ok &= who[i] >= 0 && who[i] < 3;
+		CHECK(ok);
+	}
+	ml_pool_free(p);
+	p = ml_pool_new(0);
+	CHECK(p && ml_pool_size(p) == n);
+	ml_pool_free(p);
+	p = ml_pool_new(1);
+	CHECK(p && ml_pool_size(p) == 1);
+	if (p) {
+		ml_pool_run(p, 200, task_worker, who);
+		for (i = 0; i < 200; i++)
+			ok &= who[i] == 0;
+		CHECK(ok);
+	}
+	ml_pool_free(p);
+	/* from 4 MB on, aligned to 2 MB; smaller ones and 0 bytes are plain allocations */
+	big = ml_alloc_big(len);
+	CHECK(big != NULL && (uintptr_t)big % ((uintptr_t)2 << 20) == 0);
+	if (big) {
+		memset(big, 0xab, len);
+		CHECK(big[0] == 0xab && big[len - 1] == 0xab);
+	}
+	free(big);
+	big = ml_alloc_big(100);
+	CHECK(big != NULL);
+	if (big)
+		memset(big, 1, 100);
+	free(big);
+	big = ml_alloc_big(0);
+	CHECK(big != NULL);
+	free(big);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -422,6 +734,10 @@ int main(void)
 	RUN(test_roundtrip);
 	RUN(test_atomic);
 	RUN(test_pool_rng);
+	RUN(test_block_sync);
+	RUN(test_reader_format_rows);
+	RUN(test_input);
+	RUN(test_pool_cores_alloc);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

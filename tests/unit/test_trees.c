@@ -13,6 +13,7 @@
 #include "ml/learn.h"
 #include "learn/algo.h"
 #include "ml/ml.h"
+#include "learn/tree/gbdt.h"
 #include "learn/tree/hist.h"
 #include "learn/tree/tree.h"
 #include "unit.h"
@@ -36,7 +37,7 @@ static int read_frame(struct ml_frame *f, const char *name)
 	ml_err_init(&e);
 	rc = ml_frame_read(f, path, &o, &e);
 	if (rc < 0)
-		fprintf(stderr, "%s: %s\n", path, e.msg);
+		unit_fixture_failed(path, e.msg);
 	return rc;
 }
 

@@ -27,6 +27,15 @@ static int unit_tests_passed, unit_tests_failed;
 		}                                                                                   \
 	} while (0)
 
+/* A reference fixture that cannot be read fails the test that needs it, naming the file:
+ * a test must never pass on a fixture that is not there. The helpers that read fixtures
+ * call this on any failure, whatever their caller does with the result. */
+static inline void unit_fixture_failed(const char *path, const char *why)
+{
+	unit_checks_failed++;
+	fprintf(stderr, "fixture '%s' is missing or unreadable: %s\n", path, why);
+}
+
 /* Run one test function and print "ok NAME" or "not ok NAME". */
 #define RUN(fn)                                                    \
 	do {                                                           \

@@ -12,40 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gbdt.h"
 #include "hist.h"
 #include "ml/learn.h"
 #include "tree.h"
-
-enum {
-	OBJ_AUTO = 0,
-	OBJ_LOGISTIC,
-	OBJ_SOFTMAX,
-	OBJ_SQUARED,
-	OBJ_ABSOLUTE,
-	OBJ_HUBER,
-	OBJ_QUANTILE,
-	OBJ_POISSON,
-	OBJ_COUNT
-};
-
-static const char *const obj_name[OBJ_COUNT] = {"auto",		 "logistic",	   "softmax",
-						"squared-error", "absolute-error", "huber",
-						"quantile",	 "poisson"};
-static const char *const metric_name[OBJ_COUNT] = {
-    "", "logloss", "mlogloss", "rmse", "mae", "huber", "pinball", "poisson-deviance"};
 
 /* Rows per task for row-wise passes (gradients, margin updates). */
 #define ROW_TASK 65536
 /* Above this many rows the training loss is computed every tenth round only. */
 #define LOSS_EVERY_ROWS 100000
-/* Histogram chunks: at least CHUNK_MIN rows, at most MAX_CHUNKS per node. */
-#define CHUNK_MIN  16384
-#define MAX_CHUNKS 32
 /* Feature blocks for reduction and split search. */
 #define MAX_FBLOCKS 16
-/* Categorical features with at most this many levels present split one level against
- * the rest; with more, by prefixes of the levels sorted by G / (H + lambda). */
-#define ONEHOT_MAX 4
 
 /* The fitted model. */
 struct gbdt {
@@ -68,1271 +45,6 @@ static void gbdt_free(void *state)
 	ml_forest_release(&g->F);
 	free(g->fitF);
 	free(g);
-}
-
-/* --- Objectives --------------------------------------------------------------------- */
-
-static double sigmoid(double z)
-{
-	if (z >= 0)
-		return 1 / (1 + exp(-z));
-	else {
-		double ez = exp(z);
-		return ez / (1 + ez);
-	}
-}
-
-/* Gradient and hessian of the loss of one row (weight 1) at margin f, for the single
- * margin objectives. */
-static void grad1(int obj, double f, double y, double delta, double alpha, double *g, double *h)
-{
-	double r = f - y;
-
-	switch (obj) {
-	case OBJ_LOGISTIC: {
-		double p = sigmoid(f);
-		*g = p - y;
-		*h = fmax(p * (1 - p), 1e-16);
-		break;
-	}
-	case OBJ_SQUARED:
-		*g = r;
-		*h = 1;
-		break;
-	case OBJ_ABSOLUTE:
-		*g = r > 0 ? 1 : r < 0 ? -1 : 0;
-		*h = 1;
-		break;
-	case OBJ_HUBER:
-		*g = fabs(r) <= delta ? r : r > 0 ? delta : -delta;
-		*h = 1;
-		break;
-	case OBJ_QUANTILE:
-		*g = r >= 0 ? 1 - alpha : -alpha;
-		*h = 1;
-		break;
-	case OBJ_POISSON: {
-		double mu = exp(f);
-		*g = mu - y;
-		*h = mu;
-		break;
-	}
-	default:
-		*g = 0;
-		*h = 1;
-	}
-}
-
-/* The binary logistic gradient pass in single precision, as the booster stores (g, h):
- * with e = exp(-|f|) the class probabilities are 1 / (1 + e) and e / (1 + e), both
- * accurate. e^x (x <= 0) is Cephes' expf: x = n ln 2 + r, a degree-5 polynomial for e^r,
- * 2^n from the exponent bits; within 2 ulp, below e^-87 flushed to 0. Written once for
- * a vector of L lanes and instantiated for SSE (4) and, where the processor has it, AVX2
- * (8): the operations per lane are the same IEEE ones, so both give the same bits. */
-#define LOGISTIC_PASS(NAME, L, ATTR)                                                               \
-	typedef float NAME##_vf __attribute__((vector_size(4 * L)));                               \
-	typedef int32_t NAME##_vi __attribute__((vector_size(4 * L)));                             \
-	typedef double NAME##_vd __attribute__((vector_size(8 * L)));                              \
-	ATTR static void NAME(const double *f, const double *y, const double *w, float *gh,        \
-			      size_t n)                                                            \
-	{                                                                                          \
-		const NAME##_vf zero = {0}, lo = zero - 87.0f, l2e = zero + 1.44269504088896341f;  \
-		const NAME##_vf c1 = zero + 0.693359375f, c2 = zero - 2.12194440e-4f;              \
-		size_t i;                                                                          \
-		int l;                                                                             \
-		for (i = 0; i + L <= n; i += L) {                                                  \
-			NAME##_vf vf, vy, vw, x, fx, z, e, big, q, p1, p0, g, h;                   \
-			NAME##_vi pos, one, keep, tiny, k;                                         \
-			NAME##_vd dd;                                                              \
-			memcpy(&dd, f + i, sizeof(dd));                                            \
-			vf = __builtin_convertvector(dd, NAME##_vf);                               \
-			memcpy(&dd, y + i, sizeof(dd));                                            \
-			vy = __builtin_convertvector(dd, NAME##_vf);                               \
-			if (w) {                                                                   \
-				memcpy(&dd, w + i, sizeof(dd));                                    \
-				vw = __builtin_convertvector(dd, NAME##_vf);                       \
-			} else {                                                                   \
-				vw = zero + 1.0f;                                                  \
-			}                                                                          \
-			pos = vf >= 0;                                                             \
-			x = (NAME##_vf)((NAME##_vi)vf | (INT32_MIN + (NAME##_vi){0}));             \
-			keep = x > lo;                                                             \
-			x = (NAME##_vf)(((NAME##_vi)x & keep) | ((NAME##_vi)lo & ~keep));          \
-			fx = x * l2e - 0.5f;                                                       \
-			k = __builtin_convertvector(fx, NAME##_vi);                                \
-			k += (NAME##_vi)(__builtin_convertvector(k, NAME##_vf) < fx) & 1;          \
-			fx = __builtin_convertvector(k, NAME##_vf);                                \
-			x = x - fx * c1 - fx * c2;                                                 \
-			z = x * x;                                                                 \
-			e = zero + 1.9875691500e-4f;                                               \
-			e = e * x + 1.3981999507e-3f;                                              \
-			e = e * x + 8.3334519073e-3f;                                              \
-			e = e * x + 4.1665795894e-2f;                                              \
-			e = e * x + 1.6666665459e-1f;                                              \
-			e = e * x + 5.0000001201e-1f;                                              \
-			e = e * z + x + 1.0f;                                                      \
-			e = (NAME##_vf)((NAME##_vi)e + (k << 23));                                 \
-			e = (NAME##_vf)((NAME##_vi)e & keep);                                      \
-			big = 1.0f / (1.0f + e);                                                   \
-			q = e * big;                                                               \
-			p1 = (NAME##_vf)(((NAME##_vi)big & pos) | ((NAME##_vi)q & ~pos));          \
-			p0 = (NAME##_vf)(((NAME##_vi)q & pos) | ((NAME##_vi)big & ~pos));          \
-			one = vy > 0.5f;                                                           \
-			g = vw *                                                                   \
-			    (NAME##_vf)(((NAME##_vi)(zero - p0) & one) | ((NAME##_vi)p1 & ~one));  \
-			h = big * q;                                                               \
-			tiny = h > 1e-16f;                                                         \
-			h = vw * (NAME##_vf)(((NAME##_vi)h & tiny) |                               \
-					     ((NAME##_vi)(zero + 1e-16f) & ~tiny));                \
-			for (l = 0; l < L; l++) {                                                  \
-				gh[2 * (i + l)] = g[l];                                            \
-				gh[2 * (i + l) + 1] = h[l];                                        \
-			}                                                                          \
-		}                                                                                  \
-	}
-
-LOGISTIC_PASS(logistic_pass4, 4, )
-#if defined(__GNUC__) && defined(__x86_64__)
-#define HAVE_PASS8 1
-LOGISTIC_PASS(logistic_pass8, 8, __attribute__((target("avx2"))))
-#endif
-
-/* (g, h) of rows [0, n): n a multiple of 4 (of 8 when the processor has AVX2). */
-static void logistic_pass(const double *f, const double *y, const double *w, float *gh, size_t n,
-			  int avx2)
-{
-#ifdef HAVE_PASS8
-	if (avx2 && n % 8 == 0) {
-		logistic_pass8(f, y, w, gh, n);
-		return;
-	}
-#endif
-	(void)avx2;
-	logistic_pass4(f, y, w, gh, n);
-}
-
-/* One row's (g, h) by the same arithmetic. */
-static void logistic_gh(double f, double y, double w, float *gh)
-{
-	double f4[4] = {f, f, f, f}, y4[4] = {y, y, y, y}, w4[4] = {w, w, w, w};
-	float out[8];
-
-	logistic_pass4(f4, y4, w4, out, 4);
-	gh[0] = out[0];
-	gh[1] = out[1];
-}
-
-/* A softmax row's (g, h) pairs per class with weight w into gh[2k], gh[2k + 1]; the
- * hessian is the diagonal p (1 - p). Returns the row's loss (weight 1). */
-static double softmax_gh(const double *f, int K, int y, double w, float *gh)
-{
-	double zmax = f[0], s = 0, pr[256];
-	int k;
-
-	for (k = 1; k < K; k++)
-		if (f[k] > zmax)
-			zmax = f[k];
-	for (k = 0; k < K; k++) {
-		pr[k] = exp(f[k] - zmax);
-		s += pr[k];
-	}
-	for (k = 0; k < K; k++) {
-		double p = pr[k] / s;
-		gh[2 * k] = (float)(w * (p - (k == y)));
-		double h = p * (1 - p);
-		gh[2 * k + 1] = (float)(w * (h > 1e-16 ? h : 1e-16));
-	}
-	return zmax + log(s) - f[y];
-}
-
-/* The loss of one row (weight 1); for softmax the margins are f[0..K). */
-static double loss1(int obj, const double *f, int K, double y, double delta, double alpha)
-{
-	double r;
-
-	switch (obj) {
-	case OBJ_LOGISTIC: {
-		double z = f[0];
-		return (z > 0 ? z : 0) + log1p(exp(-fabs(z))) - y * z;
-	}
-	case OBJ_SOFTMAX: {
-		double zmax = f[0], s = 0;
-		int k;
-		for (k = 1; k < K; k++)
-			if (f[k] > zmax)
-				zmax = f[k];
-		for (k = 0; k < K; k++)
-			s += exp(f[k] - zmax);
-		return zmax + log(s) - f[(int)y];
-	}
-	case OBJ_SQUARED:
-		r = f[0] - y;
-		return r * r;
-	case OBJ_ABSOLUTE:
-		return fabs(f[0] - y);
-	case OBJ_HUBER:
-		r = fabs(f[0] - y);
-		return r <= delta ? 0.5 * r * r : delta * (r - 0.5 * delta);
-	case OBJ_QUANTILE:
-		r = y - f[0];
-		return r >= 0 ? alpha * r : (alpha - 1) * r;
-	case OBJ_POISSON: {
-		double mu = exp(f[0]);
-		return 2 * ((y > 0 ? y * log(y / mu) : 0) - (y - mu));
-	}
-	}
-	return 0;
-}
-
-int ml_gbdt_objective(const char *objective, const double *f, int K, double y, double delta,
-		      double alpha, double *loss, double *g, double *h)
-{
-	int obj, k;
-	float gh[512];
-
-	for (obj = OBJ_LOGISTIC; obj < OBJ_COUNT; obj++)
-		if (strcmp(obj_name[obj], objective) == 0)
-			break;
-	if (obj == OBJ_COUNT || K < 1 || K > 256 || (obj == OBJ_SOFTMAX) != (K > 1))
-		return -1;
-	*loss = loss1(obj, f, K, y, delta, alpha);
-	if (obj == OBJ_SQUARED || obj == OBJ_POISSON)
-		*loss /= 2;
-	if (obj == OBJ_SOFTMAX) {
-		softmax_gh(f, K, (int)y, 1, gh);
-		for (k = 0; k < K; k++) {
-			g[k] = gh[2 * k];
-			h[k] = gh[2 * k + 1];
-		}
-	} else if (obj == OBJ_LOGISTIC) {
-		logistic_gh(f[0], y, 1, gh);
-		g[0] = gh[0];
-		h[0] = gh[1];
-	} else {
-		grad1(obj, f[0], y, delta, alpha, g, h);
-		g[0] = (float)g[0];
-		h[0] = (float)h[0];
-	}
-	return 0;
-}
-
-/* The metric from the summed losses: RMSE takes a root. */
-static double metric_of(int obj, double sum, double W)
-{
-	double m = W > 0 ? sum / W : 0;
-	return obj == OBJ_SQUARED ? sqrt(m) : m;
-}
-
-/* --- Training state ----------------------------------------------------------------- */
-
-struct split {
-	double gain, GL, HL, CL; /* left sums (with the missing rows when dleft) */
-	int feat, lo, hi, dleft, ncat;
-	uint32_t set[8];
-};
-
-struct gnode {
-	size_t lo, hi; /* rows idx[lo..hi) */
-	double G, H;
-	int depth;
-	int32_t tn;	 /* node in the tree */
-	double *hist;	 /* histogram, or NULL */
-	int want;	 /* evaluate its split */
-	struct split sp; /* sp.feat < 0: none */
-	uint8_t lut[256];
-	size_t nl;  /* rows going left */
-	int defer;  /* split without partitioning its rows: both children are final leaves */
-	int shared; /* a leaf whose rows are its parent's, unpartitioned */
-	int kid;    /* g->nodes index of its left child (the right one follows) */
-};
-
-struct btask {
-	const struct gnode *nd;
-	size_t a, z;
-	double *dst;
-};
-
-struct ptask {
-	struct gnode *nd;
-	size_t a, z, nl, pl, pr;
-};
-
-/* A split parent: its smaller child is built from rows (possibly in chunks), the larger
- * derived by subtraction in the parent's buffer. */
-struct pair {
-	struct gnode *small, *big; /* big may be NULL */
-	int t0, nt;		   /* its build tasks */
-};
-
-struct gb {
-	const struct ml_data *d;
-	const struct ml_bins *bins;
-	size_t n;
-	int p, K, obj, ES; /* ES: doubles per histogram entry, 2 or 4 with counts */
-	double eta, lambda, l1, gamma, mcw, delta, alpha;
-	int min_leaf, max_depth, max_leaves;
-	int refit; /* leaves refitted from their rows' residuals (absolute, quantile) */
-	int avx2;  /* the processor has AVX2 */
-	struct ml_pool *pool;
-	/* per round */
-	double *F; /* margins, n x K */
-	float *gh; /* K blocks of n (g, h) pairs */
-	const float *ghk;
-	uint32_t *idx, *tmp;
-	size_t nidx;
-	unsigned char *insample;
-	/* Margin updates put off to the next gradient pass: each sampled row's leaf slot per
-	 * class and the slots' values (class k's at pv + k * npv). A tree with at most 256
-	 * slots writes them as bytes at the start of its class's room (narrow[k]): a quarter
-	 * of the memory traffic. */
-	uint32_t *pos;
-	unsigned char *narrow;
-	double *pv;
-	size_t npv;
-	int pend;
-	unsigned char *fon; /* features of this round */
-	double *loss;	    /* per row task: summed loss */
-	double *ghsum;	    /* without row sampling, per row task and class: sums of (g, h) */
-	int want_loss;
-	/* histogram buffers */
-	double **hfree;
-	int nhfree, caphfree;
-	double **hall;
-	int nhall, caphall;
-	size_t hlen; /* doubles per histogram */
-	/* nodes */
-	struct gnode *nodes;
-	int nnodes, capnodes;
-	/* jobs */
-	struct btask *bt;
-	int nbt, capbt;
-	int *border; /* build tasks, largest first: the pool hands them out in this order */
-	struct ptask *pt;
-	int npt, cappt;
-	struct pair *pairs;
-	int npairs, cappairs;
-	struct split *bres; /* per pair, block and side: best split */
-	int nfb;
-	struct kbuf *kb; /* per worker */
-	int nkb;
-	/* the tree growing */
-	struct ml_tree tree;
-	/* validation margins */
-	double *vF;
-};
-
-/* --- Histogram buffers ---------------------------------------------------------------- */
-
-static double *hist_get(struct gb *g)
-{
-	double *h;
-
-	if (g->nhfree)
-		return g->hfree[--g->nhfree];
-	if (g->nhall == g->caphall) {
-		int cap = g->caphall ? g->caphall * 2 : 64;
-		double **a = realloc(g->hall, (size_t)cap * sizeof(*a));
-		double **f = realloc(g->hfree, (size_t)cap * sizeof(*f));
-		if (a)
-			g->hall = a;
-		if (f)
-			g->hfree = f;
-		if (!a || !f)
-			return NULL;
-		g->caphall = g->caphfree = cap;
-	}
-	h = aligned_alloc(64, (g->hlen * sizeof(double) + 64) / 64 * 64);
-	if (!h)
-		return NULL;
-	g->hall[g->nhall++] = h;
-	return h;
-}
-
-static void hist_put(struct gb *g, double *h)
-{
-	if (h)
-		g->hfree[g->nhfree++] = h;
-}
-
-/* --- Histogram building ----------------------------------------------------------------- */
-
-typedef double v2d __attribute__((vector_size(16)));
-
-#define PREFETCH 64
-/* Rows per block of the histogram kernel. */
-#define BLOCK_ROWS 1024
-
-/* Per worker: a block of rows' bins (stride p8) and their (g, h) as doubles. */
-struct kbuf {
-	uint8_t *rows;
-	v2d *gh;
-};
-
-/* Histograms of rows idx[a..z) into hist; B's rows are ps bytes apart. Rows go in blocks:
- * a block's bins are gathered (or, for consecutive rows, read in place), then the
- * histograms of four features at a time, 16 KB, small enough to stay in the first-level
- * cache, take the whole block. While a block's histograms are summed, the rows of the next
- * block are prefetched into the second-level cache, a few per pass over the block (one
- * prefetch for a row within a cache line, as the padded stride keeps it), so that memory
- * and arithmetic overlap instead of taking turns. */
-static void hist_rows2(double *restrict hist, const uint8_t *restrict B, int p, size_t ps,
-		       const int *restrict off, const float *restrict gh,
-		       const uint32_t *restrict idx, size_t a, size_t z, struct kbuf *kb)
-{
-	v2d *H = (v2d *)hist;
-	size_t k0, r, p8 = ((size_t)p + 7) / 8 * 8, ng = (size_t)p / 4;
-	int f, j;
-
-	for (k0 = a; k0 < z; k0 += BLOCK_ROWS) {
-		size_t m = z - k0 < BLOCK_ROWS ? z - k0 : BLOCK_ROWS, stride;
-		size_t n1 = z - (k0 + m) < BLOCK_ROWS ? z - (k0 + m) : BLOCK_ROWS;
-		/* Prefetch one of the next block's rows (or, when they are consecutive, one of
-		 * its cache lines) every `every` rows, `per` of them a pass. */
-		size_t every = 0, per = 0, nlines = 0;
-		const uint32_t *next = idx + k0 + m;
-		const char *nextb = NULL;
-		const uint8_t *rows;
-		v2d *gb = kb->gh;
-		if (idx[k0 + m - 1] - idx[k0] == m - 1) {
-			/* Consecutive rows: their bins in place. */
-			const float *g = gh + 2 * (size_t)idx[k0];
-			rows = B + (size_t)idx[k0] * ps;
-			stride = ps;
-			for (r = 0; r < m; r++)
-				gb[r] = (v2d){g[2 * r], g[2 * r + 1]};
-		} else {
-			uint8_t *dst = kb->rows;
-			for (r = 0; r < m; r++, dst += p8) {
-				uint32_t i = idx[k0 + r];
-				const uint8_t *src = B + (size_t)i * ps;
-				size_t w;
-				if (r + PREFETCH < m) {
-					uint32_t q = idx[k0 + r + PREFETCH];
-					__builtin_prefetch(B + (size_t)q * ps);
-					__builtin_prefetch(gh + 2 * (size_t)q);
-				}
-				for (w = 0; w < p8; w += 8) {
-					uint64_t x;
-					memcpy(&x, src + w, 8);
-					memcpy(dst + w, &x, 8);
-				}
-				gb[r] = (v2d){gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
-			}
-			rows = kb->rows;
-			stride = p8;
-		}
-		if (n1 > 0 && ng > 0) {
-			if (next[n1 - 1] - next[0] == n1 - 1) {
-				nextb = (const char *)(B + (size_t)next[0] * ps);
-				nlines = (n1 * ps + 63) / 64;
-				per = (nlines + ng - 1) / ng;
-			} else {
-				per = (n1 + ng - 1) / ng;
-			}
-			every = m / per > 0 ? m / per : 1;
-		}
-		for (f = 0; f + 4 <= p; f += 4) {
-			/* Byte addresses from each feature's base: a shift and one addressing
-			 * mode per update. */
-			char *h0 = (char *)(H + off[f]), *h1 = (char *)(H + off[f + 1]);
-			char *h2 = (char *)(H + off[f + 2]), *h3 = (char *)(H + off[f + 3]);
-			const uint8_t *row = rows + f;
-			size_t g0 = (size_t)(f / 4) * per, npf = 0, lim = nextb ? nlines : n1;
-			const uint32_t *pf = next + g0;
-			if (g0 < lim)
-				npf = lim - g0 < per ? lim - g0 : per;
-#if defined(__GNUC__)
-			/* Keep the four bases in registers rather than re-deriving them. */
-			__asm__("" : "+r"(h0), "+r"(h1), "+r"(h2), "+r"(h3));
-#endif
-#define HIST4_ROW                                                                                  \
-	do {                                                                                       \
-		v2d v = gb[r];                                                                     \
-		*(v2d *)(h0 + ((size_t)row[0] << 4)) += v;                                         \
-		*(v2d *)(h1 + ((size_t)row[1] << 4)) += v;                                         \
-		*(v2d *)(h2 + ((size_t)row[2] << 4)) += v;                                         \
-		*(v2d *)(h3 + ((size_t)row[3] << 4)) += v;                                         \
-	} while (0)
-			r = 0;
-			if (nextb) {
-				/* the next block's lines, and the lines of its (g, h) alongside */
-				const char *gq = (const char *)(gh + 2 * (size_t)next[0]);
-				size_t l, ghl = (n1 * 2 * sizeof(float) + 63) / 64, last = SIZE_MAX;
-				for (l = g0; l < g0 + npf; l++) {
-					size_t stop = r + every < m ? r + every : m, gl = l * ghl / nlines;
-					__builtin_prefetch(nextb + 64 * l, 0, 2);
-					if (gl != last)
-						__builtin_prefetch(gq + 64 * gl, 0, 2);
-					last = gl;
-					for (; r < stop; r++, row += stride)
-						HIST4_ROW;
-				}
-				npf = 0;
-			}
-			for (; npf > 0; npf--, pf++) {
-				const uint8_t *q = B + (size_t)*pf * ps;
-				size_t stop = r + every < m ? r + every : m;
-				__builtin_prefetch(q, 0, 2);
-				if (((uintptr_t)q & 63) + (size_t)p > 64)
-					__builtin_prefetch(q + p - 1, 0, 2);
-				__builtin_prefetch(gh + 2 * (size_t)*pf, 0, 2);
-				for (; r < stop; r++, row += stride)
-					HIST4_ROW;
-			}
-			for (; r < m; r++, row += stride)
-				HIST4_ROW;
-#undef HIST4_ROW
-		}
-		if (f < p) {
-			const uint8_t *row = rows;
-			for (r = 0; r < m; r++, row += stride)
-				for (j = f; j < p; j++)
-					H[off[j] + row[j]] += gb[r];
-		}
-	}
-}
-
-/* The same with a row count in each entry (g, h, count, 0). */
-static void hist_rows4(double *restrict hist, const uint8_t *restrict B, int p, size_t ps,
-		       const int *restrict off, const float *restrict gh,
-		       const uint32_t *restrict idx, size_t a, size_t z)
-{
-	v2d *H = (v2d *)hist, one = {1, 0};
-	size_t k;
-	int j;
-
-	for (k = a; k < z; k++) {
-		uint32_t i = idx[k];
-		const uint8_t *r = B + (size_t)i * ps;
-		v2d v = {gh[2 * (size_t)i], gh[2 * (size_t)i + 1]};
-		if (k + PREFETCH < z) {
-			uint32_t f = idx[k + PREFETCH];
-			__builtin_prefetch(B + (size_t)f * ps);
-			__builtin_prefetch(gh + 2 * (size_t)f);
-		}
-		for (j = 0; j < p; j++) {
-			v2d *e = H + 2 * (size_t)(off[j] + r[j]);
-			e[0] += v;
-			e[1] += one;
-		}
-	}
-}
-
-static void build_task(void *arg, size_t t, int worker)
-{
-	struct gb *g = arg;
-	const struct btask *b = &g->bt[g->border[t]];
-
-	memset(b->dst, 0, g->hlen * sizeof(double));
-	if (g->ES == 2)
-		hist_rows2(b->dst, g->bins->B, g->p, g->bins->stride, g->bins->off, g->ghk, g->idx,
-			   b->a, b->z, &g->kb[worker]);
-	else
-		hist_rows4(b->dst, g->bins->B, g->p, g->bins->stride, g->bins->off, g->ghk, g->idx,
-			   b->a, b->z);
-}
-
-static size_t nchunks(size_t m)
-{
-	size_t c = m / CHUNK_MIN;
-	return c < 1 ? 1 : c > MAX_CHUNKS ? MAX_CHUNKS : c;
-}
-
-/* --- Split search ------------------------------------------------------------------------ */
-
-static inline double thresh_l1(double G, double l1)
-{
-	return G > l1 ? G - l1 : G < -l1 ? G + l1 : 0;
-}
-
-static double score(const struct gb *g, double G, double H)
-{
-	double t = thresh_l1(G, g->l1);
-	return t * t / (H + g->lambda);
-}
-
-/* Leaf weight -T(G) / (H + lambda), 0 without enough hessian. */
-static double weight(const struct gb *g, double G, double H)
-{
-	if (!(H >= g->mcw) || !(H > 0))
-		return 0;
-	return -thresh_l1(G, g->l1) / (H + g->lambda);
-}
-
-/* Consider left sums (GL, HL, CL) of node nd; keep the split in sp when better. */
-static inline __attribute__((always_inline)) void
-consider(const struct gb *g, const struct gnode *nd, double pscore, double GL, double HL, double CL,
-	 int feat, int lo, int hi, int dleft, int ncat, const uint32_t *set, struct split *sp)
-{
-	double GR = nd->G - GL, HR = nd->H - HL, sl, sr, gain;
-
-	if (!(HL >= g->mcw) || !(HR >= g->mcw) || !(HL > 0) || !(HR > 0))
-		return;
-	if (g->ES == 4) {
-		double CR = (double)(nd->hi - nd->lo) - CL;
-		if (CL < g->min_leaf || CR < g->min_leaf)
-			return;
-	}
-	{
-		/* Both sides' scores with one paired division. */
-		double tl = thresh_l1(GL, g->l1), tr = thresh_l1(GR, g->l1);
-		v2d q = (v2d){tl * tl, tr * tr} / (v2d){HL + g->lambda, HR + g->lambda};
-		sl = q[0];
-		sr = q[1];
-	}
-	gain = sl + sr - pscore;
-	/* More than rounding noise, and at least --min-gain. */
-	if (!(gain > 1e-10 * (sl + sr)) || !(gain > 0) || gain < g->gamma)
-		return;
-	if (gain > sp->gain) {
-		sp->gain = gain;
-		sp->GL = GL;
-		sp->HL = HL;
-		sp->CL = CL;
-		sp->feat = feat;
-		sp->lo = lo;
-		sp->hi = hi;
-		sp->dleft = dleft;
-		sp->ncat = ncat;
-		if (ncat)
-			memcpy(sp->set, set, sizeof(sp->set));
-	}
-}
-
-/* Left sums at a threshold: without and with the missing rows. */
-static inline __attribute__((always_inline)) void
-consider2(const struct gb *g, const struct gnode *nd, double pscore, double GL, double HL,
-	  double CL, const double *mis, int feat, int lo, int hi, int ncat, const uint32_t *set,
-	  struct split *sp)
-{
-	if (mis[1] > 0 || (g->ES == 4 && mis[2] > 0)) {
-		consider(g, nd, pscore, GL, HL, CL, feat, lo, hi, 0, ncat, set, sp);
-		consider(g, nd, pscore, GL + mis[0], HL + mis[1], CL + (g->ES == 4 ? mis[2] : 0),
-			 feat, lo, hi, 1, ncat, set, sp);
-	} else {
-		/* No missing rows here: send future ones to the heavier side. */
-		consider(g, nd, pscore, GL, HL, CL, feat, lo, hi, HL >= nd->H - HL, ncat, set, sp);
-	}
-}
-
-static int cmp_lvl(const double *key, int a, int b)
-{
-	if (key[a] < key[b])
-		return -1;
-	if (key[a] > key[b])
-		return 1;
-	return (a > b) - (a < b);
-}
-
-/* Best split of node nd over features [f0, f1) into sp. */
-static void eval_node(const struct gb *g, const struct gnode *nd, int f0, int f1, struct split *sp)
-{
-	const struct ml_bins *b = g->bins;
-	const double *h = nd->hist;
-	double pscore = score(g, nd->G, nd->H);
-	int ES = g->ES, f;
-
-	for (f = f0; f < f1; f++) {
-		const double *e = h + (size_t)b->off[f] * ES, *mis;
-		int nb = b->nb[f], bin, last = -1;
-		double GL = 0, HL = 0, CL = 0;
-		if (!g->fon[f])
-			continue;
-		mis = e + (size_t)nb * ES;
-		if (!b->cat[f]) {
-			for (bin = 0; bin < nb; bin++) {
-				const double *x = e + (size_t)bin * ES;
-				if (x[1] == 0 && (ES == 2 || x[2] == 0))
-					continue;
-				if (last >= 0)
-					consider2(g, nd, pscore, GL, HL, CL, mis, f, last, bin, 0,
-						  NULL, sp);
-				GL += x[0];
-				HL += x[1];
-				if (ES == 4)
-					CL += x[2];
-				last = bin;
-			}
-			if (last >= 0 && (mis[1] > 0 || (ES == 4 && mis[2] > 0)))
-				consider(g, nd, pscore, GL, HL, CL, f, last, nb, 0, 0, NULL, sp);
-		} else {
-			int lv[256], m = 0, i, j;
-			double key[256];
-			uint32_t set[8];
-			for (bin = 0; bin < nb; bin++) {
-				const double *x = e + (size_t)bin * ES;
-				if (x[1] == 0 && (ES == 2 || x[2] == 0))
-					continue;
-				lv[m++] = bin;
-				key[bin] = x[0] / (x[1] + g->lambda);
-			}
-			if (m + (mis[1] > 0) < 2)
-				continue;
-			if (m <= ONEHOT_MAX) {
-				for (i = 0; i < m; i++) {
-					const double *x = e + (size_t)lv[i] * ES;
-					memset(set, 0, sizeof(set));
-					set[lv[i] >> 5] |= 1u << (lv[i] & 31);
-					consider2(g, nd, pscore, x[0], x[1], ES == 4 ? x[2] : 0,
-						  mis, f, 0, 0, nb, set, sp);
-				}
-			} else {
-				for (i = 1; i < m; i++) {
-					int x = lv[i];
-					for (j = i; j > 0 && cmp_lvl(key, lv[j - 1], x) > 0; j--)
-						lv[j] = lv[j - 1];
-					lv[j] = x;
-				}
-				memset(set, 0, sizeof(set));
-				for (i = 0; i < m; i++) {
-					const double *x = e + (size_t)lv[i] * ES;
-					GL += x[0];
-					HL += x[1];
-					if (ES == 4)
-						CL += x[2];
-					set[lv[i] >> 5] |= 1u << (lv[i] & 31);
-					if (i + 1 < m)
-						consider2(g, nd, pscore, GL, HL, CL, mis, f, 0, 0,
-							  nb, set, sp);
-				}
-			}
-			/* Every present level left, missing values right. */
-			if (mis[1] > 0 || (ES == 4 && mis[2] > 0)) {
-				memset(set, 0, sizeof(set));
-				GL = HL = CL = 0;
-				for (i = 0; i < m; i++) {
-					const double *x = e + (size_t)lv[i] * ES;
-					GL += x[0];
-					HL += x[1];
-					if (ES == 4)
-						CL += x[2];
-					set[lv[i] >> 5] |= 1u << (lv[i] & 31);
-				}
-				consider(g, nd, pscore, GL, HL, CL, f, 0, 0, 0, nb, set, sp);
-			}
-		}
-	}
-}
-
-static void split_none(struct split *sp)
-{
-	sp->gain = 0;
-	sp->feat = -1;
-}
-
-/* Reduce, subtract and search: task = pair * nfb + feature block. */
-static void eval_task(void *arg, size_t t, int worker)
-{
-	struct gb *g = arg;
-	struct pair *pr = &g->pairs[t / (size_t)g->nfb];
-	int fb = (int)(t % (size_t)g->nfb), p = g->p;
-	int f0 = fb * p / g->nfb, f1 = (fb + 1) * p / g->nfb, c;
-	size_t a = (size_t)g->bins->off[f0] * g->ES, z = (size_t)g->bins->off[f1] * g->ES, i;
-	double *hs = pr->small->hist;
-	struct split *res = g->bres + (t / (size_t)g->nfb) * 2 * (size_t)g->nfb + 2 * (size_t)fb;
-
-	(void)worker;
-	if (pr->nt > 1) {
-		/* The other chunks in order into the node's histogram, which holds the first. */
-		for (c = 1; c < pr->nt; c++) {
-			const double *q = g->bt[pr->t0 + c].dst;
-			for (i = a; i < z; i++)
-				hs[i] += q[i];
-		}
-	}
-	if (pr->big) {
-		double *hb = pr->big->hist;
-		for (i = a; i < z; i++)
-			hb[i] -= hs[i];
-	}
-	split_none(&res[0]);
-	split_none(&res[1]);
-	if (pr->small->want)
-		eval_node(g, pr->small, f0, f1, &res[0]);
-	if (pr->big && pr->big->want)
-		eval_node(g, pr->big, f0, f1, &res[1]);
-}
-
-/* --- Partitions ---------------------------------------------------------------------- */
-
-/* Rows ahead whose bins are prefetched where a node's scattered rows are walked. */
-#define UPD_AHEAD 32
-
-static void part1_task(void *arg, size_t t, int worker)
-{
-	struct gb *g = arg;
-	struct ptask *q = &g->pt[t];
-	const uint8_t *C = g->bins->C + (size_t)q->nd->sp.feat * g->n, *lut = q->nd->lut;
-	size_t k, l = q->a, r = q->z;
-
-	(void)worker;
-	/* Without branches: the row is written to both ends, one of which keeps it. */
-	for (k = q->a; k < q->z; k++) {
-		uint32_t i = g->idx[k];
-		size_t go = lut[C[i]];
-		if (k + UPD_AHEAD < q->z)
-			__builtin_prefetch(C + g->idx[k + UPD_AHEAD]);
-		g->tmp[l] = i;
-		g->tmp[r - 1] = i;
-		l += go;
-		r -= 1 - go;
-	}
-	q->nl = l - q->a;
-}
-
-static void part2_task(void *arg, size_t t, int worker)
-{
-	struct gb *g = arg;
-	const struct ptask *q = &g->pt[t];
-	size_t lo = q->nd->lo, k, nr = q->z - q->a - q->nl;
-	uint32_t *dl = g->idx + lo + q->pl, *dr = g->idx + lo + q->nd->nl + q->pr;
-	const uint32_t *src = g->tmp + q->a;
-
-	(void)worker;
-	memcpy(dl, src, q->nl * sizeof(uint32_t));
-	for (k = 0; k < nr; k++)
-		dr[k] = g->tmp[q->z - 1 - k];
-}
-
-/* --- Growing one tree ------------------------------------------------------------------ */
-
-static int add_bt(struct gb *g, const struct gnode *nd, size_t a, size_t z, double *dst)
-{
-	if (g->nbt == g->capbt) {
-		int cap = g->capbt ? g->capbt * 2 : 64;
-		struct btask *q = realloc(g->bt, (size_t)cap * sizeof(*q));
-		if (!q)
-			return -1;
-		g->bt = q;
-		g->capbt = cap;
-	}
-	g->bt[g->nbt].nd = nd;
-	g->bt[g->nbt].a = a;
-	g->bt[g->nbt].z = z;
-	g->bt[g->nbt].dst = dst;
-	g->nbt++;
-	return 0;
-}
-
-/* Partial buffers for chunked builds: reuse those of earlier steps. */
-struct partials {
-	double **buf;
-	int n, cap;
-};
-
-static double *partial(struct gb *g, struct partials *P, int k)
-{
-	if (k >= P->cap) {
-		int cap = P->cap ? P->cap * 2 : 64, i;
-		double **q;
-		while (cap <= k)
-			cap *= 2;
-		q = realloc(P->buf, (size_t)cap * sizeof(*q));
-		if (!q)
-			return NULL;
-		for (i = P->cap; i < cap; i++)
-			q[i] = NULL;
-		P->buf = q;
-		P->cap = cap;
-	}
-	if (!P->buf[k]) {
-		P->buf[k] = aligned_alloc(64, (g->hlen * sizeof(double) + 64) / 64 * 64);
-		if (!P->buf[k])
-			return NULL;
-	}
-	return P->buf[k];
-}
-
-static int add_pair(struct gb *g, struct gnode *small, struct gnode *big)
-{
-	if (g->npairs == g->cappairs) {
-		int cap = g->cappairs ? g->cappairs * 2 : 32;
-		struct pair *q = realloc(g->pairs, (size_t)cap * sizeof(*q));
-		if (!q)
-			return -1;
-		g->pairs = q;
-		g->cappairs = cap;
-	}
-	g->pairs[g->npairs].small = small;
-	g->pairs[g->npairs].big = big;
-	g->npairs++;
-	return 0;
-}
-
-/* Build the small nodes' histograms of the pairs, derive the big ones and search their
- * splits. Node pointers must stay valid (g->nodes is not reallocated meanwhile). */
-static int run_pairs(struct gb *g, struct partials *P)
-{
-	int i, np = 0, k;
-	size_t t;
-
-	g->nbt = 0;
-	for (i = 0; i < g->npairs; i++) {
-		struct pair *pr = &g->pairs[i];
-		struct gnode *s = pr->small;
-		size_t m = s->hi - s->lo, nc = nchunks(m), c;
-		pr->t0 = g->nbt;
-		pr->nt = (int)nc;
-		for (c = 0; c < nc; c++) {
-			/* The first chunk straight into the node's own buffer. */
-			double *dst = c == 0 ? s->hist : partial(g, P, np++);
-			if (!dst ||
-			    add_bt(g, s, s->lo + c * m / nc, s->lo + (c + 1) * m / nc, dst) < 0)
-				return -1;
-		}
-	}
-	/* Largest first, so that the workers finish together (the order of the work does
-	 * not change the sums: each task has its own histogram). */
-	{
-		int *o = realloc(g->border, (size_t)(g->nbt ? g->nbt : 1) * sizeof(int)), j;
-		if (!o)
-			return -1;
-		g->border = o;
-		for (i = 0; i < g->nbt; i++) {
-			size_t sz = g->bt[i].z - g->bt[i].a;
-			for (j = i; j > 0 && g->bt[o[j - 1]].z - g->bt[o[j - 1]].a < sz; j--)
-				o[j] = o[j - 1];
-			o[j] = i;
-		}
-	}
-	ml_pool_run(g->pool, (size_t)g->nbt, build_task, g);
-	k = g->npairs * 2 * g->nfb;
-	{
-		struct split *r = realloc(g->bres, (size_t)(k ? k : 1) * sizeof(*r));
-		if (!r)
-			return -1;
-		g->bres = r;
-	}
-	ml_pool_run(g->pool, (size_t)g->npairs * (size_t)g->nfb, eval_task, g);
-	/* The best per node over the blocks in order: the first feature wins ties. */
-	for (i = 0; i < g->npairs; i++) {
-		struct pair *pr = &g->pairs[i];
-		int side;
-		for (side = 0; side < 2; side++) {
-			struct gnode *nd = side ? pr->big : pr->small;
-			if (!nd)
-				continue;
-			split_none(&nd->sp);
-			if (!nd->want)
-				continue;
-			for (t = 0; t < (size_t)g->nfb; t++) {
-				const struct split *r =
-				    &g->bres[((size_t)i * g->nfb + t) * 2 + (size_t)side];
-				if (r->feat >= 0 && r->gain > nd->sp.gain)
-					nd->sp = *r;
-			}
-		}
-	}
-	return 0;
-}
-
-static int new_node(struct gb *g)
-{
-	if (g->nnodes == g->capnodes) {
-		int cap = g->capnodes ? g->capnodes * 2 : 256;
-		struct gnode *q = realloc(g->nodes, (size_t)cap * sizeof(*q));
-		if (!q)
-			return -1;
-		g->nodes = q;
-		g->capnodes = cap;
-	}
-	memset(&g->nodes[g->nnodes], 0, sizeof(g->nodes[0]));
-	split_none(&g->nodes[g->nnodes].sp);
-	return g->nnodes++;
-}
-
-/* May a node at this depth with these sums be split further? */
-static int splittable(const struct gb *g, const struct gnode *nd)
-{
-	if (g->p == 0)
-		return 0;
-	if (g->max_depth > 0 && nd->depth >= g->max_depth)
-		return 0;
-	if (nd->hi - nd->lo < 2 || nd->hi - nd->lo < 2 * (size_t)g->min_leaf)
-		return 0;
-	return nd->H >= 2 * g->mcw && nd->H > 0;
-}
-
-/* Split the nodes sel[0..ns) (indices into g->nodes, each with a split): partition their
- * rows, add their children to the tree and to g->nodes, and evaluate the children. The
- * indices of the children are appended to kids. */
-static int expand(struct gb *g, const int *sel, int ns, int *kids, struct partials *P)
-{
-	int i, c;
-	size_t t;
-
-	/* Partition, in chunks. */
-	g->npt = 0;
-	for (i = 0; i < ns; i++) {
-		struct gnode *nd = &g->nodes[sel[i]];
-		const struct ml_bins *b = g->bins;
-		int f = nd->sp.feat, s;
-		size_t m = nd->hi - nd->lo, nc = nchunks(m);
-		for (s = 0; s < 256; s++) {
-			if (s == b->nb[f])
-				nd->lut[s] = (uint8_t)nd->sp.dleft;
-			else if (nd->sp.ncat)
-				nd->lut[s] = s < b->nb[f] && ((nd->sp.set[s >> 5] >> (s & 31)) & 1);
-			else
-				nd->lut[s] = s <= nd->sp.lo;
-		}
-		/* Children at the depth limit are leaves for sure: their rows need not move,
-		 * the margin update applies the split itself (unless leaves are refitted from
-		 * their rows). */
-		nd->defer = g->max_depth > 0 && nd->depth + 1 >= g->max_depth && !g->refit;
-		if (nd->defer)
-			continue;
-		for (t = 0; t < nc; t++) {
-			struct ptask *q;
-			if (g->npt == g->cappt) {
-				int cap = g->cappt ? g->cappt * 2 : 64;
-				struct ptask *r = realloc(g->pt, (size_t)cap * sizeof(*r));
-				if (!r)
-					return -1;
-				g->pt = r;
-				g->cappt = cap;
-			}
-			q = &g->pt[g->npt++];
-			q->nd = nd;
-			q->a = nd->lo + t * m / nc;
-			q->z = nd->lo + (t + 1) * m / nc;
-		}
-	}
-	/* g->nodes must not move while tasks point into it: reserve the children now. */
-	if (g->nnodes + 2 * ns > g->capnodes) {
-		int cap = g->capnodes ? g->capnodes : 256;
-		struct gnode *q;
-		ptrdiff_t k;
-		while (cap < g->nnodes + 2 * ns)
-			cap *= 2;
-		q = realloc(g->nodes, (size_t)cap * sizeof(*q));
-		if (!q)
-			return -1;
-		for (k = 0; k < g->npt; k++)
-			g->pt[k].nd = q + (g->pt[k].nd - g->nodes);
-		g->nodes = q;
-		g->capnodes = cap;
-	}
-	ml_pool_run(g->pool, (size_t)g->npt, part1_task, g);
-	{
-		struct gnode *cur = NULL;
-		size_t pl = 0, pr = 0;
-		int k;
-		/* Left counts per node first, then the offsets of each chunk. */
-		for (k = 0; k < g->npt; k++) {
-			if (g->pt[k].nd != cur) {
-				cur = g->pt[k].nd;
-				cur->nl = 0;
-			}
-			cur->nl += g->pt[k].nl;
-		}
-		cur = NULL;
-		for (k = 0; k < g->npt; k++) {
-			struct ptask *q = &g->pt[k];
-			if (q->nd != cur) {
-				cur = q->nd;
-				pl = pr = 0;
-			}
-			q->pl = pl;
-			q->pr = pr;
-			pl += q->nl;
-			pr += q->z - q->a - q->nl;
-		}
-	}
-	ml_pool_run(g->pool, (size_t)g->npt, part2_task, g);
-	/* Children. */
-	g->npairs = 0;
-	for (i = 0; i < ns; i++) {
-		struct gnode *nd = &g->nodes[sel[i]], *L, *R, *sm, *bg;
-		const struct split *sp = &nd->sp;
-		int32_t l;
-		double thr;
-		int li = new_node(g), ri = new_node(g);
-		nd = &g->nodes[sel[i]];
-		L = &g->nodes[li];
-		R = &g->nodes[ri];
-		if (sp->ncat)
-			thr = 0;
-		else
-			thr = ml_bins_threshold(g->bins, sp->feat, sp->lo, sp->hi);
-		l = ml_tree_split(&g->tree, nd->tn, sp->feat, thr, sp->dleft,
-				  sp->ncat ? sp->set : NULL, sp->ncat, sp->gain, sp->HL,
-				  nd->H - sp->HL);
-		if (l < 0)
-			return -1;
-		if (nd->defer) {
-			L->lo = R->lo = nd->lo;
-			L->hi = R->hi = nd->hi;
-			L->shared = R->shared = 1;
-		} else {
-			L->lo = nd->lo;
-			L->hi = nd->lo + nd->nl;
-			R->lo = L->hi;
-			R->hi = nd->hi;
-		}
-		L->G = sp->GL;
-		L->H = sp->HL;
-		R->G = nd->G - sp->GL;
-		R->H = nd->H - sp->HL;
-		L->depth = R->depth = nd->depth + 1;
-		L->tn = l;
-		R->tn = l + 1;
-		L->want = !nd->defer && splittable(g, L);
-		R->want = !nd->defer && splittable(g, R);
-		kids[2 * i] = li;
-		kids[2 * i + 1] = ri;
-		nd->kid = li;
-		if (!L->want && !R->want) {
-			hist_put(g, nd->hist);
-			nd->hist = NULL;
-			continue;
-		}
-		if (L->hi - L->lo <= R->hi - R->lo) {
-			sm = L;
-			bg = R;
-		} else {
-			sm = R;
-			bg = L;
-		}
-		sm->hist = hist_get(g);
-		if (!sm->hist)
-			return -1;
-		if (bg->want) {
-			bg->hist = nd->hist;
-		} else {
-			hist_put(g, nd->hist);
-			bg = NULL;
-		}
-		nd->hist = NULL;
-		if (add_pair(g, sm, bg) < 0)
-			return -1;
-	}
-	if (g->npairs && run_pairs(g, P) < 0)
-		return -1;
-	/* A built small node that will not be split gives its buffer back. */
-	for (c = 0; c < g->npairs; c++)
-		if (!g->pairs[c].small->want) {
-			hist_put(g, g->pairs[c].small->hist);
-			g->pairs[c].small->hist = NULL;
-		}
-	return 0;
-}
-
-static int cmp_leaf(const struct gnode *a, const struct gnode *b)
-{
-	if (a->sp.gain > b->sp.gain)
-		return 1;
-	if (a->sp.gain < b->sp.gain)
-		return -1;
-	return a->tn < b->tn ? 1 : -1;
-}
-
-/* Grow a tree on rows idx[0..nidx) with gradients g->ghk. The leaves are the nodes of
- * g->nodes with no children: their rows and sums stay there for the caller. */
-static int grow_tree(struct gb *g, struct partials *P, double G, double H)
-{
-	int *sel = NULL, *kids = NULL, ns, i, rc = -1, nleaves = 1, capsel;
-	struct gnode *root;
-
-	g->nnodes = 0;
-	g->nhfree = g->nhall; /* every buffer is free again */
-	for (i = 0; i < g->nhall; i++)
-		g->hfree[i] = g->hall[i];
-	if (ml_tree_root(&g->tree, H) < 0 || new_node(g) < 0)
-		return -1;
-	root = &g->nodes[0];
-	root->lo = 0;
-	root->hi = g->nidx;
-	root->G = G;
-	root->H = H;
-	root->tn = 0;
-	root->want = splittable(g, root);
-	if (!root->want)
-		return 0;
-	root->hist = hist_get(g);
-	if (!root->hist)
-		return -1;
-	g->npairs = 0;
-	if (add_pair(g, root, NULL) < 0 || run_pairs(g, P) < 0)
-		return -1;
-	capsel = 64;
-	sel = malloc((size_t)capsel * sizeof(int));
-	kids = malloc((size_t)capsel * 2 * sizeof(int));
-	if (!sel || !kids)
-		goto out;
-	if (g->max_leaves == 0) {
-		/* Level-wise: split every node of a level that has a split. */
-		int lo = 0, hi = 1;
-		for (;;) {
-			ns = 0;
-			for (i = lo; i < hi; i++) {
-				if (g->nodes[i].sp.feat < 0) {
-					hist_put(g, g->nodes[i].hist);
-					g->nodes[i].hist = NULL;
-					continue;
-				}
-				if (ns == capsel) {
-					int *q = realloc(sel, (size_t)capsel * 2 * sizeof(int)), *r;
-					if (!q)
-						goto out;
-					sel = q;
-					r = realloc(kids, (size_t)capsel * 4 * sizeof(int));
-					if (!r)
-						goto out;
-					kids = r;
-					capsel *= 2;
-				}
-				sel[ns++] = i;
-			}
-			if (!ns)
-				break;
-			lo = g->nnodes;
-			if (expand(g, sel, ns, kids, P) < 0)
-				goto out;
-			hi = g->nnodes;
-		}
-	} else {
-		/* Leaf-wise: split the leaf of largest gain while leaves are allowed. */
-		int *open = NULL, nopen = 0, capopen = 64;
-		open = malloc((size_t)capopen * sizeof(int));
-		if (!open)
-			goto out;
-		open[nopen++] = 0;
-		while (nleaves < g->max_leaves) {
-			int bi = -1;
-			for (i = 0; i < nopen; i++)
-				if (g->nodes[open[i]].sp.feat >= 0 &&
-				    (bi < 0 ||
-				     cmp_leaf(&g->nodes[open[i]], &g->nodes[open[bi]]) > 0))
-					bi = i;
-			if (bi < 0)
-				break;
-			sel[0] = open[bi];
-			open[bi] = open[--nopen];
-			if (expand(g, sel, 1, kids, P) < 0) {
-				free(open);
-				goto out;
-			}
-			nleaves++;
-			if (nopen + 2 > capopen) {
-				int *q = realloc(open, (size_t)capopen * 2 * sizeof(int));
-				if (!q) {
-					free(open);
-					goto out;
-				}
-				open = q;
-				capopen *= 2;
-			}
-			open[nopen++] = kids[0];
-			open[nopen++] = kids[1];
-		}
-		free(open);
-	}
-	rc = 0;
-out:
-	free(sel);
-	free(kids);
-	return rc;
 }
 
 /* --- Row passes ---------------------------------------------------------------------------- */
@@ -1400,7 +112,7 @@ static void grad_task(void *arg, size_t t, int worker)
 		for (i = a; i < z; i++) {
 			double wi = w ? w[i] : 1;
 			float gh[512];
-			double l = softmax_gh(g->F + i * (size_t)K, K, (int)y[i], wi, gh);
+			double l = ml_gbdt_softmax_gh(g->F + i * (size_t)K, K, (int)y[i], wi, gh);
 			for (k = 0; k < K; k++) {
 				float *o = g->gh + (size_t)k * 2 * g->n + 2 * i;
 				o[0] = gh[2 * k];
@@ -1415,10 +127,10 @@ static void grad_task(void *arg, size_t t, int worker)
 			size_t s1 = s0 + GRAD_SUB < z ? s0 + GRAD_SUB : z, m = (s1 - s0) / 8 * 8;
 			if (g->pend)
 				apply_pending(g, s0, s1);
-			logistic_pass(g->F + s0, y + s0, w ? w + s0 : NULL, g->gh + 2 * s0, m,
-				      g->avx2);
+			ml_gbdt_logistic_pass(g->F + s0, y + s0, w ? w + s0 : NULL, g->gh + 2 * s0,
+					      m, g->avx2);
 			for (i = s0 + m; i < s1; i++)
-				logistic_gh(g->F[i], y[i], w ? w[i] : 1, g->gh + 2 * i);
+				ml_gbdt_logistic_gh(g->F[i], y[i], w ? w[i] : 1, g->gh + 2 * i);
 		}
 		if (g->want_loss)
 			for (i = a; i < z; i++) {
@@ -1428,11 +140,12 @@ static void grad_task(void *arg, size_t t, int worker)
 	} else {
 		for (i = a; i < z; i++) {
 			double gg, hh, wi = w ? w[i] : 1;
-			grad1(obj, g->F[i], y[i], g->delta, g->alpha, &gg, &hh);
+			ml_gbdt_grad1(obj, g->F[i], y[i], g->delta, g->alpha, &gg, &hh);
 			g->gh[2 * i] = (float)(wi * gg);
 			g->gh[2 * i + 1] = (float)(wi * hh);
 			if (g->want_loss)
-				ls += wi * loss1(obj, g->F + i, 1, y[i], g->delta, g->alpha);
+				ls +=
+				    wi * ml_gbdt_loss1(obj, g->F + i, 1, y[i], g->delta, g->alpha);
 		}
 	}
 	g->loss[t] = ls;
@@ -1579,11 +292,11 @@ static void progress(struct ml_ctx *ctx, const struct gb *g, int r, int rounds, 
 		for (t = 0; t < nrt; t++)
 			s += g->loss[t];
 		len += snprintf(line + len, sizeof(line) - (size_t)len, " train-%s %.5f",
-				metric_name[g->obj], metric_of(g->obj, s, W));
+				ml_gbdt_metric_name[g->obj], ml_gbdt_metric_of(g->obj, s, W));
 	}
 	if (vmetric == vmetric)
 		snprintf(line + len, sizeof(line) - (size_t)len, " valid-%s %.5f",
-			 metric_name[g->obj], vmetric);
+			 ml_gbdt_metric_name[g->obj], vmetric);
 	ml_log(ctx, ML_LOG_PROGRESS, "%s", line);
 }
 
@@ -1609,38 +322,29 @@ static int grow_slots(struct gb *g, int k, size_t n)
 	return 0;
 }
 
-static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
-		    const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+/* Resolve *obj (auto: by the target) and check the options against the data. 0, or a
+ * negative ML_E_* code. */
+static int fit_check(const struct ml_data *d, const struct ml_data *valid, int *obj, int early,
+		     struct ml_err *e)
 {
-	struct gb G;
-	struct gbdt *mod = NULL;
-	struct ml_bins bins;
-	struct partials P = {NULL, 0, 0};
-	int obj = (int)ml_param(hp, "objective"), K, rounds = (int)ml_param(hp, "rounds");
-	int early = (int)ml_param(hp, "early-stop"), r, k, rc = 0, best_round = 0;
-	double subsample = ml_param(hp, "subsample"), colsample = ml_param(hp, "colsample");
-	double best_metric = INFINITY, W = 0, vmetric = NAN;
-	size_t i, nrt, t;
-	int ncol, *perm = NULL, trained;
+	size_t i;
 
-	memset(&G, 0, sizeof(G));
-	memset(&bins, 0, sizeof(bins));
-	ml_tree_init(&G.tree);
-	if (obj == OBJ_AUTO)
-		obj = d->nclass == 0 ? OBJ_SQUARED : d->nclass == 2 ? OBJ_LOGISTIC : OBJ_SOFTMAX;
-	if (d->nclass == 0 && (obj == OBJ_LOGISTIC || obj == OBJ_SOFTMAX))
+	if (*obj == OBJ_AUTO)
+		*obj = d->nclass == 0 ? OBJ_SQUARED : d->nclass == 2 ? OBJ_LOGISTIC : OBJ_SOFTMAX;
+	if (d->nclass == 0 && (*obj == OBJ_LOGISTIC || *obj == OBJ_SOFTMAX))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--objective %s needs a classification target", obj_name[obj]);
-	if (d->nclass > 0 && obj != OBJ_LOGISTIC && obj != OBJ_SOFTMAX)
+				  "--objective %s needs a classification target",
+				  ml_gbdt_obj_name[*obj]);
+	if (d->nclass > 0 && *obj != OBJ_LOGISTIC && *obj != OBJ_SOFTMAX)
 		return ml_err_set(
 		    e, ML_E_USAGE, NULL, 0, 0,
 		    "--objective %s needs a numeric target to regress (--task regress)",
-		    obj_name[obj]);
-	if (d->nclass == 2 && obj == OBJ_SOFTMAX)
+		    ml_gbdt_obj_name[*obj]);
+	if (d->nclass == 2 && *obj == OBJ_SOFTMAX)
 		return ml_err_set(
 		    e, ML_E_USAGE, NULL, 0, 0,
 		    "--objective softmax needs more than two classes (two use logistic)");
-	if (d->nclass > 2 && obj == OBJ_LOGISTIC)
+	if (d->nclass > 2 && *obj == OBJ_LOGISTIC)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--objective logistic needs two classes (more use softmax)");
 	if (d->nclass > 256)
@@ -1651,7 +355,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 				  "--early-stop needs validation rows (--valid or --valid-frac)");
 	if (d->n > UINT32_MAX)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: at most %u rows", UINT32_MAX);
-	if (obj == OBJ_POISSON) {
+	if (*obj == OBJ_POISSON) {
 		double s = 0;
 		for (i = 0; i < d->n; i++) {
 			if (!(d->y[i] >= 0))
@@ -1664,95 +368,138 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 			    e, ML_E_DATA, NULL, 0, 0,
 			    "--objective poisson needs a target with a positive mean");
 	}
-	K = obj == OBJ_SOFTMAX ? d->nclass : 1;
-	G.d = d;
-	G.n = d->n;
-	G.p = d->p;
-	G.K = K;
-	G.obj = obj;
-	G.eta = ml_param(hp, "learning-rate");
-	G.lambda = ml_param(hp, "l2");
-	G.l1 = ml_param(hp, "l1");
-	G.gamma = ml_param(hp, "min-gain");
-	G.mcw = ml_param(hp, "min-child-weight");
-	G.delta = ml_param(hp, "huber-delta");
-	G.alpha = obj == OBJ_ABSOLUTE ? 0.5 : ml_param(hp, "alpha");
-	G.min_leaf = (int)ml_param(hp, "min-samples-leaf");
-	G.max_depth = (int)ml_param(hp, "max-depth");
-	G.max_leaves = (int)ml_param(hp, "max-leaves");
-	if (G.max_leaves > 0 && !ml_param_given(hp, "max-depth"))
-		G.max_depth = 0;
-	if (G.max_leaves == 0 && G.max_depth == 0)
+	return 0;
+}
+
+/* The options of a fit on d with objective obj into G. 0, or ML_E_USAGE. */
+static int fit_options(struct gb *G, const struct ml_data *d, const struct ml_params *hp,
+		       struct ml_ctx *ctx, int obj, struct ml_err *e)
+{
+	G->d = d;
+	G->n = d->n;
+	G->p = d->p;
+	G->K = obj == OBJ_SOFTMAX ? d->nclass : 1;
+	G->obj = obj;
+	G->eta = ml_param(hp, "learning-rate");
+	G->lambda = ml_param(hp, "l2");
+	G->l1 = ml_param(hp, "l1");
+	G->gamma = ml_param(hp, "min-gain");
+	G->mcw = ml_param(hp, "min-child-weight");
+	G->delta = ml_param(hp, "huber-delta");
+	G->alpha = obj == OBJ_ABSOLUTE ? 0.5 : ml_param(hp, "alpha");
+	G->min_leaf = (int)ml_param(hp, "min-samples-leaf");
+	G->max_depth = (int)ml_param(hp, "max-depth");
+	G->max_leaves = (int)ml_param(hp, "max-leaves");
+	if (G->max_leaves > 0 && !ml_param_given(hp, "max-depth"))
+		G->max_depth = 0;
+	if (G->max_leaves == 0 && G->max_depth == 0)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--max-depth 0 (unlimited) needs --max-leaves");
-	G.ES = G.min_leaf > 1 ? 4 : 2;
-	G.refit = obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE;
+	G->ES = G->min_leaf > 1 ? 4 : 2;
+	G->refit = obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE;
 #ifdef HAVE_PASS8
-	G.avx2 = __builtin_cpu_supports("avx2");
+	G->avx2 = __builtin_cpu_supports("avx2");
 #endif
-	G.pool = ctx ? ctx->pool : NULL;
-	G.nfb = d->p < MAX_FBLOCKS ? (d->p > 0 ? d->p : 1) : MAX_FBLOCKS;
+	G->pool = ctx ? ctx->pool : NULL;
+	G->nfb = d->p < MAX_FBLOCKS ? (d->p > 0 ? d->p : 1) : MAX_FBLOCKS;
+	return 0;
+}
 
-	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
-			   ML_BINS_ROWS | ML_BINS_COLS, ctx ? ctx->seed : 0, G.pool, e);
-	if (rc < 0)
-		return rc;
-	G.bins = &bins;
-	G.hlen = (size_t)bins.total * (size_t)G.ES;
-	G.nkb = ml_pool_size(G.pool);
-	G.kb = calloc((size_t)G.nkb, sizeof(*G.kb));
-	if (!G.kb) {
-		rc = ml_err_nomem(e);
-		goto out;
+/* G's buffers, its options and bins set; nrt row tasks. 0, or -1 when out of memory (what was
+ * allocated is G's to release). */
+static int fit_alloc(struct gb *G, const struct ml_data *valid, double subsample, size_t nrt)
+{
+	const struct ml_data *d = G->d;
+	int K = G->K, k;
+
+	G->hlen = (size_t)G->bins->total * (size_t)G->ES;
+	G->nkb = ml_pool_size(G->pool);
+	G->kb = calloc((size_t)G->nkb, sizeof(*G->kb));
+	if (!G->kb)
+		return -1;
+	for (k = 0; k < G->nkb; k++) {
+		G->kb[k].rows = malloc(BLOCK_ROWS * (((size_t)d->p + 7) / 8 * 8 + 8));
+		G->kb[k].gh = aligned_alloc(16, BLOCK_ROWS * sizeof(v2d));
+		if (!G->kb[k].rows || !G->kb[k].gh)
+			return -1;
 	}
-	for (k = 0; k < G.nkb; k++) {
-		G.kb[k].rows = malloc(BLOCK_ROWS * (((size_t)d->p + 7) / 8 * 8 + 8));
-		G.kb[k].gh = aligned_alloc(16, BLOCK_ROWS * sizeof(v2d));
-		if (!G.kb[k].rows || !G.kb[k].gh) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
-	}
-	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
-	G.F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
-	G.gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
-	G.idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.loss = calloc(nrt ? nrt : 1, sizeof(double));
+	G->F = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(double));
+	G->gh = ml_alloc_big((d->n ? d->n : 1) * 2 * (size_t)K * sizeof(float));
+	G->idx = ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G->loss = calloc(nrt ? nrt : 1, sizeof(double));
 	if (subsample >= 1)
-		G.ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
-	G.fon = malloc((size_t)(d->p ? d->p : 1));
-	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
-	mod = calloc(1, sizeof(*mod));
+		G->ghsum = calloc((nrt ? nrt : 1) * 2 * (size_t)K, sizeof(double));
+	G->fon = malloc((size_t)(d->p ? d->p : 1));
 	if (subsample < 1)
-		G.insample = malloc(d->n ? d->n : 1);
-	G.pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
+		G->insample = malloc(d->n ? d->n : 1);
+	G->pos = ml_alloc_big((d->n ? d->n : 1) * (size_t)K * sizeof(uint32_t));
 	/* With one tree a round the leaf slots are spent (by the next gradient pass) before
 	 * the next tree partitions its rows, so the partitions' scratch can be theirs. */
-	G.tmp = K == 1 ? G.pos : ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
-	G.narrow = calloc((size_t)K, 1);
+	G->tmp = K == 1 ? G->pos : ml_alloc_big((d->n ? d->n : 1) * sizeof(uint32_t));
+	G->narrow = calloc((size_t)K, 1);
 	if (valid) {
-		G.vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
+		G->vF = malloc((valid->n ? valid->n : 1) * (size_t)K * sizeof(double));
 	}
-	if (!G.F || !G.gh || !G.idx || !G.tmp || !G.loss || !G.fon || !perm || !mod ||
-	    (subsample >= 1 && !G.ghsum) || (subsample < 1 && !G.insample) || !G.pos || !G.narrow ||
-	    (valid && !G.vF)) {
-		rc = ml_err_nomem(e);
-		goto out;
-	}
-	mod->obj = obj;
-	mod->nclass = d->nclass;
-	mod->delta = G.delta;
-	mod->alpha = G.alpha;
-	if ((rc = ml_forest_init(&mod->F, d->p, 1, K, 0, e)) < 0)
-		goto out;
+	if (!G->F || !G->gh || !G->idx || !G->tmp || !G->loss || !G->fon ||
+	    (subsample >= 1 && !G->ghsum) || (subsample < 1 && !G->insample) || !G->pos ||
+	    !G->narrow || (valid && !G->vF))
+		return -1;
+	return 0;
+}
 
-	/* The starting margins: the best constant. */
+/* Free what fit_alloc, the growing and the partials P hold. */
+static void fit_release(struct gb *G, struct partials *P)
+{
+	int k;
+
+	for (k = 0; k < P->cap; k++)
+		free(P->buf[k]);
+	free(P->buf);
+	for (k = 0; k < G->nhall; k++)
+		free(G->hall[k]);
+	free(G->hall);
+	free(G->hfree);
+	free(G->nodes);
+	free(G->bt);
+	free(G->border);
+	free(G->pt);
+	free(G->pairs);
+	free(G->bres);
+	free(G->F);
+	free(G->gh);
+	free(G->idx);
+	if (G->tmp != G->pos)
+		free(G->tmp);
+	free(G->loss);
+	free(G->ghsum);
+	free(G->fon);
+	free(G->insample);
+	free(G->pos);
+	free(G->narrow);
+	free(G->pv);
+	free(G->vF);
+	for (k = 0; G->kb && k < G->nkb; k++) {
+		free(G->kb[k].rows);
+		free(G->kb[k].gh);
+	}
+	free(G->kb);
+	ml_tree_release(&G->tree);
+}
+
+/* The starting margins, the best constant, into the model's base and the training and
+ * validation margins; *W: the sum of the row weights. 0, or a negative ML_E_* code. */
+static int fit_start(struct gb *G, struct gbdt *mod, const struct ml_data *valid, double *Wsum,
+		     struct ml_err *e)
+{
+	const struct ml_data *d = G->d;
+	int obj = G->obj, K = G->K, k;
+	double W = 0;
+	size_t i;
+
 	for (i = 0; i < d->n; i++)
 		W += d->w ? d->w[i] : 1;
-	if (!(W > 0)) {
-		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: the row weights sum to zero");
-		goto out;
-	}
+	if (!(W > 0))
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "gbdt: the row weights sum to zero");
 	if (obj == OBJ_SOFTMAX) {
 		double *pri = mod->F.base;
 		for (i = 0; i < d->n; i++)
@@ -1772,24 +519,297 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		}
 	} else {
 		double *vw = malloc(2 * (d->n ? d->n : 1) * sizeof(double));
-		if (!vw) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
+		if (!vw)
+			return ml_err_nomem(e);
 		for (i = 0; i < d->n; i++) {
 			vw[2 * i] = d->y[i];
 			vw[2 * i + 1] = d->w ? d->w[i] : 1;
 		}
-		mod->F.base[0] = wquantile(vw, d->n, obj == OBJ_QUANTILE ? G.alpha : 0.5);
+		mod->F.base[0] = wquantile(vw, d->n, obj == OBJ_QUANTILE ? G->alpha : 0.5);
 		free(vw);
 	}
 	for (i = 0; i < d->n; i++)
 		for (k = 0; k < K; k++)
-			G.F[i * (size_t)K + (size_t)k] = mod->F.base[k];
+			G->F[i * (size_t)K + (size_t)k] = mod->F.base[k];
 	if (valid)
 		for (i = 0; i < valid->n; i++)
 			for (k = 0; k < K; k++)
-				G.vF[i * (size_t)K + (size_t)k] = mod->F.base[k];
+				G->vF[i * (size_t)K + (size_t)k] = mod->F.base[k];
+	*Wsum = W;
+	return 0;
+}
+
+/* A round's rows (with row sampling) and its ncol features (perm: room for p), drawn from
+ * rng. */
+static void fit_sample(struct gb *G, struct ml_rng *rng, double subsample, int ncol, int *perm)
+{
+	const struct ml_data *d = G->d;
+	size_t i;
+
+	if (subsample < 1) {
+		G->nidx = 0;
+		for (i = 0; i < d->n; i++) {
+			G->insample[i] = ml_rng_uniform(rng) < subsample;
+			if (G->insample[i])
+				G->idx[G->nidx++] = (uint32_t)i;
+		}
+	}
+	memset(G->fon, ncol == d->p, (size_t)d->p);
+	if (ncol < d->p) {
+		int j;
+		for (j = 0; j < d->p; j++)
+			perm[j] = j;
+		for (j = 0; j < ncol; j++) {
+			int q = j + (int)ml_rng_below(rng, (uint64_t)(d->p - j)), x = perm[j];
+			perm[j] = perm[q];
+			perm[q] = x;
+			G->fon[perm[j]] = 1;
+		}
+	}
+}
+
+/* Class k's rows in the tree, in row order, and the sums of their (g, h) into *Gs, *Hs:
+ * without row sampling every row, whose sums the gradient pass made by chunks; else the
+ * round's sample, summed in fixed chunks. 0, or -1 when out of memory. */
+static int fit_rows(struct gb *G, int k, double subsample, size_t nrt, double *Gs, double *Hs)
+{
+	const struct ml_data *d = G->d;
+	int K = G->K;
+	size_t i, t;
+
+	G->ghk = G->gh + (size_t)k * 2 * d->n;
+	if (subsample >= 1) {
+		G->nidx = d->n;
+		ml_pool_run(G->pool, nrt, iota_task, G);
+	} else if (k > 0) {
+		/* The same rows for every class's tree, in row order. */
+		G->nidx = 0;
+		for (i = 0; i < d->n; i++)
+			if (G->insample[i])
+				G->idx[G->nidx++] = (uint32_t)i;
+	}
+	if (G->ghsum) {
+		/* Every row: the gradient pass summed its own chunks. */
+		for (t = 0; t < nrt; t++) {
+			*Gs += G->ghsum[2 * (t * (size_t)K + (size_t)k)];
+			*Hs += G->ghsum[2 * (t * (size_t)K + (size_t)k) + 1];
+		}
+	} else {
+		struct sumjob SJ;
+		double *part =
+		    malloc(2 * ((G->nidx + ROW_TASK - 1) / ROW_TASK + 1) * sizeof(double));
+		if (!part)
+			return -1;
+		SJ.g = G;
+		SJ.part = part;
+		ml_pool_run(G->pool, (G->nidx + ROW_TASK - 1) / ROW_TASK, sum_task, &SJ);
+		for (t = 0; t < (G->nidx + ROW_TASK - 1) / ROW_TASK; t++) {
+			*Gs += part[2 * t];
+			*Hs += part[2 * t + 1];
+		}
+		free(part);
+	}
+	return 0;
+}
+
+/* A refitted leaf's value (absolute, quantile): the weighted quantile of its rows' residuals,
+ * times eta, into *v. 0, or -1 when out of memory. */
+static int leaf_quantile(const struct gb *G, const struct gnode *nd, double *v)
+{
+	const struct ml_data *d = G->d;
+	size_t m = nd->hi - nd->lo, q;
+	double *vw = malloc(2 * (m ? m : 1) * sizeof(double));
+
+	if (!vw)
+		return -1;
+	for (q = 0; q < m; q++) {
+		uint32_t row = G->idx[nd->lo + q];
+		vw[2 * q] = d->y[row] - G->F[row];
+		vw[2 * q + 1] = d->w ? d->w[row] : 1;
+	}
+	*v = G->eta * wquantile(vw, m, G->alpha);
+	free(vw);
+	return 0;
+}
+
+/* Leaf values of class k's tree just grown, and the leaf slots of its rows: each leaf's rows
+ * (a deferred parent's rows at once, by the side they take) get a slot whose value the next
+ * gradient pass adds to their margins. 0, or -1 when out of memory. */
+static int fit_leaves(struct gb *G, int k)
+{
+	struct upd U;
+	size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
+	int *lf = NULL, j, rc = -1;
+	uint32_t *slot = NULL, ns = 0;
+
+	/* Update tasks over the leaves' rows. */
+	for (j = 0; j < G->nnodes; j++) {
+		const struct gnode *nd = &G->nodes[j];
+		int isleaf = G->tree.node[nd->tn].feat < 0;
+		if ((isleaf && !nd->shared) || (!isleaf && nd->defer)) {
+			nl++;
+			nlt += (nd->hi - nd->lo + ROW_TASK - 1) / ROW_TASK;
+		}
+	}
+	la = malloc((nlt + 1) * sizeof(size_t));
+	lz = malloc((nlt + 1) * sizeof(size_t));
+	lf = malloc((nlt + 1) * sizeof(int));
+	slot = malloc(2 * (nlt + 1) * sizeof(uint32_t));
+	G->narrow[k] = 2 * nl <= 256;
+	if (!la || !lz || !lf || !slot || grow_slots(G, k, 2 * nl) < 0)
+		goto out;
+	nlt = 0;
+	for (j = 0; j < G->nnodes; j++) {
+		struct gnode *nd = &G->nodes[j];
+		double v = 0, v2 = 0;
+		size_t a;
+		int isleaf = G->tree.node[nd->tn].feat < 0;
+		if (isleaf && (G->obj == OBJ_ABSOLUTE || G->obj == OBJ_QUANTILE)) {
+			if (leaf_quantile(G, nd, &v) < 0)
+				goto out;
+			G->tree.node[nd->tn].thr = v;
+		} else if (isleaf) {
+			v = G->eta * ml_gbdt_weight(G, nd->G, nd->H);
+			G->tree.node[nd->tn].thr = v;
+		}
+		if (!(isleaf && !nd->shared) && !(!isleaf && nd->defer))
+			continue;
+		if (!isleaf) {
+			/* Deferred: its children's values. */
+			const struct gnode *L = &G->nodes[nd->kid], *R = L + 1;
+			v = G->eta * ml_gbdt_weight(G, L->G, L->H);
+			v2 = G->eta * ml_gbdt_weight(G, R->G, R->H);
+		}
+		G->pv[(size_t)k * G->npv + ns] = v;
+		G->pv[(size_t)k * G->npv + ns + 1] = v2;
+		for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
+			la[nlt] = a;
+			lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
+			lf[nlt] = isleaf ? -1 : j;
+			slot[2 * nlt] = ns;
+			slot[2 * nlt + 1] = ns + 1;
+			nlt++;
+		}
+		ns += 2;
+	}
+	memset(&U, 0, sizeof(U));
+	U.g = G;
+	U.k = k;
+	U.la = la;
+	U.lz = lz;
+	U.leaf = lf;
+	U.slot = slot;
+	ml_pool_run(G->pool, nlt, upd_leaf_task, &U);
+	G->pend = 1;
+	rc = 0;
+out:
+	free(la);
+	free(lz);
+	free(lf);
+	free(slot);
+	return rc;
+}
+
+/* The margins that walk class k's tree, the model's last: the training rows out of the
+ * round's sample, and the validation rows. */
+static void fit_walk(struct gb *G, const struct gbdt *mod, int k, const struct ml_data *valid,
+		     double subsample, size_t nrt)
+{
+	struct upd U;
+
+	memset(&U, 0, sizeof(U));
+	U.g = G;
+	U.k = k;
+	U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
+	U.bits = mod->F.bits;
+	if (subsample < 1) {
+		U.col = G->d->col;
+		U.n = G->d->n;
+		U.out = G->F;
+		U.skip = G->insample;
+		ml_pool_run(G->pool, nrt, upd_raw_task, &U);
+	}
+	if (valid) {
+		U.col = valid->col;
+		U.n = valid->n;
+		U.out = G->vF;
+		U.skip = NULL;
+		ml_pool_run(G->pool, (valid->n + ROW_TASK - 1) / ROW_TASK, upd_raw_task, &U);
+	}
+}
+
+/* Class k's tree of a round, added to the model with its margin updates. 0, or a negative
+ * ML_E_* code. */
+static int fit_tree(struct gb *G, struct partials *P, struct gbdt *mod, int k,
+		    const struct ml_data *valid, double subsample, size_t nrt, struct ml_err *e)
+{
+	double Gs = 0, Hs = 0;
+	int rc;
+
+	if (fit_rows(G, k, subsample, nrt, &Gs, &Hs) < 0 || ml_gbdt_grow_tree(G, P, Gs, Hs) < 0 ||
+	    fit_leaves(G, k) < 0)
+		return ml_err_nomem(e);
+	if ((rc = ml_forest_add(&mod->F, &G->tree, e)) < 0)
+		return rc;
+	fit_walk(G, mod, k, valid, subsample, nrt);
+	return 0;
+}
+
+/* The validation loss of the margins G->vF, as its metric. */
+static double valid_metric(const struct gb *G, const struct ml_data *valid)
+{
+	double s = 0, vw = 0;
+	size_t i;
+
+	for (i = 0; i < valid->n; i++) {
+		double wi = valid->w ? valid->w[i] : 1;
+		s += wi * ml_gbdt_loss1(G->obj, G->vF + i * (size_t)G->K, G->K, valid->y[i],
+					G->delta, G->alpha);
+		vw += wi;
+	}
+	return ml_gbdt_metric_of(G->obj, s, vw);
+}
+
+static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		    const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct gb G;
+	struct gbdt *mod = NULL;
+	struct ml_bins bins;
+	struct partials P = {NULL, 0, 0};
+	int obj = (int)ml_param(hp, "objective"), K, rounds = (int)ml_param(hp, "rounds");
+	int early = (int)ml_param(hp, "early-stop"), r, k, rc = 0, best_round = 0;
+	double subsample = ml_param(hp, "subsample"), colsample = ml_param(hp, "colsample");
+	double best_metric = INFINITY, W = 0, vmetric = NAN;
+	size_t nrt;
+	int ncol, *perm = NULL, trained;
+
+	memset(&G, 0, sizeof(G));
+	memset(&bins, 0, sizeof(bins));
+	ml_tree_init(&G.tree);
+	if ((rc = fit_check(d, valid, &obj, early, e)) < 0 ||
+	    (rc = fit_options(&G, d, hp, ctx, obj, e)) < 0)
+		return rc;
+	K = G.K;
+	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
+			   ML_BINS_ROWS | ML_BINS_COLS, ctx ? ctx->seed : 0, G.pool, e);
+	if (rc < 0)
+		return rc;
+	G.bins = &bins;
+	nrt = (d->n + ROW_TASK - 1) / ROW_TASK;
+	perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(int));
+	mod = calloc(1, sizeof(*mod));
+	if (fit_alloc(&G, valid, subsample, nrt) < 0 || !perm || !mod) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	mod->obj = obj;
+	mod->nclass = d->nclass;
+	mod->delta = G.delta;
+	mod->alpha = G.alpha;
+	if ((rc = ml_forest_init(&mod->F, d->p, 1, K, 0, e)) < 0 ||
+	    (rc = fit_start(&G, mod, valid, &W, e)) < 0)
+		goto out;
 
 	ncol = (int)floor(colsample * d->p + 0.5);
 	if (ncol < 1)
@@ -1807,189 +827,13 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		G.pend = 0;
 		if (r > 0)
 			progress(ctx, &G, r, rounds, W, valid ? vmetric : NAN);
-		/* The round's rows and features. */
-		if (subsample < 1) {
-			G.nidx = 0;
-			for (i = 0; i < d->n; i++) {
-				G.insample[i] = ml_rng_uniform(&rng) < subsample;
-				if (G.insample[i])
-					G.idx[G.nidx++] = (uint32_t)i;
-			}
-		}
-		memset(G.fon, ncol == d->p, (size_t)d->p);
-		if (ncol < d->p) {
-			int j;
-			for (j = 0; j < d->p; j++)
-				perm[j] = j;
-			for (j = 0; j < ncol; j++) {
-				int q = j + (int)ml_rng_below(&rng, (uint64_t)(d->p - j)),
-				    x = perm[j];
-				perm[j] = perm[q];
-				perm[q] = x;
-				G.fon[perm[j]] = 1;
-			}
-		}
-		for (k = 0; k < K; k++) {
-			double Gs = 0, Hs = 0, *part;
-			struct sumjob SJ;
-			struct upd U;
-			size_t nl = 0, nlt = 0, *la = NULL, *lz = NULL;
-			int *lf = NULL, j;
-			uint32_t *slot = NULL, ns = 0;
-			G.ghk = G.gh + (size_t)k * 2 * d->n;
-			if (subsample >= 1) {
-				G.nidx = d->n;
-				ml_pool_run(G.pool, nrt, iota_task, &G);
-			} else if (k > 0) {
-				/* The same rows for every class's tree, in row order. */
-				G.nidx = 0;
-				for (i = 0; i < d->n; i++)
-					if (G.insample[i])
-						G.idx[G.nidx++] = (uint32_t)i;
-			}
-			if (G.ghsum) {
-				/* Every row: the gradient pass summed its own chunks. */
-				for (t = 0; t < nrt; t++) {
-					Gs += G.ghsum[2 * (t * (size_t)K + (size_t)k)];
-					Hs += G.ghsum[2 * (t * (size_t)K + (size_t)k) + 1];
-				}
-			} else {
-				part = malloc(2 * ((G.nidx + ROW_TASK - 1) / ROW_TASK + 1) *
-					      sizeof(double));
-				if (!part) {
-					rc = ml_err_nomem(e);
-					goto out;
-				}
-				SJ.g = &G;
-				SJ.part = part;
-				ml_pool_run(G.pool, (G.nidx + ROW_TASK - 1) / ROW_TASK, sum_task,
-					    &SJ);
-				for (t = 0; t < (G.nidx + ROW_TASK - 1) / ROW_TASK; t++) {
-					Gs += part[2 * t];
-					Hs += part[2 * t + 1];
-				}
-				free(part);
-			}
-			if (grow_tree(&G, &P, Gs, Hs) < 0) {
-				rc = ml_err_nomem(e);
+		fit_sample(&G, &rng, subsample, ncol, perm);
+		for (k = 0; k < K; k++)
+			if ((rc = fit_tree(&G, &P, mod, k, valid, subsample, nrt, e)) < 0)
 				goto out;
-			}
-			/* Leaf values, and update tasks over the leaves' rows (a deferred parent's
-			 * rows at once). */
-			for (j = 0; j < G.nnodes; j++) {
-				const struct gnode *nd = &G.nodes[j];
-				int isleaf = G.tree.node[nd->tn].feat < 0;
-				if ((isleaf && !nd->shared) || (!isleaf && nd->defer)) {
-					nl++;
-					nlt += (nd->hi - nd->lo + ROW_TASK - 1) / ROW_TASK;
-				}
-			}
-			la = malloc((nlt + 1) * sizeof(size_t));
-			lz = malloc((nlt + 1) * sizeof(size_t));
-			lf = malloc((nlt + 1) * sizeof(int));
-			slot = malloc(2 * (nlt + 1) * sizeof(uint32_t));
-			G.narrow[k] = 2 * nl <= 256;
-			if (!la || !lz || !lf || !slot || grow_slots(&G, k, 2 * nl) < 0) {
-				free(la);
-				free(lz);
-				free(lf);
-				free(slot);
-				rc = ml_err_nomem(e);
-				goto out;
-			}
-			nlt = 0;
-			for (j = 0; j < G.nnodes; j++) {
-				struct gnode *nd = &G.nodes[j];
-				double v = 0, v2 = 0;
-				size_t a;
-				int isleaf = G.tree.node[nd->tn].feat < 0;
-				if (isleaf && (obj == OBJ_ABSOLUTE || obj == OBJ_QUANTILE)) {
-					/* The leaf's weighted quantile of the residuals. */
-					size_t m = nd->hi - nd->lo, q;
-					double *vw = malloc(2 * (m ? m : 1) * sizeof(double));
-					if (!vw) {
-						free(la);
-						free(lz);
-						free(lf);
-						free(slot);
-						rc = ml_err_nomem(e);
-						goto out;
-					}
-					for (q = 0; q < m; q++) {
-						uint32_t row = G.idx[nd->lo + q];
-						vw[2 * q] = d->y[row] - G.F[row];
-						vw[2 * q + 1] = d->w ? d->w[row] : 1;
-					}
-					v = G.eta * wquantile(vw, m, G.alpha);
-					free(vw);
-					G.tree.node[nd->tn].thr = v;
-				} else if (isleaf) {
-					v = G.eta * weight(&G, nd->G, nd->H);
-					G.tree.node[nd->tn].thr = v;
-				}
-				if (!(isleaf && !nd->shared) && !(!isleaf && nd->defer))
-					continue;
-				if (!isleaf) {
-					/* Deferred: its children's values. */
-					const struct gnode *L = &G.nodes[nd->kid], *R = L + 1;
-					v = G.eta * weight(&G, L->G, L->H);
-					v2 = G.eta * weight(&G, R->G, R->H);
-				}
-				G.pv[(size_t)k * G.npv + ns] = v;
-				G.pv[(size_t)k * G.npv + ns + 1] = v2;
-				for (a = nd->lo; a < nd->hi; a += ROW_TASK) {
-					la[nlt] = a;
-					lz[nlt] = a + ROW_TASK < nd->hi ? a + ROW_TASK : nd->hi;
-					lf[nlt] = isleaf ? -1 : j;
-					slot[2 * nlt] = ns;
-					slot[2 * nlt + 1] = ns + 1;
-					nlt++;
-				}
-				ns += 2;
-			}
-			memset(&U, 0, sizeof(U));
-			U.g = &G;
-			U.k = k;
-			U.la = la;
-			U.lz = lz;
-			U.leaf = lf;
-			U.slot = slot;
-			ml_pool_run(G.pool, nlt, upd_leaf_task, &U);
-			G.pend = 1;
-			free(la);
-			free(lz);
-			free(lf);
-			free(slot);
-			if ((rc = ml_forest_add(&mod->F, &G.tree, e)) < 0)
-				goto out;
-			U.nd = mod->F.node + mod->F.start[mod->F.ntrees - 1];
-			U.bits = mod->F.bits;
-			if (subsample < 1) {
-				U.col = d->col;
-				U.n = d->n;
-				U.out = G.F;
-				U.skip = G.insample;
-				ml_pool_run(G.pool, nrt, upd_raw_task, &U);
-			}
-			if (valid) {
-				U.col = valid->col;
-				U.n = valid->n;
-				U.out = G.vF;
-				U.skip = NULL;
-				ml_pool_run(G.pool, (valid->n + ROW_TASK - 1) / ROW_TASK,
-					    upd_raw_task, &U);
-			}
-		}
 		/* Early stopping on the validation loss. */
 		if (valid) {
-			double s = 0, vw = 0;
-			for (i = 0; i < valid->n; i++) {
-				double wi = valid->w ? valid->w[i] : 1;
-				s += wi * loss1(obj, G.vF + i * (size_t)K, K, valid->y[i], G.delta,
-						G.alpha);
-				vw += wi;
-			}
-			vmetric = metric_of(obj, s, vw);
+			vmetric = valid_metric(&G, valid);
 			if (vmetric < best_metric) {
 				best_metric = vmetric;
 				best_round = r + 1;
@@ -2017,7 +861,7 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 		mod->rounds = best_round;
 		mod->best_round = best_round;
 		ml_log(ctx, ML_LOG_INFO, "gbdt: best round %d of %d (valid-%s %.6g)", best_round, r,
-		       metric_name[obj], best_metric);
+		       ml_gbdt_metric_name[obj], best_metric);
 	}
 	if ((rc = ml_forest_finish(&mod->F, e)) < 0)
 		goto out;
@@ -2032,39 +876,8 @@ static int gbdt_fit(void **state, const struct ml_data *d, const struct ml_data 
 	mod = NULL;
 out:
 	gbdt_free(mod);
-	for (k = 0; k < P.cap; k++)
-		free(P.buf[k]);
-	free(P.buf);
-	for (k = 0; k < G.nhall; k++)
-		free(G.hall[k]);
-	free(G.hall);
-	free(G.hfree);
-	free(G.nodes);
-	free(G.bt);
-	free(G.border);
-	free(G.pt);
-	free(G.pairs);
-	free(G.bres);
-	free(G.F);
-	free(G.gh);
-	free(G.idx);
-	if (G.tmp != G.pos)
-		free(G.tmp);
-	free(G.loss);
-	free(G.ghsum);
-	free(G.fon);
-	free(G.insample);
-	free(G.pos);
-	free(G.narrow);
-	free(G.pv);
-	free(G.vF);
+	fit_release(&G, &P);
 	free(perm);
-	for (k = 0; G.kb && k < G.nkb; k++) {
-		free(G.kb[k].rows);
-		free(G.kb[k].gh);
-	}
-	free(G.kb);
-	ml_tree_release(&G.tree);
 	ml_bins_release(&bins);
 	return rc;
 }
@@ -2080,7 +893,7 @@ static void to_scores(const struct gbdt *g, double *out, size_t n)
 
 	if (g->obj == OBJ_LOGISTIC) {
 		for (i = n; i-- > 0;) {
-			double pr = sigmoid(out[i]);
+			double pr = ml_gbdt_sigmoid(out[i]);
 			out[2 * i + 1] = pr;
 			out[2 * i] = 1 - pr;
 		}
@@ -2173,7 +986,7 @@ static int gbdt_save(const void *state, struct ml_model *m, struct ml_err *e)
 	if (rc < 0)
 		return rc;
 	if (meta) {
-		cJSON_AddStringToObject(meta, "objective", obj_name[g->obj]);
+		cJSON_AddStringToObject(meta, "objective", ml_gbdt_obj_name[g->obj]);
 		cJSON_AddNumberToObject(meta, "rounds_used", g->rounds);
 		if (g->best_round)
 			cJSON_AddNumberToObject(meta, "best_round", g->best_round);

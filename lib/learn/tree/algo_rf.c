@@ -201,21 +201,13 @@ static void perm_task(void *arg, size_t task, int worker)
 	free(cnt);
 }
 
-static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
-		  const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+/* The CART options of a forest on d into o: criterion, depth and leaf limits, mtry. 0, or a
+ * negative ML_E_* code. */
+static int rf_options(struct ml_cart_opts *o, const struct ml_data *d, const struct ml_params *hp,
+		      struct ml_err *e)
 {
-	struct rfjob J;
-	struct ml_bins bins;
-	struct ml_cf *mod = NULL;
-	struct ml_pool *pool = ctx ? ctx->pool : NULL;
-	int ntrees = (int)ml_param(hp, "trees"), nw = ml_pool_size(pool), crit, K = d->nclass;
-	int t, w, rc = 0, mtry = (int)ml_param(hp, "mtry");
-	size_t i, n = d->n;
-	double *pred = NULL;
+	int crit, K = d->nclass, mtry = (int)ml_param(hp, "mtry");
 
-	(void)valid;
-	memset(&J, 0, sizeof(J));
-	memset(&bins, 0, sizeof(bins));
 	crit = (int)ml_param(hp, "criterion") - 1;
 	if (crit < 0)
 		crit = K ? ML_CRIT_GINI : ML_CRIT_MSE;
@@ -228,7 +220,7 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				  crit == ML_CRIT_GINI ? "gini" : "entropy");
 	if (K > 64)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "rf: at most 64 classes (%d here)", K);
-	if (n > UINT32_MAX)
+	if (d->n > UINT32_MAX)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "rf: at most %u rows", UINT32_MAX);
 	if (mtry <= 0)
 		mtry = K ? (int)floor(sqrt((double)d->p)) : d->p / 3;
@@ -236,14 +228,194 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		mtry = 1;
 	if (mtry > d->p)
 		mtry = d->p;
-	J.o.crit = crit;
-	J.o.K = K;
-	J.o.max_depth = (int)ml_param(hp, "max-depth");
-	J.o.min_split = (int)ml_param(hp, "min-samples-split");
-	J.o.min_leaf = (int)ml_param(hp, "min-samples-leaf");
-	J.o.mtry = mtry;
-	J.o.ccp_alpha = 0;
-	J.o.raw = NULL; /* bins only: the forest's speed over exactness */
+	o->crit = crit;
+	o->K = K;
+	o->max_depth = (int)ml_param(hp, "max-depth");
+	o->min_split = (int)ml_param(hp, "min-samples-split");
+	o->min_leaf = (int)ml_param(hp, "min-samples-leaf");
+	o->mtry = mtry;
+	o->ccp_alpha = 0;
+	o->raw = NULL; /* bins only: the forest's speed over exactness */
+	return 0;
+}
+
+/* The job's trees, bags and per-worker scratch for ntrees trees on nw workers. 0, or -1 when
+ * out of memory (what was allocated is rf_release's to free). */
+static int rf_alloc(struct rfjob *J, int ntrees, int nw)
+{
+	size_t n = J->d->n;
+	int t, w;
+
+	J->nbytes = (n + 7) / 8;
+	J->trees = calloc((size_t)ntrees, sizeof(*J->trees));
+	J->inbag = calloc((size_t)ntrees * J->nbytes + 1, 1);
+	J->ws = calloc((size_t)nw, sizeof(*J->ws));
+	J->cnt = calloc((size_t)nw, sizeof(*J->cnt));
+	J->rows = calloc((size_t)nw, sizeof(*J->rows));
+	J->wbuf = calloc((size_t)nw, sizeof(*J->wbuf));
+	J->failed = calloc((size_t)nw, sizeof(*J->failed));
+	if (!J->trees || !J->inbag || !J->ws || !J->cnt || !J->rows || !J->wbuf || !J->failed)
+		return -1;
+	for (w = 0; w < nw; w++) {
+		J->ws[w] = ml_cart_ws_new(J->b, J->o.K);
+		J->cnt[w] = malloc((n ? n : 1) * sizeof(uint32_t));
+		J->rows[w] = malloc((n ? n : 1) * sizeof(uint32_t));
+		J->wbuf[w] = malloc((n ? n : 1) * sizeof(double));
+		if (!J->ws[w] || !J->cnt[w] || !J->rows[w] || !J->wbuf[w])
+			return -1;
+	}
+	for (t = 0; t < ntrees; t++)
+		ml_tree_init(&J->trees[t]);
+	return 0;
+}
+
+/* Free what rf_alloc and the scoring made. */
+static void rf_release(struct rfjob *J, int ntrees, int nw)
+{
+	int t, w;
+
+	if (J->trees)
+		for (t = 0; t < ntrees; t++)
+			ml_tree_release(&J->trees[t]);
+	free(J->trees);
+	free(J->inbag);
+	for (w = 0; w < nw; w++) {
+		if (J->ws)
+			ml_cart_ws_free(J->ws[w]);
+		if (J->cnt)
+			free(J->cnt[w]);
+		if (J->rows)
+			free(J->rows[w]);
+		if (J->wbuf)
+			free(J->wbuf[w]);
+	}
+	free(J->ws);
+	free(J->cnt);
+	free(J->rows);
+	free(J->wbuf);
+	free(J->failed);
+	free(J->osum);
+	free(J->ocnt);
+	free(J->xbuf);
+}
+
+/* Grow the trees on the pool and gather them into the model's forest. 0, or a negative
+ * ML_E_* code. */
+static int rf_grow(struct rfjob *J, struct ml_cf *mod, int ntrees, int nw, struct ml_ctx *ctx,
+		   struct ml_err *e)
+{
+	int t, w, rc;
+
+	ml_pool_run(ctx ? ctx->pool : NULL, (size_t)ntrees, tree_task, J);
+	for (w = 0; w < nw; w++)
+		if (J->failed[w])
+			return ml_err_nomem(e);
+	if ((rc = ml_forest_init(&mod->F, J->d->p, J->o.K ? J->o.K : 1, 1, 1, e)) < 0)
+		return rc;
+	for (t = 0; t < ntrees; t++) {
+		if ((rc = ml_forest_add(&mod->F, &J->trees[t], e)) < 0)
+			return rc;
+		ml_tree_release(&J->trees[t]);
+		ml_log(ctx, ML_LOG_PROGRESS, "tree %d/%d", t + 1, ntrees);
+	}
+	return ml_forest_finish(&mod->F, e);
+}
+
+/* The out-of-bag outputs of every row (J->osum, means over J->ocnt trees) and their score.
+ * 0, or -1 when out of memory. */
+static int rf_oob(struct rfjob *J, struct ml_cf *mod, struct ml_pool *pool)
+{
+	size_t n = J->d->n, i;
+	int KK = J->o.K ? J->o.K : 1, k;
+
+	J->F = &mod->F;
+	J->osum = calloc((n ? n : 1) * (size_t)KK, sizeof(double));
+	J->ocnt = calloc(n ? n : 1, sizeof(int));
+	if (!J->osum || !J->ocnt)
+		return -1;
+	ml_pool_run(pool, (n + OOB_ROWS - 1) / OOB_ROWS, oob_task, J);
+	for (i = 0; i < n; i++)
+		if (J->ocnt[i])
+			for (k = 0; k < KK; k++)
+				J->osum[i * (size_t)KK + (size_t)k] /= J->ocnt[i];
+	mod->oob = oob_score(J->d, J->osum, J->ocnt, NULL, n, KK);
+	return 0;
+}
+
+/* Permutation importances on up to PERM_ROWS rows with out-of-bag trees, drawn with the
+ * seed: the out-of-bag score's drop with each feature permuted. 0, or -1 when out of
+ * memory. */
+static int rf_permutation(struct rfjob *J, struct ml_cf *mod, struct ml_pool *pool, int nw)
+{
+	const struct ml_data *d = J->d;
+	size_t n = d->n, i, *S = malloc((n ? n : 1) * sizeof(size_t)), ns = 0;
+	int KK = J->o.K ? J->o.K : 1, k, t, w, rc = -1;
+	double base, *pred = NULL;
+	struct ml_rng rng;
+	int *c2 = NULL;
+
+	if (!S)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (J->ocnt[i])
+			S[ns++] = i;
+	if (ns > PERM_ROWS) {
+		ml_rng_derive(&rng, J->seed ^ 0x7065726d75746cULL, UINT64_MAX);
+		ml_rng_shuffle(&rng, S, ns);
+		ns = PERM_ROWS;
+		/* Back to row order for memory locality. */
+		for (i = 1; i < ns; i++) {
+			size_t x = S[i], q = i;
+			while (q > 0 && S[q - 1] > x) {
+				S[q] = S[q - 1];
+				q--;
+			}
+			S[q] = x;
+		}
+	}
+	pred = malloc((ns ? ns : 1) * (size_t)KK * sizeof(double));
+	c2 = malloc((ns ? ns : 1) * sizeof(int));
+	mod->perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(double));
+	J->xbuf = malloc((size_t)nw * (size_t)(d->p + KK + 1) * sizeof(double));
+	if (!pred || !c2 || !mod->perm || !J->xbuf)
+		goto out;
+	for (i = 0; i < ns; i++) {
+		for (k = 0; k < KK; k++)
+			pred[i * (size_t)KK + (size_t)k] = J->osum[S[i] * (size_t)KK + (size_t)k];
+		c2[i] = J->ocnt[S[i]];
+	}
+	base = oob_score(d, pred, c2, S, ns, KK);
+	J->S = S;
+	J->ns = ns;
+	J->perm = mod->perm;
+	ml_pool_run(pool, (size_t)d->p, perm_task, J);
+	for (t = 0; t < d->p; t++)
+		mod->perm[t] = base - mod->perm[t];
+	rc = 0;
+	for (w = 0; w < nw; w++)
+		if (J->failed[w])
+			rc = -1;
+out:
+	free(S);
+	free(c2);
+	free(pred);
+	return rc;
+}
+
+static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		  const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct rfjob J;
+	struct ml_bins bins;
+	struct ml_cf *mod = NULL;
+	struct ml_pool *pool = ctx ? ctx->pool : NULL;
+	int ntrees = (int)ml_param(hp, "trees"), nw = ml_pool_size(pool), rc = 0;
+
+	(void)valid;
+	memset(&J, 0, sizeof(J));
+	memset(&bins, 0, sizeof(bins));
+	if ((rc = rf_options(&J.o, d, hp, e)) < 0)
+		return rc;
 	J.seed = ctx ? ctx->seed : 0;
 	J.d = d;
 	rc = ml_bins_build(&bins, d, (int)ml_param(hp, "max-bin"), (int)ml_param(hp, "max-cat"),
@@ -251,112 +423,18 @@ static int rf_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	if (rc < 0)
 		return rc;
 	J.b = &bins;
-	J.nbytes = (n + 7) / 8;
-	J.trees = calloc((size_t)ntrees, sizeof(*J.trees));
-	J.inbag = calloc((size_t)ntrees * J.nbytes + 1, 1);
-	J.ws = calloc((size_t)nw, sizeof(*J.ws));
-	J.cnt = calloc((size_t)nw, sizeof(*J.cnt));
-	J.rows = calloc((size_t)nw, sizeof(*J.rows));
-	J.wbuf = calloc((size_t)nw, sizeof(*J.wbuf));
-	J.failed = calloc((size_t)nw, sizeof(*J.failed));
 	mod = calloc(1, sizeof(*mod));
-	if (!J.trees || !J.inbag || !J.ws || !J.cnt || !J.rows || !J.wbuf || !J.failed || !mod)
+	if (rf_alloc(&J, ntrees, nw) < 0 || !mod)
 		goto nomem;
 	mod->oob = NAN;
-	mod->nclass = K;
-	for (w = 0; w < nw; w++) {
-		J.ws[w] = ml_cart_ws_new(&bins, K);
-		J.cnt[w] = malloc((n ? n : 1) * sizeof(uint32_t));
-		J.rows[w] = malloc((n ? n : 1) * sizeof(uint32_t));
-		J.wbuf[w] = malloc((n ? n : 1) * sizeof(double));
-		if (!J.ws[w] || !J.cnt[w] || !J.rows[w] || !J.wbuf[w])
-			goto nomem;
-	}
-	for (t = 0; t < ntrees; t++)
-		ml_tree_init(&J.trees[t]);
-	ml_pool_run(pool, (size_t)ntrees, tree_task, &J);
-	for (w = 0; w < nw; w++)
-		if (J.failed[w])
-			goto nomem;
-	if ((rc = ml_forest_init(&mod->F, d->p, K ? K : 1, 1, 1, e)) < 0)
+	mod->nclass = d->nclass;
+	if ((rc = rf_grow(&J, mod, ntrees, nw, ctx, e)) < 0)
 		goto out;
-	for (t = 0; t < ntrees; t++) {
-		if ((rc = ml_forest_add(&mod->F, &J.trees[t], e)) < 0)
-			goto out;
-		ml_tree_release(&J.trees[t]);
-		ml_log(ctx, ML_LOG_PROGRESS, "tree %d/%d", t + 1, ntrees);
-	}
-	if ((rc = ml_forest_finish(&mod->F, e)) < 0)
-		goto out;
-	/* Out-of-bag score. */
-	{
-		int KK = K ? K : 1, k;
-		J.F = &mod->F;
-		J.osum = calloc((n ? n : 1) * (size_t)KK, sizeof(double));
-		J.ocnt = calloc(n ? n : 1, sizeof(int));
-		if (!J.osum || !J.ocnt)
-			goto nomem;
-		ml_pool_run(pool, (n + OOB_ROWS - 1) / OOB_ROWS, oob_task, &J);
-		for (i = 0; i < n; i++)
-			if (J.ocnt[i])
-				for (k = 0; k < KK; k++)
-					J.osum[i * (size_t)KK + (size_t)k] /= J.ocnt[i];
-		mod->oob = oob_score(d, J.osum, J.ocnt, NULL, n, KK);
-		if (mod->oob == mod->oob && (int)ml_param(hp, "importance") == IMPORTANCE_PERMUTATION) {
-			/* Permutation importances on up to PERM_ROWS rows with out-of-bag
-			 * trees, drawn with the seed. */
-			size_t *S = malloc((n ? n : 1) * sizeof(size_t)), ns = 0;
-			double base;
-			struct ml_rng rng;
-			int *c2;
-			if (!S)
-				goto nomem;
-			for (i = 0; i < n; i++)
-				if (J.ocnt[i])
-					S[ns++] = i;
-			if (ns > PERM_ROWS) {
-				ml_rng_derive(&rng, J.seed ^ 0x7065726d75746cULL, UINT64_MAX);
-				ml_rng_shuffle(&rng, S, ns);
-				ns = PERM_ROWS;
-				/* Back to row order for memory locality. */
-				for (i = 1; i < ns; i++) {
-					size_t x = S[i], q = i;
-					while (q > 0 && S[q - 1] > x) {
-						S[q] = S[q - 1];
-						q--;
-					}
-					S[q] = x;
-				}
-			}
-			pred = malloc((ns ? ns : 1) * (size_t)KK * sizeof(double));
-			c2 = malloc((ns ? ns : 1) * sizeof(int));
-			mod->perm = malloc((size_t)(d->p ? d->p : 1) * sizeof(double));
-			J.xbuf = malloc((size_t)nw * (size_t)(d->p + KK + 1) * sizeof(double));
-			if (!pred || !c2 || !mod->perm || !J.xbuf) {
-				free(S);
-				free(c2);
-				goto nomem;
-			}
-			for (i = 0; i < ns; i++) {
-				for (k = 0; k < KK; k++)
-					pred[i * (size_t)KK + (size_t)k] =
-					    J.osum[S[i] * (size_t)KK + (size_t)k];
-				c2[i] = J.ocnt[S[i]];
-			}
-			base = oob_score(d, pred, c2, S, ns, KK);
-			J.S = S;
-			J.ns = ns;
-			J.perm = mod->perm;
-			ml_pool_run(pool, (size_t)d->p, perm_task, &J);
-			for (t = 0; t < d->p; t++)
-				mod->perm[t] = base - mod->perm[t];
-			free(S);
-			free(c2);
-			for (w = 0; w < nw; w++)
-				if (J.failed[w])
-					goto nomem;
-		}
-	}
+	if (rf_oob(&J, mod, pool) < 0)
+		goto nomem;
+	if (mod->oob == mod->oob && (int)ml_param(hp, "importance") == IMPORTANCE_PERMUTATION &&
+	    rf_permutation(&J, mod, pool, nw) < 0)
+		goto nomem;
 	*state = mod;
 	mod = NULL;
 	goto out;
@@ -364,30 +442,7 @@ nomem:
 	rc = ml_err_nomem(e);
 out:
 	ml_cf_free(mod);
-	if (J.trees)
-		for (t = 0; t < ntrees; t++)
-			ml_tree_release(&J.trees[t]);
-	free(J.trees);
-	free(J.inbag);
-	for (w = 0; w < nw; w++) {
-		if (J.ws)
-			ml_cart_ws_free(J.ws[w]);
-		if (J.cnt)
-			free(J.cnt[w]);
-		if (J.rows)
-			free(J.rows[w]);
-		if (J.wbuf)
-			free(J.wbuf[w]);
-	}
-	free(J.ws);
-	free(J.cnt);
-	free(J.rows);
-	free(J.wbuf);
-	free(J.failed);
-	free(J.osum);
-	free(J.ocnt);
-	free(J.xbuf);
-	free(pred);
+	rf_release(&J, ntrees, nw);
 	ml_bins_release(&bins);
 	return rc;
 }

@@ -53,6 +53,9 @@ int32_t ml_tree_split(struct ml_tree *t, int32_t k, int32_t feat, double thr, in
 int ml_tree_leafv(struct ml_tree *t, int32_t k, const double *v, int nout);
 /* The depth of the deepest leaf (the root alone: 0). */
 int ml_tree_depth(const struct ml_tnode *node, int32_t n);
+/* Room for need elements of sz bytes in the array *p of capacity *cap, which doubles (up to
+ * INT32_MAX elements). 0, or -1 when out of memory or need is more than that. */
+int ml_tree_grow_array(void **p, int32_t *cap, int64_t need, size_t sz);
 
 /* A node as scoring walks it: a leaf points to itself and sends every value left, so a
  * walk of a tree's depth in steps needs no test for leaves. feat holds the feature in
@@ -93,6 +96,13 @@ void ml_forest_truncate(struct ml_forest *F, int ntrees);
 /* Compute what scoring needs beyond the trees (expected values for TreeSHAP). Call
  * after the last ml_forest_add. */
 int ml_forest_finish(struct ml_forest *F, struct ml_err *e);
+
+/* The fraction of a node's cover that child c has. */
+static inline double ml_forest_frac(const struct ml_forest *F, int32_t node, int32_t child)
+{
+	double w = F->cover[node];
+	return w > 0 ? F->cover[child] / w : 0.5;
+}
 
 /* The child of split node q that value x goes to. */
 static inline int32_t ml_tree_next(const struct ml_tnode *q, const uint32_t *bits, double x)
@@ -195,14 +205,6 @@ void ml_cart_ws_free(struct ml_cart_ws *ws);
 int ml_cart_grow(struct ml_tree *t, const struct ml_bins *b, const double *y, const double *w,
 		 const uint32_t *rows, size_t m, const struct ml_cart_opts *o, struct ml_rng *rng,
 		 struct ml_cart_ws *ws);
-
-/* For tests: the loss of one row of weight 1 at margins f[0..K) (K > 1 for softmax
- * only), and the gradient and hessian (diagonal) that gbdt boosts with, rounded to single
- * precision as it stores them. objective: a --objective name other than auto. Returns
- * 0, or -1 for an unknown objective or a bad K. The loss is the one the gradient
- * belongs to: half the squared error, half the Poisson deviance. */
-int ml_gbdt_objective(const char *objective, const double *f, int K, double y, double delta,
-		      double alpha, double *loss, double *g, double *h);
 
 /* A fitted rf or tree model: a forest whose leaves hold class proportions (nout =
  * nclass) or means, averaged over the trees. */
