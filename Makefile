@@ -55,6 +55,10 @@ CMDS := $(CMD_SRC:cmd/%.c=%)
 CMD_BINS := $(CMDS:%=$(BIN)/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(OUT)/unit/%)
+# The fuzzing harnesses built by the ordinary compiler with a main() that replays files:
+# make test runs their committed corpora and past findings through them.
+REPLAY_BINS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS := $(REPLAY_BINS:tests/fuzz/fuzz_%.c=$(OUT)/fuzz/replay_%)
 
 ifeq ($(V),1)
 Q :=
@@ -102,10 +106,16 @@ $(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
 	$(if $(Q),@echo '  CC      $@')
 	$(Q)$(CC) $(CPPFLAGS) -Ilib $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(OUT)/libml.a $(LIBS)
 
+$(OUT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(OUT)/libml.a
+	@mkdir -p $(OUT)/fuzz
+	$(if $(Q),@echo '  CC      $@')
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(filter %.o,$^) \
+		$(OUT)/libml.a $(LIBS)
+
 unit: all $(UNIT_BINS)
 
-test: all $(UNIT_BINS)
-	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so sh tests/run.sh
+test: all $(UNIT_BINS) $(REPLAY_BINS)
+	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so ML_FUZZ=$(OUT)/fuzz sh tests/run.sh
 
 demo: all
 	@ML_BIN=$(BIN) sh scripts/demo.sh

@@ -9,6 +9,7 @@ secs=$2
 shift 2
 here=$(dirname "$0")
 mkdir -p "$out/artifacts" || exit 1
+art=$(cd "$out/artifacts" && pwd) || exit 1 # absolute: fuzz_mleval runs the command elsewhere
 failed=0
 for name in "$@"; do
 	seeds=$here/corpus/$name
@@ -32,7 +33,7 @@ for name in "$@"; do
 	[ -f "$here/$name.dict" ] && dict=-dict=$here/$name.dict
 	log=$out/$name.log
 	OPENBLAS_NUM_THREADS=1 nice -n 19 "$out/fuzz_$name" -max_total_time="$secs" -timeout=30 \
-		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/$name-" \
 		$dict "$out/corpus/$name" "$seeds" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Makes the fuzzing seeds from samples/ and the commands (after make and make fuzz-build),
-# into OUT/seeds/NAME; with --merge, adds to tests/fuzz/corpus/NAME the seeds that reach
-# code the committed corpus does not (libFuzzer -merge=1).
+# Makes the fuzzing seeds from samples/, tests/fixtures/ and the commands (after make and
+# make fuzz-build), into OUT/seeds/NAME; with --merge, adds to tests/fuzz/corpus/NAME the
+# seeds that reach code the committed corpus does not (libFuzzer -merge=1).
 # Usage: seeds.sh [--merge] [OUT]   (OUT: build-fuzz)
 set -eu
 merge=0
@@ -41,6 +41,12 @@ for f in "$tmp"/*.head.csv; do
 	i=$((i + 1))
 	{ printf '\002\000'; tr ',' '\t' <"$f"; } >"$s/csv/$i"
 done
+# and the head of every fixture table, each with one of the option bytes
+for f in tests/fixtures/*/*.csv; do
+	i=$((i + 1))
+	{ printf "\\$(printf %o $((i % 4 * 64 + i % 8)))\\$(printf %o $((i % 256)))"; head -n 8 "$f"; } \
+		>"$s/csv/$i"
+done
 printf '\000\001a,b\n"x\ny",2\n"",3\r\n007,NA\n\n1e5,-0\n' >"$s/csv/quoted"
 printf '\000\002\357\273\277a;b\n1;2\n' >"$s/csv/bom"
 
@@ -51,6 +57,10 @@ for f in "$tmp"/*.head.csv; do
 	"$bin"/mlcat -f stream --compress 1 --force "$f" >"$s/stream/$b.z"
 done
 "$tmp/mkseed" stream "$s/stream/dict"
+# the golden version-1 streams (every block kind, zlib, dictionary additions)
+for f in tests/fixtures/golden/mls-v1/*.mls; do
+	cp "$f" "$s/stream/golden-$(basename "$f" .mls)"
+done
 
 # model: every algorithm on penguins (classification and, where it can, regression), the
 # feature steps on seattle_weather, forecasters, and a container of members; each as it
@@ -91,6 +101,10 @@ for m in naive snaive drift mean; do
 	"$tmp/mkseed" forecaster $m 12 "$tmp/fc.$m.mlm"
 done
 "$tmp/mkseed" nest "$tmp/nest.mlm" "$tmp/feat1.mlm" "$tmp/tree.c.mlm"
+# the golden version-1 models: every algorithm, task and feature step
+for f in tests/fixtures/golden/mlm-v1/*.mlm; do
+	cp "$f" "$tmp/golden-$(basename "$f")"
+done
 k=0
 for f in "$tmp"/*.mlm; do
 	b=$(basename "$f" .mlm)
@@ -143,12 +157,15 @@ for t in 1.5 -0 0.1 1e308 1e-320 nan inf -Infinity 12345678901234567890123456789
 	i=$((i + 1))
 	printf '%s' "$t" >"$s/num/$i"
 done
-rm -rf "$tmp"
 
+# Merging keeps the committed corpus small: seeds of at most 4 KiB (larger models add
+# little coverage for their size), and of those only the ones that reach something new.
 if [ $merge = 1 ]; then
 	for n in csv stream model feat time cols num; do
-		mkdir -p "$here/corpus/$n"
-		OPENBLAS_NUM_THREADS=1 "$out/fuzz_$n" -merge=1 "$here/corpus/$n" "$s/$n" \
+		mkdir -p "$here/corpus/$n" "$tmp/$n"
+		find "$s/$n" -type f -size -4097c -exec cp {} "$tmp/$n/" \;
+		OPENBLAS_NUM_THREADS=1 "$out/fuzz_$n" -merge=1 "$here/corpus/$n" "$tmp/$n" \
 			>"$out/merge-$n.log" 2>&1 || { echo "merge $n failed: $out/merge-$n.log"; exit 1; }
 	done
 fi
+rm -rf "$tmp"
