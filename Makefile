@@ -168,10 +168,19 @@ $(FUZZ_OUT)/libml.a: $(FUZZ_LIB_OBJ)
 	$(if $(Q),@echo '  AR      $@')
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(FUZZ_OUT)/cmd/%.o: cmd/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo '  FUZZCC  $<')
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+# A harness of a command's arguments links the command and cli.o (fuzz_mleval).
+$(FUZZ_OUT)/fuzz_mleval: $(FUZZ_OUT)/cmd/mleval.o $(FUZZ_OUT)/cmd/cli.o
+$(OUT)/fuzz/replay_mleval: $(OUT)/cmd/mleval.o $(OUT)/cmd/cli.o
+
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OUT)/libml.a
 	$(if $(Q),@echo '  FUZZLD  $@')
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OUT)/libml.a \
-		-pthread $(LIBS)
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.o,$^) \
+		$(FUZZ_OUT)/libml.a -pthread $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -182,4 +191,4 @@ clean:
 	rm -rf build build-san build-fuzz bin
 
 -include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d \
-	$(FUZZ_OUT)/lib/*/*.d $(FUZZ_OUT)/lib/*/*/*.d)
+	$(FUZZ_OUT)/lib/*/*.d $(FUZZ_OUT)/lib/*/*/*.d $(FUZZ_OUT)/cmd/*.d)

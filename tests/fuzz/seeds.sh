@@ -16,7 +16,7 @@ s=$out/seeds
 tmp=$out/seeds-tmp
 rm -rf "$s" "$tmp"
 mkdir -p "$tmp"
-for n in csv stream model feat time cols num; do
+for n in csv stream model feat time cols num mleval params; do
 	mkdir -p "$s/$n"
 done
 export SOURCE_DATE_EPOCH=0
@@ -158,10 +158,42 @@ for t in 1.5 -0 0.1 1e308 1e-320 nan inf -Infinity 12345678901234567890123456789
 	printf '%s' "$t" >"$s/num/$i"
 done
 
+# mleval: an option byte (which input), then the arguments, each ending with a NUL
+# (\0000 in printf's %b).
+i=0
+while IFS= read -r l; do
+	i=$((i + 1))
+	printf '%b' "$l" >"$s/mleval/$i"
+done <<'EOF'
+\0000-t\0000y\0000--min\0000auc=0.5\0000--max\0000logloss=2\0000--min\0000f1_macro=0.9\0000
+\0000-t\0000y\0000--plot\0000roc:r.svg\0000--plot\0000pr:p.svg\0000--plot\0000calibration\0000--plot-file\0000c.svg\0000
+\001-t\0000y\0000--ci\0000--bootstrap\000020\0000-j\00002\0000--seed\00007\0000
+\0000-t\0000y\0000--confusion\0000--calibration\00005\0000--json\0000--pos\0000b\0000
+\001-t\0000y\0000-w\0000w\0000--by\0000g\0000--rows\00007\0000--max\0000rmse=1\0000--precision\00003\0000
+\0000-t\0000y\0000-p\0000pred\0000--task\0000classify\0000-o\0000m.csv\0000-f\0000tsv\0000--na\0000a\0000
+\001-t\0000y\0000--task\0000regress\0000--ci\0000--by\0000g\0000--json\0000--min\0000r2=-1e3\0000
+\002-t\0000y\0000
+\003-t\0000y\0000--help\0000
+\0000-t\0000y\0000--cat\0000w\0000--num\0000g\0000--plot\0000roc\0000
+EOF
+
+# params: a table (an algorithm's or a forecasting method's), then names (or '#' and an
+# index) and values, each ending with a NUL.
+i=0
+for v in 5 0.1 distance 128,64 -1 1e9 x 0,1,2.5 '' 3.0 1e-3 ' 2' 99999999999999999999; do
+	for k in 0 1 2 3 4 5 6; do
+		i=$((i + 1))
+		printf "\\$(printf %o $((i % 32)))#\\$(printf %o $k)\000%s\000#\\$(printf %o $((k + 3)))\000%s\000" \
+			"$v" "$v" >"$s/params/$i"
+	done
+done
+printf '\000k\0007\000weights\000distance\000p\0001.5\000' >"$s/params/knn"
+printf '\001l1\0000.5\000l2\000-2\000bogus\0001\000' >"$s/params/lin"
+
 # Merging keeps the committed corpus small: seeds of at most 4 KiB (larger models add
 # little coverage for their size), and of those only the ones that reach something new.
 if [ $merge = 1 ]; then
-	for n in csv stream model feat time cols num; do
+	for n in csv stream model feat time cols num mleval params; do
 		mkdir -p "$here/corpus/$n" "$tmp/$n"
 		find "$s/$n" -type f -size -4097c -exec cp {} "$tmp/$n/" \;
 		OPENBLAS_NUM_THREADS=1 "$out/fuzz_$n" -merge=1 "$here/corpus/$n" "$tmp/$n" \
