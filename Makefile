@@ -1,6 +1,7 @@
 # mlpipe: libml.a, libml.so and the ml* commands.
 #   make [DEVELOPER=1] [SANITIZE=1] [V=1]; make test | fault | demo | bench | install | clean
 #   (make fault: every allocation-failure sweep of tests/fault/, slow; make test runs a few)
+#   make fuzz [FUZZ_S=N]: the libFuzzer harnesses of tests/fuzz, built with clang, N seconds each
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -26,7 +27,7 @@ endif
 # Dependencies are checked (and installed when root) before anything else is read, so that
 # pkg-config below sees them and parallel compiles never race the installer.
 ifneq ($(if $(MAKECMDGOALS),$(filter-out clean,$(MAKECMDGOALS)),all),)
-DEPS_STATUS := $(shell sh scripts/deps.sh >&2; echo $$?)
+DEPS_STATUS := $(shell sh scripts/deps.sh $(if $(filter fuzz%,$(MAKECMDGOALS)),fuzz) >&2; echo $$?)
 ifneq ($(DEPS_STATUS),0)
 $(error missing dependencies (see above))
 endif
@@ -64,6 +65,10 @@ FAULT_SHIMS := $(patsubst tests/fault/%.c,$(FAULT)/%.so,$(filter-out tests/fault
 FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=aligned_alloc,--wrap=posix_memalign
 FAULT_STATIC := $(foreach l,csv z,$(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),-l$(l)))
 FAULT_LIBS := -Wl,-Bstatic $(FAULT_STATIC) -Wl,-Bdynamic $(filter-out $(FAULT_STATIC),$(LIBS))
+# The fuzzing harnesses built by the ordinary compiler with a main() that replays files:
+# make test runs their committed corpora and past findings through them.
+REPLAY_BINS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BINS := $(REPLAY_BINS:tests/fuzz/fuzz_%.c=$(OUT)/fuzz/replay_%)
 
 ifeq ($(V),1)
 Q :=
@@ -71,7 +76,7 @@ else
 Q := @
 endif
 
-.PHONY: all deps test unit fault fault-build demo bench install clean completions
+.PHONY: all deps test unit fault fault-build demo bench install clean completions fuzz fuzz-build
 .SECONDARY:
 all: $(CMD_BINS) $(OUT)/libml.a $(OUT)/libml.so
 
@@ -111,28 +116,16 @@ $(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
 	$(if $(Q),@echo '  CC      $@')
 	$(Q)$(CC) $(CPPFLAGS) -Ilib $(ALL_CFLAGS) -Wno-missing-prototypes -o $@ $< $(OUT)/libml.a $(LIBS)
 
+$(OUT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(OUT)/libml.a
+	@mkdir -p $(OUT)/fuzz
+	$(if $(Q),@echo '  CC      $@')
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(filter %.o,$^) \
+		$(OUT)/libml.a $(LIBS)
+
 unit: all $(UNIT_BINS)
 
-$(FAULT)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o
-	@mkdir -p $(FAULT)
-	$(if $(Q),@echo '  LINK    $@')
-	$(Q)$(CC) $(ALL_LDFLAGS) $(FAULT_WRAP) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o $(FAULT_LIBS)
-
-# Preloaded into any build, so never instrumented themselves.
-$(FAULT)/%.so: tests/fault/%.c
-	@mkdir -p $(FAULT)
-	$(if $(Q),@echo '  CC      $@')
-	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl
-
-fault-build: all $(FAULT_BINS) $(FAULT_SHIMS)
-
-# make test sweeps about 6 values of N per run (tests/fault.bats); this sweeps every N, with
-# N failing alone and with every later allocation failing (tests/fault/RESULTS.md).
-fault: fault-build
-	@sh tests/fault/sweep-all.sh -a $(FAULT)
-
-test: all $(UNIT_BINS) fault-build
-	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so ML_FAULT=$(FAULT) sh tests/run.sh
+test: all $(UNIT_BINS) $(REPLAY_BINS) fault-build
+	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so ML_FAULT=$(FAULT) ML_FUZZ=$(OUT)/fuzz sh tests/run.sh
 
 demo: all
 	@ML_BIN=$(BIN) sh scripts/demo.sh
@@ -164,7 +157,48 @@ install: all
 	ln -sf libml.so.$(SO_VERSION) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libml.so
 
-clean:
-	rm -rf build build-san bin
+# Fuzzing: libml compiled again by clang with libFuzzer's coverage, ASan and UBSan into
+# build-fuzz/ (the gcc build is left alone), one binary per tests/fuzz/fuzz_NAME.c, each
+# run FUZZ_S seconds from its committed corpus (new inputs go to build-fuzz/corpus/NAME).
+FUZZ_S ?= 30
+FUZZ_CC ?= clang
+FUZZ_OUT := build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -O1 -g $(WARN) -pthread $(FUZZ_SAN) $(PKG_CFLAGS) $(CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/%.o)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_OUT)/%)
 
--include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d $(OUT)/tests/fault/*.d)
+$(FUZZ_OUT)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo '  FUZZCC  $<')
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Ilib $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_OUT)/libml.a: $(FUZZ_LIB_OBJ)
+	$(if $(Q),@echo '  AR      $@')
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_OUT)/cmd/%.o: cmd/%.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo '  FUZZCC  $<')
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+# A harness of a command's arguments links the command and cli.o (fuzz_mleval).
+$(FUZZ_OUT)/fuzz_mleval: $(FUZZ_OUT)/cmd/mleval.o $(FUZZ_OUT)/cmd/cli.o
+$(OUT)/fuzz/replay_mleval: $(OUT)/cmd/mleval.o $(OUT)/cmd/cli.o
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OUT)/libml.a
+	$(if $(Q),@echo '  FUZZLD  $@')
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(filter %.o,$^) \
+		$(FUZZ_OUT)/libml.a -pthread $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_OUT) $(FUZZ_S) $(FUZZ_BINS:$(FUZZ_OUT)/fuzz_%=%)
+
+clean:
+	rm -rf build build-san build-fuzz bin
+
+-include $(LIB_OBJ:.o=.d) $(LIB_PIC:.o=.d) $(wildcard $(OUT)/cmd/*.d $(OUT)/unit/*.d \
+	$(OUT)/tests/fault/*.d $(FUZZ_OUT)/lib/*/*.d $(FUZZ_OUT)/lib/*/*/*.d $(FUZZ_OUT)/cmd/*.d)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Checks the build and test dependencies; installs the missing Debian packages when run as
-# root with apt-get, otherwise prints the command that would.
+# root with apt-get, otherwise prints the command that would. With the argument 'fuzz', also
+# what make fuzz needs: clang and its libFuzzer runtime (nothing else asks for clang).
 missing=
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
@@ -14,6 +15,12 @@ command -v bats >/dev/null 2>&1 || missing="$missing bats"
 parallel --version 2>/dev/null | grep -q '^GNU parallel' || missing="$missing parallel"
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
+if [ "$1" = fuzz ]; then
+	command -v clang >/dev/null 2>&1 || missing="$missing clang"
+	# The runtime: a harness that links with -fsanitize=fuzzer.
+	fuzzrt=$(clang -print-runtime-dir 2>/dev/null)
+	ls "$fuzzrt"/libclang_rt.fuzzer*.a >/dev/null 2>&1 || missing="$missing libclang-rt-14-dev"
+fi
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "installing:$missing" >&2

@@ -16,6 +16,7 @@ documents() {
 SKIP=(
 	"README.md	make demo    # build, then run an end-to-end job on samples/ and show its results	builds in the source tree: make test is what runs this suite"
 	"README.md	make test    # build and run the whole test suite	the suite itself"
+	"README.md	make fuzz    # the libFuzzer harnesses of tests/fuzz, 30 s each (needs clang; FUZZ_S=N)	builds with clang in the source tree and runs for minutes; CI runs it (.ci/run)"
 	"README.md	tail -f events.csv | mlpredict -m bc.mlm --line-buffered     # one answer per arriving line	tail -f follows a file that grows for ever: the command never ends (mlpredict(1) runs --line-buffered on rows that end)"
 	"man/mlpipe.7	parallel --pipe --header : --keep-order -S host1,host2 --basefile f.mlm --basefile m.mlm \\	needs two hosts that ssh reaches; the same recipe runs on this host's cores just above it"
 	"man/mlpipe.7	0 6 * * * cd \$HOME/churn && make -s check > /dev/null	a crontab line, not a command; make check, which it runs, runs just above it"

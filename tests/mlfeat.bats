@@ -255,6 +255,20 @@ Try 'mlfeat --help' for more information." ]
 	[ "$(wc -l <apply.csv)" -eq 11521 ]
 }
 
+@test "a saved interpolation applied to a header alone writes the header (it crashed)" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'x,y\n1,5\n,6\n3,7\n' >fit.csv
+	ml mlfeat -q --save f.mlm --impute interpolate:x fit.csv >/dev/null
+	printf 'x,y\n' >empty.csv
+	run -0 --separate-stderr ml mlfeat --load f.mlm empty.csv
+	[ "$output" = "x,y" ]
+	run -0 --separate-stderr ml mlfeat --load f.mlm <empty.csv
+	[ "$output" = "x,y" ]
+	ml mlfeat -q --save g.mlm --impute interpolate:x --missing-indicator fit.csv >/dev/null
+	run -0 --separate-stderr ml mlfeat --load g.mlm empty.csv
+	[ "$output" = "x,y,x_missing" ]
+}
+
 @test "--power yeo-johnson and box-cox: lambdas within 1e-4 of scikit-learn's" {
 	cd "$BATS_TEST_TMPDIR"
 	for m in yeo-johnson box-cox; do

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs the C unit tests, the check of libml.so's exports and the bats suites; ends with one
 # line "N passed, N failed". ML_BIN: the binaries' folder; ML_UNIT: the unit tests' folder;
-# ML_SO: the shared library; ML_TESTS: bats files.
+# ML_SO: the shared library; ML_FUZZ: the fuzzing harnesses' replay drivers (replay_NAME),
+# each run on its committed corpus and past findings (tests/fuzz/corpus/NAME,
+# tests/fuzz/regressions/NAME); ML_TESTS: bats files.
 ML_BIN=${ML_BIN:-bin}
 ML_UNIT=${ML_UNIT:-build/unit}
 ML_SO=${ML_SO:-build/libml.so}
@@ -35,6 +37,24 @@ else
 	head -60 "$log"
 	failed=$((failed + 1))
 fi
+# every input the fuzzers kept or found runs again, under the sanitizers in their build
+ML_FUZZ=${ML_FUZZ:-build/fuzz}
+nrep=0
+for t in "$ML_FUZZ"/replay_*; do
+	[ -x "$t" ] || continue
+	name=${t##*/replay_}
+	nrep=$((nrep + 1))
+	if OPENBLAS_NUM_THREADS=1 $ML_TEST_WRAPPER "$t" tests/fuzz/corpus/"$name"/* \
+		$(ls -d tests/fuzz/regressions/"$name"/* 2>/dev/null) >"$log" 2>&1; then
+		passed=$((passed + 1))
+	else
+		echo "FAIL fuzz replay $name"
+		tail -n 30 "$log"
+		failed=$((failed + 1))
+	fi
+done
+[ "$nrep" -gt 0 ] || { echo "FAIL no fuzz replay drivers in $ML_FUZZ"; failed=$((failed + 1)); }
+echo "fuzz replay: $nrep harnesses"
 jobs=$(nproc 2>/dev/null || echo 1)
 files=${ML_TESTS:-$(ls tests/*.bats 2>/dev/null)}
 if [ -n "$files" ]; then

@@ -26,6 +26,9 @@ struct ml_read_opts {
 			       * (with infer_rows 1, nothing waits for more input) */
 	int threads;          /* ml_frame_read: threads parsing text (0: every core) */
 	size_t chunk_bytes;   /* ml_frame_read: bytes of text per parsing task (0: 512 KiB) */
+	size_t parallel_bytes; /* ml_frame_read: a plain file of at least this many bytes
+				* is parsed in windows (0: 1 MiB; SIZE_MAX: never); tests
+				* give 1 so that small inputs take that path too */
 	const struct ml_schema *types; /* text: a column named here takes this type, unless
 					* num_cols or cat_cols say otherwise (a model's input
 					* schema); borrowed during ml_reader_open; NULL: none */

@@ -162,10 +162,16 @@ int ml_schema_add(struct ml_schema *s, const char *name, enum ml_type type)
 
 	if (s->ncol >= (1 << 24))
 		return ML_E_DATA;
-	cols = realloc(s->cols, (size_t)(s->ncol + 1) * sizeof(*cols));
-	if (!cols)
-		return ML_E_NOMEM;
-	s->cols = cols;
+	/* The room doubles as ncol reaches each power of two (schemas grow only here, from
+	 * ml_schema_init), so n columns cost O(n) copying whatever realloc does: growing by
+	 * one column, a realloc that never grows in place made wide schemas quadratic. */
+	if ((s->ncol & (s->ncol - 1)) == 0) {
+		cols = realloc(s->cols, (size_t)(s->ncol ? 2 * s->ncol : 1) * sizeof(*cols));
+		if (!cols)
+			return ML_E_NOMEM;
+		s->cols = cols;
+	}
+	cols = s->cols;
 	copy = malloc(len + 1);
 	if (!copy)
 		return ML_E_NOMEM;

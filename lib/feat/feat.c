@@ -452,7 +452,10 @@ int ml_feat_time(const struct ml_schema *s, int col, union ml_colv v, const long
 int ml_fout_add(struct fstep *s, const char *name, enum ml_type type, int src, int made,
 		struct ml_err *e)
 {
-	struct fout *o = realloc(s->out, (size_t)(s->nout + 1) * sizeof(*o));
+	/* The room doubles as nout reaches each power of two (as ml_schema_add's does), so
+	 * that the thousands of columns of a wide step are not copied once per column. */
+	struct fout *o = s->nout & (s->nout - 1) ? s->out :
+		realloc(s->out, (size_t)(s->nout ? 2 * s->nout : 1) * sizeof(*o));
 	char *nm = ml_feat_strdup(name);
 
 	if (o)
@@ -493,12 +496,7 @@ int ml_feat_find(const struct ml_schema *in, const char *name, const char *opt,
 
 int ml_fstep_pos(const struct fstep *s, int j)
 {
-	int k;
-
-	for (k = 0; k < s->ncol; k++)
-		if (s->ci[k] == j)
-			return k;
-	return -1;
+	return j >= 0 && j < s->npos ? s->pos[j] : -1;
 }
 
 int ml_fout_inplace(struct fstep *s, const struct ml_schema *in, struct ml_err *e)
@@ -528,6 +526,7 @@ static void step_release(struct fstep *s)
 		free(s->cols[j]);
 	free(s->cols);
 	free(s->ci);
+	free(s->pos);
 	for (j = 0; j < s->nout; j++)
 		free(s->out[j].name);
 	free(s->out);
@@ -706,25 +705,52 @@ static int is_keep(const struct ml_features *f, const char *name)
 /* Resolve a step's column names in its stage input. */
 static int step_resolve(struct fstep *s, const struct ml_schema *in, struct ml_err *e)
 {
-	int k;
+	/* The stage's names hashed, with the first column of each name, and the way back
+	 * from a column to the step's: a search per column made steps on wide stages
+	 * (thousands of hashed columns) quadratic. */
+	struct ml_dict names;
+	int *first = malloc((size_t)(in->ncol ? in->ncol : 1) * sizeof(*first));
+	int k, j, rc = 0;
 
 	free(s->ci);
+	free(s->pos);
 	s->ci = malloc((size_t)(s->ncol ? s->ncol : 1) * sizeof(*s->ci));
-	if (!s->ci)
+	s->pos = malloc((size_t)(in->ncol ? in->ncol : 1) * sizeof(*s->pos));
+	s->npos = 0;
+	ml_dict_init(&names);
+	for (j = 0; first && j < in->ncol && rc == 0; j++) {
+		int32_t c = ml_dict_intern(&names, in->cols[j].name, strlen(in->cols[j].name));
+		if (c < 0)
+			rc = ML_E_NOMEM;
+		else if (c == names.n - 1)
+			first[c] = j;
+	}
+	if (!s->ci || !s->pos || !first || rc < 0) {
+		ml_dict_release(&names);
+		free(first);
 		return ml_err_nomem(e);
+	}
+	s->npos = in->ncol;
+	for (j = 0; j < in->ncol; j++)
+		s->pos[j] = -1;
 	for (k = 0; k < s->ncol; k++) {
-		s->ci[k] = ml_schema_find(in, s->cols[k]);
+		int32_t c = ml_dict_find(&names, s->cols[k], strlen(s->cols[k]));
+		s->ci[k] = c < 0 ? -1 : first[c];
+		if (s->ci[k] >= 0 && s->pos[s->ci[k]] < 0)
+			s->pos[s->ci[k]] = k;
 		if (s->ci[k] < 0) {
 			char q[160];
 			ml_feat_quote_col(q, sizeof(q), s->cols[k]);
-			return ml_err_set(
-			    e, ML_E_DATA, NULL, 0, 0,
-			    "the feature pipeline is corrupt (--%s reads column '%s', "
-			    "which no earlier step gives)",
-			    s->ops->name, q);
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					"the feature pipeline is corrupt (--%s reads column '%s', "
+					"which no earlier step gives)",
+					s->ops->name, q);
+			break;
 		}
 	}
-	return 0;
+	ml_dict_release(&names);
+	free(first);
+	return rc;
 }
 
 /* Lay a step out on stage k and build stage k + 1's schema. */
@@ -732,6 +758,7 @@ static int stage_next(struct ml_features *f, int k, struct ml_err *e)
 {
 	struct fstep *s = &f->steps[k];
 	struct stage *a = &f->st[k], *b = &f->st[k + 1];
+	struct ml_dict names; /* the columns so far: hashing them keeps wide steps linear */
 	int j, rc;
 
 	step_clear_layout(s);
@@ -740,18 +767,24 @@ static int stage_next(struct ml_features *f, int k, struct ml_err *e)
 	ml_schema_release(&b->s);
 	free(b->v);
 	b->v = NULL;
+	ml_dict_init(&names);
 	for (j = 0; j < s->nout; j++) {
-		if (ml_schema_find(&b->s, s->out[j].name) >= 0) {
+		const char *nm = s->out[j].name;
+		int32_t code = ml_dict_intern(&names, nm, strlen(nm));
+		if (code >= 0 && code != j) {
 			char q[160];
-			ml_feat_quote_col(q, sizeof(q), s->out[j].name);
+			ml_dict_release(&names);
+			ml_feat_quote_col(q, sizeof(q), nm);
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 					  "--%s makes a column '%s' but the table already has one",
 					  s->ops->name, q);
 		}
-		rc = ml_schema_add(&b->s, s->out[j].name, s->out[j].type);
-		if (rc < 0)
+		if (code < 0 || ml_schema_add(&b->s, nm, s->out[j].type) < 0) {
+			ml_dict_release(&names);
 			return ml_err_nomem(e);
+		}
 	}
+	ml_dict_release(&names);
 	b->v = calloc((size_t)(s->nout ? s->nout : 1), sizeof(*b->v));
 	s->buf = calloc((size_t)(s->nout ? s->nout : 1), sizeof(*s->buf));
 	if (!b->v || !s->buf)

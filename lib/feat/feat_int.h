@@ -107,6 +107,8 @@ struct fstep {
 	int ncol;
 	char **cols; /* the input columns, by name */
 	int *ci;     /* their index in the stage input */
+	int *pos;    /* and back: pos[j] the first k with ci[k] == j, else -1 (npos of them) */
+	int npos;
 	int nout;
 	struct fout *out;
 	void *p;     /* fitted state of the kind */

@@ -405,6 +405,10 @@ static int imp_ffill(struct fstep *s, struct fio *io, struct ml_err *e)
 	size_t i, per = (size_t)s->ncol;
 	int k, rc;
 
+	/* No columns (an empty list): nothing to fill, and no last values were allocated,
+	 * so there is no row of them to point at. */
+	if (per == 0)
+		return 0;
 	for (k = 0; k < s->ncol; k++)
 		if (p->c[k].type == ML_CAT &&
 		    (rc = imp_cat_sync(&p->c[k], &io->in->cols[s->ci[k]].dict,
@@ -550,11 +554,12 @@ static int hold_emit(struct fstep *s, struct fio *io, struct ml_err *e)
 		}
 		s->cap = m;
 	}
-	for (j = 0; j < p->ninput; j++) {
+	/* none ready (a block of no rows first of all): the held rows may not exist yet */
+	for (j = 0; m && j < p->ninput; j++) {
 		size_t sz = s->out[j].type == ML_NUM ? sizeof(double) : sizeof(int32_t);
 		memcpy(s->buf[j].num, p->hold[j].num, m * sz);
 	}
-	for (k = 0; k < s->ncol; k++) {
+	for (k = 0; m && k < s->ncol; k++) {
 		int jj = s->ci[k];
 		double *o = s->buf[jj].num;
 		const double *res = p->hres + (size_t)k * p->hcap;

@@ -385,6 +385,7 @@ static int nb_load(void **state, const struct ml_model *mo, const struct ml_data
 	struct ml_rbuf b;
 	struct nb *m;
 	double total = 0;
+	uint32_t p, nclass;
 	int j, c, rc;
 
 	*state = NULL;
@@ -397,10 +398,14 @@ static int nb_load(void **state, const struct ml_model *mo, const struct ml_data
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ml_err_nomem(e);
-	m->p = (int)ml_rbuf_u32(&b);
-	m->nclass = (int)ml_rbuf_u32(&b);
-	if (b.err || m->p != shape->p || m->nclass != shape->nclass || m->nclass < 2)
+	p = ml_rbuf_u32(&b);
+	nclass = ml_rbuf_u32(&b);
+	/* Checked before m takes them: nb_free walks m->p features, so a count from the file
+	 * must not reach it unchecked (2^31 - 1 of them took seconds to walk). */
+	if (b.err || p != (uint32_t)shape->p || nclass != (uint32_t)shape->nclass || nclass < 2)
 		return nb_bad(m, e, "its shape does not match the model's features and classes");
+	m->p = (int)p;
+	m->nclass = (int)nclass;
 	m->alpha = ml_rbuf_f64(&b);
 	m->var_smoothing = ml_rbuf_f64(&b);
 	m->epsilon = ml_rbuf_f64(&b);

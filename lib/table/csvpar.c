@@ -21,6 +21,8 @@
  * evenly, but each holds a page per column at least: on wide tables that is memory. */
 #define CHUNK_BYTES	  ((size_t)512 << 10)
 #define CHUNKS_PER_THREAD 8
+/* Smaller files are read serially: threads would not pay for themselves. */
+#define PARALLEL_BYTES ((size_t)1 << 20)
 #define NO_FLIP SIZE_MAX
 
 struct par {
@@ -559,7 +561,7 @@ static int pread_open(struct pread *P, const char *path, const struct ml_read_op
 		return 1;
 	P->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (P->fd < 0 || fstat(P->fd, &P->st) != 0 || !S_ISREG(P->st.st_mode) ||
-	    P->st.st_size < (1 << 20))
+	    (uintmax_t)P->st.st_size < (o->parallel_bytes ? o->parallel_bytes : PARALLEL_BYTES))
 		return 1;
 	/* The streaming reader checks the header and finds the format and delimiter. */
 	ho.infer_rows = 1;

@@ -112,8 +112,10 @@ static inline int32_t ml_tree_next(const struct ml_tnode *q, const uint32_t *bit
 	if (q->cat < 0) {
 		left = x <= q->thr;
 	} else {
-		uint32_t c = (uint32_t)x;
-		left = x >= 0 && x < q->thr && (bits[q->cat + (int32_t)(c >> 5)] >> (c & 31)) & 1;
+		/* x becomes a level index only once it is one: converting NaN (a missing
+		 * level) or a negative value to an unsigned type is undefined */
+		left = x >= 0 && x < q->thr &&
+		       (bits[q->cat + (int32_t)((uint32_t)x >> 5)] >> ((uint32_t)x & 31)) & 1;
 	}
 	if (x != x)
 		left = q->dleft;
