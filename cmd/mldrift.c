@@ -1,0 +1,720 @@
+/* mldrift: reference profiles, their merges, and drift tests of current data against a
+ * reference (raw or profiled), with an exit status for cron. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "ml/drift.h"
+
+const char cmd_name[] = "mldrift";
+
+static const char usage[] =
+	"Usage: mldrift --ref REF [OPTION]... [FILE]\n"
+	"  or:  mldrift --profile -o PROFILE [OPTION]... [FILE]\n"
+	"  or:  mldrift --merge -o PROFILE PROFILE...\n"
+	"Compare a table with a reference, column by column, and exit 1 when it drifted; or\n"
+	"build a reference profile in one pass; or merge profiles. REF is a table (CSV, TSV,\n"
+	"gzip or ml-stream), a profile, or a model that keeps one (mltrain --profile).\n"
+	"With no FILE, or when FILE is -, read standard input.\n"
+	"\n"
+	"      --ref=REF          the reference to compare with\n"
+	"      --profile          write the profile of FILE to -o\n"
+	"      --merge            merge the profiles given as arguments into -o\n"
+	"      --tests=LIST       ks,chi2,psi,kl,js,wasserstein,mean,std,missing (default: ks\n"
+	"                         and psi for numeric columns, chi2 and psi for categorical)\n"
+	"      --cols=COLS        only these columns\n"
+	"      --alpha=A          level of the ks and chi2 tests (default 0.05)\n"
+	"      --correction=C     bh, bonferroni or none across columns (default bh)\n"
+	"      --threshold=NAME=V psi (0.25), psi_warn (0.1), kl, js, wasserstein, mean, std\n"
+	"                         (0.1), missing (0.05); repeatable\n"
+	"      --share=S          the dataset drifted when at least this share of the columns\n"
+	"                         drifted (default 0.5)\n"
+	"      --report-only      exit 0 even when drift is found\n"
+	"      --window=N         compare each N rows of FILE in turn (a window column first)\n"
+	"      --json             print JSON instead of the CSV report\n"
+	"      --bins=N           histogram bins between the edges (default 10)\n"
+	"      --max-categories=N categories counted per column before 'other' (default 100)\n"
+	"      --bins-from=PROFILE take the bin edges from this profile (for pieces to merge)\n"
+	"\n";
+
+static const char usage_tail[] =
+	"\n"
+	"COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
+	"Exit status: 0 no drift, 1 drift found, 2 usage, 65 bad input data or profile,\n"
+	"66 cannot open input, 70 internal error, 71 out of memory, 74 read/write error.\n"
+	"Full documentation: man mldrift\n";
+
+enum {
+	O_REF = 1,
+	O_PROFILE,
+	O_MERGE,
+	O_TESTS,
+	O_COLS,
+	O_ALPHA,
+	O_CORRECTION,
+	O_THRESHOLD,
+	O_SHARE,
+	O_REPORT_ONLY,
+	O_WINDOW,
+	O_JSON,
+	O_BINS,
+	O_MAXCAT,
+	O_BINS_FROM
+};
+
+static const struct option own[] = {{"ref", required_argument, NULL, O_REF},
+				    {"profile", no_argument, NULL, O_PROFILE},
+				    {"merge", no_argument, NULL, O_MERGE},
+				    {"tests", required_argument, NULL, O_TESTS},
+				    {"cols", required_argument, NULL, O_COLS},
+				    {"alpha", required_argument, NULL, O_ALPHA},
+				    {"correction", required_argument, NULL, O_CORRECTION},
+				    {"threshold", required_argument, NULL, O_THRESHOLD},
+				    {"share", required_argument, NULL, O_SHARE},
+				    {"report-only", no_argument, NULL, O_REPORT_ONLY},
+				    {"window", required_argument, NULL, O_WINDOW},
+				    {"json", no_argument, NULL, O_JSON},
+				    {"bins", required_argument, NULL, O_BINS},
+				    {"max-categories", required_argument, NULL, O_MAXCAT},
+				    {"bins-from", required_argument, NULL, O_BINS_FROM},
+				    {NULL, 0, NULL, 0}};
+
+static const struct cli_help help[] = {
+	{CLI_OUTPUT_FILE, "the profile (--profile, --merge), or the report (default stdout)"},
+	{CLI_SEED, "seed of the profile's quantile sketches (default 42)"},
+	{0, NULL}};
+
+static const struct cli_cmd cmd = {"mldrift", usage, usage_tail, own, "",
+				   CLI_INPUT | CLI_OUTPUT_FILE | CLI_FORMAT | CLI_PRECISION |
+					   CLI_SEED | CLI_MESSAGES,
+				   help};
+
+struct drift {
+	struct cli cli;
+	const char *ref, *cols, *bins_from;
+	int profile, merge, json, report_only;
+	long window;
+	double share;
+	struct ml_drift_opts dopt;
+	struct ml_profile_opts popt;
+	struct ml_profile *refp, *edges;
+	const char *ref_name;
+	int blocks;             /* report blocks written */
+	int found;              /* the dataset drifted in some block */
+	struct ml_writer *w;    /* the CSV report */
+	struct ml_frame rep;    /* one block's report rows */
+	int warned_sketch;
+};
+
+static const unsigned char model_magic[4] = {0x89, 'M', 'L', 'M'};
+
+/* Whether path starts as an ml-model(5) container does (after gzip). */
+static int is_container(const char *path, struct ml_err *e)
+{
+	struct ml_input *in = ml_input_open(path, e);
+	const unsigned char *p;
+	long n;
+	int r;
+
+	if (!in)
+		return e->code;
+	n = ml_input_peek(in, &p, 4, e);
+	r = n < 0 ? (int)n : n == 4 && memcmp(p, model_magic, 4) == 0;
+	ml_input_close(in);
+	return r;
+}
+
+/* A profile from a file: a profile container, or a model container keeping one. */
+static struct ml_profile *load_profile(const char *path, struct ml_err *e)
+{
+	struct ml_model *m = ml_model_load(path, e), *mem;
+	struct ml_profile *p;
+
+	if (!m)
+		return NULL;
+	if (strcmp(ml_model_kind(m), "profile") == 0) {
+		p = ml_profile_from_model(m, path, e);
+		ml_model_free(m);
+		return p;
+	}
+	if (strcmp(ml_model_kind(m), "model") != 0) {
+		ml_err_set(e, ML_E_DATA, path, 0, 0, "not a profile but a '%s' artefact",
+			   ml_model_kind(m));
+		ml_model_free(m);
+		return NULL;
+	}
+	if (!(mem = ml_model_get_member(m, ML_PROFILE_MEMBER, NULL))) {
+		ml_err_set(e, ML_E_DATA, path, 0, 0,
+			   "the model keeps no profile (train it with 'mltrain --profile')");
+		ml_model_free(m);
+		return NULL;
+	}
+	p = ml_profile_from_model(mem, path, e);
+	ml_model_free(mem);
+	ml_model_free(m);
+	return p;
+}
+
+/* Profile a whole table (the reference, or --profile's input). */
+static struct ml_profile *profile_file(struct drift *d, const char *path, int keep,
+				       const char **name_out, struct ml_err *e)
+{
+	struct ml_read_opts ro;
+	struct ml_reader *r;
+	struct ml_profile *p = NULL;
+	struct ml_profile_opts po = d->popt;
+	const struct ml_block *b;
+	int *idx = NULL, n = 0;
+	long k;
+
+	cli_read_opts(&d->cli, &ro);
+	if (!(r = ml_reader_open(path, &ro, e)))
+		return NULL;
+	if (d->cols && d->profile) {
+		n = ml_schema_find_or_suggest(ml_reader_schema(r), d->cols, "--cols", ml_reader_name(r),
+					      &idx, e);
+		if (n < 0)
+			goto out;
+	}
+	po.keep_values = keep;
+	if (!(p = ml_profile_new(ml_reader_schema(r), idx, n, &po, e)))
+		goto out;
+	while ((k = ml_reader_next(r, &b, e)) > 0)
+		if (ml_profile_add(p, b, 0, (size_t)k, e) < 0)
+			break;
+	if (k < 0 || e->code || ml_profile_finish(p, e) < 0) {
+		ml_profile_free(p);
+		p = NULL;
+	}
+	if (name_out)
+		*name_out = path && strcmp(path, "-") != 0 ? path : "<stdin>";
+out:
+	free(idx);
+	if (!p && !e->where[0])
+		snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
+	ml_reader_close(r);
+	return p;
+}
+
+static int save_profile(struct drift *d, const struct ml_profile *p, struct ml_err *e)
+{
+	struct ml_model *m = ml_profile_to_model(p, e);
+	int rc;
+
+	if (!m)
+		return e->code;
+	if ((rc = cli_stamp(m, e)) == 0)
+		rc = ml_model_save(m, d->cli.output, e);
+	ml_model_free(m);
+	return rc;
+}
+
+static int run_merge(struct drift *d, int argc, char **argv, struct ml_err *e)
+{
+	struct ml_profile *acc = NULL;
+	int i, rc = 0;
+
+	for (i = 0; i < argc; i++) {
+		struct ml_profile *p = load_profile(argv[i], e);
+		if (!p) {
+			rc = e->code;
+			break;
+		}
+		if (!acc) {
+			acc = p;
+			continue;
+		}
+		rc = ml_profile_merge(acc, p, e);
+		ml_profile_free(p);
+		if (rc < 0) {
+			if (!e->where[0])
+				snprintf(e->where, sizeof(e->where), "%s", argv[i]);
+			break;
+		}
+	}
+	if (rc == 0)
+		rc = save_profile(d, acc, e);
+	ml_profile_free(acc);
+	return rc;
+}
+
+/* The columns of the current input that the reference must match, by name and type;
+ * every difference is reported at once. */
+static int check_columns(struct drift *d, const struct ml_schema *s, const char *name,
+			 int **idx, int *n, struct ml_err *e)
+{
+	char missing[512] = "", extra[512] = "", *m;
+	int j, k;
+
+	*idx = NULL;
+	*n = 0;
+	if (d->cols) {
+		if ((*n = ml_schema_find_or_suggest(s, d->cols, "--cols", name, idx, e)) < 0)
+			return *n;
+	} else {
+		if (!(*idx = malloc((size_t)(s->ncol ? s->ncol : 1) * sizeof(int))))
+			return ml_err_nomem(e);
+		for (j = 0; j < s->ncol; j++)
+			(*idx)[j] = j;
+		*n = s->ncol;
+		for (j = 0; j < ml_profile_ncol(d->refp); j++)
+			if (ml_schema_find(s, ml_profile_col_name(d->refp, j)) < 0) {
+				m = missing + strlen(missing);
+				snprintf(m, sizeof(missing) - (size_t)(m - missing), "%s'%s'",
+					 missing[0] ? ", " : "", ml_profile_col_name(d->refp, j));
+			}
+	}
+	for (k = 0; k < *n; k++) {
+		const struct ml_col *c = &s->cols[(*idx)[k]];
+		int r = ml_profile_find(d->refp, c->name);
+		if (r < 0) {
+			m = extra + strlen(extra);
+			snprintf(m, sizeof(extra) - (size_t)(m - extra), "%s'%s'", extra[0] ? ", " : "",
+				 c->name);
+		} else if (ml_profile_col_type(d->refp, r) != c->type) {
+			return ml_err_set(e, ML_E_DATA, name, 0, 0,
+					  "column '%s' is %s here but %s in the reference '%s'", c->name,
+					  c->type == ML_NUM ? "numeric" : "categorical",
+					  c->type == ML_NUM ? "categorical" : "numeric", d->ref_name);
+		}
+	}
+	if (missing[0] || extra[0])
+		return ml_err_set(e, ML_E_DATA, name, 0, 0,
+				  "the columns differ from the reference '%s'%s%s%s%s (use --cols to compare some)",
+				  d->ref_name, missing[0] ? "; missing here: " : "", missing,
+				  extra[0] ? "; not in the reference: " : "", extra);
+	return 0;
+}
+
+static const char *const sev_names[] = {"none", "warn", "alert"};
+
+static void json_num(cJSON *o, const char *k, double v)
+{
+	if (isnan(v))
+		cJSON_AddNullToObject(o, k);
+	else
+		cJSON_AddNumberToObject(o, k, v);
+}
+
+/* One block's report: the test rows, then the dataset's verdict row. */
+static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long window,
+		  const struct ml_drift_row *row, size_t n, struct ml_err *e)
+{
+	int ncol = ml_profile_ncol(cur), drifted = 0, j, rc = 0, dataset;
+	int *col_drift = calloc((size_t)(ncol ? ncol : 1), sizeof(int));
+	double share;
+	size_t i;
+
+	if (!col_drift)
+		return ml_err_nomem(e);
+	for (i = 0; i < n; i++)
+		if (row[i].drift)
+			col_drift[row[i].col] = 1;
+	for (j = 0; j < ncol; j++)
+		drifted += col_drift[j];
+	free(col_drift);
+	share = ncol ? (double)drifted / ncol : 0;
+	dataset = drifted > 0 && share >= d->share;
+	if (dataset)
+		d->found = 1;
+	for (i = 0; i < n && !d->warned_sketch; i++)
+		if (row[i].sketch) {
+			cli_warn(&d->cli, "ks and wasserstein use the reference's quantile sketch (rank error about 0.1%%), not its rows");
+			d->warned_sketch = 1;
+		}
+	if (d->json) {
+		cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "tests");
+		char *txt;
+		if (window > 0)
+			cJSON_AddNumberToObject(o, "window", (double)window);
+		cJSON_AddStringToObject(o, "reference", d->ref_name);
+		cJSON_AddNumberToObject(o, "rows", (double)ml_profile_rows(cur));
+		for (i = 0; i < n; i++) {
+			cJSON *t = cJSON_CreateObject();
+			cJSON_AddItemToArray(a, t);
+			cJSON_AddStringToObject(t, "column", ml_profile_col_name(cur, row[i].col));
+			cJSON_AddStringToObject(t, "type", ml_profile_col_type(cur, row[i].col) == ML_NUM ? "num" : "cat");
+			cJSON_AddStringToObject(t, "test", ml_drift_test_name(row[i].test));
+			json_num(t, "statistic", row[i].statistic);
+			json_num(t, "p_value", row[i].p_value);
+			json_num(t, "threshold", row[i].threshold);
+			cJSON_AddBoolToObject(t, "drift", row[i].drift);
+			cJSON_AddStringToObject(t, "severity", sev_names[row[i].severity]);
+			if (row[i].test == ML_DT_KS || row[i].test == ML_DT_WASSERSTEIN)
+				cJSON_AddStringToObject(t, "method", row[i].sketch ? "sketch" : "exact");
+		}
+		cJSON_AddNumberToObject(o, "columns", ncol);
+		cJSON_AddNumberToObject(o, "drifted_columns", drifted);
+		cJSON_AddNumberToObject(o, "share", share);
+		cJSON_AddBoolToObject(o, "dataset_drift", dataset);
+		txt = cJSON_PrintUnformatted(o);
+		cJSON_Delete(o);
+		if (!txt)
+			return ml_err_nomem(e);
+		fprintf(fp, "%s\n", txt);
+		free(txt);
+		return 0;
+	}
+	{
+		struct ml_frame *f = &d->rep;
+		struct ml_schema *s = &f->schema;
+		int w0 = window > 0, c = w0;
+		size_t r;
+		if (s->ncol == 0) {
+			static const char *const names[] = {"column", "type", "test", "statistic", "p_value",
+							    "threshold", "drift", "severity"};
+			static const enum ml_type types[] = {ML_CAT, ML_CAT, ML_CAT, ML_NUM,
+							     ML_NUM, ML_NUM, ML_NUM, ML_CAT};
+			if (w0 && ml_schema_add(s, "window", ML_NUM) < 0)
+				return ml_err_nomem(e);
+			for (j = 0; j < 8; j++)
+				if (ml_schema_add(s, names[j], types[j]) < 0)
+					return ml_err_nomem(e);
+			if ((rc = ml_block_init(&f->rows, s, n + 1, e)) < 0)
+				return rc;
+		}
+		if ((rc = ml_block_reserve(&f->rows, n + 1, e)) < 0)
+			return rc;
+		for (r = 0; r <= n; r++) {
+			const char *cn = r < n ? ml_profile_col_name(cur, row[r].col) : "*";
+			const char *tn = r < n ? (ml_profile_col_type(cur, row[r].col) == ML_NUM ? "num" : "cat")
+					      : "dataset";
+			const char *te = r < n ? ml_drift_test_name(row[r].test) : "share";
+			const char *sv = sev_names[r < n ? row[r].severity : dataset ? ML_SEV_ALERT : ML_SEV_NONE];
+			const char *str[4] = {cn, tn, te, sv};
+			int at[4] = {c, c + 1, c + 2, c + 7}, q;
+			union ml_colv *v = f->rows.col;
+			if (w0)
+				v[0].num[r] = (double)window;
+			for (q = 0; q < 4; q++) {
+				int32_t code = ml_dict_intern(&s->cols[at[q]].dict, str[q], strlen(str[q]));
+				if (code < 0)
+					return ml_err_nomem(e);
+				v[at[q]].cat[r] = code;
+			}
+			v[c + 3].num[r] = r < n ? row[r].statistic : share;
+			v[c + 4].num[r] = r < n ? row[r].p_value : NAN;
+			v[c + 5].num[r] = r < n ? row[r].threshold : d->share;
+			v[c + 6].num[r] = r < n ? row[r].drift : dataset;
+		}
+		f->rows.nrow = n + 1;
+		if (!d->w) {
+			struct ml_write_opts wo;
+			cli_write_opts(&d->cli, &wo);
+			if (!(d->w = ml_writer_open(fp, cli_output_name(&d->cli), s, &wo, e)))
+				return e->code;
+		}
+		rc = ml_writer_write(d->w, &f->rows, 0, f->rows.nrow, e);
+	}
+	return rc;
+}
+
+static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, long window,
+			 const char *name, struct ml_err *e)
+{
+	struct ml_drift_row *row;
+	size_t n;
+	int rc;
+
+	if ((rc = ml_profile_finish(cur, e)) < 0)
+		return rc;
+	if (ml_profile_rows(cur) == 0)
+		return ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
+	if ((rc = ml_drift_compare(d->refp, cur, &d->dopt, &row, &n, e)) < 0)
+		return rc;
+	rc = report(d, fp, cur, window, row, n, e);
+	free(row);
+	d->blocks++;
+	return rc;
+}
+
+static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_err *e)
+{
+	struct ml_read_opts ro;
+	struct ml_reader *r;
+	struct ml_profile *cur = NULL;
+	struct ml_profile_opts po;
+	const struct ml_block *b;
+	const char *name;
+	int *idx = NULL, n, rc;
+	long k, window = d->window > 0 ? 1 : 0;
+	unsigned long long in_window = 0;
+
+	cli_read_opts(&d->cli, &ro);
+	if (!(r = ml_reader_open(path, &ro, e)))
+		return e->code;
+	name = ml_reader_name(r);
+	if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
+		goto out;
+	po = d->popt;
+	po.edges = d->refp;
+	po.keep_values = 1;
+	po.max_categories = 0x7fffffff;
+	while (1) {
+		size_t from = 0;
+		k = ml_reader_next(r, &b, e);
+		if (k < 0) {
+			rc = (int)k;
+			goto out;
+		}
+		if (k == 0)
+			break;
+		while (from < (size_t)k) {
+			size_t to = (size_t)k;
+			if (!cur && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
+				rc = e->code;
+				goto out;
+			}
+			if (d->window > 0 && to - from > (unsigned long long)d->window - in_window)
+				to = from + (size_t)((unsigned long long)d->window - in_window);
+			if ((rc = ml_profile_add(cur, b, from, to, e)) < 0)
+				goto out;
+			in_window += to - from;
+			from = to;
+			if (d->window > 0 && in_window == (unsigned long long)d->window) {
+				rc = compare_block(d, fp, cur, window++, name, e);
+				ml_profile_free(cur);
+				cur = NULL;
+				in_window = 0;
+				if (rc < 0)
+					goto out;
+			}
+		}
+	}
+	if (!cur && d->blocks == 0 && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
+		rc = e->code;
+		goto out;
+	}
+	if (cur)
+		rc = compare_block(d, fp, cur, window, name, e);
+	if (rc == 0 && d->w)
+		rc = ml_writer_finish(d->w, e);
+out:
+	if (rc < 0 && !e->where[0])
+		snprintf(e->where, sizeof(e->where), "%s", name);
+	ml_profile_free(cur);
+	free(idx);
+	ml_reader_close(r);
+	return rc;
+}
+
+static int parse_tests(struct drift *d, const char *s)
+{
+	unsigned bits = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		int t = ml_drift_test_parse(s, len);
+		if (t < 0)
+			return cli_usage(&d->cli, "unknown test '%.*s' in --tests (tests: ks, chi2, psi, kl, js, wasserstein, mean, std, missing)",
+					 (int)len, s);
+		bits |= 1u << t;
+		s += len + (s[len] == ',');
+	}
+	if (!bits)
+		return cli_usage(&d->cli, "--tests names no test");
+	d->dopt.tests = bits;
+	return 0;
+}
+
+static int parse_threshold(struct drift *d, const char *s)
+{
+	const char *eq = strchr(s, '=');
+	size_t len = eq ? (size_t)(eq - s) : 0;
+	double v;
+	int t;
+
+	if (!eq)
+		return cli_usage(&d->cli, "--threshold takes NAME=V, not '%s'", s);
+	if (cli_real(&d->cli, "--threshold", eq + 1, 0, 1e300, &v) < 0)
+		return EX_USAGE_;
+	if (len == 8 && memcmp(s, "psi_warn", 8) == 0) {
+		d->dopt.psi_warn = v;
+		return 0;
+	}
+	t = ml_drift_test_parse(s, len);
+	if (t < 0 || t == ML_DT_KS || t == ML_DT_CHI2)
+		return cli_usage(&d->cli,
+				 "no threshold '%.*s' (thresholds: psi, psi_warn, kl, js, wasserstein, mean, std, missing; ks and chi2 use --alpha)",
+				 (int)len, s);
+	d->dopt.thr[t] = v;
+	return 0;
+}
+
+int cmd_main(int argc, char **argv)
+{
+	struct drift d;
+	struct ml_output *out = NULL;
+	struct ml_err e;
+	int ch, rc = 0, nfiles;
+	long v;
+
+	memset(&d, 0, sizeof(d));
+	d.share = 0.5;
+	ml_drift_opts_init(&d.dopt);
+	ml_profile_opts_init(&d.popt);
+	ml_frame_init(&d.rep);
+	ml_err_init(&e);
+	if ((rc = cli_init(&d.cli, &cmd)) != 0)
+		return rc;
+	while ((ch = cli_next(&d.cli, argc, argv, &rc)) != -1) {
+		switch (ch) {
+		case CLI_DONE:
+			goto done;
+		case O_REF:
+			d.ref = optarg;
+			break;
+		case O_PROFILE:
+			d.profile = 1;
+			break;
+		case O_MERGE:
+			d.merge = 1;
+			break;
+		case O_TESTS:
+			if ((rc = parse_tests(&d, optarg)) != 0)
+				goto done;
+			break;
+		case O_COLS:
+			d.cols = optarg;
+			break;
+		case O_ALPHA:
+			if (cli_real(&d.cli, "--alpha", optarg, 0, 1, &d.dopt.alpha) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			break;
+		case O_CORRECTION:
+			if (strcmp(optarg, "bh") == 0)
+				d.dopt.correction = ML_CORR_BH;
+			else if (strcmp(optarg, "bonferroni") == 0)
+				d.dopt.correction = ML_CORR_BONFERRONI;
+			else if (strcmp(optarg, "none") == 0)
+				d.dopt.correction = ML_CORR_NONE;
+			else {
+				rc = cli_usage(&d.cli, "--correction is bh, bonferroni or none, not '%s'", optarg);
+				goto done;
+			}
+			break;
+		case O_THRESHOLD:
+			if ((rc = parse_threshold(&d, optarg)) != 0)
+				goto done;
+			break;
+		case O_SHARE:
+			if (cli_real(&d.cli, "--share", optarg, 0, 1, &d.share) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			break;
+		case O_REPORT_ONLY:
+			d.report_only = 1;
+			break;
+		case O_WINDOW:
+			if (cli_long(&d.cli, "--window", optarg, 1, 0x7fffffffL, &d.window) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			break;
+		case O_JSON:
+			d.json = 1;
+			break;
+		case O_BINS:
+			if (cli_long(&d.cli, "--bins", optarg, 1, 10000, &v) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			d.popt.bins = (int)v;
+			break;
+		case O_MAXCAT:
+			if (cli_long(&d.cli, "--max-categories", optarg, 1, 1000000, &v) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			d.popt.max_categories = (int)v;
+			break;
+		case O_BINS_FROM:
+			d.bins_from = optarg;
+			break;
+		default:
+			rc = cli_usage(&d.cli, "unrecognized option '%s'", argv[optind - 1]);
+			goto done;
+		}
+	}
+	if (d.cli.seed_set)
+		d.popt.seed = d.cli.seed;
+	nfiles = argc - optind;
+	if (d.profile + d.merge + (d.ref != NULL) != 1) {
+		rc = cli_usage(&d.cli, "give one of --ref, --profile and --merge");
+		goto done;
+	}
+	if ((d.profile || d.merge) && (!d.cli.output || strcmp(d.cli.output, "-") == 0)) {
+		rc = cli_usage(&d.cli, "%s writes a profile: give it -o FILE",
+			       d.profile ? "--profile" : "--merge");
+		goto done;
+	}
+	if (d.merge) {
+		if (nfiles < 1) {
+			rc = cli_usage(&d.cli, "--merge needs at least one profile");
+			goto done;
+		}
+		if ((rc = run_merge(&d, nfiles, argv + optind, &e)) < 0)
+			rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	if (nfiles > 1) {
+		rc = cli_usage(&d.cli, "one input at a time (got %d)", nfiles);
+		goto done;
+	}
+	if (d.bins_from && !(d.popt.edges = d.edges = load_profile(d.bins_from, &e))) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	if (d.profile) {
+		struct ml_profile *p = profile_file(&d, nfiles ? argv[optind] : "-", 0, NULL, &e);
+		if (!p || (rc = save_profile(&d, p, &e)) < 0)
+			rc = cli_fail(&d.cli, &e);
+		ml_profile_free(p);
+		goto done;
+	}
+	if (strcmp(d.ref, "-") == 0) {
+		rc = cli_usage(&d.cli, "--ref cannot be standard input");
+		goto done;
+	}
+	d.ref_name = d.ref;
+	if ((rc = is_container(d.ref, &e)) < 0) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	d.refp = rc ? load_profile(d.ref, &e) : profile_file(&d, d.ref, 1, NULL, &e);
+	rc = 0;
+	if (!d.refp) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	if (!(out = ml_output_open(d.cli.output, &e))) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	if (run_compare(&d, nfiles ? argv[optind] : "-", ml_output_file(out), &e) < 0) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	rc = ml_output_commit(out, &e);
+	out = NULL;
+	if (rc < 0) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
+	rc = d.found && !d.report_only ? EX_FINDING : 0;
+done:
+	if (out)
+		ml_output_abort(out);
+	ml_writer_free(d.w);
+	ml_frame_release(&d.rep);
+	ml_profile_free(d.refp);
+	ml_profile_free(d.edges);
+	cli_release(&d.cli);
+	return rc;
+}
