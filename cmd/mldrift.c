@@ -122,7 +122,7 @@ static int is_container(const char *path, struct ml_err *e)
 	if (!in)
 		return e->code;
 	n = ml_input_peek(in, &p, 4, e);
-	r = n < 0 ? (int)n : n == 4 && memcmp(p, model_magic, 4) == 0;
+	r = n < 0 ? (int)n : n >= 4 && memcmp(p, model_magic, 4) == 0;
 	ml_input_close(in);
 	return r;
 }
@@ -326,12 +326,15 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long 
 			d->warned_sketch = 1;
 		}
 	if (d->json) {
-		cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "tests");
+		cJSON *o = cJSON_CreateObject(), *a;
 		char *txt;
+		if (!o)
+			return ml_err_nomem(e);
 		if (window > 0)
 			cJSON_AddNumberToObject(o, "window", (double)window);
 		cJSON_AddStringToObject(o, "reference", d->ref_name);
 		cJSON_AddNumberToObject(o, "rows", (double)ml_profile_rows(cur));
+		a = cJSON_AddArrayToObject(o, "tests");
 		for (i = 0; i < n; i++) {
 			cJSON *t = cJSON_CreateObject();
 			cJSON_AddItemToArray(a, t);
