@@ -450,21 +450,23 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	if (!(r = ml_reader_open(path, &ro, e)))
 		return e->code;
 	name = ml_reader_name(r);
+	/* The first rows type the columns; without any there is nothing to compare. */
+	if ((k = ml_reader_next(r, &b, e)) < 0) {
+		rc = (int)k;
+		goto out;
+	}
+	if (k == 0) {
+		rc = ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
+		goto out;
+	}
 	if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
 		goto out;
 	po = d->popt;
 	po.edges = d->refp;
 	po.keep_values = 1;
 	po.max_categories = 0x7fffffff;
-	while (1) {
+	for (; k > 0; k = ml_reader_next(r, &b, e)) {
 		size_t from = 0;
-		k = ml_reader_next(r, &b, e);
-		if (k < 0) {
-			rc = (int)k;
-			goto out;
-		}
-		if (k == 0)
-			break;
 		while (from < (size_t)k) {
 			size_t to = (size_t)k;
 			if (!cur && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
@@ -486,6 +488,10 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 					goto out;
 			}
 		}
+	}
+	if (k < 0) {
+		rc = (int)k;
+		goto out;
 	}
 	if (!cur && d->blocks == 0 && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
 		rc = e->code;

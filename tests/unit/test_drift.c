@@ -7,6 +7,7 @@
 #include "ml/ml.h"
 #include "ml/drift.h"
 #include "ml/stats.h"
+#include "drift/drift_int.h"
 #include "unit.h"
 
 #include "../fixtures/drift/expected.h"
@@ -239,18 +240,21 @@ static void test_merge_property(void)
 	ml_profile_free(other);
 }
 
+/* Under, [1,2), [2,3), [3,4] (the last closed), over; a single value has the bin [5, 5]. */
 static void test_bins(void)
 {
 	double e[4] = {1, 2, 3, 4}, one[2] = {5, 5};
 
-	CHECK(ml_profile_col_type != NULL);
-	/* under, [1,2), [2,3), [3,4], over */
-	{
-		struct ml_profile *p = profile_of(0, 10, NULL);
-		ml_profile_free(p);
-	}
-	(void)e;
-	(void)one;
+	CHECK(ml_profile_bin(e, 4, 0.5) == 0);
+	CHECK(ml_profile_bin(e, 4, 1) == 1);
+	CHECK(ml_profile_bin(e, 4, 1.5) == 1);
+	CHECK(ml_profile_bin(e, 4, 2) == 2);
+	CHECK(ml_profile_bin(e, 4, 3.999) == 3);
+	CHECK(ml_profile_bin(e, 4, 4) == 3);
+	CHECK(ml_profile_bin(e, 4, 4.5) == 4);
+	CHECK(ml_profile_bin(one, 2, 5) == 1);
+	CHECK(ml_profile_bin(one, 2, 4) == 0);
+	CHECK(ml_profile_bin(one, 2, 6) == 2);
 }
 
 int main(void)
