@@ -218,3 +218,20 @@ Try 'mldrift --help' for more information." ]
 	run -65 --separate-stderr ml mldrift --ref "$DF/ref.csv" --cols z "$DF/shift.csv"
 	[ "$stderr" = "mldrift: $DF/shift.csv: no column 'z' (--cols)" ]
 }
+
+@test "mltrain --profile keeps the reference in the model; mldrift --ref model.mlm uses it" {
+	ml mltrain -q -t plan -a nb --profile -o m.mlm "$DF/ref.csv"
+	run -0 ml mlinfo --sections m.mlm
+	[[ "$output" == *$'\nprofile,'* ]]
+	ml mldrift --profile -o ref.mlm "$DF/ref.csv"
+	run -1 ml mldrift --ref m.mlm -o a.csv "$DF/shift.csv"
+	run -1 ml mldrift --ref ref.mlm -o b.csv "$DF/shift.csv"
+	same a.csv b.csv
+	run -0 ml mldrift --ref m.mlm "$DF/same.csv"
+	# prediction drift: the same tests on the scored columns
+	ml mlpredict -m m.mlm "$DF/ref.csv" >pr.csv
+	ml mlpredict -m m.mlm "$DF/shift.csv" >ps.csv
+	run -1 ml mldrift --ref pr.csv --cols pred,p_pro ps.csv
+	[[ "${lines[1]}" == pred,cat,chi2,* ]]
+	[[ "${lines[3]}" == p_pro,num,ks,* ]]
+}
