@@ -1,13 +1,16 @@
 /* mldrift: reference profiles, their merges, and drift tests of current data against a
  * reference (raw or profiled), with an exit status for cron. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "cli.h"
 #include "ml/drift.h"
+#include "ml/feat.h"
 
 const char cmd_name[] = "mldrift";
 
@@ -34,6 +37,8 @@ static const char usage[] =
 	"                         drifted (default 0.5)\n"
 	"      --report-only      exit 0 even when drift is found\n"
 	"      --window=N         compare each N rows of FILE in turn (a window column first)\n"
+	"      --time-col=COL     with --period: compare each period of COL's times in turn\n"
+	"      --period=P         1h, 1d, 1w, or another count of hours, days or weeks\n"
 	"      --json             print JSON instead of the CSV report\n"
 	"      --bins=N           histogram bins between the edges (default 10)\n"
 	"      --max-categories=N categories counted per column before 'other' (default 100)\n"
@@ -62,7 +67,9 @@ enum {
 	O_JSON,
 	O_BINS,
 	O_MAXCAT,
-	O_BINS_FROM
+	O_BINS_FROM,
+	O_TIME_COL,
+	O_PERIOD
 };
 
 static const struct option own[] = {{"ref", required_argument, NULL, O_REF},
@@ -80,6 +87,8 @@ static const struct option own[] = {{"ref", required_argument, NULL, O_REF},
 				    {"bins", required_argument, NULL, O_BINS},
 				    {"max-categories", required_argument, NULL, O_MAXCAT},
 				    {"bins-from", required_argument, NULL, O_BINS_FROM},
+				    {"time-col", required_argument, NULL, O_TIME_COL},
+				    {"period", required_argument, NULL, O_PERIOD},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -97,6 +106,9 @@ struct drift {
 	const char *ref, *cols, *bins_from;
 	int profile, merge, json, report_only;
 	long window;
+	const char *time_col;
+	long period; /* seconds */
+	int tcol;
 	double share;
 	struct ml_drift_opts dopt;
 	struct ml_profile_opts popt;
@@ -258,10 +270,11 @@ static int check_columns(struct drift *d, const struct ml_schema *s, const char 
 		if (!(*idx = malloc((size_t)(s->ncol ? s->ncol : 1) * sizeof(int))))
 			return ml_err_nomem(e);
 		for (j = 0; j < s->ncol; j++)
-			(*idx)[j] = j;
-		*n = s->ncol;
+			if (!d->time_col || j != d->tcol)
+				(*idx)[(*n)++] = j;
 		for (j = 0; j < ml_profile_ncol(d->refp); j++)
-			if (ml_schema_find(s, ml_profile_col_name(d->refp, j)) < 0) {
+			if (ml_schema_find(s, ml_profile_col_name(d->refp, j)) < 0 &&
+			    (!d->time_col || strcmp(ml_profile_col_name(d->refp, j), s->cols[d->tcol].name) != 0)) {
 				m = missing + strlen(missing);
 				snprintf(m, sizeof(missing) - (size_t)(m - missing), "%s'%s'",
 					 missing[0] ? ", " : "", ml_profile_col_name(d->refp, j));
@@ -300,7 +313,7 @@ static void json_num(cJSON *o, const char *k, double v)
 }
 
 /* One block's report: the test rows, then the dataset's verdict row. */
-static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long window,
+static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const char *window,
 		  const struct ml_drift_row *row, size_t n, struct ml_err *e)
 {
 	int ncol = ml_profile_ncol(cur), drifted = 0, j, rc = 0, dataset;
@@ -330,8 +343,10 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long 
 		char *txt;
 		if (!o)
 			return ml_err_nomem(e);
-		if (window > 0)
-			cJSON_AddNumberToObject(o, "window", (double)window);
+		if (window && d->time_col)
+			cJSON_AddStringToObject(o, "window", window);
+		else if (window)
+			cJSON_AddRawToObject(o, "window", window);
 		cJSON_AddStringToObject(o, "reference", d->ref_name);
 		cJSON_AddNumberToObject(o, "rows", (double)ml_profile_rows(cur));
 		a = cJSON_AddArrayToObject(o, "tests");
@@ -364,14 +379,14 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long 
 	{
 		struct ml_frame *f = &d->rep;
 		struct ml_schema *s = &f->schema;
-		int w0 = window > 0, c = w0;
+		int w0 = window != NULL, c = w0;
 		size_t r;
 		if (s->ncol == 0) {
 			static const char *const names[] = {"column", "type", "test", "statistic", "p_value",
 							    "threshold", "drift", "severity"};
 			static const enum ml_type types[] = {ML_CAT, ML_CAT, ML_CAT, ML_NUM,
 							     ML_NUM, ML_NUM, ML_NUM, ML_CAT};
-			if (w0 && ml_schema_add(s, "window", ML_NUM) < 0)
+			if (w0 && ml_schema_add(s, "window", ML_CAT) < 0)
 				return ml_err_nomem(e);
 			for (j = 0; j < 8; j++)
 				if (ml_schema_add(s, names[j], types[j]) < 0)
@@ -390,8 +405,12 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long 
 			const char *str[4] = {cn, tn, te, sv};
 			int at[4] = {c, c + 1, c + 2, c + 7}, q;
 			union ml_colv *v = f->rows.col;
-			if (w0)
-				v[0].num[r] = (double)window;
+			if (w0) {
+				int32_t code = ml_dict_intern(&s->cols[0].dict, window, strlen(window));
+				if (code < 0)
+					return ml_err_nomem(e);
+				v[0].cat[r] = code;
+			}
 			for (q = 0; q < 4; q++) {
 				int32_t code = ml_dict_intern(&s->cols[at[q]].dict, str[q], strlen(str[q]));
 				if (code < 0)
@@ -415,7 +434,7 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, long 
 	return rc;
 }
 
-static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, long window,
+static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, const char *window,
 			 const char *name, struct ml_err *e)
 {
 	struct ml_drift_row *row;
@@ -434,6 +453,47 @@ static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, long
 	return rc;
 }
 
+/* The period of a row's time: its number since the epoch (weeks from Monday), or -1 with
+ * e set when the row has no time that parses. */
+static int row_period(const struct drift *d, const struct ml_schema *s, const struct ml_block *b,
+		      size_t i, long long *key, const char *name, struct ml_err *e)
+{
+	double t;
+	int ok;
+
+	if (s->cols[d->tcol].type == ML_NUM) {
+		t = b->col[d->tcol].num[i];
+		ok = !isnan(t);
+	} else {
+		int32_t c = b->col[d->tcol].cat[i];
+		const struct ml_dict *dc = &s->cols[d->tcol].dict;
+		ok = c >= 0 && ml_parse_time(dc->str[c], dc->len[c], &t) == 0;
+	}
+	if (!ok || !isfinite(t))
+		return ml_err_set(e, ML_E_DATA, name, b->line ? b->line[i] : 0, d->tcol + 1,
+				  "no time in column '%s' (--time-col)", s->cols[d->tcol].name);
+	*key = (long long)floor((t + (d->period == 604800 ? 3 * 86400.0 : 0)) / d->period);
+	return 0;
+}
+
+/* The window's name: its number, or the start of its period (UTC). */
+static void period_label(const struct drift *d, long long key, long num, char *buf, size_t n)
+{
+	time_t t;
+	struct tm tm;
+
+	if (!d->time_col) {
+		snprintf(buf, n, "%ld", num);
+		return;
+	}
+	t = (time_t)(key * d->period - (d->period == 604800 ? 3 * 86400 : 0));
+	gmtime_r(&t, &tm);
+	if (d->period % 86400 == 0)
+		strftime(buf, n, "%Y-%m-%d", &tm);
+	else
+		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_err *e)
 {
 	struct ml_read_opts ro;
@@ -442,9 +502,11 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	struct ml_profile_opts po;
 	const struct ml_block *b;
 	const char *name;
-	int *idx = NULL, n, rc;
-	long k, window = d->window > 0 ? 1 : 0;
+	int *idx = NULL, n, rc, windows = d->window > 0 || d->time_col;
+	long k, num = 1;
+	long long key = 0, k2;
 	unsigned long long in_window = 0;
+	char label[64];
 
 	cli_read_opts(&d->cli, &ro);
 	if (!(r = ml_reader_open(path, &ro, e)))
@@ -459,6 +521,12 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 		rc = ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
 		goto out;
 	}
+	if (d->time_col &&
+	    (d->tcol = ml_schema_find_or_suggest(ml_reader_schema(r), d->time_col, "--time-col", name,
+						  NULL, e)) < 0) {
+		rc = d->tcol;
+		goto out;
+	}
 	if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
 		goto out;
 	po = d->popt;
@@ -469,18 +537,43 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 		size_t from = 0;
 		while (from < (size_t)k) {
 			size_t to = (size_t)k;
-			if (!cur && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
-				rc = e->code;
-				goto out;
+			int full = 0;
+			if (d->time_col) {
+				/* the rows of the current period */
+				if ((rc = row_period(d, ml_reader_schema(r), b, from, &k2, name, e)) < 0)
+					goto out;
+				if (cur && k2 != key) {
+					full = 1;
+					to = from;
+				} else {
+					key = k2;
+					for (to = from + 1; to < (size_t)k; to++) {
+						if ((rc = row_period(d, ml_reader_schema(r), b, to, &k2, name, e)) < 0)
+							goto out;
+						if (k2 != key)
+							break;
+					}
+					full = to < (size_t)k;
+				}
+			} else if (d->window > 0) {
+				if (to - from >= (unsigned long long)d->window - in_window) {
+					to = from + (size_t)((unsigned long long)d->window - in_window);
+					full = 1;
+				}
 			}
-			if (d->window > 0 && to - from > (unsigned long long)d->window - in_window)
-				to = from + (size_t)((unsigned long long)d->window - in_window);
-			if ((rc = ml_profile_add(cur, b, from, to, e)) < 0)
-				goto out;
-			in_window += to - from;
-			from = to;
-			if (d->window > 0 && in_window == (unsigned long long)d->window) {
-				rc = compare_block(d, fp, cur, window++, name, e);
+			if (to > from) {
+				if (!cur && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
+					rc = e->code;
+					goto out;
+				}
+				if ((rc = ml_profile_add(cur, b, from, to, e)) < 0)
+					goto out;
+				in_window += to - from;
+				from = to;
+			}
+			if (full && cur) {
+				period_label(d, key, num++, label, sizeof(label));
+				rc = compare_block(d, fp, cur, label, name, e);
 				ml_profile_free(cur);
 				cur = NULL;
 				in_window = 0;
@@ -493,12 +586,10 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 		rc = (int)k;
 		goto out;
 	}
-	if (!cur && d->blocks == 0 && !(cur = ml_profile_new(ml_reader_schema(r), idx, n, &po, e))) {
-		rc = e->code;
-		goto out;
+	if (cur) {
+		period_label(d, key, num, label, sizeof(label));
+		rc = compare_block(d, fp, cur, windows ? label : NULL, name, e);
 	}
-	if (cur)
-		rc = compare_block(d, fp, cur, window, name, e);
 	if (rc == 0 && d->w)
 		rc = ml_writer_finish(d->w, e);
 out:
@@ -646,6 +737,26 @@ int cmd_main(int argc, char **argv)
 		case O_BINS_FROM:
 			d.bins_from = optarg;
 			break;
+		case O_TIME_COL:
+			d.time_col = optarg;
+			break;
+		case O_PERIOD: {
+			char *end;
+			unsigned long long cnt;
+			size_t len = strlen(optarg);
+			long unit = len ? (optarg[len - 1] == 'h' ? 3600 : optarg[len - 1] == 'd' ? 86400 :
+					   optarg[len - 1] == 'w' ? 604800 : 0) : 0;
+			errno = 0;
+			cnt = len > 1 && optarg[0] >= '1' && optarg[0] <= '9' ? strtoull(optarg, &end, 10) : 0;
+			if (!unit || !cnt || errno || end != optarg + len - 1 || cnt > 100000 ||
+			    (unit == 604800 && cnt != 1)) {
+				rc = cli_usage(&d.cli, "--period is a count of hours, days or one week (1h, 6h, 1d, 1w), not '%s'",
+					       optarg);
+				goto done;
+			}
+			d.period = (long)cnt * unit;
+			break;
+		}
 		default:
 			rc = cli_usage(&d.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -653,6 +764,18 @@ int cmd_main(int argc, char **argv)
 	}
 	if (d.cli.seed_set)
 		d.popt.seed = d.cli.seed;
+	if (!d.time_col != !d.period) {
+		rc = cli_usage(&d.cli, "--time-col and --period go together");
+		goto done;
+	}
+	if (d.time_col && d.window) {
+		rc = cli_usage(&d.cli, "--window and --time-col cannot be combined");
+		goto done;
+	}
+	if ((d.time_col || d.window) && !d.ref) {
+		rc = cli_usage(&d.cli, "--window and --time-col go with --ref");
+		goto done;
+	}
 	nfiles = argc - optind;
 	if (d.profile + d.merge + (d.ref != NULL) != 1) {
 		rc = cli_usage(&d.cli, "give one of --ref, --profile and --merge");

@@ -235,3 +235,29 @@ Try 'mldrift --help' for more information." ]
 	[[ "${lines[1]}" == pred,cat,chi2,* ]]
 	[[ "${lines[3]}" == p_pro,num,ks,* ]]
 }
+
+@test "--time-col with --period: one block per period, named by its start, in time order" {
+	{
+		echo "when,x,y,plan"
+		tail -n +2 "$DF/shift.csv" | awk -F, -v OFS=, '{ d = int((NR - 1) / 100); h = (NR - 1) % 24
+			printf "2024-03-%02dT%02d:00:00Z,%s\n", 4 + 7 * d, h, $0 }'
+	} >timed.csv
+	run -1 --separate-stderr ml mldrift --ref "$DF/ref.csv" --time-col when --period 1w timed.csv
+	[ "${lines[0]}" = "window,column,type,test,statistic,p_value,threshold,drift,severity" ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ',dataset,share,')" -eq 3 ]
+	[[ "${lines[1]}" == "2024-03-04,x,num,ks,"* ]]
+	[[ "${lines[21]}" == "2024-03-18,*,dataset,share,"* ]]
+	# the same blocks as --window 100, but for the window column
+	ml mldrift --ref "$DF/ref.csv" --window 100 --report-only timed.csv --cols x,y,plan | cut -d, -f2- >w.csv
+	ml mldrift --ref "$DF/ref.csv" --time-col when --period 7d --report-only timed.csv | cut -d, -f2- >t.csv
+	same w.csv t.csv
+	run -0 ml mldrift --ref "$DF/ref.csv" --time-col when --period 1d --json --report-only timed.csv
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == '{"window":"2024-03-04",'* ]]
+	sed '5s/^[^,]*,/,/' timed.csv >gap.csv
+	run -65 --separate-stderr ml mldrift --ref "$DF/ref.csv" --time-col when --period 1h gap.csv
+	[ "$stderr" = "mldrift: gap.csv:5: no time in column 'when' (--time-col)" ]
+	run -2 --separate-stderr ml mldrift --ref "$DF/ref.csv" --time-col when timed.csv
+	[[ "$stderr" == "mldrift: --time-col and --period go together"* ]]
+	run -2 --separate-stderr ml mldrift --ref "$DF/ref.csv" --time-col when --period 2w timed.csv
+}
