@@ -40,6 +40,7 @@ static const char usage[] =
 	"      --time-col=COL     with --period: compare each period of COL's times in turn\n"
 	"      --period=P         1h, 1d, 1w, or another count of hours, days or weeks\n"
 	"      --json             print JSON instead of the CSV report\n"
+	"      --plot=FILE        draw the histograms of the drifting columns as SVG\n"
 	"      --bins=N           histogram bins between the edges (default 10)\n"
 	"      --max-categories=N categories counted per column before 'other' (default 100)\n"
 	"      --bins-from=PROFILE take the bin edges from this profile (for pieces to merge)\n"
@@ -69,6 +70,7 @@ enum {
 	O_MAXCAT,
 	O_BINS_FROM,
 	O_TIME_COL,
+	O_PLOT,
 	O_PERIOD
 };
 
@@ -88,6 +90,7 @@ static const struct option own[] = {{"ref", required_argument, NULL, O_REF},
 				    {"max-categories", required_argument, NULL, O_MAXCAT},
 				    {"bins-from", required_argument, NULL, O_BINS_FROM},
 				    {"time-col", required_argument, NULL, O_TIME_COL},
+				    {"plot", required_argument, NULL, O_PLOT},
 				    {"period", required_argument, NULL, O_PERIOD},
 				    {NULL, 0, NULL, 0}};
 
@@ -107,6 +110,7 @@ struct drift {
 	int profile, merge, json, report_only;
 	long window;
 	const char *time_col;
+	const char *plot;
 	long period; /* seconds */
 	int tcol;
 	double share;
@@ -434,6 +438,109 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 	return rc;
 }
 
+/* Text for SVG: the XML specials escaped. */
+static void svg_text(FILE *fp, const char *t)
+{
+	for (; *t; t++) {
+		if (*t == '<')
+			fputs("&lt;", fp);
+		else if (*t == '>')
+			fputs("&gt;", fp);
+		else if (*t == '&')
+			fputs("&amp;", fp);
+		else if ((unsigned char)*t >= 0x20)
+			fputc(*t, fp);
+	}
+}
+
+/* --plot: per drifting column a panel of the reference's and the current data's shares of
+ * each bin, bars side by side. */
+static int plot_block(struct drift *d, const struct ml_profile *cur, const struct ml_drift_row *row,
+		      size_t n, struct ml_err *e)
+{
+	const int W = 640, H = 220, L = 50, T = 30, PW = 560, PH = 140;
+	struct ml_output *o;
+	FILE *fp;
+	int ncol = ml_profile_ncol(cur), *drift = calloc((size_t)(ncol ? ncol : 1), sizeof(int));
+	int j, k, np = 0, panel = 0, rc;
+	size_t i;
+
+	if (!drift)
+		return ml_err_nomem(e);
+	for (i = 0; i < n; i++)
+		if (row[i].drift && !drift[row[i].col]) {
+			drift[row[i].col] = 1;
+			np++;
+		}
+	if (!(o = ml_output_open(d->plot, e))) {
+		free(drift);
+		return e->code;
+	}
+	fp = ml_output_file(o);
+	fprintf(fp, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		    "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%%\" "
+		    "height=\"100%%\" fill=\"white\"/>\n", W, np ? np * H : 40);
+	if (!np)
+		fputs("<text x=\"10\" y=\"24\">no column drifted</text>\n", fp);
+	for (j = 0; j < ncol; j++) {
+		struct ml_profile_col rc_, cc;
+		double *h, tr = 0, tc = 0, top = 0;
+		int y0 = panel * H, r = ml_profile_find(d->refp, ml_profile_col_name(cur, j));
+		if (!drift[j])
+			continue;
+		ml_profile_col(d->refp, r, &rc_);
+		ml_profile_col(cur, j, &cc);
+		if (!(h = malloc((size_t)rc_.nbin * sizeof(double))) ||
+		    ml_drift_align(d->refp, cur, j, h, e) < 0) {
+			free(h);
+			free(drift);
+			ml_output_abort(o);
+			return h ? e->code : ml_err_nomem(e);
+		}
+		for (k = 0; k < rc_.nbin; k++) {
+			tr += rc_.hist[k];
+			tc += h[k];
+		}
+		for (k = 0; k < rc_.nbin; k++) {
+			double a = tr > 0 ? rc_.hist[k] / tr : 0, b = tc > 0 ? h[k] / tc : 0;
+			top = fmax(top, fmax(a, b));
+		}
+		fprintf(fp, "<text x=\"%d\" y=\"%d\" font-size=\"13\">", L, y0 + 18);
+		svg_text(fp, cc.name);
+		fputs(": reference (blue) and current (orange) share of each bin</text>\n", fp);
+		fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", L,
+			y0 + T + PH, L + PW, y0 + T + PH);
+		fprintf(fp, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3g</text>\n", L - 4,
+			y0 + T + 4, top);
+		for (k = 0; k < rc_.nbin; k++) {
+			double bw = (double)PW / rc_.nbin, a = tr > 0 ? rc_.hist[k] / tr : 0;
+			double b = tc > 0 ? h[k] / tc : 0, x = L + k * bw;
+			double ha = top > 0 ? a / top * PH : 0, hb = top > 0 ? b / top * PH : 0;
+			fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#4c78a8\"/>\n",
+				x + bw * 0.1, y0 + T + PH - ha, bw * 0.4, ha);
+			fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#f58518\"/>\n",
+				x + bw * 0.5, y0 + T + PH - hb, bw * 0.4, hb);
+			fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"9\">",
+				x + bw / 2, y0 + T + PH + 12);
+			if (rc_.type == ML_CAT)
+				svg_text(fp, k < rc_.nbin - 1 ? rc_.label[k] : "other");
+			else if (k == 0)
+				fputs("below", fp);
+			else if (k == rc_.nbin - 1)
+				fputs("above", fp);
+			else
+				fprintf(fp, "%.4g", rc_.edge[k - 1]);
+			fputs("</text>\n", fp);
+		}
+		free(h);
+		panel++;
+	}
+	fputs("</svg>\n", fp);
+	free(drift);
+	rc = ml_output_commit(o, e);
+	return rc;
+}
+
 static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, const char *window,
 			 const char *name, struct ml_err *e)
 {
@@ -448,6 +555,8 @@ static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, cons
 	if ((rc = ml_drift_compare(d->refp, cur, &d->dopt, &row, &n, e)) < 0)
 		return rc;
 	rc = report(d, fp, cur, window, row, n, e);
+	if (rc == 0 && d->plot)
+		rc = plot_block(d, cur, row, n, e);
 	free(row);
 	d->blocks++;
 	return rc;
@@ -739,6 +848,9 @@ int cmd_main(int argc, char **argv)
 			break;
 		case O_TIME_COL:
 			d.time_col = optarg;
+			break;
+		case O_PLOT:
+			d.plot = optarg;
 			break;
 		case O_PERIOD: {
 			char *end;

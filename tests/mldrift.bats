@@ -261,3 +261,18 @@ Try 'mldrift --help' for more information." ]
 	[[ "$stderr" == "mldrift: --time-col and --period go together"* ]]
 	run -2 --separate-stderr ml mldrift --ref "$DF/ref.csv" --time-col when --period 2w timed.csv
 }
+
+@test "--plot draws a panel per drifting column, written whole, and nothing else changes" {
+	ml mldrift --ref "$DF/ref.csv" --report-only -o plain.csv "$DF/shift.csv"
+	run -1 --separate-stderr ml mldrift --ref "$DF/ref.csv" --plot d.svg -o rep.csv "$DF/shift.csv"
+	same plain.csv rep.csv
+	[[ "$(head -c 40 d.svg)" == '<svg xmlns="http://www.w3.org/2000/svg"'* ]]
+	[ "$(grep -c 'share of each bin' d.svg)" -eq 2 ]
+	grep -q '>x: reference' d.svg
+	grep -q '>plan: reference' d.svg
+	grep -q '>pro</text>' d.svg
+	[ "$(tail -1 d.svg)" = "</svg>" ]
+	run -0 ml mldrift --ref "$DF/ref.csv" --plot none.svg --cols y "$DF/same.csv"
+	grep -q 'no column drifted' none.svg
+	run -74 --separate-stderr ml mldrift --ref "$DF/ref.csv" --plot /nonexistent/d.svg "$DF/shift.csv"
+}

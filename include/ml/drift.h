@@ -164,6 +164,13 @@ struct ml_drift_row {
 	int sketch;  /* the test used the reference's quantile sketch (not exact) */
 };
 
+/* Column j of cur counted on the bins of the reference's column of that name (numeric: its
+ * histogram; categorical: the reference's kept categories, then 'other' holding the rest):
+ * out must hold that column's nbin values. ML_E_DATA when the reference lacks the column or
+ * types it otherwise. */
+ML_API int ml_drift_align(const struct ml_profile *ref, const struct ml_profile *cur, int j,
+			  double *out, struct ml_err *e);
+
 /* The rows of the report, in column order then test order (malloc'd in *rows). Tests a
  * column's type has no meaning for (ks on categories) are left out. p-values are
  * corrected across every p-value row. */

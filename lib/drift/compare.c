@@ -64,6 +64,23 @@ static int align_cats(const struct pcol *r, const struct pcol *c, double *out)
 	return 0;
 }
 
+int ml_drift_align(const struct ml_profile *ref, const struct ml_profile *cur, int j,
+		   double *out, struct ml_err *e)
+{
+	int k = ml_profile_find(ref, cur->col[j].name);
+
+	if (k < 0 || ref->col[k].type != cur->col[j].type)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  k < 0 ? "column '%s' is not in the reference" :
+					  "column '%s' has another type in the reference",
+				  cur->col[j].name);
+	if (ref->col[k].type == ML_NUM)
+		memcpy(out, cur->col[j].hist, (size_t)ref->col[k].nbin * sizeof(double));
+	else
+		align_cats(&ref->col[k], &cur->col[j], out);
+	return 0;
+}
+
 /* The reference as a weighted sample: its values when kept, else the sketch's items. */
 static int ref_sample(const struct ml_profile *ref, const struct pcol *r, double **v, double **w,
 		      size_t *n, int *sketch, struct ml_err *e)
@@ -107,8 +124,8 @@ static struct ml_drift_row *add_row(struct acc *a, int col, int test, double sta
 	return r;
 }
 
-static int compare_col(const struct ml_profile *ref, const struct pcol *r, const struct pcol *c,
-		       int col, unsigned tests, const struct ml_drift_opts *o, struct acc *a,
+static int compare_col(const struct ml_profile *ref, const struct ml_profile *cur,
+		       const struct pcol *r, const struct pcol *c, int col, unsigned tests, const struct ml_drift_opts *o, struct acc *a,
 		       struct ml_err *e)
 {
 	double *hc = NULL, *rv = NULL, *rw = NULL;
@@ -118,10 +135,8 @@ static int compare_col(const struct ml_profile *ref, const struct pcol *r, const
 
 	if (!(hc = malloc((size_t)r->nbin * sizeof(double))))
 		return ml_err_nomem(e);
-	if (r->type == ML_NUM)
-		memcpy(hc, c->hist, (size_t)r->nbin * sizeof(double));
-	else
-		align_cats(r, c, hc);
+	if ((rc = ml_drift_align(ref, cur, col, hc, e)) < 0)
+		goto out;
 	if (r->type == ML_NUM && (tests & ((1u << ML_DT_KS) | (1u << ML_DT_WASSERSTEIN)))) {
 		if ((rc = ref_sample(ref, r, &rv, &rw, &rn, &sketch, e)) < 0)
 			goto out;
@@ -206,14 +221,11 @@ int ml_drift_compare(const struct ml_profile *ref, const struct ml_profile *cur,
 		int k = ml_profile_find(ref, cur->col[j].name);
 		unsigned tests = o->tests;
 		if (k < 0 || ref->col[k].type != cur->col[j].type)
-			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					  k < 0 ? "column '%s' is not in the reference" :
-						  "column '%s' has another type in the reference",
-					  cur->col[j].name);
+			return ml_drift_align(ref, cur, j, NULL, e);
 		if (!tests)
 			tests = cur->col[j].type == ML_NUM ? (1u << ML_DT_KS) | (1u << ML_DT_PSI)
 							   : (1u << ML_DT_CHI2) | (1u << ML_DT_PSI);
-		if ((rc = compare_col(ref, &ref->col[k], &cur->col[j], j, tests, o, &a, e)) < 0)
+		if ((rc = compare_col(ref, cur, &ref->col[k], &cur->col[j], j, tests, o, &a, e)) < 0)
 			goto fail;
 	}
 	p = malloc((a.n ? a.n : 1) * sizeof(double));
