@@ -38,6 +38,9 @@ struct ml_profile {
 /* The bin of x: 0 below the first edge, nedge above the last, else the bin between edges
  * (the last one closed). */
 int ml_profile_bin(const double *edge, int nedge, double x);
+/* Sort n doubles (no NaN) ascending, by radix on their bits: -0 before +0. Returns 0 or
+ * ML_E_NOMEM (v unchanged). */
+int ml_drift_sort(double *v, size_t n);
 /* The "columns" metadata of a profile container: [{"name": ..., "type": ...}, ...]. */
 int ml_drift_meta_columns(struct ml_model *m, const struct ml_profile *p, struct ml_err *e);
 /* A sketch's retained values, sorted, with their weights, read from its saved form. */

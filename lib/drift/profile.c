@@ -153,13 +153,6 @@ int ml_profile_bin(const double *edge, int nedge, double x)
 	return lo < nedge - 1 ? lo : nedge - 1;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Edges at the quantiles i/bins (numpy's linear interpolation) of the buffered values,
  * duplicates dropped; a single value gives the edge twice, so its bin is [v, v]. */
 static int fix_edges(struct pcol *c, int bins)
@@ -174,7 +167,8 @@ static int fix_edges(struct pcol *c, int bins)
 		c->hist = calloc(1, sizeof(double));
 		return c->hist ? 0 : ML_E_NOMEM;
 	}
-	qsort(v, n, sizeof(double), cmp_dbl);
+	if (ml_drift_sort(v, n) < 0)
+		return ML_E_NOMEM;
 	edge = malloc(((size_t)bins + 2) * sizeof(double));
 	if (!edge)
 		return ML_E_NOMEM;
@@ -379,7 +373,7 @@ int ml_profile_finish(struct ml_profile *p, struct ml_err *e)
 			if (!c->fixed)
 				rc = fix_edges(c, p->bins);
 			if (rc == 0 && c->vals)
-				qsort(c->vals, c->nvals, sizeof(double), cmp_dbl);
+				rc = ml_drift_sort(c->vals, c->nvals);
 		} else {
 			rc = finish_cat(p, c, &p->schema->cols[c->src].dict);
 		}

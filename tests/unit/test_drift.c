@@ -257,8 +257,25 @@ static void test_bins(void)
 	CHECK(ml_profile_bin(one, 2, 6) == 2);
 }
 
+static void test_sort(void)
+{
+	double v[12] = {3.5, -1, 0.0, -0.0, INFINITY, -INFINITY, 1e-300, -1e300, 2, 3.5, -2.5, 5e-324};
+	double w[12];
+	int i;
+
+	memcpy(w, v, sizeof(v));
+	qsort(w, 12, sizeof(double), cmp_d);
+	CHECK(ml_drift_sort(v, 12) == 0);
+	for (i = 0; i < 12; i++)
+		CHECK(v[i] == w[i]);
+	for (i = 1; i < 12; i++)
+		CHECK(v[i - 1] <= v[i]);
+	CHECK(signbit(v[5]) && !signbit(v[6])); /* -0 before +0 */
+}
+
 int main(void)
 {
+	RUN(test_sort);
 	RUN(test_ks_scipy);
 	RUN(test_kstwo_scipy);
 	RUN(test_chi2_scipy);
