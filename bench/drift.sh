@@ -32,17 +32,11 @@ for c in ref.columns:
     print("%s,%r,%r" % (c, r.statistic, r.pvalue))
 EOF
 
-# best of three wall times of a command, in seconds
+# the shortest wall time of three runs, in seconds (GNU time's %e)
 best() {
-	b=
 	for i in 1 2 3; do
-		s=$(date +%s.%N)
-		"$@" >/dev/null
-		e=$(date +%s.%N)
-		t=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
-		b=$(awk -v b="$b" -v t="$t" 'BEGIN { print (b == "" || t < b) ? t : b }')
-	done
-	echo "$b"
+		/usr/bin/time -f %e "$@" 2>&1 >/dev/null | tail -1
+	done | sort -g | head -1
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }

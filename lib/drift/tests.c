@@ -180,6 +180,21 @@ static double smirnov_sf(double n, double x)
 	return p < 0 ? 0 : p > 1 ? 1 : p;
 }
 
+/* a = a b for m x m matrices, through the scratch t. */
+static void matmul(double *a, const double *b, double *t, long m)
+{
+	long i, j, l;
+
+	for (i = 0; i < m; i++)
+		for (j = 0; j < m; j++) {
+			double s = 0;
+			for (l = 0; l < m; l++)
+				s += a[i * m + l] * b[l * m + j];
+			t[i * m + j] = s;
+		}
+	memcpy(a, t, (size_t)(m * m) * sizeof(double));
+}
+
 /* Durbin's matrix (Marsaglia, Tsang and Wang 2003): P(D_n < d) as the k-th diagonal
  * element of H^n times n!/n^n, with the powers kept in range by binary exponents. */
 static double kolmog_cdf_durbin(double n, double d, int *ok)
@@ -222,24 +237,10 @@ static double kolmog_cdf_durbin(double n, double d, int *ok)
 		P[i * m + i] = 1;
 	for (nn = (long)n; nn > 0; nn /= 2) {
 		if (nn % 2) {
-			for (i = 0; i < m; i++)
-				for (j = 0; j < m; j++) {
-					double s = 0;
-					for (l = 0; l < m; l++)
-						s += P[i * m + l] * H[l * m + j];
-					T[i * m + j] = s;
-				}
-			memcpy(P, T, (size_t)(m * m) * sizeof(double));
+			matmul(P, H, T, m);
 			expnt += hexp;
 		}
-		for (i = 0; i < m; i++)
-			for (j = 0; j < m; j++) {
-				double s = 0;
-				for (l = 0; l < m; l++)
-					s += H[i * m + l] * H[l * m + j];
-				T[i * m + j] = s;
-			}
-		memcpy(H, T, (size_t)(m * m) * sizeof(double));
+		matmul(H, H, T, m);
 		hexp *= 2;
 		if (fabs(H[(k - 1) * m + k - 1]) > ldexp(1, 128)) {
 			for (i = 0; i < m * m; i++)
