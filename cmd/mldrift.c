@@ -316,17 +316,29 @@ static void json_num(cJSON *o, const char *k, double v)
 		cJSON_AddNumberToObject(o, k, v);
 }
 
-/* One block's report: the test rows, then the dataset's verdict row. */
+/* A row of the report. */
+struct line {
+	const char *column, *type, *test;
+	double statistic, p_value, threshold;
+	int drift, severity, sketch; /* sketch: -1 where ks/wasserstein's method does not apply */
+};
+
+/* One block's report: the test rows, the estimates, then the dataset's verdict row. */
 static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const char *window,
-		  const struct ml_drift_row *row, size_t n, struct ml_err *e)
+		  const struct ml_drift_row *row, size_t n, const struct line *est, int nest,
+		  struct ml_err *e)
 {
 	int ncol = ml_profile_ncol(cur), drifted = 0, j, rc = 0, dataset;
 	int *col_drift = calloc((size_t)(ncol ? ncol : 1), sizeof(int));
+	struct line *ln = malloc((n + (size_t)nest + 1) * sizeof(*ln));
+	size_t i, nl = 0;
 	double share;
-	size_t i;
 
-	if (!col_drift)
+	if (!col_drift || !ln) {
+		free(col_drift);
+		free(ln);
 		return ml_err_nomem(e);
+	}
 	for (i = 0; i < n; i++)
 		if (row[i].drift)
 			col_drift[row[i].col] = 1;
@@ -337,16 +349,43 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 	dataset = drifted > 0 && share >= d->share;
 	if (dataset)
 		d->found = 1;
-	for (i = 0; i < n && !d->warned_sketch; i++)
-		if (row[i].sketch) {
+	for (i = 0; i < n; i++) {
+		struct line *l = &ln[nl++];
+		l->column = ml_profile_col_name(cur, row[i].col);
+		l->type = ml_profile_col_type(cur, row[i].col) == ML_NUM ? "num" : "cat";
+		l->test = ml_drift_test_name(row[i].test);
+		l->statistic = row[i].statistic;
+		l->p_value = row[i].p_value;
+		l->threshold = row[i].threshold;
+		l->drift = row[i].drift;
+		l->severity = row[i].severity;
+		l->sketch = row[i].test == ML_DT_KS || row[i].test == ML_DT_WASSERSTEIN ? row[i].sketch : -1;
+		if (l->sketch > 0 && !d->warned_sketch) {
 			cli_warn(&d->cli, "ks and wasserstein use the reference's quantile sketch (rank error about 0.1%%), not its rows");
 			d->warned_sketch = 1;
 		}
+	}
+	for (j = 0; j < nest; j++) {
+		ln[nl++] = est[j];
+		if (est[j].drift)
+			d->found = 1;
+	}
+	ln[nl].column = "*";
+	ln[nl].type = "dataset";
+	ln[nl].test = "share";
+	ln[nl].statistic = share;
+	ln[nl].p_value = NAN;
+	ln[nl].threshold = d->share;
+	ln[nl].drift = dataset;
+	ln[nl].severity = dataset ? ML_SEV_ALERT : ML_SEV_NONE;
+	ln[nl++].sketch = -1;
 	if (d->json) {
 		cJSON *o = cJSON_CreateObject(), *a;
 		char *txt;
-		if (!o)
+		if (!o) {
+			free(ln);
 			return ml_err_nomem(e);
+		}
 		if (window && d->time_col)
 			cJSON_AddStringToObject(o, "window", window);
 		else if (window)
@@ -354,19 +393,19 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 		cJSON_AddStringToObject(o, "reference", d->ref_name);
 		cJSON_AddNumberToObject(o, "rows", (double)ml_profile_rows(cur));
 		a = cJSON_AddArrayToObject(o, "tests");
-		for (i = 0; i < n; i++) {
+		for (i = 0; i + 1 < nl; i++) {
 			cJSON *t = cJSON_CreateObject();
 			cJSON_AddItemToArray(a, t);
-			cJSON_AddStringToObject(t, "column", ml_profile_col_name(cur, row[i].col));
-			cJSON_AddStringToObject(t, "type", ml_profile_col_type(cur, row[i].col) == ML_NUM ? "num" : "cat");
-			cJSON_AddStringToObject(t, "test", ml_drift_test_name(row[i].test));
-			json_num(t, "statistic", row[i].statistic);
-			json_num(t, "p_value", row[i].p_value);
-			json_num(t, "threshold", row[i].threshold);
-			cJSON_AddBoolToObject(t, "drift", row[i].drift);
-			cJSON_AddStringToObject(t, "severity", sev_names[row[i].severity]);
-			if (row[i].test == ML_DT_KS || row[i].test == ML_DT_WASSERSTEIN)
-				cJSON_AddStringToObject(t, "method", row[i].sketch ? "sketch" : "exact");
+			cJSON_AddStringToObject(t, "column", ln[i].column);
+			cJSON_AddStringToObject(t, "type", ln[i].type);
+			cJSON_AddStringToObject(t, "test", ln[i].test);
+			json_num(t, "statistic", ln[i].statistic);
+			json_num(t, "p_value", ln[i].p_value);
+			json_num(t, "threshold", ln[i].threshold);
+			cJSON_AddBoolToObject(t, "drift", ln[i].drift);
+			cJSON_AddStringToObject(t, "severity", sev_names[ln[i].severity]);
+			if (ln[i].sketch >= 0)
+				cJSON_AddStringToObject(t, "method", ln[i].sketch ? "sketch" : "exact");
 		}
 		cJSON_AddNumberToObject(o, "columns", ncol);
 		cJSON_AddNumberToObject(o, "drifted_columns", drifted);
@@ -374,6 +413,7 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 		cJSON_AddBoolToObject(o, "dataset_drift", dataset);
 		txt = cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
+		free(ln);
 		if (!txt)
 			return ml_err_nomem(e);
 		fprintf(fp, "%s\n", txt);
@@ -391,42 +431,37 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 			static const enum ml_type types[] = {ML_CAT, ML_CAT, ML_CAT, ML_NUM,
 							     ML_NUM, ML_NUM, ML_NUM, ML_CAT};
 			if (w0 && ml_schema_add(s, "window", ML_CAT) < 0)
-				return ml_err_nomem(e);
-			for (j = 0; j < 8; j++)
+				rc = ml_err_nomem(e);
+			for (j = 0; j < 8 && rc == 0; j++)
 				if (ml_schema_add(s, names[j], types[j]) < 0)
-					return ml_err_nomem(e);
-			if ((rc = ml_block_init(&f->rows, s, n + 1, e)) < 0)
-				return rc;
+					rc = ml_err_nomem(e);
+			if (rc == 0)
+				rc = ml_block_init(&f->rows, s, nl, e);
 		}
-		if ((rc = ml_block_reserve(&f->rows, n + 1, e)) < 0)
-			return rc;
-		for (r = 0; r <= n; r++) {
-			const char *cn = r < n ? ml_profile_col_name(cur, row[r].col) : "*";
-			const char *tn = r < n ? (ml_profile_col_type(cur, row[r].col) == ML_NUM ? "num" : "cat")
-					      : "dataset";
-			const char *te = r < n ? ml_drift_test_name(row[r].test) : "share";
-			const char *sv = sev_names[r < n ? row[r].severity : dataset ? ML_SEV_ALERT : ML_SEV_NONE];
-			const char *str[4] = {cn, tn, te, sv};
-			int at[4] = {c, c + 1, c + 2, c + 7}, q;
+		if (rc == 0)
+			rc = ml_block_reserve(&f->rows, nl, e);
+		for (r = 0; r < nl && rc == 0; r++) {
+			const char *str[5] = {window, ln[r].column, ln[r].type, ln[r].test,
+					      sev_names[ln[r].severity]};
+			int at[5] = {0, c, c + 1, c + 2, c + 7}, q;
 			union ml_colv *v = f->rows.col;
-			if (w0) {
-				int32_t code = ml_dict_intern(&s->cols[0].dict, window, strlen(window));
-				if (code < 0)
-					return ml_err_nomem(e);
-				v[0].cat[r] = code;
-			}
-			for (q = 0; q < 4; q++) {
+			for (q = w0 ? 0 : 1; q < 5; q++) {
 				int32_t code = ml_dict_intern(&s->cols[at[q]].dict, str[q], strlen(str[q]));
-				if (code < 0)
-					return ml_err_nomem(e);
+				if (code < 0) {
+					rc = ml_err_nomem(e);
+					break;
+				}
 				v[at[q]].cat[r] = code;
 			}
-			v[c + 3].num[r] = r < n ? row[r].statistic : share;
-			v[c + 4].num[r] = r < n ? row[r].p_value : NAN;
-			v[c + 5].num[r] = r < n ? row[r].threshold : d->share;
-			v[c + 6].num[r] = r < n ? row[r].drift : dataset;
+			v[c + 3].num[r] = ln[r].statistic;
+			v[c + 4].num[r] = ln[r].p_value;
+			v[c + 5].num[r] = ln[r].threshold;
+			v[c + 6].num[r] = ln[r].drift;
 		}
-		f->rows.nrow = n + 1;
+		free(ln);
+		if (rc < 0)
+			return rc;
+		f->rows.nrow = nl;
 		if (!d->w) {
 			struct ml_write_opts wo;
 			cli_write_opts(&d->cli, &wo);
@@ -554,7 +589,7 @@ static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, cons
 		return ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
 	if ((rc = ml_drift_compare(d->refp, cur, &d->dopt, &row, &n, e)) < 0)
 		return rc;
-	rc = report(d, fp, cur, window, row, n, e);
+	rc = report(d, fp, cur, window, row, n, NULL, 0, e);
 	if (rc == 0 && d->plot)
 		rc = plot_block(d, cur, row, n, e);
 	free(row);
