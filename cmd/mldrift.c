@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ml/drift.h"
 #include "ml/feat.h"
+#include "ml/metrics.h"
 
 const char cmd_name[] = "mldrift";
 
@@ -39,6 +40,11 @@ static const char usage[] =
 	"      --window=N         compare each N rows of FILE in turn (a window column first)\n"
 	"      --time-col=COL     with --period: compare each period of COL's times in turn\n"
 	"      --period=P         1h, 1d, 1w, or another count of hours, days or weeks\n"
+	"      --estimate=LIST    accuracy,auc,f1 of a binary classifier's scored rows,\n"
+	"                         estimated from its probabilities alone (CBPE)\n"
+	"      --truth=COL        the reference's label column, for its realised metrics\n"
+	"      --max-drop=D       an estimate more than D below the reference's realised\n"
+	"                         value is a finding (default 0.05)\n"
 	"      --json             print JSON instead of the CSV report\n"
 	"      --plot=FILE        draw the histograms of the drifting columns as SVG\n"
 	"      --bins=N           histogram bins between the edges (default 10)\n"
@@ -70,6 +76,9 @@ enum {
 	O_MAXCAT,
 	O_BINS_FROM,
 	O_TIME_COL,
+	O_ESTIMATE,
+	O_TRUTH,
+	O_MAX_DROP,
 	O_PLOT,
 	O_PERIOD
 };
@@ -90,6 +99,9 @@ static const struct option own[] = {{"ref", required_argument, NULL, O_REF},
 				    {"max-categories", required_argument, NULL, O_MAXCAT},
 				    {"bins-from", required_argument, NULL, O_BINS_FROM},
 				    {"time-col", required_argument, NULL, O_TIME_COL},
+				    {"estimate", required_argument, NULL, O_ESTIMATE},
+				    {"truth", required_argument, NULL, O_TRUTH},
+				    {"max-drop", required_argument, NULL, O_MAX_DROP},
 				    {"plot", required_argument, NULL, O_PLOT},
 				    {"period", required_argument, NULL, O_PERIOD},
 				    {NULL, 0, NULL, 0}};
@@ -123,6 +135,8 @@ struct drift {
 	struct ml_writer *w;    /* the CSV report */
 	struct ml_frame rep;    /* one block's report rows */
 	int warned_sketch;
+	struct est *est; /* --estimate */
+	int pidx[2];     /* the current data's probability columns */
 };
 
 static const unsigned char model_magic[4] = {0x89, 'M', 'L', 'M'};
@@ -473,6 +487,210 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 	return rc;
 }
 
+/* --estimate: confidence-based performance estimation (CBPE) of a binary classifier's
+ * accuracy, AUC and F1 from its calibrated probabilities alone. */
+enum { EST_ACCURACY, EST_AUC, EST_F1, EST_COUNT };
+static const char *const est_names[EST_COUNT] = {"accuracy", "auc", "f1"};
+
+struct est {
+	unsigned metrics; /* bits 1 << EST_* */
+	const char *truth;
+	double max_drop;
+	char *pcol[2];   /* the two probability columns, p_NEG and p_POS */
+	char *label[2];  /* their labels (the positive one second, in sorted order) */
+	double realised[EST_COUNT];
+	/* the current window */
+	double *p;       /* p_POS per row */
+	size_t n, cap;
+};
+
+/* The probability columns p_LABEL of s: exactly two (a binary classifier's), sorted. */
+static int find_probs(struct est *x, const struct ml_schema *s, const char *name, int idx[2],
+		      struct ml_err *e)
+{
+	int j, k = 0;
+
+	for (j = 0; j < s->ncol; j++)
+		if (strncmp(s->cols[j].name, "p_", 2) == 0 && s->cols[j].type == ML_NUM) {
+			if (k == 2)
+				return ml_err_set(e, ML_E_DATA, name, 0, 0,
+						  "--estimate takes a binary classifier's scores: more than two p_LABEL columns");
+			idx[k++] = j;
+		}
+	if (k < 2)
+		return ml_err_set(e, ML_E_DATA, name, 0, 0,
+				  "--estimate needs the p_LABEL columns of a binary classifier (mlpredict's output)");
+	if (strcmp(s->cols[idx[0]].name, s->cols[idx[1]].name) > 0) {
+		j = idx[0];
+		idx[0] = idx[1];
+		idx[1] = j;
+	}
+	if (!x->pcol[0]) {
+		for (k = 0; k < 2; k++)
+			if (!(x->pcol[k] = strdup(s->cols[idx[k]].name)) ||
+			    !(x->label[k] = strdup(s->cols[idx[k]].name + 2)))
+				return ml_err_nomem(e);
+	} else if (strcmp(x->pcol[0], s->cols[idx[0]].name) != 0 ||
+		   strcmp(x->pcol[1], s->cols[idx[1]].name) != 0) {
+		return ml_err_set(e, ML_E_DATA, name, 0, 0,
+				  "the probability columns are '%s' and '%s' in the reference", x->pcol[0],
+				  x->pcol[1]);
+	}
+	return 0;
+}
+
+/* The metrics of scores p (of the positive class) for a truth (1 positive, 0 not, or the
+ * probabilities themselves when truth is NULL: the expected metrics). The predicted class
+ * is the positive one when p > 1/2 (mlpredict's first largest probability). */
+static int metrics_of(const double *p, const int32_t *truth, size_t n, double out[EST_COUNT],
+		      struct ml_err *e)
+{
+	double tp = 0, fp = 0, fn = 0, ok = 0, *sc, *w;
+	int32_t *t;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		double y = truth ? truth[i] : p[i];
+		int pred = p[i] > 0.5;
+		ok += pred ? y : 1 - y;
+		tp += pred * y;
+		fp += pred * (1 - y);
+		fn += (1 - pred) * y;
+	}
+	out[EST_ACCURACY] = n ? ok / (double)n : NAN;
+	out[EST_F1] = tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : NAN;
+	/* Each row counts as a positive of weight y and a negative of weight 1 - y. */
+	sc = malloc(2 * (n ? n : 1) * sizeof(double));
+	w = malloc(2 * (n ? n : 1) * sizeof(double));
+	t = malloc(2 * (n ? n : 1) * sizeof(int32_t));
+	if (!sc || !w || !t) {
+		free(sc), free(w), free(t);
+		return ml_err_nomem(e);
+	}
+	for (i = 0; i < n; i++) {
+		double y = truth ? truth[i] : p[i];
+		sc[2 * i] = sc[2 * i + 1] = p[i];
+		t[2 * i] = 1;
+		t[2 * i + 1] = 0;
+		w[2 * i] = y;
+		w[2 * i + 1] = 1 - y;
+	}
+	rc = ml_auc(sc, 2 * n, t, 1, w, &out[EST_AUC], e);
+	free(sc), free(w), free(t);
+	return rc;
+}
+
+/* The reference's realised metrics, from its scores and its truth. */
+static int est_reference(struct drift *d, struct est *x, struct ml_err *e)
+{
+	struct ml_frame f;
+	struct ml_read_opts ro;
+	int idx[2], tc, rc;
+	int32_t *truth = NULL;
+	double *p = NULL;
+	size_t i, n;
+
+	ml_frame_init(&f);
+	cli_read_opts(&d->cli, &ro);
+	if ((rc = ml_frame_read(&f, d->ref, &ro, e)) < 0)
+		goto out;
+	if ((rc = find_probs(x, &f.schema, d->ref, idx, e)) < 0)
+		goto out;
+	if ((tc = ml_schema_find_or_suggest(&f.schema, x->truth, "--truth", d->ref, NULL, e)) < 0) {
+		rc = tc;
+		goto out;
+	}
+	n = f.rows.nrow;
+	truth = malloc((n ? n : 1) * sizeof(int32_t));
+	p = malloc((n ? n : 1) * sizeof(double));
+	if (!truth || !p) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		char num[ML_FMT_DOUBLE_MAX + 1];
+		const char *lab;
+		if (f.schema.cols[tc].type == ML_NUM) {
+			ml_fmt_double(num, f.rows.col[tc].num[i]);
+			lab = isnan(f.rows.col[tc].num[i]) ? NULL : num;
+		} else {
+			int32_t c = f.rows.col[tc].cat[i];
+			lab = c < 0 ? NULL : f.schema.cols[tc].dict.str[c];
+		}
+		if (!lab || (strcmp(lab, x->label[0]) != 0 && strcmp(lab, x->label[1]) != 0)) {
+			rc = ml_err_set(e, ML_E_DATA, d->ref, f.rows.line ? f.rows.line[i] : 0, tc + 1,
+					"the truth '%s' is neither '%s' nor '%s'", lab ? lab : "",
+					x->label[0], x->label[1]);
+			goto out;
+		}
+		truth[i] = strcmp(lab, x->label[1]) == 0;
+		p[i] = f.rows.col[idx[1]].num[i];
+	}
+	rc = metrics_of(p, truth, n, x->realised, e);
+out:
+	free(truth);
+	free(p);
+	ml_frame_release(&f);
+	return rc;
+}
+
+/* The current window's scores. */
+static int est_add(struct est *x, const struct ml_block *b, int col, size_t from, size_t to,
+		   struct ml_err *e)
+{
+	size_t i;
+
+	if (x->n + (to - from) > x->cap) {
+		size_t nc = (x->n + (to - from)) * 2;
+		double *t = realloc(x->p, nc * sizeof(double));
+		if (!t)
+			return ml_err_nomem(e);
+		x->p = t;
+		x->cap = nc;
+	}
+	for (i = from; i < to; i++)
+		if (!isnan(b->col[col].num[i]))
+			x->p[x->n++] = b->col[col].num[i];
+	return 0;
+}
+
+/* The estimate rows of a window: per metric the estimate, then the reference's value. */
+static int est_rows(const struct est *x, struct line *ln, int *nl, struct ml_err *e)
+{
+	double v[EST_COUNT];
+	int m, rc;
+
+	*nl = 0;
+	if ((rc = metrics_of(x->p, NULL, x->n, v, e)) < 0)
+		return rc;
+	for (m = 0; m < EST_COUNT; m++) {
+		struct line *l;
+		if (!(x->metrics & (1u << m)))
+			continue;
+		l = &ln[(*nl)++];
+		l->column = est_names[m];
+		l->type = "estimate";
+		l->test = "cbpe";
+		l->statistic = v[m];
+		l->p_value = NAN;
+		l->threshold = x->realised[m] - x->max_drop;
+		l->drift = v[m] < l->threshold;
+		l->severity = l->drift ? ML_SEV_ALERT : ML_SEV_NONE;
+		l->sketch = -1;
+		l = &ln[(*nl)++];
+		l->column = est_names[m];
+		l->type = "reference";
+		l->test = "realised";
+		l->statistic = x->realised[m];
+		l->p_value = l->threshold = NAN;
+		l->drift = 0;
+		l->severity = ML_SEV_NONE;
+		l->sketch = -1;
+	}
+	return 0;
+}
+
 /* Text for SVG: the XML specials escaped. */
 static void svg_text(FILE *fp, const char *t)
 {
@@ -589,7 +807,15 @@ static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, cons
 		return ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
 	if ((rc = ml_drift_compare(d->refp, cur, &d->dopt, &row, &n, e)) < 0)
 		return rc;
-	rc = report(d, fp, cur, window, row, n, NULL, 0, e);
+	if (d->est) {
+		struct line ln[2 * EST_COUNT];
+		int nl;
+		if ((rc = est_rows(d->est, ln, &nl, e)) == 0)
+			rc = report(d, fp, cur, window, row, n, ln, nl, e);
+		d->est->n = 0;
+	} else {
+		rc = report(d, fp, cur, window, row, n, NULL, 0, e);
+	}
 	if (rc == 0 && d->plot)
 		rc = plot_block(d, cur, row, n, e);
 	free(row);
@@ -673,6 +899,8 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	}
 	if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
 		goto out;
+	if (d->est && (rc = find_probs(d->est, ml_reader_schema(r), name, d->pidx, e)) < 0)
+		goto out;
 	po = d->popt;
 	po.edges = d->refp;
 	po.keep_values = 1;
@@ -711,6 +939,8 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 					goto out;
 				}
 				if ((rc = ml_profile_add(cur, b, from, to, e)) < 0)
+					goto out;
+				if (d->est && (rc = est_add(d->est, b, d->pidx[1], from, to, e)) < 0)
 					goto out;
 				in_window += to - from;
 				from = to;
@@ -791,12 +1021,15 @@ static int parse_threshold(struct drift *d, const char *s)
 int cmd_main(int argc, char **argv)
 {
 	struct drift d;
+	struct est est;
 	struct ml_output *out = NULL;
 	struct ml_err e;
 	int ch, rc = 0, nfiles;
 	long v;
 
 	memset(&d, 0, sizeof(d));
+	memset(&est, 0, sizeof(est));
+	est.max_drop = 0.05;
 	d.share = 0.5;
 	ml_drift_opts_init(&d.dopt);
 	ml_profile_opts_init(&d.popt);
@@ -884,6 +1117,35 @@ int cmd_main(int argc, char **argv)
 		case O_TIME_COL:
 			d.time_col = optarg;
 			break;
+		case O_ESTIMATE: {
+			const char *q = optarg;
+			est.metrics = 0;
+			while (*q) {
+				size_t len = strcspn(q, ",");
+				int m;
+				for (m = 0; m < EST_COUNT; m++)
+					if (strlen(est_names[m]) == len && memcmp(est_names[m], q, len) == 0)
+						break;
+				if (m == EST_COUNT) {
+					rc = cli_usage(&d.cli, "unknown metric '%.*s' in --estimate (accuracy, auc, f1)",
+						       (int)len, q);
+					goto done;
+				}
+				est.metrics |= 1u << m;
+				q += len + (q[len] == ',');
+			}
+			d.est = &est;
+			break;
+		}
+		case O_TRUTH:
+			est.truth = optarg;
+			break;
+		case O_MAX_DROP:
+			if (cli_real(&d.cli, "--max-drop", optarg, 0, 1, &est.max_drop) < 0) {
+				rc = EX_USAGE_;
+				goto done;
+			}
+			break;
 		case O_PLOT:
 			d.plot = optarg;
 			break;
@@ -917,6 +1179,14 @@ int cmd_main(int argc, char **argv)
 	}
 	if (d.time_col && d.window) {
 		rc = cli_usage(&d.cli, "--window and --time-col cannot be combined");
+		goto done;
+	}
+	if (d.est && (!d.ref || !est.truth || !est.metrics)) {
+		rc = cli_usage(&d.cli, "--estimate goes with --ref, a table holding the truth named by --truth");
+		goto done;
+	}
+	if (!d.est && est.truth) {
+		rc = cli_usage(&d.cli, "--truth goes with --estimate");
 		goto done;
 	}
 	if ((d.time_col || d.window) && !d.ref) {
@@ -966,8 +1236,17 @@ int cmd_main(int argc, char **argv)
 		rc = cli_fail(&d.cli, &e);
 		goto done;
 	}
+	if (rc && d.est) {
+		rc = cli_error(&d.cli, EX_DATA, "%s: --estimate needs a reference table with its truth and scores, not a profile",
+			       d.ref);
+		goto done;
+	}
 	d.refp = rc ? load_profile(d.ref, &e) : profile_file(&d, d.ref, 1, NULL, &e);
 	rc = 0;
+	if (d.refp && d.est && est_reference(&d, &est, &e) < 0) {
+		rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
 	if (!d.refp) {
 		rc = cli_fail(&d.cli, &e);
 		goto done;
@@ -994,6 +1273,11 @@ done:
 	ml_frame_release(&d.rep);
 	ml_profile_free(d.refp);
 	ml_profile_free(d.edges);
+	free(est.p);
+	for (ch = 0; ch < 2; ch++) {
+		free(est.pcol[ch]);
+		free(est.label[ch]);
+	}
 	cli_release(&d.cli);
 	return rc;
 }

@@ -276,3 +276,41 @@ Try 'mldrift --help' for more information." ]
 	grep -q 'no column drifted' none.svg
 	run -74 --separate-stderr ml mldrift --ref "$DF/ref.csv" --plot /nonexistent/d.svg "$DF/shift.csv"
 }
+
+@test "--estimate: CBPE of accuracy, AUC and F1 without labels, near the realised metrics" {
+	ml mlsplit --test 0.5 --seed 3 --train-out tr.csv --test-out te.csv "$SAMPLES/breast_cancer.csv"
+	ml mlsplit --test 0.5 --seed 4 --train-out te1.csv --test-out te2.csv te.csv
+	ml mltrain -q -t target -a logistic -o lg.mlm tr.csv
+	ml mlpredict -m lg.mlm --keep target te1.csv >ref.csv
+	ml mlpredict -m lg.mlm te2.csv >cur.csv          # the labels held back
+	ml mlpredict -m lg.mlm --keep target te2.csv | ml mleval -t target >real.csv
+	run -0 --separate-stderr ml mldrift --ref ref.csv --truth target --estimate accuracy,auc,f1 --cols p_1 cur.csv
+	[ "${lines[3]}" = "accuracy,estimate,cbpe,$(echo "${lines[3]}" | cut -d, -f4),,$(echo "${lines[3]}" | cut -d, -f6),0,none" ]
+	[[ "${lines[4]}" == accuracy,reference,realised,*,,,0,none ]]
+	# the reference's realised metrics are mleval's on its labels
+	ml mleval -t target ref.csv >refm.csv
+	for m in accuracy auc f1; do
+		est=$(printf '%s\n' "${lines[@]}" | awk -F, -v m=$m '$1 == m && $2 == "estimate" { print $4 }')
+		rr=$(printf '%s\n' "${lines[@]}" | awk -F, -v m=$m '$1 == m && $2 == "reference" { print $4 }')
+		want=$(awk -F, -v m=$m '$1 == m { print $2 }' real.csv)
+		wref=$(awk -F, -v m=$m '$1 == m { print $2 }' refm.csv)
+		awk -v a="$rr" -v b="$wref" 'BEGIN { d = a - b; exit !(d < 1e-12 && d > -1e-12) }' ||
+			{ echo "$m: reference $rr, mleval $wref"; return 1; }
+		# estimated without labels within 0.03 of the realised value on the held-back labels
+		awk -v a="$est" -v b="$want" 'BEGIN { d = a - b; exit !(d < 0.03 && d > -0.03) }' ||
+			{ echo "$m: estimated $est, realised $want"; return 1; }
+	done
+	# rows the model is unsure of: an estimated drop beyond --max-drop is a finding
+	awk -F, 'NR == 1 || ($3 > 0.02 && $3 < 0.98)' cur.csv >unsure.csv
+	run -1 --separate-stderr ml mldrift --ref ref.csv --truth target --estimate accuracy --cols p_1 --tests missing unsure.csv
+	[[ "${lines[2]}" == accuracy,estimate,cbpe,*,,*,1,alert ]]
+	run -0 --separate-stderr ml mldrift --ref ref.csv --truth target --estimate accuracy --cols p_1 --tests missing --max-drop 1 unsure.csv
+	# per window
+	run -0 ml mldrift --ref ref.csv --truth target --estimate auc --cols p_1 --window 50 --tests missing --max-drop 1 cur.csv
+	[ "$(printf '%s\n' "${lines[@]}" | grep -c ',auc,estimate,cbpe,')" -eq 3 ]
+	run -2 --separate-stderr ml mldrift --ref ref.csv --estimate accuracy cur.csv
+	run -2 --separate-stderr ml mldrift --ref ref.csv --truth target --estimate recall cur.csv
+	ml mldrift --profile -o p.mlm ref.csv
+	run -65 --separate-stderr ml mldrift --ref p.mlm --truth target --estimate auc --cols p_1 cur.csv
+	[ "$stderr" = "mldrift: p.mlm: --estimate needs a reference table with its truth and scores, not a profile" ]
+}
