@@ -60,7 +60,8 @@ ML_API int ml_p_adjust(const double *p, size_t n, double alpha, enum ml_correcti
  * a numeric column the mean and the sum of squared deviations (merged by Chan's
  * formulas), min, max, a histogram on fixed bin edges (an underflow bin, the bins between
  * edges, an overflow bin) and a quantile sketch (ml_quantiles); for a categorical column
- * the counts of its first max_categories categories and an 'other' count. Edges come from
+ * the counts of its max_categories most frequent categories (ties by bytes) and an 'other'
+ * count. Edges come from
  * the quantiles of a column's first ML_PROFILE_EDGE_ROWS present values (all of them when
  * fewer), or from another profile. */
 #define ML_PROFILE_EDGE_ROWS 100000
@@ -72,7 +73,8 @@ struct ml_profile_opts {
 	int max_categories; /* categories counted per column before 'other' (default 100) */
 	uint64_t seed;      /* the sketches' seed */
 	const struct ml_profile *edges; /* take bin edges from this one, or NULL */
-	int keep_values;    /* keep every present numeric value (ml_profile_values) */
+	int keep_values;    /* keep every present numeric value (ml_profile_values) instead
+			     * of a sketch: such a profile compares but is not saved */
 };
 ML_API void ml_profile_opts_init(struct ml_profile_opts *o);
 

@@ -108,7 +108,8 @@ struct ml_profile *ml_profile_new(const struct ml_schema *s, const int *cols, in
 			goto nomem;
 		if (c->type != ML_NUM)
 			continue;
-		if (!(c->q = ml_quantiles_new(0, o->seed + (uint64_t)j)))
+		/* a profile that keeps the values needs no sketch of them */
+		if (!o->keep_values && !(c->q = ml_quantiles_new(0, o->seed + (uint64_t)j)))
 			goto nomem;
 		if (o->edges) {
 			int r = ml_profile_find(o->edges, c->name);
@@ -227,7 +228,7 @@ static int add_num(struct ml_profile *p, struct pcol *c, const double *x, size_t
 			c->min = v;
 		if (v > c->max)
 			c->max = v;
-		if (ml_quantiles_add(c->q, v) < 0)
+		if (c->q && ml_quantiles_add(c->q, v) < 0)
 			return ML_E_NOMEM;
 		if (p->keep && push(&c->vals, &c->nvals, &c->capvals, v) < 0)
 			return ML_E_NOMEM;
@@ -390,6 +391,8 @@ int ml_profile_compatible(const struct ml_profile *a, const struct ml_profile *b
 {
 	int j, k;
 
+	if (a->keep || b->keep)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "profiles that keep their values do not merge");
 	if (a->ncol != b->ncol)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "profiles of %d and %d columns", a->ncol,
 				  b->ncol);
@@ -593,6 +596,11 @@ struct ml_model *ml_profile_to_model(const struct ml_profile *p, struct ml_err *
 
 	if (!m) {
 		ml_err_nomem(e);
+		return NULL;
+	}
+	if (p->keep) {
+		ml_model_free(m);
+		ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "a profile that keeps its values is not saved");
 		return NULL;
 	}
 	ml_wbuf_init(&b);
