@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "ml/cv.h"
+#include "ml/drift.h"
 #include "ml/learn.h"
 #include "ml/metrics.h"
 #include "ml/pred.h"
@@ -33,6 +34,8 @@ static const char usage_head[] =
 	"      --ignore=COLS      columns not to use as features\n"
 	"      --allow-ids        learn from categorical columns with nearly as many values\n"
 	"                         as rows (refused by default as identifiers)\n"
+	"      --profile          keep a drift profile of the training data in the model\n"
+	"                         (mldrift --ref model.mlm compares new data with it)\n"
 	"      --weight=COL       a column of row weights (numbers >= 0)\n"
 	"      --class-weight=balanced  weigh classes by n / (classes * class count)\n"
 	"      --cv=K             K-fold cross-validation (stratified when classifying);\n"
@@ -72,6 +75,7 @@ enum {
 	O_EARLY_STOP,
 	O_LIST_ALGOS,
 	O_ALLOW_IDS,
+	O_PROFILE,
 	O_PARAM = 300 /* + index into the union of the algorithms' parameters (below 1000) */
 };
 
@@ -91,6 +95,7 @@ static const struct option own_fixed[] = {{"target", required_argument, NULL, 't
 					  {"early-stop", required_argument, NULL, O_EARLY_STOP},
 					  {"list-algorithms", no_argument, NULL, O_LIST_ALGOS},
 					  {"allow-ids", no_argument, NULL, O_ALLOW_IDS},
+					  {"profile", no_argument, NULL, O_PROFILE},
 					  {NULL, 0, NULL, 0}};
 
 /* Every common option has an effect here: the data is read, the model is written (or
@@ -139,6 +144,7 @@ struct train {
 	enum ml_task task;
 	struct ml_learner *l;
 	int nclass, nout;
+	int profile; /* --profile */
 	/* metrics */
 	int has[ML_M_COUNT];
 	double mtrain[ML_M_COUNT], mvalid[ML_M_COUNT];
@@ -845,6 +851,30 @@ static int add_meta(struct train *t, struct ml_model *m, struct ml_err *e)
 	return cli_meta_merge(m, meta, e);
 }
 
+/* --profile: the training input's drift profile, with its fingerprint, as a member. */
+static int add_profile(struct train *t, struct ml_model *m, struct ml_err *e)
+{
+	struct ml_profile_opts o;
+	struct ml_profile *p;
+	struct ml_model *pm = NULL;
+	int rc;
+
+	ml_profile_opts_init(&o);
+	if (t->cli.seed_set)
+		o.seed = t->cli.seed;
+	if (!(p = ml_profile_new(&t->f.schema, NULL, 0, &o, e)))
+		return e->code;
+	if ((rc = ml_profile_add(p, &t->f.rows, 0, t->nin, e)) == 0 &&
+	    (rc = ml_profile_finish(p, e)) == 0 && !(pm = ml_profile_to_model(p, e)))
+		rc = e->code;
+	if (rc == 0 && (rc = ml_model_set_fingerprint(pm, &t->fp, e)) == 0 &&
+	    (rc = cli_stamp(pm, e)) == 0)
+		rc = ml_model_add_member(m, ML_PROFILE_MEMBER, pm, e);
+	ml_model_free(pm);
+	ml_profile_free(p);
+	return rc;
+}
+
 static int save_model(struct train *t, struct ml_err *e)
 {
 	struct ml_model *m = NULL;
@@ -854,6 +884,8 @@ static int save_model(struct train *t, struct ml_err *e)
 
 	if (rc == 0)
 		rc = add_meta(t, m, e);
+	if (rc == 0 && t->profile)
+		rc = add_profile(t, m, e);
 	if (rc == 0)
 		rc = cli_stamp(m, e);
 	if (rc == 0)
@@ -905,6 +937,9 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 			break;
 		case O_ALLOW_IDS:
 			t->spec.allow_ids = 1;
+			break;
+		case O_PROFILE:
+			t->profile = 1;
 			break;
 		case O_CLASS_WEIGHT:
 			if (strcmp(optarg, "balanced") == 0)

@@ -2,12 +2,13 @@
 _mlpipe_opts() {
 	case $1 in
 	mlcat) echo '--schema --describe --select --head --delimiter --no-header --na --num --cat --output --format --precision --compress --force --seed --help --version --list-options' ;;
+	mldrift) echo '--ref --profile --merge --tests --cols --alpha --correction --threshold --share --report-only --window --json --bins --max-categories --bins-from --time-col --estimate --truth --max-drop --plot --period --delimiter --no-header --na --num --cat --output --format --precision --seed --quiet --verbose --help --version --list-options' ;;
 	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --rows --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --verbose --help --version --list-options' ;;
 	mlfeat) echo '--save --load --target --keep --extra --unseen --max-categories --smoothing --folds --missing-indicator --time-col --group-col --cyclical --squares --whiten --algorithm --impute --scale --log --power --clip --onehot --ordinal --frequency --target-encode --hash --datetime --interactions --rolling --lag --select --pca --text --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	mlinfo) echo '--table --check --sections --output --format --precision --compress --force --verbose --help --version --list-options' ;;
 	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --leaf --contrib --std --level --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --quiet --help --version --list-options' ;;
 	mlsplit) echo '--test --train-out --test-out --stratify --group --time --gap --by-key --kfold --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
-	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --list-algorithms --allow-ids --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --objective --rounds --learning-rate --max-depth --max-leaves --min-child-weight --min-samples-leaf --min-gain --subsample --colsample --max-bin --max-cat --huber-delta --trees --mtry --min-samples-split --criterion --importance --ccp-alpha --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
+	mltrain) echo '--target --algorithm --task --ignore --weight --class-weight --cv --cv-time --cv-group --report --oof --valid --valid-frac --early-stop --list-algorithms --allow-ids --profile --l2 --l1 --tol --max-iter --alpha --l1-ratio --c --penalty --var-smoothing --k --weights --metric --search --objective --rounds --learning-rate --max-depth --max-leaves --min-child-weight --min-samples-leaf --min-gain --subsample --colsample --max-bin --max-cat --huber-delta --trees --mtry --min-samples-split --criterion --importance --ccp-alpha --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	esac
 }
 _mlpipe() {
@@ -26,4 +27,4 @@ _mlpipe() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -o filenames -F _mlpipe mlcat mleval mlfeat mlinfo mlpredict mlsplit mltrain
+complete -o filenames -F _mlpipe mlcat mldrift mleval mlfeat mlinfo mlpredict mlsplit mltrain

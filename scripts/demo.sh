@@ -61,4 +61,8 @@ mlinfo --table tree "$out/tree.mlm" | cut -d, -f3-5 | head -5
 step "mlinfo --table coef logit.mlm | head -4"
 mlinfo --table coef "$out/logit.mlm" | head -4
 
+step "mldrift --profile -o ref.mlm train.mls; mldrift --ref ref.mlm --report-only test.mls | head -5"
+mldrift --profile -o "$out/ref.mlm" "$out/train.mls"
+mldrift --ref "$out/ref.mlm" --report-only "$out/test.mls" | head -5
+
 printf '\ndemo finished\n'

@@ -21,10 +21,13 @@ setup() {
 }
 
 @test "--check of a kind this mlpipe does not know checks the container and says so" {
-	[ -f "$MF/profile.mlm" ]
-	run -0 --separate-stderr ml mlinfo --check "$MF/profile.mlm"
+	[ -f "$MF/future.mlm" ]
+	run -0 --separate-stderr ml mlinfo --check "$MF/future.mlm"
 	[ "$output" = "" ]
-	[ "$stderr" = "mlinfo: warning: $MF/profile.mlm: a 'profile' artefact, a kind this mlpipe does not know: only the container was checked" ]
+	[ "$stderr" = "mlinfo: warning: $MF/future.mlm: a 'future' artefact, a kind this mlpipe does not know: only the container was checked" ]
+	# a profile is a kind it knows: one without its content fails the check
+	run -65 --separate-stderr ml mlinfo --check "$MF/profile.mlm"
+	[ "$stderr" = "mlinfo: $MF/profile.mlm: not a valid profile: no section 'profile'" ]
 }
 
 @test "--std and --level need a model with a predictive standard deviation" {

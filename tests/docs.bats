@@ -20,6 +20,7 @@ SKIP=(
 	"README.md	tail -f events.csv | mlpredict -m bc.mlm --line-buffered     # one answer per arriving line	tail -f follows a file that grows for ever: the command never ends (mlpredict(1) runs --line-buffered on rows that end)"
 	"man/mlpipe.7	parallel --pipe --header : --keep-order -S host1,host2 --basefile f.mlm --basefile m.mlm \\	needs two hosts that ssh reaches; the same recipe runs on this host's cores just above it"
 	"man/mlpipe.7	0 6 * * * cd \$HOME/churn && make -s check > /dev/null	a crontab line, not a command; make check, which it runs, runs just above it"
+	"man/mldrift.1	0 6 * * * cd \$HOME/scoring && mldrift --ref ref.mlm today.csv > report.csv || mail -s drift ops < report.csv	a crontab line, not a command; the check it runs runs above it"
 )
 
 # The examples that do not exit 0: document, the command's first line, the statuses it may
@@ -36,6 +37,7 @@ CHECK=(
 	"README.md	mlpredict -j 4 -m rf.mlm big.csv > scores.csv   # tree models score on every thread, same bytes	mlpredict -j 1 -m rf.mlm big.csv | cmp - scores.csv"
 	"README.md	mlcat jan.csv feb.csv.gz mar.mls > q1.csv	[ \"\$(head -1 q1.csv)\" = \"\$(head -1 jan.csv)\" ] && [ \$(wc -l <q1.csv) -eq 92 ]"
 	"man/mlpipe.7	parallel --pipe --header : --keep-order \\	mlpredict -m f.mlm -m m.mlm big.csv | cmp - scored.csv"
+	"man/mlpipe.7	mldrift --merge -o big.mlm part*.mlm	mldrift --profile --bins-from edges.mlm -o whole.mlm big.csv && mlinfo --table histograms whole.mlm | cmp - <(mlinfo --table histograms big.mlm)"
 	"man/mleval.1	mleval -t target --min auc=0.99 --max logloss=0.2 scores.csv > metrics.csv || echo \"exit status \$?\"	[ \"\$(cat metrics.csv)\" = \"\$(mleval -t target scores.csv)\" ]"
 )
 
@@ -210,10 +212,10 @@ outputs() {
 			gsub(/(^|[;&|[:space:]])set -o [a-z]+/, "", s)
 			n = FILENAME
 			sub(/\.cmd$/, "", n)
-			while (match(s, /(^|[[:space:]])(-o|--output|--save|--train-out|--test-out|--oof|--report|--plot-file|>|--plot[[:space:]]+[a-z]+:)[[:space:]=]*[^[:space:]|;&<>()]+/)) {
+			while (match(s, /(^|[[:space:]])(-o|--output|--save|--train-out|--test-out|--oof|--report[[:space:]=]|--plot-file|>|--plot[[:space:]]+[a-z]+:)[[:space:]=]*[^[:space:]|;&<>()]+/)) {
 				w = substr(s, RSTART, RLENGTH)
 				s = substr(s, RSTART + RLENGTH)
-				sub(/^[[:space:]]*(-o|--output|--save|--train-out|--test-out|--oof|--report|--plot-file|>|--plot[[:space:]]+[a-z]+:)[[:space:]=]*/, "", w)
+				sub(/^[[:space:]]*(-o|--output|--save|--train-out|--test-out|--oof|--report[[:space:]=]|--plot-file|>|--plot[[:space:]]+[a-z]+:)[[:space:]=]*/, "", w)
 				if (w !~ /^\/dev\// && w !~ /\$/ && w != "")
 					print n, w
 			}
@@ -384,6 +386,10 @@ run_doc() {
 
 @test "man/mlinfo.1 runs as written" {
 	run_doc man/mlinfo.1
+}
+
+@test "man/mldrift.1 runs as written" {
+	run_doc man/mldrift.1
 }
 
 @test "man/mlpipe.7 runs as written" {

@@ -43,7 +43,7 @@ setup() {
   "tool": "mlpipe 0.1.0",
   "created": "2026-01-01T00:00:00Z"
 }' ]
-	run -0 --separate-stderr ml mlinfo --check "$MF/profile.mlm"
+	run -0 --separate-stderr ml mlinfo --check "$MF/future.mlm"
 	[ "$output" = "" ]
 	run -65 --separate-stderr ml mlinfo --check "$MF/features.mlm"
 	[ "$stderr" = "mlinfo: $MF/features.mlm: the model has no section named 'feat.pipeline'" ]

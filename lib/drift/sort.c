@@ -1,0 +1,73 @@
+/* Sorting doubles by radix: profiles and comparisons sort every value of a column, where
+ * qsort's comparisons cost more than reading the file. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drift/drift_int.h"
+
+/* Order-preserving map of a double's bits to an unsigned integer. */
+static uint64_t key(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	return u >> 63 ? ~u : u | 0x8000000000000000ULL;
+}
+
+static double unkey(uint64_t u)
+{
+	double d;
+
+	u = u >> 63 ? u & 0x7fffffffffffffffULL : ~u;
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+int ml_drift_sort(double *v, size_t n)
+{
+	uint64_t *a, *b, *t;
+	size_t (*cnt)[256], i;
+	int pass;
+
+	if (n < 2)
+		return 0;
+	a = malloc(n * sizeof(uint64_t));
+	b = malloc(n * sizeof(uint64_t));
+	cnt = calloc(8, sizeof(*cnt));
+	if (!a || !b || !cnt) {
+		free(a);
+		free(b);
+		free(cnt);
+		return ML_E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t k = key(v[i]);
+		a[i] = k;
+		for (pass = 0; pass < 8; pass++)
+			cnt[pass][(k >> (8 * pass)) & 0xff]++;
+	}
+	for (pass = 0; pass < 8; pass++) {
+		size_t sum = 0, c;
+		int shift = 8 * pass, dig;
+		/* a pass whose digit is the same in every value moves nothing */
+		if (cnt[pass][(a[0] >> shift) & 0xff] == n)
+			continue;
+		for (dig = 0; dig < 256; dig++) {
+			c = cnt[pass][dig];
+			cnt[pass][dig] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[cnt[pass][(a[i] >> shift) & 0xff]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = unkey(a[i]);
+	free(a);
+	free(b);
+	free(cnt);
+	return 0;
+}
