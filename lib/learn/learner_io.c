@@ -48,6 +48,13 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 		cJSON_AddStringToObject(meta, "target_type",
 					l->target_type == ML_NUM ? "num" : "cat");
 	}
+	if (l->task == ML_TASK_UNSUPERVISED) {
+		/* The columns mlpredict writes, for readers of the metadata alone. */
+		int nout = ml_learner_nout(l, ML_OUT_VALUE);
+		arr = cJSON_AddArrayToObject(meta, "outputs");
+		for (j = 0; arr && j < nout; j++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(ml_learner_output_name(l, j)));
+	}
 	if (l->task == ML_TASK_CLASSIFY) {
 		arr = cJSON_AddArrayToObject(meta, "classes");
 		for (j = 0; arr && j < l->nclass; j++)
