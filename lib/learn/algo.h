@@ -88,6 +88,9 @@ struct ml_algo {
 	 * (at most max into names, static or owned by the state); returns how many. NULL:
 	 * one value, "score". */
 	int (*outputs)(const void *state, const char **names, int max);
+	/* Optional, unsupervised algorithms: output k as a category, the comma-separated
+	 * levels its value (a level index) stands for ("none,low,high"); NULL for a number. */
+	const char *(*output_levels)(const void *state, int k);
 };
 
 #endif

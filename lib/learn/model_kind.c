@@ -59,6 +59,7 @@ struct mscorer {
 	struct ml_block view;
 	double *score;	/* nout per row, row-major */
 	int32_t *label; /* classification: the predicted class */
+	int32_t *codes; /* unsupervised outputs that are categories: nout columns of codes */
 	double *cols;	/* the other columns, column-major */
 	int32_t *leaves;
 	double *contribs;
@@ -76,6 +77,7 @@ static void mk_scorer_free(void *sc)
 	free(s->vcol);
 	free(s->score);
 	free(s->label);
+	free(s->codes);
 	free(s->cols);
 	free(s->leaves);
 	free(s->contribs);
@@ -95,9 +97,18 @@ static int add_scores(struct mscorer *s, struct ml_err *e)
 	int k, c, rc;
 
 	if (l->task == ML_TASK_UNSUPERVISED) {
-		for (k = 0; k < s->nout; k++)
-			if ((rc = add_col(s, ml_learner_output_name(l, k), ML_NUM, e)) < 0)
-				return rc;
+		for (k = 0; k < s->nout; k++) {
+			const char *lv = l->algo->output_levels ? l->algo->output_levels(l->state, k)
+								: NULL;
+			if ((c = add_col(s, ml_learner_output_name(l, k), lv ? ML_CAT : ML_NUM, e)) < 0)
+				return c;
+			while (lv && *lv) {
+				size_t w = strcspn(lv, ",");
+				if (ml_dict_intern(&s->out.cols[c].dict, lv, w) < 0)
+					return ml_err_nomem(e);
+				lv += w + (lv[w] == ',');
+			}
+		}
 		return 0;
 	}
 	if (l->task == ML_TASK_REGRESS) {
@@ -251,15 +262,17 @@ static int reserve(struct mscorer *s, size_t n, struct ml_err *e)
 		return 0;
 	free(s->score);
 	free(s->label);
+	free(s->codes);
 	free(s->cols);
 	free(s->leaves);
 	free(s->contribs);
 	s->score = malloc(n * (size_t)s->nout * sizeof(double));
 	s->label = malloc(n * sizeof(int32_t));
+	s->codes = malloc(n * (size_t)s->nout * sizeof(int32_t));
 	s->cols = malloc(n * (ncols + 1) * sizeof(double)); /* + scratch */
 	s->leaves = s->ntrees ? malloc(n * (size_t)s->ntrees * sizeof(int32_t)) : NULL;
 	s->contribs = s->ncontrib ? malloc(n * (size_t)s->ncontrib * sizeof(double)) : NULL;
-	if (!s->score || !s->label || !s->cols || (s->ntrees && !s->leaves) ||
+	if (!s->score || !s->label || !s->codes || !s->cols || (s->ntrees && !s->leaves) ||
 	    (s->ncontrib && !s->contribs)) {
 		s->cap = 0;
 		return ml_err_nomem(e);
@@ -344,6 +357,23 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		return rc;
 	if (s->what == ML_OUT_DIST) {
 		dist_cols(s, n, &at);
+	} else if (l->task == ML_TASK_UNSUPERVISED) {
+		for (k = 0; k < s->nout; k++) {
+			int32_t *code;
+			int nlev;
+			if (s->out.cols[at].type == ML_NUM) {
+				score_col(s, n, k, &at);
+				continue;
+			}
+			/* a category: the value is its level index */
+			code = s->codes + (size_t)k * n;
+			nlev = s->out.cols[at].dict.n;
+			for (i = 0; i < n; i++) {
+				double v = s->score[i * (size_t)s->nout + (size_t)k];
+				code[i] = v >= 0 && v < nlev ? (int32_t)v : ML_MISSING_CAT;
+			}
+			s->vcol[at++].cat = code;
+		}
 	} else if (l->task != ML_TASK_CLASSIFY) {
 		if (s->nout == 1)
 			s->vcol[at++].num = s->score;
