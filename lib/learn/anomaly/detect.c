@@ -68,7 +68,9 @@ int ml_detect_fit(struct ml_detect *d, double *s, size_t n, double auto_thr, str
 					  "huge values?)");
 	qsort(s, n, sizeof(double), cmp_double);
 	d->n = n;
-	d->thr = d->contamination > 0 ? ml_detect_quantile(s, n, 1 - d->contamination) : auto_thr;
+	d->thr = d->contamination > 0 ? ml_detect_quantile(s, n, 1 - d->contamination) :
+		 isnan(auto_thr)       ? ml_detect_quantile(s, n, 0.9) :
+					 auto_thr;
 	for (k = 0; k < 4; k++)
 		d->bscore[k] = ml_detect_quantile(s, n, d->band[k]);
 	for (k = 0; k < ML_DETECT_GRID; k++)

@@ -40,7 +40,8 @@ struct ml_detect {
 int ml_detect_init(struct ml_detect *d, const struct ml_params *hp, const char *algo,
 		   struct ml_err *e);
 /* Calibrate on the training rows' scores s[0..n) (sorted in place): the threshold at the
- * (1 - contamination) quantile, or auto_thr for auto; the bands and the grid. */
+ * (1 - contamination) quantile, or auto_thr for auto (NaN: the 0.9 quantile, as a
+ * contamination of 0.1); the bands and the grid. */
 int ml_detect_fit(struct ml_detect *d, double *s, size_t n, double auto_thr, struct ml_err *e);
 /* The outputs of n rows whose raw scores are in out[i * ML_DETECT_NOUT]. */
 void ml_detect_apply(const struct ml_detect *d, double *out, size_t n);
