@@ -61,4 +61,10 @@ mlinfo --table tree "$out/tree.mlm" | cut -d, -f3-5 | head -5
 step "mlinfo --table coef logit.mlm | head -4"
 mlinfo --table coef "$out/logit.mlm" | head -4
 
+step "mltrain -a iforest -o days.mlm --ignore date samples/seattle_weather.csv   # an anomaly detector: no target"
+mltrain -a iforest -o "$out/days.mlm" --ignore date samples/seattle_weather.csv
+step "mlpredict -m days.mlm --keep date --alert-at critical samples/seattle_weather.csv | grep critical"
+mlpredict -m "$out/days.mlm" --keep date --alert-at critical samples/seattle_weather.csv | grep critical ||
+	echo "(exit 1: a row reached severity critical)"
+
 printf '\ndemo finished\n'

@@ -247,3 +247,47 @@ Try 'mltrain --help' for more information." ]
 	run -65 --separate-stderr ml mlpredict -m g.mlm "$AF/test.csv"
 	[ -n "$stderr" ]
 }
+
+@test "mlpredict --alert-at: exit 1 once a row reaches the severity, after every row is written" {
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	printf 'a,b,c,d\n0,0,1,0\n' > calm.csv
+	printf 'a,b,c,d\n0,0,1,0\n30,0,1,0\n0,0,1,0\n' > wild.csv
+	run -0 ml mlpredict -m z.mlm --alert-at low calm.csv
+	[ "${lines[1]##*,}" = none ]
+	run -1 --separate-stderr ml mlpredict -m z.mlm --alert-at critical -o w.csv wild.csv
+	[ -z "$stderr" ]
+	[ "$(wc -l < w.csv)" = 4 ]
+	[ "$(sed -n 3p w.csv | cut -d, -f2,3)" = 1,critical ]
+	run -1 ml mlpredict -m z.mlm --alert-at high wild.csv
+	run -1 ml mlpredict -j2 -f stream -m z.mlm --alert-at medium wild.csv
+	run -2 --separate-stderr ml mlpredict -m z.mlm --alert-at severe wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: invalid value 'severe' for --alert-at (low, medium, high or critical)" ]
+	ml mltrain -q -t a -a ridge -o r.mlm "$AF/train.csv"
+	run -2 --separate-stderr ml mlpredict -m r.mlm --alert-at high -o x.csv wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: --alert-at: the model gives no severity (an anomaly detector's does)" ]
+	[ ! -e x.csv ]
+}
+
+@test "mlpredict --explain names the features behind each flagged row's score" {
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	printf 'a,b,c,d\n0,0,1,0\n30,0,1,-9\n0,12,1,0\n' > wild.csv
+	run -0 ml mlpredict -m z.mlm --explain wild.csv
+	[ "${lines[0]}" = "score,anomaly,severity,explain" ]
+	[ "${lines[1]##*,}" = "" ]
+	[ "${lines[2]##*,}" = "a;d;c" ]
+	[ "${lines[3]%%;*}" = "${lines[3]%%,*},1,critical,b" ]
+	# the same through the stream, whose dictionary grows as rows come
+	ml mlpredict -m z.mlm --explain -f stream wild.csv | ml mlcat > s.csv
+	ml mlpredict -m z.mlm --explain wild.csv > t.csv
+	same t.csv s.csv
+	for a in iforest lof hbos; do
+		ml mltrain -q -a $a -o m.mlm "$AF/train.csv"
+		run -0 ml mlpredict -m m.mlm --explain wild.csv
+		[[ "${lines[2]}" == *",1,"*[abcd]* ]]
+	done
+	ml mltrain -q -t a -a ridge -o r.mlm "$AF/train.csv"
+	run -2 --separate-stderr ml mlpredict -m r.mlm --explain wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: --explain: -a ridge models are not anomaly detectors that explain their scores" ]
+	run -2 --separate-stderr ml mlpredict -m z.mlm --contrib wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: --contrib: -a zscore models have no margin (--explain names the features behind a detector's score)" ]
+}

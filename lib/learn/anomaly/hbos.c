@@ -78,6 +78,23 @@ static void hb_scores(const struct hbos *m, const double *X, size_t n, size_t ld
 	}
 }
 
+/* Per feature: its term of the sum. */
+static int hb_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
+		      struct ml_err *e)
+{
+	const struct hbos *m = state;
+	size_t i, w = (size_t)m->p + 1;
+	int j;
+
+	(void)e;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < m->p; j++)
+			out[i * w + (size_t)j] = hb_term(m, j, X[(size_t)j * ld + i]);
+		out[i * w + (size_t)m->p] = 0;
+	}
+	return 0;
+}
+
 static int hb_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 		      int what, struct ml_err *e)
 {
@@ -288,6 +305,7 @@ const struct ml_algo ml_algo_hbos = {
 	.tables = hb_tables,
 	.table = hb_table,
 	.free = hb_free,
+	.contrib = hb_contrib,
 	.outputs = ml_detect_outputs,
 	.output_levels = ml_detect_output_levels,
 };

@@ -322,6 +322,48 @@ static void path_lengths(const struct iforest *m, const double *X, size_t n, siz
 	}
 }
 
+/* Per feature: the cuts on it along the row's paths, each weighing 1 / (depth + 1), so
+ * that the cuts that isolate a row early weigh most (a hyperplane's weight shared among
+ * the features by |coefficient|), averaged over the trees. */
+static int if_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
+		      struct ml_err *e)
+{
+	const struct iforest *m = state;
+	size_t i, t, w = (size_t)m->p + 1;
+	int d, j;
+
+	(void)e;
+	memset(out, 0, n * w * sizeof(double));
+	for (i = 0; i < n; i++) {
+		double *o = out + i * w;
+		for (t = 0; t < (size_t)m->ntrees; t++) {
+			const double *thr = m->thr + t * m->ninner;
+			size_t k = 0;
+			for (d = 0; d < m->depth && thr[k] != INFINITY; d++) {
+				double v = 0, cw = 1.0 / (d + 1);
+				if (!m->extended) {
+					int f = m->feat[t * m->ninner + k];
+					o[f] += cw;
+					v = X[(size_t)f * ld + i];
+				} else {
+					const double *c = m->normal + (t * m->ninner + k) * (size_t)m->p;
+					double s = 0;
+					for (j = 0; j < m->p; j++) {
+						s += fabs(c[j]);
+						v += c[j] * X[(size_t)j * ld + i];
+					}
+					for (j = 0; j < m->p && s > 0; j++)
+						o[j] += cw * fabs(c[j]) / s;
+				}
+				k = 2 * k + 1 + (v > thr[k]);
+			}
+		}
+		for (j = 0; j < m->p; j++)
+			o[j] /= m->ntrees;
+	}
+	return 0;
+}
+
 /* Scores 2^(-E(h) / c(psi)) into out[i * ML_DETECT_NOUT], then flag and severity. */
 static void if_scores(const struct iforest *m, const double *X, size_t n, size_t ld, double *out)
 {
@@ -594,6 +636,7 @@ const struct ml_algo ml_algo_iforest = {
 	.tables = if_tables,
 	.table = if_table,
 	.free = if_free,
+	.contrib = if_contrib,
 	.outputs = ml_detect_outputs,
 	.output_levels = ml_detect_output_levels,
 };

@@ -66,6 +66,41 @@ static double factor(const struct lof *m, const double *d, const size_t *idx)
 	return s / m->k / own;
 }
 
+/* Per feature: its mean share of the distances to the row's neighbours (|difference| for
+ * manhattan, its square for euclidean). */
+static int lof_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
+		       struct ml_err *e)
+{
+	const struct lof *m = state;
+	double *q = malloc((size_t)m->p * sizeof(double)), *d = malloc((size_t)m->k * sizeof(double));
+	size_t *idx = malloc((size_t)m->k * sizeof(size_t)), i, w = (size_t)m->p + 1;
+	int j, t;
+
+	if (!q || !d || !idx) {
+		free(q);
+		free(d);
+		free(idx);
+		return ml_err_nomem(e);
+	}
+	for (i = 0; i < n; i++) {
+		double *o = out + i * w;
+		for (j = 0; j < m->p; j++)
+			q[j] = X[(size_t)j * ld + i];
+		ml_knn_nearest(m->index, q, m->k, d, idx);
+		for (j = 0; j <= m->p; j++)
+			o[j] = 0;
+		for (t = 0; t < m->k; t++)
+			for (j = 0; j < m->p; j++) {
+				double g = q[j] - m->X[idx[t] * (size_t)m->p + (size_t)j];
+				o[j] += (m->metric ? fabs(g) : g * g) / m->k;
+			}
+	}
+	free(q);
+	free(d);
+	free(idx);
+	return 0;
+}
+
 static int lof_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 		       int what, struct ml_err *e)
 {
@@ -334,6 +369,7 @@ const struct ml_algo ml_algo_lof = {
 	.tables = lof_tables,
 	.table = lof_table,
 	.free = lof_free,
+	.contrib = lof_contrib,
 	.outputs = ml_detect_outputs,
 	.output_levels = ml_detect_output_levels,
 };

@@ -93,6 +93,31 @@ static double zs_row(const struct zscore *m, const double *X, size_t ld, size_t 
 	return sqrt(s);
 }
 
+/* Per feature: |z|, or for Mahalanobis the square of its whitened coordinate (they sum
+ * to the squared distance). */
+static int zs_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
+		      struct ml_err *e)
+{
+	const struct zscore *m = state;
+	size_t i, w = (size_t)m->p + 1;
+	int j;
+
+	(void)e;
+	for (i = 0; i < n; i++) {
+		double *o = out + i * w;
+		if (m->method == ZS_MAHALANOBIS) {
+			zs_row(m, X, ld, i, o, NULL);
+			for (j = 0; j < m->p; j++)
+				o[j] *= o[j];
+		} else {
+			for (j = 0; j < m->p; j++)
+				o[j] = fabs(X[(size_t)j * ld + i] - m->center[j]) / m->scale[j];
+		}
+		o[m->p] = 0;
+	}
+	return 0;
+}
+
 static int zs_scores(const struct zscore *m, const double *X, size_t n, size_t ld, double *out,
 		     struct ml_err *e)
 {
@@ -391,6 +416,7 @@ const struct ml_algo ml_algo_zscore = {
 	.tables = zs_tables,
 	.table = zs_table,
 	.free = zs_free,
+	.contrib = zs_contrib,
 	.outputs = ml_detect_outputs,
 	.output_levels = ml_detect_output_levels,
 };
