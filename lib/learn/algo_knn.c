@@ -808,19 +808,6 @@ static int knn_fit(void **state, const struct ml_data *d, const struct ml_data *
  * u8 weights, metric, search (resolved), has_weights; "algo.knn.X" the rows (row-major,
  * training order), "algo.knn.y" the targets (class indices or values), "algo.knn.w" the
  * row weights when not all 1. */
-static int put_section(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
-{
-	int rc;
-
-	if (b->err) {
-		ml_wbuf_release(b);
-		return ml_err_nomem(e);
-	}
-	rc = ml_model_add(mo, name, b->p, b->n, e);
-	ml_wbuf_release(b);
-	return rc;
-}
-
 static int knn_save(const void *state, struct ml_model *mo, struct ml_err *e)
 {
 	const struct knn *m = state;
@@ -838,7 +825,7 @@ static int knn_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_u8(&b, (uint8_t)m->metric);
 	ml_wbuf_u8(&b, (uint8_t)m->search);
 	ml_wbuf_u8(&b, m->w != NULL);
-	if ((rc = put_section(mo, "algo.knn", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.knn", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	if (m->X) {
@@ -854,16 +841,16 @@ static int knn_save(const void *state, struct ml_model *mo, struct ml_err *e)
 			ml_wbuf_f64v(&b, m->T + inv[r] * p, p);
 		free(inv);
 	}
-	if ((rc = put_section(mo, "algo.knn.X", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.knn.X", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_f64v(&b, m->y, m->n);
-	if ((rc = put_section(mo, "algo.knn.y", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.knn.y", &b, e)) < 0)
 		return rc;
 	if (m->w) {
 		ml_wbuf_init(&b);
 		ml_wbuf_f64v(&b, m->w, m->n);
-		if ((rc = put_section(mo, "algo.knn.w", &b, e)) < 0)
+		if ((rc = ml_algo_put(mo, "algo.knn.w", &b, e)) < 0)
 			return rc;
 	}
 	return 0;

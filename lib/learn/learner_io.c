@@ -193,3 +193,16 @@ fail:
 	ml_learner_free(l);
 	return NULL;
 }
+
+int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct ml_err *e)
+{
+	int rc;
+
+	if (b->err) {
+		ml_wbuf_release(b);
+		return ml_err_nomem(e);
+	}
+	rc = ml_model_add(m, name, b->p, b->n, e);
+	ml_wbuf_release(b);
+	return rc;
+}

@@ -178,8 +178,8 @@ int ml_detect_frame_cat(struct ml_frame *f, int col, size_t row, const char *s,
 	return 0;
 }
 
-int ml_detect_table(const struct ml_detect *d, const char *name, struct ml_frame *out,
-		    struct ml_err *e)
+int ml_detect_table(const struct ml_detect *d, const char *algo, const char *name,
+		    struct ml_frame *out, struct ml_err *e)
 {
 	int k, rc;
 
@@ -194,10 +194,11 @@ int ml_detect_table(const struct ml_detect *d, const char *name, struct ml_frame
 			out->rows.col[1].num[k] = d->grid[k];
 		}
 		out->rows.nrow = ML_DETECT_GRID;
-		return 1;
+		return 0;
 	}
 	if (strcmp(name, "severity") != 0)
-		return 0;
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no table '%s'", algo,
+				  name);
 	if (ml_schema_add(&out->schema, "level", ML_CAT) < 0 ||
 	    ml_schema_add(&out->schema, "quantile", ML_NUM) < 0 ||
 	    ml_schema_add(&out->schema, "score", ML_NUM) < 0)
@@ -217,18 +218,5 @@ int ml_detect_table(const struct ml_detect *d, const char *name, struct ml_frame
 		out->rows.col[2].num[k + 1] = d->bscore[k];
 	}
 	out->rows.nrow = 5;
-	return 1;
-}
-
-int ml_detect_put(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
-{
-	int rc;
-
-	if (b->err) {
-		ml_wbuf_release(b);
-		return ml_err_nomem(e);
-	}
-	rc = ml_model_add(mo, name, b->p, b->n, e);
-	ml_wbuf_release(b);
-	return rc;
+	return 0;
 }

@@ -60,14 +60,11 @@ int ml_detect_load(struct ml_detect *d, struct ml_rbuf *b, const char *sec, stru
 int ml_detect_outputs(const void *state, const char **names, int max);
 const char *ml_detect_output_levels(const void *state, int k);
 /* The tables "calibration" (quantile, score: the grid) and "severity" (level, quantile,
- * score: the threshold and the bands), when name is one of them: 1 built, 0 not
- * shared, < 0 an error. */
-int ml_detect_table(const struct ml_detect *d, const char *name, struct ml_frame *out,
-		    struct ml_err *e);
+ * score: the threshold and the bands); ML_E_USAGE naming algo for any other name. */
+int ml_detect_table(const struct ml_detect *d, const char *algo, const char *name,
+		    struct ml_frame *out, struct ml_err *e);
 #define ML_DETECT_TABLES "calibration", "severity"
 
-/* Write a section of a model from b (released). */
-int ml_detect_put(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e);
 /* A table's categorical cell. */
 int ml_detect_frame_cat(struct ml_frame *f, int col, size_t row, const char *s,
 			struct ml_err *e);

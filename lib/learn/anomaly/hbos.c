@@ -222,7 +222,7 @@ static int hb_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_detect_save(&m->det, &b);
 	ml_wbuf_f64v(&b, m->edge, (size_t)m->p * (size_t)(m->bins + 1));
 	ml_wbuf_f64v(&b, m->dens, (size_t)m->p * (size_t)m->bins);
-	return ml_detect_put(mo, "algo.hbos", &b, e);
+	return ml_algo_put(mo, "algo.hbos", &b, e);
 }
 
 static int hb_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
@@ -284,13 +284,8 @@ static const char *const hb_tables[] = {ML_DETECT_TABLES, NULL};
 static int hb_table(const void *state, const char *name, const struct ml_data *shape,
 		    struct ml_frame *out, struct ml_err *e)
 {
-	const struct hbos *m = state;
-	int rc = ml_detect_table(&m->det, name, out, e);
-
 	(void)shape;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a hbos models have no table '%s'", name);
+	return ml_detect_table(&((const struct hbos *)state)->det, "hbos", name, out, e);
 }
 
 const struct ml_algo ml_algo_hbos = {

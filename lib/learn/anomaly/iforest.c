@@ -519,7 +519,7 @@ static int if_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_u8(&b, (uint8_t)m->extended);
 	ml_wbuf_u64(&b, m->psi);
 	ml_detect_save(&m->det, &b);
-	if ((rc = ml_detect_put(mo, "algo.iforest", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.iforest", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	if (m->extended)
@@ -528,7 +528,7 @@ static int if_save(const void *state, struct ml_model *mo, struct ml_err *e)
 		ml_wbuf_i32v(&b, m->feat, nt * m->ninner);
 	ml_wbuf_f64v(&b, m->thr, nt * m->ninner);
 	ml_wbuf_f64v(&b, m->leaf, nt * (m->ninner + 1));
-	return ml_detect_put(mo, "algo.iforest.nodes", &b, e);
+	return ml_algo_put(mo, "algo.iforest.nodes", &b, e);
 }
 
 static int if_bad(struct iforest *m, struct ml_err *e, const char *sec, const char *what)
@@ -611,16 +611,8 @@ static const char *const if_tables[] = {ML_DETECT_TABLES, NULL};
 static int if_table(const void *state, const char *name, const struct ml_data *shape,
 		    struct ml_frame *out, struct ml_err *e)
 {
-	const struct iforest *m = state;
-	int rc = ml_detect_table(&m->det, name, out, e);
-
 	(void)shape;
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a iforest models have no table '%s'",
-				  name);
-	return 0;
+	return ml_detect_table(&((const struct iforest *)state)->det, "iforest", name, out, e);
 }
 
 const struct ml_algo ml_algo_iforest = {

@@ -66,27 +66,59 @@ static double factor(const struct lof *m, const double *d, const size_t *idx)
 	return s / m->k / own;
 }
 
+/* A scoring thread's room for one row and its neighbours. */
+struct query {
+	double *q, *d;
+	size_t *idx;
+};
+
+static void query_release(struct query *qs)
+{
+	free(qs->q);
+	free(qs->d);
+	free(qs->idx);
+}
+
+static int query_init(struct query *qs, const struct lof *m)
+{
+	qs->q = malloc((size_t)m->p * sizeof(double));
+	qs->d = malloc((size_t)m->k * sizeof(double));
+	qs->idx = malloc((size_t)m->k * sizeof(size_t));
+	if (qs->q && qs->d && qs->idx)
+		return 0;
+	query_release(qs);
+	return -1;
+}
+
+/* Row i of X into q, and its k nearest training rows. */
+static void query_row(struct query *qs, const struct lof *m, const double *X, size_t ld, size_t i)
+{
+	int j;
+
+	for (j = 0; j < m->p; j++)
+		qs->q[j] = X[(size_t)j * ld + i];
+	ml_knn_nearest(m->index, qs->q, m->k, qs->d, qs->idx);
+}
+
 /* Per feature: its mean share of the distances to the row's neighbours (|difference| for
  * manhattan, its square for euclidean). */
 static int lof_contrib(const void *state, const double *X, size_t n, size_t ld, double *out,
 		       struct ml_err *e)
 {
 	const struct lof *m = state;
-	double *q = malloc((size_t)m->p * sizeof(double)), *d = malloc((size_t)m->k * sizeof(double));
-	size_t *idx = malloc((size_t)m->k * sizeof(size_t)), i, w = (size_t)m->p + 1;
+	struct query qs;
+	const double *q;
+	const size_t *idx;
+	size_t i, w = (size_t)m->p + 1;
 	int j, t;
 
-	if (!q || !d || !idx) {
-		free(q);
-		free(d);
-		free(idx);
+	if (query_init(&qs, m) < 0)
 		return ml_err_nomem(e);
-	}
+	q = qs.q;
+	idx = qs.idx;
 	for (i = 0; i < n; i++) {
 		double *o = out + i * w;
-		for (j = 0; j < m->p; j++)
-			q[j] = X[(size_t)j * ld + i];
-		ml_knn_nearest(m->index, q, m->k, d, idx);
+		query_row(&qs, m, X, ld, i);
 		for (j = 0; j <= m->p; j++)
 			o[j] = 0;
 		for (t = 0; t < m->k; t++)
@@ -95,9 +127,7 @@ static int lof_contrib(const void *state, const double *X, size_t n, size_t ld, 
 				o[j] += (m->metric ? fabs(g) : g * g) / m->k;
 			}
 	}
-	free(q);
-	free(d);
-	free(idx);
+	query_release(&qs);
 	return 0;
 }
 
@@ -105,26 +135,17 @@ static int lof_predict(const void *state, const double *X, size_t n, size_t ld, 
 		       int what, struct ml_err *e)
 {
 	const struct lof *m = state;
-	double *q = malloc((size_t)m->p * sizeof(double)), *d = malloc((size_t)m->k * sizeof(double));
-	size_t *idx = malloc((size_t)m->k * sizeof(size_t)), i;
-	int j;
+	struct query qs;
+	size_t i;
 
 	(void)what;
-	if (!q || !d || !idx) {
-		free(q);
-		free(d);
-		free(idx);
+	if (query_init(&qs, m) < 0)
 		return ml_err_nomem(e);
-	}
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < m->p; j++)
-			q[j] = X[(size_t)j * ld + i];
-		ml_knn_nearest(m->index, q, m->k, d, idx);
-		out[i * ML_DETECT_NOUT] = factor(m, d, idx);
+		query_row(&qs, m, X, ld, i);
+		out[i * ML_DETECT_NOUT] = factor(m, qs.d, qs.idx);
 	}
-	free(q);
-	free(d);
-	free(idx);
+	query_release(&qs);
 	ml_detect_apply(&m->det, out, n);
 	return 0;
 }
@@ -262,13 +283,13 @@ static int lof_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_u8(&b, (uint8_t)m->metric);
 	ml_wbuf_u8(&b, (uint8_t)m->search);
 	ml_detect_save(&m->det, &b);
-	if ((rc = ml_detect_put(mo, "algo.lof", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.lof", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_f64v(&b, m->X, m->n * (size_t)m->p);
 	ml_wbuf_f64v(&b, m->kdist, m->n);
 	ml_wbuf_f64v(&b, m->lrd, m->n);
-	return ml_detect_put(mo, "algo.lof.X", &b, e);
+	return ml_algo_put(mo, "algo.lof.X", &b, e);
 }
 
 static int lof_bad(struct lof *m, struct ml_err *e, const char *sec, const char *what)
@@ -346,15 +367,10 @@ static int lof_load(void **state, const struct ml_model *mo, const struct ml_dat
 static const char *const lof_tables[] = {ML_DETECT_TABLES, NULL};
 
 static int lof_table(const void *state, const char *name, const struct ml_data *shape,
-		     struct ml_frame *out, struct ml_err *e)
+		    struct ml_frame *out, struct ml_err *e)
 {
-	const struct lof *m = state;
-	int rc = ml_detect_table(&m->det, name, out, e);
-
 	(void)shape;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a lof models have no table '%s'", name);
+	return ml_detect_table(&((const struct lof *)state)->det, "lof", name, out, e);
 }
 
 const struct ml_algo ml_algo_lof = {

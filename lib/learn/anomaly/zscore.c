@@ -304,7 +304,7 @@ static int zs_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_detect_save(&m->det, &b);
 	ml_wbuf_f64v(&b, m->center, p);
 	ml_wbuf_f64v(&b, m->scale, m->method == ZS_MAHALANOBIS ? p * p : p);
-	return ml_detect_put(mo, "algo.zscore", &b, e);
+	return ml_algo_put(mo, "algo.zscore", &b, e);
 }
 
 static int zs_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
@@ -372,13 +372,10 @@ static int zs_table(const void *state, const char *name, const struct ml_data *s
 {
 	const struct zscore *m = state;
 	size_t p = (size_t)m->p, j, k;
-	int rc = ml_detect_table(&m->det, name, out, e);
+	int rc;
 
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
 	if (strcmp(name, "features") != 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a zscore models have no table '%s'",
-				  name);
+		return ml_detect_table(&m->det, "zscore", name, out, e);
 	if (ml_schema_add(&out->schema, "feature", ML_CAT) < 0 ||
 	    ml_schema_add(&out->schema, "center", ML_NUM) < 0 ||
 	    ml_schema_add(&out->schema, "scale", ML_NUM) < 0)
