@@ -30,22 +30,39 @@ static const char usage[] =
 	"                         standard deviation\n"
 	"      --level=L[,L..]    regression with uncertainty: add lo_L and hi_L, the bounds\n"
 	"                         of the central L% prediction interval (Gaussian)\n"
+	"      --alert-at=LEVEL   anomaly detectors: exit 1 when a row's severity reaches\n"
+	"                         LEVEL (low, medium, high or critical), after writing\n"
+	"                         every row\n"
+	"      --explain          anomaly detectors: add explain, the features that weigh\n"
+	"                         most in each flagged row's score ('a;b;c')\n"
 	"      --line-buffered    write each row's prediction as soon as its line is read\n"
 	"                         (the default when standard input is a terminal)\n"
 	"\n"
 	"Output: the --keep columns, then pred (regression: the value; classification: the\n"
 	"label) and p_LABEL for every class in the model's order; a model fitted without a\n"
-	"target writes its own columns (score, ...).\n"
+	"target writes its own columns (an anomaly detector: score, anomaly, severity).\n"
 	"\n";
 
 static const char usage_tail[] =
 	"\n"
 	"COLS: names, 1-based indices, ranges (2-5) and !negation, comma-separated.\n"
-	"Exit status: 0 success, 2 usage, 65 bad input data or artefact, 66 cannot open\n"
+	"Exit status: 0 success, 1 a row reached the --alert-at severity, 2 usage, 65 bad\n"
+	"input data or artefact, 66 cannot open\n"
 	"input, 70 internal error, 71 out of memory, 74 read/write error.\n"
 	"Full documentation: man mlpredict\n";
 
-enum { O_KEEP = 1, O_NOPROBA, O_RAW, O_LINEBUF, O_LEAF, O_CONTRIB, O_STD, O_LEVEL };
+enum {
+	O_KEEP = 1,
+	O_NOPROBA,
+	O_RAW,
+	O_LINEBUF,
+	O_LEAF,
+	O_CONTRIB,
+	O_STD,
+	O_LEVEL,
+	O_ALERT_AT,
+	O_EXPLAIN
+};
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"keep", required_argument, NULL, O_KEEP},
@@ -56,6 +73,8 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"contrib", no_argument, NULL, O_CONTRIB},
 				    {"std", no_argument, NULL, O_STD},
 				    {"level", required_argument, NULL, O_LEVEL},
+				    {"alert-at", required_argument, NULL, O_ALERT_AT},
+				    {"explain", no_argument, NULL, O_EXPLAIN},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -80,7 +99,45 @@ struct pred {
 	struct ml_pool *pool; /* scoring threads, or NULL */
 	struct ml_writer *w;
 	unsigned long long size, rows; /* the input's size (0: not known) and rows scored */
+	const char *alert_at; /* --alert-at: the severity that makes a finding */
+	int alert_col;	      /* its output column, and the level's code there */
+	int32_t alert_code;
+	int alerted;	      /* a row reached it */
 };
+
+/* The severities --alert-at takes, lowest first. */
+static const char *const severities[] = {"low", "medium", "high", "critical", NULL};
+
+/* --alert-at: the severity column of the output and the level's code in it. */
+static int bind_alert(struct pred *p, const struct ml_schema *out, struct ml_err *e)
+{
+	int c = ml_schema_find(out, "severity");
+
+	if (c < 0 || out->cols[c].type != ML_CAT)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--alert-at: the model gives no severity (an anomaly "
+				  "detector's does)");
+	p->alert_col = c;
+	p->alert_code = ml_dict_find(&out->cols[c].dict, p->alert_at, strlen(p->alert_at));
+	if (p->alert_code < 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--alert-at: the model has no severity '%s'", p->alert_at);
+	return 0;
+}
+
+/* Whether a row of o reaches the --alert-at severity: the levels are in rising order. */
+static void check_alert(struct pred *p, const struct ml_block *o)
+{
+	size_t i;
+
+	if (!p->alert_at || p->alerted)
+		return;
+	for (i = 0; i < o->nrow; i++)
+		if (o->col[p->alert_col].cat[i] >= p->alert_code) {
+			p->alerted = 1;
+			return;
+		}
+}
 
 /* --level L,L,..: percentages strictly between 0 and 100, at most eight. */
 static int parse_levels(struct pred *p, const char *arg)
@@ -151,8 +208,10 @@ static int score(struct pred *p, const struct ml_block *b, size_t n, unsigned lo
 	int rc = ml_chain_apply(p->chain, b, 0, n, &o, e);
 	char msg[64];
 
-	if (rc == 0 && o->nrow)
+	if (rc == 0 && o->nrow) {
+		check_alert(p, o);
 		rc = ml_writer_write(p->w, o, 0, o->nrow, e);
+	}
 	if (rc == 0 && p->linebuf && o->nrow)
 		rc = ml_writer_flush(p->w, e);
 	p->rows += n;
@@ -351,6 +410,8 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
 		goto out;
 	}
+	if (p->alert_at && (rc = bind_alert(p, out, e)) < 0)
+		goto out;
 	cli_write_opts(&p->cli, &wo);
 	p->w = ml_writer_open(fp, cli_output_name(&p->cli), out, &wo, e);
 	if (!p->w) {
@@ -380,9 +441,11 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	}
 finish:
 	/* Rows the pipelines held back. */
-	while ((rc = ml_chain_finish(p->chain, &b, e)) > 0)
+	while ((rc = ml_chain_finish(p->chain, &b, e)) > 0) {
+		check_alert(p, b);
 		if (b->nrow && (rc = ml_writer_write(p->w, b, 0, b->nrow, e)) < 0)
 			break;
+	}
 	if (rc < 0) {
 		if (!e->where[0] && e->line > 0)
 			snprintf(e->where, sizeof(e->where), "%s", ml_reader_name(r));
@@ -446,6 +509,21 @@ int cmd_main(int argc, char **argv)
 			if ((rc = parse_levels(&p, optarg)) != 0)
 				goto done;
 			break;
+		case O_EXPLAIN:
+			p.opts.explain = 1;
+			break;
+		case O_ALERT_AT:
+			for (i = 0; severities[i] && strcmp(severities[i], optarg) != 0; i++)
+				;
+			if (!severities[i]) {
+				rc = cli_usage(&p.cli,
+					       "invalid value '%s' for --alert-at (low, medium, high "
+					       "or critical)",
+					       optarg);
+				goto done;
+			}
+			p.alert_at = severities[i];
+			break;
 		default:
 			rc = cli_usage(&p.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -494,6 +572,8 @@ int cmd_main(int argc, char **argv)
 	out = NULL;
 	if (rc < 0)
 		rc = cli_fail(&p.cli, &e);
+	else if (p.alerted)
+		rc = EX_FINDING;
 done:
 	if (out)
 		ml_output_abort(out);

@@ -21,12 +21,15 @@ const char cmd_name[] = "mltrain";
 
 static const char usage_head[] =
 	"Usage: mltrain -t TARGET -a ALGO [OPTION]... -o MODEL [FILE]\n"
+	"  or:  mltrain -a ALGO [OPTION]... -o MODEL [FILE]\n"
 	"Fit a model of TARGET on the other columns of FILE (CSV, TSV, gzip or ml-stream;\n"
 	"standard input when there is none, or for -) and save it to MODEL. Reads all rows.\n"
-	"Categorical features are one-hot encoded inside the model when the algorithm needs\n"
-	"numbers, so raw tables work as they are.\n"
+	"An algorithm that fits without a target (anomaly detectors) takes no -t and learns\n"
+	"from every column. Categorical features are one-hot encoded inside the model when\n"
+	"the algorithm needs numbers, so raw tables work as they are.\n"
 	"\n"
-	"  -t, --target=COL       the column to predict\n"
+	"  -t, --target=COL       the column to predict (none for an algorithm that fits\n"
+	"                         without a target)\n"
 	"  -a, --algorithm=ALGO   the model family (below)\n"
 	"      --task=TASK        auto (default), classify or regress; auto classifies a\n"
 	"                         categorical target or a numeric one with exactly two\n"
@@ -513,6 +516,8 @@ out:
 static void key_metrics(const struct train *t, int *m, int *nm)
 {
 	*nm = 0;
+	if (t->task == ML_TASK_UNSUPERVISED)
+		return;
 	if (t->task == ML_TASK_REGRESS) {
 		m[(*nm)++] = ML_M_RMSE;
 		m[(*nm)++] = ML_M_MAE;
@@ -1009,6 +1014,33 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 	return 0;
 }
 
+/* A target for an algorithm that learns from one, none for one that fits without; the
+ * options that need a target (metrics, class weights) are refused without one. */
+static int check_target(struct train *t, const struct ml_algo *a)
+{
+	unsigned fl = ml_algo_flags(a);
+	const char *opt;
+
+	if (t->spec.target && !(fl & (ML_ALGO_CLASSIFY | ML_ALGO_REGRESS)))
+		return cli_usage(&t->cli, "-a %s takes no target (drop -t %s)", ml_algo_name(a),
+				 t->spec.target);
+	if (t->spec.target)
+		return 0;
+	if (!(fl & ML_ALGO_UNSUPERVISED))
+		return cli_usage(&t->cli, "no target given (-t COLUMN)");
+	opt = t->cv			 ? "--cv" :
+	      t->valid			 ? "--valid" :
+	      t->valid_frac > 0		 ? "--valid-frac" :
+	      t->report			 ? "--report" :
+	      t->spec.balanced		 ? "--class-weight" :
+	      t->spec.task != ML_TASK_AUTO ? "--task" :
+					   NULL;
+	if (opt)
+		return cli_usage(&t->cli, "%s does not apply to -a %s, which fits without a target",
+				 opt, ml_algo_name(a));
+	return 0;
+}
+
 /* Combinations that cannot work, and the algorithm with its parameters. */
 static int check_args(struct train *t, int argc, char **argv)
 {
@@ -1017,7 +1049,7 @@ static int check_args(struct train *t, int argc, char **argv)
 	int i;
 
 	ml_err_init(&e);
-	if (!t->spec.target)
+	if (!t->spec.target && !t->algo_name)
 		return cli_usage(&t->cli, "no target given (-t COLUMN)");
 	if (!t->algo_name) {
 		char *list = algo_list();
@@ -1035,6 +1067,8 @@ static int check_args(struct train *t, int argc, char **argv)
 		free(list);
 		return i;
 	}
+	if ((i = check_target(t, a)) != 0)
+		return i;
 	if (!t->cli.output)
 		return cli_usage(&t->cli, "no model file given (-o MODEL)");
 	if (argc - optind > 1)
@@ -1067,7 +1101,8 @@ static int check_cols(struct train *t, struct ml_err *e)
 	const struct ml_schema *s = &t->f.schema;
 	int *idx = NULL, col, rc;
 
-	if ((rc = ml_schema_find_or_suggest(s, t->spec.target, "-t", t->name, NULL, e)) < 0)
+	if (t->spec.target &&
+	    (rc = ml_schema_find_or_suggest(s, t->spec.target, "-t", t->name, NULL, e)) < 0)
 		return rc;
 	if (t->spec.weight &&
 	    (rc = ml_schema_find_or_suggest(s, t->spec.weight, "--weight", t->name, NULL, e)) < 0)
@@ -1102,7 +1137,9 @@ static int load_data(struct train *t, struct ml_err *e)
 	t->nin = t->f.rows.nrow;
 	if ((rc = ml_fingerprint(&t->f, t->ctx.pool, &t->fp, e)) < 0)
 		return rc;
-	if ((rc = ml_task_resolve(&t->f, NULL, 0, t->spec.target, t->spec.task, &t->task, e)) < 0) {
+	t->task = ML_TASK_UNSUPERVISED;
+	if (t->spec.target &&
+	    (rc = ml_task_resolve(&t->f, NULL, 0, t->spec.target, t->spec.task, &t->task, e)) < 0) {
 		if (!e->where[0])
 			snprintf(e->where, sizeof(e->where), "%s", t->name);
 		return rc;
@@ -1170,6 +1207,11 @@ static int fit_all(struct train *t, struct ml_err *e)
 	t->t_fit = now();
 	t->nclass = ml_learner_nclass(t->l);
 	t->nout = ml_learner_nout(t->l, ML_OUT_VALUE);
+	if (t->task == ML_TASK_UNSUPERVISED) {
+		/* No truth to measure against. */
+		t->t_score = now();
+		return 0;
+	}
 	score = malloc((n ? n : 1) * (size_t)t->nout * sizeof(double));
 	if (!score)
 		return ml_err_nomem(e);
@@ -1249,8 +1291,9 @@ int cmd_main(int argc, char **argv)
 		say(&t, "times: read %.2f s, fit %.2f s, training metrics %.2f s, %s %.2f s",
 		    t.t_read - t.t0, t.t_fit - t.t_read, t.t_score - t.t_fit,
 		    t.cv ? "cross-validation and save" : "save", now() - t.t_score);
-	say(&t, "%zu rows, %d feature%s, %.2f s; train: %s%s", t.ntr, ml_learner_nfeatures(t.l),
-	    ml_learner_nfeatures(t.l) == 1 ? "" : "s", now() - t.t0, line, vline);
+	say(&t, "%zu rows, %d feature%s, %.2f s%s%s%s", t.ntr, ml_learner_nfeatures(t.l),
+	    ml_learner_nfeatures(t.l) == 1 ? "" : "s", now() - t.t0, line[0] ? "; train: " : "",
+	    line, vline);
 	rc = 0;
 done:
 	cli_progress_clear(&t.cli);

@@ -65,4 +65,10 @@ step "mldrift --profile -o ref.mlm train.mls; mldrift --ref ref.mlm --report-onl
 mldrift --profile -o "$out/ref.mlm" "$out/train.mls"
 mldrift --ref "$out/ref.mlm" --report-only "$out/test.mls" | head -5
 
+step "mltrain -a iforest -o days.mlm --ignore date samples/seattle_weather.csv   # an anomaly detector: no target"
+mltrain -a iforest -o "$out/days.mlm" --ignore date samples/seattle_weather.csv
+step "mlpredict -m days.mlm --keep date --alert-at critical samples/seattle_weather.csv | grep critical"
+mlpredict -m "$out/days.mlm" --keep date --alert-at critical samples/seattle_weather.csv | grep critical ||
+	echo "(exit 1: a row reached severity critical)"
+
 printf '\ndemo finished\n'

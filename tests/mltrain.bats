@@ -172,7 +172,11 @@ nb
 knn
 gbdt
 rf
-tree" ]
+tree
+iforest
+zscore
+lof
+hbos" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help

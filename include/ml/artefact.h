@@ -93,6 +93,8 @@ struct ml_apply_opts {
 	int nlevel;  /* prediction intervals: lo_L and hi_L for each level (percent) */
 	double level[8];
 	int extra;   /* transforms: pass through input columns they were not fitted on */
+	int explain; /* anomaly detectors: explain, naming the features that weigh most in
+		      * each flagged row's score */
 };
 ML_API void ml_apply_opts_init(struct ml_apply_opts *o);
 

@@ -38,6 +38,10 @@ struct ml_data {
  * (free it) when d holds its columns apart. NULL when out of memory. */
 const double *ml_data_dense(const struct ml_data *d, double **buf);
 
+/* Add section name to m with the bytes of b, which is released either way (ML_E_NOMEM
+ * when b ran out of memory): how a save call writes its sections. */
+int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct ml_err *e);
+
 /* One model family. The state is the algorithm's own fitted object: immutable once fit or
  * load has returned it (fitted aside), since threads share it while scoring. */
 struct ml_algo {
@@ -88,6 +92,9 @@ struct ml_algo {
 	 * (at most max into names, static or owned by the state); returns how many. NULL:
 	 * one value, "score". */
 	int (*outputs)(const void *state, const char **names, int max);
+	/* Optional, unsupervised algorithms: output k as a category, the comma-separated
+	 * levels its value (a level index) stands for ("none,low,high"); NULL for a number. */
+	const char *(*output_levels)(const void *state, int k);
 };
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "algo.h"
+#include "knn.h"
 
 #define KNN_VERSION 1
 #define KNN_LEAF    32	 /* most rows in a KD-tree leaf */
@@ -807,19 +808,6 @@ static int knn_fit(void **state, const struct ml_data *d, const struct ml_data *
  * u8 weights, metric, search (resolved), has_weights; "algo.knn.X" the rows (row-major,
  * training order), "algo.knn.y" the targets (class indices or values), "algo.knn.w" the
  * row weights when not all 1. */
-static int put_section(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
-{
-	int rc;
-
-	if (b->err) {
-		ml_wbuf_release(b);
-		return ml_err_nomem(e);
-	}
-	rc = ml_model_add(mo, name, b->p, b->n, e);
-	ml_wbuf_release(b);
-	return rc;
-}
-
 static int knn_save(const void *state, struct ml_model *mo, struct ml_err *e)
 {
 	const struct knn *m = state;
@@ -837,7 +825,7 @@ static int knn_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_u8(&b, (uint8_t)m->metric);
 	ml_wbuf_u8(&b, (uint8_t)m->search);
 	ml_wbuf_u8(&b, m->w != NULL);
-	if ((rc = put_section(mo, "algo.knn", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.knn", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	if (m->X) {
@@ -853,16 +841,16 @@ static int knn_save(const void *state, struct ml_model *mo, struct ml_err *e)
 			ml_wbuf_f64v(&b, m->T + inv[r] * p, p);
 		free(inv);
 	}
-	if ((rc = put_section(mo, "algo.knn.X", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.knn.X", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_f64v(&b, m->y, m->n);
-	if ((rc = put_section(mo, "algo.knn.y", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.knn.y", &b, e)) < 0)
 		return rc;
 	if (m->w) {
 		ml_wbuf_init(&b);
 		ml_wbuf_f64v(&b, m->w, m->n);
-		if ((rc = put_section(mo, "algo.knn.w", &b, e)) < 0)
+		if ((rc = ml_algo_put(mo, "algo.knn.w", &b, e)) < 0)
 			return rc;
 	}
 	return 0;
@@ -978,3 +966,65 @@ const struct ml_algo ml_algo_knn = {
 	.table = NULL,
 	.free = knn_free,
 };
+
+/* The search alone, for other learners (knn.h). */
+
+int ml_knn_index_new(struct knn **out, const double *X, size_t n, int p, int metric,
+		     int search)
+{
+	struct knn *m = calloc(1, sizeof(*m));
+
+	*out = NULL;
+	if (!m)
+		return ML_E_NOMEM;
+	m->n = n;
+	m->p = p;
+	m->k = 1;
+	m->metric = metric;
+	m->search = search == KNN_AUTO ? (p <= KNN_KD_MAXP ? KNN_KDTREE : KNN_BRUTE) : search;
+	m->X = malloc(n * (size_t)p * sizeof(double) + 1);
+	if (!m->X) {
+		knn_free(m);
+		return ML_E_NOMEM;
+	}
+	memcpy(m->X, X, n * (size_t)p * sizeof(double));
+	if (knn_index(m) < 0) {
+		knn_free(m);
+		return ML_E_NOMEM;
+	}
+	*out = m;
+	return 0;
+}
+
+void ml_knn_nearest(const struct knn *m, const double *q, int k, double *dist, size_t *idx)
+{
+	struct heap h;
+	int a, b;
+
+	h.d = dist;
+	h.i = idx;
+	h.k = k;
+	heap_reset(&h);
+	if (m->search == KNN_KDTREE)
+		kd_visit(m, 0, q, &h);
+	else
+		scan_all(m, q, &h);
+	/* the heap in rising order (k is small) */
+	for (a = 1; a < k; a++)
+		for (b = a; b > 0 && worse(dist[b - 1], idx[b - 1], dist[b], idx[b]); b--) {
+			double td = dist[b];
+			size_t ti = idx[b];
+			dist[b] = dist[b - 1];
+			idx[b] = idx[b - 1];
+			dist[b - 1] = td;
+			idx[b - 1] = ti;
+		}
+	if (m->metric == KNN_EUCLIDEAN)
+		for (a = 0; a < k; a++)
+			dist[a] = sqrt(dist[a]);
+}
+
+void ml_knn_index_free(struct knn *m)
+{
+	knn_free(m);
+}

@@ -51,6 +51,19 @@ int ml_learner_to_model(const struct ml_learner *l, struct ml_model **out, struc
 	     !cJSON_AddStringToObject(meta, "target_type",
 				      l->target_type == ML_NUM ? "num" : "cat")))
 		goto nomem;
+	if (l->task == ML_TASK_UNSUPERVISED) {
+		/* The columns mlpredict writes, for readers of the metadata alone. */
+		int nout = ml_learner_nout(l, ML_OUT_VALUE);
+		if (!(arr = cJSON_AddArrayToObject(meta, "outputs")))
+			goto nomem;
+		for (j = 0; j < nout; j++) {
+			cJSON *c = cJSON_CreateString(ml_learner_output_name(l, j));
+			if (!cJSON_AddItemToArray(arr, c)) {
+				cJSON_Delete(c);
+				goto nomem;
+			}
+		}
+	}
 	if (l->task == ML_TASK_CLASSIFY) {
 		if (!(arr = cJSON_AddArrayToObject(meta, "classes")))
 			goto nomem;
@@ -198,4 +211,17 @@ fail:
 	ml_schema_release(&s);
 	ml_learner_free(l);
 	return NULL;
+}
+
+int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct ml_err *e)
+{
+	int rc;
+
+	if (b->err) {
+		ml_wbuf_release(b);
+		return ml_err_nomem(e);
+	}
+	rc = ml_model_add(m, name, b->p, b->n, e);
+	ml_wbuf_release(b);
+	return rc;
 }

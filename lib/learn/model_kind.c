@@ -54,11 +54,13 @@ struct mscorer {
 	int nout;	/* scores per row */
 	int ntrees;	/* leaf columns */
 	int ncontrib;	/* contribution columns */
+	int explain;	/* the explain column's index, or -1 */
 	struct ml_schema out;
 	union ml_colv *vcol;
 	struct ml_block view;
 	double *score;	/* nout per row, row-major */
 	int32_t *label; /* classification: the predicted class */
+	int32_t *codes; /* unsupervised outputs that are categories: nout columns of codes */
 	double *cols;	/* the other columns, column-major */
 	int32_t *leaves;
 	double *contribs;
@@ -76,6 +78,7 @@ static void mk_scorer_free(void *sc)
 	free(s->vcol);
 	free(s->score);
 	free(s->label);
+	free(s->codes);
 	free(s->cols);
 	free(s->leaves);
 	free(s->contribs);
@@ -95,9 +98,18 @@ static int add_scores(struct mscorer *s, struct ml_err *e)
 	int k, c, rc;
 
 	if (l->task == ML_TASK_UNSUPERVISED) {
-		for (k = 0; k < s->nout; k++)
-			if ((rc = add_col(s, ml_learner_output_name(l, k), ML_NUM, e)) < 0)
-				return rc;
+		for (k = 0; k < s->nout; k++) {
+			const char *lv = l->algo->output_levels ? l->algo->output_levels(l->state, k)
+								: NULL;
+			if ((c = add_col(s, ml_learner_output_name(l, k), lv ? ML_CAT : ML_NUM, e)) < 0)
+				return c;
+			while (lv && *lv) {
+				size_t w = strcspn(lv, ",");
+				if (ml_dict_intern(&s->out.cols[c].dict, lv, w) < 0)
+					return ml_err_nomem(e);
+				lv += w + (lv[w] == ',');
+			}
+		}
 		return 0;
 	}
 	if (l->task == ML_TASK_REGRESS) {
@@ -144,6 +156,17 @@ static int add_extras(struct mscorer *s, struct ml_err *e)
 	char name[1024];
 	int k, f, rc;
 
+	s->explain = -1;
+	if (s->o.explain) {
+		if (l->task != ML_TASK_UNSUPERVISED || !l->algo->contrib ||
+		    ml_schema_find(&s->out, "anomaly") < 0)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--explain: -a %s models are not anomaly detectors that "
+					  "explain their scores",
+					  l->algo->name);
+		if ((s->explain = add_col(s, "explain", ML_CAT, e)) < 0)
+			return s->explain;
+	}
 	if (s->o.leaf) {
 		s->ntrees = ml_learner_ntrees(l);
 		if (s->ntrees <= 0)
@@ -157,6 +180,11 @@ static int add_extras(struct mscorer *s, struct ml_err *e)
 				return rc;
 		}
 	}
+	if (s->o.contrib && l->task == ML_TASK_UNSUPERVISED)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--contrib: -a %s models have no margin (--explain names the "
+				  "features behind a detector's score)",
+				  l->algo->name);
 	if (s->o.contrib) {
 		int K = ml_learner_nout(l, ML_OUT_MARGIN), nf = l->p;
 		if (!l->algo->contrib)
@@ -256,16 +284,21 @@ static int reserve(struct mscorer *s, size_t n, struct ml_err *e)
 		return 0;
 	free(s->score);
 	free(s->label);
+	free(s->codes);
 	free(s->cols);
 	free(s->leaves);
 	free(s->contribs);
 	s->score = malloc(n * (size_t)s->nout * sizeof(double));
 	s->label = malloc(n * sizeof(int32_t));
+	s->codes = malloc(n * (size_t)s->nout * sizeof(int32_t));
 	s->cols = malloc(n * (ncols + 1) * sizeof(double)); /* + scratch */
 	s->leaves = s->ntrees ? malloc(n * (size_t)s->ntrees * sizeof(int32_t)) : NULL;
-	s->contribs = s->ncontrib ? malloc(n * (size_t)s->ncontrib * sizeof(double)) : NULL;
-	if (!s->score || !s->label || !s->cols || (s->ntrees && !s->leaves) ||
-	    (s->ncontrib && !s->contribs)) {
+	s->contribs = s->ncontrib || s->explain >= 0 ?
+			  malloc(n * (size_t)(s->ncontrib ? s->ncontrib : s->l->p + 1) *
+				 sizeof(double)) :
+			  NULL;
+	if (!s->score || !s->label || !s->codes || !s->cols || (s->ntrees && !s->leaves) ||
+	    ((s->ncontrib || s->explain >= 0) && !s->contribs)) {
 		s->cap = 0;
 		return ml_err_nomem(e);
 	}
@@ -332,6 +365,54 @@ static void dist_cols(struct mscorer *s, size_t n, int *at)
 	}
 }
 
+/* The explain column of a detector: for each flagged row, the (at most three) features with
+ * the largest positive contributions to its score, largest first, separated by ';'; empty
+ * for the other rows. */
+#define EXPLAIN_TOP 3
+
+static int explain_rows(struct mscorer *s, const struct ml_block *in, size_t from, size_t to,
+			struct ml_err *e)
+{
+	const struct ml_learner *l = s->l;
+	size_t n = to - from, i, w = (size_t)l->p + 1;
+	struct ml_dict *d = &s->out.cols[s->explain].dict;
+	int32_t *code = s->label; /* free: a detector has no label */
+	int rc, j, t, anom = ml_schema_find(&s->out, "anomaly");
+
+	if ((rc = ml_predictor_contrib(s->pr, in, from, to, s->contribs, e)) < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		const double *c = s->contribs + i * w;
+		int top[EXPLAIN_TOP], ntop = 0;
+		char text[1024];
+		size_t len = 0;
+		code[i] = ML_MISSING_CAT;
+		if (!(s->score[i * (size_t)s->nout + (size_t)anom] > 0))
+			continue;
+		for (j = 0; j < l->p; j++) {
+			if (!(c[j] > 0))
+				continue;
+			if (ntop < EXPLAIN_TOP)
+				ntop++;
+			else if (!(c[j] > c[top[EXPLAIN_TOP - 1]]))
+				continue;
+			/* into place: ties keep the earlier feature first */
+			for (t = ntop - 1; t > 0 && c[top[t - 1]] < c[j]; t--)
+				top[t] = top[t - 1];
+			top[t] = j;
+		}
+		for (t = 0; t < ntop && len < sizeof(text); t++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", t ? ";" : "",
+						l->enc[top[t]]);
+		if (len >= sizeof(text))
+			len = sizeof(text) - 1;
+		if (ntop && (code[i] = ml_dict_intern(d, text, len)) < 0)
+			return ml_err_nomem(e);
+	}
+	s->vcol[s->explain].cat = code;
+	return 0;
+}
+
 static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		    const struct ml_block **out, struct ml_err *e)
 {
@@ -349,6 +430,23 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		return rc;
 	if (s->what == ML_OUT_DIST) {
 		dist_cols(s, n, &at);
+	} else if (l->task == ML_TASK_UNSUPERVISED) {
+		for (k = 0; k < s->nout; k++) {
+			int32_t *code;
+			int nlev;
+			if (s->out.cols[at].type == ML_NUM) {
+				score_col(s, n, k, &at);
+				continue;
+			}
+			/* a category: the value is its level index */
+			code = s->codes + (size_t)k * n;
+			nlev = s->out.cols[at].dict.n;
+			for (i = 0; i < n; i++) {
+				double v = s->score[i * (size_t)s->nout + (size_t)k];
+				code[i] = v >= 0 && v < nlev ? (int32_t)v : ML_MISSING_CAT;
+			}
+			s->vcol[at++].cat = code;
+		}
 	} else if (l->task != ML_TASK_CLASSIFY) {
 		if (s->nout == 1)
 			s->vcol[at++].num = s->score;
@@ -361,6 +459,11 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		if (s->o.proba)
 			for (k = 0; k < s->nout; k++)
 				score_col(s, n, k, &at);
+	}
+	if (s->explain >= 0) {
+		if ((rc = explain_rows(s, in, from, to, e)) < 0)
+			return rc;
+		at++;
 	}
 	if (s->ntrees) {
 		double *c = s->cols + (size_t)at * n;

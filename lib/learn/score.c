@@ -186,8 +186,10 @@ static int run_rows(struct ml_predictor *p, const struct ml_block *b, const size
 	if (what == LEAVES)
 		R.rowsz = (size_t)l->algo->ntrees(l->state) * sizeof(int32_t);
 	else if (what == CONTRIB)
-		R.rowsz = (size_t)ml_learner_nout(l, ML_OUT_MARGIN) * (size_t)(l->p + 1) *
-			  sizeof(double);
+		/* an unsupervised model's contributions are to its one score */
+		R.rowsz = (size_t)(l->task == ML_TASK_UNSUPERVISED ? 1 :
+								     ml_learner_nout(l, ML_OUT_MARGIN)) *
+			  (size_t)(l->p + 1) * sizeof(double);
 	else
 		R.rowsz = (size_t)ml_learner_nout(l, (enum ml_out)what) * sizeof(double);
 	if (!(l->algo->flags & ML_ALGO_ROWWISE)) {

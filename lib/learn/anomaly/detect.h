@@ -1,0 +1,72 @@
+/* Private to the anomaly detectors (lib/learn/anomaly/): what every detector shares once
+ * its raw scores are made. A detector's predict writes three values per row: the score
+ * (higher is more anomalous), the flag (1 above the threshold) and the severity (0 none,
+ * 1 low, 2 medium, 3 high, 4 critical: the last band whose training-score quantile the
+ * score reaches, and at least low for a flagged row); this file fixes the threshold and the severity
+ * bands from the training rows' scores, keeps a calibration grid (the training scores'
+ * quantiles) so that scores of detectors on different scales can be compared or averaged,
+ * and saves, loads and prints all of it. */
+#ifndef ML_ANOMALY_DETECT_H
+#define ML_ANOMALY_DETECT_H
+
+#include <stddef.h>
+
+#include "learn/algo.h"
+
+/* Outputs per row, and their names. */
+#define ML_DETECT_NOUT 3
+/* Quantile levels of the calibration grid: 0, 1/(n-1), ..., 1. */
+#define ML_DETECT_GRID 1001
+
+/* The parameters every detector takes, at the end of its table. */
+#define ML_DETECT_PARAMS                                                                     \
+	{"contamination", ML_P_STRING, 0, 0, 0, "auto",                                      \
+	 "auto (the method's own threshold) or the fraction F of training rows to flag: "    \
+	 "the threshold is the training scores' (1-F) quantile"},                            \
+	    {"bands", ML_P_LIST, 0, 0, 1, "0.9,0.95,0.99,0.999",                             \
+	     "training-score quantiles where a flagged row's severity becomes low, medium, "  \
+	     "high and critical"}
+
+struct ml_detect {
+	double contamination; /* the fraction asked for, or -1 for auto */
+	double thr;	      /* a row is anomalous when its score is above this */
+	double band[4];	      /* quantile levels of low, medium, high, critical */
+	double bscore[4];     /* the training scores at those levels */
+	double grid[ML_DETECT_GRID]; /* training-score quantiles at k / (ML_DETECT_GRID - 1) */
+	size_t n;	      /* training rows */
+};
+
+/* Read --contamination and --bands into d (ML_E_USAGE naming the option when wrong). */
+int ml_detect_init(struct ml_detect *d, const struct ml_params *hp, const char *algo,
+		   struct ml_err *e);
+/* Calibrate on the training rows' scores s[0..n) (sorted in place): the threshold at the
+ * (1 - contamination) quantile, or auto_thr for auto (NaN: the 0.9 quantile, as a
+ * contamination of 0.1); the bands and the grid. */
+int ml_detect_fit(struct ml_detect *d, double *s, size_t n, double auto_thr, struct ml_err *e);
+/* The outputs of n rows whose raw scores are in out[i * ML_DETECT_NOUT]. */
+void ml_detect_apply(const struct ml_detect *d, double *out, size_t n);
+/* The calibrated score of s: the fraction of training scores at or below it, linear
+ * between the grid's quantiles (0 below the smallest, 1 from the largest on). */
+double ml_detect_calibrated(const struct ml_detect *d, double s);
+/* The quantile at level q (linear between order statistics, as numpy's default) of the
+ * sorted s[0..n). */
+double ml_detect_quantile(const double *s, size_t n, double q);
+
+/* Saved as part of a detector's section, and read back (ML_E_DATA when it is not sound). */
+void ml_detect_save(const struct ml_detect *d, struct ml_wbuf *b);
+int ml_detect_load(struct ml_detect *d, struct ml_rbuf *b, const char *sec, struct ml_err *e);
+
+/* The algorithm hooks every detector shares: its output names and the severity levels. */
+int ml_detect_outputs(const void *state, const char **names, int max);
+const char *ml_detect_output_levels(const void *state, int k);
+/* The tables "calibration" (quantile, score: the grid) and "severity" (level, quantile,
+ * score: the threshold and the bands); ML_E_USAGE naming algo for any other name. */
+int ml_detect_table(const struct ml_detect *d, const char *algo, const char *name,
+		    struct ml_frame *out, struct ml_err *e);
+#define ML_DETECT_TABLES "calibration", "severity"
+
+/* A table's categorical cell. */
+int ml_detect_frame_cat(struct ml_frame *f, int col, size_t row, const char *s,
+			struct ml_err *e);
+
+#endif

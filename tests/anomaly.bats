@@ -1,0 +1,293 @@
+#!/usr/bin/env bats
+# Anomaly detectors (-a iforest, lof, zscore, hbos): fitted by mltrain without a target,
+# scored by mlpredict, shown by mlinfo; numbers against scikit-learn and hand computations
+# (tests/fixtures/gen_anomaly.py), reproducibility, and bad input.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export SOURCE_DATE_EPOCH=1700000000
+	AF=$FIX/anomaly
+	fixture "$AF/train.csv" "$AF/test.csv" "$AF/test_label.csv"
+}
+
+# Column NAME of a CSV file, one value a line.
+col() {
+	awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next } { print $k }' "$1"
+}
+
+# Pearson correlation of two files of one number a line.
+corr() {
+	paste -d, "$1" "$2" | awk -F, '{ n++; x += $1; y += $2; xx += $1 * $1; yy += $2 * $2; xy += $1 * $2 }
+		END { printf "%.6f\n", (n * xy - x * y) / sqrt((n * xx - x * x) * (n * yy - y * y)) }'
+}
+
+# ROC AUC of scores (file 2) against 0/1 labels (file 1), ties counted half.
+auc() {
+	paste -d, "$1" "$2" | sort -t, -k2,2g | awk -F, '
+		{ s[NR] = $2; l[NR] = $1 } END {
+			i = 1
+			while (i <= NR) {
+				j = i; while (j < NR && s[j + 1] == s[i]) j++
+				for (k = i; k <= j; k++) if (l[k] == 1) { r += (i + j) / 2; np++ }
+				i = j + 1
+			}
+			nn = NR - np
+			printf "%.6f\n", (r - np * (np + 1) / 2) / (np * nn)
+		}'
+}
+
+@test "lof equals scikit-learn's novelty LocalOutlierFactor to 1e-9, euclidean and manhattan, KD-tree and brute force" {
+	fixture "$AF/lof_euclidean.csv" "$AF/lof_manhattan.csv" "$AF/lof_k5.csv"
+	for s in kdtree brute; do
+		ml mltrain -q -a lof --search $s -o e.mlm "$AF/train.csv"
+		ml mlpredict -m e.mlm "$AF/test.csv" | cut -d, -f1,2 > e.csv
+		csv_close "$AF/lof_euclidean.csv" e.csv 1e-9
+		ml mltrain -q -a lof --metric manhattan --search $s -o m.mlm "$AF/train.csv"
+		ml mlpredict -m m.mlm "$AF/test.csv" | cut -d, -f1,2 > m.csv
+		csv_close "$AF/lof_manhattan.csv" m.csv 1e-9
+		ml mltrain -q -a lof --k 5 --search $s -o k.mlm "$AF/train.csv"
+		ml mlpredict -m k.mlm "$AF/test.csv" | cut -d, -f1,2 > k.csv
+		csv_close "$AF/lof_k5.csv" k.csv 1e-9
+	done
+}
+
+@test "zscore, robust, standard and Mahalanobis, equals the hand computation" {
+	for m in robust standard mahalanobis; do
+		fixture "$AF/zscore_$m.csv"
+		ml mltrain -q -a zscore --method $m -o z.mlm "$AF/train.csv"
+		ml mlpredict -m z.mlm "$AF/test.csv" | cut -d, -f1 > z.csv
+		csv_close "$AF/zscore_$m.csv" z.csv 1e-12
+	done
+	# the robust scale of a column with over half its values equal: the mean absolute
+	# deviation from the median times sqrt(pi/2)
+	printf 'x\n0\n0\n0\n4\n8\n' > half.csv
+	ml mltrain -q -a zscore -o h.mlm half.csv
+	run -0 ml mlinfo --table features h.mlm
+	[ "$output" = "feature,center,scale
+x,0,3.0079539295572006" ]
+}
+
+@test "hbos equals PyOD's static-bin formula" {
+	fixture "$AF/hbos.csv"
+	ml mltrain -q -a hbos -o h.mlm "$AF/train.csv"
+	ml mlpredict -m h.mlm "$AF/test.csv" | cut -d, -f1 > h.csv
+	csv_close "$AF/hbos.csv" h.csv 1e-12
+}
+
+@test "iforest scores correlate with scikit-learn's over seeds and give its ROC AUC within 0.01" {
+	fixture "$AF/iforest_sklearn.csv" "$AF/iforest_auc.txt"
+	col "$AF/iforest_sklearn.csv" score > ref.txt
+	col "$AF/test_label.csv" outlier > lab.txt
+	# 2000 trees: the average of 20 forests of 100, as the reference
+	ml mltrain -q -a iforest --trees 2000 -o f.mlm "$AF/train.csv"
+	ml mlpredict -m f.mlm "$AF/test.csv" > f.csv
+	col f.csv score > s.txt
+	run -0 corr ref.txt s.txt
+	echo "correlation $output" >&2
+	awk -v r="$output" 'BEGIN { exit !(r >= 0.99) }'
+	total=0
+	for seed in 1 2 3 4 5 6 7 8 9 10; do
+		ml mltrain -q -a iforest --seed $seed -o f$seed.mlm "$AF/train.csv"
+		ml mlpredict -m f$seed.mlm "$AF/test.csv" > f$seed.csv
+		col f$seed.csv score > s$seed.txt
+		total=$(awk -v t="$total" -v a="$(auc lab.txt s$seed.txt)" 'BEGIN { print t + a }')
+	done
+	ref=$(cat "$AF/iforest_auc.txt")
+	echo "mean auc $(awk -v t="$total" 'BEGIN { print t / 10 }') vs $ref" >&2
+	awk -v t="$total" -v r="$ref" 'BEGIN { d = t / 10 - r; exit !(d <= 0.01 && d >= -0.01) }'
+}
+
+@test "iforest follows Liu et al.: scores in (0, 1), 0.5 the auto threshold, the height limit from max-samples" {
+	ml mltrain -q -a iforest -o f.mlm "$AF/train.csv"
+	ml mlpredict -m f.mlm "$AF/test.csv" > f.csv
+	run -0 awk -F, 'NR > 1 && !($1 > 0 && $1 < 1) { bad++ } NR > 1 && ($2 != ($1 > 0.5)) { bad++ } END { print bad + 0 }' f.csv
+	[ "$output" = 0 ]
+	run -0 ml mlinfo --table severity f.mlm
+	[ "${lines[1]%,*}" = "anomaly,$(ml mlinfo --table severity f.mlm | awk -F, 'NR == 2 { print $2 }')" ]
+	[ "${lines[1]##*,}" = 0.5 ]
+	# a row far away is isolated at once: its score is near the maximum
+	printf 'a,b,c,d\n100,-100,100,-100\n' > far.csv
+	run -0 ml mlpredict -m f.mlm far.csv
+	[ "${lines[1]##*,}" = critical ]
+	awk -F, 'NR == 2 { exit !($1 > 0.7) }' <<< "$output"
+}
+
+@test "--contamination F flags the training rows above their (1-F) quantile; --bands sets the severities" {
+	ml mltrain -q -a zscore --contamination 0.1 -o z.mlm "$AF/train.csv"
+	ml mlpredict -m z.mlm "$AF/train.csv" > z.csv
+	run -0 awk -F, 'NR > 1 { n += $2 } END { print n }' z.csv
+	[ "$output" = 40 ]
+	run -0 ml mlinfo --table severity z.mlm
+	[ "${lines[0]}" = "level,quantile,score" ]
+	[ "${lines[1]%%,*}" = anomaly ]
+	[ "$(echo "${lines[1]}" | cut -d, -f2)" = 0.9 ]
+	[ "$(echo "${lines[5]}" | cut -d, -f1,2)" = critical,0.999 ]
+	run -0 awk -F, 'NR > 1 { c[$3]++ } END { print c["none"] + 0, c["low"] + 0, c["medium"] + 0, c["high"] + 0, c["critical"] + 0 }' z.csv
+	[ "$output" = "360 20 16 3 1" ]
+	ml mltrain -q -a zscore --contamination 0.1 --bands 0.5,0.6,0.7,0.8 -o b.mlm "$AF/train.csv"
+	ml mlpredict -m b.mlm "$AF/train.csv" > b.csv
+	run -0 awk -F, 'NR > 1 { c[$3]++ } END { print c["none"] + 0, c["critical"] + 0 }' b.csv
+	[ "$output" = "200 80" ]
+	run -2 --separate-stderr ml mltrain -a zscore --contamination 0.7 -o x.mlm "$AF/train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: invalid value '0.7' for --contamination of -a zscore (auto, or a fraction above 0 and at most 0.5)" ]
+	run -2 --separate-stderr ml mltrain -a zscore --bands 0.9,0.8,0.95,0.99 -o x.mlm "$AF/train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --bands: the quantiles must rise strictly between 0 and 1" ]
+	run -2 --separate-stderr ml mltrain -a zscore --bands 0.9,0.99 -o x.mlm "$AF/train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --bands takes four quantiles (low, medium, high, critical), not 2" ]
+	[ ! -e x.mlm ]
+}
+
+@test "the same seed gives the same model and scores whatever -j" {
+	for a in iforest lof; do
+		ml mltrain -q -a $a -j1 --seed 7 -o one.mlm "$AF/train.csv"
+		ml mltrain -q -a $a -j2 --seed 7 -o two.mlm "$AF/train.csv"
+		ml mltrain -q -a $a -j3 --seed 7 -o three.mlm "$AF/train.csv"
+		cmp one.mlm two.mlm
+		cmp one.mlm three.mlm
+		ml mlpredict -j1 -m one.mlm "$AF/test.csv" > p1.csv
+		ml mlpredict -j3 -m one.mlm "$AF/test.csv" > p3.csv
+		same p1.csv p3.csv
+	done
+	ml mltrain -q -a iforest --extended yes -j1 --seed 3 -o e1.mlm "$AF/train.csv"
+	ml mltrain -q -a iforest --extended yes -j2 --seed 3 -o e2.mlm "$AF/train.csv"
+	cmp e1.mlm e2.mlm
+	ml mltrain -q -a iforest --seed 8 -o other.mlm "$AF/train.csv"
+	run ! cmp -s one.mlm other.mlm
+}
+
+@test "extended isolation forest scores and ranks the labelled outliers" {
+	col "$AF/test_label.csv" outlier > lab.txt
+	ml mltrain -q -a iforest --extended yes -o e.mlm "$AF/train.csv"
+	ml mlpredict -m e.mlm "$AF/test.csv" > e.csv
+	col e.csv score > s.txt
+	run -0 auc lab.txt s.txt
+	echo "auc $output" >&2
+	awk -v a="$output" 'BEGIN { exit !(a > 0.85) }'
+	run -0 ml mlinfo e.mlm
+	[[ "$output" == *'"extended": "yes"'* ]]
+}
+
+@test "a detector's model: outputs in the metadata, tables, --check, columns bound by name" {
+	ml mltrain -q -a hbos -o h.mlm "$AF/train.csv"
+	run -0 ml mlinfo h.mlm
+	[[ "$output" == *'"task": "unsupervised",'* ]]
+	[[ "$output" == *'"outputs": ["score", "anomaly", "severity"],'* ]]
+	[[ "$output" == *'"tables": ["calibration", "severity"]'* ]]
+	[[ "$output" != *'"target"'* ]]
+	run -0 ml mlinfo --check h.mlm
+	run -0 ml mlinfo --table calibration h.mlm
+	[ "${#lines[@]}" = 1002 ]
+	[ "${lines[0]}" = "quantile,score" ]
+	[ "${lines[1001]%%,*}" = 1 ]
+	# the columns in another order, and an extra one, give the same scores
+	awk -F, -v OFS=, '{ print $4, "x", $2, $1, $3 }' "$AF/test.csv" > shuffled.csv
+	ml mlpredict -m h.mlm "$AF/test.csv" > a.csv
+	ml mlpredict -m h.mlm shuffled.csv > b.csv
+	same a.csv b.csv
+	run -65 --separate-stderr ml mlpredict -m h.mlm <(cut -d, -f1-3 "$AF/test.csv")
+	[[ "$stderr" == *"no column 'd' (a feature of the model)"* ]]
+}
+
+@test "categorical features are one-hot encoded inside a detector" {
+	awk -F, -v OFS=, 'NR == 1 { print $0, "kind"; next } { print $0, (NR % 3 ? "x" : "y") }' "$AF/train.csv" > cat.csv
+	ml mltrain -q -a zscore --method standard -o c.mlm cat.csv
+	run -0 ml mlinfo --table features c.mlm
+	[[ "$output" == *$'\nkind=x,'* ]]
+	[[ "$output" == *$'\nkind=y,'* ]]
+	printf 'a,b,c,d,kind\n0,0,1,0,z\n' > unseen.csv
+	run -0 ml mlpredict -m c.mlm unseen.csv
+	[ "${#lines[@]}" = 2 ]
+}
+
+@test "mltrain without -t: the target rules and the options that need one" {
+	run -2 --separate-stderr ml mltrain -a iforest -t a -o x.mlm "$AF/train.csv"
+	[ "$stderr" = "mltrain: -a iforest takes no target (drop -t a)
+Try 'mltrain --help' for more information." ]
+	run -2 --separate-stderr ml mltrain -a ridge -o x.mlm "$AF/train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: no target given (-t COLUMN)" ]
+	for opt in "--cv 3" "--valid $AF/test.csv" "--valid-frac 0.2" "--report r.csv" "--class-weight balanced" "--task classify"; do
+		run -2 --separate-stderr ml mltrain -a lof $opt -o x.mlm "$AF/train.csv"
+		[ "${stderr_lines[0]}" = "mltrain: ${opt%% *} does not apply to -a lof, which fits without a target" ]
+	done
+	[ ! -e x.mlm ] && [ ! -e r.csv ]
+	run -0 --separate-stderr ml mltrain -a zscore -o z.mlm "$AF/train.csv"
+	[ "$stderr" = "${stderr%%,*}, 4 features, ${stderr##*, }" ]
+	[[ "$stderr" == "mltrain: 400 rows, 4 features, "*" s" ]]
+}
+
+@test "bad input: constant columns, fewer rows than --k, text, missing values, one row" {
+	awk -F, -v OFS=, '{ print $0, (NR == 1 ? "k" : 5) }' "$AF/train.csv" > const.csv
+	run -65 --separate-stderr ml mltrain -a zscore -o x.mlm const.csv
+	[ "$stderr" = "mltrain: feature 'k' is constant in the training rows (-a zscore cannot scale it; --ignore it)" ]
+	run -65 --separate-stderr ml mltrain -a zscore --method mahalanobis -o x.mlm const.csv
+	[ "$stderr" = "mltrain: the features' covariance is singular at 'k' (constant, or a combination of the features before it): --ignore it or use --method robust" ]
+	run -0 ml mltrain -q -a zscore --ignore k -o x.mlm const.csv
+	rm x.mlm
+	head -11 "$AF/train.csv" > ten.csv
+	run -65 --separate-stderr ml mltrain -a lof -o x.mlm ten.csv
+	[ "$stderr" = "mltrain: -a lof needs more training rows than --k 20, not 10" ]
+	head -2 "$AF/train.csv" > one.csv
+	run -65 --separate-stderr ml mltrain -a iforest -o x.mlm one.csv
+	[ "$stderr" = "mltrain: -a iforest needs at least 2 training rows, not 1" ]
+	printf 'a,b\n1,2\n3,\n5,6\n' > miss.csv
+	run -65 --separate-stderr ml mltrain -a hbos -o x.mlm miss.csv
+	[[ "$stderr" == *"miss.csv:3:"*"'b'"* ]]
+	printf 'a,b\n1,2\n3,4\nn/a,6\n' > text.csv
+	run -65 --separate-stderr ml mltrain -a iforest -o x.mlm text.csv
+	[[ "$stderr" == *"text.csv:4"*"'n/a'"* ]]
+	[ ! -e x.mlm ]
+}
+
+@test "a damaged detector model is refused" {
+	ml mltrain -q -a iforest --trees 5 -o f.mlm "$AF/train.csv"
+	cp f.mlm g.mlm
+	printf '\377' | dd of=g.mlm bs=1 seek=600 conv=notrunc 2>/dev/null
+	run -65 --separate-stderr ml mlpredict -m g.mlm "$AF/test.csv"
+	[ -n "$stderr" ]
+}
+
+@test "mlpredict --alert-at: exit 1 once a row reaches the severity, after every row is written" {
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	printf 'a,b,c,d\n0,0,1,0\n' > calm.csv
+	printf 'a,b,c,d\n0,0,1,0\n30,0,1,0\n0,0,1,0\n' > wild.csv
+	run -0 ml mlpredict -m z.mlm --alert-at low calm.csv
+	[ "${lines[1]##*,}" = none ]
+	run -1 --separate-stderr ml mlpredict -m z.mlm --alert-at critical -o w.csv wild.csv
+	[ -z "$stderr" ]
+	[ "$(wc -l < w.csv)" = 4 ]
+	[ "$(sed -n 3p w.csv | cut -d, -f2,3)" = 1,critical ]
+	run -1 ml mlpredict -m z.mlm --alert-at high wild.csv
+	run -1 ml mlpredict -j2 -f stream -m z.mlm --alert-at medium wild.csv
+	run -2 --separate-stderr ml mlpredict -m z.mlm --alert-at severe wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: invalid value 'severe' for --alert-at (low, medium, high or critical)" ]
+	ml mltrain -q -t a -a ridge -o r.mlm "$AF/train.csv"
+	run -2 --separate-stderr ml mlpredict -m r.mlm --alert-at high -o x.csv wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: --alert-at: the model gives no severity (an anomaly detector's does)" ]
+	[ ! -e x.csv ]
+}
+
+@test "mlpredict --explain names the features behind each flagged row's score" {
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	printf 'a,b,c,d\n0,0,1,0\n30,0,1,-9\n0,12,1,0\n' > wild.csv
+	run -0 ml mlpredict -m z.mlm --explain wild.csv
+	[ "${lines[0]}" = "score,anomaly,severity,explain" ]
+	[ "${lines[1]##*,}" = "" ]
+	[ "${lines[2]##*,}" = "a;d;c" ]
+	[ "${lines[3]%%;*}" = "${lines[3]%%,*},1,critical,b" ]
+	# the same through the stream, whose dictionary grows as rows come
+	ml mlpredict -m z.mlm --explain -f stream wild.csv | ml mlcat > s.csv
+	ml mlpredict -m z.mlm --explain wild.csv > t.csv
+	same t.csv s.csv
+	for a in iforest lof hbos; do
+		ml mltrain -q -a $a -o m.mlm "$AF/train.csv"
+		run -0 ml mlpredict -m m.mlm --explain wild.csv
+		[[ "${lines[2]}" == *",1,"*[abcd]* ]]
+	done
+	ml mltrain -q -t a -a ridge -o r.mlm "$AF/train.csv"
+	run -2 --separate-stderr ml mlpredict -m r.mlm --explain wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: --explain: -a ridge models are not anomaly detectors that explain their scores" ]
+	run -2 --separate-stderr ml mlpredict -m z.mlm --contrib wild.csv
+	[ "${stderr_lines[0]}" = "mlpredict: --contrib: -a zscore models have no margin (--explain names the features behind a detector's score)" ]
+}
