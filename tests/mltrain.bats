@@ -172,7 +172,8 @@ nb
 knn
 gbdt
 rf
-tree" ]
+tree
+gp" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help
