@@ -173,7 +173,8 @@ knn
 gbdt
 rf
 tree
-gp" ]
+gp
+mlp" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help

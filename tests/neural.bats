@@ -97,3 +97,55 @@ gp_fit() {
 	[ "${stderr_lines[0]}" = "mltrain: -a gp does not classify (target 'y')" ]
 	[ ! -e x.mlm ]
 }
+
+@test "mlp reaches scikit-learn's MLPClassifier accuracy on the same split (within 0.02)" {
+	fixture "$NF/mlp_train.csv" "$NF/mlp_test.csv" "$NF/mlp_acc.txt"
+	for s in 1 2 3 4 5; do
+		ml mltrain -q --seed $s -t label -a mlp --hidden 32 --batch-size 100 --epochs 100 \
+			-o m$s.mlm "$NF/mlp_train.csv"
+		ml mlpredict -m m$s.mlm --keep label --no-proba -o p$s.csv "$NF/mlp_test.csv"
+	done
+	ours=$(awk -F, 'FNR > 1 { n++; c += ($1 == $2) } END { print c / n }' p?.csv)
+	ref=$(cat "$NF/mlp_acc.txt")
+	echo "accuracy: ours $ours, scikit-learn $ref" >&2
+	awk -v a="$ours" -v b="$ref" 'BEGIN { exit !(a >= b - 0.02) }'
+}
+
+@test "mlp is reproducible for a seed whatever -j; embeddings are a table" {
+	ml mlfeat -t species --impute median --impute mode:sex -o pen.csv "$SAMPLES/penguins.csv"
+	for j in 1 2; do
+		ml mltrain -q -j $j --seed 2 -t species -a mlp --embed island:2 --hidden 16,8 \
+			--batch-norm 1 --dropout 0.1 --activation gelu --epochs 60 --batch-size 32 \
+			--learning-rate 0.01 --schedule cosine --valid-frac 0.2 --early-stop 5 \
+			-o p$j.mlm pen.csv
+	done
+	same p1.mlm p2.mlm
+	ml mlinfo --table embedding -o emb.csv p1.mlm
+	[ "$(head -1 emb.csv)" = "feature,level,dim_1,dim_2" ]
+	[ "$(cut -d, -f1,2 emb.csv | tail -n +2 | tr '\n' ' ')" = "island,Biscoe island,Dream island,Torgersen " ]
+	ml mlpredict -m p1.mlm --keep species --no-proba -o p.csv pen.csv
+	awk -F, 'NR > 1 { n++; c += ($1 == $2) } END { exit !(c / n > 0.95) }' p.csv
+}
+
+@test "mlp regression and sgd: the target is standardised inside the model" {
+	ml mltrain -q --seed 1 -t y -a mlp --optimizer sgd --learning-rate 0.01 --momentum 0.9 \
+		--schedule step --weight-decay 1e-4 --epochs 40 --batch-size 32 -o c.mlm "$SAMPLES/co2.csv"
+	ml mlpredict -m c.mlm --keep y -o c.csv "$SAMPLES/co2.csv"
+	# better than the mean: the residual spread is below the target's
+	awk -F, 'NR > 1 { n++; s += $1; q += $1 * $1; r += ($1 - $2) ^ 2 }
+		END { v = q / n - (s / n) ^ 2; exit !(r / n < 0.5 * v) }' c.csv
+}
+
+@test "mlp shows no progress when stderr is no terminal, and refuses bad options" {
+	run -0 --separate-stderr ml mltrain --seed 1 -t label -a mlp --epochs 3 -o m.mlm "$NF/mlp_train.csv"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" != *epoch* ]]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --embed x9:2 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --embed names 'x9', which is no feature" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --embed x1:2 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --embed names 'x1', which is not categorical" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --early-stop 3 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --early-stop needs validation rows (--valid or --valid-frac)" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --hidden 64,0 -o h.mlm "$NF/mlp_train.csv"
+	[ ! -e h.mlm ]
+}

@@ -651,7 +651,7 @@ static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *
 	for (j = 0; j < dd->p; j++)
 		g->ls[j] = exp(theta[1 + (g->ard ? j : 0)]);
 	g->noise = f.white ? exp(theta[f.ntheta - 1]) : 0;
-	ml_log(ctx, ML_LOG_INFO, "gp: log marginal likelihood %.10g (normalised target)%s", g->lml,
+	ml_log(ctx, ML_LOG_DEBUG, "gp: log marginal likelihood %.10g (normalised target)%s", g->lml,
 	       nfit < n ? " on the sample" : "");
 	if (nfit == n) {
 		/* the exact model at the chosen hyperparameters: factor and weights */
