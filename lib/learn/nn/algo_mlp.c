@@ -79,10 +79,10 @@ static int mlp_alloc(struct mlp *m, int p)
 	return m->kind && m->first && m->ncat && m->emb && m->mean && m->sd ? 0 : -1;
 }
 
-/* Rows [from, from + b) of X (column-major, leading dimension ld, or rows through idx)
- * as network inputs in w->in and embedding levels in lev. */
-static void encode(const struct mlp *m, const double *X, size_t ld, const size_t *idx,
-		   size_t from, size_t b, struct nn_work *w, int32_t *lev)
+/* Rows [from, from + b) of X (column-major, leading dimension ld) as network inputs in
+ * w->in and embedding levels in lev. */
+static void encode(const struct mlp *m, const double *X, size_t ld, size_t from, size_t b,
+		   struct nn_work *w, int32_t *lev)
 {
 	size_t i, nin = (size_t)m->nin;
 	int j, ne = m->net->nembed;
@@ -91,8 +91,7 @@ static void encode(const struct mlp *m, const double *X, size_t ld, const size_t
 	for (j = 0; j < m->p; j++) {
 		const double *c = X + (size_t)j * ld;
 		for (i = 0; i < b; i++) {
-			size_t r = idx ? idx[from + i] : from + i;
-			double v = c[r];
+			double v = c[from + i];
 			float *x = w->in + i * nin + m->first[j];
 			if (m->kind[j] == IN_NUM) {
 				x[0] = (float)((v - m->mean[j]) / m->sd[j]);
@@ -170,7 +169,7 @@ static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, 
 	nout = m->nclass == 0 || (m->nclass == 2 && what == ML_OUT_MARGIN) ? 1 : m->nclass;
 	for (s = 0; s < n; s += MLP_CHUNK) {
 		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
-		encode(m, X, ld, NULL, s, b, &w, lev);
+		encode(m, X, ld, s, b, &w, lev);
 		outputs(m, nn_infer(m->net, &w, b, lev), b, what, out + s * (size_t)nout);
 	}
 	free(lev);
@@ -225,7 +224,7 @@ static double eval_loss(const struct mlp *m, const double *X, size_t ld, const d
 		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK, i;
 		double wb = 0;
 		const float *z;
-		encode(m, X, ld, NULL, s, b, w, lev);
+		encode(m, X, ld, s, b, w, lev);
 		z = nn_infer(m->net, w, b, lev);
 		for (i = 0; i < b; i++)
 			wb += wt ? wt[s + i] : 1;
@@ -236,11 +235,29 @@ static double eval_loss(const struct mlp *m, const double *X, size_t ld, const d
 	return W > 0 ? L / W : 0;
 }
 
-static double now_s(void)
+static double clock_s(clockid_t c)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/* One Adam update of n parameters with step a (the bias corrections folded in). */
+static void adam_step(float *restrict th, const float *restrict g, float *restrict mom,
+		      float *restrict vel, size_t n, float a)
+{
+	size_t q;
+
+	for (q = 0; q < n; q++) {
+		mom[q] = 0.9f * mom[q] + 0.1f * g[q];
+		vel[q] = 0.999f * vel[q] + 0.001f * g[q] * g[q];
+		th[q] -= a * mom[q] / (sqrtf(vel[q]) + 1e-8f);
+	}
 }
 
 static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
@@ -251,16 +268,16 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	struct ml_rng rng;
 	struct nn_embed emb[64];
 	double hidden[MLP_MAX_LAYERS + 1], *X = NULL, *Xv = NULL, *bufv = NULL, *y = NULL,
-					    *yv = NULL, *mom = NULL, *vel = NULL, *bw = NULL,
-					    *by = NULL;
+					    *yv = NULL, *bw = NULL, *by = NULL;
 	int size[MLP_MAX_LAYERS + 2], dim[256], nh, j, k, ne = 0, rc = 0, ep;
 	int epochs = (int)ml_param(hp, "epochs"), early = (int)ml_param(hp, "early-stop");
 	int opt = (int)ml_param(hp, "optimizer"), sched = (int)ml_param(hp, "schedule");
 	size_t n = d->n, i, bs = (size_t)ml_param(hp, "batch-size"), *idx = NULL, t = 0;
 	double lr0 = ml_param(hp, "learning-rate"), mo = ml_param(hp, "momentum");
 	double wd = ml_param(hp, "weight-decay"), best_loss = INFINITY, t0 = now_s();
-	int32_t *lev = NULL;
-	float *dz = NULL, *best = NULL;
+	double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	int32_t *lev = NULL, *elev = NULL;
+	float *dz = NULL, *best = NULL, *E = NULL, *mom = NULL, *vel = NULL;
 	double *Xbuf = NULL;
 	int best_ep = 0;
 
@@ -353,8 +370,8 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	bw = malloc(bs * sizeof(double));
 	idx = malloc(n * sizeof(size_t));
 	dz = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)size[nh + 1] * sizeof(float));
-	mom = calloc(m->net->ntheta + 1, sizeof(double));
-	vel = calloc(m->net->ntheta + 1, sizeof(double));
+	mom = calloc(m->net->ntheta + 1, sizeof(float));
+	vel = calloc(m->net->ntheta + 1, sizeof(float));
 	if (ne)
 		lev = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)ne * sizeof(int32_t));
 	if (!y || !by || !bw || !idx || !dz || !mom || !vel || (ne && !lev) ||
@@ -388,6 +405,21 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 		for (i = 0; i < valid->n; i++)
 			yv[i] = d->nclass ? valid->y[i] : (valid->y[i] - m->ymean) / m->ysd;
 	}
+	/* the training rows encoded once, row-major, so that a batch is a gather of rows */
+	E = malloc(n * (size_t)m->nin * sizeof(float) + 4);
+	if (ne)
+		elev = malloc(n * (size_t)ne * sizeof(int32_t));
+	if (!E || (ne && !elev)) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i += MLP_CHUNK) {
+		size_t b = n - i < MLP_CHUNK ? n - i : MLP_CHUNK;
+		encode(m, X, n, i, b, &w, lev);
+		memcpy(E + i * (size_t)m->nin, w.in, b * (size_t)m->nin * sizeof(float));
+		if (ne)
+			memcpy(elev + i * (size_t)ne, lev, b * (size_t)ne * sizeof(int32_t));
+	}
 	for (i = 0; i < n; i++)
 		idx[i] = i;
 	for (ep = 0; ep < epochs; ep++) {
@@ -403,11 +435,16 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 			double wsum = 0, lb;
 			float *th = m->net->theta, *g = w.grad;
 			for (i = 0; i < b; i++) {
-				by[i] = y[idx[s + i]];
-				bw[i] = d->w ? d->w[idx[s + i]] : 1;
+				size_t r = idx[s + i];
+				by[i] = y[r];
+				bw[i] = d->w ? d->w[r] : 1;
 				wsum += bw[i];
+				memcpy(w.in + i * (size_t)m->nin, E + r * (size_t)m->nin,
+				       (size_t)m->nin * sizeof(float));
+				if (ne)
+					memcpy(lev + i * (size_t)ne, elev + r * (size_t)ne,
+					       (size_t)ne * sizeof(int32_t));
 			}
-			encode(m, X, n, idx, s, b, &w, lev);
 			lb = nn_loss(m->net->loss, nn_forward(m->net, &w, b, lev, 1, &rng), b,
 				     size[nh + 1], by, d->w ? bw : NULL, dz);
 			tl += lb * wsum;
@@ -425,16 +462,12 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 			}
 			if (opt == OPT_ADAM) {
 				double c1 = 1 - pow(0.9, (double)t), c2 = 1 - pow(0.999, (double)t);
-				double a = lr * sqrt(c2) / c1;
-				for (q = 0; q < m->net->ntheta; q++) {
-					mom[q] = 0.9 * mom[q] + 0.1 * g[q];
-					vel[q] = 0.999 * vel[q] + 0.001 * (double)g[q] * g[q];
-					th[q] -= (float)(a * mom[q] / (sqrt(vel[q]) + 1e-8));
-				}
+				adam_step(th, g, mom, vel, m->net->ntheta, (float)(lr * sqrt(c2) / c1));
 			} else {
+				float fm = (float)mo, fl = (float)lr;
 				for (q = 0; q < m->net->ntheta; q++) {
-					mom[q] = mo * mom[q] - lr * g[q];
-					th[q] += (float)mom[q];
+					mom[q] = fm * mom[q] - fl * g[q];
+					th[q] += mom[q];
 				}
 			}
 		}
@@ -464,6 +497,18 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 		if (early > 0 && ep + 1 - best_ep >= early)
 			break;
 	}
+	{
+		/* sgemm work of the epochs run: forward, weight gradients, input gradients */
+		double fl = 0, el = now_s() - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		int l;
+		for (l = 0; l < m->net->nlayer; l++)
+			fl += 2.0 * size[l] * size[l + 1] * (l > 0 || ne ? 3 : 2);
+		fl *= (double)n * m->epochs_run;
+		ml_log(ctx, ML_LOG_DEBUG,
+		       "mlp: %d epochs in %.3f s (%.3f CPU s), sgemm work %.1f GFLOP/s, %.1f "
+		       "GFLOP per CPU second",
+		       m->epochs_run, el, cpu, fl / el / 1e9, fl / cpu / 1e9);
+	}
 	if (valid && best_ep > 0 && early > 0) {
 		memcpy(m->net->theta, best, m->net->ntheta * sizeof(float));
 		ml_log(ctx, ML_LOG_DEBUG, "mlp: best validation loss %.6g at epoch %d", best_loss,
@@ -486,6 +531,8 @@ out:
 	free(vel);
 	free(best);
 	free(lev);
+	free(E);
+	free(elev);
 	return rc;
 }
 
