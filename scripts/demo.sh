@@ -58,6 +58,14 @@ step "mltrain -t target -a tree --ccp-alpha 0.005 -o tree.mlm train.mls; mlinfo 
 mltrain -t target -a tree --ccp-alpha 0.005 -o "$out/tree.mlm" "$out/train.mls"
 mlinfo --table tree "$out/tree.mlm" | cut -d, -f3-5 | head -5
 
+step "mltrain -t target -a mlp --hidden 64,32 --epochs 100 --batch-size 32 -o mlp.mlm train.mls"
+mltrain -t target -a mlp --hidden 64,32 --epochs 100 --batch-size 32 -o "$out/mlp.mlm" "$out/train.mls"
+mlpredict -m "$out/mlp.mlm" --keep target "$out/test.mls" | mleval -t target
+
+step "mltrain -t y -a gp --kernel rbf+white --restarts 0 -o gp.mlm co2.csv; mlpredict -m gp.mlm --std --level 95 co2.csv | head -3"
+mltrain -t y -a gp --kernel rbf+white --restarts 0 -o "$out/gp.mlm" samples/co2.csv
+mlpredict -m "$out/gp.mlm" --keep t,y --std --level 95 samples/co2.csv | head -3
+
 step "mlinfo --table coef logit.mlm | head -4"
 mlinfo --table coef "$out/logit.mlm" | head -4
 

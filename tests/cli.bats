@@ -214,7 +214,7 @@ help_entries() {
 		COMP_CWORD=4
 		COMPREPLY=()
 		_mlpipe
-		[ "${COMPREPLY[*]}" = "gbdt" ] || { echo "$c: ${COMPREPLY[*]}"; return 1; }
+		[ "${COMPREPLY[*]}" = "gbdt gp" ] || { echo "$c: ${COMPREPLY[*]}"; return 1; }
 		COMP_WORDS=("$ML_BIN/$c" --algorithm "")
 		COMP_CWORD=2
 		_mlpipe

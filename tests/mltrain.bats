@@ -176,7 +176,9 @@ tree
 iforest
 zscore
 lof
-hbos" ]
+hbos
+gp
+mlp" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help

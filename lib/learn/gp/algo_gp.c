@@ -1,0 +1,939 @@
+/* Gaussian process regression (-a gp): a stationary kernel (RBF or Matérn) times a signal
+ * variance, plus noise, its hyperparameters fitted by maximising the log marginal
+ * likelihood in log space; exact through a Cholesky factor up to --max-exact rows, a
+ * deterministic training conditional (DTC) on --inducing points beyond. As scikit-learn's
+ * GaussianProcessRegressor(normalize_y=True) with ConstantKernel * RBF|Matern
+ * [+ WhiteKernel]. */
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn/algo.h"
+#include "lbfgs.h"
+
+#define GP_VERSION 1
+#define GP_CHUNK   256 /* test rows scored together */
+#define GP_COLS	   32  /* kernel matrix columns per pool task */
+#define GP_LOG_LO  (-11.512925464970229) /* log 1e-5: scikit-learn's default bounds */
+#define GP_LOG_HI  11.512925464970229	 /* log 1e5 */
+
+enum { K_RBF, K_MATERN32, K_MATERN52, K_RBF_WHITE };
+
+static const struct ml_param gp_params[] = {
+    {"kernel", ML_P_ENUM, K_RBF, 0, 0, "rbf,matern32,matern52,rbf+white",
+     "covariance: squared exponential, Matérn 3/2 or 5/2, or RBF plus a fitted white noise"},
+    {"ard", ML_P_INT, 0, 0, 1, NULL, "1: one length scale per feature; 0: one for all (default 0)"},
+    {"length-scale", ML_P_REAL, 1, 1e-5, 1e5, NULL,
+     "length scale, the start of the fit (default 1)"},
+    {"signal-variance", ML_P_REAL, 1, 1e-5, 1e5, NULL,
+     "signal variance, the start of the fit (default 1)"},
+    {"noise", ML_P_REAL, 1, 1e-5, 1e5, NULL,
+     "rbf+white: the white noise variance, the start of the fit (default 1)"},
+    {"alpha", ML_P_REAL, 1e-10, 0, 1e10, NULL,
+     "variance added to the diagonal, never fitted (default 1e-10)"},
+    {"restarts", ML_P_INT, 2, 0, 1000, NULL,
+     "further fits from seeded random starts (default 2)"},
+    {"fixed", ML_P_INT, 0, 0, 1, NULL, "1: keep the given hyperparameters, no fit (default 0)"},
+    {"max-exact", ML_P_INT, 4000, 2, 1000000, NULL,
+     "most rows of an exact fit; more take the inducing-point approximation (default 4000)"},
+    {"inducing", ML_P_INT, 500, 1, 100000, NULL,
+     "inducing points beyond --max-exact rows (default 500)"},
+    {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
+
+/* The fitted model. Exact: the basis B is the n training rows, c = K^-1 y, L1 the
+ * Cholesky factor of K + noise, no L2. DTC: B the m inducing points, c = A^-1 Kmn y with
+ * A = s2 Kmm + Kmn Knm, L1 = chol(Kmm), L2 = chol(A), s2 the noise variance. A row's mean
+ * is k*' c and its variance k** - |L1^-1 k*|^2 (+ s2 |L2^-1 k*|^2). */
+struct gp {
+	int p, kernel, ard, dtc;
+	size_t nb;	 /* basis rows */
+	double *B;	 /* nb x p, row-major */
+	double *c;	 /* nb */
+	double *L1, *L2; /* nb x nb, column-major, lower */
+	double *ls;	 /* p length scales (equal unless ard) */
+	double sig2, noise, jitter, ymean, ystd, lml;
+	size_t ntrain;
+};
+
+static void gp_free(void *state)
+{
+	struct gp *g = state;
+
+	if (!g)
+		return;
+	free(g->B);
+	free(g->c);
+	free(g->L1);
+	free(g->L2);
+	free(g->ls);
+	free(g);
+}
+
+/* The unit-variance kernel of scaled squared distance r2, and the factor that gives its
+ * derivative by log length scale d as fac * (a_d - b_d)^2 / l_d^2. */
+static double kval(int kernel, double r2)
+{
+	double r;
+
+	switch (kernel) {
+	case K_MATERN32:
+		r = sqrt(3 * r2);
+		return (1 + r) * exp(-r);
+	case K_MATERN52:
+		r = sqrt(5 * r2);
+		return (1 + r + r * r / 3) * exp(-r);
+	default:
+		return exp(-0.5 * r2);
+	}
+}
+
+static double kfac(int kernel, double r2)
+{
+	double r;
+
+	switch (kernel) {
+	case K_MATERN32:
+		return 3 * exp(-sqrt(3 * r2));
+	case K_MATERN52:
+		r = sqrt(5 * r2);
+		return 5.0 / 3.0 * (1 + r) * exp(-r);
+	default:
+		return exp(-0.5 * r2);
+	}
+}
+
+static double scaled_r2(const double *a, const double *b, const double *ils, int p)
+{
+	double s = 0;
+	int j;
+
+	for (j = 0; j < p; j++) {
+		double d = (a[j] - b[j]) * ils[j];
+		s += d * d;
+	}
+	return s;
+}
+
+/* The fit: rows, normalised targets, and the parameters in log space:
+ * [log sig2, log l (1 or p), log noise (rbf+white)]. */
+struct fit {
+	size_t n;
+	int p, kernel, ard, white, ntheta;
+	const double *X, *y;
+	double jitter;
+	double *K, *a, *grad; /* n x n, n, per task ntheta */
+	struct ml_ctx *ctx;
+	/* per evaluation */
+	double *ils_buf; /* per evaluation: the inverse length scales */
+	int evals;
+};
+
+static void unpack(const struct fit *f, const double *theta, double *sig2, double *noise)
+{
+	int j;
+
+	*sig2 = exp(theta[0]);
+	for (j = 0; j < f->p; j++)
+		f->ils_buf[j] = exp(-theta[1 + (f->ard ? j : 0)]);
+	*noise = f->white ? exp(theta[f->ntheta - 1]) : 0;
+}
+
+struct kjob {
+	struct fit *f;
+	double sig2, diag;
+	int grad; /* 0: fill K's lower triangle; 1: gradient terms from W in K */
+};
+
+/* Columns [t * GP_COLS, ...) of the lower triangle: the kernel, or the gradient sums. */
+static void ktask(void *arg, size_t task, int worker)
+{
+	struct kjob *jb = arg;
+	struct fit *f = jb->f;
+	size_t n = f->n, j0 = task * GP_COLS, j1 = j0 + GP_COLS, i, j;
+	int p = f->p, d;
+	double *g = f->grad + task * (size_t)f->ntheta;
+
+	(void)worker;
+	if (j1 > n)
+		j1 = n;
+	if (jb->grad)
+		memset(g, 0, (size_t)f->ntheta * sizeof(double));
+	for (j = j0; j < j1; j++) {
+		const double *xj = f->X + j * (size_t)p;
+		double *col = f->K + j * n;
+		if (!jb->grad) {
+			col[j] = jb->sig2 + jb->diag;
+			for (i = j + 1; i < n; i++)
+				col[i] = jb->sig2 *
+					 kval(f->kernel, scaled_r2(f->X + i * (size_t)p, xj,
+								   f->ils_buf, p));
+			continue;
+		}
+		/* W = a a' - K^-1 (K holds K^-1 here): diagonal, then each pair twice */
+		{
+			double w = f->a[j] * f->a[j] - col[j];
+			g[0] += w * jb->sig2;
+			if (f->white)
+				g[f->ntheta - 1] += w * jb->diag;
+		}
+		for (i = j + 1; i < n; i++) {
+			const double *xi = f->X + i * (size_t)p;
+			double w = 2 * (f->a[i] * f->a[j] - col[i]), r2 = 0, fac;
+			for (d = 0; d < p; d++) {
+				double t = (xi[d] - xj[d]) * f->ils_buf[d];
+				r2 += t * t;
+			}
+			g[0] += w * jb->sig2 * kval(f->kernel, r2);
+			fac = w * jb->sig2 * kfac(f->kernel, r2);
+			if (f->ard) {
+				for (d = 0; d < p; d++) {
+					double t = (xi[d] - xj[d]) * f->ils_buf[d];
+					g[1 + d] += fac * t * t;
+				}
+			} else {
+				g[1] += fac * r2;
+			}
+		}
+	}
+}
+
+static void run_tasks(struct fit *f, struct kjob *jb)
+{
+	size_t nt = (f->n + GP_COLS - 1) / GP_COLS, t;
+
+	if (f->ctx && f->ctx->pool)
+		ml_pool_run(f->ctx->pool, nt, ktask, jb);
+	else
+		for (t = 0; t < nt; t++)
+			ktask(jb, t, 0);
+}
+
+/* K (lower) of the fit's rows for theta, plus noise and jitter on the diagonal, and its
+ * Cholesky factor in place: 0, or 1 when K is not positive definite. */
+static int chol_k(struct fit *f, const double *theta, struct kjob *jb)
+{
+	double sig2, noise;
+
+	unpack(f, theta, &sig2, &noise);
+	jb->f = f;
+	jb->sig2 = sig2;
+	jb->diag = noise + f->jitter;
+	jb->grad = 0;
+	run_tasks(f, jb);
+	jb->diag = noise;
+	return LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)f->n, f->K, (lapack_int)f->n) != 0;
+}
+
+/* The log marginal likelihood at theta and its gradient (lml, dlml of ntheta); -inf when
+ * the kernel matrix is not positive definite. */
+static int lml_eval(struct fit *f, const double *theta, double *lml, double *dlml)
+{
+	struct kjob jb;
+	size_t n = f->n, i, nt = (n + GP_COLS - 1) / GP_COLS, t;
+	double s = 0, q = 0;
+	int k;
+
+	f->evals++;
+	if (chol_k(f, theta, &jb)) {
+		*lml = -INFINITY;
+		if (dlml)
+			memset(dlml, 0, (size_t)f->ntheta * sizeof(double));
+		return 0;
+	}
+	memcpy(f->a, f->y, n * sizeof(double));
+	LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, f->K, (lapack_int)n, f->a,
+		       (lapack_int)n);
+	for (i = 0; i < n; i++) {
+		s += log(f->K[i * n + i]);
+		q += f->y[i] * f->a[i];
+	}
+	*lml = -0.5 * q - s - 0.5 * (double)n * log(2 * M_PI);
+	if (!dlml)
+		return 0;
+	if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', (lapack_int)n, f->K, (lapack_int)n) != 0) {
+		*lml = -INFINITY;
+		memset(dlml, 0, (size_t)f->ntheta * sizeof(double));
+		return 0;
+	}
+	jb.grad = 1;
+	run_tasks(f, &jb);
+	for (k = 0; k < f->ntheta; k++) {
+		double g = 0;
+		for (t = 0; t < nt; t++)
+			g += f->grad[t * (size_t)f->ntheta + (size_t)k];
+		dlml[k] = 0.5 * g;
+	}
+	return 0;
+}
+
+static int neg_lml(void *ud, const double *x, double *fx, double *g)
+{
+	struct fit *f = ud;
+	double lml;
+	int k, rc = lml_eval(f, x, &lml, g);
+
+	if (rc)
+		return rc;
+	*fx = -lml;
+	for (k = 0; k < f->ntheta; k++)
+		g[k] = -g[k];
+	return 0;
+}
+
+/* Fit the hyperparameters: from the given start, then from --restarts starts drawn
+ * uniformly in the log bounds; the best likelihood wins (the first on ties). */
+static int fit_theta(struct fit *f, double *theta, int restarts, double *best_lml)
+{
+	double lo[64 + 2], hi[64 + 2], x[64 + 2], fx;
+	struct ml_lbfgs_opts o;
+	struct ml_rng rng;
+	int r, k, rc;
+
+	ml_lbfgs_opts_init(&o);
+	/* tighter than SciPy's defaults: a fit costs little next to scoring, and the
+	 * optimum should not be left early */
+	o.pgtol = 1e-8;
+	o.ftol = 1e-13;
+	ml_rng_derive(&rng, f->ctx ? f->ctx->seed : 0, 0x6770);
+	*best_lml = -INFINITY;
+	for (k = 0; k < f->ntheta; k++) {
+		lo[k] = GP_LOG_LO;
+		hi[k] = GP_LOG_HI;
+	}
+	for (r = 0; r <= restarts; r++) {
+		for (k = 0; k < f->ntheta; k++)
+			x[k] = r == 0 ? theta[k] : lo[k] + (hi[k] - lo[k]) * ml_rng_uniform(&rng);
+		rc = ml_lbfgs(neg_lml, f, f->ntheta, x, lo, hi, &o, &fx);
+		if (rc < 0)
+			return rc;
+		if (f->ctx)
+			ml_log(f->ctx, ML_LOG_PROGRESS, "gp: start %d/%d log marginal likelihood %.6g",
+			       r + 1, restarts + 1, -fx);
+		if (-fx > *best_lml) {
+			*best_lml = -fx;
+			memcpy(theta + f->ntheta, x, (size_t)f->ntheta * sizeof(double));
+		}
+	}
+	if (*best_lml == -INFINITY)
+		return 1;
+	memcpy(theta, theta + f->ntheta, (size_t)f->ntheta * sizeof(double));
+	return 0;
+}
+
+/* Kernel values of rows Q (q x p, row-major) against the basis into Ks (nb x q,
+ * column-major). */
+static void cross_k(const struct gp *g, const double *ils, const double *Q, size_t q, double *Ks)
+{
+	size_t i, j;
+
+	for (j = 0; j < q; j++)
+		for (i = 0; i < g->nb; i++)
+			Ks[j * g->nb + i] =
+			    g->sig2 * kval(g->kernel == K_RBF_WHITE ? K_RBF : g->kernel,
+					   scaled_r2(g->B + i * (size_t)g->p, Q + j * (size_t)g->p,
+						     ils, g->p));
+}
+
+/* The Cholesky factor of the basis rows' kernel matrix plus diag on the diagonal, into a
+ * fresh L (lower, column-major); 1 when not positive definite. */
+static int basis_chol(const struct gp *g, double diag, double **L)
+{
+	size_t n = g->nb, i, j;
+	double *ils = malloc((size_t)g->p * sizeof(double) + 1);
+	int kern = g->kernel == K_RBF_WHITE ? K_RBF : g->kernel, d;
+
+	*L = malloc(n * n * sizeof(double));
+	if (!ils || !*L) {
+		free(ils);
+		return ML_E_NOMEM;
+	}
+	for (d = 0; d < g->p; d++)
+		ils[d] = 1 / g->ls[d];
+	for (j = 0; j < n; j++) {
+		(*L)[j * n + j] = g->sig2 + diag;
+		for (i = j + 1; i < n; i++)
+			(*L)[j * n + i] =
+			    g->sig2 * kval(kern, scaled_r2(g->B + i * (size_t)g->p,
+							   g->B + j * (size_t)g->p, ils, g->p));
+	}
+	free(ils);
+	return LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, *L, (lapack_int)n) != 0;
+}
+
+static int gp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+		      int what, struct ml_err *e)
+{
+	const struct gp *g = state;
+	size_t nb = g->nb, s, i, j, p = (size_t)g->p;
+	double *Q, *Ks, *K2 = NULL, *ils;
+	int d, rc = 0;
+
+	for (d = 0; d < g->p; d++)
+		for (i = 0; i < n; i++)
+			if (!isfinite(X[(size_t)d * ld + i]))
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						  "-a gp cannot score a row with a missing or "
+						  "infinite feature value");
+	Q = malloc(GP_CHUNK * p * sizeof(double) + 1);
+	Ks = malloc(GP_CHUNK * nb * sizeof(double));
+	ils = malloc(p * sizeof(double) + 1);
+	if (g->dtc && what == ML_OUT_DIST)
+		K2 = malloc(GP_CHUNK * nb * sizeof(double));
+	if (!Q || !Ks || !ils || (g->dtc && what == ML_OUT_DIST && !K2)) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (d = 0; d < g->p; d++)
+		ils[d] = 1 / g->ls[d];
+	for (s = 0; s < n; s += GP_CHUNK) {
+		size_t q = n - s < GP_CHUNK ? n - s : GP_CHUNK;
+		for (j = 0; j < p; j++)
+			for (i = 0; i < q; i++)
+				Q[i * p + j] = X[j * ld + s + i];
+		cross_k(g, ils, Q, q, Ks);
+		for (i = 0; i < q; i++) {
+			double m = cblas_ddot((int)nb, Ks + i * nb, 1, g->c, 1);
+			m = m * g->ystd + g->ymean;
+			if (what == ML_OUT_DIST)
+				out[2 * (s + i)] = m;
+			else
+				out[s + i] = m;
+		}
+		if (what != ML_OUT_DIST)
+			continue;
+		if (K2)
+			memcpy(K2, Ks, q * nb * sizeof(double));
+		cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit,
+			    (int)nb, (int)q, 1.0, g->L1, (int)nb, Ks, (int)nb);
+		if (K2)
+			cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans,
+				    CblasNonUnit, (int)nb, (int)q, 1.0, g->L2, (int)nb, K2,
+				    (int)nb);
+		for (i = 0; i < q; i++) {
+			double v = g->sig2 + (g->kernel == K_RBF_WHITE ? g->noise : 0), t = 0;
+			for (j = 0; j < nb; j++)
+				t += Ks[i * nb + j] * Ks[i * nb + j];
+			v -= t;
+			if (K2) {
+				t = 0;
+				for (j = 0; j < nb; j++)
+					t += K2[i * nb + j] * K2[i * nb + j];
+				v += (g->noise + g->jitter) * t;
+			}
+			out[2 * (s + i) + 1] = sqrt(v > 0 ? v : 0) * g->ystd;
+		}
+	}
+out:
+	free(Q);
+	free(Ks);
+	free(K2);
+	free(ils);
+	return rc;
+}
+
+/* DTC on m inducing points drawn from the rows: c = A^-1 Kmn y, A = s2 Kmm + Kmn Knm. */
+static int fit_dtc(struct gp *g, const double *X, const double *y, size_t n, size_t m,
+		   struct ml_rng *rng)
+{
+	size_t *idx = malloc(n * sizeof(size_t)), i, s, p = (size_t)g->p;
+	double *A = NULL, *Kb = NULL, *ils = NULL, s2 = g->noise + g->jitter;
+	int rc = ML_E_NOMEM, d;
+
+	if (!idx)
+		return rc;
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	ml_rng_shuffle(rng, idx, n);
+	/* inducing points in row order, so the model does not depend on the draw order */
+	{
+		size_t a, b;
+		for (a = 1; a < m; a++)
+			for (b = a; b > 0 && idx[b - 1] > idx[b]; b--) {
+				size_t t = idx[b];
+				idx[b] = idx[b - 1];
+				idx[b - 1] = t;
+			}
+	}
+	g->nb = m;
+	g->B = malloc(m * p * sizeof(double) + 1);
+	g->c = calloc(m, sizeof(double));
+	A = calloc(m * m, sizeof(double));
+	Kb = malloc(GP_CHUNK * m * sizeof(double));
+	ils = malloc(p * sizeof(double) + 1);
+	if (!g->B || !g->c || !A || !Kb || !ils)
+		goto out;
+	for (i = 0; i < m; i++)
+		memcpy(g->B + i * p, X + idx[i] * p, p * sizeof(double));
+	for (d = 0; d < g->p; d++)
+		ils[d] = 1 / g->ls[d];
+	if ((rc = basis_chol(g, 1e-8 * g->sig2, &g->L1)) != 0)
+		goto out;
+	for (s = 0; s < n; s += GP_CHUNK) {
+		size_t q = n - s < GP_CHUNK ? n - s : GP_CHUNK;
+		cross_k(g, ils, X + s * p, q, Kb);
+		cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, (int)m, (int)q, 1.0, Kb,
+			    (int)m, 1.0, A, (int)m);
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int)m, (int)q, 1.0, Kb, (int)m, y + s, 1,
+			    1.0, g->c, 1);
+	}
+	/* A += s2 Kmm */
+	{
+		double *Kmm = malloc(m * m * sizeof(double));
+		size_t a, b;
+		if (!Kmm) {
+			rc = ML_E_NOMEM;
+			goto out;
+		}
+		cross_k(g, ils, g->B, m, Kmm);
+		for (b = 0; b < m; b++)
+			for (a = b; a < m; a++)
+				A[b * m + a] += s2 * Kmm[b * m + a];
+		free(Kmm);
+	}
+	if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)m, A, (lapack_int)m) != 0) {
+		rc = 1;
+		goto out;
+	}
+	LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)m, 1, A, (lapack_int)m, g->c,
+		       (lapack_int)m);
+	g->L2 = A;
+	A = NULL;
+	g->dtc = 1;
+	rc = 0;
+out:
+	free(idx);
+	free(A);
+	free(Kb);
+	free(ils);
+	return rc;
+}
+
+static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *valid,
+		  const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct gp *g;
+	struct fit f;
+	struct ml_rng rng;
+	size_t n = dd->n, i, nfit, p = (size_t)dd->p;
+	double *X = NULL, *y = NULL, *theta = NULL, *Xs = NULL, *ys = NULL, mu = 0, sd = 0;
+	int j, rc = 0, maxex = (int)ml_param(hp, "max-exact");
+
+	(void)valid;
+	*state = NULL;
+	memset(&f, 0, sizeof(f));
+	if (dd->p < 1)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a gp needs at least one feature");
+	if (dd->p > 64 && ml_param(hp, "ard") > 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--ard 1 takes at most 64 features (this data has %d)", dd->p);
+	if (n < 2)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a gp needs at least 2 rows");
+	if (dd->w)
+		for (i = 0; i < n; i++)
+			if (dd->w[i] != 1)
+				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+						  "-a gp takes no row weights (--weight)");
+	if (p > 0 && n > SIZE_MAX / 8 / p)
+		return ml_err_nomem(e);
+	g = calloc(1, sizeof(*g));
+	X = malloc(n * p * sizeof(double));
+	y = malloc(n * sizeof(double));
+	theta = malloc(2 * (size_t)(dd->p + 2) * sizeof(double));
+	if (!g || !X || !y || !theta) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	g->ls = malloc(p * sizeof(double));
+	if (!g->ls) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < dd->p; j++) {
+			double v = dd->col[j][i];
+			if (!isfinite(v)) {
+				rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						"feature '%s' has a missing or infinite value "
+						"(-a gp takes none)",
+						dd->names ? dd->names[j] : "?");
+				goto out;
+			}
+			X[i * p + (size_t)j] = v;
+		}
+		if (!isfinite(dd->y[i])) {
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					"the target has a value that is not finite");
+			goto out;
+		}
+		mu += dd->y[i];
+	}
+	/* targets normalised as scikit-learn's normalize_y: mean 0, population sd 1 */
+	mu /= (double)n;
+	for (i = 0; i < n; i++)
+		sd += (dd->y[i] - mu) * (dd->y[i] - mu);
+	sd = sqrt(sd / (double)n);
+	if (sd == 0)
+		sd = 1;
+	for (i = 0; i < n; i++)
+		y[i] = (dd->y[i] - mu) / sd;
+	g->p = dd->p;
+	g->kernel = (int)ml_param(hp, "kernel");
+	g->ard = (int)ml_param(hp, "ard");
+	g->ymean = mu;
+	g->ystd = sd;
+	g->jitter = ml_param(hp, "alpha");
+	g->ntrain = n;
+	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x677031);
+	/* the rows the hyperparameters are fitted on: all, or a seeded sample of --max-exact */
+	nfit = n <= (size_t)maxex ? n : (size_t)maxex;
+	if (nfit < n) {
+		size_t *idx = malloc(n * sizeof(size_t)), a, b;
+		Xs = malloc(nfit * p * sizeof(double));
+		ys = malloc(nfit * sizeof(double));
+		if (!idx || !Xs || !ys) {
+			free(idx);
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		for (a = 0; a < n; a++)
+			idx[a] = a;
+		ml_rng_shuffle(&rng, idx, n);
+		for (a = 0; a < nfit; a++) {
+			memcpy(Xs + a * p, X + idx[a] * p, p * sizeof(double));
+			ys[a] = y[idx[a]];
+		}
+		free(idx);
+		(void)b;
+	}
+	f.n = nfit;
+	f.p = dd->p;
+	f.kernel = g->kernel == K_RBF_WHITE ? K_RBF : g->kernel;
+	f.ard = g->ard;
+	f.white = g->kernel == K_RBF_WHITE;
+	f.ntheta = 1 + (g->ard ? dd->p : 1) + f.white;
+	f.X = Xs ? Xs : X;
+	f.y = ys ? ys : y;
+	f.jitter = g->jitter;
+	f.ctx = ctx;
+	f.K = malloc(nfit * nfit * sizeof(double));
+	f.a = malloc(nfit * sizeof(double));
+	f.grad = malloc(((nfit + GP_COLS - 1) / GP_COLS) * (size_t)f.ntheta * sizeof(double));
+	f.ils_buf = malloc(p * sizeof(double));
+	if (!f.K || !f.a || !f.grad || !f.ils_buf) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	theta[0] = log(ml_param(hp, "signal-variance"));
+	for (j = 0; j < (g->ard ? dd->p : 1); j++)
+		theta[1 + j] = log(ml_param(hp, "length-scale"));
+	if (f.white)
+		theta[f.ntheta - 1] = log(ml_param(hp, "noise"));
+	if (ml_param(hp, "fixed") > 0) {
+		lml_eval(&f, theta, &g->lml, NULL);
+	} else {
+		int r = fit_theta(&f, theta, (int)ml_param(hp, "restarts"), &g->lml);
+		if (r < 0) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+	}
+	if (g->lml == -INFINITY) {
+		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				"-a gp: the kernel matrix is not positive definite at any "
+				"hyperparameters tried (a larger --alpha helps)");
+		goto out;
+	}
+	g->sig2 = exp(theta[0]);
+	for (j = 0; j < dd->p; j++)
+		g->ls[j] = exp(theta[1 + (g->ard ? j : 0)]);
+	g->noise = f.white ? exp(theta[f.ntheta - 1]) : 0;
+	ml_log(ctx, ML_LOG_DEBUG, "gp: log marginal likelihood %.10g (normalised target)%s", g->lml,
+	       nfit < n ? " on the sample" : "");
+	if (nfit == n) {
+		/* the exact model at the chosen hyperparameters: factor and weights */
+		struct kjob jb;
+		if (chol_k(&f, theta, &jb)) {
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					"-a gp: the kernel matrix is not positive definite "
+					"(a larger --alpha helps)");
+			goto out;
+		}
+		memcpy(f.a, y, n * sizeof(double));
+		LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, f.K, (lapack_int)n, f.a,
+			       (lapack_int)n);
+		g->nb = n;
+		g->B = X;
+		X = NULL;
+		g->c = f.a;
+		f.a = NULL;
+		g->L1 = f.K;
+		f.K = NULL;
+	} else {
+		free(f.K);
+		f.K = NULL;
+		rc = fit_dtc(g, X, y, n, (size_t)ml_param(hp, "inducing") < n
+					     ? (size_t)ml_param(hp, "inducing")
+					     : n,
+			     &rng);
+		if (rc) {
+			rc = rc < 0 ? ml_err_nomem(e)
+				    : ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						 "-a gp: the inducing-point system is not positive "
+						 "definite (a larger --alpha helps)");
+			goto out;
+		}
+	}
+	*state = g;
+	g = NULL;
+out:
+	gp_free(g);
+	free(X);
+	free(y);
+	free(Xs);
+	free(ys);
+	free(theta);
+	free(f.K);
+	free(f.a);
+	free(f.grad);
+	free(f.ils_buf);
+	return rc;
+}
+
+/* Sections: "algo.gp" holds u32 version, u32 features, u8 kernel, ard, dtc, u64 training
+ * rows, u64 basis rows, f64 signal variance, noise, alpha, target mean, target sd, log
+ * marginal likelihood, then the p length scales; "algo.gp.B" the basis rows (row-major),
+ * "algo.gp.c" their weights; with dtc, "algo.gp.L1" and "algo.gp.L2" the two factors
+ * (an exact model's factor is recomputed on load). */
+static int put(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
+{
+	int rc;
+
+	if (b->err) {
+		ml_wbuf_release(b);
+		return ml_err_nomem(e);
+	}
+	rc = ml_model_add(mo, name, b->p, b->n, e);
+	ml_wbuf_release(b);
+	return rc;
+}
+
+static int put_f64(struct ml_model *mo, const char *name, const double *v, size_t n,
+		   struct ml_err *e)
+{
+	struct ml_wbuf b;
+
+	ml_wbuf_init(&b);
+	ml_wbuf_f64v(&b, v, n);
+	return put(mo, name, &b, e);
+}
+
+static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
+{
+	const struct gp *g = state;
+	struct ml_wbuf b;
+	size_t nb = g->nb;
+	int rc;
+
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, GP_VERSION);
+	ml_wbuf_u32(&b, (uint32_t)g->p);
+	ml_wbuf_u8(&b, (uint8_t)g->kernel);
+	ml_wbuf_u8(&b, (uint8_t)g->ard);
+	ml_wbuf_u8(&b, (uint8_t)g->dtc);
+	ml_wbuf_u64(&b, g->ntrain);
+	ml_wbuf_u64(&b, nb);
+	ml_wbuf_f64(&b, g->sig2);
+	ml_wbuf_f64(&b, g->noise);
+	ml_wbuf_f64(&b, g->jitter);
+	ml_wbuf_f64(&b, g->ymean);
+	ml_wbuf_f64(&b, g->ystd);
+	ml_wbuf_f64(&b, g->lml);
+	ml_wbuf_f64v(&b, g->ls, (size_t)g->p);
+	if ((rc = put(mo, "algo.gp", &b, e)) < 0 ||
+	    (rc = put_f64(mo, "algo.gp.B", g->B, nb * (size_t)g->p, e)) < 0 ||
+	    (rc = put_f64(mo, "algo.gp.c", g->c, nb, e)) < 0)
+		return rc;
+	if (g->dtc && ((rc = put_f64(mo, "algo.gp.L1", g->L1, nb * nb, e)) < 0 ||
+		       (rc = put_f64(mo, "algo.gp.L2", g->L2, nb * nb, e)) < 0))
+		return rc;
+	return 0;
+}
+
+static int bad(struct gp *g, struct ml_err *e, const char *sec, const char *what)
+{
+	gp_free(g);
+	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s' is invalid: %s", sec, what);
+}
+
+static int get_f64(const struct ml_model *mo, const char *name, uint64_t count, double **out,
+		   struct ml_err *e)
+{
+	const void *data;
+	size_t len, c, k;
+	struct ml_rbuf b;
+	int rc;
+
+	*out = NULL;
+	if ((rc = ml_model_get(mo, name, &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(&b, data, len);
+	c = ml_rbuf_count(&b, count, 8);
+	if (b.err || len != c * 8)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section '%s' is invalid: its size does not match", name);
+	*out = malloc(c * sizeof(double) + 1);
+	if (!*out)
+		return ml_err_nomem(e);
+	ml_rbuf_f64v(&b, *out, c);
+	for (k = 0; k < c; k++)
+		if (!isfinite((*out)[k]))
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					  "model section '%s' is invalid: a value is not finite",
+					  name);
+	return 0;
+}
+
+static int gp_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
+		   struct ml_err *e)
+{
+	const void *data;
+	size_t len;
+	struct ml_rbuf b;
+	struct gp *g;
+	uint64_t nb;
+	int rc, j;
+
+	*state = NULL;
+	if ((rc = ml_model_get(mo, "algo.gp", &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(&b, data, len);
+	if (ml_rbuf_u32(&b) != GP_VERSION)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'algo.gp' has an unknown version");
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return ml_err_nomem(e);
+	g->p = (int)ml_rbuf_u32(&b);
+	g->kernel = ml_rbuf_u8(&b);
+	g->ard = ml_rbuf_u8(&b);
+	g->dtc = ml_rbuf_u8(&b);
+	g->ntrain = (size_t)ml_rbuf_u64(&b);
+	nb = ml_rbuf_u64(&b);
+	g->sig2 = ml_rbuf_f64(&b);
+	g->noise = ml_rbuf_f64(&b);
+	g->jitter = ml_rbuf_f64(&b);
+	g->ymean = ml_rbuf_f64(&b);
+	g->ystd = ml_rbuf_f64(&b);
+	g->lml = ml_rbuf_f64(&b);
+	if (b.err || g->p != shape->p || g->p < 1 || shape->nclass != 0)
+		return bad(g, e, "algo.gp", "its shape does not match the model's features");
+	g->ls = malloc((size_t)g->p * sizeof(double));
+	if (!g->ls) {
+		gp_free(g);
+		return ml_err_nomem(e);
+	}
+	ml_rbuf_f64v(&b, g->ls, (size_t)g->p);
+	if (b.err || b.off != b.n || g->kernel > K_RBF_WHITE || g->ard > 1 || g->dtc > 1 ||
+	    nb < 1 || nb > 100000000 || !(g->sig2 > 0) || !(g->noise >= 0) ||
+	    !(g->jitter >= 0) || !isfinite(g->ymean) || !(g->ystd > 0) || !isfinite(g->sig2) ||
+	    !isfinite(g->noise) || !isfinite(g->jitter) || !isfinite(g->ystd))
+		return bad(g, e, "algo.gp", "bad parameters");
+	for (j = 0; j < g->p; j++)
+		if (!(g->ls[j] > 0) || !isfinite(g->ls[j]))
+			return bad(g, e, "algo.gp", "bad length scale");
+	g->nb = (size_t)nb;
+	if ((rc = get_f64(mo, "algo.gp.B", nb * (uint64_t)g->p, &g->B, e)) < 0 ||
+	    (rc = get_f64(mo, "algo.gp.c", nb, &g->c, e)) < 0 ||
+	    (g->dtc && ((rc = get_f64(mo, "algo.gp.L1", nb * nb, &g->L1, e)) < 0 ||
+			(rc = get_f64(mo, "algo.gp.L2", nb * nb, &g->L2, e)) < 0))) {
+		gp_free(g);
+		return rc;
+	}
+	if (!g->dtc) {
+		rc = basis_chol(g, (g->kernel == K_RBF_WHITE ? g->noise : 0) + g->jitter, &g->L1);
+		if (rc < 0) {
+			gp_free(g);
+			return ml_err_nomem(e);
+		}
+		if (rc)
+			return bad(g, e, "algo.gp", "its kernel matrix is not positive definite");
+	}
+	*state = g;
+	return 0;
+}
+
+static const char *const gp_tables[] = {"hyper", NULL};
+
+/* "hyper": the fitted hyperparameters by name, with the log marginal likelihood. */
+static int gp_table(const void *state, const char *name, const struct ml_data *shape,
+		    struct ml_frame *out, struct ml_err *e)
+{
+	const struct gp *g = state;
+	int nrow = 0, j, rc;
+	char buf[300];
+	const char *names[8];
+	double vals[8];
+
+	(void)name;
+	names[nrow] = "signal_variance";
+	vals[nrow++] = g->sig2;
+	if (g->kernel == K_RBF_WHITE) {
+		names[nrow] = "noise";
+		vals[nrow++] = g->noise;
+	}
+	names[nrow] = "alpha";
+	vals[nrow++] = g->jitter;
+	names[nrow] = "log_marginal_likelihood";
+	vals[nrow++] = g->lml;
+	names[nrow] = "target_mean";
+	vals[nrow++] = g->ymean;
+	names[nrow] = "target_sd";
+	vals[nrow++] = g->ystd;
+	if (ml_schema_add(&out->schema, "name", ML_CAT) < 0 ||
+	    ml_schema_add(&out->schema, "value", ML_NUM) < 0)
+		goto nomem;
+	if ((rc = ml_block_init(&out->rows, &out->schema,
+				(size_t)nrow + (size_t)(g->ard ? g->p : 1), e)) < 0) {
+		ml_frame_release(out);
+		return rc;
+	}
+	for (j = 0; j < nrow + (g->ard ? g->p : 1); j++) {
+		const char *s = buf;
+		int32_t code;
+		if (j < nrow)
+			s = names[j];
+		else if (g->ard)
+			snprintf(buf, sizeof(buf), "length_scale_%s",
+				 shape->names ? shape->names[j - nrow] : "?");
+		else
+			s = "length_scale";
+		code = ml_dict_intern(&out->schema.cols[0].dict, s, strlen(s));
+		if (code < 0)
+			goto nomem;
+		out->rows.col[0].cat[j] = code;
+		out->rows.col[1].num[j] = j < nrow ? vals[j] : g->ls[j - nrow];
+	}
+	out->rows.nrow = (size_t)(nrow + (g->ard ? g->p : 1));
+	return 0;
+nomem:
+	ml_frame_release(out);
+	return ml_err_nomem(e);
+}
+
+const struct ml_algo ml_algo_gp = {
+	.name = "gp",
+	.summary = "Gaussian process: kernel regression with a predictive standard deviation",
+	.flags = ML_ALGO_REGRESS | ML_ALGO_DIST,
+	.params = gp_params,
+	.fit = gp_fit,
+	.predict = gp_predict,
+	.save = gp_save,
+	.load = gp_load,
+	.tables = gp_tables,
+	.table = gp_table,
+	.free = gp_free,
+};

@@ -1,0 +1,849 @@
+/* Multilayer perceptron (-a mlp): a dense network (nn.h) trained by minibatch Adam or SGD
+ * on the cross-entropy (softmax for more than two classes, sigmoid for two) or half the
+ * squared error, inputs standardised inside the model, categorical features one-hot or
+ * embedded. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "learn/algo.h"
+#include "nn.h"
+
+#define MLP_VERSION 1
+#define MLP_MAX_LAYERS 16
+#define MLP_CHUNK 256 /* rows scored together */
+
+enum { OPT_ADAM, OPT_SGD };
+enum { SCHED_CONSTANT, SCHED_COSINE, SCHED_STEP };
+enum { IN_NUM, IN_ONEHOT, IN_EMBED };
+
+static const struct ml_param mlp_params[] = {
+    {"hidden", ML_P_INT_LIST, 0, 1, 65536, "100", "hidden layer sizes (default 100)"},
+    {"activation", ML_P_ENUM, NN_RELU, 0, 0, "relu,tanh,gelu", "hidden activation"},
+    {"dropout", ML_P_REAL, 0, 0, 0.95, NULL, "fraction of hidden units dropped (default 0)"},
+    {"batch-norm", ML_P_INT, 0, 0, 1, NULL, "1: normalise each hidden layer's batch (default 0)"},
+    {"optimizer", ML_P_ENUM, OPT_ADAM, 0, 0, "adam,sgd", "weight updates"},
+    {"learning-rate", ML_P_REAL, 0.001, 1e-9, 10, NULL, "step size (default 0.001)"},
+    {"momentum", ML_P_REAL, 0.9, 0, 0.9999, NULL, "sgd: momentum (default 0.9)"},
+    {"weight-decay", ML_P_REAL, 0, 0, 10, NULL, "L2 penalty on the weights (default 0)"},
+    {"batch-size", ML_P_INT, 200, 1, 1000000, NULL, "rows per update (default 200)"},
+    {"epochs", ML_P_INT, 50, 1, 1000000, NULL, "passes over the rows (default 50)"},
+    {"schedule", ML_P_ENUM, SCHED_CONSTANT, 0, 0, "constant,cosine,step",
+     "learning rate over the epochs"},
+    {"early-stop", ML_P_INT, 0, 0, 1000000, NULL,
+     "stop after N epochs without a better validation loss (default 0: never)"},
+    {"embed", ML_P_STRING, 0, 0, 0, "",
+     "COL:DIM[,COL:DIM..]: learned embeddings of categorical features"},
+    {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
+
+struct mlp {
+	int p, nclass, nin;
+	int *kind, *first, *ncat; /* per feature: IN_*, first input column, levels */
+	int *emb;		  /* per feature: its embedding index, or -1 */
+	double *mean, *sd;	  /* per feature (numeric) */
+	double ymean, ysd;	  /* regression target */
+	struct nn *net;
+	int epochs_run;
+};
+
+static void mlp_free(void *state)
+{
+	struct mlp *m = state;
+
+	if (!m)
+		return;
+	free(m->kind);
+	free(m->first);
+	free(m->ncat);
+	free(m->emb);
+	free(m->mean);
+	free(m->sd);
+	nn_free(m->net);
+	free(m);
+}
+
+static int mlp_alloc(struct mlp *m, int p)
+{
+	size_t n = (size_t)p + 1;
+
+	m->p = p;
+	m->kind = calloc(n, sizeof(int));
+	m->first = calloc(n, sizeof(int));
+	m->ncat = calloc(n, sizeof(int));
+	m->emb = calloc(n, sizeof(int));
+	m->mean = calloc(n, sizeof(double));
+	m->sd = calloc(n, sizeof(double));
+	return m->kind && m->first && m->ncat && m->emb && m->mean && m->sd ? 0 : -1;
+}
+
+/* Rows [from, from + b) of X (column-major, leading dimension ld) as network inputs in
+ * w->in and embedding levels in lev. */
+static void encode(const struct mlp *m, const double *X, size_t ld, size_t from, size_t b,
+		   struct nn_work *w, int32_t *lev)
+{
+	size_t i, nin = (size_t)m->nin;
+	int j, ne = m->net->nembed;
+
+	memset(w->in, 0, b * nin * sizeof(float));
+	for (j = 0; j < m->p; j++) {
+		const double *c = X + (size_t)j * ld;
+		for (i = 0; i < b; i++) {
+			double v = c[from + i];
+			float *x = w->in + i * nin + m->first[j];
+			if (m->kind[j] == IN_NUM) {
+				x[0] = (float)((v - m->mean[j]) / m->sd[j]);
+			} else {
+				int lv = v >= 0 && v < m->ncat[j] ? (int)v : -1;
+				if (m->kind[j] == IN_ONEHOT) {
+					if (lv >= 0)
+						x[lv] = 1;
+				} else {
+					lev[i * (size_t)ne + (size_t)m->emb[j]] = lv;
+				}
+			}
+		}
+	}
+}
+
+/* Scores of b encoded rows from the outputs z: values, probabilities or margins. */
+static void outputs(const struct mlp *m, const float *z, size_t b, int what, double *out)
+{
+	size_t i;
+	int k = m->net->size[m->net->nlayer], c;
+
+	for (i = 0; i < b; i++) {
+		const float *zi = z + i * (size_t)k;
+		if (m->nclass == 0) {
+			out[i] = zi[0] * m->ysd + m->ymean;
+		} else if (m->nclass == 2) {
+			if (what == ML_OUT_MARGIN) {
+				out[i] = zi[0];
+			} else {
+				double p = 1 / (1 + exp(-(double)zi[0]));
+				out[2 * i] = 1 - p;
+				out[2 * i + 1] = p;
+			}
+		} else if (what == ML_OUT_MARGIN) {
+			for (c = 0; c < k; c++)
+				out[i * (size_t)k + (size_t)c] = zi[c];
+		} else {
+			double mx = zi[0], s = 0;
+			for (c = 1; c < k; c++)
+				if (zi[c] > mx)
+					mx = zi[c];
+			for (c = 0; c < k; c++)
+				s += exp(zi[c] - mx);
+			for (c = 0; c < k; c++)
+				out[i * (size_t)k + (size_t)c] = exp(zi[c] - mx) / s;
+		}
+	}
+}
+
+static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+		       int what, struct ml_err *e)
+{
+	const struct mlp *m = state;
+	struct nn_work w;
+	int32_t *lev = NULL;
+	size_t s, i;
+	int j, ne = m->net->nembed, nout;
+
+	for (j = 0; j < m->p; j++)
+		if (m->kind[j] == IN_NUM)
+			for (i = 0; i < n; i++)
+				if (!isfinite(X[(size_t)j * ld + i]))
+					return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+							  "-a mlp cannot score a row with a missing "
+							  "or infinite feature value");
+	if (n == 0)
+		return 0;
+	if (nn_work_init(&w, m->net, MLP_CHUNK) < 0)
+		return ml_err_nomem(e);
+	if (ne && !(lev = malloc(MLP_CHUNK * (size_t)ne * sizeof(int32_t)))) {
+		nn_work_release(&w);
+		return ml_err_nomem(e);
+	}
+	nout = m->nclass == 0 || (m->nclass == 2 && what == ML_OUT_MARGIN) ? 1 : m->nclass;
+	for (s = 0; s < n; s += MLP_CHUNK) {
+		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
+		encode(m, X, ld, s, b, &w, lev);
+		outputs(m, nn_infer(m->net, &w, b, lev), b, what, out + s * (size_t)nout);
+	}
+	free(lev);
+	nn_work_release(&w);
+	return 0;
+}
+
+/* --embed: "COL:DIM,..." against the feature names; dims into emb_dim (0: none). */
+static int parse_embed(const char *spec, const struct ml_data *d, int *dim, struct ml_err *e)
+{
+	char buf[ML_PARAM_TEXT_MAX + 1], *s, *next;
+	int j;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	for (s = buf; s && *s; s = next) {
+		char *colon, *end;
+		long v;
+		next = strchr(s, ',');
+		if (next)
+			*next++ = 0;
+		colon = strrchr(s, ':');
+		if (!colon)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--embed '%s' is not COL:DIM", s);
+		*colon = 0;
+		v = strtol(colon + 1, &end, 10);
+		if (*end || end == colon + 1 || v < 1 || v > 1024)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--embed '%s': the dimension must be 1 to 1024", s);
+		for (j = 0; j < d->p; j++)
+			if (d->names && strcmp(d->names[j], s) == 0)
+				break;
+		if (j == d->p)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--embed names '%s', which is no feature", s);
+		if (!d->ncat || d->ncat[j] == 0)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--embed names '%s', which is not categorical", s);
+		dim[j] = (int)v;
+	}
+	return 0;
+}
+
+/* The mean loss of rows [0, n) of data through the inference pass, in chunks. */
+static double eval_loss(const struct mlp *m, const double *X, size_t ld, const double *y,
+			size_t n, const double *wt, struct nn_work *w, int32_t *lev, float *dz)
+{
+	size_t s;
+	double L = 0, W = 0;
+
+	for (s = 0; s < n; s += MLP_CHUNK) {
+		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK, i;
+		double wb = 0;
+		const float *z;
+		encode(m, X, ld, s, b, w, lev);
+		z = nn_infer(m->net, w, b, lev);
+		for (i = 0; i < b; i++)
+			wb += wt ? wt[s + i] : 1;
+		L += wb * nn_loss(m->net->loss, z, b, m->net->size[m->net->nlayer], y + s,
+				  wt ? wt + s : NULL, dz);
+		W += wb;
+	}
+	return W > 0 ? L / W : 0;
+}
+
+static double clock_s(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/* One Adam update of n parameters with step a (the bias corrections folded in). */
+static void adam_step(float *restrict th, const float *restrict g, float *restrict mom,
+		      float *restrict vel, size_t n, float a)
+{
+	size_t q;
+
+	for (q = 0; q < n; q++) {
+		mom[q] = 0.9f * mom[q] + 0.1f * g[q];
+		vel[q] = 0.999f * vel[q] + 0.001f * g[q] * g[q];
+		th[q] -= a * mom[q] / (sqrtf(vel[q]) + 1e-8f);
+	}
+}
+
+static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		   const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct mlp *m;
+	struct nn_work w;
+	struct ml_rng rng;
+	struct nn_embed emb[64];
+	double hidden[MLP_MAX_LAYERS + 1], *X = NULL, *Xv = NULL, *bufv = NULL, *y = NULL,
+					    *yv = NULL, *bw = NULL, *by = NULL;
+	int size[MLP_MAX_LAYERS + 2], dim[256], nh, j, k, ne = 0, rc = 0, ep;
+	int epochs = (int)ml_param(hp, "epochs"), early = (int)ml_param(hp, "early-stop");
+	int opt = (int)ml_param(hp, "optimizer"), sched = (int)ml_param(hp, "schedule");
+	size_t n = d->n, i, bs = (size_t)ml_param(hp, "batch-size"), *idx = NULL, t = 0;
+	double lr0 = ml_param(hp, "learning-rate"), mo = ml_param(hp, "momentum");
+	double wd = ml_param(hp, "weight-decay"), best_loss = INFINITY, t0 = now_s();
+	double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
+	int32_t *lev = NULL, *elev = NULL;
+	float *dz = NULL, *best = NULL, *E = NULL, *mom = NULL, *vel = NULL;
+	double *Xbuf = NULL;
+	int best_ep = 0;
+
+	(void)valid;
+	*state = NULL;
+	memset(&w, 0, sizeof(w));
+	if (d->p < 1)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a mlp needs at least one feature");
+	if (d->p > 256 && ml_param_text(hp, "embed")[0])
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--embed takes data of at most 256 features");
+	if (early > 0 && !valid)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--early-stop needs validation rows (--valid or --valid-frac)");
+	nh = ml_param_list(hp, "hidden", hidden, MLP_MAX_LAYERS + 1);
+	if (nh > MLP_MAX_LAYERS)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--hidden takes at most %d layers",
+				  MLP_MAX_LAYERS);
+	if (bs > n)
+		bs = n;
+	m = calloc(1, sizeof(*m));
+	if (!m || mlp_alloc(m, d->p) < 0) {
+		mlp_free(m);
+		return ml_err_nomem(e);
+	}
+	m->nclass = d->nclass;
+	memset(dim, 0, sizeof(dim));
+	if (d->p <= 256 && (rc = parse_embed(ml_param_text(hp, "embed"), d, dim, e)) < 0)
+		goto out;
+	/* the input layout and the standardisation of numeric features */
+	X = (double *)ml_data_dense(d, &Xbuf);
+	if (!X) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (j = 0; j < d->p; j++) {
+		m->first[j] = m->nin;
+		m->ncat[j] = d->ncat ? d->ncat[j] : 0;
+		m->emb[j] = -1;
+		m->sd[j] = 1;
+		if (m->ncat[j] == 0) {
+			double s = 0, q = 0;
+			m->kind[j] = IN_NUM;
+			for (i = 0; i < n; i++)
+				s += X[(size_t)j * n + i];
+			s /= (double)n;
+			for (i = 0; i < n; i++)
+				q += (X[(size_t)j * n + i] - s) * (X[(size_t)j * n + i] - s);
+			q = sqrt(q / (double)n);
+			m->mean[j] = s;
+			m->sd[j] = q > 0 ? q : 1;
+			m->nin++;
+		} else if (j < 256 && dim[j] > 0) {
+			if (ne == 64) {
+				rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+						"--embed takes at most 64 features");
+				goto out;
+			}
+			m->kind[j] = IN_EMBED;
+			m->emb[j] = ne;
+			emb[ne].col = m->nin;
+			emb[ne].dim = dim[j];
+			emb[ne].nlev = m->ncat[j];
+			ne++;
+			m->nin += dim[j];
+		} else {
+			m->kind[j] = IN_ONEHOT;
+			m->nin += m->ncat[j];
+		}
+	}
+	size[0] = m->nin;
+	for (k = 0; k < nh; k++)
+		size[k + 1] = (int)hidden[k];
+	size[nh + 1] = d->nclass > 2 ? d->nclass : 1;
+	m->net = nn_new(nh + 1, size, (int)ml_param(hp, "activation"),
+			(int)ml_param(hp, "batch-norm"),
+			d->nclass > 2	? NN_SOFTMAX
+			: d->nclass == 2 ? NN_SIGMOID
+					 : NN_MSE,
+			(float)ml_param(hp, "dropout"), ne, emb);
+	if (!m->net) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6d6c70);
+	nn_init(m->net, &rng);
+	/* targets: classes as they are, values standardised */
+	y = malloc(n * sizeof(double));
+	by = malloc(bs * sizeof(double));
+	bw = malloc(bs * sizeof(double));
+	idx = malloc(n * sizeof(size_t));
+	dz = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)size[nh + 1] * sizeof(float));
+	mom = calloc(m->net->ntheta + 1, sizeof(float));
+	vel = calloc(m->net->ntheta + 1, sizeof(float));
+	if (ne)
+		lev = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)ne * sizeof(int32_t));
+	if (!y || !by || !bw || !idx || !dz || !mom || !vel || (ne && !lev) ||
+	    nn_work_init(&w, m->net, bs > MLP_CHUNK ? bs : MLP_CHUNK) < 0) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	m->ymean = 0;
+	m->ysd = 1;
+	if (d->nclass == 0) {
+		double s = 0, q = 0;
+		for (i = 0; i < n; i++)
+			s += d->y[i];
+		s /= (double)n;
+		for (i = 0; i < n; i++)
+			q += (d->y[i] - s) * (d->y[i] - s);
+		q = sqrt(q / (double)n);
+		m->ymean = s;
+		m->ysd = q > 0 ? q : 1;
+	}
+	for (i = 0; i < n; i++)
+		y[i] = d->nclass ? d->y[i] : (d->y[i] - m->ymean) / m->ysd;
+	if (valid) {
+		Xv = (double *)ml_data_dense(valid, &bufv);
+		yv = malloc((valid->n + 1) * sizeof(double));
+		best = malloc(m->net->ntheta * sizeof(float) + 4);
+		if (!Xv || !yv || !best) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		for (i = 0; i < valid->n; i++)
+			yv[i] = d->nclass ? valid->y[i] : (valid->y[i] - m->ymean) / m->ysd;
+	}
+	/* the training rows encoded once, row-major, so that a batch is a gather of rows */
+	E = malloc(n * (size_t)m->nin * sizeof(float) + 4);
+	if (ne)
+		elev = malloc(n * (size_t)ne * sizeof(int32_t));
+	if (!E || (ne && !elev)) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i += MLP_CHUNK) {
+		size_t b = n - i < MLP_CHUNK ? n - i : MLP_CHUNK;
+		encode(m, X, n, i, b, &w, lev);
+		memcpy(E + i * (size_t)m->nin, w.in, b * (size_t)m->nin * sizeof(float));
+		if (ne)
+			memcpy(elev + i * (size_t)ne, lev, b * (size_t)ne * sizeof(int32_t));
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	for (ep = 0; ep < epochs; ep++) {
+		double lr = lr0, tl = 0, tw = 0, vl = NAN;
+		size_t s;
+		if (sched == SCHED_COSINE)
+			lr = lr0 * 0.5 * (1 + cos(M_PI * ep / epochs));
+		else if (sched == SCHED_STEP)
+			lr = lr0 * (ep >= epochs * 3 / 4 ? 0.01 : ep >= epochs / 2 ? 0.1 : 1);
+		ml_rng_shuffle(&rng, idx, n);
+		for (s = 0; s < n; s += bs) {
+			size_t b = n - s < bs ? n - s : bs, q;
+			double wsum = 0, lb;
+			float *th = m->net->theta, *g = w.grad;
+			for (i = 0; i < b; i++) {
+				size_t r = idx[s + i];
+				by[i] = y[r];
+				bw[i] = d->w ? d->w[r] : 1;
+				wsum += bw[i];
+				memcpy(w.in + i * (size_t)m->nin, E + r * (size_t)m->nin,
+				       (size_t)m->nin * sizeof(float));
+				if (ne)
+					memcpy(lev + i * (size_t)ne, elev + r * (size_t)ne,
+					       (size_t)ne * sizeof(int32_t));
+			}
+			lb = nn_loss(m->net->loss, nn_forward(m->net, &w, b, lev, 1, &rng), b,
+				     size[nh + 1], by, d->w ? bw : NULL, dz);
+			tl += lb * wsum;
+			tw += wsum;
+			nn_backward(m->net, &w, b, lev, dz);
+			t++;
+			if (wd > 0) {
+				int l;
+				for (l = 0; l < m->net->nlayer; l++) {
+					size_t o = m->net->woff[l],
+					       c = (size_t)size[l] * (size_t)size[l + 1];
+					for (q = 0; q < c; q++)
+						g[o + q] += (float)wd * th[o + q];
+				}
+			}
+			if (opt == OPT_ADAM) {
+				double c1 = 1 - pow(0.9, (double)t), c2 = 1 - pow(0.999, (double)t);
+				adam_step(th, g, mom, vel, m->net->ntheta, (float)(lr * sqrt(c2) / c1));
+			} else {
+				float fm = (float)mo, fl = (float)lr;
+				for (q = 0; q < m->net->ntheta; q++) {
+					mom[q] = fm * mom[q] - fl * g[q];
+					th[q] += mom[q];
+				}
+			}
+		}
+		m->epochs_run = ep + 1;
+		if (valid) {
+			vl = eval_loss(m, Xv, valid->n, yv, valid->n, valid->w, &w, lev, dz);
+			if (vl < best_loss) {
+				best_loss = vl;
+				best_ep = ep + 1;
+				memcpy(best, m->net->theta, m->net->ntheta * sizeof(float));
+			}
+		}
+		if (ctx && ctx->log && ctx->progress) {
+			double el = now_s() - t0;
+			char line[200];
+			int len = snprintf(line, sizeof(line), "epoch %d/%d loss %.5f", ep + 1,
+					   epochs, tw > 0 ? tl / tw : 0);
+			if (valid)
+				len += snprintf(line + len, sizeof(line) - (size_t)len,
+						" valid-%s %.5f", d->nclass ? "logloss" : "loss",
+						vl);
+			snprintf(line + len, sizeof(line) - (size_t)len,
+				 ", %.0f rows/s, ETA %.0f s", (double)n * (ep + 1) / el,
+				 el / (ep + 1) * (epochs - ep - 1));
+			ml_log(ctx, ML_LOG_PROGRESS, "%s", line);
+		}
+		if (early > 0 && ep + 1 - best_ep >= early)
+			break;
+	}
+	{
+		/* sgemm work of the epochs run: forward, weight gradients, input gradients */
+		double fl = 0, el = now_s() - t0, cpu = clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		int l;
+		for (l = 0; l < m->net->nlayer; l++)
+			fl += 2.0 * size[l] * size[l + 1] * (l > 0 || ne ? 3 : 2);
+		fl *= (double)n * m->epochs_run;
+		ml_log(ctx, ML_LOG_DEBUG,
+		       "mlp: %d epochs in %.3f s (%.3f CPU s), sgemm work %.1f GFLOP/s, %.1f "
+		       "GFLOP per CPU second",
+		       m->epochs_run, el, cpu, fl / el / 1e9, fl / cpu / 1e9);
+	}
+	if (valid && best_ep > 0 && early > 0) {
+		memcpy(m->net->theta, best, m->net->ntheta * sizeof(float));
+		ml_log(ctx, ML_LOG_DEBUG, "mlp: best validation loss %.6g at epoch %d", best_loss,
+		       best_ep);
+	}
+	*state = m;
+	m = NULL;
+out:
+	mlp_free(m);
+	nn_work_release(&w);
+	free(Xbuf);
+	free(bufv);
+	free(y);
+	free(yv);
+	free(by);
+	free(bw);
+	free(idx);
+	free(dz);
+	free(mom);
+	free(vel);
+	free(best);
+	free(lev);
+	free(E);
+	free(elev);
+	return rc;
+}
+
+/* Sections: "algo.mlp" holds u32 version, features, classes, inputs, layers, the layer
+ * sizes (layers + 1), u8 activation, batch norm, loss, f64 dropout, per feature u8 input
+ * kind, u32 first input, u32 levels, i32 embedding, f64 mean, sd, then u32 embeddings
+ * with u32 column, dimension and levels each, f64 target mean and sd, u32 epochs run;
+ * "algo.mlp.theta" the parameters and "algo.mlp.bn" the running means and variances, as
+ * f64 (each exactly a float32). */
+static int put(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
+{
+	int rc;
+
+	if (b->err) {
+		ml_wbuf_release(b);
+		return ml_err_nomem(e);
+	}
+	rc = ml_model_add(mo, name, b->p, b->n, e);
+	ml_wbuf_release(b);
+	return rc;
+}
+
+static void put_floats(struct ml_wbuf *b, const float *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		ml_wbuf_f64(b, v[i]);
+}
+
+static size_t bn_count(const struct nn *net)
+{
+	int l;
+	size_t r = 0;
+
+	if (net->bn)
+		for (l = 0; l < net->nlayer - 1; l++)
+			r += (size_t)net->size[l + 1];
+	return r;
+}
+
+static int mlp_save(const void *state, struct ml_model *mo, struct ml_err *e)
+{
+	const struct mlp *m = state;
+	const struct nn *net = m->net;
+	struct ml_wbuf b;
+	int j, rc;
+
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, MLP_VERSION);
+	ml_wbuf_u32(&b, (uint32_t)m->p);
+	ml_wbuf_u32(&b, (uint32_t)m->nclass);
+	ml_wbuf_u32(&b, (uint32_t)m->nin);
+	ml_wbuf_u32(&b, (uint32_t)net->nlayer);
+	for (j = 0; j <= net->nlayer; j++)
+		ml_wbuf_u32(&b, (uint32_t)net->size[j]);
+	ml_wbuf_u8(&b, (uint8_t)net->act);
+	ml_wbuf_u8(&b, (uint8_t)net->bn);
+	ml_wbuf_u8(&b, (uint8_t)net->loss);
+	ml_wbuf_f64(&b, net->dropout);
+	for (j = 0; j < m->p; j++) {
+		ml_wbuf_u8(&b, (uint8_t)m->kind[j]);
+		ml_wbuf_u32(&b, (uint32_t)m->first[j]);
+		ml_wbuf_u32(&b, (uint32_t)m->ncat[j]);
+		ml_wbuf_i32(&b, m->emb[j]);
+		ml_wbuf_f64(&b, m->mean[j]);
+		ml_wbuf_f64(&b, m->sd[j]);
+	}
+	ml_wbuf_u32(&b, (uint32_t)net->nembed);
+	for (j = 0; j < net->nembed; j++) {
+		ml_wbuf_u32(&b, (uint32_t)net->embed[j].col);
+		ml_wbuf_u32(&b, (uint32_t)net->embed[j].dim);
+		ml_wbuf_u32(&b, (uint32_t)net->embed[j].nlev);
+	}
+	ml_wbuf_f64(&b, m->ymean);
+	ml_wbuf_f64(&b, m->ysd);
+	ml_wbuf_u32(&b, (uint32_t)m->epochs_run);
+	if ((rc = put(mo, "algo.mlp", &b, e)) < 0)
+		return rc;
+	ml_wbuf_init(&b);
+	put_floats(&b, net->theta, net->ntheta);
+	if ((rc = put(mo, "algo.mlp.theta", &b, e)) < 0)
+		return rc;
+	ml_wbuf_init(&b);
+	put_floats(&b, net->rmean, bn_count(net));
+	put_floats(&b, net->rvar, bn_count(net));
+	return put(mo, "algo.mlp.bn", &b, e);
+}
+
+static int bad(struct mlp *m, struct ml_err *e, const char *sec, const char *what)
+{
+	mlp_free(m);
+	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s' is invalid: %s", sec, what);
+}
+
+/* Read exactly n finite float32 values (stored as f64) of section name into v. */
+static int get_floats(const struct ml_model *mo, const char *name, float *v, size_t n,
+		      struct ml_err *e)
+{
+	const void *data;
+	size_t len, i;
+	struct ml_rbuf b;
+	int rc;
+
+	if ((rc = ml_model_get(mo, name, &data, &len, e)) < 0)
+		return rc;
+	if (len / 8 != n || len % 8)
+		return 1;
+	ml_rbuf_init(&b, data, len);
+	for (i = 0; i < n; i++) {
+		double x = ml_rbuf_f64(&b);
+		if (!isfinite(x) || (double)(float)x != x)
+			return 1;
+		v[i] = (float)x;
+	}
+	return 0;
+}
+
+static int mlp_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
+		    struct ml_err *e)
+{
+	const void *data;
+	size_t len, r;
+	struct ml_rbuf b;
+	struct mlp *m;
+	struct nn_embed emb[64];
+	int size[MLP_MAX_LAYERS + 2], nl, j, nin = 0, act, bn, loss, ne, rc;
+	double drop;
+
+	*state = NULL;
+	if ((rc = ml_model_get(mo, "algo.mlp", &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(&b, data, len);
+	if (ml_rbuf_u32(&b) != MLP_VERSION)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'algo.mlp' has an unknown version");
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return ml_err_nomem(e);
+	j = (int)ml_rbuf_u32(&b);
+	if (j != shape->p || j < 1 || mlp_alloc(m, j) < 0)
+		return bad(m, e, "algo.mlp", "its shape does not match the model's features");
+	m->nclass = (int)ml_rbuf_u32(&b);
+	m->nin = (int)ml_rbuf_u32(&b);
+	nl = (int)ml_rbuf_u32(&b);
+	if (b.err || m->nclass != shape->nclass || nl < 1 || nl > MLP_MAX_LAYERS + 1)
+		return bad(m, e, "algo.mlp", "bad shape");
+	for (j = 0; j <= nl; j++) {
+		uint32_t v = ml_rbuf_u32(&b);
+		if (v < 1 || v > (1u << 24))
+			return bad(m, e, "algo.mlp", "bad layer size");
+		size[j] = (int)v;
+	}
+	act = ml_rbuf_u8(&b);
+	bn = ml_rbuf_u8(&b);
+	loss = ml_rbuf_u8(&b);
+	drop = ml_rbuf_f64(&b);
+	if (act > NN_GELU || bn > 1 || loss > NN_SOFTMAX || !(drop >= 0 && drop < 1) ||
+	    size[0] != m->nin ||
+	    size[nl] != (m->nclass > 2 ? m->nclass : 1) ||
+	    loss != (m->nclass > 2 ? NN_SOFTMAX : m->nclass == 2 ? NN_SIGMOID : NN_MSE))
+		return bad(m, e, "algo.mlp", "bad settings");
+	for (j = 0; j < m->p; j++) {
+		m->kind[j] = ml_rbuf_u8(&b);
+		m->first[j] = (int)ml_rbuf_u32(&b);
+		m->ncat[j] = (int)ml_rbuf_u32(&b);
+		m->emb[j] = ml_rbuf_i32(&b);
+		m->mean[j] = ml_rbuf_f64(&b);
+		m->sd[j] = ml_rbuf_f64(&b);
+		if (b.err || m->kind[j] > IN_EMBED || m->first[j] < 0 ||
+		    (m->kind[j] == IN_NUM) != (m->ncat[j] == 0) || m->ncat[j] > (1 << 24) ||
+		    !isfinite(m->mean[j]) || !(m->sd[j] > 0) || !isfinite(m->sd[j]) ||
+		    (m->kind[j] == IN_EMBED) != (m->emb[j] >= 0) || m->emb[j] >= 64)
+			return bad(m, e, "algo.mlp", "bad feature");
+	}
+	ne = (int)ml_rbuf_u32(&b);
+	if (b.err || ne > 64)
+		return bad(m, e, "algo.mlp", "bad features");
+	for (j = 0; j < ne; j++) {
+		emb[j].col = (int)ml_rbuf_u32(&b);
+		emb[j].dim = (int)ml_rbuf_u32(&b);
+		emb[j].nlev = (int)ml_rbuf_u32(&b);
+		if (emb[j].dim < 1 || emb[j].dim > 1024 || emb[j].nlev < 1 || emb[j].col < 0 ||
+		    emb[j].col + emb[j].dim > m->nin)
+			return bad(m, e, "algo.mlp", "bad embedding");
+	}
+	m->ymean = ml_rbuf_f64(&b);
+	m->ysd = ml_rbuf_f64(&b);
+	m->epochs_run = (int)ml_rbuf_u32(&b);
+	if (b.err || b.off != b.n || !isfinite(m->ymean) || !(m->ysd > 0) || !isfinite(m->ysd))
+		return bad(m, e, "algo.mlp", "wrong size");
+	/* every feature's columns follow each other exactly */
+	for (j = 0, nin = 0; j < m->p; j++) {
+		int width = m->kind[j] == IN_NUM ? 1 : m->kind[j] == IN_ONEHOT ? m->ncat[j] : 0;
+		if (m->first[j] != nin)
+			return bad(m, e, "algo.mlp", "bad feature layout");
+		if (m->kind[j] == IN_EMBED) {
+			if (m->emb[j] >= ne || emb[m->emb[j]].col != nin ||
+			    emb[m->emb[j]].nlev != m->ncat[j])
+				return bad(m, e, "algo.mlp", "bad embedding");
+			width = emb[m->emb[j]].dim;
+		}
+		nin += width;
+	}
+	if (nin != m->nin)
+		return bad(m, e, "algo.mlp", "bad input count");
+	m->net = nn_new(nl, size, act, bn, loss, (float)drop, ne, emb);
+	if (!m->net) {
+		mlp_free(m);
+		return ml_err_nomem(e);
+	}
+	r = bn_count(m->net);
+	{
+		/* the running means, then the variances */
+		float *st = malloc((2 * r + 1) * sizeof(float));
+		size_t i;
+		if (!st) {
+			mlp_free(m);
+			return ml_err_nomem(e);
+		}
+		if ((rc = get_floats(mo, "algo.mlp.theta", m->net->theta, m->net->ntheta, e)) == 0)
+			rc = get_floats(mo, "algo.mlp.bn", st, 2 * r, e);
+		for (i = 0; rc == 0 && i < r; i++) {
+			m->net->rmean[i] = st[i];
+			m->net->rvar[i] = st[r + i];
+			if (!(st[r + i] >= 0))
+				rc = 1;
+		}
+		free(st);
+		if (rc < 0) {
+			mlp_free(m);
+			return rc;
+		}
+		if (rc)
+			return bad(m, e, "algo.mlp.theta", "wrong size or values");
+	}
+	*state = m;
+	return 0;
+}
+
+static const char *const mlp_tables[] = {"embedding", NULL};
+
+/* "embedding": per embedded feature and level, its vector (dim_1.., NaN past the
+ * feature's own dimension). */
+static int mlp_table(const void *state, const char *name, const struct ml_data *shape,
+		     struct ml_frame *out, struct ml_err *e)
+{
+	const struct mlp *m = state;
+	const struct nn *net = m->net;
+	int j, k, maxd = 0, rc;
+	size_t rows = 0, r = 0;
+	char col[32];
+
+	(void)name;
+	for (k = 0; k < net->nembed; k++) {
+		if (net->embed[k].dim > maxd)
+			maxd = net->embed[k].dim;
+		rows += (size_t)net->embed[k].nlev;
+	}
+	if (ml_schema_add(&out->schema, "feature", ML_CAT) < 0 ||
+	    ml_schema_add(&out->schema, "level", ML_CAT) < 0)
+		goto nomem;
+	for (k = 0; k < maxd; k++) {
+		snprintf(col, sizeof(col), "dim_%d", k + 1);
+		if (ml_schema_add(&out->schema, col, ML_NUM) < 0)
+			goto nomem;
+	}
+	if ((rc = ml_block_init(&out->rows, &out->schema, rows, e)) < 0) {
+		ml_frame_release(out);
+		return rc;
+	}
+	for (j = 0; j < m->p; j++) {
+		const struct nn_embed *em;
+		int lv;
+		if (m->kind[j] != IN_EMBED)
+			continue;
+		em = &net->embed[m->emb[j]];
+		for (lv = 0; lv < em->nlev; lv++, r++) {
+			const char *f = shape->names ? shape->names[j] : "?";
+			const struct ml_dict *dl = shape->levels ? shape->levels[j] : NULL;
+			const char *ls = dl && lv < dl->n ? dl->str[lv] : "?";
+			int32_t c1 = ml_dict_intern(&out->schema.cols[0].dict, f, strlen(f));
+			int32_t c2 = ml_dict_intern(&out->schema.cols[1].dict, ls, strlen(ls));
+			if (c1 < 0 || c2 < 0)
+				goto nomem;
+			out->rows.col[0].cat[r] = c1;
+			out->rows.col[1].cat[r] = c2;
+			for (k = 0; k < maxd; k++)
+				out->rows.col[2 + k].num[r] =
+				    k < em->dim ? net->theta[em->off + (size_t)lv * (size_t)em->dim +
+							     (size_t)k]
+						: NAN;
+		}
+	}
+	out->rows.nrow = rows;
+	return 0;
+nomem:
+	ml_frame_release(out);
+	return ml_err_nomem(e);
+}
+
+const struct ml_algo ml_algo_mlp = {
+	.name = "mlp",
+	.summary = "multilayer perceptron: a dense neural network trained by minibatch Adam or SGD",
+	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT,
+	.params = mlp_params,
+	.fit = mlp_fit,
+	.predict = mlp_predict,
+	.save = mlp_save,
+	.load = mlp_load,
+	.tables = mlp_tables,
+	.table = mlp_table,
+	.free = mlp_free,
+};

@@ -1,0 +1,77 @@
+/* Private to libml: a dense feed-forward network in float32 for -a mlp. Layers are
+ * dense (x W + b), each hidden one optionally batch-normalised, then activated, then
+ * dropped out while training; the input may hold learned embeddings of categorical
+ * features. Forward and backward passes work on batches of rows (row-major) through
+ * cblas_sgemm. All parameters live in one flat array, so an optimiser is one loop. */
+#ifndef ML_LEARN_NN_H
+#define ML_LEARN_NN_H
+
+#include <stddef.h>
+#include "ml/ctx.h"
+
+enum { NN_RELU, NN_TANH, NN_GELU };
+enum { NN_MSE, NN_SIGMOID, NN_SOFTMAX }; /* output and loss */
+
+/* An embedding: input columns [col, col + dim) of every row are row level of a
+ * table of nlev x dim parameters at offset off of theta (no level: zeros). */
+struct nn_embed {
+	int col, dim, nlev;
+	size_t off;
+};
+
+struct nn {
+	int nlayer;  /* dense layers: hidden ones and the output */
+	int *size;   /* nlayer + 1: inputs, each hidden width, outputs */
+	int act, bn, loss;
+	float dropout;
+	size_t ntheta;
+	float *theta;		    /* every trained parameter */
+	size_t *woff, *boff, *goff; /* per layer: W (size[l] x size[l+1]), b, and with bn
+				     * gamma then beta (hidden layers) */
+	float *rmean, *rvar;	    /* batch norm running statistics, per hidden unit */
+	size_t *roff;		    /* per layer: offset into rmean/rvar */
+	int nembed;
+	struct nn_embed *embed;
+};
+
+/* Per-batch work space for up to cap rows. */
+struct nn_work {
+	size_t cap;
+	float *in;		    /* cap x size[0]: the input batch */
+	float **h, **u, **a, **mask; /* per layer: pre-normalisation (then the normalised
+				      * values), pre-activation, output, dropout scale */
+	float **mu, **istd;	    /* per hidden layer: batch statistics */
+	float *d1, *d2;		    /* gradients, cap x widest */
+	float *grad;		    /* ntheta */
+};
+
+/* A network with these sizes (nlayer + 1 of them) and settings, parameters zero;
+ * NULL when out of memory. nembed embeddings are added to theta after the layers. */
+struct nn *nn_new(int nlayer, const int *size, int act, int bn, int loss, float dropout,
+		  int nembed, const struct nn_embed *embed);
+void nn_free(struct nn *net);
+/* Seeded initialisation: He normal for ReLU and GELU layers, Glorot uniform for tanh
+ * layers and the output, standard normal embeddings, biases 0, gamma 1, beta 0. */
+void nn_init(struct nn *net, struct ml_rng *rng);
+
+int nn_work_init(struct nn_work *w, const struct nn *net, size_t cap);
+void nn_work_release(struct nn_work *w);
+
+/* Forward pass of b rows in w->in (their embedding columns filled from theta with
+ * levels lev[i * nembed + k], -1 for none; lev NULL when there are no embeddings).
+ * train: batch statistics, running statistics updated (with momentum 0.1), dropout
+ * drawn from rng. Returns the outputs, b x size[nlayer], in w's space. */
+const float *nn_forward(struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
+			int train, struct ml_rng *rng);
+/* The inference pass with no side effects (running statistics, no dropout). */
+const float *nn_infer(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev);
+/* The loss of outputs z of b rows against targets y (values, or class indices) with
+ * weights wt (NULL: 1), as the weighted mean; its gradient by z into dz. */
+double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const double *wt,
+	       float *dz);
+/* Backward pass after nn_forward with train 1: dz (b x outputs) the loss gradient by
+ * the outputs; the gradient of every parameter into w->grad. */
+void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
+		 const float *dz);
+
+#endif

@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# -a gp and -a mlp: scikit-learn's answers (tests/fixtures/neural, made by
+# tests/fixtures/gen_neural.py), intervals, approximations, reproducibility and misuse.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export SOURCE_DATE_EPOCH=1700000000
+	NF=$FIX/neural
+}
+
+# gp_fixed TAG OPTIONS...: a fit with the given hyperparameters scores the test rows as
+# scikit-learn's GaussianProcessRegressor(optimizer=None) to 1e-6.
+gp_fixed() {
+	local tag=$1
+	shift
+	fixture "$NF/gp_train.csv" "$NF/gp_test.csv" "$NF/gp_fixed_$tag.csv"
+	ml mltrain -q -t y -a gp --fixed 1 "$@" -o "$tag.mlm" "$NF/gp_train.csv"
+	ml mlpredict -m "$tag.mlm" --std -o "$tag.csv" "$NF/gp_test.csv"
+	csv_close "$NF/gp_fixed_$tag.csv" "$tag.csv" 1e-6
+}
+
+@test "gp with fixed hyperparameters: mean and std as scikit-learn's, every kernel" {
+	gp_fixed rbf --signal-variance 2 --length-scale 1.3 --alpha 1e-2
+	gp_fixed matern32 --kernel matern32 --signal-variance 1.5 --length-scale 0.9 --alpha 1e-3
+	gp_fixed matern52 --kernel matern52 --signal-variance 0.7 --length-scale 1.7 --alpha 0.1
+	gp_fixed white --kernel rbf+white --signal-variance 1.2 --length-scale 1.1 --noise 0.05
+	# one length scale per feature, all given the same, is the same model
+	gp_fixed rbf --ard 1 --signal-variance 2 --length-scale 1.3 --alpha 1e-2
+}
+
+# gp_fit TAG OPTIONS...: the fitted hyperparameters reach a log marginal likelihood at
+# least scikit-learn's (to rounding: 1e-9 of it).
+gp_fit() {
+	local tag=$1 ours ref
+	shift
+	fixture "$NF/gp_train.csv" "$NF/gp_fit_$tag.txt"
+	ml mltrain -q -t y -a gp "$@" -o "$tag.mlm" "$NF/gp_train.csv"
+	ml mlinfo --table hyper -o "$tag.hyper" "$tag.mlm"
+	ours=$(awk -F, '$1 == "log_marginal_likelihood" { print $2 }' "$tag.hyper")
+	ref=$(cat "$NF/gp_fit_$tag.txt")
+	echo "$tag: ours $ours, scikit-learn $ref" >&2
+	awk -v a="$ours" -v b="$ref" 'BEGIN { s = b < 0 ? -b : b; if (s < 1) s = 1
+		exit !(a != "" && a + 0 >= b - 1e-9 * s) }'
+}
+
+@test "gp fitted by maximum likelihood reaches scikit-learn's log marginal likelihood" {
+	gp_fit rbf --alpha 1e-2 --restarts 0
+	gp_fit ard --ard 1 --alpha 1e-2 --restarts 0
+	gp_fit matern52 --kernel matern52 --alpha 1e-2
+	gp_fit white --kernel rbf+white --ard 1
+}
+
+@test "gp intervals are the Gaussian bounds around pred at --level" {
+	ml mltrain -q -t y -a gp -o m.mlm "$NF/gp_train.csv"
+	ml mlpredict -m m.mlm --std --level 95 -o p.csv "$NF/gp_test.csv"
+	[ "$(head -1 p.csv)" = "pred,pred_std,lo_95,hi_95" ]
+	awk -F, 'NR > 1 { z = 1.959963984540054; d1 = $1 - z * $2 - $3; d2 = $1 + z * $2 - $4
+		if (d1 < 0) d1 = -d1; if (d2 < 0) d2 = -d2
+		if (d1 > 1e-9 * (1 + $1 * $1) || d2 > 1e-9 * (1 + $1 * $1) || !($2 > 0)) bad = 1 }
+		END { exit bad }' p.csv
+}
+
+@test "gp beyond --max-exact: inducing points on every row give the exact answer" {
+	fixture "$NF/gp_fixed_rbf.csv"
+	ml mltrain -q -t y -a gp --fixed 1 --signal-variance 2 --length-scale 1.3 --alpha 1e-2 \
+		--max-exact 10 --inducing 1000 -o d.mlm "$NF/gp_train.csv"
+	ml mlpredict -m d.mlm --std -o d.csv "$NF/gp_test.csv"
+	csv_close "$NF/gp_fixed_rbf.csv" d.csv 1e-5
+	# fewer inducing points: an approximation, fitted on a sample, still a model
+	ml mltrain -q -t y -a gp --max-exact 30 --inducing 20 -o s.mlm "$NF/gp_train.csv"
+	ml mlpredict -m s.mlm --std -o s.csv "$NF/gp_test.csv"
+	[ "$(wc -l < s.csv)" -eq 21 ]
+}
+
+@test "gp is reproducible for a seed whatever -j, and a model file scores as its fit" {
+	ml mltrain -q -j 1 --seed 3 -t y -a gp --restarts 3 --ard 1 -o a.mlm "$NF/gp_train.csv"
+	ml mltrain -q -j 2 --seed 3 -t y -a gp --restarts 3 --ard 1 -o b.mlm "$NF/gp_train.csv"
+	ml mlpredict -m a.mlm --std -o a.csv "$NF/gp_test.csv"
+	ml mlpredict -m b.mlm --std -o b.csv "$NF/gp_test.csv"
+	same a.csv b.csv
+	ml mlinfo --table hyper -o a.h a.mlm
+	ml mlinfo --table hyper -o b.h b.mlm
+	same a.h b.h
+}
+
+@test "gp refuses weights, missing values and classes" {
+	printf 'x,y,w\n1,2,1\n2,3,2\n3,5,1\n' > w.csv
+	run -2 --separate-stderr ml mltrain -q -t y -a gp --weight w -o x.mlm w.csv
+	[ "${stderr_lines[0]}" = "mltrain: -a gp takes no row weights (--weight)" ]
+	printf 'x,y\n1,2\n,3\n3,5\n' > m.csv
+	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm m.csv
+	[ "$stderr" = "mltrain: m.csv:3: missing value in column 'x' (-a gp takes no missing values; impute them with mlfeat --impute)" ]
+	printf 'x,y\n1,a\n2,b\n3,a\n' > c.csv
+	run -2 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
+	[ "${stderr_lines[0]}" = "mltrain: -a gp does not classify (target 'y')" ]
+	[ ! -e x.mlm ]
+}
+
+@test "mlp reaches scikit-learn's MLPClassifier accuracy on the same split (within 0.02)" {
+	fixture "$NF/mlp_train.csv" "$NF/mlp_test.csv" "$NF/mlp_acc.txt"
+	for s in 1 2 3 4 5; do
+		ml mltrain -q --seed $s -t label -a mlp --hidden 32 --batch-size 100 --epochs 100 \
+			-o m$s.mlm "$NF/mlp_train.csv"
+		ml mlpredict -m m$s.mlm --keep label --no-proba -o p$s.csv "$NF/mlp_test.csv"
+	done
+	ours=$(awk -F, 'FNR > 1 { n++; c += ($1 == $2) } END { print c / n }' p?.csv)
+	ref=$(cat "$NF/mlp_acc.txt")
+	echo "accuracy: ours $ours, scikit-learn $ref" >&2
+	awk -v a="$ours" -v b="$ref" 'BEGIN { exit !(a >= b - 0.02) }'
+}
+
+@test "mlp is reproducible for a seed whatever -j; embeddings are a table" {
+	ml mlfeat -t species --impute median --impute mode:sex -o pen.csv "$SAMPLES/penguins.csv"
+	for j in 1 2; do
+		ml mltrain -q -j $j --seed 2 -t species -a mlp --embed island:2 --hidden 16,8 \
+			--batch-norm 1 --dropout 0.1 --activation gelu --epochs 60 --batch-size 32 \
+			--learning-rate 0.01 --schedule cosine --valid-frac 0.2 --early-stop 5 \
+			-o p$j.mlm pen.csv
+	done
+	same p1.mlm p2.mlm
+	ml mlinfo --table embedding -o emb.csv p1.mlm
+	[ "$(head -1 emb.csv)" = "feature,level,dim_1,dim_2" ]
+	[ "$(cut -d, -f1,2 emb.csv | tail -n +2 | tr '\n' ' ')" = "island,Biscoe island,Dream island,Torgersen " ]
+	ml mlpredict -m p1.mlm --keep species --no-proba -o p.csv pen.csv
+	awk -F, 'NR > 1 { n++; c += ($1 == $2) } END { exit !(c / n > 0.95) }' p.csv
+}
+
+@test "mlp regression and sgd: the target is standardised inside the model" {
+	ml mltrain -q --seed 1 -t y -a mlp --optimizer sgd --learning-rate 0.01 --momentum 0.9 \
+		--schedule step --weight-decay 1e-4 --epochs 40 --batch-size 32 -o c.mlm "$SAMPLES/co2.csv"
+	ml mlpredict -m c.mlm --keep y -o c.csv "$SAMPLES/co2.csv"
+	# better than the mean: the residual spread is below the target's
+	awk -F, 'NR > 1 { n++; s += $1; q += $1 * $1; r += ($1 - $2) ^ 2 }
+		END { v = q / n - (s / n) ^ 2; exit !(r / n < 0.5 * v) }' c.csv
+}
+
+@test "mlp shows no progress when stderr is no terminal, and refuses bad options" {
+	run -0 --separate-stderr ml mltrain --seed 1 -t label -a mlp --epochs 3 -o m.mlm "$NF/mlp_train.csv"
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[[ "$stderr" != *epoch* ]]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --embed x9:2 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --embed names 'x9', which is no feature" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --embed x1:2 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --embed names 'x1', which is not categorical" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --early-stop 3 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --early-stop needs validation rows (--valid or --valid-frac)" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --hidden 64,0 -o h.mlm "$NF/mlp_train.csv"
+	[ ! -e h.mlm ]
+}

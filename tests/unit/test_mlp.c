@@ -1,0 +1,163 @@
+/* Unit tests for -a mlp: numeric gradient checks of every layer kind (dense, batch
+ * normalisation, each activation, dropout, embeddings) and every loss, initialisation
+ * and reproducibility, and fits through the library. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn/nn/nn.h"
+#include "ml/ml.h"
+#include "unit.h"
+
+#define B 6
+
+/* The loss of the fixed batch with theta as it is: the same dropout draws each time. */
+static double batch_loss(struct nn *net, struct nn_work *w, const float *x, const int32_t *lev,
+			 const double *y, const double *wt, float *dz)
+{
+	struct ml_rng r;
+
+	ml_rng_seed(&r, 99);
+	memcpy(w->in, x, B * (size_t)net->size[0] * sizeof(float));
+	return nn_loss(net->loss, nn_forward(net, w, B, lev, 1, &r), B, net->size[net->nlayer], y,
+		       wt, dz);
+}
+
+/* Central differences against the backward pass for every parameter. A parameter whose
+ * two step sizes disagree sits at a ReLU kink or a dropout edge and is skipped; few may. */
+static void gradcheck(int act, int bn, int loss, float dropout, int embed)
+{
+	int size[4] = {embed ? 5 : 3, 5, 4, loss == NN_SOFTMAX ? 3 : 1};
+	struct nn_embed em = {3, 2, 4, 0};
+	struct nn *net = nn_new(3, size, act, bn, loss, dropout, embed, &em);
+	struct nn_work w;
+	struct ml_rng r;
+	float x[B * 5], dz[B * 3], *ana;
+	double y[B], wt[B];
+	int32_t lev[B];
+	size_t i, k, skipped = 0, bad = 0;
+
+	CHECK(net != NULL);
+	if (!net)
+		return;
+	CHECK(nn_work_init(&w, net, B) == 0);
+	ml_rng_seed(&r, (uint64_t)(act * 100 + bn * 10 + loss + embed * 1000));
+	nn_init(net, &r);
+	/* move the batch norm parameters and biases off their starting values */
+	for (k = 0; k < net->ntheta; k++)
+		net->theta[k] += (float)(0.1 * ml_rng_normal(&r));
+	for (i = 0; i < B * (size_t)size[0]; i++)
+		x[i] = (float)ml_rng_normal(&r);
+	for (i = 0; i < B; i++) {
+		y[i] = loss == NN_MSE ? ml_rng_normal(&r) : (double)(i % (loss == NN_SOFTMAX ? 3 : 2));
+		wt[i] = 0.5 + ml_rng_uniform(&r);
+		lev[i] = (int32_t)(i % 5) - 1; /* one row without a level */
+	}
+	batch_loss(net, &w, x, embed ? lev : NULL, y, wt, dz);
+	nn_backward(net, &w, B, embed ? lev : NULL, dz);
+	ana = malloc(net->ntheta * sizeof(float));
+	memcpy(ana, w.grad, net->ntheta * sizeof(float));
+	for (k = 0; k < net->ntheta; k++) {
+		float t = net->theta[k];
+		double h = 1e-2, num[2];
+		int s;
+		for (s = 0; s < 2; s++, h /= 2) {
+			double fp, fm;
+			net->theta[k] = (float)(t + h);
+			fp = batch_loss(net, &w, x, embed ? lev : NULL, y, wt, dz);
+			net->theta[k] = (float)(t - h);
+			fm = batch_loss(net, &w, x, embed ? lev : NULL, y, wt, dz);
+			net->theta[k] = t;
+			num[s] = (fp - fm) / ((double)(float)(t + h) - (double)(float)(t - h));
+		}
+		if (fabs(num[0] - num[1]) > 2e-3 * (1 + fabs(num[1]))) {
+			skipped++;
+			continue;
+		}
+		if (fabs(num[1] - ana[k]) > 2e-3 * (1 + fabs(num[1]))) {
+			if (bad++ < 3)
+				fprintf(stderr, "act %d bn %d loss %d dropout %g embed %d: "
+						"parameter %zu: numeric %.6g, backward %.6g\n",
+					act, bn, loss, dropout, embed, k, num[1], (double)ana[k]);
+		}
+	}
+	CHECK(bad == 0);
+	CHECK(skipped * 10 <= net->ntheta);
+	free(ana);
+	nn_work_release(&w);
+	nn_free(net);
+}
+
+static void test_gradients(void)
+{
+	int act, bn, loss;
+
+	for (act = NN_RELU; act <= NN_GELU; act++)
+		for (bn = 0; bn <= 1; bn++)
+			for (loss = NN_MSE; loss <= NN_SOFTMAX; loss++)
+				gradcheck(act, bn, loss, 0, 0);
+}
+
+static void test_gradients_dropout_embedding(void)
+{
+	gradcheck(NN_TANH, 0, NN_SOFTMAX, 0.3f, 0);
+	gradcheck(NN_GELU, 1, NN_SIGMOID, 0.2f, 0);
+	gradcheck(NN_TANH, 0, NN_MSE, 0, 1);
+	gradcheck(NN_GELU, 1, NN_SOFTMAX, 0.25f, 1);
+}
+
+/* The losses at known points: softmax of equal margins, the sigmoid at 0, half the
+ * squared error. */
+static void test_losses(void)
+{
+	float z[6] = {0, 0, 0, 1, 2, 3}, dz[6];
+	double y[2] = {1, 2}, v;
+
+	v = nn_loss(NN_SOFTMAX, z, 2, 3, y, NULL, dz);
+	CHECK_NEAR(v, 0.5 * (log(3.0) + (3 + log(exp(-2.0) + exp(-1.0) + 1) - 3)), 1e-6);
+	CHECK_NEAR(dz[1], 0.5 * (1.0 / 3 - 1), 1e-6);
+	y[0] = 0;
+	v = nn_loss(NN_SIGMOID, z, 1, 1, y, NULL, dz);
+	CHECK_NEAR(v, log(2.0), 1e-12);
+	CHECK_NEAR(dz[0], 0.5, 1e-7);
+	y[0] = 3;
+	v = nn_loss(NN_MSE, z + 4, 1, 1, y, NULL, dz);
+	CHECK_NEAR(v, 0.5, 1e-12);
+	CHECK_NEAR(dz[0], -1, 1e-7);
+}
+
+/* He initialisation has the variance 2 / fan-in; the same seed gives the same network. */
+static void test_init(void)
+{
+	int size[3] = {400, 300, 2};
+	struct nn *a = nn_new(2, size, NN_RELU, 0, NN_SOFTMAX, 0, 0, NULL);
+	struct nn *b = nn_new(2, size, NN_RELU, 0, NN_SOFTMAX, 0, 0, NULL);
+	struct ml_rng r;
+	double s = 0;
+	size_t i;
+
+	ml_rng_seed(&r, 5);
+	nn_init(a, &r);
+	ml_rng_seed(&r, 5);
+	nn_init(b, &r);
+	CHECK(memcmp(a->theta, b->theta, a->ntheta * sizeof(float)) == 0);
+	for (i = 0; i < 400 * 300; i++)
+		s += (double)a->theta[i] * a->theta[i];
+	CHECK_NEAR(s / (400 * 300), 2.0 / 400, 0.02);
+	/* the output layer is Glorot uniform: bounded by sqrt(6 / (300 + 2)) */
+	for (i = 0; i < 300 * 2; i++)
+		CHECK(fabsf(a->theta[a->woff[1] + i]) <= (float)sqrt(6.0 / 302));
+	nn_free(a);
+	nn_free(b);
+}
+
+int main(void)
+{
+	RUN(test_losses);
+	RUN(test_gradients);
+	RUN(test_gradients_dropout_embedding);
+	RUN(test_init);
+	printf("%d passed, %d failed\n", unit_tests_passed, unit_tests_failed);
+	return UNIT_EXIT();
+}
