@@ -499,19 +499,26 @@ int cli_meta_merge(struct ml_model *m, struct cJSON *obj, struct ml_err *e)
 	return rc;
 }
 
-int cli_stamp(struct ml_model *m, struct ml_err *e)
+long long cli_epoch(void)
 {
 	const char *env = getenv("SOURCE_DATE_EPOCH");
 	char *end;
 	unsigned long long v;
 
 	if (!env || *env < '0' || *env > '9')
-		return 0;
+		return -1;
 	errno = 0;
 	v = strtoull(env, &end, 10);
 	if (errno || *end || v > 253402300799ULL) /* 9999-12-31T23:59:59Z */
-		return 0;
-	return ml_model_set_created(m, (long long)v, e);
+		return -1;
+	return (long long)v;
+}
+
+int cli_stamp(struct ml_model *m, struct ml_err *e)
+{
+	long long t = cli_epoch();
+
+	return t < 0 ? 0 : ml_model_set_created(m, t, e);
 }
 
 int cli_ctx(struct cli *c, struct ml_ctx *ctx)
@@ -523,5 +530,92 @@ int cli_ctx(struct cli *c, struct ml_ctx *ctx)
 		return cli_fail(c, &e);
 	ctx->log = log_stderr;
 	ctx->log_ud = c;
+	return 0;
+}
+
+const struct ml_algo *cli_algo(const struct cli *c, const char *opt, const char *name, int *rc)
+{
+	const struct ml_algo *a = ml_algo_find(name);
+	const struct ml_algo *const *i;
+	char list[1024], q[80];
+	size_t n = 0;
+
+	if (a)
+		return a;
+	list[0] = 0;
+	for (i = ml_algos(); *i && n < sizeof(list); i++) {
+		int k = snprintf(list + n, sizeof(list) - n, "%s%s", i == ml_algos() ? "" : ", ",
+				 ml_algo_name(*i));
+		n += k > 0 ? (size_t)k : 0;
+	}
+	*rc = cli_usage(c, "%s%sunknown algorithm '%s' (one of %s)", opt ? opt : "", opt ? ": " : "",
+			ml_err_quote(q, sizeof(q), name, strlen(name)), list);
+	return NULL;
+}
+
+int cli_class_weight(const struct cli *c, const char *arg, struct ml_train_spec *spec)
+{
+	if (strcmp(arg, "balanced") == 0)
+		spec->balanced = 1;
+	else if (strcmp(arg, "none") == 0)
+		spec->balanced = 0;
+	else
+		return cli_usage(c, "invalid value '%s' for --class-weight (balanced or none)", arg);
+	return 0;
+}
+
+/* The next blank-separated word of *p (copied into w, size n), or 0 at the end. */
+static size_t next_word(const char **p, char *w, size_t n)
+{
+	const char *s = *p;
+	size_t k = 0;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n')
+		s++;
+	while (*s && *s != ' ' && *s != '\t' && *s != '\n') {
+		if (k + 1 < n)
+			w[k] = *s;
+		k++;
+		s++;
+	}
+	*p = s;
+	if (n)
+		w[k < n ? k : n - 1] = 0;
+	return k;
+}
+
+int cli_learner_spec(const struct cli *c, const char *opt, const char *text,
+		     struct ml_train_spec *spec)
+{
+	const struct ml_algo *a;
+	const char *p = text;
+	char w[512], v[512];
+	struct ml_err e;
+	int rc = 0;
+
+	ml_err_init(&e);
+	if (!next_word(&p, w, sizeof(w)))
+		return cli_usage(c, "%s: no algorithm in '%s'", opt, text);
+	snprintf(v, sizeof(v), "%s '%s'", opt, text);
+	if (!(a = cli_algo(c, v, w, &rc)))
+		return rc;
+	ml_params_init(&spec->params, a);
+	while (next_word(&p, w, sizeof(w))) {
+		char *eq = strchr(w, '=');
+		if (strncmp(w, "--", 2) != 0 || w[2] == 0)
+			return cli_usage(c, "%s '%s': '%s' is not an option", opt, text, w);
+		if (eq) {
+			*eq = 0;
+			snprintf(v, sizeof(v), "%s", eq + 1);
+		} else if (!next_word(&p, v, sizeof(v))) {
+			return cli_usage(c, "%s '%s': %s needs a value", opt, text, w);
+		}
+		if (strcmp(w + 2, "class-weight") == 0) {
+			if ((rc = cli_class_weight(c, v, spec)) != 0)
+				return rc;
+		} else if (ml_params_set(&spec->params, w + 2, v, &e) < 0) {
+			return cli_usage(c, "%s '%s': %s", opt, text, e.msg);
+		}
+	}
 	return 0;
 }

@@ -4,3 +4,4 @@
 ML_KIND(features)
 ML_KIND(model)
 ML_KIND(forecaster)
+ML_KIND(ensemble)

@@ -1,0 +1,355 @@
+/* Stacking and blending: base learners cross-validated over shared folds, their
+ * out-of-fold predictions training a meta-learner, the base learners refitted on every
+ * row as the members. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ml/ensemble.h"
+#include "ml/pred.h"
+
+void ml_stack_opts_init(struct ml_stack_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	ml_cv_opts_init(&o->cv);
+	o->created = -1;
+}
+
+/* The meta-features a base learner's scores give: the second class's probability for two
+ * classes, every class's for more, the prediction for a regression. */
+static int first_feature(int nout)
+{
+	return nout == 2 ? 1 : 0;
+}
+
+/* A frame of f's columns keep (or none), then nfeat numeric columns named names, over the
+ * rows whose use[i] is set. */
+static int meta_frame(struct ml_frame *mf, const struct ml_frame *f, const int *keep, int nkeep,
+		      char **names, int nfeat, const double *const *feat, const int32_t *fold,
+		      int all, struct ml_err *e)
+{
+	size_t n = f->rows.nrow, i, r;
+	int j, at;
+
+	if (all && ml_schema_add(&mf->schema, "fold", ML_NUM) < 0)
+		return ml_err_nomem(e);
+	for (j = 0; j < nkeep; j++) {
+		const struct ml_col *c = &f->schema.cols[keep[j]];
+		if ((at = ml_schema_add(&mf->schema, c->name, c->type)) < 0 ||
+		    ml_dict_copy(&mf->schema.cols[at].dict, &c->dict) < 0)
+			return ml_err_nomem(e);
+	}
+	for (j = 0; j < nfeat; j++)
+		if (ml_schema_add(&mf->schema, names[j], ML_NUM) < 0)
+			return ml_err_nomem(e);
+	if (ml_block_init(&mf->rows, &mf->schema, n ? n : 1, e) < 0)
+		return e ? e->code : ML_E_NOMEM;
+	for (i = 0, r = 0; i < n; i++) {
+		if (!all && fold[i] <= 0)
+			continue;
+		at = 0;
+		if (all)
+			mf->rows.col[at++].num[r] = fold[i];
+		for (j = 0; j < nkeep; j++, at++)
+			if (f->schema.cols[keep[j]].type == ML_NUM)
+				mf->rows.col[at].num[r] = f->rows.col[keep[j]].num[i];
+			else
+				mf->rows.col[at].cat[r] = f->rows.col[keep[j]].cat[i];
+		for (j = 0; j < nfeat; j++, at++)
+			mf->rows.col[at].num[r] = fold[i] > 0 ? feat[j][i] : NAN;
+		r++;
+	}
+	mf->rows.nrow = r;
+	return 0;
+}
+
+struct stack {
+	const struct ml_stack_opts *o;
+	size_t n, *rows;
+	int32_t *fold;
+	struct ml_learner **ref; /* each base learner on every row */
+	double **oof;		 /* per base: n * nout */
+	int *nout;
+	char **names;		 /* meta-feature names */
+	const double **feat;	 /* per meta-feature: n values */
+	double *featbuf;
+	int nfeat;
+};
+
+/* Blending: the holdout is fold 1 of round(1/F) folds; the other rows are "fold 0" for
+ * the meta-learner (their predictions would be fitted ones). */
+static int deal_rows(struct stack *S, const struct ml_frame *f, enum ml_task task,
+		     struct ml_cv_opts *cv, struct ml_err *e)
+{
+	const struct ml_stack_opts *o = S->o;
+	size_t i;
+	int rc;
+
+	*cv = o->cv;
+	if (o->holdout > 0) {
+		long k = lround(1 / o->holdout);
+		cv->k = k < 2 ? 2 : k > 1000 ? 1000 : (int)k;
+	}
+	if ((rc = ml_cv_folds(S->fold, f, S->rows, S->n, cv, &o->base[0], task, e)) < 0)
+		return rc;
+	if (o->holdout > 0)
+		for (i = 0; i < S->n; i++)
+			S->fold[i] = S->fold[i] == 1 ? 1 : 0;
+	return 0;
+}
+
+/* Base learner b's out-of-fold scores: cross-validated over the folds, or for a blend
+ * fitted on the rows outside the holdout and scoring it. */
+static int base_oof(struct stack *S, int b, const struct ml_frame *f, struct ml_cv_opts *cv,
+		    struct ml_ctx *ctx, struct ml_err *e)
+{
+	const struct ml_stack_opts *o = S->o;
+	struct ml_train_spec spec = o->base[b];
+	size_t i, nin = 0, nout = 0, *in, *hold;
+	struct ml_learner *l = NULL;
+	int rc, K = S->nout[b];
+
+	if (!(S->oof[b] = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double))))
+		return ml_err_nomem(e);
+	for (i = 0; i < S->n * (size_t)K; i++)
+		S->oof[b][i] = NAN;
+	if (o->holdout <= 0) {
+		struct ml_cv_result r;
+		ml_cv_result_init(&r);
+		rc = ml_cv_run(&r, f, S->rows, S->n, S->fold, &spec, S->ref[b], cv, ctx, e);
+		if (rc == 0)
+			memcpy(S->oof[b], r.oof, S->n * (size_t)K * sizeof(double));
+		ml_cv_result_release(&r);
+		return rc;
+	}
+	in = malloc((S->n ? S->n : 1) * sizeof(size_t));
+	hold = malloc((S->n ? S->n : 1) * sizeof(size_t));
+	if (!in || !hold) {
+		free(in);
+		free(hold);
+		return ml_err_nomem(e);
+	}
+	for (i = 0; i < S->n; i++)
+		if (S->fold[i] == 1)
+			hold[nout++] = i;
+		else
+			in[nin++] = i;
+	rc = ml_learner_fit(&l, f, in, nin, NULL, 0, &spec, ctx, e);
+	if (rc == 0) {
+		double *sc = malloc((nout ? nout : 1) * (size_t)K * sizeof(double));
+		if (!sc)
+			rc = ml_err_nomem(e);
+		else if ((rc = ml_score_rows(l, S->ref[b], f, hold, nout, ctx->pool, sc, e)) == 0)
+			for (i = 0; i < nout; i++)
+				memcpy(S->oof[b] + hold[i] * (size_t)K, sc + i * (size_t)K,
+				       (size_t)K * sizeof(double));
+		free(sc);
+	}
+	ml_learner_free(l);
+	free(in);
+	free(hold);
+	return rc;
+}
+
+/* The meta-features: names and columns, from each base's out-of-fold scores. */
+static int meta_features(struct stack *S, struct ml_err *e)
+{
+	const struct ml_stack_opts *o = S->o;
+	int b, c, j = 0;
+	size_t i;
+	char name[1100];
+
+	for (b = 0; b < o->nbase; b++)
+		S->nfeat += S->nout[b] - first_feature(S->nout[b]);
+	S->names = calloc((size_t)S->nfeat, sizeof(*S->names));
+	S->feat = calloc((size_t)S->nfeat, sizeof(*S->feat));
+	S->featbuf = malloc((S->n ? S->n : 1) * (size_t)S->nfeat * sizeof(double));
+	if (!S->names || !S->feat || !S->featbuf)
+		return ml_err_nomem(e);
+	for (b = 0; b < o->nbase; b++) {
+		int K = S->nout[b], classify = ml_learner_task(S->ref[b]) == ML_TASK_CLASSIFY;
+		for (c = first_feature(K); c < K; c++, j++) {
+			double *v = S->featbuf + (size_t)j * S->n;
+			ml_ens_meta_feature(name, sizeof(name), b,
+					    classify ? ml_learner_class(S->ref[b], c) : NULL);
+			if (!(S->names[j] = strdup(name)))
+				return ml_err_nomem(e);
+			for (i = 0; i < S->n; i++)
+				v[i] = S->oof[b][i * (size_t)K + (size_t)c];
+			S->feat[j] = v;
+		}
+	}
+	return 0;
+}
+
+/* The members (each base learner fitted on every row) and the meta-model, nested. */
+static int assemble(struct stack *S, struct ml_model **out, const struct ml_learner *meta,
+		    struct ml_err *e)
+{
+	const struct ml_stack_opts *o = S->o;
+	struct ml_artefact **art = calloc((size_t)o->nbase, sizeof(*art));
+	struct ml_ens_member *mem = calloc((size_t)o->nbase, sizeof(*mem));
+	struct ml_model *mm = NULL;
+	int b, rc = 0;
+
+	if (!art || !mem)
+		rc = ml_err_nomem(e);
+	for (b = 0; b < o->nbase && rc == 0; b++) {
+		struct ml_model *m;
+		const char *name = o->names ? o->names[b] : ml_algo_name(ml_learner_algo(S->ref[b]));
+		if ((rc = ml_learner_to_model(S->ref[b], &m, e)) < 0)
+			break;
+		if (o->created >= 0 && (rc = ml_model_set_created(m, o->created, e)) < 0) {
+			ml_model_free(m);
+			break;
+		}
+		if (!(art[b] = ml_artefact_from_model(m, name, e))) {
+			rc = e ? e->code : ML_E_NOMEM;
+			break;
+		}
+		mem[b].stage = (const struct ml_artefact *const *)&art[b];
+		mem[b].nstage = 1;
+		mem[b].name = name;
+		mem[b].weight = 1;
+	}
+	if (rc == 0)
+		rc = ml_learner_to_model(meta, &mm, e);
+	if (rc == 0 && o->created >= 0)
+		rc = ml_model_set_created(mm, o->created, e);
+	if (rc == 0)
+		rc = ml_ensemble_build(out, ML_ENS_STACK, mem, o->nbase, mm, o->passthrough, e);
+	for (b = 0; art && b < o->nbase; b++)
+		ml_artefact_free(art[b]);
+	free(art);
+	free(mem);
+	ml_model_free(mm);
+	return rc;
+}
+
+static void stack_release(struct stack *S)
+{
+	int b;
+
+	for (b = 0; b < S->o->nbase; b++) {
+		if (S->ref)
+			ml_learner_free(S->ref[b]);
+		if (S->oof)
+			free(S->oof[b]);
+	}
+	for (b = 0; S->names && b < S->nfeat; b++)
+		free(S->names[b]);
+	free(S->names);
+	free(S->feat);
+	free(S->featbuf);
+	free(S->ref);
+	free(S->oof);
+	free(S->nout);
+	free(S->rows);
+	free(S->fold);
+}
+
+/* A fit's error, prefixed with the base learner it came from. */
+static int base_failed(const struct ml_stack_opts *o, int b, int rc, struct ml_err *e)
+{
+	char msg[sizeof(e->msg)];
+
+	if (!e)
+		return rc;
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	snprintf(e->msg, sizeof(e->msg), "base learner %d (%.60s): %.800s", b + 1,
+		 o->names ? o->names[b] : ml_algo_name(o->base[b].params.algo), msg);
+	return rc;
+}
+
+int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
+		      const struct ml_stack_opts *o, struct ml_ctx *ctx, struct ml_frame *oof,
+		      struct ml_err *e)
+{
+	struct stack S;
+	struct ml_cv_opts cv;
+	struct ml_frame mf;
+	struct ml_learner *meta = NULL;
+	struct ml_train_spec mspec;
+	enum ml_task task;
+	int *keep = NULL, nkeep = 0, b, j, rc;
+	size_t i;
+
+	*out = NULL;
+	memset(&S, 0, sizeof(S));
+	S.o = o;
+	S.n = f->rows.nrow;
+	ml_frame_init(&mf);
+	if (o->nbase < 1 || !o->meta)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "stacking needs base learners and a meta-learner");
+	S.rows = malloc((S.n ? S.n : 1) * sizeof(size_t));
+	S.fold = malloc((S.n ? S.n : 1) * sizeof(int32_t));
+	S.ref = calloc((size_t)o->nbase, sizeof(*S.ref));
+	S.oof = calloc((size_t)o->nbase, sizeof(*S.oof));
+	S.nout = calloc((size_t)o->nbase, sizeof(*S.nout));
+	if (!S.rows || !S.fold || !S.ref || !S.oof || !S.nout) {
+		rc = ml_err_nomem(e);
+		goto done;
+	}
+	for (i = 0; i < S.n; i++)
+		S.rows[i] = i;
+	if ((rc = ml_task_resolve(f, S.rows, S.n, o->base[0].target, o->base[0].task, &task, e)) < 0 ||
+	    (rc = deal_rows(&S, f, task, &cv, e)) < 0)
+		goto done;
+	for (b = 0; b < o->nbase; b++) {
+		struct ml_train_spec spec = o->base[b];
+		if ((rc = ml_learner_fit(&S.ref[b], f, S.rows, S.n, NULL, 0, &spec, ctx, e)) < 0) {
+			rc = base_failed(o, b, rc, e);
+			goto done;
+		}
+		S.nout[b] = ml_learner_task(S.ref[b]) == ML_TASK_CLASSIFY ? ml_learner_nclass(S.ref[b]) : 1;
+		if ((rc = base_oof(&S, b, f, &cv, ctx, e)) < 0) {
+			rc = base_failed(o, b, rc, e);
+			goto done;
+		}
+	}
+	if ((rc = meta_features(&S, e)) < 0)
+		goto done;
+	/* The meta-learner's columns: the target alone, or every column of f. */
+	if (o->passthrough) {
+		nkeep = f->schema.ncol;
+		if (!(keep = malloc((size_t)nkeep * sizeof(int)))) {
+			rc = ml_err_nomem(e);
+			goto done;
+		}
+		for (j = 0; j < nkeep; j++)
+			keep[j] = j;
+	} else {
+		int t = ml_schema_find(&f->schema, o->base[0].target);
+		if (!(keep = malloc(sizeof(int)))) {
+			rc = ml_err_nomem(e);
+			goto done;
+		}
+		keep[nkeep++] = t;
+	}
+	if ((rc = meta_frame(&mf, f, keep, nkeep, S.names, S.nfeat, S.feat, S.fold, 0, e)) < 0)
+		goto done;
+	mspec = *o->meta;
+	if (!mspec.params.algo)
+		ml_params_init(&mspec.params,
+			       ml_algo_find(task == ML_TASK_CLASSIFY ? "logistic" : "linear"));
+	mspec.target = o->base[0].target;
+	mspec.task = task;
+	mspec.ignore = o->passthrough ? o->base[0].ignore : NULL;
+	mspec.weight = NULL;
+	if ((rc = ml_learner_fit(&meta, &mf, NULL, mf.rows.nrow, NULL, 0, &mspec, ctx, e)) < 0) {
+		char msg[sizeof(e->msg)];
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		snprintf(e->msg, sizeof(e->msg), "the meta-learner: %.1000s", msg);
+		goto done;
+	}
+	if (oof && (rc = meta_frame(oof, f, NULL, 0, S.names, S.nfeat, S.feat, S.fold, 1, e)) < 0)
+		goto done;
+	rc = assemble(&S, out, meta, e);
+done:
+	ml_learner_free(meta);
+	ml_frame_release(&mf);
+	free(keep);
+	stack_release(&S);
+	return rc;
+}
