@@ -36,6 +36,8 @@ static const char usage[] =
 	"                         linear (default for a regression) or gbdt\n"
 	"      --passthrough      the meta-learner also sees the input's features\n"
 	"      --oof=FILE         write every row's fold and out-of-fold meta-features\n"
+	"      --optimize         --method weighted from --base specs: weights that\n"
+	"                         minimise the out-of-fold log loss (or RMSE)\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -55,7 +57,8 @@ enum {
 	O_HOLDOUT,
 	O_META,
 	O_PASSTHROUGH,
-	O_OOF
+	O_OOF,
+	O_OPTIMIZE
 };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
@@ -72,6 +75,7 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"meta", required_argument, NULL, O_META},
 				    {"passthrough", no_argument, NULL, O_PASSTHROUGH},
 				    {"oof", required_argument, NULL, O_OOF},
+				    {"optimize", no_argument, NULL, O_OPTIMIZE},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -104,6 +108,7 @@ struct ens {
 	long cv;
 	double holdout;
 	int passthrough;
+	int optimize;
 };
 
 /* -w W,W,..: as many non-negative weights as members, not all zero. */
@@ -614,6 +619,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	so.names = s->base;
 	so.meta = meta;
 	so.passthrough = s->passthrough;
+	so.optimize = s->optimize;
 	so.created = cli_epoch();
 	so.holdout = s->blend ? s->holdout : 0;
 	so.cv.k = (int)s->cv;
@@ -674,7 +680,9 @@ static int run_stack(struct ens *s, int argc, char **argv, struct ml_err *e)
 
 	if (s->nspec || s->weights)
 		return cli_usage(&s->cli, "--method %s fits its members from --base specs, not -m or -w",
-				 s->blend ? "blend" : "stack");
+				 s->optimize ? "weighted --optimize" : s->blend ? "blend" : "stack");
+	if (s->optimize && (s->meta || s->passthrough))
+		return cli_usage(&s->cli, "--optimize learns weights, not a meta-learner (--meta, --passthrough)");
 	if (!s->target)
 		return cli_usage(&s->cli, "no target given (-t COLUMN)");
 	if (s->nbase < 1)
@@ -783,6 +791,9 @@ int cmd_main(int argc, char **argv)
 		case O_OOF:
 			s.oof = optarg;
 			break;
+		case O_OPTIMIZE:
+			s.optimize = 1;
+			break;
 		default:
 			rc = cli_usage(&s.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -809,7 +820,11 @@ int cmd_main(int argc, char **argv)
 		rc = cli_usage(&s.cli, "no method given (--method or --combine)");
 		goto done;
 	}
-	if (s.method == ML_ENS_STACK) {
+	if (s.optimize && s.method != ML_ENS_WEIGHTED) {
+		rc = cli_usage(&s.cli, "--optimize is for --method weighted");
+		goto done;
+	}
+	if (s.method == ML_ENS_STACK || s.optimize) {
 		rc = run_stack(&s, argc, argv, &e);
 		goto done;
 	}

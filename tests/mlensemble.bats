@@ -278,3 +278,21 @@ Try 'mlensemble --help' for more information." ]
 	[[ "$stderr" == "mlensemble: "*"nosuch"* ]]
 	[ ! -e s.mlm ]
 }
+
+@test "weighted --optimize: out-of-fold log loss no worse than any member's or equal weights" {
+	ml mlensemble -q --method weighted --optimize -t target --base 'gbdt --rounds 30' \
+		--base logistic --base nb --oof oof.csv -o w.mlm "$BC"
+	ml mlinfo --table members w.mlm | tail -n +2 | cut -d, -f2 >w.txt
+	[ $(wc -l <w.txt) -eq 3 ]
+	awk '{ s += $1; if ($1 < 0) exit 1 } END { d = s - 1; if (d < 0) d = -d; exit !(d < 1e-12) }' w.txt
+	paste -d, "$BC" oof.csv | tail -n +2 | awk -F, -v w="$(tr '\n' , <w.txt)" '
+		BEGIN { split(w, W, ",") }
+		{ y = $31; for (k = 1; k <= 3; k++) { p = $(32 + k); q[k] = y ? p : 1 - p }
+		  mix = W[1] * q[1] + W[2] * q[2] + W[3] * q[3]; eq = (q[1] + q[2] + q[3]) / 3
+		  L += -log(mix > 1e-15 ? mix : 1e-15); E += -log(eq > 1e-15 ? eq : 1e-15)
+		  for (k = 1; k <= 3; k++) M[k] += -log(q[k] > 1e-15 ? q[k] : 1e-15) }
+		END { if (L > E || L > M[1] || L > M[2] || L > M[3]) { print L, E, M[1], M[2], M[3]; exit 1 } }'
+	ml mlpredict -m w.mlm "$BC" >/dev/null
+	run -2 --separate-stderr ml mlensemble --method mean --optimize -t target --base nb -o x.mlm "$BC"
+	[ "${stderr%%$'\n'*}" = "mlensemble: --optimize is for --method weighted" ]
+}

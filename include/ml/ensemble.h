@@ -79,6 +79,9 @@ struct ml_stack_opts {
 				  * classifying, from cv.seed) trains the meta-learner, on the
 				  * predictions of base learners fitted on the other rows */
 	int passthrough;	 /* the meta-learner also sees f's columns */
+	int optimize;		 /* the weighted method instead of a meta-learner: member
+				  * weights (non-negative, summing to one) that minimise the
+				  * out-of-fold log loss (classification) or RMSE; meta unused */
 	long long created;	 /* the creation time of the members (ml_model_set_created),
 				  * or -1 (the default): now */
 };

@@ -183,9 +183,69 @@ static int meta_features(struct stack *S, struct ml_err *e)
 	return 0;
 }
 
-/* The members (each base learner fitted on every row) and the meta-model, nested. */
+/* Weights on the simplex that minimise the out-of-fold log loss of the weighted mean of
+ * probabilities (or the squared error of the weighted mean of predictions), by
+ * exponentiated gradient steps, from equal weights: the same steps for the same inputs. */
+static int optimize_weights(struct stack *S, const struct ml_frame *f, double *w,
+			    struct ml_err *e)
+{
+	int nb = S->o->nbase, b, it, K = S->nout[0], classify = K > 1 || ml_learner_task(S->ref[0]) == ML_TASK_CLASSIFY;
+	double *y = malloc((S->n ? S->n : 1) * sizeof(double)), *g = malloc((size_t)nb * sizeof(double));
+	size_t i;
+	int rc;
+
+	if (!y || !g) {
+		free(y);
+		free(g);
+		return ml_err_nomem(e);
+	}
+	if ((rc = ml_learner_target_codes(S->ref[0], f, S->rows, S->n, y, e)) < 0)
+		goto done;
+	for (b = 0; b < nb; b++)
+		w[b] = 1.0 / nb;
+	for (it = 0; it < 1000; it++) {
+		double gmax = 0, tot = 0;
+		size_t used = 0;
+		for (b = 0; b < nb; b++)
+			g[b] = 0;
+		for (i = 0; i < S->n; i++) {
+			double mix = 0;
+			if (S->fold[i] <= 0 || y[i] != y[i] || (classify && y[i] < 0))
+				continue;
+			used++;
+			for (b = 0; b < nb; b++)
+				mix += w[b] * (classify ? S->oof[b][i * (size_t)K + (size_t)y[i]] : S->oof[b][i]);
+			for (b = 0; b < nb; b++) {
+				double pb = classify ? S->oof[b][i * (size_t)K + (size_t)y[i]] : S->oof[b][i];
+				g[b] += classify ? -pb / (mix > 1e-15 ? mix : 1e-15) : 2 * (mix - y[i]) * pb;
+			}
+		}
+		if (!used)
+			break;
+		for (b = 0; b < nb; b++) {
+			g[b] /= (double)used;
+			if (fabs(g[b]) > gmax)
+				gmax = fabs(g[b]);
+		}
+		if (!(gmax > 0))
+			break;
+		for (b = 0; b < nb; b++) {
+			w[b] *= exp(-0.5 * g[b] / gmax);
+			tot += w[b];
+		}
+		for (b = 0; b < nb; b++)
+			w[b] /= tot;
+	}
+done:
+	free(y);
+	free(g);
+	return rc;
+}
+
+/* The members (each base learner fitted on every row) and the meta-model, nested; or,
+ * with weights, a weighted ensemble of them. */
 static int assemble(struct stack *S, struct ml_model **out, const struct ml_learner *meta,
-		    struct ml_err *e)
+		    const double *w, struct ml_err *e)
 {
 	const struct ml_stack_opts *o = S->o;
 	struct ml_artefact **art = calloc((size_t)o->nbase, sizeof(*art));
@@ -211,7 +271,11 @@ static int assemble(struct stack *S, struct ml_model **out, const struct ml_lear
 		mem[b].stage = (const struct ml_artefact *const *)&art[b];
 		mem[b].nstage = 1;
 		mem[b].name = name;
-		mem[b].weight = 1;
+		mem[b].weight = w ? w[b] : 1;
+	}
+	if (rc == 0 && w) {
+		rc = ml_ensemble_build(out, ML_ENS_WEIGHTED, mem, o->nbase, NULL, 0, e);
+		goto done;
 	}
 	if (rc == 0)
 		rc = ml_learner_to_model(meta, &mm, e);
@@ -219,6 +283,7 @@ static int assemble(struct stack *S, struct ml_model **out, const struct ml_lear
 		rc = ml_model_set_created(mm, o->created, e);
 	if (rc == 0)
 		rc = ml_ensemble_build(out, ML_ENS_STACK, mem, o->nbase, mm, o->passthrough, e);
+done:
 	for (b = 0; art && b < o->nbase; b++)
 		ml_artefact_free(art[b]);
 	free(art);
@@ -280,7 +345,7 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	S.o = o;
 	S.n = f->rows.nrow;
 	ml_frame_init(&mf);
-	if (o->nbase < 1 || !o->meta)
+	if (o->nbase < 1 || (!o->meta && !o->optimize))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "stacking needs base learners and a meta-learner");
 	S.rows = malloc((S.n ? S.n : 1) * sizeof(size_t));
 	S.fold = malloc((S.n ? S.n : 1) * sizeof(int32_t));
@@ -307,6 +372,22 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 			rc = base_failed(o, b, rc, e);
 			goto done;
 		}
+	}
+	if (o->optimize) {
+		double *w = malloc((size_t)o->nbase * sizeof(double));
+		if (!w) {
+			rc = ml_err_nomem(e);
+			goto done;
+		}
+		rc = optimize_weights(&S, f, w, e);
+		if (rc == 0 && oof)
+			rc = meta_features(&S, e);
+		if (rc == 0 && oof)
+			rc = meta_frame(oof, f, NULL, 0, S.names, S.nfeat, S.feat, S.fold, 1, e);
+		if (rc == 0)
+			rc = assemble(&S, out, NULL, w, e);
+		free(w);
+		goto done;
 	}
 	if ((rc = meta_features(&S, e)) < 0)
 		goto done;
@@ -345,7 +426,7 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	}
 	if (oof && (rc = meta_frame(oof, f, NULL, 0, S.names, S.nfeat, S.feat, S.fold, 1, e)) < 0)
 		goto done;
-	rc = assemble(&S, out, meta, e);
+	rc = assemble(&S, out, meta, NULL, e);
 done:
 	ml_learner_free(meta);
 	ml_frame_release(&mf);
