@@ -36,6 +36,8 @@ static const char usage[] =
 	"                         linear (default for a regression) or gbdt\n"
 	"      --passthrough      the meta-learner also sees the input's features\n"
 	"      --oof=FILE         write every row's fold and out-of-fold meta-features\n"
+	"      --report=FILE      write each member's out-of-fold metrics, the ensemble's,\n"
+	"                         the members' correlation and disagreement, the weights\n"
 	"      --optimize         --method weighted from --base specs: weights that\n"
 	"                         minimise the out-of-fold log loss (or RMSE)\n"
 	"\n";
@@ -58,7 +60,8 @@ enum {
 	O_META,
 	O_PASSTHROUGH,
 	O_OOF,
-	O_OPTIMIZE
+	O_OPTIMIZE,
+	O_REPORT
 };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
@@ -76,6 +79,7 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"passthrough", no_argument, NULL, O_PASSTHROUGH},
 				    {"oof", required_argument, NULL, O_OOF},
 				    {"optimize", no_argument, NULL, O_OPTIMIZE},
+				    {"report", required_argument, NULL, O_REPORT},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -102,7 +106,7 @@ struct ens {
 	double *w;
 	/* stacking */
 	int blend;
-	const char *target, *cv_time, *cv_group, *meta, *oof;
+	const char *target, *cv_time, *cv_group, *meta, *oof, *report;
 	const char **base;
 	int nbase;
 	long cv;
@@ -571,9 +575,10 @@ static int cv_column(const struct ml_frame *f, const char *name, const char *opt
 	return ml_schema_find_or_suggest(&f->schema, name, opt, input, NULL, e);
 }
 
-static int write_oof(struct ens *s, const struct ml_frame *oof, struct ml_err *e)
+static int write_frame(struct ens *s, const char *path, const struct ml_frame *oof,
+		       struct ml_err *e)
 {
-	struct ml_output *o = ml_output_open(s->oof, e);
+	struct ml_output *o = ml_output_open(path, e);
 	struct ml_write_opts wo;
 	struct ml_writer *w;
 	int rc;
@@ -597,13 +602,14 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 {
 	struct ml_stack_opts so;
 	struct ml_read_opts ro;
-	struct ml_frame f, oof;
+	struct ml_frame f, oof, rep;
 	struct ml_model *m = NULL;
 	struct ml_ctx ctx;
 	int rc, col;
 
 	ml_frame_init(&f);
 	ml_frame_init(&oof);
+	ml_frame_init(&rep);
 	cli_read_opts(&s->cli, &ro);
 	if ((rc = ml_frame_read(&f, input, &ro, e)) < 0) {
 		ml_frame_release(&f);
@@ -620,6 +626,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	so.meta = meta;
 	so.passthrough = s->passthrough;
 	so.optimize = s->optimize;
+	so.report = s->report ? &rep : NULL;
 	so.created = cli_epoch();
 	so.holdout = s->blend ? s->holdout : 0;
 	so.cv.k = (int)s->cv;
@@ -636,7 +643,9 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	if (rc == 0)
 		rc = ml_ensemble_stack(&m, &f, &so, &ctx, s->oof ? &oof : NULL, e);
 	if (rc == 0 && s->oof)
-		rc = write_oof(s, &oof, e);
+		rc = write_frame(s, s->oof, &oof, e);
+	if (rc == 0 && s->report)
+		rc = write_frame(s, s->report, &rep, e);
 	if (rc == 0)
 		rc = cli_stamp(m, e);
 	if (rc == 0)
@@ -644,6 +653,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	ml_model_free(m);
 	ml_ctx_release(&ctx);
 	ml_frame_release(&oof);
+	ml_frame_release(&rep);
 	ml_frame_release(&f);
 	return rc;
 }
@@ -794,6 +804,9 @@ int cmd_main(int argc, char **argv)
 		case O_OPTIMIZE:
 			s.optimize = 1;
 			break;
+		case O_REPORT:
+			s.report = optarg;
+			break;
 		default:
 			rc = cli_usage(&s.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -828,9 +841,10 @@ int cmd_main(int argc, char **argv)
 		rc = run_stack(&s, argc, argv, &e);
 		goto done;
 	}
-	if (s.nbase || s.target || s.meta || s.passthrough || s.oof || s.cv_time || s.cv_group) {
-		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --oof and --cv-* are for "
-				       "--method stack and blend");
+	if (s.nbase || s.target || s.meta || s.passthrough || s.oof || s.report || s.cv_time ||
+	    s.cv_group) {
+		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --oof, --report and --cv-* "
+				       "are for fitted ensembles (stack, blend, weighted --optimize)");
 		goto done;
 	}
 	if (optind < argc) {

@@ -296,3 +296,23 @@ Try 'mlensemble --help' for more information." ]
 	run -2 --separate-stderr ml mlensemble --method mean --optimize -t target --base nb -o x.mlm "$BC"
 	[ "${stderr%%$'\n'*}" = "mlensemble: --optimize is for --method weighted" ]
 }
+
+@test "--report: members' out-of-fold metrics, the ensemble's, diversity and weights" {
+	ml mlensemble -q --method weighted --optimize -t target --base logistic --base nb \
+		--report rep.csv --oof oof.csv -o w.mlm "$BC"
+	[ "$(head -1 rep.csv)" = "what,member,other,metric,value" ]
+	[ "$(cut -d, -f1-4 rep.csv | tail -n +2 | tr '\n' ' ')" = "member,1,,logloss member,1,,auc member,1,,accuracy member,2,,logloss member,2,,auc member,2,,accuracy ensemble,,,logloss ensemble,,,auc ensemble,,,accuracy correlation,1,2, disagreement,1,2, weight,1,, weight,2,, " ]
+	# the correlation of the out-of-fold columns, by awk
+	r=$(awk -F, '$1 == "correlation" { print $5 }' rep.csv)
+	tail -n +2 oof.csv | awk -F, -v r="$r" '{ n++; x += $2; y += $3; xx += $2 * $2; yy += $3 * $3; xy += $2 * $3 }
+		END { c = (xy - x * y / n) / sqrt((xx - x * x / n) * (yy - y * y / n)); d = c - r
+		      if (d < 0) d = -d; exit !(d < 1e-9) }'
+	# the weights are mlinfo's
+	[ "$(awk -F, '$1 == "weight" { print $5 }' rep.csv)" = "$(ml mlinfo --table members w.mlm | tail -n +2 | cut -d, -f2)" ]
+	ml mlensemble -q --method stack -t target --base logistic --base nb --report s.csv -o s.mlm "$BC"
+	grep -q '^ensemble,,,logloss,' s.csv
+	run -0 ml mlinfo --table meta s.mlm
+	[ "${lines[0]}" = "feature,coef" ] && [[ "${lines[2]}" == "m1:p_1,"* ]]
+	run -2 --separate-stderr ml mlensemble --method mean -m w.mlm -m s.mlm --report r.csv -o x.mlm
+	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --oof, --report and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
+}

@@ -82,6 +82,14 @@ struct ml_stack_opts {
 	int optimize;		 /* the weighted method instead of a meta-learner: member
 				  * weights (non-negative, summing to one) that minimise the
 				  * out-of-fold log loss (classification) or RMSE; meta unused */
+	struct ml_frame *report; /* fresh from ml_frame_init, or NULL: what the fit found,
+				  * one row a figure (what, member, other, metric, value):
+				  * "member" K's out-of-fold metrics; "ensemble", the same of
+				  * the weighted mix (optimize) or of the meta-learner on the
+				  * out-of-fold features it was fitted on; "correlation" and
+				  * "disagreement" of members K and L's out-of-fold answers
+				  * (the Pearson correlation of their scores; the share of
+				  * rows whose labels differ); "weight" K (optimize) */
 	long long created;	 /* the creation time of the members (ml_model_set_created),
 				  * or -1 (the default): now */
 };

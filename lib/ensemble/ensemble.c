@@ -571,12 +571,17 @@ static int ens_input_schema(const void *state, struct ml_schema *s, struct ml_er
 	return rc;
 }
 
-static const char *const ens_table_names[] = {"members", NULL};
+static const char *const ens_table_names[] = {"members", "meta", NULL};
+static const char *const ens_members_only[] = {"members", NULL};
 
+/* "meta" (a stack's meta-model's first table: its coefficients) when there is one. */
 static const char *const *ens_tables(const void *state)
 {
-	(void)state;
-	return ens_table_names;
+	const struct ens *E = state;
+
+	if (E->meta && ml_artefact_tables(E->meta)[0])
+		return ens_table_names;
+	return ens_members_only;
 }
 
 static int ens_table(const void *state, const char *name, struct ml_frame *out,
@@ -586,9 +591,11 @@ static int ens_table(const void *state, const char *name, struct ml_frame *out,
 	const char *cols[] = {"member", "weight", "algorithm", "stages"};
 	int k, j;
 
+	if (strcmp(name, "meta") == 0 && E->meta && ml_artefact_tables(E->meta)[0])
+		return ml_artefact_table(E->meta, ml_artefact_tables(E->meta)[0], out, e);
 	if (strcmp(name, "members") != 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "no table '%s' (an ensemble has: members)",
-				  name);
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "no table '%s' (an ensemble has: %s)",
+				  name, ens_tables(E)[1] ? "members, meta" : "members");
 	for (j = 0; j < 4; j++)
 		if (ml_schema_add(&out->schema, cols[j], j == 2 ? ML_CAT : ML_NUM) < 0)
 			return ml_err_nomem(e);

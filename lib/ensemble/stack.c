@@ -292,6 +292,146 @@ done:
 	return rc;
 }
 
+/* --- The report ----------------------------------------------------------------------- */
+
+static int report_row(struct ml_frame *r, const char *what, int a, int b, const char *metric,
+		      double v, struct ml_err *e)
+{
+	size_t i = r->rows.nrow;
+	int32_t cw, cm;
+
+	if (i == r->rows.cap && ml_block_reserve(&r->rows, 2 * i + 16, e) < 0)
+		return e ? e->code : ML_E_NOMEM;
+	cw = ml_dict_intern(&r->schema.cols[0].dict, what, strlen(what));
+	cm = ml_dict_intern(&r->schema.cols[3].dict, metric, strlen(metric));
+	if (cw < 0 || cm < 0)
+		return ml_err_nomem(e);
+	r->rows.col[0].cat[i] = cw;
+	r->rows.col[1].num[i] = a > 0 ? a : NAN;
+	r->rows.col[2].num[i] = b > 0 ? b : NAN;
+	r->rows.col[3].cat[i] = *metric ? cm : -1;
+	r->rows.col[4].num[i] = v;
+	r->rows.nrow = i + 1;
+	return 0;
+}
+
+/* The metrics a report gives: for classification log loss, AUC (binary) and accuracy; for
+ * a regression RMSE, MAE and R2. */
+static const int report_metrics[2][3] = {{ML_M_LOGLOSS, ML_M_AUC, ML_M_ACCURACY},
+					 {ML_M_RMSE, ML_M_MAE, ML_M_R2}};
+
+static int report_metric_rows(struct stack *S, const struct ml_frame *f, const size_t *rows,
+			      size_t n, const double *score, const char *what, int k,
+			      struct ml_err *e)
+{
+	double m[ML_M_COUNT];
+	int has[ML_M_COUNT] = {0}, j, rc, reg = ml_learner_task(S->ref[0]) != ML_TASK_CLASSIFY;
+
+	if ((rc = ml_score_metrics(S->ref[0], f, rows, n, score, NULL, m, has, e)) < 0)
+		return rc;
+	for (j = 0; j < 3; j++) {
+		int id = report_metrics[reg][j];
+		if (has[id] && (rc = report_row(S->o->report, what, k, 0, ml_metric_name(id), m[id], e)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int argmax(const double *v, int K)
+{
+	int k, b = 0;
+
+	for (k = 1; k < K; k++)
+		if (v[k] > v[b])
+			b = k;
+	return b;
+}
+
+/* ens: the ensemble's out-of-fold scores of the rows a fold held out, or NULL. */
+static int report(struct stack *S, const struct ml_frame *f, const double *ens, const double *w,
+		  struct ml_err *e)
+{
+	struct ml_frame *r = S->o->report;
+	const char *cols[] = {"what", "member", "other", "metric", "value"};
+	int nb = S->o->nbase, a, b, j, rc = 0, K = S->nout[0];
+	size_t *rows = malloc((S->n ? S->n : 1) * sizeof(size_t)), n = 0, i;
+	double *sc = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double));
+
+	for (j = 0; j < 5 && rc == 0; j++)
+		if (ml_schema_add(&r->schema, cols[j], j == 0 || j == 3 ? ML_CAT : ML_NUM) < 0)
+			rc = ml_err_nomem(e);
+	if (!rows || !sc || rc < 0 || ml_block_init(&r->rows, &r->schema, 16, e) < 0) {
+		free(rows);
+		free(sc);
+		return rc < 0 ? rc : ml_err_nomem(e);
+	}
+	for (i = 0; i < S->n; i++)
+		if (S->fold[i] > 0)
+			rows[n++] = i;
+	for (b = 0; b < nb && rc == 0; b++) {
+		for (i = 0; i < n; i++)
+			memcpy(sc + i * (size_t)K, S->oof[b] + rows[i] * (size_t)K, (size_t)K * sizeof(double));
+		rc = report_metric_rows(S, f, rows, n, sc, "member", b + 1, e);
+	}
+	if (rc == 0 && ens)
+		rc = report_metric_rows(S, f, rows, n, ens, "ensemble", 0, e);
+	for (a = 0; a < nb && rc == 0; a++)
+		for (b = a + 1; b < nb && rc == 0; b++) {
+			double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0, m = 0, dis = 0;
+			int c;
+			for (i = 0; i < n; i++) {
+				const double *x = S->oof[a] + rows[i] * (size_t)K, *y = S->oof[b] + rows[i] * (size_t)K;
+				for (c = first_feature(K); c < K; c++, m++) {
+					sx += x[c];
+					sy += y[c];
+					sxx += x[c] * x[c];
+					syy += y[c] * y[c];
+					sxy += x[c] * y[c];
+				}
+				if (K > 1)
+					dis += argmax(x, K) != argmax(y, K);
+			}
+			rc = report_row(r, "correlation", a + 1, b + 1, "",
+					(sxy - sx * sy / m) / sqrt((sxx - sx * sx / m) * (syy - sy * sy / m)), e);
+			if (rc == 0 && K > 1)
+				rc = report_row(r, "disagreement", a + 1, b + 1, "", n ? dis / (double)n : NAN, e);
+		}
+	for (b = 0; w && b < nb && rc == 0; b++)
+		rc = report_row(r, "weight", b + 1, 0, "", w[b], e);
+	free(rows);
+	free(sc);
+	return rc;
+}
+
+/* The ensemble's out-of-fold scores (rows a fold held out, in order): the weighted mix, or
+ * the meta-learner's on its own training rows (mf, in the same order). */
+static int ensemble_scores(struct stack *S, const double *w, const struct ml_learner *meta,
+			   const struct ml_frame *mf, struct ml_ctx *ctx, double **out,
+			   struct ml_err *e)
+{
+	int K = S->nout[0], b, c;
+	size_t i, r = 0;
+	double *v = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double));
+
+	if (!v)
+		return ml_err_nomem(e);
+	*out = v;
+	if (meta)
+		return ml_score_rows(meta, S->ref[0], mf, NULL, mf->rows.nrow, ctx->pool, v, e);
+	for (i = 0; i < S->n; i++) {
+		if (S->fold[i] <= 0)
+			continue;
+		for (c = 0; c < K; c++) {
+			double s = 0;
+			for (b = 0; b < S->o->nbase; b++)
+				s += w[b] * S->oof[b][i * (size_t)K + (size_t)c];
+			v[r * (size_t)K + (size_t)c] = s;
+		}
+		r++;
+	}
+	return 0;
+}
+
 static void stack_release(struct stack *S)
 {
 	int b;
@@ -384,6 +524,12 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 			rc = meta_features(&S, e);
 		if (rc == 0 && oof)
 			rc = meta_frame(oof, f, NULL, 0, S.names, S.nfeat, S.feat, S.fold, 1, e);
+		if (rc == 0 && o->report) {
+			double *ens = NULL;
+			if ((rc = ensemble_scores(&S, w, NULL, NULL, ctx, &ens, e)) == 0)
+				rc = report(&S, f, ens, w, e);
+			free(ens);
+		}
 		if (rc == 0)
 			rc = assemble(&S, out, NULL, w, e);
 		free(w);
@@ -426,6 +572,14 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	}
 	if (oof && (rc = meta_frame(oof, f, NULL, 0, S.names, S.nfeat, S.feat, S.fold, 1, e)) < 0)
 		goto done;
+	if (o->report) {
+		double *ens = NULL;
+		if ((rc = ensemble_scores(&S, NULL, meta, &mf, ctx, &ens, e)) == 0)
+			rc = report(&S, f, ens, NULL, e);
+		free(ens);
+		if (rc < 0)
+			goto done;
+	}
 	rc = assemble(&S, out, meta, NULL, e);
 done:
 	ml_learner_free(meta);
