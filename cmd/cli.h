@@ -147,6 +147,16 @@ int cli_class_weight(const struct cli *c, const char *arg, struct ml_train_spec 
 int cli_learner_spec(const struct cli *c, const char *opt, const char *text,
 		     struct ml_train_spec *spec);
 
+/* A feature pipeline given as one text, "--STEP ARG ... [--OPTION [VALUE]]...", with
+ * mlfeat's step names and its fitting options (--unseen, --max-categories, --smoothing,
+ * --folds, --missing-indicator, --time-col, --group-col, --cyclical, --squares,
+ * --whiten), into spec (fresh from ml_feat_spec_init; its target is left to the caller).
+ * *store gets what spec points into (free it, also on failure). Returns 0, or prints the
+ * usage error and returns 2. */
+struct ml_feat_spec;
+int cli_feat_spec(const struct cli *c, const char *opt, const char *text,
+		  struct ml_feat_spec *spec, void **store);
+
 /* The command's entry point and its fixed name; main.c calls it. */
 int cmd_main(int argc, char **argv);
 extern const char cmd_name[];

@@ -36,6 +36,9 @@ static const char usage[] =
 	"                         linear (default for a regression) or gbdt\n"
 	"      --passthrough      the meta-learner also sees the input's features\n"
 	"      --oof=FILE         write every row's fold and out-of-fold meta-features\n"
+	"      --feat='OPTIONS'   a feature pipeline (mlfeat's steps and options) fitted\n"
+	"                         with each base learner inside each fold, on its training\n"
+	"                         rows only, and on all rows for the members\n"
 	"      --report=FILE      write each member's out-of-fold metrics, the ensemble's,\n"
 	"                         the members' correlation and disagreement, the weights\n"
 	"      --optimize         --method weighted from --base specs: weights that\n"
@@ -61,7 +64,8 @@ enum {
 	O_PASSTHROUGH,
 	O_OOF,
 	O_OPTIMIZE,
-	O_REPORT
+	O_REPORT,
+	O_FEAT
 };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
@@ -80,6 +84,7 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"oof", required_argument, NULL, O_OOF},
 				    {"optimize", no_argument, NULL, O_OPTIMIZE},
 				    {"report", required_argument, NULL, O_REPORT},
+				    {"feat", required_argument, NULL, O_FEAT},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -106,7 +111,9 @@ struct ens {
 	double *w;
 	/* stacking */
 	int blend;
-	const char *target, *cv_time, *cv_group, *meta, *oof, *report;
+	const char *target, *cv_time, *cv_group, *meta, *oof, *report, *feat;
+	struct ml_feat_spec fspec;
+	void *fstore;
 	const char **base;
 	int nbase;
 	long cv;
@@ -627,6 +634,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	so.passthrough = s->passthrough;
 	so.optimize = s->optimize;
 	so.report = s->report ? &rep : NULL;
+	so.feat = s->feat ? &s->fspec : NULL;
 	so.created = cli_epoch();
 	so.holdout = s->blend ? s->holdout : 0;
 	so.cv.k = (int)s->cv;
@@ -709,6 +717,15 @@ static int run_stack(struct ens *s, int argc, char **argv, struct ml_err *e)
 		input = argv[optind];
 	if (!(base = calloc((size_t)s->nbase, sizeof(*base))))
 		return cli_error(&s->cli, EX_OSERR_, "out of memory");
+	if (s->feat) {
+		ml_feat_spec_init(&s->fspec);
+		if ((rc = cli_feat_spec(&s->cli, "--feat", s->feat, &s->fspec, &s->fstore)) != 0) {
+			free(base);
+			return rc;
+		}
+		s->fspec.target = s->target;
+		s->fspec.name = input ? input : "<stdin>";
+	}
 	if ((rc = stack_specs(s, base, &meta)) == 0 && (rc = stack(s, base, &meta, input, e)) < 0)
 		rc = cli_fail(&s->cli, e);
 	free(base);
@@ -807,6 +824,9 @@ int cmd_main(int argc, char **argv)
 		case O_REPORT:
 			s.report = optarg;
 			break;
+		case O_FEAT:
+			s.feat = optarg;
+			break;
 		default:
 			rc = cli_usage(&s.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -842,8 +862,8 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	}
 	if (s.nbase || s.target || s.meta || s.passthrough || s.oof || s.report || s.cv_time ||
-	    s.cv_group) {
-		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --oof, --report and --cv-* "
+	    s.cv_group || s.feat) {
+		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --oof, --report, --feat and --cv-* "
 				       "are for fitted ensembles (stack, blend, weighted --optimize)");
 		goto done;
 	}
@@ -881,6 +901,7 @@ done:
 	free(s.w);
 	free(s.spec);
 	free(s.base);
+	free(s.fstore);
 	cli_release(&s.cli);
 	return rc;
 }

@@ -314,5 +314,30 @@ Try 'mlensemble --help' for more information." ]
 	run -0 ml mlinfo --table meta s.mlm
 	[ "${lines[0]}" = "feature,coef" ] && [[ "${lines[2]}" == "m1:p_1,"* ]]
 	run -2 --separate-stderr ml mlensemble --method mean -m w.mlm -m s.mlm --report r.csv -o x.mlm
-	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --oof, --report and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
+	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --oof, --report, --feat and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
+}
+
+@test "--feat fits the pipeline inside each fold: a target encoder never sees the rows it scores" {
+	# coin-flip labels and a shop of about three rows each: an encoder fitted on the rows
+	# it scores reads their own labels back
+	awk 'BEGIN { srand(5); print "shop,x,y"; for (i = 1; i <= 600; i++)
+		printf "s%d,%.5f,%d\n", int(rand() * 200), rand(), rand() < 0.5 }' >leak.csv
+	ml mlensemble -q --method stack -t y --base logistic --feat '--target-encode shop' \
+		--report honest.csv -o h.mlm leak.csv
+	auc=$(awk -F, '$1 == "member" && $4 == "auc" { print $5 }' honest.csv)
+	awk -v a="$auc" 'BEGIN { exit !(a < 0.6) }'
+	# the same pipeline fitted on every row beforehand leaks: the test can fail
+	ml mlfeat --save f.mlm -t y --target-encode shop <leak.csv >/dev/null
+	ml mlfeat --load f.mlm <leak.csv >leaky.csv
+	ml mlensemble -q --method stack -t y --base logistic --report leaky_rep.csv -o l.mlm leaky.csv
+	auc=$(awk -F, '$1 == "member" && $4 == "auc" { print $5 }' leaky_rep.csv)
+	awk -v a="$auc" 'BEGIN { exit !(a > 0.7) }'
+	# the members carry the pipeline fitted on every row, and score raw rows
+	run -0 ml mlinfo h.mlm
+	[[ "$output" == *'"kind": "features"'* ]]
+	ml mlpredict -m h.mlm --keep y leak.csv | head -1 | grep -qx 'y,pred,p_0,p_1'
+	run -2 --separate-stderr ml mlensemble --method stack -t y --base nb --feat '--bogus 1' -o x.mlm leak.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --feat '--bogus 1': --bogus is not an option of a feature pipeline" ]
+	run -2 --separate-stderr ml mlensemble --method stack -t y --base nb --feat 'impute' -o x.mlm leak.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --feat 'impute': 'impute' is not an option" ]
 }

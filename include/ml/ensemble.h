@@ -15,6 +15,7 @@
 #include "ml/artefact.h"
 #include "ml/cv.h"
 #include "ml/err.h"
+#include "ml/feat.h"
 #include "ml/model.h"
 
 enum ml_ens_method {
@@ -79,6 +80,10 @@ struct ml_stack_opts {
 				  * classifying, from cv.seed) trains the meta-learner, on the
 				  * predictions of base learners fitted on the other rows */
 	int passthrough;	 /* the meta-learner also sees f's columns */
+	const struct ml_feat_spec *feat; /* a feature pipeline (target set) fitted with
+					  * every base learner inside each fold, on that fold's
+					  * training rows only, and on every row for the
+					  * members, which then carry it; NULL: none */
 	int optimize;		 /* the weighted method instead of a meta-learner: member
 				  * weights (non-negative, summing to one) that minimise the
 				  * out-of-fold log loss (classification) or RMSE; meta unused */

@@ -66,6 +66,8 @@ static int meta_frame(struct ml_frame *mf, const struct ml_frame *f, const int *
 
 struct stack {
 	const struct ml_stack_opts *o;
+	enum ml_cv_split split;	 /* as resolved */
+	struct ml_features **fp; /* per base: the pipeline fitted on every row, or NULL */
 	size_t n, *rows;
 	int32_t *fold;
 	struct ml_learner **ref; /* each base learner on every row */
@@ -76,6 +78,133 @@ struct stack {
 	double *featbuf;
 	int nfeat;
 };
+
+/* --- Pipelines fitted per fold ----------------------------------------------------------- */
+
+/* Rows rows[0..n) of f copied into a frame of their own. */
+static int sub_frame(struct ml_frame *out, const struct ml_frame *f, const size_t *rows,
+		     size_t n, struct ml_err *e)
+{
+	size_t i;
+	int j;
+
+	if (ml_schema_copy(&out->schema, &f->schema) < 0)
+		return ml_err_nomem(e);
+	if (ml_block_init(&out->rows, &out->schema, n ? n : 1, e) < 0)
+		return e ? e->code : ML_E_NOMEM;
+	for (j = 0; j < f->schema.ncol; j++)
+		for (i = 0; i < n; i++)
+			if (f->schema.cols[j].type == ML_NUM)
+				out->rows.col[j].num[i] = f->rows.col[j].num[rows[i]];
+			else
+				out->rows.col[j].cat[i] = f->rows.col[j].cat[rows[i]];
+	out->rows.nrow = n;
+	return 0;
+}
+
+/* A frame that borrows a block's columns (release its schema only). */
+static int view_frame(struct ml_frame *v, const struct ml_block *b, struct ml_err *e)
+{
+	ml_frame_init(v);
+	if (ml_schema_copy(&v->schema, b->schema) < 0)
+		return ml_err_nomem(e);
+	v->rows = *b;
+	v->rows.schema = &v->schema;
+	return 0;
+}
+
+/* Fit the pipeline and then the learner on rows tr of f; with te, score those rows through
+ * both into sc (ref's class space, or the learner's own when ref is NULL). *fout and
+ * *lout (NULL: freed here) get the fits. */
+static int fit_pipeline(const struct ml_frame *f, const size_t *tr, size_t ntr, const size_t *te,
+			size_t nte, const struct ml_stack_opts *o, const struct ml_train_spec *spec,
+			const struct ml_learner *ref, struct ml_ctx *ctx,
+			struct ml_features **fout, struct ml_learner **lout, double *sc,
+			struct ml_err *e)
+{
+	struct ml_frame a, b, v, w;
+	struct ml_features *fp = NULL;
+	struct ml_learner *l = NULL;
+	const struct ml_block *rows, *ob;
+	const struct ml_schema *os;
+	int rc;
+
+	ml_frame_init(&a);
+	ml_frame_init(&b);
+	ml_frame_init(&v);
+	ml_frame_init(&w);
+	if ((rc = sub_frame(&a, f, tr, ntr, e)) < 0 ||
+	    (rc = ml_features_fit(&fp, &a, o->feat, ctx, &rows, e)) < 0 ||
+	    (rc = view_frame(&v, rows, e)) < 0 ||
+	    (rc = ml_learner_fit(&l, &v, NULL, rows->nrow, NULL, 0, spec, ctx, e)) < 0)
+		goto done;
+	if (te) {
+		if ((rc = sub_frame(&b, f, te, nte, e)) < 0 ||
+		    (rc = ml_features_bind(fp, &b.schema, &os, e)) < 0 ||
+		    (rc = ml_features_apply(fp, &b.rows, 0, nte, &ob, e)) < 0)
+			goto done;
+		if (ob->nrow != nte) {
+			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					"a feature pipeline that holds rows back (interpolation) "
+					"cannot be fitted per fold");
+			goto done;
+		}
+		if ((rc = view_frame(&w, ob, e)) < 0 ||
+		    (rc = ml_score_rows(l, ref ? ref : l, &w, NULL, nte, ctx->pool, sc, e)) < 0)
+			goto done;
+	}
+done:
+	ml_schema_release(&v.schema);
+	ml_schema_release(&w.schema);
+	ml_frame_release(&a);
+	ml_frame_release(&b);
+	if (fout && rc == 0)
+		*fout = fp;
+	else
+		ml_features_free(fp);
+	if (lout && rc == 0)
+		*lout = l;
+	else
+		ml_learner_free(l);
+	return rc;
+}
+
+/* Base learner b's out-of-fold scores with the pipeline fitted in each fold on the rows
+ * its fit sees (a time split: the rows of earlier folds), never on the rows it scores. */
+static int pipeline_oof(struct stack *S, int b, const struct ml_frame *f, int k,
+			struct ml_ctx *ctx, struct ml_err *e)
+{
+	size_t *tr = malloc((S->n ? S->n : 1) * sizeof(size_t)), *te = malloc((S->n ? S->n : 1) * sizeof(size_t));
+	double *sc = malloc((S->n ? S->n : 1) * (size_t)S->nout[b] * sizeof(double));
+	int j, rc = 0, K = S->nout[b];
+	size_t i, ntr, nte;
+
+	if (!tr || !te || !sc)
+		rc = ml_err_nomem(e);
+	for (j = 1; j <= k && rc == 0; j++) {
+		ntr = nte = 0;
+		for (i = 0; i < S->n; i++)
+			if (S->fold[i] == j)
+				te[nte++] = i;
+			else if (S->split == ML_CV_TIME ? S->fold[i] < j : S->o->holdout > 0 || S->fold[i] != 0)
+				tr[ntr++] = i;
+		if (nte == 0)
+			continue;
+		if ((rc = fit_pipeline(f, tr, ntr, te, nte, S->o, &S->o->base[b], S->ref[b], ctx, NULL,
+				       NULL, sc, e)) < 0) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			snprintf(e->msg, sizeof(e->msg), "fold %d: %.900s", j, msg);
+			break;
+		}
+		for (i = 0; i < nte; i++)
+			memcpy(S->oof[b] + te[i] * (size_t)K, sc + i * (size_t)K, (size_t)K * sizeof(double));
+	}
+	free(tr);
+	free(te);
+	free(sc);
+	return rc;
+}
 
 /* Blending: the holdout is fold 1 of round(1/F) folds; the other rows are "fold 0" for
  * the meta-learner (their predictions would be fitted ones). */
@@ -93,6 +222,7 @@ static int deal_rows(struct stack *S, const struct ml_frame *f, enum ml_task tas
 	}
 	if ((rc = ml_cv_folds(S->fold, f, S->rows, S->n, cv, &o->base[0], task, e)) < 0)
 		return rc;
+	S->split = ml_cv_split_resolve(cv->split, task);
 	if (o->holdout > 0)
 		for (i = 0; i < S->n; i++)
 			S->fold[i] = S->fold[i] == 1 ? 1 : 0;
@@ -114,6 +244,8 @@ static int base_oof(struct stack *S, int b, const struct ml_frame *f, struct ml_
 		return ml_err_nomem(e);
 	for (i = 0; i < S->n * (size_t)K; i++)
 		S->oof[b][i] = NAN;
+	if (o->feat)
+		return pipeline_oof(S, b, f, o->holdout > 0 ? 1 : cv->k, ctx, e);
 	if (o->holdout <= 0) {
 		struct ml_cv_result r;
 		ml_cv_result_init(&r);
@@ -248,7 +380,7 @@ static int assemble(struct stack *S, struct ml_model **out, const struct ml_lear
 		    const double *w, struct ml_err *e)
 {
 	const struct ml_stack_opts *o = S->o;
-	struct ml_artefact **art = calloc((size_t)o->nbase, sizeof(*art));
+	struct ml_artefact **art = calloc((size_t)o->nbase * 2, sizeof(*art));
 	struct ml_ens_member *mem = calloc((size_t)o->nbase, sizeof(*mem));
 	struct ml_model *mm = NULL;
 	int b, rc = 0;
@@ -256,20 +388,25 @@ static int assemble(struct stack *S, struct ml_model **out, const struct ml_lear
 	if (!art || !mem)
 		rc = ml_err_nomem(e);
 	for (b = 0; b < o->nbase && rc == 0; b++) {
-		struct ml_model *m;
 		const char *name = o->names ? o->names[b] : ml_algo_name(ml_learner_algo(S->ref[b]));
-		if ((rc = ml_learner_to_model(S->ref[b], &m, e)) < 0)
-			break;
-		if (o->created >= 0 && (rc = ml_model_set_created(m, o->created, e)) < 0) {
-			ml_model_free(m);
-			break;
+		int st, nst = S->fp[b] ? 2 : 1;
+		for (st = 0; st < nst && rc == 0; st++) {
+			struct ml_model *m;
+			int model = st == nst - 1;
+			if ((rc = model ? ml_learner_to_model(S->ref[b], &m, e) :
+					  ml_features_to_model(S->fp[b], &m, e)) < 0)
+				break;
+			if (o->created >= 0 && (rc = ml_model_set_created(m, o->created, e)) < 0) {
+				ml_model_free(m);
+				break;
+			}
+			if (!(art[2 * b + st] = ml_artefact_from_model(m, name, e)))
+				rc = e ? e->code : ML_E_NOMEM;
 		}
-		if (!(art[b] = ml_artefact_from_model(m, name, e))) {
-			rc = e ? e->code : ML_E_NOMEM;
+		if (rc < 0)
 			break;
-		}
-		mem[b].stage = (const struct ml_artefact *const *)&art[b];
-		mem[b].nstage = 1;
+		mem[b].stage = (const struct ml_artefact *const *)&art[2 * b];
+		mem[b].nstage = nst;
 		mem[b].name = name;
 		mem[b].weight = w ? w[b] : 1;
 	}
@@ -284,7 +421,7 @@ static int assemble(struct stack *S, struct ml_model **out, const struct ml_lear
 	if (rc == 0)
 		rc = ml_ensemble_build(out, ML_ENS_STACK, mem, o->nbase, mm, o->passthrough, e);
 done:
-	for (b = 0; art && b < o->nbase; b++)
+	for (b = 0; art && b < 2 * o->nbase; b++)
 		ml_artefact_free(art[b]);
 	free(art);
 	free(mem);
@@ -441,6 +578,8 @@ static void stack_release(struct stack *S)
 			ml_learner_free(S->ref[b]);
 		if (S->oof)
 			free(S->oof[b]);
+		if (S->fp)
+			ml_features_free(S->fp[b]);
 	}
 	for (b = 0; S->names && b < S->nfeat; b++)
 		free(S->names[b]);
@@ -450,6 +589,7 @@ static void stack_release(struct stack *S)
 	free(S->ref);
 	free(S->oof);
 	free(S->nout);
+	free(S->fp);
 	free(S->rows);
 	free(S->fold);
 }
@@ -492,7 +632,8 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	S.ref = calloc((size_t)o->nbase, sizeof(*S.ref));
 	S.oof = calloc((size_t)o->nbase, sizeof(*S.oof));
 	S.nout = calloc((size_t)o->nbase, sizeof(*S.nout));
-	if (!S.rows || !S.fold || !S.ref || !S.oof || !S.nout) {
+	S.fp = calloc((size_t)o->nbase, sizeof(*S.fp));
+	if (!S.rows || !S.fold || !S.ref || !S.oof || !S.nout || !S.fp) {
 		rc = ml_err_nomem(e);
 		goto done;
 	}
@@ -503,7 +644,12 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 		goto done;
 	for (b = 0; b < o->nbase; b++) {
 		struct ml_train_spec spec = o->base[b];
-		if ((rc = ml_learner_fit(&S.ref[b], f, S.rows, S.n, NULL, 0, &spec, ctx, e)) < 0) {
+		if (o->feat)
+			rc = fit_pipeline(f, S.rows, S.n, NULL, 0, o, &spec, NULL, ctx, &S.fp[b], &S.ref[b],
+					  NULL, e);
+		else
+			rc = ml_learner_fit(&S.ref[b], f, S.rows, S.n, NULL, 0, &spec, ctx, e);
+		if (rc < 0) {
 			rc = base_failed(o, b, rc, e);
 			goto done;
 		}
