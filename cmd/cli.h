@@ -167,8 +167,32 @@ int cli_stamp(struct ml_model *m, struct ml_err *e);
  * to NULL; NULL entries are skipped; on failure the rest stay open for their abort. */
 struct ml_output;
 int cli_commit(struct ml_output **const *o, int n, struct ml_err *e);
+/* SOURCE_DATE_EPOCH's seconds, or -1 when it holds none. */
+long long cli_epoch(void);
 /* Context from -j and --seed, with warnings and -v detail going to stderr. */
 int cli_ctx(struct cli *c, struct ml_ctx *ctx);
+
+/* The learner options mltrain and mlensemble --base share. cli_algo: the algorithm name
+ * to a learner, or a usage error listing the names (opt: what to name first, or NULL).
+ * cli_class_weight: --class-weight's value (balanced or none) into spec. cli_learner_spec:
+ * a learner given as one text, "ALGO [--NAME VALUE | --NAME=VALUE]...", where NAME is one
+ * of the algorithm's hyperparameters (as mltrain's options name them) or class-weight,
+ * into spec (fresh from memset 0: params set, the rest left); opt names the option in
+ * messages. Each returns 0, or prints the usage error and returns 2. */
+const struct ml_algo *cli_algo(const struct cli *c, const char *opt, const char *name, int *rc);
+int cli_class_weight(const struct cli *c, const char *arg, struct ml_train_spec *spec);
+int cli_learner_spec(const struct cli *c, const char *opt, const char *text,
+		     struct ml_train_spec *spec);
+
+/* A feature pipeline given as one text, "--STEP ARG ... [--OPTION [VALUE]]...", with
+ * mlfeat's step names and its fitting options (--unseen, --max-categories, --smoothing,
+ * --folds, --missing-indicator, --time-col, --group-col, --cyclical, --squares,
+ * --whiten), into spec (fresh from ml_feat_spec_init; its target is left to the caller).
+ * *store gets what spec points into (free it, also on failure). Returns 0, or prints the
+ * usage error and returns 2. */
+struct ml_feat_spec;
+int cli_feat_spec(const struct cli *c, const char *opt, const char *text,
+		  struct ml_feat_spec *spec, void **store);
 
 /* The command's entry point and its fixed name; main.c calls it. */
 int cmd_main(int argc, char **argv);

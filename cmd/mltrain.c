@@ -947,16 +947,8 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 			t->profile = 1;
 			break;
 		case O_CLASS_WEIGHT:
-			if (strcmp(optarg, "balanced") == 0)
-				t->spec.balanced = 1;
-			else if (strcmp(optarg, "none") == 0)
-				t->spec.balanced = 0;
-			else {
-				*rc = cli_usage(&t->cli,
-						"invalid value '%s' for --class-weight (balanced or none)",
-						optarg);
+			if ((*rc = cli_class_weight(&t->cli, optarg, &t->spec)) != 0)
 				return -1;
-			}
 			break;
 		case O_CV:
 			if (cli_long(&t->cli, "--cv", optarg, 2, 1000000, &v) < 0) {
@@ -1057,16 +1049,8 @@ static int check_args(struct train *t, int argc, char **argv)
 		free(list);
 		return i;
 	}
-	a = ml_algo_find(t->algo_name);
-	if (!a) {
-		char *list = algo_list();
-		char q[80];
-		i = cli_usage(&t->cli, "unknown algorithm '%s' (one of %s)",
-			      ml_err_quote(q, sizeof(q), t->algo_name, strlen(t->algo_name)),
-			      list ? list : "?");
-		free(list);
+	if (!(a = cli_algo(&t->cli, NULL, t->algo_name, &i)))
 		return i;
-	}
 	if ((i = check_target(t, a)) != 0)
 		return i;
 	if (!t->cli.output)

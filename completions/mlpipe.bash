@@ -3,6 +3,7 @@ _mlpipe_opts() {
 	case $1 in
 	mlcat) echo '--schema --describe --select --head --delimiter --no-header --na --num --cat --output --format --precision --compress --force --seed --help --version --list-options' ;;
 	mldrift) echo '--ref --profile --merge --tests --cols --alpha --correction --threshold --share --report-only --window --json --bins --max-categories --bins-from --time-col --estimate --truth --max-drop --plot --period --delimiter --no-header --na --num --cat --output --format --precision --seed --quiet --verbose --help --version --list-options' ;;
+	mlensemble) echo '--model --method --weights --combine --key --target --base --cv --cv-time --cv-group --holdout --meta --passthrough --oof --optimize --report --feat --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --rows --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --verbose --help --version --list-options' ;;
 	mlfeat) echo '--save --load --target --keep --extra --unseen --max-categories --smoothing --folds --missing-indicator --time-col --group-col --cyclical --squares --whiten --algorithm --impute --scale --log --power --clip --onehot --ordinal --frequency --target-encode --hash --datetime --interactions --rolling --lag --select --pca --text --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	mlinfo) echo '--table --check --sections --output --format --precision --compress --force --verbose --help --version --list-options' ;;
@@ -27,4 +28,4 @@ _mlpipe() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -o filenames -F _mlpipe mlcat mldrift mleval mlfeat mlinfo mlpredict mlsplit mltrain
+complete -o filenames -F _mlpipe mlcat mldrift mlensemble mleval mlfeat mlinfo mlpredict mlsplit mltrain

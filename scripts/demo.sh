@@ -79,4 +79,17 @@ step "mlpredict -m days.mlm --keep date --alert-at critical samples/seattle_weat
 mlpredict -m "$out/days.mlm" --keep date --alert-at critical samples/seattle_weather.csv | grep critical ||
 	echo "(exit 1: a row reached severity critical)"
 
+if have mlensemble; then
+	step "mlensemble --method mean -m feat.mlm+logit.mlm -m gbdt.mlm -m rf.mlm -o ens.mlm"
+	mlensemble --method mean -m "$out/feat.mlm+$out/logit.mlm" -m "$out/gbdt.mlm" -m "$out/rf.mlm" \
+		-o "$out/ens.mlm"
+	step "mlpredict -m ens.mlm --keep target test.mls | mleval -t target"
+	mlpredict -m "$out/ens.mlm" --keep target "$out/test.mls" | mleval -t target
+	step "mlensemble --method stack -t target --base 'gbdt --rounds 100' --base logistic --base nb --cv 5 -o stack.mlm train.mls"
+	mlensemble --method stack -t target --base 'gbdt --rounds 100' --base logistic --base nb \
+		--cv 5 -o "$out/stack.mlm" "$out/train.mls"
+	step "mlpredict -m stack.mlm --keep target test.mls | mleval -t target"
+	mlpredict -m "$out/stack.mlm" --keep target "$out/test.mls" | mleval -t target
+fi
+
 printf '\ndemo finished\n'

@@ -77,6 +77,7 @@ Try '$c --help' for more information." ] || { echo "$c: $stderr"; return 1; }
 		[mleval]="$input $output --threads= --seed= --verbose $always"
 		[mlinfo]="$output --verbose $always"
 		[mldrift]="$input --output= --format= --precision= --seed= --quiet --verbose $always"
+		[mlensemble]="$all"
 	)
 	declare -A short=([--delimiter=]=d [--no-header]=H [--output=]=o [--format=]=f
 		[--threads=]=j [--quiet]=q [--verbose]=v)

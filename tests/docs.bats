@@ -392,6 +392,10 @@ run_doc() {
 	run_doc man/mldrift.1
 }
 
+@test "man/mlensemble.1 runs as written" {
+	run_doc man/mlensemble.1
+}
+
 @test "man/mlpipe.7 runs as written" {
 	run_doc man/mlpipe.7
 }

@@ -49,5 +49,6 @@
 #include "ml/artefact.h"
 #include "ml/forecast.h"
 #include "ml/fingerprint.h"
+#include "ml/ensemble.h"
 
 #endif

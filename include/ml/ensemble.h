@@ -1,0 +1,117 @@
+/* Ensembles: several fitted members (each a chain of artefacts ending in a model) nested in
+ * one "ensemble" artefact, whose scorer writes the prediction columns of ml/pred.h from
+ * the members' answers. The combining rules are shared with the combination of
+ * prediction files, so that an ensemble and the files its members wrote give the same
+ * numbers.
+ *
+ * Methods (ml_ens_method_find): mean (probabilities or predictions averaged: soft
+ * voting), median, vote (hard voting: the share of members' labels per class), weighted
+ * (the weighted mean, weights scaled to sum to one), stack (a meta-model fitted on the
+ * members' answers). Classes are aligned by label: member k's p_LABEL is read by name. */
+#ifndef ML_ENSEMBLE_H
+#define ML_ENSEMBLE_H
+
+#include <stddef.h>
+#include "ml/artefact.h"
+#include "ml/cv.h"
+#include "ml/err.h"
+#include "ml/feat.h"
+#include "ml/model.h"
+
+enum ml_ens_method {
+	ML_ENS_MEAN = 0,
+	ML_ENS_MEDIAN,
+	ML_ENS_VOTE,
+	ML_ENS_WEIGHTED,
+	ML_ENS_RANK, /* prediction files only: the mean of each member's ranks */
+	ML_ENS_STACK
+};
+
+/* The method named name ("mean", ...), or -1. */
+ML_API int ml_ens_method_find(const char *name);
+ML_API const char *ml_ens_method_name(int method);
+
+/* Combine one row's answers of n members. p holds n * K values, member after member:
+ * K class probabilities (classification) or K = 1 prediction (regression). label holds
+ * each member's class index (-1: none), read by vote only (may be NULL otherwise). w (n
+ * weights, or NULL for equal ones) is read by weighted and vote. scratch has room for
+ * n doubles. out gets K values: the combined probabilities or prediction, in order
+ * member 1 + member 2 + ... then divided by the total weight (the mean divides by n), so
+ * that the same inputs give the same bits wherever they are combined. Returns the
+ * predicted class (the first with the largest combined value; -1 when every value is
+ * missing), 0 for a regression. */
+ML_API int ml_ens_combine_row(int method, int n, int K, const double *p, const int *label,
+			      const double *w, double *scratch, double *out);
+
+/* A member to nest: its chain of artefacts (feature pipelines, then a model), borrowed,
+ * a name for mlinfo (NULL: the last artefact's), and a weight (weighted and vote). */
+struct ml_ens_member {
+	const struct ml_artefact *const *stage;
+	int nstage;
+	const char *name;
+	double weight;
+};
+
+/* Build an ensemble artefact of the fitted members (n >= 2; meta is the stack method's
+ * meta-model container, NULL otherwise, fitted on columns named by
+ * ml_ens_meta_feature). The members must be models of one task (classification or
+ * regression), with the same classes (in any order) and target, and input columns of
+ * one type wherever two share a name: a mismatch is ML_E_DATA naming the member and
+ * what differs. *out gets a new container (metadata: method, task, target, classes,
+ * members with their weights and stages). */
+ML_API int ml_ensemble_build(struct ml_model **out, int method, const struct ml_ens_member *m,
+			     int n, const struct ml_model *meta, int passthrough, struct ml_err *e);
+
+/* The name of the meta-model's feature for member k (0-based) and class label (NULL for a
+ * regression's prediction): "m1:p_LABEL", "m1:pred". Returns the length as snprintf. */
+ML_API size_t ml_ens_meta_feature(char *buf, size_t size, int k, const char *label);
+
+/* Stacking and blending: base learners fitted from data, their out-of-fold predictions
+ * training a meta-learner. */
+struct ml_stack_opts {
+	const struct ml_train_spec *base; /* nbase base learners (target, task and ignore
+					   * are base[0]'s for every one) */
+	int nbase;
+	const char *const *names; /* nbase names for mlinfo, or NULL */
+	const struct ml_train_spec *meta; /* the meta-learner, on the same target (no
+					   * algorithm: logistic or linear by the task) */
+	struct ml_cv_opts cv;	 /* the folds (k, split, col, seed) */
+	double holdout;		 /* > 0: blend: this fraction of the rows (stratified when
+				  * classifying, from cv.seed) trains the meta-learner, on the
+				  * predictions of base learners fitted on the other rows */
+	int passthrough;	 /* the meta-learner also sees f's columns */
+	const struct ml_feat_spec *feat; /* a feature pipeline (target set) fitted with
+					  * every base learner inside each fold, on that fold's
+					  * training rows only, and on every row for the
+					  * members, which then carry it; NULL: none */
+	int optimize;		 /* the weighted method instead of a meta-learner: member
+				  * weights (non-negative, summing to one) that minimise the
+				  * out-of-fold log loss (classification) or RMSE; meta unused */
+	struct ml_frame *report; /* fresh from ml_frame_init, or NULL: what the fit found,
+				  * one row a figure (what, member, other, metric, value):
+				  * "member" K's out-of-fold metrics; "ensemble", the same of
+				  * the weighted mix (optimize) or of the meta-learner on the
+				  * out-of-fold features it was fitted on; "correlation" and
+				  * "disagreement" of members K and L's out-of-fold answers
+				  * (the Pearson correlation of their scores; the share of
+				  * rows whose labels differ); "weight" K (optimize) */
+	long long created;	 /* the creation time of the members (ml_model_set_created),
+				  * or -1 (the default): now */
+};
+ML_API void ml_stack_opts_init(struct ml_stack_opts *o);
+
+/* Fit a stacked (or blended) ensemble on every row of f: the folds of o->cv (ml_cv_folds,
+ * by base[0]'s target and task), each base learner cross-validated over them
+ * (ml_cv_run) for its out-of-fold predictions, which, named by ml_ens_meta_feature
+ * (with f's columns under passthrough), train the meta-learner on the rows a fold held
+ * out (a time split's first chunk trains none); each base learner is then fitted on every
+ * row, and those fits are the members of *out, built as ml_ensemble_build builds. The
+ * same inputs and seeds give the same bytes whatever ctx's thread count. oof (fresh from
+ * ml_frame_init, or NULL) gets the meta-learner's features for every row of f, with
+ * the fold that held it out first (column "fold", 0: none; NaN features). Returns 0 or a
+ * negative ML_E_* (a fit's error names the base learner). */
+ML_API int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
+			     const struct ml_stack_opts *o, struct ml_ctx *ctx,
+			     struct ml_frame *oof, struct ml_err *e);
+
+#endif
