@@ -1,0 +1,39 @@
+/* Private to libml: the exponential smoothing state space models (ETS) as pieces the
+ * Theta method and the combinations reuse. */
+#ifndef ML_TS_ETS_H
+#define ML_TS_ETS_H
+
+#include <stddef.h>
+
+enum { ETS_N = 0, ETS_A = 1, ETS_M = 2 };
+enum { ETS_OPT_LIK = 0, ETS_OPT_MSE = 1 };
+
+#define ETS_MAX_STATE (2 + 24)
+
+/* One fitted ETS model. */
+struct ets_fit {
+	int error, trend, season, damped; /* ETS_A / ETS_M / ETS_N */
+	int m;				  /* seasonal period (1 without season) */
+	double alpha, beta, gamma, phi;
+	int nstate;
+	double x0[ETS_MAX_STATE];   /* initial states: l, b, s_1..s_m (s_m used first) */
+	double last[ETS_MAX_STATE]; /* states after the last value */
+	int np;			    /* estimated parameters (smoothing + initial states) */
+	double lik;		    /* -2 log likelihood up to a constant, as R's */
+	double loglik, aic, aicc, bic, sigma2, mse;
+};
+
+/* Fit one model (error, trend, season, damped) to y by Nelder-Mead on opt (ETS_OPT_*),
+ * as R's forecast::etsmodel with bounds "both". Returns 0, or -1 when the model cannot be
+ * fitted (too many parameters for n, a multiplicative model on non-positive data). */
+int ml_ets_fit1(const double *y, size_t n, int m, int error, int trend, int season, int damped,
+		int opt, struct ets_fit *out);
+/* Mean and variance of the forecast h steps ahead (analytic, classes 1 to 3). */
+int ml_ets_forecast(const struct ets_fit *f, int h, double *mean, double *var);
+/* One-step fitted values. */
+void ml_ets_fitted(const struct ets_fit *f, const double *y, size_t n, double *out);
+/* The classical decomposition's seasonal figure of y (n >= 2m): additive (mult 0) or
+ * multiplicative, fig[0..m) for positions 0..m-1 of y. */
+void ml_ts_decompose(const double *y, size_t n, int m, int mult, double *fig);
+
+#endif
