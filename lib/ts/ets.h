@@ -35,5 +35,11 @@ void ml_ets_fitted(const struct ets_fit *f, const double *y, size_t n, double *o
 /* The classical decomposition's seasonal figure of y (n >= 2m): additive (mult 0) or
  * multiplicative, fig[0..m) for positions 0..m-1 of y. */
 void ml_ts_decompose(const double *y, size_t n, int m, int mult, double *fig);
+/* The spec ("MAdM") of the model an ets forecaster's state holds (buf of 5 bytes at least);
+ * "ZZZ" for the last-resort smoothing of a series too short for every model. */
+void ml_ets_spec(const void *state, char *buf);
+/* Select among the models spec allows as R's ets(y, model = spec) does (ic 0 aicc, 1 aic,
+ * 2 bic). Returns 0, -1 when none could be fitted, -2 for a malformed spec. */
+int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best);
 
 #endif

@@ -942,10 +942,6 @@ static int parse_spec(const char *spec, char *e, char *t, char *se, int *damped)
 	return 0;
 }
 
-int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best);
-
-/* Select among the candidates as R's ets(y, model = spec) does; ic 0 aicc, 1 aic, 2 bic.
- * Returns 0, -1 none could be fitted, -2 bad spec. */
 int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best)
 {
 	char ce, ct, cs;
@@ -1003,6 +999,24 @@ int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, stru
 		}
 	}
 	return found ? 0 : -1;
+}
+
+void ml_ets_spec(const void *state, char *buf)
+{
+	const struct ets_state *st = state;
+	static const char c[] = "NAM";
+	int k = 0;
+
+	if (st->fallback) {
+		memcpy(buf, "ZZZ", 4);
+		return;
+	}
+	buf[k++] = c[st->f.error];
+	buf[k++] = c[st->f.trend];
+	if (st->f.damped)
+		buf[k++] = 'd';
+	buf[k++] = c[st->f.season];
+	buf[k] = 0;
 }
 
 static int ets_fit_method(void **state, const struct ml_series *s, const struct ml_params *p,
