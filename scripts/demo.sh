@@ -61,4 +61,11 @@ mlinfo --table tree "$out/tree.mlm" | cut -d, -f3-5 | head -5
 step "mlinfo --table coef logit.mlm | head -4"
 mlinfo --table coef "$out/logit.mlm" | head -4
 
+step "mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 --backtest 3 --report scores.csv classic_series.csv"
+if have mlforecast; then
+	mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 \
+		--backtest 3 --report "$out/scores.csv" samples/classic_series.csv >"$out/fc.csv"
+	grep '^(mean)' "$out/scores.csv" | cut -d, -f2,8-
+fi
+
 printf '\ndemo finished\n'

@@ -76,6 +76,7 @@ Try '$c --help' for more information." ] || { echo "$c: $stderr"; return 1; }
 		[mlpredict]="$input $output --threads= $always"
 		[mleval]="$input $output --threads= --seed= --verbose $always"
 		[mlinfo]="$output --verbose $always"
+		[mlforecast]="$input $output --threads= --quiet --verbose $always"
 	)
 	declare -A short=([--delimiter=]=d [--no-header]=H [--output=]=o [--format=]=f
 		[--threads=]=j [--quiet]=q [--verbose]=v)

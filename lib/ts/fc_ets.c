@@ -632,6 +632,9 @@ int ml_ets_fit1(const double *y, size_t n, int m, int error, int trend, int seas
 			return -1;
 		out->lik = ets_filter(y, n, out->last, m, error, trend, season, alpha, beta, gamma,
 				      out->phi, e, &mse);
+		/* a perfect fit (a constant series): the objective's floor, as R's */
+		if (out->lik < -1e10)
+			out->lik = -1e10;
 		for (t = 0; t < n; t++)
 			ss += e[t] * e[t];
 		free(e);
@@ -933,7 +936,8 @@ static int parse_spec(const char *spec, char *e, char *t, char *se, int *damped)
 		return -1;
 	*e = spec[0];
 	*t = spec[1];
-	*damped = n == 4 ? 1 : -1;
+	/* damped: 1 asked for, 0 not (a trend given without 'd'), -1 either (trend Z) */
+	*damped = n == 4 ? 1 : spec[1] == 'Z' ? -1 : 0;
 	*se = spec[n - 1];
 	if (!strchr("AMZ", *e) || !strchr("ANMZ", *t) || !strchr("ANMZ", *se))
 		return -1;
@@ -1029,6 +1033,17 @@ static int ets_fit_method(void **state, const struct ml_series *s, const struct 
 	(void)ctx;
 	if (!st)
 		return ml_err_nomem(e);
+	if (spec && strlen(spec) >= 3 && (spec[0] == 'M' || spec[strlen(spec) - 1] == 'M')) {
+		size_t t;
+		for (t = 0; t < s->n; t++)
+			if (!(s->y[t] > 0)) {
+				free(st);
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						  "--model ets with spec '%s' (multiplicative) needs "
+						  "positive values; value %zu is %g",
+						  spec, t + 1, s->y[t]);
+			}
+	}
 	rc = ml_ets_auto(s->y, s->n, season_of(s), spec ? spec : "ZZZ", (int)ml_param(p, "ic"),
 			 &st->f);
 	if (rc == -2) {
