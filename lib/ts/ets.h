@@ -32,6 +32,15 @@ int ml_ets_fit1(const double *y, size_t n, int m, int error, int trend, int seas
 int ml_ets_forecast(const struct ets_fit *f, int h, double *mean, double *var);
 /* One-step fitted values. */
 void ml_ets_fitted(const struct ets_fit *f, const double *y, size_t n, double *out);
+/* The longest season the decomposition-based methods adjust for. */
+#define ML_TS_MAX_SEASON 400
+/* Whether y is seasonal at lag m (2 <= m <= ML_TS_MAX_SEASON, n > 2m) by thetaf's test:
+ * the autocorrelation at lag m beyond 1.645 of its standard error under a moving
+ * average of order m - 1. */
+int ml_ts_seasonal_test(const double *y, size_t n, int m);
+/* The longest of s's seasons for which y is seasonal by that test, or 0. */
+struct ml_series;
+int ml_ts_long_season(const struct ml_series *s);
 /* The classical decomposition's seasonal figure of y (n >= 2m): additive (mult 0) or
  * multiplicative, fig[0..m) for positions 0..m-1 of y. */
 void ml_ts_decompose(const double *y, size_t n, int m, int mult, double *fig);

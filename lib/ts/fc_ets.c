@@ -914,8 +914,26 @@ static const struct ml_param ets_params[] = {
 
 struct ets_state {
 	struct ets_fit f;
-	int fallback; /* too short for any model: the level of SES at alpha 0.5... */
+	int fallback; /* too short for any model: the level of SES at alpha 0.5 */
+	/* a season longer than the models take (over 24): the classical decomposition's
+	 * figure, divided out (mult) or subtracted before the fit, put back after */
+	int lm, lmult;
+	double fig[ML_TS_MAX_SEASON];
 };
+
+/* y with the long season's figure taken out (a copy), or NULL. */
+static double *long_adjust(const struct ets_state *st, const double *y, size_t n)
+{
+	double *x = malloc((n ? n : 1) * sizeof(double));
+	size_t t;
+
+	if (!x)
+		return NULL;
+	for (t = 0; t < n; t++)
+		x[t] = st->lmult ? y[t] / st->fig[t % (size_t)st->lm] :
+				   y[t] - st->fig[t % (size_t)st->lm];
+	return x;
+}
 
 static int season_of(const struct ml_series *s)
 {
@@ -1028,6 +1046,7 @@ static int ets_fit_method(void **state, const struct ml_series *s, const struct 
 {
 	struct ets_state *st = calloc(1, sizeof(*st));
 	const char *spec = ml_param_text(p, "spec");
+	char sp[8];
 	int rc;
 
 	(void)ctx;
@@ -1044,8 +1063,39 @@ static int ets_fit_method(void **state, const struct ml_series *s, const struct 
 						  spec, t + 1, s->y[t]);
 			}
 	}
-	rc = ml_ets_auto(s->y, s->n, season_of(s), spec ? spec : "ZZZ", (int)ml_param(p, "ic"),
-			 &st->f);
+	{
+		int m = season_of(s), lm = ml_ts_long_season(s);
+		const double *y = s->y;
+		double *adj = NULL;
+		if (lm > 24) {
+			size_t t;
+			m = lm;
+			st->lm = m;
+			st->lmult = 1;
+			for (t = 0; t < s->n; t++)
+				if (!(s->y[t] > 0))
+					st->lmult = 0;
+			ml_ts_decompose(s->y, s->n, m, st->lmult, st->fig);
+			for (t = 0; t < (size_t)m; t++)
+				if (st->lmult && !(st->fig[t] > 1e-4))
+					st->lm = 0;
+			if (st->lm && !(adj = long_adjust(st, s->y, s->n))) {
+				free(st);
+				return ml_err_nomem(e);
+			}
+			if (st->lm) {
+				y = adj;
+				/* the season is the decomposition's: the models take none */
+				snprintf(sp, sizeof(sp), "%s", spec ? spec : "ZZZ");
+				if (sp[0] && sp[strlen(sp) - 1] != 'N')
+					sp[strlen(sp) - 1] = 'N';
+				spec = sp;
+			}
+		}
+		rc = ml_ets_auto(y, s->n, st->lm ? 1 : m, spec ? spec : "ZZZ",
+				 (int)ml_param(p, "ic"), &st->f);
+		free(adj);
+	}
 	if (rc == -2) {
 		free(st);
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -1093,6 +1143,16 @@ static int ets_forecast_method(const void *state, const struct ml_series *s, int
 		free(var);
 		return ml_err_nomem(e);
 	}
+	if (st->lm)
+		for (t = 0; t < h; t++) {
+			double f = st->fig[(s->n + (size_t)t) % (size_t)st->lm];
+			if (st->lmult) {
+				mean[t] *= f;
+				var[t] *= f * f;
+			} else {
+				mean[t] += f;
+			}
+		}
 	for (k = 0; k < nlevel; k++) {
 		double z = ml_norm_ppf(0.5 + level[k] / 200);
 		for (t = 0; t < h; t++) {
@@ -1107,7 +1167,21 @@ static int ets_forecast_method(const void *state, const struct ml_series *s, int
 
 static int ets_fitted_method(const void *state, const struct ml_series *s, double *out)
 {
-	ml_ets_fitted(&((const struct ets_state *)state)->f, s->y, s->n, out);
+	const struct ets_state *st = state;
+	double *x;
+	size_t t;
+
+	if (!st->lm) {
+		ml_ets_fitted(&st->f, s->y, s->n, out);
+		return 0;
+	}
+	if (!(x = long_adjust(st, s->y, s->n)))
+		return ML_E_NOMEM;
+	ml_ets_fitted(&st->f, x, s->n, out);
+	for (t = 0; t < s->n; t++)
+		out[t] = st->lmult ? out[t] * st->fig[t % (size_t)st->lm] :
+				     out[t] + st->fig[t % (size_t)st->lm];
+	free(x);
 	return 0;
 }
 
@@ -1151,8 +1225,14 @@ static int ets_save(const void *state, struct ml_model *m, struct ml_err *e)
 	x = cJSON_AddArrayToObject(o, "x0");
 	for (i = 0; x && i < f->nstate; i++)
 		cJSON_AddItemToArray(x, cJSON_CreateNumber(f->x0[i]));
+	if (((const struct ets_state *)state)->lm)
+		cJSON_AddNumberToObject(o, "decomposed_season",
+					((const struct ets_state *)state)->lm);
 	return 0;
 }
+
+static int ets_fit_method(void **state, const struct ml_series *s, const struct ml_params *p,
+			  struct ml_ctx *ctx, struct ml_err *e);
 
 static int ets_load(void **state, const struct ml_model *m, const struct ml_series *s,
 		    const struct ml_params *p, struct ml_err *e)
@@ -1163,9 +1243,11 @@ static int ets_load(void **state, const struct ml_model *m, const struct ml_seri
 	double mse;
 	int i = 0;
 
-	(void)p;
 	if (!cJSON_IsObject(o))
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "the forecaster lacks its ETS model");
+	/* a decomposed long season: the fit is deterministic, fit the stored series again */
+	if (cJSON_GetObjectItemCaseSensitive(o, "decomposed_season"))
+		return ets_fit_method(state, s, p, NULL, e);
 	if (!(st = calloc(1, sizeof(*st))))
 		return ml_err_nomem(e);
 	f = &st->f;

@@ -14,13 +14,12 @@
 struct theta {
 	struct ets_fit ses; /* on the seasonally adjusted series */
 	int m;		    /* the season used (1: none) */
-	double fig[24 * 15]; /* the seasonal figure, position t of the series at t % m */
+	double fig[ML_TS_MAX_SEASON]; /* the seasonal figure, position t of the series at t % m */
 	double drift;	     /* half the slope */
 	double alpha;
 	size_t n;
 };
 
-#define THETA_MAX_M ((int)(sizeof(((struct theta *)0)->fig) / sizeof(double)))
 
 static size_t theta_min(const struct ml_series *s)
 {
@@ -28,14 +27,13 @@ static size_t theta_min(const struct ml_series *s)
 	return 4;
 }
 
-/* Whether y is seasonal at lag m by thetaf's test. */
-static int seasonal_test(const double *y, size_t n, int m)
+int ml_ts_seasonal_test(const double *y, size_t n, int m)
 {
-	double mean = 0, c0 = 0, r[THETA_MAX_M + 1], sum = 0, stat;
+	double mean = 0, c0 = 0, r[ML_TS_MAX_SEASON + 1], sum = 0, stat;
 	size_t t;
 	int k, constant = 1;
 
-	if (m < 2 || m > THETA_MAX_M || n <= 2 * (size_t)m)
+	if (m < 2 || m > ML_TS_MAX_SEASON || n <= 2 * (size_t)m)
 		return 0;
 	for (t = 1; t < n; t++)
 		if (y[t] != y[0])
@@ -59,13 +57,23 @@ static int seasonal_test(const double *y, size_t n, int m)
 	return fabs(r[m]) / stat > ml_norm_ppf(0.95);
 }
 
+int ml_ts_long_season(const struct ml_series *s)
+{
+	int k, best = 0;
+
+	for (k = 0; k < s->nseason; k++)
+		if (s->season[k] > best && ml_ts_seasonal_test(s->y, s->n, s->season[k]))
+			best = s->season[k];
+	return best;
+}
+
 static int theta_fit(void **state, const struct ml_series *s, const struct ml_params *p,
 		     struct ml_ctx *ctx, struct ml_err *e)
 {
 	struct theta *th = calloc(1, sizeof(*th));
 	double *x = malloc(s->n * sizeof(double)), sx = 0, sy = 0, sxx = 0, sxy = 0, N;
 	size_t t, n = s->n;
-	int m = s->nseason ? s->season[0] : 1, i;
+	int m = s->nseason > 1 ? ml_ts_long_season(s) : s->nseason ? s->season[0] : 1, i;
 
 	(void)p;
 	(void)ctx;
@@ -77,7 +85,7 @@ static int theta_fit(void **state, const struct ml_series *s, const struct ml_pa
 	memcpy(x, s->y, n * sizeof(double));
 	th->m = 1;
 	th->n = n;
-	if (seasonal_test(s->y, n, m)) {
+	if (ml_ts_seasonal_test(s->y, n, m)) {
 		int ok = 1;
 		ml_ts_decompose(s->y, n, m, 1, th->fig);
 		for (i = 0; i < m; i++)
