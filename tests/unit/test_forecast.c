@@ -405,17 +405,18 @@ static void test_ets_models(void)
 	ml_frame_release(&fr);
 }
 
-/* Theta and ETS forecasts against R's thetaf() and ets() on two series. */
+/* Theta, ETS and linear forecasts against R's thetaf(), ets() and tslm(y ~ trend + season)
+ * on two series. */
 static void test_theta_ets(void)
 {
 	static const double level[2] = {80, 95};
 	static const char *const col[] = {"mean", "lo_80", "hi_80", "lo_95", "hi_95"};
 	static const char *const series[] = {"airpassengers", "co2"};
-	static const char *const method[] = {"theta", "ets"};
+	static const char *const method[] = {"theta", "ets", "linear"};
 	int a, b, k;
 
 	for (a = 0; a < 2; a++)
-		for (b = 0; b < 2; b++) {
+		for (b = 0; b < 3; b++) {
 			char path[256];
 			size_t n = 0, m = 0, t;
 			double *y, mean[H], lo[2 * H], hi[2 * H], *want;
