@@ -6,6 +6,7 @@ _mlpipe_opts() {
 	mlensemble) echo '--model --method --weights --combine --key --target --base --cv --cv-time --cv-group --holdout --meta --passthrough --oof --optimize --report --feat --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
 	mleval) echo '--truth --pred --weight --task --pos --json --confusion --calibration --by --ci --bootstrap --min --max --plot --plot-file --rows --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --verbose --help --version --list-options' ;;
 	mlfeat) echo '--save --load --target --keep --extra --unseen --max-categories --smoothing --folds --missing-indicator --time-col --group-col --cyclical --squares --whiten --algorithm --impute --scale --log --power --clip --onehot --ordinal --frequency --target-encode --hash --datetime --interactions --rolling --lag --select --pca --text --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
+	mlforecast) echo '--time --target --group --model --param --horizon --level --season --backtest --report --save --load --plot --list-models --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --quiet --verbose --help --version --list-options' ;;
 	mlinfo) echo '--table --check --sections --output --format --precision --compress --force --verbose --help --version --list-options' ;;
 	mlpredict) echo '--model --keep --no-proba --raw --line-buffered --leaf --contrib --std --level --alert-at --explain --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --quiet --help --version --list-options' ;;
 	mlsplit) echo '--test --train-out --test-out --stratify --group --time --gap --by-key --kfold --delimiter --no-header --na --num --cat --output --format --precision --compress --force --threads --seed --quiet --verbose --help --version --list-options' ;;
@@ -28,4 +29,4 @@ _mlpipe() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -o filenames -F _mlpipe mlcat mldrift mlensemble mleval mlfeat mlinfo mlpredict mlsplit mltrain
+complete -o filenames -F _mlpipe mlcat mldrift mlensemble mleval mlfeat mlforecast mlinfo mlpredict mlsplit mltrain

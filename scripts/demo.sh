@@ -92,4 +92,11 @@ if have mlensemble; then
 	mlpredict -m "$out/stack.mlm" --keep target "$out/test.mls" | mleval -t target
 fi
 
+step "mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 --backtest 3 --report scores.csv classic_series.csv"
+if have mlforecast; then
+	mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 \
+		--backtest 3 --report "$out/scores.csv" samples/classic_series.csv >"$out/fc.csv"
+	grep '^(mean)' "$out/scores.csv" | cut -d, -f2,8-
+fi
+
 printf '\ndemo finished\n'

@@ -78,6 +78,7 @@ Try '$c --help' for more information." ] || { echo "$c: $stderr"; return 1; }
 		[mlinfo]="$output --verbose $always"
 		[mldrift]="$input --output= --format= --precision= --seed= --quiet --verbose $always"
 		[mlensemble]="$all"
+		[mlforecast]="$input $output --threads= --quiet --verbose $always"
 	)
 	declare -A short=([--delimiter=]=d [--no-header]=H [--output=]=o [--format=]=f
 		[--threads=]=j [--quiet]=q [--verbose]=v)

@@ -396,6 +396,10 @@ run_doc() {
 	run_doc man/mlensemble.1
 }
 
+@test "man/mlforecast.1 runs as written" {
+	run_doc man/mlforecast.1
+}
+
 @test "man/mlpipe.7 runs as written" {
 	run_doc man/mlpipe.7
 }

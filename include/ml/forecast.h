@@ -80,4 +80,27 @@ ML_API int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out,
 			  struct ml_err *e);
 ML_API struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *e);
 
+/* Rolling-origin backtests. Origin k of norigin (k = 0 the earliest) fits m on the first
+ * n - h - (norigin - 1 - k) * step values, step = max(1, h / 2), and forecasts the next h
+ * (fewer when the series ends sooner). The scores pool every forecast point of every
+ * origin: MAE, RMSE, MAPE and sMAPE in percent (points where the actual value, or for
+ * sMAPE the sum of both, is zero are left out), MASE scaled by the training part's mean
+ * absolute difference at the first seasonal lag (lag 1 when the part is no longer than
+ * that season), and for each of the nlevel levels (at most ML_FC_MAX_LEVELS) the share
+ * of actual values inside the interval. An origin whose training part is too short for
+ * the method is skipped; ML_E_DATA when every origin is. */
+#define ML_FC_MAX_LEVELS 8
+struct ml_fc_score {
+	double mae, rmse, mape, smape, mase;
+	double coverage[ML_FC_MAX_LEVELS];
+	size_t npoint;	/* forecast points scored */
+	int norigin;	/* origins that were fitted */
+};
+ML_API int ml_fc_backtest(const struct ml_fc_method *m, const struct ml_series *s,
+			  const struct ml_params *p, int h, int norigin, const double *level,
+			  int nlevel, struct ml_fc_score *out, struct ml_ctx *ctx,
+			  struct ml_err *e);
+/* The training length of origin k as ml_fc_backtest lays them out. */
+ML_API size_t ml_fc_backtest_origin(size_t n, int h, int norigin, int k);
+
 #endif

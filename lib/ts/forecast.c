@@ -81,6 +81,11 @@ const struct ml_fc_method *ml_fc_method_of(const struct ml_forecaster *f)
 	return f->m;
 }
 
+void *ml_fc_state(const struct ml_forecaster *f)
+{
+	return f->state;
+}
+
 size_t ml_fc_nobs(const struct ml_forecaster *f)
 {
 	return f->s.n;

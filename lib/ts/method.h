@@ -37,4 +37,7 @@ struct ml_fc_method {
 	void (*free)(void *state);
 };
 
+/* The state a method's fit made, for methods built from others (combinations). */
+void *ml_fc_state(const struct ml_forecaster *f);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ml/ml.h"
+#include <cjson/cJSON.h>
 #include "unit.h"
 
 #define FIX "tests/fixtures/forecast/"
@@ -252,8 +253,254 @@ static void test_saved(void)
 	free(y);
 }
 
+/* One line of ets_series.csv: the values of series name and its period. */
+static double *ets_series(const char *name, size_t *n, int *m)
+{
+	FILE *fp = fopen(FIX "ets_series.csv", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	double *y = NULL;
+
+	*n = 0;
+	if (!fp) {
+		unit_fixture_failed(FIX "ets_series.csv", "cannot open");
+		return NULL;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		char *c = strchr(line, ','), *p;
+		if (!c || (size_t)(c - line) != strlen(name) || strncmp(line, name, strlen(name)))
+			continue;
+		*m = (int)strtol(c + 1, &p, 10);
+		y = malloc(2000 * sizeof(double));
+		while (y && *p == ',' && *n < 2000) {
+			y[(*n)++] = strtod(p + 1, &c);
+			p = c;
+		}
+		break;
+	}
+	free(line);
+	fclose(fp);
+	CHECK(y != NULL);
+	return y;
+}
+
+/* A number of the "ets" object of a fitted forecaster's metadata (NaN when absent). */
+static double ets_meta(struct ml_forecaster *f, const char *key, char *model, size_t msize)
+{
+	struct ml_model *m = NULL;
+	struct ml_err e;
+	char *js;
+	cJSON *o, *v;
+	double r = NAN;
+
+	ml_err_init(&e);
+	if (ml_fc_to_model(f, &m, &e) < 0)
+		return NAN;
+	js = ml_model_meta_get(m, "ets");
+	o = js ? cJSON_Parse(js) : NULL;
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, key)) && cJSON_IsNumber(v))
+		r = v->valuedouble;
+	if (model && (v = cJSON_GetObjectItemCaseSensitive(o, "model")) && cJSON_IsString(v))
+		snprintf(model, msize, "%s", v->valuestring);
+	cJSON_Delete(o);
+	free(js);
+	ml_model_free(m);
+	return r;
+}
+
+/* ETS against R's ets() on the classic series, for every class of model: the model it
+ * chose, its parameters, log-likelihood, AICc and forecasts with their 95% bound. */
+static void test_ets_models(void)
+{
+	static const char *const num[] = {"alpha", "beta", "gamma", "phi", "loglik", "aicc",
+					  "sigma2", "mean1", "mean12", "hi1", "hi12"};
+	struct ml_frame fr;
+	struct ml_read_opts o;
+	struct ml_err e;
+	size_t r;
+	int checked = 0;
+
+	ml_frame_init(&fr);
+	ml_read_opts_init(&o);
+	o.cat_cols = "series,spec,chosen";
+	o.num_cols = "alpha,beta,gamma,phi";
+	ml_err_init(&e);
+	if (ml_frame_read(&fr, FIX "ets_models.csv", &o, &e) < 0) {
+		unit_fixture_failed(FIX "ets_models.csv", e.msg);
+		return;
+	}
+	for (r = 0; r < fr.rows.nrow; r++) {
+		const char *name = fr.schema.cols[0].dict.str[fr.rows.col[0].cat[r]];
+		const char *spec = fr.schema.cols[1].dict.str[fr.rows.col[1].cat[r]];
+		const char *chosen = fr.schema.cols[2].dict.str[fr.rows.col[2].cat[r]];
+		const struct ml_fc_method *m = ml_fc_method_find("ets");
+		struct ml_series s;
+		struct ml_params p;
+		struct ml_forecaster *f = NULL;
+		double got[11], mean[12], lo[12], hi[12], level = 95;
+		char model[32] = "", want_model[40];
+		size_t n;
+		int per = 1, k;
+		double *y = ets_series(name, &n, &per);
+
+		if (!y)
+			continue;
+		memset(&s, 0, sizeof(s));
+		s.y = y;
+		s.n = n;
+		if (per > 1) {
+			s.season[0] = per;
+			s.nseason = 1;
+		}
+		ml_fc_params_init(&p, m);
+		CHECK(ml_params_set(&p, "spec", spec, &e) == 0);
+		CHECK(ml_fc_fit(&f, m, &s, &p, NULL, &e) == 0);
+		if (!f) {
+			fprintf(stderr, "%s %s: %s (%zu values)\n", name, spec, e.msg, n);
+			free(y);
+			continue;
+		}
+		CHECK(ml_fc_forecast(f, 12, &level, 1, mean, lo, hi, &e) == 0);
+		got[0] = ets_meta(f, "alpha", model, sizeof(model));
+		got[1] = ets_meta(f, "beta", NULL, 0);
+		got[2] = ets_meta(f, "gamma", NULL, 0);
+		got[3] = ets_meta(f, "phi", NULL, 0);
+		got[4] = ets_meta(f, "loglik", NULL, 0);
+		got[5] = ets_meta(f, "aicc", NULL, 0);
+		got[6] = ml_fc_sigma2(f);
+		got[7] = mean[0];
+		got[8] = mean[11];
+		got[9] = hi[0];
+		got[10] = hi[11];
+		snprintf(want_model, sizeof(want_model), "%s", chosen);
+		{
+			/* "ETS(MAdM)" against "ETS(M,Ad,M)" */
+			char plain[32];
+			size_t i, j = 0;
+			for (i = 0; model[i] && j + 1 < sizeof(plain); i++)
+				if (model[i] != ',')
+					plain[j++] = model[i];
+			plain[j] = 0;
+			if (strcmp(plain, want_model) != 0)
+				fprintf(stderr, "%s %s: chose %s, R %s\n", name, spec, plain, want_model);
+			CHECK(!strcmp(plain, want_model));
+		}
+		for (k = 0; k < 11; k++) {
+			int c = ml_schema_find(&fr.schema, num[k]);
+			double want = fr.rows.col[c].num[r], g = got[k];
+			double tol = k < 4 ? 2e-3 : 1e-4 * (1 + fabs(want));
+			if (isnan(want))
+				continue;
+			if (k == 3 && strchr(chosen, 'd') == NULL)
+				continue;
+			if (!(fabs(g - want) <= tol))
+				fprintf(stderr, "%s %s %s: %.10g, R %.10g\n", name, spec, num[k], g, want);
+			CHECK(fabs(g - want) <= tol);
+		}
+		checked++;
+		ml_fc_free(f);
+		free(y);
+	}
+	CHECK(checked >= 20);
+	ml_frame_release(&fr);
+}
+
+/* Theta, ETS and linear forecasts against R's thetaf(), ets() and tslm(y ~ trend + season)
+ * on two series. */
+static void test_theta_ets(void)
+{
+	static const double level[2] = {80, 95};
+	static const char *const col[] = {"mean", "lo_80", "hi_80", "lo_95", "hi_95"};
+	static const char *const series[] = {"airpassengers", "co2"};
+	static const char *const method[] = {"theta", "ets", "linear"};
+	int a, b, k;
+
+	for (a = 0; a < 2; a++)
+		for (b = 0; b < 3; b++) {
+			char path[256];
+			size_t n = 0, m = 0, t;
+			double *y, mean[H], lo[2 * H], hi[2 * H], *want;
+			struct ml_forecaster *f;
+			struct ml_err e;
+
+			snprintf(path, sizeof(path), "samples/%s.csv", series[a]);
+			if (!(y = column(path, "y", &n)))
+				continue;
+			f = fit(method[b], y, n, 12, &e);
+			CHECK(f && ml_fc_forecast(f, H, level, 2, mean, lo, hi, &e) == 0);
+			snprintf(path, sizeof(path), FIX "%s_%s.csv", series[a], method[b]);
+			for (k = 0; f && k < 5; k++) {
+				const double *got = k == 0 ? mean : k % 2 ? lo + (k / 2) * H :
+									  hi + (k / 2 - 1) * H;
+				if (!(want = column(path, col[k], &m)))
+					continue;
+				for (t = 0; t < m && t < H; t++)
+					CHECK_NEAR(got[t], want[t], 1e-6);
+				free(want);
+			}
+			ml_fc_free(f);
+			free(y);
+		}
+}
+
+/* The combinations average their members, find them by name, and save and load. */
+static void test_combo(void)
+{
+	size_t n = 0, t;
+	double *y = column("samples/airpassengers.csv", "y", &n), c[12], a[12], b[12], lv = 95,
+	       lo[12], hi[12], l1[12], h1[12], l2[12], h2[12];
+	struct ml_forecaster *fc, *fe, *ft;
+	struct ml_err e;
+	struct ml_fc_score sc;
+	struct ml_series s;
+	struct ml_params p;
+
+	if (!y)
+		return;
+	fc = fit("combo", y, n, 12, &e);
+	fe = fit("ets", y, n, 12, &e);
+	ft = fit("theta", y, n, 12, &e);
+	CHECK(fc && fe && ft);
+	if (fc && fe && ft && !ml_fc_method_find("arima")) {
+		ml_fc_forecast(fc, 12, &lv, 1, c, lo, hi, &e);
+		ml_fc_forecast(fe, 12, &lv, 1, a, l1, h1, &e);
+		ml_fc_forecast(ft, 12, &lv, 1, b, l2, h2, &e);
+		for (t = 0; t < 12; t++) {
+			CHECK_NEAR(c[t], (a[t] + b[t]) / 2, 1e-12);
+			CHECK_NEAR(lo[t], (l1[t] + l2[t]) / 2, 1e-12);
+		}
+	}
+	ml_fc_free(fc);
+	ml_fc_free(fe);
+	ml_fc_free(ft);
+	memset(&s, 0, sizeof(s));
+	s.y = y;
+	s.n = n;
+	s.season[0] = 12;
+	s.nseason = 1;
+	ml_fc_params_init(&p, ml_fc_method_find("snaive"));
+	ml_err_init(&e);
+	/* seasonal naive at 3 origins 12 steps ahead: origins 120, 126, 132 */
+	CHECK(ml_fc_backtest(ml_fc_method_find("snaive"), &s, &p, 12, 3, &lv, 1, &sc, NULL, &e) == 0);
+	CHECK(sc.norigin == 3 && sc.npoint == 36);
+	CHECK(ml_fc_backtest_origin(144, 12, 3, 0) == 120 && ml_fc_backtest_origin(144, 12, 3, 2) == 132);
+	{
+		/* its MAE by hand */
+		double sae = 0;
+		size_t o, k;
+		for (o = 120; o <= 132; o += 6)
+			for (k = 0; k < 12; k++)
+				sae += fabs(y[o + k] - y[o + k - 12 * (1 + k / 12)]);
+		CHECK_NEAR(sc.mae, sae / 36, 1e-12);
+	}
+	free(y);
+}
+
 int main(void)
 {
+	RUN(test_ets_models);
+	RUN(test_theta_ets);
+	RUN(test_combo);
 	RUN(test_against_r);
 	RUN(test_checks);
 	RUN(test_min_length);

@@ -1,0 +1,67 @@
+#!/usr/bin/Rscript
+# Forecast benchmark, R's side: exports the real series of R's datasets and forecast
+# packages (yearly, quarterly and monthly ts objects of at least 2 holdouts' length plus
+# a minimum), holds out the M-competition horizons (yearly 6, quarterly 8, monthly 18),
+# and forecasts the holdouts with auto.arima, ets and thetaf, timing each (CPU seconds,
+# user + system, so that a busy machine does not count).
+# Usage: Rscript bench/forecast.R OUTDIR
+# Writes OUTDIR/train.csv (series,t,y; t a date from 1800-01-01 at the series' step), OUTDIR/test.csv (series,h,y), OUTDIR/meta.csv
+# (series,m,h), OUTDIR/r_fc.csv (series,model,h,mean,lo_95,hi_95), OUTDIR/r_time.csv.
+suppressMessages(library(forecast))
+out <- commandArgs(TRUE)[1]
+dir.create(out, showWarnings = FALSE, recursive = TRUE)
+env <- new.env()
+for (pkg in c("datasets", "forecast")) {
+  nm <- data(package = pkg)$results[, "Item"]
+  nm <- sub(" .*", "", nm)
+  for (x in nm) suppressWarnings(try(data(list = x, package = pkg, envir = env), silent = TRUE))
+}
+hor <- c("1" = 6, "4" = 8, "12" = 18)
+ser <- list()
+for (x in sort(ls(env))) {
+  y <- get(x, envir = env)
+  if (!is.ts(y) || !is.null(dim(y)) && ncol(y) > 1) next
+  y <- as.ts(y)
+  f <- frequency(y)
+  if (!(f %in% c(1, 4, 12)) || any(is.na(y))) next
+  h <- hor[[as.character(f)]]
+  if (length(y) < h + max(2 * f, 14)) next
+  if (length(y) > 600) next
+  ser[[x]] <- y
+}
+tr <- te <- me <- fc <- list()
+for (x in names(ser)) {
+  y <- ser[[x]]; f <- frequency(y); h <- hor[[as.character(f)]]; n <- length(y)
+  by <- switch(as.character(f), "1" = "year", "4" = "quarter", "12" = "month")
+  tr[[x]] <- data.frame(series = x, t = format(seq(as.Date("1800-01-01"), by = by,
+                                                   length.out = n - h)),
+                        y = sprintf("%.17g", y[1:(n - h)]))
+  te[[x]] <- data.frame(series = x, h = 1:h, y = sprintf("%.17g", y[(n - h + 1):n]))
+  me[[x]] <- data.frame(series = x, m = f, h = h)
+}
+write.csv(do.call(rbind, tr), file.path(out, "train.csv"), row.names = FALSE, quote = FALSE)
+write.csv(do.call(rbind, te), file.path(out, "test.csv"), row.names = FALSE, quote = FALSE)
+write.csv(do.call(rbind, me), file.path(out, "meta.csv"), row.names = FALSE, quote = FALSE)
+tm <- c(auto.arima = 0, ets = 0, thetaf = 0)
+for (x in names(ser)) {
+  y <- ser[[x]]; f <- frequency(y); h <- hor[[as.character(f)]]; n <- length(y)
+  yt <- ts(y[1:(n - h)], frequency = f)
+  for (mdl in names(tm)) {
+    p0 <- proc.time()
+    r <- try(switch(mdl,
+      auto.arima = forecast(auto.arima(yt), h = h, level = 95),
+      ets = forecast(ets(yt), h = h, level = 95),
+      thetaf = thetaf(yt, h = h, level = 95)), silent = TRUE)
+    p1 <- proc.time() - p0
+    tm[[mdl]] <- tm[[mdl]] + p1[["user.self"]] + p1[["sys.self"]]
+    if (inherits(r, "try-error")) next
+    fc[[paste(x, mdl)]] <- data.frame(series = x, model = mdl, h = 1:h,
+      mean = sprintf("%.17g", r$mean), lo_95 = sprintf("%.17g", r$lower[, 1]),
+      hi_95 = sprintf("%.17g", r$upper[, 1]))
+  }
+}
+write.csv(do.call(rbind, fc), file.path(out, "r_fc.csv"), row.names = FALSE, quote = FALSE)
+write.csv(data.frame(model = names(tm), seconds = tm), file.path(out, "r_time.csv"),
+          row.names = FALSE, quote = FALSE)
+cat(sprintf("%d series (%s)\n", length(ser), paste(names(table(sapply(ser, frequency))),
+    table(sapply(ser, frequency)), sep = ":", collapse = " ")))

@@ -1,0 +1,430 @@
+/* Combinations of forecasting methods, whose members are looked up by name so that every
+ * method registered in methods.h takes part: combo (the fixed mean of ets, arima and
+ * theta), auto (per series, the combination or one member, whichever a rolling-origin
+ * backtest prefers) and ensemble (the mean of the few that backtest best). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ets.h"
+#include "method.h"
+
+#define MAXC 8
+
+enum { K_COMBO, K_AUTO, K_ENSEMBLE };
+
+/* The members of combo and auto, and the pool ensemble chooses from. */
+static const char *const combo_names[] = {"ets", "arima", "theta", NULL};
+static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "drift", "naive",
+					 "snaive", NULL};
+
+struct combo {
+	int kind;
+	int n;				  /* fitted members */
+	struct ml_forecaster *f[MAXC];
+	const struct ml_fc_method *fm[MAXC];
+	int use[MAXC];			  /* members the forecast averages */
+	double score[MAXC + 1];		  /* backtest MASE of each member, then of the mean */
+	int backtested;
+};
+
+static void combo_free(void *state)
+{
+	struct combo *c = state;
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		ml_fc_free(c->f[i]);
+	free(c);
+}
+
+static size_t combo_min(const struct ml_series *s)
+{
+	(void)s;
+	return 3;
+}
+
+/* Fit each method of names that is registered and takes s; members that fail are left
+ * out (a series too short for one of them). */
+static int fit_members(struct combo *c, const char *const *names, const struct ml_series *s,
+		       struct ml_ctx *ctx, struct ml_err *e)
+{
+	int i;
+
+	for (i = 0; names[i] && c->n < MAXC; i++) {
+		const struct ml_fc_method *m = ml_fc_method_find(names[i]);
+		struct ml_params p;
+		struct ml_err e2;
+		if (!m || s->n < ml_fc_method_min_length(m, s))
+			continue;
+		if (strcmp(names[i], "snaive") == 0 && !s->nseason)
+			continue;
+		ml_fc_params_init(&p, m);
+		ml_err_init(&e2);
+		if (ml_fc_fit(&c->f[c->n], m, s, &p, ctx, &e2) < 0) {
+			if (e2.code == ML_E_NOMEM) {
+				*e = e2;
+				return ML_E_NOMEM;
+			}
+			continue;
+		}
+		c->fm[c->n] = m;
+		c->use[c->n] = 1;
+		c->n++;
+	}
+	if (!c->n)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "no member of the combination could be fitted to %zu values",
+				  s->n);
+	return 0;
+}
+
+/* Mean absolute scaled error of each member and of their mean over rolling origins
+ * (ml_fc_backtest's layout); members refit at each origin (ets keeps the model the whole
+ * series chose, which makes it a backtest of the parameters and not of the selection, at
+ * a fraction of the cost). Returns 0 when at least one origin was scored. */
+static int backtest_members(struct combo *c, const struct ml_series *s, int h, int norigin,
+			    struct ml_ctx *ctx, struct ml_err *e)
+{
+	double *fc = malloc((size_t)(MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0};
+	size_t cnt[MAXC + 1] = {0};
+	int k, i, t, scored = 0;
+	size_t lag = s->nseason ? (size_t)s->season[0] : 1;
+
+	if (!fc)
+		return ml_err_nomem(e);
+	for (k = 0; k < norigin; k++) {
+		size_t L = ml_fc_backtest_origin(s->n, h, norigin, k), nt;
+		struct ml_series sub = *s;
+		double scale = 0;
+		int nok = 0;
+
+		if (L < 8 || L < 2 * lag)
+			continue;
+		sub.n = L;
+		nt = s->n - L < (size_t)h ? s->n - L : (size_t)h;
+		for (t = (int)lag; t < (int)L; t++)
+			scale += fabs(s->y[t] - s->y[t - (int)lag]);
+		scale /= (double)(L - lag);
+		if (!(scale > 0))
+			continue;
+		for (i = 0; i < c->n; i++) {
+			struct ml_params p;
+			struct ml_forecaster *f = NULL;
+			struct ml_err e2;
+			if (L < ml_fc_method_min_length(c->fm[i], &sub))
+				continue;
+			ml_fc_params_init(&p, c->fm[i]);
+			ml_err_init(&e2);
+			if (strcmp(c->fm[i]->name, "ets") == 0) {
+				char spec[8];
+				ml_ets_spec(ml_fc_state(c->f[i]), spec);
+				ml_params_set(&p, "spec", spec, &e2);
+			}
+			if (ml_fc_fit(&f, c->fm[i], &sub, &p, ctx, &e2) < 0 ||
+			    ml_fc_forecast(f, h, NULL, 0, fc + (size_t)i * (size_t)h, NULL, NULL,
+					   &e2) < 0) {
+				ml_fc_free(f);
+				if (e2.code == ML_E_NOMEM) {
+					free(fc);
+					*e = e2;
+					return ML_E_NOMEM;
+				}
+				continue;
+			}
+			ml_fc_free(f);
+			nok++;
+		}
+		if (nok < c->n)
+			continue; /* score origins where every member forecast */
+		for (t = 0; t < (int)nt; t++) {
+			double a = s->y[L + (size_t)t], mean = 0;
+			int nu = 0;
+			for (i = 0; i < c->n; i++) {
+				sum[i] += fabs(a - fc[(size_t)i * (size_t)h + (size_t)t]) / scale;
+				cnt[i]++;
+				if (c->use[i]) {
+					mean += fc[(size_t)i * (size_t)h + (size_t)t];
+					nu++;
+				}
+			}
+			sum[MAXC] += fabs(a - mean / nu) / scale;
+			cnt[MAXC]++;
+		}
+		scored++;
+	}
+	free(fc);
+	for (i = 0; i < c->n; i++)
+		c->score[i] = cnt[i] ? sum[i] / (double)cnt[i] : INFINITY;
+	c->score[MAXC] = cnt[MAXC] ? sum[MAXC] / (double)cnt[MAXC] : INFINITY;
+	c->backtested = scored > 0;
+	return 0;
+}
+
+static const struct ml_param auto_params[] = {
+	{"horizon", ML_P_INT, 0, 0, 100000,
+	 NULL, "the horizon the backtest scores (0: two seasons, or 10 without a season)"},
+	{"backtest", ML_P_INT, 3, 1, 1000, NULL, "rolling origins of the backtest"},
+	{"margin", ML_P_REAL, 0.8, 0, 1, NULL,
+	 "a single model replaces the mean when its backtest MASE is below margin times the "
+	 "mean's"},
+	{NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
+
+static const struct ml_param ensemble_params[] = {
+	{"horizon", ML_P_INT, 0, 0, 100000,
+	 NULL, "the horizon the backtest scores (0: two seasons, or 10 without a season)"},
+	{"backtest", ML_P_INT, 3, 1, 1000, NULL, "rolling origins of the backtest"},
+	{"members", ML_P_INT, 3, 1, MAXC, NULL, "how many of the best methods are averaged"},
+	{NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
+
+static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
+			  const struct ml_params *p, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct combo *c = calloc(1, sizeof(*c));
+	int rc, i, h;
+
+	if (!c)
+		return ml_err_nomem(e);
+	c->kind = kind;
+	if ((rc = fit_members(c, kind == K_ENSEMBLE ? pool_names : combo_names, s, ctx, e)) < 0) {
+		free(c);
+		return rc;
+	}
+	if (kind != K_COMBO && c->n > 1) {
+		h = (int)ml_param(p, "horizon");
+		if (h <= 0)
+			h = s->nseason ? 2 * s->season[0] : 10;
+		if ((rc = backtest_members(c, s, h, (int)ml_param(p, "backtest"), ctx, e)) < 0) {
+			combo_free(c);
+			return rc;
+		}
+	}
+	if (c->backtested && kind == K_AUTO) {
+		int best = 0;
+		for (i = 1; i < c->n; i++)
+			if (c->score[i] < c->score[best])
+				best = i;
+		if (c->score[best] < ml_param(p, "margin") * c->score[MAXC])
+			for (i = 0; i < c->n; i++)
+				c->use[i] = i == best;
+	} else if (c->backtested && kind == K_ENSEMBLE) {
+		int k = (int)ml_param(p, "members"), j, order[MAXC];
+		for (i = 0; i < c->n; i++)
+			order[i] = i;
+		for (i = 1; i < c->n; i++)
+			for (j = i; j > 0 && c->score[order[j]] < c->score[order[j - 1]]; j--) {
+				int tmp = order[j];
+				order[j] = order[j - 1];
+				order[j - 1] = tmp;
+			}
+		for (i = 0; i < c->n; i++)
+			c->use[order[i]] = i < k && isfinite(c->score[order[i]]);
+		if (!c->use[order[0]])
+			c->use[order[0]] = 1;
+	} else if (kind == K_ENSEMBLE) {
+		/* not enough history to rank: the fixed combination's members */
+		for (i = 0; i < c->n; i++) {
+			int j;
+			c->use[i] = 0;
+			for (j = 0; combo_names[j]; j++)
+				if (strcmp(c->fm[i]->name, combo_names[j]) == 0)
+					c->use[i] = 1;
+		}
+	}
+	*state = c;
+	return 0;
+}
+
+static int combo_fit(void **state, const struct ml_series *s, const struct ml_params *p,
+		     struct ml_ctx *ctx, struct ml_err *e)
+{
+	return combo_fit_kind(state, K_COMBO, s, p, ctx, e);
+}
+
+static int auto_fit(void **state, const struct ml_series *s, const struct ml_params *p,
+		    struct ml_ctx *ctx, struct ml_err *e)
+{
+	return combo_fit_kind(state, K_AUTO, s, p, ctx, e);
+}
+
+static int ensemble_fit(void **state, const struct ml_series *s, const struct ml_params *p,
+			struct ml_ctx *ctx, struct ml_err *e)
+{
+	return combo_fit_kind(state, K_ENSEMBLE, s, p, ctx, e);
+}
+
+/* The mean of the used members' forecasts and of their interval bounds. */
+static int combo_forecast(const void *state, const struct ml_series *s, int h,
+			  const double *level, int nlevel, double *mean, double *lo, double *hi,
+			  struct ml_err *e)
+{
+	const struct combo *c = state;
+	size_t nb = (size_t)h * (size_t)(nlevel ? nlevel : 1), j;
+	double *m1 = malloc((size_t)h * sizeof(double)), *l1 = malloc(nb * sizeof(double)),
+	       *h1 = malloc(nb * sizeof(double));
+	int i, t, nu = 0, rc = 0;
+
+	(void)s;
+	if (!m1 || !l1 || !h1) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (t = 0; t < h; t++)
+		mean[t] = 0;
+	for (j = 0; j < (size_t)h * (size_t)nlevel; j++)
+		lo[j] = hi[j] = 0;
+	for (i = 0; i < c->n; i++) {
+		if (!c->use[i])
+			continue;
+		if ((rc = ml_fc_forecast(c->f[i], h, level, nlevel, m1, l1, h1, e)) < 0)
+			goto out;
+		for (t = 0; t < h; t++)
+			mean[t] += m1[t];
+		for (j = 0; j < (size_t)h * (size_t)nlevel; j++) {
+			lo[j] += l1[j];
+			hi[j] += h1[j];
+		}
+		nu++;
+	}
+	for (t = 0; t < h; t++)
+		mean[t] /= nu;
+	for (j = 0; j < (size_t)h * (size_t)nlevel; j++) {
+		lo[j] /= nu;
+		hi[j] /= nu;
+	}
+out:
+	free(m1);
+	free(l1);
+	free(h1);
+	return rc;
+}
+
+static int combo_fitted(const void *state, const struct ml_series *s, double *out)
+{
+	const struct combo *c = state;
+	double *f1 = malloc((s->n ? s->n : 1) * sizeof(double));
+	size_t t;
+	int i, nu = 0;
+
+	if (!f1)
+		return ML_E_NOMEM;
+	for (t = 0; t < s->n; t++)
+		out[t] = 0;
+	for (i = 0; i < c->n; i++) {
+		if (!c->use[i])
+			continue;
+		ml_fc_fitted(c->f[i], f1, NULL);
+		for (t = 0; t < s->n; t++)
+			out[t] += f1[t];
+		nu++;
+	}
+	for (t = 0; t < s->n; t++)
+		out[t] /= nu;
+	free(f1);
+	return 0;
+}
+
+static double combo_sigma2(const void *state)
+{
+	const struct combo *c = state;
+	double s = 0;
+	int i, nu = 0;
+
+	for (i = 0; i < c->n; i++)
+		if (c->use[i]) {
+			s += ml_fc_sigma2(c->f[i]);
+			nu++;
+		}
+	return s / nu;
+}
+
+static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
+{
+	const struct combo *c = state;
+	cJSON *arr = cJSON_AddArrayToObject(ml_model_meta(m), "members");
+	int i;
+
+	if (!arr)
+		return ml_err_nomem(e);
+	for (i = 0; i < c->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			return ml_err_nomem(e);
+		cJSON_AddStringToObject(o, "method", c->fm[i]->name);
+		cJSON_AddBoolToObject(o, "used", c->use[i]);
+		if (c->backtested && isfinite(c->score[i]))
+			cJSON_AddNumberToObject(o, "backtest_mase", c->score[i]);
+		if (strcmp(c->fm[i]->name, "ets") == 0) {
+			char spec[8];
+			ml_ets_spec(ml_fc_state(c->f[i]), spec);
+			cJSON_AddStringToObject(o, "model", spec);
+		}
+	}
+	return 0;
+}
+
+/* Members fit deterministically: loading fits the stored series again. */
+static int combo_load(void **state, const struct ml_model *m, const struct ml_series *s,
+		      const struct ml_params *p, struct ml_err *e)
+{
+	(void)m;
+	return combo_fit(state, s, p, NULL, e);
+}
+
+static int auto_load(void **state, const struct ml_model *m, const struct ml_series *s,
+		     const struct ml_params *p, struct ml_err *e)
+{
+	(void)m;
+	return auto_fit(state, s, p, NULL, e);
+}
+
+static int ensemble_load(void **state, const struct ml_model *m, const struct ml_series *s,
+			 const struct ml_params *p, struct ml_err *e)
+{
+	(void)m;
+	return ensemble_fit(state, s, p, NULL, e);
+}
+
+const struct ml_fc_method ml_fc_combo = {
+	.name = "combo",
+	.summary = "the mean of ets, arima and theta (those registered that fit the series)",
+	.min_length = combo_min,
+	.fit = combo_fit,
+	.forecast = combo_forecast,
+	.fitted = combo_fitted,
+	.sigma2 = combo_sigma2,
+	.save = combo_save,
+	.load = combo_load,
+	.free = combo_free,
+};
+
+const struct ml_fc_method ml_fc_auto = {
+	.name = "auto",
+	.summary = "per series, the combination or one of its members, by rolling backtest",
+	.params = auto_params,
+	.min_length = combo_min,
+	.fit = auto_fit,
+	.forecast = combo_forecast,
+	.fitted = combo_fitted,
+	.sigma2 = combo_sigma2,
+	.save = combo_save,
+	.load = auto_load,
+	.free = combo_free,
+};
+
+const struct ml_fc_method ml_fc_ensemble = {
+	.name = "ensemble",
+	.summary = "the mean of the methods that backtest best",
+	.params = ensemble_params,
+	.min_length = combo_min,
+	.fit = ensemble_fit,
+	.forecast = combo_forecast,
+	.fitted = combo_fitted,
+	.sigma2 = combo_sigma2,
+	.save = combo_save,
+	.load = ensemble_load,
+	.free = combo_free,
+};

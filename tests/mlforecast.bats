@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# mlforecast: long-format input, frequency inference and time continuation, the output
+# layout, threads, gaps and bad input, fallbacks, backtest reports, saved forecasters and
+# plots; the methods' numbers are checked against R in tests/unit/test_forecast.c and here
+# through R's fixtures.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	cp "$SAMPLES/airpassengers.csv" "$SAMPLES/classic_series.csv" "$SAMPLES/co2.csv" .
+}
+
+rows() {
+	echo $(($(wc -l <"$1") - 1))
+}
+
+@test "one series: the header, one row a step, decimal years continued" {
+	run --separate-stderr ml mlforecast --time t -y y --horizon 13 airpassengers.csv
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "t,model,mean,lo_80,hi_80,lo_95,hi_95" ]
+	[ "${#lines[@]}" -eq 14 ]
+	[ "$(echo "${lines[1]}" | cut -d, -f1,2)" = "1961,auto" ]
+	[ "$(echo "${lines[2]}" | cut -d, -f1)" = "1961.08333333333" ]
+	[ "$(echo "${lines[13]}" | cut -d, -f1)" = "1962" ]
+	# lo_95 <= lo_80 <= mean <= hi_80 <= hi_95 on every row
+	echo "$output" | awk -F, 'NR > 1 && !($6 <= $4 && $4 <= $3 && $3 <= $5 && $5 <= $7) { exit 1 }'
+}
+
+@test "groups: each its own frequency, dates continued in the input's layout" {
+	ml mlforecast --time date -y value --group series --horizon 2 --model naive classic_series.csv >out.csv
+	[ "$(head -1 out.csv)" = "series,date,model,mean,lo_80,hi_80,lo_95,hi_95" ]
+	[ "$(grep -c '^UKgas,' out.csv)" -eq 2 ]
+	grep -q '^UKgas,1987-01-01,naive,' out.csv
+	grep -q '^UKgas,1987-04-01,naive,' out.csv
+	grep -q '^USAccDeaths,1979-01-01,naive,' out.csv
+	grep -q '^lynx,1935-01-01,naive,' out.csv
+	grep -q '^Nile,1971-01-01,naive,' out.csv
+	grep -q '^nottem,1940-02-01,naive,' out.csv
+	# series in the order of their first row
+	[ "$(cut -d, -f1 out.csv | uniq | tr '\n' ' ')" = "series UKgas USAccDeaths lynx Nile nottem " ]
+}
+
+@test "the default horizon is two seasons, or 10 without one" {
+	ml mlforecast --time date -y value --group series --model naive classic_series.csv >out.csv
+	[ "$(grep -c '^UKgas,' out.csv)" -eq 8 ]
+	[ "$(grep -c '^nottem,' out.csv)" -eq 24 ]
+	[ "$(grep -c '^Nile,' out.csv)" -eq 10 ]
+}
+
+@test "the same bytes whatever the number of threads" {
+	ml mlforecast --time date -y value --group series -j 1 classic_series.csv >a.csv
+	ml mlforecast --time date -y value --group series -j 2 classic_series.csv >b.csv
+	ml mlforecast --time date -y value --group series -j 5 classic_series.csv >c.csv
+	same a.csv b.csv
+	same a.csv c.csv
+}
+
+@test "--level sets the interval columns" {
+	ml mlforecast --time t -y y --model naive --level 50,99.5 --horizon 1 airpassengers.csv >out.csv
+	[ "$(head -1 out.csv)" = "t,model,mean,lo_50,hi_50,lo_99.5,hi_99.5" ]
+	run --separate-stderr ml mlforecast --time t -y y --level 100 airpassengers.csv
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "mlforecast: invalid --level '100' (percentages between 0 and 100, e.g. 80,95)
+Try 'mlforecast --help' for more information." ]
+}
+
+@test "benchmarks agree with R's forecast package through the CLI" {
+	fixture "$FIX/forecast/airpassengers_snaive.csv"
+	ml mlforecast --time t -y y --model snaive --horizon 30 airpassengers.csv | cut -d, -f3- >got.csv
+	tail -n +2 "$FIX/forecast/airpassengers_snaive.csv" | cut -d, -f2- >want.csv
+	tail -n +2 got.csv >got2.csv
+	awk -F, 'NR == FNR { for (i = 1; i <= NF; i++) w[FNR, i] = $i; next }
+		{ for (i = 1; i <= NF; i++) { d = $i - w[FNR, i]; if (d < 0) d = -d
+			if (d > 1e-9 * (1 + (w[FNR, i] < 0 ? -w[FNR, i] : w[FNR, i]))) exit 1 } }' want.csv got2.csv
+}
+
+@test "ets and theta forecasts agree with R's through the CLI" {
+	for m in ets theta; do
+		fixture "$FIX/forecast/airpassengers_$m.csv"
+		ml mlforecast --time t -y y --model $m --horizon 30 airpassengers.csv | tail -n +2 | cut -d, -f3- >got.csv
+		tail -n +2 "$FIX/forecast/airpassengers_$m.csv" | cut -d, -f2- >want.csv
+		awk -F, 'NR == FNR { for (i = 1; i <= NF; i++) w[FNR, i] = $i; next }
+			{ for (i = 1; i <= NF; i++) { d = $i - w[FNR, i]; if (d < 0) d = -d
+				if (d > 1e-4 * (1 + (w[FNR, i] < 0 ? -w[FNR, i] : w[FNR, i]))) { print FNR, i, $i, w[FNR, i]; exit 1 } } }' want.csv got.csv
+	done
+}
+
+@test "gaps in the time index and missing values are interpolated, with a warning" {
+	printf 'd,v\n2020-01-01,1\n2020-02-01,2\n2020-04-01,4\n2020-05-01,\n2020-06-01,6\n2020-07-01,7\n' >gap.csv
+	run --separate-stderr ml mlforecast --time d -y v --model naive --horizon 1 gap.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: warning: gap.csv: 2 missing values (1 step absent from the time index) filled by linear interpolation" ]
+	[ "${lines[1]}" = "2020-08-01,naive,7,5.718448434455399,8.2815515655446,5.040036015459947,8.959963984540053" ]
+}
+
+@test "duplicate and irregular timestamps are errors naming the line" {
+	printf 'd,v\n2020-01-01,1\n2020-02-01,2\n2020-02-01,3\n' >dup.csv
+	run --separate-stderr ml mlforecast --time d -y v dup.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: dup.csv:4: duplicate time '2020-02-01' (also on line 3)" ]
+	printf 'd,v\n2020-01-01,1\n2020-01-03,2\n2020-01-06,3\n' >irr.csv
+	run --separate-stderr ml mlforecast --time d -y v irr.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: irr.csv:4: time '2020-01-06' is not on the series' regular grid (irregular timestamps)" ]
+	printf 'g,d,v\na,2020-01-01,1\na,2020-01-01,3\n' >dupg.csv
+	run --separate-stderr ml mlforecast --time d -y v --group g dupg.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: dupg.csv:3: duplicate time '2020-01-01' in series 'a' (also on line 2)" ]
+}
+
+@test "a series too short for the model falls back with a warning naming both" {
+	printf 't,y\n1,5\n2,6\n3,8\n' >short.csv
+	run --separate-stderr ml mlforecast --time t -y y --model theta --horizon 2 short.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: warning: 3 values are too few for --model theta (it needs 4); forecast with naive" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f1-3)" = "4,naive,8" ]
+	printf 't,y\n1,5\n' >one.csv
+	run --separate-stderr ml mlforecast --time t -y y one.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: one.csv has 1 value: too few for --model auto or any simpler one" ]
+	run --separate-stderr ml mlforecast --time date -y value --group series --model snaive --horizon 1 classic_series.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: warning: series 'lynx': no seasonal period for --model snaive; forecast with naive
+mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forecast with naive" ]
+}
+
+@test "a constant series gives its value with zero-width intervals" {
+	printf 't,y\n' >const.csv
+	for i in $(seq 1 30); do echo "$i,4.5" >>const.csv; done
+	for m in auto ets theta naive; do
+		ml mlforecast --time t -y y --model $m --horizon 3 const.csv >out.csv
+		awk -F, 'NR > 1 && ($3 != 4.5 || $4 != 4.5 || $7 != 4.5) { exit 1 }' out.csv
+	done
+}
+
+@test "non-positive values with a multiplicative model are an error" {
+	printf 't,y\n' >neg.csv
+	for i in $(seq 1 30); do echo "$i,$((i % 5 - 1))" >>neg.csv; done
+	run --separate-stderr ml mlforecast --time t -y y --model ets -p spec=MNN neg.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: neg.csv: --model ets with spec 'MNN' (multiplicative) needs positive values; value 1 is 0" ]
+	# the automatic choice leaves multiplicative models out
+	ml mlforecast --time t -y y --model ets neg.csv >out.csv
+}
+
+@test "misuse: horizon 0, unknown model or parameter, missing columns" {
+	run --separate-stderr ml mlforecast --time t -y y --horizon 0 airpassengers.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --time t -y y --model bogus airpassengers.csv
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "mlforecast: unknown --model 'bogus' (see --list-models)" ]
+	run --separate-stderr ml mlforecast --time t -y y --model naive -p spec=AAN airpassengers.csv
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "mlforecast: --param 'spec=AAN': no model of --model has it" ]
+	run --separate-stderr ml mlforecast --time t -y y --model ets -p spec=QQQ airpassengers.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --time T -y y airpassengers.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: airpassengers.csv: no column 'T' (--time); did you mean 't'?" ]
+	run --separate-stderr ml mlforecast -y y airpassengers.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --time t -y y --backtest 2 airpassengers.csv
+	[ "$status" -eq 2 ]
+	[ "${stderr_lines[0]}" = "mlforecast: --backtest needs --report=FILE" ]
+	printf 't,y\n2020-01-01,1\n2020-13-01,2\n' >bad.csv
+	run --separate-stderr ml mlforecast --time t -y y bad.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: bad.csv:3: cannot read '2020-13-01' in column 't' as a date or time (YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS], or a number)" ]
+	[ ! -e out.csv ]
+}
+
+@test "several models give their own rows" {
+	ml mlforecast --time t -y y --model ets,theta,naive --horizon 2 airpassengers.csv >out.csv
+	[ "$(rows out.csv)" -eq 6 ]
+	[ "$(cut -d, -f2 out.csv | tail -n +2 | uniq | tr '\n' ' ')" = "ets theta naive " ]
+}
+
+@test "--backtest writes per series and model scores and their means" {
+	ml mlforecast --time date -y value --group series --model ets,naive --horizon 4 --backtest 3 --report rep.csv classic_series.csv >out.csv
+	[ "$(head -1 rep.csv)" = "series,model,origins,points,mae,rmse,mape,smape,mase,coverage_80,coverage_95" ]
+	[ "$(grep -c '^UKgas,' rep.csv)" -eq 2 ]
+	grep -q '^(mean),ets,15,60,' rep.csv
+	grep -q '^(mean),naive,15,60,' rep.csv
+	# naive on Nile (100 values) trained on 92, 94 and 96 (h = 4, origins 2 apart): 12 points
+	grep -q '^Nile,naive,3,12,' rep.csv
+}
+
+@test "--save and --load forecast again from the kept models" {
+	ml mlforecast --time date -y value --group series --model theta --horizon 3 --save m.mlm classic_series.csv >a.csv
+	ml mlforecast --load m.mlm --horizon 3 >b.csv
+	same a.csv b.csv
+	ml mlinfo m.mlm >info.json
+	grep -q '"kind": "forecaster"' info.json
+	run --separate-stderr ml mlforecast --load m.mlm --time date
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --load airpassengers.csv
+	[ "$status" -eq 65 ]
+}
+
+@test "--plot draws an SVG" {
+	ml mlforecast --time t -y y --model theta --plot p.svg airpassengers.csv >out.csv
+	grep -q '<svg' p.svg
+	grep -q 'forecast' p.svg
+}
+
+@test "--list-models names the methods and the members combo found" {
+	run --separate-stderr ml mlforecast --list-models
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q '^ets '
+	echo "$output" | grep -q '^theta '
+	echo "$output" | grep -q '^auto '
+	echo "$output" | grep -q '^combo members here: ets, '
+}
+
+@test "hourly data takes seasons 24 and 168; date-times keep their layout" {
+	awk 'BEGIN { print "ts,load"; for (i = 0; i < 24 * 21; i++) {
+		d = int(i / 24); h = i % 24
+		printf "2024-03-%02dT%02d:00:00,%.3f\n", 1 + d, h, 100 + 10 * sin(2 * 3.14159265 * h / 24) + (d % 7 == 5 ? 5 : 0) }
+	}' >hourly.csv
+	ml mlforecast --time ts -y load --model snaive --horizon 2 hourly.csv >out.csv
+	[ "$(sed -n 2p out.csv | cut -d, -f1-3)" = "2024-03-22T00:00:00,snaive,100" ]
+	[ "$(sed -n 3p out.csv | cut -d, -f1)" = "2024-03-22T01:00:00" ]
+}
