@@ -1,7 +1,8 @@
 /* Benchmark helper (built by bench/arima.sh): fits a forecasting method on the column "y"
  * of each CSV named, prints one line per series with the seconds the fit took and the
  * forecaster's metadata (orders, criteria, coefficients), and with -h H the forecasts.
- *   fc_fit [-h H] METHOD SEASON FILE... [-- NAME VALUE...] */
+ * With -r R each fit is repeated R times and the least time printed.
+ *   fc_fit [-r R] [-h H] METHOD SEASON FILE... [-- NAME VALUE...] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +21,17 @@ int main(int argc, char **argv)
 	const struct ml_fc_method *m;
 	struct ml_params p;
 	struct ml_err e;
-	int a = 1, h = 0, season, nfile = 0, i;
+	int a = 1, h = 0, reps = 1, season, nfile = 0, i;
 	char **files;
 
 	ml_err_init(&e);
-	if (argc > 2 && strcmp(argv[1], "-h") == 0) {
-		h = (int)strtol(argv[2], NULL, 10);
-		a = 3;
+	if (argc > a + 1 && strcmp(argv[a], "-r") == 0) {
+		reps = (int)strtol(argv[a + 1], NULL, 10);
+		a += 2;
+	}
+	if (argc > a + 1 && strcmp(argv[a], "-h") == 0) {
+		h = (int)strtol(argv[a + 1], NULL, 10);
+		a += 2;
 	}
 	if (argc - a < 3 || !(m = ml_fc_method_find(argv[a]))) {
 		fprintf(stderr, "usage: fc_fit [-h H] METHOD SEASON FILE... [-- NAME VALUE...]\n");
@@ -65,13 +70,22 @@ int main(int argc, char **argv)
 			s.season[0] = season;
 			s.nseason = 1;
 		}
-		t0 = now();
-		if (ml_fc_fit(&fc, m, &s, &p, NULL, &e) < 0) {
+		t1 = 1e300;
+		for (int r = 0; r < reps; r++) {
+			ml_fc_free(fc);
+			fc = NULL;
+			t0 = now();
+			if (ml_fc_fit(&fc, m, &s, &p, NULL, &e) < 0)
+				break;
+			if (now() - t0 < t1)
+				t1 = now() - t0;
+		}
+		if (!fc) {
 			printf("%s\terror\t%s\n", files[i], e.msg);
 			ml_frame_release(&f);
 			continue;
 		}
-		t1 = now();
+		t0 = 0;
 		if (ml_fc_to_model(fc, &mod, &e) == 0) {
 			char *js = ml_model_meta_json(mod);
 			printf("%s\t%.6f\t%s\n", files[i], t1 - t0, js ? js : "");
