@@ -5,6 +5,7 @@
  * ARIMA_Like, conditional sums of squares as starting values, and optim's BFGS with its
  * numerical gradient, step rules and Hessian, so that fits agree with R's to its
  * tolerance. */
+#include <cblas.h>
 #include <complex.h>
 #include <float.h>
 #include <lapacke.h>
@@ -368,41 +369,32 @@ static int q0_doubling(const double *phi, int p, const double *theta, int q, dou
 	}
 	for (it = 0; it < 100; it++) {
 		double big = 0, inc = 0;
-		/* B = A P, C = B A' */
-		for (j = 0; j < r; j++)
-			for (i = 0; i < r; i++) {
-				double sum = 0;
-				for (k = 0; k < r; k++)
-					sum += A[i + (size_t)r * k] * P[k + (size_t)r * j];
-				B[i + (size_t)r * j] = sum;
-			}
-		for (j = 0; j < r; j++)
-			for (i = 0; i <= j; i++) {
-				double sum = 0;
-				for (k = 0; k < r; k++)
-					sum += B[i + (size_t)r * k] * A[j + (size_t)r * k];
-				P[i + (size_t)r * j] += sum;
-				if (i != j)
-					P[j + (size_t)r * i] = P[i + (size_t)r * j];
-				if (fabs(sum) > inc)
-					inc = fabs(sum);
-				if (fabs(P[i + (size_t)r * j]) > big)
-					big = fabs(P[i + (size_t)r * j]);
-			}
+		/* C = A P A', P += C */
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, r, r, r, 1.0, A, r, P, r, 0.0,
+			    B, r);
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, B, r, A, r, 0.0,
+			    C, r);
+		for (k = 0; k < r * r; k++) {
+			P[k] += C[k];
+			if (fabs(C[k]) > inc)
+				inc = fabs(C[k]);
+			if (fabs(P[k]) > big)
+				big = fabs(P[k]);
+		}
 		if (!isfinite(big))
 			break;
 		if (inc <= 1e-16 * big) {
+			/* symmetric to the last bit, as the filter expects */
+			for (j = 0; j < r; j++)
+				for (i = 0; i < j; i++)
+					P[j + (size_t)r * i] = P[i + (size_t)r * j] =
+					    0.5 * (P[i + (size_t)r * j] + P[j + (size_t)r * i]);
 			free(A);
 			return 0;
 		}
 		/* A = A A */
-		for (j = 0; j < r; j++)
-			for (i = 0; i < r; i++) {
-				double sum = 0;
-				for (k = 0; k < r; k++)
-					sum += A[i + (size_t)r * k] * A[k + (size_t)r * j];
-				C[i + (size_t)r * j] = sum;
-			}
+		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, r, r, r, 1.0, A, r, A, r, 0.0,
+			    C, r);
 		memcpy(A, C, r2 * sizeof(double));
 	}
 	free(A);
@@ -419,6 +411,7 @@ struct work {
 	const double *fixed; /* NULL: every parameter free */
 	double *w;	     /* y - X beta */
 	double *wd;	     /* w differenced with its observed lags */
+	double *F, *R;	     /* phi and (1, theta) padded to r */
 	double *phi, *theta, *delta;
 	int np, nq, r, dl, rd;
 	double *a, *P, *Pn, *anew, *M, *mm;
@@ -593,12 +586,17 @@ static void kalman_like(struct work *wk, double *ssq_out, double *sumlog_out, in
  * for the first dl steps only; from then on the filter has the ARMA part's r dimensions. */
 static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_out, int *nu_out)
 {
-	int p = wk->np, q = wk->nq, r = wk->r, dl = wk->dl, rd = wk->rd, i, j, k, nu = 0;
-	const double *phi = wk->phi, *theta = wk->theta, *delta = wk->delta;
+	int p = wk->np, q = wk->nq, r = wk->r, dl = wk->dl, rd = wk->rd, i, j, nu = 0;
+	const double *delta = wk->delta;
 	double *a = wk->a, *P = wk->P, *Pnew = wk->Pn, *anew = wk->anew, *M = wk->M;
-	double *w = wk->wd, ssq = 0, sumlog = 0;
+	double *w = wk->wd, *F = wk->F, *R = wk->R, ssq = 0, sumlog = 0;
 	size_t n = wk->n, l;
 
+	/* only the lower triangles of P and Pnew are kept */
+	for (i = 0; i < r; i++) {
+		F[i] = i < p ? wk->phi[i] : 0.0;
+		R[i] = i == 0 ? 1.0 : i - 1 < q ? wk->theta[i - 1] : 0.0;
+	}
 	for (l = 0; l < n; l++) {
 		double v = wk->w[l];
 		for (i = 1; i <= dl && (size_t)i <= l; i++)
@@ -607,36 +605,30 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 	}
 	for (l = 0; l < n; l++) {
 		int S = l < (size_t)dl ? rd : r;
-		double resid0, gain;
+		double resid0, gain, rg;
 		if (l > 0) {
-			for (i = 0; i < r; i++)
-				anew[i] = (i < r - 1 ? a[i + 1] : 0.0) + (i < p ? phi[i] * a[0] : 0.0);
+			double P00 = P[0];
+			for (i = 0; i < r - 1; i++)
+				anew[i] = a[i + 1] + F[i] * a[0];
+			anew[r - 1] = F[r - 1] * a[0];
 			for (i = r; i < S; i++)
 				anew[i] = a[i];
-			for (i = 0; i < r; i++) {
-				double vi = i == 0 ? 1.0 : i - 1 < q ? theta[i - 1] : 0.0;
-				for (j = 0; j <= i; j++) {
-					double tmp = j == 0 ? vi : j - 1 < q ? vi * theta[j - 1] : 0.0;
-					if (i < p && j < p)
-						tmp += phi[i] * phi[j] * P[0];
-					if (i < r - 1 && j < r - 1)
-						tmp += P[i + 1 + rd * (j + 1)];
-					if (i < p && j < r - 1)
-						tmp += phi[i] * P[j + 1];
-					if (j < p && i < r - 1)
-						tmp += phi[j] * P[i + 1];
-					Pnew[i + rd * j] = Pnew[j + rd * i] = tmp;
-				}
+			for (j = 0; j < r; j++) {
+				double Rj = R[j], fj = F[j], pj1 = j < r - 1 ? P[j + 1] : 0.0;
+				double *col = Pnew + (size_t)rd * j;
+				const double *pc = P + (size_t)rd * (j + 1);
+				for (i = j; i < r - 1; i++)
+					col[i] = R[i] * Rj + F[i] * (fj * P00 + pj1) + pc[i + 1] + fj * P[i + 1];
+				col[r - 1] = R[r - 1] * Rj + F[r - 1] * (fj * P00 + pj1);
 			}
-			for (j = r; j < S; j++) {
-				for (i = 0; i < r; i++) {
-					double tmp = (i < p ? phi[i] * P[rd * j] : 0.0) +
-						     (i < r - 1 ? P[i + 1 + rd * j] : 0.0);
-					Pnew[i + rd * j] = Pnew[j + rd * i] = tmp;
-				}
+			/* the pre-sample block (rows r.., columns < r) and its own, static */
+			for (j = 0; j < r && S > r; j++)
 				for (i = r; i < S; i++)
-					Pnew[i + rd * j] = P[i + rd * j];
-			}
+					Pnew[i + (size_t)rd * j] =
+					    F[j] * P[i] + (j < r - 1 ? P[i + (size_t)rd * (j + 1)] : 0.0);
+			for (j = r; j < S; j++)
+				for (i = j; i < S; i++)
+					Pnew[i + (size_t)rd * j] = P[i + (size_t)rd * j];
 		} else
 			for (i = 0; i < S; i++)
 				anew[i] = 0;
@@ -646,11 +638,12 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 			M[i] = Pnew[i];
 		for (j = 0; l + (size_t)j < (size_t)dl; j++) {
 			double c = delta[l + (size_t)j];
+			int cj = r + j;
 			if (c == 0)
 				continue;
-			resid0 -= c * anew[r + j];
+			resid0 -= c * anew[cj];
 			for (i = 0; i < S; i++)
-				M[i] += c * Pnew[i + rd * (r + j)];
+				M[i] += c * (i >= cj ? Pnew[i + (size_t)rd * cj] : Pnew[cj + (size_t)rd * i]);
 		}
 		gain = M[0];
 		for (j = 0; l + (size_t)j < (size_t)dl; j++)
@@ -660,11 +653,16 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 			ssq += resid0 * resid0 / gain;
 			sumlog += log(gain);
 		}
+		rg = resid0 / gain;
 		for (i = 0; i < S; i++)
-			a[i] = anew[i] + M[i] * resid0 / gain;
-		for (j = 0; j < S; j++)
-			for (k = 0; k < S; k++)
-				P[k + rd * j] = Pnew[k + rd * j] - M[k] * M[j] / gain;
+			a[i] = anew[i] + M[i] * rg;
+		for (j = 0; j < S; j++) {
+			double mj = M[j] / gain;
+			double *pc = P + (size_t)rd * j;
+			const double *nc = Pnew + (size_t)rd * j;
+			for (i = j; i < S; i++)
+				pc[i] = nc[i] - M[i] * mj;
+		}
 	}
 	*ssq_out = ssq;
 	*sumlog_out = sumlog;
@@ -1114,7 +1112,7 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->dl = dl;
 	wk->rd = wk->r + dl;
 	rd2 = (size_t)wk->rd * (size_t)wk->rd;
-	wk->phi = calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 2 * wk->n,
+	wk->phi = calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 2 * wk->n + 2 * (size_t)wk->r,
 			 sizeof(double));
 	if (!wk->phi)
 		return -1;
@@ -1128,6 +1126,8 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->mm = wk->Pn + rd2;
 	wk->w = wk->mm + rd2;
 	wk->wd = wk->w + wk->n;
+	wk->F = wk->wd + wk->n;
+	wk->R = wk->F + wk->r;
 	/* Delta: the coefficients of (1 - B)^d (1 - B^m)^D after the leading 1, negated. */
 	delta = calloc((size_t)dl + 1, sizeof(double));
 	if (!delta)
