@@ -102,7 +102,8 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	int ncp = (int)ml_param(p, "changepoints"), fo = (int)ml_param(p, "fourier-order");
 	double range = ml_param(p, "changepoint-range"), tau = ml_param(p, "changepoint-prior"),
 	       sprior = ml_param(p, "seasonality-prior");
-	double *X = NULL, *r = NULL, *norm2, *y, sigma2, rss;
+	double *X, *y, *G, *xy, *c, sigma2, rss, yy;
+	size_t P2;
 	int j, k, outer, hist;
 
 	(void)ctx;
@@ -142,24 +143,40 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--model prophet: at most %d trend and seasonal terms", MAX_TERMS);
 	}
-	X = malloc(((size_t)f->p + 2) * n * sizeof(double));
-	norm2 = calloc((size_t)f->p, sizeof(double));
-	if (!X || !norm2) {
-		free(X);
-		free(norm2);
+	/* coordinate descent on the Gram matrix: each update costs p, not n */
+	P2 = (size_t)f->p * (size_t)f->p;
+	X = malloc(((size_t)f->p + 1) * n * sizeof(double) + (P2 + 2 * (size_t)f->p) * sizeof(double));
+	if (!X) {
 		free(f);
 		return ml_err_nomem(e);
 	}
-	r = X + (size_t)f->p * n;
-	y = r + n;
+	y = X + (size_t)f->p * n;
+	G = y + n;
+	xy = G + P2;
+	c = xy + f->p;
 	for (j = 0; j < f->p; j++)
-		for (i = 0; i < n; i++) {
-			double v = column(f, j, tscale(f, (double)i));
-			X[i + (size_t)j * n] = v;
-			norm2[j] += v * v;
-		}
+		for (i = 0; i < n; i++)
+			X[i + (size_t)j * n] = column(f, j, tscale(f, (double)i));
 	for (i = 0; i < n; i++)
-		r[i] = y[i] = s->y[i] / f->scale;
+		y[i] = s->y[i] / f->scale;
+	yy = 0;
+	for (i = 0; i < n; i++)
+		yy += y[i] * y[i];
+	for (j = 0; j < f->p; j++) {
+		const double *xj = X + (size_t)j * n;
+		double sxy = 0;
+		for (i = 0; i < n; i++)
+			sxy += xj[i] * y[i];
+		xy[j] = sxy;
+		c[j] = 0;
+		for (k = 0; k <= j; k++) {
+			const double *xk = X + (size_t)k * n;
+			double g = 0;
+			for (i = 0; i < n; i++)
+				g += xj[i] * xk[i];
+			G[j + (size_t)f->p * k] = G[k + (size_t)f->p * j] = g;
+		}
+	}
 	/* start: sigma from the spread of the scaled series */
 	{
 		double mu = 0, v = 0;
@@ -176,35 +193,37 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		for (sweep = 0; sweep < 20000; sweep++) {
 			double change = 0;
 			for (j = 0; j < f->p; j++) {
-				const double *x = X + (size_t)j * n;
-				double b = f->beta[j], g = 0, nb;
-				if (norm2[j] <= 0)
+				double b = f->beta[j], gjj = G[j + (size_t)f->p * j], g, nb;
+				if (gjj <= 0)
 					continue;
-				for (i = 0; i < n; i++)
-					g += x[i] * r[i];
-				g += norm2[j] * b;
+				/* x_j' (y - X beta) + x_j' x_j beta_j */
+				g = xy[j] - c[j] + gjj * b;
 				if (j >= 2 && j < 2 + ncp) {
 					double lam = sigma2 / tau;
-					nb = g > lam ? (g - lam) / norm2[j] : g < -lam ? (g + lam) / norm2[j] : 0;
+					nb = g > lam ? (g - lam) / gjj : g < -lam ? (g + lam) / gjj : 0;
 				} else {
 					double v = j < 2 ? 25.0 : sprior * sprior;
-					nb = g / (norm2[j] + sigma2 / v);
+					nb = g / (gjj + sigma2 / v);
 				}
 				if (nb != b) {
 					double d = nb - b;
-					for (i = 0; i < n; i++)
-						r[i] -= d * x[i];
+					const double *gc = G + (size_t)f->p * j;
+					for (k = 0; k < f->p; k++)
+						c[k] += d * gc[k];
 					f->beta[j] = nb;
-					if (fabs(d) * sqrt(norm2[j]) > change)
-						change = fabs(d) * sqrt(norm2[j]);
+					if (fabs(d) * sqrt(gjj) > change)
+						change = fabs(d) * sqrt(gjj);
 				}
 			}
 			if (change < 1e-10 * sqrt((double)n))
 				break;
 		}
-		rss = 0;
-		for (i = 0; i < n; i++)
-			rss += r[i] * r[i];
+		/* RSS = y'y - 2 beta'X'y + beta'G beta, with c = G beta */
+		rss = yy;
+		for (j = 0; j < f->p; j++)
+			rss += f->beta[j] * (c[j] - 2 * xy[j]);
+		if (rss < 0)
+			rss = 0;
 		/* the noise's MAP under its half-normal(0.5) prior: 4 s^4 + n s^2 - RSS = 0 */
 		s2new = (-(double)n + sqrt((double)n * (double)n + 16 * rss)) / 8;
 		if (!(s2new > 1e-24))
@@ -217,7 +236,6 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	}
 	f->sigma = sqrt(sigma2);
 	free(X);
-	free(norm2);
 	*state = f;
 	return 0;
 }
