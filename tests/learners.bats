@@ -30,6 +30,11 @@ algo_params() {
 		if [ -n "$algos" ]; then
 			known=$(for a in $algos; do algo_params "$a"; done)
 		fi
+		# A forecasting method's file reads the parameters of its own table.
+		if grep -qE '^const struct ml_fc_method ml_fc_' "$f"; then
+			known=$(grep -hoE '^[[:space:]]*\{"[a-z0-9-]+", ML_P_' "$f" |
+				sed -E 's/.*"([a-z0-9-]+)".*/\1/')
+		fi
 		for n in $names; do
 			if ! printf '%s\n' $known | grep -qx -- "$n"; then
 				echo "${f#$TOP/}: '$n' is not a parameter of -a ${algos:-any algorithm}" >&2

@@ -1,0 +1,69 @@
+/* Private to lib/ts: seasonal ARIMA models with regressors (a mean, a drift, Fourier terms)
+ * fitted by exact Gaussian likelihood through a Kalman filter, as R's stats::arima does,
+ * and the unit-root and seasonal-strength tests that choose the differencing. */
+#ifndef ML_TS_ARIMA_H
+#define ML_TS_ARIMA_H
+
+#include <stddef.h>
+
+#define ARIMA_MAX_FOURIER 64 /* sine-cosine pairs of the long-season regressors */
+
+/* What is fitted: orders, the seasonal period m (1 for none), and the regressors: an
+ * intercept (only without differencing), a drift (the time index 1..n) and K pairs of
+ * Fourier terms sin(2 pi k t / period), cos(...) for k = 1..K of each period. */
+struct arima_spec {
+	int p, d, q, P, D, Q, m;
+	int mean, drift;
+	int nfourier;		/* periods with Fourier terms */
+	int fourier_k[4];
+	double fourier_period[4];
+};
+
+enum arima_method { ARIMA_CSS_ML, ARIMA_ML, ARIMA_CSS };
+
+struct arima_fit {
+	struct arima_spec s;
+	enum arima_method method;
+	int narma, ncx;
+	double *coef;	     /* narma + ncx: ar, ma, sar, sma, then the regressors' */
+	double loglik, aic;  /* NaN for CSS (aic is then R's approximation via the offset) */
+	double sigma2;	     /* the ML innovations variance (CSS: its mean square) */
+	int var_ok;	     /* the coefficients' variance has a finite diagonal */
+	double *resid;	     /* n (standardised innovations, scaled as y) */
+	size_t n;
+	/* The state space after filtering the series (for forecasting). */
+	int np, nq, r, dl, rd;
+	double *phi, *theta, *delta, *a, *P;
+};
+
+/* Fit spec on y[0..n) (every value present). 0, or -1 when R's arima would stop with an
+ * error (a non-stationary AR part from CSS, a singular system, too few observations);
+ * out is then released. fixed, when not NULL, holds every coefficient: none is
+ * estimated (R's fixed = with no free parameter). */
+int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct arima_spec *s,
+	      enum arima_method method, const double *fixed);
+void arima_fit_release(struct arima_fit *f);
+/* The regressor column j at time t (1-based) of a spec. */
+double arima_xreg(const struct arima_spec *s, int j, double t);
+int arima_ncx(const struct arima_spec *s);
+/* Forecast h steps: mean and the forecast variance divided by sigma2 (se2). */
+int arima_forecast(const struct arima_fit *f, int h, double *mean, double *se2);
+/* The smallest modulus of the roots of 1 + sign (c1 z + ... + ck z^k), ignoring trailing
+ * coefficients below 1e-8, capped at 2 (forecast's check in myarima); -1 on failure. */
+double arima_minroot(const double *c, int k, int sign);
+
+/* Unit roots and seasonality. */
+/* KPSS level-stationarity statistic with the Bartlett window of lag trunc(3 sqrt(n)/13),
+ * as urca::ur.kpss(type = "mu"). */
+double kpss_stat(const double *x, size_t n);
+/* forecast::ndiffs (KPSS at 5%, at most max_d) and nsdiffs (test "seas": the STL
+ * seasonal strength above 0.64, at most one). */
+int arima_ndiffs(const double *x, size_t n, int max_d);
+int arima_nsdiffs(const double *x, size_t n, int m);
+/* STL decomposition (robust off, as R's stl with s.window given and its defaults). */
+int stl_decompose(const double *y, size_t n, int np, int swindow, double *season,
+		  double *trend);
+double seasonal_strength(const double *x, size_t n, int m);
+int ts_is_constant(const double *x, size_t n);
+
+#endif
