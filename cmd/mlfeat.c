@@ -1,6 +1,8 @@
 /* mlfeat: fit a feature pipeline and write the transformed rows, or replay a saved one. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -185,8 +187,31 @@ static int check_cols(const struct ml_feat_spec *p, const struct ml_schema *s, s
 	return 0;
 }
 
-static int fit(struct feat *F, const char *input, struct ml_output *out, struct ml_err *e)
+/* Save the pipeline: at once when the rows go to a pipe or a terminal; into *sout, to be
+ * committed with the rows, when they go to a file, so that a failure leaves both files as
+ * they were. */
+static int save_pipeline(const struct feat *F, const struct ml_model *m, struct ml_output *out,
+			 struct ml_output **sout, struct ml_err *e)
 {
+	struct stat st;
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (fstat(fileno(ml_output_file(out)), &st) != 0 || !S_ISREG(st.st_mode))
+		return ml_model_save(m, F->save, e);
+	if (!(*sout = ml_output_open(F->save, e)))
+		return e->code;
+	rc = ml_model_to_mem(m, &buf, &len, e);
+	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(*sout)) != len)
+		rc = ml_err_set(e, ML_E_IO, F->save, 0, 0, "write error: %s", strerror(errno));
+	free(buf);
+	return rc;
+}
+
+static int fit(struct feat *F, const char *input, struct ml_output **outp, struct ml_err *e)
+{
+	struct ml_output *out = *outp, *sout = NULL;
 	struct ml_read_opts ro;
 	struct ml_write_opts wo;
 	struct ml_frame fr;
@@ -211,7 +236,8 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	if ((rc = ml_features_fit(&f, &fr, &F->spec, &ctx, &rows, e)) < 0)
 		goto out;
 	/* The pipeline is saved before the rows go out: a reader that closes the pipe early
-	 * ('mlfeat --save f.mlm ... | head') ends the run by SIGPIPE, and still has its file. */
+	 * ('mlfeat --save f.mlm ... | head') ends the run by SIGPIPE, and still has its file
+	 * (rows that go to a file are committed with it). */
 	if (F->save) {
 		cJSON *meta = cJSON_CreateObject();
 		if ((rc = ml_features_to_model(f, &m, e)) < 0) {
@@ -225,7 +251,7 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 		}
 		if ((rc = cli_meta_merge(m, meta, e)) < 0 ||
 		    (rc = ml_model_set_fingerprint(m, &fp, e)) < 0 || (rc = cli_stamp(m, e)) < 0 ||
-		    (rc = ml_model_save(m, F->save, e)) < 0)
+		    (rc = save_pipeline(F, m, out, &sout, e)) < 0)
 			goto out;
 	}
 	cli_write_opts(&F->cli, &wo);
@@ -236,9 +262,12 @@ static int fit(struct feat *F, const char *input, struct ml_output *out, struct 
 	}
 	if ((rc = write_rows(w, rows, e)) < 0 || (rc = ml_writer_finish(w, e)) < 0)
 		goto out;
+	if (sout && (rc = cli_commit((struct ml_output **[]){&sout, outp}, 2, e)) < 0)
+		goto out;
 	cli_info(&F->cli, "fitted %d step%s on %zu rows; %d columns out", F->spec.nsteps,
 		 F->spec.nsteps == 1 ? "" : "s", fr.rows.nrow, rows->schema->ncol);
 out:
+	ml_output_abort(sout);
 	ml_writer_free(w);
 	ml_model_free(m);
 	ml_features_free(f);
@@ -509,7 +538,7 @@ int cmd_main(int argc, char **argv)
 	out = cli_open_output(&F.cli, F.cli.output, &rc);
 	if (!out)
 		goto done;
-	rc = F.load ? replay(&F, input, out, &e) : fit(&F, input, out, &e);
+	rc = F.load ? replay(&F, input, out, &e) : fit(&F, input, &out, &e);
 	if (rc > 0) {
 		/* a status already reported */
 		goto done;
@@ -518,7 +547,7 @@ int cmd_main(int argc, char **argv)
 		rc = cli_fail(&F.cli, &e);
 		goto done;
 	}
-	rc = ml_output_commit(out, &e);
+	rc = out ? ml_output_commit(out, &e) : 0; /* fit commits it with a saved pipeline */
 	out = NULL;
 	if (rc < 0)
 		rc = cli_fail(&F.cli, &e);

@@ -285,7 +285,9 @@ no_std() {
 # The fault build (make fault; make test builds it): the commands in which allocation N can
 # be made to fail, and the preloaded shims. Sets FAULT.
 fault_build() {
-	FAULT=${ML_FAULT:-$TOP/build/fault}
+	FAULT=${ML_FAULT:-build/fault}
+	# make passes it relative to the top, and the tests run elsewhere
+	[[ "$FAULT" == /* ]] || FAULT=$TOP/$FAULT
 	[ -x "$FAULT/mltrain" ] && [ -f "$FAULT/failwrite.so" ] && [ -f "$FAULT/shortread.so" ] ||
 		{ echo "no fault build in $FAULT (make fault)"; return 1; }
 	FAULT=$(cd "$FAULT" && pwd)

@@ -457,6 +457,25 @@ cJSON *ml_model_meta(struct ml_model *m)
 	return m->meta;
 }
 
+/* Put v under key in o, replacing the item there or adding it; v is o's or freed. Returns
+ * 0, or -1 when out of memory (cJSON's replacement then leaves the item without its key,
+ * in an object that must not be saved). */
+static int meta_put(cJSON *o, const char *key, cJSON *v)
+{
+	if (cJSON_GetObjectItemCaseSensitive(o, key)) {
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(o, key, v)) {
+			cJSON_Delete(v);
+			return -1;
+		}
+		return v->string ? 0 : -1;
+	}
+	if (!cJSON_AddItemToObject(o, key, v)) {
+		cJSON_Delete(v);
+		return -1;
+	}
+	return 0;
+}
+
 int ml_model_set_created(struct ml_model *m, long long t, struct ml_err *e)
 {
 	char when[64];
@@ -465,12 +484,8 @@ int ml_model_set_created(struct ml_model *m, long long t, struct ml_err *e)
 	if (t < 0 || (long long)(time_t)t != t || !iso_time((time_t)t, when, sizeof(when)))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "creation time %lld is not between 1970 and 9999", t);
-	if (!(v = cJSON_CreateString(when)))
+	if (!(v = cJSON_CreateString(when)) || meta_put(m->meta, "created", v) < 0)
 		return ml_err_nomem(e);
-	if (cJSON_GetObjectItemCaseSensitive(m->meta, "created"))
-		cJSON_ReplaceItemInObjectCaseSensitive(m->meta, "created", v);
-	else
-		cJSON_AddItemToObject(m->meta, "created", v);
 	return 0;
 }
 
@@ -493,15 +508,8 @@ int ml_model_meta_set(struct ml_model *m, const char *key, const char *json, str
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "metadata value for '%s' is not one JSON value", key);
 	}
-	if (cJSON_GetObjectItemCaseSensitive(m->meta, key)) {
-		if (!cJSON_ReplaceItemInObjectCaseSensitive(m->meta, key, v)) {
-			cJSON_Delete(v);
-			return ml_err_nomem(e);
-		}
-	} else if (!cJSON_AddItemToObject(m->meta, key, v)) {
-		cJSON_Delete(v);
+	if (meta_put(m->meta, key, v) < 0)
 		return ml_err_nomem(e);
-	}
 	return 0;
 }
 

@@ -353,6 +353,11 @@ int ml_feat_bad(struct ml_err *e, const char *what)
 	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "the feature pipeline is corrupt (%s)", what);
 }
 
+int ml_feat_bad_at(const struct ml_rbuf *b, struct ml_err *e, const char *what)
+{
+	return b->err == ML_E_NOMEM ? ml_err_nomem(e) : ml_feat_bad(e, what);
+}
+
 int ml_feat_load_dict(struct ml_rbuf *b, struct ml_dict *d, struct ml_err *e)
 {
 	uint32_t n = ml_rbuf_u32(b), i;
@@ -364,7 +369,7 @@ int ml_feat_load_dict(struct ml_rbuf *b, struct ml_dict *d, struct ml_err *e)
 		char *s = ml_rbuf_str(b);
 		int32_t c;
 		if (!s)
-			return ml_feat_bad(e, "a level");
+			return ml_feat_bad_at(b, e, "a level");
 		c = ml_dict_intern(d, s, strlen(s));
 		free(s);
 		if (c == ML_E_NOMEM)
@@ -1706,13 +1711,13 @@ static int load_step(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	s->unseen = ml_rbuf_i32(b);
 	n = ml_rbuf_u32(b);
 	if (!s->arg || b->err || !ml_feat_count(b, n, 4) || s->unseen < 0 || s->unseen > 2)
-		return ml_feat_bad(e, "a step header");
+		return ml_feat_bad_at(b, e, "a step header");
 	s->cols = calloc(n ? n : 1, sizeof(char *));
 	if (!s->cols)
 		return ml_err_nomem(e);
 	for (j = 0; j < n; j++) {
 		if (!(s->cols[j] = ml_rbuf_str(b)))
-			return ml_feat_bad(e, "a column name");
+			return ml_feat_bad_at(b, e, "a column name");
 		s->ncol++;
 	}
 	len = ml_rbuf_u64(b);
@@ -1776,7 +1781,7 @@ struct ml_features *ml_features_from_model(const struct ml_model *m, struct ml_e
 		int type = ml_rbuf_u8(&b);
 		if (!name || b.err || type > 1 || ml_schema_find(&f->in, name) >= 0) {
 			free(name);
-			ml_feat_bad(e, "an input column");
+			ml_feat_bad_at(&b, e, "an input column");
 			goto fail;
 		}
 		rc = ml_schema_add(&f->in, name, type ? ML_CAT : ML_NUM);
@@ -1789,7 +1794,7 @@ struct ml_features *ml_features_from_model(const struct ml_model *m, struct ml_e
 	if (ml_rbuf_u8(&b)) {
 		f->target = ml_rbuf_str(&b);
 		if (!f->target || ml_schema_find(&f->in, f->target) < 0) {
-			ml_feat_bad(e, "the target");
+			ml_feat_bad_at(&b, e, "the target");
 			goto fail;
 		}
 	}
@@ -1805,7 +1810,7 @@ struct ml_features *ml_features_from_model(const struct ml_model *m, struct ml_e
 	}
 	for (j = 0; j < n; j++) {
 		if (!(f->keep[j] = ml_rbuf_str(&b))) {
-			ml_feat_bad(e, "a --keep column");
+			ml_feat_bad_at(&b, e, "a --keep column");
 			goto fail;
 		}
 		f->nkeep++;

@@ -845,7 +845,7 @@ static int target_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 			return ml_err_nomem(e);
 		for (c = 0; c < (int)nk; c++)
 			if (!(p->classes[c] = ml_rbuf_str(b)))
-				return ml_feat_bad(e, "a --target-encode class");
+				return ml_feat_bad_at(b, e, "a --target-encode class");
 	}
 	if ((rc = levels_load(s, p, b, e)) < 0)
 		return rc;

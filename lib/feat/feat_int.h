@@ -188,6 +188,8 @@ void ml_feat_save_dict(struct ml_wbuf *b, const struct ml_dict *d);
 int ml_feat_load_dict(struct ml_rbuf *b, struct ml_dict *d, struct ml_err *e);
 /* ML_E_DATA: "the feature pipeline is corrupt (WHAT)". */
 int ml_feat_bad(struct ml_err *e, const char *what);
+/* The same, or out of memory when that is why reading b failed (a string's allocation). */
+int ml_feat_bad_at(const struct ml_rbuf *b, struct ml_err *e, const char *what);
 /* Can n items of sz bytes follow in b? (ml_rbuf_count, with 0 items fine.) */
 static inline int ml_feat_count(struct ml_rbuf *b, uint64_t n, size_t sz)
 {

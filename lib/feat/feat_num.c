@@ -796,14 +796,14 @@ static int imp_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	p->indicator = ml_rbuf_u8(b);
 	if (get_opt_str(b, &p->constant) < 0 || get_opt_str(b, &p->group) < 0 ||
 	    get_opt_str(b, &p->time) < 0)
-		return ml_feat_bad(e, "--impute options");
+		return ml_feat_bad_at(b, e, "--impute options");
 	n = ml_rbuf_u32(b);
 	if (b->err || n != (uint32_t)s->ncol)
 		return ml_feat_bad(e, "the --impute columns");
-	p->ncol = (int)n;
 	p->c = calloc(n ? n : 1, sizeof(*p->c));
 	if (!p->c)
 		return ml_err_nomem(e);
+	p->ncol = (int)n; /* only once c exists: releasing walks it */
 	for (k = 0; k < n; k++) {
 		struct imcol *c = &p->c[k];
 		c->type = ml_rbuf_u8(b);
@@ -811,7 +811,7 @@ static int imp_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 		c->fill = ml_rbuf_f64(b);
 		c->fillcode = -1;
 		if (get_opt_str(b, &c->sfill) < 0 || c->type > 1)
-			return ml_feat_bad(e, "an --impute column");
+			return ml_feat_bad_at(b, e, "an --impute column");
 		if (c->type == ML_CAT && !c->sfill && s->method != IM_CONSTANT)
 			return ml_feat_bad(e, "an --impute column");
 		if (c->type == ML_CAT &&

@@ -80,9 +80,9 @@ static int tc_load(struct tcommon *c, struct ml_rbuf *b, struct ml_err *e)
 	c->gcol = c->tcol = -1;
 	ml_fgroups_init(&c->groups);
 	if (ml_rbuf_u8(b) && !(c->group = ml_rbuf_str(b)))
-		return ml_feat_bad(e, "the --group-col");
+		return ml_feat_bad_at(b, e, "the --group-col");
 	if (ml_rbuf_u8(b) && !(c->time = ml_rbuf_str(b)))
-		return ml_feat_bad(e, "the --time-col");
+		return ml_feat_bad_at(b, e, "the --time-col");
 	return 0;
 }
 
@@ -662,7 +662,7 @@ static int roll_load(struct fstep *s, struct ml_rbuf *b, struct ml_err *e)
 	n = ml_rbuf_u32(b);
 	if (!p->wtext || b->err || n < 1 || n > RF_N || p->rows < 0 || p->rows > 1000000 ||
 	    !(p->dur >= 0) || (p->rows == 0) == (p->dur == 0) || (p->dur > 0 && !(p->unit > 0)))
-		return ml_feat_bad(e, "the --rolling window");
+		return ml_feat_bad_at(b, e, "the --rolling window");
 	p->nf = (int)n;
 	for (q = 0; q < n; q++) {
 		p->f[q] = ml_rbuf_u8(b);
