@@ -1168,12 +1168,15 @@ static int save_models(struct fcast *F)
 				cJSON_AddNumberToObject(o, "season", F->ser[i].s.season[0]);
 			cJSON_AddStringToObject(o, "model", ml_fc_method_name(F->models[j]));
 			snprintf(name, sizeof(name), "s%zu", i * (size_t)F->nmodel + (size_t)j);
+			m = NULL;
 			if ((rc = ml_fc_to_model(F->ser[i].fc[j], &m, &e)) < 0 ||
 			    (rc = ml_model_add_member(top, name, m, &e)) < 0) {
+				ml_model_free(m);
 				cJSON_Delete(meta);
 				ml_model_free(top);
 				return cli_fail(&F->cli, &e);
 			}
+			ml_model_free(m);
 		}
 	arr = cJSON_AddArrayToObject(meta, "levels");
 	for (k = 0; k < F->nlevel; k++)

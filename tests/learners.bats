@@ -20,7 +20,9 @@ algo_params() {
 	local f names algos a n bad=0 all known
 	all=$(ml mltrain --list-options | sed 's/^--//; s/=$//')
 	[ -n "$all" ]
-	for f in $(grep -rlE 'ml_param(_given|_text|_list)?\(' "$TOP/lib" | grep -v '/params\.c$'); do
+	# (forecasting methods, lib/ts, read their own tables, which mlforecast -p checks)
+	for f in $(grep -rlE 'ml_param(_given|_text|_list)?\(' "$TOP/lib" | grep -v '/params\.c$' |
+		grep -v '/lib/ts/'); do
 		names=$(grep -hoE 'ml_param(_given|_text|_list)?\([^,()]+, "[a-z0-9-]+"' "$f" |
 			sed -E 's/.*"([a-z0-9-]+)"$/\1/' | sort -u)
 		algos=$(grep -hoE '^const struct ml_algo ml_algo_[a-z0-9_]+' "$f" | sed 's/.*ml_algo_//')
