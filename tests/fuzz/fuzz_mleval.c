@@ -41,7 +41,7 @@ static const char values[] = "y,pred,w,g\n"
 			     "4.5,4,3,x\n";
 
 static FILE *quiet;
-static char dir[] = "/tmp/fuzz-mleval-XXXXXX";
+static char dir[4096];
 static int home = -1, work = -1; /* the folders: the caller's and the one runs write in */
 
 static void put_file(const char *name, const char *text)
@@ -68,9 +68,12 @@ static void leave(void)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	const char *tmp = getenv("TMPDIR");
+
 	(void)argc;
 	(void)argv;
 	ml_blas_rest();
+	snprintf(dir, sizeof(dir), "%s/fuzz-mleval-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
 	home = open(".", O_RDONLY | O_DIRECTORY);
 	if (home < 0 || !mkdtemp(dir) || (work = open(dir, O_RDONLY | O_DIRECTORY)) < 0 ||
 	    fchdir(work) != 0)

@@ -190,12 +190,15 @@ done
 printf '\000k\0007\000weights\000distance\000p\0001.5\000' >"$s/params/knn"
 printf '\001l1\0000.5\000l2\000-2\000bogus\0001\000' >"$s/params/lin"
 
-# Merging keeps the committed corpus small: seeds of at most 4 KiB (larger models add
-# little coverage for their size), and of those only the ones that reach something new.
+# Merging keeps the committed corpus small: seeds of at most 4 KiB (2 KiB for models,
+# larger ones add little coverage for their size), and of those only the ones that reach
+# something new.
 if [ $merge = 1 ]; then
 	for n in csv stream model feat time cols num mleval params; do
 		mkdir -p "$here/corpus/$n" "$tmp/$n"
-		find "$s/$n" -type f -size -4097c -exec cp {} "$tmp/$n/" \;
+		max=4097
+		[ $n = model ] && max=2049
+		find "$s/$n" -type f -size -${max}c -exec cp {} "$tmp/$n/" \;
 		OPENBLAS_NUM_THREADS=1 "$out/fuzz_$n" -merge=1 "$here/corpus/$n" "$tmp/$n" \
 			>"$out/merge-$n.log" 2>&1 || { echo "merge $n failed: $out/merge-$n.log"; exit 1; }
 	done
