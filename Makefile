@@ -124,6 +124,24 @@ $(OUT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h 
 
 unit: all $(UNIT_BINS)
 
+$(FAULT)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o
+	@mkdir -p $(FAULT)
+	$(if $(Q),@echo '  LINK    $@')
+	$(Q)$(CC) $(ALL_LDFLAGS) $(FAULT_WRAP) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o $(FAULT_LIBS)
+
+# Preloaded into any build, so never instrumented themselves.
+$(FAULT)/%.so: tests/fault/%.c
+	@mkdir -p $(FAULT)
+	$(if $(Q),@echo '  CC      $@')
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl
+
+fault-build: all $(FAULT_BINS) $(FAULT_SHIMS)
+
+# make test sweeps about 6 values of N per run (tests/fault.bats); this sweeps every N, with
+# N failing alone and with every later allocation failing (tests/fault/RESULTS.md).
+fault: fault-build
+	@sh tests/fault/sweep-all.sh -a $(FAULT)
+
 test: all $(UNIT_BINS) $(REPLAY_BINS) fault-build
 	@ML_BIN=$(BIN) ML_UNIT=$(OUT)/unit ML_SO=$(OUT)/libml.so ML_FAULT=$(FAULT) ML_FUZZ=$(OUT)/fuzz sh tests/run.sh
 

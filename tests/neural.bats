@@ -93,8 +93,8 @@ gp_fit() {
 	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm m.csv
 	[ "$stderr" = "mltrain: m.csv:3: missing value in column 'x' (-a gp takes no missing values; impute them with mlfeat --impute)" ]
 	printf 'x,y\n1,a\n2,b\n3,a\n' > c.csv
-	run -2 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
-	[ "${stderr_lines[0]}" = "mltrain: -a gp does not classify (target 'y')" ]
+	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
+	[ "${stderr_lines[0]}" = "mltrain: c.csv:2: -a gp does not classify, and target 'y' is text ('a'; 2 distinct values): choose a classifier, give --na 'a' if it marks a missing value, or fix the value" ]
 	[ ! -e x.mlm ]
 }
 
