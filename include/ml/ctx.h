@@ -74,7 +74,8 @@ ML_API void ml_ctx_release(struct ml_ctx *c);
 ML_API void ml_log(const struct ml_ctx *c, int level, const char *fmt, ...) ML_PRINTF(3, 4);
 /* Report progress (see ml_progress_fn) to on_progress, or as a line "UNIT DONE/TOTAL MSG"
  * to log; nothing when c->progress is 0. Any thread may call it: reports are serialised,
- * and one that finds another being drawn is dropped (the next one says more). */
+ * and one that finds another being drawn is dropped (the next one says more), except the
+ * last of a step (done >= total > 0), which waits. */
 ML_API void ml_progress(const struct ml_ctx *c, double done, double total, const char *unit,
 			const char *fmt, ...) ML_PRINTF(5, 6);
 

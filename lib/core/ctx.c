@@ -344,7 +344,10 @@ void ml_progress(const struct ml_ctx *c, double done, double total, const char *
 
 	if (!c || !c->progress || (!c->on_progress && !c->log))
 		return;
-	if (pthread_mutex_trylock(&progress_lock) != 0)
+	/* the last report of a step waits its turn: it is the one a reader must see */
+	if (total > 0 && done >= total)
+		pthread_mutex_lock(&progress_lock);
+	else if (pthread_mutex_trylock(&progress_lock) != 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
