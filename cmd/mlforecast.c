@@ -280,43 +280,6 @@ static int list_models(void)
 
 /* Time. */
 
-static int is_leap(long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int month_days(long y, int m)
-{
-	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	return m == 2 && is_leap(y) ? 29 : d[m - 1];
-}
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static long long days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(long long z, long long *y, int *m, int *d)
-{
-	long long era, doe, yoe, doy, mp;
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	*y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y += *m <= 2;
-}
 
 /* Write time t (seconds since the epoch, or a number) as the input wrote its times. */
 static void fmt_time(const struct tinfo *ti, double t, char *buf, size_t size)
@@ -339,7 +302,7 @@ static void fmt_time(const struct tinfo *ti, double t, char *buf, size_t size)
 	}
 	days = (long long)floor(t / 86400);
 	secs = (long long)llround(t - (double)days * 86400);
-	civil_from_days(days, &y, &m, &d);
+	ml_civil_from_days(days, &y, &m, &d);
 	if (!ti->tsep)
 		snprintf(buf, size, "%04lld%c%02d%c%02d", y, ti->sep, m, ti->sep, d);
 	else if (ti->seconds)
@@ -361,12 +324,12 @@ static double time_add(const struct tinfo *ti, double t, long k)
 		return t + (double)k * ti->step;
 	days = (long long)floor(t / 86400);
 	secs = (long long)llround(t - (double)days * 86400);
-	civil_from_days(days, &y, &m, &d);
+	ml_civil_from_days(days, &y, &m, &d);
 	mm = y * 12 + (m - 1) + (long long)k * (long long)ti->step;
 	y = mm >= 0 ? mm / 12 : -((-mm + 11) / 12);
 	m = (int)(mm - y * 12) + 1;
-	dd = d > month_days((long)y, m) ? month_days((long)y, m) : d;
-	return (double)(days_from_civil(y, m, dd) * 86400 + secs);
+	dd = d > ml_month_days(y, m) ? ml_month_days(y, m) : d;
+	return (double)(ml_days_from_civil(y, m, dd) * 86400 + secs);
 }
 
 /* The grid position of t relative to t0, or NAN when t is off the grid. */
@@ -377,8 +340,8 @@ static double time_index(const struct tinfo *ti, double t0, double t)
 	if (ti->kind == T_MONTHS) {
 		long long d0 = (long long)floor(t0 / 86400), d1 = (long long)floor(t / 86400), y0, y1;
 		int m0, m1, dd0, dd1;
-		civil_from_days(d0, &y0, &m0, &dd0);
-		civil_from_days(d1, &y1, &m1, &dd1);
+		ml_civil_from_days(d0, &y0, &m0, &dd0);
+		ml_civil_from_days(d1, &y1, &m1, &dd1);
 		k = (double)((y1 * 12 + m1) - (y0 * 12 + m0)) / ti->step;
 		return fabs(k - round(k)) < 1e-9 ? round(k) : NAN;
 	}

@@ -151,5 +151,10 @@ ML_API int ml_features_to_model(const struct ml_features *f, struct ml_model **o
  * same optional time, or a plain number of seconds since 1970-01-01 UTC. Returns 0 with
  * *t in seconds since the epoch (UTC), or -1. */
 ML_API int ml_parse_time(const char *s, size_t n, double *t);
+/* The proleptic Gregorian calendar: days since 1970-01-01 of year y, month m (1-12), day
+ * d, and back; the days in a month. */
+ML_API long long ml_days_from_civil(long long y, int m, int d);
+ML_API void ml_civil_from_days(long long z, long long *y, int *m, int *d);
+ML_API int ml_month_days(long long y, int m);
 
 #endif

@@ -8,21 +8,21 @@
 #include "feat_int.h"
 #include "ml/num.h"
 
-static int leap(long y)
+static int leap(long long y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int mdays(long y, int m)
+int ml_month_days(long long y, int m)
 {
-	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	return m == 2 && leap(y) ? 29 : d[m - 1];
 }
 
 /* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
-static long days_from_civil(long y, int m, int d)
+long long ml_days_from_civil(long long y, int m, int d)
 {
-	long era, yoe, doy, doe;
+	long long era, yoe, doy, doe;
 
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
@@ -32,9 +32,9 @@ static long days_from_civil(long y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(long z, long *y, int *m, int *d)
+void ml_civil_from_days(long long z, long long *y, int *m, int *d)
 {
-	long era, doe, yoe, doy, mp;
+	long long era, doe, yoe, doy, mp;
 
 	z += 719468;
 	era = (z >= 0 ? z : z - 146096) / 146097;
@@ -92,7 +92,7 @@ int ml_parse_time(const char *s, size_t n, double *t)
 	sep = s[4];
 	if (digits(s, n, 5, 2, &mo) < 0 || n < 8 || s[7] != sep || digits(s, n, 8, 2, &d) < 0)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays(y, (int)mo))
+	if (mo < 1 || mo > 12 || d < 1 || d > ml_month_days(y, (int)mo))
 		return -1;
 	i = 10;
 	if (i < n) {
@@ -143,7 +143,7 @@ int ml_parse_time(const char *s, size_t n, double *t)
 		if (i != n)
 			return -1;
 	}
-	*t = (double)days_from_civil(y, (int)mo, (int)d) * 86400.0 +
+	*t = (double)ml_days_from_civil(y, (int)mo, (int)d) * 86400.0 +
 	     (double)(h * 3600 + mi * 60 + sec) + frac -
 	     (double)zsign * (double)(zh * 3600 + zm * 60);
 	return 0;
@@ -319,13 +319,13 @@ static void iso_week(long days, long y, int doy, int dow, int *week, int *nweeks
 	if (w < 1) {
 		yy = y - 1;
 	} else {
-		jan1 = days_from_civil(y, 1, 1);
+		jan1 = ml_days_from_civil(y, 1, 1);
 		d1 = (int)(((jan1 + 3) % 7 + 7) % 7);
 		weeks = 52 + (d1 == 3 || (d1 == 2 && leap(y)));
 		if (w > weeks) {
 			*week = 1;
 			yy = y + 1;
-			jan1 = days_from_civil(yy, 1, 1);
+			jan1 = ml_days_from_civil(yy, 1, 1);
 			d1 = (int)(((jan1 + 3) % 7 + 7) % 7);
 			*nweeks = 52 + (d1 == 3 || (d1 == 2 && leap(yy)));
 			return;
@@ -334,7 +334,7 @@ static void iso_week(long days, long y, int doy, int dow, int *week, int *nweeks
 		*nweeks = weeks;
 		return;
 	}
-	jan1 = days_from_civil(yy, 1, 1);
+	jan1 = ml_days_from_civil(yy, 1, 1);
 	d1 = (int)(((jan1 + 3) % 7 + 7) % 7);
 	*nweeks = 52 + (d1 == 3 || (d1 == 2 && leap(yy)));
 	*week = *nweeks;
@@ -348,12 +348,13 @@ struct parts {
 static void calendar(double t, struct parts *o)
 {
 	double fd = floor(t / 86400.0), sod = t - fd * 86400.0;
-	long days = (long)fd, y;
+	long days = (long)fd;
+	long long y;
 	int m, d, dow, doy, week, nweeks, hour, minute;
 
-	civil_from_days(days, &y, &m, &d);
+	ml_civil_from_days(days, &y, &m, &d);
 	dow = (int)(((days + 3) % 7 + 7) % 7);
-	doy = (int)(days - days_from_civil(y, 1, 1)) + 1;
+	doy = (int)(days - ml_days_from_civil(y, 1, 1)) + 1;
 	iso_week(days, y, doy, dow, &week, &nweeks);
 	hour = (int)(sod / 3600);
 	minute = (int)((sod - hour * 3600.0) / 60);
@@ -370,7 +371,7 @@ static void calendar(double t, struct parts *o)
 	o->frac[DP_HOUR] = hour / 24.0;
 	o->frac[DP_MINUTE] = minute / 60.0;
 	o->frac[DP_DOW] = dow / 7.0;
-	o->frac[DP_DAY] = (d - 1) / (double)mdays(y, m);
+	o->frac[DP_DAY] = (d - 1) / (double)ml_month_days(y, m);
 	o->frac[DP_WEEK] = (week - 1) / (double)nweeks;
 	o->frac[DP_MONTH] = (m - 1) / 12.0;
 	o->frac[DP_QUARTER] = ((m - 1) / 3) / 4.0;

@@ -574,8 +574,27 @@ static void test_check(void)
 	CHECK(ml_features_check(&spec, &e) == 0);
 }
 
+/* The calendar: known day numbers, the round trip over four centuries, month lengths. */
+static void test_calendar(void)
+{
+	long long z, y;
+	int m, d;
+
+	CHECK(ml_days_from_civil(1970, 1, 1) == 0);
+	CHECK(ml_days_from_civil(2000, 3, 1) == 11017);
+	CHECK(ml_days_from_civil(1969, 12, 31) == -1);
+	for (z = -150000; z < 150000; z += 7) {
+		ml_civil_from_days(z, &y, &m, &d);
+		CHECK(m >= 1 && m <= 12 && d >= 1 && d <= ml_month_days(y, m));
+		CHECK(ml_days_from_civil(y, m, d) == z);
+	}
+	CHECK(ml_month_days(2000, 2) == 29 && ml_month_days(1900, 2) == 28);
+	CHECK(ml_month_days(2024, 2) == 29 && ml_month_days(2023, 4) == 30);
+}
+
 int main(void)
 {
+	RUN(test_calendar);
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
