@@ -708,19 +708,6 @@ out:
  * marginal likelihood, then the p length scales; "algo.gp.B" the basis rows (row-major),
  * "algo.gp.c" their weights; with dtc, "algo.gp.L1" and "algo.gp.L2" the two factors
  * (an exact model's factor is recomputed on load). */
-static int put(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
-{
-	int rc;
-
-	if (b->err) {
-		ml_wbuf_release(b);
-		return ml_err_nomem(e);
-	}
-	rc = ml_model_add(mo, name, b->p, b->n, e);
-	ml_wbuf_release(b);
-	return rc;
-}
-
 static int put_f64(struct ml_model *mo, const char *name, const double *v, size_t n,
 		   struct ml_err *e)
 {
@@ -728,7 +715,7 @@ static int put_f64(struct ml_model *mo, const char *name, const double *v, size_
 
 	ml_wbuf_init(&b);
 	ml_wbuf_f64v(&b, v, n);
-	return put(mo, name, &b, e);
+	return ml_algo_put(mo, name, &b, e);
 }
 
 static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
@@ -753,7 +740,7 @@ static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_f64(&b, g->ystd);
 	ml_wbuf_f64(&b, g->lml);
 	ml_wbuf_f64v(&b, g->ls, (size_t)g->p);
-	if ((rc = put(mo, "algo.gp", &b, e)) < 0 ||
+	if ((rc = ml_algo_put(mo, "algo.gp", &b, e)) < 0 ||
 	    (rc = put_f64(mo, "algo.gp.B", g->B, nb * (size_t)g->p, e)) < 0 ||
 	    (rc = put_f64(mo, "algo.gp.c", g->c, nb, e)) < 0)
 		return rc;

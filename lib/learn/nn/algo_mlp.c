@@ -542,19 +542,6 @@ out:
  * with u32 column, dimension and levels each, f64 target mean and sd, u32 epochs run;
  * "algo.mlp.theta" the parameters and "algo.mlp.bn" the running means and variances, as
  * f64 (each exactly a float32). */
-static int put(struct ml_model *mo, const char *name, struct ml_wbuf *b, struct ml_err *e)
-{
-	int rc;
-
-	if (b->err) {
-		ml_wbuf_release(b);
-		return ml_err_nomem(e);
-	}
-	rc = ml_model_add(mo, name, b->p, b->n, e);
-	ml_wbuf_release(b);
-	return rc;
-}
-
 static void put_floats(struct ml_wbuf *b, const float *v, size_t n)
 {
 	size_t i;
@@ -610,16 +597,16 @@ static int mlp_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_f64(&b, m->ymean);
 	ml_wbuf_f64(&b, m->ysd);
 	ml_wbuf_u32(&b, (uint32_t)m->epochs_run);
-	if ((rc = put(mo, "algo.mlp", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.mlp", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	put_floats(&b, net->theta, net->ntheta);
-	if ((rc = put(mo, "algo.mlp.theta", &b, e)) < 0)
+	if ((rc = ml_algo_put(mo, "algo.mlp.theta", &b, e)) < 0)
 		return rc;
 	ml_wbuf_init(&b);
 	put_floats(&b, net->rmean, bn_count(net));
 	put_floats(&b, net->rvar, bn_count(net));
-	return put(mo, "algo.mlp.bn", &b, e);
+	return ml_algo_put(mo, "algo.mlp.bn", &b, e);
 }
 
 static int bad(struct mlp *m, struct ml_err *e, const char *sec, const char *what)
