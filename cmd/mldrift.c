@@ -136,7 +136,7 @@ struct drift {
 	struct ml_frame rep;    /* one block's report rows */
 	int warned_sketch;
 	struct est *est; /* --estimate */
-	int pidx[2];     /* the current data's probability columns */
+	int *pidx;       /* the current data's probability columns */
 };
 
 static const unsigned char model_magic[4] = {0x89, 'M', 'L', 'M'};
@@ -487,8 +487,9 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 	return rc;
 }
 
-/* --estimate: confidence-based performance estimation (CBPE) of a binary classifier's
- * accuracy, AUC and F1 from its calibrated probabilities alone. */
+/* --estimate: confidence-based performance estimation (CBPE) of a classifier's accuracy,
+ * AUC and F1 from its calibrated probabilities alone: binary metrics for two classes,
+ * macro averages over the classes (one against the rest) for more. */
 enum { EST_ACCURACY, EST_AUC, EST_F1, EST_COUNT };
 static const char *const est_names[EST_COUNT] = {"accuracy", "auc", "f1"};
 
@@ -496,71 +497,77 @@ struct est {
 	unsigned metrics; /* bits 1 << EST_* */
 	const char *truth;
 	double max_drop;
-	char *pcol[2];   /* the two probability columns, p_NEG and p_POS */
-	char *label[2];  /* their labels (the positive one second, in sorted order) */
+	int k;           /* classes */
+	char **pcol;     /* the probability columns p_LABEL, in sorted order */
+	char **label;    /* their labels */
 	double realised[EST_COUNT];
 	/* the current window */
-	double *p;       /* p_POS per row */
+	double *p;       /* k probabilities per row */
 	size_t n, cap;
 };
 
-/* The probability columns p_LABEL of s: exactly two (a binary classifier's), sorted. */
-static int find_probs(struct est *x, const struct ml_schema *s, const char *name, int idx[2],
+/* The probability columns p_LABEL of s (at least two: a classifier's), in sorted order, as
+ * *idx; the same as the reference's when those are known. */
+static int find_probs(struct est *x, const struct ml_schema *s, const char *name, int **idx,
 		      struct ml_err *e)
 {
 	int j, k = 0;
 
+	free(*idx);
+	if (!(*idx = malloc((size_t)(s->ncol ? s->ncol : 1) * sizeof(int))))
+		return ml_err_nomem(e);
 	for (j = 0; j < s->ncol; j++)
-		if (strncmp(s->cols[j].name, "p_", 2) == 0 && s->cols[j].type == ML_NUM) {
-			if (k == 2)
-				return ml_err_set(e, ML_E_DATA, name, 0, 0,
-						  "--estimate takes a binary classifier's scores: more than two p_LABEL columns");
-			idx[k++] = j;
-		}
+		if (strncmp(s->cols[j].name, "p_", 2) == 0 && s->cols[j].type == ML_NUM)
+			(*idx)[k++] = j;
 	if (k < 2)
 		return ml_err_set(e, ML_E_DATA, name, 0, 0,
-				  "--estimate needs the p_LABEL columns of a binary classifier (mlpredict's output)");
-	if (strcmp(s->cols[idx[0]].name, s->cols[idx[1]].name) > 0) {
-		j = idx[0];
-		idx[0] = idx[1];
-		idx[1] = j;
+				  "--estimate needs the p_LABEL columns of a classifier (mlpredict's output)");
+	for (j = 1; j < k; j++) { /* a few columns: insertion sort by name */
+		int v = (*idx)[j], i = j;
+		for (; i > 0 && strcmp(s->cols[(*idx)[i - 1]].name, s->cols[v].name) > 0; i--)
+			(*idx)[i] = (*idx)[i - 1];
+		(*idx)[i] = v;
 	}
-	if (!x->pcol[0]) {
-		for (k = 0; k < 2; k++)
-			if (!(x->pcol[k] = strdup(s->cols[idx[k]].name)) ||
-			    !(x->label[k] = strdup(s->cols[idx[k]].name + 2)))
+	if (!x->pcol) {
+		if (!(x->pcol = calloc((size_t)k, sizeof(char *))) ||
+		    !(x->label = calloc((size_t)k, sizeof(char *))))
+			return ml_err_nomem(e);
+		x->k = k;
+		for (j = 0; j < k; j++)
+			if (!(x->pcol[j] = strdup(s->cols[(*idx)[j]].name)) ||
+			    !(x->label[j] = strdup(s->cols[(*idx)[j]].name + 2)))
 				return ml_err_nomem(e);
-	} else if (strcmp(x->pcol[0], s->cols[idx[0]].name) != 0 ||
-		   strcmp(x->pcol[1], s->cols[idx[1]].name) != 0) {
-		return ml_err_set(e, ML_E_DATA, name, 0, 0,
-				  "the probability columns are '%s' and '%s' in the reference", x->pcol[0],
-				  x->pcol[1]);
+		return 0;
 	}
+	for (j = 0; j < k && j < x->k; j++)
+		if (strcmp(x->pcol[j], s->cols[(*idx)[j]].name) != 0)
+			break;
+	if (k != x->k || j < k)
+		return ml_err_set(e, ML_E_DATA, name, 0, 0,
+				  "the probability columns differ from the reference's ('%s' ... '%s', %d of them)",
+				  x->pcol[0], x->pcol[x->k - 1], x->k);
 	return 0;
 }
 
-/* The metrics of scores p (of the positive class) for a truth (1 positive, 0 not, or the
- * probabilities themselves when truth is NULL: the expected metrics). The predicted class
- * is the positive one when p > 1/2 (mlpredict's first largest probability). */
-static int metrics_of(const double *p, const int32_t *truth, size_t n, double out[EST_COUNT],
-		      struct ml_err *e)
+/* The binary metrics of class c's scores: accuracy is not among them. Each row counts as a
+ * positive of weight y (the truth, 1 or 0, or the probability itself when truth is NULL: the
+ * expected counts) and a negative of weight 1 - y. */
+static int class_metrics(const double *p, int k, int c, const int32_t *truth, const int *pred,
+			 size_t n, double *auc, double *f1, struct ml_err *e)
 {
-	double tp = 0, fp = 0, fn = 0, ok = 0, *sc, *w;
+	double tp = 0, fp = 0, fn = 0, *sc, *w;
 	int32_t *t;
 	size_t i;
 	int rc;
 
 	for (i = 0; i < n; i++) {
-		double y = truth ? truth[i] : p[i];
-		int pred = p[i] > 0.5;
-		ok += pred ? y : 1 - y;
-		tp += pred * y;
-		fp += pred * (1 - y);
-		fn += (1 - pred) * y;
+		double y = truth ? truth[i] == c : p[i * (size_t)k + (size_t)c];
+		int yes = pred[i] == c;
+		tp += yes * y;
+		fp += yes * (1 - y);
+		fn += (1 - yes) * y;
 	}
-	out[EST_ACCURACY] = n ? ok / (double)n : NAN;
-	out[EST_F1] = tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : NAN;
-	/* Each row counts as a positive of weight y and a negative of weight 1 - y. */
+	*f1 = tp + fp + fn > 0 ? 2 * tp / (2 * tp + fp + fn) : NAN;
 	sc = malloc(2 * (n ? n : 1) * sizeof(double));
 	w = malloc(2 * (n ? n : 1) * sizeof(double));
 	t = malloc(2 * (n ? n : 1) * sizeof(int32_t));
@@ -569,15 +576,56 @@ static int metrics_of(const double *p, const int32_t *truth, size_t n, double ou
 		return ml_err_nomem(e);
 	}
 	for (i = 0; i < n; i++) {
-		double y = truth ? truth[i] : p[i];
-		sc[2 * i] = sc[2 * i + 1] = p[i];
+		double q = p[i * (size_t)k + (size_t)c];
+		double y = truth ? truth[i] == c : q;
+		sc[2 * i] = sc[2 * i + 1] = q;
 		t[2 * i] = 1;
 		t[2 * i + 1] = 0;
 		w[2 * i] = y;
 		w[2 * i + 1] = 1 - y;
 	}
-	rc = ml_auc(sc, 2 * n, t, 1, w, &out[EST_AUC], e);
+	rc = ml_auc(sc, 2 * n, t, 1, w, auc, e);
 	free(sc), free(w), free(t);
+	return rc;
+}
+
+/* The metrics of n rows of k probabilities p for a truth (class indices), or the expected
+ * metrics when truth is NULL. The predicted class has the first largest probability, as
+ * mlpredict's; with two classes AUC and F1 are the second (positive) class's, with more the
+ * macro averages over the classes. */
+static int metrics_of(const double *p, int k, const int32_t *truth, size_t n,
+		      double out[EST_COUNT], struct ml_err *e)
+{
+	double ok = 0, auc, f1, sum_auc = 0, sum_f1 = 0;
+	int *pred = malloc((n ? n : 1) * sizeof(int)), c, rc = 0;
+	size_t i;
+
+	if (!pred)
+		return ml_err_nomem(e);
+	for (i = 0; i < n; i++) {
+		const double *r = p + i * (size_t)k;
+		int b = 0;
+		for (c = 1; c < k; c++)
+			if (r[c] > r[b])
+				b = c;
+		pred[i] = b;
+		ok += truth ? truth[i] == b : r[b];
+	}
+	out[EST_ACCURACY] = n ? ok / (double)n : NAN;
+	if (k == 2) {
+		rc = class_metrics(p, k, 1, truth, pred, n, &out[EST_AUC], &out[EST_F1], e);
+		free(pred);
+		return rc;
+	}
+	/* macro averages; a class never predicted nor true has F1 0, as scikit-learn's */
+	for (c = 0; c < k && rc == 0; c++) {
+		rc = class_metrics(p, k, c, truth, pred, n, &auc, &f1, e);
+		sum_auc += auc;
+		sum_f1 += isnan(f1) ? 0 : f1;
+	}
+	out[EST_AUC] = sum_auc / k;
+	out[EST_F1] = sum_f1 / k;
+	free(pred);
 	return rc;
 }
 
@@ -586,7 +634,7 @@ static int est_reference(struct drift *d, struct est *x, struct ml_err *e)
 {
 	struct ml_frame f;
 	struct ml_read_opts ro;
-	int idx[2], tc, rc;
+	int *idx = NULL, tc, rc, c;
 	int32_t *truth = NULL;
 	double *p = NULL;
 	size_t i, n;
@@ -595,7 +643,7 @@ static int est_reference(struct drift *d, struct est *x, struct ml_err *e)
 	cli_read_opts(&d->cli, &ro);
 	if ((rc = ml_frame_read(&f, d->ref, &ro, e)) < 0)
 		goto out;
-	if ((rc = find_probs(x, &f.schema, d->ref, idx, e)) < 0)
+	if ((rc = find_probs(x, &f.schema, d->ref, &idx, e)) < 0)
 		goto out;
 	if ((tc = ml_schema_find_or_suggest(&f.schema, x->truth, "--truth", d->ref, NULL, e)) < 0) {
 		rc = tc;
@@ -603,7 +651,7 @@ static int est_reference(struct drift *d, struct est *x, struct ml_err *e)
 	}
 	n = f.rows.nrow;
 	truth = malloc((n ? n : 1) * sizeof(int32_t));
-	p = malloc((n ? n : 1) * sizeof(double));
+	p = malloc((n ? n : 1) * (size_t)x->k * sizeof(double));
 	if (!truth || !p) {
 		rc = ml_err_nomem(e);
 		goto out;
@@ -615,43 +663,54 @@ static int est_reference(struct drift *d, struct est *x, struct ml_err *e)
 			ml_fmt_double(num, f.rows.col[tc].num[i]);
 			lab = isnan(f.rows.col[tc].num[i]) ? NULL : num;
 		} else {
-			int32_t c = f.rows.col[tc].cat[i];
-			lab = c < 0 ? NULL : f.schema.cols[tc].dict.str[c];
+			int32_t code = f.rows.col[tc].cat[i];
+			lab = code < 0 ? NULL : f.schema.cols[tc].dict.str[code];
 		}
-		if (!lab || (strcmp(lab, x->label[0]) != 0 && strcmp(lab, x->label[1]) != 0)) {
+		for (c = 0; lab && c < x->k; c++)
+			if (strcmp(lab, x->label[c]) == 0)
+				break;
+		if (!lab || c == x->k) {
 			rc = ml_err_set(e, ML_E_DATA, d->ref, f.rows.line ? f.rows.line[i] : 0, tc + 1,
-					"the truth '%s' is neither '%s' nor '%s'", lab ? lab : "",
-					x->label[0], x->label[1]);
+					"the truth '%s' is none of the classes of the p_LABEL columns ('%s' ... '%s')",
+					lab ? lab : "", x->label[0], x->label[x->k - 1]);
 			goto out;
 		}
-		truth[i] = strcmp(lab, x->label[1]) == 0;
-		p[i] = f.rows.col[idx[1]].num[i];
+		truth[i] = c;
+		for (c = 0; c < x->k; c++)
+			p[i * (size_t)x->k + (size_t)c] = f.rows.col[idx[c]].num[i];
 	}
-	rc = metrics_of(p, truth, n, x->realised, e);
+	rc = metrics_of(p, x->k, truth, n, x->realised, e);
 out:
+	free(idx);
 	free(truth);
 	free(p);
 	ml_frame_release(&f);
 	return rc;
 }
 
-/* The current window's scores. */
-static int est_add(struct est *x, const struct ml_block *b, int col, size_t from, size_t to,
-		   struct ml_err *e)
+/* The current window's scores: the rows with every probability present. */
+static int est_add(struct est *x, const struct ml_block *b, const int *idx, size_t from,
+		   size_t to, struct ml_err *e)
 {
-	size_t i;
+	size_t i, k = (size_t)x->k;
+	int c;
 
 	if (x->n + (to - from) > x->cap) {
 		size_t nc = (x->n + (to - from)) * 2;
-		double *t = realloc(x->p, nc * sizeof(double));
+		double *t = realloc(x->p, nc * k * sizeof(double));
 		if (!t)
 			return ml_err_nomem(e);
 		x->p = t;
 		x->cap = nc;
 	}
-	for (i = from; i < to; i++)
-		if (!isnan(b->col[col].num[i]))
-			x->p[x->n++] = b->col[col].num[i];
+	for (i = from; i < to; i++) {
+		double *r = x->p + x->n * k;
+		for (c = 0; c < x->k; c++)
+			if (isnan(r[c] = b->col[idx[c]].num[i]))
+				break;
+		if (c == x->k)
+			x->n++;
+	}
 	return 0;
 }
 
@@ -662,7 +721,7 @@ static int est_rows(const struct est *x, struct line *ln, int *nl, struct ml_err
 	int m, rc;
 
 	*nl = 0;
-	if ((rc = metrics_of(x->p, NULL, x->n, v, e)) < 0)
+	if ((rc = metrics_of(x->p, x->k, NULL, x->n, v, e)) < 0)
 		return rc;
 	for (m = 0; m < EST_COUNT; m++) {
 		struct line *l;
@@ -899,7 +958,7 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	}
 	if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
 		goto out;
-	if (d->est && (rc = find_probs(d->est, ml_reader_schema(r), name, d->pidx, e)) < 0)
+	if (d->est && (rc = find_probs(d->est, ml_reader_schema(r), name, &d->pidx, e)) < 0)
 		goto out;
 	po = d->popt;
 	po.edges = d->refp;
@@ -940,7 +999,7 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 				}
 				if ((rc = ml_profile_add(cur, b, from, to, e)) < 0)
 					goto out;
-				if (d->est && (rc = est_add(d->est, b, d->pidx[1], from, to, e)) < 0)
+				if (d->est && (rc = est_add(d->est, b, d->pidx, from, to, e)) < 0)
 					goto out;
 				in_window += to - from;
 				from = to;
@@ -1274,10 +1333,13 @@ done:
 	ml_profile_free(d.refp);
 	ml_profile_free(d.edges);
 	free(est.p);
-	for (ch = 0; ch < 2; ch++) {
+	for (ch = 0; ch < est.k; ch++) {
 		free(est.pcol[ch]);
 		free(est.label[ch]);
 	}
+	free(est.pcol);
+	free(est.label);
+	free(d.pidx);
 	cli_release(&d.cli);
 	return rc;
 }

@@ -314,3 +314,38 @@ Try 'mldrift --help' for more information." ]
 	run -65 --separate-stderr ml mldrift --ref p.mlm --truth target --estimate auc --cols p_1 cur.csv
 	[ "$stderr" = "mldrift: p.mlm: --estimate needs a reference table with its truth and scores, not a profile" ]
 }
+
+@test "--estimate with more than two classes: macro averages, near the realised metrics" {
+	cut -d, -f2- "$SAMPLES/seattle_weather.csv" >w.csv
+	ml mlsplit --test 0.5 --seed 3 --train-out tr.csv --test-out te.csv w.csv
+	ml mlsplit --test 0.5 --seed 4 --train-out te1.csv --test-out te2.csv te.csv
+	ml mltrain -q -t weather -a gbdt --rounds 30 --max-depth 3 -o gb.mlm tr.csv
+	ml mlpredict -m gb.mlm --keep weather te1.csv >ref.csv
+	ml mlpredict -m gb.mlm te2.csv >cur.csv          # the labels held back
+	ml mlpredict -m gb.mlm --keep weather te2.csv | ml mleval -t weather >real.csv
+	ml mleval -t weather ref.csv >refm.csv
+	[ "$(head -1 cur.csv)" = "pred,p_drizzle,p_fog,p_rain,p_snow,p_sun" ]
+	run -0 --separate-stderr ml mldrift --ref ref.csv --truth weather --estimate accuracy,auc,f1 --cols p_sun --tests missing cur.csv
+	for m in accuracy auc f1; do
+		ev=$m
+		[ $m = f1 ] && ev=f1_macro
+		est=$(printf '%s\n' "${lines[@]}" | awk -F, -v m=$m '$1 == m && $2 == "estimate" { print $4 }')
+		rr=$(printf '%s\n' "${lines[@]}" | awk -F, -v m=$m '$1 == m && $2 == "reference" { print $4 }')
+		want=$(awk -F, -v m=$ev '$1 == m { print $2 }' real.csv)
+		wref=$(awk -F, -v m=$ev '$1 == m { print $2 }' refm.csv)
+		# the realised metrics are mleval's: accuracy, auc (one against the rest), f1_macro
+		awk -v a="$rr" -v b="$wref" 'BEGIN { d = a - b; exit !(d < 1e-12 && d > -1e-12) }' ||
+			{ echo "$m: reference $rr, mleval $wref"; return 1; }
+		# estimated without labels near the realised value on the held-back labels
+		awk -v a="$est" -v b="$want" 'BEGIN { d = a - b; exit !(d < 0.05 && d > -0.05) }' ||
+			{ echo "$m: estimated $est, realised $want"; return 1; }
+	done
+	# the expected accuracy is the mean of the largest probability (by hand)
+	want=$(awk -F, 'NR > 1 { m = $2; for (i = 3; i <= 6; i++) if ($i > m) m = $i; s += m; n++ } END { printf "%.9f", s / n }' cur.csv)
+	est=$(printf '%s\n' "${lines[@]}" | awk -F, '$1 == "accuracy" && $2 == "estimate" { printf "%.9f", $4 }')
+	[ "$est" = "$want" ]
+	# a current file with other classes is refused
+	cut -d, -f1-4 cur.csv >three.csv
+	run -65 --separate-stderr ml mldrift --ref ref.csv --truth weather --estimate accuracy --cols p_rain --tests missing three.csv
+	[[ "$stderr" == *"the probability columns differ from the reference's ('p_drizzle' ... 'p_sun', 5 of them)"* ]]
+}
