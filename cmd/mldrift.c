@@ -37,8 +37,10 @@ static const char usage[] =
 	"      --share=S          the dataset drifted when at least this share of the columns\n"
 	"                         drifted (default 0.5)\n"
 	"      --report-only      exit 0 even when drift is found\n"
-	"      --window=N         compare each N rows of FILE in turn (a window column first)\n"
-	"      --time-col=COL     with --period: compare each period of COL's times in turn\n"
+	"      --window=N         compare each N rows of FILE in turn (a window column first);\n"
+	"                         with --profile, a profile each, to -o with {} for its number\n"
+	"      --time-col=COL     with --period: compare (or --profile) each period of COL's\n"
+	"                         times in turn\n"
 	"      --period=P         1h, 1d, 1w, or another count of hours, days or weeks\n"
 	"      --estimate=LIST    accuracy,auc,f1 of a binary classifier's scored rows,\n"
 	"                         estimated from its probabilities alone (CBPE)\n"
@@ -229,7 +231,7 @@ out:
 	return p;
 }
 
-static int save_profile(struct drift *d, const struct ml_profile *p, struct ml_err *e)
+static int save_profile(const struct ml_profile *p, const char *path, struct ml_err *e)
 {
 	struct ml_model *m = ml_profile_to_model(p, e);
 	int rc;
@@ -237,7 +239,7 @@ static int save_profile(struct drift *d, const struct ml_profile *p, struct ml_e
 	if (!m)
 		return e->code;
 	if ((rc = cli_stamp(m, e)) == 0)
-		rc = ml_model_save(m, d->cli.output, e);
+		rc = ml_model_save(m, path, e);
 	ml_model_free(m);
 	return rc;
 }
@@ -266,7 +268,7 @@ static int run_merge(struct drift *d, int argc, char **argv, struct ml_err *e)
 		}
 	}
 	if (rc == 0)
-		rc = save_profile(d, acc, e);
+		rc = save_profile(acc, d->cli.output, e);
 	ml_profile_free(acc);
 	return rc;
 }
@@ -923,15 +925,35 @@ static void period_label(const struct drift *d, long long key, long num, char *b
 		strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* --profile with windows: the window's profile to -o with its name in place of {}. The
+ * first window's bins (or --bins-from's) serve every later window, so that they merge. */
+static int profile_window(struct drift *d, struct ml_profile *cur, const char *label,
+			  struct ml_err *e)
+{
+	const char *out = d->cli.output, *at = strstr(out, "{}");
+	char *path;
+	int rc;
+
+	if ((rc = ml_profile_finish(cur, e)) < 0)
+		return rc;
+	if (!(path = malloc(strlen(out) + strlen(label) + 1)))
+		return ml_err_nomem(e);
+	sprintf(path, "%.*s%s%s", (int)(at - out), out, label, at + 2);
+	rc = save_profile(cur, path, e);
+	free(path);
+	d->blocks++;
+	return rc;
+}
+
 static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_err *e)
 {
 	struct ml_read_opts ro;
 	struct ml_reader *r;
-	struct ml_profile *cur = NULL;
+	struct ml_profile *cur = NULL, *first = NULL;
 	struct ml_profile_opts po;
 	const struct ml_block *b;
 	const char *name;
-	int *idx = NULL, n, rc, windows = d->window > 0 || d->time_col;
+	int *idx = NULL, n, j, rc, windows = d->window > 0 || d->time_col;
 	long k, num = 1;
 	long long key = 0, k2;
 	unsigned long long in_window = 0;
@@ -956,14 +978,33 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 		rc = d->tcol;
 		goto out;
 	}
-	if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
-		goto out;
-	if (d->est && (rc = find_probs(d->est, ml_reader_schema(r), name, &d->pidx, e)) < 0)
-		goto out;
 	po = d->popt;
-	po.edges = d->refp;
-	po.keep_values = 1;
-	po.max_categories = 0x7fffffff;
+	if (d->profile) {
+		const struct ml_schema *s = ml_reader_schema(r);
+		if (d->cols) {
+			if ((n = ml_schema_find_or_suggest(s, d->cols, "--cols", name, &idx, e)) < 0) {
+				rc = n;
+				goto out;
+			}
+		} else {
+			if (!(idx = malloc((size_t)(s->ncol ? s->ncol : 1) * sizeof(int)))) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			for (n = 0, j = 0; j < s->ncol; j++)
+				if (!d->time_col || j != d->tcol)
+					idx[n++] = j;
+		}
+		po.keep_values = 0;
+	} else {
+		if ((rc = check_columns(d, ml_reader_schema(r), name, &idx, &n, e)) < 0)
+			goto out;
+		if (d->est && (rc = find_probs(d->est, ml_reader_schema(r), name, &d->pidx, e)) < 0)
+			goto out;
+		po.edges = d->refp;
+		po.keep_values = 1;
+		po.max_categories = 0x7fffffff;
+	}
 	for (; k > 0; k = ml_reader_next(r, &b, e)) {
 		size_t from = 0;
 		while (from < (size_t)k) {
@@ -1006,8 +1047,14 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 			}
 			if (full && cur) {
 				period_label(d, key, num++, label, sizeof(label));
-				rc = compare_block(d, fp, cur, label, name, e);
-				ml_profile_free(cur);
+				if (!d->profile) {
+					rc = compare_block(d, fp, cur, label, name, e);
+					ml_profile_free(cur);
+				} else if ((rc = profile_window(d, cur, label, e)) == 0 && !po.edges) {
+					po.edges = first = cur;
+				} else {
+					ml_profile_free(cur);
+				}
 				cur = NULL;
 				in_window = 0;
 				if (rc < 0)
@@ -1021,7 +1068,8 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	}
 	if (cur) {
 		period_label(d, key, num, label, sizeof(label));
-		rc = compare_block(d, fp, cur, windows ? label : NULL, name, e);
+		rc = d->profile ? profile_window(d, cur, label, e)
+				: compare_block(d, fp, cur, windows ? label : NULL, name, e);
 	}
 	if (rc == 0 && d->w)
 		rc = ml_writer_finish(d->w, e);
@@ -1029,6 +1077,7 @@ out:
 	if (rc < 0 && !e->where[0])
 		snprintf(e->where, sizeof(e->where), "%s", name);
 	ml_profile_free(cur);
+	ml_profile_free(first);
 	free(idx);
 	ml_reader_close(r);
 	return rc;
@@ -1248,8 +1297,8 @@ int cmd_main(int argc, char **argv)
 		rc = cli_usage(&d.cli, "--truth goes with --estimate");
 		goto done;
 	}
-	if ((d.time_col || d.window) && !d.ref) {
-		rc = cli_usage(&d.cli, "--window and --time-col go with --ref");
+	if ((d.time_col || d.window) && !d.ref && !d.profile) {
+		rc = cli_usage(&d.cli, "--window and --time-col go with --ref or --profile");
 		goto done;
 	}
 	nfiles = argc - optind;
@@ -1279,9 +1328,18 @@ int cmd_main(int argc, char **argv)
 		rc = cli_fail(&d.cli, &e);
 		goto done;
 	}
+	if (d.profile && (d.window || d.time_col)) {
+		if (!strstr(d.cli.output, "{}")) {
+			rc = cli_usage(&d.cli, "--profile with windows writes a profile per window: give -o a name with {} for the window's (e.g. -o 'day-{}.mlm')");
+			goto done;
+		}
+		if ((rc = run_compare(&d, nfiles ? argv[optind] : "-", NULL, &e)) < 0)
+			rc = cli_fail(&d.cli, &e);
+		goto done;
+	}
 	if (d.profile) {
 		struct ml_profile *p = profile_file(&d, nfiles ? argv[optind] : "-", 0, NULL, &e);
-		if (!p || (rc = save_profile(&d, p, &e)) < 0)
+		if (!p || (rc = save_profile(p, d.cli.output, &e)) < 0)
 			rc = cli_fail(&d.cli, &e);
 		ml_profile_free(p);
 		goto done;

@@ -349,3 +349,34 @@ Try 'mldrift --help' for more information." ]
 	run -65 --separate-stderr ml mldrift --ref ref.csv --truth weather --estimate accuracy --cols p_rain --tests missing three.csv
 	[[ "$stderr" == *"the probability columns differ from the reference's ('p_drizzle' ... 'p_sun', 5 of them)"* ]]
 }
+
+@test "--profile with --window or --period: one profile per window, on the first window's bins, merging to the whole" {
+	ml mldrift --profile --window 150 -o 'w-{}.mlm' "$DF/ref.csv"
+	[ "$(ls w-*.mlm | tr '\n' ' ')" = "w-1.mlm w-2.mlm w-3.mlm " ]
+	ml mlinfo w-1.mlm | grep -q '"rows": 150'
+	ml mlinfo w-3.mlm | grep -q "\"rows\": $(($(wc -l <"$DF/ref.csv") - 301))"
+	# every window has the first window's bins, so they merge; the merge is the whole's
+	ml mldrift --merge -o merged.mlm w-3.mlm w-1.mlm w-2.mlm
+	ml mldrift --profile --bins-from w-1.mlm -o whole.mlm "$DF/ref.csv"
+	ml mlinfo --table histograms whole.mlm >whole.csv
+	ml mlinfo --table histograms merged.mlm >merged.csv
+	same whole.csv merged.csv
+	ml mlinfo --table columns whole.mlm >whole.csv
+	ml mlinfo --table columns merged.mlm >merged.csv
+	csv_close whole.csv merged.csv 1e-13
+	# a window's profile is the profile of its rows (on those bins)
+	head -n 151 "$DF/ref.csv" >first.csv
+	SOURCE_DATE_EPOCH=1700000000 ml mldrift --profile -o first.mlm first.csv
+	SOURCE_DATE_EPOCH=1700000000 ml mldrift --profile --window 150 -o 'v-{}.mlm' "$DF/ref.csv"
+	cmp first.mlm v-1.mlm
+	# periods are named by their start; the time column is not profiled
+	ml mldrift --profile --time-col date --period 365d -o 'y-{}.mlm' "$SAMPLES/seattle_weather.csv"
+	[ "$(ls y-*.mlm | tr '\n' ' ')" = "y-2011-12-22.mlm y-2012-12-21.mlm y-2013-12-21.mlm y-2014-12-21.mlm y-2015-12-21.mlm " ]
+	! ml mlinfo y-2012-12-21.mlm | grep -q '"name": "date"'
+	ml mldrift --merge -o years.mlm y-*.mlm
+	ml mlinfo years.mlm | grep -q '"rows": 1461'
+	# and a year's profile serves as a reference
+	run -0 ml mldrift --ref y-2012-12-21.mlm --report-only --cols temp_max "$SAMPLES/seattle_weather.csv"
+	run -2 --separate-stderr ml mldrift --profile --window 100 -o w.mlm "$DF/ref.csv"
+	[[ "$stderr" == "mldrift: --profile with windows writes a profile per window: give -o a name with {} for the window's"* ]]
+}
