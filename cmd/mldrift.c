@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "ml/drift.h"
 #include "ml/feat.h"
+#include "ml/fingerprint.h"
 #include "ml/metrics.h"
 
 const char cmd_name[] = "mldrift";
@@ -192,8 +193,10 @@ static struct ml_profile *load_profile(const char *path, struct ml_err *e)
 
 /* Profile a whole table (the reference, or --profile's input). */
 static struct ml_profile *profile_file(struct drift *d, const char *path, int keep,
-				       const char **name_out, struct ml_err *e)
+				       const char **name_out, struct ml_fingerprint *fp,
+				       struct ml_err *e)
 {
+	struct ml_fingerprint_state *fs = NULL;
 	struct ml_read_opts ro;
 	struct ml_reader *r;
 	struct ml_profile *p = NULL;
@@ -214,9 +217,18 @@ static struct ml_profile *profile_file(struct drift *d, const char *path, int ke
 	po.keep_values = keep;
 	if (!(p = ml_profile_new(ml_reader_schema(r), idx, n, &po, e)))
 		goto out;
-	while ((k = ml_reader_next(r, &b, e)) > 0)
+	if (fp && !(fs = ml_fingerprint_begin(ml_reader_schema(r), e))) {
+		ml_profile_free(p);
+		p = NULL;
+		goto out;
+	}
+	while ((k = ml_reader_next(r, &b, e)) > 0) {
 		if (ml_profile_add(p, b, 0, (size_t)k, e) < 0)
 			break;
+		if (fs)
+			ml_fingerprint_add(fs, ml_reader_schema(r), b, 0, (size_t)k);
+	}
+	ml_fingerprint_end(fs, fp);
 	if (k < 0 || e->code || ml_profile_finish(p, e) < 0) {
 		ml_profile_free(p);
 		p = NULL;
@@ -231,14 +243,18 @@ out:
 	return p;
 }
 
-static int save_profile(const struct ml_profile *p, const char *path, struct ml_err *e)
+/* Save p to path, with the fingerprint of the rows it describes when fp is not NULL. */
+static int save_profile(const struct ml_profile *p, const char *path,
+			const struct ml_fingerprint *fp, struct ml_err *e)
 {
 	struct ml_model *m = ml_profile_to_model(p, e);
 	int rc;
 
 	if (!m)
 		return e->code;
-	if ((rc = cli_stamp(m, e)) == 0)
+	if ((rc = cli_stamp(m, e)) == 0 && fp)
+		rc = ml_model_set_fingerprint(m, fp, e);
+	if (rc == 0)
 		rc = ml_model_save(m, path, e);
 	ml_model_free(m);
 	return rc;
@@ -268,7 +284,7 @@ static int run_merge(struct drift *d, int argc, char **argv, struct ml_err *e)
 		}
 	}
 	if (rc == 0)
-		rc = save_profile(acc, d->cli.output, e);
+		rc = save_profile(acc, d->cli.output, NULL, e);
 	ml_profile_free(acc);
 	return rc;
 }
@@ -927,9 +943,10 @@ static void period_label(const struct drift *d, long long key, long num, char *b
 
 /* --profile with windows: the window's profile to -o with its name in place of {}. The
  * first window's bins (or --bins-from's) serve every later window, so that they merge. */
-static int profile_window(struct drift *d, struct ml_profile *cur, const char *label,
-			  struct ml_err *e)
+static int profile_window(struct drift *d, struct ml_profile *cur,
+			  struct ml_fingerprint_state **fs, const char *label, struct ml_err *e)
 {
+	struct ml_fingerprint fp;
 	const char *out = d->cli.output, *at = strstr(out, "{}");
 	char *path;
 	int rc;
@@ -939,7 +956,9 @@ static int profile_window(struct drift *d, struct ml_profile *cur, const char *l
 	if (!(path = malloc(strlen(out) + strlen(label) + 1)))
 		return ml_err_nomem(e);
 	sprintf(path, "%.*s%s%s", (int)(at - out), out, label, at + 2);
-	rc = save_profile(cur, path, e);
+	ml_fingerprint_end(*fs, &fp);
+	*fs = NULL;
+	rc = save_profile(cur, path, &fp, e);
 	free(path);
 	d->blocks++;
 	return rc;
@@ -950,6 +969,7 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	struct ml_read_opts ro;
 	struct ml_reader *r;
 	struct ml_profile *cur = NULL, *first = NULL;
+	struct ml_fingerprint_state *fs = NULL;
 	struct ml_profile_opts po;
 	const struct ml_block *b;
 	const char *name;
@@ -1040,6 +1060,13 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 				}
 				if ((rc = ml_profile_add(cur, b, from, to, e)) < 0)
 					goto out;
+				if (d->profile && !fs &&
+				    !(fs = ml_fingerprint_begin(ml_reader_schema(r), e))) {
+					rc = e->code;
+					goto out;
+				}
+				if (fs)
+					ml_fingerprint_add(fs, ml_reader_schema(r), b, from, to);
 				if (d->est && (rc = est_add(d->est, b, d->pidx, from, to, e)) < 0)
 					goto out;
 				in_window += to - from;
@@ -1050,7 +1077,7 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 				if (!d->profile) {
 					rc = compare_block(d, fp, cur, label, name, e);
 					ml_profile_free(cur);
-				} else if ((rc = profile_window(d, cur, label, e)) == 0 && !po.edges) {
+				} else if ((rc = profile_window(d, cur, &fs, label, e)) == 0 && !po.edges) {
 					po.edges = first = cur;
 				} else {
 					ml_profile_free(cur);
@@ -1068,7 +1095,7 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	}
 	if (cur) {
 		period_label(d, key, num, label, sizeof(label));
-		rc = d->profile ? profile_window(d, cur, label, e)
+		rc = d->profile ? profile_window(d, cur, &fs, label, e)
 				: compare_block(d, fp, cur, windows ? label : NULL, name, e);
 	}
 	if (rc == 0 && d->w)
@@ -1078,6 +1105,7 @@ out:
 		snprintf(e->where, sizeof(e->where), "%s", name);
 	ml_profile_free(cur);
 	ml_profile_free(first);
+	ml_fingerprint_end(fs, NULL);
 	free(idx);
 	ml_reader_close(r);
 	return rc;
@@ -1338,8 +1366,9 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	}
 	if (d.profile) {
-		struct ml_profile *p = profile_file(&d, nfiles ? argv[optind] : "-", 0, NULL, &e);
-		if (!p || (rc = save_profile(p, d.cli.output, &e)) < 0)
+		struct ml_fingerprint fp;
+		struct ml_profile *p = profile_file(&d, nfiles ? argv[optind] : "-", 0, NULL, &fp, &e);
+		if (!p || (rc = save_profile(p, d.cli.output, &fp, &e)) < 0)
 			rc = cli_fail(&d.cli, &e);
 		ml_profile_free(p);
 		goto done;
@@ -1358,7 +1387,7 @@ int cmd_main(int argc, char **argv)
 			       d.ref);
 		goto done;
 	}
-	d.refp = rc ? load_profile(d.ref, &e) : profile_file(&d, d.ref, 1, NULL, &e);
+	d.refp = rc ? load_profile(d.ref, &e) : profile_file(&d, d.ref, 1, NULL, NULL, &e);
 	rc = 0;
 	if (d.refp && d.est && est_reference(&d, &est, &e) < 0) {
 		rc = cli_fail(&d.cli, &e);

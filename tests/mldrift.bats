@@ -380,3 +380,21 @@ Try 'mldrift --help' for more information." ]
 	run -2 --separate-stderr ml mldrift --profile --window 100 -o w.mlm "$DF/ref.csv"
 	[[ "$stderr" == "mldrift: --profile with windows writes a profile per window: give -o a name with {} for the window's"* ]]
 }
+
+@test "--profile records the data's fingerprint, the one mltrain records for the same file" {
+	cut -d, -f2- "$SAMPLES/seattle_weather.csv" >w.csv
+	# more rows than the reader types at once, so that they arrive in several blocks
+	awk -F, 'NR == 1 { print; next } { l[NR] = $0 } END { for (k = 0; k < 80; k++) for (i = 2; i <= NR; i++) print l[i] }' w.csv >big.csv
+	for f in w.csv big.csv; do
+		ml mltrain -q -t weather -a nb -o m.mlm $f
+		ml mldrift --profile -o p.mlm $f
+		want=$(ml mlinfo m.mlm | awk '/"data"/ { d = 1 } d && /"crc32"/ { print; exit }')
+		got=$(ml mlinfo p.mlm | awk '/"data"/ { d = 1 } d && /"crc32"/ { print; exit }')
+		[ -n "$want" ]
+		[ "$got" = "$want" ]
+		ml mlinfo p.mlm | grep -q "\"rows\": $(($(wc -l <$f) - 1)),"
+	done
+	# from a pipe, and with --cols, the same: it is the table's, whatever is profiled
+	ml mldrift --profile --cols wind -o q.mlm <big.csv
+	[ "$(ml mlinfo q.mlm | awk '/"data"/ { d = 1 } d && /"crc32"/ { print; exit }')" = "$want" ]
+}

@@ -28,6 +28,17 @@ struct ml_fingerprint {
  * or ML_E_NOMEM. */
 ML_API int ml_fingerprint(const struct ml_frame *f, struct ml_pool *pool,
 			  struct ml_fingerprint *out, struct ml_err *e);
+/* The same fingerprint of rows arriving in blocks (a streaming reader's): begin with the
+ * table's schema once its columns are typed, add each block's rows [from, to) in order,
+ * with the schema whose dictionaries name the block's categories, and end, which gives
+ * the fingerprint (when out is not NULL) and frees the state. begin returns NULL with e
+ * set when out of memory. */
+struct ml_fingerprint_state;
+ML_API struct ml_fingerprint_state *ml_fingerprint_begin(const struct ml_schema *s,
+							 struct ml_err *e);
+ML_API void ml_fingerprint_add(struct ml_fingerprint_state *st, const struct ml_schema *s,
+			       const struct ml_block *b, size_t from, size_t to);
+ML_API void ml_fingerprint_end(struct ml_fingerprint_state *st, struct ml_fingerprint *out);
 /* Add fp to m's metadata as the key "data": {"rows": R, "columns": C, "crc32": "8 lowercase
  * hex digits"}, after the keys already there. Returns 0 or ML_E_NOMEM. */
 ML_API int ml_model_set_fingerprint(struct ml_model *m, const struct ml_fingerprint *fp,
