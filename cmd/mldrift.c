@@ -112,11 +112,12 @@ static const struct option own[] = {{"ref", required_argument, NULL, O_REF},
 static const struct cli_help help[] = {
 	{CLI_OUTPUT_FILE, "the profile (--profile, --merge), or the report (default stdout)"},
 	{CLI_SEED, "seed of the profile's quantile sketches (default 42)"},
+	{CLI_THREADS, "threads over the columns when profiles are finished (default: every core)"},
 	{0, NULL}};
 
 static const struct cli_cmd cmd = {"mldrift", usage, usage_tail, own, "",
 				   CLI_INPUT | CLI_OUTPUT_FILE | CLI_FORMAT | CLI_PRECISION |
-					   CLI_SEED | CLI_MESSAGES,
+					   CLI_SEED | CLI_THREADS | CLI_MESSAGES,
 				   help};
 
 struct drift {
@@ -1309,6 +1310,7 @@ int cmd_main(int argc, char **argv)
 	}
 	if (d.cli.seed_set)
 		d.popt.seed = d.cli.seed;
+	d.popt.threads = d.cli.threads;
 	if (!d.time_col != !d.period) {
 		rc = cli_usage(&d.cli, "--time-col and --period go together");
 		goto done;

@@ -76,7 +76,7 @@ Try '$c --help' for more information." ] || { echo "$c: $stderr"; return 1; }
 		[mlpredict]="$input $output --threads= --quiet $always"
 		[mleval]="$input $output --threads= --seed= --verbose $always"
 		[mlinfo]="$output --verbose $always"
-		[mldrift]="$input --output= --format= --precision= --seed= --quiet --verbose $always"
+		[mldrift]="$input --output= --format= --precision= --threads= --seed= --quiet --verbose $always"
 		[mlensemble]="$all"
 		[mlforecast]="$input $output --threads= --quiet --verbose $always"
 	)

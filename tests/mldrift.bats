@@ -398,3 +398,14 @@ Try 'mldrift --help' for more information." ]
 	ml mldrift --profile --cols wind -o q.mlm <big.csv
 	[ "$(ml mlinfo q.mlm | awk '/"data"/ { d = 1 } d && /"crc32"/ { print; exit }')" = "$want" ]
 }
+
+@test "-j: the same report and profiles whatever the threads" {
+	for j in 1 2 5; do
+		ml mldrift -j $j --ref "$DF/ref.csv" --tests ks,chi2,psi,mean --report-only -o r$j.csv "$DF/shift.csv"
+		SOURCE_DATE_EPOCH=1700000000 ml mldrift -j $j --profile -o p$j.mlm "$DF/ref.csv"
+	done
+	same r1.csv r2.csv
+	same r1.csv r5.csv
+	cmp p1.mlm p2.mlm
+	cmp p1.mlm p5.mlm
+}

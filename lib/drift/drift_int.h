@@ -30,7 +30,7 @@ struct ml_profile {
 	int ncol;
 	struct pcol *col;
 	uint64_t rows;
-	int bins, max_categories, keep, finished;
+	int bins, max_categories, keep, finished, threads;
 	uint64_t seed;
 	const struct ml_schema *schema; /* while building */
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "drift/drift_int.h"
+#include "ml/ctx.h"
 #include "ml/stats.h"
 
 #define P_MAGIC	  0x46504c4dU /* "MLPF" little-endian */
@@ -17,6 +18,7 @@ void ml_profile_opts_init(struct ml_profile_opts *o)
 	o->bins = 10;
 	o->max_categories = 100;
 	o->seed = 42;
+	o->threads = 1;
 }
 
 static void pcol_release(struct pcol *c)
@@ -63,6 +65,7 @@ static struct ml_profile *profile_alloc(int ncol, const struct ml_profile_opts *
 	p->max_categories = o->max_categories;
 	p->seed = o->seed;
 	p->keep = o->keep_values;
+	p->threads = o->threads;
 	return p;
 }
 
@@ -156,10 +159,9 @@ int ml_profile_bin(const double *edge, int nedge, double x)
 
 /* Edges at the quantiles i/bins (numpy's linear interpolation) of the buffered values,
  * duplicates dropped; a single value gives the edge twice, so its bin is [v, v]. */
-static int fix_edges(struct pcol *c, int bins)
+static int edges_of_sorted(struct pcol *c, const double *v, size_t n, int bins)
 {
-	double *v = c->buf, *edge;
-	size_t n = c->nbuf;
+	double *edge;
 	int i, ne = 0, rc;
 
 	if (n == 0) {
@@ -168,8 +170,6 @@ static int fix_edges(struct pcol *c, int bins)
 		c->hist = calloc(1, sizeof(double));
 		return c->hist ? 0 : ML_E_NOMEM;
 	}
-	if (ml_drift_sort(v, n) < 0)
-		return ML_E_NOMEM;
 	edge = malloc(((size_t)bins + 2) * sizeof(double));
 	if (!edge)
 		return ML_E_NOMEM;
@@ -186,7 +186,18 @@ static int fix_edges(struct pcol *c, int bins)
 		edge[ne++] = edge[0];
 	rc = set_edges(c, edge, ne);
 	free(edge);
-	if (rc < 0)
+	return rc;
+}
+
+static int fix_edges(struct pcol *c, int bins)
+{
+	double *v = c->buf;
+	size_t n = c->nbuf;
+	int rc;
+
+	if (ml_drift_sort(v, n) < 0)
+		return ML_E_NOMEM;
+	if ((rc = edges_of_sorted(c, v, n, bins)) < 0)
 		return rc;
 	for (size_t k = 0; k < n; k++)
 		c->hist[ml_profile_bin(c->edge, c->nedge, v[k])] += 1;
@@ -210,10 +221,46 @@ static int push(double **v, size_t *n, size_t *cap, double x)
 	return 0;
 }
 
+/* A profile that keeps the values bins them when it is finished, once they are sorted. */
+static int add_kept(struct pcol *c, const double *x, size_t n)
+{
+	size_t i;
+
+	if (c->nvals + n > c->capvals) {
+		size_t nc = c->capvals ? c->capvals : 1024;
+		double *t;
+		while (nc < c->nvals + n)
+			nc *= 2;
+		if (!(t = realloc(c->vals, nc * sizeof(double))))
+			return ML_E_NOMEM;
+		c->vals = t;
+		c->capvals = nc;
+	}
+	for (i = 0; i < n; i++) {
+		double v = x[i], d;
+		if (isnan(v)) {
+			c->missing++;
+			continue;
+		}
+		c->count++;
+		d = v - c->mean;
+		c->mean += d / (double)c->count;
+		c->m2 += d * (v - c->mean);
+		if (v < c->min)
+			c->min = v;
+		if (v > c->max)
+			c->max = v;
+		c->vals[c->nvals++] = v;
+	}
+	return 0;
+}
+
 static int add_num(struct ml_profile *p, struct pcol *c, const double *x, size_t n)
 {
 	size_t i;
 
+	if (p->keep)
+		return add_kept(c, x, n);
 	for (i = 0; i < n; i++) {
 		double v = x[i], d;
 		if (isnan(v)) {
@@ -361,26 +408,90 @@ static int finish_cat(const struct ml_profile *p, struct pcol *c, const struct m
 	return rc;
 }
 
+/* A kept column: its edges from its first ML_PROFILE_EDGE_ROWS values (as a profile that
+ * streams takes them) unless they are fixed, its values sorted, then each bin's count as
+ * the run of sorted values that fall in it. */
+static int finish_kept(struct ml_profile *p, struct pcol *c)
+{
+	size_t n = c->nvals, i = 0, lo, hi;
+	int b, rc;
+
+	if (!c->fixed && n > ML_PROFILE_EDGE_ROWS) {
+		double *first = malloc(ML_PROFILE_EDGE_ROWS * sizeof(double));
+		if (!first)
+			return ML_E_NOMEM;
+		memcpy(first, c->vals, ML_PROFILE_EDGE_ROWS * sizeof(double));
+		rc = ml_drift_sort(first, ML_PROFILE_EDGE_ROWS);
+		if (rc == 0)
+			rc = edges_of_sorted(c, first, ML_PROFILE_EDGE_ROWS, p->bins);
+		free(first);
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = ml_drift_sort(c->vals, n)) < 0)
+		return rc;
+	/* every value fixes the edges: they are sorted already */
+	if (!c->fixed && (rc = edges_of_sorted(c, c->vals, n, p->bins)) < 0)
+		return rc;
+	for (b = 0; b < c->nbin; b++) {
+		/* the first value past bin b: the bin is monotone in the value */
+		for (lo = i, hi = n; lo < hi;) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (ml_profile_bin(c->edge, c->nedge, c->vals[mid]) <= b)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		c->hist[b] = (double)(lo - i);
+		i = lo;
+	}
+	return 0;
+}
+
+struct finish_job {
+	struct ml_profile *p;
+	int *rc;
+};
+
+static void finish_task(void *arg, size_t task, int worker)
+{
+	struct finish_job *J = arg;
+	struct ml_profile *p = J->p;
+	struct pcol *c = &p->col[task];
+	int rc = 0;
+
+	(void)worker;
+	if (c->type == ML_NUM)
+		rc = p->keep ? finish_kept(p, c) : c->fixed ? 0 : fix_edges(c, p->bins);
+	else
+		rc = finish_cat(p, c, &p->schema->cols[c->src].dict);
+	J->rc[task] = rc;
+}
+
 int ml_profile_finish(struct ml_profile *p, struct ml_err *e)
 {
-	int j;
+	struct finish_job J;
+	struct ml_pool *pool = NULL;
+	int j, rc = 0;
 
 	if (p->finished)
 		return 0;
-	for (j = 0; j < p->ncol; j++) {
-		struct pcol *c = &p->col[j];
-		int rc = 0;
-		if (c->type == ML_NUM) {
-			if (!c->fixed)
-				rc = fix_edges(c, p->bins);
-			if (rc == 0 && c->vals)
-				rc = ml_drift_sort(c->vals, c->nvals);
-		} else {
-			rc = finish_cat(p, c, &p->schema->cols[c->src].dict);
-		}
-		if (rc < 0)
-			return ml_err_nomem(e);
+	J.p = p;
+	if (!(J.rc = calloc((size_t)(p->ncol ? p->ncol : 1), sizeof(int))))
+		return ml_err_nomem(e);
+	/* the columns are independent: the result does not depend on the threads */
+	if (p->threads != 1 && p->ncol > 1 && !(pool = ml_pool_new(p->threads))) {
+		free(J.rc);
+		return ml_err_nomem(e);
 	}
+	ml_pool_run(pool, (size_t)p->ncol, finish_task, &J);
+	ml_pool_free(pool);
+	for (j = 0; j < p->ncol; j++)
+		if (J.rc[j] < 0)
+			rc = J.rc[j];
+	free(J.rc);
+	if (rc < 0)
+		return ml_err_nomem(e);
 	p->schema = NULL;
 	p->finished = 1;
 	return 0;
