@@ -221,6 +221,21 @@ static int push(double **v, size_t *n, size_t *cap, double x)
 	return 0;
 }
 
+/* Count a present value into the moments (Welford), the minimum and the maximum. */
+static void moments_add(struct pcol *c, double v)
+{
+	double d;
+
+	c->count++;
+	d = v - c->mean;
+	c->mean += d / (double)c->count;
+	c->m2 += d * (v - c->mean);
+	if (v < c->min)
+		c->min = v;
+	if (v > c->max)
+		c->max = v;
+}
+
 /* A profile that keeps the values bins them when it is finished, once they are sorted. */
 static int add_kept(struct pcol *c, const double *x, size_t n)
 {
@@ -237,19 +252,12 @@ static int add_kept(struct pcol *c, const double *x, size_t n)
 		c->capvals = nc;
 	}
 	for (i = 0; i < n; i++) {
-		double v = x[i], d;
+		double v = x[i];
 		if (isnan(v)) {
 			c->missing++;
 			continue;
 		}
-		c->count++;
-		d = v - c->mean;
-		c->mean += d / (double)c->count;
-		c->m2 += d * (v - c->mean);
-		if (v < c->min)
-			c->min = v;
-		if (v > c->max)
-			c->max = v;
+		moments_add(c, v);
 		c->vals[c->nvals++] = v;
 	}
 	return 0;
@@ -262,22 +270,13 @@ static int add_num(struct ml_profile *p, struct pcol *c, const double *x, size_t
 	if (p->keep)
 		return add_kept(c, x, n);
 	for (i = 0; i < n; i++) {
-		double v = x[i], d;
+		double v = x[i];
 		if (isnan(v)) {
 			c->missing++;
 			continue;
 		}
-		c->count++;
-		d = v - c->mean;
-		c->mean += d / (double)c->count;
-		c->m2 += d * (v - c->mean);
-		if (v < c->min)
-			c->min = v;
-		if (v > c->max)
-			c->max = v;
+		moments_add(c, v);
 		if (c->q && ml_quantiles_add(c->q, v) < 0)
-			return ML_E_NOMEM;
-		if (p->keep && push(&c->vals, &c->nvals, &c->capvals, v) < 0)
 			return ML_E_NOMEM;
 		if (c->fixed) {
 			c->hist[ml_profile_bin(c->edge, c->nedge, v)] += 1;
