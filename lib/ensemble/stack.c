@@ -81,94 +81,6 @@ struct stack {
 
 /* --- Pipelines fitted per fold ----------------------------------------------------------- */
 
-/* Rows rows[0..n) of f copied into a frame of their own. */
-static int sub_frame(struct ml_frame *out, const struct ml_frame *f, const size_t *rows,
-		     size_t n, struct ml_err *e)
-{
-	size_t i;
-	int j;
-
-	if (ml_schema_copy(&out->schema, &f->schema) < 0)
-		return ml_err_nomem(e);
-	if (ml_block_init(&out->rows, &out->schema, n ? n : 1, e) < 0)
-		return e ? e->code : ML_E_NOMEM;
-	for (j = 0; j < f->schema.ncol; j++)
-		for (i = 0; i < n; i++)
-			if (f->schema.cols[j].type == ML_NUM)
-				out->rows.col[j].num[i] = f->rows.col[j].num[rows[i]];
-			else
-				out->rows.col[j].cat[i] = f->rows.col[j].cat[rows[i]];
-	out->rows.nrow = n;
-	return 0;
-}
-
-/* A frame that borrows a block's columns (release its schema only). */
-static int view_frame(struct ml_frame *v, const struct ml_block *b, struct ml_err *e)
-{
-	ml_frame_init(v);
-	if (ml_schema_copy(&v->schema, b->schema) < 0)
-		return ml_err_nomem(e);
-	v->rows = *b;
-	v->rows.schema = &v->schema;
-	return 0;
-}
-
-/* Fit the pipeline and then the learner on rows tr of f; with te, score those rows through
- * both into sc (ref's class space, or the learner's own when ref is NULL). *fout and
- * *lout (NULL: freed here) get the fits. */
-static int fit_pipeline(const struct ml_frame *f, const size_t *tr, size_t ntr, const size_t *te,
-			size_t nte, const struct ml_stack_opts *o, const struct ml_train_spec *spec,
-			const struct ml_learner *ref, struct ml_ctx *ctx,
-			struct ml_features **fout, struct ml_learner **lout, double *sc,
-			struct ml_err *e)
-{
-	struct ml_frame a, b, v, w;
-	struct ml_features *fp = NULL;
-	struct ml_learner *l = NULL;
-	const struct ml_block *rows, *ob;
-	const struct ml_schema *os;
-	int rc;
-
-	ml_frame_init(&a);
-	ml_frame_init(&b);
-	ml_frame_init(&v);
-	ml_frame_init(&w);
-	if ((rc = sub_frame(&a, f, tr, ntr, e)) < 0 ||
-	    (rc = ml_features_fit(&fp, &a, o->feat, ctx, &rows, e)) < 0 ||
-	    (rc = view_frame(&v, rows, e)) < 0 ||
-	    (rc = ml_learner_fit(&l, &v, NULL, rows->nrow, NULL, 0, spec, ctx, e)) < 0)
-		goto done;
-	if (te) {
-		if ((rc = sub_frame(&b, f, te, nte, e)) < 0 ||
-		    (rc = ml_features_bind(fp, &b.schema, &os, e)) < 0 ||
-		    (rc = ml_features_apply(fp, &b.rows, 0, nte, &ob, e)) < 0)
-			goto done;
-		if (ob->nrow != nte) {
-			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					"a feature pipeline that holds rows back (interpolation) "
-					"cannot be fitted per fold");
-			goto done;
-		}
-		if ((rc = view_frame(&w, ob, e)) < 0 ||
-		    (rc = ml_score_rows(l, ref ? ref : l, &w, NULL, nte, ctx->pool, sc, e)) < 0)
-			goto done;
-	}
-done:
-	ml_schema_release(&v.schema);
-	ml_schema_release(&w.schema);
-	ml_frame_release(&a);
-	ml_frame_release(&b);
-	if (fout && rc == 0)
-		*fout = fp;
-	else
-		ml_features_free(fp);
-	if (lout && rc == 0)
-		*lout = l;
-	else
-		ml_learner_free(l);
-	return rc;
-}
-
 /* Base learner b's out-of-fold scores with the pipeline fitted in each fold on the rows
  * its fit sees (a time split: the rows of earlier folds), never on the rows it scores. */
 static int pipeline_oof(struct stack *S, int b, const struct ml_frame *f, int k,
@@ -190,8 +102,8 @@ static int pipeline_oof(struct stack *S, int b, const struct ml_frame *f, int k,
 				tr[ntr++] = i;
 		if (nte == 0)
 			continue;
-		if ((rc = fit_pipeline(f, tr, ntr, te, nte, S->o, &S->o->base[b], S->ref[b], ctx, NULL,
-				       NULL, sc, e)) < 0) {
+		if ((rc = ml_fit_pipeline(f, tr, ntr, te, nte, S->o->feat, &S->o->base[b], S->ref[b],
+					  ctx, NULL, NULL, sc, e)) < 0) {
 			char msg[sizeof(e->msg)];
 			snprintf(msg, sizeof(msg), "%s", e->msg);
 			snprintf(e->msg, sizeof(e->msg), "fold %d: %.900s", j, msg);
@@ -645,8 +557,8 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	for (b = 0; b < o->nbase; b++) {
 		struct ml_train_spec spec = o->base[b];
 		if (o->feat)
-			rc = fit_pipeline(f, S.rows, S.n, NULL, 0, o, &spec, NULL, ctx, &S.fp[b], &S.ref[b],
-					  NULL, e);
+			rc = ml_fit_pipeline(f, S.rows, S.n, NULL, 0, o->feat, &spec, NULL, ctx, &S.fp[b],
+					     &S.ref[b], NULL, e);
 		else
 			rc = ml_learner_fit(&S.ref[b], f, S.rows, S.n, NULL, 0, &spec, ctx, e);
 		if (rc < 0) {
