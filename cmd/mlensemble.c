@@ -36,6 +36,8 @@ static const char usage[] =
 	"      --meta=ALGO        the meta-learner: logistic (default when classifying),\n"
 	"                         linear (default for a regression) or gbdt\n"
 	"      --passthrough      the meta-learner also sees the input's features\n"
+	"      --nonneg           the meta-learner's weights of the members' answers are\n"
+	"                         non-negative (linear or logistic meta-learner)\n"
 	"      --oof=FILE         write every row's fold and out-of-fold meta-features\n"
 	"      --feat='OPTIONS'   a feature pipeline (mlfeat's steps and options) fitted\n"
 	"                         with each base learner inside each fold, on its training\n"
@@ -87,7 +89,8 @@ enum {
 	O_METRIC,
 	O_WINDOW,
 	O_TIME_COL,
-	O_SMOOTHING
+	O_SMOOTHING,
+	O_NONNEG
 };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
@@ -115,6 +118,7 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"window", required_argument, NULL, O_WINDOW},
 				    {"time-col", required_argument, NULL, O_TIME_COL},
 				    {"smoothing", required_argument, NULL, O_SMOOTHING},
+				    {"nonneg", no_argument, NULL, O_NONNEG},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -153,6 +157,7 @@ struct ens {
 	/* adaptive weighting */
 	int adaptive, init;
 	const char *state, *members, *metric, *window, *time_col, *smoothing;
+	int nonneg;
 };
 
 /* -w W,W,..: as many non-negative weights as members, not all zero. */
@@ -666,6 +671,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	so.meta = meta;
 	so.passthrough = s->passthrough;
 	so.optimize = s->optimize;
+	so.nonneg = s->nonneg;
 	so.report = s->report ? &rep : NULL;
 	so.feat = s->feat ? &s->fspec : NULL;
 	so.created = cli_epoch();
@@ -732,8 +738,10 @@ static int run_stack(struct ens *s, int argc, char **argv, struct ml_err *e)
 	if (s->nspec || s->weights)
 		return cli_usage(&s->cli, "--method %s fits its members from --base specs, not -m or -w",
 				 s->optimize ? "weighted --optimize" : s->blend ? "blend" : "stack");
-	if (s->optimize && (s->meta || s->passthrough))
-		return cli_usage(&s->cli, "--optimize learns weights, not a meta-learner (--meta, --passthrough)");
+	if (s->optimize && (s->meta || s->passthrough || s->nonneg))
+		return cli_usage(&s->cli, "--optimize learns weights, not a meta-learner (--meta, --passthrough, --nonneg)");
+	if (s->nonneg && s->meta && strcmp(s->meta, "gbdt") == 0)
+		return cli_usage(&s->cli, "--nonneg is for a linear or logistic meta-learner, not --meta gbdt");
 	if (!s->target)
 		return cli_usage(&s->cli, "no target given (-t COLUMN)");
 	if (s->nbase < 1)
@@ -961,7 +969,7 @@ static int run_adaptive(struct ens *s, int argc, char **argv, struct ml_err *e)
 		return cli_usage(&s->cli, "--state, --init, --members, --metric, --window, --time-col "
 				 "and --smoothing are for --adaptive");
 	if (s->method >= 0 || s->combine >= 0 || s->nspec || s->weights || s->nbase || s->meta ||
-	    s->oof || s->report || s->feat || s->key)
+	    s->oof || s->report || s->feat || s->key || s->nonneg)
 		return cli_usage(&s->cli, "--adaptive combines prediction columns: no --method, "
 				 "--combine, -m, -w or stacking options");
 	if (!s->state)
@@ -1073,6 +1081,9 @@ int cmd_main(int argc, char **argv)
 		case O_FEAT:
 			s.feat = optarg;
 			break;
+		case O_NONNEG:
+			s.nonneg = 1;
+			break;
 		case O_ADAPTIVE:
 		case O_INIT:
 			*(ch == O_ADAPTIVE ? &s.adaptive : &s.init) = 1;
@@ -1125,8 +1136,8 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	}
 	if (s.nbase || s.target || s.meta || s.passthrough || s.oof || s.report || s.cv_time ||
-	    s.cv_group || s.feat) {
-		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --oof, --report, --feat and --cv-* "
+	    s.cv_group || s.feat || s.nonneg) {
+		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --nonneg, --oof, --report, --feat and --cv-* "
 				       "are for fitted ensembles (stack, blend, weighted --optimize)");
 		goto done;
 	}

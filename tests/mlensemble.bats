@@ -314,7 +314,7 @@ Try 'mlensemble --help' for more information." ]
 	run -0 ml mlinfo --table meta s.mlm
 	[ "${lines[0]}" = "feature,coef" ] && [[ "${lines[2]}" == "m1:p_1,"* ]]
 	run -2 --separate-stderr ml mlensemble --method mean -m w.mlm -m s.mlm --report r.csv -o x.mlm
-	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --oof, --report, --feat and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
+	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --nonneg, --oof, --report, --feat and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
 }
 
 @test "--feat fits the pipeline inside each fold: a target encoder never sees the rows it scores" {
@@ -494,5 +494,30 @@ stream() {
 	[ "${stderr%%$'\n'*}" = "mlensemble: --state, --init, --members, --metric, --window, --time-col and --smoothing are for --adaptive" ]
 	run -2 --separate-stderr ml mlensemble --adaptive --method mean --state x.mlm stream.csv
 	[ "${stderr%%$'\n'*}" = "mlensemble: --adaptive combines prediction columns: no --method, --combine, -m, -w or stacking options" ]
+	[ ! -e x.mlm ]
+}
+
+@test "stack --nonneg: the meta-learner's weights of the members are non-negative" {
+	awk 'BEGIN { srand(7); print "x1,x2,x3,y"; for (i = 1; i <= 400; i++) { a = rand(); b = rand(); c = rand()
+		printf "%.5f,%.5f,%.5f,%.5f\n", a, b, c, 3 * a + 2 * b - c + 0.3 * (rand() - 0.5) } }' >r.csv
+	ml mlensemble -q --method stack -t y --base linear --base 'knn --k 40' --base 'tree --max-depth 2' -o free.mlm r.csv
+	ml mlinfo --table meta free.mlm | tail -n +3 | cut -d, -f2 | grep -q '^-'
+	ml mlensemble -q --method stack --nonneg -t y --base linear --base 'knn --k 40' --base 'tree --max-depth 2' \
+		--report rep.csv -o nn.mlm r.csv
+	run -0 ml mlinfo --table meta nn.mlm
+	[ "${lines[0]}" = "feature,coef" ] && [ "${#lines[@]}" -ge 2 ]
+	for l in "${lines[@]:2}"; do [[ "${l#*,}" != -* ]]; done
+	ml mlpredict -m nn.mlm --keep y r.csv | ml mleval -t y >/dev/null
+	# classification, and the same bytes for any -j
+	ml mlensemble -q -j 1 --method stack --nonneg -t target --base logistic --base nb -o c1.mlm "$BC"
+	ml mlensemble -q -j 2 --method stack --nonneg -t target --base logistic --base nb -o c2.mlm "$BC"
+	same c1.mlm c2.mlm
+	ml mlinfo --table meta c1.mlm | tail -n +3 | cut -d, -f2 | { ! grep -q '^-'; }
+	run -2 --separate-stderr ml mlensemble --method stack --nonneg --meta gbdt -t y --base linear -o x.mlm r.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --nonneg is for a linear or logistic meta-learner, not --meta gbdt" ]
+	run -2 --separate-stderr ml mlensemble --method weighted --optimize --nonneg -t y --base linear -o x.mlm r.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --optimize learns weights, not a meta-learner (--meta, --passthrough, --nonneg)" ]
+	run -2 --separate-stderr ml mlensemble --method stack --nonneg -t species --base nb --base 'gbdt --rounds 5' -o x.mlm "$SAMPLES/penguins.csv"
+	[ "${stderr%%$'\n'*}" = "mlensemble: the meta-learner: non-negative weights with a logistic meta-learner need two classes, not 3" ]
 	[ ! -e x.mlm ]
 }

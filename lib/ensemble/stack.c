@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/artefact.h"
 #include "ml/ensemble.h"
 #include "ml/pred.h"
 
@@ -341,6 +342,177 @@ done:
 	return rc;
 }
 
+/* --- Non-negative meta weights ----------------------------------------------------------- */
+
+/* The learner's coefficients of cols (0 for a column it was not fitted on). */
+static int coefs_of(const struct ml_learner *l, const char *const *cols, int ncol, double *beta,
+		    struct ml_err *e)
+{
+	struct ml_model *m = NULL;
+	struct ml_artefact *a;
+	struct ml_frame t;
+	size_t i;
+	int j, rc;
+
+	if ((rc = ml_learner_to_model(l, &m, e)) < 0)
+		return rc;
+	if (!(a = ml_artefact_from_model(m, NULL, e)))
+		return e ? e->code : ML_E_NOMEM;
+	ml_frame_init(&t);
+	rc = ml_artefact_table(a, "coef", &t, e);
+	for (j = 0; j < ncol; j++)
+		beta[j] = 0;
+	for (i = 0; rc == 0 && i < t.rows.nrow; i++) {
+		int32_t c = t.rows.col[0].cat[i];
+		for (j = 0; c >= 0 && j < ncol; j++)
+			if (strcmp(t.schema.cols[0].dict.str[c], cols[j]) == 0)
+				beta[j] = t.rows.col[1].num[i];
+	}
+	ml_frame_release(&t);
+	ml_artefact_free(a);
+	return rc;
+}
+
+/* base (or "") and the columns cols[j] whose in[j] is 0, as a column list (COLS), with
+ * the characters that list syntax reads escaped. */
+static char *ignore_list(const char *base, const char *const *cols, const int *in, int ncol)
+{
+	size_t len = strlen(base) + 1, n = 0;
+	char *out, *p;
+	int j;
+
+	for (j = 0; j < ncol; j++)
+		len += 2 * strlen(cols[j]) + 1;
+	if (!(out = malloc(len)))
+		return NULL;
+	for (p = (char *)base; *p; p++)
+		out[n++] = *p;
+	for (j = 0; j < ncol; j++) {
+		const char *c;
+		if (in[j])
+			continue;
+		if (n)
+			out[n++] = ',';
+		for (c = cols[j]; *c; c++) {
+			if (strchr(",-!\\", *c))
+				out[n++] = '\\';
+			out[n++] = *c;
+		}
+	}
+	out[n] = 0;
+	return out;
+}
+
+/* The gradient of the loss in the coefficient of column c at zero: sum of (score - y) x. */
+static double gradient(const struct ml_frame *f, int c, const double *y, const double *sc, int K)
+{
+	double g = 0;
+	size_t i;
+
+	for (i = 0; i < f->rows.nrow; i++) {
+		double x = f->rows.col[c].num[i], s = sc[i * (size_t)K + (size_t)(K - 1)];
+		if (x == x && y[i] == y[i] && s == s)
+			g += (s - y[i]) * x;
+	}
+	return g;
+}
+
+int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
+		  const struct ml_train_spec *spec, const char *const *cols, int ncol,
+		  struct ml_ctx *ctx, struct ml_err *e)
+{
+	const char *alg = spec->params.algo ? ml_algo_name(spec->params.algo) : "";
+	struct ml_train_spec sp = *spec;
+	size_t n = f->rows.nrow;
+	int *in = malloc((size_t)(ncol ? ncol : 1) * sizeof(int)), *col = malloc((size_t)(ncol ? ncol : 1) * sizeof(int));
+	double *beta = malloc((size_t)(ncol ? ncol : 1) * sizeof(double));
+	double *y = malloc((n ? n : 1) * sizeof(double)), *sc = malloc((n ? n : 1) * 2 * sizeof(double));
+	char *ign = NULL;
+	int j, it, rc = 0, K, nin = ncol;
+
+	*out = NULL;
+	if (!in || !col || !beta || !y || !sc) {
+		rc = ml_err_nomem(e);
+		goto done;
+	}
+	if (strcmp(alg, "linear") != 0 && strcmp(alg, "logistic") != 0) {
+		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				"non-negative weights are for a linear or logistic meta-learner, not %s",
+				alg[0] ? alg : "none");
+		goto done;
+	}
+	for (j = 0; j < ncol; j++) {
+		in[j] = 1;
+		if ((col[j] = ml_schema_find(&f->schema, cols[j])) < 0 || f->schema.cols[col[j]].type != ML_NUM) {
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no numeric column '%s'", cols[j]);
+			goto done;
+		}
+	}
+	for (it = 0; it < 4 * ncol + 8; it++) {
+		int worst = -1, best = -1;
+		double gbest = 0, tol;
+		free(ign);
+		if (!(ign = ignore_list(spec->ignore ? spec->ignore : "", cols, in, ncol))) {
+			rc = ml_err_nomem(e);
+			goto done;
+		}
+		sp.ignore = ign[0] ? ign : NULL;
+		ml_learner_free(*out);
+		*out = NULL;
+		if ((rc = ml_learner_fit(out, f, NULL, n, NULL, 0, &sp, ctx, e)) < 0)
+			goto done;
+		K = ml_learner_task(*out) == ML_TASK_CLASSIFY ? ml_learner_nclass(*out) : 1;
+		if (K > 2) {
+			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					"non-negative weights with a logistic meta-learner need two "
+					"classes, not %d", K);
+			goto done;
+		}
+		if ((rc = coefs_of(*out, cols, ncol, beta, e)) < 0)
+			goto done;
+		/* A negative weight leaves the set (the most negative first), but for the last. */
+		for (j = 0; j < ncol; j++)
+			if (in[j] && beta[j] < 0 && (worst < 0 || beta[j] < beta[worst]))
+				worst = j;
+		if (worst >= 0 && nin > 1) {
+			in[worst] = 0;
+			nin--;
+			continue;
+		}
+		/* A column left out whose weight would lower the loss comes back (the steepest). */
+		if ((rc = ml_learner_target_codes(*out, f, NULL, n, y, e)) < 0 ||
+		    (rc = ml_score_rows(*out, *out, f, NULL, n, ctx->pool, sc, e)) < 0)
+			goto done;
+		tol = 1e-9 * (double)(n ? n : 1);
+		for (j = 0; j < ncol; j++) {
+			double g;
+			if (in[j])
+				continue;
+			g = gradient(f, col[j], y, sc, K);
+			if (g < -tol && (best < 0 || g < gbest)) {
+				best = j;
+				gbest = g;
+			}
+		}
+		if (best < 0)
+			break;
+		in[best] = 1;
+		nin++;
+	}
+done:
+	if (rc < 0) {
+		ml_learner_free(*out);
+		*out = NULL;
+	}
+	free(in);
+	free(col);
+	free(beta);
+	free(y);
+	free(sc);
+	free(ign);
+	return rc;
+}
+
 /* --- The report ----------------------------------------------------------------------- */
 
 static int report_row(struct ml_frame *r, const char *what, int a, int b, const char *metric,
@@ -622,7 +794,8 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	mspec.task = task;
 	mspec.ignore = o->passthrough ? o->base[0].ignore : NULL;
 	mspec.weight = NULL;
-	if ((rc = ml_learner_fit(&meta, &mf, NULL, mf.rows.nrow, NULL, 0, &mspec, ctx, e)) < 0) {
+	if ((rc = o->nonneg ? ml_fit_nonneg(&meta, &mf, &mspec, (const char *const *)S.names, S.nfeat, ctx, e)
+			    : ml_learner_fit(&meta, &mf, NULL, mf.rows.nrow, NULL, 0, &mspec, ctx, e)) < 0) {
 		char msg[sizeof(e->msg)];
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		snprintf(e->msg, sizeof(e->msg), "the meta-learner: %.1000s", msg);
