@@ -207,12 +207,16 @@ Try 'mlensemble --help' for more information." ]
 }
 
 @test "stack: reproducible bytes for any -j" {
-	for j in 1 2; do
+	# the base learners and folds are fitted in parallel: any -j, the same bytes
+	for j in 1 2 5; do
 		ml mlensemble -j $j --method stack -t target --base 'gbdt --rounds 30' --base logistic \
 			--base nb --cv 4 --oof oof$j.csv -o s$j.mlm "$BC"
+		ml mlensemble -q -j $j --method blend -t target --base 'gbdt --rounds 10' --base nb \
+			--feat '--scale standard' -o b$j.mlm "$BC"
 	done
-	cmp s1.mlm s2.mlm
-	cmp oof1.csv oof2.csv
+	cmp s1.mlm s2.mlm && cmp s1.mlm s5.mlm
+	cmp oof1.csv oof2.csv && cmp oof1.csv oof5.csv
+	cmp b1.mlm b2.mlm && cmp b1.mlm b5.mlm
 	run -0 ml mlinfo s1.mlm
 	[[ "$output" == *'"method": "stack"'* ]]
 	[[ "$output" == *'"name": "gbdt --rounds 30"'* ]]

@@ -82,43 +82,6 @@ struct stack {
 
 /* --- Pipelines fitted per fold ----------------------------------------------------------- */
 
-/* Base learner b's out-of-fold scores with the pipeline fitted in each fold on the rows
- * its fit sees (a time split: the rows of earlier folds), never on the rows it scores. */
-static int pipeline_oof(struct stack *S, int b, const struct ml_frame *f, int k,
-			struct ml_ctx *ctx, struct ml_err *e)
-{
-	size_t *tr = malloc((S->n ? S->n : 1) * sizeof(size_t)), *te = malloc((S->n ? S->n : 1) * sizeof(size_t));
-	double *sc = malloc((S->n ? S->n : 1) * (size_t)S->nout[b] * sizeof(double));
-	int j, rc = 0, K = S->nout[b];
-	size_t i, ntr, nte;
-
-	if (!tr || !te || !sc)
-		rc = ml_err_nomem(e);
-	for (j = 1; j <= k && rc == 0; j++) {
-		ntr = nte = 0;
-		for (i = 0; i < S->n; i++)
-			if (S->fold[i] == j)
-				te[nte++] = i;
-			else if (S->split == ML_CV_TIME ? S->fold[i] < j : S->o->holdout > 0 || S->fold[i] != 0)
-				tr[ntr++] = i;
-		if (nte == 0)
-			continue;
-		if ((rc = ml_fit_pipeline(f, tr, ntr, te, nte, S->o->feat, &S->o->base[b], S->ref[b],
-					  ctx, NULL, NULL, sc, e)) < 0) {
-			char msg[sizeof(e->msg)];
-			snprintf(msg, sizeof(msg), "%s", e->msg);
-			snprintf(e->msg, sizeof(e->msg), "fold %d: %.900s", j, msg);
-			break;
-		}
-		for (i = 0; i < nte; i++)
-			memcpy(S->oof[b] + te[i] * (size_t)K, sc + i * (size_t)K, (size_t)K * sizeof(double));
-	}
-	free(tr);
-	free(te);
-	free(sc);
-	return rc;
-}
-
 /* Blending: the holdout is fold 1 of round(1/F) folds; the other rows are "fold 0" for
  * the meta-learner (their predictions would be fitted ones). */
 static int deal_rows(struct stack *S, const struct ml_frame *f, enum ml_task task,
@@ -142,59 +105,154 @@ static int deal_rows(struct stack *S, const struct ml_frame *f, enum ml_task tas
 	return 0;
 }
 
-/* Base learner b's out-of-fold scores: cross-validated over the folds, or for a blend
- * fitted on the rows outside the holdout and scoring it. */
-static int base_oof(struct stack *S, int b, const struct ml_frame *f, struct ml_cv_opts *cv,
-		    struct ml_ctx *ctx, struct ml_err *e)
+/* A fit's error, prefixed with the base learner it came from. */
+static int base_failed(const struct ml_stack_opts *o, int b, int rc, struct ml_err *e)
 {
-	const struct ml_stack_opts *o = S->o;
-	struct ml_train_spec spec = o->base[b];
-	size_t i, nin = 0, nout = 0, *in, *hold;
-	struct ml_learner *l = NULL;
-	int rc, K = S->nout[b];
+	char msg[sizeof(e->msg)];
 
-	if (!(S->oof[b] = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double))))
-		return ml_err_nomem(e);
-	for (i = 0; i < S->n * (size_t)K; i++)
-		S->oof[b][i] = NAN;
-	if (o->feat)
-		return pipeline_oof(S, b, f, o->holdout > 0 ? 1 : cv->k, ctx, e);
-	if (o->holdout <= 0) {
-		struct ml_cv_result r;
-		ml_cv_result_init(&r);
-		rc = ml_cv_run(&r, f, S->rows, S->n, S->fold, &spec, S->ref[b], cv, ctx, e);
-		if (rc == 0)
-			memcpy(S->oof[b], r.oof, S->n * (size_t)K * sizeof(double));
-		ml_cv_result_release(&r);
+	if (!e)
 		return rc;
-	}
-	in = malloc((S->n ? S->n : 1) * sizeof(size_t));
-	hold = malloc((S->n ? S->n : 1) * sizeof(size_t));
-	if (!in || !hold) {
-		free(in);
-		free(hold);
-		return ml_err_nomem(e);
-	}
-	for (i = 0; i < S->n; i++)
-		if (S->fold[i] == 1)
-			hold[nout++] = i;
-		else
-			in[nin++] = i;
-	rc = ml_learner_fit(&l, f, in, nin, NULL, 0, &spec, ctx, e);
-	if (rc == 0) {
-		double *sc = malloc((nout ? nout : 1) * (size_t)K * sizeof(double));
-		if (!sc)
-			rc = ml_err_nomem(e);
-		else if ((rc = ml_score_rows(l, S->ref[b], f, hold, nout, ctx->pool, sc, e)) == 0)
-			for (i = 0; i < nout; i++)
-				memcpy(S->oof[b] + hold[i] * (size_t)K, sc + i * (size_t)K,
-				       (size_t)K * sizeof(double));
-		free(sc);
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	snprintf(e->msg, sizeof(e->msg), "base learner %d (%.60s): %.800s", b + 1,
+		 o->names ? o->names[b] : ml_algo_name(o->base[b].params.algo), msg);
+	return rc;
+}
+
+/* --- Fits in parallel -------------------------------------------------------------------- */
+
+/* The fits of a stack as tasks of ctx's pool: first every base learner on every row (a
+ * task per base learner), then each on each fold (a task per base learner and fold),
+ * which needs the first for its class space. Each task fits with a context of its own,
+ * of the pool's threads shared out between the tasks; fits never depend on the thread
+ * count, so the bytes are the same for any. */
+struct fits {
+	struct stack *S;
+	const struct ml_frame *f;
+	const struct ml_ctx *ctx;
+	int k;		  /* folds fitted (a blend: fold 1 alone) */
+	int folds;	  /* the phase: 0 every row, 1 the folds */
+	int threads;	  /* per task */
+	int *rc;	  /* per task */
+	struct ml_err *err; /* per task */
+};
+
+/* Base learner b on the rows fold j holds out: fitted on the others (a time split: the
+ * earlier folds' rows; a blend: the rows outside the holdout), its scores into oof. */
+static int fold_fit(struct stack *S, const struct ml_frame *f, int b, int j, struct ml_ctx *ctx,
+		    struct ml_err *e)
+{
+	size_t sz = S->n ? S->n : 1, ntr = 0, nte = 0, i;
+	size_t *tr = malloc(sz * sizeof(size_t)), *te = malloc(sz * sizeof(size_t));
+	int K = S->nout[b], rc = 0;
+	double *sc = malloc(sz * (size_t)K * sizeof(double));
+	struct ml_learner *l = NULL;
+
+	if (!tr || !te || !sc)
+		rc = ml_err_nomem(e);
+	for (i = 0; rc == 0 && i < S->n; i++)
+		if (S->fold[i] == j)
+			te[nte++] = i;
+		else if (S->split == ML_CV_TIME ? S->fold[i] < j : 1)
+			tr[ntr++] = i;
+	if (rc == 0 && nte > 0) {
+		if (S->o->feat)
+			rc = ml_fit_pipeline(f, tr, ntr, te, nte, S->o->feat, &S->o->base[b], S->ref[b],
+					     ctx, NULL, NULL, sc, e);
+		else if ((rc = ml_learner_fit(&l, f, tr, ntr, NULL, 0, &S->o->base[b], ctx, e)) == 0)
+			rc = ml_score_rows(l, S->ref[b], f, te, nte, ctx->pool, sc, e);
+		for (i = 0; rc == 0 && i < nte; i++)
+			memcpy(S->oof[b] + te[i] * (size_t)K, sc + i * (size_t)K, (size_t)K * sizeof(double));
+		if (rc < 0 && e) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			snprintf(e->msg, sizeof(e->msg), "fold %d: %.900s", j, msg);
+		}
 	}
 	ml_learner_free(l);
-	free(in);
-	free(hold);
+	free(tr);
+	free(te);
+	free(sc);
 	return rc;
+}
+
+static void fit_task(void *arg, size_t t, int worker)
+{
+	struct fits *F = arg;
+	struct stack *S = F->S;
+	struct ml_ctx sub;
+	struct ml_err *e = &F->err[t];
+	int b = F->folds ? (int)t / F->k : (int)t, rc;
+
+	(void)worker;
+	ml_err_init(e);
+	if ((rc = ml_ctx_init(&sub, F->threads, F->ctx->seed, e)) == 0) {
+		sub.log = F->ctx->log;
+		sub.log_ud = F->ctx->log_ud;
+		sub.progress = 0;
+		if (F->folds)
+			rc = fold_fit(S, F->f, b, (int)t % F->k + 1, &sub, e);
+		else if (S->o->feat)
+			rc = ml_fit_pipeline(F->f, S->rows, S->n, NULL, 0, S->o->feat, &S->o->base[b],
+					     NULL, &sub, &S->fp[b], &S->ref[b], NULL, e);
+		else
+			rc = ml_learner_fit(&S->ref[b], F->f, S->rows, S->n, NULL, 0, &S->o->base[b],
+					    &sub, e);
+	}
+	ml_ctx_release(&sub);
+	F->rc[t] = rc;
+}
+
+/* One phase's tasks; the first failure in task order is the error, so that it is the same
+ * for any thread count. */
+static int run_fits(struct fits *F, size_t ntask, struct ml_err *e)
+{
+	int pool = F->ctx->threads > 0 ? F->ctx->threads : 1, rc = 0;
+	size_t t;
+
+	F->threads = pool / (int)(ntask < (size_t)pool ? ntask : (size_t)pool);
+	F->rc = calloc(ntask, sizeof(int));
+	F->err = calloc(ntask, sizeof(struct ml_err));
+	if (!F->rc || !F->err)
+		rc = ml_err_nomem(e);
+	else
+		ml_pool_run(F->ctx->pool, ntask, fit_task, F);
+	for (t = 0; rc == 0 && t < ntask; t++)
+		if (F->rc[t] < 0) {
+			rc = F->rc[t];
+			if (e)
+				*e = F->err[t];
+			rc = base_failed(F->S->o, F->folds ? (int)t / F->k : (int)t, rc, e);
+		}
+	free(F->rc);
+	free(F->err);
+	return rc;
+}
+
+/* Every base learner on every row, then on each fold for the out-of-fold scores. */
+static int fit_bases(struct stack *S, const struct ml_frame *f, const struct ml_cv_opts *cv,
+		     struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct fits F;
+	size_t i;
+	int b, rc;
+
+	memset(&F, 0, sizeof(F));
+	F.S = S;
+	F.f = f;
+	F.ctx = ctx;
+	F.k = S->o->holdout > 0 ? 1 : cv->k;
+	if ((rc = run_fits(&F, (size_t)S->o->nbase, e)) < 0)
+		return rc;
+	for (b = 0; b < S->o->nbase; b++) {
+		int K = ml_learner_task(S->ref[b]) == ML_TASK_CLASSIFY ? ml_learner_nclass(S->ref[b]) : 1;
+		S->nout[b] = K;
+		if (!(S->oof[b] = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double))))
+			return ml_err_nomem(e);
+		for (i = 0; i < S->n * (size_t)K; i++)
+			S->oof[b][i] = NAN;
+	}
+	F.folds = 1;
+	return run_fits(&F, (size_t)S->o->nbase * (size_t)F.k, e);
 }
 
 /* The meta-features: names and columns, from each base's out-of-fold scores. */
@@ -678,19 +736,6 @@ static void stack_release(struct stack *S)
 	free(S->fold);
 }
 
-/* A fit's error, prefixed with the base learner it came from. */
-static int base_failed(const struct ml_stack_opts *o, int b, int rc, struct ml_err *e)
-{
-	char msg[sizeof(e->msg)];
-
-	if (!e)
-		return rc;
-	snprintf(msg, sizeof(msg), "%s", e->msg);
-	snprintf(e->msg, sizeof(e->msg), "base learner %d (%.60s): %.800s", b + 1,
-		 o->names ? o->names[b] : ml_algo_name(o->base[b].params.algo), msg);
-	return rc;
-}
-
 int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 		      const struct ml_stack_opts *o, struct ml_ctx *ctx, struct ml_frame *oof,
 		      struct ml_err *e)
@@ -701,7 +746,7 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	struct ml_learner *meta = NULL;
 	struct ml_train_spec mspec;
 	enum ml_task task;
-	int *keep = NULL, nkeep = 0, b, j, rc;
+	int *keep = NULL, nkeep = 0, j, rc;
 	size_t i;
 
 	*out = NULL;
@@ -726,23 +771,8 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	if ((rc = ml_task_resolve(f, S.rows, S.n, o->base[0].target, o->base[0].task, &task, e)) < 0 ||
 	    (rc = deal_rows(&S, f, task, &cv, e)) < 0)
 		goto done;
-	for (b = 0; b < o->nbase; b++) {
-		struct ml_train_spec spec = o->base[b];
-		if (o->feat)
-			rc = ml_fit_pipeline(f, S.rows, S.n, NULL, 0, o->feat, &spec, NULL, ctx, &S.fp[b],
-					     &S.ref[b], NULL, e);
-		else
-			rc = ml_learner_fit(&S.ref[b], f, S.rows, S.n, NULL, 0, &spec, ctx, e);
-		if (rc < 0) {
-			rc = base_failed(o, b, rc, e);
-			goto done;
-		}
-		S.nout[b] = ml_learner_task(S.ref[b]) == ML_TASK_CLASSIFY ? ml_learner_nclass(S.ref[b]) : 1;
-		if ((rc = base_oof(&S, b, f, &cv, ctx, e)) < 0) {
-			rc = base_failed(o, b, rc, e);
-			goto done;
-		}
-	}
+	if ((rc = fit_bases(&S, f, &cv, ctx, e)) < 0)
+		goto done;
 	if (o->optimize) {
 		double *w = malloc((size_t)o->nbase * sizeof(double));
 		if (!w) {
