@@ -1053,8 +1053,10 @@ static int ak_table(const void *state, const char *name, struct ml_frame *out, s
 				  "history)",
 				  name);
 	for (k = 0; k < 3 + a->n; k++) {
-		snprintf(col, sizeof(col), "%s%s", k < 3 ? hcols[k < 3 ? k : 0] : "w_",
-			 k < 3 ? "" : a->member[k - 3]);
+		if (k < 3)
+			snprintf(col, sizeof(col), "%s", hcols[k]);
+		else
+			snprintf(col, sizeof(col), "w_%s", a->member[k - 3]);
 		if (ml_schema_add(&out->schema, col, ML_NUM) < 0)
 			return ml_err_nomem(e);
 	}
