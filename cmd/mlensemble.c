@@ -12,6 +12,7 @@ const char cmd_name[] = "mlensemble";
 static const char usage[] =
 	"Usage: mlensemble --method METHOD -m ARTEFACT -m ARTEFACT... [-w W,W..] -o FILE\n"
 	"  or:  mlensemble --combine METHOD [--key COL] FILE FILE...\n"
+	"  or:  mlensemble --adaptive --state FILE [--init] --members P,P.. [OPTION].. [FILE]\n"
 	"Nest fitted models in one ensemble artefact, which mlpredict scores and mlinfo\n"
 	"describes; or combine prediction files that mlpredict wrote, row by row.\n"
 	"\n"
@@ -35,6 +36,8 @@ static const char usage[] =
 	"      --meta=ALGO        the meta-learner: logistic (default when classifying),\n"
 	"                         linear (default for a regression) or gbdt\n"
 	"      --passthrough      the meta-learner also sees the input's features\n"
+	"      --nonneg           the meta-learner's weights of the members' answers are\n"
+	"                         non-negative (linear or logistic meta-learner)\n"
 	"      --oof=FILE         write every row's fold and out-of-fold meta-features\n"
 	"      --feat='OPTIONS'   a feature pipeline (mlfeat's steps and options) fitted\n"
 	"                         with each base learner inside each fold, on its training\n"
@@ -43,6 +46,19 @@ static const char usage[] =
 	"                         the members' correlation and disagreement, the weights\n"
 	"      --optimize         --method weighted from --base specs: weights that\n"
 	"                         minimise the out-of-fold log loss (or RMSE)\n"
+	"\n"
+	"Adaptive weighting (--adaptive; rows from FILE or standard input):\n"
+	"      --adaptive         combine the members' prediction columns row by row,\n"
+	"                         each row with the weights learned before it\n"
+	"      --state=FILE       the weights and window, read and then rewritten\n"
+	"      --init             start afresh instead of reading --state\n"
+	"      --members=P,P..    the members' column prefixes (P_pred, P_p_LABEL)\n"
+	"      --metric=METRIC    logloss, accuracy or mae\n"
+	"      --window=N|DUR     the last N rows with a truth (default 100), or those\n"
+	"                         of the last DUR (30s, 15m, 12h, 7d, 2w) of --time-col\n"
+	"      --time-col=COL     the rows' times (seconds, or dates)\n"
+	"      --smoothing=A      how far the weights move each row, in (0, 1]\n"
+	"                         (default 0.1)\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -65,7 +81,16 @@ enum {
 	O_OOF,
 	O_OPTIMIZE,
 	O_REPORT,
-	O_FEAT
+	O_FEAT,
+	O_ADAPTIVE,
+	O_STATE,
+	O_INIT,
+	O_MEMBERS,
+	O_METRIC,
+	O_WINDOW,
+	O_TIME_COL,
+	O_SMOOTHING,
+	O_NONNEG
 };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
@@ -85,6 +110,15 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"optimize", no_argument, NULL, O_OPTIMIZE},
 				    {"report", required_argument, NULL, O_REPORT},
 				    {"feat", required_argument, NULL, O_FEAT},
+				    {"adaptive", no_argument, NULL, O_ADAPTIVE},
+				    {"state", required_argument, NULL, O_STATE},
+				    {"init", no_argument, NULL, O_INIT},
+				    {"members", required_argument, NULL, O_MEMBERS},
+				    {"metric", required_argument, NULL, O_METRIC},
+				    {"window", required_argument, NULL, O_WINDOW},
+				    {"time-col", required_argument, NULL, O_TIME_COL},
+				    {"smoothing", required_argument, NULL, O_SMOOTHING},
+				    {"nonneg", no_argument, NULL, O_NONNEG},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -120,6 +154,10 @@ struct ens {
 	double holdout;
 	int passthrough;
 	int optimize;
+	/* adaptive weighting */
+	int adaptive, init;
+	const char *state, *members, *metric, *window, *time_col, *smoothing;
+	int nonneg;
 };
 
 /* -w W,W,..: as many non-negative weights as members, not all zero. */
@@ -633,6 +671,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	so.meta = meta;
 	so.passthrough = s->passthrough;
 	so.optimize = s->optimize;
+	so.nonneg = s->nonneg;
 	so.report = s->report ? &rep : NULL;
 	so.feat = s->feat ? &s->fspec : NULL;
 	so.created = cli_epoch();
@@ -699,8 +738,10 @@ static int run_stack(struct ens *s, int argc, char **argv, struct ml_err *e)
 	if (s->nspec || s->weights)
 		return cli_usage(&s->cli, "--method %s fits its members from --base specs, not -m or -w",
 				 s->optimize ? "weighted --optimize" : s->blend ? "blend" : "stack");
-	if (s->optimize && (s->meta || s->passthrough))
-		return cli_usage(&s->cli, "--optimize learns weights, not a meta-learner (--meta, --passthrough)");
+	if (s->optimize && (s->meta || s->passthrough || s->nonneg))
+		return cli_usage(&s->cli, "--optimize learns weights, not a meta-learner (--meta, --passthrough, --nonneg)");
+	if (s->nonneg && s->meta && strcmp(s->meta, "gbdt") == 0)
+		return cli_usage(&s->cli, "--nonneg is for a linear or logistic meta-learner, not --meta gbdt");
 	if (!s->target)
 		return cli_usage(&s->cli, "no target given (-t COLUMN)");
 	if (s->nbase < 1)
@@ -729,6 +770,219 @@ static int run_stack(struct ens *s, int argc, char **argv, struct ml_err *e)
 	if ((rc = stack_specs(s, base, &meta)) == 0 && (rc = stack(s, base, &meta, input, e)) < 0)
 		rc = cli_fail(&s->cli, e);
 	free(base);
+	return rc;
+}
+
+/* --- Adaptive weighting --------------------------------------------------------------------- */
+
+static const char **adaptive_opt(struct ens *s, int ch)
+{
+	switch (ch) {
+	case O_STATE:
+		return &s->state;
+	case O_MEMBERS:
+		return &s->members;
+	case O_METRIC:
+		return &s->metric;
+	case O_WINDOW:
+		return &s->window;
+	case O_TIME_COL:
+		return &s->time_col;
+	default:
+		return &s->smoothing;
+	}
+}
+
+/* --window: N rows, or a number and a unit (s, m, h, d, w) of --time-col. */
+static int parse_window(struct ens *s, struct ml_ada_opts *o)
+{
+	static const char units[] = "smhdw";
+	static const double secs[] = {1, 60, 3600, 86400, 604800};
+	size_t len = strlen(s->window);
+	const char *u = len ? strchr(units, s->window[len - 1]) : NULL;
+	char buf[64];
+	double v;
+
+	if (!u || !*u) {
+		if (ml_parse_long(s->window, 1, 1000000000, &o->window) == 0)
+			return 0;
+	} else if (len < sizeof(buf)) {
+		memcpy(buf, s->window, len - 1);
+		buf[len - 1] = 0;
+		if (ml_parse_real(buf, 0, 1e12, &v) == 0 && v > 0) {
+			o->seconds = v * secs[u - units];
+			return 0;
+		}
+	}
+	return cli_usage(&s->cli, "invalid value '%s' for --window (a count of rows, or a duration "
+			 "such as 30s, 15m, 12h, 7d, 2w)", s->window);
+}
+
+/* --members a,b,c: two names at least, none empty, none twice. */
+static int parse_members(struct ens *s, struct ml_ada_opts *o, char **store)
+{
+	char *p, **v;
+	int n = 1, k, j;
+
+	for (p = (char *)s->members; *p; p++)
+		n += *p == ',';
+	if (!(*store = strdup(s->members)) || !(v = calloc((size_t)n, sizeof(*v))))
+		return cli_error(&s->cli, EX_OSERR_, "out of memory");
+	o->members = (const char *const *)v;
+	o->nmember = n;
+	for (k = 0, p = *store; k < n; k++) {
+		char *c = strchr(p, ',');
+		if (c)
+			*c = 0;
+		v[k] = p;
+		if (!*p)
+			return cli_usage(&s->cli, "--members '%s': an empty name", s->members);
+		for (j = 0; j < k; j++)
+			if (strcmp(v[j], p) == 0)
+				return cli_usage(&s->cli, "--members '%s': '%s' twice", s->members, p);
+		p = c ? c + 1 : p;
+	}
+	if (n < 2)
+		return cli_usage(&s->cli, "--members '%s': give two members at least", s->members);
+	return 0;
+}
+
+/* The settings given on the command line; 0 or the usage status. */
+static int adaptive_opts(struct ens *s, struct ml_ada_opts *o, char **store)
+{
+	int rc;
+
+	ml_ada_opts_init(o);
+	o->target = s->target;
+	o->time_col = s->time_col;
+	if (s->members && (rc = parse_members(s, o, store)) != 0)
+		return rc;
+	if (s->metric && (o->metric = ml_ada_metric_find(s->metric)) < 0)
+		return cli_usage(&s->cli, "invalid value '%s' for --metric (logloss, accuracy, mae)",
+				 s->metric);
+	if (s->window && (rc = parse_window(s, o)) != 0)
+		return rc;
+	if (o->seconds > 0 && !s->time_col)
+		return cli_usage(&s->cli, "--window '%s' is a duration: give the rows' times (--time-col)",
+				 s->window);
+	if (s->smoothing && (ml_parse_real(s->smoothing, 0, 1, &o->smoothing) != 0 || !(o->smoothing > 0)))
+		return cli_usage(&s->cli, "invalid value '%s' for --smoothing (a number in (0, 1])",
+				 s->smoothing);
+	if (!s->init)
+		return 0;
+	if (!s->members || !s->metric || !s->target)
+		return cli_usage(&s->cli, "--init needs --members, --metric and -t");
+	if (!s->window)
+		o->window = 100;
+	if (!s->smoothing)
+		o->smoothing = 0.1;
+	return 0;
+}
+
+/* The state: fresh, or read from --state and checked against the options. */
+static int adaptive_state(struct ens *s, const struct ml_ada_opts *o, struct ml_adaptive **a,
+			  struct ml_err *e)
+{
+	struct ml_model *m;
+	int rc;
+
+	if (s->init)
+		return ml_adaptive_new(a, o, e);
+	if (!(m = ml_model_load(s->state, e))) {
+		size_t n = strlen(e->msg);
+		snprintf(e->msg + n, sizeof(e->msg) - n, " (--init starts afresh)");
+		return e->code;
+	}
+	rc = ml_adaptive_from_model(a, m, s->state, o, e);
+	ml_model_free(m);
+	return rc;
+}
+
+/* Read the rows, write each with its combined answer, then the state: the two outputs
+ * committed together. */
+static int adaptive(struct ens *s, const char *input, const struct ml_ada_opts *o,
+		    struct ml_err *e)
+{
+	struct ml_adaptive *a = NULL;
+	struct ml_reader *r = NULL;
+	struct ml_writer *w = NULL;
+	struct ml_output *out = NULL, *sout = NULL;
+	struct ml_model *m = NULL;
+	struct ml_read_opts ro;
+	struct ml_write_opts wo;
+	const struct ml_schema *os;
+	const struct ml_block *b, *ob;
+	unsigned char *buf = NULL;
+	size_t len;
+	long n;
+	int rc, st;
+
+	cli_read_opts(&s->cli, &ro);
+	cli_write_opts(&s->cli, &wo);
+	if ((rc = adaptive_state(s, o, &a, e)) < 0 || !(r = ml_reader_open(input, &ro, e)) ||
+	    (rc = ml_adaptive_bind(a, ml_reader_schema(r), ml_reader_name(r), &os, e)) < 0)
+		goto done;
+	if (!(out = cli_open_output(&s->cli, s->cli.output, &st))) {
+		rc = st == EX_USAGE_ ? ML_E_USAGE : ML_E_IO;
+		goto done;
+	}
+	if (!(w = ml_writer_open(ml_output_file(out), cli_output_name(&s->cli), os, &wo, e)))
+		goto done;
+	while ((n = ml_reader_next(r, &b, e)) > 0)
+		if ((rc = ml_adaptive_apply(a, b, &ob, e)) < 0 ||
+		    (rc = ml_writer_write(w, ob, 0, ob->nrow, e)) < 0)
+			goto done;
+	if ((rc = (int)n) < 0 || (rc = ml_writer_finish(w, e)) < 0 ||
+	    (rc = ml_adaptive_to_model(a, &m, e)) < 0 || (rc = cli_stamp(m, e)) < 0 ||
+	    (rc = ml_model_to_mem(m, &buf, &len, e)) < 0)
+		goto done;
+	if (!(sout = ml_output_open(s->state, e)))
+		goto done;
+	if (fwrite(buf, 1, len, ml_output_file(sout)) != len) {
+		rc = ml_err_set(e, ML_E_IO, s->state, 0, 0, "cannot write the state");
+		goto done;
+	}
+	rc = cli_commit((struct ml_output **[]){&out, &sout}, 2, e);
+done:
+	if (rc == 0 && e->code < 0)
+		rc = e->code;
+	ml_writer_free(w);
+	if (out)
+		ml_output_abort(out);
+	if (sout)
+		ml_output_abort(sout);
+	ml_reader_close(r);
+	ml_model_free(m);
+	ml_adaptive_free(a);
+	free(buf);
+	return rc;
+}
+
+static int run_adaptive(struct ens *s, int argc, char **argv, struct ml_err *e)
+{
+	struct ml_ada_opts o;
+	char *store = NULL;
+	const char *input = NULL;
+	int rc;
+
+	if (!s->adaptive)
+		return cli_usage(&s->cli, "--state, --init, --members, --metric, --window, --time-col "
+				 "and --smoothing are for --adaptive");
+	if (s->method >= 0 || s->combine >= 0 || s->nspec || s->weights || s->nbase || s->meta ||
+	    s->oof || s->report || s->feat || s->key || s->nonneg)
+		return cli_usage(&s->cli, "--adaptive combines prediction columns: no --method, "
+				 "--combine, -m, -w or stacking options");
+	if (!s->state)
+		return cli_usage(&s->cli, "--adaptive needs a state file (--state FILE; --init for "
+				 "the first run)");
+	if (argc - optind > 1)
+		return cli_usage(&s->cli, "one input FILE at a time");
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0)
+		input = argv[optind];
+	if ((rc = adaptive_opts(s, &o, &store)) == 0 && (rc = adaptive(s, input, &o, e)) < 0)
+		rc = cli_fail(&s->cli, e);
+	free((void *)o.members);
+	free(store);
 	return rc;
 }
 
@@ -827,10 +1081,30 @@ int cmd_main(int argc, char **argv)
 		case O_FEAT:
 			s.feat = optarg;
 			break;
+		case O_NONNEG:
+			s.nonneg = 1;
+			break;
+		case O_ADAPTIVE:
+		case O_INIT:
+			*(ch == O_ADAPTIVE ? &s.adaptive : &s.init) = 1;
+			break;
+		case O_STATE:
+		case O_MEMBERS:
+		case O_METRIC:
+		case O_WINDOW:
+		case O_TIME_COL:
+		case O_SMOOTHING:
+			*adaptive_opt(&s, ch) = optarg;
+			break;
 		default:
 			rc = cli_usage(&s.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
 		}
+	}
+	if (s.adaptive || s.state || s.init || s.members || s.metric || s.window || s.time_col ||
+	    s.smoothing) {
+		rc = run_adaptive(&s, argc, argv, &e);
+		goto done;
 	}
 	if (s.combine >= 0) {
 		if (s.method >= 0 || s.nspec || s.weights) {
@@ -862,8 +1136,8 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	}
 	if (s.nbase || s.target || s.meta || s.passthrough || s.oof || s.report || s.cv_time ||
-	    s.cv_group || s.feat) {
-		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --oof, --report, --feat and --cv-* "
+	    s.cv_group || s.feat || s.nonneg) {
+		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --nonneg, --oof, --report, --feat and --cv-* "
 				       "are for fitted ensembles (stack, blend, weighted --optimize)");
 		goto done;
 	}

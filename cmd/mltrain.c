@@ -47,6 +47,11 @@ static const char usage_head[] =
 	"      --cv-group=COL     with --cv: rows with the same COL stay in one fold\n"
 	"      --report=FILE      write the metrics as CSV (fold,metric,value) to FILE\n"
 	"      --oof=FILE         with --cv: write the out-of-fold predictions to FILE\n"
+	"      --feat='OPTIONS'   a feature pipeline (mlfeat's steps and options) fitted\n"
+	"                         before the model, inside each --cv fold on its training\n"
+	"                         rows only: honest scores for the whole pipeline\n"
+	"      --feat-out=FILE    with --feat: write the pipeline fitted on every row,\n"
+	"                         which the model's input is (required with --feat)\n"
 	"      --valid=FILE       report metrics on the rows of FILE; iterative learners\n"
 	"                         use them to stop early\n"
 	"      --valid-frac=F     hold out a random fraction F of the rows (stratified when\n"
@@ -79,6 +84,8 @@ enum {
 	O_LIST_ALGOS,
 	O_ALLOW_IDS,
 	O_PROFILE,
+	O_FEAT,
+	O_FEAT_OUT,
 	O_PARAM = 300 /* + index into the union of the algorithms' parameters (below 1000) */
 };
 
@@ -99,6 +106,8 @@ static const struct option own_fixed[] = {{"target", required_argument, NULL, 't
 					  {"list-algorithms", no_argument, NULL, O_LIST_ALGOS},
 					  {"allow-ids", no_argument, NULL, O_ALLOW_IDS},
 					  {"profile", no_argument, NULL, O_PROFILE},
+					  {"feat", required_argument, NULL, O_FEAT},
+					  {"feat-out", required_argument, NULL, O_FEAT_OUT},
 					  {NULL, 0, NULL, 0}};
 
 /* Every common option has an effect here: the data is read, the model is written (or
@@ -154,6 +163,14 @@ struct train {
 	struct ml_cv_result cvr; /* --cv: per fold, mean, sd, out-of-fold predictions */
 	int nfold;
 	struct ml_output *out, *rep_out, *oof_out; /* the model, --report, --oof */
+	/* --feat: the pipeline, fitted on every training row; its rows, which the model is
+	 * fitted on (f stays the input: the folds fit their own pipelines on it) */
+	const char *feat, *feat_out_path;
+	struct ml_feat_spec fspec;
+	void *fstore;
+	struct ml_features *fp_all;
+	struct ml_frame g;
+	struct ml_output *feat_out;
 };
 
 /* --- Text ------------------------------------------------------------------------- */
@@ -602,6 +619,7 @@ static int cross_validate(struct train *t, struct ml_err *e)
 	o.valid = t->va;
 	o.nvalid = t->nva;
 	o.progress = cv_progress;
+	o.feat = t->feat ? &t->fspec : NULL;
 	t->t_folds = now();
 	o.ud = t;
 	if (t->cv_time) {
@@ -903,6 +921,26 @@ static int save_model(struct train *t, struct ml_err *e)
 	return rc;
 }
 
+/* --feat: the pipeline fitted on every row, written beside the model. */
+static int save_features(struct train *t, struct ml_err *e)
+{
+	struct ml_model *m = NULL;
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc = ml_features_to_model(t->fp_all, &m, e);
+
+	if (rc == 0)
+		rc = cli_stamp(m, e);
+	if (rc == 0)
+		rc = ml_model_to_mem(m, &buf, &len, e);
+	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(t->feat_out)) != len)
+		rc = ml_err_set(e, ML_E_IO, ml_output_name(t->feat_out), 0, 0, "write error: %s",
+				strerror(errno));
+	free(buf);
+	ml_model_free(m);
+	return rc;
+}
+
 /* --- Main ------------------------------------------------------------------------------- */
 
 static int parse_args(struct train *t, int argc, char **argv, int *rc)
@@ -945,6 +983,12 @@ static int parse_args(struct train *t, int argc, char **argv, int *rc)
 			break;
 		case O_PROFILE:
 			t->profile = 1;
+			break;
+		case O_FEAT:
+			t->feat = optarg;
+			break;
+		case O_FEAT_OUT:
+			t->feat_out_path = optarg;
 			break;
 		case O_CLASS_WEIGHT:
 			if ((*rc = cli_class_weight(&t->cli, optarg, &t->spec)) != 0)
@@ -1033,6 +1077,31 @@ static int check_target(struct train *t, const struct ml_algo *a)
 	return 0;
 }
 
+/* --feat: its pipeline parsed as mlfeat's options, with the target; the pipeline written
+ * beside the model, and no validation rows (each fold's pipeline would have to score
+ * them). */
+static int check_feat(struct train *t)
+{
+	int rc;
+
+	if (t->feat_out_path && !t->feat)
+		return cli_usage(&t->cli, "--feat-out needs --feat");
+	if (!t->feat)
+		return 0;
+	if (!t->feat_out_path)
+		return cli_usage(&t->cli, "--feat needs --feat-out FILE: the model reads what the "
+				 "pipeline writes");
+	if (t->valid || t->valid_frac > 0)
+		return cli_usage(&t->cli, "--feat takes no validation rows (--valid, --valid-frac)");
+	if (!t->spec.target)
+		return cli_usage(&t->cli, "--feat needs a target (-t)");
+	ml_feat_spec_init(&t->fspec);
+	if ((rc = cli_feat_spec(&t->cli, "--feat", t->feat, &t->fspec, &t->fstore)) != 0)
+		return rc;
+	t->fspec.target = t->spec.target;
+	return 0;
+}
+
 /* Combinations that cannot work, and the algorithm with its parameters. */
 static int check_args(struct train *t, int argc, char **argv)
 {
@@ -1064,6 +1133,8 @@ static int check_args(struct train *t, int argc, char **argv)
 		return cli_usage(&t->cli, "--cv-time and --cv-group cannot be combined");
 	if (t->valid && t->valid_frac > 0)
 		return cli_usage(&t->cli, "--valid and --valid-frac cannot be combined");
+	if ((i = check_feat(t)) != 0)
+		return i;
 	ml_params_init(&t->spec.params, a);
 	for (i = 0; i < t->ngiven; i++)
 		if (ml_params_set(&t->spec.params, t->given[i].name, t->given[i].value, &e) < 0)
@@ -1179,13 +1250,37 @@ static int load_data(struct train *t, struct ml_err *e)
 	return 0;
 }
 
+/* --feat: the pipeline fitted on every training row (there are no others), and a frame
+ * of the rows it gives, in the same order, for the model. */
+static int fit_features(struct train *t, struct ml_err *e)
+{
+	const struct ml_block *rows;
+	int rc;
+
+	t->fspec.name = t->name;
+	if ((rc = ml_features_fit(&t->fp_all, &t->f, &t->fspec, &t->ctx, &rows, e)) < 0)
+		return rc;
+	if (ml_schema_copy(&t->g.schema, rows->schema) < 0)
+		return ml_err_nomem(e);
+	if ((rc = ml_block_init(&t->g.rows, &t->g.schema, rows->nrow ? rows->nrow : 1, e)) < 0)
+		return rc;
+	for (rc = 0; rc < t->g.schema.ncol; rc++)
+		memcpy(t->g.rows.col[rc].num, rows->col[rc].num,
+		       rows->nrow * (t->g.schema.cols[rc].type == ML_NUM ? sizeof(double) : sizeof(int32_t)));
+	t->g.rows.nrow = rows->nrow;
+	return 0;
+}
+
 static int fit_all(struct train *t, struct ml_err *e)
 {
 	double *score = NULL;
 	size_t n = t->ntr > t->nva ? t->ntr : t->nva;
+	const struct ml_frame *f = t->feat ? &t->g : &t->f;
 	int rc;
 
-	rc = ml_learner_fit(&t->l, &t->f, t->tr, t->ntr, t->va, t->nva, &t->spec, &t->ctx, e);
+	if (t->feat && (rc = fit_features(t, e)) < 0)
+		return rc;
+	rc = ml_learner_fit(&t->l, f, t->tr, t->ntr, t->va, t->nva, &t->spec, &t->ctx, e);
 	if (rc < 0)
 		return rc;
 	t->t_fit = now();
@@ -1202,9 +1297,9 @@ static int fit_all(struct train *t, struct ml_err *e)
 	/* The fit's own scores of its rows when it kept them (the same bytes), else a pass. */
 	rc = ml_learner_fitted(t->l, score, ML_OUT_VALUE)
 		 ? 0
-		 : ml_score_rows(t->l, t->l, &t->f, t->tr, t->ntr, t->ctx.pool, score, e);
+		 : ml_score_rows(t->l, t->l, f, t->tr, t->ntr, t->ctx.pool, score, e);
 	if (rc == 0)
-		rc = ml_score_metrics(t->l, &t->f, t->tr, t->ntr, score, t->spec.weight, t->mtrain,
+		rc = ml_score_metrics(t->l, f, t->tr, t->ntr, score, t->spec.weight, t->mtrain,
 				      t->has, e);
 	if (rc == 0 && t->nva &&
 	    (rc = ml_score_rows(t->l, t->l, &t->f, t->va, t->nva, t->ctx.pool, score, e)) == 0)
@@ -1226,6 +1321,7 @@ int cmd_main(int argc, char **argv)
 	t.t0 = now();
 	ml_err_init(&e);
 	ml_frame_init(&t.f);
+	ml_frame_init(&t.g);
 	t.given = calloc((size_t)argc + 1, sizeof(*t.given));
 	if (!t.given || build_options(&t) < 0) {
 		fprintf(stderr, "mltrain: out of memory\n");
@@ -1245,7 +1341,8 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	if (!(t.out = ml_output_open(t.cli.output, &e)) ||
 	    (t.report && !(t.rep_out = ml_output_open(t.report, &e))) ||
-	    (t.oof && !(t.oof_out = ml_output_open(t.oof, &e)))) {
+	    (t.oof && !(t.oof_out = ml_output_open(t.oof, &e))) ||
+	    (t.feat_out_path && !(t.feat_out = ml_output_open(t.feat_out_path, &e)))) {
 		rc = cli_fail(&t.cli, &e);
 		goto done;
 	}
@@ -1258,8 +1355,9 @@ int cmd_main(int argc, char **argv)
 	if ((rc = load_data(&t, &e)) < 0 || (rc = fit_all(&t, &e)) < 0 ||
 	    (t.cv && (rc = cross_validate(&t, &e)) < 0) ||
 	    (t.report && (rc = write_report(&t, &e)) < 0) || (t.oof && (rc = write_oof(&t, &e)) < 0) ||
-	    (rc = save_model(&t, &e)) < 0 ||
-	    (rc = cli_commit((struct ml_output **[]){&t.out, &t.rep_out, &t.oof_out}, 3, &e)) < 0) {
+	    (rc = save_model(&t, &e)) < 0 || (t.feat && (rc = save_features(&t, &e)) < 0) ||
+	    (rc = cli_commit((struct ml_output **[]){&t.out, &t.rep_out, &t.oof_out, &t.feat_out}, 4,
+			     &e)) < 0) {
 		cli_progress_clear(&t.cli);
 		rc = cli_fail(&t.cli, &e);
 		goto done;
@@ -1287,6 +1385,11 @@ done:
 		ml_output_abort(t.rep_out);
 	if (t.oof_out)
 		ml_output_abort(t.oof_out);
+	if (t.feat_out)
+		ml_output_abort(t.feat_out);
+	ml_features_free(t.fp_all);
+	ml_frame_release(&t.g);
+	free(t.fstore);
 	ml_learner_free(t.l);
 	ml_frame_release(&t.f);
 	if (t.ctx_ok)

@@ -90,6 +90,13 @@ if have mlensemble; then
 		--cv 5 -o "$out/stack.mlm" "$out/train.mls"
 	step "mlpredict -m stack.mlm --keep target test.mls | mleval -t target"
 	mlpredict -m "$out/stack.mlm" --keep target "$out/test.mls" | mleval -t target
+	step "mlensemble --adaptive --init --state weights.mlm --members stack,ens --metric logloss -t target both.csv   # weights that follow the members' recent loss"
+	mlpredict -m "$out/stack.mlm" --keep target "$out/test.mls" | sed '1s/,/,stack_/g' >"$out/s.csv"
+	mlpredict -m "$out/ens.mlm" "$out/test.mls" | sed '1s/^/ens_/; 1s/,/,ens_/g' >"$out/e.csv"
+	paste -d, "$out/s.csv" "$out/e.csv" >"$out/both.csv"
+	mlensemble --adaptive --init --state "$out/weights.mlm" --members stack,ens --metric logloss \
+		-t target --window 50 "$out/both.csv" | mleval -t target
+	mlinfo --table weights "$out/weights.mlm"
 fi
 
 step "mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 --backtest 3 --report scores.csv classic_series.csv"

@@ -207,12 +207,16 @@ Try 'mlensemble --help' for more information." ]
 }
 
 @test "stack: reproducible bytes for any -j" {
-	for j in 1 2; do
+	# the base learners and folds are fitted in parallel: any -j, the same bytes
+	for j in 1 2 5; do
 		ml mlensemble -j $j --method stack -t target --base 'gbdt --rounds 30' --base logistic \
 			--base nb --cv 4 --oof oof$j.csv -o s$j.mlm "$BC"
+		ml mlensemble -q -j $j --method blend -t target --base 'gbdt --rounds 10' --base nb \
+			--feat '--scale standard' -o b$j.mlm "$BC"
 	done
-	cmp s1.mlm s2.mlm
-	cmp oof1.csv oof2.csv
+	cmp s1.mlm s2.mlm && cmp s1.mlm s5.mlm
+	cmp oof1.csv oof2.csv && cmp oof1.csv oof5.csv
+	cmp b1.mlm b2.mlm && cmp b1.mlm b5.mlm
 	run -0 ml mlinfo s1.mlm
 	[[ "$output" == *'"method": "stack"'* ]]
 	[[ "$output" == *'"name": "gbdt --rounds 30"'* ]]
@@ -314,7 +318,7 @@ Try 'mlensemble --help' for more information." ]
 	run -0 ml mlinfo --table meta s.mlm
 	[ "${lines[0]}" = "feature,coef" ] && [[ "${lines[2]}" == "m1:p_1,"* ]]
 	run -2 --separate-stderr ml mlensemble --method mean -m w.mlm -m s.mlm --report r.csv -o x.mlm
-	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --oof, --report, --feat and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
+	[ "${stderr%%$'\n'*}" = "mlensemble: -t, --base, --meta, --passthrough, --nonneg, --oof, --report, --feat and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)" ]
 }
 
 @test "--feat fits the pipeline inside each fold: a target encoder never sees the rows it scores" {
@@ -340,4 +344,184 @@ Try 'mlensemble --help' for more information." ]
 	[ "${stderr%%$'\n'*}" = "mlensemble: --feat '--bogus 1': --bogus is not an option of a feature pipeline" ]
 	run -2 --separate-stderr ml mlensemble --method stack -t y --base nb --feat 'impute' -o x.mlm leak.csv
 	[ "${stderr%%$'\n'*}" = "mlensemble: --feat 'impute': 'impute' is not an option" ]
+}
+
+# A stream of 300 rows: a time, the truth y (yes/no), and members good (right 90% of the
+# time), coin (a coin flip) and bad (wrong 70% of the time), as class probabilities.
+stream() {
+	awk 'BEGIN { srand(11); print "time,y,good_p_no,good_p_yes,coin_p_no,coin_p_yes,bad_p_no,bad_p_yes"
+		for (i = 1; i <= 300; i++) {
+			y = rand() < 0.5; g = rand() < 0.9 ? y : !y; c = rand() < 0.5; b = rand() < 0.3 ? y : !y
+			pg = g ? 0.8 : 0.2; pc = c ? 0.6 : 0.4; pb = b ? 0.7 : 0.3
+			printf "%d,%s,%g,%g,%g,%g,%g,%g\n", 1700000000 + 600 * i, y ? "yes" : "no",
+				1 - pg, pg, 1 - pc, pc, 1 - pb, pb } }' >stream.csv
+}
+
+@test "adaptive: two runs over halves give the same answers and state as one run over the whole" {
+	stream
+	for win in 50 1d; do
+		opts="--members good,coin,bad --metric logloss -t y --time-col time --window $win --smoothing 0.2"
+		run -0 --separate-stderr ml mlensemble --adaptive --init --state whole.mlm $opts -o whole.csv stream.csv
+		[ "$output" = "" ] && [ "$stderr" = "" ]
+		head -151 stream.csv >h1.csv
+		{ head -1 stream.csv; tail -n +152 stream.csv; } >h2.csv
+		ml mlensemble --adaptive --init --state part.mlm $opts h1.csv >p1.csv
+		# a later run needs no settings but the state; those it repeats must agree
+		ml mlensemble --adaptive --state part.mlm h2.csv >p2.csv
+		{ cat p1.csv; tail -n +2 p2.csv; } >parts.csv
+		same whole.csv parts.csv
+		same whole.mlm part.mlm
+		[ "$(head -1 whole.csv)" = "time,y,pred,p_no,p_yes" ] && [ $(wc -l <whole.csv) -eq 301 ]
+		# and in three parts, the last one from standard input
+		head -101 stream.csv >t1.csv
+		{ head -1 stream.csv; sed -n 102,201p stream.csv; } >t2.csv
+		{ head -1 stream.csv; tail -n +202 stream.csv; } >t3.csv
+		ml mlensemble --adaptive --init --state three.mlm $opts t1.csv >o1.csv
+		ml mlensemble --adaptive --state three.mlm $opts t2.csv >o2.csv
+		ml mlensemble --adaptive --state three.mlm -f stream <t3.csv | ml mlcat >o3.csv
+		{ cat o1.csv; tail -n +2 o2.csv; tail -n +2 o3.csv; } | cmp - whole.csv
+		same whole.mlm three.mlm
+	done
+}
+
+@test "adaptive: each row's answer uses the weights learned before it, never its own truth" {
+	# member one always says 1, member zero 0, and the truth alternates: with a window of
+	# one row and no smoothing, each answer is the truth of the row before
+	awk 'BEGIN { print "y,one_pred,zero_pred"; for (i = 1; i <= 20; i++) print i % 2 ",1,0" }' >alt.csv
+	ml mlensemble --adaptive --init --state s.mlm --members one,zero --metric mae -t y --window 1 \
+		--smoothing 1 -o out.csv alt.csv
+	[ "$(sed -n 2p out.csv)" = "1,0.5" ]
+	tail -n +3 out.csv | awk -F, '{ if (($2 > 0.5) == ($1 == 1)) { print NR ": " $0; exit 1 } }'
+	# the documented rule, by awk: w = (1 - A) w + A target, target_k = r_k / sum r,
+	# r_k = 1 / (L_k + 1e-9), L_k the mean absolute error over the last 3 rows
+	awk 'BEGIN { srand(3); print "y,a_pred,b_pred,c_pred"; for (i = 1; i <= 40; i++) {
+		y = rand() * 10; printf "%.4f,%.4f,%.4f,%.4f\n", y, y + rand() - 0.5, y + 3 * (rand() - 0.5), 5 } }' >reg.csv
+	ml mlensemble --adaptive --init --state r.mlm --members a,b,c --metric mae -t y --window 3 \
+		--smoothing 0.3 -o reg_out.csv reg.csv
+	paste -d, reg.csv reg_out.csv | tail -n +2 | awk -F, '
+		BEGIN { for (k = 1; k <= 3; k++) w[k] = 1 / 3 }
+		{ p = 0; for (k = 1; k <= 3; k++) p += w[k] * $(k + 1)
+		  d = p - $6; if (d < 0) d = -d; if (d > 1e-9) { print NR ": " p " " $6; exit 1 }
+		  n++; for (k = 1; k <= 3; k++) { e = $(k + 1) - $1; L[n, k] = e < 0 ? -e : e }
+		  lo = n > 3 ? n - 2 : 1; R = 0
+		  for (k = 1; k <= 3; k++) { s = 0; for (j = lo; j <= n; j++) s += L[j, k]
+		                             r[k] = 1 / (s / (n - lo + 1) + 1e-9); R += r[k] }
+		  t = 0; for (k = 1; k <= 3; k++) { w[k] = 0.7 * w[k] + 0.3 * r[k] / R; t += w[k] }
+		  for (k = 1; k <= 3; k++) w[k] /= t }'
+}
+
+@test "adaptive: a member that is always right gets the weight; mlinfo shows weights and history" {
+	stream
+	# 'good' made always right
+	awk -F, -v OFS=, 'NR > 1 { $3 = $2 == "yes" ? 0.1 : 0.9; $4 = 1 - $3 } 1' stream.csv >right.csv
+	for metric in accuracy logloss; do
+		ml mlensemble --adaptive --init --state s.mlm --members good,coin,bad --metric $metric \
+			-t y --window 20 --smoothing 0.5 -o out.csv right.csv
+		run -0 ml mlinfo --table weights s.mlm
+		[ "${lines[0]}" = "member,weight,window_loss,window_rows" ]
+		[[ "${lines[1]}" == good,0.99* ]] && [[ "${lines[1]}" == *,20 ]]
+		# from row 20 on, the answers are the good member's
+		tail -n +22 out.csv | awk -F, '$3 != $2 { print NR ": " $0; exit 1 }'
+	done
+	run -0 ml mlinfo s.mlm
+	[[ "$output" == *'"kind": "adaptive"'* ]] && [[ "$output" == *'"members": ["good", "coin", "bad"]'* ]]
+	[[ "$output" == *'"metric": "logloss"'* ]] && [[ "$output" == *'"updates": 300'* ]]
+	[[ "$output" == *'"weights": {'* ]]
+	run -0 ml mlinfo --table history s.mlm
+	[ "${lines[0]}" = "update,row,time,w_good,w_coin,w_bad" ]
+	[ "${#lines[@]}" -eq 301 ]
+	[[ "${lines[1]}" == 1,1,,* ]]
+	run -65 --separate-stderr ml mlpredict -m s.mlm right.csv
+	[ "$stderr" = "mlpredict: s.mlm: cannot apply a 'adaptive' artefact (mlpredict applies feature pipelines and models)" ]
+	# rows without a truth get an answer and teach nothing
+	awk -F, -v OFS=, 'NR > 1 { $2 = "" } 1' right.csv >blind.csv
+	cp s.mlm before.mlm
+	ml mlensemble --adaptive --state s.mlm -o blind_out.csv blind.csv
+	[ $(wc -l <blind_out.csv) -eq 301 ]
+	ml mlinfo --table weights before.mlm >w1.csv
+	ml mlinfo --table weights s.mlm >w2.csv
+	same w1.csv w2.csv
+}
+
+@test "adaptive: missing, damaged or foreign state, missing columns, bad truth and times" {
+	stream
+	opts="--members good,coin,bad --metric logloss -t y"
+	run -66 --separate-stderr ml mlensemble --adaptive --state none.mlm $opts stream.csv
+	[[ "$stderr" == "mlensemble: none.mlm: "*"(--init starts afresh)" ]]
+	[ "$output" = "" ]
+	ml mlensemble --adaptive --init --state s.mlm $opts --window 30 -o /dev/null stream.csv
+	cp s.mlm keep.mlm
+	run -65 --separate-stderr ml mlensemble --adaptive --state s.mlm --members good,bad,coin stream.csv
+	[ "$stderr" = "mlensemble: s.mlm: the state of another ensemble: its members (--members) differ from what the state was started with (--init starts afresh)" ]
+	run -65 --separate-stderr ml mlensemble --adaptive --state s.mlm --metric accuracy stream.csv
+	[ "$stderr" = "mlensemble: s.mlm: the state of another ensemble: its metric (--metric) differs from what the state was started with (--init starts afresh)" ]
+	run -65 --separate-stderr ml mlensemble --adaptive --state s.mlm -t time stream.csv
+	[[ "$stderr" == *"its target (-t) differs"* ]]
+	run -65 --separate-stderr ml mlensemble --adaptive --state s.mlm --window 31 stream.csv
+	[[ "$stderr" == *"its window (--window) differs"* ]]
+	# a damaged state
+	head -c 300 keep.mlm >cut.mlm
+	run -65 --separate-stderr ml mlensemble --adaptive --state cut.mlm stream.csv
+	[[ "$stderr" == "mlensemble: cut.mlm: "*"(--init starts afresh)" ]]
+	# another kind of artefact
+	ml mltrain -q -t target -a nb -o nb.mlm "$BC"
+	run -65 --separate-stderr ml mlensemble --adaptive --state nb.mlm stream.csv
+	[ "$stderr" = "mlensemble: nb.mlm: a 'model' artefact, not the state of an adaptive ensemble" ]
+	# a missing member column, a truth that is no class, time going back
+	cut -d, -f1-7 stream.csv >short.csv
+	run -65 --separate-stderr ml mlensemble --adaptive --state s.mlm short.csv
+	[ "$stderr" = "mlensemble: short.csv: no numeric column 'bad_p_yes' (member 'bad' of --members: its probability of class 'yes')" ]
+	sed '5s/,yes,/,maybe,/; 5s/,no,/,maybe,/' stream.csv >maybe.csv
+	run -65 --separate-stderr ml mlensemble --adaptive --state s.mlm -o out.csv maybe.csv
+	[ "$stderr" = "mlensemble: maybe.csv:5: the truth 'maybe' in column 'y' is none of the members' classes" ]
+	[ ! -e out.csv ]
+	sed '10s/^[0-9]*,/1600000000,/' stream.csv >back.csv
+	run -65 --separate-stderr ml mlensemble --adaptive --init --state t.mlm $opts --time-col time --window 2h back.csv
+	[ "$stderr" = "mlensemble: back.csv:10: time 1600000000 in column 'time' is before the last row's (1700004800): rows must come in time order" ]
+	[ ! -e t.mlm ]
+	# a failed run leaves the state as it was
+	same s.mlm keep.mlm
+	# usage
+	run -2 --separate-stderr ml mlensemble --adaptive $opts stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --adaptive needs a state file (--state FILE; --init for the first run)" ]
+	run -2 --separate-stderr ml mlensemble --adaptive --init --state x.mlm --members good stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --members 'good': give two members at least" ]
+	run -2 --separate-stderr ml mlensemble --adaptive --init --state x.mlm $opts --window 3x stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: invalid value '3x' for --window (a count of rows, or a duration such as 30s, 15m, 12h, 7d, 2w)" ]
+	run -2 --separate-stderr ml mlensemble --adaptive --init --state x.mlm $opts --window 7d stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --window '7d' is a duration: give the rows' times (--time-col)" ]
+	run -2 --separate-stderr ml mlensemble --adaptive --init --state x.mlm $opts --smoothing 0 stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: invalid value '0' for --smoothing (a number in (0, 1])" ]
+	run -2 --separate-stderr ml mlensemble --adaptive --init --state x.mlm --members a,b stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --init needs --members, --metric and -t" ]
+	run -2 --separate-stderr ml mlensemble --state x.mlm stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --state, --init, --members, --metric, --window, --time-col and --smoothing are for --adaptive" ]
+	run -2 --separate-stderr ml mlensemble --adaptive --method mean --state x.mlm stream.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --adaptive combines prediction columns: no --method, --combine, -m, -w or stacking options" ]
+	[ ! -e x.mlm ]
+}
+
+@test "stack --nonneg: the meta-learner's weights of the members are non-negative" {
+	awk 'BEGIN { srand(7); print "x1,x2,x3,y"; for (i = 1; i <= 400; i++) { a = rand(); b = rand(); c = rand()
+		printf "%.5f,%.5f,%.5f,%.5f\n", a, b, c, 3 * a + 2 * b - c + 0.3 * (rand() - 0.5) } }' >r.csv
+	ml mlensemble -q --method stack -t y --base linear --base 'knn --k 40' --base 'tree --max-depth 2' -o free.mlm r.csv
+	ml mlinfo --table meta free.mlm | tail -n +3 | cut -d, -f2 | grep -q '^-'
+	ml mlensemble -q --method stack --nonneg -t y --base linear --base 'knn --k 40' --base 'tree --max-depth 2' \
+		--report rep.csv -o nn.mlm r.csv
+	run -0 ml mlinfo --table meta nn.mlm
+	[ "${lines[0]}" = "feature,coef" ] && [ "${#lines[@]}" -ge 2 ]
+	for l in "${lines[@]:2}"; do [[ "${l#*,}" != -* ]]; done
+	ml mlpredict -m nn.mlm --keep y r.csv | ml mleval -t y >/dev/null
+	# classification, and the same bytes for any -j
+	ml mlensemble -q -j 1 --method stack --nonneg -t target --base logistic --base nb -o c1.mlm "$BC"
+	ml mlensemble -q -j 2 --method stack --nonneg -t target --base logistic --base nb -o c2.mlm "$BC"
+	same c1.mlm c2.mlm
+	ml mlinfo --table meta c1.mlm | tail -n +3 | cut -d, -f2 | { ! grep -q '^-'; }
+	run -2 --separate-stderr ml mlensemble --method stack --nonneg --meta gbdt -t y --base linear -o x.mlm r.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --nonneg is for a linear or logistic meta-learner, not --meta gbdt" ]
+	run -2 --separate-stderr ml mlensemble --method weighted --optimize --nonneg -t y --base linear -o x.mlm r.csv
+	[ "${stderr%%$'\n'*}" = "mlensemble: --optimize learns weights, not a meta-learner (--meta, --passthrough, --nonneg)" ]
+	run -2 --separate-stderr ml mlensemble --method stack --nonneg -t species --base nb --base 'gbdt --rounds 5' -o x.mlm "$SAMPLES/penguins.csv"
+	[ "${stderr%%$'\n'*}" = "mlensemble: the meta-learner: non-negative weights with a logistic meta-learner need two classes, not 3" ]
+	[ ! -e x.mlm ]
 }

@@ -340,3 +340,38 @@ Try 'mltrain --help' for more information." ]
 	[ "$stderr" = "mltrain: no/such/m.mlm: cannot create: No such file or directory" ]
 	[ "$(ls -A)" = "" ]
 }
+
+@test "--cv --feat fits the pipeline inside each fold: a target encoder's leak does not show" {
+	# coin-flip labels and a shop of about three rows each: an encoder fitted on the rows
+	# it scores reads their own labels back
+	awk 'BEGIN { srand(5); print "shop,x,y"; for (i = 1; i <= 600; i++)
+		printf "s%d,%.5f,%d\n", int(rand() * 200), rand(), rand() < 0.5 }' >leak.csv
+	ml mltrain -q -t y -a logistic --cv 5 --feat '--target-encode shop' --feat-out f.mlm \
+		--report honest.csv --oof oof.csv -o m.mlm leak.csv
+	auc=$(awk -F, '$1 == "mean" && $2 == "auc" { print $3 }' honest.csv)
+	awk -v a="$auc" 'BEGIN { exit !(a < 0.6) }'
+	[ "$(head -1 oof.csv)" = "y,pred,p_0,p_1,fold" ] && [ $(wc -l <oof.csv) -eq 601 ]
+	# the same pipeline fitted on every row beforehand leaks: the test can fail
+	ml mlfeat --save all.mlm -t y --target-encode shop <leak.csv >/dev/null
+	ml mlfeat --load all.mlm <leak.csv >leaky.csv
+	ml mltrain -q -t y -a logistic --cv 5 --report leaky_rep.csv -o l.mlm leaky.csv
+	auc=$(awk -F, '$1 == "mean" && $2 == "auc" { print $3 }' leaky_rep.csv)
+	awk -v a="$auc" 'BEGIN { exit !(a > 0.7) }'
+	# the model reads what the pipeline fitted on every row writes; the same bytes for any -j
+	ml mlpredict -m f.mlm -m m.mlm --keep y leak.csv | head -1 | grep -qx 'y,pred,p_0,p_1'
+	run -0 ml mlinfo f.mlm
+	[[ "$output" == *'"kind": "features"'* ]]
+	ml mltrain -q -j 2 -t y -a logistic --cv 5 --feat '--target-encode shop' --feat-out f2.mlm \
+		--oof oof2.csv -o m2.mlm leak.csv
+	same oof.csv oof2.csv
+	# usage
+	run -2 --separate-stderr ml mltrain -t y -a logistic --cv 5 --feat '--target-encode shop' -o x.mlm leak.csv
+	[ "${stderr_lines[0]}" = "mltrain: --feat needs --feat-out FILE: the model reads what the pipeline writes" ]
+	run -2 --separate-stderr ml mltrain -t y -a logistic --feat-out f.mlm -o x.mlm leak.csv
+	[ "${stderr_lines[0]}" = "mltrain: --feat-out needs --feat" ]
+	run -2 --separate-stderr ml mltrain -t y -a logistic --feat '--scale standard' --feat-out f.mlm --valid-frac 0.2 -o x.mlm leak.csv
+	[ "${stderr_lines[0]}" = "mltrain: --feat takes no validation rows (--valid, --valid-frac)" ]
+	run -2 --separate-stderr ml mltrain -t y -a logistic --feat '--bogus 1' --feat-out f.mlm -o x.mlm leak.csv
+	[ "${stderr_lines[0]}" = "mltrain: --feat '--bogus 1': --bogus is not an option of a feature pipeline" ]
+	[ ! -e x.mlm ]
+}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "ml/ctx.h"
 #include "ml/err.h"
+#include "ml/feat.h"
 #include "ml/frame.h"
 #include "ml/learn.h"
 #include "ml/metrics.h"
@@ -70,6 +71,10 @@ struct ml_cv_opts {
 	const size_t *valid;	/* rows every fold's fit gets as validation rows (early
 				 * stopping), or NULL */
 	size_t nvalid;
+	/* A feature pipeline (target set) fitted in each fold on that fold's training rows
+	 * only, its output training the fold's learner, and applied to the fold's held-out
+	 * rows (ml_fit_pipeline); NULL: none. It takes no validation rows. */
+	const struct ml_feat_spec *feat;
 	/* Called from the calling thread around each fold, or NULL. */
 	void (*progress)(void *ud, const struct ml_cv_fold *fold);
 	void *ud;
@@ -90,6 +95,19 @@ ML_API enum ml_cv_split ml_cv_split_resolve(enum ml_cv_split s, enum ml_task tas
 ML_API int ml_cv_folds(int32_t *fold, const struct ml_frame *f, const size_t *rows, size_t n,
 		       const struct ml_cv_opts *o, const struct ml_train_spec *spec,
 		       enum ml_task task, struct ml_err *e);
+
+/* Fit a feature pipeline and then a learner on rows tr[0..ntr) of f: feat's pipeline
+ * (required) fitted on those rows alone, and spec's learner on the rows it gives for
+ * them (cross-fitted where its steps are). With te, rows te[0..nte) are applied through
+ * both and scored into score as ml_score_rows scores them (ref's class space; ref NULL:
+ * the learner's own). *fout and *lout (either may be NULL: the fit is then freed) get
+ * the fits; nothing on failure. A pipeline that holds rows back (interpolation) is
+ * ML_E_USAGE when te is given. Returns 0 or a negative ML_E_*. */
+ML_API int ml_fit_pipeline(const struct ml_frame *f, const size_t *tr, size_t ntr,
+			   const size_t *te, size_t nte, const struct ml_feat_spec *feat,
+			   const struct ml_train_spec *spec, const struct ml_learner *ref,
+			   struct ml_ctx *ctx, struct ml_features **fout,
+			   struct ml_learner **lout, double *score, struct ml_err *e);
 
 /* What a cross-validation found. */
 struct ml_cv_result {
@@ -115,7 +133,8 @@ ML_API void ml_cv_result_release(struct ml_cv_result *r);
  * ml_cv_result_init): folds from fold (n entries as ml_cv_folds gives them, with o->split
  * saying whether they are time-ordered) or, when fold is NULL, from ml_cv_folds. Folds run
  * one after another, each fitted with ml_learner_fit on the rows of the other folds (a time
- * split: of the earlier ones) with o->valid as validation rows, its held-out rows scored
+ * split: of the earlier ones) with o->valid as validation rows (or with o->feat's pipeline,
+ * by ml_fit_pipeline), its held-out rows scored
  * with ml_score_rows and measured with ml_score_metrics (weights from spec->weight). ref
  * (required) gives the class space and the truth's coding; the fold learners use ctx and
  * its pool. The same inputs and seeds give the same bytes in r whatever ctx's thread

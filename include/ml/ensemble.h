@@ -87,6 +87,9 @@ struct ml_stack_opts {
 	int optimize;		 /* the weighted method instead of a meta-learner: member
 				  * weights (non-negative, summing to one) that minimise the
 				  * out-of-fold log loss (classification) or RMSE; meta unused */
+	int nonneg;		 /* the meta-learner's weights of the members' answers are
+				  * non-negative (ml_fit_nonneg; linear, or logistic of two
+				  * classes) */
 	struct ml_frame *report; /* fresh from ml_frame_init, or NULL: what the fit found,
 				  * one row a figure (what, member, other, metric, value):
 				  * "member" K's out-of-fold metrics; "ensemble", the same of
@@ -113,5 +116,80 @@ ML_API void ml_stack_opts_init(struct ml_stack_opts *o);
 ML_API int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 			     const struct ml_stack_opts *o, struct ml_ctx *ctx,
 			     struct ml_frame *oof, struct ml_err *e);
+
+/* Fit spec's learner, linear or logistic regression of two classes, on f (spec->task
+ * resolved) with the coefficients of the columns cols[0..ncol) non-negative and the
+ * others free: an active set of those columns, the learner refitted on it (the others
+ * left out through spec->ignore, added to the spec's own) until every coefficient in it is
+ * non-negative and no column left out would lower the loss with a positive coefficient
+ * (its gradient is not negative): the bound-constrained optimum (non-negative least
+ * squares for a linear learner, as SciPy's nnls with a free intercept). Columns left
+ * out are not in the model (their weight is zero). ML_E_USAGE for another learner or
+ * more classes. */
+ML_API int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
+			 const struct ml_train_spec *spec, const char *const *cols, int ncol,
+			 struct ml_ctx *ctx, struct ml_err *e);
+
+/* --- Adaptive weighting ------------------------------------------------------------------
+ * Rows that carry the truth and each member's answers (prediction files of members run
+ * side by side, in a stream or a daily batch): each row's combined answer uses the weights
+ * learned from the rows before it, never from its own truth; then the row's truth
+ * updates them. Member P's answers are the columns P_p_LABEL (a probability per class;
+ * logloss and accuracy) or P_pred (a regression; mae). After each row with a truth, with
+ * L_k member k's mean loss over the window (log loss, 1 - accuracy or absolute error),
+ * the target weights are r_k / sum r, r_k = 1 / (L_k + 1e-9), and the weights move towards
+ * them: w_k = (1 - A) w_k + A target_k (A the smoothing). The state (weights, window,
+ * history) is an artefact of kind "adaptive", so that runs over consecutive parts of a
+ * stream continue one another: the same answers and state as one run over the whole. */
+enum ml_ada_metric { ML_ADA_LOGLOSS = 0, ML_ADA_ACCURACY, ML_ADA_MAE };
+
+/* The metric named name ("logloss", "accuracy", "mae"), or -1; and back. */
+ML_API int ml_ada_metric_find(const char *name);
+ML_API const char *ml_ada_metric_name(int metric);
+
+/* The history a state keeps: the weights after each of the last so many updates. */
+#define ML_ADA_HISTORY 1000
+
+struct ml_ada_opts {
+	const char *const *members; /* nmember column prefixes (nmember >= 2), or NULL */
+	int nmember;
+	int metric;	      /* ML_ADA_*, or -1 */
+	const char *target;   /* the truth column, or NULL */
+	const char *time_col; /* a time column (numbers: seconds; or dates), or NULL */
+	long window;	      /* the window: the last window rows with a truth, or 0 */
+	double seconds;	      /* or those of the last seconds (time_col needed), or 0 */
+	double smoothing;     /* A in (0, 1], or NaN */
+};
+/* Everything unset (NULL, -1, 0, NaN). */
+ML_API void ml_ada_opts_init(struct ml_ada_opts *o);
+
+struct ml_adaptive;
+/* A fresh state: equal weights, an empty window. o must set members, metric, target, a
+ * window (rows or seconds, with time_col for seconds) and the smoothing; ML_E_USAGE
+ * otherwise. */
+ML_API int ml_adaptive_new(struct ml_adaptive **out, const struct ml_ada_opts *o,
+			   struct ml_err *e);
+/* The state in m (kind "adaptive"), checked against o (NULL: no check): what o sets
+ * (members, metric, target, time column, window, smoothing) must be what the state was
+ * started with, else ML_E_DATA "a state of another ensemble" saying what differs. A
+ * damaged state is ML_E_DATA. name is for messages. */
+ML_API int ml_adaptive_from_model(struct ml_adaptive **out, const struct ml_model *m,
+				  const char *name, const struct ml_ada_opts *o,
+				  struct ml_err *e);
+ML_API int ml_adaptive_to_model(const struct ml_adaptive *a, struct ml_model **out,
+				struct ml_err *e);
+ML_API void ml_adaptive_free(struct ml_adaptive *a);
+/* Bind to an input schema (borrowed until the last apply): the truth, the time column
+ * and every member's columns (by the state's classes; a fresh state takes the classes of
+ * the first member's P_p_LABEL columns, in schema order). *out: the input's other
+ * columns, then pred and p_LABEL (classification) or pred. A missing column is ML_E_DATA
+ * naming it, name being the input's name. */
+ML_API int ml_adaptive_bind(struct ml_adaptive *a, const struct ml_schema *in,
+			    const char *name, const struct ml_schema **out, struct ml_err *e);
+/* Combine and learn from the rows of in, in order: *out gets as many rows (valid until
+ * the next apply or free). A truth that is no class, a time that is missing (a window in
+ * seconds) or earlier than the last are ML_E_DATA naming the line. */
+ML_API int ml_adaptive_apply(struct ml_adaptive *a, const struct ml_block *in,
+			     const struct ml_block **out, struct ml_err *e);
 
 #endif

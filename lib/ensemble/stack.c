@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/artefact.h"
 #include "ml/ensemble.h"
 #include "ml/pred.h"
 
@@ -81,131 +82,6 @@ struct stack {
 
 /* --- Pipelines fitted per fold ----------------------------------------------------------- */
 
-/* Rows rows[0..n) of f copied into a frame of their own. */
-static int sub_frame(struct ml_frame *out, const struct ml_frame *f, const size_t *rows,
-		     size_t n, struct ml_err *e)
-{
-	size_t i;
-	int j;
-
-	if (ml_schema_copy(&out->schema, &f->schema) < 0)
-		return ml_err_nomem(e);
-	if (ml_block_init(&out->rows, &out->schema, n ? n : 1, e) < 0)
-		return e ? e->code : ML_E_NOMEM;
-	for (j = 0; j < f->schema.ncol; j++)
-		for (i = 0; i < n; i++)
-			if (f->schema.cols[j].type == ML_NUM)
-				out->rows.col[j].num[i] = f->rows.col[j].num[rows[i]];
-			else
-				out->rows.col[j].cat[i] = f->rows.col[j].cat[rows[i]];
-	out->rows.nrow = n;
-	return 0;
-}
-
-/* A frame that borrows a block's columns (release its schema only). */
-static int view_frame(struct ml_frame *v, const struct ml_block *b, struct ml_err *e)
-{
-	ml_frame_init(v);
-	if (ml_schema_copy(&v->schema, b->schema) < 0)
-		return ml_err_nomem(e);
-	v->rows = *b;
-	v->rows.schema = &v->schema;
-	return 0;
-}
-
-/* Fit the pipeline and then the learner on rows tr of f; with te, score those rows through
- * both into sc (ref's class space, or the learner's own when ref is NULL). *fout and
- * *lout (NULL: freed here) get the fits. */
-static int fit_pipeline(const struct ml_frame *f, const size_t *tr, size_t ntr, const size_t *te,
-			size_t nte, const struct ml_stack_opts *o, const struct ml_train_spec *spec,
-			const struct ml_learner *ref, struct ml_ctx *ctx,
-			struct ml_features **fout, struct ml_learner **lout, double *sc,
-			struct ml_err *e)
-{
-	struct ml_frame a, b, v, w;
-	struct ml_features *fp = NULL;
-	struct ml_learner *l = NULL;
-	const struct ml_block *rows, *ob;
-	const struct ml_schema *os;
-	int rc;
-
-	ml_frame_init(&a);
-	ml_frame_init(&b);
-	ml_frame_init(&v);
-	ml_frame_init(&w);
-	if ((rc = sub_frame(&a, f, tr, ntr, e)) < 0 ||
-	    (rc = ml_features_fit(&fp, &a, o->feat, ctx, &rows, e)) < 0 ||
-	    (rc = view_frame(&v, rows, e)) < 0 ||
-	    (rc = ml_learner_fit(&l, &v, NULL, rows->nrow, NULL, 0, spec, ctx, e)) < 0)
-		goto done;
-	if (te) {
-		if ((rc = sub_frame(&b, f, te, nte, e)) < 0 ||
-		    (rc = ml_features_bind(fp, &b.schema, &os, e)) < 0 ||
-		    (rc = ml_features_apply(fp, &b.rows, 0, nte, &ob, e)) < 0)
-			goto done;
-		if (ob->nrow != nte) {
-			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					"a feature pipeline that holds rows back (interpolation) "
-					"cannot be fitted per fold");
-			goto done;
-		}
-		if ((rc = view_frame(&w, ob, e)) < 0 ||
-		    (rc = ml_score_rows(l, ref ? ref : l, &w, NULL, nte, ctx->pool, sc, e)) < 0)
-			goto done;
-	}
-done:
-	ml_schema_release(&v.schema);
-	ml_schema_release(&w.schema);
-	ml_frame_release(&a);
-	ml_frame_release(&b);
-	if (fout && rc == 0)
-		*fout = fp;
-	else
-		ml_features_free(fp);
-	if (lout && rc == 0)
-		*lout = l;
-	else
-		ml_learner_free(l);
-	return rc;
-}
-
-/* Base learner b's out-of-fold scores with the pipeline fitted in each fold on the rows
- * its fit sees (a time split: the rows of earlier folds), never on the rows it scores. */
-static int pipeline_oof(struct stack *S, int b, const struct ml_frame *f, int k,
-			struct ml_ctx *ctx, struct ml_err *e)
-{
-	size_t *tr = malloc((S->n ? S->n : 1) * sizeof(size_t)), *te = malloc((S->n ? S->n : 1) * sizeof(size_t));
-	double *sc = malloc((S->n ? S->n : 1) * (size_t)S->nout[b] * sizeof(double));
-	int j, rc = 0, K = S->nout[b];
-	size_t i, ntr, nte;
-
-	if (!tr || !te || !sc)
-		rc = ml_err_nomem(e);
-	for (j = 1; j <= k && rc == 0; j++) {
-		ntr = nte = 0;
-		for (i = 0; i < S->n; i++)
-			if (S->fold[i] == j)
-				te[nte++] = i;
-			else if (S->split == ML_CV_TIME ? S->fold[i] < j : S->o->holdout > 0 || S->fold[i] != 0)
-				tr[ntr++] = i;
-		if (nte == 0)
-			continue;
-		if ((rc = fit_pipeline(f, tr, ntr, te, nte, S->o, &S->o->base[b], S->ref[b], ctx, NULL,
-				       NULL, sc, e)) < 0) {
-			char msg[sizeof(e->msg)];
-			snprintf(msg, sizeof(msg), "%s", e->msg);
-			snprintf(e->msg, sizeof(e->msg), "fold %d: %.900s", j, msg);
-			break;
-		}
-		for (i = 0; i < nte; i++)
-			memcpy(S->oof[b] + te[i] * (size_t)K, sc + i * (size_t)K, (size_t)K * sizeof(double));
-	}
-	free(tr);
-	free(te);
-	free(sc);
-	return rc;
-}
-
 /* Blending: the holdout is fold 1 of round(1/F) folds; the other rows are "fold 0" for
  * the meta-learner (their predictions would be fitted ones). */
 static int deal_rows(struct stack *S, const struct ml_frame *f, enum ml_task task,
@@ -229,59 +105,154 @@ static int deal_rows(struct stack *S, const struct ml_frame *f, enum ml_task tas
 	return 0;
 }
 
-/* Base learner b's out-of-fold scores: cross-validated over the folds, or for a blend
- * fitted on the rows outside the holdout and scoring it. */
-static int base_oof(struct stack *S, int b, const struct ml_frame *f, struct ml_cv_opts *cv,
-		    struct ml_ctx *ctx, struct ml_err *e)
+/* A fit's error, prefixed with the base learner it came from. */
+static int base_failed(const struct ml_stack_opts *o, int b, int rc, struct ml_err *e)
 {
-	const struct ml_stack_opts *o = S->o;
-	struct ml_train_spec spec = o->base[b];
-	size_t i, nin = 0, nout = 0, *in, *hold;
-	struct ml_learner *l = NULL;
-	int rc, K = S->nout[b];
+	char msg[sizeof(e->msg)];
 
-	if (!(S->oof[b] = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double))))
-		return ml_err_nomem(e);
-	for (i = 0; i < S->n * (size_t)K; i++)
-		S->oof[b][i] = NAN;
-	if (o->feat)
-		return pipeline_oof(S, b, f, o->holdout > 0 ? 1 : cv->k, ctx, e);
-	if (o->holdout <= 0) {
-		struct ml_cv_result r;
-		ml_cv_result_init(&r);
-		rc = ml_cv_run(&r, f, S->rows, S->n, S->fold, &spec, S->ref[b], cv, ctx, e);
-		if (rc == 0)
-			memcpy(S->oof[b], r.oof, S->n * (size_t)K * sizeof(double));
-		ml_cv_result_release(&r);
+	if (!e)
 		return rc;
-	}
-	in = malloc((S->n ? S->n : 1) * sizeof(size_t));
-	hold = malloc((S->n ? S->n : 1) * sizeof(size_t));
-	if (!in || !hold) {
-		free(in);
-		free(hold);
-		return ml_err_nomem(e);
-	}
-	for (i = 0; i < S->n; i++)
-		if (S->fold[i] == 1)
-			hold[nout++] = i;
-		else
-			in[nin++] = i;
-	rc = ml_learner_fit(&l, f, in, nin, NULL, 0, &spec, ctx, e);
-	if (rc == 0) {
-		double *sc = malloc((nout ? nout : 1) * (size_t)K * sizeof(double));
-		if (!sc)
-			rc = ml_err_nomem(e);
-		else if ((rc = ml_score_rows(l, S->ref[b], f, hold, nout, ctx->pool, sc, e)) == 0)
-			for (i = 0; i < nout; i++)
-				memcpy(S->oof[b] + hold[i] * (size_t)K, sc + i * (size_t)K,
-				       (size_t)K * sizeof(double));
-		free(sc);
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	snprintf(e->msg, sizeof(e->msg), "base learner %d (%.60s): %.800s", b + 1,
+		 o->names ? o->names[b] : ml_algo_name(o->base[b].params.algo), msg);
+	return rc;
+}
+
+/* --- Fits in parallel -------------------------------------------------------------------- */
+
+/* The fits of a stack as tasks of ctx's pool: first every base learner on every row (a
+ * task per base learner), then each on each fold (a task per base learner and fold),
+ * which needs the first for its class space. Each task fits with a context of its own,
+ * of the pool's threads shared out between the tasks; fits never depend on the thread
+ * count, so the bytes are the same for any. */
+struct fits {
+	struct stack *S;
+	const struct ml_frame *f;
+	const struct ml_ctx *ctx;
+	int k;		  /* folds fitted (a blend: fold 1 alone) */
+	int folds;	  /* the phase: 0 every row, 1 the folds */
+	int threads;	  /* per task */
+	int *rc;	  /* per task */
+	struct ml_err *err; /* per task */
+};
+
+/* Base learner b on the rows fold j holds out: fitted on the others (a time split: the
+ * earlier folds' rows; a blend: the rows outside the holdout), its scores into oof. */
+static int fold_fit(struct stack *S, const struct ml_frame *f, int b, int j, struct ml_ctx *ctx,
+		    struct ml_err *e)
+{
+	size_t sz = S->n ? S->n : 1, ntr = 0, nte = 0, i;
+	size_t *tr = malloc(sz * sizeof(size_t)), *te = malloc(sz * sizeof(size_t));
+	int K = S->nout[b], rc = 0;
+	double *sc = malloc(sz * (size_t)K * sizeof(double));
+	struct ml_learner *l = NULL;
+
+	if (!tr || !te || !sc)
+		rc = ml_err_nomem(e);
+	for (i = 0; rc == 0 && i < S->n; i++)
+		if (S->fold[i] == j)
+			te[nte++] = i;
+		else if (S->split == ML_CV_TIME ? S->fold[i] < j : 1)
+			tr[ntr++] = i;
+	if (rc == 0 && nte > 0) {
+		if (S->o->feat)
+			rc = ml_fit_pipeline(f, tr, ntr, te, nte, S->o->feat, &S->o->base[b], S->ref[b],
+					     ctx, NULL, NULL, sc, e);
+		else if ((rc = ml_learner_fit(&l, f, tr, ntr, NULL, 0, &S->o->base[b], ctx, e)) == 0)
+			rc = ml_score_rows(l, S->ref[b], f, te, nte, ctx->pool, sc, e);
+		for (i = 0; rc == 0 && i < nte; i++)
+			memcpy(S->oof[b] + te[i] * (size_t)K, sc + i * (size_t)K, (size_t)K * sizeof(double));
+		if (rc < 0 && e) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			snprintf(e->msg, sizeof(e->msg), "fold %d: %.900s", j, msg);
+		}
 	}
 	ml_learner_free(l);
-	free(in);
-	free(hold);
+	free(tr);
+	free(te);
+	free(sc);
 	return rc;
+}
+
+static void fit_task(void *arg, size_t t, int worker)
+{
+	struct fits *F = arg;
+	struct stack *S = F->S;
+	struct ml_ctx sub;
+	struct ml_err *e = &F->err[t];
+	int b = F->folds ? (int)t / F->k : (int)t, rc;
+
+	(void)worker;
+	ml_err_init(e);
+	if ((rc = ml_ctx_init(&sub, F->threads, F->ctx->seed, e)) == 0) {
+		sub.log = F->ctx->log;
+		sub.log_ud = F->ctx->log_ud;
+		sub.progress = 0;
+		if (F->folds)
+			rc = fold_fit(S, F->f, b, (int)t % F->k + 1, &sub, e);
+		else if (S->o->feat)
+			rc = ml_fit_pipeline(F->f, S->rows, S->n, NULL, 0, S->o->feat, &S->o->base[b],
+					     NULL, &sub, &S->fp[b], &S->ref[b], NULL, e);
+		else
+			rc = ml_learner_fit(&S->ref[b], F->f, S->rows, S->n, NULL, 0, &S->o->base[b],
+					    &sub, e);
+	}
+	ml_ctx_release(&sub);
+	F->rc[t] = rc;
+}
+
+/* One phase's tasks; the first failure in task order is the error, so that it is the same
+ * for any thread count. */
+static int run_fits(struct fits *F, size_t ntask, struct ml_err *e)
+{
+	int pool = F->ctx->threads > 0 ? F->ctx->threads : 1, rc = 0;
+	size_t t;
+
+	F->threads = pool / (int)(ntask < (size_t)pool ? ntask : (size_t)pool);
+	F->rc = calloc(ntask, sizeof(int));
+	F->err = calloc(ntask, sizeof(struct ml_err));
+	if (!F->rc || !F->err)
+		rc = ml_err_nomem(e);
+	else
+		ml_pool_run(F->ctx->pool, ntask, fit_task, F);
+	for (t = 0; rc == 0 && t < ntask; t++)
+		if (F->rc[t] < 0) {
+			rc = F->rc[t];
+			if (e)
+				*e = F->err[t];
+			rc = base_failed(F->S->o, F->folds ? (int)t / F->k : (int)t, rc, e);
+		}
+	free(F->rc);
+	free(F->err);
+	return rc;
+}
+
+/* Every base learner on every row, then on each fold for the out-of-fold scores. */
+static int fit_bases(struct stack *S, const struct ml_frame *f, const struct ml_cv_opts *cv,
+		     struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct fits F;
+	size_t i;
+	int b, rc;
+
+	memset(&F, 0, sizeof(F));
+	F.S = S;
+	F.f = f;
+	F.ctx = ctx;
+	F.k = S->o->holdout > 0 ? 1 : cv->k;
+	if ((rc = run_fits(&F, (size_t)S->o->nbase, e)) < 0)
+		return rc;
+	for (b = 0; b < S->o->nbase; b++) {
+		int K = ml_learner_task(S->ref[b]) == ML_TASK_CLASSIFY ? ml_learner_nclass(S->ref[b]) : 1;
+		S->nout[b] = K;
+		if (!(S->oof[b] = malloc((S->n ? S->n : 1) * (size_t)K * sizeof(double))))
+			return ml_err_nomem(e);
+		for (i = 0; i < S->n * (size_t)K; i++)
+			S->oof[b][i] = NAN;
+	}
+	F.folds = 1;
+	return run_fits(&F, (size_t)S->o->nbase * (size_t)F.k, e);
 }
 
 /* The meta-features: names and columns, from each base's out-of-fold scores. */
@@ -426,6 +397,177 @@ done:
 	free(art);
 	free(mem);
 	ml_model_free(mm);
+	return rc;
+}
+
+/* --- Non-negative meta weights ----------------------------------------------------------- */
+
+/* The learner's coefficients of cols (0 for a column it was not fitted on). */
+static int coefs_of(const struct ml_learner *l, const char *const *cols, int ncol, double *beta,
+		    struct ml_err *e)
+{
+	struct ml_model *m = NULL;
+	struct ml_artefact *a;
+	struct ml_frame t;
+	size_t i;
+	int j, rc;
+
+	if ((rc = ml_learner_to_model(l, &m, e)) < 0)
+		return rc;
+	if (!(a = ml_artefact_from_model(m, NULL, e)))
+		return e ? e->code : ML_E_NOMEM;
+	ml_frame_init(&t);
+	rc = ml_artefact_table(a, "coef", &t, e);
+	for (j = 0; j < ncol; j++)
+		beta[j] = 0;
+	for (i = 0; rc == 0 && i < t.rows.nrow; i++) {
+		int32_t c = t.rows.col[0].cat[i];
+		for (j = 0; c >= 0 && j < ncol; j++)
+			if (strcmp(t.schema.cols[0].dict.str[c], cols[j]) == 0)
+				beta[j] = t.rows.col[1].num[i];
+	}
+	ml_frame_release(&t);
+	ml_artefact_free(a);
+	return rc;
+}
+
+/* base (or "") and the columns cols[j] whose in[j] is 0, as a column list (COLS), with
+ * the characters that list syntax reads escaped. */
+static char *ignore_list(const char *base, const char *const *cols, const int *in, int ncol)
+{
+	size_t len = strlen(base) + 1, n = 0;
+	char *out, *p;
+	int j;
+
+	for (j = 0; j < ncol; j++)
+		len += 2 * strlen(cols[j]) + 1;
+	if (!(out = malloc(len)))
+		return NULL;
+	for (p = (char *)base; *p; p++)
+		out[n++] = *p;
+	for (j = 0; j < ncol; j++) {
+		const char *c;
+		if (in[j])
+			continue;
+		if (n)
+			out[n++] = ',';
+		for (c = cols[j]; *c; c++) {
+			if (strchr(",-!\\", *c))
+				out[n++] = '\\';
+			out[n++] = *c;
+		}
+	}
+	out[n] = 0;
+	return out;
+}
+
+/* The gradient of the loss in the coefficient of column c at zero: sum of (score - y) x. */
+static double gradient(const struct ml_frame *f, int c, const double *y, const double *sc, int K)
+{
+	double g = 0;
+	size_t i;
+
+	for (i = 0; i < f->rows.nrow; i++) {
+		double x = f->rows.col[c].num[i], s = sc[i * (size_t)K + (size_t)(K - 1)];
+		if (x == x && y[i] == y[i] && s == s)
+			g += (s - y[i]) * x;
+	}
+	return g;
+}
+
+int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
+		  const struct ml_train_spec *spec, const char *const *cols, int ncol,
+		  struct ml_ctx *ctx, struct ml_err *e)
+{
+	const char *alg = spec->params.algo ? ml_algo_name(spec->params.algo) : "";
+	struct ml_train_spec sp = *spec;
+	size_t n = f->rows.nrow;
+	int *in = malloc((size_t)(ncol ? ncol : 1) * sizeof(int)), *col = malloc((size_t)(ncol ? ncol : 1) * sizeof(int));
+	double *beta = malloc((size_t)(ncol ? ncol : 1) * sizeof(double));
+	double *y = malloc((n ? n : 1) * sizeof(double)), *sc = malloc((n ? n : 1) * 2 * sizeof(double));
+	char *ign = NULL;
+	int j, it, rc = 0, K, nin = ncol;
+
+	*out = NULL;
+	if (!in || !col || !beta || !y || !sc) {
+		rc = ml_err_nomem(e);
+		goto done;
+	}
+	if (strcmp(alg, "linear") != 0 && strcmp(alg, "logistic") != 0) {
+		rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				"non-negative weights are for a linear or logistic meta-learner, not %s",
+				alg[0] ? alg : "none");
+		goto done;
+	}
+	for (j = 0; j < ncol; j++) {
+		in[j] = 1;
+		if ((col[j] = ml_schema_find(&f->schema, cols[j])) < 0 || f->schema.cols[col[j]].type != ML_NUM) {
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0, "no numeric column '%s'", cols[j]);
+			goto done;
+		}
+	}
+	for (it = 0; it < 4 * ncol + 8; it++) {
+		int worst = -1, best = -1;
+		double gbest = 0, tol;
+		free(ign);
+		if (!(ign = ignore_list(spec->ignore ? spec->ignore : "", cols, in, ncol))) {
+			rc = ml_err_nomem(e);
+			goto done;
+		}
+		sp.ignore = ign[0] ? ign : NULL;
+		ml_learner_free(*out);
+		*out = NULL;
+		if ((rc = ml_learner_fit(out, f, NULL, n, NULL, 0, &sp, ctx, e)) < 0)
+			goto done;
+		K = ml_learner_task(*out) == ML_TASK_CLASSIFY ? ml_learner_nclass(*out) : 1;
+		if (K > 2) {
+			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					"non-negative weights with a logistic meta-learner need two "
+					"classes, not %d", K);
+			goto done;
+		}
+		if ((rc = coefs_of(*out, cols, ncol, beta, e)) < 0)
+			goto done;
+		/* A negative weight leaves the set (the most negative first), but for the last. */
+		for (j = 0; j < ncol; j++)
+			if (in[j] && beta[j] < 0 && (worst < 0 || beta[j] < beta[worst]))
+				worst = j;
+		if (worst >= 0 && nin > 1) {
+			in[worst] = 0;
+			nin--;
+			continue;
+		}
+		/* A column left out whose weight would lower the loss comes back (the steepest). */
+		if ((rc = ml_learner_target_codes(*out, f, NULL, n, y, e)) < 0 ||
+		    (rc = ml_score_rows(*out, *out, f, NULL, n, ctx->pool, sc, e)) < 0)
+			goto done;
+		tol = 1e-9 * (double)(n ? n : 1);
+		for (j = 0; j < ncol; j++) {
+			double g;
+			if (in[j])
+				continue;
+			g = gradient(f, col[j], y, sc, K);
+			if (g < -tol && (best < 0 || g < gbest)) {
+				best = j;
+				gbest = g;
+			}
+		}
+		if (best < 0)
+			break;
+		in[best] = 1;
+		nin++;
+	}
+done:
+	if (rc < 0) {
+		ml_learner_free(*out);
+		*out = NULL;
+	}
+	free(in);
+	free(col);
+	free(beta);
+	free(y);
+	free(sc);
+	free(ign);
 	return rc;
 }
 
@@ -594,19 +736,6 @@ static void stack_release(struct stack *S)
 	free(S->fold);
 }
 
-/* A fit's error, prefixed with the base learner it came from. */
-static int base_failed(const struct ml_stack_opts *o, int b, int rc, struct ml_err *e)
-{
-	char msg[sizeof(e->msg)];
-
-	if (!e)
-		return rc;
-	snprintf(msg, sizeof(msg), "%s", e->msg);
-	snprintf(e->msg, sizeof(e->msg), "base learner %d (%.60s): %.800s", b + 1,
-		 o->names ? o->names[b] : ml_algo_name(o->base[b].params.algo), msg);
-	return rc;
-}
-
 int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 		      const struct ml_stack_opts *o, struct ml_ctx *ctx, struct ml_frame *oof,
 		      struct ml_err *e)
@@ -617,7 +746,7 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	struct ml_learner *meta = NULL;
 	struct ml_train_spec mspec;
 	enum ml_task task;
-	int *keep = NULL, nkeep = 0, b, j, rc;
+	int *keep = NULL, nkeep = 0, j, rc;
 	size_t i;
 
 	*out = NULL;
@@ -642,23 +771,8 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	if ((rc = ml_task_resolve(f, S.rows, S.n, o->base[0].target, o->base[0].task, &task, e)) < 0 ||
 	    (rc = deal_rows(&S, f, task, &cv, e)) < 0)
 		goto done;
-	for (b = 0; b < o->nbase; b++) {
-		struct ml_train_spec spec = o->base[b];
-		if (o->feat)
-			rc = fit_pipeline(f, S.rows, S.n, NULL, 0, o, &spec, NULL, ctx, &S.fp[b], &S.ref[b],
-					  NULL, e);
-		else
-			rc = ml_learner_fit(&S.ref[b], f, S.rows, S.n, NULL, 0, &spec, ctx, e);
-		if (rc < 0) {
-			rc = base_failed(o, b, rc, e);
-			goto done;
-		}
-		S.nout[b] = ml_learner_task(S.ref[b]) == ML_TASK_CLASSIFY ? ml_learner_nclass(S.ref[b]) : 1;
-		if ((rc = base_oof(&S, b, f, &cv, ctx, e)) < 0) {
-			rc = base_failed(o, b, rc, e);
-			goto done;
-		}
-	}
+	if ((rc = fit_bases(&S, f, &cv, ctx, e)) < 0)
+		goto done;
 	if (o->optimize) {
 		double *w = malloc((size_t)o->nbase * sizeof(double));
 		if (!w) {
@@ -710,7 +824,8 @@ int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 	mspec.task = task;
 	mspec.ignore = o->passthrough ? o->base[0].ignore : NULL;
 	mspec.weight = NULL;
-	if ((rc = ml_learner_fit(&meta, &mf, NULL, mf.rows.nrow, NULL, 0, &mspec, ctx, e)) < 0) {
+	if ((rc = o->nonneg ? ml_fit_nonneg(&meta, &mf, &mspec, (const char *const *)S.names, S.nfeat, ctx, e)
+			    : ml_learner_fit(&meta, &mf, NULL, mf.rows.nrow, NULL, 0, &mspec, ctx, e)) < 0) {
 		char msg[sizeof(e->msg)];
 		snprintf(msg, sizeof(msg), "%s", e->msg);
 		snprintf(e->msg, sizeof(e->msg), "the meta-learner: %.1000s", msg);

@@ -292,6 +292,92 @@ void ml_cv_result_release(struct ml_cv_result *r)
 	ml_cv_result_init(r);
 }
 
+/* --- Pipelines fitted per fold ----------------------------------------------------------- */
+
+/* Rows rows[0..n) of f copied into a frame of their own. */
+static int sub_frame(struct ml_frame *out, const struct ml_frame *f, const size_t *rows,
+		     size_t n, struct ml_err *e)
+{
+	size_t i;
+	int j;
+
+	if (ml_schema_copy(&out->schema, &f->schema) < 0)
+		return ml_err_nomem(e);
+	if (ml_block_init(&out->rows, &out->schema, n ? n : 1, e) < 0)
+		return e ? e->code : ML_E_NOMEM;
+	for (j = 0; j < f->schema.ncol; j++)
+		for (i = 0; i < n; i++)
+			if (f->schema.cols[j].type == ML_NUM)
+				out->rows.col[j].num[i] = f->rows.col[j].num[rows[i]];
+			else
+				out->rows.col[j].cat[i] = f->rows.col[j].cat[rows[i]];
+	out->rows.nrow = n;
+	return 0;
+}
+
+/* A frame that borrows a block's columns (release its schema only). */
+static int view_frame(struct ml_frame *v, const struct ml_block *b, struct ml_err *e)
+{
+	ml_frame_init(v);
+	if (ml_schema_copy(&v->schema, b->schema) < 0)
+		return ml_err_nomem(e);
+	v->rows = *b;
+	v->rows.schema = &v->schema;
+	return 0;
+}
+
+int ml_fit_pipeline(const struct ml_frame *f, const size_t *tr, size_t ntr, const size_t *te,
+		    size_t nte, const struct ml_feat_spec *feat, const struct ml_train_spec *spec,
+		    const struct ml_learner *ref, struct ml_ctx *ctx, struct ml_features **fout,
+		    struct ml_learner **lout, double *sc, struct ml_err *e)
+{
+	struct ml_frame a, b, v, w;
+	struct ml_features *fp = NULL;
+	struct ml_learner *l = NULL;
+	const struct ml_block *rows, *ob;
+	const struct ml_schema *os;
+	int rc;
+
+	ml_frame_init(&a);
+	ml_frame_init(&b);
+	ml_frame_init(&v);
+	ml_frame_init(&w);
+	if ((rc = sub_frame(&a, f, tr, ntr, e)) < 0 ||
+	    (rc = ml_features_fit(&fp, &a, feat, ctx, &rows, e)) < 0 ||
+	    (rc = view_frame(&v, rows, e)) < 0 ||
+	    (rc = ml_learner_fit(&l, &v, NULL, rows->nrow, NULL, 0, spec, ctx, e)) < 0)
+		goto done;
+	if (te) {
+		if ((rc = sub_frame(&b, f, te, nte, e)) < 0 ||
+		    (rc = ml_features_bind(fp, &b.schema, &os, e)) < 0 ||
+		    (rc = ml_features_apply(fp, &b.rows, 0, nte, &ob, e)) < 0)
+			goto done;
+		if (ob->nrow != nte) {
+			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					"a feature pipeline that holds rows back (interpolation) "
+					"cannot be fitted per fold");
+			goto done;
+		}
+		if ((rc = view_frame(&w, ob, e)) < 0 ||
+		    (rc = ml_score_rows(l, ref ? ref : l, &w, NULL, nte, ctx->pool, sc, e)) < 0)
+			goto done;
+	}
+done:
+	ml_schema_release(&v.schema);
+	ml_schema_release(&w.schema);
+	ml_frame_release(&a);
+	ml_frame_release(&b);
+	if (fout && rc == 0)
+		*fout = fp;
+	else
+		ml_features_free(fp);
+	if (lout && rc == 0)
+		*lout = l;
+	else
+		ml_learner_free(l);
+	return rc;
+}
+
 /* What every fold shares. */
 struct cv_run {
 	struct ml_cv_result *r;
@@ -335,8 +421,11 @@ static int run_fold(struct cv_run *c, int f, struct ml_err *e)
 			c->trn[ntrn++] = c->rows[i];
 	}
 	progress(c, f, 0, ntrn, ntst);
-	rc = ml_learner_fit(&fl, c->f, c->trn, ntrn, c->o->valid, c->o->nvalid, c->spec, c->ctx, e);
-	if (rc == 0)
+	if (c->o->feat)
+		rc = ml_fit_pipeline(c->f, c->trn, ntrn, c->tst, ntst, c->o->feat, c->spec, c->ref,
+				     c->ctx, NULL, NULL, c->score, e);
+	else if ((rc = ml_learner_fit(&fl, c->f, c->trn, ntrn, c->o->valid, c->o->nvalid, c->spec,
+				      c->ctx, e)) == 0)
 		rc = ml_score_rows(fl, c->ref, c->f, c->tst, ntst, c->ctx->pool, c->score, e);
 	ml_learner_free(fl);
 	if (rc == 0)
@@ -400,6 +489,9 @@ int ml_cv_run(struct ml_cv_result *r, const struct ml_frame *f, const size_t *ro
 	if (r->k < 2)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "cross-validation needs 2 folds or more");
+	if (o->feat && o->nvalid)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "a feature pipeline fitted per fold takes no validation rows");
 	memset(&c, 0, sizeof(c));
 	c.r = r;
 	c.f = f;

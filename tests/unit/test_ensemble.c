@@ -192,11 +192,94 @@ static void test_stack_oof(void)
 	ml_frame_release(&f);
 }
 
+/* The fixture's coefficients (intercept, a, b, c) against a learner's "coef" table. */
+static void check_coefs(const struct ml_learner *l, const char *path, double tol)
+{
+	struct ml_frame want, got;
+	struct ml_read_opts ro;
+	struct ml_model *m = NULL;
+	struct ml_artefact *a;
+	size_t i, j;
+
+	ml_frame_init(&want);
+	ml_frame_init(&got);
+	ml_read_opts_init(&ro);
+	if (ml_frame_read(&want, path, &ro, NULL) < 0) {
+		unit_fixture_failed(path, "cannot read it");
+		return;
+	}
+	CHECK(ml_learner_to_model(l, &m, NULL) == 0);
+	a = ml_artefact_from_model(m, NULL, NULL);
+	CHECK(a && ml_artefact_table(a, "coef", &got, NULL) == 0);
+	for (i = 0; i < want.rows.nrow; i++) {
+		const char *name = want.schema.cols[0].dict.str[want.rows.col[0].cat[i]];
+		double w = want.rows.col[1].num[i], g = 0;
+		for (j = 0; j < got.rows.nrow; j++)
+			if (strcmp(got.schema.cols[0].dict.str[got.rows.col[0].cat[j]], name) == 0)
+				g = got.rows.col[1].num[j];
+		CHECK_NEAR(g, w, tol);
+		if (w == 0) /* a weight at zero: the column is left out of the model */
+			CHECK(g == 0);
+	}
+	ml_artefact_free(a);
+	ml_frame_release(&want);
+	ml_frame_release(&got);
+}
+
+/* Non-negative weights against SciPy (tests/fixtures/gen_ensemble_nonneg.py): nnls with a
+ * free intercept, and logistic regression bounded below by zero (L-BFGS-B). */
+static void test_nonneg(void)
+{
+	static const char *const cols[] = {"a", "b", "c"};
+	static const char *const files[2][2] = {
+		{"tests/fixtures/ensemble/nonneg_reg.csv", "tests/fixtures/ensemble/nonneg_reg_coef.csv"},
+		{"tests/fixtures/ensemble/nonneg_cls.csv", "tests/fixtures/ensemble/nonneg_cls_coef.csv"}};
+	struct ml_read_opts ro;
+	struct ml_ctx ctx;
+	int k;
+
+	CHECK(ml_ctx_init(&ctx, 2, 1, NULL) == 0);
+	ml_read_opts_init(&ro);
+	for (k = 0; k < 2; k++) {
+		struct ml_frame f;
+		struct ml_train_spec s;
+		struct ml_learner *l = NULL;
+		ml_frame_init(&f);
+		if (ml_frame_read(&f, files[k][0], &ro, NULL) < 0) {
+			unit_fixture_failed(files[k][0], "cannot read it");
+			continue;
+		}
+		spec_of(&s, k ? "logistic" : "linear");
+		CHECK(ml_fit_nonneg(&l, &f, &s, cols, 3, &ctx, NULL) == 0);
+		if (l)
+			check_coefs(l, files[k][1], k ? 1e-6 : 1e-9);
+		ml_learner_free(l);
+		ml_frame_release(&f);
+	}
+	/* another learner is refused */
+	{
+		struct ml_frame f;
+		struct ml_train_spec s;
+		struct ml_learner *l = NULL;
+		struct ml_err e;
+		ml_frame_init(&f);
+		ml_err_init(&e);
+		if (ml_frame_read(&f, files[0][0], &ro, NULL) == 0) {
+			spec_of(&s, "knn");
+			CHECK(ml_fit_nonneg(&l, &f, &s, cols, 3, &ctx, &e) == ML_E_USAGE);
+			CHECK(l == NULL && strstr(e.msg, "not knn") != NULL);
+		}
+		ml_frame_release(&f);
+	}
+	ml_ctx_release(&ctx);
+}
+
 int main(void)
 {
 	RUN(test_methods);
 	RUN(test_combine);
 	RUN(test_build_and_score);
 	RUN(test_stack_oof);
+	RUN(test_nonneg);
 	return UNIT_EXIT();
 }
