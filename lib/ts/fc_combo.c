@@ -7,16 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arima.h"
 #include "ets.h"
 #include "method.h"
 
-#define MAXC 8
+#define MAXC 10
 
 enum { K_COMBO, K_AUTO, K_ENSEMBLE };
 
 /* The members of combo and auto, and the pool ensemble chooses from. */
 static const char *const combo_names[] = {"ets", "arima", "theta", NULL};
-static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "drift", "naive",
+static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "gbm", "drift", "naive",
 					 "snaive", NULL};
 
 struct combo {
@@ -47,6 +48,20 @@ static size_t combo_min(const struct ml_series *s)
 	return 3;
 }
 
+/* A season longer than 24 steps: ARIMA models it as regression on Fourier terms, whose
+ * search takes seconds to minutes on the thousands of values such series have, for
+ * forecasts no better than the decomposition the other members use; the combinations
+ * leave arima out there. */
+static int long_season(const struct ml_series *s)
+{
+	int k;
+
+	for (k = 0; k < s->nseason; k++)
+		if (s->season[k] > 24)
+			return 1;
+	return 0;
+}
+
 /* Fit each method of names that is registered and takes s; members that fail are left
  * out (a series too short for one of them). */
 static int fit_members(struct combo *c, const char *const *names, const struct ml_series *s,
@@ -61,6 +76,8 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		if (!m || s->n < ml_fc_method_min_length(m, s))
 			continue;
 		if (strcmp(names[i], "snaive") == 0 && !s->nseason)
+			continue;
+		if (strcmp(names[i], "arima") == 0 && long_season(s))
 			continue;
 		ml_fc_params_init(&p, m);
 		ml_err_init(&e2);
@@ -83,9 +100,10 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 }
 
 /* Mean absolute scaled error of each member and of their mean over rolling origins
- * (ml_fc_backtest's layout); members refit at each origin (ets keeps the model the whole
- * series chose, which makes it a backtest of the parameters and not of the selection, at
- * a fraction of the cost). Returns 0 when at least one origin was scored. */
+ * (ml_fc_backtest's layout); members refit at each origin (ets keeps the model and arima
+ * the orders the whole series chose, which makes it a backtest of the parameters and not
+ * of the selection, at a fraction of the cost). Returns 0 when at least one origin was
+ * scored. */
 static int backtest_members(struct combo *c, const struct ml_series *s, int h, int norigin,
 			    struct ml_ctx *ctx, struct ml_err *e)
 {
@@ -123,6 +141,8 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				char spec[8];
 				ml_ets_spec(ml_fc_state(c->f[i]), spec);
 				ml_params_set(&p, "spec", spec, &e2);
+			} else if (strcmp(c->fm[i]->name, "arima") == 0) {
+				ml_arima_spec_params(ml_fc_state(c->f[i]), &p, &e2);
 			}
 			if (ml_fc_fit(&f, c->fm[i], &sub, &p, ctx, &e2) < 0 ||
 			    ml_fc_forecast(f, h, NULL, 0, fc + (size_t)i * (size_t)h, NULL, NULL,
