@@ -12,6 +12,7 @@
 #include "method.h"
 
 #define MAXC 10
+#define MAXSUB 4 /* the most members whose every subset is scored */
 
 enum { K_COMBO, K_AUTO, K_ENSEMBLE };
 
@@ -27,6 +28,8 @@ struct combo {
 	const struct ml_fc_method *fm[MAXC];
 	int use[MAXC];			  /* members the forecast averages */
 	double score[MAXC + 1];		  /* backtest MASE of each member, then of the mean */
+	double sub[1 << MAXSUB];	  /* backtest MASE of the mean of each subset of
+					   * members (bit i: member i), when n <= MAXSUB */
 	int backtested;
 };
 
@@ -107,9 +110,10 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 static int backtest_members(struct combo *c, const struct ml_series *s, int h, int norigin,
 			    struct ml_ctx *ctx, struct ml_err *e)
 {
-	double *fc = malloc((size_t)(MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0};
+	double *fc = malloc((size_t)(MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0},
+	       ssum[1 << MAXSUB] = {0};
 	size_t cnt[MAXC + 1] = {0};
-	int k, i, t, scored = 0;
+	int k, i, t, mask, scored = 0;
 	size_t lag = s->nseason ? (size_t)s->season[0] : 1;
 
 	if (!fc)
@@ -173,6 +177,16 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 			}
 			sum[MAXC] += fabs(a - mean / nu) / scale;
 			cnt[MAXC]++;
+			for (mask = 1; c->n <= MAXSUB && mask < 1 << c->n; mask++) {
+				double sm = 0;
+				int ns = 0;
+				for (i = 0; i < c->n; i++)
+					if (mask >> i & 1) {
+						sm += fc[(size_t)i * (size_t)h + (size_t)t];
+						ns++;
+					}
+				ssum[mask] += fabs(a - sm / ns) / scale;
+			}
 		}
 		scored++;
 	}
@@ -180,6 +194,8 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 	for (i = 0; i < c->n; i++)
 		c->score[i] = cnt[i] ? sum[i] / (double)cnt[i] : INFINITY;
 	c->score[MAXC] = cnt[MAXC] ? sum[MAXC] / (double)cnt[MAXC] : INFINITY;
+	for (mask = 1; c->n <= MAXSUB && mask < 1 << c->n; mask++)
+		c->sub[mask] = cnt[MAXC] ? ssum[mask] / (double)cnt[MAXC] : INFINITY;
 	c->backtested = scored > 0;
 	return 0;
 }
@@ -222,14 +238,16 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 			return rc;
 		}
 	}
-	if (c->backtested && kind == K_AUTO) {
-		int best = 0;
-		for (i = 1; i < c->n; i++)
-			if (c->score[i] < c->score[best])
-				best = i;
-		if (c->score[best] < ml_param(p, "margin") * c->score[MAXC])
+	if (c->backtested && kind == K_AUTO && c->n <= MAXSUB) {
+		/* the mean of every member unless the mean of fewer (one alone, or a pair)
+		 * backtests clearly better */
+		int full = (1 << c->n) - 1, best = full, mask;
+		for (mask = 1; mask < full; mask++)
+			if (c->sub[mask] < c->sub[best])
+				best = mask;
+		if (c->sub[best] < ml_param(p, "margin") * c->sub[full])
 			for (i = 0; i < c->n; i++)
-				c->use[i] = i == best;
+				c->use[i] = best >> i & 1;
 	} else if (c->backtested && kind == K_ENSEMBLE) {
 		int k = (int)ml_param(p, "members"), j, order[MAXC];
 		for (i = 0; i < c->n; i++)
