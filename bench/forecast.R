@@ -4,30 +4,53 @@
 # a minimum), holds out the M-competition horizons (yearly 6, quarterly 8, monthly 18),
 # and forecasts the holdouts with auto.arima, ets and thetaf, timing each (CPU seconds,
 # user + system, so that a busy machine does not count).
-# Usage: Rscript bench/forecast.R OUTDIR
+# Usage: Rscript bench/forecast.R OUTDIR [large]
+# With "large", the wider set: every yearly, quarterly and monthly series of the datasets,
+# forecast, MASS, tseries and lmtest packages, each column of a multiple series on its own,
+# the longest cut to their last 600 values (the 23 of the default set among them).
 # Writes OUTDIR/train.csv (series,t,y; t a date from 1800-01-01 at the series' step), OUTDIR/test.csv (series,h,y), OUTDIR/meta.csv
 # (series,m,h), OUTDIR/r_fc.csv (series,model,h,mean,lo_95,hi_95), OUTDIR/r_time.csv.
 suppressMessages(library(forecast))
 out <- commandArgs(TRUE)[1]
+large <- identical(commandArgs(TRUE)[2], "large")
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
-env <- new.env()
-for (pkg in c("datasets", "forecast")) {
-  nm <- data(package = pkg)$results[, "Item"]
-  nm <- sub(" .*", "", nm)
-  for (x in nm) suppressWarnings(try(data(list = x, package = pkg, envir = env), silent = TRUE))
-}
+pkgs <- if (large) c("datasets", "forecast", "MASS", "tseries", "lmtest") else
+  c("datasets", "forecast")
 hor <- c("1" = 6, "4" = 8, "12" = 18)
 ser <- list()
-for (x in sort(ls(env))) {
-  y <- get(x, envir = env)
-  if (!is.ts(y) || !is.null(dim(y)) && ncol(y) > 1) next
-  y <- as.ts(y)
+# y a series of frequency 1, 4 or 12 without missing values, long enough to hold out
+# its horizon and keep max(2m, 14) values
+usable <- function(y) {
   f <- frequency(y)
-  if (!(f %in% c(1, 4, 12)) || any(is.na(y))) next
-  h <- hor[[as.character(f)]]
-  if (length(y) < h + max(2 * f, 14)) next
-  if (length(y) > 600) next
-  ser[[x]] <- y
+  f %in% c(1, 4, 12) && !any(is.na(y)) &&
+    length(y) >= hor[[as.character(f)]] + max(2 * f, 14)
+}
+for (pkg in pkgs) {
+  env <- new.env()
+  nm <- data(package = pkg)$results[, "Item"]
+  nm <- unique(sub(" .*", "", nm))
+  for (x in nm) suppressWarnings(try(data(list = x, package = pkg, envir = env), silent = TRUE))
+  for (x in sort(ls(env))) {
+    y <- get(x, envir = env)
+    if (!is.ts(y)) next
+    cols <- if (is.null(dim(y))) list(x = y) else if (large)
+      setNames(lapply(seq_len(ncol(y)), function(j) y[, j]),
+               paste(x, make.names(colnames(y)), sep = ".")) else
+      if (ncol(y) == 1) list(x = y[, 1]) else list()
+    if (is.null(dim(y))) names(cols) <- x
+    if (!is.null(dim(y)) && ncol(y) == 1) names(cols) <- x
+    for (k in names(cols)) {
+      z <- cols[[k]]
+      if (!is.ts(z)) z <- ts(z, start = start(y), frequency = frequency(y))
+      if (large && length(z) > 600) z <- ts(tail(as.numeric(z), 600), frequency = frequency(z))
+      if (!usable(z) || length(z) > 600 || !is.null(ser[[k]])) next
+      # not a lagged copy (lmtest's dy1..dy6), a dummy, or a series already taken
+      if (grepl("[.]dy[0-9]+$", k) || length(unique(z)) < 10) next
+      if (any(sapply(ser, function(u) length(u) == length(z) &&
+                     all(as.numeric(u) == as.numeric(z))))) next
+      ser[[k]] <- z
+    }
+  }
 }
 tr <- te <- me <- fc <- list()
 for (x in names(ser)) {

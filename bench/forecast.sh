@@ -5,13 +5,16 @@
 # horizons (yearly 6, quarterly 8, monthly 18); then mlforecast's models on the same
 # training parts. Prints mean MASE, mean sMAPE, 95% coverage and CPU seconds per model, and
 # the time of a half-hourly series with a weekly season (m = 336).
-# Usage: sh bench/forecast.sh [MODELS]   (default auto,combo,ets,theta)
+# Usage: sh bench/forecast.sh [MODELS [large]]   (default auto,combo,arima,ets,theta)
+# "large": the wider set of series of bench/forecast.R (in bench/data/forecast_large), without
+# the half-hourly run.
 set -e
 ML_BIN=${ML_BIN:-bin}
-MODELS=${1:-auto,combo,ets,theta}
-D=bench/data/forecast
+MODELS=${1:-auto,combo,arima,ets,theta}
+SET=${2:-}
+D=bench/data/forecast${SET:+_$SET}
 mkdir -p "$D"
-Rscript bench/forecast.R "$D"
+Rscript bench/forecast.R "$D" $SET
 # CPU seconds (user + system) of a command
 cpu() {
 	/usr/bin/time -f "%U %S" -o "$D/time.txt" "$@"
@@ -56,6 +59,7 @@ awk -F, '
 		}
 	}' "$D/meta.csv" "$D/train.csv" "$D/test.csv" "$D/r_time.csv" "$D/ml_time.csv" \
 	"$D/r_fc.csv" "$D/ml_fc.csv" | sort
+[ -z "$SET" ] || exit 0
 # half-hourly data with a weekly season: forecast's taylor (12 weeks, m = 48 and 336)
 Rscript -e 'suppressMessages(library(forecast)); y <- as.numeric(taylor); t <- format(seq(as.POSIXct("2000-06-05", tz = "UTC"), by = "30 min", length.out = length(y)), "%Y-%m-%d %H:%M"); write.csv(data.frame(t = t, y = y), "bench/data/forecast/taylor.csv", row.names = FALSE, quote = FALSE)'
 s=$(cpu "$ML_BIN/mlforecast" -q --time t -y y --model auto --horizon 336 -o "$D/taylor_fc.csv" "$D/taylor.csv")

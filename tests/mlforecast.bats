@@ -222,3 +222,31 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 	[ "$(sed -n 2p out.csv | cut -d, -f1-3)" = "2024-03-22T00:00:00,snaive,100" ]
 	[ "$(sed -n 3p out.csv | cut -d, -f1)" = "2024-03-22T01:00:00" ]
 }
+
+@test "gbm: the same bytes for any -j, and it beats snaive in a backtest on a seasonal series" {
+	ml mlforecast --time date -y value --group series --model gbm -j 1 classic_series.csv >a.csv
+	ml mlforecast --time date -y value --group series --model gbm -j 3 classic_series.csv >b.csv
+	same a.csv b.csv
+	ml mlforecast --time date -y value --group series --model gbm -p strategy=direct classic_series.csv >c.csv
+	[ "$(rows c.csv)" -eq "$(rows a.csv)" ]
+	awk -F, 'NR > 1 && !($7 <= $5 && $5 <= $4 && $4 <= $6 && $6 <= $8) { exit 1 }' a.csv
+	ml mlforecast --time t -y y --model gbm,snaive --horizon 12 --backtest 4 --report rep.csv airpassengers.csv >out.csv
+	gbm=$(awk -F, '$1 == "gbm" { print $8 }' rep.csv)
+	snaive=$(awk -F, '$1 == "snaive" { print $8 }' rep.csv)
+	awk -v a="$gbm" -v b="$snaive" 'BEGIN { exit !(a < b) }'
+	# the conformal 95% intervals cover most of the backtest's points
+	awk -F, '$1 == "gbm" { exit !($10 >= 0.8) }' rep.csv
+}
+
+@test "gbm: a series too short falls back, --save and --load give the same forecasts" {
+	printf 't,y\n' >short.csv
+	for i in 1 2 3 4 5 6 7 8; do echo "$i,$((i * 3 % 7))" >>short.csv; done
+	run --separate-stderr ml mlforecast --time t -y y --model gbm --horizon 2 short.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: warning: 8 values are too few for --model gbm (it needs 14); forecast with theta" ]
+	ml mlforecast --time t -y y --model gbm --horizon 6 --save m.mlm airpassengers.csv >a.csv
+	ml mlforecast --load m.mlm --horizon 6 >b.csv
+	same a.csv b.csv
+	run --separate-stderr ml mlforecast --time t -y y --model gbm -p lags=40 airpassengers.csv
+	[ "$status" -eq 2 ]
+}

@@ -52,6 +52,12 @@ int arima_forecast(const struct arima_fit *f, int h, double *mean, double *se2);
  * coefficients below 1e-8, capped at 2 (forecast's check in myarima); -1 on failure. */
 double arima_minroot(const double *c, int k, int sign);
 
+/* The orders and terms an arima forecaster's state chose, set in p (the arima method's
+ * parameters) as --order, --seasonal-order, mean and drift: refits of the same model. */
+struct ml_params;
+struct ml_err;
+int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *e);
+
 /* Unit roots and seasonality. */
 /* KPSS level-stationarity statistic with the Bartlett window of lag trunc(3 sqrt(n)/13),
  * as urca::ur.kpss(type = "mu"). */

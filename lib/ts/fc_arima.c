@@ -747,3 +747,24 @@ const struct ml_fc_method ml_fc_arima = {
     .load = arima_load,
     .free = arima_free,
 };
+
+/* The orders and terms a fit chose as the parameters that fix them, for refits of the
+ * same model (a combination's backtest) without the search. */
+int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *e)
+{
+	const struct arima_spec *sp = &((const struct arima_state *)state)->fit.s;
+	char buf[64];
+	int rc;
+
+	snprintf(buf, sizeof(buf), "%d,%d,%d", sp->p, sp->d, sp->q);
+	if ((rc = ml_params_set(p, "order", buf, e)) < 0)
+		return rc;
+	if (sp->m > 1) {
+		snprintf(buf, sizeof(buf), "%d,%d,%d", sp->P, sp->D, sp->Q);
+		if ((rc = ml_params_set(p, "seasonal-order", buf, e)) < 0)
+			return rc;
+	}
+	if ((rc = ml_params_set(p, "mean", sp->mean ? "on" : "off", e)) < 0)
+		return rc;
+	return ml_params_set(p, "drift", sp->drift ? "on" : "off", e);
+}

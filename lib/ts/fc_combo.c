@@ -7,16 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arima.h"
 #include "ets.h"
 #include "method.h"
 
-#define MAXC 8
+#define MAXC 10
+#define MAXSUB 4 /* the most members whose every subset is scored */
 
 enum { K_COMBO, K_AUTO, K_ENSEMBLE };
 
 /* The members of combo and auto, and the pool ensemble chooses from. */
 static const char *const combo_names[] = {"ets", "arima", "theta", NULL};
-static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "drift", "naive",
+static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "gbm", "drift", "naive",
 					 "snaive", NULL};
 
 struct combo {
@@ -26,6 +28,8 @@ struct combo {
 	const struct ml_fc_method *fm[MAXC];
 	int use[MAXC];			  /* members the forecast averages */
 	double score[MAXC + 1];		  /* backtest MASE of each member, then of the mean */
+	double sub[1 << MAXSUB];	  /* backtest MASE of the mean of each subset of
+					   * members (bit i: member i), when n <= MAXSUB */
 	int backtested;
 };
 
@@ -47,6 +51,20 @@ static size_t combo_min(const struct ml_series *s)
 	return 3;
 }
 
+/* A season longer than 24 steps: ARIMA models it as regression on Fourier terms, whose
+ * search takes seconds to minutes on the thousands of values such series have, for
+ * forecasts no better than the decomposition the other members use; the combinations
+ * leave arima out there. */
+static int long_season(const struct ml_series *s)
+{
+	int k;
+
+	for (k = 0; k < s->nseason; k++)
+		if (s->season[k] > 24)
+			return 1;
+	return 0;
+}
+
 /* Fit each method of names that is registered and takes s; members that fail are left
  * out (a series too short for one of them). */
 static int fit_members(struct combo *c, const char *const *names, const struct ml_series *s,
@@ -61,6 +79,8 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		if (!m || s->n < ml_fc_method_min_length(m, s))
 			continue;
 		if (strcmp(names[i], "snaive") == 0 && !s->nseason)
+			continue;
+		if (strcmp(names[i], "arima") == 0 && long_season(s))
 			continue;
 		ml_fc_params_init(&p, m);
 		ml_err_init(&e2);
@@ -83,15 +103,17 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 }
 
 /* Mean absolute scaled error of each member and of their mean over rolling origins
- * (ml_fc_backtest's layout); members refit at each origin (ets keeps the model the whole
- * series chose, which makes it a backtest of the parameters and not of the selection, at
- * a fraction of the cost). Returns 0 when at least one origin was scored. */
+ * (ml_fc_backtest's layout); members refit at each origin (ets keeps the model and arima
+ * the orders the whole series chose, which makes it a backtest of the parameters and not
+ * of the selection, at a fraction of the cost). Returns 0 when at least one origin was
+ * scored. */
 static int backtest_members(struct combo *c, const struct ml_series *s, int h, int norigin,
 			    struct ml_ctx *ctx, struct ml_err *e)
 {
-	double *fc = malloc((size_t)(MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0};
+	double *fc = malloc((size_t)(MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0},
+	       ssum[1 << MAXSUB] = {0};
 	size_t cnt[MAXC + 1] = {0};
-	int k, i, t, scored = 0;
+	int k, i, t, mask, scored = 0;
 	size_t lag = s->nseason ? (size_t)s->season[0] : 1;
 
 	if (!fc)
@@ -123,6 +145,8 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				char spec[8];
 				ml_ets_spec(ml_fc_state(c->f[i]), spec);
 				ml_params_set(&p, "spec", spec, &e2);
+			} else if (strcmp(c->fm[i]->name, "arima") == 0) {
+				ml_arima_spec_params(ml_fc_state(c->f[i]), &p, &e2);
 			}
 			if (ml_fc_fit(&f, c->fm[i], &sub, &p, ctx, &e2) < 0 ||
 			    ml_fc_forecast(f, h, NULL, 0, fc + (size_t)i * (size_t)h, NULL, NULL,
@@ -153,6 +177,16 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 			}
 			sum[MAXC] += fabs(a - mean / nu) / scale;
 			cnt[MAXC]++;
+			for (mask = 1; c->n <= MAXSUB && mask < 1 << c->n; mask++) {
+				double sm = 0;
+				int ns = 0;
+				for (i = 0; i < c->n; i++)
+					if (mask >> i & 1) {
+						sm += fc[(size_t)i * (size_t)h + (size_t)t];
+						ns++;
+					}
+				ssum[mask] += fabs(a - sm / ns) / scale;
+			}
 		}
 		scored++;
 	}
@@ -160,6 +194,8 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 	for (i = 0; i < c->n; i++)
 		c->score[i] = cnt[i] ? sum[i] / (double)cnt[i] : INFINITY;
 	c->score[MAXC] = cnt[MAXC] ? sum[MAXC] / (double)cnt[MAXC] : INFINITY;
+	for (mask = 1; c->n <= MAXSUB && mask < 1 << c->n; mask++)
+		c->sub[mask] = cnt[MAXC] ? ssum[mask] / (double)cnt[MAXC] : INFINITY;
 	c->backtested = scored > 0;
 	return 0;
 }
@@ -202,14 +238,16 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 			return rc;
 		}
 	}
-	if (c->backtested && kind == K_AUTO) {
-		int best = 0;
-		for (i = 1; i < c->n; i++)
-			if (c->score[i] < c->score[best])
-				best = i;
-		if (c->score[best] < ml_param(p, "margin") * c->score[MAXC])
+	if (c->backtested && kind == K_AUTO && c->n <= MAXSUB) {
+		/* the mean of every member unless the mean of fewer (one alone, or a pair)
+		 * backtests clearly better */
+		int full = (1 << c->n) - 1, best = full, mask;
+		for (mask = 1; mask < full; mask++)
+			if (c->sub[mask] < c->sub[best])
+				best = mask;
+		if (c->sub[best] < ml_param(p, "margin") * c->sub[full])
 			for (i = 0; i < c->n; i++)
-				c->use[i] = i == best;
+				c->use[i] = best >> i & 1;
 	} else if (c->backtested && kind == K_ENSEMBLE) {
 		int k = (int)ml_param(p, "members"), j, order[MAXC];
 		for (i = 0; i < c->n; i++)

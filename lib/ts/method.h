@@ -40,4 +40,21 @@ struct ml_fc_method {
 /* The state a method's fit made, for methods built from others (combinations). */
 void *ml_fc_state(const struct ml_forecaster *f);
 
+/* Conformal intervals (conformal.c): the absolute errors of H-step forecasts of a method
+ * refitted at K rolling origins one step apart (the last ends H values before the end),
+ * sorted per step. The bounds at step t < H are the mean plus or minus the
+ * ceil((K + 1) level)-th smallest error of step t (the largest when beyond K), made
+ * nondecreasing in t; beyond H the last width grows with sqrt(t / H). fit leaves err NULL
+ * (and returns 0) when fewer than two origins could be fitted; bounds then returns -1. */
+struct ml_fc_conformal {
+	int H, K;
+	double *err; /* err[t * K + k] */
+};
+int ml_fc_conformal_fit(struct ml_fc_conformal *c, const struct ml_fc_method *m,
+			const struct ml_series *s, const struct ml_params *p, int H, int K,
+			struct ml_ctx *ctx, struct ml_err *e);
+int ml_fc_conformal_bounds(const struct ml_fc_conformal *c, const double *mean, int h,
+			   const double *level, int nlevel, double *lo, double *hi);
+void ml_fc_conformal_free(struct ml_fc_conformal *c);
+
 #endif

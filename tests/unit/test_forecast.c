@@ -496,8 +496,63 @@ static void test_combo(void)
 	free(y);
 }
 
+/* gbm: the same bytes from two fits, and conformal 95% bounds that are the largest
+ * absolute error of each step over ten refits one origin apart (calibration off), never
+ * narrowing further ahead. */
+static void test_gbm(void)
+{
+	size_t n = 0, k;
+	double *y = column("samples/airpassengers.csv", "y", &n), lv = 95, m1[24], m2[24], lo[24],
+	       hi[24], lo2[24], hi2[24], worst[24] = {0}, f[24], w = 0;
+	const struct ml_fc_method *m = ml_fc_method_find("gbm");
+	struct ml_forecaster *a, *b;
+	struct ml_series s;
+	struct ml_params p;
+	struct ml_err e;
+	int t;
+
+	if (!y || !m)
+		return;
+	a = fit("gbm", y, n, 12, &e);
+	b = fit("gbm", y, n, 12, &e);
+	CHECK(a && b);
+	if (!a || !b)
+		goto out;
+	CHECK(ml_fc_forecast(a, 24, &lv, 1, m1, lo, hi, &e) == 0);
+	CHECK(ml_fc_forecast(b, 24, &lv, 1, m2, lo2, hi2, &e) == 0);
+	CHECK(memcmp(m1, m2, sizeof(m1)) == 0 && memcmp(hi, hi2, sizeof(hi)) == 0);
+	memset(&s, 0, sizeof(s));
+	s.y = y;
+	s.season[0] = 12;
+	s.nseason = 1;
+	ml_fc_params_init(&p, m);
+	ml_params_set(&p, "calibration", "0", &e);
+	for (k = 0; k < 10; k++) {
+		struct ml_forecaster *c = NULL;
+		s.n = n - 24 - k;
+		CHECK(ml_fc_fit(&c, m, &s, &p, NULL, &e) == 0);
+		if (!c)
+			continue;
+		CHECK(ml_fc_forecast(c, 24, NULL, 0, f, NULL, NULL, &e) == 0);
+		for (t = 0; t < 24; t++)
+			if (fabs(y[s.n + (size_t)t] - f[t]) > worst[t])
+				worst[t] = fabs(y[s.n + (size_t)t] - f[t]);
+		ml_fc_free(c);
+	}
+	for (t = 0; t < 24; t++) {
+		w = worst[t] > w ? worst[t] : w;
+		CHECK_NEAR(hi[t] - m1[t], w, 1e-9 * w);
+		CHECK_NEAR(m1[t] - lo[t], w, 1e-9 * w);
+	}
+out:
+	ml_fc_free(a);
+	ml_fc_free(b);
+	free(y);
+}
+
 int main(void)
 {
+	RUN(test_gbm);
 	RUN(test_ets_models);
 	RUN(test_theta_ets);
 	RUN(test_combo);
