@@ -90,6 +90,12 @@ if have mlensemble; then
 		--cv 5 -o "$out/stack.mlm" "$out/train.mls"
 	step "mlpredict -m stack.mlm --keep target test.mls | mleval -t target"
 	mlpredict -m "$out/stack.mlm" --keep target "$out/test.mls" | mleval -t target
+	step "mltrain -a zscore -o z.mlm --ignore date samples/seattle_weather.csv; mlensemble --method anomaly -m days.mlm -m z.mlm -o anom.mlm"
+	mltrain -q -a zscore -o "$out/z.mlm" --ignore date samples/seattle_weather.csv
+	mlensemble --method anomaly -m "$out/days.mlm" -m "$out/z.mlm" -o "$out/anom.mlm"
+	mlinfo --table members "$out/anom.mlm"
+	step "mlpredict -m anom.mlm --keep date samples/seattle_weather.csv | grep critical   # with kind"
+	mlpredict -m "$out/anom.mlm" --keep date samples/seattle_weather.csv | grep critical | head -5
 fi
 
 step "mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 --backtest 3 --report scores.csv classic_series.csv"
