@@ -420,9 +420,11 @@ static int kfeat_rows(struct kfeat *kf, const struct ml_schema *in, const struct
 	double *v = malloc((n ? n : 1) * sizeof(double)), c, s;
 	int j, at, rc = 0;
 
-	if (!v || (rc = kfeat_alloc(kf, in->ncol, e)) < 0) {
+	if (!v)
+		return ml_err_nomem(e);
+	if ((rc = kfeat_alloc(kf, in->ncol, e)) < 0) {
 		free(v);
-		return v ? rc : ml_err_nomem(e);
+		return rc;
 	}
 	for (j = 0; j < in->ncol && rc == 0; j++) {
 		if (in->cols[j].type != ML_NUM ||
