@@ -11,6 +11,7 @@ const char cmd_name[] = "mlensemble";
 
 static const char usage[] =
 	"Usage: mlensemble --method METHOD -m ARTEFACT -m ARTEFACT... [-w W,W..] -o FILE\n"
+	"  or:  mlensemble --method anomaly -m DETECTOR -m DETECTOR... -o FILE [FILE]\n"
 	"  or:  mlensemble --combine METHOD [--key COL] FILE FILE...\n"
 	"  or:  mlensemble --adaptive --state FILE [--init] --members P,P.. [OPTION].. [FILE]\n"
 	"Nest fitted models in one ensemble artefact, which mlpredict scores and mlinfo\n"
@@ -19,8 +20,10 @@ static const char usage[] =
 	"  -m, --model=ARTEFACT   a member: a model, or feature pipelines and a model\n"
 	"                         joined by '+' (feat.mlm+model.mlm), applied in order\n"
 	"      --method=METHOD    mean (soft voting: probabilities or predictions\n"
-	"                         averaged), median, vote (hard voting), weighted\n"
-	"  -w, --weights=W,W..    one non-negative weight per member (weighted, vote)\n"
+	"                         averaged), median, vote (hard voting), weighted,\n"
+	"                         anomaly (detectors: below)\n"
+	"  -w, --weights=W,W..    one non-negative weight per member (weighted, vote,\n"
+	"                         anomaly)\n"
 	"      --combine=METHOD   combine the prediction FILEs: mean, median, vote, rank\n"
 	"      --key=COL          --combine: join the files on COL instead of by row\n"
 	"\n"
@@ -59,6 +62,12 @@ static const char usage[] =
 	"      --time-col=COL     the rows' times (seconds, or dates)\n"
 	"      --smoothing=A      how far the weights move each row, in (0, 1]\n"
 	"                         (default 0.1)\n"
+	"Anomaly detectors (--method anomaly -m DET -m DET.. [FILE]): standardised scores\n"
+	"weighted by the members' agreement on FILE's unlabelled rows (default: the\n"
+	"sample of training rows each detector keeps), or by -w:\n"
+	"      --contamination=F  the fraction of those rows the ensemble flags (auto:\n"
+	"                         0.1)\n"
+	"      --bands=Q,Q,Q,Q    the severity quantiles (default 0.9,0.95,0.99,0.999)\n"
 	"\n";
 
 static const char usage_tail[] =
@@ -90,7 +99,9 @@ enum {
 	O_WINDOW,
 	O_TIME_COL,
 	O_SMOOTHING,
-	O_NONNEG
+	O_NONNEG,
+	O_CONTAMINATION,
+	O_BANDS
 };
 
 static const struct option own[] = {{"model", required_argument, NULL, 'm'},
@@ -119,6 +130,8 @@ static const struct option own[] = {{"model", required_argument, NULL, 'm'},
 				    {"time-col", required_argument, NULL, O_TIME_COL},
 				    {"smoothing", required_argument, NULL, O_SMOOTHING},
 				    {"nonneg", no_argument, NULL, O_NONNEG},
+				    {"contamination", required_argument, NULL, O_CONTAMINATION},
+				    {"bands", required_argument, NULL, O_BANDS},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -158,6 +171,8 @@ struct ens {
 	int adaptive, init;
 	const char *state, *members, *metric, *window, *time_col, *smoothing;
 	int nonneg;
+	/* anomaly */
+	const char *contamination, *bands;
 };
 
 /* -w W,W,..: as many non-negative weights as members, not all zero. */
@@ -986,6 +1001,91 @@ static int run_adaptive(struct ens *s, int argc, char **argv, struct ml_err *e)
 	return rc;
 }
 
+/* --- Anomaly detectors ------------------------------------------------------------------- */
+
+/* --contamination and --bands into o; 0 or the usage status. */
+static int anomaly_opts(struct ens *s, struct ml_ens_anomaly_opts *o)
+{
+	const char *p = s->bands;
+	int k;
+
+	if (s->contamination && strcmp(s->contamination, "auto") != 0 &&
+	    (ml_parse_real(s->contamination, 0, 0.5, &o->contamination) != 0 ||
+	     !(o->contamination > 0)))
+		return cli_usage(&s->cli, "invalid value '%s' for --contamination (auto, or a "
+				 "fraction above 0 and at most 0.5)", s->contamination);
+	for (k = 0; p && k < 4; k++) {
+		const char *c = strchr(p, ',');
+		size_t len = c ? (size_t)(c - p) : strlen(p);
+		char buf[64];
+		if (len == 0 || len >= sizeof(buf) || (k == 3) != (c == NULL))
+			return cli_usage(&s->cli, "--bands '%s': give four comma-separated quantiles "
+					 "(low, medium, high, critical)", s->bands);
+		memcpy(buf, p, len);
+		buf[len] = 0;
+		if (ml_parse_real(buf, 0, 1, &o->band[k]) != 0 || !(o->band[k] > 0 && o->band[k] < 1) ||
+		    (k && !(o->band[k] > o->band[k - 1])))
+			return cli_usage(&s->cli, "--bands '%s': the quantiles must rise strictly "
+					 "between 0 and 1", s->bands);
+		p = c ? c + 1 : p;
+	}
+	return 0;
+}
+
+static int run_anomaly(struct ens *s, int argc, char **argv, struct ml_err *e)
+{
+	struct ml_ens_anomaly_opts o;
+	struct ml_read_opts ro;
+	struct ml_schema types;
+	struct ml_frame f;
+	struct ml_model *m = NULL;
+	const char *input = NULL;
+	int rc, k;
+
+	if (s->nbase || s->target || s->meta || s->passthrough || s->oof || s->report ||
+	    s->cv_time || s->cv_group || s->feat)
+		return cli_usage(&s->cli, "-t, --base, --meta, --passthrough, --oof, --report, --feat "
+				 "and --cv-* are for fitted ensembles (stack, blend, weighted "
+				 "--optimize)");
+	if (s->nspec < 2)
+		return cli_usage(&s->cli, "--method anomaly needs two members at least (-m)");
+	if (!s->cli.output)
+		return cli_usage(&s->cli, "no output file (-o FILE) for the ensemble");
+	if (argc - optind > 1)
+		return cli_usage(&s->cli, "one FILE of unlabelled rows at a time");
+	if (argc - optind == 1)
+		input = argv[optind];
+	ml_ens_anomaly_opts_init(&o);
+	if ((rc = anomaly_opts(s, &o)) != 0 || (s->weights && (rc = parse_weights(s, s->nspec)) != 0))
+		return rc;
+	if ((rc = load_members(s, e)) < 0)
+		return cli_fail(&s->cli, e);
+	for (k = 0; s->weights && k < s->nspec; k++)
+		s->mem[k].weight = s->w[k];
+	o.weighted = s->weights != NULL;
+	ml_frame_init(&f);
+	ml_schema_init(&types);
+	if (input) {
+		cli_read_opts(&s->cli, &ro);
+		if ((rc = ml_artefact_input_schema(s->mem[0].stage[0], &types, e)) == 0) {
+			ro.types = &types;
+			rc = ml_frame_read(&f, input, &ro, e);
+		}
+		o.rows = &f;
+		o.rows_name = strcmp(input, "-") == 0 ? "<stdin>" : input;
+	}
+	if (rc == 0)
+		rc = ml_ensemble_anomaly(&m, s->mem, s->nspec, &o, e);
+	if (rc == 0)
+		rc = cli_stamp(m, e);
+	if (rc == 0)
+		rc = ml_model_save(m, s->cli.output, e);
+	ml_model_free(m);
+	ml_frame_release(&f);
+	ml_schema_release(&types);
+	return rc < 0 ? cli_fail(&s->cli, e) : 0;
+}
+
 int cmd_main(int argc, char **argv)
 {
 	struct ens s;
@@ -1024,10 +1124,11 @@ int cmd_main(int argc, char **argv)
 			}
 			if (ch == O_METHOD && (k < 0 || k == ML_ENS_RANK)) {
 				rc = cli_usage(&s.cli, "invalid value '%s' for --method (mean, median, "
-						       "vote, weighted, stack, blend)", optarg);
+						       "vote, weighted, stack, blend, anomaly)", optarg);
 				goto done;
 			}
-			if (ch == O_COMBINE && (k < 0 || k == ML_ENS_WEIGHTED || k == ML_ENS_STACK)) {
+			if (ch == O_COMBINE && (k < 0 || k == ML_ENS_WEIGHTED || k == ML_ENS_STACK ||
+						   k == ML_ENS_ANOMALY)) {
 				rc = cli_usage(&s.cli, "invalid value '%s' for --combine (mean, median, "
 						       "vote, rank)", optarg);
 				goto done;
@@ -1096,6 +1197,12 @@ int cmd_main(int argc, char **argv)
 		case O_SMOOTHING:
 			*adaptive_opt(&s, ch) = optarg;
 			break;
+		case O_CONTAMINATION:
+			s.contamination = optarg;
+			break;
+		case O_BANDS:
+			s.bands = optarg;
+			break;
 		default:
 			rc = cli_usage(&s.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -1129,6 +1236,14 @@ int cmd_main(int argc, char **argv)
 	}
 	if (s.optimize && s.method != ML_ENS_WEIGHTED) {
 		rc = cli_usage(&s.cli, "--optimize is for --method weighted");
+		goto done;
+	}
+	if (s.method == ML_ENS_ANOMALY) {
+		rc = run_anomaly(&s, argc, argv, &e);
+		goto done;
+	}
+	if (s.contamination || s.bands) {
+		rc = cli_usage(&s.cli, "--contamination and --bands are for --method anomaly");
 		goto done;
 	}
 	if (s.method == ML_ENS_STACK || s.optimize) {

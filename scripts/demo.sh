@@ -97,6 +97,12 @@ if have mlensemble; then
 	mlensemble --adaptive --init --state "$out/weights.mlm" --members stack,ens --metric logloss \
 		-t target --window 50 "$out/both.csv" | mleval -t target
 	mlinfo --table weights "$out/weights.mlm"
+	step "mltrain -a zscore -o z.mlm --ignore date samples/seattle_weather.csv; mlensemble --method anomaly -m days.mlm -m z.mlm -o anom.mlm"
+	mltrain -q -a zscore -o "$out/z.mlm" --ignore date samples/seattle_weather.csv
+	mlensemble --method anomaly -m "$out/days.mlm" -m "$out/z.mlm" -o "$out/anom.mlm"
+	mlinfo --table members "$out/anom.mlm"
+	step "mlpredict -m anom.mlm --keep date samples/seattle_weather.csv | grep critical   # with kind"
+	mlpredict -m "$out/anom.mlm" --keep date samples/seattle_weather.csv | grep critical | head -5
 fi
 
 step "mlforecast --time date -y value --group series --model auto,ets,theta --horizon 8 --backtest 3 --report scores.csv classic_series.csv"

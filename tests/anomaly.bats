@@ -291,3 +291,146 @@ Try 'mltrain --help' for more information." ]
 	run -2 --separate-stderr ml mlpredict -m z.mlm --contrib wild.csv
 	[ "${stderr_lines[0]}" = "mlpredict: --contrib: -a zscore models have no margin (--explain names the features behind a detector's score)" ]
 }
+
+@test "ecod equals the numpy hand computation (Li et al.), and --explain ranks the winning tail's terms" {
+	E=$FIX/anomaly2
+	fixture "$E/ecod.csv" "$E/ecod_explain.txt"
+	ml mltrain -q -a ecod -o e.mlm "$AF/train.csv"
+	ml mlpredict -m e.mlm "$AF/test.csv" | cut -d, -f1,2 > e.csv
+	csv_close "$E/ecod.csv" e.csv 1e-12
+	row=$(head -1 "$E/ecod_explain.txt")
+	want=$(tail -n +2 "$E/ecod_explain.txt" | paste -d, - <(printf 'a\nb\nc\nd\n') | sort -t, -k1,1gr | head -3 | cut -d, -f2 | paste -sd';')
+	ml mlpredict -m e.mlm --explain "$AF/test.csv" > x.csv
+	[ "$(sed -n "$((row + 1))p" x.csv | cut -d, -f4)" = "$want" ]
+	run -0 ml mlinfo --table severity e.mlm
+	[ "${lines[1]%%,*}" = anomaly ]
+}
+
+# An ensemble's score by hand: each member's score standardised on the mean and standard
+# deviation of its calibration grid, times its weight (mlinfo --table members), summed.
+by_hand() { # ensemble, then the members
+	local ens=$1 k=0 m
+	shift
+	ml mlinfo --table members "$ens" | tail -n +2 | cut -d, -f2 > w.txt
+	for m in "$@"; do
+		k=$((k + 1))
+		ml mlinfo --table calibration "$m" | tail -n +2 | cut -d, -f2 > g.txt
+		mean=$(awk '{ s += $1; n++ } END { printf "%.17g", s / n }' g.txt)
+		sd=$(awk -v m="$mean" '{ v += ($1 - m) ^ 2; n++ } END { printf "%.17g", sqrt(v / n) }' g.txt)
+		ml mlpredict -m "$m" "$AF/test.csv" | tail -n +2 | cut -d, -f1 |
+			awk -v m="$mean" -v s="$sd" -v w="$(sed -n "${k}p" w.txt)" '{ printf "%.17g\n", w * ($1 - m) / s }' > "z$k.txt"
+	done
+	paste -d, z*.txt | awk -F, '{ t = 0; for (i = 1; i <= NF; i++) t += $i; printf "%.17g\n", t }'
+	rm -f z*.txt
+}
+
+@test "mlensemble --method anomaly: the score is the weighted sum of the members' standardised scores" {
+	ml mltrain -q -a iforest -o if.mlm "$AF/train.csv"
+	ml mltrain -q -a lof -o lof.mlm "$AF/train.csv"
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	ml mltrain -q -a ecod -o ec.mlm "$AF/train.csv"
+	ml mlensemble --method anomaly -m if.mlm -m lof.mlm -m z.mlm -m ec.mlm -o ens.mlm
+	by_hand ens.mlm if.mlm lof.mlm z.mlm ec.mlm | sed '1i score' > want.csv
+	ml mlpredict -m ens.mlm "$AF/test.csv" | cut -d, -f1 > got.csv
+	csv_close want.csv got.csv 1e-12
+	# the agreement weights sum to one; -w gives its own, scaled
+	run -0 ml mlinfo --table members ens.mlm
+	[ "$(echo "$output" | tail -n +2 | awk -F, '{ s += $2 } END { printf "%.9f", s }')" = 1.000000000 ]
+	ml mlensemble --method anomaly -w 2,1,1 -m if.mlm -m lof.mlm -m z.mlm -o w.mlm
+	run -0 ml mlinfo --table members w.mlm
+	[ "$(echo "${lines[1]}" | cut -d, -f2,3)" = 0.5,iforest ]
+	[ "$(echo "${lines[2]}" | cut -d, -f2,3)" = 0.25,lof ]
+	by_hand w.mlm if.mlm lof.mlm z.mlm | sed '1i score' > want.csv
+	ml mlpredict -m w.mlm "$AF/test.csv" | cut -d, -f1 > got.csv
+	csv_close want.csv got.csv 1e-12
+	# the combined scores rank the labelled outliers
+	ml mlpredict -m ens.mlm "$AF/test.csv" | tail -n +2 | cut -d, -f1 > s.txt
+	col "$AF/test_label.csv" outlier > y.txt
+	[ "$(auc y.txt s.txt | awk '{ print ($1 > 0.9) }')" = 1 ]
+}
+
+@test "anomaly ensemble: flags, severities and kinds from its own scores, --alert-at, mlinfo" {
+	ml mltrain -q -a iforest -o if.mlm "$AF/train.csv"
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	ml mltrain -q -a hbos -o h.mlm "$AF/train.csv"
+	ml mlensemble --method anomaly --contamination 0.05 -m if.mlm -m z.mlm -m h.mlm -o ens.mlm
+	run -0 ml mlinfo ens.mlm
+	[[ "$output" == *'"method": "anomaly"'* ]]
+	[[ "$output" == *'"weights": "agreement"'* ]]
+	[[ "$output" == *'"rows": "kept sample"'* ]]
+	run -0 ml mlinfo --table severity ens.mlm
+	[ "$(echo "${lines[1]}" | cut -d, -f1,2)" = anomaly,0.95 ]
+	printf 'a,b,c,d\n0,0,1,0\n30,0,1,0\n2.5,-2.5,1,2\n' > wild.csv
+	run -0 ml mlpredict -m ens.mlm wild.csv
+	[ "${lines[0]}" = "score,anomaly,severity,kind" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f2-)" = "0,none," ]
+	[ "$(echo "${lines[2]}" | cut -d, -f2-)" = "1,critical,statistical" ]
+	[ "$(echo "${lines[3]}" | cut -d, -f2,4)" = "1,multivariate" ]
+	run -1 ml mlpredict -m ens.mlm --alert-at critical wild.csv
+	head -2 wild.csv > calm.csv
+	run -0 ml mlpredict -m ens.mlm --alert-at low calm.csv
+	run -2 --separate-stderr ml mlpredict -m ens.mlm --explain wild.csv
+	[[ "${stderr_lines[0]}" == "mlpredict: an anomaly ensemble gives score, anomaly, severity and kind only"* ]]
+}
+
+@test "anomaly ensemble: agreement on a FILE of unlabelled rows; the same bytes for any -j" {
+	ml mltrain -q -a iforest --seed 3 -o if.mlm "$AF/train.csv"
+	ml mltrain -q -a lof -o lof.mlm "$AF/train.csv"
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	ml mlensemble --method anomaly -m if.mlm -m lof.mlm -m z.mlm -o f.mlm "$AF/test.csv"
+	run -0 ml mlinfo f.mlm
+	[[ "$output" == *'"rows": "file"'* ]]
+	[[ "$output" == *'"nrow": '"$(($(wc -l < "$AF/test.csv") - 1))"* ]]
+	by_hand f.mlm if.mlm lof.mlm z.mlm | sed '1i score' > want.csv
+	ml mlpredict -m f.mlm "$AF/test.csv" | cut -d, -f1 > got.csv
+	csv_close want.csv got.csv 1e-12
+	ml mlensemble -j 1 --method anomaly -m if.mlm -m lof.mlm -m z.mlm -o a.mlm
+	ml mlensemble -j 4 --method anomaly -m if.mlm -m lof.mlm -m z.mlm -o b.mlm
+	same a.mlm b.mlm
+	ml mlpredict -j 1 -m a.mlm "$AF/test.csv" > a.csv
+	ml mlpredict -j 4 -m a.mlm "$AF/test.csv" > b.csv
+	same a.csv b.csv
+	ml mltrain -q -j 4 -a iforest --seed 3 -o if4.mlm "$AF/train.csv"
+	ml mlensemble --method anomaly -m if4.mlm -m lof.mlm -m z.mlm -o c.mlm
+	ml mlpredict -m c.mlm "$AF/test.csv" > c.csv
+	same a.csv c.csv
+}
+
+@test "anomaly ensemble: bad members and options are refused, naming the member and what differs" {
+	ml mltrain -q -a iforest -o if.mlm "$AF/train.csv"
+	ml mltrain -q -a zscore -o z.mlm "$AF/train.csv"
+	ml mltrain -q -t a -a ridge -o r.mlm "$AF/train.csv"
+	run -65 --separate-stderr ml mlensemble --method anomaly -m if.mlm -m r.mlm -o x.mlm
+	[ "$stderr" = 'mlensemble: r.mlm: member 2: a model of task "regress" cannot join an anomaly ensemble (detectors, fitted without a target, can)' ]
+	awk -F, -v OFS=, 'NR == 1 { print $0, "y"; next } { print $0, (NR % 2 ? "p" : "q") }' "$AF/train.csv" > lab.csv
+	ml mltrain -q -t y -a logistic -o lr.mlm lab.csv
+	ml mltrain -q -t y -a nb -o nb.mlm lab.csv
+	ml mltrain -q -a iforest --ignore y -o ify.mlm lab.csv
+	run -65 --separate-stderr ml mlensemble --method mean -m lr.mlm -m nb.mlm -m ify.mlm -o x.mlm
+	[ "$stderr" = 'mlensemble: ify.mlm: member 3: a model of task "unsupervised" cannot be combined (classification and regression can; detectors, with --method anomaly)' ]
+	ml mltrain -q -a zscore --ignore d -o z3.mlm "$AF/train.csv"
+	run -65 --separate-stderr ml mlensemble --method anomaly -m if.mlm -m z3.mlm -o x.mlm
+	[ "$stderr" = "mlensemble: z3.mlm: member 2 does not read column 'd', which member 1 reads: the members of an anomaly ensemble read the same columns" ]
+	head -301 "$AF/train.csv" > part.csv
+	ml mltrain -q -a zscore -o zp.mlm part.csv
+	run -65 --separate-stderr ml mlensemble --method anomaly -m if.mlm -m zp.mlm -o x.mlm
+	[[ "$stderr" == "mlensemble: zp.mlm: member 2 was fitted on other rows than member 1 ("*"give a FILE of unlabelled rows" ]]
+	run -0 ml mlensemble --method anomaly -m if.mlm -m zp.mlm -o x.mlm "$AF/test.csv"
+	rm x.mlm
+	printf 'a,b,c\n1,2,3\n4,5,6\n' > short.csv
+	run -65 --separate-stderr ml mlensemble --method anomaly -m if.mlm -m z.mlm -o x.mlm short.csv
+	[[ "$stderr" == *"'d'"* ]]
+	run -2 --separate-stderr ml mlensemble --method anomaly -m if.mlm -o x.mlm
+	[ "${stderr_lines[0]}" = "mlensemble: --method anomaly needs two members at least (-m)" ]
+	run -2 --separate-stderr ml mlensemble --method anomaly --contamination 0.7 -m if.mlm -m z.mlm -o x.mlm
+	[ "${stderr_lines[0]}" = "mlensemble: invalid value '0.7' for --contamination (auto, or a fraction above 0 and at most 0.5)" ]
+	run -2 --separate-stderr ml mlensemble --method anomaly --bands 0.9,0.8,0.99,0.999 -m if.mlm -m z.mlm -o x.mlm
+	[ "${stderr_lines[0]}" = "mlensemble: --bands '0.9,0.8,0.99,0.999': the quantiles must rise strictly between 0 and 1" ]
+	run -2 --separate-stderr ml mlensemble --method anomaly -w 1 -m if.mlm -m z.mlm -o x.mlm
+	[[ "${stderr_lines[0]}" == "mlensemble: -w '1': give 2 comma-separated weights"* ]]
+	run -2 --separate-stderr ml mlensemble --method mean --contamination 0.1 -m lr.mlm -m nb.mlm -o x.mlm
+	[ "${stderr_lines[0]}" = "mlensemble: --contamination and --bands are for --method anomaly" ]
+	run -2 --separate-stderr ml mlensemble --combine anomaly a.csv b.csv
+	[[ "${stderr_lines[0]}" == "mlensemble: invalid value 'anomaly' for --combine"* ]]
+	[ ! -e x.mlm ]
+}

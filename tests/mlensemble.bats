@@ -164,7 +164,7 @@ Try 'mlensemble --help' for more information." ]
 	run -2 --separate-stderr ml mlensemble --method weighted -w 0,0 -m lr.mlm -m nb.mlm -o e.mlm
 	[ "${stderr%%$'\n'*}" = "mlensemble: -w '0,0': the weights sum to zero" ]
 	run -2 --separate-stderr ml mlensemble --method bagging -m lr.mlm -m nb.mlm -o e.mlm
-	[ "${stderr%%$'\n'*}" = "mlensemble: invalid value 'bagging' for --method (mean, median, vote, weighted, stack, blend)" ]
+	[ "${stderr%%$'\n'*}" = "mlensemble: invalid value 'bagging' for --method (mean, median, vote, weighted, stack, blend, anomaly)" ]
 	run -2 --separate-stderr ml mlensemble --method mean -m lr.mlm -m nb.mlm
 	[ "${stderr%%$'\n'*}" = "mlensemble: no output file (-o FILE) for the ensemble" ]
 	[ ! -e e.mlm ]
@@ -267,7 +267,7 @@ Try 'mlensemble --help' for more information." ]
 
 @test "stack: bad specs and bad input" {
 	run -2 --separate-stderr ml mlensemble --method stack -t target --base 'forest --trees 9' -o s.mlm "$BC"
-	[ "${stderr%%$'\n'*}" = "mlensemble: --base 'forest --trees 9': unknown algorithm 'forest' (one of linear, ridge, lasso, elasticnet, logistic, nb, knn, gbdt, rf, tree, iforest, zscore, lof, hbos, gp, mlp)" ]
+	[ "${stderr%%$'\n'*}" = "mlensemble: --base 'forest --trees 9': unknown algorithm 'forest' (one of linear, ridge, lasso, elasticnet, logistic, nb, knn, gbdt, rf, tree, iforest, zscore, lof, hbos, ecod, gp, mlp)" ]
 	run -2 --separate-stderr ml mlensemble --method stack -t target --base 'gbdt rounds' -o s.mlm "$BC"
 	[ "${stderr%%$'\n'*}" = "mlensemble: --base 'gbdt rounds': 'rounds' is not an option" ]
 	run -2 --separate-stderr ml mlensemble --method stack -t target --base 'gbdt --rounds' -o s.mlm "$BC"

@@ -177,6 +177,7 @@ iforest
 zscore
 lof
 hbos
+ecod
 gp
 mlp" ]
 	ml mltrain --list-algorithms >listed

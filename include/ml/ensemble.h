@@ -24,7 +24,8 @@ enum ml_ens_method {
 	ML_ENS_VOTE,
 	ML_ENS_WEIGHTED,
 	ML_ENS_RANK, /* prediction files only: the mean of each member's ranks */
-	ML_ENS_STACK
+	ML_ENS_STACK,
+	ML_ENS_ANOMALY /* detectors: standardised scores weighted by agreement (below) */
 };
 
 /* The method named name ("mean", ...), or -1. */
@@ -191,5 +192,37 @@ ML_API int ml_adaptive_bind(struct ml_adaptive *a, const struct ml_schema *in,
  * seconds) or earlier than the last are ML_E_DATA naming the line. */
 ML_API int ml_adaptive_apply(struct ml_adaptive *a, const struct ml_block *in,
 			     const struct ml_block **out, struct ml_err *e);
+/* Anomaly ensembles (method anomaly): members are detectors (models fitted without a
+ * target whose outputs are score, anomaly and severity). Member k's score s is
+ * standardised on its own training scores, z = (s - mean_k) / sd_k, with the mean and
+ * standard deviation of its calibration grid (the 1001 training-score quantiles of
+ * mlinfo --table calibration); the ensemble's score is sum_k w_k z_k with weights summing
+ * to one. The weights are given (-w), or come from the members' agreement on common
+ * rows (ml_ens_agreement). The rows: o->rows, scored through each member's chain, or
+ * else the sample of training rows each detector keeps (the same rows for detectors
+ * fitted on the same data: the members must then have the same training data
+ * fingerprint). The ensemble's threshold, severity bands and calibration come from its
+ * scores on those rows (contamination and bands as a detector's). Flagged rows are
+ * named statistical when some numeric input column is far out on its own (a robust
+ * |z| of 3.5 or more, the column's median and 1.4826 MAD taken on the rows), else
+ * multivariate. */
+struct ml_ens_anomaly_opts {
+	const struct ml_frame *rows; /* unlabelled rows, or NULL: the kept samples */
+	const char *rows_name;	     /* for messages */
+	int weighted;		     /* 1: the members' weights as given */
+	double contamination;	     /* the fraction to flag, or -1: auto (0.1) */
+	double band[4];		     /* the severity quantiles (0.9, 0.95, 0.99, 0.999) */
+};
+ML_API void ml_ens_anomaly_opts_init(struct ml_ens_anomaly_opts *o);
+ML_API int ml_ensemble_anomaly(struct ml_model **out, const struct ml_ens_member *m, int n,
+			       const struct ml_ens_anomaly_opts *o, struct ml_err *e);
+/* Weights from agreement: S holds n members' scores on r rows (member after member, r
+ * values each). Each member's scores are turned into ranks (ties share their mean rank);
+ * starting from equal weights, member k's new weight is the square of the Pearson
+ * correlation (Spearman's, on the scores) between its ranks and the weighted sum of the
+ * other members' ranks, 0 when negative, then the weights are scaled to sum to one (equal
+ * when all are 0); repeated until no weight moves by 1e-12 (at most 100 rounds). w gets
+ * n weights. 0 or ML_E_NOMEM. */
+ML_API int ml_ens_agreement(const double *S, size_t r, int n, double *w, struct ml_err *e);
 
 #endif

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "artefact/kind.h"
+#include "ens_int.h"
 #include "ml/ensemble.h"
 #include "ml/pred.h"
 
@@ -171,7 +172,7 @@ static int member_info(const struct ml_ens_member *m, int k, struct minfo *i, st
 	if (strcmp(i->task, "\"classify\"") != 0 && strcmp(i->task, "\"regress\"") != 0)
 		return ml_err_set(e, ML_E_DATA, ml_artefact_name(last), 0, 0,
 				  "member %d: a model of task %s cannot be combined (classification "
-				  "and regression can)",
+				  "and regression can; detectors, with --method anomaly)",
 				  k + 1, i->task);
 	if (i->classes && !(i->cls = cJSON_Parse(i->classes)))
 		return ml_err_nomem(e);
@@ -274,7 +275,7 @@ static int meta_set(struct ml_model *md, const char *key, cJSON *v, struct ml_er
 	return rc;
 }
 
-static cJSON *member_json(const struct ml_ens_member *m)
+cJSON *ml_ens_member_json(const struct ml_ens_member *m)
 {
 	cJSON *o = cJSON_CreateObject(), *st = cJSON_CreateArray();
 	const char *name = member_name(m), *slash = strrchr(name, '/');
@@ -341,7 +342,7 @@ int ml_ensemble_build(struct ml_model **out, int method, const struct ml_ens_mem
 		goto done;
 	}
 	for (k = 0; k < n; k++) {
-		cJSON *x = member_json(&m[k]);
+		cJSON *x = ml_ens_member_json(&m[k]);
 		if (!x) {
 			cJSON_Delete(mem);
 			rc = ml_err_nomem(e);
@@ -998,7 +999,7 @@ static int ens_apply(void *sc, const struct ml_block *in, size_t from, size_t to
 	return 0;
 }
 
-const struct ml_kind ml_kind_ensemble = {
+const struct ml_kind ml_ens_kind_models = {
 	.name = "ensemble",
 	.flags = ML_ARTEFACT_FINAL,
 	.open = ens_open,

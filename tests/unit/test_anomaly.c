@@ -205,6 +205,53 @@ static void test_roundtrip(void)
 	ml_frame_release(&f);
 }
 
+/* Agreement weights (ml_ens_agreement) equal the numpy hand computation of
+ * tests/fixtures/gen_anomaly2.py; the member whose scores are noise gets the least. */
+static void test_agreement(void)
+{
+	const char *sp = "tests/fixtures/anomaly2/agreement.csv",
+		   *wp = "tests/fixtures/anomaly2/agreement_weights.csv";
+	FILE *fs = fopen(sp, "r"), *fw = fopen(wp, "r");
+	double S[4 * 300], want[4], w[4], a[4];
+	char line[512];
+	size_t r = 0;
+	struct ml_err e;
+	int k, ok = fs && fw;
+
+	ml_err_init(&e);
+	if (!ok) {
+		unit_fixture_failed(fs ? wp : sp, "cannot open");
+		if (fs)
+			fclose(fs);
+		if (fw)
+			fclose(fw);
+		return;
+	}
+	ok = fgets(line, sizeof(line), fs) != NULL;
+	while (ok && r < 300 && fscanf(fs, "%lf,%lf,%lf,%lf", &a[0], &a[1], &a[2], &a[3]) == 4) {
+		for (k = 0; k < 4; k++)
+			S[(size_t)k * 300 + r] = a[k];
+		r++;
+	}
+	ok = ok && fgets(line, sizeof(line), fw) != NULL;
+	for (k = 0; ok && k < 4; k++)
+		ok = fscanf(fw, "%lf", &want[k]) == 1;
+	fclose(fs);
+	fclose(fw);
+	if (!ok || r != 300) {
+		unit_fixture_failed(sp, "short");
+		return;
+	}
+	CHECK(ml_ens_agreement(S, r, 4, w, &e) == 0);
+	for (k = 0; k < 4; k++)
+		CHECK_NEAR(w[k], want[k], 1e-12);
+	CHECK(w[3] < 0.01 && w[3] < w[2] && w[2] < w[0]);
+	/* two members: each the other's consensus, so equal weights */
+	CHECK(ml_ens_agreement(S, r, 2, w, &e) == 0);
+	CHECK_NEAR(w[0], 0.5, 1e-15);
+	CHECK_NEAR(w[1], 0.5, 1e-15);
+}
+
 int main(void)
 {
 	struct ml_err e;
@@ -216,6 +263,7 @@ int main(void)
 	RUN(test_bad_params);
 	RUN(test_iforest_two_rows);
 	RUN(test_roundtrip);
+	RUN(test_agreement);
 	ml_ctx_release(&ctx);
 	return UNIT_EXIT();
 }

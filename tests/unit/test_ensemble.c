@@ -12,7 +12,8 @@ static void test_methods(void)
 	CHECK(ml_ens_method_find("mean") == ML_ENS_MEAN);
 	CHECK(ml_ens_method_find("stack") == ML_ENS_STACK);
 	CHECK(ml_ens_method_find("rank") == ML_ENS_RANK);
-	CHECK(ml_ens_method_find("anomaly") == -1);
+	CHECK(ml_ens_method_find("anomaly") == ML_ENS_ANOMALY);
+	CHECK(ml_ens_method_find("boost") == -1);
 	CHECK(strcmp(ml_ens_method_name(ML_ENS_VOTE), "vote") == 0);
 }
 

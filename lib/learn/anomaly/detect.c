@@ -1,9 +1,11 @@
 /* What every anomaly detector shares: threshold, severity bands and the calibration of
  * its scores against the training rows' scores. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/ctx.h"
 #include "ml/num.h"
 #include "detect.h"
 
@@ -219,4 +221,111 @@ int ml_detect_table(const struct ml_detect *d, const char *algo, const char *nam
 	}
 	out->rows.nrow = 5;
 	return 0;
+}
+
+void ml_detect_robust(double *v, size_t n, double *center, double *scale)
+{
+	double c, s = 0;
+	size_t i;
+
+	qsort(v, n, sizeof(double), cmp_double);
+	c = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	for (i = 0; i < n; i++)
+		v[i] = fabs(v[i] - c);
+	qsort(v, n, sizeof(double), cmp_double);
+	s = 1.482602218505602 * (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
+	if (!(s > 0)) {
+		s = 0;
+		for (i = 0; i < n; i++)
+			s += v[i];
+		s = 1.2533141373155001 * s / (double)n;
+	}
+	*center = c;
+	*scale = s > 0 ? s : 1;
+}
+
+void ml_detect_release(struct ml_detect *d)
+{
+	int j;
+
+	for (j = 0; d->names && j < d->p; j++)
+		free(d->names[j]);
+	free(d->names);
+	free(d->sidx);
+	free(d->sscore);
+	free(d->center);
+	free(d->scale);
+	d->names = NULL;
+	d->sidx = NULL;
+	d->sscore = d->center = d->scale = NULL;
+	d->ns = 0;
+}
+
+int ml_detect_keep(struct ml_detect *d, const double *X, size_t n, int p, size_t ri,
+		   size_t rj, const char *const *names, const double *s, struct ml_err *e)
+{
+	size_t m = n < ML_DETECT_SAMPLE ? n : ML_DETECT_SAMPLE, i, k = 0;
+	struct ml_rng r;
+	double *v;
+	int j;
+
+	ml_detect_release(d);
+	d->sidx = malloc((m ? m : 1) * sizeof(uint64_t));
+	d->sscore = malloc((m ? m : 1) * sizeof(double));
+	d->center = malloc((size_t)p * sizeof(double));
+	d->scale = malloc((size_t)p * sizeof(double));
+	d->names = calloc((size_t)p, sizeof(char *));
+	v = malloc((m ? m : 1) * sizeof(double));
+	d->p = p;
+	if (!d->sidx || !d->sscore || !d->center || !d->scale || !d->names || !v) {
+		free(v);
+		ml_detect_release(d);
+		return ml_err_nomem(e);
+	}
+	/* selection sampling (Knuth's algorithm S): m of n rows, in order */
+	ml_rng_seed(&r, ML_DETECT_SAMPLE_SEED ^ (uint64_t)n);
+	for (i = 0; i < n && k < m; i++)
+		if ((double)(n - i) * ml_rng_uniform(&r) < (double)(m - k))
+			d->sidx[k++] = i;
+	d->ns = k;
+	for (k = 0; k < d->ns; k++)
+		d->sscore[k] = s[d->sidx[k]];
+	for (j = 0; j < p; j++) {
+		char buf[32];
+		for (k = 0; k < d->ns; k++)
+			v[k] = X[d->sidx[k] * ri + (size_t)j * rj];
+		ml_detect_robust(v, d->ns, &d->center[j], &d->scale[j]);
+		snprintf(buf, sizeof(buf), "x%d", j + 1);
+		if (!(d->names[j] = strdup(names && names[j] ? names[j] : buf))) {
+			free(v);
+			ml_detect_release(d);
+			return ml_err_nomem(e);
+		}
+	}
+	free(v);
+	return 0;
+}
+
+int ml_detect_save_sample(const struct ml_detect *d, struct ml_model *mo, struct ml_err *e)
+{
+	struct ml_wbuf b;
+	size_t k;
+	int j;
+
+	if (!d->sidx)
+		return 0;
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, 1);
+	ml_wbuf_u64(&b, d->n);
+	ml_wbuf_u32(&b, (uint32_t)d->ns);
+	for (k = 0; k < d->ns; k++)
+		ml_wbuf_u64(&b, d->sidx[k]);
+	ml_wbuf_f64v(&b, d->sscore, d->ns);
+	ml_wbuf_u32(&b, (uint32_t)d->p);
+	for (j = 0; j < d->p; j++) {
+		ml_wbuf_str(&b, d->names[j]);
+		ml_wbuf_f64(&b, d->center[j]);
+		ml_wbuf_f64(&b, d->scale[j]);
+	}
+	return ml_algo_put(mo, ML_DETECT_SAMPLE_SECTION, &b, e);
 }

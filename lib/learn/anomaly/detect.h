@@ -10,6 +10,7 @@
 #define ML_ANOMALY_DETECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "learn/algo.h"
 
@@ -34,6 +35,14 @@ struct ml_detect {
 	double bscore[4];     /* the training scores at those levels */
 	double grid[ML_DETECT_GRID]; /* training-score quantiles at k / (ML_DETECT_GRID - 1) */
 	size_t n;	      /* training rows */
+	/* The kept sample (ml_detect_keep): ns training rows by index, their raw scores, and
+	 * per feature a robust centre and scale over those rows, for ensembles. */
+	size_t ns;
+	uint64_t *sidx;
+	double *sscore;
+	int p;
+	double *center, *scale;
+	char **names;
 };
 
 /* Read --contamination and --bands into d (ML_E_USAGE naming the option when wrong). */
@@ -51,6 +60,28 @@ double ml_detect_calibrated(const struct ml_detect *d, double s);
 /* The quantile at level q (linear between order statistics, as numpy's default) of the
  * sorted s[0..n). */
 double ml_detect_quantile(const double *s, size_t n, double q);
+
+/* The sample of training rows every detector keeps so that detectors fitted on the same
+ * rows can be compared on common rows without them (mlensemble --method anomaly): up to
+ * ML_DETECT_SAMPLE rows drawn by a generator seeded with ML_DETECT_SAMPLE_SEED and the
+ * row count alone (so any two fits on n rows keep the same rows, whatever their --seed),
+ * in row order, with their raw training scores s[0..n) (in row order, before
+ * ml_detect_fit sorts them), and per feature the median and 1.4826 MAD of the kept rows'
+ * values (the mean absolute deviation scaled by 1.2533 when the MAD is 0; 1 when that is
+ * 0 too). X holds feature j of row i at X[i * ri + j * rj]. Call before ml_detect_fit. */
+#define ML_DETECT_SAMPLE 512
+#define ML_DETECT_SAMPLE_SEED 0x5a4d504cULL
+int ml_detect_keep(struct ml_detect *d, const double *X, size_t n, int p, size_t ri,
+		   size_t rj, const char *const *names, const double *s, struct ml_err *e);
+/* The robust centre and scale of v[0..n) as ml_detect_keep takes them (v is reordered). */
+void ml_detect_robust(double *v, size_t n, double *center, double *scale);
+/* The kept sample as the model section ML_DETECT_SAMPLE_SECTION: u32 version, u64
+ * training rows, u32 kept rows m, m u64 row indices, m f64 raw scores, u32 features p,
+ * then per feature its name (u32 length, bytes), f64 centre, f64 scale. Nothing when the
+ * state has no sample (a model loaded from a file). */
+#define ML_DETECT_SAMPLE_SECTION "algo.sample"
+int ml_detect_save_sample(const struct ml_detect *d, struct ml_model *mo, struct ml_err *e);
+void ml_detect_release(struct ml_detect *d);
 
 /* Saved as part of a detector's section, and read back (ML_E_DATA when it is not sound). */
 void ml_detect_save(const struct ml_detect *d, struct ml_wbuf *b);

@@ -37,6 +37,7 @@ static void hb_free(void *state)
 		return;
 	free(m->edge);
 	free(m->dens);
+	ml_detect_release(&m->det);
 	free(m);
 }
 
@@ -194,7 +195,9 @@ static int hb_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	for (i = 0; i < d->n; i++)
 		s[i] = s[i * ML_DETECT_NOUT];
 	/* auto: PyOD's default contamination of 0.1 */
-	rc = ml_detect_fit(&m->det, s, d->n, NAN, e);
+	rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
+	if (rc == 0)
+		rc = ml_detect_fit(&m->det, s, d->n, NAN, e);
 out:
 	free(buf);
 	free(s);
@@ -212,7 +215,10 @@ static int hb_save(const void *state, struct ml_model *mo, struct ml_err *e)
 {
 	const struct hbos *m = state;
 	struct ml_wbuf b;
+	int rc = ml_detect_save_sample(&m->det, mo, e);
 
+	if (rc < 0)
+		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_u32(&b, HB_VERSION);
 	ml_wbuf_u32(&b, (uint32_t)m->p);

@@ -48,6 +48,7 @@ static void if_free(void *state)
 	free(m->thr);
 	free(m->normal);
 	free(m->leaf);
+	ml_detect_release(&m->det);
 	free(m);
 }
 
@@ -477,7 +478,9 @@ static int if_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	if_scores(m, X, d->n, d->n, s);
 	for (i = 0; i < d->n; i++)
 		s[i] = s[i * ML_DETECT_NOUT];
-	rc = ml_detect_fit(&m->det, s, d->n, 0.5, e);
+	rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
+	if (rc == 0)
+		rc = ml_detect_fit(&m->det, s, d->n, 0.5, e);
 	ml_log(ctx, ML_LOG_DEBUG, "iforest: %d trees of %zu rows, height limit %d", m->ntrees,
 	       m->psi, m->depth);
 out:
@@ -511,6 +514,8 @@ static int if_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	struct ml_wbuf b;
 	int rc;
 
+	if ((rc = ml_detect_save_sample(&m->det, mo, e)) < 0)
+		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_u32(&b, IF_VERSION);
 	ml_wbuf_u32(&b, (uint32_t)m->p);

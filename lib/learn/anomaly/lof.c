@@ -40,6 +40,7 @@ static void lof_free(void *state)
 	free(m->X);
 	free(m->kdist);
 	free(m->lrd);
+	ml_detect_release(&m->det);
 	free(m);
 }
 
@@ -251,7 +252,9 @@ static int lof_fit(void **state, const struct ml_data *d, const struct ml_data *
 		m->lrd[i] = reach_density(m, jb.nd + i * k, jb.ni + i * k);
 	for (i = 0; i < m->n; i++)
 		s[i] = factor(m, jb.nd + i * k, jb.ni + i * k);
-	rc = ml_detect_fit(&m->det, s, m->n, 1.5, e);
+	rc = ml_detect_keep(&m->det, m->X, m->n, m->p, (size_t)m->p, 1, d->names, s, e);
+	if (rc == 0)
+		rc = ml_detect_fit(&m->det, s, m->n, 1.5, e);
 out:
 	free(jb.nd);
 	free(jb.ni);
@@ -275,6 +278,8 @@ static int lof_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	struct ml_wbuf b;
 	int rc;
 
+	if ((rc = ml_detect_save_sample(&m->det, mo, e)) < 0)
+		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_u32(&b, LOF_VERSION);
 	ml_wbuf_u64(&b, m->n);

@@ -39,6 +39,7 @@ static void zs_free(void *state)
 		return;
 	free(m->center);
 	free(m->scale);
+	ml_detect_release(&m->det);
 	free(m);
 }
 
@@ -275,7 +276,9 @@ static int zs_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	if (rc == 0) {
 		for (i = 0; i < d->n; i++)
 			s[i] = s[i * ML_DETECT_NOUT];
-		rc = ml_detect_fit(&m->det, s, d->n, auto_threshold(m), e);
+		rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
+		if (rc == 0)
+			rc = ml_detect_fit(&m->det, s, d->n, auto_threshold(m), e);
 	}
 out:
 	free(buf);
@@ -296,7 +299,10 @@ static int zs_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	const struct zscore *m = state;
 	size_t p = (size_t)m->p;
 	struct ml_wbuf b;
+	int rc = ml_detect_save_sample(&m->det, mo, e);
 
+	if (rc < 0)
+		return rc;
 	ml_wbuf_init(&b);
 	ml_wbuf_u32(&b, ZS_VERSION);
 	ml_wbuf_u32(&b, (uint32_t)m->p);
