@@ -178,7 +178,8 @@ zscore
 lof
 hbos
 gp
-mlp" ]
+mlp
+kmeans" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help
