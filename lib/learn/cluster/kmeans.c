@@ -13,7 +13,9 @@
 #include "learn/algo.h"
 
 #define KM_VERSION 1
-#define KM_CHUNK   256 /* rows per task: fixed, so that sums do not depend on -j */
+#define KM_CHUNK   256 /* rows per dgemm */
+#define KM_TASKS   64  /* most tasks of an assignment: their number and rows depend on the
+			* rows alone, so that sums do not depend on -j */
 
 enum { KM_PLUSPLUS, KM_FIRST, KM_RANDOM };
 
@@ -61,8 +63,8 @@ struct run {
 	double *cn;	 /* |c_j|^2 */
 	int32_t *lab;
 	double *dmin;	 /* squared distance of each row to its centre */
-	double *sums;	 /* per chunk: k x p weighted sums and k weights (update) */
-	double *inert;	 /* per chunk: the inertia */
+	double *sums;	 /* per task: k x p weighted sums and k weights (update) */
+	double *inert;	 /* per task: the inertia */
 	double *scratch; /* per worker: KM_CHUNK x k */
 	int update;	 /* tasks also accumulate sums */
 	int changed;
@@ -74,42 +76,57 @@ static size_t nchunks(size_t n)
 	return (n + KM_CHUNK - 1) / KM_CHUNK;
 }
 
-/* Rows of a chunk: the nearest centre by |c|^2 - 2 x.c through dgemm (ties to the lower
- * index, as an argmin), the exact squared distance to it, and the chunk's sums. */
+/* Rows per task of an assignment: whole chunks, at most KM_TASKS tasks, so that the
+ * per-task sums stay small whatever n is. */
+static size_t task_rows(size_t n)
+{
+	return (nchunks(n) + KM_TASKS - 1) / KM_TASKS * KM_CHUNK;
+}
+
+static size_t ntasks(size_t n)
+{
+	return n ? (n + task_rows(n) - 1) / task_rows(n) : 0;
+}
+
+/* A task's rows: the nearest centre by |c|^2 - 2 x.c through dgemm on chunks (ties to the
+ * lower index, as an argmin), the exact squared distance to it, and the task's sums. */
 static void assign_task(void *arg, size_t task, int worker)
 {
 	struct run *r = arg;
-	size_t i0 = task * KM_CHUNK, q = r->n - i0 < KM_CHUNK ? r->n - i0 : KM_CHUNK, i;
-	size_t p = (size_t)r->p, k = (size_t)r->k, j, d;
+	size_t tr = task_rows(r->n), i0 = task * tr, i1 = i0 + tr > r->n ? r->n : i0 + tr;
+	size_t p = (size_t)r->p, k = (size_t)r->k, i, j, d, c0;
 	double *D = r->scratch + (size_t)worker * KM_CHUNK * k;
 	double *S = r->sums + task * k * (p + 1), in = 0;
 
-	cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)q, (int)k, (int)p, 1.0,
-		    r->X + i0 * p, (int)p, r->C, (int)p, 0.0, D, (int)k);
 	if (r->update)
 		memset(S, 0, k * (p + 1) * sizeof(double));
-	for (i = 0; i < q; i++) {
-		const double *x = r->X + (i0 + i) * p, *c;
-		double best = r->cn[0] - 2 * D[i * k], s = 0, wi = r->w ? r->w[i0 + i] : 1;
-		size_t b = 0;
-		for (j = 1; j < k; j++) {
-			double v = r->cn[j] - 2 * D[i * k + j];
-			if (v < best) {
-				best = v;
-				b = j;
+	for (c0 = i0; c0 < i1; c0 += KM_CHUNK) {
+		size_t q = i1 - c0 < KM_CHUNK ? i1 - c0 : KM_CHUNK;
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)q, (int)k, (int)p, 1.0,
+			    r->X + c0 * p, (int)p, r->C, (int)p, 0.0, D, (int)k);
+		for (i = 0; i < q; i++) {
+			const double *x = r->X + (c0 + i) * p, *c;
+			double best = r->cn[0] - 2 * D[i * k], s = 0, wi = r->w ? r->w[c0 + i] : 1;
+			size_t b = 0;
+			for (j = 1; j < k; j++) {
+				double v = r->cn[j] - 2 * D[i * k + j];
+				if (v < best) {
+					best = v;
+					b = j;
+				}
 			}
-		}
-		c = r->C + b * p;
-		for (d = 0; d < p; d++)
-			s += (x[d] - c[d]) * (x[d] - c[d]);
-		r->lab[i0 + i] = (int32_t)b;
-		r->dmin[i0 + i] = s;
-		in += wi * s;
-		if (r->update) {
-			double *sb = S + b * (p + 1);
+			c = r->C + b * p;
 			for (d = 0; d < p; d++)
-				sb[d] += wi * x[d];
-			sb[p] += wi;
+				s += (x[d] - c[d]) * (x[d] - c[d]);
+			r->lab[c0 + i] = (int32_t)b;
+			r->dmin[c0 + i] = s;
+			in += wi * s;
+			if (r->update) {
+				double *sb = S + b * (p + 1);
+				for (d = 0; d < p; d++)
+					sb[d] += wi * x[d];
+				sb[p] += wi;
+			}
 		}
 	}
 	r->inert[task] = in;
@@ -117,7 +134,7 @@ static void assign_task(void *arg, size_t task, int worker)
 
 static void run_tasks(struct run *r, struct ml_ctx *ctx, ml_task_fn fn)
 {
-	size_t nt = nchunks(r->n), t;
+	size_t nt = ntasks(r->n), t;
 
 	if (ctx && ctx->pool)
 		ml_pool_run(ctx->pool, nt, fn, r);
@@ -132,7 +149,7 @@ static void run_tasks(struct run *r, struct ml_ctx *ctx, ml_task_fn fn)
 static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double *Cn,
 		     size_t *far)
 {
-	size_t nt = nchunks(r->n), t, p = (size_t)r->p, k = (size_t)r->k, j, d;
+	size_t nt = ntasks(r->n), t, p = (size_t)r->p, k = (size_t)r->k, j, d;
 	double in = 0;
 
 	r->C = C;
@@ -144,7 +161,7 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 		in += r->inert[t];
 	if (!Cn)
 		return in;
-	/* the sums in chunk order, into the first chunk's slot */
+	/* the sums in task order, into the first task's slot */
 	for (t = 1; t < nt; t++)
 		for (j = 0; j < k * (p + 1); j++)
 			r->sums[j] += r->sums[t * k * (p + 1) + j];
@@ -369,8 +386,8 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	r.lab = malloc(n * sizeof(int32_t));
 	r.old = malloc(n * sizeof(int32_t));
 	r.dmin = malloc(n * sizeof(double));
-	r.sums = malloc(nchunks(n) * (size_t)k * (p + 1) * sizeof(double));
-	r.inert = malloc(nchunks(n) * sizeof(double));
+	r.sums = malloc(ntasks(n) * (size_t)k * (p + 1) * sizeof(double));
+	r.inert = malloc(ntasks(n) * sizeof(double));
 	r.scratch = malloc((size_t)workers * KM_CHUNK * (size_t)k * sizeof(double));
 	if (!X || !mean || !C || !Cn || !best || !buf || !far || !r.cn || !r.lab || !r.old ||
 	    !r.dmin || !r.sums || !r.inert || !r.scratch) {
