@@ -179,7 +179,8 @@ lof
 hbos
 ecod
 gp
-mlp" ]
+mlp
+kmeans" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help

@@ -8,6 +8,7 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 	export SOURCE_DATE_EPOCH=1700000000
 	NF=$FIX/neural
+	GF=$FIX/gpc
 }
 
 # gp_fixed TAG OPTIONS...: a fit with the given hyperparameters scores the test rows as
@@ -92,10 +93,74 @@ gp_fit() {
 	printf 'x,y\n1,2\n,3\n3,5\n' > m.csv
 	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm m.csv
 	[ "$stderr" = "mltrain: m.csv:3: missing value in column 'x' (-a gp takes no missing values; impute them with mlfeat --impute)" ]
-	printf 'x,y\n1,a\n2,b\n3,a\n' > c.csv
-	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
-	[ "${stderr_lines[0]}" = "mltrain: c.csv:2: -a gp does not classify, and target 'y' is text ('a'; 2 distinct values): choose a classifier, give --na 'a' if it marks a missing value, or fix the value" ]
+	printf 'x,y\n1,a\n2,b\n3,c\n4,a\n' > c.csv
+	run -2 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
+	[ "${stderr_lines[0]}" = "mltrain: -a gp classifies two classes, and this target has 3 (use -a logistic, mlp or gbdt, or one class against the rest)" ]
+	run -2 --separate-stderr ml mltrain -q -t y -a gp --max-exact 2 -o x.mlm "$GF/train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: -a gp classifies exactly only: 70 rows are more than --max-exact 2" ]
 	[ ! -e x.mlm ]
+}
+
+# gpc_fixed TAG OPTIONS...: a classifier with the given hyperparameters gives the test rows
+# scikit-learn's GaussianProcessClassifier(optimizer=None) probabilities to 1e-6.
+gpc_fixed() {
+	local tag=$1
+	shift
+	fixture "$GF/train.csv" "$GF/test.csv" "$GF/fixed_$tag.csv"
+	ml mltrain -q -t y -a gp --fixed 1 "$@" -o "$tag.mlm" "$GF/train.csv"
+	ml mlpredict -m "$tag.mlm" -o "$tag.full" "$GF/test.csv"
+	cut -d, -f2- "$tag.full" > "$tag.csv"
+	csv_close "$GF/fixed_$tag.csv" "$tag.csv" 1e-6
+}
+
+@test "gp classification with fixed hyperparameters: scikit-learn's probabilities, every kernel" {
+	gpc_fixed rbf --signal-variance 2 --length-scale 1.3
+	gpc_fixed matern32 --kernel matern32 --signal-variance 1.5 --length-scale 0.9
+	gpc_fixed matern52 --kernel matern52 --signal-variance 0.7 --length-scale 1.7
+	gpc_fixed white --kernel rbf+white --signal-variance 1.2 --length-scale 1.1 --noise 0.05
+	gpc_fixed rbf --ard 1 --signal-variance 2 --length-scale 1.3
+	# the label is the likelier class, and the margin its log-odds
+	ml mltrain -q -t y -a gp --fixed 1 -o m.mlm "$GF/train.csv"
+	ml mlpredict -m m.mlm -o p.csv "$GF/test.csv"
+	ml mlpredict -m m.mlm --raw -o r.csv "$GF/test.csv"
+	[ "$(head -1 p.csv)" = "pred,p_no,p_yes" ]
+	[ "$(head -1 r.csv)" = "pred,margin" ]
+	paste -d, p.csv r.csv | awk -F, 'NR > 1 { if (($2 > $3) != ($1 == "no") || $1 != $4) exit 1
+		d = log($3 / $2) - $5; if (d < 0) d = -d; if (d > 1e-9) exit 2 }'
+}
+
+# gpc_fit TAG OPTIONS...: the fitted hyperparameters reach an approximate log marginal
+# likelihood at least scikit-learn's (to 1e-6 of it), and probabilities within 0.01 of its.
+gpc_fit() {
+	local tag=$1 ours ref
+	shift
+	fixture "$GF/fit_$tag.txt" "$GF/fit_$tag.csv"
+	ml mltrain -q -t y -a gp --restarts 0 "$@" -o "$tag.mlm" "$GF/train.csv"
+	ml mlinfo --table hyper -o "$tag.hyper" "$tag.mlm"
+	ours=$(awk -F, '$1 == "log_marginal_likelihood" { print $2 }' "$tag.hyper")
+	ref=$(cat "$GF/fit_$tag.txt")
+	echo "$tag: ours $ours, scikit-learn $ref" >&2
+	awk -v a="$ours" -v b="$ref" 'BEGIN { s = b < 0 ? -b : b; if (s < 1) s = 1
+		exit !(a != "" && a + 0 >= b - 1e-6 * s) }'
+	ml mlpredict -m "$tag.mlm" -o "$tag.full" "$GF/test.csv"
+	cut -d, -f2- "$tag.full" > "$tag.csv"
+	csv_close "$GF/fit_$tag.csv" "$tag.csv" 1e-2
+}
+
+@test "gp classification fitted by maximum likelihood reaches scikit-learn's likelihood" {
+	gpc_fit rbf
+	gpc_fit ard --ard 1
+	gpc_fit matern52 --kernel matern52
+}
+
+@test "gp classification: same bytes whatever -j, and the model file scores as its fit" {
+	ml mltrain -q -j 1 --seed 3 -t y -a gp --restarts 2 -o a.mlm "$GF/train.csv"
+	ml mltrain -q -j 2 --seed 3 -t y -a gp --restarts 2 -o b.mlm "$GF/train.csv"
+	cmp a.mlm b.mlm
+	ml mlpredict -m a.mlm -o a.csv "$GF/test.csv"
+	ml mlpredict -j 2 -m b.mlm -o b.csv "$GF/test.csv"
+	same a.csv b.csv
+	run -2 --separate-stderr ml mlpredict -m a.mlm --std "$GF/test.csv"
 }
 
 @test "mlp reaches scikit-learn's MLPClassifier accuracy on the same split (within 0.02)" {

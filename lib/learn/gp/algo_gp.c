@@ -57,6 +57,8 @@ struct gp {
 	double *ls;	 /* p length scales (equal unless ard) */
 	double sig2, noise, jitter, ymean, ystd, lml;
 	size_t ntrain;
+	int cls;   /* binary classification: c = y - pi, L1 = chol(I + W^1/2 K W^1/2) */
+	double *w; /* classification: W^1/2 at the mode, nb */
 };
 
 static void gp_free(void *state)
@@ -70,6 +72,7 @@ static void gp_free(void *state)
 	free(g->L1);
 	free(g->L2);
 	free(g->ls);
+	free(g->w);
 	free(g);
 }
 
@@ -284,9 +287,11 @@ static int neg_lml(void *ud, const double *x, double *fx, double *g)
 	return 0;
 }
 
-/* Fit the hyperparameters: from the given start, then from --restarts starts drawn
- * uniformly in the log bounds; the best likelihood wins (the first on ties). */
-static int fit_theta(struct fit *f, double *theta, int restarts, double *best_lml)
+/* Fit the ntheta hyperparameters by minimising fn (the negative log marginal likelihood
+ * of ud): from the given start, then from --restarts starts drawn uniformly in the log
+ * bounds; the best likelihood wins (the first on ties). theta holds 2 ntheta values. */
+static int fit_theta(ml_lbfgs_fn fn, void *ud, int ntheta, struct ml_ctx *ctx, double *theta,
+		     int restarts, double *best_lml)
 {
 	double lo[64 + 2], hi[64 + 2], x[64 + 2], fx;
 	struct ml_lbfgs_opts o;
@@ -298,29 +303,29 @@ static int fit_theta(struct fit *f, double *theta, int restarts, double *best_lm
 	 * optimum should not be left early */
 	o.pgtol = 1e-8;
 	o.ftol = 1e-13;
-	ml_rng_derive(&rng, f->ctx ? f->ctx->seed : 0, 0x6770);
+	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6770);
 	*best_lml = -INFINITY;
-	for (k = 0; k < f->ntheta; k++) {
+	for (k = 0; k < ntheta; k++) {
 		lo[k] = GP_LOG_LO;
 		hi[k] = GP_LOG_HI;
 	}
 	for (r = 0; r <= restarts; r++) {
-		for (k = 0; k < f->ntheta; k++)
+		for (k = 0; k < ntheta; k++)
 			x[k] = r == 0 ? theta[k] : lo[k] + (hi[k] - lo[k]) * ml_rng_uniform(&rng);
-		rc = ml_lbfgs(neg_lml, f, f->ntheta, x, lo, hi, &o, &fx);
+		rc = ml_lbfgs(fn, ud, ntheta, x, lo, hi, &o, &fx);
 		if (rc < 0)
 			return rc;
-		if (f->ctx)
-			ml_log(f->ctx, ML_LOG_PROGRESS, "gp: start %d/%d log marginal likelihood %.6g",
+		if (ctx)
+			ml_log(ctx, ML_LOG_PROGRESS, "gp: start %d/%d log marginal likelihood %.6g",
 			       r + 1, restarts + 1, -fx);
 		if (-fx > *best_lml) {
 			*best_lml = -fx;
-			memcpy(theta + f->ntheta, x, (size_t)f->ntheta * sizeof(double));
+			memcpy(theta + ntheta, x, (size_t)ntheta * sizeof(double));
 		}
 	}
 	if (*best_lml == -INFINITY)
 		return 1;
-	memcpy(theta, theta + f->ntheta, (size_t)f->ntheta * sizeof(double));
+	memcpy(theta, theta + ntheta, (size_t)ntheta * sizeof(double));
 	return 0;
 }
 
@@ -364,6 +369,296 @@ static int basis_chol(const struct gp *g, double diag, double **L)
 	return LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, *L, (lapack_int)n) != 0;
 }
 
+/* --- Binary classification: the Laplace approximation ------------------------------ */
+
+/* Rasmussen and Williams, algorithms 3.1, 3.2 and 5.1, as scikit-learn's
+ * GaussianProcessClassifier: the latent f has the GP prior, the likelihood is the
+ * logistic of f; the posterior is approximated by a Gaussian at its mode, found by Newton
+ * steps from f = 0. */
+struct cfit {
+	size_t n;
+	int p, kernel, white, ard, ntheta;
+	const double *X, *y; /* rows (row-major), classes 0 and 1 */
+	double jitter, sig2, noise;
+	double *ils;
+	double *K, *L;			  /* n x n, column-major: K full, L lower */
+	double *f, *pi, *wsr, *a, *b, *t; /* n each */
+	double *R, *C, *bk;		  /* gradient: n x n, n x n, ntheta x n */
+	int evals;
+};
+
+/* The kernel matrix at theta (plus alpha on its diagonal), full. */
+static void cfit_kernel(struct cfit *c, const double *theta)
+{
+	size_t n = c->n, p = (size_t)c->p, i, j;
+	int d;
+
+	c->sig2 = exp(theta[0]);
+	for (d = 0; d < c->p; d++)
+		c->ils[d] = exp(-theta[1 + (c->ard ? d : 0)]);
+	c->noise = c->white ? exp(theta[c->ntheta - 1]) : 0;
+	for (j = 0; j < n; j++) {
+		c->K[j * n + j] = c->sig2 + c->noise + c->jitter;
+		for (i = j + 1; i < n; i++)
+			c->K[j * n + i] = c->K[i * n + j] =
+			    c->sig2 *
+			    kval(c->kernel, scaled_r2(c->X + i * p, c->X + j * p, c->ils, c->p));
+	}
+}
+
+/* Newton steps for the mode (algorithm 3.1) until the approximate log marginal
+ * likelihood gains less than 1e-10, at most 100, leaving pi, wsr, L and a of the last
+ * step; returns the likelihood before that step (as scikit-learn's _posterior_mode),
+ * -inf when I + W^1/2 K W^1/2 is not positive definite. */
+static double cfit_mode(struct cfit *c)
+{
+	size_t n = c->n, i, j;
+	double lml = -INFINITY;
+	int it;
+
+	memset(c->f, 0, n * sizeof(double));
+	for (it = 0; it < 100; it++) {
+		double z = 0;
+		for (i = 0; i < n; i++) {
+			double p = 1 / (1 + exp(-c->f[i]));
+			c->pi[i] = p;
+			c->wsr[i] = sqrt(p * (1 - p));
+			c->b[i] = p * (1 - p) * c->f[i] + (c->y[i] - p);
+		}
+		for (j = 0; j < n; j++)
+			for (i = j; i < n; i++)
+				c->L[j * n + i] = (i == j) + c->wsr[i] * c->K[j * n + i] * c->wsr[j];
+		if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, c->L, (lapack_int)n) != 0)
+			return -INFINITY;
+		/* a = b - W^1/2 B^-1 W^1/2 K b, f = K a */
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, (int)n, 1.0, c->K, (int)n, c->b, 1,
+			    0.0, c->t, 1);
+		for (i = 0; i < n; i++)
+			c->t[i] *= c->wsr[i];
+		LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, c->L, (lapack_int)n, c->t,
+			       (lapack_int)n);
+		for (i = 0; i < n; i++)
+			c->a[i] = c->b[i] - c->wsr[i] * c->t[i];
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, (int)n, 1.0, c->K, (int)n, c->a, 1,
+			    0.0, c->f, 1);
+		for (i = 0; i < n; i++)
+			z += -0.5 * c->a[i] * c->f[i] - log1p(exp(-(c->y[i] * 2 - 1) * c->f[i])) -
+			     log(c->L[i * n + i]);
+		if (z - lml < 1e-10)
+			break;
+		lml = z;
+	}
+	return lml;
+}
+
+/* The approximate log marginal likelihood at theta and its gradient (algorithm 5.1). */
+static int cfit_lml(struct cfit *c, const double *theta, double *lml, double *dlml)
+{
+	size_t n = c->n, p = (size_t)c->p, i, j;
+	double s1[64 + 2];
+	int k, d, nt = c->ntheta;
+
+	c->evals++;
+	cfit_kernel(c, theta);
+	*lml = cfit_mode(c);
+	if (!dlml)
+		return 0;
+	memset(dlml, 0, (size_t)nt * sizeof(double));
+	if (*lml == -INFINITY)
+		return 0;
+	/* R = W^1/2 B^-1 W^1/2 (full), C = L^-1 W^1/2 K */
+	memcpy(c->R, c->L, n * n * sizeof(double));
+	if (LAPACKE_dpotri(LAPACK_COL_MAJOR, 'L', (lapack_int)n, c->R, (lapack_int)n) != 0) {
+		*lml = -INFINITY;
+		return 0;
+	}
+	for (j = 0; j < n; j++)
+		for (i = j; i < n; i++)
+			c->R[i * n + j] = c->R[j * n + i] *= c->wsr[i] * c->wsr[j];
+	for (j = 0; j < n; j++)
+		for (i = 0; i < n; i++)
+			c->C[j * n + i] = c->wsr[i] * c->K[j * n + i];
+	cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)n,
+		    (int)n, 1.0, c->L, (int)n, c->C, (int)n);
+	/* s2 (the third derivative's term) into t */
+	for (i = 0; i < n; i++) {
+		double q = cblas_ddot((int)n, c->C + i * n, 1, c->C + i * n, 1), pi = c->pi[i];
+		c->t[i] = -0.5 * (c->K[i * n + i] - c->jitter - q) * (pi * (1 - pi) * (1 - 2 * pi));
+	}
+	/* per hyperparameter k: s1 = a'dK a / 2 - tr(R dK) / 2 and b_k = dK (y - pi) */
+	memset(s1, 0, sizeof(s1));
+	memset(c->bk, 0, (size_t)nt * n * sizeof(double));
+	for (j = 0; j < n; j++) {
+		const double *xj = c->X + j * p;
+		double rj = c->y[j] - c->pi[j];
+		for (i = j; i < n; i++) {
+			const double *xi = c->X + i * p;
+			double r2 = 0, kv, fac, m = (i == j ? 1 : 2), u, ri = c->y[i] - c->pi[i];
+			double dk[64 + 2];
+			for (d = 0; d < c->p; d++) {
+				double t = (xi[d] - xj[d]) * c->ils[d];
+				r2 += t * t;
+			}
+			kv = kval(c->kernel, r2);
+			fac = c->sig2 * kfac(c->kernel, r2);
+			dk[0] = c->sig2 * kv;
+			if (c->ard)
+				for (d = 0; d < c->p; d++) {
+					double t = (xi[d] - xj[d]) * c->ils[d];
+					dk[1 + d] = fac * t * t;
+				}
+			else
+				dk[1] = fac * r2;
+			if (c->white)
+				dk[nt - 1] = i == j ? c->noise : 0;
+			u = 0.5 * c->a[i] * c->a[j] - 0.5 * c->R[j * n + i];
+			for (k = 0; k < nt; k++) {
+				s1[k] += m * dk[k] * u;
+				c->bk[(size_t)k * n + i] += dk[k] * rj;
+				if (i != j)
+					c->bk[(size_t)k * n + j] += dk[k] * ri;
+			}
+		}
+	}
+	/* s3 = b_k - K R b_k; the gradient is s1 + s2's dot s3 */
+	for (k = 0; k < nt; k++) {
+		double *bk = c->bk + (size_t)k * n;
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, (int)n, 1.0, c->R, (int)n, bk, 1, 0.0,
+			    c->f, 1);
+		cblas_dgemv(CblasColMajor, CblasNoTrans, (int)n, (int)n, -1.0, c->K, (int)n, c->f, 1,
+			    1.0, bk, 1);
+		dlml[k] = s1[k] + cblas_ddot((int)n, c->t, 1, bk, 1);
+	}
+	return 0;
+}
+
+static int cfit_neg(void *ud, const double *x, double *fx, double *g)
+{
+	struct cfit *c = ud;
+	double lml;
+	int k, rc = cfit_lml(c, x, &lml, g);
+
+	if (rc)
+		return rc;
+	*fx = -lml;
+	for (k = 0; k < c->ntheta; k++)
+		g[k] = -g[k];
+	return 0;
+}
+
+/* Fit a binary classifier into g (p, kernel, ard and jitter set): the hyperparameters
+ * in theta (fitted unless fixed), then the mode's y - pi, W^1/2 and factor. */
+static int gpc_fit(struct gp *g, double *X, const double *y, size_t n, double *theta, int fixed,
+		   int restarts, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct cfit c;
+	size_t p = (size_t)g->p, i;
+	int j, rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.n = n;
+	c.p = g->p;
+	c.kernel = g->kernel == K_RBF_WHITE ? K_RBF : g->kernel;
+	c.white = g->kernel == K_RBF_WHITE;
+	c.ard = g->ard;
+	c.ntheta = 1 + (g->ard ? g->p : 1) + c.white;
+	c.X = X;
+	c.y = y;
+	c.jitter = g->jitter;
+	c.ils = malloc(p * sizeof(double));
+	c.K = malloc(n * n * sizeof(double));
+	c.L = malloc(n * n * sizeof(double));
+	c.R = malloc(n * n * sizeof(double));
+	c.C = malloc(n * n * sizeof(double));
+	c.bk = malloc((size_t)c.ntheta * n * sizeof(double));
+	c.f = malloc(6 * n * sizeof(double));
+	if (!c.ils || !c.K || !c.L || !c.R || !c.C || !c.bk || !c.f) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	c.pi = c.f + n;
+	c.wsr = c.f + 2 * n;
+	c.a = c.f + 3 * n;
+	c.b = c.f + 4 * n;
+	c.t = c.f + 5 * n;
+	if (fixed) {
+		g->lml = -INFINITY;
+	} else if (fit_theta(cfit_neg, &c, c.ntheta, ctx, theta, restarts, &g->lml) < 0) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	/* the model at the chosen hyperparameters */
+	cfit_lml(&c, theta, &g->lml, NULL);
+	if (g->lml == -INFINITY) {
+		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				"-a gp: the Laplace approximation failed at every hyperparameter "
+				"tried (a larger --alpha helps)");
+		goto out;
+	}
+	g->sig2 = c.sig2;
+	g->noise = c.noise;
+	for (j = 0; j < g->p; j++)
+		g->ls[j] = exp(theta[1 + (g->ard ? j : 0)]);
+	g->c = malloc(n * sizeof(double));
+	g->w = malloc(n * sizeof(double));
+	if (!g->c || !g->w) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		g->c[i] = y[i] - c.pi[i];
+		g->w[i] = c.wsr[i];
+	}
+	g->L1 = c.L;
+	c.L = NULL;
+	g->nb = n;
+	g->cls = 1;
+	ml_log(ctx, ML_LOG_DEBUG, "gp: approximate log marginal likelihood %.10g", g->lml);
+out:
+	free(c.ils);
+	free(c.K);
+	free(c.L);
+	free(c.R);
+	free(c.C);
+	free(c.bk);
+	free(c.f);
+	return rc;
+}
+
+/* Class probabilities of q rows whose kernel values against the basis are in Ks (nb x q):
+ * the latent mean and variance (algorithm 3.2), then the logistic's expectation under
+ * them by Williams and Barber's five error functions, as scikit-learn's. Ks is
+ * overwritten. */
+static void gpc_proba(const struct gp *g, double *Ks, size_t q, double *pstar)
+{
+	static const double lam[5] = {0.41, 0.4, 0.37, 0.44, 0.39};
+	static const double coef[5] = {-1854.8214151, 3516.89893646, 221.29346712, 128.12323805,
+				       -2010.49422654};
+	size_t nb = g->nb, i, j;
+	int k;
+
+	for (i = 0; i < q; i++)
+		pstar[i] = cblas_ddot((int)nb, Ks + i * nb, 1, g->c, 1);
+	for (i = 0; i < q; i++)
+		for (j = 0; j < nb; j++)
+			Ks[i * nb + j] *= g->w[j];
+	cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, (int)nb,
+		    (int)q, 1.0, g->L1, (int)nb, Ks, (int)nb);
+	for (i = 0; i < q; i++) {
+		double var = g->sig2 + (g->kernel == K_RBF_WHITE ? g->noise : 0), f = pstar[i], s = 0,
+		       al;
+		for (j = 0; j < nb; j++)
+			var -= Ks[i * nb + j] * Ks[i * nb + j];
+		al = 1 / (2 * var);
+		for (k = 0; k < 5; k++)
+			s += coef[k] * sqrt(M_PI / al) * erf(lam[k] * f * sqrt(al / (al + lam[k] * lam[k]))) /
+			     (2 * sqrt(var * 2 * M_PI));
+		for (k = 0; k < 5; k++)
+			s += 0.5 * coef[k];
+		pstar[i] = s;
+	}
+}
+
 static int gp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 		      int what, struct ml_err *e)
 {
@@ -395,6 +690,19 @@ static int gp_predict(const void *state, const double *X, size_t n, size_t ld, d
 			for (i = 0; i < q; i++)
 				Q[i * p + j] = X[j * ld + s + i];
 		cross_k(g, ils, Q, q, Ks);
+		if (g->cls) {
+			gpc_proba(g, Ks, q, Q);
+			for (i = 0; i < q; i++) {
+				double pr = Q[i];
+				if (what == ML_OUT_MARGIN) {
+					out[s + i] = log(pr / (1 - pr));
+				} else {
+					out[2 * (s + i)] = 1 - pr;
+					out[2 * (s + i) + 1] = pr;
+				}
+			}
+			continue;
+		}
 		for (i = 0; i < q; i++) {
 			double m = cblas_ddot((int)nb, Ks + i * nb, 1, g->c, 1);
 			m = m * g->ystd + g->ymean;
@@ -512,6 +820,38 @@ out:
 	return rc;
 }
 
+/* The classification branch of gp_fit: the checks, the start, the fit. */
+static int gp_fit_cls(struct gp *g, const struct ml_data *dd, const struct ml_params *hp,
+		      struct ml_ctx *ctx, double *X, double *theta, struct ml_err *e)
+{
+	int j;
+
+	if (dd->nclass > 2)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a gp classifies two classes, and this target has %d (use "
+				  "-a logistic, mlp or gbdt, or one class against the rest)",
+				  dd->nclass);
+	if (dd->n > (size_t)ml_param(hp, "max-exact"))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a gp classifies exactly only: %zu rows are more than --max-exact "
+				  "%d",
+				  dd->n, (int)ml_param(hp, "max-exact"));
+	g->p = dd->p;
+	g->kernel = (int)ml_param(hp, "kernel");
+	g->ard = (int)ml_param(hp, "ard");
+	g->jitter = ml_param(hp, "alpha");
+	g->ymean = 0;
+	g->ystd = 1;
+	g->ntrain = dd->n;
+	theta[0] = log(ml_param(hp, "signal-variance"));
+	for (j = 0; j < (g->ard ? dd->p : 1); j++)
+		theta[1 + j] = log(ml_param(hp, "length-scale"));
+	if (g->kernel == K_RBF_WHITE)
+		theta[1 + (g->ard ? dd->p : 1)] = log(ml_param(hp, "noise"));
+	return gpc_fit(g, X, dd->y, dd->n, theta, ml_param(hp, "fixed") > 0,
+		       (int)ml_param(hp, "restarts"), ctx, e);
+}
+
 static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *valid,
 		  const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
 {
@@ -570,6 +910,16 @@ static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *
 			goto out;
 		}
 		mu += dd->y[i];
+	}
+	if (dd->nclass) {
+		rc = gp_fit_cls(g, dd, hp, ctx, X, theta, e);
+		if (rc == 0) {
+			g->B = X;
+			X = NULL;
+			*state = g;
+			g = NULL;
+		}
+		goto out;
 	}
 	/* targets normalised as scikit-learn's normalize_y: mean 0, population sd 1 */
 	mu /= (double)n;
@@ -635,7 +985,8 @@ static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *
 	if (ml_param(hp, "fixed") > 0) {
 		lml_eval(&f, theta, &g->lml, NULL);
 	} else {
-		int r = fit_theta(&f, theta, (int)ml_param(hp, "restarts"), &g->lml);
+		int r = fit_theta(neg_lml, &f, f.ntheta, ctx, theta, (int)ml_param(hp, "restarts"),
+				  &g->lml);
 		if (r < 0) {
 			rc = ml_err_nomem(e);
 			goto out;
@@ -726,11 +1077,14 @@ static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	int rc;
 
 	ml_wbuf_init(&b);
-	ml_wbuf_u32(&b, GP_VERSION);
+	/* version 1 for regression (what older builds read), 2 with the class flag */
+	ml_wbuf_u32(&b, g->cls ? 2 : GP_VERSION);
 	ml_wbuf_u32(&b, (uint32_t)g->p);
 	ml_wbuf_u8(&b, (uint8_t)g->kernel);
 	ml_wbuf_u8(&b, (uint8_t)g->ard);
 	ml_wbuf_u8(&b, (uint8_t)g->dtc);
+	if (g->cls)
+		ml_wbuf_u8(&b, 1);
 	ml_wbuf_u64(&b, g->ntrain);
 	ml_wbuf_u64(&b, nb);
 	ml_wbuf_f64(&b, g->sig2);
@@ -743,6 +1097,9 @@ static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	if ((rc = ml_algo_put(mo, "algo.gp", &b, e)) < 0 ||
 	    (rc = put_f64(mo, "algo.gp.B", g->B, nb * (size_t)g->p, e)) < 0 ||
 	    (rc = put_f64(mo, "algo.gp.c", g->c, nb, e)) < 0)
+		return rc;
+	if (g->cls && ((rc = put_f64(mo, "algo.gp.w", g->w, nb, e)) < 0 ||
+		       (rc = put_f64(mo, "algo.gp.L1", g->L1, nb * nb, e)) < 0))
 		return rc;
 	if (g->dtc && ((rc = put_f64(mo, "algo.gp.L1", g->L1, nb * nb, e)) < 0 ||
 		       (rc = put_f64(mo, "algo.gp.L2", g->L2, nb * nb, e)) < 0))
@@ -792,13 +1149,15 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 	struct ml_rbuf b;
 	struct gp *g;
 	uint64_t nb;
+	uint32_t version;
 	int rc, j;
 
 	*state = NULL;
 	if ((rc = ml_model_get(mo, "algo.gp", &data, &len, e)) < 0)
 		return rc;
 	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != GP_VERSION)
+	version = ml_rbuf_u32(&b);
+	if (version != GP_VERSION && version != 2)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 				  "model section 'algo.gp' has an unknown version");
 	g = calloc(1, sizeof(*g));
@@ -808,6 +1167,7 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 	g->kernel = ml_rbuf_u8(&b);
 	g->ard = ml_rbuf_u8(&b);
 	g->dtc = ml_rbuf_u8(&b);
+	g->cls = version == 2 ? ml_rbuf_u8(&b) : 0;
 	g->ntrain = (size_t)ml_rbuf_u64(&b);
 	nb = ml_rbuf_u64(&b);
 	g->sig2 = ml_rbuf_f64(&b);
@@ -816,7 +1176,8 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 	g->ymean = ml_rbuf_f64(&b);
 	g->ystd = ml_rbuf_f64(&b);
 	g->lml = ml_rbuf_f64(&b);
-	if (b.err || g->p != shape->p || g->p < 1 || shape->nclass != 0)
+	if (b.err || g->p != shape->p || g->p < 1 || g->cls > 1 || (g->cls && g->dtc) ||
+	    shape->nclass != (g->cls ? 2 : 0))
 		return bad(g, e, "algo.gp", "its shape does not match the model's features");
 	g->ls = malloc((size_t)g->p * sizeof(double));
 	if (!g->ls) {
@@ -840,7 +1201,12 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 		gp_free(g);
 		return rc;
 	}
-	if (!g->dtc) {
+	if (g->cls && ((rc = get_f64(mo, "algo.gp.w", nb, &g->w, e)) < 0 ||
+		       (rc = get_f64(mo, "algo.gp.L1", nb * nb, &g->L1, e)) < 0)) {
+		gp_free(g);
+		return rc;
+	}
+	if (!g->dtc && !g->cls) {
 		rc = basis_chol(g, (g->kernel == K_RBF_WHITE ? g->noise : 0) + g->jitter, &g->L1);
 		if (rc < 0) {
 			gp_free(g);
@@ -913,8 +1279,9 @@ nomem:
 
 const struct ml_algo ml_algo_gp = {
 	.name = "gp",
-	.summary = "Gaussian process: kernel regression with a predictive standard deviation",
-	.flags = ML_ALGO_REGRESS | ML_ALGO_DIST,
+	.summary = "Gaussian process: kernel regression with a predictive standard deviation, "
+		   "binary classification by the Laplace approximation",
+	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_DIST,
 	.params = gp_params,
 	.fit = gp_fit,
 	.predict = gp_predict,

@@ -1,0 +1,693 @@
+/* k-means clustering (-a kmeans): k-means++ seeding (the greedy variant: 2 + log k
+ * candidates per centre, the one that lowers the potential most kept), Lloyd iterations
+ * whose distances come from dgemm on chunks of rows, the best of --n-init runs by
+ * inertia. As scikit-learn's KMeans(algorithm="lloyd"): the same tolerance (relative to
+ * the mean feature variance), the same stopping rules and the same final assignment, so
+ * that from the same initial centres the centres, labels and inertia agree. */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learn/algo.h"
+
+#define KM_VERSION 1
+#define KM_CHUNK   256 /* rows per dgemm */
+#define KM_TASKS   64  /* most tasks of an assignment: their number and rows depend on the
+			* rows alone, so that sums do not depend on -j */
+
+enum { KM_PLUSPLUS, KM_FIRST, KM_RANDOM };
+
+static const struct ml_param km_params[] = {
+    {"k", ML_P_INT, 8, 1, 100000, NULL, "clusters (default 8)"},
+    {"init", ML_P_ENUM, KM_PLUSPLUS, 0, 0, "k-means++,first,random",
+     "initial centres: seeded greedy k-means++, the first k training rows, or k distinct "
+     "rows drawn at random"},
+    {"n-init", ML_P_INT, 1, 1, 10000, NULL,
+     "seeded runs, the one of lowest inertia kept (default 1; first takes 1)"},
+    {"max-iter", ML_P_INT, 300, 1, 1000000, NULL, "most Lloyd iterations of a run (default 300)"},
+    {"tol", ML_P_REAL, 1e-4, 0, 1e10, NULL,
+     "a run stops when the centres move less than this times the mean feature variance "
+     "(summed squared shifts; default 1e-4)"},
+    {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
+
+/* The fitted model: k centres of p features (row-major), the training weight of each
+ * cluster, the inertia (weighted sum of squared distances to the nearest centre) and the
+ * iterations of the run kept. */
+struct kmeans {
+	int p, k, iters;
+	double *C, *size;
+	double inertia, tol;
+	size_t ntrain;
+};
+
+static void km_free(void *state)
+{
+	struct kmeans *m = state;
+
+	if (!m)
+		return;
+	free(m->C);
+	free(m->size);
+	free(m);
+}
+
+/* One fit: the rows (n x p row-major, centred on the feature means), their weights, and
+ * per-chunk scratch. */
+struct run {
+	size_t n;
+	int p, k;
+	const double *X, *w;
+	const double *C; /* current centres */
+	double *cn;	 /* |c_j|^2 */
+	int32_t *lab;
+	double *dmin;	 /* squared distance of each row to its centre */
+	double *sums;	 /* per task: k x p weighted sums and k weights (update) */
+	double *inert;	 /* per task: the inertia */
+	double *scratch; /* per worker: KM_CHUNK x k */
+	int update;	 /* tasks also accumulate sums */
+	int changed;
+	int32_t *old;
+};
+
+static size_t nchunks(size_t n)
+{
+	return (n + KM_CHUNK - 1) / KM_CHUNK;
+}
+
+/* Rows per task of an assignment: whole chunks, at most KM_TASKS tasks, so that the
+ * per-task sums stay small whatever n is. */
+static size_t task_rows(size_t n)
+{
+	return (nchunks(n) + KM_TASKS - 1) / KM_TASKS * KM_CHUNK;
+}
+
+static size_t ntasks(size_t n)
+{
+	return n ? (n + task_rows(n) - 1) / task_rows(n) : 0;
+}
+
+/* A task's rows: the nearest centre by |c|^2 - 2 x.c through dgemm on chunks (ties to the
+ * lower index, as an argmin), the exact squared distance to it, and the task's sums. */
+static void assign_task(void *arg, size_t task, int worker)
+{
+	struct run *r = arg;
+	size_t tr = task_rows(r->n), i0 = task * tr, i1 = i0 + tr > r->n ? r->n : i0 + tr;
+	size_t p = (size_t)r->p, k = (size_t)r->k, i, j, d, c0;
+	double *D = r->scratch + (size_t)worker * KM_CHUNK * k;
+	double *S = r->sums + task * k * (p + 1), in = 0;
+
+	if (r->update)
+		memset(S, 0, k * (p + 1) * sizeof(double));
+	for (c0 = i0; c0 < i1; c0 += KM_CHUNK) {
+		size_t q = i1 - c0 < KM_CHUNK ? i1 - c0 : KM_CHUNK;
+		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)q, (int)k, (int)p, 1.0,
+			    r->X + c0 * p, (int)p, r->C, (int)p, 0.0, D, (int)k);
+		for (i = 0; i < q; i++) {
+			const double *x = r->X + (c0 + i) * p, *c;
+			double best = r->cn[0] - 2 * D[i * k], s = 0, wi = r->w ? r->w[c0 + i] : 1;
+			size_t b = 0;
+			for (j = 1; j < k; j++) {
+				double v = r->cn[j] - 2 * D[i * k + j];
+				if (v < best) {
+					best = v;
+					b = j;
+				}
+			}
+			c = r->C + b * p;
+			for (d = 0; d < p; d++)
+				s += (x[d] - c[d]) * (x[d] - c[d]);
+			r->lab[c0 + i] = (int32_t)b;
+			r->dmin[c0 + i] = s;
+			in += wi * s;
+			if (r->update) {
+				double *sb = S + b * (p + 1);
+				for (d = 0; d < p; d++)
+					sb[d] += wi * x[d];
+				sb[p] += wi;
+			}
+		}
+	}
+	r->inert[task] = in;
+}
+
+static void run_tasks(struct run *r, struct ml_ctx *ctx, ml_task_fn fn)
+{
+	size_t nt = ntasks(r->n), t;
+
+	if (ctx && ctx->pool)
+		ml_pool_run(ctx->pool, nt, fn, r);
+	else
+		for (t = 0; t < nt; t++)
+			fn(r, t, 0);
+}
+
+/* Assign every row to its nearest centre of C; with update, the new centres into Cn (the
+ * weighted means; an empty cluster takes the row farthest from its centre, as
+ * scikit-learn relocates them). Returns the inertia. */
+static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double *Cn,
+		     size_t *far)
+{
+	size_t nt = ntasks(r->n), t, p = (size_t)r->p, k = (size_t)r->k, j, d;
+	double in = 0;
+
+	r->C = C;
+	for (j = 0; j < k; j++)
+		r->cn[j] = cblas_ddot((int)p, C + j * p, 1, C + j * p, 1);
+	r->update = Cn != NULL;
+	run_tasks(r, ctx, assign_task);
+	for (t = 0; t < nt; t++)
+		in += r->inert[t];
+	if (!Cn)
+		return in;
+	/* the sums in task order, into the first task's slot */
+	for (t = 1; t < nt; t++)
+		for (j = 0; j < k * (p + 1); j++)
+			r->sums[j] += r->sums[t * k * (p + 1) + j];
+	{
+		size_t nempty = 0, e;
+		for (j = 0; j < k; j++)
+			nempty += !(r->sums[j * (p + 1) + p] > 0);
+		if (nempty) {
+			/* the rows by decreasing distance to their centre (index order on ties) */
+			size_t nf = 0, i, a;
+			for (i = 0; i < r->n; i++) {
+				if (r->w && !(r->w[i] > 0))
+					continue;
+				for (a = nf < nempty ? nf++ : nempty;
+				     a > 0 && (r->dmin[far[a - 1]] < r->dmin[i]); a--)
+					if (a < nempty)
+						far[a] = far[a - 1];
+				if (a < nempty)
+					far[a] = i;
+			}
+			for (j = 0, e = 0; j < k && e < nf; j++) {
+				double *sj = r->sums + j * (p + 1), *so, wi;
+				const double *x;
+				if (sj[p] > 0)
+					continue;
+				i = far[e++];
+				x = r->X + i * p;
+				wi = r->w ? r->w[i] : 1;
+				so = r->sums + (size_t)r->lab[i] * (p + 1);
+				for (d = 0; d < p; d++) {
+					so[d] -= wi * x[d];
+					sj[d] = wi * x[d];
+				}
+				so[p] -= wi;
+				sj[p] = wi;
+			}
+		}
+	}
+	for (j = 0; j < k; j++) {
+		const double *sj = r->sums + j * (p + 1);
+		for (d = 0; d < p; d++)
+			Cn[j * p + d] = sj[p] > 0 ? sj[d] / sj[p] : C[j * p + d];
+	}
+	return in;
+}
+
+/* The first i with cum[i] > u (the last when none): a draw in proportion to the
+ * increments of the running sum cum, which never picks an increment of 0. */
+static size_t pick(const double *cum, size_t n, double u)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cum[mid] > u)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* One k-means++ step over chunks of rows: for each candidate row cand[t], every row's
+ * squared distance to the nearest centre if the candidate joined them (computed directly,
+ * so that a row equal to a centre is at 0 exactly) and each chunk's weighted sum. */
+struct pp {
+	const struct run *r;
+	const double *closest;
+	const size_t *cand;
+	int ncand;
+	double *dist; /* ncand x n */
+	double *pot;  /* ncand x chunks */
+};
+
+static void pp_task(void *arg, size_t task, int worker)
+{
+	struct pp *q = arg;
+	const struct run *r = q->r;
+	size_t n = r->n, p = (size_t)r->p, i0 = task * KM_CHUNK, i1 = i0 + KM_CHUNK, i, d;
+	int t;
+
+	(void)worker;
+	if (i1 > n)
+		i1 = n;
+	for (t = 0; t < q->ncand; t++) {
+		const double *c = r->X + q->cand[t] * p;
+		double *out = q->dist + (size_t)t * n, pot = 0;
+		for (i = i0; i < i1; i++) {
+			const double *x = r->X + i * p;
+			double s = 0;
+			for (d = 0; d < p; d++)
+				s += (x[d] - c[d]) * (x[d] - c[d]);
+			if (q->closest && q->closest[i] < s)
+				s = q->closest[i];
+			out[i] = s;
+			pot += (r->w ? r->w[i] : 1) * s;
+		}
+		q->pot[(size_t)t * nchunks(n) + task] = pot;
+	}
+}
+
+/* Greedy k-means++ into C: the first centre drawn by weight, each next one the best of
+ * 2 + log k candidates drawn in proportion to their weighted squared distance to the
+ * nearest centre so far (the one leaving the lowest potential). buf holds (2 + trials) n
+ * + trials x chunks values. 1 when the rows have fewer than k distinct points. */
+static int plusplus(const struct run *r, struct ml_ctx *ctx, struct ml_rng *rng, double *C,
+		    double *buf)
+{
+	size_t n = r->n, p = (size_t)r->p, nc = nchunks(n), i, c, ch;
+	size_t cand[64];
+	int trials = 2 + (int)log((double)r->k), t;
+	double *closest = buf, *cum = buf + n, pot = 0;
+	struct pp q;
+
+	q.r = r;
+	q.cand = cand;
+	q.dist = buf + 2 * n;
+	q.pot = q.dist + (size_t)trials * n;
+	for (i = 0; i < n; i++)
+		cum[i] = (i ? cum[i - 1] : 0) + (r->w ? r->w[i] : 1);
+	cand[0] = pick(cum, n, ml_rng_uniform(rng) * cum[n - 1]);
+	memcpy(C, r->X + cand[0] * p, p * sizeof(double));
+	for (c = 0; c < (size_t)r->k; c++) {
+		double bestpot = INFINITY;
+		int bt = 0;
+		q.closest = c ? closest : NULL;
+		q.ncand = c ? trials : 1;
+		if (c) {
+			if (!(pot > 0))
+				return 1;
+			for (i = 0; i < n; i++)
+				cum[i] = (i ? cum[i - 1] : 0) + (r->w ? r->w[i] : 1) * closest[i];
+			for (t = 0; t < trials; t++)
+				cand[t] = pick(cum, n, ml_rng_uniform(rng) * cum[n - 1]);
+		}
+		if (ctx && ctx->pool)
+			ml_pool_run(ctx->pool, nc, pp_task, &q);
+		else
+			for (ch = 0; ch < nc; ch++)
+				pp_task(&q, ch, 0);
+		for (t = 0; t < q.ncand; t++) {
+			double cp = 0;
+			for (ch = 0; ch < nc; ch++)
+				cp += q.pot[(size_t)t * nc + ch];
+			if (cp < bestpot) {
+				bestpot = cp;
+				bt = t;
+			}
+		}
+		memcpy(C + c * p, r->X + cand[bt] * p, p * sizeof(double));
+		memcpy(closest, q.dist + (size_t)bt * n, n * sizeof(double));
+		pot = bestpot;
+	}
+	return 0;
+}
+
+/* Lloyd iterations from the centres in C (replaced by the final ones), as scikit-learn's
+ * lloyd: stop when the labels repeat or the centres' summed squared shift is at most
+ * tol, then assign the rows to the final centres. Returns the inertia; *iters the
+ * iterations run. */
+static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, size_t *far,
+		    int maxit, double tol, int *iters)
+{
+	size_t kp = (size_t)r->k * (size_t)r->p, j;
+	int it;
+
+	for (j = 0; j < r->n; j++)
+		r->old[j] = -1;
+	for (it = 0; it < maxit; it++) {
+		double shift = 0;
+		assign(r, ctx, C, Cn, far);
+		for (j = 0; j < kp; j++)
+			shift += (Cn[j] - C[j]) * (Cn[j] - C[j]);
+		memcpy(C, Cn, kp * sizeof(double));
+		if (memcmp(r->lab, r->old, r->n * sizeof(int32_t)) == 0 || shift <= tol) {
+			it++;
+			break;
+		}
+		memcpy(r->old, r->lab, r->n * sizeof(int32_t));
+	}
+	*iters = it;
+	return assign(r, ctx, C, NULL, NULL);
+}
+
+static int km_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		  const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct kmeans *m = NULL;
+	struct run r;
+	size_t n = d->n, p = (size_t)d->p, i, j, kp;
+	int k = (int)ml_param(hp, "k"), init = (int)ml_param(hp, "init");
+	int ninit = init == KM_FIRST ? 1 : (int)ml_param(hp, "n-init"), s, rc = 0;
+	int workers = ctx && ctx->pool ? ml_pool_size(ctx->pool) : 1;
+	double *X = NULL, *mean = NULL, *C = NULL, *Cn = NULL, *best = NULL, *buf = NULL;
+	double var = 0, tol, bestin = INFINITY;
+	size_t *far = NULL;
+
+	(void)valid;
+	*state = NULL;
+	memset(&r, 0, sizeof(r));
+	if (d->p < 1)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a kmeans needs at least one feature");
+	if ((size_t)k > n)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "--k %d is more clusters than the %zu training rows", k, n);
+	if (p > 0 && n > SIZE_MAX / 8 / p / 2)
+		return ml_err_nomem(e);
+	kp = (size_t)k * p;
+	X = malloc(n * p * sizeof(double));
+	mean = calloc(p, sizeof(double));
+	C = malloc(kp * sizeof(double));
+	Cn = malloc(kp * sizeof(double));
+	best = malloc(kp * sizeof(double));
+	buf = malloc(((size_t)(4 + log((double)k)) * n +
+		     (size_t)(2 + log((double)k)) * nchunks(n)) * sizeof(double));
+	far = malloc((size_t)k * sizeof(size_t));
+	r.n = n;
+	r.p = d->p;
+	r.k = k;
+	r.w = d->w;
+	r.cn = malloc((size_t)k * sizeof(double));
+	r.lab = malloc(n * sizeof(int32_t));
+	r.old = malloc(n * sizeof(int32_t));
+	r.dmin = malloc(n * sizeof(double));
+	r.sums = malloc(ntasks(n) * (size_t)k * (p + 1) * sizeof(double));
+	r.inert = malloc(ntasks(n) * sizeof(double));
+	r.scratch = malloc((size_t)workers * KM_CHUNK * (size_t)k * sizeof(double));
+	if (!X || !mean || !C || !Cn || !best || !buf || !far || !r.cn || !r.lab || !r.old ||
+	    !r.dmin || !r.sums || !r.inert || !r.scratch) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	/* rows centred on the feature means, as scikit-learn does for precision */
+	for (j = 0; j < p; j++) {
+		const double *c = d->col[j];
+		double v = 0;
+		for (i = 0; i < n; i++) {
+			if (!isfinite(c[i])) {
+				rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						"feature '%s' has a value that is not finite",
+						d->names ? d->names[j] : "?");
+				goto out;
+			}
+			mean[j] += c[i];
+		}
+		mean[j] /= (double)n;
+		for (i = 0; i < n; i++)
+			v += (c[i] - mean[j]) * (c[i] - mean[j]);
+		var += v / (double)n;
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < p; j++)
+			X[i * p + j] = d->col[j][i] - mean[j];
+	var /= (double)p;
+	if (!(var > 0) && k > 1) {
+		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				"-a kmeans: every feature is constant, so there is nothing to "
+				"cluster into %d", k);
+		goto out;
+	}
+	r.X = X;
+	tol = ml_param(hp, "tol") * var;
+	for (s = 0; s < ninit; s++) {
+		struct ml_rng rng;
+		double in;
+		int iters;
+		ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d00 + (uint64_t)s);
+		if (init == KM_FIRST) {
+			memcpy(C, X, kp * sizeof(double));
+		} else if (init == KM_RANDOM) {
+			size_t *idx = malloc(n * sizeof(size_t));
+			if (!idx) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			for (i = 0; i < n; i++)
+				idx[i] = i;
+			ml_rng_shuffle(&rng, idx, n);
+			for (j = 0; j < (size_t)k; j++)
+				memcpy(C + j * p, X + idx[j] * p, p * sizeof(double));
+			free(idx);
+		} else if (plusplus(&r, ctx, &rng, C, buf)) {
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					"-a kmeans: the training rows hold fewer than --k %d distinct "
+					"points",
+					k);
+			goto out;
+		}
+		in = lloyd(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol, &iters);
+		ml_log(ctx, ML_LOG_PROGRESS, "kmeans: run %d/%d, %d iterations, inertia %.6g",
+		       s + 1, ninit, iters, in);
+		if (in < bestin) {
+			bestin = in;
+			memcpy(best, C, kp * sizeof(double));
+			if (!(m = m ? m : calloc(1, sizeof(*m)))) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			m->iters = iters;
+			free(m->size);
+			if (!(m->size = calloc((size_t)k, sizeof(double)))) {
+				rc = ml_err_nomem(e);
+				goto out;
+			}
+			for (i = 0; i < n; i++)
+				m->size[r.lab[i]] += d->w ? d->w[i] : 1;
+		}
+	}
+	if (!m) {
+		/* every run's inertia was NaN: values too large to square */
+		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				"-a kmeans: the distances overflow (scale the features)");
+		goto out;
+	}
+	for (j = 0; j < (size_t)k; j++)
+		for (i = 0; i < p; i++)
+			best[j * p + i] += mean[i];
+	m->p = d->p;
+	m->k = k;
+	m->C = best;
+	best = NULL;
+	m->inertia = bestin;
+	m->tol = tol;
+	m->ntrain = n;
+	ml_log(ctx, ML_LOG_INFO, "kmeans: inertia %.10g after %d iterations", bestin, m->iters);
+	*state = m;
+	m = NULL;
+out:
+	km_free(m);
+	free(X);
+	free(mean);
+	free(C);
+	free(Cn);
+	free(best);
+	free(buf);
+	free(far);
+	free(r.cn);
+	free(r.lab);
+	free(r.old);
+	free(r.dmin);
+	free(r.sums);
+	free(r.inert);
+	free(r.scratch);
+	return rc;
+}
+
+/* Per row: the nearest centre (the lower index on ties) and the distance to it. */
+static int km_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+		      int what, struct ml_err *e)
+{
+	const struct kmeans *m = state;
+	size_t i, p = (size_t)m->p;
+	int j, d;
+
+	(void)what;
+	(void)e;
+	for (i = 0; i < n; i++) {
+		double best = INFINITY;
+		int b = 0;
+		for (j = 0; j < m->k; j++) {
+			const double *c = m->C + (size_t)j * p;
+			double s = 0;
+			for (d = 0; d < m->p; d++) {
+				double t = X[(size_t)d * ld + i] - c[d];
+				s += t * t;
+			}
+			if (s < best) {
+				best = s;
+				b = j;
+			}
+		}
+		out[2 * i] = b;
+		out[2 * i + 1] = sqrt(best);
+	}
+	return 0;
+}
+
+/* "algo.kmeans": u32 version, u32 features, u32 clusters, u32 iterations, u64 training
+ * rows, f64 inertia, f64 tolerance, then the k x p centres (row-major) and the k cluster
+ * weights. */
+static int km_save(const void *state, struct ml_model *mo, struct ml_err *e)
+{
+	const struct kmeans *m = state;
+	struct ml_wbuf b;
+
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, KM_VERSION);
+	ml_wbuf_u32(&b, (uint32_t)m->p);
+	ml_wbuf_u32(&b, (uint32_t)m->k);
+	ml_wbuf_u32(&b, (uint32_t)m->iters);
+	ml_wbuf_u64(&b, m->ntrain);
+	ml_wbuf_f64(&b, m->inertia);
+	ml_wbuf_f64(&b, m->tol);
+	ml_wbuf_f64v(&b, m->C, (size_t)m->k * (size_t)m->p);
+	ml_wbuf_f64v(&b, m->size, (size_t)m->k);
+	return ml_algo_put(mo, "algo.kmeans", &b, e);
+}
+
+static int km_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
+		   struct ml_err *e)
+{
+	const void *data;
+	size_t len, kp, j;
+	struct ml_rbuf b;
+	struct kmeans *m;
+	int rc, ok;
+
+	*state = NULL;
+	if ((rc = ml_model_get(mo, "algo.kmeans", &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(&b, data, len);
+	if (ml_rbuf_u32(&b) != KM_VERSION)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'algo.kmeans' has an unknown version");
+	if (!(m = calloc(1, sizeof(*m))))
+		return ml_err_nomem(e);
+	m->p = (int)ml_rbuf_u32(&b);
+	m->k = (int)ml_rbuf_u32(&b);
+	m->iters = (int)ml_rbuf_u32(&b);
+	m->ntrain = (size_t)ml_rbuf_u64(&b);
+	m->inertia = ml_rbuf_f64(&b);
+	m->tol = ml_rbuf_f64(&b);
+	ok = !b.err && m->p == shape->p && m->p >= 1 && m->k >= 1 && m->k <= 100000 &&
+	     m->iters >= 0 && (size_t)m->k <= m->ntrain && m->inertia >= 0 && m->tol >= 0;
+	kp = ok ? (size_t)m->k * (size_t)m->p : 0;
+	if (ok && b.n - b.off != (kp + (size_t)m->k) * 8)
+		ok = 0;
+	if (ok) {
+		m->C = malloc(kp * sizeof(double));
+		m->size = malloc((size_t)m->k * sizeof(double));
+		if (!m->C || !m->size) {
+			km_free(m);
+			return ml_err_nomem(e);
+		}
+		ml_rbuf_f64v(&b, m->C, kp);
+		ml_rbuf_f64v(&b, m->size, (size_t)m->k);
+		for (j = 0; ok && j < kp; j++)
+			ok = isfinite(m->C[j]);
+		for (j = 0; ok && j < (size_t)m->k; j++)
+			ok = m->size[j] >= 0 && isfinite(m->size[j]);
+	}
+	if (!ok || b.err) {
+		km_free(m);
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'algo.kmeans' is invalid: bad shape or centres");
+	}
+	*state = m;
+	return 0;
+}
+
+static const char *const km_tables[] = {"centers", "fit", NULL};
+
+/* "centers": per cluster its index, training weight (rows) and centre; "fit": the
+ * inertia, iterations, tolerance and training rows by name. */
+static int km_table(const void *state, const char *name, const struct ml_data *shape,
+		    struct ml_frame *out, struct ml_err *e)
+{
+	const struct kmeans *m = state;
+	size_t j, nrow;
+	int d, rc;
+
+	if (strcmp(name, "fit") == 0) {
+		static const char *const names[] = {"inertia", "iterations", "tolerance", "rows"};
+		double v[4];
+		v[0] = m->inertia;
+		v[1] = m->iters;
+		v[2] = m->tol;
+		v[3] = (double)m->ntrain;
+		if (ml_schema_add(&out->schema, "name", ML_CAT) < 0 ||
+		    ml_schema_add(&out->schema, "value", ML_NUM) < 0)
+			return ml_err_nomem(e);
+		if ((rc = ml_block_init(&out->rows, &out->schema, 4, e)) < 0)
+			return rc;
+		for (j = 0; j < 4; j++) {
+			int32_t code = ml_dict_intern(&out->schema.cols[0].dict, names[j],
+						      strlen(names[j]));
+			if (code < 0)
+				return ml_err_nomem(e);
+			out->rows.col[0].cat[j] = code;
+			out->rows.col[1].num[j] = v[j];
+		}
+		out->rows.nrow = 4;
+		return 0;
+	}
+	if (ml_schema_add(&out->schema, "cluster", ML_NUM) < 0 ||
+	    ml_schema_add(&out->schema, "size", ML_NUM) < 0)
+		return ml_err_nomem(e);
+	for (d = 0; d < m->p; d++)
+		if (ml_schema_add(&out->schema, shape->names ? shape->names[d] : "?", ML_NUM) < 0)
+			return ml_err_nomem(e);
+	nrow = (size_t)m->k;
+	if ((rc = ml_block_init(&out->rows, &out->schema, nrow, e)) < 0)
+		return rc;
+	for (j = 0; j < nrow; j++) {
+		out->rows.col[0].num[j] = (double)j;
+		out->rows.col[1].num[j] = m->size[j];
+		for (d = 0; d < m->p; d++)
+			out->rows.col[2 + d].num[j] = m->C[j * (size_t)m->p + (size_t)d];
+	}
+	out->rows.nrow = nrow;
+	return 0;
+}
+
+static int km_outputs(const void *state, const char **names, int max)
+{
+	static const char *const out_names[] = {"cluster", "distance"};
+	int k;
+
+	(void)state;
+	for (k = 0; names && k < max && k < 2; k++)
+		names[k] = out_names[k];
+	return 2;
+}
+
+const struct ml_algo ml_algo_kmeans = {
+	.name = "kmeans",
+	.summary = "k-means clustering: k-means++ seeding and Lloyd iterations; a row's "
+		   "cluster and its distance to the centre",
+	.flags = ML_ALGO_UNSUPERVISED | ML_ALGO_ROWWISE,
+	.params = km_params,
+	.fit = km_fit,
+	.predict = km_predict,
+	.save = km_save,
+	.load = km_load,
+	.tables = km_tables,
+	.table = km_table,
+	.free = km_free,
+	.outputs = km_outputs,
+};
