@@ -106,10 +106,15 @@ $(OUT)/libml.so: $(LIB_PIC)
 	$(if $(Q),@echo '  LINK    $@')
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a
+# cli_spec.o in an archive of its own: linked only into the commands that parse learner or
+# feature specifications, so that the others do not load BLAS and LAPACK at start-up.
+$(OUT)/cmd/libclispec.a: $(OUT)/cmd/cli_spec.o
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/cmd/libclispec.a $(OUT)/libml.a
 	@mkdir -p $(BIN)
 	$(if $(Q),@echo '  LINK    $@')
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/cmd/libclispec.a $(OUT)/libml.a $(LIBS)
 
 $(OUT)/unit/%: tests/unit/%.c $(OUT)/libml.a tests/unit/unit.h
 	@mkdir -p $(OUT)/unit
@@ -124,10 +129,10 @@ $(OUT)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h 
 
 unit: all $(UNIT_BINS)
 
-$(FAULT)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o
+$(FAULT)/%: $(OUT)/cmd/%.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/cmd/libclispec.a $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o
 	@mkdir -p $(FAULT)
 	$(if $(Q),@echo '  LINK    $@')
-	$(Q)$(CC) $(ALL_LDFLAGS) $(FAULT_WRAP) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o $(FAULT_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(FAULT_WRAP) -o $@ $(OUT)/cmd/$*.o $(OUT)/cmd/main.o $(OUT)/cmd/cli.o $(OUT)/cmd/libclispec.a $(OUT)/libml.a $(OUT)/tests/fault/failmalloc.o $(FAULT_LIBS)
 
 # Preloaded into any build, so never instrumented themselves.
 $(FAULT)/%.so: tests/fault/%.c
