@@ -949,14 +949,15 @@ static int profile_window(struct drift *d, struct ml_profile *cur,
 {
 	struct ml_fingerprint fp;
 	const char *out = d->cli.output, *at = strstr(out, "{}");
+	size_t n = strlen(out) - 2 + strlen(label) + 1;
 	char *path;
 	int rc;
 
 	if ((rc = ml_profile_finish(cur, e)) < 0)
 		return rc;
-	if (!(path = malloc(strlen(out) + strlen(label) + 1)))
+	if (!(path = malloc(n)))
 		return ml_err_nomem(e);
-	sprintf(path, "%.*s%s%s", (int)(at - out), out, label, at + 2);
+	snprintf(path, n, "%.*s%s%s", (int)(at - out), out, label, at + 2);
 	ml_fingerprint_end(*fs, &fp);
 	*fs = NULL;
 	rc = save_profile(cur, path, &fp, e);
