@@ -329,3 +329,37 @@ int ml_detect_save_sample(const struct ml_detect *d, struct ml_model *mo, struct
 	}
 	return ml_algo_put(mo, ML_DETECT_SAMPLE_SECTION, &b, e);
 }
+
+int ml_detect_check(const struct ml_data *d, const char *algo, size_t min_rows,
+		    struct ml_err *e)
+{
+	size_t i;
+	int j;
+
+	if (d->p < 1)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a %s needs at least one feature", algo);
+	if (d->n < min_rows)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "-a %s needs at least %zu training rows, not %zu", algo, min_rows,
+				  d->n);
+	for (j = 0; j < d->p; j++)
+		for (i = 0; i < d->n; i++)
+			if (!isfinite(d->col[j][i]))
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						  "feature '%s' has a value that is not finite",
+						  d->names ? d->names[j] : "?");
+	return 0;
+}
+
+int ml_detect_calibrate(struct ml_detect *det, const struct ml_data *d, const double *X,
+			double *s, double auto_thr, struct ml_err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < d->n; i++)
+		s[i] = s[i * ML_DETECT_NOUT];
+	if ((rc = ml_detect_keep(det, X, d->n, d->p, 1, d->n, d->names, s, e)) < 0)
+		return rc;
+	return ml_detect_fit(det, s, d->n, auto_thr, e);
+}

@@ -45,6 +45,16 @@ struct ml_detect {
 	char **names;
 };
 
+/* The training data a detector takes: at least one feature, at least min_rows rows (0: no
+ * such check, the detector says its own), every value finite; ML_E_DATA naming the
+ * algorithm, or the first feature with a value that is not. */
+int ml_detect_check(const struct ml_data *d, const char *algo, size_t min_rows,
+		    struct ml_err *e);
+/* The end of a fit: the training rows' raw scores, as predict leaves them in
+ * s[i * ML_DETECT_NOUT], gathered into s[0..n), the sample kept (ml_detect_keep, X
+ * column-major as d's) and the calibration fitted (ml_detect_fit with auto_thr). */
+int ml_detect_calibrate(struct ml_detect *det, const struct ml_data *d, const double *X,
+			double *s, double auto_thr, struct ml_err *e);
 /* Read --contamination and --bands into d (ML_E_USAGE naming the option when wrong). */
 int ml_detect_init(struct ml_detect *d, const struct ml_params *hp, const char *algo,
 		   struct ml_err *e);

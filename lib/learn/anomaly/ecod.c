@@ -156,17 +156,13 @@ static int ec_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	struct ecod *m;
 	double *buf = NULL, *s = NULL;
 	const double *X;
-	size_t i;
 	int j, rc = 0;
 
 	(void)valid;
 	(void)ctx;
 	*state = NULL;
-	if (d->p < 1)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a ecod needs at least one feature");
-	if (d->n < 2)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "-a ecod needs at least 2 training rows, not %zu", d->n);
+	if ((rc = ml_detect_check(d, "ecod", 2, e)) < 0)
+		return rc;
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	if ((rc = ml_detect_init(&m->det, hp, "ecod", e)) < 0) {
@@ -185,25 +181,14 @@ static int ec_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	}
 	for (j = 0; j < m->p; j++) {
 		double *v = m->sorted + (size_t)j * d->n;
-		for (i = 0; i < d->n; i++)
-			if (!isfinite(X[(size_t)j * d->n + i])) {
-				rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-						"feature '%s' has a value that is not finite",
-						d->names ? d->names[j] : "?");
-				goto out;
-			}
 		memcpy(v, X + (size_t)j * d->n, d->n * sizeof(double));
 		m->left[j] = (uint8_t)skew_negative(v, d->n);
 		qsort(v, d->n, sizeof(double), cmp_double);
 	}
 	/* the training rows scored as any row is, each counted once among the values */
 	ec_scores(m, X, d->n, d->n, s);
-	for (i = 0; i < d->n; i++)
-		s[i] = s[i * ML_DETECT_NOUT];
-	rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
 	/* auto: PyOD's default contamination of 0.1 */
-	if (rc == 0)
-		rc = ml_detect_fit(&m->det, s, d->n, NAN, e);
+	rc = ml_detect_calibrate(&m->det, d, X, s, NAN, e);
 out:
 	free(buf);
 	free(s);

@@ -152,17 +152,13 @@ static int hb_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	struct hbos *m;
 	double *buf = NULL, *s = NULL;
 	const double *X;
-	size_t i;
 	int j, rc = 0;
 
 	(void)valid;
 	(void)ctx;
 	*state = NULL;
-	if (d->p < 1)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a hbos needs at least one feature");
-	if (d->n < 2)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "-a hbos needs at least 2 training rows, not %zu", d->n);
+	if ((rc = ml_detect_check(d, "hbos", 2, e)) < 0)
+		return rc;
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	if ((rc = ml_detect_init(&m->det, hp, "hbos", e)) < 0) {
@@ -181,23 +177,11 @@ static int hb_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		rc = ml_err_nomem(e);
 		goto out;
 	}
-	for (j = 0; j < m->p && rc == 0; j++) {
-		for (i = 0; i < d->n; i++)
-			if (!isfinite(X[(size_t)j * d->n + i])) {
-				rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-						"feature '%s' has a value that is not finite",
-						d->names ? d->names[j] : "?");
-				goto out;
-			}
+	for (j = 0; j < m->p; j++)
 		hb_hist(m, j, X + (size_t)j * d->n, d->n);
-	}
 	hb_scores(m, X, d->n, d->n, s);
-	for (i = 0; i < d->n; i++)
-		s[i] = s[i * ML_DETECT_NOUT];
 	/* auto: PyOD's default contamination of 0.1 */
-	rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
-	if (rc == 0)
-		rc = ml_detect_fit(&m->det, s, d->n, NAN, e);
+	rc = ml_detect_calibrate(&m->det, d, X, s, NAN, e);
 out:
 	free(buf);
 	free(s);

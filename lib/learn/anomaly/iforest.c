@@ -411,15 +411,12 @@ static int if_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	double *buf = NULL, *s = NULL;
 	const double *X;
 	int workers = ctx->pool ? ml_pool_size(ctx->pool) : 1, rc = 0;
-	size_t i, j;
+	size_t i;
 
 	(void)valid;
 	*state = NULL;
-	if (d->p < 1)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a iforest needs at least one feature");
-	if (d->n < 2)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "-a iforest needs at least 2 training rows, not %zu", d->n);
+	if ((rc = ml_detect_check(d, "iforest", 2, e)) < 0)
+		return rc;
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	if ((rc = ml_detect_init(&m->det, hp, "iforest", e)) < 0) {
@@ -446,15 +443,6 @@ static int if_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	for (g.setsz = 1; g.setsz < 2 * m->psi; g.setsz *= 2)
 		;
 	X = ml_data_dense(d, &buf);
-	for (j = 0; X && j < (size_t)d->p; j++)
-		for (i = 0; i < d->n; i++)
-			if (!isfinite(X[j * d->n + i])) {
-				free(buf);
-				if_free(m);
-				return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-						  "feature '%s' has a value that is not finite",
-						  d->names ? d->names[j] : "?");
-			}
 	g.X = X;
 	g.rows = malloc((size_t)workers * m->psi * sizeof(size_t));
 	g.set = malloc((size_t)workers * g.setsz * sizeof(size_t));
@@ -476,11 +464,7 @@ static int if_fit(void **state, const struct ml_data *d, const struct ml_data *v
 			grow_task(&g, i, 0);
 	/* the training rows' scores set the threshold and the bands */
 	if_scores(m, X, d->n, d->n, s);
-	for (i = 0; i < d->n; i++)
-		s[i] = s[i * ML_DETECT_NOUT];
-	rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
-	if (rc == 0)
-		rc = ml_detect_fit(&m->det, s, d->n, 0.5, e);
+	rc = ml_detect_calibrate(&m->det, d, X, s, 0.5, e);
 	ml_log(ctx, ML_LOG_DEBUG, "iforest: %d trees of %zu rows, height limit %d", m->ntrees,
 	       m->psi, m->depth);
 out:

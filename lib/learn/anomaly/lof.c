@@ -195,8 +195,8 @@ static int lof_fit(void **state, const struct ml_data *d, const struct ml_data *
 
 	(void)valid;
 	*state = NULL;
-	if (d->p < 1)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a lof needs at least one feature");
+	if ((rc = ml_detect_check(d, "lof", 0, e)) < 0)
+		return rc;
 	if (d->n <= (size_t)ml_param(hp, "k"))
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 				  "-a lof needs more training rows than --k %.0f, not %zu",
@@ -226,14 +226,7 @@ static int lof_fit(void **state, const struct ml_data *d, const struct ml_data *
 	}
 	for (i = 0; i < m->n; i++)
 		for (j = 0; j < m->p; j++) {
-			double v = d->col[j][i];
-			if (!isfinite(v)) {
-				rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-						"feature '%s' has a value that is not finite",
-						d->names ? d->names[j] : "?");
-				goto out;
-			}
-			m->X[i * (size_t)m->p + (size_t)j] = v;
+			m->X[i * (size_t)m->p + (size_t)j] = d->col[j][i];
 		}
 	if (ml_knn_index_new(&m->index, m->X, m->n, m->p, m->metric, m->search) < 0) {
 		rc = ml_err_nomem(e);

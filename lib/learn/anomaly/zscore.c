@@ -235,17 +235,14 @@ static int zs_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	struct zscore *m;
 	double *buf = NULL, *v = NULL, *s = NULL;
 	const double *X;
-	size_t p = (size_t)d->p, i;
+	size_t p = (size_t)d->p;
 	int rc = 0;
 
 	(void)valid;
 	(void)ctx;
 	*state = NULL;
-	if (d->p < 1)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a zscore needs at least one feature");
-	if (d->n < 2)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "-a zscore needs at least 2 training rows, not %zu", d->n);
+	if ((rc = ml_detect_check(d, "zscore", 2, e)) < 0)
+		return rc;
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	if ((rc = ml_detect_init(&m->det, hp, "zscore", e)) < 0) {
@@ -263,23 +260,11 @@ static int zs_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		rc = ml_err_nomem(e);
 		goto out;
 	}
-	for (i = 0; i < p * d->n; i++)
-		if (!isfinite(X[i])) {
-			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					"feature '%s' has a value that is not finite",
-					d->names ? d->names[i / d->n] : "?");
-			goto out;
-		}
 	rc = m->method == ZS_MAHALANOBIS ? fit_cov(m, d, X, e) : fit_scales(m, d, X, v, e);
 	if (rc == 0)
 		rc = zs_scores(m, X, d->n, d->n, s, e);
-	if (rc == 0) {
-		for (i = 0; i < d->n; i++)
-			s[i] = s[i * ML_DETECT_NOUT];
-		rc = ml_detect_keep(&m->det, X, d->n, d->p, 1, d->n, d->names, s, e);
-		if (rc == 0)
-			rc = ml_detect_fit(&m->det, s, d->n, auto_threshold(m), e);
-	}
+	if (rc == 0)
+		rc = ml_detect_calibrate(&m->det, d, X, s, auto_threshold(m), e);
 out:
 	free(buf);
 	free(v);
