@@ -672,16 +672,10 @@ struct an {
 static void an_close(void *state)
 {
 	struct an *A = state;
-	int k, s;
 
 	if (!A)
 		return;
-	for (k = 0; A->stage && k < A->n; k++) {
-		for (s = 0; A->stage[k] && s < A->nstage[k]; s++)
-			ml_artefact_free(A->stage[k][s]);
-		free(A->stage[k]);
-	}
-	free(A->stage);
+	ml_ens_free_stages(A->stage, A->nstage, A->n);
 	free(A->nstage);
 	free(A->w);
 	free(A->mean);
@@ -702,7 +696,7 @@ static int an_load_member(struct an *A, const struct ml_model *m, int k, const c
 	const void *data;
 	size_t len;
 	char sec[64];
-	int s, ns = 0;
+	int ns = 0;
 
 	for (;;) {
 		snprintf(sec, sizeof(sec), "member.%d.%d", k + 1, ns + 1);
@@ -712,18 +706,8 @@ static int an_load_member(struct an *A, const struct ml_model *m, int k, const c
 	}
 	if (ns < 1 || ns > 64)
 		return an_damaged(e, name, "a member without stages");
-	if (!(A->stage[k] = calloc((size_t)ns, sizeof(**A->stage))))
-		return ml_err_nomem(e);
 	A->nstage[k] = ns;
-	for (s = 0; s < ns; s++) {
-		struct ml_model *c;
-		snprintf(sec, sizeof(sec), "member.%d.%d", k + 1, s + 1);
-		if (!(c = ml_model_get_member(m, sec, e)) ||
-		    !(A->stage[k][s] = ml_artefact_from_model(c, name, e)) ||
-		    ml_artefact_check(A->stage[k][s], e) < 0)
-			return e ? e->code : ML_E_DATA;
-	}
-	return 0;
+	return ml_ens_load_stages(m, k, ns, name, &A->stage[k], e);
 }
 
 static int an_read(struct an *A, struct ml_rbuf *b, const char *name, struct ml_err *e)
@@ -865,13 +849,10 @@ struct ansc {
 static void an_scorer_free(void *sc)
 {
 	struct ansc *s = sc;
-	int k;
 
 	if (!s)
 		return;
-	for (k = 0; s->ch && k < s->A->n; k++)
-		ml_chain_free(s->ch[k]);
-	free(s->ch);
+	ml_ens_chains_free(s->ch, s->A->n);
 	free(s->scol);
 	free(s->mo);
 	free(s->kcol);
@@ -888,9 +869,7 @@ static int an_scorer_new(void **sc, const void *state, const struct ml_apply_opt
 			 struct ml_err *e)
 {
 	const struct an *A = state;
-	struct ml_apply_opts mo;
 	struct ansc *s;
-	int k;
 
 	if (o->margin || o->leaf || o->contrib || o->std || o->nlevel || o->explain)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -901,21 +880,17 @@ static int an_scorer_new(void **sc, const void *state, const struct ml_apply_opt
 		return ml_err_nomem(e);
 	s->A = A;
 	ml_schema_init(&s->out);
-	ml_apply_opts_init(&mo);
-	s->ch = calloc((size_t)A->n, sizeof(*s->ch));
+	if (!(s->ch = ml_ens_chains_new(A->stage, A->nstage, A->n, e))) {
+		an_scorer_free(s);
+		return e ? e->code : ML_E_DATA;
+	}
 	s->scol = calloc((size_t)A->n, sizeof(int));
 	s->mo = calloc((size_t)A->n, sizeof(*s->mo));
 	s->kcol = calloc((size_t)(A->kf.q ? A->kf.q : 1), sizeof(int));
-	if (!s->ch || !s->scol || !s->mo || !s->kcol) {
+	if (!s->scol || !s->mo || !s->kcol) {
 		an_scorer_free(s);
 		return ml_err_nomem(e);
 	}
-	for (k = 0; k < A->n; k++)
-		if (!(s->ch[k] = ml_chain_new((const struct ml_artefact *const *)A->stage[k],
-					      A->nstage[k], &mo, e))) {
-			an_scorer_free(s);
-			return e ? e->code : ML_E_DATA;
-		}
 	*sc = s;
 	return 0;
 }
@@ -923,10 +898,8 @@ static int an_scorer_new(void **sc, const void *state, const struct ml_apply_opt
 static void an_set_pool(void *sc, struct ml_pool *pool)
 {
 	struct ansc *s = sc;
-	int k;
 
-	for (k = 0; k < s->A->n; k++)
-		ml_chain_set_pool(s->ch[k], pool);
+	ml_ens_chains_set_pool(s->ch, s->A->n, pool);
 }
 
 static int an_bind(void *sc, const struct ml_schema *in, const struct ml_schema **out,
@@ -1017,17 +990,9 @@ static int an_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 	size_t n = to > from ? to - from : 0, i;
 	int k, rc;
 
-	if ((rc = an_reserve(s, n ? n : 1, e)) < 0)
+	if ((rc = an_reserve(s, n ? n : 1, e)) < 0 ||
+	    (rc = ml_ens_chains_apply(s->ch, A->n, in, from, to, s->mo, e)) < 0)
 		return rc;
-	for (k = 0; k < A->n; k++) {
-		if ((rc = ml_chain_apply(s->ch[k], in, from, to, &s->mo[k], e)) < 0)
-			return rc;
-		if (s->mo[k]->nrow != n)
-			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					  "member %d holds rows back (a pipeline that interpolates): "
-					  "it cannot be combined row by row",
-					  k + 1);
-	}
 	for (i = 0; i < n; i++) {
 		double x = 0;
 		for (k = 0; k < A->n; k++)

@@ -397,20 +397,14 @@ struct ens {
 static void ens_close(void *state)
 {
 	struct ens *E = state;
-	int k, s;
+	int k;
 
 	if (!E)
 		return;
-	for (k = 0; k < E->n; k++) {
-		for (s = 0; E->stage && E->stage[k] && s < E->nstage[k]; s++)
-			ml_artefact_free(E->stage[k][s]);
-		if (E->stage)
-			free(E->stage[k]);
-	}
+	ml_ens_free_stages(E->stage, E->nstage, E->n);
 	for (k = 0; E->cls && k < E->K; k++)
 		free(E->cls[k]);
 	free(E->cls);
-	free(E->stage);
 	free(E->nstage);
 	free(E->w);
 	ml_artefact_free(E->meta);
@@ -422,31 +416,104 @@ static int bad(struct ml_err *e, const char *name, const char *what)
 	return ml_err_set(e, ML_E_DATA, name, 0, 0, "a damaged ensemble: %s", what);
 }
 
+int ml_ens_load_stages(const struct ml_model *m, int k, int ns, const char *name,
+		       struct ml_artefact ***stage, struct ml_err *e)
+{
+	char sec[64];
+	int s;
+
+	if (!(*stage = calloc((size_t)ns, sizeof(**stage))))
+		return ml_err_nomem(e);
+	for (s = 0; s < ns; s++) {
+		struct ml_model *c;
+		snprintf(sec, sizeof(sec), "member.%d.%d", k + 1, s + 1);
+		if (!(c = ml_model_get_member(m, sec, e)) ||
+		    !((*stage)[s] = ml_artefact_from_model(c, name, e)) ||
+		    ml_artefact_check((*stage)[s], e) < 0)
+			return e ? e->code : ML_E_DATA;
+	}
+	return 0;
+}
+
+void ml_ens_free_stages(struct ml_artefact ***stage, const int *nstage, int n)
+{
+	int k, s;
+
+	for (k = 0; stage && k < n; k++) {
+		for (s = 0; stage[k] && s < nstage[k]; s++)
+			ml_artefact_free(stage[k][s]);
+		free(stage[k]);
+	}
+	free(stage);
+}
+
+struct ml_chain **ml_ens_chains_new(struct ml_artefact **const *stage, const int *nstage, int n,
+				    struct ml_err *e)
+{
+	struct ml_chain **ch = calloc((size_t)n, sizeof(*ch));
+	struct ml_apply_opts mo;
+	int k;
+
+	if (!ch) {
+		ml_err_nomem(e);
+		return NULL;
+	}
+	ml_apply_opts_init(&mo);
+	for (k = 0; k < n; k++)
+		if (!(ch[k] = ml_chain_new((const struct ml_artefact *const *)stage[k], nstage[k],
+					   &mo, e))) {
+			ml_ens_chains_free(ch, n);
+			return NULL;
+		}
+	return ch;
+}
+
+void ml_ens_chains_free(struct ml_chain **ch, int n)
+{
+	int k;
+
+	for (k = 0; ch && k < n; k++)
+		ml_chain_free(ch[k]);
+	free(ch);
+}
+
+void ml_ens_chains_set_pool(struct ml_chain **ch, int n, struct ml_pool *pool)
+{
+	int k;
+
+	for (k = 0; k < n; k++)
+		ml_chain_set_pool(ch[k], pool);
+}
+
+int ml_ens_chains_apply(struct ml_chain **ch, int n, const struct ml_block *in, size_t from,
+			size_t to, const struct ml_block **mo, struct ml_err *e)
+{
+	int k, rc;
+
+	for (k = 0; k < n; k++) {
+		if ((rc = ml_chain_apply(ch[k], in, from, to, &mo[k], e)) < 0)
+			return rc;
+		if (mo[k]->nrow != (to > from ? to - from : 0))
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					  "member %d holds rows back (a pipeline that interpolates): "
+					  "it cannot be combined row by row",
+					  k + 1);
+	}
+	return 0;
+}
+
 static int ens_load_member(struct ens *E, const struct ml_model *m, const cJSON *mem, int k,
 			   const char *name, struct ml_err *e)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(mem, "stages");
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(mem, "weight");
-	int ns = cJSON_GetArraySize(st), s;
-	char sec[64];
+	int ns = cJSON_GetArraySize(st);
 
 	if (!cJSON_IsArray(st) || ns < 1 || ns > 64)
 		return bad(e, name, "a member without stages");
 	E->w[k] = cJSON_IsNumber(w) ? w->valuedouble : 1;
-	if (!(E->stage[k] = calloc((size_t)ns, sizeof(**E->stage))))
-		return ml_err_nomem(e);
 	E->nstage[k] = ns;
-	for (s = 0; s < ns; s++) {
-		struct ml_model *c;
-		snprintf(sec, sizeof(sec), "member.%d.%d", k + 1, s + 1);
-		if (!(c = ml_model_get_member(m, sec, e)))
-			return e ? e->code : ML_E_DATA;
-		if (!(E->stage[k][s] = ml_artefact_from_model(c, name, e)))
-			return e ? e->code : ML_E_DATA;
-		if (ml_artefact_check(E->stage[k][s], e) < 0)
-			return e ? e->code : ML_E_DATA;
-	}
-	return 0;
+	return ml_ens_load_stages(m, k, ns, name, &E->stage[k], e);
 }
 
 static int ens_open(void **state, const struct ml_model *m, const char *name, struct ml_err *e)
@@ -651,15 +718,13 @@ static void ens_scorer_free(void *sc)
 
 	if (!s)
 		return;
+	ml_ens_chains_free(s->ch, s->E->n);
 	for (k = 0; k < s->E->n; k++) {
-		if (s->ch)
-			ml_chain_free(s->ch[k]);
 		if (s->pcol)
 			free(s->pcol[k]);
 		if (s->codemap)
 			free(s->codemap[k]);
 	}
-	free(s->ch);
 	free(s->pcol);
 	free(s->predcol);
 	free(s->codemap);
@@ -685,8 +750,7 @@ static int ens_scorer_new(void **sc, const void *state, const struct ml_apply_op
 {
 	const struct ens *E = state;
 	struct escorer *s;
-	struct ml_apply_opts mo;
-	int k, rc;
+	int rc;
 
 	if (o->margin || o->leaf || o->contrib || o->std || o->nlevel)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -698,8 +762,7 @@ static int ens_scorer_new(void **sc, const void *state, const struct ml_apply_op
 	s->o = *o;
 	ml_schema_init(&s->out);
 	ml_schema_init(&s->min);
-	ml_apply_opts_init(&mo);
-	s->ch = calloc((size_t)E->n, sizeof(*s->ch));
+	s->ch = ml_ens_chains_new(E->stage, E->nstage, E->n, e);
 	s->pcol = calloc((size_t)E->n, sizeof(*s->pcol));
 	s->predcol = calloc((size_t)E->n, sizeof(*s->predcol));
 	s->codemap = calloc((size_t)E->n, sizeof(*s->codemap));
@@ -710,18 +773,16 @@ static int ens_scorer_new(void **sc, const void *state, const struct ml_apply_op
 	s->scratch = malloc((size_t)E->n * sizeof(double));
 	s->comb = malloc((size_t)E->K * sizeof(double));
 	s->label = malloc((size_t)E->n * sizeof(int));
-	if (!s->ch || !s->pcol || !s->predcol || !s->codemap || !s->ncode || !s->mo || !s->p ||
-	    !s->w || !s->scratch || !s->comb || !s->label) {
+	if (!s->ch) {
+		rc = e ? e->code : ML_E_DATA;
+		goto fail;
+	}
+	if (!s->pcol || !s->predcol || !s->codemap || !s->ncode || !s->mo || !s->p || !s->w ||
+	    !s->scratch || !s->comb || !s->label) {
 		rc = ml_err_nomem(e);
 		goto fail;
 	}
 	memcpy(s->w, E->w, (size_t)E->n * sizeof(double));
-	for (k = 0; k < E->n; k++)
-		if (!(s->ch[k] = ml_chain_new((const struct ml_artefact *const *)E->stage[k],
-					      E->nstage[k], &mo, e))) {
-			rc = e ? e->code : ML_E_DATA;
-			goto fail;
-		}
 	if (E->meta && !(s->meta = ml_scorer_new(E->meta, o, e))) {
 		rc = e ? e->code : ML_E_DATA;
 		goto fail;
@@ -736,10 +797,8 @@ fail:
 static void ens_set_pool(void *sc, struct ml_pool *pool)
 {
 	struct escorer *s = sc;
-	int k;
 
-	for (k = 0; k < s->E->n; k++)
-		ml_chain_set_pool(s->ch[k], pool);
+	ml_ens_chains_set_pool(s->ch, s->E->n, pool);
 	if (s->meta)
 		ml_scorer_set_pool(s->meta, pool);
 }
@@ -957,17 +1016,9 @@ static int ens_apply(void *sc, const struct ml_block *in, size_t from, size_t to
 	size_t n = to > from ? to - from : 0, i;
 	int k, c, rc;
 
-	if ((rc = reserve(s, n ? n : 1, e)) < 0)
+	if ((rc = reserve(s, n ? n : 1, e)) < 0 ||
+	    (rc = ml_ens_chains_apply(s->ch, E->n, in, from, to, s->mo, e)) < 0)
 		return rc;
-	for (k = 0; k < E->n; k++) {
-		if ((rc = ml_chain_apply(s->ch[k], in, from, to, &s->mo[k], e)) < 0)
-			return rc;
-		if (s->mo[k]->nrow != n)
-			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					  "member %d holds rows back (a pipeline that interpolates): "
-					  "it cannot be combined row by row",
-					  k + 1);
-	}
 	if (s->meta)
 		return apply_meta(s, in, from, n, out, e);
 	s->view.nrow = s->view.cap = n;
