@@ -1311,7 +1311,6 @@ int cmd_main(int argc, char **argv)
 	}
 	if (d.cli.seed_set)
 		d.popt.seed = d.cli.seed;
-	d.popt.threads = d.cli.threads;
 	if (!d.time_col != !d.period) {
 		rc = cli_usage(&d.cli, "--time-col and --period go together");
 		goto done;
@@ -1353,6 +1352,11 @@ int cmd_main(int argc, char **argv)
 	}
 	if (nfiles > 1) {
 		rc = cli_usage(&d.cli, "one input at a time (got %d)", nfiles);
+		goto done;
+	}
+	/* one pool for every profile the run finishes (a window's too) */
+	if (!(d.popt.pool = ml_pool_new(d.cli.threads))) {
+		rc = cli_error(&d.cli, EX_OSERR_, "out of memory");
 		goto done;
 	}
 	if (d.bins_from && !(d.popt.edges = d.edges = load_profile(d.bins_from, &e))) {
@@ -1418,6 +1422,7 @@ int cmd_main(int argc, char **argv)
 done:
 	if (out)
 		ml_output_abort(out);
+	ml_pool_free(d.popt.pool);
 	ml_writer_free(d.w);
 	ml_frame_release(&d.rep);
 	ml_profile_free(d.refp);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "ml/ctx.h"
 #include "ml/err.h"
 #include "ml/frame.h"
 #include "ml/model.h"
@@ -75,8 +76,8 @@ struct ml_profile_opts {
 	const struct ml_profile *edges; /* take bin edges from this one, or NULL */
 	int keep_values;    /* keep every present numeric value (ml_profile_values) instead
 			     * of a sketch: such a profile compares but is not saved */
-	int threads;        /* ml_profile_finish: threads over the columns (default 1; 0:
-			     * every core); the result does not depend on it */
+	struct ml_pool *pool; /* ml_profile_finish: the columns on its threads (NULL: the
+			       * calling thread's); the result does not depend on it */
 };
 ML_API void ml_profile_opts_init(struct ml_profile_opts *o);
 

@@ -30,7 +30,8 @@ struct ml_profile {
 	int ncol;
 	struct pcol *col;
 	uint64_t rows;
-	int bins, max_categories, keep, finished, threads;
+	int bins, max_categories, keep, finished;
+	struct ml_pool *pool; /* borrowed */
 	uint64_t seed;
 	const struct ml_schema *schema; /* while building */
 };

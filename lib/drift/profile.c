@@ -18,7 +18,6 @@ void ml_profile_opts_init(struct ml_profile_opts *o)
 	o->bins = 10;
 	o->max_categories = 100;
 	o->seed = 42;
-	o->threads = 1;
 }
 
 static void pcol_release(struct pcol *c)
@@ -65,7 +64,7 @@ static struct ml_profile *profile_alloc(int ncol, const struct ml_profile_opts *
 	p->max_categories = o->max_categories;
 	p->seed = o->seed;
 	p->keep = o->keep_values;
-	p->threads = o->threads;
+	p->pool = o->pool;
 	return p;
 }
 
@@ -470,7 +469,6 @@ static void finish_task(void *arg, size_t task, int worker)
 int ml_profile_finish(struct ml_profile *p, struct ml_err *e)
 {
 	struct finish_job J;
-	struct ml_pool *pool = NULL;
 	int j, rc = 0;
 
 	if (p->finished)
@@ -479,12 +477,7 @@ int ml_profile_finish(struct ml_profile *p, struct ml_err *e)
 	if (!(J.rc = calloc((size_t)(p->ncol ? p->ncol : 1), sizeof(int))))
 		return ml_err_nomem(e);
 	/* the columns are independent: the result does not depend on the threads */
-	if (p->threads != 1 && p->ncol > 1 && !(pool = ml_pool_new(p->threads))) {
-		free(J.rc);
-		return ml_err_nomem(e);
-	}
-	ml_pool_run(pool, (size_t)p->ncol, finish_task, &J);
-	ml_pool_free(pool);
+	ml_pool_run(p->pool, (size_t)p->ncol, finish_task, &J);
 	for (j = 0; j < p->ncol; j++)
 		if (J.rc[j] < 0)
 			rc = J.rc[j];
