@@ -811,24 +811,8 @@ static const char **adaptive_opt(struct ens *s, int ch)
 /* --window: N rows, or a number and a unit (s, m, h, d, w) of --time-col. */
 static int parse_window(struct ens *s, struct ml_ada_opts *o)
 {
-	static const char units[] = "smhdw";
-	static const double secs[] = {1, 60, 3600, 86400, 604800};
-	size_t len = strlen(s->window);
-	const char *u = len ? strchr(units, s->window[len - 1]) : NULL;
-	char buf[64];
-	double v;
-
-	if (!u || !*u) {
-		if (ml_parse_long(s->window, 1, 1000000000, &o->window) == 0)
-			return 0;
-	} else if (len < sizeof(buf)) {
-		memcpy(buf, s->window, len - 1);
-		buf[len - 1] = 0;
-		if (ml_parse_real(buf, 0, 1e12, &v) == 0 && v > 0) {
-			o->seconds = v * secs[u - units];
-			return 0;
-		}
-	}
+	if (ml_parse_window(s->window, 1000000000, &o->window, &o->seconds, NULL) == 0)
+		return 0;
 	return cli_usage(&s->cli, "invalid value '%s' for --window (a count of rows, or a duration "
 			 "such as 30s, 15m, 12h, 7d, 2w)", s->window);
 }

@@ -151,6 +151,12 @@ ML_API int ml_features_to_model(const struct ml_features *f, struct ml_model **o
  * same optional time, or a plain number of seconds since 1970-01-01 UTC. Returns 0 with
  * *t in seconds since the epoch (UTC), or -1. */
 ML_API int ml_parse_time(const char *s, size_t n, double *t);
+/* A window as the options that take one write it: a count of rows (1 to max_rows) or a
+ * duration, a positive number and a unit s, m, h, d or w ("90s", "1.5h", "2w"). Returns 0
+ * with *rows or *seconds set (the other 0) and, when unit is not NULL, the seconds of the
+ * duration's unit in *unit (0 for rows), or -1. */
+ML_API int ml_parse_window(const char *s, long max_rows, long *rows, double *seconds,
+			   double *unit);
 /* The proleptic Gregorian calendar: days since 1970-01-01 of year y, month m (1-12), day
  * d, and back; the days in a month. */
 ML_API long long ml_days_from_civil(long long y, int m, int d);

@@ -456,3 +456,27 @@ static void dt_free(struct fstep *s)
 const struct fops ml_fops_datetime = {"datetime", FK_DATETIME, FS_ANY, 0,	 dt_parse,
 				      dt_fit,	  dt_layout,   NULL,   dt_apply, NULL,
 				      dt_save,	  dt_load,     NULL,   dt_free};
+
+int ml_parse_window(const char *s, long max_rows, long *rows, double *seconds, double *unit_out)
+{
+	size_t len = strlen(s);
+	char u = len ? s[len - 1] : 0;
+	double unit = u == 's'	 ? 1
+		      : u == 'm' ? 60
+		      : u == 'h' ? 3600
+		      : u == 'd' ? 86400
+		      : u == 'w' ? 604800
+				 : 0,
+	       v;
+
+	*rows = 0;
+	*seconds = 0;
+	if (unit_out)
+		*unit_out = unit;
+	if (!unit)
+		return ml_parse_long(s, 1, max_rows, rows) == 0 ? 0 : -1;
+	if (ml_parse_double(s, len - 1, &v) != 0 || !(v > 0) || !isfinite(v))
+		return -1;
+	*seconds = v * unit;
+	return 0;
+}

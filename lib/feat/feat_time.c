@@ -374,28 +374,16 @@ static int roll_parse(struct fstep *s, const struct ml_feat_spec *spec, struct m
 	if (!(p->wtext = ml_feat_strdup(win)))
 		return ml_err_nomem(e);
 	len = strlen(win);
-	if (len && win[len - 1] >= '0' && win[len - 1] <= '9') {
-		if (ml_parse_long(win, 1, 1000000, &p->rows) != 0)
-			return ml_err_set(
-			    e, ML_E_USAGE, NULL, 0, 0,
-			    "--rolling: window '%s' is not a row count (1 to 1000000) "
-			    "or a duration (5m, 1h, 1d)",
-			    win);
-	} else {
-		double v;
-		char u = len ? win[len - 1] : 0;
-		p->unit = u == 's'   ? 1
-			  : u == 'm' ? 60
-			  : u == 'h' ? 3600
-			  : u == 'd' ? 86400
-			  : u == 'w' ? 604800
-				     : 0;
-		if (!p->unit || ml_parse_double(win, len - 1, &v) != 0 || !(v > 0) || !isfinite(v))
-			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					  "--rolling: window '%s' is not a row count (12) or a "
+	if (ml_parse_window(win, 1000000, &p->rows, &p->dur, &p->unit) < 0) {
+		int digit = len && win[len - 1] >= '0' && win[len - 1] <= '9';
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  digit ? "--rolling: window '%s' is not a row count (1 to 1000000) "
+					  "or a duration (5m, 1h, 1d)"
+					: "--rolling: window '%s' is not a row count (12) or a "
 					  "duration (a number and s, m, h, d or w: 5m, 1h, 1d)",
-					  win);
-		p->dur = v * p->unit;
+				  win);
+	}
+	if (p->dur > 0) {
 		if (!spec->time_col)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "--rolling: a window of time (%s) needs --time-col", win);

@@ -592,9 +592,30 @@ static void test_calendar(void)
 	CHECK(ml_month_days(2024, 2) == 29 && ml_month_days(2023, 4) == 30);
 }
 
+static void test_window(void)
+{
+	long rows;
+	double sec, unit;
+
+	CHECK(ml_parse_window("100", 1000, &rows, &sec, &unit) == 0);
+	CHECK(rows == 100 && sec == 0 && unit == 0);
+	CHECK(ml_parse_window("1.5h", 1000, &rows, &sec, &unit) == 0);
+	CHECK(rows == 0 && sec == 5400 && unit == 3600);
+	CHECK(ml_parse_window("2w", 1000, &rows, &sec, NULL) == 0 && sec == 1209600);
+	CHECK(ml_parse_window("30s", 1000, &rows, &sec, NULL) == 0 && sec == 30);
+	CHECK(ml_parse_window("1001", 1000, &rows, &sec, NULL) < 0);
+	CHECK(ml_parse_window("0", 1000, &rows, &sec, NULL) < 0);
+	CHECK(ml_parse_window("0d", 1000, &rows, &sec, NULL) < 0);
+	CHECK(ml_parse_window("-1m", 1000, &rows, &sec, NULL) < 0);
+	CHECK(ml_parse_window("5x", 1000, &rows, &sec, NULL) < 0);
+	CHECK(ml_parse_window("h", 1000, &rows, &sec, NULL) < 0);
+	CHECK(ml_parse_window("", 1000, &rows, &sec, NULL) < 0);
+}
+
 int main(void)
 {
 	RUN(test_calendar);
+	RUN(test_window);
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
