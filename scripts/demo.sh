@@ -76,6 +76,10 @@ mlinfo --table coef "$out/logit.mlm" | head -4
 step "mldrift --profile -o ref.mlm train.mls; mldrift --ref ref.mlm --report-only test.mls | head -5"
 mldrift --profile -o "$out/ref.mlm" "$out/train.mls"
 mldrift --ref "$out/ref.mlm" --report-only "$out/test.mls" | head -5
+step "mldrift --profile --time-col date --period 365d samples/seattle_weather.csv -o 'year-{}.mlm'   # a profile per year; years merge"
+mldrift --profile --time-col date --period 365d samples/seattle_weather.csv -o "$out/year-{}.mlm"
+mldrift --merge -o "$out/years.mlm" "$out"/year-*.mlm
+mlinfo "$out/years.mlm" | grep -m1 '"rows"'
 
 step "mltrain -a iforest -o days.mlm --ignore date samples/seattle_weather.csv   # an anomaly detector: no target"
 mltrain -a iforest -o "$out/days.mlm" --ignore date samples/seattle_weather.csv
