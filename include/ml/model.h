@@ -38,6 +38,10 @@ ML_API int ml_model_meta_set(struct ml_model *m, const char *key, const char *js
 /* The compact JSON text of key's value (malloc'd), or NULL when there is no such key or
  * memory ran out. */
 ML_API char *ml_model_meta_get(const struct ml_model *m, const char *key);
+/* The same, telling the two apart: 0 with *out the text (malloc'd) or NULL when there is
+ * no such key, or ML_E_NOMEM with e set. */
+ML_API int ml_model_meta_text(const struct ml_model *m, const char *key, char **out,
+			      struct ml_err *e);
 /* The whole metadata object as compact JSON text, keys in stored order (malloc'd); NULL
  * when out of memory. */
 ML_API char *ml_model_meta_json(const struct ml_model *m);

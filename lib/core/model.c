@@ -457,6 +457,24 @@ cJSON *ml_model_meta(struct ml_model *m)
 	return m->meta;
 }
 
+void ml_json_add(int *bad, cJSON *o, const char *key, cJSON *item)
+{
+	if (!o || !item || !(key ? cJSON_AddItemToObject(o, key, item) : cJSON_AddItemToArray(o, item))) {
+		cJSON_Delete(item);
+		*bad = 1;
+	}
+}
+
+void ml_json_num(int *bad, cJSON *o, const char *key, double v)
+{
+	ml_json_add(bad, o, key, cJSON_CreateNumber(v));
+}
+
+void ml_json_str(int *bad, cJSON *o, const char *key, const char *v)
+{
+	ml_json_add(bad, o, key, cJSON_CreateString(v));
+}
+
 /* Put v under key in o, replacing the item there or adding it; v is o's or freed. Returns
  * 0, or -1 when out of memory (cJSON's replacement then leaves the item without its key,
  * in an object that must not be saved). */
@@ -511,6 +529,14 @@ int ml_model_meta_set(struct ml_model *m, const char *key, const char *json, str
 	if (meta_put(m->meta, key, v) < 0)
 		return ml_err_nomem(e);
 	return 0;
+}
+
+int ml_model_meta_text(const struct ml_model *m, const char *key, char **out, struct ml_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(m->meta, key);
+
+	*out = v ? cJSON_PrintUnformatted(v) : NULL;
+	return v && !*out ? ml_err_nomem(e) : 0;
 }
 
 char *ml_model_meta_get(const struct ml_model *m, const char *key)

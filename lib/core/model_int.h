@@ -16,4 +16,12 @@ const cJSON *ml_model_meta_const(const struct ml_model *m);
 cJSON *ml_schema_to_json(const struct ml_schema *s);
 int ml_schema_from_json(struct ml_schema *s, const cJSON *j, struct ml_err *e);
 
+/* Checked additions: item goes under key in object o (or at the end of array o when key is
+ * NULL); when item is NULL or cannot be added it is freed and *bad set, so that a run of
+ * additions is checked once at its end. A key lost to a failed allocation would otherwise
+ * save a model that says less than it should. */
+void ml_json_add(int *bad, cJSON *o, const char *key, cJSON *item);
+void ml_json_num(int *bad, cJSON *o, const char *key, double v);
+void ml_json_str(int *bad, cJSON *o, const char *key, const char *v);
+
 #endif

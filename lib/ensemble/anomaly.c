@@ -175,7 +175,8 @@ static int check_detector(const struct ml_ens_member *m, int k, struct amem *a, 
 				  "(detectors can)",
 				  k + 1, ml_artefact_kind(last));
 	a->md = ml_artefact_model(last);
-	task = ml_model_meta_get(a->md, "task");
+	if (ml_model_meta_text(a->md, "task", &task, e) < 0)
+		return ML_E_NOMEM;
 	if (!task || strcmp(task, "\"unsupervised\"") != 0) {
 		int rc = ml_err_set(e, ML_E_DATA, ml_artefact_name(last), 0, 0,
 				    "member %d: a model of task %s cannot join an anomaly ensemble "
@@ -339,14 +340,16 @@ static void free_sample(struct sample *sp)
 static int sample_scores(const struct ml_ens_member *m, int n, struct amem *a, size_t *r,
 			 struct sample *first, struct ml_err *e)
 {
-	char *fp0 = ml_model_meta_get(a[0].md, "data");
-	int k, rc = 0;
+	char *fp0;
+	int k, rc = ml_model_meta_text(a[0].md, "data", &fp0, e);
 
 	for (k = 0; k < n && rc == 0; k++) {
 		struct sample sp;
-		char *fp = k ? ml_model_meta_get(a[k].md, "data") : NULL;
+		char *fp = NULL;
 		const char *who = stage_name(&m[k]);
-		if ((rc = read_sample(a[k].md, &sp, who, k, e)) < 0) {
+		memset(&sp, 0, sizeof(sp));
+		if ((k && (rc = ml_model_meta_text(a[k].md, "data", &fp, e)) < 0) ||
+		    (rc = read_sample(a[k].md, &sp, who, k, e)) < 0) {
 			free_sample(&sp);
 			free(fp);
 			break;
@@ -456,6 +459,10 @@ static int kfeat_sample(struct kfeat *kf, const struct ml_schema *in, struct sam
 		char *name = ml_rbuf_str(&sp->rest);
 		double c = ml_rbuf_f64(&sp->rest), s = ml_rbuf_f64(&sp->rest);
 		int at = name ? ml_schema_find(in, name) : -1;
+		if (!name && sp->rest.err == ML_E_NOMEM) {
+			rc = ml_err_nomem(e);
+			break;
+		}
 		if (at >= 0 && in->cols[at].type == ML_NUM && s > 0 && isfinite(c) && isfinite(s))
 			rc = kfeat_add(kf, name, c, s, e);
 		free(name);
@@ -485,7 +492,7 @@ static int write_container(struct ml_model **out, const struct ml_ens_member *m,
 	cJSON *mem = cJSON_CreateArray(), *ag = cJSON_CreateObject();
 	struct ml_wbuf b;
 	char sec[64];
-	int k, s, rc = 0;
+	int k, s, rc = 0, bad = 0;
 
 	if (!md || !mem || !ag) {
 		rc = ml_err_nomem(e);
@@ -499,13 +506,17 @@ static int write_container(struct ml_model **out, const struct ml_ens_member *m,
 			rc = ml_err_nomem(e);
 			goto fail;
 		}
-		cJSON_AddNumberToObject(j, "mean", a[k].mean);
-		cJSON_AddNumberToObject(j, "sd", a[k].sd);
-		cJSON_AddItemToArray(mem, j);
+		ml_json_num(&bad, j, "mean", a[k].mean);
+		ml_json_num(&bad, j, "sd", a[k].sd);
+		ml_json_add(&bad, mem, NULL, j);
 	}
-	cJSON_AddStringToObject(ag, "weights", given ? "given" : "agreement");
-	cJSON_AddStringToObject(ag, "rows", from_file ? "file" : "kept sample");
-	cJSON_AddNumberToObject(ag, "nrow", (double)r);
+	ml_json_str(&bad, ag, "weights", given ? "given" : "agreement");
+	ml_json_str(&bad, ag, "rows", from_file ? "file" : "kept sample");
+	ml_json_num(&bad, ag, "nrow", (double)r);
+	if (bad) {
+		rc = ml_err_nomem(e);
+		goto fail;
+	}
 	if ((rc = meta_put(md, "method", cJSON_CreateString("anomaly"), e)) < 0 ||
 	    (rc = meta_put(md, "task", cJSON_CreateString("unsupervised"), e)) < 0)
 		goto fail;
@@ -733,8 +744,12 @@ static int an_read(struct an *A, struct ml_rbuf *b, const char *name, struct ml_
 	for (k = 0; k < (int)q; k++) {
 		char *nm = ml_rbuf_str(b);
 		double c = ml_rbuf_f64(b), s = ml_rbuf_f64(b);
-		rc = nm && isfinite(c) && s > 0 && isfinite(s) ? kfeat_add(&A->kf, nm, c, s, e)
-							      : an_damaged(e, name, "a column of the kind");
+		if (nm && isfinite(c) && s > 0 && isfinite(s))
+			rc = kfeat_add(&A->kf, nm, c, s, e);
+		else if (!nm && b->err == ML_E_NOMEM)
+			rc = ml_err_nomem(e);
+		else
+			rc = an_damaged(e, name, "a column of the kind");
 		free(nm);
 		if (rc < 0)
 			return rc;

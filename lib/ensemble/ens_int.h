@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "artefact/kind.h"
+#include "core/model_int.h"
 #include "ml/ensemble.h"
 
 /* A member as the "members" metadata lists it: name, weight, stages (kind, algorithm,

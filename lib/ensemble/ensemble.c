@@ -163,9 +163,10 @@ static int member_info(const struct ml_ens_member *m, int k, struct minfo *i, st
 		return ml_err_set(e, ML_E_DATA, ml_artefact_name(last), 0, 0,
 				  "member %d: a '%s' artefact cannot be combined (models can)", k + 1,
 				  ml_artefact_kind(last));
-	i->task = ml_model_meta_get(md, "task");
-	i->target = ml_model_meta_get(md, "target");
-	i->classes = ml_model_meta_get(md, "classes");
+	if (ml_model_meta_text(md, "task", &i->task, e) < 0 ||
+	    ml_model_meta_text(md, "target", &i->target, e) < 0 ||
+	    ml_model_meta_text(md, "classes", &i->classes, e) < 0)
+		return ML_E_NOMEM;
 	if (!i->task)
 		return ml_err_set(e, ML_E_DATA, ml_artefact_name(last), 0, 0,
 				  "member %d: the model names no task", k + 1);
@@ -279,30 +280,36 @@ cJSON *ml_ens_member_json(const struct ml_ens_member *m)
 {
 	cJSON *o = cJSON_CreateObject(), *st = cJSON_CreateArray();
 	const char *name = member_name(m), *slash = strrchr(name, '/');
-	int s;
+	int s, bad = 0;
 
-	if (!o || !st) {
-		cJSON_Delete(o);
+	if (!o) {
 		cJSON_Delete(st);
 		return NULL;
 	}
-	cJSON_AddStringToObject(o, "name", slash ? slash + 1 : name);
-	cJSON_AddNumberToObject(o, "weight", m->weight);
-	for (s = 0; s < m->nstage; s++) {
+	ml_json_str(&bad, o, "name", slash ? slash + 1 : name);
+	ml_json_num(&bad, o, "weight", m->weight);
+	ml_json_add(&bad, o, "stages", st);
+	for (s = 0; s < m->nstage && !bad; s++) {
 		const struct ml_artefact *a = m->stage[s];
 		cJSON *x = cJSON_CreateObject();
 		const char *alg = ml_model_algorithm(ml_artefact_model(a));
 		char dig[ML_MODEL_DIGEST_HEX + 1];
-		if (!x)
+		ml_json_add(&bad, st, NULL, x);
+		if (bad)
 			break;
-		cJSON_AddStringToObject(x, "kind", ml_artefact_kind(a));
+		ml_json_str(&bad, x, "kind", ml_artefact_kind(a));
 		if (alg[0])
-			cJSON_AddStringToObject(x, "algorithm", alg);
-		if (ml_artefact_digest(a, dig, NULL) == 0)
-			cJSON_AddStringToObject(x, "digest", dig);
-		cJSON_AddItemToArray(st, x);
+			ml_json_str(&bad, x, "algorithm", alg);
+		/* the digest of a model made in this run is computed from its bytes in memory */
+		if (ml_artefact_digest(a, dig, NULL) < 0)
+			bad = 1;
+		else
+			ml_json_str(&bad, x, "digest", dig);
 	}
-	cJSON_AddItemToObject(o, "stages", st);
+	if (bad) {
+		cJSON_Delete(o);
+		return NULL;
+	}
 	return o;
 }
 
@@ -348,15 +355,23 @@ int ml_ensemble_build(struct ml_model **out, int method, const struct ml_ens_mem
 			rc = ml_err_nomem(e);
 			goto done;
 		}
-		cJSON_AddItemToArray(mem, x);
+		if (!cJSON_AddItemToArray(mem, x)) {
+			cJSON_Delete(x);
+			cJSON_Delete(mem);
+			rc = ml_err_nomem(e);
+			goto done;
+		}
 	}
 	if ((rc = meta_set(md, "members", mem, e)) < 0)
 		goto done;
 	if (meta) {
 		cJSON *o = cJSON_CreateObject();
-		if (o) {
-			cJSON_AddStringToObject(o, "algorithm", ml_model_algorithm(meta));
-			cJSON_AddBoolToObject(o, "passthrough", passthrough);
+		int bad = 0;
+		ml_json_str(&bad, o, "algorithm", ml_model_algorithm(meta));
+		ml_json_add(&bad, o, "passthrough", cJSON_CreateBool(passthrough));
+		if (bad) {
+			cJSON_Delete(o);
+			o = NULL;
 		}
 		if ((rc = meta_set(md, "meta", o, e)) < 0)
 			goto done;

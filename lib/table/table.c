@@ -1051,8 +1051,11 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 		ml_reader_close(r);
 		return 0;
 	}
-	if ((rc = ml_schema_copy(&f->schema, &r->schema)) < 0 ||
-	    (rc = ml_block_init(&f->rows, &f->schema, 0, e)) < 0)
+	if (ml_schema_copy(&f->schema, &r->schema) < 0) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	if ((rc = ml_block_init(&f->rows, &f->schema, 0, e)) < 0)
 		goto out;
 	while ((n = ml_reader_next(r, &b, e)) > 0) {
 		size_t at = f->rows.nrow;

@@ -990,10 +990,13 @@ static int gbdt_save(const void *state, struct ml_model *m, struct ml_err *e)
 	if (rc < 0)
 		return rc;
 	if (meta) {
-		cJSON_AddStringToObject(meta, "objective", ml_gbdt_obj_name[g->obj]);
-		cJSON_AddNumberToObject(meta, "rounds_used", g->rounds);
+		int bad = 0;
+		ml_json_str(&bad, meta, "objective", ml_gbdt_obj_name[g->obj]);
+		ml_json_num(&bad, meta, "rounds_used", g->rounds);
 		if (g->best_round)
-			cJSON_AddNumberToObject(meta, "best_round", g->best_round);
+			ml_json_num(&bad, meta, "best_round", g->best_round);
+		if (bad)
+			return ml_err_nomem(e);
 	}
 	return ml_forest_save(&g->F, m, "gbdt.forest", e);
 }

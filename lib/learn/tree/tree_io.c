@@ -507,8 +507,8 @@ int ml_cf_save(const struct ml_cf *c, struct ml_model *m, const char *prefix, st
 	ml_wbuf_release(&b);
 	if (rc < 0)
 		return rc;
-	if (meta && c->oob == c->oob)
-		cJSON_AddNumberToObject(meta, "oob_score", c->oob);
+	if (meta && c->oob == c->oob && !cJSON_AddNumberToObject(meta, "oob_score", c->oob))
+		return ml_err_nomem(e);
 	snprintf(name, sizeof(name), "%s.forest", prefix);
 	return ml_forest_save(&c->F, m, name, e);
 }
