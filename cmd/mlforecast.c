@@ -1,5 +1,6 @@
 /* mlforecast: forecast one time series or many (long format, one per group) with
  * intervals, backtests and automatic model selection. */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -127,6 +128,8 @@ struct series {
 
 struct fcast {
 	struct cli cli;
+	/* the outputs, written in turn and committed together at the end, or none of them */
+	struct ml_output *out, *rep_out, *save_out, *plot_out;
 	const char *time_col, *y_col, *group_col, *model_arg, *report, *save, *load, *plot;
 	const char *params[MAXPARAM];
 	int nparam;
@@ -941,12 +944,11 @@ static int write_forecasts(struct fcast *F)
 		goto done;
 	cli_write_opts(&F->cli, &wo);
 	if (!(w = ml_writer_open(ml_output_file(out), ml_output_name(out), &s, &wo, &e)) ||
-	    ml_writer_write(w, &b, 0, b.nrow, &e) < 0 || ml_writer_finish(w, &e) < 0 ||
-	    ml_output_commit(out, &e) < 0) {
-		out = NULL;
+	    ml_writer_write(w, &b, 0, b.nrow, &e) < 0 || ml_writer_finish(w, &e) < 0) {
 		rc = cli_fail(&F->cli, &e);
 		goto done;
 	}
+	F->out = out;
 	out = NULL;
 	goto done;
 nomem:
@@ -1084,8 +1086,7 @@ static int write_report(struct fcast *F)
 			m.coverage[k] /= (double)m.npoint;
 		report_row(fp, F, "(mean)", ml_fc_method_name(F->models[j]), &m);
 	}
-	if (ml_output_commit(out, &e) < 0)
-		return cli_fail(&F->cli, &e);
+	F->rep_out = out;
 	return 0;
 }
 
@@ -1096,8 +1097,9 @@ static int save_models(struct fcast *F)
 	struct ml_model *top = ml_model_new("forecaster", "series");
 	struct ml_err e;
 	cJSON *meta, *ti, *arr;
-	size_t i;
-	int j, rc = 0, k;
+	unsigned char *buf = NULL;
+	size_t i, len;
+	int j, rc = 0, k, bad = 0;
 
 	ml_err_init(&e);
 	if (!top)
@@ -1106,33 +1108,40 @@ static int save_models(struct fcast *F)
 		ml_model_free(top);
 		return cli_error(&F->cli, EX_OSERR_, "out of memory");
 	}
-	ti = cJSON_AddObjectToObject(meta, "time");
-	cJSON_AddStringToObject(ti, "column", F->time_name);
-	if (F->group_name)
-		cJSON_AddStringToObject(ti, "group", F->group_name);
-	cJSON_AddNumberToObject(ti, "decimals", F->ti.decimals);
-	cJSON_AddNumberToObject(ti, "sep", F->ti.sep);
-	cJSON_AddNumberToObject(ti, "tsep", F->ti.tsep);
-	cJSON_AddNumberToObject(ti, "seconds", F->ti.seconds);
-	cJSON_AddNumberToObject(ti, "zulu", F->ti.zulu);
-	arr = cJSON_AddArrayToObject(meta, "series");
-	for (i = 0; i < F->nser; i++)
-		for (j = 0; j < F->nmodel; j++) {
+	/* every addition is checked: a key lost to a failed allocation would make a file that
+	 * loads but continues the series wrongly */
+	cli_json_item(&bad, meta, "time", ti = cJSON_CreateObject());
+	if (!bad) {
+		cli_json_str(&bad, ti, "column", F->time_name);
+		if (F->group_name)
+			cli_json_str(&bad, ti, "group", F->group_name);
+		cli_json_num(&bad, ti, "decimals", F->ti.decimals);
+		cli_json_num(&bad, ti, "sep", F->ti.sep);
+		cli_json_num(&bad, ti, "tsep", F->ti.tsep);
+		cli_json_num(&bad, ti, "seconds", F->ti.seconds);
+		cli_json_num(&bad, ti, "zulu", F->ti.zulu);
+	}
+	cli_json_item(&bad, meta, "series", arr = cJSON_CreateArray());
+	for (i = 0; i < F->nser && !bad; i++)
+		for (j = 0; j < F->nmodel && !bad; j++) {
 			struct ml_model *m;
 			char name[32];
 			cJSON *o = cJSON_CreateObject();
-			cJSON_AddItemToArray(arr, o);
+			cli_json_item(&bad, arr, NULL, o);
+			if (bad)
+				break;
 			if (F->ser[i].group)
-				cJSON_AddStringToObject(o, "group", F->ser[i].group);
-			cJSON_AddNumberToObject(o, "last", F->ser[i].last);
-			cJSON_AddNumberToObject(o, "kind", F->ser[i].ti.kind);
-			cJSON_AddNumberToObject(o, "step", F->ser[i].ti.step);
+				cli_json_str(&bad, o, "group", F->ser[i].group);
+			cli_json_num(&bad, o, "last", F->ser[i].last);
+			cli_json_num(&bad, o, "kind", F->ser[i].ti.kind);
+			cli_json_num(&bad, o, "step", F->ser[i].ti.step);
 			if (F->ser[i].s.nseason)
-				cJSON_AddNumberToObject(o, "season", F->ser[i].s.season[0]);
-			cJSON_AddStringToObject(o, "model", ml_fc_method_name(F->models[j]));
+				cli_json_num(&bad, o, "season", F->ser[i].s.season[0]);
+			cli_json_str(&bad, o, "model", ml_fc_method_name(F->models[j]));
 			snprintf(name, sizeof(name), "s%zu", i * (size_t)F->nmodel + (size_t)j);
 			m = NULL;
 			if ((rc = ml_fc_to_model(F->ser[i].fc[j], &m, &e)) < 0 ||
+			    (rc = cli_stamp(m, &e)) < 0 ||
 			    (rc = ml_model_add_member(top, name, m, &e)) < 0) {
 				ml_model_free(m);
 				cJSON_Delete(meta);
@@ -1141,15 +1150,30 @@ static int save_models(struct fcast *F)
 			}
 			ml_model_free(m);
 		}
-	arr = cJSON_AddArrayToObject(meta, "levels");
-	for (k = 0; k < F->nlevel; k++)
-		cJSON_AddItemToArray(arr, cJSON_CreateNumber(F->level[k]));
+	if (!bad)
+		cli_json_item(&bad, meta, "levels", arr = cJSON_CreateArray());
+	for (k = 0; k < F->nlevel && !bad; k++)
+		cli_json_item(&bad, arr, NULL, cJSON_CreateNumber(F->level[k]));
+	if (bad) {
+		cJSON_Delete(meta);
+		ml_model_free(top);
+		return cli_error(&F->cli, EX_OSERR_, "out of memory");
+	}
 	if ((rc = cli_meta_merge(top, meta, &e)) < 0 || (rc = cli_stamp(top, &e)) < 0 ||
-	    (rc = ml_model_save(top, F->save, &e)) < 0) {
+	    (rc = ml_model_to_mem(top, &buf, &len, &e)) < 0 ||
+	    !(F->save_out = ml_output_open(F->save, &e))) {
+		free(buf);
 		ml_model_free(top);
 		return cli_fail(&F->cli, &e);
 	}
 	ml_model_free(top);
+	if (fwrite(buf, 1, len, ml_output_file(F->save_out)) != len) {
+		free(buf);
+		ml_err_set(&e, ML_E_IO, ml_output_name(F->save_out), 0, 0, "write error: %s",
+			   strerror(errno));
+		return cli_fail(&F->cli, &e);
+	}
+	free(buf);
 	return 0;
 }
 
@@ -1288,11 +1312,12 @@ static int plot_first(struct fcast *F)
 				      per, "interval", 0, &e) < 0) ||
 	    ml_svg_line(p, x, S->y, n, "history", 0, &e) < 0 ||
 	    ml_svg_line(p, x + n, S->out, per, "forecast", 0, &e) < 0 ||
-	    !(out = ml_output_open(F->plot, &e)) || ml_svg_write(p, ml_output_file(out), &e) < 0 ||
-	    ml_output_commit(out, &e) < 0) {
+	    !(out = ml_output_open(F->plot, &e)) || ml_svg_write(p, ml_output_file(out), &e) < 0) {
 		if (out)
 			ml_output_abort(out);
 		rc = cli_fail(&F->cli, &e);
+	} else {
+		F->plot_out = out;
 	}
 	ml_svg_free(p);
 	free(x);
@@ -1458,8 +1483,22 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	if (F.plot && (rc = plot_first(&F)) != 0)
 		goto done;
-	rc = write_forecasts(&F);
+	if ((rc = write_forecasts(&F)) == 0) {
+		struct ml_err e;
+		ml_err_init(&e);
+		if (cli_commit((struct ml_output **[]){&F.out, &F.rep_out, &F.save_out, &F.plot_out}, 4,
+			       &e) < 0)
+			rc = cli_fail(&F.cli, &e);
+	}
 done:
+	if (F.out)
+		ml_output_abort(F.out);
+	if (F.rep_out)
+		ml_output_abort(F.rep_out);
+	if (F.save_out)
+		ml_output_abort(F.save_out);
+	if (F.plot_out)
+		ml_output_abort(F.plot_out);
 	for (i = 0; i < F.nser; i++) {
 		int j;
 		free(F.ser[i].y);

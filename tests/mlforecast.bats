@@ -198,6 +198,22 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 	[ "$status" -eq 65 ]
 }
 
+@test "--save under SOURCE_DATE_EPOCH gives the same bytes a second later, the kept forecasters' times too" {
+	export SOURCE_DATE_EPOCH=1700000000
+	ml mlforecast --time date -y value --group series --model ets --horizon 3 --save a.mlm classic_series.csv >/dev/null
+	sleep 1.1
+	ml mlforecast --time date -y value --group series --model ets --horizon 3 --save b.mlm classic_series.csv >/dev/null
+	same a.mlm b.mlm
+}
+
+@test "outputs go into place together: a --save that cannot be written leaves no forecasts, report or plot" {
+	run --separate-stderr ml mlforecast --time t -y y --model theta --backtest 2 --report r.csv \
+		--plot p.svg --save nodir/m.mlm -o f.csv airpassengers.csv
+	[ "$status" -eq 74 ]
+	[[ "$stderr" == *"nodir/m.mlm"* ]]
+	[ ! -e f.csv ] && [ ! -e r.csv ] && [ ! -e p.svg ]
+}
+
 @test "--plot draws an SVG" {
 	ml mlforecast --time t -y y --model theta --plot p.svg airpassengers.csv >out.csv
 	grep -q '<svg' p.svg

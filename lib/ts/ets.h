@@ -25,7 +25,8 @@ struct ets_fit {
 
 /* Fit one model (error, trend, season, damped) to y by Nelder-Mead on opt (ETS_OPT_*),
  * as R's forecast::etsmodel with bounds "both". Returns 0, or -1 when the model cannot be
- * fitted (too many parameters for n, a multiplicative model on non-positive data). */
+ * fitted (too many parameters for n, a multiplicative model on non-positive data), or
+ * ML_E_NOMEM. */
 int ml_ets_fit1(const double *y, size_t n, int m, int error, int trend, int season, int damped,
 		int opt, struct ets_fit *out);
 /* Mean and variance of the forecast h steps ahead (analytic, classes 1 to 3). */
@@ -48,7 +49,7 @@ void ml_ts_decompose(const double *y, size_t n, int m, int mult, double *fig);
  * "ZZZ" for the last-resort smoothing of a series too short for every model. */
 void ml_ets_spec(const void *state, char *buf);
 /* Select among the models spec allows as R's ets(y, model = spec) does (ic 0 aicc, 1 aic,
- * 2 bic). Returns 0, -1 when none could be fitted, -2 for a malformed spec. */
+ * 2 bic). Returns 0, -1 when none could be fitted, -2 for a malformed spec, or ML_E_NOMEM. */
 int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best);
 
 #endif

@@ -667,7 +667,7 @@ static int arima_save(const void *state, struct ml_model *m, struct ml_err *e)
 	const struct arima_spec *sp = &f->s;
 	cJSON *meta = ml_model_meta(m), *c;
 	char name[32];
-	int i, j;
+	int i, j, bad = 0;
 	static const char *const parts[4] = {"ar", "ma", "sar", "sma"};
 	int counts[4];
 
@@ -687,7 +687,7 @@ static int arima_save(const void *state, struct ml_model *m, struct ml_err *e)
 		int k;
 		for (k = 0; k < counts[j]; k++, i++) {
 			snprintf(name, sizeof(name), "%s%d", parts[j], k + 1);
-			cJSON_AddNumberToObject(c, name, f->coef[i]);
+			ml_json_num(&bad, c, name, f->coef[i]);
 		}
 	}
 	for (j = 0; j < f->ncx; j++, i++) {
@@ -699,22 +699,22 @@ static int arima_save(const void *state, struct ml_model *m, struct ml_err *e)
 		else
 			snprintf(name, sizeof(name), "%s%d", (j - base) % 2 ? "cos" : "sin",
 				 (j - base) / 2 + 1);
-		cJSON_AddNumberToObject(c, name, f->coef[i]);
+		ml_json_num(&bad, c, name, f->coef[i]);
 	}
 	if (isfinite(f->loglik))
-		cJSON_AddNumberToObject(meta, "loglik", f->loglik);
+		ml_json_num(&bad, meta, "loglik", f->loglik);
 	if (isfinite(st->aic)) {
-		cJSON_AddNumberToObject(meta, "aic", st->aic);
-		cJSON_AddNumberToObject(meta, "aicc", st->aicc);
-		cJSON_AddNumberToObject(meta, "bic", st->bic);
+		ml_json_num(&bad, meta, "aic", st->aic);
+		ml_json_num(&bad, meta, "aicc", st->aicc);
+		ml_json_num(&bad, meta, "bic", st->bic);
 	}
 	for (j = 0; j < sp->nfourier; j++) {
 		snprintf(name, sizeof(name), "fourier_%g", sp->fourier_period[j]);
-		cJSON_AddNumberToObject(meta, name, sp->fourier_k[j]);
+		ml_json_num(&bad, meta, name, sp->fourier_k[j]);
 	}
 	if (st->note[0])
-		cJSON_AddStringToObject(meta, "note", st->note);
-	return 0;
+		ml_json_str(&bad, meta, "note", st->note);
+	return bad ? ml_err_nomem(e) : 0;
 }
 
 static void arima_free(void *state)

@@ -383,7 +383,7 @@ static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
 {
 	const struct combo *c = state;
 	cJSON *arr = cJSON_AddArrayToObject(ml_model_meta(m), "members");
-	int i;
+	int i, bad = 0;
 
 	if (!arr)
 		return ml_err_nomem(e);
@@ -391,17 +391,17 @@ static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
 		cJSON *o = cJSON_CreateObject();
 		if (!o || !cJSON_AddItemToArray(arr, o))
 			return ml_err_nomem(e);
-		cJSON_AddStringToObject(o, "method", c->fm[i]->name);
-		cJSON_AddBoolToObject(o, "used", c->use[i]);
+		ml_json_str(&bad, o, "method", c->fm[i]->name);
+		ml_json_add(&bad, o, "used", cJSON_CreateBool(c->use[i]));
 		if (c->backtested && isfinite(c->score[i]))
-			cJSON_AddNumberToObject(o, "backtest_mase", c->score[i]);
+			ml_json_num(&bad, o, "backtest_mase", c->score[i]);
 		if (strcmp(c->fm[i]->name, "ets") == 0) {
 			char spec[8];
 			ml_ets_spec(ml_fc_state(c->f[i]), spec);
-			cJSON_AddStringToObject(o, "model", spec);
+			ml_json_str(&bad, o, "model", spec);
 		}
 	}
-	return 0;
+	return bad ? ml_err_nomem(e) : 0;
 }
 
 /* Members fit deterministically: loading fits the stored series again. */

@@ -444,7 +444,8 @@ void ml_ts_decompose(const double *y, size_t n, int m, int mult, double *fig)
 		fig[i] = mult ? fig[i] / mean : fig[i] - mean;
 }
 
-/* R's initstate(): x (l, b, s_0..s_{m-2}); returns the count, or -1. */
+/* R's initstate(): x (l, b, s_0..s_{m-2}); returns the count, -1 when n is too short, or
+ * ML_E_NOMEM. */
 static int init_state(const double *y, size_t n, int m, int trend, int season, double *x)
 {
 	double *ysa = malloc(n * sizeof(double)), *seas = NULL, coef[4];
@@ -452,11 +453,11 @@ static int init_state(const double *y, size_t n, int m, int trend, int season, d
 	int k = 0, i;
 
 	if (!ysa)
-		return -1;
+		return ML_E_NOMEM;
 	if (season != ETS_N) {
 		if (n < 4 || !(seas = malloc(n * sizeof(double)))) {
 			free(ysa);
-			return -1;
+			return n < 4 ? -1 : ML_E_NOMEM;
 		}
 		if (n < 3 * (size_t)m) {
 			/* a linear trend and one Fourier pair */
@@ -465,7 +466,7 @@ static int init_state(const double *y, size_t n, int m, int trend, int season, d
 			if (!X) {
 				free(ysa);
 				free(seas);
-				return -1;
+				return ML_E_NOMEM;
 			}
 			for (t = 0; t < n; t++) {
 				double a = 2 * M_PI * (double)(t + 1) / m;
@@ -595,7 +596,7 @@ int ml_ets_fit1(const double *y, size_t n, int m, int error, int trend, int seas
 	}
 	ns = init_state(y, n, m, trend, season, p + k);
 	if (ns < 0)
-		return -1;
+		return ns;
 	npar = k + ns;
 	if ((size_t)npar + 1 >= n)
 		return -1; /* R: np >= length(y) - 1 */
@@ -629,7 +630,7 @@ int ml_ets_fit1(const double *y, size_t n, int m, int error, int trend, int seas
 	{
 		double *e = malloc(n * sizeof(double)), ss = 0;
 		if (!e)
-			return -1;
+			return ML_E_NOMEM;
 		out->lik = ets_filter(y, n, out->last, m, error, trend, season, alpha, beta, gamma,
 				      out->phi, e, &mse);
 		/* a perfect fit (a constant series): the objective's floor, as R's */
@@ -1007,8 +1008,11 @@ int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, stru
 					/* R's restrictions */
 					if (codes[ei] == ETS_A && codes[si] == ETS_M)
 						continue;
-					if (ml_ets_fit1(y, n, m, codes[ei], codes[ti], codes[si], di,
-							ETS_OPT_LIK, &f) < 0)
+					int rc = ml_ets_fit1(y, n, m, codes[ei], codes[ti],
+							     codes[si], di, ETS_OPT_LIK, &f);
+					if (rc == ML_E_NOMEM)
+						return ML_E_NOMEM;
+					if (rc < 0)
 						continue;
 					v = ic == 1 ? f.aic : ic == 2 ? f.bic : f.aicc;
 					if (isfinite(v) && v < best_ic) {
@@ -1095,6 +1099,10 @@ static int ets_fit_method(void **state, const struct ml_series *s, const struct 
 		rc = ml_ets_auto(y, s->n, st->lm ? 1 : m, spec ? spec : "ZZZ",
 				 (int)ml_param(p, "ic"), &st->f);
 		free(adj);
+	}
+	if (rc == ML_E_NOMEM) {
+		free(st);
+		return ml_err_nomem(e);
 	}
 	if (rc == -2) {
 		free(st);
@@ -1203,32 +1211,31 @@ static int ets_save(const void *state, struct ml_model *m, struct ml_err *e)
 	const struct ets_fit *f = &((const struct ets_state *)state)->f;
 	cJSON *meta = ml_model_meta(m), *o = cJSON_AddObjectToObject(meta, "ets"), *x;
 	char name[32];
-	int i;
+	int i, bad = 0;
 
 	if (!o)
 		return ml_err_nomem(e);
 	ets_name(f, name, sizeof(name));
-	cJSON_AddStringToObject(o, "model", name);
-	cJSON_AddNumberToObject(o, "error", f->error);
-	cJSON_AddNumberToObject(o, "trend", f->trend);
-	cJSON_AddNumberToObject(o, "season", f->season);
-	cJSON_AddNumberToObject(o, "damped", f->damped);
-	cJSON_AddNumberToObject(o, "m", f->m);
-	cJSON_AddNumberToObject(o, "alpha", f->alpha);
-	cJSON_AddNumberToObject(o, "beta", f->beta);
-	cJSON_AddNumberToObject(o, "gamma", f->gamma);
-	cJSON_AddNumberToObject(o, "phi", f->phi);
+	ml_json_str(&bad, o, "model", name);
+	ml_json_num(&bad, o, "error", f->error);
+	ml_json_num(&bad, o, "trend", f->trend);
+	ml_json_num(&bad, o, "season", f->season);
+	ml_json_num(&bad, o, "damped", f->damped);
+	ml_json_num(&bad, o, "m", f->m);
+	ml_json_num(&bad, o, "alpha", f->alpha);
+	ml_json_num(&bad, o, "beta", f->beta);
+	ml_json_num(&bad, o, "gamma", f->gamma);
+	ml_json_num(&bad, o, "phi", f->phi);
 	if (isfinite(f->loglik)) {
-		cJSON_AddNumberToObject(o, "loglik", f->loglik);
-		cJSON_AddNumberToObject(o, "aicc", f->aicc);
+		ml_json_num(&bad, o, "loglik", f->loglik);
+		ml_json_num(&bad, o, "aicc", f->aicc);
 	}
-	x = cJSON_AddArrayToObject(o, "x0");
-	for (i = 0; x && i < f->nstate; i++)
-		cJSON_AddItemToArray(x, cJSON_CreateNumber(f->x0[i]));
+	ml_json_add(&bad, o, "x0", x = cJSON_CreateArray());
+	for (i = 0; !bad && i < f->nstate; i++)
+		ml_json_add(&bad, x, NULL, cJSON_CreateNumber(f->x0[i]));
 	if (((const struct ets_state *)state)->lm)
-		cJSON_AddNumberToObject(o, "decomposed_season",
-					((const struct ets_state *)state)->lm);
-	return 0;
+		ml_json_num(&bad, o, "decomposed_season", ((const struct ets_state *)state)->lm);
+	return bad ? ml_err_nomem(e) : 0;
 }
 
 static int ets_fit_method(void **state, const struct ml_series *s, const struct ml_params *p,

@@ -255,13 +255,13 @@ static int linear_save(const void *state, struct ml_model *m, struct ml_err *e)
 {
 	const struct linear *L = state;
 	cJSON *arr = cJSON_AddArrayToObject(ml_model_meta(m), "coefficients");
-	int i;
+	int i, bad = 0;
 
 	if (!arr)
 		return ml_err_nomem(e);
 	for (i = 0; i < L->p; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateNumber(L->b[i]));
-	return 0;
+		ml_json_add(&bad, arr, NULL, cJSON_CreateNumber(L->b[i]));
+	return bad ? ml_err_nomem(e) : 0;
 }
 
 /* Least squares is exact and quick: loading fits the stored series again. */

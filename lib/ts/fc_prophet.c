@@ -369,12 +369,15 @@ static int prophet_save(const void *state, struct ml_model *m, struct ml_err *e)
 	for (j = 0; j < f->ncp; j++)
 		if (f->beta[2 + j] != 0) {
 			cJSON *o = cJSON_CreateObject();
-			if (!o)
+			int bad = 0;
+			ml_json_add(&bad, a, NULL, o);
+			if (!bad) {
+				ml_json_num(&bad, o, "t", nearbyint(f->cp[j] * (double)(f->n - 1)));
+				ml_json_num(&bad, o, "delta",
+					    f->beta[2 + j] * f->scale / (double)(f->n > 1 ? f->n - 1 : 1));
+			}
+			if (bad)
 				return ml_err_nomem(e);
-			cJSON_AddNumberToObject(o, "t", nearbyint(f->cp[j] * (double)(f->n - 1)));
-			cJSON_AddNumberToObject(o, "delta",
-						f->beta[2 + j] * f->scale / (double)(f->n > 1 ? f->n - 1 : 1));
-			cJSON_AddItemToArray(a, o);
 		}
 	if (!cJSON_AddNumberToObject(meta, "fourier_terms", f->p - 2 - f->ncp))
 		return ml_err_nomem(e);

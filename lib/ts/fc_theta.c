@@ -73,7 +73,7 @@ static int theta_fit(void **state, const struct ml_series *s, const struct ml_pa
 	struct theta *th = calloc(1, sizeof(*th));
 	double *x = malloc(s->n * sizeof(double)), sx = 0, sy = 0, sxx = 0, sxy = 0, N;
 	size_t t, n = s->n;
-	int m = s->nseason > 1 ? ml_ts_long_season(s) : s->nseason ? s->season[0] : 1, i;
+	int m = s->nseason > 1 ? ml_ts_long_season(s) : s->nseason ? s->season[0] : 1, i, rc;
 
 	(void)p;
 	(void)ctx;
@@ -97,9 +97,11 @@ static int theta_fit(void **state, const struct ml_series *s, const struct ml_pa
 				x[t] /= th->fig[t % (size_t)m];
 		}
 	}
-	if (ml_ets_fit1(x, n, 1, ETS_A, ETS_N, ETS_N, 0, ETS_OPT_MSE, &th->ses) < 0) {
+	if ((rc = ml_ets_fit1(x, n, 1, ETS_A, ETS_N, ETS_N, 0, ETS_OPT_MSE, &th->ses)) < 0) {
 		free(th);
 		free(x);
+		if (rc == ML_E_NOMEM)
+			return ml_err_nomem(e);
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 				  "--model theta cannot fit simple exponential smoothing to %zu "
 				  "values",

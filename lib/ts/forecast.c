@@ -197,24 +197,24 @@ int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e)
 int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct ml_err *e)
 {
 	struct ml_model *m = ml_model_new("forecaster", f->m->name);
-	cJSON *meta, *arr, *pj;
-	int k, rc;
+	cJSON *meta, *arr;
+	int k, rc, bad = 0;
 
 	*out = NULL;
 	if (!m)
 		return ml_err_nomem(e);
 	meta = ml_model_meta(m);
-	cJSON_AddNumberToObject(meta, "n", (double)f->s.n);
-	arr = cJSON_AddArrayToObject(meta, "seasons");
-	for (k = 0; arr && k < f->s.nseason; k++)
-		cJSON_AddItemToArray(arr, cJSON_CreateNumber(f->s.season[k]));
-	if (!(pj = ml_params_to_json(&f->p)) || !cJSON_AddItemToObject(meta, "params", pj)) {
-		cJSON_Delete(pj);
+	ml_json_num(&bad, meta, "n", (double)f->s.n);
+	ml_json_add(&bad, meta, "seasons", arr = cJSON_CreateArray());
+	for (k = 0; !bad && k < f->s.nseason; k++)
+		ml_json_add(&bad, arr, NULL, cJSON_CreateNumber(f->s.season[k]));
+	ml_json_add(&bad, meta, "params", ml_params_to_json(&f->p));
+	if (f->m->sigma2)
+		ml_json_num(&bad, meta, "sigma2", f->m->sigma2(f->state));
+	if (bad) {
 		ml_model_free(m);
 		return ml_err_nomem(e);
 	}
-	if (f->m->sigma2)
-		cJSON_AddNumberToObject(meta, "sigma2", f->m->sigma2(f->state));
 	if ((rc = ml_model_add(m, "series", f->s.y, f->s.n * sizeof(double), e)) < 0 ||
 	    (f->m->save && (rc = f->m->save(f->state, m, e)) < 0)) {
 		ml_model_free(m);
