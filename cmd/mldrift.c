@@ -122,6 +122,7 @@ static const struct cli_cmd cmd = {"mldrift", usage, usage_tail, own, "",
 
 struct drift {
 	struct cli cli;
+	struct ml_output *plot_out; /* the last block's --plot, committed with the report */
 	const char *ref, *cols, *bins_from;
 	int profile, merge, json, report_only;
 	long window;
@@ -341,12 +342,9 @@ static int check_columns(struct drift *d, const struct ml_schema *s, const char 
 
 static const char *const sev_names[] = {"none", "warn", "alert"};
 
-static void json_num(cJSON *o, const char *k, double v)
+static void json_num(int *bad, cJSON *o, const char *k, double v)
 {
-	if (isnan(v))
-		cJSON_AddNullToObject(o, k);
-	else
-		cJSON_AddNumberToObject(o, k, v);
+	cli_json_item(bad, o, k, isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v));
 }
 
 /* A row of the report. */
@@ -415,36 +413,40 @@ static int report(struct drift *d, FILE *fp, const struct ml_profile *cur, const
 	if (d->json) {
 		cJSON *o = cJSON_CreateObject(), *a;
 		char *txt;
+		int bad = 0;
 		if (!o) {
 			free(ln);
 			return ml_err_nomem(e);
 		}
+		/* every addition checked: a report missing a key for want of memory is a wrong one */
 		if (window && d->time_col)
-			cJSON_AddStringToObject(o, "window", window);
+			cli_json_str(&bad, o, "window", window);
 		else if (window)
-			cJSON_AddRawToObject(o, "window", window);
-		cJSON_AddStringToObject(o, "reference", d->ref_name);
-		cJSON_AddNumberToObject(o, "rows", (double)ml_profile_rows(cur));
-		a = cJSON_AddArrayToObject(o, "tests");
-		for (i = 0; i + 1 < nl; i++) {
+			cli_json_item(&bad, o, "window", cJSON_CreateRaw(window));
+		cli_json_str(&bad, o, "reference", d->ref_name);
+		cli_json_num(&bad, o, "rows", (double)ml_profile_rows(cur));
+		cli_json_item(&bad, o, "tests", a = cJSON_CreateArray());
+		for (i = 0; i + 1 < nl && !bad; i++) {
 			cJSON *t = cJSON_CreateObject();
-			cJSON_AddItemToArray(a, t);
-			cJSON_AddStringToObject(t, "column", ln[i].column);
-			cJSON_AddStringToObject(t, "type", ln[i].type);
-			cJSON_AddStringToObject(t, "test", ln[i].test);
-			json_num(t, "statistic", ln[i].statistic);
-			json_num(t, "p_value", ln[i].p_value);
-			json_num(t, "threshold", ln[i].threshold);
-			cJSON_AddBoolToObject(t, "drift", ln[i].drift);
-			cJSON_AddStringToObject(t, "severity", sev_names[ln[i].severity]);
+			cli_json_item(&bad, a, NULL, t);
+			if (bad)
+				break;
+			cli_json_str(&bad, t, "column", ln[i].column);
+			cli_json_str(&bad, t, "type", ln[i].type);
+			cli_json_str(&bad, t, "test", ln[i].test);
+			json_num(&bad, t, "statistic", ln[i].statistic);
+			json_num(&bad, t, "p_value", ln[i].p_value);
+			json_num(&bad, t, "threshold", ln[i].threshold);
+			cli_json_item(&bad, t, "drift", cJSON_CreateBool(ln[i].drift));
+			cli_json_str(&bad, t, "severity", sev_names[ln[i].severity]);
 			if (ln[i].sketch >= 0)
-				cJSON_AddStringToObject(t, "method", ln[i].sketch ? "sketch" : "exact");
+				cli_json_str(&bad, t, "method", ln[i].sketch ? "sketch" : "exact");
 		}
-		cJSON_AddNumberToObject(o, "columns", ncol);
-		cJSON_AddNumberToObject(o, "drifted_columns", drifted);
-		cJSON_AddNumberToObject(o, "share", share);
-		cJSON_AddBoolToObject(o, "dataset_drift", dataset);
-		txt = cJSON_PrintUnformatted(o);
+		cli_json_num(&bad, o, "columns", ncol);
+		cli_json_num(&bad, o, "drifted_columns", drifted);
+		cli_json_num(&bad, o, "share", share);
+		cli_json_item(&bad, o, "dataset_drift", cJSON_CreateBool(dataset));
+		txt = bad ? NULL : cJSON_PrintUnformatted(o);
 		cJSON_Delete(o);
 		free(ln);
 		if (!txt)
@@ -793,7 +795,7 @@ static int plot_block(struct drift *d, const struct ml_profile *cur, const struc
 	struct ml_output *o;
 	FILE *fp;
 	int ncol = ml_profile_ncol(cur), *drift = calloc((size_t)(ncol ? ncol : 1), sizeof(int));
-	int j, k, np = 0, panel = 0, rc;
+	int j, k, np = 0, panel = 0;
 	size_t i;
 
 	if (!drift)
@@ -803,6 +805,10 @@ static int plot_block(struct drift *d, const struct ml_profile *cur, const struc
 			drift[row[i].col] = 1;
 			np++;
 		}
+	if (d->plot_out) { /* a window's plot replaces the one before */
+		ml_output_abort(d->plot_out);
+		d->plot_out = NULL;
+	}
 	if (!(o = ml_output_open(d->plot, e))) {
 		free(drift);
 		return e->code;
@@ -868,8 +874,8 @@ static int plot_block(struct drift *d, const struct ml_profile *cur, const struc
 	}
 	fputs("</svg>\n", fp);
 	free(drift);
-	rc = ml_output_commit(o, e);
-	return rc;
+	d->plot_out = o;
+	return 0;
 }
 
 static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, const char *window,
@@ -1412,9 +1418,8 @@ int cmd_main(int argc, char **argv)
 		rc = cli_fail(&d.cli, &e);
 		goto done;
 	}
-	rc = ml_output_commit(out, &e);
-	out = NULL;
-	if (rc < 0) {
+	/* the report and its plot go into place together, or neither */
+	if (cli_commit((struct ml_output **[]){&out, &d.plot_out}, 2, &e) < 0) {
 		rc = cli_fail(&d.cli, &e);
 		goto done;
 	}
@@ -1422,6 +1427,8 @@ int cmd_main(int argc, char **argv)
 done:
 	if (out)
 		ml_output_abort(out);
+	if (d.plot_out)
+		ml_output_abort(d.plot_out);
 	ml_pool_free(d.popt.pool);
 	ml_writer_free(d.w);
 	ml_frame_release(&d.rep);

@@ -743,6 +743,12 @@ static int bad(struct ml_err *e, const char *name, const char *what)
 	return ml_err_set(e, ML_E_DATA, name, 0, 0, "not a valid profile: %s", what);
 }
 
+/* The same, or out of memory when that is why reading b failed (a string's allocation). */
+static int bad_at(const struct ml_rbuf *b, struct ml_err *e, const char *name, const char *what)
+{
+	return b->err == ML_E_NOMEM ? ml_err_nomem(e) : bad(e, name, what);
+}
+
 static int load_col(struct pcol *c, struct ml_rbuf *b, const char *name, struct ml_err *e)
 {
 	uint8_t t;
@@ -750,7 +756,7 @@ static int load_col(struct pcol *c, struct ml_rbuf *b, const char *name, struct 
 	int k;
 
 	if (!(c->name = ml_rbuf_str(b)))
-		return b->err ? bad(e, name, "truncated") : ML_E_NOMEM;
+		return bad_at(b, e, name, "truncated");
 	t = ml_rbuf_u8(b);
 	if (t > 1)
 		return bad(e, name, "unknown column type");
@@ -792,17 +798,16 @@ static int load_col(struct pcol *c, struct ml_rbuf *b, const char *name, struct 
 			return bad(e, name, "sketch and count disagree");
 		c->fixed = 1;
 	} else {
-		c->nkept = (int)ml_rbuf_u32(b);
-		if (c->nkept < 0 || (ml_rbuf_count(b, (uint64_t)c->nkept, 4) == 0 && c->nkept))
+		/* the count is kept only once its labels exist: the release walks them */
+		int nkept = (int)ml_rbuf_u32(b);
+		if (nkept < 0 || (ml_rbuf_count(b, (uint64_t)nkept, 4) == 0 && nkept))
 			return bad(e, name, "truncated");
-		c->label = calloc((size_t)(c->nkept ? c->nkept : 1), sizeof(char *));
+		c->label = calloc((size_t)(nkept ? nkept : 1), sizeof(char *));
 		if (!c->label)
 			return ml_err_nomem(e);
-		for (k = 0; k < c->nkept; k++)
-			if (!(c->label[k] = ml_rbuf_str(b))) {
-				c->nkept = k;
-				return b->err ? bad(e, name, "truncated") : ml_err_nomem(e);
-			}
+		for (k = 0; k < nkept; k++, c->nkept = k)
+			if (!(c->label[k] = ml_rbuf_str(b)))
+				return bad_at(b, e, name, "truncated");
 		c->nbin = c->nkept + 1;
 		if (ml_rbuf_count(b, (uint64_t)c->nbin, sizeof(double)) == 0)
 			return bad(e, name, "truncated");

@@ -488,62 +488,68 @@ double ml_chi2_homog(const double *a, const double *b, int k, double *p, int *do
 }
 
 /* Proportions of counts, with empty bins raised to ML_DRIFT_EPS and the rest renormalised
- * when eps is set. Returns 0, or -1 when the counts add up to nothing. */
-static int proportions(const double *c, int k, int eps, double *out)
+ * when eps is set, computed one at a time (no buffer, so no allocation to fail: a distance
+ * is a number or NaN for want of counts, never NaN for want of memory). */
+struct props {
+	const double *c;
+	double t, u; /* the counts' total; the raised proportions' total (eps) */
+	int eps;
+};
+
+/* 0, or -1 when the counts add up to nothing. */
+static int props_init(struct props *p, const double *c, int k, int eps)
 {
-	double t = 0;
 	int i;
 
+	p->c = c;
+	p->eps = eps;
+	p->t = 0;
+	p->u = 0;
 	for (i = 0; i < k; i++)
-		t += c[i];
-	if (!(t > 0))
+		p->t += c[i];
+	if (!(p->t > 0))
 		return -1;
-	for (i = 0; i < k; i++)
-		out[i] = c[i] / t;
-	if (eps) {
-		t = 0;
-		for (i = 0; i < k; i++) {
-			if (out[i] < ML_DRIFT_EPS)
-				out[i] = ML_DRIFT_EPS;
-			t += out[i];
-		}
-		for (i = 0; i < k; i++)
-			out[i] /= t;
+	for (i = 0; eps && i < k; i++) {
+		double v = c[i] / p->t;
+		p->u += v < ML_DRIFT_EPS ? ML_DRIFT_EPS : v;
 	}
 	return 0;
+}
+
+static double prop(const struct props *p, int i)
+{
+	double v = p->c[i] / p->t;
+
+	if (!p->eps)
+		return v;
+	return (v < ML_DRIFT_EPS ? ML_DRIFT_EPS : v) / p->u;
 }
 
 enum dist_kind { D_PSI, D_KL, D_JS };
 
 static double distance(const double *ref, const double *cur, int k, enum dist_kind kind)
 {
-	double *r, *c, s = 0;
+	struct props pr, pc;
+	double s = 0;
 	int i;
 
-	if (k <= 0)
+	if (k <= 0 || props_init(&pr, ref, k, kind != D_JS) < 0 ||
+	    props_init(&pc, cur, k, kind != D_JS) < 0)
 		return NAN;
-	r = malloc(2 * (size_t)k * sizeof(double));
-	if (!r)
-		return NAN;
-	c = r + k;
-	if (proportions(ref, k, kind != D_JS, r) < 0 || proportions(cur, k, kind != D_JS, c) < 0) {
-		free(r);
-		return NAN;
-	}
 	for (i = 0; i < k; i++) {
+		double r = prop(&pr, i), c = prop(&pc, i);
 		if (kind == D_PSI) {
-			s += (c[i] - r[i]) * log(c[i] / r[i]);
+			s += (c - r) * log(c / r);
 		} else if (kind == D_KL) {
-			s += c[i] * log(c[i] / r[i]);
+			s += c * log(c / r);
 		} else {
-			double m = (r[i] + c[i]) / 2;
-			if (r[i] > 0)
-				s += r[i] * log(r[i] / m) / 2;
-			if (c[i] > 0)
-				s += c[i] * log(c[i] / m) / 2;
+			double m = (r + c) / 2;
+			if (r > 0)
+				s += r * log(r / m) / 2;
+			if (c > 0)
+				s += c * log(c / m) / 2;
 		}
 	}
-	free(r);
 	if (kind == D_JS)
 		return sqrt(s > 0 ? s : 0);
 	return s;
