@@ -42,6 +42,16 @@ WRITERS=(
 	"mleval -t target -o @ $FIX/metrics/binary.csv"
 	"mlinfo -o @ m.mlm"
 	"mlinfo --table coef -o @ m.mlm"
+	"mldrift --profile -o @ p.csv"
+	"mldrift --ref p.csv --report-only -o @ p.csv"
+	"mldrift --ref p.csv --report-only --plot @ -o rep.csv p.csv"
+	"mlensemble --method mean -m m.mlm -m n.mlm -o @"
+	"mlensemble -q --method stack -t diabetes --base logistic --base nb --cv 3 -o @ p.csv"
+	"mlensemble -q --method stack -t diabetes --base logistic --base nb --cv 3 --report @ -o s.mlm p.csv"
+	"mlforecast -q --time t -y y --model ets --horizon 6 -o @ air.csv"
+	"mlforecast -q --time t -y y --model ets --horizon 6 --save @ -o fc.csv air.csv"
+	"mlforecast -q --time t -y y --model ets,theta --horizon 6 --backtest 2 --report @ -o fc.csv air.csv"
+	"mlforecast -q --time t -y y --model theta --horizon 6 --plot @ -o fc.csv air.csv"
 )
 
 # Run writer $1 with its output at $2; the other files it writes go to the current folder.
@@ -55,8 +65,11 @@ write_with() {
 	ml "${words[0]}" "${args[@]}" >/dev/null
 }
 
+# The models and the series the writers read: m.mlm and n.mlm, air.csv.
 model() {
 	ml mltrain -q -t diabetes -a logistic -o m.mlm p.csv
+	ml mltrain -q -t diabetes -a nb -o n.mlm p.csv
+	head -61 "$SAMPLES/airpassengers.csv" >air.csv
 }
 
 @test "-o through a symbolic link replaces the file it names and keeps the link, for every output" {
@@ -333,6 +346,18 @@ sweep() {
 	sweep mlinfo
 }
 
+@test "a failed allocation ends mldrift with 71 and its message, no file written, no leak" {
+	sweep mldrift
+}
+
+@test "a failed allocation ends mlensemble with 71 and its message, no file written, no leak" {
+	sweep mlensemble
+}
+
+@test "a failed allocation ends mlforecast with 71 and its message, no file written, no leak" {
+	sweep mlforecast
+}
+
 @test "the sweep sees a run that survives a failed allocation with other bytes" {
 	# a stand-in for a command that writes another file when memory runs out
 	fault_build
@@ -364,7 +389,7 @@ write_failing() {
 	shift
 	rm -rf w
 	mkdir w
-	cp p.csv m.mlm w/
+	cp p.csv m.mlm n.mlm air.csv w/
 	echo old >w/out
 	before=$(cd w && snapshot)
 	st=0
@@ -417,7 +442,9 @@ written() {
 	for c in "mlcat p.csv" "mlcat -f stream p.csv" "mlsplit --test 0.5 --train-out - --test-out te.csv p.csv" \
 		"mlfeat --scale standard p.csv" "mltrain -q -t diabetes -a logistic -o - p.csv" \
 		"mlpredict -m m.mlm p.csv" "mleval -t target $FIX/metrics/binary.csv" "mlinfo m.mlm" \
-		"mlinfo --table coef m.mlm"; do
+		"mlinfo --table coef m.mlm" "mldrift --ref p.csv --report-only p.csv" \
+		"mlforecast -q --time t -y y --model theta --horizon 6 air.csv" \
+		"mlensemble --method mean -m m.mlm -m n.mlm -o -"; do
 		rm -f te.csv
 		run -74 --separate-stderr bash -c "$(declare -f ml); ML_BIN=$ML_BIN; ml $c >/dev/full"
 		[ "$stderr" = "${c%% *}: <stdout>: write error: No space left on device" ] || { echo "$c: $stderr"; return 1; }

@@ -37,7 +37,13 @@ cp "$root/tests/fixtures/metrics/binary.csv" "$data/binary.csv"
 (cd "$data" && "$bin/mlcat" -f stream -o p.mls p.csv &&
 	"$bin/mltrain" -q -j 1 -t diabetes -a logistic -o m.mlm p.csv &&
 	"$bin/mlfeat" -j 1 --save f.mlm -t diabetes --impute median --scale standard \
-		-o /dev/null p.csv) || exit 2
+		-o /dev/null p.csv &&
+	"$bin/mltrain" -q -j 1 -t diabetes -a nb -o n.mlm p.csv &&
+	"$bin/mldrift" --profile -o ref.mlm p.csv &&
+	"$bin/mltrain" -q -j 1 -a iforest --trees 5 -o i.mlm p.csv &&
+	"$bin/mlensemble" --method mean -m m.mlm -m n.mlm -o e.mlm) || exit 2
+# a monthly series of five years (airline passengers)
+head -61 "$root/samples/airpassengers.csv" >"$data/air.csv"
 
 LINES='mlcat -o out.csv p.csv
 mlcat -f stream -o out.mls p.csv
@@ -49,7 +55,17 @@ mltrain -j 1 -q -t diabetes -a gbdt --rounds 3 -o g.mlm p.mls
 mlpredict -j 1 -m f.mlm -m m.mlm -o pred.csv p.csv
 mleval -j 1 -t target --plot roc --plot-file roc.svg -o ev.csv binary.csv
 mlinfo -o info.json m.mlm
-mlinfo --table coef -o coef.csv m.mlm'
+mlinfo --table coef -o coef.csv m.mlm
+mltrain -j 1 -q -a iforest --trees 5 -o i.mlm p.csv
+mldrift -j 1 --profile -o prof.mlm p.csv
+mldrift -j 1 --ref ref.mlm --report-only --json p.csv
+mldrift --merge -o merged.mlm ref.mlm ref.mlm
+mlensemble --method mean -m m.mlm -m n.mlm -o e.mlm
+mlensemble -j 1 -q --method stack -t diabetes --base logistic --base nb --cv 3 -o s.mlm p.csv
+mlpredict -j 1 -m i.mlm -o pi.csv p.csv
+mlpredict -j 1 -m e.mlm -o pe.csv p.csv
+mlforecast -j 1 -q --time t -y y --model ets --horizon 6 --save fc.mlm -o fc.csv air.csv
+mlforecast -j 1 -q --time t -y y --model arima --horizon 6 -o fa.csv air.csv'
 
 # The loop runs in a subshell: a finding is a file.
 echo "$LINES" | while read -r line; do
