@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "ts_alloc.h"
+
 #define ARIMA_MAX_FOURIER 64 /* sine-cosine pairs of the long-season regressors */
 
 /* What is fitted: orders, the seasonal period m (1 for none), and the regressors: an

@@ -25,7 +25,7 @@ static int poly_roots(const double *c, int k, double complex *roots)
 
 	if (k < 1)
 		return 0;
-	if (!(A = calloc((size_t)k * (size_t)k + 2 * (size_t)k, sizeof(double))))
+	if (!(A = ts_calloc((size_t)k * (size_t)k + 2 * (size_t)k, sizeof(double))))
 		return -1;
 	wr = A + (size_t)k * (size_t)k;
 	wi = wr + k;
@@ -256,7 +256,7 @@ static int get_q0(const double *phi, int p, const double *theta, int q, double *
 		P[0] = p == 0 ? 1.0 : 1.0 / (1.0 - phi[0] * phi[0]);
 		return 0;
 	}
-	xnext = calloc((size_t)(4 * np + nrbar), sizeof(double));
+	xnext = ts_calloc((size_t)(4 * np + nrbar), sizeof(double));
 	if (!xnext)
 		return -1;
 	xrow = xnext + np;
@@ -352,7 +352,7 @@ static int q0_doubling(const double *phi, int p, const double *theta, int q, dou
 {
 	int r = p > q + 1 ? p : q + 1, i, j, k, it;
 	size_t r2 = (size_t)r * (size_t)r;
-	double *A = calloc(3 * r2, sizeof(double)), *B, *C;
+	double *A = ts_calloc(3 * r2, sizeof(double)), *B, *C;
 
 	if (!A)
 		return -1;
@@ -439,7 +439,7 @@ static int init_state(struct work *wk)
 
 	memset(wk->Pn, 0, (size_t)rd * (size_t)rd * sizeof(double));
 	memset(wk->a, 0, (size_t)rd * sizeof(double));
-	if (!(q0 = malloc((size_t)r * (size_t)r * sizeof(double) + sizeof(double) * (size_t)r * (r + 1))))
+	if (!(q0 = ts_malloc((size_t)r * (size_t)r * sizeof(double) + sizeof(double) * (size_t)r * (r + 1))))
 		return -1;
 	if ((wk->np > 0 && r > 1 ? q0_doubling(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0 &&
 					   get_q0(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0
@@ -673,7 +673,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 static double css(struct work *wk)
 {
 	size_t n = wk->n, l;
-	double ssq = 0, *w = malloc(2 * n * sizeof(double)), *res;
+	double ssq = 0, *w = ts_malloc(2 * n * sizeof(double)), *res;
 	int i, j, nu = 0, ns = wk->arma[4];
 
 	if (!w)
@@ -789,7 +789,7 @@ static int vmmin(struct optim *o, double *b, double *fmin, int maxit, int *fail)
 		*fmin = fminfn(o, b);
 		return 0;
 	}
-	if (!(g = malloc((size_t)(4 * n + n * n + 1) * sizeof(double))))
+	if (!(g = ts_malloc((size_t)(4 * n + n * n + 1) * sizeof(double))))
 		return -1;
 	t = g + n;
 	X = t + n;
@@ -910,7 +910,7 @@ static int vmmin(struct optim *o, double *b, double *fmin, int maxit, int *fail)
 static int optimhess(struct optim *o, const double *par, double *H)
 {
 	int n = o->n, i, j, rc = 0;
-	double *dpar = malloc((size_t)(3 * n) * sizeof(double)), *df1, *df2;
+	double *dpar = ts_malloc((size_t)(3 * n) * sizeof(double)), *df1, *df2;
 
 	if (!dpar)
 		return -1;
@@ -942,7 +942,7 @@ static int optimhess(struct optim *o, const double *par, double *H)
  * DBL_EPSILON). */
 static int solve_inverse(const double *H, int n, double nused, double *Hi)
 {
-	lapack_int *ipiv = malloc((size_t)n * sizeof(lapack_int));
+	lapack_int *ipiv = ts_malloc((size_t)n * sizeof(lapack_int));
 	double anorm = 0, rcond = 0;
 	int i, j, rc;
 
@@ -1031,7 +1031,7 @@ double arima_xreg(const struct arima_spec *s, int j, double t)
  * as lm's summary; -1 when X'X is singular. */
 static int ols(const double *y, const double *X, size_t n, int k, double *beta, double *se)
 {
-	double *G = calloc((size_t)k * (size_t)k + (size_t)k, sizeof(double)), *b, rss = 0;
+	double *G = ts_calloc((size_t)k * (size_t)k + (size_t)k, sizeof(double)), *b, rss = 0;
 	size_t t;
 	int i, j, rc;
 
@@ -1112,7 +1112,7 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->dl = dl;
 	wk->rd = wk->r + dl;
 	rd2 = (size_t)wk->rd * (size_t)wk->rd;
-	wk->phi = calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 2 * wk->n + 2 * (size_t)wk->r,
+	wk->phi = ts_calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 2 * wk->n + 2 * (size_t)wk->r,
 			 sizeof(double));
 	if (!wk->phi)
 		return -1;
@@ -1129,7 +1129,7 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->F = wk->wd + wk->n;
 	wk->R = wk->F + wk->r;
 	/* Delta: the coefficients of (1 - B)^d (1 - B^m)^D after the leading 1, negated. */
-	delta = calloc((size_t)dl + 1, sizeof(double));
+	delta = ts_calloc((size_t)dl + 1, sizeof(double));
 	if (!delta)
 		return -1;
 	delta[0] = 1;
@@ -1173,7 +1173,7 @@ int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct ari
 	if (work_alloc(&wk, s) < 0)
 		return -1;
 	nused = (double)n - wk.dl;
-	X = calloc((size_t)ncx * n + 5 * (size_t)(k + 1) + 3 * (size_t)k * (size_t)k + n + 1,
+	X = ts_calloc((size_t)ncx * n + 5 * (size_t)(k + 1) + 3 * (size_t)k * (size_t)k + n + 1,
 		   sizeof(double));
 	if (!X || nused <= 0)
 		goto done;
@@ -1201,7 +1201,7 @@ int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct ari
 		goto final;
 	}
 	if (ncx) {
-		double *dx = malloc((size_t)(ncx + 1) * n * sizeof(double));
+		double *dx = ts_malloc((size_t)(ncx + 1) * n * sizeof(double));
 		size_t len;
 		if (!dx)
 			goto done;
@@ -1318,8 +1318,8 @@ final:
 	out->narma = narma;
 	out->ncx = ncx;
 	out->n = n;
-	if (!(out->coef = malloc((size_t)(k + 1) * sizeof(double))) ||
-	    !(out->resid = malloc(n * sizeof(double))))
+	if (!(out->coef = ts_malloc((size_t)(k + 1) * sizeof(double))) ||
+	    !(out->resid = ts_malloc(n * sizeof(double))))
 		goto done;
 	memcpy(out->coef, coef, (size_t)k * sizeof(double));
 	trans_pars(wk.arma, coef, 0, wk.phi, wk.theta);
@@ -1336,7 +1336,7 @@ final:
 		{
 			double ssq, sumlog;
 			int nu;
-			double *keep = malloc(n * sizeof(double));
+			double *keep = ts_malloc(n * sizeof(double));
 			if (!keep)
 				goto done;
 			wk.resid = keep;
@@ -1381,7 +1381,7 @@ int arima_forecast(const struct arima_fit *f, int h, double *mean, double *se2)
 {
 	int m = f->rd, r = f->r, i, j, k, l;
 	size_t m2 = (size_t)m * (size_t)m;
-	double *T = calloc(5 * m2 + 3 * (size_t)m, sizeof(double)), *V, *P, *Pnew, *mm, *a,
+	double *T = ts_calloc(5 * m2 + 3 * (size_t)m, sizeof(double)), *V, *P, *Pnew, *mm, *a,
 	       *anew, *Z;
 
 	if (!T)

@@ -254,7 +254,7 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 	struct search S;
 	int d, D = 0, p, q, P, Q, constant, i;
 	size_t len;
-	double *dx = malloc(n * sizeof(double));
+	double *dx = ts_malloc(n * sizeof(double));
 	int rc = -1, has_x = base->nfourier > 0;
 
 	if (!dx)
@@ -501,7 +501,7 @@ static const struct ml_param arima_params[] = {
 static int arima_fit_method(void **state, const struct ml_series *s, const struct ml_params *p,
 			    struct ml_ctx *ctx, struct ml_err *e)
 {
-	struct arima_state *st = calloc(1, sizeof(*st));
+	struct arima_state *st = ts_calloc(1, sizeof(*st));
 	double ord[4], sord[4];
 	int nord = ml_param_list(p, "order", ord, 4), nsord = ml_param_list(p, "seasonal-order", sord, 4);
 	int mean = (int)ml_param(p, "mean"), drift = (int)ml_param(p, "drift");
@@ -621,7 +621,7 @@ static int arima_forecast_method(const void *state, const struct ml_series *s, i
 				 double *hi, struct ml_err *e)
 {
 	const struct arima_state *st = state;
-	double *se2 = malloc((size_t)h * sizeof(double));
+	double *se2 = ts_malloc((size_t)h * sizeof(double));
 	int t, k;
 
 	(void)s;

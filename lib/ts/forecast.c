@@ -8,6 +8,7 @@
 #include "artefact/kind.h"
 #include "learn/learn_int.h"
 #include "method.h"
+#include "ts_alloc.h"
 
 #define ML_FC(n) extern const struct ml_fc_method ml_fc_##n;
 #include "methods.h"
@@ -146,19 +147,32 @@ static int check_series(const struct ml_fc_method *m, const struct ml_series *s,
 	return 0;
 }
 
+_Thread_local int ml_ts_nomem;
+
 int ml_fc_fit(struct ml_forecaster **out, const struct ml_fc_method *m,
 	      const struct ml_series *s, const struct ml_params *p, struct ml_ctx *ctx,
 	      struct ml_err *e)
 {
 	struct ml_forecaster *f;
-	int rc;
+	int rc, outer = ml_ts_nomem;
 
 	*out = NULL;
 	if ((rc = check_series(m, s, e)) < 0)
 		return rc;
 	if (!(f = holder(m, s, p, e)))
 		return ML_E_NOMEM;
-	if ((rc = m->fit(&f->state, &f->s, &f->p, ctx, e)) < 0) {
+	ml_ts_nomem = 0;
+	rc = m->fit(&f->state, &f->s, &f->p, ctx, e);
+	if (ml_ts_nomem && rc >= 0) {
+		/* the fit went on without what it could not allocate: its choice is not
+		 * the one it would have made */
+		m->free(f->state);
+		rc = ml_err_nomem(e);
+	} else if (ml_ts_nomem && rc != ML_E_NOMEM) {
+		rc = ml_err_nomem(e);
+	}
+	ml_ts_nomem |= outer;
+	if (rc < 0) {
 		f->state = NULL;
 		ml_fc_free(f);
 		return rc;

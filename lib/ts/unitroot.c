@@ -57,7 +57,7 @@ double kpss_stat(const double *x, size_t n)
 
 int arima_ndiffs(const double *x0, size_t n, int max_d)
 {
-	double *x = malloc((n ? n : 1) * sizeof(double)), stat;
+	double *x = ts_malloc((n ? n : 1) * sizeof(double)), stat;
 	int d = 0;
 	size_t i;
 
@@ -257,7 +257,7 @@ int stl_decompose(const double *y, size_t n_, int np, int swindow, double *seaso
 {
 	int n = (int)n_, ns, nt, nl, isdeg = 0, itdeg = 1, ildeg = 1, nsjump, ntjump, nljump, i, j;
 	size_t wn = (size_t)n + 2 * (size_t)np;
-	double *work = calloc(5 * wn, sizeof(double)), *w1, *w2, *w3, *w4, *w5;
+	double *work = ts_calloc(5 * wn, sizeof(double)), *w1, *w2, *w3, *w4, *w5;
 
 	if (!work)
 		return -1;
@@ -318,7 +318,7 @@ static double variance(const double *x, size_t n)
 /* forecast's seas.heuristic on mstl(x) for one season: stl(x, s.window = 11). */
 double seasonal_strength(const double *x, size_t n, int m)
 {
-	double *season = malloc(3 * n * sizeof(double)), *trend, *rem, v1, v2, s;
+	double *season = ts_malloc(3 * n * sizeof(double)), *trend, *rem, v1, v2, s;
 	size_t i;
 
 	if (!season)
