@@ -648,6 +648,21 @@ int cli_commit(struct ml_output **const *o, int n, struct ml_err *e)
 	return 0;
 }
 
+int cli_write_model(struct ml_output *o, const struct ml_model *m, struct ml_err *e)
+{
+	unsigned char *buf;
+	size_t len;
+	int rc = ml_model_to_mem(m, &buf, &len, e);
+
+	if (rc < 0)
+		return rc;
+	if (fwrite(buf, 1, len, ml_output_file(o)) != len)
+		rc = ml_err_set(e, ML_E_IO, ml_output_name(o), 0, 0, "write error: %s",
+				strerror(errno));
+	free(buf);
+	return rc;
+}
+
 long long cli_epoch(void)
 {
 	const char *env = getenv("SOURCE_DATE_EPOCH");

@@ -167,6 +167,9 @@ int cli_stamp(struct ml_model *m, struct ml_err *e);
  * to NULL; NULL entries are skipped; on failure the rest stay open for their abort. */
 struct ml_output;
 int cli_commit(struct ml_output **const *o, int n, struct ml_err *e);
+/* Write model m into the open output o (its bytes, as ml_model_save would); 0, or ML_E_IO
+ * or ML_E_NOMEM with e set. For an artefact committed with the other outputs of a run. */
+int cli_write_model(struct ml_output *o, const struct ml_model *m, struct ml_err *e);
 /* SOURCE_DATE_EPOCH's seconds, or -1 when it holds none. */
 long long cli_epoch(void);
 /* Context from -j and --seed, with warnings and -v detail going to stderr. */

@@ -635,13 +635,13 @@ static int cv_column(const struct ml_frame *f, const char *name, const char *opt
 	return ml_schema_find_or_suggest(&f->schema, name, opt, input, NULL, e);
 }
 
+/* Write a frame to path, leaving the output in *out for a commit together with the rest. */
 static int write_frame(struct ens *s, const char *path, const struct ml_frame *oof,
-		       struct ml_err *e)
+		       struct ml_output **out, struct ml_err *e)
 {
 	struct ml_output *o = ml_output_open(path, e);
 	struct ml_write_opts wo;
 	struct ml_writer *w;
-	int rc;
 
 	if (!o)
 		return e->code;
@@ -653,8 +653,17 @@ static int write_frame(struct ens *s, const char *path, const struct ml_frame *o
 		return e->code ? e->code : ML_E_IO;
 	}
 	ml_writer_free(w);
-	rc = ml_output_commit(o, e);
-	return rc;
+	*out = o;
+	return 0;
+}
+
+/* The model to the output file, leaving it in *out for a commit together with the rest. */
+static int write_model(struct ens *s, const struct ml_model *m, struct ml_output **out,
+		       struct ml_err *e)
+{
+	if (!(*out = ml_output_open(s->cli.output, e)))
+		return e->code;
+	return cli_write_model(*out, m, e);
 }
 
 static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec *meta,
@@ -664,6 +673,7 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	struct ml_read_opts ro;
 	struct ml_frame f, oof, rep;
 	struct ml_model *m = NULL;
+	struct ml_output *out = NULL, *rep_out = NULL, *oof_out = NULL;
 	struct ml_ctx ctx;
 	int rc, col;
 
@@ -704,14 +714,23 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 	}
 	if (rc == 0)
 		rc = ml_ensemble_stack(&m, &f, &so, &ctx, s->oof ? &oof : NULL, e);
+	/* the out-of-fold rows, the report and the model go into place together, or none */
 	if (rc == 0 && s->oof)
-		rc = write_frame(s, s->oof, &oof, e);
+		rc = write_frame(s, s->oof, &oof, &oof_out, e);
 	if (rc == 0 && s->report)
-		rc = write_frame(s, s->report, &rep, e);
+		rc = write_frame(s, s->report, &rep, &rep_out, e);
 	if (rc == 0)
 		rc = cli_stamp(m, e);
 	if (rc == 0)
-		rc = ml_model_save(m, s->cli.output, e);
+		rc = write_model(s, m, &out, e);
+	if (rc == 0)
+		rc = cli_commit((struct ml_output **[]){&out, &rep_out, &oof_out}, 3, e);
+	if (out)
+		ml_output_abort(out);
+	if (rep_out)
+		ml_output_abort(rep_out);
+	if (oof_out)
+		ml_output_abort(oof_out);
 	ml_model_free(m);
 	ml_ctx_release(&ctx);
 	ml_frame_release(&oof);
@@ -911,8 +930,6 @@ static int adaptive(struct ens *s, const char *input, const struct ml_ada_opts *
 	struct ml_write_opts wo;
 	const struct ml_schema *os;
 	const struct ml_block *b, *ob;
-	unsigned char *buf = NULL;
-	size_t len;
 	long n;
 	int rc, st;
 
@@ -932,15 +949,10 @@ static int adaptive(struct ens *s, const char *input, const struct ml_ada_opts *
 		    (rc = ml_writer_write(w, ob, 0, ob->nrow, e)) < 0)
 			goto done;
 	if ((rc = (int)n) < 0 || (rc = ml_writer_finish(w, e)) < 0 ||
-	    (rc = ml_adaptive_to_model(a, &m, e)) < 0 || (rc = cli_stamp(m, e)) < 0 ||
-	    (rc = ml_model_to_mem(m, &buf, &len, e)) < 0)
+	    (rc = ml_adaptive_to_model(a, &m, e)) < 0 || (rc = cli_stamp(m, e)) < 0)
 		goto done;
-	if (!(sout = ml_output_open(s->state, e)))
+	if (!(sout = ml_output_open(s->state, e)) || (rc = cli_write_model(sout, m, e)) < 0)
 		goto done;
-	if (fwrite(buf, 1, len, ml_output_file(sout)) != len) {
-		rc = ml_err_set(e, ML_E_IO, s->state, 0, 0, "cannot write the state");
-		goto done;
-	}
 	rc = cli_commit((struct ml_output **[]){&out, &sout}, 2, e);
 done:
 	if (rc == 0 && e->code < 0)
@@ -953,7 +965,6 @@ done:
 	ml_reader_close(r);
 	ml_model_free(m);
 	ml_adaptive_free(a);
-	free(buf);
 	return rc;
 }
 

@@ -1,5 +1,4 @@
 /* mlfeat: fit a feature pipeline and write the transformed rows, or replay a saved one. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -194,19 +193,12 @@ static int save_pipeline(const struct feat *F, const struct ml_model *m, struct 
 			 struct ml_output **sout, struct ml_err *e)
 {
 	struct stat st;
-	unsigned char *buf = NULL;
-	size_t len;
-	int rc;
 
 	if (fstat(fileno(ml_output_file(out)), &st) != 0 || !S_ISREG(st.st_mode))
 		return ml_model_save(m, F->save, e);
 	if (!(*sout = ml_output_open(F->save, e)))
 		return e->code;
-	rc = ml_model_to_mem(m, &buf, &len, e);
-	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(*sout)) != len)
-		rc = ml_err_set(e, ML_E_IO, F->save, 0, 0, "write error: %s", strerror(errno));
-	free(buf);
-	return rc;
+	return cli_write_model(*sout, m, e);
 }
 
 static int fit(struct feat *F, const char *input, struct ml_output **outp, struct ml_err *e)

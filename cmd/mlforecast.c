@@ -1,6 +1,5 @@
 /* mlforecast: forecast one time series or many (long format, one per group) with
  * intervals, backtests and automatic model selection. */
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -1097,8 +1096,7 @@ static int save_models(struct fcast *F)
 	struct ml_model *top = ml_model_new("forecaster", "series");
 	struct ml_err e;
 	cJSON *meta, *ti, *arr;
-	unsigned char *buf = NULL;
-	size_t i, len;
+	size_t i;
 	int j, rc = 0, k, bad = 0;
 
 	ml_err_init(&e);
@@ -1160,20 +1158,12 @@ static int save_models(struct fcast *F)
 		return cli_error(&F->cli, EX_OSERR_, "out of memory");
 	}
 	if ((rc = cli_meta_merge(top, meta, &e)) < 0 || (rc = cli_stamp(top, &e)) < 0 ||
-	    (rc = ml_model_to_mem(top, &buf, &len, &e)) < 0 ||
-	    !(F->save_out = ml_output_open(F->save, &e))) {
-		free(buf);
+	    !(F->save_out = ml_output_open(F->save, &e)) ||
+	    (rc = cli_write_model(F->save_out, top, &e)) < 0) {
 		ml_model_free(top);
 		return cli_fail(&F->cli, &e);
 	}
 	ml_model_free(top);
-	if (fwrite(buf, 1, len, ml_output_file(F->save_out)) != len) {
-		free(buf);
-		ml_err_set(&e, ML_E_IO, ml_output_name(F->save_out), 0, 0, "write error: %s",
-			   strerror(errno));
-		return cli_fail(&F->cli, &e);
-	}
-	free(buf);
 	return 0;
 }
 

@@ -1,5 +1,4 @@
 /* mltrain: fit a model on a table, optionally cross-validated, and save it. */
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -901,8 +900,6 @@ static int add_profile(struct train *t, struct ml_model *m, struct ml_err *e)
 static int save_model(struct train *t, struct ml_err *e)
 {
 	struct ml_model *m = NULL;
-	unsigned char *buf = NULL;
-	size_t len;
 	int rc = ml_learner_to_model(t->l, &m, e);
 
 	if (rc == 0)
@@ -912,11 +909,7 @@ static int save_model(struct train *t, struct ml_err *e)
 	if (rc == 0)
 		rc = cli_stamp(m, e);
 	if (rc == 0)
-		rc = ml_model_to_mem(m, &buf, &len, e);
-	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(t->out)) != len)
-		rc = ml_err_set(e, ML_E_IO, ml_output_name(t->out), 0, 0, "write error: %s",
-				strerror(errno));
-	free(buf);
+		rc = cli_write_model(t->out, m, e);
 	ml_model_free(m);
 	return rc;
 }
@@ -925,18 +918,12 @@ static int save_model(struct train *t, struct ml_err *e)
 static int save_features(struct train *t, struct ml_err *e)
 {
 	struct ml_model *m = NULL;
-	unsigned char *buf = NULL;
-	size_t len;
 	int rc = ml_features_to_model(t->fp_all, &m, e);
 
 	if (rc == 0)
 		rc = cli_stamp(m, e);
 	if (rc == 0)
-		rc = ml_model_to_mem(m, &buf, &len, e);
-	if (rc == 0 && fwrite(buf, 1, len, ml_output_file(t->feat_out)) != len)
-		rc = ml_err_set(e, ML_E_IO, ml_output_name(t->feat_out), 0, 0, "write error: %s",
-				strerror(errno));
-	free(buf);
+		rc = cli_write_model(t->feat_out, m, e);
 	ml_model_free(m);
 	return rc;
 }
