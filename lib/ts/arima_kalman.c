@@ -604,15 +604,23 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 	int p = wk->np, q = wk->nq, r = wk->r, dl = wk->dl, rd = wk->rd, i, j, nu = 0;
 	const double *delta = wk->delta;
 	double *a = wk->a, *P = wk->P, *Pnew = wk->Pn, *anew = wk->anew, *M = wk->M;
-	double *w = wk->wd, *F = wk->F, *R = wk->R, ssq = 0, sumlog = 0;
+	double *w = wk->wd, *F = wk->F, *R = wk->R, ssq = 0, sumlog = 0, gain0 = NAN;
 	size_t n = wk->n, l;
-	int steady = 0;
+	int steady = 0, fz[64], nfz = 0, k;
 
 	/* only the lower triangles of P and Pnew are kept */
 	for (i = 0; i < r; i++) {
 		F[i] = i < p ? wk->phi[i] : 0.0;
 		R[i] = i == 0 ? 1.0 : i - 1 < q ? wk->theta[i - 1] : 0.0;
 	}
+	/* the AR terms that are not zero, below the last row (seasonal orders have few) */
+	for (i = 0; i < r - 1 && nfz >= 0; i++)
+		if (F[i] != 0) {
+			if (nfz == (int)(sizeof(fz) / sizeof(fz[0])))
+				nfz = -1;
+			else
+				fz[nfz++] = i;
+		}
 	for (l = 0; l < n; l++) {
 		double v = wk->w[l];
 		for (i = 1; i <= dl && (size_t)i <= l; i++)
@@ -654,6 +662,18 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 				double Rj = R[j], fj = F[j], pj1 = j < r - 1 ? P[j + 1] : 0.0;
 				double *col = Pnew + (size_t)rd * j;
 				const double *pc = P + (size_t)rd * (j + 1);
+				if (Rj == 0 && fj == 0 && nfz >= 0) {
+					/* the terms in Rj and fj are zeros: the shifted column plus
+					 * the AR terms, the same sums without their zero terms */
+					double cj = fj * P00 + pj1;
+					if (j < r - 1)
+						memcpy(col + j, pc + j + 1, (size_t)(r - 1 - j) * sizeof(double));
+					for (k = 0; k < nfz; k++)
+						if (fz[k] >= j)
+							col[fz[k]] = F[fz[k]] * cj + pc[fz[k] + 1];
+					col[r - 1] = R[r - 1] * Rj + F[r - 1] * cj;
+					continue;
+				}
 				for (i = j; i < r - 1; i++)
 					col[i] = R[i] * Rj + F[i] * (fj * P00 + pj1) + pc[i + 1] + fj * P[i + 1];
 				col[r - 1] = R[r - 1] * Rj + F[r - 1] * (fj * P00 + pj1);
@@ -693,16 +713,22 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 		rg = resid0 / gain;
 		for (i = 0; i < S; i++)
 			a[i] = anew[i] + M[i] * rg;
-		same = l > (size_t)dl;
+		/* an unchanged P gives the next step the same gain: look for one only then */
+		same = l > (size_t)dl && gain == gain0;
+		gain0 = gain;
 		for (j = 0; j < S; j++) {
 			double mj = M[j] / gain;
 			double *pc = P + (size_t)rd * j;
 			const double *nc = Pnew + (size_t)rd * j;
-			for (i = j; i < S; i++) {
-				double v = nc[i] - M[i] * mj;
-				same &= v == pc[i];
-				pc[i] = v;
-			}
+			if (!same)
+				for (i = j; i < S; i++)
+					pc[i] = nc[i] - M[i] * mj;
+			else
+				for (i = j; i < S; i++) {
+					double v = nc[i] - M[i] * mj;
+					same &= v == pc[i];
+					pc[i] = v;
+				}
 		}
 		steady = same;
 	}
@@ -711,12 +737,14 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 	*nu_out = nu;
 }
 
+#define CSS_SPARSE 32 /* the most nonzero coefficients css takes lag by lag */
+
 /* R's ARIMA_CSS on wk->w: the mean square of the conditional residuals. */
 static double css(struct work *wk)
 {
 	size_t n = wk->n, l;
 	double ssq = 0, *w = malloc(2 * n * sizeof(double)), *res;
-	int i, j, nu = 0, ns = wk->arma[4];
+	int i, j, nu = 0, ns = wk->arma[4], pz[CSS_SPARSE], qz[CSS_SPARSE], npz = 0, nqz = 0;
 
 	if (!w)
 		return NAN;
@@ -730,6 +758,46 @@ static double css(struct work *wk)
 			w[l] -= w[l - (size_t)ns];
 	for (l = 0; l < (size_t)wk->ncond && l < n; l++)
 		res[l] = 0;
+	/* Seasonal orders leave most lags' coefficients zero. Where every value is finite
+	 * a zero term leaves a sum as it was, so the lags with a coefficient are enough;
+	 * when something overflows, the full sums again (a zero times infinity is NaN there) */
+	for (j = 0; j < wk->np && npz >= 0; j++)
+		if (wk->phi[j] != 0) {
+			if (npz == CSS_SPARSE)
+				npz = -1;
+			else
+				pz[npz++] = j;
+		}
+	for (j = 0; j < wk->nq && nqz >= 0; j++)
+		if (wk->theta[j] != 0) {
+			if (nqz == CSS_SPARSE)
+				nqz = -1;
+			else
+				qz[nqz++] = j;
+		}
+	for (l = 0; l < n && npz >= 0 && nqz >= 0; l++)
+		if (!isfinite(w[l]))
+			npz = -1;
+	if (npz >= 0 && nqz >= 0) {
+		for (l = (size_t)wk->ncond; l < n; l++) {
+			double tmp = w[l];
+			int lim = (int)(l - (size_t)wk->ncond) < wk->nq ? (int)(l - (size_t)wk->ncond)
+									 : wk->nq;
+			for (j = 0; j < npz; j++)
+				tmp -= wk->phi[pz[j]] * w[l - (size_t)pz[j] - 1];
+			for (j = 0; j < nqz && qz[j] < lim; j++)
+				tmp -= wk->theta[qz[j]] * res[l - (size_t)qz[j] - 1];
+			res[l] = tmp;
+			if (!isfinite(tmp))
+				break;
+			nu++;
+			ssq += tmp * tmp;
+		}
+		if (l == n)
+			goto out;
+		nu = 0;
+		ssq = 0;
+	}
 	for (l = (size_t)wk->ncond; l < n; l++) {
 		double tmp = w[l];
 		int lim = (int)(l - (size_t)wk->ncond) < wk->nq ? (int)(l - (size_t)wk->ncond) : wk->nq;
@@ -743,6 +811,7 @@ static double css(struct work *wk)
 			ssq += tmp * tmp;
 		}
 	}
+out:
 	if (wk->resid)
 		memcpy(wk->resid, res, n * sizeof(double));
 	free(w);
