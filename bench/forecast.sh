@@ -7,14 +7,19 @@
 # the time of a half-hourly series with a weekly season (m = 336).
 # Usage: sh bench/forecast.sh [MODELS [large]]   (default auto,combo,arima,ets,theta)
 # "large": the wider set of series of bench/forecast.R (in bench/data/forecast_large), without
-# the half-hourly run.
+# the half-hourly run. REUSE_R=1 keeps R's side of an earlier run of the same set (its
+# forecasts and seconds) and runs only mlforecast's models, to compare builds.
 set -e
 ML_BIN=${ML_BIN:-bin}
 MODELS=${1:-auto,combo,arima,ets,theta}
 SET=${2:-}
 D=bench/data/forecast${SET:+_$SET}
 mkdir -p "$D"
-Rscript bench/forecast.R "$D" $SET
+if [ "${REUSE_R:-0}" = 1 ] && [ -s "$D/r_time.csv" ]; then
+	echo "R's side kept from an earlier run ($D)"
+else
+	Rscript bench/forecast.R "$D" $SET
+fi
 # CPU seconds (user + system) of a command
 cpu() {
 	/usr/bin/time -f "%U %S" -o "$D/time.txt" "$@"

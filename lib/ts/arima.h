@@ -30,7 +30,9 @@ struct arima_fit {
 	double *coef;	     /* narma + ncx: ar, ma, sar, sma, then the regressors' */
 	double loglik, aic;  /* NaN for CSS (aic is then R's approximation via the offset) */
 	double sigma2;	     /* the ML innovations variance (CSS: its mean square) */
-	int var_ok;	     /* the coefficients' variance has a finite diagonal */
+	int var_ok;	     /* the coefficients' variance has a finite diagonal (-1: not
+			      * computed yet, arima_fit_defer) */
+	double *tcoef;	     /* deferred: the transformed coefficients and their scales */
 	double *resid;	     /* n (standardised innovations, scaled as y) */
 	size_t n;
 	/* The state space after filtering the series (for forecasting). */
@@ -45,6 +47,14 @@ struct arima_fit {
 int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct arima_spec *s,
 	      enum arima_method method, const double *fixed);
 void arima_fit_release(struct arima_fit *f);
+/* arima_fit, leaving out (defer_var nonzero) the coefficients' variance of a maximum-
+ * likelihood fit, the costliest part of a small model's fit (a Hessian by differences):
+ * var_ok is then -1 until arima_fit_var computes it on the same y. arima_fit_var returns 0,
+ * or -1 where arima_fit would have failed (the Hessian cannot be inverted, as R stops). */
+int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
+		    const struct arima_spec *s, enum arima_method method, const double *fixed,
+		    int defer_var);
+int arima_fit_var(struct arima_fit *f, const double *y);
 /* The regressor column j at time t (1-based) of a spec. */
 double arima_xreg(const struct arima_spec *s, int j, double t);
 int arima_ncx(const struct arima_spec *s);
@@ -59,6 +69,13 @@ double arima_minroot(const double *c, int k, int sign);
 struct ml_params;
 struct ml_err;
 int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *e);
+/* The h-step mean forecast of the same model (orders and terms) refitted on s, as the arima
+ * method fits it with those orders fixed but without the coefficients' variance, which
+ * only the search reads (a refit whose Hessian cannot be inverted is kept, not dropped):
+ * a combination's backtest. */
+struct ml_series;
+int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, double *mean,
+			struct ml_err *e);
 
 /* Unit roots and seasonality. */
 /* KPSS level-stationarity statistic with the Bartlett window of lag trunc(3 sqrt(n)/13),

@@ -457,19 +457,21 @@ static int init_state(struct work *wk)
 }
 
 /* R's ARIMA_Like on wk->w from the initial state: the sum of squares, the log gains and
- * how many entered them. Leaves the filtered state in a, P. */
+ * how many entered them. Leaves the filtered state in a, P. Once an update after the
+ * first leaves P unchanged to the last bit, the covariances, gain and M of every later
+ * step are the same, and only the state is updated. */
 static void kalman_like(struct work *wk, double *ssq_out, double *sumlog_out, int *nu_out)
 {
 	int p = wk->np, q = wk->nq, r = wk->r, d = wk->dl, rd = wk->rd;
 	const double *phi = wk->phi, *theta = wk->theta, *delta = wk->delta;
 	double *a = wk->a, *P = wk->P, *Pnew = wk->Pn, *anew = wk->anew, *M = wk->M,
 	       *mm = wk->mm;
-	double ssq = 0, sumlog = 0;
-	int nu = 0, i, j, k;
+	double ssq = 0, sumlog = 0, gain = 0;
+	int nu = 0, i, j, k, steady = 0;
 	size_t l;
 
 	for (l = 0; l < wk->n; l++) {
-		double resid0, gain;
+		double resid0;
 		for (i = 0; i < r; i++) {
 			double tmp = i < r - 1 ? a[i + 1] : 0.0;
 			if (i < p)
@@ -484,7 +486,7 @@ static void kalman_like(struct work *wk, double *ssq_out, double *sumlog_out, in
 				tmp += delta[i] * a[r + i];
 			anew[r] = tmp;
 		}
-		if (l > 0) {
+		if (l > 0 && !steady) {
 			if (d == 0) {
 				for (i = 0; i < r; i++) {
 					double vi = i == 0 ? 1.0 : i - 1 < q ? theta[i - 1] : 0.0;
@@ -550,17 +552,19 @@ static void kalman_like(struct work *wk, double *ssq_out, double *sumlog_out, in
 		resid0 = wk->w[l] - anew[0];
 		for (i = 0; i < d; i++)
 			resid0 -= delta[i] * anew[r + i];
-		gain = Pnew[0];
-		for (i = 0; i < d; i++)
-			gain += 2 * delta[i] * Pnew[r + i];
-		for (i = 0; i < d; i++)
-			for (j = 0; j < d; j++)
-				gain += delta[i] * delta[j] * Pnew[r + i + rd * (r + j)];
-		for (i = 0; i < rd; i++) {
-			double tmp = Pnew[i];
-			for (k = 0; k < d; k++)
-				tmp += Pnew[i + rd * (r + k)] * delta[k];
-			M[i] = tmp;
+		if (!steady) {
+			gain = Pnew[0];
+			for (i = 0; i < d; i++)
+				gain += 2 * delta[i] * Pnew[r + i];
+			for (i = 0; i < d; i++)
+				for (j = 0; j < d; j++)
+					gain += delta[i] * delta[j] * Pnew[r + i + rd * (r + j)];
+			for (i = 0; i < rd; i++) {
+				double tmp = Pnew[i];
+				for (k = 0; k < d; k++)
+					tmp += Pnew[i + rd * (r + k)] * delta[k];
+				M[i] = tmp;
+			}
 		}
 		if (gain < 1e4) {
 			nu++;
@@ -571,9 +575,16 @@ static void kalman_like(struct work *wk, double *ssq_out, double *sumlog_out, in
 			wk->resid[l] = resid0 / sqrt(gain);
 		for (i = 0; i < rd; i++)
 			a[i] = anew[i] + M[i] * resid0 / gain;
-		for (i = 0; i < rd; i++)
-			for (j = 0; j < rd; j++)
-				P[i + rd * j] = Pnew[i + rd * j] - M[i] * M[j] / gain;
+		if (!steady) {
+			int same = l > 0;
+			for (i = 0; i < rd; i++)
+				for (j = 0; j < rd; j++) {
+					double v = Pnew[i + rd * j] - M[i] * M[j] / gain;
+					same &= v == P[i + rd * j];
+					P[i + rd * j] = v;
+				}
+			steady = same;
+		}
 	}
 	*ssq_out = ssq;
 	*sumlog_out = sumlog;
@@ -583,20 +594,33 @@ static void kalman_like(struct work *wk, double *ssq_out, double *sumlog_out, in
 /* The innovations of kalman_like, to rounding, at a fraction of its cost: the series is
  * differenced with its observed lags, and what the differences owe to values before the
  * start (a diffuse prior of variance KAPPA, as makeARIMA's) is carried by a static state
- * for the first dl steps only; from then on the filter has the ARMA part's r dimensions. */
+ * for the first dl steps only; from then on the filter has the ARMA part's r dimensions.
+ * The covariance recursion does not depend on the data: once an update past the
+ * pre-sample steps leaves the filtered covariance unchanged to the last bit, every later
+ * step repeats the same gain, so only the state is updated from then on (the same
+ * operations on the same values: the same result to the bit). */
 static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_out, int *nu_out)
 {
 	int p = wk->np, q = wk->nq, r = wk->r, dl = wk->dl, rd = wk->rd, i, j, nu = 0;
 	const double *delta = wk->delta;
 	double *a = wk->a, *P = wk->P, *Pnew = wk->Pn, *anew = wk->anew, *M = wk->M;
-	double *w = wk->wd, *F = wk->F, *R = wk->R, ssq = 0, sumlog = 0;
+	double *w = wk->wd, *F = wk->F, *R = wk->R, ssq = 0, sumlog = 0, gain0 = NAN;
 	size_t n = wk->n, l;
+	int steady = 0, fz[64], nfz = 0, k;
 
 	/* only the lower triangles of P and Pnew are kept */
 	for (i = 0; i < r; i++) {
 		F[i] = i < p ? wk->phi[i] : 0.0;
 		R[i] = i == 0 ? 1.0 : i - 1 < q ? wk->theta[i - 1] : 0.0;
 	}
+	/* the AR terms that are not zero, below the last row (seasonal orders have few) */
+	for (i = 0; i < r - 1 && nfz >= 0; i++)
+		if (F[i] != 0) {
+			if (nfz == (int)(sizeof(fz) / sizeof(fz[0])))
+				nfz = -1;
+			else
+				fz[nfz++] = i;
+		}
 	for (l = 0; l < n; l++) {
 		double v = wk->w[l];
 		for (i = 1; i <= dl && (size_t)i <= l; i++)
@@ -604,8 +628,29 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 		w[l] = v;
 	}
 	for (l = 0; l < n; l++) {
-		int S = l < (size_t)dl ? rd : r;
+		int S = l < (size_t)dl ? rd : r, same;
 		double resid0, gain, rg;
+		if (steady) {
+			/* M and gain as the step before */
+			double lg;
+			gain = M[0];
+			lg = log(gain);
+			for (; l < n; l++) {
+				for (i = 0; i < r - 1; i++)
+					anew[i] = a[i + 1] + F[i] * a[0];
+				anew[r - 1] = F[r - 1] * a[0];
+				resid0 = w[l] - anew[0];
+				if (gain < 1e4) {
+					nu++;
+					ssq += resid0 * resid0 / gain;
+					sumlog += lg;
+				}
+				rg = resid0 / gain;
+				for (i = 0; i < r; i++)
+					a[i] = anew[i] + M[i] * rg;
+			}
+			break;
+		}
 		if (l > 0) {
 			double P00 = P[0];
 			for (i = 0; i < r - 1; i++)
@@ -617,6 +662,18 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 				double Rj = R[j], fj = F[j], pj1 = j < r - 1 ? P[j + 1] : 0.0;
 				double *col = Pnew + (size_t)rd * j;
 				const double *pc = P + (size_t)rd * (j + 1);
+				if (Rj == 0 && fj == 0 && nfz >= 0) {
+					/* the terms in Rj and fj are zeros: the shifted column plus
+					 * the AR terms, the same sums without their zero terms */
+					double cj = fj * P00 + pj1;
+					if (j < r - 1)
+						memcpy(col + j, pc + j + 1, (size_t)(r - 1 - j) * sizeof(double));
+					for (k = 0; k < nfz; k++)
+						if (fz[k] >= j)
+							col[fz[k]] = F[fz[k]] * cj + pc[fz[k] + 1];
+					col[r - 1] = R[r - 1] * Rj + F[r - 1] * cj;
+					continue;
+				}
 				for (i = j; i < r - 1; i++)
 					col[i] = R[i] * Rj + F[i] * (fj * P00 + pj1) + pc[i + 1] + fj * P[i + 1];
 				col[r - 1] = R[r - 1] * Rj + F[r - 1] * (fj * P00 + pj1);
@@ -656,25 +713,38 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 		rg = resid0 / gain;
 		for (i = 0; i < S; i++)
 			a[i] = anew[i] + M[i] * rg;
+		/* an unchanged P gives the next step the same gain: look for one only then */
+		same = l > (size_t)dl && gain == gain0;
+		gain0 = gain;
 		for (j = 0; j < S; j++) {
 			double mj = M[j] / gain;
 			double *pc = P + (size_t)rd * j;
 			const double *nc = Pnew + (size_t)rd * j;
-			for (i = j; i < S; i++)
-				pc[i] = nc[i] - M[i] * mj;
+			if (!same)
+				for (i = j; i < S; i++)
+					pc[i] = nc[i] - M[i] * mj;
+			else
+				for (i = j; i < S; i++) {
+					double v = nc[i] - M[i] * mj;
+					same &= v == pc[i];
+					pc[i] = v;
+				}
 		}
+		steady = same;
 	}
 	*ssq_out = ssq;
 	*sumlog_out = sumlog;
 	*nu_out = nu;
 }
 
+#define CSS_SPARSE 32 /* the most nonzero coefficients css takes lag by lag */
+
 /* R's ARIMA_CSS on wk->w: the mean square of the conditional residuals. */
 static double css(struct work *wk)
 {
 	size_t n = wk->n, l;
 	double ssq = 0, *w = ts_malloc(2 * n * sizeof(double)), *res;
-	int i, j, nu = 0, ns = wk->arma[4];
+	int i, j, nu = 0, ns = wk->arma[4], pz[CSS_SPARSE], qz[CSS_SPARSE], npz = 0, nqz = 0;
 
 	if (!w)
 		return NAN;
@@ -688,6 +758,46 @@ static double css(struct work *wk)
 			w[l] -= w[l - (size_t)ns];
 	for (l = 0; l < (size_t)wk->ncond && l < n; l++)
 		res[l] = 0;
+	/* Seasonal orders leave most lags' coefficients zero. Where every value is finite
+	 * a zero term leaves a sum as it was, so the lags with a coefficient are enough;
+	 * when something overflows, the full sums again (a zero times infinity is NaN there) */
+	for (j = 0; j < wk->np && npz >= 0; j++)
+		if (wk->phi[j] != 0) {
+			if (npz == CSS_SPARSE)
+				npz = -1;
+			else
+				pz[npz++] = j;
+		}
+	for (j = 0; j < wk->nq && nqz >= 0; j++)
+		if (wk->theta[j] != 0) {
+			if (nqz == CSS_SPARSE)
+				nqz = -1;
+			else
+				qz[nqz++] = j;
+		}
+	for (l = 0; l < n && npz >= 0 && nqz >= 0; l++)
+		if (!isfinite(w[l]))
+			npz = -1;
+	if (npz >= 0 && nqz >= 0) {
+		for (l = (size_t)wk->ncond; l < n; l++) {
+			double tmp = w[l];
+			int lim = (int)(l - (size_t)wk->ncond) < wk->nq ? (int)(l - (size_t)wk->ncond)
+									 : wk->nq;
+			for (j = 0; j < npz; j++)
+				tmp -= wk->phi[pz[j]] * w[l - (size_t)pz[j] - 1];
+			for (j = 0; j < nqz && qz[j] < lim; j++)
+				tmp -= wk->theta[qz[j]] * res[l - (size_t)qz[j] - 1];
+			res[l] = tmp;
+			if (!isfinite(tmp))
+				break;
+			nu++;
+			ssq += tmp * tmp;
+		}
+		if (l == n)
+			goto out;
+		nu = 0;
+		ssq = 0;
+	}
 	for (l = (size_t)wk->ncond; l < n; l++) {
 		double tmp = w[l];
 		int lim = (int)(l - (size_t)wk->ncond) < wk->nq ? (int)(l - (size_t)wk->ncond) : wk->nq;
@@ -701,6 +811,7 @@ static double css(struct work *wk)
 			ssq += tmp * tmp;
 		}
 	}
+out:
 	if (wk->resid)
 		memcpy(wk->resid, res, n * sizeof(double));
 	free(w);
@@ -1094,6 +1205,7 @@ static size_t difference(double *x, size_t n, int k, size_t stride, int d, int m
 
 void arima_fit_release(struct arima_fit *f)
 {
+	free(f->tcoef);
 	free(f->coef);
 	free(f->resid);
 	free(f->phi);
@@ -1144,8 +1256,103 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	return 0;
 }
 
+/* The objective's work for spec s on y[0..n) and the scratch of a fit: X (n x ncx, the
+ * regressors) followed by 5 (k + 1) + 3 k^2 + n + 1 values. -1 when out of memory. */
+static int work_setup(struct work *wk, const double *y, size_t n, const struct arima_spec *s,
+		      double **X)
+{
+	int narma = s->p + s->q + s->P + s->Q, ncx = arima_ncx(s), k = narma + ncx, i;
+	size_t t;
+
+	memset(wk, 0, sizeof(*wk));
+	*X = NULL;
+	wk->y = y;
+	wk->n = n;
+	wk->ncx = ncx;
+	wk->narma = narma;
+	wk->arma[0] = s->p;
+	wk->arma[1] = s->q;
+	wk->arma[2] = s->P;
+	wk->arma[3] = s->Q;
+	wk->arma[4] = s->m;
+	wk->arma[5] = s->d;
+	wk->arma[6] = s->D;
+	if (work_alloc(wk, s) < 0)
+		return -1;
+	*X = ts_calloc((size_t)ncx * n + 5 * (size_t)(k + 1) + 3 * (size_t)k * (size_t)k + n + 1,
+		    sizeof(double));
+	if (!*X)
+		return -1;
+	for (i = 0; i < ncx; i++)
+		for (t = 0; t < n; t++)
+			(*X)[t + (size_t)i * n] = arima_xreg(s, i, (double)(t + 1));
+	wk->X = *X;
+	return 0;
+}
+
+/* What R's arima computes after a maximum-likelihood fit at coef (transformed): the
+ * Hessian, its inverse and the coefficients' variance A' Hi A. 1 when its diagonal is
+ * finite and nonnegative, 0 when not, -1 when the Hessian cannot be inverted (R stops). */
+static int ml_var_ok(struct optim *o, const double *coef, int k, double nused, double *H,
+		     double *Hi, double *A)
+{
+	int i, ok = 1;
+
+	if (optimhess(o, coef, H) < 0 || solve_inverse(H, k, nused, Hi) < 0)
+		return -1;
+	grad_trans(o->wk->arma, coef, k, A);
+	for (i = 0; i < k; i++) {
+		double v = 0;
+		int a2, b2;
+		for (a2 = 0; a2 < k; a2++)
+			for (b2 = 0; b2 < k; b2++)
+				v += A[a2 + i * k] * Hi[a2 + b2 * k] * A[b2 + i * k];
+		if (!(v >= 0))
+			ok = 0;
+	}
+	return ok;
+}
+
+int arima_fit_var(struct arima_fit *f, const double *y)
+{
+	struct work wk;
+	struct optim o;
+	int k = f->narma + f->ncx, rc = -1;
+	double *X = NULL, *H, *Hi, *A;
+
+	if (f->var_ok >= 0)
+		return 0;
+	if (work_setup(&wk, y, f->n, &f->s, &X) < 0)
+		goto done;
+	H = X + (size_t)wk.ncx * f->n;
+	Hi = H + (size_t)k * (size_t)k;
+	A = Hi + (size_t)k * (size_t)k;
+	wk.trans = 1;
+	o.wk = &wk;
+	o.css = 0;
+	o.n = k;
+	o.parscale = f->tcoef + k;
+	o.x = A + (size_t)k * (size_t)k;
+	rc = ml_var_ok(&o, f->tcoef, k, (double)f->n - wk.dl, H, Hi, A);
+	if (rc >= 0) {
+		f->var_ok = rc;
+		rc = 0;
+	}
+done:
+	free(wk.phi);
+	free(X);
+	return rc;
+}
+
 int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct arima_spec *s,
 	      enum arima_method method, const double *fixed)
+{
+	return arima_fit_defer(out, y, n, s, method, fixed, 0);
+}
+
+int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
+		    const struct arima_spec *s, enum arima_method method, const double *fixed,
+		    int defer_var)
 {
 	struct work wk;
 	struct optim o;
@@ -1153,29 +1360,15 @@ int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct ari
 	    rc = -1, trans = 1;
 	double *X = NULL, *init = NULL, *parscale, *coef, *H = NULL, *Hi = NULL, *A = NULL,
 	       *tmp, value = 0, nused;
-	size_t t;
 
 	memset(out, 0, sizeof(*out));
 	memset(&wk, 0, sizeof(wk));
 	if (k > 300 || n < 2)
 		return -1;
-	wk.y = y;
-	wk.n = n;
-	wk.ncx = ncx;
-	wk.narma = narma;
-	wk.arma[0] = s->p;
-	wk.arma[1] = s->q;
-	wk.arma[2] = s->P;
-	wk.arma[3] = s->Q;
-	wk.arma[4] = s->m;
-	wk.arma[5] = s->d;
-	wk.arma[6] = s->D;
-	if (work_alloc(&wk, s) < 0)
-		return -1;
+	if (work_setup(&wk, y, n, s, &X) < 0)
+		goto done;
 	nused = (double)n - wk.dl;
-	X = ts_calloc((size_t)ncx * n + 5 * (size_t)(k + 1) + 3 * (size_t)k * (size_t)k + n + 1,
-		   sizeof(double));
-	if (!X || nused <= 0)
+	if (nused <= 0)
 		goto done;
 	init = X + (size_t)ncx * n;
 	parscale = init + k + 1;
@@ -1186,10 +1379,6 @@ int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct ari
 	A = Hi + (size_t)k * (size_t)k;
 	for (i = 0; i < narma; i++)
 		parscale[i] = 1;
-	for (i = 0; i < ncx; i++)
-		for (t = 0; t < n; t++)
-			X[t + (size_t)i * n] = arima_xreg(s, i, (double)(t + 1));
-	wk.X = X;
 	if (fixed) {
 		/* nothing to estimate: the likelihood at the given values */
 		memcpy(coef, fixed, (size_t)k * sizeof(double));
@@ -1294,20 +1483,15 @@ int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct ari
 				init[i] = coef[i] / parscale[i];
 			value = fminfn(&o, init);
 		}
-		if (optimhess(&o, coef, H) < 0 || solve_inverse(H, k, nused, Hi) < 0)
+		if (defer_var) {
+			/* arima_fit_var computes it later, from the same values */
+			if (!(out->tcoef = ts_malloc(2 * (size_t)k * sizeof(double))))
+				goto done;
+			memcpy(out->tcoef, coef, (size_t)k * sizeof(double));
+			memcpy(out->tcoef + k, parscale, (size_t)k * sizeof(double));
+			out->var_ok = -1;
+		} else if ((out->var_ok = ml_var_ok(&o, coef, k, nused, H, Hi, A)) < 0)
 			goto done;
-		/* var = A' Hi A */
-		grad_trans(wk.arma, coef, k, A);
-		out->var_ok = 1;
-		for (i = 0; i < k; i++) {
-			double v = 0;
-			int a2, b2;
-			for (a2 = 0; a2 < k; a2++)
-				for (b2 = 0; b2 < k; b2++)
-					v += A[a2 + i * k] * Hi[a2 + b2 * k] * A[b2 + i * k];
-			if (!(v >= 0))
-				out->var_ok = 0;
-		}
 		memcpy(tmp, coef, (size_t)k * sizeof(double));
 		undo_pars(wk.arma, tmp, coef, k);
 	} else

@@ -74,8 +74,13 @@ struct search {
 	double best_ic, best_aic, best_aicc, best_bic, best_sigma2;
 };
 
+/* The criterion of one model (INFINITY when it fails a check). The coefficients'
+ * variance, whose diagonal must be finite, is computed only where the criterion is below
+ * thresh: a model that cannot be the best so far needs none (the approximate search
+ * orders every model by its criterion, so it has them all). */
 static double model_ic(struct search *S, int p, int q, int P, int Q, int constant, int approx,
-		       struct arima_fit *f, double *aic, double *aicc, double *bic, double *sigma2)
+		       double thresh, struct arima_fit *f, double *aic, double *aicc, double *bic,
+		       double *sigma2)
 {
 	struct arima_spec sp = S->base;
 	size_t nstar = S->n - (size_t)S->d - (size_t)(S->D * S->m);
@@ -91,7 +96,8 @@ static double model_ic(struct search *S, int p, int q, int P, int Q, int constan
 	sp.m = S->m;
 	sp.drift = diffs == 1 && constant;
 	sp.mean = diffs != 1 && constant;
-	if (arima_fit(f, S->y, S->n, &sp, approx ? ARIMA_CSS : ARIMA_CSS_ML, NULL) < 0)
+	if (arima_fit_defer(f, S->y, S->n, &sp, approx ? ARIMA_CSS : ARIMA_CSS_ML, NULL,
+			    !approx) < 0)
 		return INFINITY;
 	criteria(f, nstar, S->offset, aic, aicc, bic);
 	ic = S->ic == IC_AICC ? *aicc : S->ic == IC_AIC ? *aic : *bic;
@@ -109,6 +115,11 @@ static double model_ic(struct search *S, int p, int q, int P, int Q, int constan
 		mr = arima_minroot(f->theta, f->nq, 1);
 		if (mr < 0 || mr < 1.01)
 			ic = INFINITY;
+	}
+	if (ic < thresh && arima_fit_var(f, S->y) < 0) {
+		arima_fit_release(f);
+		*aic = *aicc = *bic = *sigma2 = NAN;
+		return INFINITY;
 	}
 	if (!f->var_ok)
 		ic = INFINITY;
@@ -130,7 +141,9 @@ static int try_model(struct search *S, int p, int q, int P, int Q, int c)
 {
 	struct arima_fit f;
 	double aic = NAN, aicc = NAN, bic = NAN, s2 = NAN,
-	       ic = model_ic(S, p, q, P, Q, c, S->approx, &f, &aic, &aicc, &bic, &s2);
+	       ic = model_ic(S, p, q, P, Q, c, S->approx,
+			     S->approx || S->k == 0 ? INFINITY : S->best_ic, &f, &aic, &aicc, &bic,
+			     &s2);
 
 	if (S->k < NMODELS) {
 		S->res[S->k][0] = p;
@@ -414,7 +427,8 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 			struct arima_fit f;
 			int *r = S.res[order[a]];
 			double aic, aicc, bic, s2,
-			       icv = model_ic(&S, r[0], r[1], r[2], r[3], r[4], 0, &f, &aic, &aicc, &bic, &s2);
+			       icv = model_ic(&S, r[0], r[1], r[2], r[3], r[4], 0, INFINITY, &f, &aic,
+					      &aicc, &bic, &s2);
 			if (icv < INFINITY) {
 				arima_fit_release(&S.best);
 				S.best = f;
@@ -498,8 +512,10 @@ static const struct ml_param arima_params[] = {
     {"ic", ML_P_ENUM, 0, 0, 0, "aicc,aic,bic", "the criterion of the order search"},
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
-static int arima_fit_method(void **state, const struct ml_series *s, const struct ml_params *p,
-			    struct ml_ctx *ctx, struct ml_err *e)
+/* The fit; defer_var: a fit at fixed orders leaves out the coefficients' variance (which
+ * nothing reads there) and so does not fail where it cannot be computed. */
+static int fit_impl(void **state, const struct ml_series *s, const struct ml_params *p,
+		    int defer_var, struct ml_err *e)
 {
 	struct arima_state *st = ts_calloc(1, sizeof(*st));
 	double ord[4], sord[4];
@@ -508,7 +524,6 @@ static int arima_fit_method(void **state, const struct ml_series *s, const struc
 	int ic = (int)ml_param(p, "ic"), m = s->nseason ? s->season[0] : 1, rc;
 	struct arima_spec base;
 
-	(void)ctx;
 	if (!st)
 		return ml_err_nomem(e);
 	if (nord > 0 && nord != 3) {
@@ -564,11 +579,11 @@ static int arima_fit_method(void **state, const struct ml_series *s, const struc
 					  "series has %zu",
 					  sp.p, sp.d, sp.q, sp.P, sp.D, sp.Q, m, need, s->n);
 		}
-		rc = arima_fit(&st->fit, s->y, s->n, &sp, ARIMA_CSS_ML, NULL);
+		rc = arima_fit_defer(&st->fit, s->y, s->n, &sp, ARIMA_CSS_ML, NULL, defer_var);
 		if (rc < 0) {
 			/* R stops here (a non-stationary AR part from CSS): maximum likelihood
 			 * from zero instead */
-			rc = arima_fit(&st->fit, s->y, s->n, &sp, ARIMA_ML, NULL);
+			rc = arima_fit_defer(&st->fit, s->y, s->n, &sp, ARIMA_ML, NULL, defer_var);
 			set_note(st, "CSS start was not stationary: fitted by ML from zero");
 		}
 		if (rc < 0) {
@@ -614,6 +629,13 @@ static int arima_fit_method(void **state, const struct ml_series *s, const struc
 		st->sigma2 = 0;
 	*state = st;
 	return 0;
+}
+
+static int arima_fit_method(void **state, const struct ml_series *s, const struct ml_params *p,
+			    struct ml_ctx *ctx, struct ml_err *e)
+{
+	(void)ctx;
+	return fit_impl(state, s, p, 0, e);
 }
 
 static int arima_forecast_method(const void *state, const struct ml_series *s, int h,
@@ -767,4 +789,19 @@ int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *
 	if ((rc = ml_params_set(p, "mean", sp->mean ? "on" : "off", e)) < 0)
 		return rc;
 	return ml_params_set(p, "drift", sp->drift ? "on" : "off", e);
+}
+
+int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, double *mean,
+			struct ml_err *e)
+{
+	struct ml_params p;
+	void *st = NULL;
+	int rc;
+
+	ml_fc_params_init(&p, &ml_fc_arima);
+	if ((rc = ml_arima_spec_params(state, &p, e)) < 0 || (rc = fit_impl(&st, s, &p, 1, e)) < 0)
+		return rc;
+	rc = arima_forecast_method(st, s, h, NULL, 0, mean, NULL, NULL, e);
+	arima_free(st);
+	return rc;
 }

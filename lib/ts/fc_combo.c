@@ -141,12 +141,23 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				continue;
 			ml_fc_params_init(&p, c->fm[i]);
 			ml_err_init(&e2);
+			if (strcmp(c->fm[i]->name, "arima") == 0) {
+				if (ml_arima_refit_mean(ml_fc_state(c->f[i]), &sub, h,
+							fc + (size_t)i * (size_t)h, &e2) == 0) {
+					nok++;
+					continue;
+				}
+				if (e2.code == ML_E_NOMEM) {
+					free(fc);
+					*e = e2;
+					return ML_E_NOMEM;
+				}
+				continue;
+			}
 			if (strcmp(c->fm[i]->name, "ets") == 0) {
 				char spec[8];
 				ml_ets_spec(ml_fc_state(c->f[i]), spec);
 				ml_params_set(&p, "spec", spec, &e2);
-			} else if (strcmp(c->fm[i]->name, "arima") == 0) {
-				ml_arima_spec_params(ml_fc_state(c->f[i]), &p, &e2);
 			}
 			if (ml_fc_fit(&f, c->fm[i], &sub, &p, ctx, &e2) < 0 ||
 			    ml_fc_forecast(f, h, NULL, 0, fc + (size_t)i * (size_t)h, NULL, NULL,

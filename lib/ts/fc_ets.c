@@ -96,7 +96,8 @@ static double ets_filter(const double *y, size_t n, double *x, int m, int error,
 			e[i] = r;
 		se += (y[i] - f) * (y[i] - f);
 		sse += r * r;
-		lik2 += log(fabs(f));
+		if (error == ETS_M)
+			lik2 += log(fabs(f));
 		ets_update(x, m, trend, season, alpha, beta, gamma, phi, y[i]);
 	}
 	*mse = se / (double)n;
