@@ -12,6 +12,17 @@ setup() {
 	fixture "$BF/train.csv" "$BF/next.csv" "$BF/series.csv" "$BF/spike.csv"
 }
 
+# File $1 a line at a time, with a pause before each row, so that a reader meets one row
+# a block (a file read at once comes in one block whatever --line-buffered asks).
+trickle() {
+	local l
+	head -n 1 "$1"
+	tail -n +2 "$1" | while IFS= read -r l; do
+		sleep 0.01
+		printf '%s\n' "$l"
+	done
+}
+
 # Fit on train.csv with the options given, score next.csv: the score column.
 scores() {
 	ml mltrain -q -a baseline --time-col ts --group-col site -o b.mlm "$@" "$BF/train.csv"
@@ -56,7 +67,7 @@ scores() {
 		# shellcheck disable=SC2086
 		ml mltrain -q -a baseline --time-col ts --group-col site $o -o b.mlm "$BF/train.csv"
 		ml mlpredict -m b.mlm "$BF/next.csv" > big.csv
-		ml mlpredict -m b.mlm --line-buffered "$BF/next.csv" > one.csv
+		trickle "$BF/next.csv" | ml mlpredict -m b.mlm --line-buffered > one.csv
 		same big.csv one.csv
 		ml mlpredict -j 1 -m b.mlm "$BF/next.csv" > j1.csv
 		same big.csv j1.csv
@@ -64,6 +75,11 @@ scores() {
 		ml mlpredict -j 2 -m b.mlm next.mls > j2.csv
 		same big.csv j2.csv
 	done
+	# numbers only: read ahead on a thread while the blocks are scored
+	ml mltrain -q -a baseline --time-col ts --method median -o s.mlm "$BF/series.csv"
+	trickle "$BF/spike.csv" | ml mlpredict -m s.mlm --line-buffered > one.csv
+	ml mlpredict -j 2 -m s.mlm "$BF/spike.csv" > j2.csv
+	same one.csv j2.csv
 }
 
 @test "baseline: each mlpredict run carries on from the fitted state, not from the last run" {
