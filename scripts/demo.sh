@@ -87,6 +87,12 @@ step "mlpredict -m days.mlm --keep date --alert-at critical samples/seattle_weat
 mlpredict -m "$out/days.mlm" --keep date --alert-at critical samples/seattle_weather.csv | grep critical ||
 	echo "(exit 1: a row reached severity critical)"
 
+step "mltrain -a baseline --time-col t --season 12 --window 24 -o co2.mlm co2 to 1988; mlpredict on the months after   # a moving baseline"
+head -n 361 samples/co2.csv >"$out/co2_history.csv"
+(head -n 1 samples/co2.csv; tail -n +362 samples/co2.csv) >"$out/co2_next.csv"
+mltrain -q -a baseline --time-col t --season 12 --window 24 -o "$out/co2.mlm" "$out/co2_history.csv"
+mlpredict -m "$out/co2.mlm" --keep t,y "$out/co2_next.csv" | sort -t, -k3,3gr | head -4
+
 if have mlensemble; then
 	step "mlensemble --method mean -m feat.mlm+logit.mlm -m gbdt.mlm -m rf.mlm -o ens.mlm"
 	mlensemble --method mean -m "$out/feat.mlm+$out/logit.mlm" -m "$out/gbdt.mlm" -m "$out/rf.mlm" \

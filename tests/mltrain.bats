@@ -178,6 +178,7 @@ zscore
 lof
 hbos
 ecod
+baseline
 gp
 mlp
 kmeans" ]

@@ -16,9 +16,10 @@
 #define AN_VERSION 1
 #define AN_SECTION "ensemble.anomaly"
 #define AN_FAR 3.5 /* the robust |z| that makes a flagged row statistical */
+#define AN_TEMPORAL 2 /* the kind of a row flagged mostly by a moving baseline */
 
 static const char *const severity_levels[5] = {"none", "low", "medium", "high", "critical"};
-static const char *const kind_levels[2] = {"statistical", "multivariate"};
+static const char *const kind_levels[3] = {"statistical", "multivariate", "temporal"};
 
 void ml_ens_anomaly_opts_init(struct ml_ens_anomaly_opts *o)
 {
@@ -678,6 +679,7 @@ struct an {
 	double *w, *mean, *sd;
 	struct ml_detect det;
 	struct kfeat kf;
+	int ntemporal; /* members that are moving baselines (-a baseline) */
 };
 
 static void an_close(void *state)
@@ -719,6 +721,14 @@ static int an_load_member(struct an *A, const struct ml_model *m, int k, const c
 		return an_damaged(e, name, "a member without stages");
 	A->nstage[k] = ns;
 	return ml_ens_load_stages(m, k, ns, name, &A->stage[k], e);
+}
+
+/* Whether member k is a moving baseline, whose flags are temporal. */
+static int an_temporal(const struct an *A, int k)
+{
+	const struct ml_model *m = ml_artefact_model(A->stage[k][A->nstage[k] - 1]);
+
+	return strcmp(ml_model_algorithm(m), "baseline") == 0;
 }
 
 static int an_read(struct an *A, struct ml_rbuf *b, const char *name, struct ml_err *e)
@@ -793,6 +803,8 @@ static int an_open(void **state, const struct ml_model *m, const char *name, str
 								      : an_read(A, &b, name, e);
 	for (k = 0; k < A->n && rc == 0; k++)
 		rc = an_load_member(A, m, k, name, e);
+	for (k = 0; k < A->n && rc == 0; k++)
+		A->ntemporal += an_temporal(A, k);
 	if (rc < 0) {
 		an_close(A);
 		return rc;
@@ -948,7 +960,8 @@ static int an_bind(void *sc, const struct ml_schema *in, const struct ml_schema 
 		if (ml_dict_intern(&s->out.cols[2].dict, severity_levels[j],
 				   strlen(severity_levels[j])) < 0)
 			return ml_err_nomem(e);
-	for (j = 0; j < 2; j++)
+	/* temporal only where a member can give it: the others' outputs stay as they were */
+	for (j = 0; j < (A->ntemporal ? 3 : 2); j++)
 		if (ml_dict_intern(&s->out.cols[3].dict, kind_levels[j], strlen(kind_levels[j])) < 0)
 			return ml_err_nomem(e);
 	s->view.schema = &s->out;
@@ -997,6 +1010,25 @@ static int32_t row_kind(const struct ansc *s, const struct ml_block *in, size_t 
 	return 1;
 }
 
+/* Whether row i's largest weighted contribution to the score is a moving baseline's. */
+static int an_top_temporal(const struct ansc *s, size_t i)
+{
+	const struct an *A = s->A;
+	double best = -INFINITY;
+	int k, top = 0;
+
+	if (!A->ntemporal)
+		return 0;
+	for (k = 0; k < A->n; k++) {
+		double c = A->w[k] * ((s->mo[k]->col[s->scol[k]].num[i] - A->mean[k]) / A->sd[k]);
+		if (c > best) {
+			best = c;
+			top = k;
+		}
+	}
+	return an_temporal(A, top);
+}
+
 static int an_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		    const struct ml_block **out, struct ml_err *e)
 {
@@ -1020,7 +1052,9 @@ static int an_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		s->score[i] = v[0];
 		s->flag[i] = v[1];
 		s->sev[i] = (int32_t)v[2];
-		s->kind[i] = v[1] > 0 ? row_kind(s, in, from + i) : -1;
+		s->kind[i] = v[1] <= 0		  ? -1 :
+			     an_top_temporal(s, i) ? AN_TEMPORAL :
+						     row_kind(s, in, from + i);
 	}
 	s->vcol[0].num = s->score;
 	s->vcol[1].num = s->flag;

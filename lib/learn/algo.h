@@ -95,6 +95,24 @@ struct ml_algo {
 	/* Optional, unsupervised algorithms: output k as a category, the comma-separated
 	 * levels its value (a level index) stands for ("none,low,high"); NULL for a number. */
 	const char *(*output_levels)(const void *state, int k);
+	/* Optional, for a model whose score of a row depends on the rows before it (not
+	 * ML_ALGO_ROWWISE): score n rows in input order against a running state, which the
+	 * first call makes from the fitted state (*stream NULL) and later calls carry on; a
+	 * predictor owns its stream and frees it with stream_free when bound anew or freed.
+	 * Used instead of predict for ML_OUT_VALUE. */
+	int (*stream_predict)(const void *state, void **stream, const double *X, size_t n,
+			      size_t ld, double *out, struct ml_err *e);
+	void (*stream_free)(void *stream);
 };
+
+/* Private flag: a native categorical level unseen in training reaches predict as an index
+ * from the training level count on, numbered by its first appearance in the predictor's
+ * input, rather than as NaN (the moving baseline keeps a state per group this way). */
+#define ML_ALGO_OPEN_CAT (1u << 16)
+
+/* An algorithm's fit, predict or stream_predict that fails on row i of the rows it was
+ * given sets e->line to ML_ALGO_ROW(i); the learner layer turns that into the row's input
+ * line (and the input's name). */
+#define ML_ALGO_ROW(i) (-(long)(i) - 1)
 
 #endif

@@ -664,6 +664,13 @@ int ml_learner_fit(struct ml_learner **out, const struct ml_frame *fr, const siz
 	    (rc = valid_data(l, fr, tcol, wcol, vrows, nvalid, spec, &fs, &v, e)) < 0)
 		goto fail;
 	rc = a->fit(&l->state, &d, vrows && nvalid ? &v : NULL, &l->params, ctx, e);
+	if (rc < 0 && e && e->line < 0 && (size_t)(-e->line - 1) < n) {
+		/* the algorithm named a row of d (ML_ALGO_ROW) */
+		size_t i = (size_t)(-e->line - 1);
+		e->line = ml_learn_row_line(fr, rows ? rows[i] : i);
+		if (!e->where[0] && spec->name)
+			snprintf(e->where, sizeof(e->where), "%s", spec->name);
+	}
 	if (rc < 0)
 		goto fail;
 	fitset_release(&fs);

@@ -14,6 +14,8 @@ struct ml_predictor {
 	double *scratch;      /* encoded rows: TASK_ROWS a worker, or a whole block */
 	size_t scratch_cap;
 	struct ml_pool *pool; /* or NULL */
+	int32_t *bopen;	      /* ML_ALGO_OPEN_CAT: per feature, unseen levels so far */
+	void *stream;	      /* the algorithm's running state (stream_predict), or NULL */
 };
 
 static void unbind(struct ml_predictor *p)
@@ -25,7 +27,12 @@ static void unbind(struct ml_predictor *p)
 			free(p->bmap[j]);
 	free(p->bmap);
 	free(p->bmapn);
+	free(p->bopen);
 	free(p->bcol);
+	if (p->stream && p->l->algo->stream_free)
+		p->l->algo->stream_free(p->stream);
+	p->stream = NULL;
+	p->bopen = NULL;
 	p->bmap = NULL;
 	p->bmapn = NULL;
 	p->bcol = NULL;
@@ -64,7 +71,8 @@ int ml_predictor_bind(struct ml_predictor *p, const struct ml_schema *in, struct
 	p->bcol = malloc((size_t)(l->nfeat ? l->nfeat : 1) * sizeof(int));
 	p->bmap = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*p->bmap));
 	p->bmapn = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*p->bmapn));
-	if (!p->bcol || !p->bmap || !p->bmapn) {
+	p->bopen = calloc((size_t)(l->nfeat ? l->nfeat : 1), sizeof(*p->bopen));
+	if (!p->bcol || !p->bmap || !p->bmapn || !p->bopen) {
 		unbind(p);
 		return ml_err_nomem(e);
 	}
@@ -107,8 +115,11 @@ static int sync_maps(struct ml_predictor *p, struct ml_err *e)
 			if (!m)
 				return ml_err_nomem(e);
 			p->bmap[j] = m;
-			for (c = p->bmapn[j]; c < d->n; c++)
+			for (c = p->bmapn[j]; c < d->n; c++) {
 				m[c] = ml_dict_find(&l->feat[j].levels, d->str[c], d->len[c]);
+				if (m[c] < 0 && (l->algo->flags & ML_ALGO_OPEN_CAT))
+					m[c] = l->feat[j].levels.n + p->bopen[j]++;
+			}
 			p->bmapn[j] = d->n;
 		}
 	}
@@ -147,7 +158,17 @@ static int run_some(const struct run *R, size_t a, size_t m, double *X, struct m
 		return l->algo->leaves(l->state, X, m, m, out, e);
 	if (R->what == CONTRIB)
 		return l->algo->contrib(l->state, X, m, m, out, e);
-	return l->algo->predict(l->state, X, m, m, out, R->what, e);
+	if (R->what == ML_OUT_VALUE && l->algo->stream_predict)
+		rc = l->algo->stream_predict(l->state, &R->p->stream, X, m, m, out, e);
+	else
+		rc = l->algo->predict(l->state, X, m, m, out, R->what, e);
+	if (rc < 0 && e && e->line < 0 && (size_t)(-e->line - 1) < m) {
+		/* the algorithm named one of the rows (ML_ALGO_ROW) */
+		size_t r = R->rows ? R->rows[a + (size_t)(-e->line - 1)]
+				   : R->from + a + (size_t)(-e->line - 1);
+		e->line = R->b->line ? R->b->line[r] : 0;
+	}
+	return rc;
 }
 
 static void run_task(void *arg, size_t t, int worker)

@@ -1,6 +1,7 @@
 /* Unit tests for the anomaly detectors' shared calibration (lib/learn/anomaly/detect.c):
  * quantiles as numpy's, thresholds, severities and calibrated scores; the iforest score
- * of a hand-built case; a model round trip through memory giving the same bytes. */
+ * of a hand-built case; a model round trip through memory giving the same bytes; the moving
+ * baseline's state carried from call to call. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -252,6 +253,90 @@ static void test_agreement(void)
 	CHECK_NEAR(w[1], 0.5, 1e-15);
 }
 
+/* The moving baseline carries its state from call to call of one predictor: rows scored
+ * one call each give the bytes of one call for all, a new bind starts again from the
+ * fitted state, and so does a model read back from memory. */
+static void test_baseline_stream(void)
+{
+	struct ml_frame f;
+	struct ml_train_spec spec;
+	struct ml_learner *l = NULL, *back = NULL;
+	struct ml_model *m = NULL, *m2 = NULL;
+	struct ml_predictor *p1 = NULL, *p2 = NULL, *p3 = NULL;
+	unsigned char *buf = NULL;
+	size_t rows[60], i, n = 120, len;
+	double o1[3 * 60], o2[3 * 60], o3[3 * 60];
+	struct ml_err e;
+
+	ml_err_init(&e);
+	ml_frame_init(&f);
+	CHECK(ml_schema_add(&f.schema, "t", ML_NUM) >= 0);
+	CHECK(ml_schema_add(&f.schema, "g", ML_NUM) >= 0);
+	CHECK(ml_schema_add(&f.schema, "v", ML_NUM) >= 0);
+	CHECK(ml_block_init(&f.rows, &f.schema, n, &e) == 0);
+	for (i = 0; i < n; i++) {
+		f.rows.col[0].num[i] = (double)(i / 2);
+		f.rows.col[1].num[i] = (double)(i % 2);
+		/* a cycle of three steps per group, a little noise, one spike */
+		f.rows.col[2].num[i] = 4 * sin(2 * M_PI * (double)(i / 2) / 3) +
+				       0.2 * sin((double)i * 7.3) + (double)(i % 2) * 10 +
+				       (i == 91 ? 5 : 0);
+	}
+	f.rows.nrow = n;
+	for (i = 0; i < 60; i++)
+		rows[i] = i;
+	memset(&spec, 0, sizeof(spec));
+	ml_params_init(&spec.params, ml_algo_find("baseline"));
+	CHECK(ml_params_set(&spec.params, "time-col", "t", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "group-col", "g", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "method", "median", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "window", "8", &e) == 0);
+	CHECK(ml_params_set(&spec.params, "season", "3", &e) == 0);
+	if (ml_learner_fit(&l, &f, rows, 60, NULL, 0, &spec, &ctx, &e) < 0) {
+		CHECK(!"fit");
+		ml_frame_release(&f);
+		return;
+	}
+	CHECK(ml_learner_to_model(l, &m, &e) == 0);
+	CHECK(m && ml_model_to_mem(m, &buf, &len, &e) == 0);
+	CHECK(buf && (m2 = ml_model_from_mem(buf, len, "mem", &e)) != NULL);
+	CHECK(m2 && (back = ml_learner_from_model(m2, &e)) != NULL);
+	p1 = ml_predictor_new(l);
+	p2 = ml_predictor_new(l);
+	p3 = back ? ml_predictor_new(back) : NULL;
+	if (p1 && p2 && p3 && ml_predictor_bind(p1, &f.schema, &e) == 0 &&
+	    ml_predictor_bind(p2, &f.schema, &e) == 0 && ml_predictor_bind(p3, &f.schema, &e) == 0) {
+		CHECK(ml_predictor_predict(p1, &f.rows, 60, n, o1, ML_OUT_VALUE, &e) == 0);
+		for (i = 60; i < n; i++)
+			CHECK(ml_predictor_predict(p2, &f.rows, i, i + 1, o2 + 3 * (i - 60),
+						   ML_OUT_VALUE, &e) == 0);
+		CHECK(memcmp(o1, o2, sizeof(o1)) == 0);
+		CHECK(ml_predictor_predict(p3, &f.rows, 60, n, o3, ML_OUT_VALUE, &e) == 0);
+		CHECK(memcmp(o1, o3, sizeof(o1)) == 0);
+		/* the spike is flagged, with the highest score; once more from the start after
+		 * a bind */
+		CHECK(o1[3 * 31 + 1] == 1);
+		for (i = 0; i < 60; i++)
+			CHECK(o1[3 * i] <= o1[3 * 31]);
+		CHECK(ml_predictor_bind(p1, &f.schema, &e) == 0);
+		CHECK(ml_predictor_predict(p1, &f.rows, 60, n, o2, ML_OUT_VALUE, &e) == 0);
+		CHECK(memcmp(o1, o2, sizeof(o1)) == 0);
+		/* and a row from before the state's last time is refused */
+		CHECK(ml_predictor_predict(p1, &f.rows, 0, 1, o2, ML_OUT_VALUE, &e) == ML_E_DATA);
+	} else {
+		CHECK(!"bind");
+	}
+	ml_predictor_free(p1);
+	ml_predictor_free(p2);
+	ml_predictor_free(p3);
+	ml_learner_free(back);
+	ml_learner_free(l);
+	ml_model_free(m);
+	ml_model_free(m2);
+	free(buf);
+	ml_frame_release(&f);
+}
+
 int main(void)
 {
 	struct ml_err e;
@@ -264,6 +349,7 @@ int main(void)
 	RUN(test_iforest_two_rows);
 	RUN(test_roundtrip);
 	RUN(test_agreement);
+	RUN(test_baseline_stream);
 	ml_ctx_release(&ctx);
 	return UNIT_EXIT();
 }
