@@ -44,7 +44,9 @@ enum {
 	ML_ALGO_UNSUPERVISED = 1 << 5, /* fits without a target */
 	ML_ALGO_DIST = 1 << 6,	       /* regression with a predictive standard deviation */
 	ML_ALGO_TREES = 1 << 7,	       /* tree ensembles: leaf indices of rows */
-	ML_ALGO_CONTRIB = 1 << 8       /* per-feature contributions to the margin */
+	ML_ALGO_CONTRIB = 1 << 8,      /* per-feature contributions to the margin */
+	ML_ALGO_VALID = 1 << 9	       /* fits without a target, and uses validation rows
+					* (--early-stop) */
 };
 
 /* Hyperparameters: each algorithm lists its own; the long option is --NAME. */
