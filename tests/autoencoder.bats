@@ -132,3 +132,44 @@ setup() {
 	run -65 --separate-stderr ml mlpredict -m g.mlm "$EF/test.csv"
 	[ -n "$stderr" ]
 }
+
+@test "mlfeat --embed appends the bottleneck as emb_1..emb_K, saved inside the pipeline and replayed" {
+	ml mltrain -q -a autoencoder --hidden 12,3,12 --activation tanh --epochs 50 --seed 2 -o ae.mlm "$EF/train.csv"
+	ml mlfeat --embed ae.mlm --save p.mlm -o a.csv "$EF/test.csv"
+	[ "$(head -1 a.csv)" = "a,b,c,d,e,f,emb_1,emb_2,emb_3" ]
+	[ "$(wc -l < a.csv)" = 26 ]
+	# the input columns pass through; tanh activations lie in (-1, 1)
+	[ "$(cut -d, -f1-6 a.csv)" = "$(cat "$EF/test.csv")" ]
+	awk -F, 'NR > 1 { for (i = 7; i <= 9; i++) if ($i <= -1 || $i >= 1 || $i == "") exit 1 }' a.csv
+	# the pipeline holds the model: it replays without the model file, in any column order
+	mv ae.mlm gone.mlm
+	ml mlfeat --load p.mlm -o b.csv "$EF/test.csv"
+	same a.csv b.csv
+	awk -F, -v OFS=, '{ print $6, $5, $4, $3, $2, $1 }' "$EF/test.csv" > rev.csv
+	ml mlfeat --load p.mlm -o c.csv rev.csv
+	same a.csv c.csv
+	ml mlfeat --load p.mlm -f stream "$EF/test.csv" | ml mlcat > s.csv
+	same a.csv s.csv
+	run -0 ml mlinfo p.mlm
+	[[ "$output" == *'"width": 3'* ]]
+	# the target passes through beside the embedding
+	paste -d, "$EF/test.csv" "$EF/test_label.csv" > lab.csv
+	ml mlfeat --embed gone.mlm -t outlier -o l.csv lab.csv
+	[ "$(head -1 l.csv)" = "a,b,c,d,e,f,outlier,emb_1,emb_2,emb_3" ]
+}
+
+@test "mlfeat --embed refuses a model that is no autoencoder, a missing file and rows without its columns" {
+	ml mltrain -q -a zscore -o z.mlm "$EF/train.csv"
+	run -2 --separate-stderr ml mlfeat --embed z.mlm "$EF/test.csv"
+	[ "${stderr_lines[0]}" = "mlfeat: --embed: 'z.mlm' is an -a zscore model, which embeds no rows (an -a autoencoder model does)" ]
+	run -66 --separate-stderr ml mlfeat --embed nope.mlm "$EF/test.csv"
+	[ "$stderr" = "mlfeat: nope.mlm: cannot open: No such file or directory" ]
+	ml mltrain -q -a autoencoder --epochs 2 -o ae.mlm "$EF/train.csv"
+	cut -d, -f1-3 "$EF/test.csv" > narrow.csv
+	run -65 --separate-stderr ml mlfeat --embed ae.mlm -o x.csv narrow.csv
+	[ "$stderr" = "mlfeat: --embed: no column 'd' (a feature of the model)" ]
+	[ ! -e x.csv ]
+	printf 'a,b,c,d,e,f\n1,2,3,,5,6\n' > miss.csv
+	run -65 --separate-stderr ml mlfeat --embed ae.mlm miss.csv
+	[[ "$stderr" == *"miss.csv:2"*"'d'"* ]]
+}

@@ -87,13 +87,47 @@ static int ae_errors(const struct ae *a, const double *X, size_t n, size_t ld, d
 	return 0;
 }
 
+/* The bottleneck's activations of n rows, out[i * width + k]. */
+static int ae_embed(const struct ae *a, const double *X, size_t n, size_t ld, double *out,
+		    struct ml_err *e)
+{
+	const struct mlp *m = a->m;
+	struct nn_work w;
+	size_t s, i, K = (size_t)m->net->size[a->mid + 1];
+	int rc;
+
+	if ((rc = mlp_check_rows(m, X, n, ld, "autoencoder", e)) < 0)
+		return rc;
+	if (n == 0)
+		return 0;
+	if (nn_work_init(&w, m->net, MLP_CHUNK) < 0)
+		return ml_err_nomem(e);
+	for (s = 0; s < n; s += MLP_CHUNK) {
+		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
+		mlp_encode(m, X, ld, s, b, &w, NULL);
+		nn_infer(m->net, &w, b, NULL);
+		for (i = 0; i < b * K; i++)
+			out[s * K + i] = w.a[a->mid][i];
+	}
+	nn_work_release(&w);
+	return 0;
+}
+
+static int ae_nembed(const void *state)
+{
+	const struct ae *a = state;
+
+	return a->m->net->size[a->mid + 1];
+}
+
 static int ae_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 		      int what, struct ml_err *e)
 {
 	const struct ae *a = state;
 	int rc;
 
-	(void)what;
+	if (what == ML_OUT_EMBED)
+		return ae_embed(a, X, n, ld, out, e);
 	if ((rc = ae_errors(a, X, n, ld, out, 0, e)) < 0)
 		return rc;
 	ml_detect_apply(&a->det, out, n);
@@ -261,4 +295,5 @@ const struct ml_algo ml_algo_autoencoder = {
 	.contrib = ae_contrib,
 	.outputs = ml_detect_outputs,
 	.output_levels = ml_detect_output_levels,
+	.nembed = ae_nembed,
 };
