@@ -40,6 +40,7 @@ static const char usage[] =
     "      --select=METHOD[:COLS]  variance:T, kbest:K:f|chi2|mi, rfe:K or boruta\n"
     "      --pca=N|FRACTION[:COLS] principal component scores pc1..pcN\n"
     "      --text=COL[:BITS]       hashed word and bigram TF-IDF (BITS 1-12, default 8)\n"
+    "      --embed=MODEL           an autoencoder's bottleneck as emb_1..emb_K\n"
     "COLS may be 'all' for the default columns.\n"
     "\n"
     "Fitting and replaying:\n"
@@ -90,7 +91,7 @@ enum {
 	O_STEP = 300 /* + the index in ml_feat_step_names(); above every short option */
 };
 
-#define NSTEPS 17
+#define NSTEPS 18
 
 static struct option own[] = {{"save", required_argument, NULL, O_SAVE},
 			      {"load", required_argument, NULL, O_LOAD},
@@ -109,6 +110,7 @@ static struct option own[] = {{"save", required_argument, NULL, O_SAVE},
 			      {"whiten", no_argument, NULL, O_WHITEN},
 			      {"algorithm", required_argument, NULL, 'a'},
 			      /* the steps, filled from ml_feat_step_names() */
+			      {NULL, 0, NULL, 0},
 			      {NULL, 0, NULL, 0},
 			      {NULL, 0, NULL, 0},
 			      {NULL, 0, NULL, 0},

@@ -1052,8 +1052,8 @@ static int check_target(struct train *t, const struct ml_algo *a)
 	if (!(fl & ML_ALGO_UNSUPERVISED))
 		return cli_usage(&t->cli, "no target given (-t COLUMN)");
 	opt = t->cv			 ? "--cv" :
-	      t->valid			 ? "--valid" :
-	      t->valid_frac > 0		 ? "--valid-frac" :
+	      t->valid && !(fl & ML_ALGO_VALID) ? "--valid" :
+	      t->valid_frac > 0 && !(fl & ML_ALGO_VALID) ? "--valid-frac" :
 	      t->report			 ? "--report" :
 	      t->spec.balanced		 ? "--class-weight" :
 	      t->spec.task != ML_TASK_AUTO ? "--task" :
@@ -1288,7 +1288,7 @@ static int fit_all(struct train *t, struct ml_err *e)
 	if (rc == 0)
 		rc = ml_score_metrics(t->l, f, t->tr, t->ntr, score, t->spec.weight, t->mtrain,
 				      t->has, e);
-	if (rc == 0 && t->nva &&
+	if (rc == 0 && t->nva && t->spec.target &&
 	    (rc = ml_score_rows(t->l, t->l, &t->f, t->va, t->nva, t->ctx.pool, score, e)) == 0)
 		rc = ml_score_metrics(t->l, &t->f, t->va, t->nva, score, t->spec.weight, t->mvalid,
 				      t->has, e);
@@ -1351,7 +1351,7 @@ int cmd_main(int argc, char **argv)
 	}
 	fmt_metrics(&t, t.mtrain, NULL, line, sizeof(line));
 	vline[0] = 0;
-	if (t.nva) {
+	if (t.nva && t.spec.target) {
 		char v[400];
 		fmt_metrics(&t, t.mvalid, NULL, v, sizeof(v));
 		snprintf(vline, sizeof(vline), "; valid (%zu rows): %s", t.nva, v);

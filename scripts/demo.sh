@@ -66,6 +66,10 @@ step "mltrain -t y -a gp --kernel rbf+white --restarts 0 -o gp.mlm co2.csv; mlpr
 mltrain -t y -a gp --kernel rbf+white --restarts 0 -o "$out/gp.mlm" samples/co2.csv
 mlpredict -m "$out/gp.mlm" --keep t,y --std --level 95 samples/co2.csv | head -3
 
+step "mltrain -a autoencoder --ignore target -o ae.mlm train.mls; mlpredict -m ae.mlm --keep target --explain test.mls | head -4"
+mltrain -a autoencoder --ignore target -o "$out/ae.mlm" "$out/train.mls"
+mlpredict -m "$out/ae.mlm" --keep target --explain "$out/test.mls" | head -4
+
 step "mltrain -a kmeans --k 2 --n-init 5 --ignore target -o km.mlm train.mls; mlinfo --table fit km.mlm"
 mltrain -a kmeans --k 2 --n-init 5 --ignore target -o "$out/km.mlm" "$out/train.mls"
 mlinfo --table fit "$out/km.mlm"

@@ -267,7 +267,7 @@ Try 'mlensemble --help' for more information." ]
 
 @test "stack: bad specs and bad input" {
 	run -2 --separate-stderr ml mlensemble --method stack -t target --base 'forest --trees 9' -o s.mlm "$BC"
-	[ "${stderr%%$'\n'*}" = "mlensemble: --base 'forest --trees 9': unknown algorithm 'forest' (one of linear, ridge, lasso, elasticnet, logistic, nb, knn, gbdt, rf, tree, iforest, zscore, lof, hbos, ecod, baseline, gp, mlp, kmeans)" ]
+	[ "${stderr%%$'\n'*}" = "mlensemble: --base 'forest --trees 9': unknown algorithm 'forest' (one of linear, ridge, lasso, elasticnet, logistic, nb, knn, gbdt, rf, tree, iforest, zscore, lof, hbos, ecod, baseline, gp, mlp, kmeans, autoencoder)" ]
 	run -2 --separate-stderr ml mlensemble --method stack -t target --base 'gbdt rounds' -o s.mlm "$BC"
 	[ "${stderr%%$'\n'*}" = "mlensemble: --base 'gbdt rounds': 'rounds' is not an option" ]
 	run -2 --separate-stderr ml mlensemble --method stack -t target --base 'gbdt --rounds' -o s.mlm "$BC"

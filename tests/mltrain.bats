@@ -181,7 +181,8 @@ ecod
 baseline
 gp
 mlp
-kmeans" ]
+kmeans
+autoencoder" ]
 	ml mltrain --list-algorithms >listed
 	ml mltrain --help | sed -n '/^Algorithms (-a):$/,/^$/s/^  \([a-z]\{1,\}\) .*/\1/p' >help
 	same listed help

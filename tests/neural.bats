@@ -9,6 +9,7 @@ setup() {
 	export SOURCE_DATE_EPOCH=1700000000
 	NF=$FIX/neural
 	GF=$FIX/gpc
+	G3=$FIX/gpc3
 }
 
 # gp_fixed TAG OPTIONS...: a fit with the given hyperparameters scores the test rows as
@@ -93,9 +94,11 @@ gp_fit() {
 	printf 'x,y\n1,2\n,3\n3,5\n' > m.csv
 	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm m.csv
 	[ "$stderr" = "mltrain: m.csv:3: missing value in column 'x' (-a gp takes no missing values; impute them with mlfeat --impute)" ]
-	printf 'x,y\n1,a\n2,b\n3,c\n4,a\n' > c.csv
-	run -2 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
-	[ "${stderr_lines[0]}" = "mltrain: -a gp classifies two classes, and this target has 3 (use -a logistic, mlp or gbdt, or one class against the rest)" ]
+	printf 'x,y\n1,a\n2,b\n3,c\n4,a\n5,b\n' > c.csv
+	run -65 --separate-stderr ml mltrain -q -t y -a gp -o x.mlm c.csv
+	[ "$stderr" = "mltrain: class 'c' has 1 training rows: -a gp fits each class against the rest and needs at least 2" ]
+	run -2 --separate-stderr ml mltrain -q -t y -a gp --max-exact 20 -o x.mlm "$FIX/gpc3/train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: -a gp classifies exactly only: 66 rows are more than --max-exact 20" ]
 	run -2 --separate-stderr ml mltrain -q -t y -a gp --max-exact 2 -o x.mlm "$GF/train.csv"
 	[ "${stderr_lines[0]}" = "mltrain: -a gp classifies exactly only: 70 rows are more than --max-exact 2" ]
 	[ ! -e x.mlm ]
@@ -161,6 +164,74 @@ gpc_fit() {
 	ml mlpredict -j 2 -m b.mlm -o b.csv "$GF/test.csv"
 	same a.csv b.csv
 	run -2 --separate-stderr ml mlpredict -m a.mlm --std "$GF/test.csv"
+}
+
+# gpc3_fixed TAG OPTIONS...: three classes, one against the rest each with the given
+# hyperparameters: scikit-learn's GaussianProcessClassifier(optimizer=None,
+# multi_class="one_vs_rest") probabilities to 1e-6.
+gpc3_fixed() {
+	local tag=$1
+	shift
+	fixture "$G3/train.csv" "$G3/test.csv" "$G3/fixed_$tag.csv"
+	ml mltrain -q -t y -a gp --fixed 1 "$@" -o "$tag.mlm" "$G3/train.csv"
+	ml mlpredict -m "$tag.mlm" -o "$tag.full" "$G3/test.csv"
+	cut -d, -f2- "$tag.full" > "$tag.csv"
+	csv_close "$G3/fixed_$tag.csv" "$tag.csv" 1e-6
+}
+
+@test "gp with more classes, fixed hyperparameters: scikit-learn's one-vs-rest probabilities" {
+	gpc3_fixed rbf --signal-variance 2 --length-scale 1.3
+	gpc3_fixed matern52 --kernel matern52 --signal-variance 0.7 --length-scale 1.7
+	# the label is the likeliest class, the margins the logs of the probabilities
+	ml mlpredict -m rbf.mlm --raw -o r.csv "$G3/test.csv"
+	[ "$(head -1 r.csv)" = "pred,margin_ash,margin_birch,margin_cedar" ]
+	paste -d, rbf.full r.csv | awk -F, 'BEGIN { split("ash birch cedar", L, " ") }
+		NR > 1 { k = 2; for (i = 3; i <= 4; i++) if ($i > $k) k = i; if ($1 != L[k - 1] || $1 != $5) exit 1
+		for (i = 2; i <= 4; i++) { d = log($i) - $(i + 4); if (d < 0) d = -d; if (d > 1e-9) exit 2 } }'
+}
+
+# gpc3_fit TAG OPTIONS...: each class's fitted hyperparameters reach an approximate log
+# marginal likelihood at least scikit-learn's (to 1e-6 of it), and the probabilities are
+# within 1e-4 of its.
+gpc3_fit() {
+	local tag=$1
+	shift
+	fixture "$G3/fit_$tag.txt" "$G3/fit_$tag.csv"
+	ml mltrain -q -t y -a gp --restarts 0 "$@" -o "$tag.mlm" "$G3/train.csv"
+	ml mlinfo --table hyper -o "$tag.hyper" "$tag.mlm"
+	awk -F, '$2 == "log_marginal_likelihood" { print $3 }' "$tag.hyper" > "$tag.lml"
+	paste -d, "$tag.lml" "$G3/fit_$tag.txt" >&2
+	[ "$(wc -l < "$tag.lml")" = 3 ]
+	paste -d, "$tag.lml" "$G3/fit_$tag.txt" | awk -F, '{ s = $2 < 0 ? -$2 : $2; if (s < 1) s = 1
+		if (!($1 != "" && $1 + 0 >= $2 - 1e-6 * s)) exit 1 }'
+	ml mlpredict -m "$tag.mlm" -o "$tag.full" "$G3/test.csv"
+	cut -d, -f2- "$tag.full" > "$tag.csv"
+	csv_close "$G3/fit_$tag.csv" "$tag.csv" 1e-4
+}
+
+@test "gp with more classes fitted by maximum likelihood: each class reaches scikit-learn's likelihood" {
+	gpc3_fit rbf
+	gpc3_fit ard --ard 1
+	run -0 ml mlinfo --table hyper rbf.mlm
+	[ "${lines[0]}" = "class,name,value" ]
+	[[ "${lines[1]}" == "ash,signal_variance,"* ]]
+	[[ "$output" == *$'\ncedar,length_scale,'* ]]
+}
+
+@test "gp with more classes: same bytes whatever -j, the model file scores as its fit, a damaged one is refused" {
+	ml mltrain -q -j 1 --seed 3 -t y -a gp --restarts 1 -o a.mlm "$G3/train.csv"
+	ml mltrain -q -j 2 --seed 3 -t y -a gp --restarts 1 -o b.mlm "$G3/train.csv"
+	cmp a.mlm b.mlm
+	ml mlpredict -m a.mlm -o a.csv "$G3/test.csv"
+	ml mlpredict -j 2 -m b.mlm -o b.csv "$G3/test.csv"
+	same a.csv b.csv
+	# the probabilities of a row sum to one
+	awk -F, 'NR > 1 { d = $2 + $3 + $4 - 1; if (d < 0) d = -d; if (d > 1e-12) exit 1 }' a.csv
+	run -2 --separate-stderr ml mlpredict -m a.mlm --std "$G3/test.csv"
+	cp a.mlm c.mlm
+	printf '\377\377\377\377' | dd of=c.mlm bs=1 seek=900 conv=notrunc 2>/dev/null
+	run -65 --separate-stderr ml mlpredict -m c.mlm "$G3/test.csv"
+	[ -n "$stderr" ]
 }
 
 @test "mlp reaches scikit-learn's MLPClassifier accuracy on the same split (within 0.02)" {

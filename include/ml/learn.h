@@ -44,7 +44,9 @@ enum {
 	ML_ALGO_UNSUPERVISED = 1 << 5, /* fits without a target */
 	ML_ALGO_DIST = 1 << 6,	       /* regression with a predictive standard deviation */
 	ML_ALGO_TREES = 1 << 7,	       /* tree ensembles: leaf indices of rows */
-	ML_ALGO_CONTRIB = 1 << 8       /* per-feature contributions to the margin */
+	ML_ALGO_CONTRIB = 1 << 8,      /* per-feature contributions to the margin */
+	ML_ALGO_VALID = 1 << 9	       /* fits without a target, and uses validation rows
+					* (--early-stop) */
 };
 
 /* Hyperparameters: each algorithm lists its own; the long option is --NAME. */
@@ -201,8 +203,10 @@ ML_API int ml_learner_ntrees(const struct ml_learner *l);
  *  ML_OUT_MARGIN  raw margins: one for regression and binary classification (the
  *                 log-odds of the second class), nclass for more classes
  *  ML_OUT_DIST    regression by an ML_ALGO_DIST algorithm: the mean and the predictive
- *                 standard deviation */
-enum ml_out { ML_OUT_VALUE = 0, ML_OUT_MARGIN = 1, ML_OUT_DIST = 2 };
+ *                 standard deviation
+ *  ML_OUT_EMBED   a learned representation of the row (an autoencoder's bottleneck
+ *                 activations), ml_learner_nout values */
+enum ml_out { ML_OUT_VALUE = 0, ML_OUT_MARGIN = 1, ML_OUT_DIST = 2, ML_OUT_EMBED = 3 };
 
 /* Values per row for what (0 when the learner cannot give it). */
 ML_API int ml_learner_nout(const struct ml_learner *l, enum ml_out what);

@@ -16,12 +16,14 @@ static const struct fops *const all_ops[] = {&ml_fops_impute,  &ml_fops_scale,	 
 					     &ml_fops_ordinal, &ml_fops_freq,	  &ml_fops_target,
 					     &ml_fops_hash,    &ml_fops_datetime, &ml_fops_interact,
 					     &ml_fops_rolling, &ml_fops_lag,	  &ml_fops_select,
-					     &ml_fops_pca,     &ml_fops_text,	  NULL};
+					     &ml_fops_pca,     &ml_fops_text,	  &ml_fops_embed,
+					     NULL};
 
 static const char *const step_names[] = {
     "impute",  "scale",	    "log",	     "power", "clip",	  "onehot",
     "ordinal", "frequency", "target-encode", "hash",  "datetime", "interactions",
-    "rolling", "lag",	    "select",	     "pca",   "text",	  NULL};
+    "rolling", "lag",	    "select",	     "pca",   "text",	  "embed",
+    NULL};
 
 const char *const *ml_feat_step_names(void)
 {

@@ -28,7 +28,8 @@ enum {
 	FK_SELECT = 15,
 	FK_PCA = 16,
 	FK_TEXT = 17,
-	FK_MAX = 18
+	FK_EMBED = 18,
+	FK_MAX = 19
 };
 
 /* Which columns a step takes when its COLS are left out. */
@@ -125,7 +126,8 @@ struct fstep {
 /* The table of steps (lib/feat/feat.c) and each kind's ops (lib/feat/feat_*.c). */
 extern const struct fops ml_fops_impute, ml_fops_scale, ml_fops_log, ml_fops_power, ml_fops_clip,
     ml_fops_onehot, ml_fops_ordinal, ml_fops_freq, ml_fops_target, ml_fops_hash, ml_fops_datetime,
-    ml_fops_interact, ml_fops_rolling, ml_fops_lag, ml_fops_select, ml_fops_pca, ml_fops_text;
+    ml_fops_interact, ml_fops_rolling, ml_fops_lag, ml_fops_select, ml_fops_pca, ml_fops_text,
+    ml_fops_embed;
 
 /* Layout helpers (lib/feat/feat.c). fout_add appends an output column (name copied) and
  * returns its index; fout_pass passes input column j on unchanged; fout_inplace passes

@@ -62,7 +62,8 @@ struct ml_algo {
 	 * probabilities out[i * nclass + k], unsupervised the nout outputs out[i * nout + k];
 	 * ML_OUT_MARGIN: margins, out[i] for regression and binary classification (the
 	 * log-odds of the second class), out[i * nclass + k] for more classes; ML_OUT_DIST
-	 * (ML_ALGO_DIST only): the mean and standard deviation, out[2 * i], out[2 * i + 1]. */
+	 * (ML_ALGO_DIST only): the mean and standard deviation, out[2 * i], out[2 * i + 1];
+	 * ML_OUT_EMBED (with nembed): the representation, out[i * nembed + k]. */
 	int (*predict)(const void *state, const double *X, size_t n, size_t ld, double *out,
 		       int what, struct ml_err *e);
 	/* Store the state as sections of m ("algo.*" names are free to use) and back. */
@@ -103,6 +104,9 @@ struct ml_algo {
 	int (*stream_predict)(const void *state, void **stream, const double *X, size_t n,
 			      size_t ld, double *out, struct ml_err *e);
 	void (*stream_free)(void *stream);
+	/* Optional: the width of a learned representation of a row, which predict gives
+	 * for ML_OUT_EMBED (out[i * width + k]); NULL for none. */
+	int (*nembed)(const void *state);
 };
 
 /* Private flag: a native categorical level unseen in training reaches predict as an index

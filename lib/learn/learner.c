@@ -87,6 +87,8 @@ int ml_learner_nout(const struct ml_learner *l, enum ml_out what)
 		return l->task == ML_TASK_REGRESS || l->nclass == 2 ? 1 : l->nclass;
 	case ML_OUT_DIST:
 		return l->task == ML_TASK_REGRESS && (l->algo->flags & ML_ALGO_DIST) ? 2 : 0;
+	case ML_OUT_EMBED:
+		return l->algo->nembed ? l->algo->nembed(l->state) : 0;
 	}
 	return 0;
 }

@@ -259,6 +259,11 @@ static int can_give(const struct ml_learner *l, enum ml_out what, struct ml_err 
 				  "-a %s models give no predictive standard deviation%s",
 				  l->algo->name,
 				  l->task == ML_TASK_REGRESS ? "" : " (it is for regression)");
+	if (what == ML_OUT_EMBED)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a %s models learn no representation of a row to embed it "
+				  "with (an -a autoencoder does)",
+				  l->algo->name);
 	return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models give no margins",
 			  l->algo->name);
 }

@@ -12,6 +12,10 @@
 
 #define B 6
 
+/* Outputs of the squared-error networks gradcheck builds: 1 as a regression, more as an
+ * autoencoder's reconstruction. */
+static int mse_out = 1;
+
 /* The loss of the fixed batch with theta as it is: the same dropout draws each time. */
 static double batch_loss(struct nn *net, struct nn_work *w, const float *x, const int32_t *lev,
 			 const double *y, const double *wt, float *dz)
@@ -28,13 +32,13 @@ static double batch_loss(struct nn *net, struct nn_work *w, const float *x, cons
  * two step sizes disagree sits at a ReLU kink or a dropout edge and is skipped; few may. */
 static void gradcheck(int act, int bn, int loss, float dropout, int embed)
 {
-	int size[4] = {embed ? 5 : 3, 5, 4, loss == NN_SOFTMAX ? 3 : 1};
+	int size[4] = {embed ? 5 : 3, 5, 4, loss == NN_SOFTMAX ? 3 : loss == NN_MSE ? mse_out : 1};
 	struct nn_embed em = {3, 2, 4, 0};
 	struct nn *net = nn_new(3, size, act, bn, loss, dropout, embed, &em);
 	struct nn_work w;
 	struct ml_rng r;
 	float x[B * 5], dz[B * 3], *ana;
-	double y[B], wt[B];
+	double y[B * 3], wt[B];
 	int32_t lev[B];
 	size_t i, k, skipped = 0, bad = 0;
 
@@ -51,6 +55,8 @@ static void gradcheck(int act, int bn, int loss, float dropout, int embed)
 		x[i] = (float)ml_rng_normal(&r);
 	for (i = 0; i < B; i++) {
 		y[i] = loss == NN_MSE ? ml_rng_normal(&r) : (double)(i % (loss == NN_SOFTMAX ? 3 : 2));
+		y[B + i] = ml_rng_normal(&r);
+		y[2 * B + i] = ml_rng_normal(&r);
 		wt[i] = 0.5 + ml_rng_uniform(&r);
 		lev[i] = (int32_t)(i % 5) - 1; /* one row without a level */
 	}
@@ -99,6 +105,20 @@ static void test_gradients(void)
 				gradcheck(act, bn, loss, 0, 0);
 }
 
+/* The autoencoder's output: three identity outputs under the squared error averaged
+ * over them, through every activation, batch norm and dropout. */
+static void test_gradients_multi_output(void)
+{
+	int act, bn;
+
+	mse_out = 3;
+	for (act = NN_RELU; act <= NN_GELU; act++)
+		for (bn = 0; bn <= 1; bn++)
+			gradcheck(act, bn, NN_MSE, 0, 0);
+	gradcheck(NN_TANH, 1, NN_MSE, 0.2f, 0);
+	mse_out = 1;
+}
+
 static void test_gradients_dropout_embedding(void)
 {
 	gradcheck(NN_TANH, 0, NN_SOFTMAX, 0.3f, 0);
@@ -125,6 +145,10 @@ static void test_losses(void)
 	v = nn_loss(NN_MSE, z + 4, 1, 1, y, NULL, dz);
 	CHECK_NEAR(v, 0.5, 1e-12);
 	CHECK_NEAR(dz[0], -1, 1e-7);
+	/* three outputs: the squared error averaged over them, as scikit-learn's */
+	v = nn_loss(NN_MSE, z + 3, 1, 3, (const double[]){0, 0, 0}, NULL, dz);
+	CHECK_NEAR(v, 0.5 * (1 + 4 + 9) / 3.0, 1e-12);
+	CHECK_NEAR(dz[2], 3 / 3.0, 1e-7);
 }
 
 /* He initialisation has the variance 2 / fan-in; the same seed gives the same network. */
@@ -157,6 +181,7 @@ int main(void)
 	RUN(test_losses);
 	RUN(test_gradients);
 	RUN(test_gradients_dropout_embedding);
+	RUN(test_gradients_multi_output);
 	RUN(test_init);
 	printf("%d passed, %d failed\n", unit_tests_passed, unit_tests_failed);
 	return UNIT_EXIT();

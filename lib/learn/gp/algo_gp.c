@@ -3,7 +3,10 @@
  * likelihood in log space; exact through a Cholesky factor up to --max-exact rows, a
  * deterministic training conditional (DTC) on --inducing points beyond. As scikit-learn's
  * GaussianProcessRegressor(normalize_y=True) with ConstantKernel * RBF|Matern
- * [+ WhiteKernel]. */
+ * [+ WhiteKernel]. Classification by the Laplace approximation, as its
+ * GaussianProcessClassifier: one binary model, or for more classes one per class against
+ * the rest (each with its own hyperparameters), their probabilities normalised to sum to
+ * one (multi_class="one_vs_rest"). */
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
@@ -59,11 +62,14 @@ struct gp {
 	size_t ntrain;
 	int cls;   /* binary classification: c = y - pi, L1 = chol(I + W^1/2 K W^1/2) */
 	double *w; /* classification: W^1/2 at the mode, nb */
+	int nsub;  /* more classes: one binary model per class against the rest, and */
+	struct gp **sub; /* nothing else of this one but p is used */
 };
 
 static void gp_free(void *state)
 {
 	struct gp *g = state;
+	int k;
 
 	if (!g)
 		return;
@@ -73,6 +79,9 @@ static void gp_free(void *state)
 	free(g->L2);
 	free(g->ls);
 	free(g->w);
+	for (k = 0; k < g->nsub; k++)
+		gp_free(g->sub[k]);
+	free(g->sub);
 	free(g);
 }
 
@@ -567,7 +576,7 @@ static int gpc_fit(struct gp *g, double *X, const double *y, size_t n, double *t
 	c.jitter = g->jitter;
 	c.ils = malloc(p * sizeof(double));
 	c.K = malloc(n * n * sizeof(double));
-	c.L = malloc(n * n * sizeof(double));
+	c.L = calloc(n * n, sizeof(double)); /* the upper triangle stays 0: it is saved */
 	c.R = malloc(n * n * sizeof(double));
 	c.C = malloc(n * n * sizeof(double));
 	c.bk = malloc((size_t)c.ntheta * n * sizeof(double));
@@ -660,6 +669,38 @@ static void gpc_proba(const struct gp *g, double *Ks, size_t q, double *pstar)
 }
 
 static int gp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+		      int what, struct ml_err *e);
+
+/* More classes: each class's probability against the rest, normalised over the classes
+ * (the margins their logs). */
+static int ovr_predict(const struct gp *g, const double *X, size_t n, size_t ld, double *out,
+		       int what, struct ml_err *e)
+{
+	size_t K = (size_t)g->nsub, i, k;
+	double *t = malloc(2 * n * sizeof(double) + 1);
+	int rc = 0;
+
+	if (!t)
+		return ml_err_nomem(e);
+	for (k = 0; k < K && rc == 0; k++)
+		if ((rc = gp_predict(g->sub[k], X, n, ld, t, ML_OUT_VALUE, e)) == 0)
+			for (i = 0; i < n; i++)
+				out[i * K + k] = t[2 * i + 1];
+	for (i = 0; i < n && rc == 0; i++) {
+		double sum = 0;
+		for (k = 0; k < K; k++)
+			sum += out[i * K + k];
+		for (k = 0; k < K; k++) {
+			out[i * K + k] /= sum;
+			if (what == ML_OUT_MARGIN)
+				out[i * K + k] = log(out[i * K + k]);
+		}
+	}
+	free(t);
+	return rc;
+}
+
+static int gp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 		      int what, struct ml_err *e)
 {
 	const struct gp *g = state;
@@ -667,6 +708,8 @@ static int gp_predict(const void *state, const double *X, size_t n, size_t ld, d
 	double *Q, *Ks, *K2 = NULL, *ils;
 	int d, rc = 0;
 
+	if (g->nsub)
+		return ovr_predict(g, X, n, ld, out, what, e);
 	for (d = 0; d < g->p; d++)
 		for (i = 0; i < n; i++)
 			if (!isfinite(X[(size_t)d * ld + i]))
@@ -820,17 +863,14 @@ out:
 	return rc;
 }
 
-/* The classification branch of gp_fit: the checks, the start, the fit. */
-static int gp_fit_cls(struct gp *g, const struct ml_data *dd, const struct ml_params *hp,
-		      struct ml_ctx *ctx, double *X, double *theta, struct ml_err *e)
+/* The classification branch of gp_fit: the checks, the start, the fit of targets y (0
+ * or 1) into g. */
+static int gp_fit_cls(struct gp *g, const struct ml_data *dd, const double *y,
+		      const struct ml_params *hp, struct ml_ctx *ctx, double *X, double *theta,
+		      struct ml_err *e)
 {
 	int j;
 
-	if (dd->nclass > 2)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "-a gp classifies two classes, and this target has %d (use "
-				  "-a logistic, mlp or gbdt, or one class against the rest)",
-				  dd->nclass);
 	if (dd->n > (size_t)ml_param(hp, "max-exact"))
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "-a gp classifies exactly only: %zu rows are more than --max-exact "
@@ -848,8 +888,52 @@ static int gp_fit_cls(struct gp *g, const struct ml_data *dd, const struct ml_pa
 		theta[1 + j] = log(ml_param(hp, "length-scale"));
 	if (g->kernel == K_RBF_WHITE)
 		theta[1 + (g->ard ? dd->p : 1)] = log(ml_param(hp, "noise"));
-	return gpc_fit(g, X, dd->y, dd->n, theta, ml_param(hp, "fixed") > 0,
+	return gpc_fit(g, X, y, dd->n, theta, ml_param(hp, "fixed") > 0,
 		       (int)ml_param(hp, "restarts"), ctx, e);
+}
+
+/* More classes: per class, a binary model of it against the rest on its own copy of the
+ * rows X (n x p), each from the same start. */
+static int gp_fit_ovr(struct gp *g, const struct ml_data *dd, const struct ml_params *hp,
+		      struct ml_ctx *ctx, const double *X, double *y, double *theta,
+		      struct ml_err *e)
+{
+	size_t n = dd->n, i, np = n * (size_t)dd->p;
+	int k, rc;
+
+	for (k = 0; k < dd->nclass; k++) {
+		size_t cnt = 0;
+		for (i = 0; i < n; i++)
+			cnt += dd->y[i] == k;
+		if (cnt < 2)
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					  "class '%s' has %zu training rows: -a gp fits each class "
+					  "against the rest and needs at least 2",
+					  dd->classes ? dd->classes[k] : "?", cnt);
+	}
+	g->p = dd->p;
+	g->ntrain = n;
+	g->sub = calloc((size_t)dd->nclass, sizeof(*g->sub));
+	if (!g->sub)
+		return ml_err_nomem(e);
+	for (k = 0; k < dd->nclass; k++) {
+		struct gp *c = calloc(1, sizeof(*c));
+		if (!c)
+			return ml_err_nomem(e);
+		g->sub[g->nsub++] = c;
+		c->ls = malloc((size_t)dd->p * sizeof(double));
+		c->B = malloc(np * sizeof(double));
+		if (!c->ls || !c->B)
+			return ml_err_nomem(e);
+		memcpy(c->B, X, np * sizeof(double));
+		for (i = 0; i < n; i++)
+			y[i] = dd->y[i] == k;
+		if ((rc = gp_fit_cls(c, dd, y, hp, ctx, c->B, theta, e)) < 0)
+			return rc;
+		ml_log(ctx, ML_LOG_DEBUG, "gp: class '%s' against the rest fitted",
+		       dd->classes ? dd->classes[k] : "?");
+	}
+	return 0;
 }
 
 static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *valid,
@@ -912,7 +996,8 @@ static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *
 		mu += dd->y[i];
 	}
 	if (dd->nclass) {
-		rc = gp_fit_cls(g, dd, hp, ctx, X, theta, e);
+		rc = dd->nclass > 2 ? gp_fit_ovr(g, dd, hp, ctx, X, y, theta, e)
+				    : gp_fit_cls(g, dd, dd->y, hp, ctx, X, theta, e);
 		if (rc == 0) {
 			g->B = X;
 			X = NULL;
@@ -1058,20 +1143,26 @@ out:
  * rows, u64 basis rows, f64 signal variance, noise, alpha, target mean, target sd, log
  * marginal likelihood, then the p length scales; "algo.gp.B" the basis rows (row-major),
  * "algo.gp.c" their weights; with dtc, "algo.gp.L1" and "algo.gp.L2" the two factors
- * (an exact model's factor is recomputed on load). */
-static int put_f64(struct ml_model *mo, const char *name, const double *v, size_t n,
-		   struct ml_err *e)
+ * (an exact model's factor is recomputed on load). Version 2 (binary classification)
+ * adds u8 1 after dtc, "algo.gp.w" and "algo.gp.L1". Version 3, more classes: "algo.gp"
+ * holds u32 version, u32 features, u32 classes K, and class k (1..K) against the rest is
+ * a version 2 model under the names "algo.gp.classk", "algo.gp.classk.B" and so on. */
+static int put_f64(struct ml_model *mo, const char *pre, const char *name, const double *v,
+		   size_t n, struct ml_err *e)
 {
 	struct ml_wbuf b;
+	char sec[64];
 
+	snprintf(sec, sizeof(sec), "%s%s", pre, name);
 	ml_wbuf_init(&b);
 	ml_wbuf_f64v(&b, v, n);
-	return ml_algo_put(mo, name, &b, e);
+	return ml_algo_put(mo, sec, &b, e);
 }
 
-static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
+/* The sections of one model, named pre and pre.B, pre.c and so on. */
+static int gp_save_one(const struct gp *g, struct ml_model *mo, const char *pre,
+		       struct ml_err *e)
 {
-	const struct gp *g = state;
 	struct ml_wbuf b;
 	size_t nb = g->nb;
 	int rc;
@@ -1094,16 +1185,39 @@ static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_f64(&b, g->ystd);
 	ml_wbuf_f64(&b, g->lml);
 	ml_wbuf_f64v(&b, g->ls, (size_t)g->p);
-	if ((rc = ml_algo_put(mo, "algo.gp", &b, e)) < 0 ||
-	    (rc = put_f64(mo, "algo.gp.B", g->B, nb * (size_t)g->p, e)) < 0 ||
-	    (rc = put_f64(mo, "algo.gp.c", g->c, nb, e)) < 0)
+	if ((rc = ml_algo_put(mo, pre, &b, e)) < 0 ||
+	    (rc = put_f64(mo, pre, ".B", g->B, nb * (size_t)g->p, e)) < 0 ||
+	    (rc = put_f64(mo, pre, ".c", g->c, nb, e)) < 0)
 		return rc;
-	if (g->cls && ((rc = put_f64(mo, "algo.gp.w", g->w, nb, e)) < 0 ||
-		       (rc = put_f64(mo, "algo.gp.L1", g->L1, nb * nb, e)) < 0))
+	if (g->cls && ((rc = put_f64(mo, pre, ".w", g->w, nb, e)) < 0 ||
+		       (rc = put_f64(mo, pre, ".L1", g->L1, nb * nb, e)) < 0))
 		return rc;
-	if (g->dtc && ((rc = put_f64(mo, "algo.gp.L1", g->L1, nb * nb, e)) < 0 ||
-		       (rc = put_f64(mo, "algo.gp.L2", g->L2, nb * nb, e)) < 0))
+	if (g->dtc && ((rc = put_f64(mo, pre, ".L1", g->L1, nb * nb, e)) < 0 ||
+		       (rc = put_f64(mo, pre, ".L2", g->L2, nb * nb, e)) < 0))
 		return rc;
+	return 0;
+}
+
+static int gp_save(const void *state, struct ml_model *mo, struct ml_err *e)
+{
+	const struct gp *g = state;
+	struct ml_wbuf b;
+	char pre[32];
+	int k, rc;
+
+	if (!g->nsub)
+		return gp_save_one(g, mo, "algo.gp", e);
+	ml_wbuf_init(&b);
+	ml_wbuf_u32(&b, 3);
+	ml_wbuf_u32(&b, (uint32_t)g->p);
+	ml_wbuf_u32(&b, (uint32_t)g->nsub);
+	if ((rc = ml_algo_put(mo, "algo.gp", &b, e)) < 0)
+		return rc;
+	for (k = 0; k < g->nsub; k++) {
+		snprintf(pre, sizeof(pre), "algo.gp.class%d", k + 1);
+		if ((rc = gp_save_one(g->sub[k], mo, pre, e)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -1113,14 +1227,16 @@ static int bad(struct gp *g, struct ml_err *e, const char *sec, const char *what
 	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s' is invalid: %s", sec, what);
 }
 
-static int get_f64(const struct ml_model *mo, const char *name, uint64_t count, double **out,
-		   struct ml_err *e)
+static int get_f64(const struct ml_model *mo, const char *pre, const char *suf, uint64_t count,
+		   double **out, struct ml_err *e)
 {
 	const void *data;
 	size_t len, c, k;
 	struct ml_rbuf b;
+	char name[64];
 	int rc;
 
+	snprintf(name, sizeof(name), "%s%s", pre, suf);
 	*out = NULL;
 	if ((rc = ml_model_get(mo, name, &data, &len, e)) < 0)
 		return rc;
@@ -1141,8 +1257,10 @@ static int get_f64(const struct ml_model *mo, const char *name, uint64_t count, 
 	return 0;
 }
 
-static int gp_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
-		   struct ml_err *e)
+/* One model from the sections pre, pre.B and so on, of p features and nclass classes (0
+ * regression, 2 binary). */
+static int gp_load_one(struct gp **state, const struct ml_model *mo, const char *pre, int p,
+		       int nclass, struct ml_err *e)
 {
 	const void *data;
 	size_t len;
@@ -1153,7 +1271,7 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 	int rc, j;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.gp", &data, &len, e)) < 0)
+	if ((rc = ml_model_get(mo, pre, &data, &len, e)) < 0)
 		return rc;
 	ml_rbuf_init(&b, data, len);
 	version = ml_rbuf_u32(&b);
@@ -1176,9 +1294,9 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 	g->ymean = ml_rbuf_f64(&b);
 	g->ystd = ml_rbuf_f64(&b);
 	g->lml = ml_rbuf_f64(&b);
-	if (b.err || g->p != shape->p || g->p < 1 || g->cls > 1 || (g->cls && g->dtc) ||
-	    shape->nclass != (g->cls ? 2 : 0))
-		return bad(g, e, "algo.gp", "its shape does not match the model's features");
+	if (b.err || g->p != p || g->p < 1 || g->cls > 1 || (g->cls && g->dtc) ||
+	    nclass != (g->cls ? 2 : 0))
+		return bad(g, e, pre, "its shape does not match the model's features");
 	g->ls = malloc((size_t)g->p * sizeof(double));
 	if (!g->ls) {
 		gp_free(g);
@@ -1189,20 +1307,20 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 	    nb < 1 || nb > 100000000 || !(g->sig2 > 0) || !(g->noise >= 0) ||
 	    !(g->jitter >= 0) || !isfinite(g->ymean) || !(g->ystd > 0) || !isfinite(g->sig2) ||
 	    !isfinite(g->noise) || !isfinite(g->jitter) || !isfinite(g->ystd))
-		return bad(g, e, "algo.gp", "bad parameters");
+		return bad(g, e, pre, "bad parameters");
 	for (j = 0; j < g->p; j++)
 		if (!(g->ls[j] > 0) || !isfinite(g->ls[j]))
-			return bad(g, e, "algo.gp", "bad length scale");
+			return bad(g, e, pre, "bad length scale");
 	g->nb = (size_t)nb;
-	if ((rc = get_f64(mo, "algo.gp.B", nb * (uint64_t)g->p, &g->B, e)) < 0 ||
-	    (rc = get_f64(mo, "algo.gp.c", nb, &g->c, e)) < 0 ||
-	    (g->dtc && ((rc = get_f64(mo, "algo.gp.L1", nb * nb, &g->L1, e)) < 0 ||
-			(rc = get_f64(mo, "algo.gp.L2", nb * nb, &g->L2, e)) < 0))) {
+	if ((rc = get_f64(mo, pre, ".B", nb * (uint64_t)g->p, &g->B, e)) < 0 ||
+	    (rc = get_f64(mo, pre, ".c", nb, &g->c, e)) < 0 ||
+	    (g->dtc && ((rc = get_f64(mo, pre, ".L1", nb * nb, &g->L1, e)) < 0 ||
+			(rc = get_f64(mo, pre, ".L2", nb * nb, &g->L2, e)) < 0))) {
 		gp_free(g);
 		return rc;
 	}
-	if (g->cls && ((rc = get_f64(mo, "algo.gp.w", nb, &g->w, e)) < 0 ||
-		       (rc = get_f64(mo, "algo.gp.L1", nb * nb, &g->L1, e)) < 0)) {
+	if (g->cls && ((rc = get_f64(mo, pre, ".w", nb, &g->w, e)) < 0 ||
+		       (rc = get_f64(mo, pre, ".L1", nb * nb, &g->L1, e)) < 0)) {
 		gp_free(g);
 		return rc;
 	}
@@ -1213,25 +1331,64 @@ static int gp_load(void **state, const struct ml_model *mo, const struct ml_data
 			return ml_err_nomem(e);
 		}
 		if (rc)
-			return bad(g, e, "algo.gp", "its kernel matrix is not positive definite");
+			return bad(g, e, pre, "its kernel matrix is not positive definite");
 	}
+	*state = g;
+	return 0;
+}
+
+static int gp_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
+		   struct ml_err *e)
+{
+	const void *data;
+	size_t len;
+	struct ml_rbuf b;
+	struct gp *g, *one;
+	char pre[32];
+	int rc, k;
+
+	*state = NULL;
+	if ((rc = ml_model_get(mo, "algo.gp", &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(&b, data, len);
+	if (ml_rbuf_u32(&b) != 3) {
+		rc = gp_load_one(&one, mo, "algo.gp", shape->p, shape->nclass, e);
+		*state = one;
+		return rc;
+	}
+	if (!(g = calloc(1, sizeof(*g))))
+		return ml_err_nomem(e);
+	g->p = (int)ml_rbuf_u32(&b);
+	k = (int)ml_rbuf_u32(&b);
+	if (b.err || b.off != b.n || g->p != shape->p || k != shape->nclass || k < 3)
+		return bad(g, e, "algo.gp", "its shape does not match the model's classes");
+	if (!(g->sub = calloc((size_t)k, sizeof(*g->sub)))) {
+		gp_free(g);
+		return ml_err_nomem(e);
+	}
+	for (g->nsub = 0; g->nsub < k; g->nsub++) {
+		snprintf(pre, sizeof(pre), "algo.gp.class%d", g->nsub + 1);
+		if ((rc = gp_load_one(&g->sub[g->nsub], mo, pre, g->p, 2, e)) < 0) {
+			gp_free(g);
+			return rc;
+		}
+	}
+	g->ntrain = g->sub[0]->ntrain;
 	*state = g;
 	return 0;
 }
 
 static const char *const gp_tables[] = {"hyper", NULL};
 
-/* "hyper": the fitted hyperparameters by name, with the log marginal likelihood. */
-static int gp_table(const void *state, const char *name, const struct ml_data *shape,
-		    struct ml_frame *out, struct ml_err *e)
+/* Row j of g's "hyper" table (j < the count it returns for j = -1): the name, in buf or
+ * static, and the value. */
+static int hyper_row(const struct gp *g, const struct ml_data *shape, int j, char *buf,
+		     size_t len, const char **name, double *val)
 {
-	const struct gp *g = state;
-	int nrow = 0, j, rc;
-	char buf[300];
 	const char *names[8];
 	double vals[8];
+	int nrow = 0;
 
-	(void)name;
 	names[nrow] = "signal_variance";
 	vals[nrow++] = g->sig2;
 	if (g->kernel == K_RBF_WHITE) {
@@ -1246,31 +1403,63 @@ static int gp_table(const void *state, const char *name, const struct ml_data *s
 	vals[nrow++] = g->ymean;
 	names[nrow] = "target_sd";
 	vals[nrow++] = g->ystd;
-	if (ml_schema_add(&out->schema, "name", ML_CAT) < 0 ||
+	if (j < 0)
+		return nrow + (g->ard ? g->p : 1);
+	*name = buf;
+	if (j < nrow)
+		*name = names[j];
+	else if (g->ard)
+		snprintf(buf, len, "length_scale_%s", shape->names ? shape->names[j - nrow] : "?");
+	else
+		*name = "length_scale";
+	*val = j < nrow ? vals[j] : g->ls[j - nrow];
+	return 0;
+}
+
+/* "hyper": the fitted hyperparameters by name, with the log marginal likelihood; with
+ * more classes, each class's model against the rest (a first column names the class). */
+static int gp_table(const void *state, const char *name, const struct ml_data *shape,
+		    struct ml_frame *out, struct ml_err *e)
+{
+	const struct gp *g = state;
+	int K = g->nsub ? g->nsub : 1, c0 = g->nsub ? 1 : 0, k, j, rc;
+	size_t rows = 0, r = 0;
+	char buf[300];
+
+	(void)name;
+	for (k = 0; k < K; k++)
+		rows += (size_t)hyper_row(g->nsub ? g->sub[k] : g, shape, -1, NULL, 0, NULL, NULL);
+	if ((c0 && ml_schema_add(&out->schema, "class", ML_CAT) < 0) ||
+	    ml_schema_add(&out->schema, "name", ML_CAT) < 0 ||
 	    ml_schema_add(&out->schema, "value", ML_NUM) < 0)
 		goto nomem;
-	if ((rc = ml_block_init(&out->rows, &out->schema,
-				(size_t)nrow + (size_t)(g->ard ? g->p : 1), e)) < 0) {
+	if ((rc = ml_block_init(&out->rows, &out->schema, rows, e)) < 0) {
 		ml_frame_release(out);
 		return rc;
 	}
-	for (j = 0; j < nrow + (g->ard ? g->p : 1); j++) {
-		const char *s = buf;
-		int32_t code;
-		if (j < nrow)
-			s = names[j];
-		else if (g->ard)
-			snprintf(buf, sizeof(buf), "length_scale_%s",
-				 shape->names ? shape->names[j - nrow] : "?");
-		else
-			s = "length_scale";
-		code = ml_dict_intern(&out->schema.cols[0].dict, s, strlen(s));
-		if (code < 0)
-			goto nomem;
-		out->rows.col[0].cat[j] = code;
-		out->rows.col[1].num[j] = j < nrow ? vals[j] : g->ls[j - nrow];
+	for (k = 0; k < K; k++) {
+		const struct gp *one = g->nsub ? g->sub[k] : g;
+		int nr = hyper_row(one, shape, -1, NULL, 0, NULL, NULL);
+		for (j = 0; j < nr; j++, r++) {
+			const char *s;
+			double v;
+			int32_t code;
+			hyper_row(one, shape, j, buf, sizeof(buf), &s, &v);
+			if (c0) {
+				const char *cl = shape->classes ? shape->classes[k] : "?";
+				code = ml_dict_intern(&out->schema.cols[0].dict, cl, strlen(cl));
+				if (code < 0)
+					goto nomem;
+				out->rows.col[0].cat[r] = code;
+			}
+			code = ml_dict_intern(&out->schema.cols[c0].dict, s, strlen(s));
+			if (code < 0)
+				goto nomem;
+			out->rows.col[c0].cat[r] = code;
+			out->rows.col[c0 + 1].num[r] = v;
+		}
 	}
-	out->rows.nrow = (size_t)(nrow + (g->ard ? g->p : 1));
+	out->rows.nrow = rows;
 	return 0;
 nomem:
 	ml_frame_release(out);
@@ -1280,7 +1469,8 @@ nomem:
 const struct ml_algo ml_algo_gp = {
 	.name = "gp",
 	.summary = "Gaussian process: kernel regression with a predictive standard deviation, "
-		   "binary classification by the Laplace approximation",
+		   "classification by the Laplace approximation (one class against the rest "
+		   "for more)",
 	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_DIST,
 	.params = gp_params,
 	.fit = gp_fit,

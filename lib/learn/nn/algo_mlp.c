@@ -9,47 +9,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "learn/algo.h"
-#include "nn.h"
+#include "mlp.h"
 
 #define MLP_VERSION 1
-#define MLP_MAX_LAYERS 16
-#define MLP_CHUNK 256 /* rows scored together */
-
-enum { OPT_ADAM, OPT_SGD };
-enum { SCHED_CONSTANT, SCHED_COSINE, SCHED_STEP };
-enum { IN_NUM, IN_ONEHOT, IN_EMBED };
 
 static const struct ml_param mlp_params[] = {
     {"hidden", ML_P_INT_LIST, 0, 1, 65536, "100", "hidden layer sizes (default 100)"},
-    {"activation", ML_P_ENUM, NN_RELU, 0, 0, "relu,tanh,gelu", "hidden activation"},
-    {"dropout", ML_P_REAL, 0, 0, 0.95, NULL, "fraction of hidden units dropped (default 0)"},
-    {"batch-norm", ML_P_INT, 0, 0, 1, NULL, "1: normalise each hidden layer's batch (default 0)"},
-    {"optimizer", ML_P_ENUM, OPT_ADAM, 0, 0, "adam,sgd", "weight updates"},
-    {"learning-rate", ML_P_REAL, 0.001, 1e-9, 10, NULL, "step size (default 0.001)"},
-    {"momentum", ML_P_REAL, 0.9, 0, 0.9999, NULL, "sgd: momentum (default 0.9)"},
-    {"weight-decay", ML_P_REAL, 0, 0, 10, NULL, "L2 penalty on the weights (default 0)"},
-    {"batch-size", ML_P_INT, 200, 1, 1000000, NULL, "rows per update (default 200)"},
-    {"epochs", ML_P_INT, 50, 1, 1000000, NULL, "passes over the rows (default 50)"},
-    {"schedule", ML_P_ENUM, SCHED_CONSTANT, 0, 0, "constant,cosine,step",
-     "learning rate over the epochs"},
-    {"early-stop", ML_P_INT, 0, 0, 1000000, NULL,
-     "stop after N epochs without a better validation loss (default 0: never)"},
+    MLP_TRAIN_PARAMS,
     {"embed", ML_P_STRING, 0, 0, 0, "",
      "COL:DIM[,COL:DIM..]: learned embeddings of categorical features"},
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
-struct mlp {
-	int p, nclass, nin;
-	int *kind, *first, *ncat; /* per feature: IN_*, first input column, levels */
-	int *emb;		  /* per feature: its embedding index, or -1 */
-	double *mean, *sd;	  /* per feature (numeric) */
-	double ymean, ysd;	  /* regression target */
-	struct nn *net;
-	int epochs_run;
-};
-
-static void mlp_free(void *state)
+void mlp_free(void *state)
 {
 	struct mlp *m = state;
 
@@ -79,10 +50,8 @@ static int mlp_alloc(struct mlp *m, int p)
 	return m->kind && m->first && m->ncat && m->emb && m->mean && m->sd ? 0 : -1;
 }
 
-/* Rows [from, from + b) of X (column-major, leading dimension ld) as network inputs in
- * w->in and embedding levels in lev. */
-static void encode(const struct mlp *m, const double *X, size_t ld, size_t from, size_t b,
-		   struct nn_work *w, int32_t *lev)
+void mlp_encode(const struct mlp *m, const double *X, size_t ld, size_t from, size_t b,
+		struct nn_work *w, int32_t *lev)
 {
 	size_t i, nin = (size_t)m->nin;
 	int j, ne = m->net->nembed;
@@ -142,22 +111,34 @@ static void outputs(const struct mlp *m, const float *z, size_t b, int what, dou
 	}
 }
 
-static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
-		       int what, struct ml_err *e)
+int mlp_check_rows(const struct mlp *m, const double *X, size_t n, size_t ld,
+		   const char *algo, struct ml_err *e)
 {
-	const struct mlp *m = state;
-	struct nn_work w;
-	int32_t *lev = NULL;
-	size_t s, i;
-	int j, ne = m->net->nembed, nout;
+	size_t i;
+	int j;
 
 	for (j = 0; j < m->p; j++)
 		if (m->kind[j] == IN_NUM)
 			for (i = 0; i < n; i++)
 				if (!isfinite(X[(size_t)j * ld + i]))
 					return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-							  "-a mlp cannot score a row with a missing "
-							  "or infinite feature value");
+							  "-a %s cannot score a row with a missing "
+							  "or infinite feature value",
+							  algo);
+	return 0;
+}
+
+static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
+		       int what, struct ml_err *e)
+{
+	const struct mlp *m = state;
+	struct nn_work w;
+	int32_t *lev = NULL;
+	size_t s;
+	int ne = m->net->nembed, nout, rc;
+
+	if ((rc = mlp_check_rows(m, X, n, ld, "mlp", e)) < 0)
+		return rc;
 	if (n == 0)
 		return 0;
 	if (nn_work_init(&w, m->net, MLP_CHUNK) < 0)
@@ -169,7 +150,7 @@ static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, 
 	nout = m->nclass == 0 || (m->nclass == 2 && what == ML_OUT_MARGIN) ? 1 : m->nclass;
 	for (s = 0; s < n; s += MLP_CHUNK) {
 		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
-		encode(m, X, ld, s, b, &w, lev);
+		mlp_encode(m, X, ld, s, b, &w, lev);
 		outputs(m, nn_infer(m->net, &w, b, lev), b, what, out + s * (size_t)nout);
 	}
 	free(lev);
@@ -213,8 +194,18 @@ static int parse_embed(const char *spec, const struct ml_data *d, int *dim, stru
 	return 0;
 }
 
-/* The mean loss of rows [0, n) of data through the inference pass, in chunks. */
-static double eval_loss(const struct mlp *m, const double *X, size_t ld, const double *y,
+/* An autoencoder's targets: the b encoded input rows of w, as doubles into y. */
+static void ae_targets(const struct mlp *m, const struct nn_work *w, size_t b, double *y)
+{
+	size_t i;
+
+	for (i = 0; i < b * (size_t)m->nin; i++)
+		y[i] = w->in[i];
+}
+
+/* The mean loss of rows [0, n) of data through the inference pass, in chunks; y the
+ * targets, or for an autoencoder space for a chunk's (MLP_CHUNK x inputs). */
+static double eval_loss(const struct mlp *m, const double *X, size_t ld, double *y,
 			size_t n, const double *wt, struct nn_work *w, int32_t *lev, float *dz)
 {
 	size_t s;
@@ -224,12 +215,14 @@ static double eval_loss(const struct mlp *m, const double *X, size_t ld, const d
 		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK, i;
 		double wb = 0;
 		const float *z;
-		encode(m, X, ld, s, b, w, lev);
+		mlp_encode(m, X, ld, s, b, w, lev);
+		if (m->ae)
+			ae_targets(m, w, b, y);
 		z = nn_infer(m->net, w, b, lev);
 		for (i = 0; i < b; i++)
 			wb += wt ? wt[s + i] : 1;
-		L += wb * nn_loss(m->net->loss, z, b, m->net->size[m->net->nlayer], y + s,
-				  wt ? wt + s : NULL, dz);
+		L += wb * nn_loss(m->net->loss, z, b, m->net->size[m->net->nlayer],
+				  m->ae ? y : y + s, wt ? wt + s : NULL, dz);
 		W += wb;
 	}
 	return W > 0 ? L / W : 0;
@@ -260,16 +253,17 @@ static void adam_step(float *restrict th, const float *restrict g, float *restri
 	}
 }
 
-static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
-		   const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *valid,
+	      const struct ml_params *hp, const int *hidden, int nh, int ae, struct ml_ctx *ctx,
+	      struct ml_err *e)
 {
 	struct mlp *m;
 	struct nn_work w;
 	struct ml_rng rng;
 	struct nn_embed emb[64];
-	double hidden[MLP_MAX_LAYERS + 1], *X = NULL, *Xv = NULL, *bufv = NULL, *y = NULL,
+	double *X = NULL, *Xv = NULL, *bufv = NULL, *y = NULL,
 					    *yv = NULL, *bw = NULL, *by = NULL;
-	int size[MLP_MAX_LAYERS + 2], dim[256], nh, j, k, ne = 0, rc = 0, ep;
+	int size[MLP_MAX_LAYERS + 2], dim[256], j, k, ne = 0, rc = 0, ep, nout;
 	int epochs = (int)ml_param(hp, "epochs"), early = (int)ml_param(hp, "early-stop");
 	int opt = (int)ml_param(hp, "optimizer"), sched = (int)ml_param(hp, "schedule");
 	size_t n = d->n, i, bs = (size_t)ml_param(hp, "batch-size"), *idx = NULL, t = 0;
@@ -279,20 +273,19 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	int32_t *lev = NULL, *elev = NULL;
 	float *dz = NULL, *best = NULL, *E = NULL, *mom = NULL, *vel = NULL;
 	double *Xbuf = NULL;
+	const char *embed = ml_param_text(hp, "embed");
 	int best_ep = 0;
 
-	(void)valid;
-	*state = NULL;
+	*out = NULL;
 	memset(&w, 0, sizeof(w));
-	if (d->p < 1)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a mlp needs at least one feature");
-	if (d->p > 256 && ml_param_text(hp, "embed")[0])
+	if (!embed)
+		embed = "";
+	if (d->p > 256 && embed[0])
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--embed takes data of at most 256 features");
 	if (early > 0 && !valid)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--early-stop needs validation rows (--valid or --valid-frac)");
-	nh = ml_param_list(hp, "hidden", hidden, MLP_MAX_LAYERS + 1);
 	if (nh > MLP_MAX_LAYERS)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--hidden takes at most %d layers",
 				  MLP_MAX_LAYERS);
@@ -304,8 +297,9 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 		return ml_err_nomem(e);
 	}
 	m->nclass = d->nclass;
+	m->ae = ae;
 	memset(dim, 0, sizeof(dim));
-	if (d->p <= 256 && (rc = parse_embed(ml_param_text(hp, "embed"), d, dim, e)) < 0)
+	if (d->p <= 256 && (rc = parse_embed(embed, d, dim, e)) < 0)
 		goto out;
 	/* the input layout and the standardisation of numeric features */
 	X = (double *)ml_data_dense(d, &Xbuf);
@@ -350,8 +344,8 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	}
 	size[0] = m->nin;
 	for (k = 0; k < nh; k++)
-		size[k + 1] = (int)hidden[k];
-	size[nh + 1] = d->nclass > 2 ? d->nclass : 1;
+		size[k + 1] = hidden[k];
+	size[nh + 1] = nout = ae ? m->nin : d->nclass > 2 ? d->nclass : 1;
 	m->net = nn_new(nh + 1, size, (int)ml_param(hp, "activation"),
 			(int)ml_param(hp, "batch-norm"),
 			d->nclass > 2	? NN_SOFTMAX
@@ -364,12 +358,13 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	}
 	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6d6c70);
 	nn_init(m->net, &rng);
-	/* targets: classes as they are, values standardised */
-	y = malloc(n * sizeof(double));
-	by = malloc(bs * sizeof(double));
+	/* targets: classes as they are, values standardised, an autoencoder's inputs
+	 * gathered batch by batch (by, and y for a validation chunk) */
+	y = malloc((ae ? MLP_CHUNK * (size_t)nout : n) * sizeof(double));
+	by = malloc(bs * (size_t)nout * sizeof(double));
 	bw = malloc(bs * sizeof(double));
 	idx = malloc(n * sizeof(size_t));
-	dz = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)size[nh + 1] * sizeof(float));
+	dz = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)nout * sizeof(float));
 	mom = calloc(m->net->ntheta + 1, sizeof(float));
 	vel = calloc(m->net->ntheta + 1, sizeof(float));
 	if (ne)
@@ -381,7 +376,7 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	}
 	m->ymean = 0;
 	m->ysd = 1;
-	if (d->nclass == 0) {
+	if (d->nclass == 0 && !ae) {
 		double s = 0, q = 0;
 		for (i = 0; i < n; i++)
 			s += d->y[i];
@@ -392,17 +387,17 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 		m->ymean = s;
 		m->ysd = q > 0 ? q : 1;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !ae; i++)
 		y[i] = d->nclass ? d->y[i] : (d->y[i] - m->ymean) / m->ysd;
 	if (valid) {
 		Xv = (double *)ml_data_dense(valid, &bufv);
-		yv = malloc((valid->n + 1) * sizeof(double));
+		yv = malloc((ae ? MLP_CHUNK * (size_t)nout : valid->n + 1) * sizeof(double));
 		best = malloc(m->net->ntheta * sizeof(float) + 4);
 		if (!Xv || !yv || !best) {
 			rc = ml_err_nomem(e);
 			goto out;
 		}
-		for (i = 0; i < valid->n; i++)
+		for (i = 0; i < valid->n && !ae; i++)
 			yv[i] = d->nclass ? valid->y[i] : (valid->y[i] - m->ymean) / m->ysd;
 	}
 	/* the training rows encoded once, row-major, so that a batch is a gather of rows */
@@ -415,7 +410,7 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 	}
 	for (i = 0; i < n; i += MLP_CHUNK) {
 		size_t b = n - i < MLP_CHUNK ? n - i : MLP_CHUNK;
-		encode(m, X, n, i, b, &w, lev);
+		mlp_encode(m, X, n, i, b, &w, lev);
 		memcpy(E + i * (size_t)m->nin, w.in, b * (size_t)m->nin * sizeof(float));
 		if (ne)
 			memcpy(elev + i * (size_t)ne, lev, b * (size_t)ne * sizeof(int32_t));
@@ -436,7 +431,8 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 			float *th = m->net->theta, *g = w.grad;
 			for (i = 0; i < b; i++) {
 				size_t r = idx[s + i];
-				by[i] = y[r];
+				if (!ae)
+					by[i] = y[r];
 				bw[i] = d->w ? d->w[r] : 1;
 				wsum += bw[i];
 				memcpy(w.in + i * (size_t)m->nin, E + r * (size_t)m->nin,
@@ -445,8 +441,10 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 					memcpy(lev + i * (size_t)ne, elev + r * (size_t)ne,
 					       (size_t)ne * sizeof(int32_t));
 			}
+			if (ae)
+				ae_targets(m, &w, b, by);
 			lb = nn_loss(m->net->loss, nn_forward(m->net, &w, b, lev, 1, &rng), b,
-				     size[nh + 1], by, d->w ? bw : NULL, dz);
+				     nout, by, d->w ? bw : NULL, dz);
 			tl += lb * wsum;
 			tw += wsum;
 			nn_backward(m->net, &w, b, lev, dz);
@@ -505,16 +503,16 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
 			fl += 2.0 * size[l] * size[l + 1] * (l > 0 || ne ? 3 : 2);
 		fl *= (double)n * m->epochs_run;
 		ml_log(ctx, ML_LOG_DEBUG,
-		       "mlp: %d epochs in %.3f s (%.3f CPU s), sgemm work %.1f GFLOP/s, %.1f "
+		       "%s: %d epochs in %.3f s (%.3f CPU s), sgemm work %.1f GFLOP/s, %.1f "
 		       "GFLOP per CPU second",
-		       m->epochs_run, el, cpu, fl / el / 1e9, fl / cpu / 1e9);
+		       ae ? "autoencoder" : "mlp", m->epochs_run, el, cpu, fl / el / 1e9, fl / cpu / 1e9);
 	}
 	if (valid && best_ep > 0 && early > 0) {
 		memcpy(m->net->theta, best, m->net->ntheta * sizeof(float));
-		ml_log(ctx, ML_LOG_DEBUG, "mlp: best validation loss %.6g at epoch %d", best_loss,
-		       best_ep);
+		ml_log(ctx, ML_LOG_DEBUG, "%s: best validation loss %.6g at epoch %d",
+		       ae ? "autoencoder" : "mlp", best_loss, best_ep);
 	}
-	*state = m;
+	*out = m;
 	m = NULL;
 out:
 	mlp_free(m);
@@ -533,6 +531,24 @@ out:
 	free(lev);
 	free(E);
 	free(elev);
+	return rc;
+}
+
+static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
+		   const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct mlp *m;
+	double h[MLP_MAX_LAYERS + 1];
+	int hidden[MLP_MAX_LAYERS + 1], nh, k, rc;
+
+	*state = NULL;
+	if (d->p < 1)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "-a mlp needs at least one feature");
+	nh = ml_param_list(hp, "hidden", h, MLP_MAX_LAYERS + 1);
+	for (k = 0; k < nh && k <= MLP_MAX_LAYERS; k++)
+		hidden[k] = (int)h[k];
+	rc = mlp_train(&m, d, valid, hp, hidden, nh, 0, ctx, e);
+	*state = m;
 	return rc;
 }
 
@@ -561,9 +577,8 @@ static size_t bn_count(const struct nn *net)
 	return r;
 }
 
-static int mlp_save(const void *state, struct ml_model *mo, struct ml_err *e)
+int mlp_save_net(const struct mlp *m, struct ml_model *mo, struct ml_err *e)
 {
-	const struct mlp *m = state;
 	const struct nn *net = m->net;
 	struct ml_wbuf b;
 	int j, rc;
@@ -638,8 +653,8 @@ static int get_floats(const struct ml_model *mo, const char *name, float *v, siz
 	return 0;
 }
 
-static int mlp_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
-		    struct ml_err *e)
+int mlp_load_net(struct mlp **state, const struct ml_model *mo, const struct ml_data *shape,
+		 int ae, struct ml_err *e)
 {
 	const void *data;
 	size_t len, r;
@@ -659,6 +674,7 @@ static int mlp_load(void **state, const struct ml_model *mo, const struct ml_dat
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ml_err_nomem(e);
+	m->ae = ae;
 	j = (int)ml_rbuf_u32(&b);
 	if (j != shape->p || j < 1 || mlp_alloc(m, j) < 0)
 		return bad(m, e, "algo.mlp", "its shape does not match the model's features");
@@ -679,7 +695,7 @@ static int mlp_load(void **state, const struct ml_model *mo, const struct ml_dat
 	drop = ml_rbuf_f64(&b);
 	if (act > NN_GELU || bn > 1 || loss > NN_SOFTMAX || !(drop >= 0 && drop < 1) ||
 	    size[0] != m->nin ||
-	    size[nl] != (m->nclass > 2 ? m->nclass : 1) ||
+	    size[nl] != (ae ? m->nin : m->nclass > 2 ? m->nclass : 1) ||
 	    loss != (m->nclass > 2 ? NN_SOFTMAX : m->nclass == 2 ? NN_SIGMOID : NN_MSE))
 		return bad(m, e, "algo.mlp", "bad settings");
 	for (j = 0; j < m->p; j++) {
@@ -758,6 +774,21 @@ static int mlp_load(void **state, const struct ml_model *mo, const struct ml_dat
 	}
 	*state = m;
 	return 0;
+}
+
+static int mlp_save(const void *state, struct ml_model *mo, struct ml_err *e)
+{
+	return mlp_save_net(state, mo, e);
+}
+
+static int mlp_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
+		    struct ml_err *e)
+{
+	struct mlp *m;
+	int rc = mlp_load_net(&m, mo, shape, 0, e);
+
+	*state = m;
+	return rc;
 }
 
 static const char *const mlp_tables[] = {"embedding", NULL};

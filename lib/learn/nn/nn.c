@@ -1,5 +1,6 @@
 /* The network of nn.h: dense layers through cblas_sgemm, batch normalisation, ReLU, tanh
- * and GELU, inverted dropout, embeddings, and the three losses. */
+ * and GELU, inverted dropout, embeddings, and the three losses (the squared error on any number of
+ * identity outputs). */
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -313,9 +314,16 @@ double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const
 		const float *zi = z + i * (size_t)k;
 		float *di = dz + i * (size_t)k;
 		if (loss == NN_MSE) {
-			double r = (double)zi[0] - y[i];
-			L += wi * 0.5 * r * r;
-			di[0] = (float)(wi * r);
+			/* half the squared error averaged over the k outputs, as
+			 * scikit-learn's squared_loss */
+			const double *yi = y + i * (size_t)k;
+			double q = 0, wk = wi / k;
+			for (c = 0; c < k; c++) {
+				double r = (double)zi[c] - yi[c];
+				q += r * r;
+				di[c] = (float)(wk * r);
+			}
+			L += wk * 0.5 * q;
 		} else if (loss == NN_SIGMOID) {
 			double v = zi[0], p = 1 / (1 + exp(-v));
 			/* log(1 + e^v) - y v, stably */

@@ -10,7 +10,11 @@
 #include "ml/ctx.h"
 
 enum { NN_RELU, NN_TANH, NN_GELU };
-enum { NN_MSE, NN_SIGMOID, NN_SOFTMAX }; /* output and loss */
+/* Output and loss: identity outputs with half the squared error (averaged over the
+ * outputs when there are several: a regression target, or an autoencoder's
+ * reconstruction of its inputs), a sigmoid with the binary cross-entropy, a softmax with
+ * the multiclass one. */
+enum { NN_MSE, NN_SIGMOID, NN_SOFTMAX };
 
 /* An embedding: input columns [col, col + dim) of every row are row level of a
  * table of nlev x dim parameters at offset off of theta (no level: zeros). */
@@ -63,10 +67,12 @@ void nn_work_release(struct nn_work *w);
  * drawn from rng. Returns the outputs, b x size[nlayer], in w's space. */
 const float *nn_forward(struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
 			int train, struct ml_rng *rng);
-/* The inference pass with no side effects (running statistics, no dropout). */
+/* The inference pass with no side effects (running statistics, no dropout). Hidden
+ * layer l's outputs are then in w->a[l] (b x size[l + 1]). */
 const float *nn_infer(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev);
-/* The loss of outputs z of b rows against targets y (values, or class indices) with
- * weights wt (NULL: 1), as the weighted mean; its gradient by z into dz. */
+/* The loss of outputs z of b rows (k each) against targets y (NN_MSE: k values a row,
+ * y[i * k + c]; else class indices, y[i]) with weights wt (NULL: 1), as the weighted
+ * mean; its gradient by z into dz. */
 double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const double *wt,
 	       float *dz);
 /* Backward pass after nn_forward with train 1: dz (b x outputs) the loss gradient by
