@@ -686,8 +686,9 @@ static int stack(struct ens *s, struct ml_train_spec *base, struct ml_train_spec
 		return rc;
 	}
 	if ((rc = cli_ctx(&s->cli, &ctx)) != 0) {
+		/* reported: the status passes through */
 		ml_frame_release(&f);
-		return ML_E_NOMEM;
+		return rc;
 	}
 	ml_stack_opts_init(&so);
 	so.base = base;
