@@ -389,8 +389,10 @@ static int run(struct pred *p, const char *path, FILE *fp, struct ml_err *e)
 	/* The first artefact's columns take the types they had when it was fitted, whatever
 	 * a few rows suggest. */
 	ml_schema_init(&types);
-	if ((rc = ml_chain_input_types(p->chain, &types, e)) < 0)
+	if ((rc = ml_chain_input_types(p->chain, &types, e)) < 0) {
+		ml_schema_release(&types); /* the columns added before the failure */
 		return rc;
+	}
 	ro.types = &types;
 	/* The model types its own columns; the others (--keep) are typed as every command
 	 * types them, from the first rows; line by line, from the first row. */

@@ -405,9 +405,14 @@ static int bind_output(struct ml_adaptive *a, const struct ml_schema *in, const 
 		if (ml_schema_add(&a->out, col, c < 0 && classify(a) ? ML_CAT : ML_NUM) < 0)
 			return ml_err_nomem(e);
 	}
-	for (c = 0; classify(a) && c < a->K; c++)
-		if (ml_dict_intern(&a->out.cols[a->nkeep].dict, a->cls[c], strlen(a->cls[c])) != c)
+	for (c = 0; classify(a) && c < a->K; c++) {
+		int32_t got = ml_dict_intern(&a->out.cols[a->nkeep].dict, a->cls[c],
+					     strlen(a->cls[c]));
+		if (got == ML_E_NOMEM)
+			return ml_err_nomem(e);
+		if (got != c)
 			return ml_err_set(e, ML_E_DATA, name, 0, 0, "the classes repeat");
+	}
 	free(a->vcol);
 	if (!(a->vcol = calloc((size_t)a->out.ncol, sizeof(*a->vcol))))
 		return ml_err_nomem(e);

@@ -942,9 +942,13 @@ static int ens_bind(void *sc, const struct ml_schema *in, const struct ml_schema
 	ml_schema_init(&s->out);
 	if ((rc = ml_schema_add(&s->out, ML_PRED_LABEL, E->classify ? ML_CAT : ML_NUM)) < 0)
 		return ml_err_nomem(e);
-	for (c = 0; E->classify && c < E->K; c++)
-		if (ml_dict_intern(&s->out.cols[0].dict, E->cls[c], strlen(E->cls[c])) != c)
+	for (c = 0; E->classify && c < E->K; c++) {
+		int32_t got = ml_dict_intern(&s->out.cols[0].dict, E->cls[c], strlen(E->cls[c]));
+		if (got == ML_E_NOMEM)
+			return ml_err_nomem(e);
+		if (got != c)
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "the ensemble's classes repeat");
+	}
 	for (c = 0; E->classify && s->o.proba && c < E->K; c++) {
 		ml_pred_name(name, sizeof(name), ML_PRED_PROB_PREFIX, E->cls[c]);
 		if (ml_schema_add(&s->out, name, ML_NUM) < 0)
