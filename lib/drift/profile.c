@@ -361,6 +361,10 @@ static int keep_top(struct pcol *c, struct lc *l, size_t n, double other, int ma
 	if (!c->label || !c->hist) {
 		for (i = 0; i < n; i++)
 			free(l[i].label);
+		free(c->label);
+		free(c->hist);
+		c->label = NULL;
+		c->hist = NULL;
 		return ML_E_NOMEM;
 	}
 	for (i = 0; i < n; i++) {
@@ -549,15 +553,20 @@ static int merge_cat(struct pcol *d, const struct pcol *s, int max)
 			continue;
 		}
 		if (!(l[n].label = strdup(s->label[k]))) {
+			for (i = (size_t)d->nkept; i < n; i++)
+				free(l[i].label);
 			free(l);
 			return ML_E_NOMEM;
 		}
 		l[n++].count = s->hist[k];
 	}
+	/* d's labels are l's now: d keeps none until keep_top gives them back */
 	free(d->label);
 	free(d->hist);
 	d->label = NULL;
 	d->hist = NULL;
+	d->nkept = 0;
+	d->nbin = 0;
 	rc = keep_top(d, l, n, other, max);
 	free(l);
 	return rc;
