@@ -11,7 +11,14 @@
  * --missing-indicator, --time-col, --group-col, --cyclical, --squares, --whiten and
  * --algorithm with their arguments. The frame has the columns date (ISO dates, text), ts
  * (seconds), g (a group), x (with gaps), y (positive), z, c (categories with a gap), txt
- * (phrases), label (two classes) and target (numbers). */
+ * (phrases), label (two classes) and target (numbers).
+ *
+ * --embed reads a model file: the harness never lets the input name a path (a fuzzed name
+ * could be a directory, a pipe or /dev/zero). A non-empty argument names instead a small
+ * autoencoder fitted on y, z and target here and saved in a temporary file (removed at exit);
+ * loaders of fuzzed models are fuzz_model's. */
+#include <unistd.h>
+
 #include "fuzz.h"
 
 #define NROW 24
@@ -19,6 +26,43 @@
 
 static struct ml_frame fr;
 static struct ml_ctx ctx;
+static char embed_path[4096];
+
+static void embed_remove(void)
+{
+	if (embed_path[0])
+		unlink(embed_path);
+}
+
+/* An autoencoder on y, z and target of fr, saved where embed_path says. */
+static void embed_model(void)
+{
+	struct ml_train_spec spec = {0};
+	struct ml_learner *l;
+	struct ml_model *m;
+	struct ml_err e;
+	const char *dir = getenv("TMPDIR");
+	int fd;
+
+	snprintf(embed_path, sizeof(embed_path), "%s/fuzz_feat_embed.XXXXXX",
+		 dir && *dir ? dir : "/tmp");
+	if ((fd = mkstemp(embed_path)) < 0)
+		fz_fail("cannot make a temporary file in %s", dir && *dir ? dir : "/tmp");
+	close(fd);
+	atexit(embed_remove);
+	spec.ignore = "date,ts,g,x,c,txt,label";
+	spec.name = "fuzz.csv";
+	ml_params_init(&spec.params, ml_algo_find("autoencoder"));
+	if (ml_params_set(&spec.params, "hidden", "3", &e) < 0 ||
+	    ml_params_set(&spec.params, "epochs", "5", &e) < 0)
+		fz_fail("autoencoder parameters: %s", e.msg);
+	if (ml_learner_fit(&l, &fr, NULL, 0, NULL, 0, &spec, &ctx, &e) < 0)
+		fz_fail("autoencoder: %s", e.msg);
+	if (ml_learner_to_model(l, &m, &e) < 0 || ml_model_save(m, embed_path, &e) < 0)
+		fz_fail("autoencoder not saved: %s", e.msg);
+	ml_model_free(m);
+	ml_learner_free(l);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -67,6 +111,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			for (i = 0; i < NROW; i++)
 				if (fr.rows.col[j].cat[i] < ML_MISSING_CAT)
 					fz_fail("out of memory");
+	embed_model();
 	return 0;
 }
 
@@ -120,6 +165,8 @@ static int spec_of(char *buf, struct ml_feat_spec *sp, struct ml_feat_step *step
 		else if (sp->nsteps < MAX_STEPS) {
 			steps[sp->nsteps].step = line;
 			steps[sp->nsteps].arg = arg;
+			if (!strcmp(line, "embed") && arg && *arg)
+				steps[sp->nsteps].arg = embed_path;
 			sp->nsteps++;
 		}
 	}
