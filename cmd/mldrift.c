@@ -123,6 +123,9 @@ static const struct cli_cmd cmd = {"mldrift", usage, usage_tail, own, "",
 struct drift {
 	struct cli cli;
 	struct ml_output *plot_out; /* the last block's --plot, committed with the report */
+	struct ml_profile *last;    /* --plot: the last block's profile and comparison */
+	struct ml_drift_row *last_row;
+	size_t last_n;
 	const char *ref, *cols, *bins_from;
 	int profile, merge, json, report_only;
 	long window;
@@ -805,10 +808,6 @@ static int plot_block(struct drift *d, const struct ml_profile *cur, const struc
 			drift[row[i].col] = 1;
 			np++;
 		}
-	if (d->plot_out) { /* a window's plot replaces the one before */
-		ml_output_abort(d->plot_out);
-		d->plot_out = NULL;
-	}
 	if (!(o = ml_output_open(d->plot, e))) {
 		free(drift);
 		return e->code;
@@ -878,6 +877,8 @@ static int plot_block(struct drift *d, const struct ml_profile *cur, const struc
 	return 0;
 }
 
+/* Compare the block cur (taken: freed, or kept for --plot, which draws the last block's
+ * once every block is read). */
 static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, const char *window,
 			 const char *name, struct ml_err *e)
 {
@@ -886,11 +887,13 @@ static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, cons
 	int rc;
 
 	if ((rc = ml_profile_finish(cur, e)) < 0)
-		return rc;
-	if (ml_profile_rows(cur) == 0)
-		return ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
+		goto out;
+	if (ml_profile_rows(cur) == 0) {
+		rc = ml_err_set(e, ML_E_DATA, name, 0, 0, "no rows to compare");
+		goto out;
+	}
 	if ((rc = ml_drift_compare(d->refp, cur, &d->dopt, &row, &n, e)) < 0)
-		return rc;
+		goto out;
 	if (d->est) {
 		struct line ln[2 * EST_COUNT];
 		int nl;
@@ -900,10 +903,19 @@ static int compare_block(struct drift *d, FILE *fp, struct ml_profile *cur, cons
 	} else {
 		rc = report(d, fp, cur, window, row, n, NULL, 0, e);
 	}
-	if (rc == 0 && d->plot)
-		rc = plot_block(d, cur, row, n, e);
+	if (rc == 0 && d->plot) {
+		ml_profile_free(d->last);
+		free(d->last_row);
+		d->last = cur;
+		d->last_row = row;
+		d->last_n = n;
+		cur = NULL;
+		row = NULL;
+	}
 	free(row);
 	d->blocks++;
+out:
+	ml_profile_free(cur);
 	return rc;
 }
 
@@ -1084,7 +1096,6 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 				period_label(d, key, num++, label, sizeof(label));
 				if (!d->profile) {
 					rc = compare_block(d, fp, cur, label, name, e);
-					ml_profile_free(cur);
 				} else if ((rc = profile_window(d, cur, &fs, label, e)) == 0 && !po.edges) {
 					po.edges = first = cur;
 				} else {
@@ -1103,8 +1114,12 @@ static int run_compare(struct drift *d, const char *path, FILE *fp, struct ml_er
 	}
 	if (cur) {
 		period_label(d, key, num, label, sizeof(label));
-		rc = d->profile ? profile_window(d, cur, &fs, label, e)
-				: compare_block(d, fp, cur, windows ? label : NULL, name, e);
+		if (d->profile) {
+			rc = profile_window(d, cur, &fs, label, e);
+		} else {
+			rc = compare_block(d, fp, cur, windows ? label : NULL, name, e);
+			cur = NULL; /* taken */
+		}
 	}
 	if (rc == 0 && d->w)
 		rc = ml_writer_finish(d->w, e);
@@ -1414,7 +1429,8 @@ int cmd_main(int argc, char **argv)
 		rc = cli_fail(&d.cli, &e);
 		goto done;
 	}
-	if (run_compare(&d, nfiles ? argv[optind] : "-", ml_output_file(out), &e) < 0) {
+	if (run_compare(&d, nfiles ? argv[optind] : "-", ml_output_file(out), &e) < 0 ||
+	    (d.last && plot_block(&d, d.last, d.last_row, d.last_n, &e) < 0)) {
 		rc = cli_fail(&d.cli, &e);
 		goto done;
 	}
@@ -1434,6 +1450,8 @@ done:
 	ml_frame_release(&d.rep);
 	ml_profile_free(d.refp);
 	ml_profile_free(d.edges);
+	ml_profile_free(d.last);
+	free(d.last_row);
 	free(est.p);
 	for (ch = 0; ch < est.k; ch++) {
 		free(est.pcol[ch]);

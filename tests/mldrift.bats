@@ -296,6 +296,18 @@ Try 'mldrift --help' for more information." ]
 	run -74 --separate-stderr ml mldrift --ref "$DF/ref.csv" --plot /nonexistent/d.svg "$DF/shift.csv"
 }
 
+@test "--plot with windows draws the last window's panels, as that window alone does" {
+	n=$(($(wc -l <"$DF/shift.csv") - 1))
+	{ cat "$DF/shift.csv"; tail -n +2 "$DF/same.csv"; } >shift_same.csv
+	{ cat "$DF/same.csv"; tail -n +2 "$DF/shift.csv"; } >same_shift.csv
+	ml mldrift --ref "$DF/ref.csv" --report-only --plot alone_same.svg "$DF/same.csv" >/dev/null
+	ml mldrift --ref "$DF/ref.csv" --report-only --plot alone_shift.svg "$DF/shift.csv" >/dev/null
+	run -1 --separate-stderr ml mldrift --ref "$DF/ref.csv" --window "$n" --plot w1.svg shift_same.csv
+	same alone_same.svg w1.svg
+	run -1 --separate-stderr ml mldrift --ref "$DF/ref.csv" --window "$n" --plot w2.svg same_shift.csv
+	same alone_shift.svg w2.svg
+}
+
 @test "--estimate: CBPE of accuracy, AUC and F1 without labels, near the realised metrics" {
 	ml mlsplit --test 0.5 --seed 3 --train-out tr.csv --test-out te.csv "$SAMPLES/breast_cancer.csv"
 	ml mlsplit --test 0.5 --seed 4 --train-out te1.csv --test-out te2.csv te.csv
