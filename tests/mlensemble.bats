@@ -521,7 +521,25 @@ stream() {
 	[ "${stderr%%$'\n'*}" = "mlensemble: --nonneg is for a linear or logistic meta-learner, not --meta gbdt" ]
 	run -2 --separate-stderr ml mlensemble --method weighted --optimize --nonneg -t y --base linear -o x.mlm r.csv
 	[ "${stderr%%$'\n'*}" = "mlensemble: --optimize learns weights, not a meta-learner (--meta, --passthrough, --nonneg)" ]
-	run -2 --separate-stderr ml mlensemble --method stack --nonneg -t species --base nb --base 'gbdt --rounds 5' -o x.mlm "$SAMPLES/penguins.csv"
-	[ "${stderr%%$'\n'*}" = "mlensemble: the meta-learner: non-negative weights with a logistic meta-learner need two classes, not 3" ]
-	[ ! -e x.mlm ]
+}
+
+@test "stack --nonneg with three classes: every class's weight of every member at or above 0, the passed-through features free" {
+	P=$SAMPLES/penguins.csv
+	ml mlensemble -q --method stack -t species --base nb --base 'gbdt --rounds 5' -o free.mlm "$P"
+	ml mlinfo --table meta free.mlm | grep '^m[12]:' | grep -q ',-'
+	ml mlensemble -q -j 1 --method stack --nonneg -t species --base nb --base 'gbdt --rounds 5' -o n1.mlm "$P"
+	ml mlensemble -q -j 2 --method stack --nonneg -t species --base nb --base 'gbdt --rounds 5' -o n2.mlm "$P"
+	same n1.mlm n2.mlm
+	run -0 ml mlinfo --table meta n1.mlm
+	[ "${lines[0]}" = "feature,coef_Adelie,coef_Chinstrap,coef_Gentoo" ] && [ "${#lines[@]}" -eq 8 ]
+	for l in "${lines[@]:2}"; do [[ "$l" == m[12]:p_* && "$l" != *,-* ]]; done
+	# each member's probability of a class weighs for that class
+	grep -q '^m1:p_Gentoo,0,0,[1-9]' <(printf '%s\n' "${lines[@]}")
+	ml mlpredict -m n1.mlm --keep species "$P" | ml mleval -t species --min accuracy=0.9 >/dev/null
+	# passed-through features keep their sign
+	cut -d, -f2- "$SAMPLES/seattle_weather.csv" >w.csv
+	ml mlensemble -q --method stack --nonneg --passthrough -t weather --base nb --base 'tree --max-depth 3' -o pt.mlm w.csv
+	run -0 ml mlinfo --table meta pt.mlm
+	for l in "${lines[@]}"; do [[ "$l" != m[12]:* || "$l" != *,-* ]]; done
+	printf '%s\n' "${lines[@]}" | grep -v '^m[12]:' | grep -q ',-'
 }

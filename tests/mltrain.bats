@@ -379,3 +379,24 @@ Try 'mltrain --help' for more information." ]
 	[ "${stderr_lines[0]}" = "mltrain: --feat '--bogus 1': --bogus is not an option of a feature pipeline" ]
 	[ ! -e x.mlm ]
 }
+
+@test "-a logistic --positive: coefficients bounded below by 0 in every class, as L-BFGS-B (SciPy)" {
+	E=$FIX/ensemble
+	fixture "$E/nonneg_mc.csv" "$E/nonneg_mc_coef.csv" "$E/nonneg_cls.csv" "$E/nonneg_cls_coef.csv"
+	ml mltrain -q -a logistic -t y --positive a,b,c -o mc.mlm "$E/nonneg_mc.csv"
+	ml mlinfo --table coef mc.mlm >mc.csv
+	csv_close "$E/nonneg_mc_coef.csv" mc.csv 1e-6
+	# by indices and a range, the same model
+	ml mltrain -q -a logistic -t y --positive 1-3 -o mc2.mlm "$E/nonneg_mc.csv"
+	ml mlinfo --table coef mc2.mlm | same mc.csv -
+	# two classes
+	ml mltrain -q -a logistic -t y --positive a,b,c -o cls.mlm "$E/nonneg_cls.csv"
+	ml mlinfo --table coef cls.mlm >cls.csv
+	csv_close "$E/nonneg_cls_coef.csv" cls.csv 1e-6
+	# without the bound some of these are negative
+	ml mltrain -q -a logistic -t y -o free.mlm "$E/nonneg_mc.csv"
+	ml mlinfo --table coef free.mlm | grep '^[abc],' | grep -q ',-'
+	run -2 --separate-stderr ml mltrain -a logistic -t y --positive a,zz -o x.mlm "$E/nonneg_mc.csv"
+	[ "${stderr%%$'\n'*}" = "mltrain: --positive: no column 'zz' (the features are the rows of the coef table)" ]
+	[ ! -e x.mlm ]
+}

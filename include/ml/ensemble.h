@@ -89,8 +89,8 @@ struct ml_stack_opts {
 				  * weights (non-negative, summing to one) that minimise the
 				  * out-of-fold log loss (classification) or RMSE; meta unused */
 	int nonneg;		 /* the meta-learner's weights of the members' answers are
-				  * non-negative (ml_fit_nonneg; linear, or logistic of two
-				  * classes) */
+				  * non-negative (ml_fit_nonneg; a linear or logistic
+				  * meta-learner) */
 	struct ml_frame *report; /* fresh from ml_frame_init, or NULL: what the fit found,
 				  * one row a figure (what, member, other, metric, value):
 				  * "member" K's out-of-fold metrics; "ensemble", the same of
@@ -118,15 +118,16 @@ ML_API int ml_ensemble_stack(struct ml_model **out, const struct ml_frame *f,
 			     const struct ml_stack_opts *o, struct ml_ctx *ctx,
 			     struct ml_frame *oof, struct ml_err *e);
 
-/* Fit spec's learner, linear or logistic regression of two classes, on f (spec->task
- * resolved) with the coefficients of the columns cols[0..ncol) non-negative and the
- * others free: an active set of those columns, the learner refitted on it (the others
- * left out through spec->ignore, added to the spec's own) until every coefficient in it is
+/* Fit spec's learner, linear or logistic regression, on f (spec->task resolved) with
+ * the coefficients of the columns cols[0..ncol) non-negative and the others free.
+ * Linear: an active set of those columns, the learner refitted on it (the others left out
+ * through spec->ignore, added to the spec's own) until every coefficient in it is
  * non-negative and no column left out would lower the loss with a positive coefficient
- * (its gradient is not negative): the bound-constrained optimum (non-negative least
- * squares for a linear learner, as SciPy's nnls with a free intercept). Columns left
- * out are not in the model (their weight is zero). ML_E_USAGE for another learner or
- * more classes. */
+ * (its gradient is not negative): non-negative least squares, as SciPy's nnls with a
+ * free intercept; columns left out are not in the model (their weight is zero).
+ * Logistic, binary or multinomial: one fit with the learner's --positive naming those
+ * columns (each class's coefficient of each of them bounded below by 0; projected Newton),
+ * as L-BFGS-B with those bounds. ML_E_USAGE for another learner. */
 ML_API int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
 			 const struct ml_train_spec *spec, const char *const *cols, int ncol,
 			 struct ml_ctx *ctx, struct ml_err *e);

@@ -475,6 +475,52 @@ static double gradient(const struct ml_frame *f, int c, const double *y, const d
 	return g;
 }
 
+/* A logistic meta-learner: one fit with --positive naming cols, by their 1-based indices
+ * among the features of an unconstrained fit (ranges where they follow each other: a
+ * list of names could outgrow a parameter's text). */
+static int fit_positive(struct ml_learner **out, const struct ml_frame *f,
+			const struct ml_train_spec *spec, const char *const *cols, int ncol,
+			struct ml_ctx *ctx, struct ml_err *e)
+{
+	struct ml_train_spec sp = *spec;
+	char list[ML_PARAM_TEXT_MAX + 1];
+	size_t len = 0;
+	int j, k, p, first = -1, rc;
+	unsigned char *in = NULL;
+
+	if ((rc = ml_learner_fit(out, f, NULL, f->rows.nrow, NULL, 0, spec, ctx, e)) < 0)
+		return rc;
+	p = ml_learner_nfeatures(*out);
+	if (!(in = calloc((size_t)p + 1, 1)))
+		return ml_err_nomem(e);
+	for (j = 0; j < p; j++)
+		for (k = 0; k < ncol; k++)
+			if (strcmp(ml_learner_feature(*out, j), cols[k]) == 0)
+				in[j] = 1;
+	for (j = 0; j <= p && len < sizeof(list); j++) {
+		if (j < p && in[j] && first < 0)
+			first = j;
+		if ((j == p || !in[j]) && first >= 0) {
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						j - 1 > first ? "%s%d-%d" : "%s%d", len ? "," : "",
+						first + 1, j);
+			first = -1;
+		}
+	}
+	free(in);
+	if (len >= sizeof(list))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "non-negative weights: the members' columns are too scattered "
+				  "among the features");
+	if (len == 0) /* no member column among the features: nothing to bound */
+		return 0;
+	if ((rc = ml_params_set(&sp.params, "positive", list, e)) < 0)
+		return rc;
+	ml_learner_free(*out);
+	*out = NULL;
+	return ml_learner_fit(out, f, NULL, f->rows.nrow, NULL, 0, &sp, ctx, e);
+}
+
 int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
 		  const struct ml_train_spec *spec, const char *const *cols, int ncol,
 		  struct ml_ctx *ctx, struct ml_err *e)
@@ -506,6 +552,10 @@ int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
 			goto done;
 		}
 	}
+	if (strcmp(alg, "logistic") == 0) {
+		rc = fit_positive(out, f, spec, cols, ncol, ctx, e);
+		goto done;
+	}
 	for (it = 0; it < 4 * ncol + 8; it++) {
 		int worst = -1, best = -1;
 		double gbest = 0, tol;
@@ -519,13 +569,7 @@ int ml_fit_nonneg(struct ml_learner **out, const struct ml_frame *f,
 		*out = NULL;
 		if ((rc = ml_learner_fit(out, f, NULL, n, NULL, 0, &sp, ctx, e)) < 0)
 			goto done;
-		K = ml_learner_task(*out) == ML_TASK_CLASSIFY ? ml_learner_nclass(*out) : 1;
-		if (K > 2) {
-			rc = ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-					"non-negative weights with a logistic meta-learner need two "
-					"classes, not %d", K);
-			goto done;
-		}
+		K = 1; /* a linear meta-learner: one score per row */
 		if ((rc = coefs_of(*out, cols, ncol, beta, e)) < 0)
 			goto done;
 		/* A negative weight leaves the set (the most negative first), but for the last. */

@@ -2,7 +2,8 @@
  * fitted by Newton's method: exact Newton steps from the Hessian while the coefficients
  * are few, truncated Newton (preconditioned conjugate gradients on Hessian-vector
  * products) when they are many, and proximal Newton (coordinate descent on the local
- * quadratic model) for L1. Sums over rows are made per task of rows fixed by the row
+ * quadratic model) for L1 and for coefficients bounded below by 0 (--positive: projected
+ * Newton, the model minimised over the bound by the same coordinate descent). Sums over rows are made per task of rows fixed by the row
  * count alone and combined in task order, so results do not depend on the thread count. */
 #include <float.h>
 #include <math.h>
@@ -38,6 +39,7 @@ struct lr {
 	int p, m, K, nk, M; /* features, p + 1, classes, vectors (1 or K), nk * m */
 	const double *X, *y, *w;
 	double C;
+	const unsigned char *pos; /* per feature: its coefficients >= 0 (NULL: none) */
 	int explicit_h;
 	size_t ntask, trows, sub;
 	double *tf, *tg, *th; /* per task: loss, gradient (or Hv), Hessian or its diagonal */
@@ -259,6 +261,28 @@ static int is_coef(const struct lr *L, int j)
 	return j % L->m != L->p;
 }
 
+/* Is coefficient j bounded below by 0? */
+static int is_pos(const struct lr *L, int j)
+{
+	return L->pos && is_coef(L, j) && L->pos[j % L->m];
+}
+
+/* How far coefficient j at value u, with gradient q of the smooth part, is from optimal:
+ * the smallest magnitude of q plus a subgradient of the L1 term (when l1), projected on
+ * the directions the bound at 0 leaves open (when j is bounded). */
+static double kkt(const struct lr *L, int j, double u, double q, int l1)
+{
+	int pen = l1 && is_coef(L, j);
+
+	if (is_pos(L, j) && u <= 0) /* at the bound: only an increase is allowed */
+		return q + pen < 0 ? -(q + pen) : 0;
+	if (!pen)
+		return fabs(q);
+	if (u != 0)
+		return fabs(q + (u > 0 ? 1 : -1));
+	return fabs(q) > 1 ? fabs(q) - 1 : 0;
+}
+
 /* Evaluate at beta: f (with the L2 penalty when l2), g, and H (explicit: full M x M with
  * the penalty; Hessian-free: its diagonal). */
 static double evaluate(struct lr *L, const double *beta, int l2, double *g, double *H)
@@ -442,22 +466,16 @@ static void solve_cg(struct lr *L, const double *diag, const double *g, double e
 	center_intercepts(L, d);
 }
 
-/* The minimum-norm subgradient of f + ||coefficients||_1 (only the gradient for L2). */
+/* The minimum-norm subgradient of f + ||coefficients||_1 (only the gradient for L2),
+ * projected where a bound holds a coefficient at 0. */
 static double opt_norm(const struct lr *L, const double *beta, const double *g, int l1)
 {
 	double r = 0, v;
 	int j;
 
-	for (j = 0; j < L->M; j++) {
-		if (!l1 || !is_coef(L, j))
-			v = fabs(g[j]);
-		else if (beta[j] != 0)
-			v = fabs(g[j] + (beta[j] > 0 ? 1 : -1));
-		else
-			v = fabs(g[j]) > 1 ? fabs(g[j]) - 1 : 0;
-		if (v > r)
+	for (j = 0; j < L->M; j++)
+		if ((v = kkt(L, j, beta[j], g[j], l1)) > r)
 			r = v;
-	}
 	return r;
 }
 
@@ -472,11 +490,11 @@ static double l1_norm(const struct lr *L, const double *beta)
 	return r;
 }
 
-/* Proximal Newton direction for L1: coordinate descent on
- * g'd + d'(H + nu I)d / 2 + ||coefficients of beta + d||_1 until the model's own
- * minimum-norm subgradient is at most eta. */
-static void solve_l1(const struct lr *L, const double *H, const double *g, const double *beta,
-		     double eta, double *d, double *Hd)
+/* Proximal Newton direction for L1 (l1 set) or projected Newton for bounds: coordinate
+ * descent on g'd + d'(H + nu I)d / 2 [+ ||coefficients of beta + d||_1], with beta + d at
+ * or above 0 where bounded, until the model's own optimality measure is at most eta. */
+static void solve_prox(const struct lr *L, const double *H, const double *g, const double *beta,
+		       int l1, double eta, double *d, double *Hd)
 {
 	int M = L->M, j, k, sweep;
 	double nu = 0;
@@ -493,10 +511,12 @@ static void solve_l1(const struct lr *L, const double *H, const double *g, const
 			const double *hj = H + (size_t)j * M;
 			double aj = hj[j] + nu, q = g[j] + Hd[j] + nu * d[j], u = beta[j] + d[j];
 			double z = u - q / aj, un, dl;
-			if (is_coef(L, j))
+			if (l1 && is_coef(L, j))
 				un = z > 1 / aj ? z - 1 / aj : z < -1 / aj ? z + 1 / aj : 0;
 			else
 				un = z;
+			if (un < 0 && is_pos(L, j))
+				un = 0;
 			dl = un - u;
 			if (dl != 0) {
 				d[j] += dl;
@@ -505,13 +525,7 @@ static void solve_l1(const struct lr *L, const double *H, const double *g, const
 			}
 		}
 		for (j = 0; j < M; j++) {
-			double q = g[j] + Hd[j] + nu * d[j], u = beta[j] + d[j], v;
-			if (!is_coef(L, j))
-				v = fabs(q);
-			else if (u != 0)
-				v = fabs(q + (u > 0 ? 1 : -1));
-			else
-				v = fabs(q) > 1 ? fabs(q) - 1 : 0;
+			double v = kkt(L, j, beta[j] + d[j], g[j] + Hd[j] + nu * d[j], l1);
 			if (v > sub)
 				sub = v;
 		}
@@ -556,14 +570,15 @@ static int newton(struct lr *L, double *beta, int l1, double tol, int max_iter, 
 		}
 		if (it == max_iter)
 			break;
-		if (l1) {
+		if (l1 || L->pos) {
 			/* Inner sweeps are cheap: solve the model to a relative gn / g0. */
 			eta = rel < 0.1 ? rel : 0.1;
-			solve_l1(L, H, g, beta, eta * gn, d, work);
+			solve_prox(L, H, g, beta, l1, eta * gn, d, work);
 			gd = dot(g, d, L->M);
 			for (j = 0; j < M; j++)
 				bt[j] = beta[j] + d[j];
-			gd += l1_norm(L, bt) - l1_norm(L, beta);
+			if (l1)
+				gd += l1_norm(L, bt) - l1_norm(L, beta);
 		} else {
 			/* Conjugate gradients to the forcing term sqrt(gn / g0): superlinear. */
 			eta = sqrt(rel) < 0.1 ? sqrt(rel) : 0.1;
@@ -636,12 +651,42 @@ out:
 	return rc;
 }
 
+/* --positive: the features the list names (as the coef table names them), in *pos (NULL
+ * for an empty list). */
+static int positive_of(const struct ml_data *d, const char *spec, unsigned char **pos,
+		       struct ml_err *e)
+{
+	struct ml_schema s;
+	struct ml_err e2;
+	int *idx = NULL, n = 0, j, rc = 0;
+
+	*pos = NULL;
+	if (!spec || !spec[0])
+		return 0;
+	ml_schema_init(&s);
+	for (j = 0; j < d->p && rc == 0; j++)
+		if (ml_schema_add(&s, d->names[j], ML_NUM) < 0)
+			rc = ml_err_nomem(e);
+	if (rc == 0 && (n = ml_cols_parse(spec, &s, 1, &idx, &e2)) < 0)
+		rc = n == ML_E_NOMEM ? ml_err_nomem(e) :
+		     ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--positive: %s (the features are the "
+				"rows of the coef table)", e2.msg);
+	if (rc == 0 && !(*pos = calloc((size_t)d->p + 1, 1)))
+		rc = ml_err_nomem(e);
+	for (j = 0; rc == 0 && j < n; j++)
+		(*pos)[idx[j]] = 1;
+	free(idx);
+	ml_schema_release(&s);
+	return rc;
+}
+
 static int logistic_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
 			const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
 {
 	struct lr L;
 	int l1 = (int)ml_param(hp, "penalty") == PENALTY_L1, rc, nworker, j;
 	double *beta = NULL, *Xbuf = NULL;
+	unsigned char *pos = NULL;
 	size_t hs, maxtask;
 	struct ml_lin *mod;
 
@@ -649,6 +694,8 @@ static int logistic_fit(void **state, const struct ml_data *d, const struct ml_d
 	memset(&L, 0, sizeof(L));
 	if (d->nclass < 2)
 		return ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "logistic: not a classification");
+	if ((rc = positive_of(d, ml_param_text(hp, "positive"), &pos, e)) < 0)
+		return rc;
 	L.n = d->n;
 	L.p = d->p;
 	L.m = d->p + 1;
@@ -662,12 +709,16 @@ static int logistic_fit(void **state, const struct ml_data *d, const struct ml_d
 	L.y = d->y;
 	L.w = d->w;
 	L.C = ml_param(hp, "c");
-	L.explicit_h = l1 || (size_t)L.m * ((size_t)L.nk + 1) <= EXPLICIT_MAX;
-	if (l1 && L.M > L1_MAX)
+	L.pos = pos;
+	L.explicit_h = l1 || pos || (size_t)L.m * ((size_t)L.nk + 1) <= EXPLICIT_MAX;
+	if ((l1 || pos) && L.M > L1_MAX) {
+		free(pos);
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "--penalty l1 takes at most %d coefficients (this model has %d); "
-				  "use --penalty l2 or fewer features",
-				  L1_MAX, L.M);
+				  "%s takes at most %d coefficients (this model has %d); "
+				  "use fewer features%s",
+				  l1 ? "--penalty l1" : "--positive", L1_MAX, L.M,
+				  l1 ? " or --penalty l2" : "");
+	}
 	/* Sub-blocks: the products stay under OpenBLAS's threading threshold. */
 	L.sub = SUB_MAX;
 	if (L.sub * (size_t)L.p * (size_t)L.nk > BLAS_SMALL)
@@ -723,6 +774,7 @@ out:
 	free(L.rs);
 	free(beta);
 	free(Xbuf);
+	free(pos);
 	return rc;
 }
 
@@ -797,6 +849,9 @@ static const struct ml_param logistic_params[] = {
     {"tol", ML_P_REAL, 1e-8, 0, 1, NULL,
      "stop when the largest gradient entry is below tol times its start value (default 1e-8)"},
     {"max-iter", ML_P_INT, 100, 1, 100000000, NULL, "most Newton iterations (default 100)"},
+    {"positive", ML_P_STRING, 0, 0, 0, "",
+     "features (COLS, as the coef table names them) whose coefficients are kept >= 0 in "
+     "every class (default none)"},
     {0}};
 
 const struct ml_algo ml_algo_logistic = {

@@ -201,6 +201,7 @@ static void check_coefs(const struct ml_learner *l, const char *path, double tol
 	struct ml_model *m = NULL;
 	struct ml_artefact *a;
 	size_t i, j;
+	int c, gc;
 
 	ml_frame_init(&want);
 	ml_frame_init(&got);
@@ -212,15 +213,19 @@ static void check_coefs(const struct ml_learner *l, const char *path, double tol
 	CHECK(ml_learner_to_model(l, &m, NULL) == 0);
 	a = ml_artefact_from_model(m, NULL, NULL);
 	CHECK(a && ml_artefact_table(a, "coef", &got, NULL) == 0);
-	for (i = 0; i < want.rows.nrow; i++) {
-		const char *name = want.schema.cols[0].dict.str[want.rows.col[0].cat[i]];
-		double w = want.rows.col[1].num[i], g = 0;
-		for (j = 0; j < got.rows.nrow; j++)
-			if (strcmp(got.schema.cols[0].dict.str[got.rows.col[0].cat[j]], name) == 0)
-				g = got.rows.col[1].num[j];
-		CHECK_NEAR(g, w, tol);
-		if (w == 0) /* a weight at zero: the column is left out of the model */
-			CHECK(g == 0);
+	/* every column of coefficients (coef, or one per class), matched by name */
+	for (c = 1; a && c < want.schema.ncol; c++) {
+		CHECK((gc = ml_schema_find(&got.schema, want.schema.cols[c].name)) > 0);
+		for (i = 0; gc > 0 && i < want.rows.nrow; i++) {
+			const char *name = want.schema.cols[0].dict.str[want.rows.col[0].cat[i]];
+			double w = want.rows.col[c].num[i], g = 0;
+			for (j = 0; j < got.rows.nrow; j++)
+				if (strcmp(got.schema.cols[0].dict.str[got.rows.col[0].cat[j]], name) == 0)
+					g = got.rows.col[gc].num[j];
+			CHECK_NEAR(g, w, tol);
+			if (w == 0) /* a weight at zero: left out of the model, or exactly 0 */
+				CHECK(g == 0);
+		}
 	}
 	ml_artefact_free(a);
 	ml_frame_release(&want);
@@ -228,20 +233,22 @@ static void check_coefs(const struct ml_learner *l, const char *path, double tol
 }
 
 /* Non-negative weights against SciPy (tests/fixtures/gen_ensemble_nonneg.py): nnls with a
- * free intercept, and logistic regression bounded below by zero (L-BFGS-B). */
+ * free intercept, and logistic regression bounded below by zero (L-BFGS-B), of two
+ * classes and of three (with a free column d). */
 static void test_nonneg(void)
 {
 	static const char *const cols[] = {"a", "b", "c"};
-	static const char *const files[2][2] = {
+	static const char *const files[3][2] = {
 		{"tests/fixtures/ensemble/nonneg_reg.csv", "tests/fixtures/ensemble/nonneg_reg_coef.csv"},
-		{"tests/fixtures/ensemble/nonneg_cls.csv", "tests/fixtures/ensemble/nonneg_cls_coef.csv"}};
+		{"tests/fixtures/ensemble/nonneg_cls.csv", "tests/fixtures/ensemble/nonneg_cls_coef.csv"},
+		{"tests/fixtures/ensemble/nonneg_mc.csv", "tests/fixtures/ensemble/nonneg_mc_coef.csv"}};
 	struct ml_read_opts ro;
 	struct ml_ctx ctx;
 	int k;
 
 	CHECK(ml_ctx_init(&ctx, 2, 1, NULL) == 0);
 	ml_read_opts_init(&ro);
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		struct ml_frame f;
 		struct ml_train_spec s;
 		struct ml_learner *l = NULL;
