@@ -443,6 +443,36 @@ stream() {
 	same w1.csv w2.csv
 }
 
+@test "adaptive: a member that gives a label alone counts as probability 1 for it" {
+	stream
+	# good's label (P_pred) instead of its probabilities, and the same as one-hot probabilities
+	awk -F, -v OFS=, 'NR == 1 { print "time,y,coin_p_no,coin_p_yes,good_pred,bad_p_no,bad_p_yes"; next }
+		{ print $1, $2, $5, $6, ($4 > 0.5 ? "yes" : "no"), $7, $8 }' stream.csv >hard.csv
+	awk -F, -v OFS=, 'NR == 1 { print "time,y,coin_p_no,coin_p_yes,good_p_no,good_p_yes,bad_p_no,bad_p_yes"; next }
+		{ print $1, $2, $5, $6, ($4 > 0.5 ? "0,1" : "1,0"), $7, $8 }' stream.csv >onehot.csv
+	for metric in accuracy logloss; do
+		# the first member gives no probabilities: the classes come from the next one
+		ml mlensemble --adaptive --init --state h.mlm --members good,coin,bad --metric $metric \
+			-t y --window 30 -o h.csv hard.csv
+		ml mlensemble --adaptive --init --state o.mlm --members good,coin,bad --metric $metric \
+			-t y --window 30 -o o.csv onehot.csv
+		same o.csv h.csv
+		same o.mlm h.mlm
+		[ "$(head -1 h.csv)" = "time,y,pred,p_no,p_yes" ]
+	done
+	# a label that is none of the classes
+	awk -F, -v OFS=, 'NR == 9 { $5 = "maybe" } 1' hard.csv >odd.csv
+	run -65 --separate-stderr ml mlensemble --adaptive --init --state x.mlm --members good,coin,bad \
+		--metric accuracy -t y -o x.csv odd.csv
+	[ "$stderr" = "mlensemble: odd.csv:9: member 'good' answers 'maybe' in column 'good_pred', none of the classes" ]
+	[ ! -e x.csv ] && [ ! -e x.mlm ]
+	# no member with probabilities: nothing says the classes
+	awk -F, -v OFS=, '{ print $1, $2, $5, $5 }' hard.csv | sed '1s/good_pred$/also_pred/' >alone.csv
+	run -65 --separate-stderr ml mlensemble --adaptive --init --state x.mlm --members good,also \
+		--metric accuracy -t y -o x.csv alone.csv
+	[ "$stderr" = "mlensemble: alone.csv: no columns 'good_p_LABEL' of two classes at least (member 'good' of --members): accuracy takes the classes from the first member that gives its class probabilities" ]
+}
+
 @test "adaptive: missing, damaged or foreign state, missing columns, bad truth and times" {
 	stream
 	opts="--members good,coin,bad --metric logloss -t y"

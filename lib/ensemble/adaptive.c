@@ -67,7 +67,9 @@ struct ml_adaptive {
 	const struct ml_schema *in;
 	const char *name;
 	int tcol, timecol, *mcol, *keep, nkeep;
-	int32_t *tmap, ntmap; /* the truth's codes -> classes (-2: not looked up) */
+	int32_t *tmap, ntmap; /* the truth's codes -> classes (-1: none) */
+	int *hard;	      /* per member: 1 when it gives a label alone (P_pred) */
+	int32_t **hmap, *nhmap; /* per such member: its label's codes -> classes */
 	struct ml_schema out;
 	union ml_colv *vcol;
 	struct ml_block view;
@@ -110,6 +112,11 @@ void ml_adaptive_free(struct ml_adaptive *a)
 	free(a->mcol);
 	free(a->keep);
 	free(a->tmap);
+	for (k = 0; k < a->n && a->hmap; k++)
+		free(a->hmap[k]);
+	free(a->hmap);
+	free(a->nhmap);
+	free(a->hard);
 	ml_schema_release(&a->out);
 	free(a->vcol);
 	free(a->cols);
@@ -313,19 +320,29 @@ static int member_col(char *buf, size_t size, const char *member, const char *la
 	return r >= 0 && (size_t)r < size ? 0 : -1;
 }
 
-/* A fresh state's classes: the labels of the first member's P_p_LABEL columns. */
+/* A fresh state's classes: the labels of the P_p_LABEL columns of the first member that
+ * has them (members that give a label alone take these classes). */
 static int find_classes(struct ml_adaptive *a, const struct ml_schema *in, const char *name,
 			struct ml_err *e)
 {
 	char prefix[1100];
 	size_t np;
-	int j;
+	int j, k, found = -1;
 
-	if (member_col(prefix, sizeof(prefix), a->member[0], "") < 0)
-		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--members: a name too long");
-	np = strlen(prefix);
 	if (!(a->cls = calloc((size_t)in->ncol, sizeof(*a->cls))))
 		return ml_err_nomem(e);
+	for (k = 0; k < a->n && found < 0; k++) {
+		if (member_col(prefix, sizeof(prefix), a->member[k], "") < 0)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--members: a name too long");
+		np = strlen(prefix);
+		for (j = 0; j < in->ncol && found < 0; j++)
+			if (strncmp(in->cols[j].name, prefix, np) == 0 && in->cols[j].name[np])
+				found = k;
+	}
+	k = found < 0 ? 0 : found;
+	if (member_col(prefix, sizeof(prefix), a->member[k], "") < 0)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--members: a name too long");
+	np = strlen(prefix);
 	for (j = 0; j < in->ncol; j++)
 		if (strncmp(in->cols[j].name, prefix, np) == 0 && in->cols[j].name[np] &&
 		    !(a->cls[a->K++] = strdup(in->cols[j].name + np)))
@@ -333,8 +350,9 @@ static int find_classes(struct ml_adaptive *a, const struct ml_schema *in, const
 	if (a->K < 2)
 		return ml_err_set(e, ML_E_DATA, name, 0, 0,
 				  "no columns '%sLABEL' of two classes at least (member '%s' of "
-				  "--members): %s needs each member's class probabilities",
-				  prefix, a->member[0], metric_names[a->metric]);
+				  "--members): %s takes the classes from the first member that "
+				  "gives its class probabilities",
+				  prefix, a->member[k], metric_names[a->metric]);
 	return 0;
 }
 
@@ -351,20 +369,45 @@ static int bind_members(struct ml_adaptive *a, const struct ml_schema *in, const
 	char col[1100];
 
 	free(a->mcol);
-	if (!(a->mcol = malloc((size_t)a->n * (size_t)KK * sizeof(int))))
+	for (k = 0; k < a->n && a->hmap; k++)
+		free(a->hmap[k]);
+	free(a->hmap);
+	free(a->nhmap);
+	free(a->hard);
+	a->mcol = malloc((size_t)a->n * (size_t)KK * sizeof(int));
+	a->hmap = calloc((size_t)a->n, sizeof(*a->hmap));
+	a->nhmap = calloc((size_t)a->n, sizeof(*a->nhmap));
+	a->hard = calloc((size_t)a->n, sizeof(*a->hard));
+	if (!a->mcol || !a->hmap || !a->nhmap || !a->hard)
 		return ml_err_nomem(e);
-	for (k = 0; k < a->n; k++)
+	for (k = 0; k < a->n; k++) {
+		char lab[1100];
+		int jl;
+		if (member_col(lab, sizeof(lab), a->member[k], NULL) < 0)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--members: a name too long");
+		jl = ml_schema_find(in, lab);
 		for (c = 0; c < KK; c++) {
 			if (member_col(col, sizeof(col), a->member[k], classify(a) ? a->cls[c] : NULL) < 0)
 				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--members: a name too long");
 			j = ml_schema_find(in, col);
+			/* A classifier that gives no probabilities: its label alone, P_pred, read
+			 * as a probability of 1 for that class. */
+			if (j < 0 && c == 0 && classify(a) && jl >= 0) {
+				a->hard[k] = 1;
+				for (; c < KK; c++)
+					a->mcol[k * KK + c] = jl;
+				break;
+			}
 			if (j < 0 || in->cols[j].type != ML_NUM)
 				return ml_err_set(e, ML_E_DATA, name, 0, 0,
-						  "no numeric column '%s' (member '%s' of --members%s%s%s)",
+						  "no numeric column '%s' (member '%s' of --members%s%s%s%s%s)",
 						  col, a->member[k], classify(a) ? ": its probability of class '" : "",
-						  classify(a) ? a->cls[c] : "", classify(a) ? "'" : "");
+						  classify(a) ? a->cls[c] : "", classify(a) ? "'" : "",
+						  classify(a) && c == 0 ? ", or its label alone in " : "",
+						  classify(a) && c == 0 ? lab : "");
 			a->mcol[k * KK + c] = j;
 		}
+	}
 	return 0;
 }
 
@@ -469,50 +512,94 @@ static int class_of(const struct ml_adaptive *a, const char *s)
 	return -1;
 }
 
+/* The class of row i's label in input column j into *c (-1: missing; -2: no class, *s
+ * then its text, in buf when it is a number): a categorical column through the codes map
+ * *map of *nmap entries, grown as the column's dictionary grows; a numeric one formatted
+ * as mlpredict writes numbers. */
+static int label_class(struct ml_adaptive *a, int j, int32_t **map, int32_t *nmap,
+		       const struct ml_block *in, size_t i, char *buf, const char **s, int *c,
+		       struct ml_err *e)
+{
+	const struct ml_col *tc = &a->in->cols[j];
+
+	*c = -1;
+	if (tc->type == ML_CAT) {
+		int32_t code = in->col[j].cat[i];
+		if (code < 0)
+			return 0;
+		if (code >= *nmap) {
+			int32_t n = tc->dict.n, q;
+			int32_t *m = realloc(*map, (size_t)n * sizeof(*m));
+			if (!m)
+				return ml_err_nomem(e);
+			for (q = *nmap; q < n; q++)
+				m[q] = class_of(a, tc->dict.str[q]);
+			*map = m;
+			*nmap = n;
+		}
+		*c = (*map)[code];
+		*s = tc->dict.str[code];
+	} else {
+		double v = in->col[j].num[i];
+		if (isnan(v))
+			return 0;
+		ml_fmt_double(buf, v);
+		*s = buf;
+		*c = class_of(a, buf);
+	}
+	if (*c < 0)
+		*c = -2;
+	return 0;
+}
+
 /* Row i's truth: the class (classification; -1 missing) or the value (NaN missing). A
  * label that is no class is ML_E_DATA. */
 static int truth_of(struct ml_adaptive *a, const struct ml_block *in, size_t i, long line,
 		    double *y, struct ml_err *e)
 {
-	const struct ml_col *tc = &a->in->cols[a->tcol];
 	char buf[ML_FMT_DOUBLE_MAX + 1], q[80];
-	const char *s;
-	int c;
+	const char *s = "";
+	int c, rc;
 
 	if (!classify(a)) {
 		*y = in->col[a->tcol].num[i];
 		return 0;
 	}
 	*y = -1;
-	if (tc->type == ML_CAT) {
-		int32_t code = in->col[a->tcol].cat[i];
-		if (code < 0)
-			return 0;
-		if (code >= a->ntmap) {
-			int32_t n = tc->dict.n, j;
-			int32_t *m = realloc(a->tmap, (size_t)n * sizeof(*m));
-			if (!m)
-				return ml_err_nomem(e);
-			for (j = a->ntmap; j < n; j++)
-				m[j] = class_of(a, tc->dict.str[j]);
-			a->tmap = m;
-			a->ntmap = n;
-		}
-		c = a->tmap[code];
-		s = tc->dict.str[code];
-	} else {
-		double v = in->col[a->tcol].num[i];
-		if (isnan(v))
-			return 0;
-		ml_fmt_double(buf, v);
-		s = buf;
-		c = class_of(a, s);
-	}
-	if (c < 0)
+	if ((rc = label_class(a, a->tcol, &a->tmap, &a->ntmap, in, i, buf, &s, &c, e)) < 0)
+		return rc;
+	if (c == -2)
 		return ml_err_set(e, ML_E_DATA, a->name, line, a->tcol + 1,
 				  "the truth '%s' in column '%s' is none of the members' classes",
 				  ml_err_quote(q, sizeof(q), s, strlen(s)), a->target);
 	*y = c;
+	return 0;
+}
+
+/* Member k's answers on row i into p[0..KK): its probabilities, or for a member that
+ * gives a label alone 1 for that class and 0 for the others (NaN for a missing label). A
+ * label that is no class is ML_E_DATA. */
+static int member_answers(struct ml_adaptive *a, int k, const struct ml_block *in, size_t i,
+			  long line, double *p, struct ml_err *e)
+{
+	char buf[ML_FMT_DOUBLE_MAX + 1], q[80];
+	int KK = per_member(a), j = a->mcol[k * KK], c, cl, rc;
+	const char *s = "";
+
+	if (!a->hard[k]) {
+		for (c = 0; c < KK; c++)
+			p[c] = in->col[a->mcol[k * KK + c]].num[i];
+		return 0;
+	}
+	if ((rc = label_class(a, j, &a->hmap[k], &a->nhmap[k], in, i, buf, &s, &cl, e)) < 0)
+		return rc;
+	if (cl == -2)
+		return ml_err_set(e, ML_E_DATA, a->name, line, j + 1,
+				  "member '%s' answers '%s' in column '%s', none of the classes",
+				  a->member[k], ml_err_quote(q, sizeof(q), s, strlen(s)),
+				  a->in->cols[j].name);
+	for (c = 0; c < KK; c++)
+		p[c] = cl < 0 ? NAN : c == cl;
 	return 0;
 }
 
@@ -655,8 +742,8 @@ int ml_adaptive_apply(struct ml_adaptive *a, const struct ml_block *in,
 		    (rc = truth_of(a, in, i, line, &y, e)) < 0)
 			return rc;
 		for (k = 0; k < a->n; k++)
-			for (c = 0; c < KK; c++)
-				a->p[k * KK + c] = in->col[a->mcol[k * KK + c]].num[i];
+			if ((rc = member_answers(a, k, in, i, line, a->p + k * KK, e)) < 0)
+				return rc;
 		/* The answer first, with the weights of the rows before; then the truth. */
 		best = combine(a, a->p, comb);
 		for (c = 0; c < KK; c++)
