@@ -41,6 +41,10 @@ const double *ml_data_dense(const struct ml_data *d, double **buf);
 /* Add section name to m with the bytes of b, which is released either way (ML_E_NOMEM
  * when b ran out of memory): how a save call writes its sections. */
 int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct ml_err *e);
+/* Section name of m into b, past its leading version, which must be version (ML_E_DATA
+ * "model section 'NAME' has an unknown version" otherwise): how a load call starts. */
+int ml_algo_get(const struct ml_model *m, const char *name, uint32_t version, struct ml_rbuf *b,
+		struct ml_err *e);
 
 /* One model family. The state is the algorithm's own fitted object: immutable once fit or
  * load has returned it (fitted aside), since threads share it while scoring. */

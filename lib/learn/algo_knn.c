@@ -890,20 +890,15 @@ static int get_f64(const struct ml_model *mo, const char *name, uint64_t count, 
 static int knn_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		    struct ml_err *e)
 {
-	const void *data;
-	size_t len, r;
+	size_t r;
 	struct ml_rbuf b;
 	struct knn *m;
 	uint64_t n, np;
 	int rc, hasw;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.knn", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.knn", KNN_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != KNN_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.knn' has an unknown version");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ml_err_nomem(e);

@@ -380,8 +380,7 @@ static int nb_bad(struct nb *m, struct ml_err *e, const char *what)
 static int nb_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len, k;
+	size_t k;
 	struct ml_rbuf b;
 	struct nb *m;
 	double total = 0;
@@ -389,12 +388,8 @@ static int nb_load(void **state, const struct ml_model *mo, const struct ml_data
 	int j, c, rc;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.nb", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.nb", NB_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != NB_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.nb' has an unknown version");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ml_err_nomem(e);

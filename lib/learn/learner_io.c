@@ -225,3 +225,19 @@ int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct 
 	ml_wbuf_release(b);
 	return rc;
 }
+
+int ml_algo_get(const struct ml_model *m, const char *name, uint32_t version, struct ml_rbuf *b,
+		struct ml_err *e)
+{
+	const void *data;
+	size_t len;
+	int rc;
+
+	if ((rc = ml_model_get(m, name, &data, &len, e)) < 0)
+		return rc;
+	ml_rbuf_init(b, data, len);
+	if (ml_rbuf_u32(b) != version)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s' has an unknown version",
+				  name);
+	return 0;
+}

@@ -677,20 +677,14 @@ static int bl_load_groups(struct baseline *m, struct ml_rbuf *b)
 static int bl_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len;
 	struct ml_rbuf b;
 	struct baseline *m;
 	int rc, ok, j;
 	uint32_t q;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.baseline", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.baseline", BL_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != BL_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.baseline' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);

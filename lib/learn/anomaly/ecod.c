@@ -224,19 +224,14 @@ static int ec_save(const void *state, struct ml_model *mo, struct ml_err *e)
 static int ec_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len, i, nv;
+	size_t i, nv;
 	struct ml_rbuf b;
 	struct ecod *m;
 	int rc, ok, j;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.ecod", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.ecod", EC_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != EC_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.ecod' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->n = (size_t)ml_rbuf_u64(&b);

@@ -218,19 +218,14 @@ static int hb_save(const void *state, struct ml_model *mo, struct ml_err *e)
 static int hb_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len, ne, nd, i;
+	size_t ne, nd, i;
 	struct ml_rbuf b;
 	struct hbos *m;
 	int rc, ok;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.hbos", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.hbos", HB_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != HB_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.hbos' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);

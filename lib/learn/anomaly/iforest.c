@@ -536,12 +536,8 @@ static int if_load(void **state, const struct ml_model *mo, const struct ml_data
 	int rc;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.iforest", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.iforest", IF_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != IF_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.iforest' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);

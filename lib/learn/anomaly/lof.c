@@ -307,12 +307,8 @@ static int lof_load(void **state, const struct ml_model *mo, const struct ml_dat
 	int rc;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.lof", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.lof", LOF_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != LOF_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.lof' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	n = ml_rbuf_u64(&b);

@@ -301,19 +301,14 @@ static int zs_save(const void *state, struct ml_model *mo, struct ml_err *e)
 static int zs_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len, p, ns, j;
+	size_t p, ns, j;
 	struct ml_rbuf b;
 	struct zscore *m;
 	int rc, ok = 1;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.zscore", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.zscore", ZS_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != ZS_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.zscore' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);

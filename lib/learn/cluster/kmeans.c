@@ -563,19 +563,14 @@ static int km_save(const void *state, struct ml_model *mo, struct ml_err *e)
 static int km_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len, kp, j;
+	size_t kp, j;
 	struct ml_rbuf b;
 	struct kmeans *m;
 	int rc, ok;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.kmeans", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.kmeans", KM_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != KM_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.kmeans' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);

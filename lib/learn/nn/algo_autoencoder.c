@@ -236,19 +236,13 @@ static int ae_save(const void *state, struct ml_model *mo, struct ml_err *e)
 static int ae_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	const void *data;
-	size_t len;
 	struct ml_rbuf b;
 	struct ae *a;
 	int rc, j;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.autoencoder", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.autoencoder", AE_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != AE_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.autoencoder' has an unknown version");
 	if (!(a = calloc(1, sizeof(*a))))
 		return ml_err_nomem(e);
 	a->mid = (int)ml_rbuf_u32(&b);

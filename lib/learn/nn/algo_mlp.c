@@ -656,8 +656,7 @@ static int get_floats(const struct ml_model *mo, const char *name, float *v, siz
 int mlp_load_net(struct mlp **state, const struct ml_model *mo, const struct ml_data *shape,
 		 int ae, struct ml_err *e)
 {
-	const void *data;
-	size_t len, r;
+	size_t r;
 	struct ml_rbuf b;
 	struct mlp *m;
 	struct nn_embed emb[64];
@@ -665,12 +664,8 @@ int mlp_load_net(struct mlp **state, const struct ml_model *mo, const struct ml_
 	double drop;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.mlp", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get(mo, "algo.mlp", MLP_VERSION, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if (ml_rbuf_u32(&b) != MLP_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.mlp' has an unknown version");
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ml_err_nomem(e);
