@@ -48,15 +48,16 @@ static int bottleneck(const struct nn *net)
 	return mid;
 }
 
-/* Per row of X: the squared reconstruction errors of its p standardised features into
- * err[i * ldo + j] (ldo > p leaves the rest alone), or with ldo 0 their mean into
- * score[i * ML_DETECT_NOUT]. */
-static int ae_errors(const struct ae *a, const double *X, size_t n, size_t ld, double *out,
-		     size_t ldo, struct ml_err *e)
+/* The network over the rows of X, a chunk at a time. embed: the bottleneck's activations
+ * into out[i * width + k]. Otherwise per row the squared reconstruction errors of its p
+ * standardised features into out[i * ldo + j] (ldo > p leaves the rest alone), or with ldo
+ * 0 their mean into out[i * ML_DETECT_NOUT]. */
+static int ae_pass(const struct ae *a, const double *X, size_t n, size_t ld, double *out,
+		   size_t ldo, int embed, struct ml_err *e)
 {
 	const struct mlp *m = a->m;
 	struct nn_work w;
-	size_t s, i;
+	size_t s, i, K = (size_t)m->net->size[a->mid + 1];
 	int j, rc, p = m->nin;
 
 	if ((rc = mlp_check_rows(m, X, n, ld, "autoencoder", e)) < 0)
@@ -70,6 +71,11 @@ static int ae_errors(const struct ae *a, const double *X, size_t n, size_t ld, d
 		const float *z;
 		mlp_encode(m, X, ld, s, b, &w, NULL);
 		z = nn_infer(m->net, &w, b, NULL);
+		if (embed) {
+			for (i = 0; i < b * K; i++)
+				out[s * K + i] = w.a[a->mid][i];
+			continue;
+		}
 		for (i = 0; i < b; i++) {
 			const float *zi = z + i * (size_t)p, *xi = w.in + i * (size_t)p;
 			double q = 0;
@@ -82,32 +88,6 @@ static int ae_errors(const struct ae *a, const double *X, size_t n, size_t ld, d
 			if (!ldo)
 				out[(s + i) * ML_DETECT_NOUT] = q / p;
 		}
-	}
-	nn_work_release(&w);
-	return 0;
-}
-
-/* The bottleneck's activations of n rows, out[i * width + k]. */
-static int ae_embed(const struct ae *a, const double *X, size_t n, size_t ld, double *out,
-		    struct ml_err *e)
-{
-	const struct mlp *m = a->m;
-	struct nn_work w;
-	size_t s, i, K = (size_t)m->net->size[a->mid + 1];
-	int rc;
-
-	if ((rc = mlp_check_rows(m, X, n, ld, "autoencoder", e)) < 0)
-		return rc;
-	if (n == 0)
-		return 0;
-	if (nn_work_init(&w, m->net, MLP_CHUNK) < 0)
-		return ml_err_nomem(e);
-	for (s = 0; s < n; s += MLP_CHUNK) {
-		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
-		mlp_encode(m, X, ld, s, b, &w, NULL);
-		nn_infer(m->net, &w, b, NULL);
-		for (i = 0; i < b * K; i++)
-			out[s * K + i] = w.a[a->mid][i];
 	}
 	nn_work_release(&w);
 	return 0;
@@ -127,8 +107,8 @@ static int ae_predict(const void *state, const double *X, size_t n, size_t ld, d
 	int rc;
 
 	if (what == ML_OUT_EMBED)
-		return ae_embed(a, X, n, ld, out, e);
-	if ((rc = ae_errors(a, X, n, ld, out, 0, e)) < 0)
+		return ae_pass(a, X, n, ld, out, 0, 1, e);
+	if ((rc = ae_pass(a, X, n, ld, out, 0, 0, e)) < 0)
 		return rc;
 	ml_detect_apply(&a->det, out, n);
 	return 0;
@@ -143,7 +123,7 @@ static int ae_contrib(const void *state, const double *X, size_t n, size_t ld, d
 	size_t i, wd = (size_t)a->m->p + 1;
 	int j, rc;
 
-	if ((rc = ae_errors(a, X, n, ld, out, wd, e)) < 0)
+	if ((rc = ae_pass(a, X, n, ld, out, wd, 0, e)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < a->m->p; j++)
@@ -201,7 +181,7 @@ static int ae_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		rc = ml_err_nomem(e);
 		goto out;
 	}
-	if ((rc = ae_errors(a, X, d->n, d->n, s, 0, e)) < 0)
+	if ((rc = ae_pass(a, X, d->n, d->n, s, 0, 0, e)) < 0)
 		goto out;
 	/* auto: a contamination of 0.1, PyOD's default */
 	rc = ml_detect_calibrate(&a->det, d, X, s, NAN, e);
