@@ -1107,7 +1107,7 @@ static void grad_trans(const int *arma, const double *raw, int n, double *A)
 
 int arima_ncx(const struct arima_spec *s)
 {
-	int j, k = (s->mean && s->d + s->D == 0) + (s->drift != 0);
+	int j, k = (s->mean && s->d + s->D == 0) + (s->drift != 0) + s->next;
 
 	for (j = 0; j < s->nfourier; j++)
 		k += 2 * s->fourier_k[j];
@@ -1128,6 +1128,9 @@ double arima_xreg(const struct arima_spec *s, int j, double t)
 			return t;
 		j--;
 	}
+	if (j < s->next)
+		return s->xext[(size_t)j * s->xld + (size_t)t - 1];
+	j -= s->next;
 	for (k = 0; k < s->nfourier; k++) {
 		if (j < 2 * s->fourier_k[k]) {
 			double w = 2 * M_PI * (double)(j / 2 + 1) * t / s->fourier_period[k];
