@@ -485,7 +485,8 @@ static const char *cell_text(const struct ml_frame *f, int c, size_t r, char *bu
 	return buf;
 }
 
-static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, const char *opt)
+static int col_of_file(struct fcast *F, const char *file, const struct ml_schema *s,
+		       const char *name, const char *opt)
 {
 	struct ml_err e;
 	int c, *idx = NULL, n;
@@ -493,7 +494,7 @@ static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, 
 	ml_err_init(&e);
 	if ((c = ml_schema_find(s, name)) >= 0)
 		return c;
-	n = ml_schema_find_or_suggest(s, name, opt, F->name, &idx, &e);
+	n = ml_schema_find_or_suggest(s, name, opt, file, &idx, &e);
 	if (n < 0) {
 		cli_fail(&F->cli, &e);
 		return -1;
@@ -501,8 +502,13 @@ static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, 
 	c = n == 1 ? idx[0] : -1;
 	free(idx);
 	if (c < 0)
-		cli_error(&F->cli, EX_DATA, "%s: %s names %d columns, not one", F->name, opt, n);
+		cli_error(&F->cli, EX_DATA, "%s: %s names %d columns, not one", file, opt, n);
 	return c;
+}
+
+static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, const char *opt)
+{
+	return col_of_file(F, F->name, s, name, opt);
 }
 
 /* s in single quotes, its control characters replaced, cut to fit (n > 2). */
@@ -550,7 +556,7 @@ static int xreg_columns(struct fcast *F, const struct ml_frame *fr, const char *
 
 	for (j = 0; j < F->nx; j++) {
 		snprintf(opt, sizeof(opt), names ? "--xreg" : "--future (a --xreg column)");
-		if ((xc[j] = col_of(F, &fr->schema, F->xname[j], opt)) < 0)
+		if ((xc[j] = col_of_file(F, file, &fr->schema, F->xname[j], opt)) < 0)
 			return EX_DATA;
 		if (fr->schema.cols[xc[j]].type != ML_NUM)
 			return cli_error(&F->cli, EX_DATA, "%s: column '%s' (--xreg) is not numeric",
@@ -933,9 +939,11 @@ static int load_future(struct fcast *F)
 		goto out;
 	}
 	rc = 0;
-	if ((tc = col_of(F, &fr.schema, F->time_name, "--future (the time column)")) < 0 ||
+	if ((tc = col_of_file(F, F->future, &fr.schema, F->time_name,
+			      "--future (the time column)")) < 0 ||
 	    (F->group_name &&
-	     (gc = col_of(F, &fr.schema, F->group_name, "--future (the group column)")) < 0)) {
+	     (gc = col_of_file(F, F->future, &fr.schema, F->group_name,
+			       "--future (the group column)")) < 0)) {
 		rc = EX_DATA;
 		goto out;
 	}

@@ -1129,7 +1129,7 @@ double arima_xreg(const struct arima_spec *s, int j, double t)
 		j--;
 	}
 	if (j < s->next)
-		return s->xext[(size_t)j * s->xld + (size_t)t - 1];
+		return s->xext[(size_t)s->xidx[j] * s->xld + (size_t)t - 1];
 	j -= s->next;
 	for (k = 0; k < s->nfourier; k++) {
 		if (j < 2 * s->fourier_k[k]) {

@@ -271,7 +271,7 @@ static int xreg_flat(const struct arima_spec *sp, size_t n, int D, size_t m, int
 		return -1;
 	for (j = 0; j < sp->next && !flat; j++) {
 		size_t len = n;
-		memcpy(w, sp->xext + (size_t)j * sp->xld, n * sizeof(double));
+		memcpy(w, sp->xext + (size_t)sp->xidx[j] * sp->xld, n * sizeof(double));
 		for (i = 0; i < D; i++)
 			diff_lag(w, &len, m);
 		for (i = 0; i < d; i++)
@@ -548,7 +548,7 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 	double ord[4], sord[4];
 	int nord = ml_param_list(p, "order", ord, 4), nsord = ml_param_list(p, "seasonal-order", sord, 4);
 	int mean = (int)ml_param(p, "mean"), drift = (int)ml_param(p, "drift");
-	int ic = (int)ml_param(p, "ic"), m = s->nseason ? s->season[0] : 1, rc;
+	int ic = (int)ml_param(p, "ic"), m = s->nseason ? s->season[0] : 1, rc, k;
 	struct arima_spec base;
 
 	if (!st)
@@ -578,9 +578,13 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 				 "seasons as Fourier terms (%d pairs of period %g%s)", base.fourier_k[0],
 				 base.fourier_period[0], base.nfourier > 1 ? " and more" : "");
 	}
-	base.next = s->nx;
+	/* a regressor constant over the history has no effect to estimate (auto.arima drops
+	 * it; a backtest's early origins may see one before its first change) */
 	base.xext = s->x;
 	base.xld = s->xlen;
+	for (k = 0; k < s->nx && k < 32; k++)
+		if (!ts_is_constant(s->x + (size_t)k * s->xlen, s->n))
+			base.xidx[base.next++] = k;
 	if (nsord == 3 && m == 1 && (sord[0] || sord[1] || sord[2])) {
 		free(st);
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -752,7 +756,7 @@ static int arima_save(const void *state, struct ml_model *m, struct ml_err *e)
 		else if (sp->drift && j == base - 1)
 			snprintf(name, sizeof(name), "drift");
 		else if (j - base < sp->next)
-			snprintf(name, sizeof(name), "xreg%d", j - base + 1);
+			snprintf(name, sizeof(name), "xreg%d", sp->xidx[j - base] + 1);
 		else
 			snprintf(name, sizeof(name), "%s%d", (j - base - sp->next) % 2 ? "cos" : "sin",
 				 (j - base - sp->next) / 2 + 1);

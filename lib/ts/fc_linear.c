@@ -17,6 +17,7 @@ struct linear {
 	int dummy;	   /* the dummies' season (0: none) */
 	int nf, fm[ML_FC_MAX_SEASONS], fk[ML_FC_MAX_SEASONS]; /* Fourier seasons, pairs */
 	int nx;		   /* regressors, the last columns */
+	int xidx[ML_FC_MAX_XREG]; /* their columns in the series (constant ones left out) */
 	double b[LIN_MAXP];
 	double *inv;	   /* (X'X)^-1, p x p */
 	double sigma2;
@@ -49,8 +50,18 @@ static int layout(struct linear *L, const struct ml_series *s, int K)
 			L->p += 2 * kk;
 		}
 	}
-	L->nx = s->nx;
-	L->p += s->nx;
+	/* a regressor constant over the history is left out, its effect zero (R's lm gives
+	 * it NA and predicts without it) */
+	L->nx = 0;
+	for (k = 0; k < s->nx; k++) {
+		const double *x = s->x + (size_t)k * s->xlen;
+		size_t t = 1;
+		while (t < s->n && x[t] == x[0])
+			t++;
+		if (t < s->n)
+			L->xidx[L->nx++] = k;
+	}
+	L->p += L->nx;
 	return L->p;
 }
 
@@ -71,7 +82,7 @@ static void row(const struct linear *L, const struct ml_series *s, size_t t, dou
 			x[j++] = cos(a);
 		}
 	for (k = 0; k < L->nx; k++)
-		x[j++] = s->x[(size_t)k * s->xlen + t];
+		x[j++] = s->x[(size_t)L->xidx[k] * s->xlen + t];
 }
 
 static size_t linear_min(const struct ml_series *s)
