@@ -294,10 +294,10 @@ static int parse_xreg(struct fcast *F)
 					 F->xreg_arg, ML_FC_MAX_XREG);
 		if (!(F->xname[F->nx] = strndup(p, len)))
 			return cli_error(&F->cli, EX_OSERR_, "out of memory");
-		for (k = 0; k < F->nx; k++)
-			if (strcmp(F->xname[k], F->xname[F->nx]) == 0)
-				return cli_usage(&F->cli, "--xreg names '%s' twice", F->xname[k]);
 		F->nx++;
+		for (k = 0; k < F->nx - 1; k++)
+			if (strcmp(F->xname[k], F->xname[F->nx - 1]) == 0)
+				return cli_usage(&F->cli, "--xreg names '%s' twice", F->xname[k]);
 		p += len;
 		if (*p == ',')
 			p++;
