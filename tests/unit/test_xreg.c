@@ -479,8 +479,44 @@ static void test_gbm(void)
 	ml_fc_free(f);
 }
 
+/* Backtests forecast from past origins with the history's own regressor values: an exact
+ * linear relation backtests without error. */
+static void test_backtest(void)
+{
+	enum { N = 120 };
+	static double y[N], x[N];
+	const struct ml_fc_method *m = ml_fc_method_find("linear");
+	struct ml_series s;
+	struct ml_params p;
+	struct ml_fc_score sc;
+	struct ml_err e;
+	double lv = 95;
+	uint64_t st = 3;
+	int t;
+
+	for (t = 0; t < N; t++) {
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		x[t] = (double)(st >> 40) / 16777216.0 * 10;
+		y[t] = 10 + 0.5 * t + (t % 12 == 3 ? 4 : 0) + 3 * x[t];
+	}
+	memset(&s, 0, sizeof(s));
+	s.y = y;
+	s.n = N;
+	s.season[0] = 12;
+	s.nseason = 1;
+	s.x = x;
+	s.xlen = N;
+	s.nx = 1;
+	ml_err_init(&e);
+	ml_fc_params_init(&p, m);
+	CHECK(ml_fc_backtest(m, &s, &p, 12, 4, &lv, 1, &sc, NULL, &e) == 0);
+	CHECK(sc.norigin == 4 && sc.npoint > 0);
+	CHECK(sc.mae < 1e-8);
+}
+
 int main(void)
 {
+	RUN(test_backtest);
 	RUN(test_linear);
 	RUN(test_arima_fixed);
 	RUN(test_arima_auto);
