@@ -231,21 +231,21 @@ static void test_arima_fixed(void)
 			cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")),
 			num(&r, "aicc", i));
 		CHECK(fabs(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "loglik")) -
-			   num(&r, "loglik", i)) < 1e-4);
+			   num(&r, "loglik", i)) < 1e-6);
 		CHECK(fabs(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")) -
-			   num(&r, "aicc", i)) < 1e-4);
+			   num(&r, "aicc", i)) < 1e-6);
 		parse_coef(text(&r, "coef", i), want, &nw);
 		c = cJSON_GetObjectItemCaseSensitive(j, "coef");
 		CHECK(cJSON_GetArraySize(c) == nw);
 		cJSON_ArrayForEach(it, c)
 		{
 			if (k < nw)
-				CHECK_NEAR(it->valuedouble, want[k], 2e-3);
+				CHECK_NEAR(it->valuedouble, want[k], 1e-5);
 			k++;
 		}
 		cJSON_Delete(j);
 		snprintf(fc, sizeof(fc), "fixed_%s", text(&r, "name", i));
-		check_fc(f, fc, 2e-4);
+		check_fc(f, fc, 1e-7);
 		ml_fc_free(f);
 	}
 	ml_frame_release(&r);
@@ -287,7 +287,7 @@ static void test_arima_auto(void)
 		CHECK(strcmp(got, want) == 0);
 		if (strcmp(got, want) == 0)
 			CHECK(fabs(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")) -
-				   num(&r, "aicc", i)) < 1e-3);
+				   num(&r, "aicc", i)) < 1e-6);
 		cJSON_Delete(j);
 		ml_fc_free(f);
 	}
