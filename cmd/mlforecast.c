@@ -31,6 +31,10 @@ static const char usage[] =
 	"      --level=LIST       interval levels in percent (default 80,95)\n"
 	"      --season=M         a seasonal period in steps (repeatable; default from the\n"
 	"                         frequency of the timestamps)\n"
+	"      --xreg=COLS        exogenous regressors, comma-separated columns (arima,\n"
+	"                         linear, prophet, gbm, auto, ensemble); needs --future\n"
+	"      --future=FILE      the regressors' future values: the time column, the group\n"
+	"                         column with --group, and the --xreg columns\n"
 	"      --backtest=N       score each model at N rolling origins (with --report)\n"
 	"      --report=FILE      write the backtest scores to FILE (CSV)\n"
 	"      --save=MODEL       keep the fitted forecasters in MODEL\n"
@@ -60,7 +64,9 @@ enum {
 	O_SAVE,
 	O_LOAD,
 	O_PLOT,
-	O_LIST_MODELS
+	O_LIST_MODELS,
+	O_XREG,
+	O_FUTURE
 };
 
 static const struct option own[] = {{"time", required_argument, NULL, O_TIME},
@@ -77,6 +83,8 @@ static const struct option own[] = {{"time", required_argument, NULL, O_TIME},
 				    {"load", required_argument, NULL, O_LOAD},
 				    {"plot", required_argument, NULL, O_PLOT},
 				    {"list-models", no_argument, NULL, O_LIST_MODELS},
+				    {"xreg", required_argument, NULL, O_XREG},
+				    {"future", required_argument, NULL, O_FUTURE},
 				    {NULL, 0, NULL, 0}};
 
 static const struct cli_help help[] = {
@@ -120,6 +128,8 @@ struct series {
 	struct ml_fc_score score[MAXMODEL];
 	int scored[MAXMODEL];
 	struct ml_forecaster *fc[MAXMODEL];
+	double *x;         /* the regressors: history then future, n + h of each */
+	double *xf;        /* their future, xf[j * h + t] */
 	char msg[1024];    /* warnings for the series (printed in order) */
 	char err[1600];    /* a failure */
 	int rc;
@@ -144,6 +154,9 @@ struct fcast {
 	struct series *ser;
 	size_t nser;
 	char *time_name, *group_name; /* output column names */
+	const char *xreg_arg, *future;
+	char *xname[ML_FC_MAX_XREG]; /* the regressors' column names */
+	int nx;
 };
 
 /* --level: comma-separated percentages. */
@@ -256,6 +269,47 @@ static int check_params(struct fcast *F)
 		if (method_params(F, F->models[j], F->horizon, &p, &e) < 0)
 			return cli_usage(&F->cli, "%s", e.msg);
 	}
+	return 0;
+}
+
+/* --xreg and --future: the regressors' names, each model one that takes them. */
+static int parse_xreg(struct fcast *F)
+{
+	const char *p = F->xreg_arg;
+	int j, k;
+
+	if (!F->xreg_arg && !F->future)
+		return 0;
+	if (!F->xreg_arg || !F->future)
+		return cli_usage(&F->cli, "%s",
+				 F->future ? "--future gives the future values of --xreg columns: "
+					     "give --xreg=COLS" :
+					     "--xreg needs --future=FILE with the regressors' future "
+					     "values");
+	while (*p) {
+		size_t len = strcspn(p, ",");
+		if (F->nx == ML_FC_MAX_XREG || len == 0)
+			return cli_usage(&F->cli, "invalid --xreg '%s' (at most %d columns, "
+						  "comma-separated)",
+					 F->xreg_arg, ML_FC_MAX_XREG);
+		if (!(F->xname[F->nx] = strndup(p, len)))
+			return cli_error(&F->cli, EX_OSERR_, "out of memory");
+		F->nx++;
+		for (k = 0; k < F->nx - 1; k++)
+			if (strcmp(F->xname[k], F->xname[F->nx - 1]) == 0)
+				return cli_usage(&F->cli, "--xreg names '%s' twice", F->xname[k]);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (!F->nx)
+		return cli_usage(&F->cli, "--xreg names no column");
+	for (j = 0; j < F->nmodel; j++)
+		if (!ml_fc_method_xreg(F->models[j]))
+			return cli_usage(&F->cli,
+					 "--model %s takes no regressors (--xreg); those that do: "
+					 "arima, linear, prophet, gbm, auto, ensemble",
+					 ml_fc_method_name(F->models[j]));
 	return 0;
 }
 
@@ -431,7 +485,8 @@ static const char *cell_text(const struct ml_frame *f, int c, size_t r, char *bu
 	return buf;
 }
 
-static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, const char *opt)
+static int col_of_file(struct fcast *F, const char *file, const struct ml_schema *s,
+		       const char *name, const char *opt)
 {
 	struct ml_err e;
 	int c, *idx = NULL, n;
@@ -439,7 +494,7 @@ static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, 
 	ml_err_init(&e);
 	if ((c = ml_schema_find(s, name)) >= 0)
 		return c;
-	n = ml_schema_find_or_suggest(s, name, opt, F->name, &idx, &e);
+	n = ml_schema_find_or_suggest(s, name, opt, file, &idx, &e);
 	if (n < 0) {
 		cli_fail(&F->cli, &e);
 		return -1;
@@ -447,8 +502,13 @@ static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, 
 	c = n == 1 ? idx[0] : -1;
 	free(idx);
 	if (c < 0)
-		cli_error(&F->cli, EX_DATA, "%s: %s names %d columns, not one", F->name, opt, n);
+		cli_error(&F->cli, EX_DATA, "%s: %s names %d columns, not one", file, opt, n);
 	return c;
+}
+
+static int col_of(struct fcast *F, const struct ml_schema *s, const char *name, const char *opt)
+{
+	return col_of_file(F, F->name, s, name, opt);
 }
 
 /* s in single quotes, its control characters replaced, cut to fit (n > 2). */
@@ -464,6 +524,61 @@ static const char *quote(char *buf, size_t n, const char *s)
 	return buf;
 }
 
+/* Fill the inner missing values of v[0..len) (v[0] present) by linear interpolation;
+ * returns how many. */
+static size_t interpolate(double *v, size_t len)
+{
+	size_t j, nmiss = 0;
+
+	for (j = 1; j < len; j++)
+		if (v[j] != v[j]) {
+			size_t k = j;
+			while (k < len && v[k] != v[k])
+				k++;
+			if (k == len)
+				break;
+			for (; j < k; j++) {
+				v[j] = v[j - 1] + (v[k] - v[j - 1]) / (double)(k - j + 1);
+				nmiss++;
+			}
+		}
+	return nmiss;
+}
+
+/* --xreg: the regressor columns of fr (numeric, named in F->xname when names is set),
+ * each value present. Returns 0 or the exit status. */
+static int xreg_columns(struct fcast *F, const struct ml_frame *fr, const char *file, int *xc,
+			int names)
+{
+	char opt[64];
+	size_t r;
+	int j;
+
+	for (j = 0; j < F->nx; j++) {
+		snprintf(opt, sizeof(opt), names ? "--xreg" : "--future (a --xreg column)");
+		if ((xc[j] = col_of_file(F, file, &fr->schema, F->xname[j], opt)) < 0)
+			return EX_DATA;
+		if (fr->schema.cols[xc[j]].type != ML_NUM)
+			return cli_error(&F->cli, EX_DATA, "%s: column '%s' (--xreg) is not numeric",
+					 file, fr->schema.cols[xc[j]].name);
+		for (r = 0; r < fr->rows.nrow; r++)
+			if (fr->rows.col[xc[j]].num[r] != fr->rows.col[xc[j]].num[r])
+				return cli_error(&F->cli, EX_DATA,
+						 "%s:%ld: missing value in column '%s' (--xreg): a "
+						 "regressor needs a value at every time",
+						 file, fr->rows.line ? fr->rows.line[r] : (long)r + 2,
+						 fr->schema.cols[xc[j]].name);
+		if (names) {
+			char *nm = strdup(fr->schema.cols[xc[j]].name);
+			if (!nm)
+				return cli_error(&F->cli, EX_OSERR_, "out of memory");
+			free(F->xname[j]);
+			F->xname[j] = nm;
+		}
+	}
+	return 0;
+}
+
 /* Read the input and build the series. Returns 0 or the exit status. */
 static int load_series(struct fcast *F)
 {
@@ -472,7 +587,7 @@ static int load_series(struct fcast *F)
 	struct ml_err e;
 	struct ml_schema types;
 	char q[128], tbuf[64];
-	int tc, yc, gc = -1, rc = 0, numeric = 1, ngroup = 1;
+	int tc, yc, gc = -1, rc = 0, numeric = 1, ngroup = 1, xc[ML_FC_MAX_XREG];
 	size_t r, nrow, i, *order = NULL, *start = NULL;
 	double *tval = NULL, *dmin = NULL;
 	int32_t *gidx = NULL;
@@ -508,6 +623,8 @@ static int load_series(struct fcast *F)
 			       fr.schema.cols[yc].name);
 		goto out;
 	}
+	if ((rc = xreg_columns(F, &fr, F->name, xc, 1)) != 0)
+		goto out;
 	F->time_name = strdup(fr.schema.cols[tc].name);
 	F->group_name = gc >= 0 ? strdup(fr.schema.cols[gc].name) : NULL;
 	nrow = fr.rows.nrow;
@@ -670,7 +787,7 @@ static int load_series(struct fcast *F)
 	F->nser = (size_t)ngroup;
 	for (i = 0; i < (size_t)ngroup; i++) {
 		struct series *S = &F->ser[i];
-		size_t a = start[i], b = start[i + 1], j, len, nmiss = 0, gaps = 0, lead = 0;
+		size_t a = start[i], b = start[i + 1], j, len, len0, nmiss = 0, gaps = 0, lead = 0;
 		double t0 = tval[order[a]], kmax;
 		const char *g = gc >= 0 ? cell(&fr, gc, order[a]) : NULL;
 		int season[ML_FC_MAX_SEASONS], ns;
@@ -714,6 +831,21 @@ static int load_series(struct fcast *F)
 		for (j = a; j < b; j++)
 			S->y[(size_t)time_index(&S->ti, t0, tval[order[j]])] =
 				fr.rows.col[yc].num[order[j]];
+		len0 = len;
+		if (F->nx) {
+			int k;
+			if (!(S->x = malloc((size_t)F->nx * len0 * sizeof(double)))) {
+				rc = cli_error(&F->cli, EX_OSERR_, "out of memory");
+				goto out;
+			}
+			for (j = 0; j < (size_t)F->nx * len0; j++)
+				S->x[j] = NAN;
+			for (k = 0; k < F->nx; k++)
+				for (j = a; j < b; j++)
+					S->x[(size_t)k * len0 +
+					     (size_t)time_index(&S->ti, t0, tval[order[j]])] =
+						fr.rows.col[xc[k]].num[order[j]];
+		}
 		gaps = len - (b - a);
 		/* leading and trailing missing values are dropped, inner ones interpolated */
 		while (lead < len && S->y[lead] != S->y[lead])
@@ -728,16 +860,16 @@ static int load_series(struct fcast *F)
 		memmove(S->y, S->y + lead, (len - lead) * sizeof(double));
 		len -= lead;
 		S->last = time_add(&S->ti, t0, (long)(lead + len - 1));
-		for (j = 1; j < len; j++)
-			if (S->y[j] != S->y[j]) {
-				size_t k = j;
-				while (S->y[k] != S->y[k])
-					k++;
-				for (; j < k; j++) {
-					S->y[j] = S->y[j - 1] + (S->y[k] - S->y[j - 1]) / (double)(k - j + 1);
-					nmiss++;
-				}
+		nmiss = interpolate(S->y, len);
+		if (F->nx) {
+			/* the regressors on the same steps (absent ones interpolated too) */
+			int k;
+			for (k = 0; k < F->nx; k++) {
+				memmove(S->x + (size_t)k * len, S->x + (size_t)k * len0 + lead,
+					len * sizeof(double));
+				interpolate(S->x + (size_t)k * len, len);
 			}
+		}
 		S->n = len;
 		if (nmiss)
 			cli_warn(&F->cli, "%s: %s%s%s%zu missing value%s (%zu step%s absent from the "
@@ -768,15 +900,218 @@ out:
 	return rc;
 }
 
-/* A simpler method for a series too short for m, or NULL. */
+/* The row of fr for the messages. */
+static long line_of(const struct ml_frame *fr, size_t r)
+{
+	return fr->rows.line ? fr->rows.line[r] : (long)r + 2;
+}
+
+/* --future: the regressors' values after each series' last time, into S->xf (xf[j * h +
+ * t]), the horizon of each series the steps given when --horizon is not; for a series
+ * fitted here, S->x then holds its history and future together. Returns 0 or the exit
+ * status. */
+static int load_future(struct fcast *F)
+{
+	struct ml_frame fr;
+	struct ml_read_opts ro;
+	struct ml_schema types;
+	struct ml_err e;
+	char q[128], q2[128], tbuf[64];
+	int tc, gc = -1, rc = 0, xc[ML_FC_MAX_XREG], j, numeric = F->ser[0].ti.kind == T_NUM;
+	size_t r, i, nrow;
+	long *kk = NULL, *maxk = NULL;
+	size_t *si = NULL;
+
+	ml_frame_init(&fr);
+	ml_err_init(&e);
+	cli_read_opts(&F->cli, &ro);
+	ml_schema_init(&types);
+	if (ml_schema_add(&types, F->time_name, ML_CAT) < 0 ||
+	    (F->group_name && ml_schema_add(&types, F->group_name, ML_CAT) < 0)) {
+		ml_schema_release(&types);
+		return cli_error(&F->cli, EX_OSERR_, "out of memory");
+	}
+	ro.types = &types;
+	rc = ml_frame_read(&fr, F->future, &ro, &e);
+	ml_schema_release(&types);
+	if (rc < 0) {
+		rc = cli_fail(&F->cli, &e);
+		goto out;
+	}
+	rc = 0;
+	if ((tc = col_of_file(F, F->future, &fr.schema, F->time_name,
+			      "--future (the time column)")) < 0 ||
+	    (F->group_name &&
+	     (gc = col_of_file(F, F->future, &fr.schema, F->group_name,
+			       "--future (the group column)")) < 0)) {
+		rc = EX_DATA;
+		goto out;
+	}
+	if ((rc = xreg_columns(F, &fr, F->future, xc, 0)) != 0)
+		goto out;
+	nrow = fr.rows.nrow;
+	if (!(kk = malloc((nrow ? nrow : 1) * sizeof(long))) ||
+	    !(si = malloc((nrow ? nrow : 1) * sizeof(size_t))) ||
+	    !(maxk = calloc(F->nser, sizeof(long)))) {
+		rc = cli_error(&F->cli, EX_OSERR_, "out of memory");
+		goto out;
+	}
+	for (r = 0; r < nrow; r++) {
+		const char *g = gc >= 0 ? cell_text(&fr, gc, r, tbuf) : NULL, *ts;
+		struct series *S;
+		double t, k;
+		i = 0;
+		if (gc >= 0) {
+			if (!g) {
+				rc = cli_error(&F->cli, EX_DATA,
+					       "%s:%ld: missing value in the group column '%s'",
+					       F->future, line_of(&fr, r), F->group_name);
+				goto out;
+			}
+			for (i = 0; i < F->nser; i++)
+				if (F->ser[i].group && strcmp(F->ser[i].group, g) == 0)
+					break;
+			if (i == F->nser) {
+				rc = cli_error(&F->cli, EX_DATA,
+					       "%s:%ld: unknown group %s in column '%s' (no series of "
+					       "that name to forecast)",
+					       F->future, line_of(&fr, r), quote(q, 100, g),
+					       F->group_name);
+				goto out;
+			}
+		}
+		S = &F->ser[i];
+		si[r] = i;
+		if (!(ts = cell_text(&fr, tc, r, tbuf))) {
+			rc = cli_error(&F->cli, EX_DATA, "%s:%ld: missing time in column '%s'",
+				       F->future, line_of(&fr, r), F->time_name);
+			goto out;
+		}
+		if (numeric ? ml_parse_double(ts, strlen(ts), &t) < 0 || !isfinite(t) :
+			      ml_parse_time(ts, strlen(ts), &t) < 0 || strlen(ts) < 10) {
+			rc = cli_error(&F->cli, EX_DATA,
+				       "%s:%ld: cannot read %s in column '%s' as %s", F->future,
+				       line_of(&fr, r), quote(q, 100, ts), F->time_name,
+				       numeric ? "a number like the history's times" :
+						 "a date or time like the history's");
+			goto out;
+		}
+		k = time_index(&S->ti, S->last, t);
+		if (k != k) {
+			rc = cli_error(&F->cli, EX_DATA,
+				       "%s:%ld: time %s is not on the regular grid of series%s%s "
+				       "(it does not continue the history's steps)",
+				       F->future, line_of(&fr, r), quote(q, 100, ts),
+				       S->group ? " " : "", S->group ? quote(q2, 100, S->group) : "");
+			goto out;
+		}
+		if (k < 1) {
+			fmt_time(&S->ti, S->last, tbuf, sizeof(tbuf));
+			rc = cli_error(&F->cli, EX_DATA,
+				       "%s:%ld: time %s is not after the last time of the history "
+				       "(%s%s%s)",
+				       F->future, line_of(&fr, r), quote(q, 100, ts), tbuf,
+				       S->group ? " in series " : "",
+				       S->group ? quote(q2, 100, S->group) : "");
+			goto out;
+		}
+		kk[r] = k > 100000 ? 100001 : (long)k;
+		if (kk[r] <= 100000 && kk[r] > maxk[i])
+			maxk[i] = kk[r];
+	}
+	for (i = 0; i < F->nser; i++) {
+		struct series *S = &F->ser[i];
+		long H = F->horizon > 0 ? F->horizon : maxk[i], t;
+		if (!maxk[i]) {
+			rc = cli_error(&F->cli, EX_DATA, "%s: no rows after the last time of %s%s",
+				       F->future, S->group ? "series " : "the history",
+				       S->group ? quote(q, 100, S->group) : "");
+			goto out;
+		}
+		if (!(S->xf = malloc((size_t)F->nx * (size_t)H * sizeof(double)))) {
+			rc = cli_error(&F->cli, EX_OSERR_, "out of memory");
+			goto out;
+		}
+		for (t = 0; t < (long)F->nx * H; t++)
+			S->xf[t] = NAN;
+		S->h = H;
+	}
+	for (r = 0; r < nrow; r++) {
+		struct series *S = &F->ser[si[r]];
+		size_t t = (size_t)kk[r] - 1;
+		if (kk[r] > S->h)
+			continue; /* beyond the horizon */
+		if (S->xf[t] == S->xf[t]) {
+			rc = cli_error(&F->cli, EX_DATA, "%s:%ld: a second row for time %s%s%s",
+				       F->future, line_of(&fr, r),
+				       quote(q, 100, cell_text(&fr, tc, r, tbuf)),
+				       S->group ? " in series " : "",
+				       S->group ? quote(q2, 100, S->group) : "");
+			goto out;
+		}
+		for (j = 0; j < F->nx; j++)
+			S->xf[(size_t)j * (size_t)S->h + t] = fr.rows.col[xc[j]].num[r];
+	}
+	for (i = 0; i < F->nser; i++) {
+		struct series *S = &F->ser[i];
+		long t;
+		for (t = 0; t < S->h; t++)
+			if (S->xf[t] != S->xf[t]) {
+				fmt_time(&S->ti, time_add(&S->ti, S->last, t + 1), tbuf, sizeof(tbuf));
+				if (F->horizon > 0)
+					rc = cli_error(&F->cli, EX_DATA,
+						       "%s: no row for time %s%s%s: --horizon %ld needs "
+						       "the regressors at every step up to it",
+						       F->future, tbuf, S->group ? " of series " : "",
+						       S->group ? quote(q, 100, S->group) : "", F->horizon);
+				else
+					rc = cli_error(&F->cli, EX_DATA,
+						       "%s: no row for time %s%s%s: the future rows "
+						       "continue the history step by step, with no gap",
+						       F->future, tbuf, S->group ? " of series " : "",
+						       S->group ? quote(q, 100, S->group) : "");
+				goto out;
+			}
+		if (S->x) {
+			/* history and future together, as the fit reads them */
+			size_t len = S->n + (size_t)S->h;
+			double *x = malloc((size_t)F->nx * len * sizeof(double));
+			if (!x) {
+				rc = cli_error(&F->cli, EX_OSERR_, "out of memory");
+				goto out;
+			}
+			for (j = 0; j < F->nx; j++) {
+				memcpy(x + (size_t)j * len, S->x + (size_t)j * S->n,
+				       S->n * sizeof(double));
+				memcpy(x + (size_t)j * len + S->n, S->xf + (size_t)j * (size_t)S->h,
+				       (size_t)S->h * sizeof(double));
+			}
+			free(S->x);
+			S->x = x;
+			S->s.x = x;
+			S->s.xlen = len;
+			S->s.nx = F->nx;
+		}
+	}
+out:
+	free(kk);
+	free(si);
+	free(maxk);
+	ml_frame_release(&fr);
+	return rc;
+}
+
+/* A simpler method for a series too short for m, or NULL; with regressors, one that
+ * takes them. */
 static const struct ml_fc_method *fallback(const struct ml_fc_method *m, const struct ml_series *s)
 {
-	static const char *const chain[] = {"theta", "naive", "mean", NULL};
+	static const char *const chain[] = {"theta", "naive", "mean", "linear", NULL};
 	int i;
 
 	for (i = 0; chain[i]; i++) {
 		const struct ml_fc_method *f = ml_fc_method_find(chain[i]);
-		if (f && f != m && s->n >= ml_fc_method_min_length(f, s))
+		if (f && f != m && s->n >= ml_fc_method_min_length(f, s) &&
+		    (!s->nx || ml_fc_method_xreg(f)))
 			return f;
 	}
 	return NULL;
@@ -1148,6 +1483,12 @@ static int save_models(struct fcast *F)
 			}
 			ml_model_free(m);
 		}
+	if (!bad && F->nx) {
+		/* the regressors by name: a forecast from the model reads them in --future */
+		cli_json_item(&bad, meta, "xreg", arr = cJSON_CreateArray());
+		for (k = 0; k < F->nx && !bad; k++)
+			cli_json_item(&bad, arr, NULL, cJSON_CreateString(F->xname[k]));
+	}
 	if (!bad)
 		cli_json_item(&bad, meta, "levels", arr = cJSON_CreateArray());
 	for (k = 0; k < F->nlevel && !bad; k++)
@@ -1172,7 +1513,7 @@ static int load_models(struct fcast *F)
 	struct ml_err e;
 	struct ml_model *top;
 	cJSON *meta;
-	const cJSON *ti, *arr, *it;
+	const cJSON *ti, *arr, *it, *xr;
 	char *mj;
 	size_t i = 0, nser;
 	int rc = 0;
@@ -1210,6 +1551,43 @@ static int load_models(struct fcast *F)
 				      "time");
 	if (cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ti, "group")))
 		F->group_name = strdup(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ti, "group")));
+	xr = cJSON_GetObjectItemCaseSensitive(meta, "xreg");
+	if (xr) {
+		const cJSON *nm;
+		int bad = !cJSON_IsArray(xr) || cJSON_GetArraySize(xr) > ML_FC_MAX_XREG;
+		if (!bad)
+			cJSON_ArrayForEach(nm, xr)
+			{
+				if (!cJSON_IsString(nm)) {
+					bad = 1;
+					break;
+				}
+				if (!(F->xname[F->nx++] = strdup(nm->valuestring))) {
+					ml_model_free(top);
+					cJSON_Delete(meta);
+					return cli_error(&F->cli, EX_OSERR_, "out of memory");
+				}
+			}
+		if (bad) {
+			ml_model_free(top);
+			cJSON_Delete(meta);
+			return cli_error(&F->cli, EX_DATA, "%s: the model's regressor names are damaged",
+					 F->load);
+		}
+	}
+	if (F->nx && !F->future) {
+		ml_model_free(top);
+		cJSON_Delete(meta);
+		return cli_usage(&F->cli,
+				 "the model takes %d regressor%s (%s%s): give their future values "
+				 "with --future=FILE",
+				 F->nx, F->nx == 1 ? "" : "s", F->xname[0], F->nx > 1 ? ", ..." : "");
+	}
+	if (!F->nx && F->future) {
+		ml_model_free(top);
+		cJSON_Delete(meta);
+		return cli_usage(&F->cli, "--future: the model takes no regressors");
+	}
 	nser = (size_t)cJSON_GetArraySize(arr);
 	F->ser = calloc(nser, sizeof(*F->ser));
 	F->nser = nser;
@@ -1223,7 +1601,6 @@ static int load_models(struct fcast *F)
 		const char *mn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "model"));
 		struct ml_model *mm;
 		char name[32];
-		size_t per;
 		snprintf(name, sizeof(name), "s%zu", i);
 		if (!(mm = ml_model_get_member(top, name, &e)) ||
 		    !(S->fc[0] = ml_fc_from_model(mm, &e))) {
@@ -1252,15 +1629,28 @@ static int load_models(struct fcast *F)
 			if (S->h < 1 || S->h > 100000)
 				S->h = 10;
 		}
-		per = (size_t)S->h * (1 + 2 * (size_t)F->nlevel);
-		if (!(S->out = malloc(per * sizeof(double))))
-			return cli_error(&F->cli, EX_OSERR_, "out of memory");
-		if (ml_fc_forecast(S->fc[0], (int)S->h, F->level, F->nlevel, S->out, S->out + S->h,
-				   S->out + S->h + S->h * F->nlevel, &e) < 0) {
-			rc = cli_fail(&F->cli, &e);
+		if (ml_fc_nx(S->fc[0]) != F->nx) {
+			rc = cli_error(&F->cli, EX_DATA,
+				       "%s: a forecaster takes %d regressors, the model names %d",
+				       F->load, ml_fc_nx(S->fc[0]), F->nx);
 			break;
 		}
 		i++;
+	}
+	if (rc == 0 && F->nx)
+		rc = load_future(F);
+	for (i = 0; rc == 0 && i < F->nser; i++) {
+		struct series *S = &F->ser[i];
+		size_t per = (size_t)S->h * (1 + 2 * (size_t)F->nlevel);
+		if (!(S->out = malloc(per * sizeof(double)))) {
+			rc = cli_error(&F->cli, EX_OSERR_, "out of memory");
+			break;
+		}
+		if (ml_fc_forecast_x(S->fc[0], (int)S->h, S->xf, F->level, F->nlevel, S->out,
+				     S->out + S->h, S->out + S->h + S->h * F->nlevel, &e) < 0) {
+			rc = cli_fail(&F->cli, &e);
+			break;
+		}
 	}
 	if (!F->group_name || (F->nser == 1 && !F->ser[0].group)) {
 		free(F->group_name);
@@ -1396,6 +1786,12 @@ int cmd_main(int argc, char **argv)
 		case O_LIST_MODELS:
 			list = 1;
 			break;
+		case O_XREG:
+			F.xreg_arg = optarg;
+			break;
+		case O_FUTURE:
+			F.future = optarg;
+			break;
 		default:
 			rc = cli_usage(&F.cli, "unrecognized option '%s'", argv[optind - 1]);
 			goto done;
@@ -1416,6 +1812,7 @@ int cmd_main(int argc, char **argv)
 	if (F.load) {
 		const char *bad = F.time_col ? "--time" : F.y_col ? "-y" : F.group_col ? "--group" :
 			F.backtest ? "--backtest" : F.save ? "--save" : F.nseason ? "--season" :
+			F.xreg_arg ? "--xreg (the model names its regressors)" :
 			nfiles ? "FILE" : NULL;
 		if (bad) {
 			rc = cli_usage(&F.cli, "%s cannot be combined with --load", bad);
@@ -1435,13 +1832,14 @@ int cmd_main(int argc, char **argv)
 			       F.report ? "--backtest=N" : "--report=FILE");
 		goto done;
 	}
-	if ((rc = parse_models(&F, F.model_arg)) != 0 || (rc = check_params(&F)) != 0)
+	if ((rc = parse_models(&F, F.model_arg)) != 0 || (rc = check_params(&F)) != 0 ||
+	    (rc = parse_xreg(&F)) != 0)
 		goto done;
 	if (F.save && F.nmodel > 1) {
 		rc = cli_usage(&F.cli, "--save keeps one model: give --model one method");
 		goto done;
 	}
-	if ((rc = load_series(&F)) != 0)
+	if ((rc = load_series(&F)) != 0 || (F.nx && (rc = load_future(&F)) != 0))
 		goto done;
 	if ((rc = cli_ctx(&F.cli, &ctx)) != 0)
 		goto done;
@@ -1492,12 +1890,16 @@ done:
 	for (i = 0; i < F.nser; i++) {
 		int j;
 		free(F.ser[i].y);
+		free(F.ser[i].x);
+		free(F.ser[i].xf);
 		free(F.ser[i].out);
 		free((char *)F.ser[i].group);
 		for (j = 0; j < MAXMODEL; j++)
 			ml_fc_free(F.ser[i].fc[j]);
 	}
 	free(F.ser);
+	for (ch = 0; ch < F.nx; ch++)
+		free(F.xname[ch]);
 	free(F.time_name);
 	free(F.group_name);
 	if (ctx_ok)

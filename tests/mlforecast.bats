@@ -266,3 +266,142 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 	run --separate-stderr ml mlforecast --time t -y y --model gbm -p lags=40 airpassengers.csv
 	[ "$status" -eq 2 ]
 }
+
+# Regressors: samples/seatbelts.csv (drivers, PetrolPrice, law to 1983) and the
+# regressors of 1984 (samples/seatbelts_future.csv); the numbers are checked against R in
+# tests/unit/test_xreg.c.
+xreg_setup() {
+	cp "$SAMPLES/seatbelts.csv" "$SAMPLES/seatbelts_future.csv" .
+}
+
+belts() {
+	ml mlforecast --time month -y drivers --xreg PetrolPrice,law --future "$@"
+}
+
+@test "--xreg: linear agrees with R's tslm through the CLI, and the horizon is the future file's" {
+	xreg_setup
+	belts seatbelts_future.csv --model linear seatbelts.csv >out.csv
+	[ "$(head -1 out.csv)" = "month,model,mean,lo_80,hi_80,lo_95,hi_95" ]
+	[ "$(rows out.csv)" -eq 12 ]
+	grep -q '^1984-01-01,linear,' out.csv
+	grep -q '^1984-12-01,linear,' out.csv
+	# R: forecast(tslm(drivers ~ trend + season + PetrolPrice + law), newdata = 1984)
+	paste -d, <(tail -n +2 out.csv) <(tail -n +2 "$TOP/tests/fixtures/xreg/linear_fc.csv") |
+		awk -F, '{ for (i = 3; i <= 7; i++) if ((d = $i - $(i + 6)) > 1e-6 || d < -1e-6) exit 1 }'
+	# a shorter horizon reads the first rows only
+	belts seatbelts_future.csv --model linear --horizon 3 seatbelts.csv >short.csv
+	[ "$(rows short.csv)" -eq 3 ]
+	[ "$(sed -n 2,4p short.csv)" = "$(sed -n 2,4p out.csv)" ]
+}
+
+@test "--xreg: a what-if scenario moves the forecast; every xreg model, -j any, backtests" {
+	xreg_setup
+	sed 's/,1$/,0/' seatbelts_future.csv >nolaw.csv
+	for m in arima linear prophet gbm auto ensemble; do
+		belts seatbelts_future.csv --model $m seatbelts.csv >law.csv
+		belts nolaw.csv --model $m seatbelts.csv >nolaw_$m.csv
+		# the law lowered the casualties: without it, more
+		paste -d, law.csv nolaw_$m.csv | awk -F, -v m=$m 'NR > 1 { s += $10 - $3 } END { if (!(s > 0)) { print m, s; exit 1 } }'
+	done
+	belts seatbelts_future.csv --model arima,linear -j 1 seatbelts.csv >j1.csv
+	belts seatbelts_future.csv --model arima,linear -j 3 seatbelts.csv >j3.csv
+	cmp j1.csv j3.csv
+	belts seatbelts_future.csv --model arima,linear,gbm --backtest 3 --report rep.csv seatbelts.csv >/dev/null
+	[ "$(rows rep.csv)" -eq 3 ]
+	grep -q '^linear,3,36,' rep.csv
+}
+
+@test "--xreg: --save keeps the regressors' names; --load needs --future and reads it" {
+	xreg_setup
+	belts seatbelts_future.csv --model arima --save m.mlm seatbelts.csv >now.csv
+	ml mlforecast --load m.mlm --future seatbelts_future.csv >later.csv
+	cmp now.csv later.csv
+	run --separate-stderr ml mlforecast --load m.mlm
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"2 regressors (PetrolPrice, ...)"*"--future"* ]]
+	sed 's/,1$/,0/' seatbelts_future.csv >nolaw.csv
+	ml mlforecast --load m.mlm --future nolaw.csv >nolaw.csv.out
+	! cmp -s now.csv nolaw.csv.out
+	# a model without regressors takes no future
+	ml mlforecast --time month -y drivers --model naive --save plain.mlm seatbelts.csv >/dev/null
+	run --separate-stderr ml mlforecast --load plain.mlm --future seatbelts_future.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --load m.mlm --future seatbelts_future.csv --xreg law
+	[ "$status" -eq 2 ]
+}
+
+@test "--xreg misuse: a model without regressors, no --future, a missing column" {
+	xreg_setup
+	for m in ets theta naive combo; do
+		run --separate-stderr belts seatbelts_future.csv --model $m seatbelts.csv
+		[ "$status" -eq 2 ]
+		[[ "$stderr" == *"--model $m takes no regressors"* ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr ml mlforecast --time month -y drivers --xreg law seatbelts.csv
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--future"* ]]
+	run --separate-stderr ml mlforecast --time month -y drivers --future seatbelts_future.csv seatbelts.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --time month -y drivers --xreg law,law --future seatbelts_future.csv seatbelts.csv
+	[ "$status" -eq 2 ]
+	run --separate-stderr ml mlforecast --time month -y drivers --xreg price --future seatbelts_future.csv seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"price"* ]]
+	cut -d, -f1,2 seatbelts_future.csv >nolaw.csv
+	run --separate-stderr belts nolaw.csv --model linear seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"nolaw.csv"*"law"* ]]
+	run --separate-stderr belts missing.csv --model linear seatbelts.csv
+	[ "$status" -eq 66 ]
+}
+
+@test "--future bad input: missing values, gaps, times off the grid or in the past, unknown groups, too few rows" {
+	xreg_setup
+	# a missing regressor value in the history and in the future: file, line, column
+	sed '5s/,0$/,/' seatbelts.csv >hole.csv
+	run --separate-stderr belts seatbelts_future.csv --model linear hole.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"hole.csv:5: missing value in column 'law'"* ]]
+	sed '4s/,1$/,/' seatbelts_future.csv >f.csv
+	run --separate-stderr belts f.csv --model linear seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"f.csv:4: missing value in column 'law'"* ]]
+	# a gap
+	sed 4d seatbelts_future.csv >f.csv
+	run --separate-stderr belts f.csv --model linear seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"f.csv: no row for time 1984-03-01"*"gap"* ]]
+	# too few rows for --horizon
+	run --separate-stderr belts seatbelts_future.csv --model linear --horizon 13 seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"no row for time 1985-01-01"*"--horizon 13"* ]]
+	# a time in the past, or off the grid
+	sed '3s/^1984-02-01/1983-05-01/' seatbelts_future.csv >f.csv
+	run --separate-stderr belts f.csv --model linear seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"f.csv:3: time '1983-05-01' is not after the last time"* ]]
+	awk -v OFS=, 'BEGIN { print "t,y,x"; for (i = 1; i <= 40; i++) print i, i % 7 + 2 * (i % 3), i % 3 }' >num.csv
+	printf 't,x\n41,1\n41.5,2\n' >f.csv
+	run --separate-stderr ml mlforecast --time t -y y --xreg x --future f.csv --model linear num.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"f.csv:3: time '41.5' is not on the regular grid"* ]]
+	# twice the same time
+	sed '3p' seatbelts_future.csv >f.csv
+	run --separate-stderr belts f.csv --model linear seatbelts.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"f.csv:4: a second row for time '1984-02-01'"* ]]
+	# groups: an unknown one, one without rows
+	awk -F, -v OFS=, 'NR == 1 { print "g", $0; next } { print "a", $0; print "b", $0 }' seatbelts.csv >two.csv
+	awk -F, -v OFS=, 'NR == 1 { print "g", $0; next } { print "a", $0; print "c", $0 }' seatbelts_future.csv >f.csv
+	run --separate-stderr ml mlforecast --time month -y drivers --group g --xreg PetrolPrice,law --future f.csv --model linear two.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"f.csv:3: unknown group 'c' in column 'g'"* ]]
+	awk -F, -v OFS=, 'NR == 1 { print "g", $0; next } { print "a", $0 }' seatbelts_future.csv >f.csv
+	run --separate-stderr ml mlforecast --time month -y drivers --group g --xreg PetrolPrice,law --future f.csv --model linear two.csv
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"no rows after the last time of series 'b'"* ]]
+	awk -F, -v OFS=, 'NR == 1 { print "g", $0; next } { print "a", $0; print "b", $0 }' seatbelts_future.csv >f.csv
+	ml mlforecast --time month -y drivers --group g --xreg PetrolPrice,law --future f.csv --model linear two.csv >out.csv
+	[ "$(rows out.csv)" -eq 24 ]
+}

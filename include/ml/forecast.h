@@ -24,11 +24,20 @@
  * nseason is 0. Missing values (NaN) are the caller's to fill before fitting, except where
  * a method says it takes them. */
 #define ML_FC_MAX_SEASONS 4
+#define ML_FC_MAX_XREG 32
 struct ml_series {
 	const double *y;
 	size_t n;
 	int season[ML_FC_MAX_SEASONS];
 	int nseason;
+	/* Exogenous regressors, none when nx is 0: x[j * xlen + t] is regressor j at time t
+	 * for t < xlen (xlen >= n, every value present). The times from n on are the future
+	 * the forecasts read: forecasting h steps needs xlen >= n + h. A prefix of the series
+	 * (n smaller, x and xlen kept) so sees the rest of the history as its future, which is
+	 * how backtests forecast from past origins with the regressors' known values. */
+	const double *x;
+	size_t xlen;
+	int nx;
 };
 
 /* Methods. */
@@ -44,6 +53,9 @@ ML_API const char *ml_fc_method_summary(const struct ml_fc_method *m);
 ML_API const struct ml_param *ml_fc_method_params(const struct ml_fc_method *m);
 /* The shortest series the method fits, given its seasonal periods (e.g. two seasons of
  * data for seasonal naive needs one). */
+/* Whether the method takes regressors (ml_series.nx > 0); fitting one that does not on a
+ * series with regressors is ML_E_USAGE. */
+ML_API int ml_fc_method_xreg(const struct ml_fc_method *m);
 ML_API size_t ml_fc_method_min_length(const struct ml_fc_method *m, const struct ml_series *s);
 /* Defaults of m's parameters. */
 ML_API void ml_fc_params_init(struct ml_params *p, const struct ml_fc_method *m);
@@ -65,6 +77,15 @@ ML_API const struct ml_fc_method *ml_fc_method_of(const struct ml_forecaster *f)
  * level out of range. */
 ML_API int ml_fc_forecast(const struct ml_forecaster *f, int h, const double *level,
 			  int nlevel, double *mean, double *lo, double *hi, struct ml_err *e);
+/* The same with the regressors' future values given: xf[j * h + t] is regressor j at
+ * step t + 1 (a what-if scenario; a forecaster loaded from a file has no future of its
+ * own). ml_fc_forecast on a forecaster with regressors and fewer than h future values is
+ * ML_E_USAGE. */
+ML_API int ml_fc_forecast_x(const struct ml_forecaster *f, int h, const double *xf,
+			    const double *level, int nlevel, double *mean, double *lo, double *hi,
+			    struct ml_err *e);
+/* The number of regressors the forecaster was fitted with. */
+ML_API int ml_fc_nx(const struct ml_forecaster *f);
 /* The in-sample one-step-ahead fitted values, n of them (NaN where the method has none,
  * e.g. the first season of seasonal naive). */
 ML_API int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e);
@@ -75,7 +96,8 @@ ML_API double ml_fc_sigma2(const struct ml_forecaster *f);
 
 /* Model files: a container of kind "forecaster" (algorithm: the method's name) whose
  * metadata holds the parameters, the seasonal periods and what the method reports (its
- * fitted coefficients, information criteria), and back. m is not kept. */
+ * fitted coefficients, information criteria), and back. m is not kept. The regressors'
+ * history is kept (section "xreg", metadata "nx"), not their future. */
 ML_API int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out,
 			  struct ml_err *e);
 ML_API struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *e);

@@ -11,14 +11,20 @@
 #define ARIMA_MAX_FOURIER 64 /* sine-cosine pairs of the long-season regressors */
 
 /* What is fitted: orders, the seasonal period m (1 for none), and the regressors: an
- * intercept (only without differencing), a drift (the time index 1..n) and K pairs of
- * Fourier terms sin(2 pi k t / period), cos(...) for k = 1..K of each period. */
+ * intercept (only without differencing), a drift (the time index 1..n), next external
+ * regressors (xext[xidx[j] * xld + t - 1] at time t, as R's xreg =) and K pairs of Fourier
+ * terms sin(2 pi k t / period), cos(...) for k = 1..K of each period. The external
+ * values must reach as far as they are read: n for a fit, n + h for a forecast. */
 struct arima_spec {
 	int p, d, q, P, D, Q, m;
 	int mean, drift;
 	int nfourier;		/* periods with Fourier terms */
 	int fourier_k[4];
 	double fourier_period[4];
+	int next;
+	const double *xext;
+	size_t xld;
+	int xidx[32]; /* the column of xext of each external regressor */
 };
 
 enum arima_method { ARIMA_CSS_ML, ARIMA_ML, ARIMA_CSS };

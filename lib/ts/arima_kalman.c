@@ -1107,7 +1107,7 @@ static void grad_trans(const int *arma, const double *raw, int n, double *A)
 
 int arima_ncx(const struct arima_spec *s)
 {
-	int j, k = (s->mean && s->d + s->D == 0) + (s->drift != 0);
+	int j, k = (s->mean && s->d + s->D == 0) + (s->drift != 0) + s->next;
 
 	for (j = 0; j < s->nfourier; j++)
 		k += 2 * s->fourier_k[j];
@@ -1128,6 +1128,9 @@ double arima_xreg(const struct arima_spec *s, int j, double t)
 			return t;
 		j--;
 	}
+	if (j < s->next)
+		return s->xext[(size_t)s->xidx[j] * s->xld + (size_t)t - 1];
+	j -= s->next;
 	for (k = 0; k < s->nfourier; k++) {
 		if (j < 2 * s->fourier_k[k]) {
 			double w = 2 * M_PI * (double)(j / 2 + 1) * t / s->fourier_period[k];
@@ -1313,6 +1316,45 @@ static int ml_var_ok(struct optim *o, const double *coef, int k, double nused, d
 	return ok;
 }
 
+/* R's arima fits several regressors (external ones with an intercept, a drift or each
+ * other) in the coordinates of their singular vectors: X becomes X V (X = U S V'), which
+ * changes the optimiser's path, not the optimum. VT (ncx x ncx, V') receives the rotation.
+ * Only where external regressors are (the other terms keep their own coordinates here).
+ * 0, 1 when rotated, -1 when out of memory or the SVD fails. */
+static int xreg_rotate(const struct arima_spec *s, double *X, size_t n, int ncx, double *VT)
+{
+	double *A, *sv, *row;
+	size_t t;
+	int i, j, rc;
+
+	if (s->next < 1 || ncx < 2 || n < (size_t)ncx)
+		return 0;
+	A = ts_malloc(((size_t)ncx * n + 3 * (size_t)ncx) * sizeof(double));
+	if (!A)
+		return -1;
+	sv = A + (size_t)ncx * n;
+	row = sv + ncx;
+	memcpy(A, X, (size_t)ncx * n * sizeof(double));
+	rc = LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'N', 'A', (lapack_int)n, ncx, A, (lapack_int)n, sv,
+			    NULL, 1, VT, ncx, row + ncx);
+	if (rc != 0) {
+		free(A);
+		return -1;
+	}
+	for (t = 0; t < n; t++) {
+		for (j = 0; j < ncx; j++) {
+			double v = 0;
+			for (i = 0; i < ncx; i++)
+				v += X[t + (size_t)i * n] * VT[j + (size_t)i * ncx];
+			row[j] = v;
+		}
+		for (j = 0; j < ncx; j++)
+			X[t + (size_t)j * n] = row[j];
+	}
+	free(A);
+	return 1;
+}
+
 int arima_fit_var(struct arima_fit *f, const double *y)
 {
 	struct work wk;
@@ -1324,6 +1366,14 @@ int arima_fit_var(struct arima_fit *f, const double *y)
 		return 0;
 	if (work_setup(&wk, y, f->n, &f->s, &X) < 0)
 		goto done;
+	if (wk.ncx > 1 && f->s.next > 0) {
+		/* the rotation the fit made (tcoef are in its coordinates) */
+		double *VT = ts_malloc((size_t)wk.ncx * (size_t)wk.ncx * sizeof(double));
+		int r = VT ? xreg_rotate(&f->s, X, f->n, wk.ncx, VT) : -1;
+		free(VT);
+		if (r < 0)
+			goto done;
+	}
 	H = X + (size_t)wk.ncx * f->n;
 	Hi = H + (size_t)k * (size_t)k;
 	A = Hi + (size_t)k * (size_t)k;
@@ -1358,6 +1408,8 @@ int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
 	struct optim o;
 	int narma = s->p + s->q + s->P + s->Q, ncx = arima_ncx(s), k = narma + ncx, i, fail = 0,
 	    rc = -1, trans = 1;
+	double *VT = NULL;
+	int rot = 0;
 	double *X = NULL, *init = NULL, *parscale, *coef, *H = NULL, *Hi = NULL, *A = NULL,
 	       *tmp, value = 0, nused;
 
@@ -1367,6 +1419,11 @@ int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
 		return -1;
 	if (work_setup(&wk, y, n, s, &X) < 0)
 		goto done;
+	if (!fixed && ncx > 1 && s->next > 0) {
+		if (!(VT = ts_malloc((size_t)ncx * (size_t)ncx * sizeof(double))) ||
+		    (rot = xreg_rotate(s, X, n, ncx, VT)) < 0)
+			goto done;
+	}
 	nused = (double)n - wk.dl;
 	if (nused <= 0)
 		goto done;
@@ -1551,8 +1608,20 @@ final:
 	out->a = wk.a;
 	out->P = wk.P;
 	wk.phi = NULL;
+	if (rot == 1) {
+		/* back to the regressors' own coordinates: beta = V c */
+		double *c = out->coef + narma, *b = tmp;
+		for (i = 0; i < ncx; i++) {
+			int j;
+			b[i] = 0;
+			for (j = 0; j < ncx; j++)
+				b[i] += VT[j + (size_t)i * (size_t)ncx] * c[j];
+		}
+		memcpy(c, b, (size_t)ncx * sizeof(double));
+	}
 	rc = 0;
 done:
+	free(VT);
 	free(wk.phi);
 	free(X);
 	if (rc < 0)

@@ -246,7 +246,7 @@ static int regress_out(const double *y, size_t n, const struct arima_spec *sp, d
 	struct arima_fit f;
 
 	memcpy(out, y, n * sizeof(double));
-	if (!lin.nfourier)
+	if (!lin.nfourier && !lin.next)
 		return 0;
 	lin.p = lin.q = lin.P = lin.Q = lin.d = lin.D = 0;
 	lin.m = 1;
@@ -260,6 +260,28 @@ static int regress_out(const double *y, size_t n, const struct arima_spec *sp, d
 	return 0;
 }
 
+/* Whether an external regressor of sp is constant once differenced D times at lag m and
+ * then d times at lag 1 (R's is.constant on diff(xreg)); -1 when out of memory. */
+static int xreg_flat(const struct arima_spec *sp, size_t n, int D, size_t m, int d, size_t dl)
+{
+	double *w = ts_malloc((n ? n : 1) * sizeof(double));
+	int j, i, flat = 0;
+
+	if (!w)
+		return -1;
+	for (j = 0; j < sp->next && !flat; j++) {
+		size_t len = n;
+		memcpy(w, sp->xext + (size_t)sp->xidx[j] * sp->xld, n * sizeof(double));
+		for (i = 0; i < D; i++)
+			diff_lag(w, &len, m);
+		for (i = 0; i < d; i++)
+			diff_lag(w, &len, dl);
+		flat = ts_is_constant(w, len);
+	}
+	free(w);
+	return flat;
+}
+
 static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 		      const struct arima_spec *base, int ic, int allow_mean, int allow_drift,
 		      int fix_d, int fix_D)
@@ -268,7 +290,7 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 	int d, D = 0, p, q, P, Q, constant, i;
 	size_t len;
 	double *dx = ts_malloc(n * sizeof(double));
-	int rc = -1, has_x = base->nfourier > 0;
+	int rc = -1, has_x = base->nfourier > 0 || base->next > 0;
 
 	if (!dx)
 		return -1;
@@ -309,6 +331,9 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 		D = 0;
 	else
 		D = arima_nsdiffs(dx, n, m);
+	/* a regressor left constant by the seasonal difference takes it back (auto.arima) */
+	if (D > 0 && base->next && xreg_flat(base, n, D, (size_t)m, 0, 0) > 0)
+		D--;
 	len = n;
 	for (i = 0; i < D; i++)
 		diff_lag(dx, &len, (size_t)m);
@@ -317,6 +342,8 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 	else {
 		d = arima_ndiffs(dx, len, 2);
 		if (d > 0 && len <= (size_t)d)
+			d--;
+		if (d > 0 && base->next && xreg_flat(base, n, D, (size_t)m, d, 1) > 0)
 			d--;
 	}
 	for (i = 0; i < d; i++)
@@ -362,7 +389,7 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 		if (S.max_Q > 0 && S.max_q > m - 1)
 			S.max_q = m - 1;
 	}
-	S.approx = n > 150 || m > 12 || has_x;
+	S.approx = n > 150 || m > 12 || base->nfourier > 0;
 	S.offset = 0;
 	if (S.approx) {
 		struct arima_fit f;
@@ -521,7 +548,7 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 	double ord[4], sord[4];
 	int nord = ml_param_list(p, "order", ord, 4), nsord = ml_param_list(p, "seasonal-order", sord, 4);
 	int mean = (int)ml_param(p, "mean"), drift = (int)ml_param(p, "drift");
-	int ic = (int)ml_param(p, "ic"), m = s->nseason ? s->season[0] : 1, rc;
+	int ic = (int)ml_param(p, "ic"), m = s->nseason ? s->season[0] : 1, rc, k;
 	struct arima_spec base;
 
 	if (!st)
@@ -551,6 +578,13 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 				 "seasons as Fourier terms (%d pairs of period %g%s)", base.fourier_k[0],
 				 base.fourier_period[0], base.nfourier > 1 ? " and more" : "");
 	}
+	/* a regressor constant over the history has no effect to estimate (auto.arima drops
+	 * it; a backtest's early origins may see one before its first change) */
+	base.xext = s->x;
+	base.xld = s->xlen;
+	for (k = 0; k < s->nx && k < 32; k++)
+		if (!ts_is_constant(s->x + (size_t)k * s->xlen, s->n))
+			base.xidx[base.next++] = k;
 	if (nsord == 3 && m == 1 && (sord[0] || sord[1] || sord[2])) {
 		free(st);
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -644,10 +678,13 @@ static int arima_forecast_method(const void *state, const struct ml_series *s, i
 {
 	const struct arima_state *st = state;
 	double *se2 = ts_malloc((size_t)h * sizeof(double));
+	struct arima_fit f = st->fit;
 	int t, k;
 
-	(void)s;
-	if (!se2 || arima_forecast(&st->fit, h, mean, se2) < 0) {
+	/* the regressors' future from the series forecast (a scenario) */
+	f.s.xext = s->x;
+	f.s.xld = s->xlen;
+	if (!se2 || arima_forecast(&f, h, mean, se2) < 0) {
 		free(se2);
 		return ml_err_nomem(e);
 	}
@@ -718,9 +755,11 @@ static int arima_save(const void *state, struct ml_model *m, struct ml_err *e)
 			snprintf(name, sizeof(name), "intercept");
 		else if (sp->drift && j == base - 1)
 			snprintf(name, sizeof(name), "drift");
+		else if (j - base < sp->next)
+			snprintf(name, sizeof(name), "xreg%d", sp->xidx[j - base] + 1);
 		else
-			snprintf(name, sizeof(name), "%s%d", (j - base) % 2 ? "cos" : "sin",
-				 (j - base) / 2 + 1);
+			snprintf(name, sizeof(name), "%s%d", (j - base - sp->next) % 2 ? "cos" : "sin",
+				 (j - base - sp->next) / 2 + 1);
 		ml_json_num(&bad, c, name, f->coef[i]);
 	}
 	if (isfinite(f->loglik))
@@ -760,6 +799,7 @@ const struct ml_fc_method ml_fc_arima = {
     .name = "arima",
     .summary = "seasonal ARIMA, orders chosen as R's auto.arima (or fixed by --order)",
     .params = arima_params,
+    .xreg = 1,
     .min_length = arima_min,
     .fit = arima_fit_method,
     .forecast = arima_forecast_method,

@@ -1,7 +1,10 @@
 /* Combinations of forecasting methods, whose members are looked up by name so that every
  * method registered in methods.h takes part: combo (the fixed mean of ets, arima and
  * theta), auto (per series, the combination or one member, whichever a rolling-origin
- * backtest prefers) and ensemble (the mean of the few that backtest best). */
+ * backtest prefers) and ensemble (the mean of the few that backtest best). With
+ * regressors, auto's members are the methods that take them (arima, linear, prophet) and
+ * ensemble's pool keeps only those; combo, fixed on two methods that take none, refuses
+ * them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@ enum { K_COMBO, K_AUTO, K_ENSEMBLE };
 static const char *const combo_names[] = {"ets", "arima", "theta", NULL};
 static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "gbm", "drift", "naive",
 					 "snaive", NULL};
+static const char *const xreg_names[] = {"arima", "linear", "prophet", NULL};
 
 struct combo {
 	int kind;
@@ -76,7 +80,7 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		const struct ml_fc_method *m = ml_fc_method_find(names[i]);
 		struct ml_params p;
 		struct ml_err e2;
-		if (!m || s->n < ml_fc_method_min_length(m, s))
+		if (!m || s->n < ml_fc_method_min_length(m, s) || (s->nx && !ml_fc_method_xreg(m)))
 			continue;
 		if (strcmp(names[i], "snaive") == 0 && !s->nseason)
 			continue;
@@ -236,7 +240,8 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 	if (!c)
 		return ml_err_nomem(e);
 	c->kind = kind;
-	if ((rc = fit_members(c, kind == K_ENSEMBLE ? pool_names : combo_names, s, ctx, e)) < 0) {
+	if ((rc = fit_members(c, kind == K_ENSEMBLE ? pool_names : s->nx ? xreg_names : combo_names,
+			      s, ctx, e)) < 0) {
 		free(c);
 		return rc;
 	}
@@ -275,13 +280,17 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 			c->use[order[0]] = 1;
 	} else if (kind == K_ENSEMBLE) {
 		/* not enough history to rank: the fixed combination's members */
+		int nu = 0;
 		for (i = 0; i < c->n; i++) {
 			int j;
 			c->use[i] = 0;
 			for (j = 0; combo_names[j]; j++)
 				if (strcmp(c->fm[i]->name, combo_names[j]) == 0)
 					c->use[i] = 1;
+			nu += c->use[i];
 		}
+		for (i = 0; !nu && i < c->n; i++)
+			c->use[i] = 1; /* with regressors: every member */
 	}
 	*state = c;
 	return 0;
@@ -316,7 +325,6 @@ static int combo_forecast(const void *state, const struct ml_series *s, int h,
 	       *h1 = malloc(nb * sizeof(double));
 	int i, t, nu = 0, rc = 0;
 
-	(void)s;
 	if (!m1 || !l1 || !h1) {
 		rc = ml_err_nomem(e);
 		goto out;
@@ -328,7 +336,7 @@ static int combo_forecast(const void *state, const struct ml_series *s, int h,
 	for (i = 0; i < c->n; i++) {
 		if (!c->use[i])
 			continue;
-		if ((rc = ml_fc_forecast(c->f[i], h, level, nlevel, m1, l1, h1, e)) < 0)
+		if ((rc = ml_fc_forecast_on(c->f[i], s, h, level, nlevel, m1, l1, h1, e)) < 0)
 			goto out;
 		for (t = 0; t < h; t++)
 			mean[t] += m1[t];
@@ -454,6 +462,7 @@ const struct ml_fc_method ml_fc_auto = {
 	.name = "auto",
 	.summary = "per series, the combination or one of its members, by rolling backtest",
 	.params = auto_params,
+	.xreg = 1,
 	.min_length = combo_min,
 	.fit = auto_fit,
 	.forecast = combo_forecast,
@@ -468,6 +477,7 @@ const struct ml_fc_method ml_fc_ensemble = {
 	.name = "ensemble",
 	.summary = "the mean of the methods that backtest best",
 	.params = ensemble_params,
+	.xreg = 1,
 	.min_length = combo_min,
 	.fit = ensemble_fit,
 	.forecast = combo_forecast,

@@ -3,7 +3,8 @@
  * before t: the lags 2..L relative to y[t-1] (L: the first season up to 24, else 4), each
  * season's own lag, rolling means over 3 steps and over the first season (relative to
  * y[t-1]), and the position of t in each season (the month of monthly data, the hour of
- * hourly data: the calendar as the series' seasons see it). scale is the mean absolute
+ * hourly data: the calendar as the series' seasons see it), and for each regressor its
+ * value at the time forecast and its change since t - 1. scale is the mean absolute
  * change of the series, so the trees work on the same numbers whatever its units.
  * Multi-step forecasts are recursive (each step fed back as a lag) or direct (one model
  * per step, the step's change from the last value known). Intervals are conformal
@@ -20,6 +21,7 @@
 #include "ml/stats.h"
 
 #define GBM_MAXF 40
+#define GBM_MAXP (GBM_MAXF + ML_FC_MAX_SEASONS + 2 + 2 * ML_FC_MAX_XREG)
 
 extern const struct ml_fc_method ml_fc_gbm;
 #define GBM_MAXLAG 24
@@ -28,6 +30,7 @@ struct layout {
 	int nlag, lag[GBM_MAXF];	 /* lags k >= 2, relative to y[t-1] */
 	int nroll, roll[2];		 /* rolling-mean windows */
 	int npos, pos[ML_FC_MAX_SEASONS]; /* seasons whose position is a feature */
+	int nx;				 /* regressors (two features each) */
 	int maxlag;			 /* values of history a row needs */
 	int p;				 /* features */
 };
@@ -82,7 +85,8 @@ static void layout(struct layout *L, const struct ml_series *s, int lags)
 		L->roll[L->nroll++] = 3;
 	if (m0 > 3)
 		L->roll[L->nroll++] = m0;
-	L->p = L->nlag + L->nroll + L->npos;
+	L->nx = s->nx;
+	L->p = L->nlag + L->nroll + L->npos + 2 * L->nx;
 }
 
 static size_t gbm_min(const struct ml_series *s)
@@ -93,9 +97,10 @@ static size_t gbm_min(const struct ml_series *s)
 	return (size_t)L.maxlag + 10;
 }
 
-/* The features of the value at t from x[t - maxlag .. t). */
-static void features(const struct layout *L, const double *x, size_t t, double scale,
-		     double *f)
+/* The features of the value at t + j from x[t - maxlag .. t) and the regressors of s at
+ * t + j. */
+static void features(const struct layout *L, const double *x, const struct ml_series *s,
+		     size_t t, size_t j0, double scale, double *f)
 {
 	double r = x[t - 1];
 	int j = 0, k;
@@ -111,6 +116,11 @@ static void features(const struct layout *L, const double *x, size_t t, double s
 	}
 	for (k = 0; k < L->npos; k++)
 		f[j++] = (double)(t % (size_t)L->pos[k]);
+	for (k = 0; k < L->nx; k++) {
+		const double *xr = s->x + (size_t)k * s->xlen;
+		f[j++] = xr[t + j0];
+		f[j++] = xr[t + j0] - xr[t - 1];
+	}
 }
 
 /* The schema of the features x1..xp and the target y. */
@@ -151,7 +161,7 @@ static int fit_step(struct gbm *g, const struct ml_series *s, const struct ml_pa
 	struct ml_frame fr;
 	struct ml_train_spec spec;
 	size_t t, nrow = s->n - (size_t)L->maxlag - (size_t)j, r;
-	double f[GBM_MAXF + ML_FC_MAX_SEASONS + 2];
+	double f[GBM_MAXP];
 	char buf[32];
 	int k, rc;
 
@@ -161,7 +171,7 @@ static int fit_step(struct gbm *g, const struct ml_series *s, const struct ml_pa
 		return ml_err_nomem(e);
 	}
 	for (r = 0, t = (size_t)L->maxlag; r < nrow; r++, t++) {
-		features(L, s->y, t, g->scale, f);
+		features(L, s->y, s, t, (size_t)j, g->scale, f);
 		for (k = 0; k < L->p; k++)
 			fr.rows.col[k].num[r] = f[k];
 		fr.rows.col[L->p].num[r] = (s->y[t + (size_t)j] - s->y[t - 1]) / g->scale;
@@ -237,7 +247,7 @@ static int gbm_path(const struct gbm *g, const struct ml_series *s, int h, doubl
 {
 	struct scorer S;
 	double *x = malloc((s->n + (size_t)h) * sizeof(double));
-	double f[GBM_MAXF + ML_FC_MAX_SEASONS + 2], d;
+	double f[GBM_MAXP], d;
 	int t, rc = 0;
 
 	if (!x)
@@ -249,16 +259,17 @@ static int gbm_path(const struct gbm *g, const struct ml_series *s, int h, doubl
 	memcpy(x, s->y, s->n * sizeof(double));
 	if (g->nmodel > 1) {
 		/* direct: model t from the features at the end of the series */
-		features(&g->L, x, s->n, g->scale, f);
-		for (t = 0; t < h && t < g->nmodel && rc >= 0; t++)
+		for (t = 0; t < h && t < g->nmodel && rc >= 0; t++) {
+			features(&g->L, x, s, s->n, (size_t)t, g->scale, f);
 			if ((rc = scorer_run(&S, g, t, f, &d, e)) >= 0)
 				x[s->n + (size_t)t] = mean[t] = s->y[s->n - 1] + g->scale * d;
+		}
 	} else {
 		t = 0;
 	}
 	/* recursive (and direct beyond its models): the next value from the last ones */
 	for (; t < h && rc >= 0; t++) {
-		features(&g->L, x, s->n + (size_t)t, g->scale, f);
+		features(&g->L, x, s, s->n + (size_t)t, 0, g->scale, f);
 		if ((rc = scorer_run(&S, g, 0, f, &d, e)) >= 0)
 			x[s->n + (size_t)t] = mean[t] = x[s->n + (size_t)t - 1] + g->scale * d;
 	}
@@ -272,7 +283,7 @@ static int gbm_fit(void **state, const struct ml_series *s, const struct ml_para
 {
 	struct gbm *g = calloc(1, sizeof(*g));
 	int H = (int)ml_param(p, "horizon"), K = (int)ml_param(p, "calibration"), j, rc;
-	double f[GBM_MAXF + ML_FC_MAX_SEASONS + 2], ss = 0, d;
+	double f[GBM_MAXP], ss = 0, d;
 	size_t t, cnt = 0;
 	struct scorer S;
 
@@ -320,7 +331,7 @@ static int gbm_fit(void **state, const struct ml_series *s, const struct ml_para
 		g->fit[t] = NAN;
 		if (t < (size_t)g->L.maxlag)
 			continue;
-		features(&g->L, s->y, t, g->scale, f);
+		features(&g->L, s->y, s, t, 0, g->scale, f);
 		if ((rc = scorer_run(&S, g, 0, f, &d, e)) < 0)
 			break;
 		g->fit[t] = s->y[t - 1] + g->scale * d;
@@ -405,6 +416,7 @@ const struct ml_fc_method ml_fc_gbm = {
 	.name = "gbm",
 	.summary = "gradient boosted trees on lags, rolling means and season positions",
 	.params = gbm_params,
+	.xreg = 1,
 	.min_length = gbm_min,
 	.fit = gbm_fit,
 	.forecast = gbm_forecast,

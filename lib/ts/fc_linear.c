@@ -1,7 +1,8 @@
 /* A linear trend plus seasonal dummies for a season of at most 24 steps (the first one),
  * and Fourier pairs for longer seasons, fitted by least squares as R's tslm(y ~ trend +
- * season) (or + fourier(y, K)) does; intervals from Student's t with the coefficients'
- * uncertainty, as R's forecast.lm. */
+ * season) (or + fourier(y, K)) does, with the regressors last (tslm(y ~ trend + season +
+ * x1 + x2), forecast with their future values as newdata); intervals from Student's t with
+ * the coefficients' uncertainty, as R's forecast.lm. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@ struct linear {
 	int p;		   /* columns */
 	int dummy;	   /* the dummies' season (0: none) */
 	int nf, fm[ML_FC_MAX_SEASONS], fk[ML_FC_MAX_SEASONS]; /* Fourier seasons, pairs */
+	int nx;		   /* regressors, the last columns */
+	int xidx[ML_FC_MAX_XREG]; /* their columns in the series (constant ones left out) */
 	double b[LIN_MAXP];
 	double *inv;	   /* (X'X)^-1, p x p */
 	double sigma2;
@@ -47,11 +50,23 @@ static int layout(struct linear *L, const struct ml_series *s, int K)
 			L->p += 2 * kk;
 		}
 	}
+	/* a regressor constant over the history is left out, its effect zero (R's lm gives
+	 * it NA and predicts without it) */
+	L->nx = 0;
+	for (k = 0; k < s->nx; k++) {
+		const double *x = s->x + (size_t)k * s->xlen;
+		size_t t = 1;
+		while (t < s->n && x[t] == x[0])
+			t++;
+		if (t < s->n)
+			L->xidx[L->nx++] = k;
+	}
+	L->p += L->nx;
 	return L->p;
 }
 
-/* Row of the design for step t (0-based) into x. */
-static void row(const struct linear *L, size_t t, double *x)
+/* Row of the design for step t (0-based) into x; the regressors at t come from s. */
+static void row(const struct linear *L, const struct ml_series *s, size_t t, double *x)
 {
 	int j = 0, k, i;
 
@@ -66,6 +81,8 @@ static void row(const struct linear *L, size_t t, double *x)
 			x[j++] = sin(a);
 			x[j++] = cos(a);
 		}
+	for (k = 0; k < L->nx; k++)
+		x[j++] = s->x[(size_t)L->xidx[k] * s->xlen + t];
 }
 
 static size_t linear_min(const struct ml_series *s)
@@ -161,7 +178,7 @@ static int linear_fit(void **state, const struct ml_series *s, const struct ml_p
 	}
 	L->n = s->n;
 	for (t = 0; t < s->n; t++) {
-		row(L, t, x);
+		row(L, s, t, x);
 		for (i = 0; i < P; i++) {
 			xty[i] += x[i] * s->y[t];
 			for (j = 0; j < P; j++)
@@ -173,9 +190,9 @@ static int linear_fit(void **state, const struct ml_series *s, const struct ml_p
 		free(L);
 		return rc == -2 ? ml_err_nomem(e) :
 				  ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					     "--model linear: the trend and seasonal terms are "
+					     "--model linear: the trend, seasonal terms%s are "
 					     "collinear on %zu values",
-					     s->n);
+					     s->nx ? " and regressors (a constant one?)" : "", s->n);
 	}
 	for (i = 0; i < P; i++) {
 		L->b[i] = 0;
@@ -184,7 +201,7 @@ static int linear_fit(void **state, const struct ml_series *s, const struct ml_p
 	}
 	for (t = 0; t < s->n; t++) {
 		double f = 0;
-		row(L, t, x);
+		row(L, s, t, x);
 		for (i = 0; i < P; i++)
 			f += x[i] * L->b[i];
 		rss += (s->y[t] - f) * (s->y[t] - f);
@@ -202,11 +219,10 @@ static int linear_forecast(const void *state, const struct ml_series *s, int h,
 	double x[LIN_MAXP], df = (double)(L->n - (size_t)L->p);
 	int t, i, j, k;
 
-	(void)s;
 	(void)e;
 	for (t = 0; t < h; t++) {
 		double f = 0, q = 0;
-		row(L, L->n + (size_t)t, x);
+		row(L, s, L->n + (size_t)t, x);
 		for (i = 0; i < L->p; i++) {
 			f += x[i] * L->b[i];
 			for (j = 0; j < L->p; j++)
@@ -230,7 +246,7 @@ static int linear_fitted(const void *state, const struct ml_series *s, double *o
 	int i;
 
 	for (t = 0; t < s->n; t++) {
-		row(L, t, x);
+		row(L, s, t, x);
 		out[t] = 0;
 		for (i = 0; i < L->p; i++)
 			out[t] += x[i] * L->b[i];
@@ -276,6 +292,7 @@ const struct ml_fc_method ml_fc_linear = {
 	.name = "linear",
 	.summary = "a linear trend plus seasonal dummies, or Fourier terms for long seasons",
 	.params = linear_params,
+	.xreg = 1,
 	.min_length = linear_min,
 	.fit = linear_fit,
 	.forecast = linear_forecast,

@@ -4,7 +4,10 @@
  * zero), plus Fourier seasonalities under a normal prior, with the series scaled by its
  * largest absolute value and time by the history's length. The MAP is found by coordinate
  * descent on the penalised least squares for a given noise scale, alternated with the
- * noise scale's own MAP under its half-normal prior. Intervals are quantiles of simulated
+ * noise scale's own MAP under its half-normal prior. Regressors (holidays and events are
+ * 0/1 ones) are extra columns under a normal prior, standardised as prophet's
+ * add_regressor does by default (all but those whose only values are 0 and 1), their
+ * effect added to the trend and seasons (additive). Intervals are quantiles of simulated
  * paths: future changepoints as often as in the history, with Laplace rate changes of the
  * fitted changes' mean size, plus Gaussian noise, from a seeded generator. */
 #include <math.h>
@@ -24,7 +27,9 @@ struct prophet {
 	int nseas;	       /* seasonal periods */
 	double period[ML_FC_MAX_SEASONS];
 	int order[ML_FC_MAX_SEASONS];
-	int p;		       /* coefficients: m, k, deltas, then sin/cos pairs */
+	int p;		       /* coefficients: m, k, deltas, sin/cos pairs, then regressors */
+	int nx;		       /* regressors, the last nx coefficients */
+	double xmu[ML_FC_MAX_XREG], xsd[ML_FC_MAX_XREG]; /* their standardisation */
 	double beta[MAX_TERMS];
 	double sigma;	       /* noise scale (scaled) */
 	int samples;
@@ -78,6 +83,23 @@ static double tscale(const struct prophet *f, double i)
 	return f->n > 1 ? i / (double)(f->n - 1) : 0;
 }
 
+/* Regressor k of s at step i, standardised. */
+static double xcol(const struct prophet *f, const struct ml_series *s, int k, size_t i)
+{
+	return (s->x[(size_t)k * s->xlen + i] - f->xmu[k]) / f->xsd[k];
+}
+
+/* The regressors' part of the fit at step i (scaled). */
+static double xpart(const struct prophet *f, const struct ml_series *s, size_t i)
+{
+	double v = 0;
+	int k;
+
+	for (k = 0; k < f->nx; k++)
+		v += f->beta[f->p - f->nx + k] * xcol(f, s, k, i);
+	return v;
+}
+
 static const struct ml_param prophet_params[] = {
     {"changepoints", ML_P_INT, 25, 0, 60, NULL,
      "potential changepoints of the trend's rate (default 25)"},
@@ -87,6 +109,8 @@ static const struct ml_param prophet_params[] = {
      "the scale of their Laplace prior: larger, a more flexible trend (default 0.05)"},
     {"seasonality-prior", ML_P_REAL, 10, 1e-6, 1000, NULL,
      "the scale of the Fourier terms' normal prior (default 10)"},
+    {"regressor-prior", ML_P_REAL, 10, 1e-6, 1000, NULL,
+     "the scale of the regressors' normal prior (default 10)"},
     {"fourier-order", ML_P_INT, 0, 0, 50, NULL,
      "Fourier pairs of each season (default 0: 10 yearly, 3 weekly, 4 daily)"},
     {"samples", ML_P_INT, 1000, 10, 100000, NULL,
@@ -101,7 +125,7 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	size_t n = s->n, i;
 	int ncp = (int)ml_param(p, "changepoints"), fo = (int)ml_param(p, "fourier-order");
 	double range = ml_param(p, "changepoint-range"), tau = ml_param(p, "changepoint-prior"),
-	       sprior = ml_param(p, "seasonality-prior");
+	       sprior = ml_param(p, "seasonality-prior"), xprior = ml_param(p, "regressor-prior");
 	double *X, *y, *G, *xy, *c, sigma2, rss, yy;
 	size_t P2;
 	int j, k, outer, hist;
@@ -138,6 +162,26 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	f->p = 2 + ncp;
 	for (k = 0; k < f->nseas; k++)
 		f->p += 2 * f->order[k];
+	f->nx = s->nx;
+	f->p += s->nx;
+	for (k = 0; k < s->nx; k++) {
+		const double *xk = s->x + (size_t)k * s->xlen;
+		double mu = 0, v = 0;
+		int binary = 1;
+		for (i = 0; i < n; i++) {
+			mu += xk[i];
+			binary &= xk[i] == 0 || xk[i] == 1;
+		}
+		mu /= (double)n;
+		for (i = 0; i < n; i++)
+			v += (xk[i] - mu) * (xk[i] - mu);
+		v = n > 1 ? sqrt(v / (double)(n - 1)) : 0;
+		/* a constant one gets a column of zeros, and no effect */
+		f->xmu[k] = binary ? 0 : mu;
+		f->xsd[k] = binary || !(v > 0) ? 1 : v;
+		if (!binary && !(v > 0))
+			f->xmu[k] = xk[0];
+	}
 	if (f->p > MAX_TERMS) {
 		free(f);
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
@@ -154,9 +198,12 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	G = y + n;
 	xy = G + P2;
 	c = xy + f->p;
-	for (j = 0; j < f->p; j++)
+	for (j = 0; j < f->p - f->nx; j++)
 		for (i = 0; i < n; i++)
 			X[i + (size_t)j * n] = column(f, j, tscale(f, (double)i));
+	for (k = 0; k < f->nx; k++)
+		for (i = 0; i < n; i++)
+			X[i + (size_t)(f->p - f->nx + k) * n] = xcol(f, s, k, i);
 	for (i = 0; i < n; i++)
 		y[i] = s->y[i] / f->scale;
 	yy = 0;
@@ -202,7 +249,9 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 					double lam = sigma2 / tau;
 					nb = g > lam ? (g - lam) / gjj : g < -lam ? (g + lam) / gjj : 0;
 				} else {
-					double v = j < 2 ? 25.0 : sprior * sprior;
+					double v = j < 2		 ? 25.0 :
+						   j >= f->p - f->nx ? xprior * xprior :
+								       sprior * sprior;
 					nb = g / (gjj + sigma2 / v);
 				}
 				if (nb != b) {
@@ -240,12 +289,13 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	return 0;
 }
 
+/* The trend and seasons at t (scaled; the regressors are xpart's). */
 static double predict(const struct prophet *f, double t)
 {
 	double v = 0;
 	int j;
 
-	for (j = 0; j < f->p; j++)
+	for (j = 0; j < f->p - f->nx; j++)
 		v += f->beta[j] * column(f, j, t);
 	return v;
 }
@@ -295,9 +345,9 @@ static int prophet_forecast(const void *state, const struct ml_series *s, int h,
 	double lambda = 1e-8, *paths, *col, T = tscale(f, (double)(f->n - 1 + (size_t)h));
 	uint64_t rng = f->seed * 0x2545f4914f6cdd1dull + 1;
 
-	(void)s;
 	for (t = 0; t < h; t++)
-		mean[t] = f->scale * predict(f, tscale(f, (double)(f->n - 1 + (size_t)t + 1)));
+		mean[t] = f->scale * (predict(f, tscale(f, (double)(f->n - 1 + (size_t)t + 1))) +
+				      xpart(f, s, f->n + (size_t)t));
 	if (!nlevel)
 		return 0;
 	for (k = 0; k < f->ncp; k++)
@@ -344,7 +394,7 @@ static int prophet_fitted(const void *state, const struct ml_series *s, double *
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		out[i] = f->scale * predict(f, tscale(f, (double)i));
+		out[i] = f->scale * (predict(f, tscale(f, (double)i)) + xpart(f, s, i));
 	return 0;
 }
 
@@ -379,8 +429,20 @@ static int prophet_save(const void *state, struct ml_model *m, struct ml_err *e)
 			if (bad)
 				return ml_err_nomem(e);
 		}
-	if (!cJSON_AddNumberToObject(meta, "fourier_terms", f->p - 2 - f->ncp))
+	if (!cJSON_AddNumberToObject(meta, "fourier_terms", f->p - 2 - f->ncp - f->nx))
 		return ml_err_nomem(e);
+	if (f->nx) {
+		/* each regressor's effect per unit of its own */
+		int bad = 0;
+		if (!(a = cJSON_AddArrayToObject(meta, "xreg")))
+			return ml_err_nomem(e);
+		for (j = 0; j < f->nx; j++)
+			ml_json_add(&bad, a, NULL,
+				    cJSON_CreateNumber(f->beta[f->p - f->nx + j] * f->scale /
+						       f->xsd[j]));
+		if (bad)
+			return ml_err_nomem(e);
+	}
 	return 0;
 }
 
@@ -395,6 +457,7 @@ const struct ml_fc_method ml_fc_prophet = {
     .name = "prophet",
     .summary = "piecewise-linear trend with sparse changepoints plus Fourier seasons (MAP)",
     .params = prophet_params,
+    .xreg = 1,
     .min_length = prophet_min,
     .fit = prophet_fit,
     .forecast = prophet_forecast,

@@ -50,6 +50,11 @@ const struct ml_param *ml_fc_method_params(const struct ml_fc_method *m)
 	return m->params ? m->params : &none;
 }
 
+int ml_fc_method_xreg(const struct ml_fc_method *m)
+{
+	return m->xreg;
+}
+
 size_t ml_fc_method_min_length(const struct ml_fc_method *m, const struct ml_series *s)
 {
 	return m->min_length ? m->min_length(s) : 1;
@@ -63,7 +68,7 @@ void ml_fc_params_init(struct ml_params *p, const struct ml_fc_method *m)
 struct ml_forecaster {
 	const struct ml_fc_method *m;
 	struct ml_params p;
-	struct ml_series s; /* y owned */
+	struct ml_series s; /* y and x owned */
 	void *state;
 };
 
@@ -74,6 +79,7 @@ void ml_fc_free(struct ml_forecaster *f)
 	if (f->state)
 		f->m->free(f->state);
 	free((double *)f->s.y);
+	free((double *)f->s.x);
 	free(f);
 }
 
@@ -85,6 +91,11 @@ const struct ml_fc_method *ml_fc_method_of(const struct ml_forecaster *f)
 void *ml_fc_state(const struct ml_forecaster *f)
 {
 	return f->state;
+}
+
+int ml_fc_nx(const struct ml_forecaster *f)
+{
+	return f->s.nx;
 }
 
 size_t ml_fc_nobs(const struct ml_forecaster *f)
@@ -102,19 +113,27 @@ static struct ml_forecaster *holder(const struct ml_fc_method *m, const struct m
 				    const struct ml_params *p, struct ml_err *e)
 {
 	struct ml_forecaster *f = calloc(1, sizeof(*f));
-	double *y = malloc((s->n ? s->n : 1) * sizeof(double));
+	double *y = malloc((s->n ? s->n : 1) * sizeof(double)), *x = NULL;
+	size_t nxv = s->nx > 0 ? (size_t)s->nx * s->xlen : 0;
 
-	if (!f || !y) {
+	if (!f || !y || (nxv && !(x = malloc(nxv * sizeof(double))))) {
 		free(f);
 		free(y);
 		ml_err_nomem(e);
 		return NULL;
 	}
 	memcpy(y, s->y, s->n * sizeof(double));
+	if (nxv)
+		memcpy(x, s->x, nxv * sizeof(double));
 	f->m = m;
 	f->p = *p;
 	f->s = *s;
 	f->s.y = y;
+	f->s.x = x;
+	if (!nxv) {
+		f->s.nx = 0;
+		f->s.xlen = 0;
+	}
 	return f;
 }
 
@@ -140,6 +159,30 @@ static int check_series(const struct ml_fc_method *m, const struct ml_series *s,
 					  "--model %s)",
 					  i + 1, s->y[i] != s->y[i] ? "missing" : "not finite",
 					  m->name);
+	if (s->nx < 0 || s->nx > ML_FC_MAX_XREG)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "at most %d regressors",
+				  ML_FC_MAX_XREG);
+	if (s->nx > 0) {
+		if (!m->xreg)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--model %s takes no regressors (--xreg: arima, linear, "
+					  "prophet, gbm, auto, ensemble)",
+					  m->name);
+		if (!s->x || s->xlen < s->n)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "the regressors cover %zu of the series' %zu values",
+					  s->x ? s->xlen : 0, s->n);
+		for (k = 0; k < s->nx; k++)
+			for (i = 0; i < s->xlen; i++)
+				if (!isfinite(s->x[(size_t)k * s->xlen + i]))
+					return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+							  "value %zu of regressor %d is %s", i + 1,
+							  k + 1,
+							  s->x[(size_t)k * s->xlen + i] !=
+									  s->x[(size_t)k * s->xlen + i] ?
+								  "missing" :
+								  "not finite");
+	}
 	if (s->n < need)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 				  "--model %s needs at least %zu values; the series has %zu",
@@ -181,8 +224,9 @@ int ml_fc_fit(struct ml_forecaster **out, const struct ml_fc_method *m,
 	return 0;
 }
 
-int ml_fc_forecast(const struct ml_forecaster *f, int h, const double *level, int nlevel,
-		   double *mean, double *lo, double *hi, struct ml_err *e)
+int ml_fc_forecast_on(const struct ml_forecaster *f, const struct ml_series *s, int h,
+		      const double *level, int nlevel, double *mean, double *lo, double *hi,
+		      struct ml_err *e)
 {
 	int k;
 
@@ -197,7 +241,53 @@ int ml_fc_forecast(const struct ml_forecaster *f, int h, const double *level, in
 					  "an interval level is a percentage between 0 and 100 (not "
 					  "%g)",
 					  level[k]);
-	return f->m->forecast(f->state, &f->s, h, level, nlevel, mean, lo, hi, e);
+	if (s->nx > 0 && s->xlen < s->n + (size_t)h)
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "forecasting %d step%s needs the future values of the %d "
+				  "regressor%s; %zu given",
+				  h, h == 1 ? "" : "s", s->nx, s->nx == 1 ? "" : "s",
+				  s->xlen - s->n);
+	return f->m->forecast(f->state, s, h, level, nlevel, mean, lo, hi, e);
+}
+
+int ml_fc_forecast(const struct ml_forecaster *f, int h, const double *level, int nlevel,
+		   double *mean, double *lo, double *hi, struct ml_err *e)
+{
+	return ml_fc_forecast_on(f, &f->s, h, level, nlevel, mean, lo, hi, e);
+}
+
+int ml_fc_forecast_x(const struct ml_forecaster *f, int h, const double *xf,
+		     const double *level, int nlevel, double *mean, double *lo, double *hi,
+		     struct ml_err *e)
+{
+	struct ml_series s = f->s;
+	size_t len, i, n = f->s.n;
+	double *x;
+	int j, rc;
+
+	if (!f->s.nx || h < 1)
+		return ml_fc_forecast(f, h, level, nlevel, mean, lo, hi, e);
+	len = n + (size_t)h;
+	if (!(x = malloc((size_t)f->s.nx * len * sizeof(double))))
+		return ml_err_nomem(e);
+	for (j = 0; j < f->s.nx; j++) {
+		memcpy(x + (size_t)j * len, f->s.x + (size_t)j * f->s.xlen, n * sizeof(double));
+		for (i = 0; i < (size_t)h; i++) {
+			double v = xf[(size_t)j * (size_t)h + i];
+			if (!isfinite(v)) {
+				free(x);
+				return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+						  "future value %zu of regressor %d is %s", i + 1,
+						  j + 1, v != v ? "missing" : "not finite");
+			}
+			x[(size_t)j * len + n + i] = v;
+		}
+	}
+	s.x = x;
+	s.xlen = len;
+	rc = ml_fc_forecast_on(f, &s, h, level, nlevel, mean, lo, hi, e);
+	free(x);
+	return rc;
 }
 
 int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e)
@@ -207,6 +297,22 @@ int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e)
 }
 
 /* The container. */
+
+/* The regressors' history, n values of each. */
+static int save_xreg(const struct ml_forecaster *f, struct ml_model *m, struct ml_err *e)
+{
+	size_t n = f->s.n, len = (size_t)f->s.nx * n;
+	double *x = malloc((len ? len : 1) * sizeof(double));
+	int j, rc;
+
+	if (!x)
+		return ml_err_nomem(e);
+	for (j = 0; j < f->s.nx; j++)
+		memcpy(x + (size_t)j * n, f->s.x + (size_t)j * f->s.xlen, n * sizeof(double));
+	rc = ml_model_add(m, "xreg", x, len * sizeof(double), e);
+	free(x);
+	return rc;
+}
 
 int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct ml_err *e)
 {
@@ -223,6 +329,8 @@ int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct 
 	for (k = 0; !bad && k < f->s.nseason; k++)
 		ml_json_add(&bad, arr, NULL, cJSON_CreateNumber(f->s.season[k]));
 	ml_json_add(&bad, meta, "params", ml_params_to_json(&f->p));
+	if (f->s.nx)
+		ml_json_num(&bad, meta, "nx", f->s.nx);
 	if (f->m->sigma2)
 		ml_json_num(&bad, meta, "sigma2", f->m->sigma2(f->state));
 	if (bad) {
@@ -230,6 +338,7 @@ int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct 
 		return ml_err_nomem(e);
 	}
 	if ((rc = ml_model_add(m, "series", f->s.y, f->s.n * sizeof(double), e)) < 0 ||
+	    (f->s.nx && (rc = save_xreg(f, m, e)) < 0) ||
 	    (f->m->save && (rc = f->m->save(f->state, m, e)) < 0)) {
 		ml_model_free(m);
 		return rc;
@@ -239,17 +348,19 @@ int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct 
 }
 
 /* The series and seasons of a forecaster's container, checked. */
-static int read_series(const struct ml_model *m, struct ml_series *s, double **y,
+static int read_series(const struct ml_model *m, struct ml_series *s, double **y, double **x,
 		       struct ml_err *e)
 {
 	const cJSON *meta = ml_model_meta_const(m), *n = cJSON_GetObjectItemCaseSensitive(meta, "n"),
-		    *seasons = cJSON_GetObjectItemCaseSensitive(meta, "seasons"), *it;
+		    *seasons = cJSON_GetObjectItemCaseSensitive(meta, "seasons"), *it,
+		    *nx = cJSON_GetObjectItemCaseSensitive(meta, "nx");
 	const void *data;
 	size_t len;
 	int rc;
 
 	memset(s, 0, sizeof(*s));
 	*y = NULL;
+	*x = NULL;
 	if (!cJSON_IsNumber(n) || !cJSON_IsArray(seasons) ||
 	    cJSON_GetArraySize(seasons) > ML_FC_MAX_SEASONS)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
@@ -272,6 +383,24 @@ static int read_series(const struct ml_model *m, struct ml_series *s, double **y
 		return ml_err_nomem(e);
 	memcpy(*y, data, len);
 	s->y = *y;
+	if (!nx)
+		return 0;
+	if (!cJSON_IsNumber(nx) || !(nx->valuedouble >= 1 && nx->valuedouble <= ML_FC_MAX_XREG) ||
+	    nx->valuedouble != floor(nx->valuedouble))
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "forecaster has a bad count of regressors");
+	s->nx = (int)nx->valuedouble;
+	if ((rc = ml_model_get(m, "xreg", &data, &len, e)) < 0)
+		return rc;
+	if (len != (size_t)s->nx * s->n * sizeof(double))
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "the forecaster's xreg section does not hold %d x %zu values",
+				  s->nx, s->n);
+	if (!(*x = malloc(len ? len : 1)))
+		return ml_err_nomem(e);
+	memcpy(*x, data, len);
+	s->x = *x;
+	s->xlen = s->n;
 	return 0;
 }
 
@@ -281,7 +410,7 @@ struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *
 	struct ml_forecaster *f = NULL;
 	struct ml_params p;
 	struct ml_series s;
-	double *y = NULL;
+	double *y = NULL, *x = NULL;
 
 	if (strcmp(ml_model_kind(m), "forecaster") != 0) {
 		ml_err_set(e, ML_E_DATA, NULL, 0, 0, "is a '%s' artefact, not a forecaster",
@@ -297,7 +426,7 @@ struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *
 	if (ml_params_read_json(&p, cJSON_GetObjectItemCaseSensitive(ml_model_meta_const(m),
 								      "params"),
 				e) < 0 ||
-	    read_series(m, &s, &y, e) < 0 || check_series(fm, &s, e) < 0)
+	    read_series(m, &s, &y, &x, e) < 0 || check_series(fm, &s, e) < 0)
 		goto fail;
 	if (!(f = holder(fm, &s, &p, e)))
 		goto fail;
@@ -306,9 +435,11 @@ struct ml_forecaster *ml_fc_from_model(const struct ml_model *m, struct ml_err *
 		goto fail;
 	}
 	free(y);
+	free(x);
 	return f;
 fail:
 	free(y);
+	free(x);
 	ml_fc_free(f);
 	return NULL;
 }

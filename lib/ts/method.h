@@ -15,13 +15,15 @@ struct ml_fc_method {
 	const char *name;    /* the --model value */
 	const char *summary; /* one line */
 	const struct ml_param *params;
+	int xreg; /* takes regressors (s->nx > 0) */
 	/* The shortest series it fits (NULL: 1). */
 	size_t (*min_length)(const struct ml_series *s);
 	/* Fit s (every value present, n >= min_length) with parameters p. */
 	int (*fit)(void **state, const struct ml_series *s, const struct ml_params *p,
 		   struct ml_ctx *ctx, struct ml_err *e);
 	/* mean[0..h) and, for each level (checked: 0 < level < 100), lo and hi as
-	 * ml_fc_forecast lays them out. s is the series the state was fitted on. */
+	 * ml_fc_forecast lays them out. s is the series the state was fitted on, its
+	 * regressors (checked: s->xlen >= s->n + h) holding the future values at n.. */
 	int (*forecast)(const void *state, const struct ml_series *s, int h, const double *level,
 			int nlevel, double *mean, double *lo, double *hi, struct ml_err *e);
 	/* One-step-ahead fitted values, n of them (NaN where there are none). */
@@ -39,6 +41,11 @@ struct ml_fc_method {
 
 /* The state a method's fit made, for methods built from others (combinations). */
 void *ml_fc_state(const struct ml_forecaster *f);
+/* Forecast from f with the regressors' future of s (a series of f's length whose x holds
+ * at least h future values): a combination passes its own series to its members. */
+int ml_fc_forecast_on(const struct ml_forecaster *f, const struct ml_series *s, int h,
+		      const double *level, int nlevel, double *mean, double *lo, double *hi,
+		      struct ml_err *e);
 
 /* Conformal intervals (conformal.c): the absolute errors of H-step forecasts of a method
  * refitted at K rolling origins one step apart (the last ends H values before the end),
