@@ -205,7 +205,7 @@ static int table_columns(const struct ml_profile *p, struct ml_frame *out, struc
 		v[2].num[j] = (double)c->count;
 		v[3].num[j] = (double)c->missing;
 		v[4].num[j] = isnum && c->count ? c->mean : NAN;
-		v[5].num[j] = isnum && c->count > 1 ? sqrt(c->m2 / (double)(c->count - 1)) : NAN;
+		v[5].num[j] = isnum && c->count > 1 ? sqrt(c->var) : NAN;
 		v[6].num[j] = isnum && c->count ? c->min : NAN;
 		v[7].num[j] = isnum && c->count ? c->max : NAN;
 		v[8].num[j] = (double)c->nbin;
