@@ -235,7 +235,8 @@ static void moments_add(struct pcol *c, double v)
 		c->max = v;
 }
 
-/* A profile that keeps the values bins them when it is finished, once they are sorted. */
+/* A profile that keeps the values sums and bins them when it is finished (on the pool's
+ * threads), the bins once they are sorted. */
 static int add_kept(struct pcol *c, const double *x, size_t n)
 {
 	size_t i;
@@ -256,7 +257,6 @@ static int add_kept(struct pcol *c, const double *x, size_t n)
 			c->missing++;
 			continue;
 		}
-		moments_add(c, v);
 		c->vals[c->nvals++] = v;
 	}
 	return 0;
@@ -418,6 +418,10 @@ static int finish_kept(struct ml_profile *p, struct pcol *c)
 	size_t n = c->nvals, i = 0, lo, hi;
 	int b, rc;
 
+	/* in the order they came, as a profile that streams counts them */
+	for (i = 0; i < n; i++)
+		moments_add(c, c->vals[i]);
+	i = 0;
 	if (!c->fixed && n > ML_PROFILE_EDGE_ROWS) {
 		double *first = malloc(ML_PROFILE_EDGE_ROWS * sizeof(double));
 		if (!first)
