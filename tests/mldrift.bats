@@ -148,12 +148,18 @@ estimates_near() {
 	[ "$got" = "$js" ]
 }
 
+# a.mlm, b.mlm and c.mlm: profiles of three pieces of table $1 (up to line $2, up to line
+# $3, the rest), on the bins of profile $4.
+profile_pieces() {
+	head -n "$2" "$1" >a.csv
+	{ head -n 1 "$1"; sed -n "$(($2 + 1)),$3p" "$1"; } >b.csv
+	{ head -n 1 "$1"; tail -n +"$(($3 + 1))" "$1"; } >c.csv
+	for p in a b c; do ml mldrift --profile --bins-from "$4" -o $p.mlm $p.csv; done
+}
+
 @test "profiles of pieces, merged in any order, equal the profile of the whole" {
 	ml mldrift --profile -o ref.mlm "$DF/ref.csv"
-	head -n 151 "$DF/ref.csv" >a.csv
-	{ head -n 1 "$DF/ref.csv"; sed -n 152,300p "$DF/ref.csv"; } >b.csv
-	{ head -n 1 "$DF/ref.csv"; tail -n +301 "$DF/ref.csv"; } >c.csv
-	for p in a b c; do ml mldrift --profile --bins-from ref.mlm -o $p.mlm $p.csv; done
+	profile_pieces "$DF/ref.csv" 151 300 ref.mlm
 	ml mldrift --merge -o abc.mlm a.mlm b.mlm c.mlm
 	ml mldrift --merge -o ca.mlm c.mlm a.mlm
 	ml mldrift --merge -o cab.mlm ca.mlm b.mlm
@@ -194,10 +200,7 @@ moments_exact() {
 	ml mlinfo --table columns whole.mlm >whole.csv
 	moments_exact whole.csv
 	# three pieces on the whole's bins, merged in two orders and groupings
-	head -n 401 "$DF/offset.csv" >a.csv
-	{ head -n 1 "$DF/offset.csv"; sed -n 402,801p "$DF/offset.csv"; } >b.csv
-	{ head -n 1 "$DF/offset.csv"; tail -n +802 "$DF/offset.csv"; } >c.csv
-	for p in a b c; do ml mldrift --profile --bins-from whole.mlm -o $p.mlm $p.csv; done
+	profile_pieces "$DF/offset.csv" 401 801 whole.mlm
 	ml mldrift --merge -o abc.mlm a.mlm b.mlm c.mlm
 	ml mldrift --merge -o ab.mlm a.mlm b.mlm
 	ml mldrift --merge -o cab.mlm c.mlm ab.mlm
