@@ -1344,6 +1344,9 @@ int cmd_main(int argc, char **argv)
 	}
 	if (d.cli.seed_set)
 		d.popt.seed = d.cli.seed;
+	/* the profiles a comparison keeps need their moments for these tests alone */
+	d.popt.no_moments = !(d.dopt.tests & ((1u << ML_DT_MEAN) | (1u << ML_DT_STD) |
+					      (1u << ML_DT_WASSERSTEIN)));
 	if (!d.time_col != !d.period) {
 		rc = cli_usage(&d.cli, "--time-col and --period go together");
 		goto done;

@@ -74,6 +74,8 @@ struct ml_profile_opts {
 	int max_categories; /* categories counted per column before 'other' (default 100) */
 	uint64_t seed;      /* the sketches' seed */
 	const struct ml_profile *edges; /* take bin edges from this one, or NULL */
+	int no_moments;     /* with keep_values: leave the mean, m2 and var NaN, for a
+			     * comparison whose tests use none (mean, std, wasserstein) */
 	int keep_values;    /* keep every present numeric value (ml_profile_values) instead
 			     * of a sketch: such a profile compares but is not saved */
 	struct ml_pool *pool; /* ml_profile_finish: the columns on its threads (NULL: the

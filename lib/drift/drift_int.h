@@ -34,7 +34,7 @@ struct ml_profile {
 	int ncol;
 	struct pcol *col;
 	uint64_t rows;
-	int bins, max_categories, keep, finished;
+	int bins, max_categories, keep, no_moments, finished;
 	struct ml_pool *pool; /* borrowed */
 	uint64_t seed;
 	const struct ml_schema *schema; /* while building */

@@ -65,6 +65,7 @@ static struct ml_profile *profile_alloc(int ncol, const struct ml_profile_opts *
 	p->max_categories = o->max_categories;
 	p->seed = o->seed;
 	p->keep = o->keep_values;
+	p->no_moments = o->keep_values && o->no_moments;
 	p->pool = o->pool;
 	return p;
 }
@@ -419,8 +420,16 @@ static int finish_kept(struct ml_profile *p, struct pcol *c)
 	int b, rc;
 
 	/* in the order they came, as a profile that streams counts them */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !p->no_moments; i++)
 		moments_add(c, c->vals[i]);
+	for (i = 0; i < n && p->no_moments; i++) {
+		if (c->vals[i] < c->min)
+			c->min = c->vals[i];
+		if (c->vals[i] > c->max)
+			c->max = c->vals[i];
+	}
+	if (p->no_moments)
+		c->count = n;
 	i = 0;
 	if (!c->fixed && n > ML_PROFILE_EDGE_ROWS) {
 		double *first = malloc(ML_PROFILE_EDGE_ROWS * sizeof(double));
@@ -479,7 +488,10 @@ static void finish_task(void *arg, size_t task, int worker)
 	(void)worker;
 	if (c->type == ML_NUM) {
 		rc = p->keep ? finish_kept(p, c) : c->fixed ? 0 : fix_edges(c, p->bins);
-		derive(c);
+		if (p->no_moments)
+			c->mean = c->m2 = c->var = NAN;
+		else
+			derive(c);
 	} else
 		rc = finish_cat(p, c, &p->schema->cols[c->src].dict);
 	J->rc[task] = rc;
