@@ -148,25 +148,29 @@ estimates_near() {
 	[ "$got" = "$js" ]
 }
 
+# a.mlm, b.mlm and c.mlm: profiles of three pieces of table $1 (up to line $2, up to line
+# $3, the rest), on the bins of profile $4.
+profile_pieces() {
+	head -n "$2" "$1" >a.csv
+	{ head -n 1 "$1"; sed -n "$(($2 + 1)),$3p" "$1"; } >b.csv
+	{ head -n 1 "$1"; tail -n +"$(($3 + 1))" "$1"; } >c.csv
+	for p in a b c; do ml mldrift --profile --bins-from "$4" -o $p.mlm $p.csv; done
+}
+
 @test "profiles of pieces, merged in any order, equal the profile of the whole" {
 	ml mldrift --profile -o ref.mlm "$DF/ref.csv"
-	head -n 151 "$DF/ref.csv" >a.csv
-	{ head -n 1 "$DF/ref.csv"; sed -n 152,300p "$DF/ref.csv"; } >b.csv
-	{ head -n 1 "$DF/ref.csv"; tail -n +301 "$DF/ref.csv"; } >c.csv
-	for p in a b c; do ml mldrift --profile --bins-from ref.mlm -o $p.mlm $p.csv; done
+	profile_pieces "$DF/ref.csv" 151 300 ref.mlm
 	ml mldrift --merge -o abc.mlm a.mlm b.mlm c.mlm
 	ml mldrift --merge -o ca.mlm c.mlm a.mlm
 	ml mldrift --merge -o cab.mlm ca.mlm b.mlm
+	# counts, moments (from exact sums) and histograms byte for byte
 	for t in histograms columns; do
 		ml mlinfo --table $t ref.mlm >whole.csv
 		ml mlinfo --table $t abc.mlm >abc.csv
 		ml mlinfo --table $t cab.mlm >cab.csv
 		same abc.csv cab.csv
-		csv_close whole.csv abc.csv 1e-13
+		same whole.csv abc.csv
 	done
-	ml mlinfo --table histograms ref.mlm >whole.csv
-	ml mlinfo --table histograms abc.mlm >abc.csv
-	same whole.csv abc.csv
 	# the exact sketch merges to the same quantiles: the comparison is the same too
 	ml mldrift --ref ref.mlm --report-only -o one.csv "$DF/shift.csv"
 	ml mldrift --ref abc.mlm --report-only -o merged.csv "$DF/shift.csv"
@@ -175,6 +179,79 @@ estimates_near() {
 	SOURCE_DATE_EPOCH=1700000000 ml mldrift --profile -o p1.mlm "$DF/ref.csv"
 	SOURCE_DATE_EPOCH=1700000000 ml mldrift --profile -o p2.mlm "$DF/ref.csv"
 	cmp p1.mlm p2.mlm
+}
+
+# The mean and std of each column of table $1 (mlinfo --table columns) against moments.csv:
+# equal to the exact values' nearest doubles, and within 1e-9 of numpy's two passes.
+moments_exact() {
+	fixture "$DF/moments.csv"
+	awk -F, 'NR == FNR { if (FNR > 1) { m[$1] = $2; s[$1] = $3; nm[$1] = $4; ns[$1] = $5 }; next }
+		function far(a, b) { d = (a - b) / b; return d > 1e-9 || d < -1e-9 }
+		FNR > 1 { k++
+			if (sprintf("%.17g %.17g", $5, $6) != sprintf("%.17g %.17g", m[$1], s[$1])) {
+				print $1 ": mean " $5 " std " $6 ", exactly " m[$1] " " s[$1]; bad = 1 }
+			if (far($5, nm[$1]) || far($6, ns[$1])) { print $1 ": far from numpy"; bad = 1 } }
+		END { exit bad || k != 4 }' "$DF/moments.csv" "$1"
+}
+
+@test "moments from exact sums: far from 0 and of every magnitude, in one pass, by pieces merged in any order, by windows" {
+	fixture "$DF/offset.csv"
+	ml mldrift --profile -o whole.mlm "$DF/offset.csv"
+	ml mlinfo --table columns whole.mlm >whole.csv
+	moments_exact whole.csv
+	# three pieces on the whole's bins, merged in two orders and groupings
+	profile_pieces "$DF/offset.csv" 401 801 whole.mlm
+	ml mldrift --merge -o abc.mlm a.mlm b.mlm c.mlm
+	ml mldrift --merge -o ab.mlm a.mlm b.mlm
+	ml mldrift --merge -o cab.mlm c.mlm ab.mlm
+	ml mldrift --merge -o bca.mlm b.mlm c.mlm a.mlm
+	for m in abc cab bca; do
+		for t in columns histograms; do
+			ml mlinfo --table $t whole.mlm >want.csv
+			ml mlinfo --table $t $m.mlm >got.csv
+			same want.csv got.csv
+		done
+		ml mlinfo $m.mlm | grep -v '"created"' >got.json
+		ml mlinfo abc.mlm | grep -v '"created"' >want.json
+		same want.json got.json
+	done
+	# windows of 300 rows, merged backwards, give the whole on the first window's bins
+	ml mldrift --profile --window 300 -o 'w-{}.mlm' "$DF/offset.csv"
+	ml mldrift --merge -o w.mlm w-4.mlm w-3.mlm w-2.mlm w-1.mlm
+	ml mldrift --profile --bins-from w-1.mlm -o all.mlm "$DF/offset.csv"
+	for t in columns histograms; do
+		ml mlinfo --table $t all.mlm >want.csv
+		ml mlinfo --table $t w.mlm >got.csv
+		same want.csv got.csv
+	done
+	ml mlinfo --table columns w.mlm >got.csv
+	moments_exact got.csv
+	# merged with itself: twice the rows, the same mean to the bit
+	ml mldrift --merge -o twice.mlm whole.mlm whole.mlm
+	ml mlinfo --table columns twice.mlm | cut -d, -f1,2,5,7- >got.csv
+	cut -d, -f1,2,5,7- whole.csv >want.csv
+	same want.csv got.csv
+}
+
+@test "a profile of version 1 (moments without exact sums) still loads, compares and merges" {
+	# written by mldrift when the profile section was of version 1, with what it gave then
+	V=$DF/profile-v1
+	fixture "$V.mlm" "$V.columns.csv" "$V.histograms.csv" "$V.shift.csv"
+	ml mlinfo --table columns "$V.mlm" >got.csv
+	same "$V.columns.csv" got.csv
+	ml mlinfo --table histograms "$V.mlm" >got.csv
+	same "$V.histograms.csv" got.csv
+	ml mldrift --ref "$V.mlm" --report-only -o got.csv "$DF/shift.csv"
+	same "$V.shift.csv" got.csv
+	run -0 ml mlinfo --check "$V.mlm"
+	# merged with a profile of today, the moments combine to rounding, the counts exactly
+	ml mldrift --profile --bins-from "$V.mlm" -o now.mlm "$DF/ref.csv"
+	ml mldrift --merge -o m.mlm "$V.mlm" now.mlm
+	ml mlinfo --table columns m.mlm >got.csv
+	[[ "$(sed -n 2p got.csv)" == x,num,784,16,* ]]
+	ml mldrift --merge -o m2.mlm now.mlm now.mlm
+	ml mlinfo --table columns m2.mlm >want.csv
+	csv_close want.csv got.csv 1e-14
 }
 
 @test "--window compares each N rows in turn, one block each" {
@@ -374,7 +451,7 @@ Try 'mldrift --help' for more information." ]
 	same whole.csv merged.csv
 	ml mlinfo --table columns whole.mlm >whole.csv
 	ml mlinfo --table columns merged.mlm >merged.csv
-	csv_close whole.csv merged.csv 1e-13
+	same whole.csv merged.csv
 	# a window's profile is the profile of its rows (on those bins)
 	head -n 151 "$DF/ref.csv" >first.csv
 	SOURCE_DATE_EPOCH=1700000000 ml mldrift --profile -o first.mlm first.csv

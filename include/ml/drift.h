@@ -58,13 +58,13 @@ ML_API int ml_p_adjust(const double *p, size_t n, double alpha, enum ml_correcti
 		       double *thr, int *reject);
 
 /* Profiles. A profile holds, per column of a table: the row count, the missing count; for
- * a numeric column the mean and the sum of squared deviations (merged by Chan's
- * formulas), min, max, a histogram on fixed bin edges (an underflow bin, the bins between
- * edges, an overflow bin) and a quantile sketch (ml_quantiles); for a categorical column
- * the counts of its max_categories most frequent categories (ties by bytes) and an 'other'
- * count. Edges come from
- * the quantiles of a column's first ML_PROFILE_EDGE_ROWS present values (all of them when
- * fewer), or from another profile. */
+ * a numeric column the exact sum of its values and of their squares (so that merges are
+ * exact in any order: the mean and the variance derive from them, rounded once), min,
+ * max, a histogram on fixed bin edges (an underflow bin, the bins between edges, an
+ * overflow bin) and a quantile sketch (ml_quantiles); for a categorical column the counts
+ * of its max_categories most frequent categories (ties by bytes) and an 'other' count.
+ * Edges come from the quantiles of a column's first ML_PROFILE_EDGE_ROWS present values
+ * (all of them when fewer), or from another profile. */
 #define ML_PROFILE_EDGE_ROWS 100000
 
 struct ml_profile;
@@ -74,6 +74,8 @@ struct ml_profile_opts {
 	int max_categories; /* categories counted per column before 'other' (default 100) */
 	uint64_t seed;      /* the sketches' seed */
 	const struct ml_profile *edges; /* take bin edges from this one, or NULL */
+	int no_moments;     /* with keep_values: leave the mean, m2 and var NaN, for a
+			     * comparison whose tests use none (mean, std, wasserstein) */
 	int keep_values;    /* keep every present numeric value (ml_profile_values) instead
 			     * of a sketch: such a profile compares but is not saved */
 	struct ml_pool *pool; /* ml_profile_finish: the columns on its threads (NULL: the
@@ -95,7 +97,10 @@ ML_API void ml_profile_free(struct ml_profile *p);
  * ML_E_DATA naming the first difference. */
 ML_API int ml_profile_compatible(const struct ml_profile *a, const struct ml_profile *b,
 				 struct ml_err *e);
-/* Add src into dst (finished, compatible). Counts and histograms add exactly. */
+/* Add src into dst (finished, compatible). Counts, histograms and the sums behind the
+ * moments add exactly: merges in any order or grouping give the moments of the profile
+ * of all the rows, bit for bit. A profile read from a file of version 1 kept only its
+ * moments: merges with it combine them by Chan's formulas (to rounding). */
 ML_API int ml_profile_merge(struct ml_profile *dst, const struct ml_profile *src,
 			    struct ml_err *e);
 
@@ -119,7 +124,10 @@ struct ml_profile_col {
 	const char *name;
 	enum ml_type type;
 	uint64_t count, missing; /* present values, missing values */
-	double mean, m2, min, max; /* numeric: m2 the sum of squared deviations */
+	/* numeric: the mean, m2 the sum of squared deviations from it, var the sample
+	 * variance m2 / (count - 1), each the correctly rounded value of the exact one (but
+	 * from a profile of version 1); NaN where undefined (mean: no value, var: one) */
+	double mean, m2, var, min, max;
 	int nedge;                 /* numeric: edges; bins = nedge + 1 */
 	const double *edge;
 	int nbin;            /* numeric: nedge + 1; categorical: kept + 1 ('other' last) */

@@ -43,7 +43,7 @@ void ml_drift_opts_init(struct ml_drift_opts *o)
 
 static double std_of(const struct pcol *c)
 {
-	return c->count > 1 ? sqrt(c->m2 / (double)(c->count - 1)) : NAN;
+	return c->count > 1 ? sqrt(c->var) : NAN;
 }
 
 /* The current column's category counts in the order of the reference's kept labels, the

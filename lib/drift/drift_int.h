@@ -2,6 +2,7 @@
 #ifndef ML_DRIFT_INT_H
 #define ML_DRIFT_INT_H
 
+#include "drift/xsum.h"
 #include "ml/drift.h"
 #include "ml/stats.h"
 
@@ -10,7 +11,10 @@ struct pcol {
 	enum ml_type type;
 	int src; /* column in the schema being profiled */
 	uint64_t count, missing;
-	double mean, m2, min, max;
+	/* numeric: the exact sums the moments derive from (NULL in a profile of version 1,
+	 * which kept only the moments, and in what merges with one) */
+	struct ml_xsum *xs;
+	double mean, m2, var, min, max;
 	/* numeric: edges, and the values held until they are fixed */
 	int fixed, nedge, nbin;
 	double *edge, *hist;
@@ -30,7 +34,7 @@ struct ml_profile {
 	int ncol;
 	struct pcol *col;
 	uint64_t rows;
-	int bins, max_categories, keep, finished;
+	int bins, max_categories, keep, no_moments, finished;
 	struct ml_pool *pool; /* borrowed */
 	uint64_t seed;
 	const struct ml_schema *schema; /* while building */

@@ -10,7 +10,7 @@
 #include "ml/stats.h"
 
 #define P_MAGIC	  0x46504c4dU /* "MLPF" little-endian */
-#define P_VERSION 1
+#define P_VERSION 2 /* 1: the moments alone, without the exact sums */
 
 void ml_profile_opts_init(struct ml_profile_opts *o)
 {
@@ -29,6 +29,7 @@ static void pcol_release(struct pcol *c)
 	free(c->hist);
 	free(c->buf);
 	free(c->vals);
+	free(c->xs);
 	free(c->code_count);
 	for (i = 0; i < c->nkept; i++)
 		free(c->label[i]);
@@ -64,6 +65,7 @@ static struct ml_profile *profile_alloc(int ncol, const struct ml_profile_opts *
 	p->max_categories = o->max_categories;
 	p->seed = o->seed;
 	p->keep = o->keep_values;
+	p->no_moments = o->keep_values && o->no_moments;
 	p->pool = o->pool;
 	return p;
 }
@@ -110,6 +112,9 @@ struct ml_profile *ml_profile_new(const struct ml_schema *s, const int *cols, in
 			goto nomem;
 		if (c->type != ML_NUM)
 			continue;
+		if (!(c->xs = malloc(sizeof(*c->xs))))
+			goto nomem;
+		ml_xsum_init(c->xs);
 		/* a profile that keeps the values needs no sketch of them */
 		if (!o->keep_values && !(c->q = ml_quantiles_new(0, o->seed + (uint64_t)j)))
 			goto nomem;
@@ -220,22 +225,19 @@ static int push(double **v, size_t *n, size_t *cap, double x)
 	return 0;
 }
 
-/* Count a present value into the moments (Welford), the minimum and the maximum. */
+/* Count a present value into the sums, the minimum and the maximum. */
 static void moments_add(struct pcol *c, double v)
 {
-	double d;
-
 	c->count++;
-	d = v - c->mean;
-	c->mean += d / (double)c->count;
-	c->m2 += d * (v - c->mean);
+	ml_xsum_add(c->xs, v);
 	if (v < c->min)
 		c->min = v;
 	if (v > c->max)
 		c->max = v;
 }
 
-/* A profile that keeps the values bins them when it is finished, once they are sorted. */
+/* A profile that keeps the values sums and bins them when it is finished (on the pool's
+ * threads), the bins once they are sorted. */
 static int add_kept(struct pcol *c, const double *x, size_t n)
 {
 	size_t i;
@@ -256,7 +258,6 @@ static int add_kept(struct pcol *c, const double *x, size_t n)
 			c->missing++;
 			continue;
 		}
-		moments_add(c, v);
 		c->vals[c->nvals++] = v;
 	}
 	return 0;
@@ -418,6 +419,18 @@ static int finish_kept(struct ml_profile *p, struct pcol *c)
 	size_t n = c->nvals, i = 0, lo, hi;
 	int b, rc;
 
+	/* in the order they came, as a profile that streams counts them */
+	for (i = 0; i < n && !p->no_moments; i++)
+		moments_add(c, c->vals[i]);
+	for (i = 0; i < n && p->no_moments; i++) {
+		if (c->vals[i] < c->min)
+			c->min = c->vals[i];
+		if (c->vals[i] > c->max)
+			c->max = c->vals[i];
+	}
+	if (p->no_moments)
+		c->count = n;
+	i = 0;
 	if (!c->fixed && n > ML_PROFILE_EDGE_ROWS) {
 		double *first = malloc(ML_PROFILE_EDGE_ROWS * sizeof(double));
 		if (!first)
@@ -450,6 +463,16 @@ static int finish_kept(struct ml_profile *p, struct pcol *c)
 	return 0;
 }
 
+/* The moments from the exact sums, rounded once; from the moments of a profile of
+ * version 1, the variance. -1 for sums no values have. */
+static int derive(struct pcol *c)
+{
+	if (c->xs)
+		return ml_xsum_moments(c->xs, c->count, &c->mean, &c->m2, &c->var);
+	c->var = c->count > 1 ? c->m2 / (double)(c->count - 1) : NAN;
+	return 0;
+}
+
 struct finish_job {
 	struct ml_profile *p;
 	int *rc;
@@ -463,9 +486,13 @@ static void finish_task(void *arg, size_t task, int worker)
 	int rc = 0;
 
 	(void)worker;
-	if (c->type == ML_NUM)
+	if (c->type == ML_NUM) {
 		rc = p->keep ? finish_kept(p, c) : c->fixed ? 0 : fix_edges(c, p->bins);
-	else
+		if (p->no_moments)
+			c->mean = c->m2 = c->var = NAN;
+		else
+			derive(c);
+	} else
 		rc = finish_cat(p, c, &p->schema->cols[c->src].dict);
 	J->rc[task] = rc;
 }
@@ -572,6 +599,20 @@ static int merge_cat(struct pcol *d, const struct pcol *s, int max)
 	return rc;
 }
 
+/* The moments of d and s as those of their union, when one of them has no exact sums. */
+static void chan_merge(struct pcol *d, const struct pcol *s)
+{
+	double delta = s->mean - d->mean, n = (double)(d->count + s->count);
+
+	if (d->count == 0) {
+		d->mean = s->mean;
+		d->m2 = s->m2;
+		return;
+	}
+	d->mean += delta * ((double)s->count / n);
+	d->m2 += s->m2 + delta * delta * ((double)d->count * (double)s->count / n);
+}
+
 int ml_profile_merge(struct ml_profile *dst, const struct ml_profile *src, struct ml_err *e)
 {
 	int j, rc;
@@ -583,13 +624,12 @@ int ml_profile_merge(struct ml_profile *dst, const struct ml_profile *src, struc
 		const struct pcol *s = &src->col[j];
 		uint64_t n = d->count + s->count;
 		if (d->type == ML_NUM && s->count) {
-			double delta = s->mean - d->mean;
-			if (d->count == 0) {
-				d->mean = s->mean;
-				d->m2 = s->m2;
+			if (d->xs && s->xs) {
+				ml_xsum_merge(d->xs, s->xs);
 			} else {
-				d->mean += delta * ((double)s->count / (double)n);
-				d->m2 += s->m2 + delta * delta * ((double)d->count * (double)s->count / (double)n);
+				chan_merge(d, s);
+				free(d->xs);
+				d->xs = NULL;
 			}
 			if (s->min < d->min)
 				d->min = s->min;
@@ -604,6 +644,8 @@ int ml_profile_merge(struct ml_profile *dst, const struct ml_profile *src, struc
 		}
 		d->count = n;
 		d->missing += s->missing;
+		if (d->type == ML_NUM)
+			derive(d);
 	}
 	dst->rows += src->rows;
 	return 0;
@@ -650,6 +692,7 @@ void ml_profile_col(const struct ml_profile *p, int j, struct ml_profile_col *o)
 	o->missing = c->missing;
 	o->mean = c->count ? c->mean : NAN;
 	o->m2 = c->m2;
+	o->var = c->var;
 	o->min = c->count ? c->min : NAN;
 	o->max = c->count ? c->max : NAN;
 	o->nedge = c->nedge;
@@ -681,6 +724,9 @@ static void save_col(const struct pcol *c, struct ml_wbuf *b)
 		ml_wbuf_f64(b, c->m2);
 		ml_wbuf_f64(b, c->min);
 		ml_wbuf_f64(b, c->max);
+		ml_wbuf_u8(b, c->xs != NULL);
+		if (c->xs)
+			ml_xsum_save(c->xs, b);
 		ml_wbuf_u32(b, (uint32_t)c->nedge);
 		ml_wbuf_f64v(b, c->edge, (size_t)c->nedge);
 		ml_wbuf_f64v(b, c->hist, (size_t)c->nbin);
@@ -758,7 +804,8 @@ static int bad_at(const struct ml_rbuf *b, struct ml_err *e, const char *name, c
 	return b->err == ML_E_NOMEM ? ml_err_nomem(e) : bad(e, name, what);
 }
 
-static int load_col(struct pcol *c, struct ml_rbuf *b, const char *name, struct ml_err *e)
+static int load_col(struct pcol *c, struct ml_rbuf *b, uint32_t version, const char *name,
+		    struct ml_err *e)
 {
 	uint8_t t;
 	size_t n;
@@ -779,6 +826,15 @@ static int load_col(struct pcol *c, struct ml_rbuf *b, const char *name, struct 
 		c->m2 = ml_rbuf_f64(b);
 		c->min = ml_rbuf_f64(b);
 		c->max = ml_rbuf_f64(b);
+		/* version 1 has the moments alone; 2 says whether the exact sums follow */
+		if (version >= 2 && ml_rbuf_u8(b)) {
+			if (!(c->xs = malloc(sizeof(*c->xs))))
+				return ml_err_nomem(e);
+			if (ml_xsum_load(c->xs, b) < 0 || derive(c) < 0)
+				return bad_at(b, e, name, "bad exact sums");
+		} else {
+			derive(c);
+		}
 		c->nedge = (int)ml_rbuf_u32(b);
 		if (c->nedge < 0 || c->nedge > 1 << 20)
 			return bad(e, name, "bin count out of range");
@@ -847,7 +903,7 @@ struct ml_profile *ml_profile_from_model(const struct ml_model *m, const char *n
 	const void *data;
 	size_t len;
 	struct ml_rbuf b;
-	uint32_t ncol;
+	uint32_t ncol, version;
 	int j;
 
 	if (strcmp(ml_model_kind(m), "profile") != 0) {
@@ -864,8 +920,11 @@ struct ml_profile *ml_profile_from_model(const struct ml_model *m, const char *n
 		bad(e, name, "bad magic");
 		return NULL;
 	}
-	if (ml_rbuf_u32(&b) != P_VERSION) {
-		bad(e, name, "unknown version");
+	version = ml_rbuf_u32(&b);
+	if (version < 1 || version > P_VERSION) {
+		ml_err_set(e, ML_E_DATA, name, 0, 0,
+			   "not a valid profile: unknown version %u (versions 1 to %d are read)",
+			   version, P_VERSION);
 		return NULL;
 	}
 	ml_profile_opts_init(&o);
@@ -885,7 +944,7 @@ struct ml_profile *ml_profile_from_model(const struct ml_model *m, const char *n
 		p->rows = rows;
 	}
 	for (j = 0; j < p->ncol; j++) {
-		int rc = load_col(&p->col[j], &b, name, e);
+		int rc = load_col(&p->col[j], &b, version, name, e);
 		if (rc < 0)
 			goto fail;
 		if (p->col[j].count + p->col[j].missing != p->rows) {

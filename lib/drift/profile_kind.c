@@ -79,13 +79,21 @@ int ml_drift_sketch_items(const struct ml_quantiles *q, double **v, double **w, 
 	for (i = 0; i < 4; i++)
 		ml_rbuf_u64(&r);
 	if (!mode) {
+		/* every value, of weight 1: a radix sort of the values alone */
 		uint64_t nx = ml_rbuf_u64(&r);
-		cap = ml_rbuf_count(&r, nx, sizeof(double));
-		if (!(it = malloc((cap ? cap : 1) * sizeof(*it))))
+		m = ml_rbuf_count(&r, nx, sizeof(double));
+		*v = malloc((m ? m : 1) * sizeof(double));
+		*w = malloc((m ? m : 1) * sizeof(double));
+		if (!*v || !*w)
 			goto nomem;
-		for (i = 0; i < cap; i++) {
-			it[m].v = ml_rbuf_f64(&r);
-			it[m++].w = 1;
+		ml_rbuf_f64v(&r, *v, m);
+		if (!r.err) {
+			if (ml_drift_sort(*v, m) < 0)
+				goto nomem;
+			for (i = 0; i < m; i++)
+				(*w)[i] = 1;
+			*n = m;
+			goto out;
 		}
 	} else {
 		uint32_t nlev = ml_rbuf_u32(&r), l, nd;
@@ -118,6 +126,9 @@ int ml_drift_sketch_items(const struct ml_quantiles *q, double **v, double **w, 
 		}
 	}
 	if (r.err) {
+		free(*v);
+		free(*w);
+		*v = *w = NULL;
 		rc = ml_err_set(e, ML_E_INTERNAL, NULL, 0, 0, "unexpected quantile sketch layout");
 		goto out;
 	}
@@ -205,7 +216,7 @@ static int table_columns(const struct ml_profile *p, struct ml_frame *out, struc
 		v[2].num[j] = (double)c->count;
 		v[3].num[j] = (double)c->missing;
 		v[4].num[j] = isnum && c->count ? c->mean : NAN;
-		v[5].num[j] = isnum && c->count > 1 ? sqrt(c->m2 / (double)(c->count - 1)) : NAN;
+		v[5].num[j] = isnum && c->count > 1 ? sqrt(c->var) : NAN;
 		v[6].num[j] = isnum && c->count ? c->min : NAN;
 		v[7].num[j] = isnum && c->count ? c->max : NAN;
 		v[8].num[j] = (double)c->nbin;

@@ -184,8 +184,10 @@ static void same_profile(const struct ml_profile *a, const struct ml_profile *b)
 		for (k = 0; k < x.nbin && x.nbin == y.nbin; k++)
 			CHECK(x.hist[k] == y.hist[k]);
 		if (x.type == ML_NUM) {
-			CHECK_NEAR(x.mean, y.mean, 1e-13);
-			CHECK_NEAR(x.m2, y.m2, 1e-12);
+			/* from exact sums: the same bits however the rows were grouped */
+			CHECK(memcmp(&x.mean, &y.mean, sizeof(double)) == 0);
+			CHECK(memcmp(&x.m2, &y.m2, sizeof(double)) == 0);
+			CHECK(memcmp(&x.var, &y.var, sizeof(double)) == 0);
 			CHECK(x.min == y.min && x.max == y.max);
 			CHECK(ml_quantiles_count(x.q) == ml_quantiles_count(y.q));
 			CHECK_NEAR(ml_quantiles_get(x.q, 0.5), ml_quantiles_get(y.q, 0.5), 1e-12);
@@ -273,6 +275,127 @@ static void test_sort(void)
 	CHECK(signbit(v[4]) && !signbit(v[5])); /* -0 before +0 */
 }
 
+/* The moments of v[0..n) from exact sums. */
+static void xs_moments(const double *v, size_t n, double *mean, double *m2, double *var)
+{
+	struct ml_xsum x;
+	size_t i;
+
+	ml_xsum_init(&x);
+	for (i = 0; i < n; i++)
+		ml_xsum_add(&x, v[i]);
+	CHECK(ml_xsum_moments(&x, n, mean, m2, var) == 0);
+}
+
+/* The saved form of the sums of v[0..n) added from first to last, or last to first in
+ * two halves merged. */
+static void xs_saved(const double *v, size_t n, int backwards, struct ml_wbuf *b)
+{
+	struct ml_xsum x, y;
+	size_t i;
+
+	ml_xsum_init(&x);
+	ml_xsum_init(&y);
+	for (i = 0; i < n; i++) {
+		if (!backwards)
+			ml_xsum_add(&x, v[i]);
+		else if (n - 1 - i < n / 2)
+			ml_xsum_add(&x, v[n - 1 - i]);
+		else
+			ml_xsum_add(&y, v[n - 1 - i]);
+	}
+	ml_xsum_merge(&y, &x);
+	ml_wbuf_init(b);
+	ml_xsum_save(backwards ? &y : &x, b);
+}
+
+/* Exact sums: moments correctly rounded where a one-pass formula cancels, at the ends of
+ * the doubles' range, through the carries, and one canonical saved form. */
+static void test_xsum(void)
+{
+	static double v[3000000];
+	double mean, m2, var;
+	size_t i;
+
+	/* 1e9 + {-1, 0, 1} 1e-3 (as doubles): the mean is 1e9 exactly, m2 the exact sum of
+	 * the squared deviations of the doubles */
+	{
+		double d = 1e9 + 1e-3 - 1e9, e = 1e9 - (1e9 - 1e-3);
+		v[0] = 1e9 + 1e-3;
+		v[1] = 1e9;
+		v[2] = 1e9 - 1e-3;
+		xs_moments(v, 3, &mean, &m2, &var);
+		CHECK(d == e && mean == 1e9);
+		CHECK(m2 == 2 * d * d && var == d * d);
+	}
+	/* 0.1 seven times: the mean is the double 0.1, the deviations 0 */
+	for (i = 0; i < 7; i++)
+		v[i] = 0.1;
+	xs_moments(v, 7, &mean, &m2, &var);
+	CHECK(mean == 0.1 && m2 == 0 && var == 0);
+	/* subnormals: the least one, twice, and 0: mean 2/3 of it rounds to it */
+	v[0] = v[1] = 4.9406564584124654e-324;
+	v[2] = 0;
+	xs_moments(v, 3, &mean, &m2, &var);
+	CHECK(mean == 4.9406564584124654e-324 && m2 == 0);
+	/* the largest doubles: a finite mean, a variance beyond the range */
+	v[0] = 1.7976931348623157e308;
+	v[1] = -1.7976931348623157e308;
+	v[2] = 1.7976931348623157e308;
+	xs_moments(v, 3, &mean, &m2, &var);
+	CHECK(mean == 1.7976931348623157e308 / 3 && isinf(var) && var > 0);
+	/* infinities: as IEEE arithmetic */
+	v[0] = 1;
+	v[1] = INFINITY;
+	xs_moments(v, 2, &mean, &m2, &var);
+	CHECK(isinf(mean) && mean > 0 && isnan(var));
+	v[2] = -INFINITY;
+	xs_moments(v, 3, &mean, &m2, &var);
+	CHECK(isnan(mean));
+	xs_moments(v, 1, &mean, &m2, &var);
+	CHECK(mean == 1 && m2 == 0 && isnan(var));
+	xs_moments(v, 0, &mean, &m2, &var);
+	CHECK(isnan(mean) && isnan(var));
+	/* more values than the carry period: 1e15 + k and 1e15 - k (exact doubles), w and
+	 * -w of every magnitude: the mean is 1e15 / 2, whatever the order; the saved forms
+	 * are equal */
+	for (i = 0; i < 2500000; i += 4) {
+		double k = (double)(i % 9973) * 0.125, w = ldexp((double)(i % 9973), (int)(i % 1500) - 1000);
+		v[i] = 1e15 + k;
+		v[i + 1] = 1e15 - k;
+		v[i + 2] = w;
+		v[i + 3] = -w;
+	}
+	xs_moments(v, 2500000, &mean, &m2, &var);
+	CHECK(mean == 1e15 / 2);
+	{
+		struct ml_wbuf a, b;
+		struct ml_rbuf r;
+		struct ml_xsum x;
+		double mean2, m22, var2;
+		xs_saved(v, 2500000, 0, &a);
+		xs_saved(v, 2500000, 1, &b);
+		CHECK(a.n == b.n && memcmp(a.p, b.p, a.n) == 0);
+		ml_rbuf_init(&r, a.p, a.n);
+		CHECK(ml_xsum_load(&x, &r) == 0 && r.off == r.n);
+		CHECK(ml_xsum_moments(&x, 2500000, &mean2, &m22, &var2) == 0);
+		CHECK(mean2 == mean && m22 == m2 && var2 == var);
+		/* a sum of squares below the square of the sum belongs to no values */
+		ml_xsum_init(&x);
+		ml_xsum_add(&x, 3);
+		ml_xsum_add(&x, 3);
+		CHECK(ml_xsum_moments(&x, 1, &mean2, &m22, &var2) < 0);
+		CHECK(ml_xsum_moments(&x, 2, &mean2, &m22, &var2) == 0 && mean2 == 3 && var2 == 0);
+		/* a form that is not canonical: the sum's lowest limb (after u8 sign, u32 first
+		 * limb, u32 limbs) made 0 */
+		memset(a.p + 9, 0, 4);
+		ml_rbuf_init(&r, a.p, a.n);
+		CHECK(ml_xsum_load(&x, &r) < 0);
+		ml_wbuf_release(&a);
+		ml_wbuf_release(&b);
+	}
+}
+
 int main(void)
 {
 	RUN(test_sort);
@@ -284,5 +407,6 @@ int main(void)
 	RUN(test_bh_hand);
 	RUN(test_merge_property);
 	RUN(test_bins);
+	RUN(test_xsum);
 	return UNIT_EXIT();
 }
