@@ -107,6 +107,36 @@ scores() {
 	[ "${lines[0]}" = "score,anomaly,severity" ]
 }
 
+@test "baseline: --explain names the value columns by their robust deviations, as computed by hand" {
+	# median and MAD of the window (v: 10,12,14; w: 100,104,108; u: 1,2,3), then row 4:
+	# v |18-12|/(1.4826*2) = 2.02, w |132-104|/(1.4826*4) = 4.72 (the score), u 0 or 2.02
+	printf 't,v,w,u\n1,10,100,1\n2,12,104,2\n3,14,108,3\n' > tr.csv
+	printf 't,v,w,u\n4,18,132,2\n5,14,108,2\n' > te.csv
+	printf 't,v,w,u\n4,18,132,5\n' > tie.csv
+	ml mltrain -q -a baseline --time-col t --method median --window 3 --warmup 3 -o b.mlm tr.csv
+	run -0 ml mlpredict -m b.mlm --explain te.csv
+	[ "${lines[0]}" = "score,anomaly,severity,explain" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f1)" = "$(awk 'BEGIN { printf "%.16g", 28 / (1.482602218505602 * 4) }')" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f2,4)" = "1,w;v" ]
+	[ "$(echo "${lines[2]}" | cut -d, -f1,2,4)" = "0,0," ]
+	# equal deviations keep the column order; the stream format and one-row blocks agree
+	run -0 ml mlpredict -m b.mlm --explain tie.csv
+	[ "$(echo "${lines[1]}" | cut -d, -f4)" = "w;v;u" ]
+	ml mltrain -q -a baseline --time-col ts --group-col site --window 5 --contamination 0.1 \
+		-o g.mlm "$BF/train.csv"
+	ml mlpredict -m g.mlm --explain "$BF/next.csv" > big.csv
+	[ "$(head -1 big.csv)" = "score,anomaly,severity,explain" ]
+	[ "$(awk -F, '$2 == 1 && $4 != ""' big.csv | wc -l)" = 7 ]
+	[ "$(awk -F, '$2 == 1' big.csv | wc -l)" = 7 ]
+	trickle "$BF/next.csv" | ml mlpredict -m g.mlm --explain --line-buffered > one.csv
+	same big.csv one.csv
+	ml mlpredict -m g.mlm --explain -f stream "$BF/next.csv" | ml mlcat > s.csv
+	same big.csv s.csv
+	# the scores are those without --explain
+	ml mlpredict -m g.mlm "$BF/next.csv" > plain.csv
+	same <(cut -d, -f1-3 big.csv) plain.csv
+}
+
 @test "baseline: bad options and data are refused, naming the option, line and value" {
 	run -2 --separate-stderr ml mltrain -a baseline -o x.mlm "$BF/series.csv"
 	[ "${stderr_lines[0]}" = "mltrain: -a baseline needs --time-col COL (the time column)" ]

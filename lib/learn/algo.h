@@ -100,9 +100,11 @@ struct ml_algo {
 	 * ML_ALGO_ROWWISE): score n rows in input order against a running state, which the
 	 * first call makes from the fitted state (*stream NULL) and later calls carry on; a
 	 * predictor owns its stream and frees it with stream_free when bound anew or freed.
-	 * Used instead of predict for ML_OUT_VALUE. */
+	 * Used instead of predict for ML_OUT_VALUE. When contrib is not NULL, each feature's
+	 * contribution to a row's score against that same state goes to contrib[i * (p + 1) +
+	 * j] (j = p: 0), as contrib gives them for a model without a stream. */
 	int (*stream_predict)(const void *state, void **stream, const double *X, size_t n,
-			      size_t ld, double *out, struct ml_err *e);
+			      size_t ld, double *out, double *contrib, struct ml_err *e);
 	void (*stream_free)(void *stream);
 	/* Optional: the width of a learned representation of a row, which predict gives
 	 * for ML_OUT_EMBED (out[i * width + k]); NULL for none. */

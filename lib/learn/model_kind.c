@@ -158,7 +158,8 @@ static int add_extras(struct mscorer *s, struct ml_err *e)
 
 	s->explain = -1;
 	if (s->o.explain) {
-		if (l->task != ML_TASK_UNSUPERVISED || !l->algo->contrib ||
+		if (l->task != ML_TASK_UNSUPERVISED ||
+		    (!l->algo->contrib && !l->algo->stream_predict) ||
 		    ml_schema_find(&s->out, "anomaly") < 0)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "--explain: -a %s models are not anomaly detectors that "
@@ -365,22 +366,19 @@ static void dist_cols(struct mscorer *s, size_t n, int *at)
 	}
 }
 
-/* The explain column of a detector: for each flagged row, the (at most three) features with
- * the largest positive contributions to its score, largest first, separated by ';'; empty
- * for the other rows. */
+/* The explain column of a detector, from the contributions the scoring pass left in
+ * s->contribs: for each flagged row, the (at most three) features with the largest positive
+ * contributions to its score, largest first, separated by ';'; empty for the other rows. */
 #define EXPLAIN_TOP 3
 
-static int explain_rows(struct mscorer *s, const struct ml_block *in, size_t from, size_t to,
-			struct ml_err *e)
+static int explain_rows(struct mscorer *s, size_t n, struct ml_err *e)
 {
 	const struct ml_learner *l = s->l;
-	size_t n = to - from, i, w = (size_t)l->p + 1;
+	size_t i, w = (size_t)l->p + 1;
 	struct ml_dict *d = &s->out.cols[s->explain].dict;
 	int32_t *code = s->label; /* free: a detector has no label */
-	int rc, j, t, anom = ml_schema_find(&s->out, "anomaly");
+	int j, t, anom = ml_schema_find(&s->out, "anomaly");
 
-	if ((rc = ml_predictor_contrib(s->pr, in, from, to, s->contribs, e)) < 0)
-		return rc;
 	for (i = 0; i < n; i++) {
 		const double *c = s->contribs + i * w;
 		int top[EXPLAIN_TOP], ntop = 0;
@@ -425,8 +423,14 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 	*out = &s->view;
 	if (n == 0)
 		return 0;
-	if ((rc = reserve(s, n, e)) < 0 ||
-	    (rc = ml_predictor_predict(s->pr, in, from, to, s->score, s->what, e)) < 0)
+	if ((rc = reserve(s, n, e)) < 0)
+		return rc;
+	/* the contributions of an explanation in the same pass as the scores (a moving
+	 * baseline's are those of the state each row met) */
+	rc = s->explain >= 0 ? ml_predictor_score_contrib(s->pr, in, from, to, s->score,
+							   s->contribs, e)
+			     : ml_predictor_predict(s->pr, in, from, to, s->score, s->what, e);
+	if (rc < 0)
 		return rc;
 	if (s->what == ML_OUT_DIST) {
 		dist_cols(s, n, &at);
@@ -461,7 +465,7 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 				score_col(s, n, k, &at);
 	}
 	if (s->explain >= 0) {
-		if ((rc = explain_rows(s, in, from, to, e)) < 0)
+		if ((rc = explain_rows(s, n, e)) < 0)
 			return rc;
 		at++;
 	}
