@@ -102,6 +102,10 @@ scores() {
 	ml mlpredict -m e.mlm --keep ts "$BF/spike.csv" > o.csv
 	[ "$(head -1 o.csv)" = "ts,score,anomaly,severity,kind" ]
 	[ "$(awk -F, '$1 == 781200' o.csv | cut -d, -f3,5)" = "1,temporal" ]
+	# --explain: the baseline's deviation of load leads (zscore and hbos read ts too)
+	ml mlpredict -m e.mlm --keep ts --explain "$BF/spike.csv" > x.csv
+	same <(cut -d, -f1-5 x.csv) o.csv
+	[ "$(awk -F, '$1 == 781200' x.csv | cut -d, -f6)" = "load;ts" ]
 	# the detector alone keeps the output of the others: no kind column
 	run -0 ml mlpredict -m b.mlm "$BF/spike.csv"
 	[ "${lines[0]}" = "score,anomaly,severity" ]
