@@ -109,6 +109,11 @@ struct ml_algo {
 	/* Optional: the width of a learned representation of a row, which predict gives
 	 * for ML_OUT_EMBED (out[i * width + k]); NULL for none. */
 	int (*nembed)(const void *state);
+	/* Optional: the parameter that names a time column. When that column is text, the
+	 * learner hands the algorithm its dates and times as seconds since 1970-01-01 UTC
+	 * (ml_parse_time: ISO 8601, or a number), in fitting and in scoring; a value that
+	 * does not parse is ML_E_DATA naming the line, the column and the value. */
+	const char *time_param;
 };
 
 /* Private flag: a native categorical level unseen in training reaches predict as an index

@@ -21,8 +21,8 @@ enum { BL_EWMA, BL_MEDIAN };
 
 static const struct ml_param bl_params[] = {
 	{"time-col", ML_P_STRING, 0, 0, 0, "",
-	 "the time column (required): numbers, seconds since 1970-01-01 UTC or a step count; "
-	 "rows in time order within a group"},
+	 "the time column (required): ISO 8601 dates or date-times, or numbers (seconds since "
+	 "1970-01-01 UTC or a step count); rows in time order within a group"},
 	{"group-col", ML_P_STRING, 0, 0, 0, "",
 	 "one baseline per value of this column (default: one for all rows)"},
 	{"window", ML_P_STRING, 0, 0, 0, "20",
@@ -485,11 +485,6 @@ static int bl_setup(struct baseline *m, const struct ml_data *d, const struct ml
 	if ((m->tcol = find_feature(d, tn)) < 0)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--time-col: no feature column '%s' in the training rows", tn);
-	if (d->ncat && d->ncat[m->tcol])
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "time column '%s' is not numeric (-a baseline takes times as "
-				  "numbers: seconds since 1970-01-01 UTC, or a step count)",
-				  tn);
 	m->gcol = -1;
 	if (gn && *gn) {
 		if ((m->gcol = find_feature(d, gn)) < 0)
@@ -780,4 +775,5 @@ const struct ml_algo ml_algo_baseline = {
 	.output_levels = ml_detect_output_levels,
 	.stream_predict = bl_stream_predict,
 	.stream_free = bl_stream_free,
+	.time_param = "time-col",
 };
