@@ -433,9 +433,10 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 		return rc;
 	/* the contributions of an explanation in the same pass as the scores (a moving
 	 * baseline's are those of the state each row met) */
-	rc = s->explain >= 0 || s->nshare ? ml_predictor_score_contrib(s->pr, in, from, to, s->score,
-							   s->contribs, e)
-			     : ml_predictor_predict(s->pr, in, from, to, s->score, s->what, e);
+	if (s->explain >= 0 || s->nshare)
+		rc = ml_predictor_score_contrib(s->pr, in, from, to, s->score, s->contribs, e);
+	else
+		rc = ml_predictor_predict(s->pr, in, from, to, s->score, s->what, e);
 	if (rc < 0)
 		return rc;
 	if (s->what == ML_OUT_DIST) {

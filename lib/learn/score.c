@@ -149,6 +149,7 @@ static int run_some(const struct run *R, size_t a, size_t m, double *X, struct m
 {
 	const struct ml_learner *l = R->p->l;
 	void *out = R->out + a * R->rowsz;
+	double *con;
 	int rc;
 
 	rc = ml_learn_encode(l, R->b, R->p->bcol, R->p->bmap, R->rows ? R->rows + a : NULL,
@@ -159,14 +160,13 @@ static int run_some(const struct run *R, size_t a, size_t m, double *X, struct m
 		return l->algo->leaves(l->state, X, m, m, out, e);
 	if (R->what == CONTRIB)
 		return l->algo->contrib(l->state, X, m, m, out, e);
+	con = R->contrib ? R->contrib + a * (size_t)(l->p + 1) : NULL;
 	if (R->what == ML_OUT_VALUE && l->algo->stream_predict)
-		rc = l->algo->stream_predict(l->state, &R->p->stream, X, m, m, out,
-					     R->contrib ? R->contrib + a * (size_t)(l->p + 1) : NULL,
-					     e);
+		rc = l->algo->stream_predict(l->state, &R->p->stream, X, m, m, out, con, e);
 	else
 		rc = l->algo->predict(l->state, X, m, m, out, R->what, e);
-	if (rc == 0 && R->contrib && !l->algo->stream_predict)
-		rc = l->algo->contrib(l->state, X, m, m, R->contrib + a * (size_t)(l->p + 1), e);
+	if (rc == 0 && con && !l->algo->stream_predict)
+		rc = l->algo->contrib(l->state, X, m, m, con, e);
 	if (rc < 0 && e && e->line < 0 && (size_t)(-e->line - 1) < m) {
 		/* the algorithm named one of the rows (ML_ALGO_ROW) */
 		size_t r = R->rows ? R->rows[a + (size_t)(-e->line - 1)]
@@ -280,7 +280,8 @@ int ml_predictor_predict(struct ml_predictor *p, const struct ml_block *b, size_
 {
 	int rc = can_give(p->l, what, e);
 
-	return rc < 0 ? rc : run_rows(p, b, NULL, from, to > from ? to - from : 0, out, what, NULL, e);
+	return rc < 0 ? rc
+		      : run_rows(p, b, NULL, from, to > from ? to - from : 0, out, what, NULL, e);
 }
 
 int ml_predictor_predict_rows(struct ml_predictor *p, const struct ml_block *b,
