@@ -369,8 +369,47 @@ by_hand() { # ensemble, then the members
 	run -1 ml mlpredict -m ens.mlm --alert-at critical wild.csv
 	head -2 wild.csv > calm.csv
 	run -0 ml mlpredict -m ens.mlm --alert-at low calm.csv
-	run -2 --separate-stderr ml mlpredict -m ens.mlm --explain wild.csv
-	[[ "${stderr_lines[0]}" == "mlpredict: an anomaly ensemble gives score, anomaly, severity and kind only"* ]]
+	run -2 --separate-stderr ml mlpredict -m ens.mlm --contrib wild.csv
+	[[ "${stderr_lines[0]}" == "mlpredict: an anomaly ensemble gives score, anomaly, severity, kind and explain only"* ]]
+}
+
+@test "anomaly ensemble: --explain combines the members' feature shares by their parts of the score" {
+	# zscore standard: |x| / 1 and |y| / sqrt(7) (population); robust: |x| and |y| over
+	# 1.4826 (both medians 0, MADs 1). Each member's shares of its row's |z|s, weighted by
+	# w(k) max(z(k), 0), z(k) its score standardised by the mean and sd of the members table.
+	printf 'x,y\n-1,-1\n-1,-1\n-1,-1\n-1,1\n1,1\n1,1\n1,-5\n1,5\n' > h.csv
+	printf 'x,y\n3,4\n0,0\n4,3\n2.5,5\n-3.5,0.5\n2,5\n' > r.csv
+	ml mltrain -q -a zscore --method standard -o zs.mlm h.csv
+	ml mltrain -q -a zscore -o zr.mlm h.csv
+	ml mlensemble --method anomaly -w 1,3 -m zs.mlm -m zr.mlm -o e.mlm
+	ml mlinfo --table members e.mlm | tail -n +2 | cut -d, -f2,5,6 > m.txt
+	paste -d, r.csv <(ml mlpredict -m zs.mlm r.csv | cut -d, -f1) \
+		<(ml mlpredict -m zr.mlm r.csv | cut -d, -f1) | tail -n +2 > in.csv
+	awk -F, 'NR == FNR { w[NR] = $1; mu[NR] = $2; sd[NR] = $3; next } {
+		x = $1 < 0 ? -$1 : $1; y = $2 < 0 ? -$2 : $2
+		a1 = w[1] * (($3 - mu[1]) / sd[1]); a2 = w[2] * (($4 - mu[2]) / sd[2])
+		if (a1 < 0) a1 = 0
+		if (a2 < 0) a2 = 0
+		if (a1 == 0 && a2 == 0) { a1 = w[1]; a2 = w[2] }
+		r = 1.482602218505602; s = sqrt(7)
+		fx = (x + y / s > 0 ? a1 * x / (x + y / s) : 0) + (x + y > 0 ? a2 * x / (x + y) : 0)
+		fy = (x + y / s > 0 ? a1 * (y / s) / (x + y / s) : 0) + (x + y > 0 ? a2 * y / (x + y) : 0)
+		print (fx >= fy ? (fy > 0 ? "x;y" : fx > 0 ? "x" : "") : (fx > 0 ? "y;x" : "y"))
+	}' m.txt in.csv > want.txt
+	ml mlpredict -m e.mlm --explain r.csv > o.csv
+	[ "$(head -1 o.csv)" = "score,anomaly,severity,kind,explain" ]
+	# the flagged rows, and for them the features by their combined weights
+	[ "$(tail -n +2 o.csv | cut -d, -f2 | paste -sd' ')" = "1 0 1 1 1 1" ]
+	[ "$(tail -n +2 o.csv | awk -F, '$2 == 1 { print $5 }' | paste -sd' ')" = "$(paste -d, want.txt <(tail -n +2 o.csv | cut -d, -f2) | awk -F, '$2 == 1 { print $1 }' | paste -sd' ')" ]
+	# the member weights decide a row the members explain apart (2.5,5: x for the standard
+	# member, y for the robust one)
+	[ "$(sed -n 5p o.csv | cut -d, -f5)" = "y;x" ]
+	ml mlensemble --method anomaly -w 3,1 -m zs.mlm -m zr.mlm -o e31.mlm
+	[ "$(ml mlpredict -m e31.mlm --explain r.csv | sed -n 5p | cut -d, -f2,5)" = "1,x;y" ]
+	# the scores are those without --explain; the stream format and -j agree
+	same <(cut -d, -f1-4 o.csv) <(ml mlpredict -m e.mlm r.csv)
+	ml mlpredict -j 2 -m e.mlm --explain -f stream r.csv | ml mlcat > s.csv
+	same o.csv s.csv
 }
 
 @test "anomaly ensemble: agreement on a FILE of unlabelled rows; the same bytes for any -j" {

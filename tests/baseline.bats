@@ -102,9 +102,78 @@ scores() {
 	ml mlpredict -m e.mlm --keep ts "$BF/spike.csv" > o.csv
 	[ "$(head -1 o.csv)" = "ts,score,anomaly,severity,kind" ]
 	[ "$(awk -F, '$1 == 781200' o.csv | cut -d, -f3,5)" = "1,temporal" ]
+	# --explain: the baseline's deviation of load leads (zscore and hbos read ts too)
+	ml mlpredict -m e.mlm --keep ts --explain "$BF/spike.csv" > x.csv
+	same <(cut -d, -f1-5 x.csv) o.csv
+	[ "$(awk -F, '$1 == 781200' x.csv | cut -d, -f6)" = "load;ts" ]
 	# the detector alone keeps the output of the others: no kind column
 	run -0 ml mlpredict -m b.mlm "$BF/spike.csv"
 	[ "${lines[0]}" = "score,anomaly,severity" ]
+}
+
+@test "baseline: --explain names the value columns by their robust deviations, as computed by hand" {
+	# median and MAD of the window (v: 10,12,14; w: 100,104,108; u: 1,2,3), then row 4:
+	# v |18-12|/(1.4826*2) = 2.02, w |132-104|/(1.4826*4) = 4.72 (the score), u 0 or 2.02
+	printf 't,v,w,u\n1,10,100,1\n2,12,104,2\n3,14,108,3\n' > tr.csv
+	printf 't,v,w,u\n4,18,132,2\n5,14,108,2\n' > te.csv
+	printf 't,v,w,u\n4,18,132,5\n' > tie.csv
+	ml mltrain -q -a baseline --time-col t --method median --window 3 --warmup 3 -o b.mlm tr.csv
+	run -0 ml mlpredict -m b.mlm --explain te.csv
+	[ "${lines[0]}" = "score,anomaly,severity,explain" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f1)" = "$(awk 'BEGIN { printf "%.16g", 28 / (1.482602218505602 * 4) }')" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f2,4)" = "1,w;v" ]
+	[ "$(echo "${lines[2]}" | cut -d, -f1,2,4)" = "0,0," ]
+	# equal deviations keep the column order; the stream format and one-row blocks agree
+	run -0 ml mlpredict -m b.mlm --explain tie.csv
+	[ "$(echo "${lines[1]}" | cut -d, -f4)" = "w;v;u" ]
+	ml mltrain -q -a baseline --time-col ts --group-col site --window 5 --contamination 0.1 \
+		-o g.mlm "$BF/train.csv"
+	ml mlpredict -m g.mlm --explain "$BF/next.csv" > big.csv
+	[ "$(head -1 big.csv)" = "score,anomaly,severity,explain" ]
+	[ "$(awk -F, '$2 == 1 && $4 != ""' big.csv | wc -l)" = 7 ]
+	[ "$(awk -F, '$2 == 1' big.csv | wc -l)" = 7 ]
+	trickle "$BF/next.csv" | ml mlpredict -m g.mlm --explain --line-buffered > one.csv
+	same big.csv one.csv
+	ml mlpredict -m g.mlm --explain -f stream "$BF/next.csv" | ml mlcat > s.csv
+	same big.csv s.csv
+	# the scores are those without --explain
+	ml mlpredict -m g.mlm "$BF/next.csv" > plain.csv
+	same <(cut -d, -f1-3 big.csv) plain.csv
+}
+
+# File $1 with its column ts of seconds written as ISO 8601 by date(1), format $2.
+iso_times() {
+	head -1 "$1"
+	paste -d, <(tail -n +2 "$1" | cut -d, -f1 | sed 's/^/@/' | date -u -f - "$2") \
+		<(tail -n +2 "$1" | cut -d, -f2-)
+}
+
+@test "baseline: dates and date-times as --time-col give the scores of their seconds, --window durations too" {
+	iso_times "$BF/train.csv" +%Y-%m-%dT%H:%M:%SZ > train_iso.csv
+	iso_times "$BF/next.csv" '+%Y-%m-%d %H:%M:%S' > next_iso.csv
+	[ "$(sed -n 2p train_iso.csv | cut -d, -f1)" = 1970-01-01T00:15:41Z ]
+	for o in "--window 5h" "--method median --window 5h" "--window 5 --season 6"; do
+		# shellcheck disable=SC2086
+		ml mltrain -q -a baseline --time-col ts --group-col site $o -o n.mlm "$BF/train.csv"
+		# shellcheck disable=SC2086
+		ml mltrain -q -a baseline --time-col ts --group-col site $o -o i.mlm train_iso.csv
+		ml mlpredict -m n.mlm "$BF/next.csv" > n.csv
+		ml mlpredict -m i.mlm next_iso.csv > i.csv
+		same n.csv i.csv
+		# seconds are dates too for a model fitted on dates
+		ml mlpredict -m i.mlm "$BF/next.csv" > s.csv
+		same n.csv s.csv
+	done
+	csv_close "$BF/ewma_5h.csv" <(ml mltrain -q -a baseline --time-col ts --group-col site \
+		--window 5h -o - train_iso.csv | ml mlpredict -m - next_iso.csv | cut -d, -f1) 1e-9
+	# days, and a zone: 2026-01-03T01:00+02:00 is 23:00 UTC the day before, within --window 2d
+	# of the 1st, so the window is the 1st and 2nd (1 and 3): median 2, MAD 1
+	printf 'ts,v\n2026-01-01,1\n2026-01-02,3\n' > days.csv
+	ml mltrain -q -a baseline --time-col ts --method median --window 2d --warmup 2 -o d.mlm days.csv
+	printf 'ts,v\n2026-01-03T01:00+02:00,8\n' > zone.csv
+	run -0 ml mlpredict -m d.mlm --explain zone.csv
+	[ "$(echo "${lines[1]}" | cut -d, -f1)" = "$(awk 'BEGIN { printf "%.16g", 6 / 1.482602218505602 }')" ]
+	[ "$(echo "${lines[1]}" | cut -d, -f2,4)" = "1,v" ]
 }
 
 @test "baseline: bad options and data are refused, naming the option, line and value" {
@@ -120,9 +189,19 @@ scores() {
 	[ "${stderr_lines[0]}" = "mltrain: invalid value '100001' for --season (a whole number from 0 to 100000)" ]
 	run -65 --separate-stderr ml mltrain -a baseline --time-col ts -o x.mlm "$BF/train.csv"
 	[ "${stderr_lines[0]}" = "mltrain: value column 'site' is not numeric (-a baseline scores numeric columns: leave it out with --ignore)" ]
-	printf 'ts,v\n2026-01-01,1\n2026-01-02,2\n2026-01-03,3\n' > dates.csv
+	# a date that does not parse: in training and in scoring, naming line, column and value
+	printf 'ts,v\n2026-01-01,1\n2026-01-02,2\n2026-02-30,3\n' > dates.csv
 	run -65 --separate-stderr ml mltrain -a baseline --time-col ts -o x.mlm dates.csv
-	[ "${stderr_lines[0]}" = "mltrain: time column 'ts' is not numeric (-a baseline takes times as numbers: seconds since 1970-01-01 UTC, or a step count)" ]
+	[ "${stderr_lines[0]}" = "mltrain: dates.csv:4: cannot parse '2026-02-30' as a date or time in column 'ts' (ISO 8601 as 2026-01-31 or 2026-01-31T08:00:00Z, or seconds since 1970-01-01 UTC)" ]
+	head -3 dates.csv > good.csv
+	ml mltrain -q -a baseline --time-col ts --warmup 2 -o d.mlm good.csv
+	printf 'ts,v\n2026-01-03,1\n2026-01-04T25:00,2\n' > later.csv
+	run -65 --separate-stderr ml mlpredict -m d.mlm -o out.csv later.csv
+	[ "${stderr_lines[0]}" = "mlpredict: later.csv:3: cannot parse '2026-01-04T25:00' as a date or time in column 'ts' (ISO 8601 as 2026-01-31 or 2026-01-31T08:00:00Z, or seconds since 1970-01-01 UTC)" ]
+	[ ! -e out.csv ]
+	printf 'ts,v\n2026-01-03,1\n,2\n' > hole.csv
+	run -65 --separate-stderr ml mlpredict -m d.mlm hole.csv
+	[[ "${stderr_lines[0]}" == "mlpredict: hole.csv:3: missing "*"'ts'"* ]]
 	# unsorted time: in training and in scoring, naming the line
 	{ head -5 "$BF/series.csv"; echo 100,20; tail -n +6 "$BF/series.csv"; } > unsorted.csv
 	run -65 --separate-stderr ml mltrain -a baseline --time-col ts -o x.mlm unsorted.csv

@@ -95,6 +95,9 @@ struct ml_apply_opts {
 	int extra;   /* transforms: pass through input columns they were not fitted on */
 	int explain; /* anomaly detectors: explain, naming the features that weigh most in
 		      * each flagged row's score */
+	int shares;  /* anomaly detectors: share_FEATURE per encoded feature, its part of the
+		      * row's positive contributions to the score (what an anomaly ensemble's
+		      * explanation combines) */
 };
 ML_API void ml_apply_opts_init(struct ml_apply_opts *o);
 

@@ -272,5 +272,12 @@ ML_API int ml_predictor_leaves(struct ml_predictor *p, const struct ml_block *b,
  * ML_E_USAGE for a family without them. */
 ML_API int ml_predictor_contrib(struct ml_predictor *p, const struct ml_block *b, size_t from,
 				size_t to, double *out, struct ml_err *e);
+/* Unsupervised models: the outputs (ML_OUT_VALUE) of rows [from, to) into out and in the
+ * same pass each encoded feature's contribution to the row's score into contrib[i * (p +
+ * 1) + j] (j = p: 0), which for a model scoring rows against the rows before them (a
+ * moving baseline) are those of the same state. ML_E_USAGE for a model without them. */
+ML_API int ml_predictor_score_contrib(struct ml_predictor *p, const struct ml_block *b,
+				      size_t from, size_t to, double *out, double *contrib,
+				      struct ml_err *e);
 
 #endif

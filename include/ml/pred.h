@@ -28,6 +28,7 @@
 #define ML_PRED_MARGIN_PREFIX  "margin_"
 #define ML_PRED_LEAF_PREFIX    "leaf_"
 #define ML_PRED_CONTRIB_PREFIX "contrib_"
+#define ML_PRED_SHARE_PREFIX   "share_"
 #define ML_PRED_CONTRIB_BIAS   "bias"
 #define ML_PRED_SCORE	       "score"
 #define ML_PRED_STD	       "pred_std"

@@ -12,6 +12,7 @@
 #include "ens_int.h"
 #include "learn/anomaly/detect.h"
 #include "ml/ensemble.h"
+#include "ml/pred.h"
 
 #define AN_VERSION 1
 #define AN_SECTION "ensemble.anomaly"
@@ -865,13 +866,43 @@ struct ansc {
 	const struct ml_block **mo;
 	int *kcol;		/* the input column of each kind column, or -1 */
 	struct ml_schema out;
-	union ml_colv vcol[4];
+	union ml_colv vcol[5];
 	struct ml_block view;
 	double *val;		/* per row: score, anomaly, severity */
 	double *score, *flag;
 	int32_t *sev, *kind;
 	size_t cap;
+	/* --explain: the features the members' share columns name, in their first member's
+	 * order, and per member its share columns and the feature of each */
+	int explain;
+	int nf;
+	char **fname;
+	int *nsh, **shcol, **shf;
+	double *fw; /* nf: a row's feature weights */
+	int32_t *expl;
 };
+
+static void explain_release(struct ansc *s)
+{
+	int k;
+
+	for (k = 0; k < s->nf; k++)
+		free(s->fname[k]);
+	for (k = 0; s->shcol && k < s->A->n; k++) {
+		free(s->shcol[k]);
+		free(s->shf[k]);
+	}
+	free(s->fname);
+	free(s->nsh);
+	free(s->shcol);
+	free(s->shf);
+	free(s->fw);
+	s->fname = NULL;
+	s->nsh = NULL;
+	s->shcol = s->shf = NULL;
+	s->fw = NULL;
+	s->nf = 0;
+}
 
 static void an_scorer_free(void *sc)
 {
@@ -888,6 +919,8 @@ static void an_scorer_free(void *sc)
 	free(s->flag);
 	free(s->sev);
 	free(s->kind);
+	free(s->expl);
+	explain_release(s);
 	ml_schema_release(&s->out);
 	free(s);
 }
@@ -898,16 +931,21 @@ static int an_scorer_new(void **sc, const void *state, const struct ml_apply_opt
 	const struct an *A = state;
 	struct ansc *s;
 
-	if (o->margin || o->leaf || o->contrib || o->std || o->nlevel || o->explain)
+	struct ml_apply_opts mo;
+
+	if (o->margin || o->leaf || o->contrib || o->std || o->nlevel)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
-				  "an anomaly ensemble gives score, anomaly, severity and kind "
-				  "only (no --explain, margins, leaves, contributions or "
-				  "intervals)");
+				  "an anomaly ensemble gives score, anomaly, severity, kind and "
+				  "explain only (no margins, leaves, contributions or intervals)");
 	if (!(s = calloc(1, sizeof(*s))))
 		return ml_err_nomem(e);
 	s->A = A;
+	s->explain = o->explain;
 	ml_schema_init(&s->out);
-	if (!(s->ch = ml_ens_chains_new(A->stage, A->nstage, A->n, e))) {
+	/* the members' feature shares, which the explanation combines */
+	ml_apply_opts_init(&mo);
+	mo.shares = o->explain;
+	if (!(s->ch = ml_ens_chains_new(A->stage, A->nstage, A->n, &mo, e))) {
 		an_scorer_free(s);
 		return e ? e->code : ML_E_DATA;
 	}
@@ -929,12 +967,67 @@ static void an_set_pool(void *sc, struct ml_pool *pool)
 	ml_ens_chains_set_pool(s->ch, s->A->n, pool);
 }
 
+/* The feature of name among the explanation's, added when new; -1 out of memory. */
+static int feature_of(struct ansc *s, const char *name)
+{
+	char **nf;
+	int j;
+
+	for (j = 0; j < s->nf; j++)
+		if (strcmp(s->fname[j], name) == 0)
+			return j;
+	if (!(nf = realloc(s->fname, (size_t)(s->nf + 1) * sizeof(*nf))))
+		return -1;
+	s->fname = nf;
+	if (!(nf[s->nf] = strdup(name)))
+		return -1;
+	return s->nf++;
+}
+
+/* Member k's share columns (ML_PRED_SHARE_PREFIX) in its output mo, and their features;
+ * for the first member, the arrays of every member too. */
+static int bind_shares(struct ansc *s, int k, const struct ml_schema *mo, struct ml_err *e)
+{
+	const struct an *A = s->A;
+	size_t pl = strlen(ML_PRED_SHARE_PREFIX);
+	int c;
+
+	if (k == 0) {
+		explain_release(s);
+		s->nsh = calloc((size_t)A->n, sizeof(int));
+		s->shcol = calloc((size_t)A->n, sizeof(int *));
+		s->shf = calloc((size_t)A->n, sizeof(int *));
+		if (!s->nsh || !s->shcol || !s->shf)
+			return ml_err_nomem(e);
+	}
+	s->shcol[k] = malloc((size_t)(mo->ncol ? mo->ncol : 1) * sizeof(int));
+	s->shf[k] = malloc((size_t)(mo->ncol ? mo->ncol : 1) * sizeof(int));
+	if (!s->shcol[k] || !s->shf[k])
+		return ml_err_nomem(e);
+	for (c = 0; c < mo->ncol; c++) {
+		int f;
+		if (strncmp(mo->cols[c].name, ML_PRED_SHARE_PREFIX, pl) != 0 ||
+		    mo->cols[c].type != ML_NUM)
+			continue;
+		if ((f = feature_of(s, mo->cols[c].name + pl)) < 0)
+			return ml_err_nomem(e);
+		s->shcol[k][s->nsh[k]] = c;
+		s->shf[k][s->nsh[k]++] = f;
+	}
+	if (k == A->n - 1) {
+		free(s->fw);
+		if (!(s->fw = malloc((size_t)(s->nf ? s->nf : 1) * sizeof(double))))
+			return ml_err_nomem(e);
+	}
+	return 0;
+}
+
 static int an_bind(void *sc, const struct ml_schema *in, const struct ml_schema **out,
 		   struct ml_err *e)
 {
 	struct ansc *s = sc;
 	const struct an *A = s->A;
-	const char *names[4] = {"score", "anomaly", "severity", "kind"};
+	const char *names[5] = {"score", "anomaly", "severity", "kind", "explain"};
 	int k, j, rc;
 
 	for (k = 0; k < A->n; k++) {
@@ -945,6 +1038,8 @@ static int an_bind(void *sc, const struct ml_schema *in, const struct ml_schema 
 		if (s->scol[k] < 0 || mo->cols[s->scol[k]].type != ML_NUM)
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "member %d gives no score",
 					  k + 1);
+		if (s->explain && (rc = bind_shares(s, k, mo, e)) < 0)
+			return rc;
 	}
 	for (j = 0; j < A->kf.q; j++) {
 		s->kcol[j] = ml_schema_find(in, A->kf.name[j]);
@@ -953,7 +1048,7 @@ static int an_bind(void *sc, const struct ml_schema *in, const struct ml_schema 
 	}
 	ml_schema_release(&s->out);
 	ml_schema_init(&s->out);
-	for (j = 0; j < 4; j++)
+	for (j = 0; j < (s->explain ? 5 : 4); j++)
 		if (ml_schema_add(&s->out, names[j], j < 2 ? ML_NUM : ML_CAT) < 0)
 			return ml_err_nomem(e);
 	for (j = 0; j < 5; j++)
@@ -965,7 +1060,7 @@ static int an_bind(void *sc, const struct ml_schema *in, const struct ml_schema 
 		if (ml_dict_intern(&s->out.cols[3].dict, kind_levels[j], strlen(kind_levels[j])) < 0)
 			return ml_err_nomem(e);
 	s->view.schema = &s->out;
-	s->view.ncol = 4;
+	s->view.ncol = s->explain ? 5 : 4;
 	s->view.col = s->vcol;
 	*out = &s->out;
 	return 0;
@@ -985,7 +1080,9 @@ static int an_reserve(struct ansc *s, size_t n, struct ml_err *e)
 	s->flag = malloc(n * sizeof(double));
 	s->sev = malloc(n * sizeof(int32_t));
 	s->kind = malloc(n * sizeof(int32_t));
-	if (!s->val || !s->score || !s->flag || !s->sev || !s->kind) {
+	free(s->expl);
+	s->expl = malloc(n * sizeof(int32_t));
+	if (!s->val || !s->score || !s->flag || !s->sev || !s->kind || !s->expl) {
 		s->cap = 0;
 		return ml_err_nomem(e);
 	}
@@ -1010,6 +1107,14 @@ static int32_t row_kind(const struct ansc *s, const struct ml_block *in, size_t 
 	return 1;
 }
 
+/* Member k's score of row i standardised as the ensemble combines it. */
+static double member_z(const struct ansc *s, int k, size_t i)
+{
+	const struct an *A = s->A;
+
+	return (s->mo[k]->col[s->scol[k]].num[i] - A->mean[k]) / A->sd[k];
+}
+
 /* Whether row i's largest weighted contribution to the score is a moving baseline's. */
 static int an_top_temporal(const struct ansc *s, size_t i)
 {
@@ -1020,13 +1125,42 @@ static int an_top_temporal(const struct ansc *s, size_t i)
 	if (!A->ntemporal)
 		return 0;
 	for (k = 0; k < A->n; k++) {
-		double c = A->w[k] * ((s->mo[k]->col[s->scol[k]].num[i] - A->mean[k]) / A->sd[k]);
+		double c = A->w[k] * member_z(s, k, i);
 		if (c > best) {
 			best = c;
 			top = k;
 		}
 	}
 	return an_temporal(A, top);
+}
+
+/* The explain column: for each flagged row, the features with the largest combined
+ * weights (ml_detect_explain), feature j weighing sum over members k of a(k) share(k, j),
+ * a(k) = w(k) max(z(k), 0) being member k's part of the ensemble score (z(k) its score
+ * standardised as combined), or w(k) for every member when no part is positive. */
+static int explain_rows(struct ansc *s, size_t n, struct ml_err *e)
+{
+	const struct an *A = s->A;
+	size_t i;
+	int k, j, rc, pos;
+
+	for (i = 0; i < n; i++) {
+		s->expl[i] = ML_MISSING_CAT;
+		if (!(s->flag[i] > 0))
+			continue;
+		for (k = 0, pos = 0; k < A->n; k++)
+			pos |= member_z(s, k, i) > 0 && A->w[k] > 0;
+		memset(s->fw, 0, (size_t)(s->nf ? s->nf : 1) * sizeof(double));
+		for (k = 0; k < A->n; k++) {
+			double z = member_z(s, k, i), a = pos ? A->w[k] * (z > 0 ? z : 0) : A->w[k];
+			for (j = 0; j < s->nsh[k]; j++)
+				s->fw[s->shf[k][j]] += a * s->mo[k]->col[s->shcol[k][j]].num[i];
+		}
+		if ((rc = ml_detect_explain(s->fw, s->nf, (const char *const *)s->fname,
+					    &s->out.cols[4].dict, &s->expl[i], e)) < 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int an_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
@@ -1043,7 +1177,7 @@ static int an_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 	for (i = 0; i < n; i++) {
 		double x = 0;
 		for (k = 0; k < A->n; k++)
-			x += A->w[k] * ((s->mo[k]->col[s->scol[k]].num[i] - A->mean[k]) / A->sd[k]);
+			x += A->w[k] * member_z(s, k, i);
 		s->val[i * ML_DETECT_NOUT] = x;
 	}
 	ml_detect_apply(&A->det, s->val, n);
@@ -1056,10 +1190,13 @@ static int an_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 			     an_top_temporal(s, i) ? AN_TEMPORAL :
 						     row_kind(s, in, from + i);
 	}
+	if (s->explain && (rc = explain_rows(s, n, e)) < 0)
+		return rc;
 	s->vcol[0].num = s->score;
 	s->vcol[1].num = s->flag;
 	s->vcol[2].cat = s->sev;
 	s->vcol[3].cat = s->kind;
+	s->vcol[4].cat = s->expl;
 	s->view.nrow = s->view.cap = n;
 	*out = &s->view;
 	return 0;

@@ -18,9 +18,10 @@ int ml_ens_load_stages(const struct ml_model *m, int k, int ns, const char *name
 		       struct ml_artefact ***stage, struct ml_err *e);
 /* Free n members' stages (stage[k] holding nstage[k]; NULL entries allowed) and stage. */
 void ml_ens_free_stages(struct ml_artefact ***stage, const int *nstage, int n);
-/* A scorer's chains, one per member: NULL with e set on failure. */
+/* A scorer's chains, one per member, applying with o (NULL: the defaults): NULL with e
+ * set on failure. */
 struct ml_chain **ml_ens_chains_new(struct ml_artefact **const *stage, const int *nstage, int n,
-				    struct ml_err *e);
+				    const struct ml_apply_opts *o, struct ml_err *e);
 void ml_ens_chains_free(struct ml_chain **ch, int n);
 void ml_ens_chains_set_pool(struct ml_chain **ch, int n, struct ml_pool *pool);
 /* Every member's chain on rows [from, to) of in, into mo[k]; a member that gives another

@@ -463,7 +463,7 @@ void ml_ens_free_stages(struct ml_artefact ***stage, const int *nstage, int n)
 }
 
 struct ml_chain **ml_ens_chains_new(struct ml_artefact **const *stage, const int *nstage, int n,
-				    struct ml_err *e)
+				    const struct ml_apply_opts *o, struct ml_err *e)
 {
 	struct ml_chain **ch = calloc((size_t)n, sizeof(*ch));
 	struct ml_apply_opts mo;
@@ -474,6 +474,8 @@ struct ml_chain **ml_ens_chains_new(struct ml_artefact **const *stage, const int
 		return NULL;
 	}
 	ml_apply_opts_init(&mo);
+	if (o)
+		mo = *o;
 	for (k = 0; k < n; k++)
 		if (!(ch[k] = ml_chain_new((const struct ml_artefact *const *)stage[k], nstage[k],
 					   &mo, e))) {
@@ -777,7 +779,7 @@ static int ens_scorer_new(void **sc, const void *state, const struct ml_apply_op
 	s->o = *o;
 	ml_schema_init(&s->out);
 	ml_schema_init(&s->min);
-	s->ch = ml_ens_chains_new(E->stage, E->nstage, E->n, e);
+	s->ch = ml_ens_chains_new(E->stage, E->nstage, E->n, NULL, e);
 	s->pcol = calloc((size_t)E->n, sizeof(*s->pcol));
 	s->predcol = calloc((size_t)E->n, sizeof(*s->predcol));
 	s->codemap = calloc((size_t)E->n, sizeof(*s->codemap));

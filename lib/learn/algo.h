@@ -104,13 +104,20 @@ struct ml_algo {
 	 * ML_ALGO_ROWWISE): score n rows in input order against a running state, which the
 	 * first call makes from the fitted state (*stream NULL) and later calls carry on; a
 	 * predictor owns its stream and frees it with stream_free when bound anew or freed.
-	 * Used instead of predict for ML_OUT_VALUE. */
+	 * Used instead of predict for ML_OUT_VALUE. When contrib is not NULL, each feature's
+	 * contribution to a row's score against that same state goes to contrib[i * (p + 1) +
+	 * j] (j = p: 0), as contrib gives them for a model without a stream. */
 	int (*stream_predict)(const void *state, void **stream, const double *X, size_t n,
-			      size_t ld, double *out, struct ml_err *e);
+			      size_t ld, double *out, double *contrib, struct ml_err *e);
 	void (*stream_free)(void *stream);
 	/* Optional: the width of a learned representation of a row, which predict gives
 	 * for ML_OUT_EMBED (out[i * width + k]); NULL for none. */
 	int (*nembed)(const void *state);
+	/* Optional: the parameter that names a time column. When that column is text, the
+	 * learner hands the algorithm its dates and times as seconds since 1970-01-01 UTC
+	 * (ml_parse_time: ISO 8601, or a number), in fitting and in scoring; a value that
+	 * does not parse is ML_E_DATA naming the line, the column and the value. */
+	const char *time_param;
 };
 
 /* Private flag: a native categorical level unseen in training reaches predict as an index

@@ -258,8 +258,9 @@ static int choose_features(struct ml_learner *l, const struct ml_frame *fr, int 
 			rc = ml_err_nomem(e);
 			break;
 		}
-		if (f->type == ML_CAT) {
-			/* Levels seen in the training rows, sorted by bytes. */
+		if (f->type == ML_CAT && !ml_learn_is_time(l->algo, &l->params, f)) {
+			/* Levels seen in the training rows, sorted by bytes (a time column's text
+			 * is parsed instead: ml_learn_encode_feat). */
 			const struct ml_dict *d = &s->cols[j].dict;
 			char *seen = calloc((size_t)(d->n ? d->n : 1), 1);
 			char **names = malloc((size_t)(d->n ? d->n : 1) * sizeof(char *));

@@ -16,6 +16,8 @@ struct feat {
 	enum ml_type type;
 	struct ml_dict levels; /* categorical: training levels, sorted */
 	int first, width;      /* encoded columns [first, first + width) */
+	int time;	       /* text the algorithm takes as times (its time_param names
+				* it): one encoded column, the seconds ml_parse_time reads */
 };
 
 struct ml_learner {
@@ -38,6 +40,9 @@ struct ml_learner {
 
 /* The learner's shape (features, classes) as a learner sees it, with no rows. */
 struct ml_data ml_learn_shape(const struct ml_learner *l);
+/* Whether feature f is the algorithm's time column given as text (struct feat's time),
+ * for the parameters p. */
+int ml_learn_is_time(const struct ml_algo *a, const struct ml_params *p, const struct feat *f);
 /* Lay out the encoded columns of the features. */
 int ml_learn_layout(struct ml_learner *l, struct ml_err *e);
 /* A malloc'd copy of s, or NULL. */

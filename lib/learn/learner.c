@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/feat.h"
 #include "ml/num.h"
 #include "learn_int.h"
 
@@ -156,14 +157,22 @@ char *ml_learn_dup(const char *s)
 }
 
 /* Lay out the encoded columns of the features. */
+int ml_learn_is_time(const struct ml_algo *a, const struct ml_params *p, const struct feat *f)
+{
+	const char *t = a->time_param ? ml_param_text(p, a->time_param) : NULL;
+
+	return f->type == ML_CAT && t && strcmp(t, f->name) == 0;
+}
+
 int ml_learn_layout(struct ml_learner *l, struct ml_err *e)
 {
 	int j, k, p = 0, native = (l->algo->flags & ML_ALGO_NATIVE_CAT) != 0;
 
 	for (j = 0; j < l->nfeat; j++) {
 		struct feat *f = &l->feat[j];
+		f->time = ml_learn_is_time(l->algo, &l->params, f);
 		f->first = p;
-		f->width = f->type == ML_CAT && !native ? f->levels.n : 1;
+		f->width = f->type == ML_CAT && !native && !f->time ? f->levels.n : 1;
 		p += f->width;
 	}
 	l->enc = calloc((size_t)(p ? p : 1), sizeof(*l->enc));
@@ -174,12 +183,13 @@ int ml_learn_layout(struct ml_learner *l, struct ml_err *e)
 	l->p = p; /* only once enc exists: ml_learner_free walks it */
 	for (j = 0; j < l->nfeat; j++) {
 		struct feat *f = &l->feat[j];
-		if (f->type == ML_NUM || native) {
+		if (f->type == ML_NUM || native || f->time) {
+			int cat = f->type == ML_CAT && !f->time;
 			l->enc[f->first] = ml_learn_dup(f->name);
 			if (!l->enc[f->first])
 				return ml_err_nomem(e);
-			l->ncat[f->first] = f->type == ML_CAT ? f->levels.n : 0;
-			l->lev[f->first] = f->type == ML_CAT ? &f->levels : NULL;
+			l->ncat[f->first] = cat ? f->levels.n : 0;
+			l->lev[f->first] = cat ? &f->levels : NULL;
 			continue;
 		}
 		for (k = 0; k < f->width; k++) {
@@ -201,6 +211,35 @@ long ml_learn_row_line(const struct ml_frame *f, size_t i)
 
 /* Encode feature j (its columns from x on, leading dimension ld) of rows of b, column c
  * of b, with level map map (categorical features). */
+/* A time feature (struct feat's time): each row's text as seconds since the epoch. */
+static int encode_time(const struct ml_learner *l, const struct feat *f, const struct ml_block *b,
+		       int c, const size_t *rows, size_t from, size_t n, double *x,
+		       const char *where, struct ml_err *e)
+{
+	const struct ml_dict *d = &b->schema->cols[c].dict;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		size_t r = rows ? rows[i] : from + i;
+		int32_t code = b->col[c].cat[r];
+		char q[160];
+		if (code < 0)
+			return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0, c + 1,
+					  "missing time in column '%s' (-a %s takes no missing "
+					  "values)",
+					  f->name, l->algo->name);
+		if (ml_parse_time(d->str[code], d->len[code], &x[i]) == 0)
+			continue;
+		ml_err_quote(q, sizeof(q), d->str[code], d->len[code]);
+		return ml_err_set(e, ML_E_DATA, where, b->line ? b->line[r] : 0, c + 1,
+				  "cannot parse '%s' as a date or time in column '%s' (ISO 8601 "
+				  "as 2026-01-31 or 2026-01-31T08:00:00Z, or seconds since "
+				  "1970-01-01 UTC)",
+				  q, f->name);
+	}
+	return 0;
+}
+
 int ml_learn_encode_feat(const struct ml_learner *l, int j, const struct ml_block *b, int c,
 		       const int32_t *map, const size_t *rows, size_t from, size_t n, double *x,
 		       size_t ld, const char *where, struct ml_err *e)
@@ -234,6 +273,8 @@ int ml_learn_encode_feat(const struct ml_learner *l, int j, const struct ml_bloc
 		}
 		return 0;
 	}
+	if (f->time)
+		return encode_time(l, f, b, c, rows, from, n, x, where, e);
 	if (!native)
 		for (i = 0; i < (size_t)f->width; i++)
 			memset(x + i * ld, 0, n * sizeof(double));

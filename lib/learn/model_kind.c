@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "artefact/kind.h"
+#include "learn/anomaly/detect.h"
 #include "learn_int.h"
 #include "ml/num.h"
 #include "ml/pred.h"
@@ -55,6 +56,7 @@ struct mscorer {
 	int ntrees;	/* leaf columns */
 	int ncontrib;	/* contribution columns */
 	int explain;	/* the explain column's index, or -1 */
+	int nshare;	/* share columns (a feature each), or 0 */
 	struct ml_schema out;
 	union ml_colv *vcol;
 	struct ml_block view;
@@ -157,15 +159,24 @@ static int add_extras(struct mscorer *s, struct ml_err *e)
 	int k, f, rc;
 
 	s->explain = -1;
-	if (s->o.explain) {
-		if (l->task != ML_TASK_UNSUPERVISED || !l->algo->contrib ||
+	if (s->o.explain || s->o.shares) {
+		if (l->task != ML_TASK_UNSUPERVISED ||
+		    (!l->algo->contrib && !l->algo->stream_predict) ||
 		    ml_schema_find(&s->out, "anomaly") < 0)
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "--explain: -a %s models are not anomaly detectors that "
 					  "explain their scores",
 					  l->algo->name);
-		if ((s->explain = add_col(s, "explain", ML_CAT, e)) < 0)
+		if (s->o.explain && (s->explain = add_col(s, "explain", ML_CAT, e)) < 0)
 			return s->explain;
+	}
+	if (s->o.shares) {
+		for (f = 0; f < l->p; f++) {
+			ml_pred_name(name, sizeof(name), ML_PRED_SHARE_PREFIX, l->enc[f]);
+			if ((rc = add_col(s, name, ML_NUM, e)) < 0)
+				return rc;
+		}
+		s->nshare = l->p;
 	}
 	if (s->o.leaf) {
 		s->ntrees = ml_learner_ntrees(l);
@@ -293,12 +304,12 @@ static int reserve(struct mscorer *s, size_t n, struct ml_err *e)
 	s->codes = malloc(n * (size_t)s->nout * sizeof(int32_t));
 	s->cols = malloc(n * (ncols + 1) * sizeof(double)); /* + scratch */
 	s->leaves = s->ntrees ? malloc(n * (size_t)s->ntrees * sizeof(int32_t)) : NULL;
-	s->contribs = s->ncontrib || s->explain >= 0 ?
+	s->contribs = s->ncontrib || s->explain >= 0 || s->nshare ?
 			  malloc(n * (size_t)(s->ncontrib ? s->ncontrib : s->l->p + 1) *
 				 sizeof(double)) :
 			  NULL;
 	if (!s->score || !s->label || !s->codes || !s->cols || (s->ntrees && !s->leaves) ||
-	    ((s->ncontrib || s->explain >= 0) && !s->contribs)) {
+	    ((s->ncontrib || s->explain >= 0 || s->nshare) && !s->contribs)) {
 		s->cap = 0;
 		return ml_err_nomem(e);
 	}
@@ -365,52 +376,45 @@ static void dist_cols(struct mscorer *s, size_t n, int *at)
 	}
 }
 
-/* The explain column of a detector: for each flagged row, the (at most three) features with
- * the largest positive contributions to its score, largest first, separated by ';'; empty
- * for the other rows. */
-#define EXPLAIN_TOP 3
-
-static int explain_rows(struct mscorer *s, const struct ml_block *in, size_t from, size_t to,
-			struct ml_err *e)
+/* The explain column of a detector, from the contributions the scoring pass left in
+ * s->contribs: for each flagged row, the features with the largest positive contributions
+ * to its score (ml_detect_explain); empty for the other rows. */
+static int explain_rows(struct mscorer *s, size_t n, struct ml_err *e)
 {
 	const struct ml_learner *l = s->l;
-	size_t n = to - from, i, w = (size_t)l->p + 1;
+	size_t i, w = (size_t)l->p + 1;
 	struct ml_dict *d = &s->out.cols[s->explain].dict;
 	int32_t *code = s->label; /* free: a detector has no label */
-	int rc, j, t, anom = ml_schema_find(&s->out, "anomaly");
+	int rc, anom = ml_schema_find(&s->out, "anomaly");
 
-	if ((rc = ml_predictor_contrib(s->pr, in, from, to, s->contribs, e)) < 0)
-		return rc;
 	for (i = 0; i < n; i++) {
-		const double *c = s->contribs + i * w;
-		int top[EXPLAIN_TOP], ntop = 0;
-		char text[1024];
-		size_t len = 0;
 		code[i] = ML_MISSING_CAT;
-		if (!(s->score[i * (size_t)s->nout + (size_t)anom] > 0))
-			continue;
-		for (j = 0; j < l->p; j++) {
-			if (!(c[j] > 0))
-				continue;
-			if (ntop < EXPLAIN_TOP)
-				ntop++;
-			else if (!(c[j] > c[top[EXPLAIN_TOP - 1]]))
-				continue;
-			/* into place: ties keep the earlier feature first */
-			for (t = ntop - 1; t > 0 && c[top[t - 1]] < c[j]; t--)
-				top[t] = top[t - 1];
-			top[t] = j;
-		}
-		for (t = 0; t < ntop && len < sizeof(text); t++)
-			len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", t ? ";" : "",
-						l->enc[top[t]]);
-		if (len >= sizeof(text))
-			len = sizeof(text) - 1;
-		if (ntop && (code[i] = ml_dict_intern(d, text, len)) < 0)
-			return ml_err_nomem(e);
+		if (s->score[i * (size_t)s->nout + (size_t)anom] > 0 &&
+		    (rc = ml_detect_explain(s->contribs + i * w, l->p,
+					    (const char *const *)l->enc, d, &code[i], e)) < 0)
+			return rc;
 	}
 	s->vcol[s->explain].cat = code;
 	return 0;
+}
+
+/* The share columns of a detector: each feature's part of the row's positive
+ * contributions (all 0 when none is positive), for every row. */
+static void share_cols(struct mscorer *s, size_t n, int *at)
+{
+	size_t i, w = (size_t)s->l->p + 1;
+	int j;
+
+	for (i = 0; i < n; i++) {
+		const double *c = s->contribs + i * w;
+		double tot = 0;
+		for (j = 0; j < s->nshare; j++)
+			tot += c[j] > 0 ? c[j] : 0;
+		for (j = 0; j < s->nshare; j++)
+			s->cols[(size_t)(*at + j) * n + i] = tot > 0 && c[j] > 0 ? c[j] / tot : 0;
+	}
+	for (j = 0; j < s->nshare; j++, (*at)++)
+		s->vcol[*at].num = s->cols + (size_t)*at * n;
 }
 
 static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
@@ -425,8 +429,15 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 	*out = &s->view;
 	if (n == 0)
 		return 0;
-	if ((rc = reserve(s, n, e)) < 0 ||
-	    (rc = ml_predictor_predict(s->pr, in, from, to, s->score, s->what, e)) < 0)
+	if ((rc = reserve(s, n, e)) < 0)
+		return rc;
+	/* the contributions of an explanation in the same pass as the scores (a moving
+	 * baseline's are those of the state each row met) */
+	if (s->explain >= 0 || s->nshare)
+		rc = ml_predictor_score_contrib(s->pr, in, from, to, s->score, s->contribs, e);
+	else
+		rc = ml_predictor_predict(s->pr, in, from, to, s->score, s->what, e);
+	if (rc < 0)
 		return rc;
 	if (s->what == ML_OUT_DIST) {
 		dist_cols(s, n, &at);
@@ -461,10 +472,12 @@ static int mk_apply(void *sc, const struct ml_block *in, size_t from, size_t to,
 				score_col(s, n, k, &at);
 	}
 	if (s->explain >= 0) {
-		if ((rc = explain_rows(s, in, from, to, e)) < 0)
+		if ((rc = explain_rows(s, n, e)) < 0)
 			return rc;
 		at++;
 	}
+	if (s->nshare)
+		share_cols(s, n, &at);
 	if (s->ntrees) {
 		double *c = s->cols + (size_t)at * n;
 		if ((rc = ml_predictor_leaves(s->pr, in, from, to, s->leaves, e)) < 0)

@@ -139,6 +139,7 @@ struct run {
 	size_t from, n;
 	char *out;
 	size_t rowsz; /* bytes of out per row */
+	double *contrib; /* or NULL: with ML_OUT_VALUE, the contributions too (p + 1 a row) */
 	int what;
 	int *rc; /* per task */
 };
@@ -148,6 +149,7 @@ static int run_some(const struct run *R, size_t a, size_t m, double *X, struct m
 {
 	const struct ml_learner *l = R->p->l;
 	void *out = R->out + a * R->rowsz;
+	double *con;
 	int rc;
 
 	rc = ml_learn_encode(l, R->b, R->p->bcol, R->p->bmap, R->rows ? R->rows + a : NULL,
@@ -158,10 +160,13 @@ static int run_some(const struct run *R, size_t a, size_t m, double *X, struct m
 		return l->algo->leaves(l->state, X, m, m, out, e);
 	if (R->what == CONTRIB)
 		return l->algo->contrib(l->state, X, m, m, out, e);
+	con = R->contrib ? R->contrib + a * (size_t)(l->p + 1) : NULL;
 	if (R->what == ML_OUT_VALUE && l->algo->stream_predict)
-		rc = l->algo->stream_predict(l->state, &R->p->stream, X, m, m, out, e);
+		rc = l->algo->stream_predict(l->state, &R->p->stream, X, m, m, out, con, e);
 	else
 		rc = l->algo->predict(l->state, X, m, m, out, R->what, e);
+	if (rc == 0 && con && !l->algo->stream_predict)
+		rc = l->algo->contrib(l->state, X, m, m, con, e);
 	if (rc < 0 && e && e->line < 0 && (size_t)(-e->line - 1) < m) {
 		/* the algorithm named one of the rows (ML_ALGO_ROW) */
 		size_t r = R->rows ? R->rows[a + (size_t)(-e->line - 1)]
@@ -182,7 +187,8 @@ static void run_task(void *arg, size_t t, int worker)
 
 /* Encode rows and hand them to the algorithm for what is asked. */
 static int run_rows(struct ml_predictor *p, const struct ml_block *b, const size_t *rows,
-		    size_t from, size_t n, void *out, int what, struct ml_err *e)
+		    size_t from, size_t n, void *out, int what, double *contrib,
+		    struct ml_err *e)
 {
 	const struct ml_learner *l = p->l;
 	struct run R;
@@ -204,6 +210,7 @@ static int run_rows(struct ml_predictor *p, const struct ml_block *b, const size
 	R.n = n;
 	R.out = out;
 	R.what = what;
+	R.contrib = contrib;
 	if (what == LEAVES)
 		R.rowsz = (size_t)l->algo->ntrees(l->state) * sizeof(int32_t);
 	else if (what == CONTRIB)
@@ -273,7 +280,8 @@ int ml_predictor_predict(struct ml_predictor *p, const struct ml_block *b, size_
 {
 	int rc = can_give(p->l, what, e);
 
-	return rc < 0 ? rc : run_rows(p, b, NULL, from, to > from ? to - from : 0, out, what, e);
+	return rc < 0 ? rc
+		      : run_rows(p, b, NULL, from, to > from ? to - from : 0, out, what, NULL, e);
 }
 
 int ml_predictor_predict_rows(struct ml_predictor *p, const struct ml_block *b,
@@ -282,7 +290,7 @@ int ml_predictor_predict_rows(struct ml_predictor *p, const struct ml_block *b,
 {
 	int rc = can_give(p->l, what, e);
 
-	return rc < 0 ? rc : run_rows(p, b, rows, 0, n, out, what, e);
+	return rc < 0 ? rc : run_rows(p, b, rows, 0, n, out, what, NULL, e);
 }
 
 int ml_predictor_leaves(struct ml_predictor *p, const struct ml_block *b, size_t from, size_t to,
@@ -293,7 +301,7 @@ int ml_predictor_leaves(struct ml_predictor *p, const struct ml_block *b, size_t
 	if (!l->algo->leaves || !l->algo->ntrees)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "-a %s models have no trees",
 				  l->algo->name);
-	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, LEAVES, e);
+	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, LEAVES, NULL, e);
 }
 
 int ml_predictor_contrib(struct ml_predictor *p, const struct ml_block *b, size_t from,
@@ -304,5 +312,18 @@ int ml_predictor_contrib(struct ml_predictor *p, const struct ml_block *b, size_
 	if (!l->algo->contrib)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "-a %s models give no per-feature contributions", l->algo->name);
-	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, CONTRIB, e);
+	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, CONTRIB, NULL, e);
+}
+
+int ml_predictor_score_contrib(struct ml_predictor *p, const struct ml_block *b, size_t from,
+			       size_t to, double *out, double *contrib, struct ml_err *e)
+{
+	const struct ml_learner *l = p->l;
+
+	if (l->task != ML_TASK_UNSUPERVISED || (!l->algo->contrib && !l->algo->stream_predict))
+		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+				  "-a %s models give no per-feature contributions to a score",
+				  l->algo->name);
+	return run_rows(p, b, NULL, from, to > from ? to - from : 0, out, ML_OUT_VALUE, contrib,
+			e);
 }

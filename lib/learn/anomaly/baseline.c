@@ -21,8 +21,8 @@ enum { BL_EWMA, BL_MEDIAN };
 
 static const struct ml_param bl_params[] = {
 	{"time-col", ML_P_STRING, 0, 0, 0, "",
-	 "the time column (required): numbers, seconds since 1970-01-01 UTC or a step count; "
-	 "rows in time order within a group"},
+	 "the time column (required): ISO 8601 dates or date-times, or numbers (seconds since "
+	 "1970-01-01 UTC or a step count); rows in time order within a group"},
 	{"group-col", ML_P_STRING, 0, 0, 0, "",
 	 "one baseline per value of this column (default: one for all rows)"},
 	{"window", ML_P_STRING, 0, 0, 0, "20",
@@ -245,9 +245,10 @@ static double bg_median_z(const struct bgroup *g, size_t q, size_t c, double d, 
 }
 
 /* Score row i of X (leading dimension ld) against its group's baseline in s, then add it
- * there. d has room for q values. */
+ * there. d has room for q values; con, when not NULL, gets the p + 1 contributions: each
+ * value column's robust deviation (0 before the warm-up ends), 0 for the others. */
 static int bl_row(const struct baseline *m, struct bstate *s, const double *X, size_t ld,
-		  size_t i, double *score, double *d, struct ml_err *e)
+		  size_t i, double *score, double *d, double *con, struct ml_err *e)
 {
 	double t = X[(size_t)m->tcol * ld + i], key = m->gcol >= 0 ? X[(size_t)m->gcol * ld + i] : 0;
 	size_t q = (size_t)m->q, c, h;
@@ -269,6 +270,8 @@ static int bl_row(const struct baseline *m, struct bstate *s, const double *X, s
 				  t, m->tname, g->tlast);
 	g->tlast = t;
 	*score = 0;
+	if (con)
+		memset(con, 0, ((size_t)m->p + 1) * sizeof(double));
 	for (c = 0; c < q; c++)
 		d[c] = X[(size_t)m->vcol[c] * ld + i];
 	if (m->season) {
@@ -293,6 +296,8 @@ static int bl_row(const struct baseline *m, struct bstate *s, const double *X, s
 				double zc = r / (sc > m->floor[c] ? sc : m->floor[c]);
 				if (zc > z)
 					z = zc;
+				if (con)
+					con[m->vcol[c]] = zc;
 			}
 			if (g->nd == 0) {
 				g->lev[c] = d[c];
@@ -312,6 +317,8 @@ static int bl_row(const struct baseline *m, struct bstate *s, const double *X, s
 				double zc = bg_median_z(g, q, c, d[c], m->floor[c], s->tmp);
 				if (zc > z)
 					z = zc;
+				if (con)
+					con[m->vcol[c]] = zc;
 			}
 		if (g->len == g->cap) {
 			if (m->wrows) {
@@ -348,7 +355,7 @@ static int bs_scratch(struct bstate *s, const struct baseline *m)
 }
 
 static int bl_run(const struct baseline *m, struct bstate *s, const double *X, size_t n,
-		  size_t ld, double *out, struct ml_err *e)
+		  size_t ld, double *out, double *con, struct ml_err *e)
 {
 	double *d = malloc((size_t)m->q * sizeof(double));
 	size_t i;
@@ -359,7 +366,8 @@ static int bl_run(const struct baseline *m, struct bstate *s, const double *X, s
 		return ml_err_nomem(e);
 	}
 	for (i = 0; i < n && rc == 0; i++)
-		rc = bl_row(m, s, X, ld, i, &out[i * ML_DETECT_NOUT], d, e);
+		rc = bl_row(m, s, X, ld, i, &out[i * ML_DETECT_NOUT], d,
+			    con ? con + i * ((size_t)m->p + 1) : NULL, e);
 	free(d);
 	return rc;
 }
@@ -406,7 +414,7 @@ static void bl_stream_free(void *stream)
 }
 
 static int bl_stream_predict(const void *state, void **stream, const double *X, size_t n,
-			     size_t ld, double *out, struct ml_err *e)
+			     size_t ld, double *out, double *con, struct ml_err *e)
 {
 	const struct baseline *m = state;
 	int rc;
@@ -419,7 +427,7 @@ static int bl_stream_predict(const void *state, void **stream, const double *X, 
 		}
 		*stream = s;
 	}
-	if ((rc = bl_run(m, *stream, X, n, ld, out, e)) < 0)
+	if ((rc = bl_run(m, *stream, X, n, ld, out, con, e)) < 0)
 		return rc;
 	ml_detect_apply(&m->det, out, n);
 	return 0;
@@ -433,7 +441,7 @@ static int bl_predict(const void *state, const double *X, size_t n, size_t ld, d
 	int rc;
 
 	(void)what;
-	rc = bl_stream_predict(state, &s, X, n, ld, out, e);
+	rc = bl_stream_predict(state, &s, X, n, ld, out, NULL, e);
 	bl_stream_free(s);
 	return rc;
 }
@@ -477,11 +485,6 @@ static int bl_setup(struct baseline *m, const struct ml_data *d, const struct ml
 	if ((m->tcol = find_feature(d, tn)) < 0)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--time-col: no feature column '%s' in the training rows", tn);
-	if (d->ncat && d->ncat[m->tcol])
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "time column '%s' is not numeric (-a baseline takes times as "
-				  "numbers: seconds since 1970-01-01 UTC, or a step count)",
-				  tn);
 	m->gcol = -1;
 	if (gn && *gn) {
 		if ((m->gcol = find_feature(d, gn)) < 0)
@@ -543,7 +546,7 @@ static int bl_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		ml_detect_robust(v, d->n, &c0, &m->floor[j]);
 		m->floor[j] *= m->floorfrac;
 	}
-	if ((rc = bl_run(m, &m->st, X, d->n, d->n, s, e)) < 0)
+	if ((rc = bl_run(m, &m->st, X, d->n, d->n, s, NULL, e)) < 0)
 		goto out;
 	rc = ml_detect_calibrate(&m->det, d, X, s, BL_FAR, e);
 out:
@@ -766,4 +769,5 @@ const struct ml_algo ml_algo_baseline = {
 	.output_levels = ml_detect_output_levels,
 	.stream_predict = bl_stream_predict,
 	.stream_free = bl_stream_free,
+	.time_param = "time-col",
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ml/ctx.h"
+#include "ml/frame.h"
 #include "ml/num.h"
 #include "detect.h"
 
@@ -362,4 +363,34 @@ int ml_detect_calibrate(struct ml_detect *det, const struct ml_data *d, const do
 	if ((rc = ml_detect_keep(det, X, d->n, d->p, 1, d->n, d->names, s, e)) < 0)
 		return rc;
 	return ml_detect_fit(det, s, d->n, auto_thr, e);
+}
+
+int ml_detect_explain(const double *w, int p, const char *const *names, struct ml_dict *d,
+		      int32_t *code, struct ml_err *e)
+{
+	int top[ML_DETECT_TOP], ntop = 0, j, t;
+	char text[1024];
+	size_t len = 0;
+
+	*code = ML_MISSING_CAT;
+	for (j = 0; j < p; j++) {
+		if (!(w[j] > 0))
+			continue;
+		if (ntop < ML_DETECT_TOP)
+			ntop++;
+		else if (!(w[j] > w[top[ML_DETECT_TOP - 1]]))
+			continue;
+		/* into place: ties keep the earlier feature first */
+		for (t = ntop - 1; t > 0 && w[top[t - 1]] < w[j]; t--)
+			top[t] = top[t - 1];
+		top[t] = j;
+	}
+	for (t = 0; t < ntop && len < sizeof(text); t++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s%s", t ? ";" : "",
+					names[top[t]]);
+	if (len >= sizeof(text))
+		len = sizeof(text) - 1;
+	if (ntop && (*code = ml_dict_intern(d, text, len)) < 0)
+		return ml_err_nomem(e);
+	return 0;
 }

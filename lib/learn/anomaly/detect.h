@@ -106,6 +106,15 @@ int ml_detect_table(const struct ml_detect *d, const char *algo, const char *nam
 		    struct ml_frame *out, struct ml_err *e);
 #define ML_DETECT_TABLES "calibration", "severity"
 
+/* The explanation of a flagged row (mlpredict --explain): the (at most ML_DETECT_TOP)
+ * features of w[0..p) with the largest positive weights, largest first (ties: the earlier
+ * feature first), their names joined by ';' and interned in d as *code; ML_MISSING_CAT
+ * when no weight is positive. ML_E_NOMEM when d cannot grow. */
+#define ML_DETECT_TOP 3
+struct ml_dict;
+int ml_detect_explain(const double *w, int p, const char *const *names, struct ml_dict *d,
+		      int32_t *code, struct ml_err *e);
+
 /* A table's categorical cell. */
 int ml_detect_frame_cat(struct ml_frame *f, int col, size_t row, const char *s,
 			struct ml_err *e);

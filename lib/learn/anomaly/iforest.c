@@ -274,44 +274,88 @@ static void grow_task(void *arg, size_t tree, int w)
 
 /* --- Scoring --------------------------------------------------------------------------- */
 
-/* The mean path length of rows [0, n) of X over the trees into out[i * stride]. */
-static void path_lengths(const struct iforest *m, const double *X, size_t n, size_t ld,
-			 double *out, size_t stride)
+/* Standard trees: the rows of a block laid out row by row (xr[i * p + j]), eight rows
+ * descending each tree at once, each keeping its node in a register (no row waits on
+ * another), the trees in order so that each row's sum is added up as it always was. Nodes
+ * are numbered from 1 here (children 2k and 2k + 1; the leaves from 2^depth on). */
+static void block_std(const struct iforest *m, const double *xr, size_t nb, double *sum)
 {
-	double sum[IF_BLOCK];
-	uint32_t node[IF_BLOCK];
-	size_t s, i, t;
+	const size_t p = (size_t)m->p, ninner = m->ninner;
+	const int depth = m->depth;
+	size_t i, t;
 
+	for (t = 0; t < (size_t)m->ntrees; t++) {
+		const int32_t *feat = m->feat + t * ninner - 1;
+		const double *thr = m->thr + t * ninner - 1;
+		const double *leaf = m->leaf + t * (ninner + 1) - (ninner + 1);
+		for (i = 0; i + 8 <= nb; i += 8) {
+			const double *r0 = xr + i * p, *r1 = r0 + p, *r2 = r1 + p, *r3 = r2 + p;
+			const double *r4 = r3 + p, *r5 = r4 + p, *r6 = r5 + p, *r7 = r6 + p;
+			size_t k0 = 1, k1 = 1, k2 = 1, k3 = 1, k4 = 1, k5 = 1, k6 = 1, k7 = 1;
+			int d;
+			for (d = 0; d < depth; d++) {
+				k0 = 2 * k0 + (r0[feat[k0]] > thr[k0]);
+				k1 = 2 * k1 + (r1[feat[k1]] > thr[k1]);
+				k2 = 2 * k2 + (r2[feat[k2]] > thr[k2]);
+				k3 = 2 * k3 + (r3[feat[k3]] > thr[k3]);
+				k4 = 2 * k4 + (r4[feat[k4]] > thr[k4]);
+				k5 = 2 * k5 + (r5[feat[k5]] > thr[k5]);
+				k6 = 2 * k6 + (r6[feat[k6]] > thr[k6]);
+				k7 = 2 * k7 + (r7[feat[k7]] > thr[k7]);
+			}
+			sum[i] += leaf[k0];
+			sum[i + 1] += leaf[k1];
+			sum[i + 2] += leaf[k2];
+			sum[i + 3] += leaf[k3];
+			sum[i + 4] += leaf[k4];
+			sum[i + 5] += leaf[k5];
+			sum[i + 6] += leaf[k6];
+			sum[i + 7] += leaf[k7];
+		}
+		for (; i < nb; i++) {
+			const double *r = xr + i * p;
+			size_t k = 1;
+			int d;
+			for (d = 0; d < depth; d++)
+				k = 2 * k + (r[feat[k]] > thr[k]);
+			sum[i] += leaf[k];
+		}
+	}
+}
+
+/* The mean path length of rows [0, n) of X over the trees into out[i * stride]; -1 when
+ * out of memory. */
+static int path_lengths(const struct iforest *m, const double *X, size_t n, size_t ld,
+			double *out, size_t stride)
+{
+	const size_t p = (size_t)m->p;
+	double sum[IF_BLOCK], *xr = NULL;
+	size_t s, i, j, t;
+
+	if (!m->extended && !(xr = malloc(IF_BLOCK * p * sizeof(double))))
+		return -1;
 	for (s = 0; s < n; s += IF_BLOCK) {
 		size_t nb = n - s < IF_BLOCK ? n - s : IF_BLOCK;
 		const double *xb = X + s;
 		memset(sum, 0, sizeof(sum));
-		for (t = 0; t < (size_t)m->ntrees; t++) {
-			const double *thr = m->thr + t * m->ninner;
-			const double *leaf = m->leaf + t * (m->ninner + 1);
-			if (!m->extended) {
-				/* level by level across the rows: no row waits on another */
-				const int32_t *feat = m->feat + t * m->ninner;
-				int d;
-				memset(node, 0, nb * sizeof(node[0]));
-				for (d = 0; d < m->depth; d++)
-					for (i = 0; i < nb; i++) {
-						uint32_t k = node[i];
-						node[i] = 2 * k + 1 +
-							  (xb[(size_t)feat[k] * ld + i] > thr[k]);
-					}
+		if (!m->extended) {
+			for (j = 0; j < p; j++)
 				for (i = 0; i < nb; i++)
-					sum[i] += leaf[node[i] - m->ninner];
-			} else {
-				const double *nv = m->normal + t * m->ninner * (size_t)m->p;
+					xr[i * p + j] = xb[j * ld + i];
+			block_std(m, xr, nb, sum);
+		} else {
+			for (t = 0; t < (size_t)m->ntrees; t++) {
+				const double *thr = m->thr + t * m->ninner;
+				const double *leaf = m->leaf + t * (m->ninner + 1);
+				const double *nv = m->normal + t * m->ninner * p;
 				for (i = 0; i < nb; i++) {
 					size_t k = 0;
-					int d, j;
+					int d;
 					for (d = 0; d < m->depth; d++) {
-						const double *c = nv + k * (size_t)m->p;
+						const double *c = nv + k * p;
 						double v = 0;
-						for (j = 0; j < m->p; j++)
-							v += c[j] * xb[(size_t)j * ld + i];
+						for (j = 0; j < p; j++)
+							v += c[j] * xb[j * ld + i];
 						k = 2 * k + 1 + (v > thr[k]);
 					}
 					sum[i] += leaf[k - m->ninner];
@@ -321,6 +365,8 @@ static void path_lengths(const struct iforest *m, const double *X, size_t n, siz
 		for (i = 0; i < nb; i++)
 			out[(s + i) * stride] = sum[i] / m->ntrees;
 	}
+	free(xr);
+	return 0;
 }
 
 /* Per feature: the cuts on it along the row's paths, each weighing 1 / (depth + 1), so
@@ -365,14 +411,16 @@ static int if_contrib(const void *state, const double *X, size_t n, size_t ld, d
 	return 0;
 }
 
-/* Scores 2^(-E(h) / c(psi)) into out[i * ML_DETECT_NOUT], then flag and severity. */
-static void if_scores(const struct iforest *m, const double *X, size_t n, size_t ld, double *out)
+/* Scores 2^(-E(h) / c(psi)) into out[i * ML_DETECT_NOUT]; -1 when out of memory. */
+static int if_scores(const struct iforest *m, const double *X, size_t n, size_t ld, double *out)
 {
 	size_t i;
 
-	path_lengths(m, X, n, ld, out, ML_DETECT_NOUT);
+	if (path_lengths(m, X, n, ld, out, ML_DETECT_NOUT) < 0)
+		return -1;
 	for (i = 0; i < n; i++)
 		out[i * ML_DETECT_NOUT] = exp2(-out[i * ML_DETECT_NOUT] / m->cpsi);
+	return 0;
 }
 
 static int if_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
@@ -381,8 +429,8 @@ static int if_predict(const void *state, const double *X, size_t n, size_t ld, d
 	const struct iforest *m = state;
 
 	(void)what;
-	(void)e;
-	if_scores(m, X, n, ld, out);
+	if (if_scores(m, X, n, ld, out) < 0)
+		return ml_err_nomem(e);
 	ml_detect_apply(&m->det, out, n);
 	return 0;
 }
@@ -463,8 +511,8 @@ static int if_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		for (i = 0; i < (size_t)m->ntrees; i++)
 			grow_task(&g, i, 0);
 	/* the training rows' scores set the threshold and the bands */
-	if_scores(m, X, d->n, d->n, s);
-	rc = ml_detect_calibrate(&m->det, d, X, s, 0.5, e);
+	rc = if_scores(m, X, d->n, d->n, s) < 0 ? ml_err_nomem(e)
+						 : ml_detect_calibrate(&m->det, d, X, s, 0.5, e);
 	ml_log(ctx, ML_LOG_DEBUG, "iforest: %d trees of %zu rows, height limit %d", m->ntrees,
 	       m->psi, m->depth);
 out:
