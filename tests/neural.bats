@@ -54,6 +54,22 @@ gp_fit() {
 	gp_fit white --kernel rbf+white --ard 1
 }
 
+@test "gp --tol: SciPy's stopping rule reaches scikit-learn's likelihood, the default no less" {
+	fixture "$NF/gp_train.csv" "$NF/gp_fit_white.txt"
+	for tol in 1e-5 1e-8; do
+		ml mltrain -q -t y -a gp --kernel rbf+white --ard 1 --restarts 0 --tol $tol -o t$tol.mlm "$NF/gp_train.csv"
+		ml mlinfo --table hyper t$tol.mlm | awk -F, '$1 == "log_marginal_likelihood" { print $2 }' >t$tol.lml
+	done
+	ref=$(cat "$NF/gp_fit_white.txt")
+	echo "1e-5: $(cat t1e-5.lml), 1e-8: $(cat t1e-8.lml), scikit-learn (with restarts) $ref" >&2
+	# the same path, stopped later: never a lower likelihood
+	awk -v a="$(cat t1e-8.lml)" -v b="$(cat t1e-5.lml)" 'BEGIN { exit !(a + 0 >= b + 0) }'
+	# within 1e-6 of scikit-learn's optimum (relative)
+	awk -v a="$(cat t1e-5.lml)" -v b="$ref" 'BEGIN { d = a - b; s = b < 0 ? -b : b
+		exit !(d >= -1e-6 * s) }'
+	run -2 --separate-stderr ml mltrain -t y -a gp --tol 0 -o x.mlm "$NF/gp_train.csv"
+}
+
 @test "gp intervals are the Gaussian bounds around pred at --level" {
 	ml mltrain -q -t y -a gp -o m.mlm "$NF/gp_train.csv"
 	ml mlpredict -m m.mlm --std --level 95 -o p.csv "$NF/gp_test.csv"

@@ -41,6 +41,9 @@ static const struct ml_param gp_params[] = {
     {"restarts", ML_P_INT, 2, 0, 1000, NULL,
      "further fits from seeded random starts (default 2)"},
     {"fixed", ML_P_INT, 0, 0, 1, NULL, "1: keep the given hyperparameters, no fit (default 0)"},
+    {"tol", ML_P_REAL, 1e-8, 1e-12, 1, NULL,
+     "stop the fit when the projected gradient's largest entry is below this (default 1e-8; "
+     "SciPy's L-BFGS-B stops at 1e-5)"},
     {"max-exact", ML_P_INT, 4000, 2, 1000000, NULL,
      "most rows of an exact fit; more take the inducing-point approximation (default 4000)"},
     {"inducing", ML_P_INT, 500, 1, 100000, NULL,
@@ -300,7 +303,7 @@ static int neg_lml(void *ud, const double *x, double *fx, double *g)
  * of ud): from the given start, then from --restarts starts drawn uniformly in the log
  * bounds; the best likelihood wins (the first on ties). theta holds 2 ntheta values. */
 static int fit_theta(ml_lbfgs_fn fn, void *ud, int ntheta, struct ml_ctx *ctx, double *theta,
-		     int restarts, double *best_lml)
+		     int restarts, double pgtol, double *best_lml)
 {
 	double lo[64 + 2], hi[64 + 2], x[64 + 2], fx;
 	struct ml_lbfgs_opts o;
@@ -308,10 +311,10 @@ static int fit_theta(ml_lbfgs_fn fn, void *ud, int ntheta, struct ml_ctx *ctx, d
 	int r, k, rc;
 
 	ml_lbfgs_opts_init(&o);
-	/* tighter than SciPy's defaults: a fit costs little next to scoring, and the
-	 * optimum should not be left early */
-	o.pgtol = 1e-8;
-	o.ftol = 1e-13;
+	/* by default tighter than SciPy's 1e-5 and factr: the optimum should not be left
+	 * early (--tol 1e-5 stops where scikit-learn's fit stops) */
+	o.pgtol = pgtol;
+	o.ftol = pgtol < 1e-5 ? 1e-13 : o.ftol;
 	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6770);
 	*best_lml = -INFINITY;
 	for (k = 0; k < ntheta; k++) {
@@ -558,7 +561,7 @@ static int cfit_neg(void *ud, const double *x, double *fx, double *g)
 /* Fit a binary classifier into g (p, kernel, ard and jitter set): the hyperparameters
  * in theta (fitted unless fixed), then the mode's y - pi, W^1/2 and factor. */
 static int gpc_fit(struct gp *g, double *X, const double *y, size_t n, double *theta, int fixed,
-		   int restarts, struct ml_ctx *ctx, struct ml_err *e)
+		   int restarts, double tol, struct ml_ctx *ctx, struct ml_err *e)
 {
 	struct cfit c;
 	size_t p = (size_t)g->p, i;
@@ -592,7 +595,8 @@ static int gpc_fit(struct gp *g, double *X, const double *y, size_t n, double *t
 	c.t = c.f + 5 * n;
 	if (fixed) {
 		g->lml = -INFINITY;
-	} else if (fit_theta(cfit_neg, &c, c.ntheta, ctx, theta, restarts, &g->lml) < 0) {
+	} else if (fit_theta(cfit_neg, &c, c.ntheta, ctx, theta, restarts, tol,
+						  &g->lml) < 0) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -889,7 +893,7 @@ static int gp_fit_cls(struct gp *g, const struct ml_data *dd, const double *y,
 	if (g->kernel == K_RBF_WHITE)
 		theta[1 + (g->ard ? dd->p : 1)] = log(ml_param(hp, "noise"));
 	return gpc_fit(g, X, y, dd->n, theta, ml_param(hp, "fixed") > 0,
-		       (int)ml_param(hp, "restarts"), ctx, e);
+		       (int)ml_param(hp, "restarts"), ml_param(hp, "tol"), ctx, e);
 }
 
 /* More classes: per class, a binary model of it against the rest on its own copy of the
@@ -1071,7 +1075,7 @@ static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *
 		lml_eval(&f, theta, &g->lml, NULL);
 	} else {
 		int r = fit_theta(neg_lml, &f, f.ntheta, ctx, theta, (int)ml_param(hp, "restarts"),
-				  &g->lml);
+				  ml_param(hp, "tol"), &g->lml);
 		if (r < 0) {
 			rc = ml_err_nomem(e);
 			goto out;
