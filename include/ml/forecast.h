@@ -53,10 +53,10 @@ ML_API const char *ml_fc_method_summary(const struct ml_fc_method *m);
 ML_API const struct ml_param *ml_fc_method_params(const struct ml_fc_method *m);
 /* The shortest series the method fits, given its seasonal periods (e.g. two seasons of
  * data for seasonal naive needs one). */
+ML_API size_t ml_fc_method_min_length(const struct ml_fc_method *m, const struct ml_series *s);
 /* Whether the method takes regressors (ml_series.nx > 0); fitting one that does not on a
  * series with regressors is ML_E_USAGE. */
 ML_API int ml_fc_method_xreg(const struct ml_fc_method *m);
-ML_API size_t ml_fc_method_min_length(const struct ml_fc_method *m, const struct ml_series *s);
 /* Defaults of m's parameters. */
 ML_API void ml_fc_params_init(struct ml_params *p, const struct ml_fc_method *m);
 
