@@ -595,7 +595,6 @@ static int load_series(struct fcast *F)
 	ml_frame_init(&fr);
 	ml_err_init(&e);
 	cli_read_opts(&F->cli, &ro);
-	/* the time and group columns as text, so that their spelling is kept */
 	/* the time and group columns as text, so that their spelling is kept (when named;
 	 * a time column given by its index may come as numbers) */
 	ml_schema_init(&types);
