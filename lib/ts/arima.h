@@ -61,6 +61,12 @@ int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
 		    const struct arima_spec *s, enum arima_method method, const double *fixed,
 		    int defer_var);
 int arima_fit_var(struct arima_fit *f, const double *y);
+/* arima_fit_defer by CSS then ML with the variance deferred, but the likelihood maximised
+ * from start (every coefficient, as arima_fit's coef) instead of from the CSS estimates:
+ * a refit of a model on a part of the series it was fitted to. start is ignored where
+ * external regressors are rotated (more than one regressor column). */
+int arima_fit_from(struct arima_fit *out, const double *y, size_t n, const struct arima_spec *s,
+		   const double *start);
 /* The regressor column j at time t (1-based) of a spec. */
 double arima_xreg(const struct arima_spec *s, int j, double t);
 int arima_ncx(const struct arima_spec *s);
@@ -77,8 +83,10 @@ struct ml_err;
 int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *e);
 /* The h-step mean forecast of the same model (orders and terms) refitted on s, as the arima
  * method fits it with those orders fixed but without the coefficients' variance, which
- * only the search reads (a refit whose Hessian cannot be inverted is kept, not dropped):
- * a combination's backtest. */
+ * only the search reads (a refit whose Hessian cannot be inverted is kept, not dropped),
+ * and with the likelihood maximised from the state's coefficients rather than from CSS
+ * estimates: a combination's backtest, on the first part of the series state was fitted
+ * to. */
 struct ml_series;
 int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, double *mean,
 			struct ml_err *e);

@@ -1400,9 +1400,9 @@ int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct ari
 	return arima_fit_defer(out, y, n, s, method, fixed, 0);
 }
 
-int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
+static int fit_spec(struct arima_fit *out, const double *y, size_t n,
 		    const struct arima_spec *s, enum arima_method method, const double *fixed,
-		    int defer_var)
+		    const double *start, int defer_var)
 {
 	struct work wk;
 	struct optim o;
@@ -1475,6 +1475,11 @@ int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
 	o.n = k;
 	o.parscale = parscale;
 	o.x = tmp;
+	if (start && !rot && method == ARIMA_CSS_ML) {
+		/* maximum likelihood from the given coefficients, without the CSS step */
+		memcpy(init, start, (size_t)k * sizeof(double));
+		method = ARIMA_ML;
+	}
 	if (method != ARIMA_ML) {
 		wk.ncond = s->d + s->D * s->m + s->p + s->m * s->P;
 		if ((size_t)wk.ncond >= n)
@@ -1627,6 +1632,19 @@ done:
 	if (rc < 0)
 		arima_fit_release(out);
 	return rc;
+}
+
+int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
+		    const struct arima_spec *s, enum arima_method method, const double *fixed,
+		    int defer_var)
+{
+	return fit_spec(out, y, n, s, method, fixed, NULL, defer_var);
+}
+
+int arima_fit_from(struct arima_fit *out, const double *y, size_t n, const struct arima_spec *s,
+		   const double *start)
+{
+	return fit_spec(out, y, n, s, ARIMA_CSS_ML, NULL, start, 1);
 }
 
 /* R's KalmanForecast from the filtered state: T, Z, V built as makeARIMA. */

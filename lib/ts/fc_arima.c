@@ -541,9 +541,33 @@ static const struct ml_param arima_params[] = {
 
 /* The fit; defer_var: a fit at fixed orders leaves out the coefficients' variance (which
  * nothing reads there) and so does not fail where it cannot be computed. */
-static int fit_impl(void **state, const struct ml_series *s, const struct ml_params *p,
-		    int defer_var, struct ml_err *e)
+/* The same terms (orders, period, regressors) in two specs: coefficients of one can start
+ * a fit of the other. */
+static int same_terms(const struct arima_spec *a, const struct arima_spec *b)
 {
+	int j;
+
+	if (a->p != b->p || a->q != b->q || a->P != b->P || a->Q != b->Q || a->m != b->m ||
+	    a->mean != b->mean || a->drift != b->drift || a->nfourier != b->nfourier ||
+	    a->next != b->next)
+		return 0;
+	for (j = 0; j < a->nfourier; j++)
+		if (a->fourier_k[j] != b->fourier_k[j] ||
+		    a->fourier_period[j] != b->fourier_period[j])
+			return 0;
+	for (j = 0; j < a->next; j++)
+		if (a->xidx[j] != b->xidx[j])
+			return 0;
+	return 1;
+}
+
+/* Fit as p says. from, when not NULL, is a fit of the same orders to a longer stretch of
+ * the series (a backtest's refit): its coefficients start the likelihood's maximisation
+ * where the terms agree, and the coefficients' variance is not computed. */
+static int fit_impl(void **state, const struct ml_series *s, const struct ml_params *p,
+		    const struct arima_fit *from, struct ml_err *e)
+{
+	int defer_var = from != NULL;
 	struct arima_state *st = ts_calloc(1, sizeof(*st));
 	double ord[4], sord[4];
 	int nord = ml_param_list(p, "order", ord, 4), nsord = ml_param_list(p, "seasonal-order", sord, 4);
@@ -613,7 +637,12 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 					  "series has %zu",
 					  sp.p, sp.d, sp.q, sp.P, sp.D, sp.Q, m, need, s->n);
 		}
-		rc = arima_fit_defer(&st->fit, s->y, s->n, &sp, ARIMA_CSS_ML, NULL, defer_var);
+		rc = -1;
+		if (from && same_terms(&from->s, &sp))
+			rc = arima_fit_from(&st->fit, s->y, s->n, &sp, from->coef);
+		if (rc < 0)
+			rc = arima_fit_defer(&st->fit, s->y, s->n, &sp, ARIMA_CSS_ML, NULL,
+					     defer_var);
 		if (rc < 0) {
 			/* R stops here (a non-stationary AR part from CSS): maximum likelihood
 			 * from zero instead */
@@ -669,7 +698,7 @@ static int arima_fit_method(void **state, const struct ml_series *s, const struc
 			    struct ml_ctx *ctx, struct ml_err *e)
 {
 	(void)ctx;
-	return fit_impl(state, s, p, 0, e);
+	return fit_impl(state, s, p, NULL, e);
 }
 
 static int arima_forecast_method(const void *state, const struct ml_series *s, int h,
@@ -839,7 +868,7 @@ int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, dou
 	int rc;
 
 	ml_fc_params_init(&p, &ml_fc_arima);
-	if ((rc = ml_arima_spec_params(state, &p, e)) < 0 || (rc = fit_impl(&st, s, &p, 1, e)) < 0)
+	if ((rc = ml_arima_spec_params(state, &p, e)) < 0 || (rc = fit_impl(&st, s, &p, &((const struct arima_state *)state)->fit, e)) < 0)
 		return rc;
 	rc = arima_forecast_method(st, s, h, NULL, 0, mean, NULL, NULL, e);
 	arima_free(st);
