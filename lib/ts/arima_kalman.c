@@ -348,6 +348,32 @@ static int get_q0(const double *phi, int p, const double *theta, int q, double *
 /* The same covariance for an AR part by doubling, P = sum_k T^k V T'^k in log2 steps:
  * exact to rounding for a stationary AR part and much cheaper than the O(r^6) system of
  * get_q0 for seasonal orders. -1 when it does not converge (not stationary). */
+/* C = A B (bt 0) or A B' (bt 1), r x r, column-major. Small matrices by plain loops:
+ * OpenBLAS's dgemm spends more on its set-up (buffers, locks) than on the products of the
+ * few states of most models. */
+#define SMALL_GEMM 8
+static void gemm_r(int r, int bt, const double *A, const double *B, double *C)
+{
+	int i, j, k;
+
+	if (r > SMALL_GEMM) {
+		cblas_dgemm(CblasColMajor, CblasNoTrans, bt ? CblasTrans : CblasNoTrans, r, r, r, 1.0,
+			    A, r, B, r, 0.0, C, r);
+		return;
+	}
+	for (j = 0; j < r; j++) {
+		double *c = C + (size_t)r * j;
+		for (i = 0; i < r; i++)
+			c[i] = 0;
+		for (k = 0; k < r; k++) {
+			double b = bt ? B[j + (size_t)r * k] : B[k + (size_t)r * j];
+			const double *a = A + (size_t)r * k;
+			for (i = 0; i < r; i++)
+				c[i] += a[i] * b;
+		}
+	}
+}
+
 static int q0_doubling(const double *phi, int p, const double *theta, int q, double *P)
 {
 	int r = p > q + 1 ? p : q + 1, i, j, k, it;
@@ -370,10 +396,8 @@ static int q0_doubling(const double *phi, int p, const double *theta, int q, dou
 	for (it = 0; it < 100; it++) {
 		double big = 0, inc = 0;
 		/* C = A P A', P += C */
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, r, r, r, 1.0, A, r, P, r, 0.0,
-			    B, r);
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, r, r, r, 1.0, B, r, A, r, 0.0,
-			    C, r);
+		gemm_r(r, 0, A, P, B);
+		gemm_r(r, 1, B, A, C);
 		for (k = 0; k < r * r; k++) {
 			P[k] += C[k];
 			if (fabs(C[k]) > inc)
@@ -393,8 +417,7 @@ static int q0_doubling(const double *phi, int p, const double *theta, int q, dou
 			return 0;
 		}
 		/* A = A A */
-		cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, r, r, r, 1.0, A, r, A, r, 0.0,
-			    C, r);
+		gemm_r(r, 0, A, A, C);
 		memcpy(A, C, r2 * sizeof(double));
 	}
 	free(A);
@@ -605,8 +628,9 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 	const double *delta = wk->delta;
 	double *a = wk->a, *P = wk->P, *Pnew = wk->Pn, *anew = wk->anew, *M = wk->M;
 	double *w = wk->wd, *F = wk->F, *R = wk->R, ssq = 0, sumlog = 0, gain0 = NAN;
+	double prod = 1; /* the gains since the last log: a log every 32 steps, not each */
 	size_t n = wk->n, l;
-	int steady = 0, fz[64], nfz = 0, k;
+	int steady = 0, fz[64], nfz = 0, k, nprod = 0;
 
 	/* only the lower triangles of P and Pnew are kept */
 	for (i = 0; i < r; i++) {
@@ -708,7 +732,12 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 		if (gain < 1e4) {
 			nu++;
 			ssq += resid0 * resid0 / gain;
-			sumlog += log(gain);
+			prod *= gain;
+			if (++nprod == 32 || !(prod < 1e200 && prod > 1e-200)) {
+				sumlog += log(prod);
+				prod = 1;
+				nprod = 0;
+			}
 		}
 		rg = resid0 / gain;
 		for (i = 0; i < S; i++)
@@ -733,7 +762,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 		steady = same;
 	}
 	*ssq_out = ssq;
-	*sumlog_out = sumlog;
+	*sumlog_out = sumlog + log(prod);
 	*nu_out = nu;
 }
 

@@ -85,7 +85,7 @@ static double ets_filter(const double *y, size_t n, double *x, int m, int error,
 			 int season, double alpha, double beta, double gamma, double phi,
 			 double *e, double *mse)
 {
-	double sse = 0, lik2 = 0, se = 0, f;
+	double sse = 0, lik2 = 0, se = 0, f, prod = 1; /* prod: the |f| since the last log */
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -96,14 +96,24 @@ static double ets_filter(const double *y, size_t n, double *x, int m, int error,
 			e[i] = r;
 		se += (y[i] - f) * (y[i] - f);
 		sse += r * r;
-		if (error == ETS_M)
-			lik2 += log(fabs(f));
+		if (error == ETS_M) {
+			/* a log when the product leaves [1e-100, 1e100], not at every step */
+			double af = fabs(f);
+			if (af > 1e-100 && af < 1e100) {
+				prod *= af;
+				if (!(prod < 1e100 && prod > 1e-100)) {
+					lik2 += log(prod);
+					prod = 1;
+				}
+			} else
+				lik2 += log(af);
+		}
 		ets_update(x, m, trend, season, alpha, beta, gamma, phi, y[i]);
 	}
 	*mse = se / (double)n;
 	f = (double)n * log(sse);
 	if (error == ETS_M)
-		f += 2 * lik2;
+		f += 2 * (lik2 + log(prod));
 	return f;
 }
 
