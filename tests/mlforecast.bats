@@ -176,6 +176,28 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 	[ "$(cut -d, -f2 out.csv | tail -n +2 | uniq | tr '\n' ' ')" = "ets theta naive " ]
 }
 
+@test "auto widens its members' mean intervals by one factor where its backtest says they are narrow" {
+	# on airpassengers auto keeps the mean of all three members (combo's mean), and the
+	# backtest's errors are wider than their intervals: every interval is combo's widened
+	# about the mean by the same factor, above 1 and at most 3, at both levels
+	ml mlforecast --time t -y y --model auto --horizon 12 airpassengers.csv >auto.csv
+	ml mlforecast --time t -y y --model combo --horizon 12 airpassengers.csv >combo.csv
+	paste -d, auto.csv combo.csv | awk -F, 'NR > 1 {
+		if ($3 != $10) exit 1
+		for (k = 0; k < 2; k++) {
+			r = ($(5 + 2 * k) - $(4 + 2 * k)) / ($(12 + 2 * k) - $(11 + 2 * k))
+			if (NR == 2 && k == 0) f = r
+			d = r - f; if (d < 0) d = -d
+			if (d > 1e-9 * f) exit 2
+			# about the mean: as far below it as above it, as combo is
+			if ((($3 - $(4 + 2 * k)) - ($(5 + 2 * k) - $3)) ^ 2 > 1e-12 * ($(5 + 2 * k) - $(4 + 2 * k)) ^ 2) exit 3
+		}
+	} END { if (!(f > 1.05 && f <= 3)) exit 4 }'
+	# fewer than 10 backtest points (3 origins of a 3-step horizon): the members' bounds
+	ml mlforecast --time t -y y --model auto -p horizon=3 --horizon 12 airpassengers.csv >few.csv
+	same few.csv <(sed 's/,combo,/,auto,/' combo.csv)
+}
+
 @test "--backtest writes per series and model scores and their means" {
 	ml mlforecast --time date -y value --group series --model ets,naive --horizon 4 --backtest 3 --report rep.csv classic_series.csv >out.csv
 	[ "$(head -1 rep.csv)" = "series,model,origins,points,mae,rmse,mape,smape,mase,coverage_80,coverage_95" ]

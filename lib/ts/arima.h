@@ -81,15 +81,16 @@ double arima_minroot(const double *c, int k, int sign);
 struct ml_params;
 struct ml_err;
 int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *e);
-/* The h-step mean forecast of the same model (orders and terms) refitted on s, as the arima
+/* The h-step forecast (mean, and the bounds at nlevel levels laid out as ml_fc_forecast's)
+ * of the same model (orders and terms) refitted on s, as the arima
  * method fits it with those orders fixed but without the coefficients' variance, which
  * only the search reads (a refit whose Hessian cannot be inverted is kept, not dropped),
  * and with the likelihood maximised from the state's coefficients rather than from CSS
  * estimates: a combination's backtest, on the first part of the series state was fitted
  * to. */
 struct ml_series;
-int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, double *mean,
-			struct ml_err *e);
+int ml_arima_refit(const void *state, const struct ml_series *s, int h, const double *level,
+		   int nlevel, double *mean, double *lo, double *hi, struct ml_err *e);
 
 /* Unit roots and seasonality. */
 /* KPSS level-stationarity statistic with the Bartlett window of lag trunc(3 sqrt(n)/13),

@@ -860,8 +860,8 @@ int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *
 	return ml_params_set(p, "drift", sp->drift ? "on" : "off", e);
 }
 
-int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, double *mean,
-			struct ml_err *e)
+int ml_arima_refit(const void *state, const struct ml_series *s, int h, const double *level,
+		   int nlevel, double *mean, double *lo, double *hi, struct ml_err *e)
 {
 	struct ml_params p;
 	void *st = NULL;
@@ -870,7 +870,7 @@ int ml_arima_refit_mean(const void *state, const struct ml_series *s, int h, dou
 	ml_fc_params_init(&p, &ml_fc_arima);
 	if ((rc = ml_arima_spec_params(state, &p, e)) < 0 || (rc = fit_impl(&st, s, &p, &((const struct arima_state *)state)->fit, e)) < 0)
 		return rc;
-	rc = arima_forecast_method(st, s, h, NULL, 0, mean, NULL, NULL, e);
+	rc = arima_forecast_method(st, s, h, level, nlevel, mean, lo, hi, e);
 	arima_free(st);
 	return rc;
 }

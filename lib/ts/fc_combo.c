@@ -35,6 +35,11 @@ struct combo {
 	double sub[1 << MAXSUB];	  /* backtest MASE of the mean of each subset of
 					   * members (bit i: member i), when n <= MAXSUB */
 	int backtested;
+	double widen;			  /* the intervals' half-widths times this (>= 1) */
+	/* the backtest's points while fitting: actual value, and each member's mean and 95%
+	 * half-width (a NaN width where a member gave none) */
+	int npt;
+	double *pt_a, *pt_fc, *pt_hw;
 };
 
 static void combo_free(void *state)
@@ -46,6 +51,7 @@ static void combo_free(void *state)
 		return;
 	for (i = 0; i < c->n; i++)
 		ml_fc_free(c->f[i]);
+	free(c->pt_a);
 	free(c);
 }
 
@@ -114,14 +120,22 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 static int backtest_members(struct combo *c, const struct ml_series *s, int h, int norigin,
 			    struct ml_ctx *ctx, struct ml_err *e)
 {
-	double *fc = malloc((size_t)(MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0},
-	       ssum[1 << MAXSUB] = {0};
-	size_t cnt[MAXC + 1] = {0};
+	double *fc = malloc((size_t)(3 * MAXC * h) * sizeof(double)), sum[MAXC + 1] = {0},
+	       ssum[1 << MAXSUB] = {0}, *lo, *hi;
+	const double l95 = 95;
+	size_t cnt[MAXC + 1] = {0}, npt = (size_t)norigin * (size_t)h;
 	int k, i, t, mask, scored = 0;
 	size_t lag = s->nseason ? (size_t)s->season[0] : 1;
 
-	if (!fc)
+	if (!fc || !(c->pt_a = malloc(npt * (1 + 2 * MAXC) * sizeof(double)))) {
+		free(fc);
 		return ml_err_nomem(e);
+	}
+	c->pt_fc = c->pt_a + npt;
+	c->pt_hw = c->pt_fc + npt * MAXC;
+	c->npt = 0;
+	lo = fc + MAXC * h;
+	hi = lo + MAXC * h;
 	for (k = 0; k < norigin; k++) {
 		size_t L = ml_fc_backtest_origin(s->n, h, norigin, k), nt;
 		struct ml_series sub = *s;
@@ -146,8 +160,9 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 			ml_fc_params_init(&p, c->fm[i]);
 			ml_err_init(&e2);
 			if (strcmp(c->fm[i]->name, "arima") == 0) {
-				if (ml_arima_refit_mean(ml_fc_state(c->f[i]), &sub, h,
-							fc + (size_t)i * (size_t)h, &e2) == 0) {
+				if (ml_arima_refit(ml_fc_state(c->f[i]), &sub, h, &l95, 1,
+						   fc + (size_t)i * (size_t)h, lo + (size_t)i * (size_t)h,
+						   hi + (size_t)i * (size_t)h, &e2) == 0) {
 					nok++;
 					continue;
 				}
@@ -164,7 +179,8 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				ml_params_set(&p, "spec", spec, &e2);
 			}
 			if (ml_fc_fit(&f, c->fm[i], &sub, &p, ctx, &e2) < 0 ||
-			    ml_fc_forecast(f, h, NULL, 0, fc + (size_t)i * (size_t)h, NULL, NULL,
+			    ml_fc_forecast(f, h, &l95, 1, fc + (size_t)i * (size_t)h,
+					   lo + (size_t)i * (size_t)h, hi + (size_t)i * (size_t)h,
 					   &e2) < 0) {
 				ml_fc_free(f);
 				if (e2.code == ML_E_NOMEM) {
@@ -182,6 +198,13 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 		for (t = 0; t < (int)nt; t++) {
 			double a = s->y[L + (size_t)t], mean = 0;
 			int nu = 0;
+			size_t pt = (size_t)c->npt++;
+			c->pt_a[pt] = a;
+			for (i = 0; i < c->n; i++) {
+				size_t j = (size_t)i * (size_t)h + (size_t)t;
+				c->pt_fc[pt * MAXC + (size_t)i] = fc[j];
+				c->pt_hw[pt * MAXC + (size_t)i] = 0.5 * (hi[j] - lo[j]);
+			}
 			for (i = 0; i < c->n; i++) {
 				sum[i] += fabs(a - fc[(size_t)i * (size_t)h + (size_t)t]) / scale;
 				cnt[i]++;
@@ -231,6 +254,44 @@ static const struct ml_param ensemble_params[] = {
 	{"members", ML_P_INT, 3, 1, MAXC, NULL, "how many of the best methods are averaged"},
 	{NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* How much the used members' mean 95% interval must widen for the backtest's errors to
+ * fall inside it at 95% of its points: the 95th percentile of |actual - mean| over the
+ * mean half-width, when above 1 (narrower is never taken), at most 3; 1 with fewer than
+ * 10 points. */
+static double interval_widen(const struct combo *c)
+{
+	double *u = malloc((size_t)(c->npt ? c->npt : 1) * sizeof(double)), q = 1;
+	int p, i, k = 0;
+
+	if (!u)
+		return 1;
+	for (p = 0; p < c->npt; p++) {
+		double mean = 0, hw = 0, v;
+		int nu = 0;
+		for (i = 0; i < c->n; i++)
+			if (c->use[i]) {
+				mean += c->pt_fc[(size_t)p * MAXC + (size_t)i];
+				hw += c->pt_hw[(size_t)p * MAXC + (size_t)i];
+				nu++;
+			}
+		v = fabs(c->pt_a[p] - mean / nu) / (hw / nu);
+		if (isfinite(v) && hw > 0)
+			u[k++] = v;
+	}
+	if (k >= 10) {
+		qsort(u, (size_t)k, sizeof(double), cmp_double);
+		q = u[(int)ceil(0.95 * k) - 1];
+	}
+	free(u);
+	return q > 1 ? fmin(q, 3) : 1;
+}
+
 static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 			  const struct ml_params *p, struct ml_ctx *ctx, struct ml_err *e)
 {
@@ -240,6 +301,7 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 	if (!c)
 		return ml_err_nomem(e);
 	c->kind = kind;
+	c->widen = 1;
 	if ((rc = fit_members(c, kind == K_ENSEMBLE ? pool_names : s->nx ? xreg_names : combo_names,
 			      s, ctx, e)) < 0) {
 		free(c);
@@ -292,6 +354,10 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 		for (i = 0; !nu && i < c->n; i++)
 			c->use[i] = 1; /* with regressors: every member */
 	}
+	if (c->backtested)
+		c->widen = interval_widen(c);
+	free(c->pt_a);
+	c->pt_a = c->pt_fc = c->pt_hw = NULL;
 	*state = c;
 	return 0;
 }
@@ -351,6 +417,11 @@ static int combo_forecast(const void *state, const struct ml_series *s, int h,
 	for (j = 0; j < (size_t)h * (size_t)nlevel; j++) {
 		lo[j] /= nu;
 		hi[j] /= nu;
+		if (c->widen > 1) {
+			double mt = mean[j % (size_t)h];
+			lo[j] = mt - c->widen * (mt - lo[j]);
+			hi[j] = mt + c->widen * (hi[j] - mt);
+		}
 	}
 out:
 	free(m1);
@@ -406,6 +477,8 @@ static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
 
 	if (!arr)
 		return ml_err_nomem(e);
+	if (c->kind != K_COMBO)
+		ml_json_num(&bad, ml_model_meta(m), "interval_scale", c->widen);
 	for (i = 0; i < c->n; i++) {
 		cJSON *o = cJSON_CreateObject();
 		if (!o || !cJSON_AddItemToArray(arr, o))
