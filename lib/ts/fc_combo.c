@@ -37,8 +37,10 @@ struct combo {
 	int backtested;
 	double widen;			  /* the intervals' half-widths times this (>= 1) */
 	/* the backtest's points while fitting: actual value, and each member's mean and 95%
-	 * half-width (a NaN width where a member gave none) */
+	 * half-width (a NaN width where a member gave none); pt_a holds room for 2 + 2 MAXC
+	 * values a point, the last npt for interval_widen */
 	int npt;
+	size_t ptcap;
 	double *pt_a, *pt_fc, *pt_hw;
 };
 
@@ -127,10 +129,11 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 	int k, i, t, mask, scored = 0;
 	size_t lag = s->nseason ? (size_t)s->season[0] : 1;
 
-	if (!fc || !(c->pt_a = malloc(npt * (1 + 2 * MAXC) * sizeof(double)))) {
+	if (!fc || !(c->pt_a = malloc(npt * (2 + 2 * MAXC) * sizeof(double)))) {
 		free(fc);
 		return ml_err_nomem(e);
 	}
+	c->ptcap = npt;
 	c->pt_fc = c->pt_a + npt;
 	c->pt_hw = c->pt_fc + npt * MAXC;
 	c->npt = 0;
@@ -266,11 +269,9 @@ static int cmp_double(const void *a, const void *b)
  * 10 points. */
 static double interval_widen(const struct combo *c)
 {
-	double *u = malloc((size_t)(c->npt ? c->npt : 1) * sizeof(double)), q = 1;
+	double *u = c->pt_a + c->ptcap * (1 + 2 * MAXC), q = 1;
 	int p, i, k = 0;
 
-	if (!u)
-		return 1;
 	for (p = 0; p < c->npt; p++) {
 		double mean = 0, hw = 0, v;
 		int nu = 0;
@@ -288,7 +289,6 @@ static double interval_widen(const struct combo *c)
 		qsort(u, (size_t)k, sizeof(double), cmp_double);
 		q = u[(int)ceil(0.95 * k) - 1];
 	}
-	free(u);
 	return q > 1 ? fmin(q, 3) : 1;
 }
 
