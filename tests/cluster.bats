@@ -23,7 +23,8 @@ value() {
 from_first() {
 	local tag=$1 k=$2
 	shift 2
-	fixture "$CF/${tag}_centers.csv" "$CF/${tag}_pred.csv" "$CF/${tag}_inertia.txt"
+	fixture "$CF/${tag}_centers.csv" "$CF/${tag}_pred.csv" "$CF/${tag}_inertia.txt" \
+		"$CF/${tag}_silhouette.txt"
 	ml mltrain -q -a kmeans --k "$k" --init first "$@" -o "$tag.mlm" "$CF/train.csv"
 	ml mlinfo --table centers -o "$tag.centers" "$tag.mlm"
 	csv_close "$CF/${tag}_centers.csv" "$tag.centers" 1e-9
@@ -32,6 +33,10 @@ from_first() {
 	ml mlinfo --table fit -o "$tag.fit" "$tag.mlm"
 	awk -v a="$(value "$tag.fit" inertia)" -v b="$(cat "$CF/${tag}_inertia.txt")" \
 		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-9 * b) }'
+	# the silhouette of every training row (240, under the 2000 of the sample)
+	[ "$(value "$tag.fit" silhouette_rows)" = 240 ]
+	awk -v a="$(value "$tag.fit" silhouette)" -v b="$(cat "$CF/${tag}_silhouette.txt")" \
+		'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-9) }'
 }
 
 @test "kmeans from given centres: centres, labels and inertia as scikit-learn's lloyd" {
@@ -83,6 +88,36 @@ from_first() {
 	run --separate-stderr ml mlinfo m.mlm
 	[[ "$output" == *'"outputs": ["cluster", "distance"]'* ]]
 	run -2 --separate-stderr ml mlinfo --table bogus m.mlm
+}
+
+@test "kmeans reports the silhouette of a seeded sample of 2000 rows, none for one cluster" {
+	awk 'BEGIN { srand(4); print "u,v,w"
+		for (i = 0; i < 3000; i++) { c = int(6 * rand())
+			printf "%.5f,%.5f,%.5f\n", c + rand(), 2 * c * rand(), rand() - c } }' > big.csv
+	run --separate-stderr ml mltrain -v -a kmeans --k 6 --seed 3 -o m.mlm big.csv
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"mltrain: kmeans: inertia "*", silhouette "*" on 2000 rows"* ]]
+	ml mlinfo --table fit -o fit.csv m.mlm
+	[ "$(value fit.csv silhouette_rows)" = 2000 ]
+	awk -v s="$(value fit.csv silhouette)" 'BEGIN { exit !(s != "" && s > 0.3 && s <= 1) }'
+	# the same seed, the same sample and bytes
+	ml mltrain -q -a kmeans --k 6 --seed 3 -o again.mlm big.csv
+	cmp m.mlm again.mlm
+	# one cluster: no silhouette
+	ml mltrain -q -a kmeans --k 1 -o one.mlm "$CF/train.csv"
+	ml mlinfo --table fit -o one.csv one.mlm
+	grep -qx 'silhouette,' one.csv
+}
+
+@test "a kmeans model of version 1 (before the silhouette) still loads and predicts" {
+	# written by mltrain when the section was of version 1 (k 5 from the first rows)
+	fixture "$CF/kmeans-v1.mlm" "$CF/first5_pred.csv"
+	ml mlinfo --check "$CF/kmeans-v1.mlm"
+	ml mlpredict -m "$CF/kmeans-v1.mlm" -o p.csv "$CF/train.csv"
+	csv_close "$CF/first5_pred.csv" p.csv 1e-9
+	ml mlinfo --table fit -o fit.csv "$CF/kmeans-v1.mlm"
+	grep -qx 'silhouette,' fit.csv
+	grep -qx 'silhouette_rows,0' fit.csv
 }
 
 @test "kmeans encodes categorical features as one-hot columns" {

@@ -12,7 +12,8 @@
 
 #include "learn/algo.h"
 
-#define KM_VERSION 1
+#define KM_VERSION 2 /* 1: without the silhouette */
+#define KM_SIL_ROWS 2000 /* the most rows the silhouette is computed on */
 #define KM_CHUNK   256 /* rows per dgemm */
 #define KM_TASKS   64  /* most tasks of an assignment: their number and rows depend on the
 			* rows alone, so that sums do not depend on -j */
@@ -33,13 +34,14 @@ static const struct ml_param km_params[] = {
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
 /* The fitted model: k centres of p features (row-major), the training weight of each
- * cluster, the inertia (weighted sum of squared distances to the nearest centre) and the
- * iterations of the run kept. */
+ * cluster, the inertia (weighted sum of squared distances to the nearest centre), the
+ * iterations of the run kept, and the mean silhouette of a sample of the training rows
+ * (NaN where it is not defined: fewer than two clusters in the sample). */
 struct kmeans {
 	int p, k, iters;
 	double *C, *size;
-	double inertia, tol;
-	size_t ntrain;
+	double inertia, tol, silhouette;
+	size_t ntrain, sil_rows;
 };
 
 static void km_free(void *state)
@@ -346,6 +348,115 @@ static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, si
 	return assign(r, ctx, C, NULL, NULL);
 }
 
+/* The mean silhouette (as scikit-learn's silhouette_score, Euclidean) of ns rows of X
+ * (n x p, row-major; the rows idx) labelled by their nearest centre of C: per row, a the
+ * mean distance to the other rows of its cluster, b the least mean distance to the rows
+ * of another cluster, s = (b - a) / max(a, b), 0 for a row alone in its cluster. NaN with
+ * fewer than two clusters among the rows or as many clusters as rows. dist (ns x ns) and
+ * lab (ns), cnt and sum (k) are scratch. */
+static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns,
+			 const double *C, int k, double *dist, int32_t *lab, size_t *cnt,
+			 double *sum)
+{
+	size_t i, j, d;
+	double tot = 0;
+	int c, used = 0;
+
+	for (c = 0; c < k; c++)
+		cnt[c] = 0;
+	for (i = 0; i < ns; i++) {
+		const double *x = X + idx[i] * p;
+		double best = INFINITY;
+		int b = 0;
+		for (c = 0; c < k; c++) {
+			double t = 0;
+			for (d = 0; d < p; d++)
+				t += (x[d] - C[(size_t)c * p + d]) * (x[d] - C[(size_t)c * p + d]);
+			if (t < best) {
+				best = t;
+				b = c;
+			}
+		}
+		lab[i] = b;
+		used += cnt[b]++ == 0;
+	}
+	if (used < 2 || (size_t)used == ns)
+		return NAN;
+	for (i = 0; i < ns; i++) {
+		const double *x = X + idx[i] * p;
+		dist[i * ns + i] = 0;
+		for (j = i + 1; j < ns; j++) {
+			const double *y = X + idx[j] * p;
+			double t = 0;
+			for (d = 0; d < p; d++)
+				t += (x[d] - y[d]) * (x[d] - y[d]);
+			dist[i * ns + j] = dist[j * ns + i] = sqrt(t);
+		}
+	}
+	for (i = 0; i < ns; i++) {
+		double a, b = INFINITY;
+		for (c = 0; c < k; c++)
+			sum[c] = 0;
+		for (j = 0; j < ns; j++)
+			sum[lab[j]] += dist[i * ns + j];
+		if (cnt[lab[i]] < 2)
+			continue; /* s = 0 */
+		a = sum[lab[i]] / (double)(cnt[lab[i]] - 1);
+		for (c = 0; c < k; c++)
+			if (c != lab[i] && cnt[c] && sum[c] / (double)cnt[c] < b)
+				b = sum[c] / (double)cnt[c];
+		if (fmax(a, b) > 0)
+			tot += (b - a) / fmax(a, b);
+	}
+	return tot / (double)ns;
+}
+
+/* The silhouette of min(n, KM_SIL_ROWS) training rows (all of them, or a seeded draw
+ * without replacement in their order), labelled by the centres C (centred as X). */
+static int fit_silhouette(struct kmeans *m, const double *X, size_t n, size_t p,
+			  const double *C, struct ml_ctx *ctx, struct ml_err *e)
+{
+	size_t ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i;
+	size_t *idx = malloc(n * sizeof(size_t)), *cnt = malloc((size_t)m->k * sizeof(size_t));
+	double *dist = malloc(ns * ns * sizeof(double)), *sum = malloc((size_t)m->k * sizeof(double));
+	int32_t *lab = malloc(ns * sizeof(int32_t));
+	int rc = 0;
+
+	if (!idx || !cnt || !dist || !sum || !lab) {
+		rc = ml_err_nomem(e);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		idx[i] = i;
+	if (ns < n) {
+		/* the first ns of a seeded shuffle, put back in the rows' order */
+		struct ml_rng rng;
+		unsigned char *pick = calloc(n, 1);
+		size_t k = 0;
+		if (!pick) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
+		ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d5f);
+		ml_rng_shuffle(&rng, idx, n);
+		for (i = 0; i < ns; i++)
+			pick[idx[i]] = 1;
+		for (i = 0; i < n; i++)
+			if (pick[i])
+				idx[k++] = i;
+		free(pick);
+	}
+	m->silhouette = silhouette(X, p, idx, ns, C, m->k, dist, lab, cnt, sum);
+	m->sil_rows = ns;
+out:
+	free(idx);
+	free(cnt);
+	free(dist);
+	free(sum);
+	free(lab);
+	return rc;
+}
+
 static int km_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
 		  const struct ml_params *hp, struct ml_ctx *ctx, struct ml_err *e)
 {
@@ -476,6 +587,9 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				"-a kmeans: the distances overflow (scale the features)");
 		goto out;
 	}
+	m->k = k;
+	if ((rc = fit_silhouette(m, X, n, p, best, ctx, e)) < 0)
+		goto out;
 	for (j = 0; j < (size_t)k; j++)
 		for (i = 0; i < p; i++)
 			best[j * p + i] += mean[i];
@@ -486,7 +600,8 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	m->inertia = bestin;
 	m->tol = tol;
 	m->ntrain = n;
-	ml_log(ctx, ML_LOG_INFO, "kmeans: inertia %.10g after %d iterations", bestin, m->iters);
+	ml_log(ctx, ML_LOG_INFO, "kmeans: inertia %.10g after %d iterations, silhouette %.6g on %zu rows",
+	       bestin, m->iters, m->silhouette, m->sil_rows);
 	*state = m;
 	m = NULL;
 out:
@@ -540,8 +655,8 @@ static int km_predict(const void *state, const double *X, size_t n, size_t ld, d
 }
 
 /* "algo.kmeans": u32 version, u32 features, u32 clusters, u32 iterations, u64 training
- * rows, f64 inertia, f64 tolerance, then the k x p centres (row-major) and the k cluster
- * weights. */
+ * rows, f64 inertia, f64 tolerance, then the k x p centres (row-major), the k cluster
+ * weights, and (version 2) f64 silhouette and u64 rows it was computed on. */
 static int km_save(const void *state, struct ml_model *mo, struct ml_err *e)
 {
 	const struct kmeans *m = state;
@@ -557,20 +672,28 @@ static int km_save(const void *state, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_f64(&b, m->tol);
 	ml_wbuf_f64v(&b, m->C, (size_t)m->k * (size_t)m->p);
 	ml_wbuf_f64v(&b, m->size, (size_t)m->k);
+	ml_wbuf_f64(&b, m->silhouette);
+	ml_wbuf_u64(&b, m->sil_rows);
 	return ml_algo_put(mo, "algo.kmeans", &b, e);
 }
 
 static int km_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	size_t kp, j;
+	size_t kp, j, len;
 	struct ml_rbuf b;
 	struct kmeans *m;
+	const void *data;
+	uint32_t ver;
 	int rc, ok;
 
 	*state = NULL;
-	if ((rc = ml_algo_get(mo, "algo.kmeans", KM_VERSION, &b, e)) < 0)
+	if ((rc = ml_model_get(mo, "algo.kmeans", &data, &len, e)) < 0)
 		return rc;
+	ml_rbuf_init(&b, data, len);
+	if ((ver = ml_rbuf_u32(&b)) != 1 && ver != KM_VERSION)
+		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+				  "model section 'algo.kmeans' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);
@@ -582,7 +705,7 @@ static int km_load(void **state, const struct ml_model *mo, const struct ml_data
 	ok = !b.err && m->p == shape->p && m->p >= 1 && m->k >= 1 && m->k <= 100000 &&
 	     m->iters >= 0 && (size_t)m->k <= m->ntrain && m->inertia >= 0 && m->tol >= 0;
 	kp = ok ? (size_t)m->k * (size_t)m->p : 0;
-	if (ok && b.n - b.off != (kp + (size_t)m->k) * 8)
+	if (ok && b.n - b.off != (kp + (size_t)m->k + (ver > 1 ? 2 : 0)) * 8)
 		ok = 0;
 	if (ok) {
 		m->C = malloc(kp * sizeof(double));
@@ -597,6 +720,13 @@ static int km_load(void **state, const struct ml_model *mo, const struct ml_data
 			ok = isfinite(m->C[j]);
 		for (j = 0; ok && j < (size_t)m->k; j++)
 			ok = m->size[j] >= 0 && isfinite(m->size[j]);
+		m->silhouette = NAN;
+		if (ver > 1) {
+			m->silhouette = ml_rbuf_f64(&b);
+			m->sil_rows = (size_t)ml_rbuf_u64(&b);
+			ok = ok && (isnan(m->silhouette) || fabs(m->silhouette) <= 1) &&
+			     m->sil_rows <= m->ntrain;
+		}
 	}
 	if (!ok || b.err) {
 		km_free(m);
@@ -610,7 +740,8 @@ static int km_load(void **state, const struct ml_model *mo, const struct ml_data
 static const char *const km_tables[] = {"centers", "fit", NULL};
 
 /* "centers": per cluster its index, training weight (rows) and centre; "fit": the
- * inertia, iterations, tolerance and training rows by name. */
+ * inertia, iterations, tolerance, training rows, silhouette and the rows it was computed
+ * on, by name. */
 static int km_table(const void *state, const char *name, const struct ml_data *shape,
 		    struct ml_frame *out, struct ml_err *e)
 {
@@ -619,18 +750,21 @@ static int km_table(const void *state, const char *name, const struct ml_data *s
 	int d, rc;
 
 	if (strcmp(name, "fit") == 0) {
-		static const char *const names[] = {"inertia", "iterations", "tolerance", "rows"};
-		double v[4];
+		static const char *const names[] = {"inertia",	 "iterations", "tolerance",
+						    "rows",	 "silhouette", "silhouette_rows"};
+		double v[6];
 		v[0] = m->inertia;
 		v[1] = m->iters;
 		v[2] = m->tol;
 		v[3] = (double)m->ntrain;
+		v[4] = m->silhouette;
+		v[5] = (double)m->sil_rows;
 		if (ml_schema_add(&out->schema, "name", ML_CAT) < 0 ||
 		    ml_schema_add(&out->schema, "value", ML_NUM) < 0)
 			return ml_err_nomem(e);
-		if ((rc = ml_block_init(&out->rows, &out->schema, 4, e)) < 0)
+		if ((rc = ml_block_init(&out->rows, &out->schema, 6, e)) < 0)
 			return rc;
-		for (j = 0; j < 4; j++) {
+		for (j = 0; j < 6; j++) {
 			int32_t code = ml_dict_intern(&out->schema.cols[0].dict, names[j],
 						      strlen(names[j]));
 			if (code < 0)
@@ -638,7 +772,7 @@ static int km_table(const void *state, const char *name, const struct ml_data *s
 			out->rows.col[0].cat[j] = code;
 			out->rows.col[1].num[j] = v[j];
 		}
-		out->rows.nrow = 4;
+		out->rows.nrow = 6;
 		return 0;
 	}
 	if (ml_schema_add(&out->schema, "cluster", ML_NUM) < 0 ||
