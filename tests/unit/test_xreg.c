@@ -20,22 +20,6 @@
 static double drivers[NH], front[NH], X[2 * NT]; /* X: PetrolPrice, then law */
 static int loaded;
 
-static int read_frame(const char *path, struct ml_frame *f)
-{
-	struct ml_read_opts o;
-	struct ml_err e;
-
-	ml_frame_init(f);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	if (ml_frame_read(f, path, &o, &e) < 0) {
-		unit_fixture_failed(path, e.msg);
-		ml_frame_release(f);
-		return -1;
-	}
-	return 0;
-}
-
 static double num(const struct ml_frame *f, const char *col, size_t r)
 {
 	int c = ml_schema_find(&f->schema, col);
@@ -59,9 +43,9 @@ static int load(void)
 
 	if (loaded)
 		return 0;
-	if (read_frame(FIX "series.csv", &a) < 0)
+	if (unit_read_frame(&a, FIX, "series.csv", NULL) < 0)
 		return -1;
-	if (read_frame(FIX "future.csv", &b) < 0) {
+	if (unit_read_frame(&b, FIX, "future.csv", NULL) < 0) {
 		ml_frame_release(&a);
 		return -1;
 	}
@@ -142,7 +126,7 @@ static void check_fc(const struct ml_forecaster *f, const char *file, double tol
 	int t;
 
 	snprintf(path, sizeof(path), FIX "%s.csv", file);
-	if (read_frame(path, &r) < 0)
+	if (unit_read_frame(&r, NULL, path, NULL) < 0)
 		return;
 	ml_err_init(&e);
 	CHECK(ml_fc_forecast(f, NF, lv, 2, mean, lo, hi, &e) == 0);
@@ -171,7 +155,7 @@ static void test_linear(void)
 	monthly(&s, drivers, X, NT, 2);
 	if (!(f = fit("linear", &s, NULL, &e)))
 		return;
-	if (read_frame(FIX "linear.csv", &r) == 0) {
+	if (unit_read_frame(&r, FIX, "linear.csv", NULL) == 0) {
 		j = meta(f);
 		c = cJSON_GetObjectItemCaseSensitive(j, "coefficients");
 		CHECK(cJSON_GetArraySize(c) == (int)r.rows.nrow);
@@ -202,7 +186,7 @@ static void test_arima_fixed(void)
 	struct ml_frame r;
 	size_t i;
 
-	if (load() < 0 || read_frame(FIX "fixed.csv", &r) < 0)
+	if (load() < 0 || unit_read_frame(&r, FIX, "fixed.csv", NULL) < 0)
 		return;
 	for (i = 0; i < r.rows.nrow; i++) {
 		struct ml_series s;
@@ -256,7 +240,7 @@ static void test_arima_auto(void)
 	struct ml_frame r;
 	size_t i;
 
-	if (load() < 0 || read_frame(FIX "auto.csv", &r) < 0)
+	if (load() < 0 || unit_read_frame(&r, FIX, "auto.csv", NULL) < 0)
 		return;
 	for (i = 0; i < r.rows.nrow; i++) {
 		struct ml_series s;
