@@ -579,13 +579,35 @@ static int xreg_columns(struct fcast *F, const struct ml_frame *fr, const char *
 	return 0;
 }
 
+/* Read file into fr with the reader options of the command line, the columns time_col and
+ * group_col (NULL: none) as text, so that their spelling is kept (when named; a column
+ * given by its index may come as numbers). Returns 0 or the exit status. */
+static int read_table(struct fcast *F, struct ml_frame *fr, const char *file,
+		      const char *time_col, const char *group_col)
+{
+	struct ml_read_opts ro;
+	struct ml_schema types;
+	struct ml_err e;
+	int rc;
+
+	ml_err_init(&e);
+	cli_read_opts(&F->cli, &ro);
+	ml_schema_init(&types);
+	if (ml_schema_add(&types, time_col, ML_CAT) < 0 ||
+	    (group_col && ml_schema_add(&types, group_col, ML_CAT) < 0)) {
+		ml_schema_release(&types);
+		return cli_error(&F->cli, EX_OSERR_, "out of memory");
+	}
+	ro.types = &types;
+	rc = ml_frame_read(fr, file, &ro, &e);
+	ml_schema_release(&types);
+	return rc < 0 ? cli_fail(&F->cli, &e) : 0;
+}
+
 /* Read the input and build the series. Returns 0 or the exit status. */
 static int load_series(struct fcast *F)
 {
 	struct ml_frame fr;
-	struct ml_read_opts ro;
-	struct ml_err e;
-	struct ml_schema types;
 	char q[128], tbuf[64];
 	int tc, yc, gc = -1, rc = 0, numeric = 1, ngroup = 1, xc[ML_FC_MAX_XREG];
 	size_t r, nrow, i, *order = NULL, *start = NULL;
@@ -593,24 +615,8 @@ static int load_series(struct fcast *F)
 	int32_t *gidx = NULL;
 
 	ml_frame_init(&fr);
-	ml_err_init(&e);
-	cli_read_opts(&F->cli, &ro);
-	/* the time and group columns as text, so that their spelling is kept (when named;
-	 * a time column given by its index may come as numbers) */
-	ml_schema_init(&types);
-	if (ml_schema_add(&types, F->time_col, ML_CAT) < 0 ||
-	    (F->group_col && ml_schema_add(&types, F->group_col, ML_CAT) < 0)) {
-		ml_schema_release(&types);
-		rc = cli_error(&F->cli, EX_OSERR_, "out of memory");
+	if ((rc = read_table(F, &fr, F->input, F->time_col, F->group_col)) != 0)
 		goto out;
-	}
-	ro.types = &types;
-	rc = ml_frame_read(&fr, F->input, &ro, &e);
-	ml_schema_release(&types);
-	if (rc < 0) {
-		rc = cli_fail(&F->cli, &e);
-		goto out;
-	}
 	if ((tc = col_of(F, &fr.schema, F->time_col, "--time")) < 0 ||
 	    (yc = col_of(F, &fr.schema, F->y_col, "-y")) < 0 ||
 	    (F->group_col && (gc = col_of(F, &fr.schema, F->group_col, "--group")) < 0)) {
@@ -912,9 +918,6 @@ static long line_of(const struct ml_frame *fr, size_t r)
 static int load_future(struct fcast *F)
 {
 	struct ml_frame fr;
-	struct ml_read_opts ro;
-	struct ml_schema types;
-	struct ml_err e;
 	char q[128], q2[128], tbuf[64];
 	int tc, gc = -1, rc = 0, xc[ML_FC_MAX_XREG], j, numeric = F->ser[0].ti.kind == T_NUM;
 	size_t r, i, nrow;
@@ -922,22 +925,8 @@ static int load_future(struct fcast *F)
 	size_t *si = NULL;
 
 	ml_frame_init(&fr);
-	ml_err_init(&e);
-	cli_read_opts(&F->cli, &ro);
-	ml_schema_init(&types);
-	if (ml_schema_add(&types, F->time_name, ML_CAT) < 0 ||
-	    (F->group_name && ml_schema_add(&types, F->group_name, ML_CAT) < 0)) {
-		ml_schema_release(&types);
-		return cli_error(&F->cli, EX_OSERR_, "out of memory");
-	}
-	ro.types = &types;
-	rc = ml_frame_read(&fr, F->future, &ro, &e);
-	ml_schema_release(&types);
-	if (rc < 0) {
-		rc = cli_fail(&F->cli, &e);
+	if ((rc = read_table(F, &fr, F->future, F->time_name, F->group_name)) != 0)
 		goto out;
-	}
-	rc = 0;
 	if ((tc = col_of_file(F, F->future, &fr.schema, F->time_name,
 			      "--future (the time column)")) < 0 ||
 	    (F->group_name &&

@@ -15,23 +15,6 @@
 
 #define FIX "tests/fixtures/arima/"
 
-/* A frame read from path, or a failed check. */
-static int read_frame(const char *path, struct ml_frame *f)
-{
-	struct ml_read_opts o;
-	struct ml_err e;
-
-	ml_frame_init(f);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	if (ml_frame_read(f, path, &o, &e) < 0) {
-		unit_fixture_failed(path, e.msg);
-		ml_frame_release(f);
-		return -1;
-	}
-	return 0;
-}
-
 static double *series(const char *name, size_t *n)
 {
 	char path[256];
@@ -39,7 +22,7 @@ static double *series(const char *name, size_t *n)
 	double *y;
 
 	snprintf(path, sizeof(path), FIX "%s.csv", name);
-	if (read_frame(path, &f) < 0)
+	if (unit_read_frame(&f, NULL, path, NULL) < 0)
 		return NULL;
 	*n = f.rows.nrow;
 	if ((y = malloc(*n * sizeof(double))))
@@ -73,7 +56,7 @@ static int period_of(const char *name)
 	size_t r;
 	int m = 1;
 
-	if (read_frame(FIX "series.csv", &f) < 0)
+	if (unit_read_frame(&f, FIX, "series.csv", NULL) < 0)
 		return 1;
 	for (r = 0; r < f.rows.nrow; r++)
 		if (!strcmp(text(&f, "name", r), name))
@@ -160,7 +143,7 @@ static void test_fixed_orders(void)
 	size_t r, n, t;
 	int k, checked = 0;
 
-	if (read_frame(FIX "fixed.csv", &fx) < 0)
+	if (unit_read_frame(&fx, FIX, "fixed.csv", NULL) < 0)
 		return;
 	for (r = 0; r < fx.rows.nrow; r++) {
 		const char *name = text(&fx, "name", r);
@@ -202,7 +185,7 @@ static void test_fixed_orders(void)
 		cJSON_Delete(j);
 		CHECK(ml_fc_forecast(f, 24, level, 2, mean, lo, hi, &e) == 0);
 		snprintf(path, sizeof(path), FIX "fixed_%s.csv", name);
-		if (read_frame(path, &fc) == 0) {
+		if (unit_read_frame(&fc, NULL, path, NULL) == 0) {
 			CHECK(fc.rows.nrow == 24);
 			for (k = 0; k < 5 && fc.rows.nrow == 24; k++) {
 				const double *got = k == 0 ? mean : k % 2 ? lo + (k / 2) * 24 : hi + (k / 2 - 1) * 24;
@@ -226,7 +209,7 @@ static void test_auto_orders(void)
 	size_t r, n;
 	int checked = 0;
 
-	if (read_frame(FIX "auto.csv", &fx) < 0)
+	if (unit_read_frame(&fx, FIX, "auto.csv", NULL) < 0)
 		return;
 	for (r = 0; r < fx.rows.nrow; r++) {
 		const char *name = text(&fx, "name", r);

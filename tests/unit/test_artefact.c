@@ -12,21 +12,6 @@
 
 static struct ml_frame penguins;
 
-static int read_penguins(void)
-{
-	struct ml_read_opts o;
-	struct ml_err e;
-
-	ml_frame_init(&penguins);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	if (ml_frame_read(&penguins, "samples/penguins.csv", &o, &e) < 0) {
-		fprintf(stderr, "samples/penguins.csv: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* A gbdt model of species on the penguins, as an artefact. */
 static struct ml_artefact *gbdt_artefact(void)
 {
@@ -273,7 +258,6 @@ out:
 static void test_chain_holds(void)
 {
 	struct ml_frame f;
-	struct ml_read_opts o;
 	struct ml_feat_spec spec;
 	struct ml_feat_step step = {"impute", "interpolate:temp_max"};
 	struct ml_features *fp = NULL;
@@ -291,10 +275,8 @@ static void test_chain_holds(void)
 	size_t i;
 
 	ml_schema_init(&types);
-	ml_frame_init(&f);
-	ml_read_opts_init(&o);
 	ml_err_init(&e);
-	CHECK(ml_frame_read(&f, "samples/seattle_weather.csv", &o, &e) == 0);
+	CHECK(unit_read_frame(&f, NULL, "samples/seattle_weather.csv", NULL) == 0);
 	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
 	/* Some temperatures missing, so that rows are held. */
 	for (i = 3; i < f.rows.nrow; i += 7)
@@ -383,7 +365,6 @@ static void test_scorer_direct(void)
 	struct ml_features *fp = NULL;
 	struct ml_model *m = NULL;
 	const struct ml_block *rows;
-	struct ml_read_opts ro;
 	struct ml_frame w;
 	struct ml_ctx ctx;
 	struct ml_err e;
@@ -414,11 +395,8 @@ static void test_scorer_direct(void)
 		CHECK(ml_scorer_finish(s1, &b1, &e) == 0 && b1->nrow == 0);
 	}
 	/* interpolation holds rows until it sees the next present value */
-	ml_read_opts_init(&ro);
-	if (ml_frame_read(&w, "samples/seattle_weather.csv", &ro, &e) < 0) {
-		unit_fixture_failed("samples/seattle_weather.csv", e.msg);
+	if (unit_read_frame(&w, NULL, "samples/seattle_weather.csv", NULL) < 0)
 		goto out;
-	}
 	for (at = 3; at < w.rows.nrow; at += 7)
 		w.rows.col[ml_schema_find(&w.schema, "temp_max")].num[at] = NAN;
 	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
@@ -467,7 +445,7 @@ out:
 
 int main(void)
 {
-	if (read_penguins() < 0) {
+	if (unit_read_frame(&penguins, NULL, "samples/penguins.csv", NULL) < 0) {
 		printf("not ok read_penguins\n");
 		return 1;
 	}

@@ -197,19 +197,14 @@ static void test_stack_oof(void)
 static void check_coefs(const struct ml_learner *l, const char *path, double tol)
 {
 	struct ml_frame want, got;
-	struct ml_read_opts ro;
 	struct ml_model *m = NULL;
 	struct ml_artefact *a;
 	size_t i, j;
 	int c, gc;
 
-	ml_frame_init(&want);
 	ml_frame_init(&got);
-	ml_read_opts_init(&ro);
-	if (ml_frame_read(&want, path, &ro, NULL) < 0) {
-		unit_fixture_failed(path, "cannot read it");
+	if (unit_read_frame(&want, NULL, path, NULL) < 0)
 		return;
-	}
 	CHECK(ml_learner_to_model(l, &m, NULL) == 0);
 	a = ml_artefact_from_model(m, NULL, NULL);
 	CHECK(a && ml_artefact_table(a, "coef", &got, NULL) == 0);
@@ -242,21 +237,16 @@ static void test_nonneg(void)
 		{"tests/fixtures/ensemble/nonneg_reg.csv", "tests/fixtures/ensemble/nonneg_reg_coef.csv"},
 		{"tests/fixtures/ensemble/nonneg_cls.csv", "tests/fixtures/ensemble/nonneg_cls_coef.csv"},
 		{"tests/fixtures/ensemble/nonneg_mc.csv", "tests/fixtures/ensemble/nonneg_mc_coef.csv"}};
-	struct ml_read_opts ro;
 	struct ml_ctx ctx;
 	int k;
 
 	CHECK(ml_ctx_init(&ctx, 2, 1, NULL) == 0);
-	ml_read_opts_init(&ro);
 	for (k = 0; k < 3; k++) {
 		struct ml_frame f;
 		struct ml_train_spec s;
 		struct ml_learner *l = NULL;
-		ml_frame_init(&f);
-		if (ml_frame_read(&f, files[k][0], &ro, NULL) < 0) {
-			unit_fixture_failed(files[k][0], "cannot read it");
+		if (unit_read_frame(&f, NULL, files[k][0], NULL) < 0)
 			continue;
-		}
 		spec_of(&s, k ? "logistic" : "linear");
 		CHECK(ml_fit_nonneg(&l, &f, &s, cols, 3, &ctx, NULL) == 0);
 		if (l)
@@ -270,9 +260,8 @@ static void test_nonneg(void)
 		struct ml_train_spec s;
 		struct ml_learner *l = NULL;
 		struct ml_err e;
-		ml_frame_init(&f);
 		ml_err_init(&e);
-		if (ml_frame_read(&f, files[0][0], &ro, NULL) == 0) {
+		if (unit_read_frame(&f, NULL, files[0][0], NULL) == 0) {
 			spec_of(&s, "knn");
 			CHECK(ml_fit_nonneg(&l, &f, &s, cols, 3, &ctx, &e) == ML_E_USAGE);
 			CHECK(l == NULL && strstr(e.msg, "not knn") != NULL);

@@ -18,19 +18,11 @@
 static double *column(const char *path, const char *name, size_t *n)
 {
 	struct ml_frame f;
-	struct ml_read_opts o;
-	struct ml_err e;
 	double *v = NULL;
 	int c;
 
-	ml_frame_init(&f);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	if (ml_frame_read(&f, path, &o, &e) < 0) {
-		unit_fixture_failed(path, e.msg);
-		ml_frame_release(&f);
+	if (unit_read_frame(&f, NULL, path, NULL) < 0)
 		return NULL;
-	}
 	c = ml_schema_find(&f.schema, name);
 	if (c < 0 || f.schema.cols[c].type != ML_NUM) {
 		fprintf(stderr, "%s: no numeric column '%s'\n", path, name);
@@ -320,15 +312,12 @@ static void test_ets_models(void)
 	size_t r;
 	int checked = 0;
 
-	ml_frame_init(&fr);
 	ml_read_opts_init(&o);
 	o.cat_cols = "series,spec,chosen";
 	o.num_cols = "alpha,beta,gamma,phi";
 	ml_err_init(&e);
-	if (ml_frame_read(&fr, FIX "ets_models.csv", &o, &e) < 0) {
-		unit_fixture_failed(FIX "ets_models.csv", e.msg);
+	if (unit_read_frame(&fr, FIX, "ets_models.csv", &o) < 0)
 		return;
-	}
 	for (r = 0; r < fr.rows.nrow; r++) {
 		const char *name = fr.schema.cols[0].dict.str[fr.rows.col[0].cat[r]];
 		const char *spec = fr.schema.cols[1].dict.str[fr.rows.col[1].cat[r]];

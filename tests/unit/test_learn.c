@@ -397,19 +397,13 @@ static void test_predictor_outputs(void)
 {
 	static const char *const algos[] = {"gbdt", "nb"};
 	struct ml_frame f;
-	struct ml_read_opts o;
 	struct ml_ctx ctx;
 	struct ml_err e;
 	int k;
 
-	ml_frame_init(&f);
-	ml_read_opts_init(&o);
 	ml_err_init(&e);
-	if (ml_frame_read(&f, "samples/penguins.csv", &o, &e) < 0) {
-		unit_fixture_failed("samples/penguins.csv", e.msg);
-		ml_frame_release(&f);
+	if (unit_read_frame(&f, NULL, "samples/penguins.csv", NULL) < 0)
 		return;
-	}
 	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
 	for (k = 0; k < 2; k++) {
 		struct ml_train_spec spec;
@@ -539,7 +533,6 @@ static void *score_job(void *arg)
 static void test_shared_learner(void)
 {
 	struct ml_frame f;
-	struct ml_read_opts o;
 	struct ml_train_spec spec;
 	struct ml_learner *l = NULL;
 	struct ml_ctx ctx;
@@ -549,10 +542,8 @@ static void test_shared_learner(void)
 	size_t n;
 	int k;
 
-	ml_frame_init(&f);
-	ml_read_opts_init(&o);
 	ml_err_init(&e);
-	CHECK(ml_frame_read(&f, "samples/penguins.csv", &o, &e) == 0);
+	CHECK(unit_read_frame(&f, NULL, "samples/penguins.csv", NULL) == 0);
 	CHECK(ml_ctx_init(&ctx, 1, 7, &e) == 0);
 	memset(&spec, 0, sizeof(spec));
 	spec.target = "species";

@@ -16,19 +16,6 @@
 
 #define FIX "tests/fixtures/linear/"
 
-static int read_frame(struct ml_frame *f, const char *path)
-{
-	struct ml_err e;
-
-	ml_frame_init(f);
-	ml_err_init(&e);
-	if (ml_frame_read(f, path, NULL, &e) < 0) {
-		unit_fixture_failed(path, e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 /* The string in a categorical cell, or NULL when missing. */
 static const char *cell_str(const struct ml_frame *f, int col, size_t row)
 {
@@ -147,14 +134,14 @@ static void check_case(const struct ml_frame *cases, size_t r)
 	ml_frame_init(&wpred);
 	ml_frame_init(&got);
 	snprintf(path, sizeof(path), FIX "%s.csv", data);
-	if (read_frame(&f, path) < 0) {
+	if (unit_read_frame(&f, NULL, path, NULL) < 0) {
 		CHECK(0);
 		return;
 	}
 	snprintf(path, sizeof(path), FIX "%s.coef.csv", name);
-	CHECK(read_frame(&want, path) == 0);
+	CHECK(unit_read_frame(&want, NULL, path, NULL) == 0);
 	snprintf(path, sizeof(path), FIX "%s.pred.csv", name);
-	CHECK(read_frame(&wpred, path) == 0);
+	CHECK(unit_read_frame(&wpred, NULL, path, NULL) == 0);
 	l = fit(&f, target, weight, NULL, algo, params, 1, &e);
 	CHECK(l != NULL);
 	if (!l || unit_checks_failed != before)
@@ -197,7 +184,7 @@ static void test_sklearn_fixtures(void)
 	struct ml_frame cases;
 	size_t r;
 
-	if (read_frame(&cases, FIX "cases.csv") < 0) {
+	if (unit_read_frame(&cases, FIX, "cases.csv", NULL) < 0) {
 		CHECK(0);
 		return;
 	}
@@ -479,9 +466,9 @@ static void test_save_load(void)
 {
 	struct ml_frame pen, bc, pst;
 
-	CHECK(read_frame(&pen, FIX "penguins.csv") == 0);
-	CHECK(read_frame(&bc, FIX "breast_std.csv") == 0);
-	CHECK(read_frame(&pst, FIX "penguins_std.csv") == 0);
+	CHECK(unit_read_frame(&pen, FIX, "penguins.csv", NULL) == 0);
+	CHECK(unit_read_frame(&bc, FIX, "breast_std.csv", NULL) == 0);
+	CHECK(unit_read_frame(&pst, FIX, "penguins_std.csv", NULL) == 0);
 	round_trip(&pen, "body_mass_g", NULL, "linear", "");
 	round_trip(&pen, "body_mass_g", NULL, "ridge", "l2=2");
 	round_trip(&pen, "body_mass_g", NULL, "lasso", "l1=3");
@@ -615,7 +602,7 @@ static void test_bad_sections(void)
 	size_t len;
 	unsigned char *bad;
 
-	CHECK(read_frame(&f, FIX "penguins.csv") == 0);
+	CHECK(unit_read_frame(&f, FIX, "penguins.csv", NULL) == 0);
 	l = fit(&f, "body_mass_g", NULL, NULL, "ridge", "", 1, &e);
 	CHECK(l && ml_learner_to_model(l, &m, &e) == 0);
 	CHECK(m && ml_model_get(m, "linear.coef", &data, &len, &e) == 0);
@@ -698,7 +685,7 @@ static void test_messages(void)
 	struct ml_err e;
 	struct ml_learner *l = NULL;
 
-	CHECK(read_frame(&f, FIX "breast_std.csv") == 0);
+	CHECK(unit_read_frame(&f, FIX, "breast_std.csv", NULL) == 0);
 	CHECK(ml_ctx_init(&ctx, 1, 1, &e) == 0);
 	ctx.log = log_cb;
 	memset(&spec, 0, sizeof(spec));
@@ -712,7 +699,7 @@ static void test_messages(void)
 	ml_learner_free(l);
 	l = NULL;
 	ml_frame_release(&f);
-	CHECK(read_frame(&f, FIX "reg.csv") == 0);
+	CHECK(unit_read_frame(&f, FIX, "reg.csv", NULL) == 0);
 	ml_params_init(&spec.params, ml_algo_find("lasso"));
 	spec.target = "y";
 	CHECK(ml_params_set(&spec.params, "max-iter", "2", &e) == 0);

@@ -16,23 +16,6 @@
 
 static struct ml_ctx ctx;
 
-static int read_frame(struct ml_frame *f, const char *name)
-{
-	struct ml_read_opts o;
-	struct ml_err e;
-	char path[256];
-	int rc;
-
-	snprintf(path, sizeof(path), FIX "%s", name);
-	ml_frame_init(f);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	rc = ml_frame_read(f, path, &o, &e);
-	if (rc < 0)
-		unit_fixture_failed(path, e.msg);
-	return rc;
-}
-
 /* Fit algo on f; params is "name=value,name=value" or NULL. */
 static struct ml_learner *fit(const char *algo, const struct ml_frame *f, const size_t *rows,
 			      size_t nrows, const char *target, const char *ignore,
@@ -99,7 +82,7 @@ static int compare(const char *what, struct ml_learner *l, const double *out, in
 	int k, bad = 0;
 	size_t i;
 
-	if (read_frame(&x, expect_file) < 0)
+	if (unit_read_frame(&x, FIX, expect_file, NULL) < 0)
 		return 1;
 	for (k = 0; k < nout; k++) {
 		const char *name = nout == 1 ? "pred" : ml_learner_class(l, k);
@@ -137,7 +120,7 @@ static int check_case(const char *algo, const char *train, const char *test, con
 	char what[512];
 
 	snprintf(what, sizeof(what), "%s %s %s", algo, expect, params ? params : "");
-	if (read_frame(&tr, train) < 0 || read_frame(&te, test) < 0)
+	if (unit_read_frame(&tr, FIX, train, NULL) < 0 || unit_read_frame(&te, FIX, test, NULL) < 0)
 		goto out;
 	l = fit(algo, &tr, NULL, 0, target, ignore, weight, params, &e);
 	if (!l) {
@@ -219,7 +202,7 @@ static void test_nb_tables(void)
 	const char *const *names;
 	int k;
 
-	CHECK(read_frame(&tr, "penguins_train.csv") == 0);
+	CHECK(unit_read_frame(&tr, FIX, "penguins_train.csv", NULL) == 0);
 	l = fit("nb", &tr, NULL, 0, "species", "island,sex", NULL, NULL, &e);
 	CHECK(l != NULL);
 	if (!l) {
@@ -230,13 +213,13 @@ static void test_nb_tables(void)
 	CHECK(names && strcmp(names[0], "classes") == 0);
 	ml_frame_init(&t);
 	CHECK(ml_learner_table(l, "classes", &t, &e) == 0);
-	CHECK(read_frame(&x, "penguins_gnb_params.csv") == 0);
+	CHECK(unit_read_frame(&x, FIX, "penguins_gnb_params.csv", NULL) == 0);
 	CHECK(t.schema.ncol == 3 && strcmp(t.schema.cols[0].name, "class") == 0);
 	CHECK(table_matches(&t, 1, &x, "prior"));
 	CHECK(table_matches(&t, 2, &x, "count"));
 	ml_frame_release(&x);
 	ml_frame_release(&t);
-	CHECK(read_frame(&x, "penguins_gnb_theta.csv") == 0);
+	CHECK(unit_read_frame(&x, FIX, "penguins_gnb_theta.csv", NULL) == 0);
 	ml_frame_init(&t);
 	CHECK(ml_learner_table(l, "theta", &t, &e) == 0);
 	CHECK(t.rows.nrow == 4 && t.schema.ncol == 4);
@@ -246,7 +229,7 @@ static void test_nb_tables(void)
 	      strcmp(t.schema.cols[0].dict.str[t.rows.col[0].cat[0]], "bill_length_mm") == 0);
 	ml_frame_release(&x);
 	ml_frame_release(&t);
-	CHECK(read_frame(&x, "penguins_gnb_var.csv") == 0);
+	CHECK(unit_read_frame(&x, FIX, "penguins_gnb_var.csv", NULL) == 0);
 	ml_frame_init(&t);
 	CHECK(ml_learner_table(l, "var", &t, &e) == 0);
 	for (k = 0; k < 3 && t.schema.ncol == 4; k++)
@@ -271,8 +254,8 @@ static void test_nb_missing(void)
 	int na = 0, nb = 0, c;
 	size_t i;
 
-	CHECK(read_frame(&tr, "penguins_train.csv") == 0);
-	CHECK(read_frame(&te, "penguins_test.csv") == 0);
+	CHECK(unit_read_frame(&tr, FIX, "penguins_train.csv", NULL) == 0);
+	CHECK(unit_read_frame(&te, FIX, "penguins_test.csv", NULL) == 0);
 	a = fit("nb", &tr, NULL, 0, "species", "sex", NULL, NULL, &e);
 	b = fit("nb", &tr, NULL, 0, "species", "sex,bill_length_mm,island", NULL, NULL, &e);
 	CHECK(a && b);
@@ -358,8 +341,8 @@ static void test_knn_raw(void)
 	int np = 0, nr = 0;
 	size_t i;
 
-	CHECK(read_frame(&tr, "bc_train.csv") == 0);
-	CHECK(read_frame(&te, "bc_test.csv") == 0);
+	CHECK(unit_read_frame(&tr, FIX, "bc_train.csv", NULL) == 0);
+	CHECK(unit_read_frame(&te, FIX, "bc_test.csv", NULL) == 0);
 	l = fit("knn", &tr, NULL, 0, "target", NULL, NULL, "k=9,weights=distance", &e);
 	CHECK(l != NULL);
 	if (l) {
@@ -557,8 +540,8 @@ static void roundtrip(const char *algo, const char *data, const char *target, co
 
 	snprintf(train, sizeof(train), "%s_train.csv", data);
 	snprintf(test, sizeof(test), "%s_test.csv", data);
-	CHECK(read_frame(&tr, train) == 0);
-	CHECK(read_frame(&te, test) == 0);
+	CHECK(unit_read_frame(&tr, FIX, train, NULL) == 0);
+	CHECK(unit_read_frame(&te, FIX, test, NULL) == 0);
 	l = fit(algo, &tr, NULL, 0, target, ignore, weight, params, &e);
 	CHECK(l != NULL);
 	if (l && ml_learner_to_model(l, &m, &e) == 0 && ml_model_to_mem(m, &buf, &len, &e) == 0 &&
@@ -837,7 +820,7 @@ static void test_corrupt(void)
 	struct ml_model *m = NULL, *same;
 	struct ml_err e;
 
-	CHECK(read_frame(&tr, "penguins_train.csv") == 0);
+	CHECK(unit_read_frame(&tr, FIX, "penguins_train.csv", NULL) == 0);
 	l = fit("knn", &tr, NULL, 0, "species", "island,sex", NULL, "k=5", &e);
 	CHECK(l && ml_learner_to_model(l, &m, &e) == 0);
 	if (m) {
@@ -853,7 +836,7 @@ static void test_corrupt(void)
 	ml_learner_free(l);
 	ml_frame_release(&tr);
 
-	CHECK(read_frame(&tr, "cat_train.csv") == 0);
+	CHECK(unit_read_frame(&tr, FIX, "cat_train.csv", NULL) == 0);
 	l = fit("knn", &tr, NULL, 0, "y", NULL, "w", "k=5", &e);
 	CHECK(l && ml_learner_to_model(l, &m, &e) == 0);
 	if (m)
@@ -863,7 +846,7 @@ static void test_corrupt(void)
 	ml_learner_free(l);
 	ml_frame_release(&tr);
 
-	CHECK(read_frame(&tr, "penguins_train.csv") == 0);
+	CHECK(unit_read_frame(&tr, FIX, "penguins_train.csv", NULL) == 0);
 	l = fit("nb", &tr, NULL, 0, "species", NULL, NULL, NULL, &e);
 	CHECK(l && ml_learner_to_model(l, &m, &e) == 0);
 	if (m) {
@@ -884,7 +867,6 @@ static void test_params(void)
 	struct ml_params p;
 	struct ml_err e;
 	struct ml_frame f;
-	struct ml_read_opts o;
 	struct ml_learner *l;
 
 	ml_params_init(&p, ml_algo_find("knn"));
@@ -901,16 +883,14 @@ static void test_params(void)
 	CHECK(!(ml_algo_find("knn")->flags & ML_ALGO_MISSING));
 
 	/* knn takes no missing values; nb does; nb does not regress */
-	ml_frame_init(&f);
-	ml_read_opts_init(&o);
-	CHECK(ml_frame_read(&f, "samples/penguins.csv", &o, &e) == 0);
+	CHECK(unit_read_frame(&f, NULL, "samples/penguins.csv", NULL) == 0);
 	l = fit("knn", &f, NULL, 0, "species", NULL, NULL, NULL, &e);
 	CHECK(l == NULL && e.code == ML_E_DATA && strstr(e.msg, "missing value") != NULL);
 	l = fit("nb", &f, NULL, 0, "species", NULL, NULL, NULL, &e);
 	CHECK(l != NULL);
 	ml_learner_free(l);
 	ml_frame_release(&f);
-	CHECK(read_frame(&f, "bc_train.csv") == 0);
+	CHECK(unit_read_frame(&f, FIX, "bc_train.csv", NULL) == 0);
 	l = fit("nb", &f, NULL, 0, "worst area", NULL, NULL, NULL, &e);
 	CHECK(l == NULL && e.code == ML_E_USAGE);
 	ml_frame_release(&f);

@@ -24,23 +24,6 @@ static struct ml_ctx ctx1, ctx2, ctx3;
 
 /* --- Helpers ------------------------------------------------------------------------- */
 
-static int read_frame(struct ml_frame *f, const char *name)
-{
-	struct ml_read_opts o;
-	struct ml_err e;
-	char path[256];
-	int rc;
-
-	snprintf(path, sizeof(path), FIX "%s", name);
-	ml_frame_init(f);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	rc = ml_frame_read(f, path, &o, &e);
-	if (rc < 0)
-		unit_fixture_failed(path, e.msg);
-	return rc;
-}
-
 /* Set parameters from "name=value,name=value" (NULL: none). */
 static int set_params(struct ml_params *p, const char *params, struct ml_err *e)
 {
@@ -887,7 +870,7 @@ static void test_treeshap_sums(void)
 	struct ml_frame f;
 	struct dset s;
 
-	if (read_frame(&f, "pg_train.csv") == 0) {
+	if (unit_read_frame(&f, FIX, "pg_train.csv", NULL) == 0) {
 		frame_dset(&s, &f, "species");
 		check_contrib_sums("gbdt", &s, "rounds=30");
 		check_contrib_sums("gbdt", &s, "rounds=10,max-leaves=12,max-cat=1");
@@ -896,7 +879,7 @@ static void test_treeshap_sums(void)
 		dset_free(&s);
 		ml_frame_release(&f);
 	}
-	if (read_frame(&f, "pima_train.csv") == 0) {
+	if (unit_read_frame(&f, FIX, "pima_train.csv", NULL) == 0) {
 		frame_dset(&s, &f, "diabetes");
 		check_contrib_sums("gbdt", &s, NULL);
 		check_contrib_sums("rf", &s, "trees=30");
@@ -904,7 +887,7 @@ static void test_treeshap_sums(void)
 		dset_free(&s);
 		ml_frame_release(&f);
 	}
-	if (read_frame(&f, "wx_train.csv") == 0) {
+	if (unit_read_frame(&f, FIX, "wx_train.csv", NULL) == 0) {
 		frame_dset(&s, &f, "temp_max");
 		check_contrib_sums("gbdt", &s, "rounds=50,subsample=0.7,colsample=0.7");
 		check_contrib_sums("gbdt", &s, "rounds=20,objective=quantile,alpha=0.3");
@@ -926,7 +909,7 @@ static void test_leaves(void)
 	size_t i;
 	int t, nt;
 
-	if (read_frame(&f, "pg_train.csv") < 0)
+	if (unit_read_frame(&f, FIX, "pg_train.csv", NULL) < 0)
 		return;
 	frame_dset(&s, &f, "species");
 	st = fit_direct("gbdt", &s, NULL, "rounds=5,min-samples-leaf=20", &ctx1);
@@ -970,7 +953,7 @@ static void round_trip(const char *algo, const char *file, const char *target, c
 	double *a, *b;
 	int na, nb, raw;
 
-	if (read_frame(&f, file) < 0)
+	if (unit_read_frame(&f, FIX, file, NULL) < 0)
 		return;
 	l = fit_frame(algo, &f, target, params, 0, &ctx2);
 	CHECK(l != NULL);
@@ -1147,7 +1130,8 @@ static void test_early_stopping(void)
 	int best;
 	char params[128];
 
-	if (read_frame(&f, "bc_train.csv") < 0 || read_frame(&v, "bc_test.csv") < 0)
+	if (unit_read_frame(&f, FIX, "bc_train.csv", NULL) < 0 ||
+	    unit_read_frame(&v, FIX, "bc_test.csv", NULL) < 0)
 		return;
 	frame_dset(&s, &f, "target");
 	frame_dset(&t, &v, "target");
@@ -1318,10 +1302,10 @@ static void compare_case(const struct ml_frame *sc, const char *cs, const char *
 	int a;
 
 	snprintf(name, sizeof(name), "%s_train.csv", cs);
-	if (read_frame(&tr, name) < 0)
+	if (unit_read_frame(&tr, FIX, name, NULL) < 0)
 		return;
 	snprintf(name, sizeof(name), "%s_test.csv", cs);
-	if (read_frame(&te, name) < 0) {
+	if (unit_read_frame(&te, FIX, name, NULL) < 0) {
 		ml_frame_release(&tr);
 		return;
 	}
@@ -1395,7 +1379,7 @@ static void test_sklearn_scores(void)
 {
 	struct ml_frame sc;
 
-	if (read_frame(&sc, "scores.csv") < 0) {
+	if (unit_read_frame(&sc, FIX, "scores.csv", NULL) < 0) {
 		CHECK(0);
 		return;
 	}
@@ -1417,12 +1401,12 @@ static void cart_case(const char *cs, const char *expect, const char *target, co
 	size_t i;
 
 	snprintf(name, sizeof(name), "%s_train.csv", cs);
-	if (read_frame(&tr, name) < 0)
+	if (unit_read_frame(&tr, FIX, name, NULL) < 0)
 		return;
 	snprintf(name, sizeof(name), "%s_test.csv", cs);
-	read_frame(&te, name);
+	unit_read_frame(&te, FIX, name, NULL);
 	snprintf(name, sizeof(name), "%s.csv", expect);
-	read_frame(&ex, name);
+	unit_read_frame(&ex, FIX, name, NULL);
 	l = fit_frame("tree", &tr, target, params, balanced, &ctx1);
 	CHECK(l != NULL);
 	p = l ? predict_frame(l, &te, 0, &K) : NULL;
@@ -1472,10 +1456,10 @@ static void xgb_case(const char *expect, const char *target, const char *params)
 	static const char *const feats[] = {"bill_length_mm", "bill_depth_mm", "flipper_length_mm"};
 	char name[64];
 
-	if (read_frame(&tr, "cart_pg_train.csv") < 0)
+	if (unit_read_frame(&tr, FIX, "cart_pg_train.csv", NULL) < 0)
 		return;
 	snprintf(name, sizeof(name), "%s.csv", expect);
-	read_frame(&ex, name);
+	unit_read_frame(&ex, FIX, name, NULL);
 	frame_dset(&s, &tr, "species");
 	dset_init(&t, s.n, 3, strcmp(target, "adelie") == 0 ? 2 : 0);
 	for (j = 0; j < s.p; j++) {
@@ -1529,7 +1513,7 @@ static void test_tables(void)
 	const char *algos[] = {"gbdt", "rf", "tree"};
 	int a;
 
-	if (read_frame(&f, "pg_train.csv") < 0)
+	if (unit_read_frame(&f, FIX, "pg_train.csv", NULL) < 0)
 		return;
 	for (a = 0; a < 3; a++) {
 		l = fit_frame(algos[a], &f, "species", a == 1 ? "trees=5" : NULL, 0, &ctx1);

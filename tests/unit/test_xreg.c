@@ -20,22 +20,6 @@
 static double drivers[NH], front[NH], X[2 * NT]; /* X: PetrolPrice, then law */
 static int loaded;
 
-static int read_frame(const char *path, struct ml_frame *f)
-{
-	struct ml_read_opts o;
-	struct ml_err e;
-
-	ml_frame_init(f);
-	ml_read_opts_init(&o);
-	ml_err_init(&e);
-	if (ml_frame_read(f, path, &o, &e) < 0) {
-		unit_fixture_failed(path, e.msg);
-		ml_frame_release(f);
-		return -1;
-	}
-	return 0;
-}
-
 static double num(const struct ml_frame *f, const char *col, size_t r)
 {
 	int c = ml_schema_find(&f->schema, col);
@@ -59,9 +43,9 @@ static int load(void)
 
 	if (loaded)
 		return 0;
-	if (read_frame(FIX "series.csv", &a) < 0)
+	if (unit_read_frame(&a, FIX, "series.csv", NULL) < 0)
 		return -1;
-	if (read_frame(FIX "future.csv", &b) < 0) {
+	if (unit_read_frame(&b, FIX, "future.csv", NULL) < 0) {
 		ml_frame_release(&a);
 		return -1;
 	}
@@ -82,16 +66,24 @@ static int load(void)
 	return loaded ? 0 : -1;
 }
 
-static void monthly(struct ml_series *s, const double *y, const double *x, size_t xlen, int nx)
+/* A monthly series of n values with nx regressors, each xlen values long in x. */
+static void monthly(struct ml_series *s, const double *y, size_t n, const double *x, size_t xlen,
+		    int nx)
 {
 	memset(s, 0, sizeof(*s));
 	s->y = y;
-	s->n = NH;
+	s->n = n;
 	s->season[0] = 12;
 	s->nseason = 1;
 	s->x = x;
 	s->xlen = xlen;
 	s->nx = nx;
+}
+
+/* The next state of a 64-bit linear congruential generator (Knuth's MMIX constants). */
+static uint64_t lcg(uint64_t *st)
+{
+	return *st = *st * 6364136223846793005ull + 1442695040888963407ull;
 }
 
 static struct ml_forecaster *fit(const char *method, const struct ml_series *s,
@@ -137,22 +129,20 @@ static void check_fc(const struct ml_forecaster *f, const char *file, double tol
 {
 	char path[256];
 	struct ml_frame r;
+	static const char *const col[5] = {"mean", "lo_80", "hi_80", "lo_95", "hi_95"};
 	double mean[NF], lo[2 * NF], hi[2 * NF], lv[2] = {80, 95};
+	const double *got[5] = {mean, lo, hi, lo + NF, hi + NF};
 	struct ml_err e;
-	int t;
+	int t, k;
 
 	snprintf(path, sizeof(path), FIX "%s.csv", file);
-	if (read_frame(path, &r) < 0)
+	if (unit_read_frame(&r, NULL, path, NULL) < 0)
 		return;
 	ml_err_init(&e);
 	CHECK(ml_fc_forecast(f, NF, lv, 2, mean, lo, hi, &e) == 0);
-	for (t = 0; t < NF && (size_t)t < r.rows.nrow; t++) {
-		CHECK_NEAR(mean[t], num(&r, "mean", (size_t)t), tol);
-		CHECK_NEAR(lo[t], num(&r, "lo_80", (size_t)t), tol);
-		CHECK_NEAR(hi[t], num(&r, "hi_80", (size_t)t), tol);
-		CHECK_NEAR(lo[NF + t], num(&r, "lo_95", (size_t)t), tol);
-		CHECK_NEAR(hi[NF + t], num(&r, "hi_95", (size_t)t), tol);
-	}
+	for (t = 0; t < NF && (size_t)t < r.rows.nrow; t++)
+		for (k = 0; k < 5; k++)
+			CHECK_NEAR(got[k][t], num(&r, col[k], (size_t)t), tol);
 	ml_frame_release(&r);
 }
 
@@ -168,10 +158,10 @@ static void test_linear(void)
 
 	if (load() < 0)
 		return;
-	monthly(&s, drivers, X, NT, 2);
+	monthly(&s, drivers, NH, X, NT, 2);
 	if (!(f = fit("linear", &s, NULL, &e)))
 		return;
-	if (read_frame(FIX "linear.csv", &r) == 0) {
+	if (unit_read_frame(&r, FIX, "linear.csv", NULL) == 0) {
 		j = meta(f);
 		c = cJSON_GetObjectItemCaseSensitive(j, "coefficients");
 		CHECK(cJSON_GetArraySize(c) == (int)r.rows.nrow);
@@ -197,17 +187,46 @@ static void parse_coef(const char *s, double *c, int *n)
 	}
 }
 
+/* A number in the forecaster's metadata. */
+static double jnum(const cJSON *j, const char *key)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, key));
+}
+
+/* The metadata's key against R's value in column key of row i, to 1e-6. */
+static void check_stat(const cJSON *j, const char *key, const struct ml_frame *r, size_t i)
+{
+	CHECK(fabs(jnum(j, key) - num(r, key, i)) < 1e-6);
+}
+
+/* arima with parameters pr (NULL: auto.arima's search) fitted on the series that row i
+ * of R's table r names (drivers or front), s holding it; NULL (a failed check) when it
+ * does not fit, else the forecaster with its metadata in *j. */
+static struct ml_forecaster *fit_row(const struct ml_frame *r, size_t i, const char *const *pr,
+				     struct ml_series *s, cJSON **j)
+{
+	struct ml_forecaster *f;
+	struct ml_err e;
+
+	monthly(s, strcmp(text(r, "y", i), "front") == 0 ? front : drivers, NH, X, NT, 2);
+	if (!(f = fit("arima", s, pr, &e))) {
+		CHECK(!"fitted");
+		return NULL;
+	}
+	*j = meta(f);
+	return f;
+}
+
 static void test_arima_fixed(void)
 {
 	struct ml_frame r;
 	size_t i;
 
-	if (load() < 0 || read_frame(FIX "fixed.csv", &r) < 0)
+	if (load() < 0 || unit_read_frame(&r, FIX, "fixed.csv", NULL) < 0)
 		return;
 	for (i = 0; i < r.rows.nrow; i++) {
 		struct ml_series s;
 		struct ml_forecaster *f;
-		struct ml_err e;
 		char ord[64], sord[64], fc[64];
 		const char *pr[] = {"order", ord, "seasonal-order", sord, NULL};
 		double want[16];
@@ -218,22 +237,13 @@ static void test_arima_fixed(void)
 		snprintf(ord, sizeof(ord), "%g,%g,%g", num(&r, "p", i), num(&r, "d", i), num(&r, "q", i));
 		snprintf(sord, sizeof(sord), "%g,%g,%g", num(&r, "P", i), num(&r, "D", i),
 			 num(&r, "Q", i));
-		monthly(&s, strcmp(text(&r, "y", i), "front") == 0 ? front : drivers, X, NT, 2);
-		if (!(f = fit("arima", &s, pr, &e))) {
-			CHECK(!"fitted");
+		if (!(f = fit_row(&r, i, pr, &s, &j)))
 			continue;
-		}
-		j = meta(f);
 		fprintf(stderr, "# %s: loglik %.10g (R %.10g) aicc %.10g (R %.10g)\n",
-			text(&r, "name", i),
-			cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "loglik")),
-			num(&r, "loglik", i),
-			cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")),
-			num(&r, "aicc", i));
-		CHECK(fabs(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "loglik")) -
-			   num(&r, "loglik", i)) < 1e-6);
-		CHECK(fabs(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")) -
-			   num(&r, "aicc", i)) < 1e-6);
+			text(&r, "name", i), jnum(j, "loglik"), num(&r, "loglik", i),
+			jnum(j, "aicc"), num(&r, "aicc", i));
+		check_stat(j, "loglik", &r, i);
+		check_stat(j, "aicc", &r, i);
 		parse_coef(text(&r, "coef", i), want, &nw);
 		c = cJSON_GetObjectItemCaseSensitive(j, "coef");
 		CHECK(cJSON_GetArraySize(c) == nw);
@@ -256,22 +266,17 @@ static void test_arima_auto(void)
 	struct ml_frame r;
 	size_t i;
 
-	if (load() < 0 || read_frame(FIX "auto.csv", &r) < 0)
+	if (load() < 0 || unit_read_frame(&r, FIX, "auto.csv", NULL) < 0)
 		return;
 	for (i = 0; i < r.rows.nrow; i++) {
 		struct ml_series s;
 		struct ml_forecaster *f;
-		struct ml_err e;
 		char want[128], got[128];
 		cJSON *j;
 		const cJSON *c;
 
-		monthly(&s, strcmp(text(&r, "y", i), "front") == 0 ? front : drivers, X, NT, 2);
-		if (!(f = fit("arima", &s, NULL, &e))) {
-			CHECK(!"fitted");
+		if (!(f = fit_row(&r, i, NULL, &s, &j)))
 			continue;
-		}
-		j = meta(f);
 		c = cJSON_GetObjectItemCaseSensitive(j, "coef");
 		snprintf(want, sizeof(want), "%g,%g,%g %g,%g,%g %g", num(&r, "p", i), num(&r, "d", i),
 			 num(&r, "q", i), num(&r, "P", i), num(&r, "D", i), num(&r, "Q", i),
@@ -282,12 +287,10 @@ static void test_arima_auto(void)
 			 cJSON_GetObjectItemCaseSensitive(c, "intercept") ||
 				 cJSON_GetObjectItemCaseSensitive(c, "drift"));
 		fprintf(stderr, "# auto %s: %s (R %s), aicc %.10g (R %.10g)\n", text(&r, "y", i), got,
-			want, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")),
-			num(&r, "aicc", i));
+			want, jnum(j, "aicc"), num(&r, "aicc", i));
 		CHECK(strcmp(got, want) == 0);
 		if (strcmp(got, want) == 0)
-			CHECK(fabs(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "aicc")) -
-				   num(&r, "aicc", i)) < 1e-6);
+			check_stat(j, "aicc", &r, i);
 		cJSON_Delete(j);
 		ml_fc_free(f);
 	}
@@ -308,7 +311,7 @@ static void test_scenario_and_saved(void)
 
 	if (load() < 0)
 		return;
-	monthly(&s, drivers, X, NT, 2);
+	monthly(&s, drivers, NH, X, NT, 2);
 	if (!(f = fit("linear", &s, NULL, &e)))
 		return;
 	j = meta(f);
@@ -355,7 +358,7 @@ static void test_refused(void)
 
 	if (load() < 0)
 		return;
-	monthly(&s, drivers, X, NT, 2);
+	monthly(&s, drivers, NH, X, NT, 2);
 	for (i = 0; no[i]; i++) {
 		const struct ml_fc_method *m = ml_fc_method_find(no[i]);
 		struct ml_params p;
@@ -389,25 +392,16 @@ static void test_prophet(void)
 
 	for (t = 0; t < N + H; t++) {
 		double u;
-		st = st * 6364136223846793005ull + 1442695040888963407ull;
-		u = (double)(st >> 11) / 9007199254740992.0;
+		u = (double)(lcg(&st) >> 11) / 9007199254740992.0;
 		x[t] = 5 + 3 * sin(t / 7.0) + u;	  /* a continuous driver */
 		x[N + H + t] = t % 30 == 3 ? 1 : 0; /* an event every 30 steps */
 		if (t < N) {
-			st = st * 6364136223846793005ull + 1442695040888963407ull;
-			u = (double)(st >> 11) / 9007199254740992.0 - 0.5;
+			u = (double)(lcg(&st) >> 11) / 9007199254740992.0 - 0.5;
 			y0[t] = 100 + 0.2 * t + 10 * sin(2 * M_PI * t / 12) + u;
 			y[t] = y0[t] + 4 * x[t] + 25 * x[N + H + t];
 		}
 	}
-	memset(&s, 0, sizeof(s));
-	s.y = y;
-	s.n = N;
-	s.season[0] = 12;
-	s.nseason = 1;
-	s.x = x;
-	s.xlen = N + H;
-	s.nx = 2;
+	monthly(&s, y, N, x, N + H, 2);
 	if (!(f = fit("prophet", &s, NULL, &e)))
 		return;
 	j = meta(f);
@@ -452,19 +446,11 @@ static void test_gbm(void)
 
 	for (t = 0; t < N + H; t++) {
 		/* on or off at random, so that no lag of y tells it */
-		st = st * 6364136223846793005ull + 1442695040888963407ull;
-		x[t] = st >> 63 ? 1 : 0;
+		x[t] = lcg(&st) >> 63 ? 1 : 0;
 	}
 	for (t = 0; t < N; t++)
 		y[t] = 50 + 5 * sin(2 * M_PI * t / 12) + 30 * x[t];
-	memset(&s, 0, sizeof(s));
-	s.y = y;
-	s.n = N;
-	s.season[0] = 12;
-	s.nseason = 1;
-	s.x = x;
-	s.xlen = N + H;
-	s.nx = 1;
+	monthly(&s, y, N, x, N + H, 1);
 	if (!(f = fit("gbm", &s, NULL, &e)))
 		return;
 	for (t = 0; t < H; t++)
@@ -495,18 +481,10 @@ static void test_backtest(void)
 	int t;
 
 	for (t = 0; t < N; t++) {
-		st = st * 6364136223846793005ull + 1442695040888963407ull;
-		x[t] = (double)(st >> 40) / 16777216.0 * 10;
+		x[t] = (double)(lcg(&st) >> 40) / 16777216.0 * 10;
 		y[t] = 10 + 0.5 * t + (t % 12 == 3 ? 4 : 0) + 3 * x[t];
 	}
-	memset(&s, 0, sizeof(s));
-	s.y = y;
-	s.n = N;
-	s.season[0] = 12;
-	s.nseason = 1;
-	s.x = x;
-	s.xlen = N;
-	s.nx = 1;
+	monthly(&s, y, N, x, N, 1);
 	ml_err_init(&e);
 	ml_fc_params_init(&p, m);
 	CHECK(ml_fc_backtest(m, &s, &p, 12, 4, &lv, 1, &sc, NULL, &e) == 0);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ml/table.h"
+
 static int unit_checks_failed;
 static int unit_tests_passed, unit_tests_failed;
 
@@ -34,6 +36,26 @@ static inline void unit_fixture_failed(const char *path, const char *why)
 {
 	unit_checks_failed++;
 	fprintf(stderr, "fixture '%s' is missing or unreadable: %s\n", path, why);
+}
+
+/* The table at dir followed by name (dir NULL: name alone) read into f with the reader
+ * options o (NULL: the defaults). Returns 0, or a negative ML_E_* with f left empty and
+ * the test failed naming the file. */
+static inline int unit_read_frame(struct ml_frame *f, const char *dir, const char *name,
+				  const struct ml_read_opts *o)
+{
+	char path[512];
+	struct ml_err e;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s%s", dir ? dir : "", name);
+	ml_frame_init(f);
+	ml_err_init(&e);
+	if ((rc = ml_frame_read(f, path, o, &e)) < 0) {
+		unit_fixture_failed(path, e.msg);
+		ml_frame_release(f);
+	}
+	return rc;
 }
 
 /* Run one test function and print "ok NAME" or "not ok NAME". */
