@@ -348,17 +348,67 @@ static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, si
 	return assign(r, ctx, C, NULL, NULL);
 }
 
-/* The mean silhouette (as scikit-learn's silhouette_score, Euclidean) of ns rows of X
- * (n x p, row-major; the rows idx) labelled by their nearest centre of C: per row, a the
- * mean distance to the other rows of its cluster, b the least mean distance to the rows
- * of another cluster, s = (b - a) / max(a, b), 0 for a row alone in its cluster. NaN with
- * fewer than two clusters among the rows or as many clusters as rows. dist (ns x ns) and
- * lab (ns), cnt and sum (k) are scratch. */
-static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns,
-			 const double *C, int k, double *dist, int32_t *lab, size_t *cnt,
-			 double *sum)
+/* The silhouette's rows, labelled, and each row's value. */
+struct sil {
+	const double *X;
+	size_t p, ns;
+	const size_t *idx;
+	const int32_t *lab;
+	const size_t *cnt;
+	int k;
+	double *sums; /* per task: k sums of distances */
+	double *s;    /* per row */
+};
+
+#define SIL_TASKS 32
+
+/* Rows [task ns / SIL_TASKS, (task + 1) ns / SIL_TASKS): a the mean distance to the other
+ * rows of the row's cluster, b the least mean distance to the rows of another cluster,
+ * s = (b - a) / max(a, b), 0 for a row alone in its cluster. The distances are taken as
+ * needed (each pair twice), not kept. */
+static void sil_task(void *arg, size_t task, int worker)
 {
-	size_t i, j, d;
+	const struct sil *q = arg;
+	size_t i, j, d, p = q->p, ns = q->ns;
+	double *sum = q->sums + task * (size_t)q->k;
+	int c;
+
+	(void)worker;
+	for (i = task * ns / SIL_TASKS; i < (task + 1) * ns / SIL_TASKS; i++) {
+		const double *x = q->X + q->idx[i] * p;
+		double a, b = INFINITY;
+		int li = q->lab[i];
+		for (c = 0; c < q->k; c++)
+			sum[c] = 0;
+		for (j = 0; j < ns; j++) {
+			const double *y = q->X + q->idx[j] * p;
+			double t = 0;
+			for (d = 0; d < p; d++)
+				t += (x[d] - y[d]) * (x[d] - y[d]);
+			sum[q->lab[j]] += sqrt(t);
+		}
+		q->s[i] = 0;
+		if (q->cnt[li] < 2)
+			continue;
+		a = sum[li] / (double)(q->cnt[li] - 1);
+		for (c = 0; c < q->k; c++)
+			if (c != li && q->cnt[c] && sum[c] / (double)q->cnt[c] < b)
+				b = sum[c] / (double)q->cnt[c];
+		if (fmax(a, b) > 0)
+			q->s[i] = (b - a) / fmax(a, b);
+	}
+}
+
+/* The mean silhouette (as scikit-learn's silhouette_score, Euclidean) of ns rows of X
+ * (n x p, row-major; the rows idx) labelled by their nearest centre of C, on ctx's pool
+ * (the same sum whatever -j). NaN with fewer than two clusters among the rows or as many
+ * clusters as rows. lab (ns), cnt (k), sums (SIL_TASKS k) and s (ns) are scratch. */
+static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns,
+			 const double *C, int k, int32_t *lab, size_t *cnt, double *sums,
+			 double *s, struct ml_ctx *ctx)
+{
+	struct sil q;
+	size_t i, d, t;
 	double tot = 0;
 	int c, used = 0;
 
@@ -369,11 +419,11 @@ static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns
 		double best = INFINITY;
 		int b = 0;
 		for (c = 0; c < k; c++) {
-			double t = 0;
+			double v = 0;
 			for (d = 0; d < p; d++)
-				t += (x[d] - C[(size_t)c * p + d]) * (x[d] - C[(size_t)c * p + d]);
-			if (t < best) {
-				best = t;
+				v += (x[d] - C[(size_t)c * p + d]) * (x[d] - C[(size_t)c * p + d]);
+			if (v < best) {
+				best = v;
 				b = c;
 			}
 		}
@@ -382,32 +432,22 @@ static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns
 	}
 	if (used < 2 || (size_t)used == ns)
 		return NAN;
-	for (i = 0; i < ns; i++) {
-		const double *x = X + idx[i] * p;
-		dist[i * ns + i] = 0;
-		for (j = i + 1; j < ns; j++) {
-			const double *y = X + idx[j] * p;
-			double t = 0;
-			for (d = 0; d < p; d++)
-				t += (x[d] - y[d]) * (x[d] - y[d]);
-			dist[i * ns + j] = dist[j * ns + i] = sqrt(t);
-		}
-	}
-	for (i = 0; i < ns; i++) {
-		double a, b = INFINITY;
-		for (c = 0; c < k; c++)
-			sum[c] = 0;
-		for (j = 0; j < ns; j++)
-			sum[lab[j]] += dist[i * ns + j];
-		if (cnt[lab[i]] < 2)
-			continue; /* s = 0 */
-		a = sum[lab[i]] / (double)(cnt[lab[i]] - 1);
-		for (c = 0; c < k; c++)
-			if (c != lab[i] && cnt[c] && sum[c] / (double)cnt[c] < b)
-				b = sum[c] / (double)cnt[c];
-		if (fmax(a, b) > 0)
-			tot += (b - a) / fmax(a, b);
-	}
+	q.X = X;
+	q.p = p;
+	q.ns = ns;
+	q.idx = idx;
+	q.lab = lab;
+	q.cnt = cnt;
+	q.k = k;
+	q.sums = sums;
+	q.s = s;
+	if (ctx && ctx->pool)
+		ml_pool_run(ctx->pool, SIL_TASKS, sil_task, &q);
+	else
+		for (t = 0; t < SIL_TASKS; t++)
+			sil_task(&q, t, 0);
+	for (i = 0; i < ns; i++)
+		tot += s[i];
 	return tot / (double)ns;
 }
 
@@ -418,11 +458,12 @@ static int fit_silhouette(struct kmeans *m, const double *X, size_t n, size_t p,
 {
 	size_t ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i;
 	size_t *idx = malloc(n * sizeof(size_t)), *cnt = malloc((size_t)m->k * sizeof(size_t));
-	double *dist = malloc(ns * ns * sizeof(double)), *sum = malloc((size_t)m->k * sizeof(double));
+	double *sums = malloc(SIL_TASKS * (size_t)m->k * sizeof(double)),
+	       *sv = malloc(ns * sizeof(double));
 	int32_t *lab = malloc(ns * sizeof(int32_t));
 	int rc = 0;
 
-	if (!idx || !cnt || !dist || !sum || !lab) {
+	if (!idx || !cnt || !sums || !sv || !lab) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -446,13 +487,13 @@ static int fit_silhouette(struct kmeans *m, const double *X, size_t n, size_t p,
 				idx[k++] = i;
 		free(pick);
 	}
-	m->silhouette = silhouette(X, p, idx, ns, C, m->k, dist, lab, cnt, sum);
+	m->silhouette = silhouette(X, p, idx, ns, C, m->k, lab, cnt, sums, sv, ctx);
 	m->sil_rows = ns;
 out:
 	free(idx);
 	free(cnt);
-	free(dist);
-	free(sum);
+	free(sums);
+	free(sv);
 	free(lab);
 	return rc;
 }
