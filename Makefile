@@ -86,6 +86,10 @@ deps:
 # Library sources may include private headers across subsystems (lib/SUBSYSTEM/x.h); the
 # commands see the public headers alone.
 $(OUT)/lib/%.o $(OUT)/pic/lib/%.o: CPPFLAGS += -Ilib
+# The network's and the Gaussian process's elementwise loops are marked '#pragma omp simd'
+# (vectorised at -O2 with no OpenMP runtime), and their sqrt needs no errno.
+$(OUT)/lib/learn/nn/%.o $(OUT)/pic/lib/learn/nn/%.o $(OUT)/lib/learn/gp/%.o \
+$(OUT)/pic/lib/learn/gp/%.o: CPPFLAGS += -fopenmp-simd -fno-math-errno
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
