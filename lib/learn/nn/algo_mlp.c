@@ -58,20 +58,22 @@ static void encode_col(const struct mlp *m, int j, const double *c, size_t b, fl
 {
 	size_t i, nin = (size_t)m->nin;
 	int ne = m->net->nembed;
+	float *x = in + m->first[j];
 
+	if (m->kind[j] == IN_NUM) {
+		double mu = m->mean[j], sd = m->sd[j];
+		for (i = 0; i < b; i++)
+			x[i * nin] = (float)((c[i] - mu) / sd);
+		return;
+	}
 	for (i = 0; i < b; i++) {
 		double v = c[i];
-		float *x = in + i * nin + m->first[j];
-		if (m->kind[j] == IN_NUM) {
-			x[0] = (float)((v - m->mean[j]) / m->sd[j]);
+		int lv = v >= 0 && v < m->ncat[j] ? (int)v : -1;
+		if (m->kind[j] == IN_ONEHOT) {
+			if (lv >= 0)
+				x[i * nin + (size_t)lv] = 1;
 		} else {
-			int lv = v >= 0 && v < m->ncat[j] ? (int)v : -1;
-			if (m->kind[j] == IN_ONEHOT) {
-				if (lv >= 0)
-					x[lv] = 1;
-			} else {
-				lev[i * (size_t)ne + (size_t)m->emb[j]] = lv;
-			}
+			lev[i * (size_t)ne + (size_t)m->emb[j]] = lv;
 		}
 	}
 }
