@@ -61,6 +61,10 @@ EOT
 echo "  ($*)"
 cpu_loop=$(echo "$loop" | sed 's/.*(\([0-9.]*\) CPU s).*/\1/')
 gf=$(echo "$loop" | sed 's/.*, \([0-9.]*\) GFLOP per CPU second/\1/')
+# the same work over the epochs alone, after the rows' one-time encoding
+setup=$(grep 'mlp: of which' "$D/mlp.log" | sed 's/^mltrain: mlp: //')
+gf_ep=$(echo "$setup" | sed 's/.*the epochs alone \([0-9.]*\) GFLOP per CPU second/\1/')
+echo "  ($setup)"
 
 # --- scikit-learn -------------------------------------------------------------------------
 if $PY -c 'import sklearn' 2>/dev/null; then
@@ -97,3 +101,5 @@ else
 fi
 echo "training loop: $gf GFLOP per CPU second, $(awk -v a="$gf" -v p="$peak" -v t="$T" \
 	'BEGIN { printf "%.0f", 100 * a * t / p }')% of the sgemm peak of $peak GFLOP/s on $T threads"
+echo "epochs alone: $gf_ep GFLOP per CPU second, $(awk -v a="$gf_ep" -v p="$peak" -v t="$T" \
+	'BEGIN { printf "%.0f", 100 * a * t / p }')% of that peak"

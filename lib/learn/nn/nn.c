@@ -200,6 +200,57 @@ static float act_d(int act, float x, float y)
 	}
 }
 
+/* y += x over n values (elementwise: the same sums as one at a time). */
+static void add_to(float *restrict y, const float *restrict x, size_t n)
+{
+	size_t j;
+
+#pragma omp simd
+	for (j = 0; j < n; j++)
+		y[j] += x[j];
+}
+
+/* a = act(u) over n values. */
+static void activate(int act, float *restrict a, const float *restrict u, size_t n)
+{
+	size_t i;
+
+	if (act == NN_RELU) {
+#pragma omp simd
+		for (i = 0; i < n; i++)
+			a[i] = u[i] > 0 ? u[i] : 0;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		a[i] = act_f(act, u[i]);
+}
+
+/* The gradient d by the n outputs a = m act(u) of a hidden layer (m the dropout scale,
+ * NULL for 1) into the gradient by u, in place. */
+static void activate_back(int act, float *restrict d, const float *restrict u,
+			  const float *restrict a, const float *restrict mask, size_t n)
+{
+	size_t i;
+
+	if (act == NN_RELU && !mask) {
+		/* the derivative as a value, 1 or 0 (a select would not vectorise) */
+#pragma omp simd
+		for (i = 0; i < n; i++) {
+			float r = (float)(u[i] > 0);
+			d[i] = d[i] * r;
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		float m = mask ? mask[i] : 1;
+		if (m == 0) {
+			d[i] = 0;
+			continue;
+		}
+		d[i] *= m * act_d(act, u[i], a[i] / m);
+	}
+}
+
 static void fill_embed(const struct nn *net, float *in, size_t b, const int32_t *lev)
 {
 	size_t i, n0 = (size_t)net->size[0];
@@ -234,8 +285,7 @@ static const float *forward(const struct nn *net, struct nn_work *w, size_t b,
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)fo, (int)fi,
 			    1.0f, in, (int)fi, net->theta + net->woff[l], (int)fo, 0.0f, h, (int)fo);
 		for (i = 0; i < b; i++)
-			for (j = 0; j < fo; j++)
-				h[i * fo + j] += bias[j];
+			add_to(h + i * fo, bias, fo);
 		if (l == L - 1)
 			return h;
 		if (net->bn) {
@@ -271,11 +321,9 @@ static const float *forward(const struct nn *net, struct nn_work *w, size_t b,
 					h[i * fo + j] = xh;
 					w->u[l][i * fo + j] = gam[j] * xh + bet[j];
 				}
-		} else {
-			memcpy(w->u[l], h, b * fo * sizeof(float));
 		}
-		for (i = 0; i < b * fo; i++)
-			w->a[l][i] = act_f(net->act, w->u[l][i]);
+		/* without batch norm the pre-activation is h itself */
+		activate(net->act, w->a[l], net->bn ? w->u[l] : h, b * fo);
 		if (train && net->dropout > 0) {
 			float keep = 1 - net->dropout, sc = 1 / keep;
 			for (i = 0; i < b * fo; i++) {
@@ -351,7 +399,11 @@ void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_
 	size_t i, j;
 	float *dh = w->d1, *dn = w->d2, *g = w->grad;
 
-	memset(g, 0, net->ntheta * sizeof(float));
+	/* every weight gradient and batch norm one is set below, the biases' and embeddings'
+	 * accumulate */
+	if (net->nembed)
+		memset(g + net->embed[0].off, 0,
+		       (net->ntheta - net->embed[0].off) * sizeof(float));
 	memcpy(dh, dz, b * (size_t)net->size[L] * sizeof(float));
 	for (l = L - 1; l >= 0; l--) {
 		size_t fi = (size_t)net->size[l], fo = (size_t)net->size[l + 1];
@@ -359,9 +411,9 @@ void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_
 		float *gb = g + net->boff[l], *tmp;
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)fi, (int)fo, (int)b, 1.0f,
 			    in, (int)fi, dh, (int)fo, 0.0f, g + net->woff[l], (int)fo);
+		memset(gb, 0, fo * sizeof(float));
 		for (i = 0; i < b; i++)
-			for (j = 0; j < fo; j++)
-				gb[j] += dh[i * fo + j];
+			add_to(gb, dh + i * fo, fo);
 		if (l == 0 && !(net->nembed && lev))
 			break;
 		/* the gradient by this layer's input */
@@ -383,16 +435,8 @@ void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_
 		/* back through hidden layer l - 1: dropout, activation, batch norm */
 		{
 			size_t h = fi;
-			const float *u = w->u[l - 1], *a = w->a[l - 1];
-			for (i = 0; i < b * h; i++) {
-				float m = net->dropout > 0 ? w->mask[l - 1][i] : 1, y;
-				if (m == 0) {
-					dn[i] = 0;
-					continue;
-				}
-				y = a[i] / m;
-				dn[i] *= m * act_d(net->act, u[i], y);
-			}
+			activate_back(net->act, dn, net->bn ? w->u[l - 1] : w->h[l - 1],
+				      w->a[l - 1], net->dropout > 0 ? w->mask[l - 1] : NULL, b * h);
 			if (net->bn) {
 				const float *gam = net->theta + net->goff[l - 1], *xh = w->h[l - 1];
 				float *gg = g + net->goff[l - 1], *gbeta = gg + h;
