@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "artefact/kind.h"
+#include "core/sort.h"
 #include "ens_int.h"
 #include "ml/ensemble.h"
 #include "ml/pred.h"
@@ -44,15 +45,9 @@ const char *ml_ens_method_name(int method)
 	return "?";
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	qsort(v, (size_t)n, sizeof(*v), ml_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

@@ -8,6 +8,7 @@
 #include "feat_int.h"
 #include "ml/feat.h"
 #include "ml/num.h"
+#include "core/sort.h"
 
 #define FEAT_FORMAT 1
 
@@ -77,15 +78,9 @@ char *ml_feat_cut(char *s)
 	return NULL;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 void ml_feat_sort(double *v, size_t n)
 {
-	qsort(v, n, sizeof(*v), cmp_double);
+	qsort(v, n, sizeof(*v), ml_cmp_double);
 }
 
 double ml_feat_quantile(const double *v, size_t n, double p)

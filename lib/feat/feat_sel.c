@@ -11,6 +11,7 @@
 #include "feat_int.h"
 #include "ml/learn.h"
 #include "ml/num.h"
+#include "core/sort.h"
 
 /* ---------------------------------------------------------------- interactions */
 
@@ -350,12 +351,6 @@ static double digamma(double x)
 	       f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* Points of a sorted array within r of v (|a[j] - v| <= r). */
 static size_t count_within(const double *a, size_t n, double v, double r)
 {
@@ -422,7 +417,7 @@ static double mi_classif(const double *x, const double *y, size_t n, int nclass,
 	for (i = 0; i < n; i++)
 		if (cnt[(int)y[i]] > 1)
 			all[m++] = x[i];
-	qsort(all, m, sizeof(double), cmp_dbl);
+	qsort(all, m, sizeof(double), ml_cmp_double);
 	for (c = 0; c < nclass; c++) {
 		size_t nc = 0;
 		int k;
@@ -431,7 +426,7 @@ static double mi_classif(const double *x, const double *y, size_t n, int nclass,
 		for (i = 0; i < n; i++)
 			if ((int)y[i] == c)
 				cls[nc++] = x[i];
-		qsort(cls, nc, sizeof(double), cmp_dbl);
+		qsort(cls, nc, sizeof(double), ml_cmp_double);
 		k = nc - 1 < 3 ? (int)(nc - 1) : 3;
 		for (j = 0; j < nc; j++) {
 			double r = nextafter(kth_1d(cls, nc, j, k), 0);
@@ -480,8 +475,8 @@ static double mi_regress(const double *x, const double *y, size_t n, struct ml_e
 		p[i].y = ys[i] = y[i];
 	}
 	qsort(p, n, sizeof(*p), cmp_ptx);
-	qsort(xs, n, sizeof(double), cmp_dbl);
-	qsort(ys, n, sizeof(double), cmp_dbl);
+	qsort(xs, n, sizeof(double), ml_cmp_double);
+	qsort(ys, n, sizeof(double), ml_cmp_double);
 	for (i = 0; i < n; i++) {
 		double best[3] = {INFINITY, INFINITY, INFINITY}, r;
 		size_t l = i, u = i + 1;

@@ -8,16 +8,11 @@
 
 #include "ml/num.h"
 #include "learn_int.h"
+#include "core/sort.h"
 
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
 }
 
 /* The task for target column tcol of rows of fr (see ml_task_resolve), or a negative
@@ -164,7 +159,7 @@ static int setup_target(struct ml_learner *l, const struct ml_frame *fr, int tco
 			if (!seen)
 				v[m++] = t;
 		}
-		qsort(v, m, sizeof(double), cmp_dbl);
+		qsort(v, m, sizeof(double), ml_cmp_double);
 		if (m > 1000) {
 			free(v);
 			return ml_err_set(e, ML_E_DATA, where, 0, tcol + 1,

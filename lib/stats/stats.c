@@ -6,6 +6,7 @@
 
 #include "ml/ctx.h"
 #include "ml/stats.h"
+#include "core/sort.h"
 
 #define Q_K_MIN 8
 #define Q_K_MAX 65535
@@ -93,13 +94,6 @@ static int distinct_add(struct ml_quantiles *q, double v, uint64_t c)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Quicksort for doubles without NaN (the comparator call dominates qsort on compaction
  * sizes); insertion sort for short runs, qsort once the pivots have gone bad. */
 static void sort_doubles(double *v, size_t n)
@@ -114,7 +108,7 @@ static void sort_doubles(double *v, size_t n)
 		double pivot, t;
 
 		if (budget-- == 0) {
-			qsort(v, n, sizeof(double), cmp_double);
+			qsort(v, n, sizeof(double), ml_cmp_double);
 			return;
 		}
 		if (v[mid] < v[0]) {
@@ -560,7 +554,7 @@ static double select_kth(double *v, size_t n, size_t k)
 		double pivot, t;
 
 		if (budget-- == 0) {
-			qsort(v + lo, (size_t)(hi - lo + 1), sizeof(double), cmp_double);
+			qsort(v + lo, (size_t)(hi - lo + 1), sizeof(double), ml_cmp_double);
 			break;
 		}
 		if (v[mid] < v[lo]) {

@@ -7,12 +7,7 @@
 #include <string.h>
 
 #include "method.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
+#include "core/sort.h"
 
 void ml_fc_conformal_free(struct ml_fc_conformal *c)
 {
@@ -69,7 +64,7 @@ int ml_fc_conformal_fit(struct ml_fc_conformal *c, const struct ml_fc_method *m,
 	for (j = 0; j < H; j++) {
 		memmove(c->err + (size_t)j * (size_t)c->K, c->err + (size_t)j * (size_t)K,
 			(size_t)c->K * sizeof(double));
-		qsort(c->err + (size_t)j * (size_t)c->K, (size_t)c->K, sizeof(double), cmp_double);
+		qsort(c->err + (size_t)j * (size_t)c->K, (size_t)c->K, sizeof(double), ml_cmp_double);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "arima.h"
 #include "ets.h"
 #include "method.h"
+#include "core/sort.h"
 
 #define MAXC 10
 #define MAXSUB 4 /* the most members whose every subset is scored */
@@ -257,12 +258,6 @@ static const struct ml_param ensemble_params[] = {
 	{"members", ML_P_INT, 3, 1, MAXC, NULL, "how many of the best methods are averaged"},
 	{NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* How much the used members' mean 95% interval must widen for the backtest's errors to
  * fall inside it at 95% of its points: the 95th percentile of |actual - mean| over the
  * mean half-width, when above 1 (narrower is never taken), at most 3; 1 with fewer than
@@ -286,7 +281,7 @@ static double interval_widen(const struct combo *c)
 			u[k++] = v;
 	}
 	if (k >= 10) {
-		qsort(u, (size_t)k, sizeof(double), cmp_double);
+		qsort(u, (size_t)k, sizeof(double), ml_cmp_double);
 		q = u[(int)ceil(0.95 * k) - 1];
 	}
 	return q > 1 ? fmin(q, 3) : 1;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "method.h"
+#include "core/sort.h"
 
 #define MAX_TERMS 256
 
@@ -320,12 +321,6 @@ static double gauss(uint64_t *s)
 	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* numpy's default quantile (linear between order statistics) of sorted v[0..n). */
 static double quantile(const double *v, int n, double q)
 {
@@ -377,7 +372,7 @@ static int prophet_forecast(const void *state, const struct ml_series *s, int h,
 	}
 	for (t = 0; t < h; t++) {
 		memcpy(col, paths + (size_t)t * (size_t)ns, (size_t)ns * sizeof(double));
-		qsort(col, (size_t)ns, sizeof(double), cmp_double);
+		qsort(col, (size_t)ns, sizeof(double), ml_cmp_double);
 		for (k = 0; k < nlevel; k++) {
 			double a = (1 - level[k] / 100) / 2;
 			lo[(size_t)k * (size_t)h + (size_t)t] = fmin(quantile(col, ns, a), mean[t]);

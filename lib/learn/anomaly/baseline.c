@@ -10,6 +10,7 @@
 
 #include "ml/feat.h"
 #include "detect.h"
+#include "core/sort.h"
 
 #define BL_VERSION 1
 #define BL_MAX_ROWS 100000 /* the most a group's window or season ring holds */
@@ -216,15 +217,9 @@ static int bg_grow(struct bgroup *g, size_t q, size_t cap)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median_of(double *v, size_t n)
 {
-	qsort(v, n, sizeof(double), cmp_double);
+	qsort(v, n, sizeof(double), ml_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 

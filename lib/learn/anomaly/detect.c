@@ -9,6 +9,7 @@
 #include "ml/frame.h"
 #include "ml/num.h"
 #include "detect.h"
+#include "core/sort.h"
 
 static const char *const out_names[ML_DETECT_NOUT] = {"score", "anomaly", "severity"};
 static const char *const severity_names[5] = {"none", "low", "medium", "high", "critical"};
@@ -41,12 +42,6 @@ int ml_detect_init(struct ml_detect *d, const struct ml_params *hp, const char *
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 double ml_detect_quantile(const double *s, size_t n, double q)
 {
 	double h = q * (double)(n - 1), f = floor(h);
@@ -69,7 +64,7 @@ int ml_detect_fit(struct ml_detect *d, double *s, size_t n, double auto_thr, str
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 					  "a training row's score is not finite (a feature with "
 					  "huge values?)");
-	qsort(s, n, sizeof(double), cmp_double);
+	qsort(s, n, sizeof(double), ml_cmp_double);
 	d->n = n;
 	d->thr = d->contamination > 0 ? ml_detect_quantile(s, n, 1 - d->contamination) :
 		 isnan(auto_thr)       ? ml_detect_quantile(s, n, 0.9) :
@@ -229,11 +224,11 @@ void ml_detect_robust(double *v, size_t n, double *center, double *scale)
 	double c, s = 0;
 	size_t i;
 
-	qsort(v, n, sizeof(double), cmp_double);
+	qsort(v, n, sizeof(double), ml_cmp_double);
 	c = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	for (i = 0; i < n; i++)
 		v[i] = fabs(v[i] - c);
-	qsort(v, n, sizeof(double), cmp_double);
+	qsort(v, n, sizeof(double), ml_cmp_double);
 	s = 1.482602218505602 * (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2);
 	if (!(s > 0)) {
 		s = 0;

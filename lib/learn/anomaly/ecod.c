@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "detect.h"
+#include "core/sort.h"
 
 #define EC_VERSION 1
 
@@ -129,12 +130,6 @@ static int ec_predict(const void *state, const double *X, size_t n, size_t ld, d
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* The sign of the sample skewness (the biased estimate m3 / m2^1.5, as scipy.stats.skew):
  * only its sign matters, so m3 < 0. */
 static int skew_negative(const double *x, size_t n)
@@ -183,7 +178,7 @@ static int ec_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		double *v = m->sorted + (size_t)j * d->n;
 		memcpy(v, X + (size_t)j * d->n, d->n * sizeof(double));
 		m->left[j] = (uint8_t)skew_negative(v, d->n);
-		qsort(v, d->n, sizeof(double), cmp_double);
+		qsort(v, d->n, sizeof(double), ml_cmp_double);
 	}
 	/* the training rows scored as any row is, each counted once among the values */
 	ec_scores(m, X, d->n, d->n, s);

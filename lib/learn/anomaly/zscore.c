@@ -10,6 +10,7 @@
 
 #include "detect.h"
 #include "ml/stats.h"
+#include "core/sort.h"
 
 #define ZS_VERSION 1
 
@@ -43,16 +44,10 @@ static void zs_free(void *state)
 	free(m);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 /* The median of v[0..n) (sorted in place). */
 static double median(double *v, size_t n)
 {
-	qsort(v, n, sizeof(double), cmp_double);
+	qsort(v, n, sizeof(double), ml_cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
