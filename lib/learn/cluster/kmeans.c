@@ -456,37 +456,24 @@ static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns
 static int fit_silhouette(struct kmeans *m, const double *X, size_t n, size_t p,
 			  const double *C, struct ml_ctx *ctx, struct ml_err *e)
 {
-	size_t ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i;
-	size_t *idx = malloc(n * sizeof(size_t)), *cnt = malloc((size_t)m->k * sizeof(size_t));
+	size_t ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i, k = 0;
+	size_t *idx = malloc(ns * sizeof(size_t)), *cnt = malloc((size_t)m->k * sizeof(size_t));
 	double *sums = malloc(SIL_TASKS * (size_t)m->k * sizeof(double)),
 	       *sv = malloc(ns * sizeof(double));
 	int32_t *lab = malloc(ns * sizeof(int32_t));
+	struct ml_rng rng;
 	int rc = 0;
 
 	if (!idx || !cnt || !sums || !sv || !lab) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		idx[i] = i;
-	if (ns < n) {
-		/* the first ns of a seeded shuffle, put back in the rows' order */
-		struct ml_rng rng;
-		unsigned char *pick = calloc(n, 1);
-		size_t k = 0;
-		if (!pick) {
-			rc = ml_err_nomem(e);
-			goto out;
-		}
-		ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d5f);
-		ml_rng_shuffle(&rng, idx, n);
-		for (i = 0; i < ns; i++)
-			pick[idx[i]] = 1;
-		for (i = 0; i < n; i++)
-			if (pick[i])
-				idx[k++] = i;
-		free(pick);
-	}
+	/* selection sampling: row i is taken with probability (ns - k) / (n - i), which
+	 * draws ns rows without replacement, in their order (all of them when ns = n) */
+	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d5f);
+	for (i = 0; i < n && k < ns; i++)
+		if (ns == n || ml_rng_below(&rng, n - i) < ns - k)
+			idx[k++] = i;
 	m->silhouette = silhouette(X, p, idx, ns, C, m->k, lab, cnt, sums, sv, ctx);
 	m->sil_rows = ns;
 out:
