@@ -55,19 +55,21 @@ static void km_free(void *state)
 	free(m);
 }
 
-/* One fit: the rows (n x p row-major, centred on the feature means), their weights, and
- * per-chunk scratch. */
+/* One fit: the rows (the training columns, centred on the feature means as they are
+ * read: no centred copy of every row is kept), their weights, and per-chunk scratch. */
 struct run {
 	size_t n;
 	int p, k;
-	const double *X, *w;
+	const double *const *col; /* feature j of row i: col[j][i] */
+	const double *mean;	  /* per feature */
+	const double *w;
 	const double *C; /* current centres */
 	double *cn;	 /* |c_j|^2 */
 	int32_t *lab;
 	double *dmin;	 /* squared distance of each row to its centre */
 	double *sums;	 /* per task: k x p weighted sums and k weights (update) */
 	double *inert;	 /* per task: the inertia */
-	double *scratch; /* per worker: KM_CHUNK x k */
+	double *scratch; /* per worker: KM_CHUNK x (k + p + 1) */
 	int update;	 /* tasks also accumulate sums */
 	int changed;
 	int32_t *old;
@@ -76,6 +78,39 @@ struct run {
 static size_t nchunks(size_t n)
 {
 	return (n + KM_CHUNK - 1) / KM_CHUNK;
+}
+
+/* A worker's scratch: a chunk's distances, its rows and one value per row. */
+static size_t scratch_size(int p, int k)
+{
+	return KM_CHUNK * ((size_t)k + (size_t)p + 1);
+}
+
+/* Row i, centred, into x (p values). */
+static void get_row(const struct run *r, size_t i, double *x)
+{
+	int d;
+
+	for (d = 0; d < r->p; d++)
+		x[d] = r->col[d][i] - r->mean[d];
+}
+
+/* Rows i0 .. i0 + q - 1, centred, into X: row-major (X[i * p + d]) with rowmajor, else
+ * column-major (X[d * q + i]). */
+static void get_rows(const struct run *r, size_t i0, size_t q, int rowmajor, double *X)
+{
+	size_t i, p = (size_t)r->p, d;
+
+	for (d = 0; d < p; d++) {
+		const double *c = r->col[d] + i0;
+		double m = r->mean[d];
+		if (rowmajor)
+			for (i = 0; i < q; i++)
+				X[i * p + d] = c[i] - m;
+		else
+			for (i = 0; i < q; i++)
+				X[d * q + i] = c[i] - m;
+	}
 }
 
 /* Rows per task of an assignment: whole chunks, at most KM_TASKS tasks, so that the
@@ -97,17 +132,18 @@ static void assign_task(void *arg, size_t task, int worker)
 	struct run *r = arg;
 	size_t tr = task_rows(r->n), i0 = task * tr, i1 = i0 + tr > r->n ? r->n : i0 + tr;
 	size_t p = (size_t)r->p, k = (size_t)r->k, i, j, d, c0;
-	double *D = r->scratch + (size_t)worker * KM_CHUNK * k;
+	double *D = r->scratch + (size_t)worker * scratch_size(r->p, r->k), *X = D + KM_CHUNK * k;
 	double *S = r->sums + task * k * (p + 1), in = 0;
 
 	if (r->update)
 		memset(S, 0, k * (p + 1) * sizeof(double));
 	for (c0 = i0; c0 < i1; c0 += KM_CHUNK) {
 		size_t q = i1 - c0 < KM_CHUNK ? i1 - c0 : KM_CHUNK;
+		get_rows(r, c0, q, 1, X);
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)q, (int)k, (int)p, 1.0,
-			    r->X + c0 * p, (int)p, r->C, (int)p, 0.0, D, (int)k);
+			    X, (int)p, r->C, (int)p, 0.0, D, (int)k);
 		for (i = 0; i < q; i++) {
-			const double *x = r->X + (c0 + i) * p, *c;
+			const double *x = X + i * p, *c;
 			double best = r->cn[0] - 2 * D[i * k], s = 0, wi = r->w ? r->w[c0 + i] : 1;
 			size_t b = 0;
 			for (j = 1; j < k; j++) {
@@ -134,15 +170,10 @@ static void assign_task(void *arg, size_t task, int worker)
 	r->inert[task] = in;
 }
 
-static void run_tasks(struct run *r, struct ml_ctx *ctx, ml_task_fn fn)
+/* fn on tasks 0 .. ntask - 1 over ctx's pool (in this thread without one). */
+static void run_tasks(struct ml_ctx *ctx, size_t ntask, ml_task_fn fn, void *arg)
 {
-	size_t nt = ntasks(r->n), t;
-
-	if (ctx && ctx->pool)
-		ml_pool_run(ctx->pool, nt, fn, r);
-	else
-		for (t = 0; t < nt; t++)
-			fn(r, t, 0);
+	ml_pool_run(ctx ? ctx->pool : NULL, ntask, fn, arg);
 }
 
 /* Assign every row to its nearest centre of C; with update, the new centres into Cn (the
@@ -158,7 +189,7 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 	for (j = 0; j < k; j++)
 		r->cn[j] = cblas_ddot((int)p, C + j * p, 1, C + j * p, 1);
 	r->update = Cn != NULL;
-	run_tasks(r, ctx, assign_task);
+	run_tasks(ctx, nt, assign_task, r);
 	for (t = 0; t < nt; t++)
 		in += r->inert[t];
 	if (!Cn)
@@ -185,12 +216,11 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 					far[a] = i;
 			}
 			for (j = 0, e = 0; j < k && e < nf; j++) {
-				double *sj = r->sums + j * (p + 1), *so, wi;
-				const double *x;
+				double *sj = r->sums + j * (p + 1), *so, wi, *x = r->scratch;
 				if (sj[p] > 0)
 					continue;
 				i = far[e++];
-				x = r->X + i * p;
+				get_row(r, i, x);
 				wi = r->w ? r->w[i] : 1;
 				so = r->sums + (size_t)r->lab[i] * (p + 1);
 				for (d = 0; d < p; d++) {
@@ -226,13 +256,13 @@ static size_t pick(const double *cum, size_t n, double u)
 	return lo;
 }
 
-/* One k-means++ step over chunks of rows: for each candidate row cand[t], every row's
+/* One k-means++ step over chunks of rows: for each candidate (row t of cc), every row's
  * squared distance to the nearest centre if the candidate joined them (computed directly,
  * so that a row equal to a centre is at 0 exactly) and each chunk's weighted sum. */
 struct pp {
 	const struct run *r;
 	const double *closest;
-	const size_t *cand;
+	const double *cc; /* ncand x p: the candidates */
 	int ncand;
 	double *dist; /* ncand x n */
 	double *pot;  /* ncand x chunks */
@@ -242,50 +272,63 @@ static void pp_task(void *arg, size_t task, int worker)
 {
 	struct pp *q = arg;
 	const struct run *r = q->r;
-	size_t n = r->n, p = (size_t)r->p, i0 = task * KM_CHUNK, i1 = i0 + KM_CHUNK, i, d;
+	size_t n = r->n, p = (size_t)r->p, i0 = task * KM_CHUNK, m, i, d;
+	double *X = r->scratch + (size_t)worker * scratch_size(r->p, r->k), *s = X + KM_CHUNK * p;
 	int t;
 
-	(void)worker;
-	if (i1 > n)
-		i1 = n;
+	m = n - i0 < KM_CHUNK ? n - i0 : KM_CHUNK;
+	get_rows(r, i0, m, 0, X);
 	for (t = 0; t < q->ncand; t++) {
-		const double *c = r->X + q->cand[t] * p;
-		double *out = q->dist + (size_t)t * n, pot = 0;
-		for (i = i0; i < i1; i++) {
-			const double *x = r->X + i * p;
-			double s = 0;
-			for (d = 0; d < p; d++)
-				s += (x[d] - c[d]) * (x[d] - c[d]);
-			if (q->closest && q->closest[i] < s)
-				s = q->closest[i];
-			out[i] = s;
-			pot += (r->w ? r->w[i] : 1) * s;
+		const double *c = q->cc + (size_t)t * p;
+		double *out = q->dist + (size_t)t * n + i0, pot = 0;
+		/* feature by feature over the chunk's rows: each row's sum in feature order,
+		 * as a row at a time would add it, in a loop the compiler vectorises */
+		for (i = 0; i < m; i++)
+			s[i] = 0;
+		for (d = 0; d < p; d++) {
+			const double *x = X + d * m, cd = c[d];
+#pragma omp simd
+			for (i = 0; i < m; i++)
+				s[i] += (x[i] - cd) * (x[i] - cd);
+		}
+		for (i = 0; i < m; i++) {
+			double v = s[i];
+			if (q->closest && q->closest[i0 + i] < v)
+				v = q->closest[i0 + i];
+			out[i] = v;
+			pot += (r->w ? r->w[i0 + i] : 1) * v;
 		}
 		q->pot[(size_t)t * nchunks(n) + task] = pot;
 	}
 }
 
+/* The values buf of plusplus holds for n rows, p features and k clusters. */
+static size_t pp_size(size_t n, size_t p, int k)
+{
+	size_t trials = (size_t)(2 + log((double)k));
+
+	return (2 + trials) * n + trials * (nchunks(n) + p);
+}
+
 /* Greedy k-means++ into C: the first centre drawn by weight, each next one the best of
  * 2 + log k candidates drawn in proportion to their weighted squared distance to the
- * nearest centre so far (the one leaving the lowest potential). buf holds (2 + trials) n
- * + trials x chunks values. 1 when the rows have fewer than k distinct points. */
+ * nearest centre so far (the one leaving the lowest potential). buf holds pp_size
+ * values. 1 when the rows have fewer than k distinct points. */
 static int plusplus(const struct run *r, struct ml_ctx *ctx, struct ml_rng *rng, double *C,
 		    double *buf)
 {
 	size_t n = r->n, p = (size_t)r->p, nc = nchunks(n), i, c, ch;
-	size_t cand[64];
 	int trials = 2 + (int)log((double)r->k), t;
-	double *closest = buf, *cum = buf + n, pot = 0;
+	double *closest = buf, *cum = buf + n, *cc, pot = 0;
 	struct pp q;
 
 	q.r = r;
-	q.cand = cand;
 	q.dist = buf + 2 * n;
 	q.pot = q.dist + (size_t)trials * n;
+	q.cc = cc = q.pot + (size_t)trials * nc;
 	for (i = 0; i < n; i++)
 		cum[i] = (i ? cum[i - 1] : 0) + (r->w ? r->w[i] : 1);
-	cand[0] = pick(cum, n, ml_rng_uniform(rng) * cum[n - 1]);
-	memcpy(C, r->X + cand[0] * p, p * sizeof(double));
+	get_row(r, pick(cum, n, ml_rng_uniform(rng) * cum[n - 1]), cc);
 	for (c = 0; c < (size_t)r->k; c++) {
 		double bestpot = INFINITY;
 		int bt = 0;
@@ -297,13 +340,10 @@ static int plusplus(const struct run *r, struct ml_ctx *ctx, struct ml_rng *rng,
 			for (i = 0; i < n; i++)
 				cum[i] = (i ? cum[i - 1] : 0) + (r->w ? r->w[i] : 1) * closest[i];
 			for (t = 0; t < trials; t++)
-				cand[t] = pick(cum, n, ml_rng_uniform(rng) * cum[n - 1]);
+				get_row(r, pick(cum, n, ml_rng_uniform(rng) * cum[n - 1]),
+					cc + (size_t)t * p);
 		}
-		if (ctx && ctx->pool)
-			ml_pool_run(ctx->pool, nc, pp_task, &q);
-		else
-			for (ch = 0; ch < nc; ch++)
-				pp_task(&q, ch, 0);
+		run_tasks(ctx, nc, pp_task, &q);
 		for (t = 0; t < q.ncand; t++) {
 			double cp = 0;
 			for (ch = 0; ch < nc; ch++)
@@ -313,7 +353,7 @@ static int plusplus(const struct run *r, struct ml_ctx *ctx, struct ml_rng *rng,
 				bt = t;
 			}
 		}
-		memcpy(C + c * p, r->X + cand[bt] * p, p * sizeof(double));
+		memcpy(C + c * p, cc + (size_t)bt * p, p * sizeof(double));
 		memcpy(closest, q.dist + (size_t)bt * n, n * sizeof(double));
 		pot = bestpot;
 	}
@@ -352,7 +392,6 @@ static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, si
 struct sil {
 	const double *X;
 	size_t p, ns;
-	const size_t *idx;
 	const int32_t *lab;
 	const size_t *cnt;
 	int k;
@@ -375,13 +414,13 @@ static void sil_task(void *arg, size_t task, int worker)
 
 	(void)worker;
 	for (i = task * ns / SIL_TASKS; i < (task + 1) * ns / SIL_TASKS; i++) {
-		const double *x = q->X + q->idx[i] * p;
+		const double *x = q->X + i * p;
 		double a, b = INFINITY;
 		int li = q->lab[i];
 		for (c = 0; c < q->k; c++)
 			sum[c] = 0;
 		for (j = 0; j < ns; j++) {
-			const double *y = q->X + q->idx[j] * p;
+			const double *y = q->X + j * p;
 			double t = 0;
 			for (d = 0; d < p; d++)
 				t += (x[d] - y[d]) * (x[d] - y[d]);
@@ -400,22 +439,22 @@ static void sil_task(void *arg, size_t task, int worker)
 }
 
 /* The mean silhouette (as scikit-learn's silhouette_score, Euclidean) of ns rows of X
- * (n x p, row-major; the rows idx) labelled by their nearest centre of C, on ctx's pool
+ * (ns x p, row-major) labelled by their nearest centre of C, on ctx's pool
  * (the same sum whatever -j). NaN with fewer than two clusters among the rows or as many
  * clusters as rows. lab (ns), cnt (k), sums (SIL_TASKS k) and s (ns) are scratch. */
-static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns,
+static double silhouette(const double *X, size_t p, size_t ns,
 			 const double *C, int k, int32_t *lab, size_t *cnt, double *sums,
 			 double *s, struct ml_ctx *ctx)
 {
 	struct sil q;
-	size_t i, d, t;
+	size_t i, d;
 	double tot = 0;
 	int c, used = 0;
 
 	for (c = 0; c < k; c++)
 		cnt[c] = 0;
 	for (i = 0; i < ns; i++) {
-		const double *x = X + idx[i] * p;
+		const double *x = X + i * p;
 		double best = INFINITY;
 		int b = 0;
 		for (c = 0; c < k; c++) {
@@ -435,36 +474,31 @@ static double silhouette(const double *X, size_t p, const size_t *idx, size_t ns
 	q.X = X;
 	q.p = p;
 	q.ns = ns;
-	q.idx = idx;
 	q.lab = lab;
 	q.cnt = cnt;
 	q.k = k;
 	q.sums = sums;
 	q.s = s;
-	if (ctx && ctx->pool)
-		ml_pool_run(ctx->pool, SIL_TASKS, sil_task, &q);
-	else
-		for (t = 0; t < SIL_TASKS; t++)
-			sil_task(&q, t, 0);
+	run_tasks(ctx, SIL_TASKS, sil_task, &q);
 	for (i = 0; i < ns; i++)
 		tot += s[i];
 	return tot / (double)ns;
 }
 
-/* The silhouette of min(n, KM_SIL_ROWS) training rows (all of them, or a seeded draw
- * without replacement in their order), labelled by the centres C (centred as X). */
-static int fit_silhouette(struct kmeans *m, const double *X, size_t n, size_t p,
-			  const double *C, struct ml_ctx *ctx, struct ml_err *e)
+/* The silhouette of min(n, KM_SIL_ROWS) training rows of r (all of them, or a seeded
+ * draw without replacement in their order), labelled by the centres C (centred as r). */
+static int fit_silhouette(struct kmeans *m, const struct run *r, const double *C,
+			  struct ml_ctx *ctx, struct ml_err *e)
 {
-	size_t ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i, k = 0;
-	size_t *idx = malloc(ns * sizeof(size_t)), *cnt = malloc((size_t)m->k * sizeof(size_t));
+	size_t n = r->n, p = (size_t)r->p, ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i, k = 0;
+	size_t *cnt = malloc((size_t)m->k * sizeof(size_t));
 	double *sums = malloc(SIL_TASKS * (size_t)m->k * sizeof(double)),
-	       *sv = malloc(ns * sizeof(double));
+	       *sv = malloc(ns * sizeof(double)), *X = malloc(ns * p * sizeof(double));
 	int32_t *lab = malloc(ns * sizeof(int32_t));
 	struct ml_rng rng;
 	int rc = 0;
 
-	if (!idx || !cnt || !sums || !sv || !lab) {
+	if (!cnt || !sums || !sv || !X || !lab) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -473,16 +507,45 @@ static int fit_silhouette(struct kmeans *m, const double *X, size_t n, size_t p,
 	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d5f);
 	for (i = 0; i < n && k < ns; i++)
 		if (ns == n || ml_rng_below(&rng, n - i) < ns - k)
-			idx[k++] = i;
-	m->silhouette = silhouette(X, p, idx, ns, C, m->k, lab, cnt, sums, sv, ctx);
+			get_row(r, i, X + k++ * p);
+	m->silhouette = silhouette(X, p, ns, C, m->k, lab, cnt, sums, sv, ctx);
 	m->sil_rows = ns;
 out:
-	free(idx);
+	free(X);
 	free(cnt);
 	free(sums);
 	free(sv);
 	free(lab);
 	return rc;
+}
+
+/* Feature means and spreads, one feature a task. */
+struct colstat {
+	const struct ml_data *d;
+	double *mean; /* p means, then per feature the sum of squared deviations from it,
+		       * NaN for a feature with a value that is not finite */
+};
+
+static void colstat_task(void *arg, size_t j, int worker)
+{
+	const struct colstat *q = arg;
+	const double *c = q->d->col[j];
+	size_t n = q->d->n, i;
+	double m = 0, v = 0;
+
+	(void)worker;
+	for (i = 0; i < n; i++) {
+		if (!isfinite(c[i])) {
+			q->mean[(size_t)q->d->p + j] = NAN;
+			return;
+		}
+		m += c[i];
+	}
+	m /= (double)n;
+	for (i = 0; i < n; i++)
+		v += (c[i] - m) * (c[i] - m);
+	q->mean[j] = m;
+	q->mean[(size_t)q->d->p + j] = v;
 }
 
 static int km_fit(void **state, const struct ml_data *d, const struct ml_data *valid,
@@ -494,7 +557,7 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	int k = (int)ml_param(hp, "k"), init = (int)ml_param(hp, "init");
 	int ninit = init == KM_FIRST ? 1 : (int)ml_param(hp, "n-init"), s, rc = 0;
 	int workers = ctx && ctx->pool ? ml_pool_size(ctx->pool) : 1;
-	double *X = NULL, *mean = NULL, *C = NULL, *Cn = NULL, *best = NULL, *buf = NULL;
+	double *mean = NULL, *C = NULL, *Cn = NULL, *best = NULL, *buf = NULL;
 	double var = 0, tol, bestin = INFINITY;
 	size_t *far = NULL;
 
@@ -509,13 +572,11 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	if (p > 0 && n > SIZE_MAX / 8 / p / 2)
 		return ml_err_nomem(e);
 	kp = (size_t)k * p;
-	X = malloc(n * p * sizeof(double));
-	mean = calloc(p, sizeof(double));
+	mean = calloc(2 * p, sizeof(double));
 	C = malloc(kp * sizeof(double));
 	Cn = malloc(kp * sizeof(double));
 	best = malloc(kp * sizeof(double));
-	buf = malloc(((size_t)(4 + log((double)k)) * n +
-		     (size_t)(2 + log((double)k)) * nchunks(n)) * sizeof(double));
+	buf = malloc(pp_size(n, p, k) * sizeof(double));
 	far = malloc((size_t)k * sizeof(size_t));
 	r.n = n;
 	r.p = d->p;
@@ -527,33 +588,28 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	r.dmin = malloc(n * sizeof(double));
 	r.sums = malloc(ntasks(n) * (size_t)k * (p + 1) * sizeof(double));
 	r.inert = malloc(ntasks(n) * sizeof(double));
-	r.scratch = malloc((size_t)workers * KM_CHUNK * (size_t)k * sizeof(double));
-	if (!X || !mean || !C || !Cn || !best || !buf || !far || !r.cn || !r.lab || !r.old ||
+	r.scratch = malloc((size_t)workers * scratch_size(d->p, k) * sizeof(double));
+	if (!mean || !C || !Cn || !best || !buf || !far || !r.cn || !r.lab || !r.old ||
 	    !r.dmin || !r.sums || !r.inert || !r.scratch) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
 	/* rows centred on the feature means, as scikit-learn does for precision */
-	for (j = 0; j < p; j++) {
-		const double *c = d->col[j];
-		double v = 0;
-		for (i = 0; i < n; i++) {
-			if (!isfinite(c[i])) {
-				rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-						"feature '%s' has a value that is not finite",
-						d->names ? d->names[j] : "?");
-				goto out;
-			}
-			mean[j] += c[i];
-		}
-		mean[j] /= (double)n;
-		for (i = 0; i < n; i++)
-			v += (c[i] - mean[j]) * (c[i] - mean[j]);
-		var += v / (double)n;
+	{
+		struct colstat q;
+		q.d = d;
+		q.mean = mean;
+		run_tasks(ctx, p, colstat_task, &q);
 	}
-	for (i = 0; i < n; i++)
-		for (j = 0; j < p; j++)
-			X[i * p + j] = d->col[j][i] - mean[j];
+	for (j = 0; j < p; j++) {
+		if (isnan(mean[p + j])) {
+			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					"feature '%s' has a value that is not finite",
+					d->names ? d->names[j] : "?");
+			goto out;
+		}
+		var += mean[p + j] / (double)n;
+	}
 	var /= (double)p;
 	if (!(var > 0) && k > 1) {
 		rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
@@ -561,7 +617,8 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				"cluster into %d", k);
 		goto out;
 	}
-	r.X = X;
+	r.col = d->col;
+	r.mean = mean;
 	tol = ml_param(hp, "tol") * var;
 	for (s = 0; s < ninit; s++) {
 		struct ml_rng rng;
@@ -569,7 +626,8 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		int iters;
 		ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d00 + (uint64_t)s);
 		if (init == KM_FIRST) {
-			memcpy(C, X, kp * sizeof(double));
+			for (j = 0; j < (size_t)k; j++)
+				get_row(&r, j, C + j * p);
 		} else if (init == KM_RANDOM) {
 			size_t *idx = malloc(n * sizeof(size_t));
 			if (!idx) {
@@ -580,7 +638,7 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 				idx[i] = i;
 			ml_rng_shuffle(&rng, idx, n);
 			for (j = 0; j < (size_t)k; j++)
-				memcpy(C + j * p, X + idx[j] * p, p * sizeof(double));
+				get_row(&r, idx[j], C + j * p);
 			free(idx);
 		} else if (plusplus(&r, ctx, &rng, C, buf)) {
 			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
@@ -616,7 +674,7 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 		goto out;
 	}
 	m->k = k;
-	if ((rc = fit_silhouette(m, X, n, p, best, ctx, e)) < 0)
+	if ((rc = fit_silhouette(m, &r, best, ctx, e)) < 0)
 		goto out;
 	for (j = 0; j < (size_t)k; j++)
 		for (i = 0; i < p; i++)
@@ -634,7 +692,6 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	m = NULL;
 out:
 	km_free(m);
-	free(X);
 	free(mean);
 	free(C);
 	free(Cn);
