@@ -96,20 +96,24 @@ static void get_row(const struct run *r, size_t i, double *x)
 }
 
 /* Rows i0 .. i0 + q - 1, centred, into X: row-major (X[i * p + d]) with rowmajor, else
- * column-major (X[d * q + i]). */
+ * column-major (X[d * q + i]). The next chunk's values are asked for on the way: read
+ * one column at a time, a chunk is too short for the processor to see the streams. */
 static void get_rows(const struct run *r, size_t i0, size_t q, int rowmajor, double *X)
 {
-	size_t i, p = (size_t)r->p, d;
+	size_t i, p = (size_t)r->p, d, ahead = i0 + 2 * q <= r->n ? q : 0;
 
 	for (d = 0; d < p; d++) {
 		const double *c = r->col[d] + i0;
 		double m = r->mean[d];
-		if (rowmajor)
+		for (i = 0; i < ahead; i += 8)
+			__builtin_prefetch(c + q + i);
+		if (rowmajor) {
 			for (i = 0; i < q; i++)
 				X[i * p + d] = c[i] - m;
-		else
-			for (i = 0; i < q; i++)
-				X[d * q + i] = c[i] - m;
+			continue;
+		}
+		for (i = 0; i < q; i++)
+			X[d * q + i] = c[i] - m;
 	}
 }
 
