@@ -394,13 +394,14 @@ static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, si
 
 /* The silhouette's rows, labelled, and each row's value. */
 struct sil {
-	const double *X;
+	const double *X; /* column-major, X[d * ns + i] */
 	size_t p, ns;
 	const int32_t *lab;
 	const size_t *cnt;
 	int k;
 	double *sums; /* per task: k sums of distances */
 	double *s;    /* per row */
+	double *dist; /* per worker: ns distances */
 };
 
 #define SIL_TASKS 32
@@ -408,28 +409,33 @@ struct sil {
 /* Rows [task ns / SIL_TASKS, (task + 1) ns / SIL_TASKS): a the mean distance to the other
  * rows of the row's cluster, b the least mean distance to the rows of another cluster,
  * s = (b - a) / max(a, b), 0 for a row alone in its cluster. The distances are taken as
- * needed (each pair twice), not kept. */
+ * needed (each pair twice), not kept: a row's to every other a feature at a time, in a
+ * loop the compiler vectorises (each distance's sum in feature order all the same). */
 static void sil_task(void *arg, size_t task, int worker)
 {
 	const struct sil *q = arg;
 	size_t i, j, d, p = q->p, ns = q->ns;
-	double *sum = q->sums + task * (size_t)q->k;
+	double *sum = q->sums + task * (size_t)q->k, *t = q->dist + (size_t)worker * ns;
 	int c;
 
-	(void)worker;
 	for (i = task * ns / SIL_TASKS; i < (task + 1) * ns / SIL_TASKS; i++) {
-		const double *x = q->X + i * p;
 		double a, b = INFINITY;
 		int li = q->lab[i];
 		for (c = 0; c < q->k; c++)
 			sum[c] = 0;
-		for (j = 0; j < ns; j++) {
-			const double *y = q->X + j * p;
-			double t = 0;
-			for (d = 0; d < p; d++)
-				t += (x[d] - y[d]) * (x[d] - y[d]);
-			sum[q->lab[j]] += sqrt(t);
+		for (j = 0; j < ns; j++)
+			t[j] = 0;
+		for (d = 0; d < p; d++) {
+			const double *y = q->X + d * ns, x = y[i];
+#pragma omp simd
+			for (j = 0; j < ns; j++)
+				t[j] += (x - y[j]) * (x - y[j]);
 		}
+#pragma omp simd
+		for (j = 0; j < ns; j++)
+			t[j] = sqrt(t[j]);
+		for (j = 0; j < ns; j++)
+			sum[q->lab[j]] += t[j];
 		q->s[i] = 0;
 		if (q->cnt[li] < 2)
 			continue;
@@ -443,12 +449,13 @@ static void sil_task(void *arg, size_t task, int worker)
 }
 
 /* The mean silhouette (as scikit-learn's silhouette_score, Euclidean) of ns rows of X
- * (ns x p, row-major) labelled by their nearest centre of C, on ctx's pool
+ * (column-major, X[d * ns + i]) labelled by their nearest centre of C, on ctx's pool
  * (the same sum whatever -j). NaN with fewer than two clusters among the rows or as many
- * clusters as rows. lab (ns), cnt (k), sums (SIL_TASKS k) and s (ns) are scratch. */
-static double silhouette(const double *X, size_t p, size_t ns,
-			 const double *C, int k, int32_t *lab, size_t *cnt, double *sums,
-			 double *s, struct ml_ctx *ctx)
+ * clusters as rows. lab (ns), cnt (k), sums (SIL_TASKS k), s (ns) and dist (ns per
+ * worker of the pool) are scratch. */
+static double silhouette(const double *X, size_t p, size_t ns, const double *C, int k,
+			 int32_t *lab, size_t *cnt, double *sums, double *s, double *dist,
+			 struct ml_ctx *ctx)
 {
 	struct sil q;
 	size_t i, d;
@@ -458,13 +465,13 @@ static double silhouette(const double *X, size_t p, size_t ns,
 	for (c = 0; c < k; c++)
 		cnt[c] = 0;
 	for (i = 0; i < ns; i++) {
-		const double *x = X + i * p;
 		double best = INFINITY;
 		int b = 0;
 		for (c = 0; c < k; c++) {
 			double v = 0;
 			for (d = 0; d < p; d++)
-				v += (x[d] - C[(size_t)c * p + d]) * (x[d] - C[(size_t)c * p + d]);
+				v += (X[d * ns + i] - C[(size_t)c * p + d]) *
+				     (X[d * ns + i] - C[(size_t)c * p + d]);
 			if (v < best) {
 				best = v;
 				b = c;
@@ -483,6 +490,7 @@ static double silhouette(const double *X, size_t p, size_t ns,
 	q.k = k;
 	q.sums = sums;
 	q.s = s;
+	q.dist = dist;
 	run_tasks(ctx, SIL_TASKS, sil_task, &q);
 	for (i = 0; i < ns; i++)
 		tot += s[i];
@@ -494,15 +502,17 @@ static double silhouette(const double *X, size_t p, size_t ns,
 static int fit_silhouette(struct kmeans *m, const struct run *r, const double *C,
 			  struct ml_ctx *ctx, struct ml_err *e)
 {
-	size_t n = r->n, p = (size_t)r->p, ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i, k = 0;
+	size_t n = r->n, p = (size_t)r->p, ns = n < KM_SIL_ROWS ? n : KM_SIL_ROWS, i, d, k = 0;
+	size_t workers = (size_t)(ctx ? ml_pool_size(ctx->pool) : 1);
 	size_t *cnt = malloc((size_t)m->k * sizeof(size_t));
 	double *sums = malloc(SIL_TASKS * (size_t)m->k * sizeof(double)),
-	       *sv = malloc(ns * sizeof(double)), *X = malloc(ns * p * sizeof(double));
+	       *sv = malloc(ns * sizeof(double)), *X = malloc(ns * p * sizeof(double)),
+	       *dist = malloc(workers * ns * sizeof(double));
 	int32_t *lab = malloc(ns * sizeof(int32_t));
 	struct ml_rng rng;
 	int rc = 0;
 
-	if (!cnt || !sums || !sv || !X || !lab) {
+	if (!cnt || !sums || !sv || !X || !dist || !lab) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -510,12 +520,16 @@ static int fit_silhouette(struct kmeans *m, const struct run *r, const double *C
 	 * draws ns rows without replacement, in their order (all of them when ns = n) */
 	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6b6d5f);
 	for (i = 0; i < n && k < ns; i++)
-		if (ns == n || ml_rng_below(&rng, n - i) < ns - k)
-			get_row(r, i, X + k++ * p);
-	m->silhouette = silhouette(X, p, ns, C, m->k, lab, cnt, sums, sv, ctx);
+		if (ns == n || ml_rng_below(&rng, n - i) < ns - k) {
+			for (d = 0; d < p; d++)
+				X[d * ns + k] = r->col[d][i] - r->mean[d];
+			k++;
+		}
+	m->silhouette = silhouette(X, p, ns, C, m->k, lab, cnt, sums, sv, dist, ctx);
 	m->sil_rows = ns;
 out:
 	free(X);
+	free(dist);
 	free(cnt);
 	free(sums);
 	free(sv);
