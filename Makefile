@@ -86,14 +86,15 @@ deps:
 # Library sources may include private headers across subsystems (lib/SUBSYSTEM/x.h); the
 # commands see the public headers alone.
 $(OUT)/lib/%.o $(OUT)/pic/lib/%.o: CPPFLAGS += -Ilib
-# The network's, the Gaussian process's and k-means' elementwise loops are marked
-# '#pragma omp simd' (vectorised at -O2 with no OpenMP runtime; exp through glibc's vector
-# functions), and their sqrt needs no errno. A loop an optimiser leaves scalar (clang at
+# The network's, the Gaussian process's, k-means' and the ARIMA filter's elementwise loops
+# are marked '#pragma omp simd' (vectorised at -O2 with no OpenMP runtime; exp through
+# glibc's vector functions), and their sqrt needs no errno. A loop an optimiser leaves scalar (clang at
 # the fuzzers' -O1) is still right: not a warning (GCC ignores the clang-only -Wno- option).
 SIMD_FLAGS := -fopenmp-simd -fno-math-errno -Wno-pass-failed
 $(OUT)/lib/learn/nn/%.o $(OUT)/pic/lib/learn/nn/%.o $(OUT)/lib/learn/gp/%.o \
 $(OUT)/pic/lib/learn/gp/%.o $(OUT)/lib/learn/cluster/%.o \
-$(OUT)/pic/lib/learn/cluster/%.o: CPPFLAGS += $(SIMD_FLAGS)
+$(OUT)/pic/lib/learn/cluster/%.o $(OUT)/lib/ts/arima_kalman.o \
+$(OUT)/pic/lib/ts/arima_kalman.o: CPPFLAGS += $(SIMD_FLAGS)
 
 $(OUT)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -201,7 +202,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_OUT)/%)
 
 $(FUZZ_OUT)/lib/learn/nn/%.o $(FUZZ_OUT)/lib/learn/gp/%.o \
-$(FUZZ_OUT)/lib/learn/cluster/%.o: CPPFLAGS += $(SIMD_FLAGS)
+$(FUZZ_OUT)/lib/learn/cluster/%.o $(FUZZ_OUT)/lib/ts/arima_kalman.o: CPPFLAGS += $(SIMD_FLAGS)
 
 $(FUZZ_OUT)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)

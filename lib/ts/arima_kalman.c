@@ -424,6 +424,143 @@ static int q0_doubling(const double *phi, int p, const double *theta, int q, dou
 	return -1;
 }
 
+/* The same covariance from the process's autocovariances, for a stationary AR part: the
+ * state is a_t[i] = sum_{k>=i} phi_{k+1} y_{t-1-(k-i)} + theta_k e_{t-(k-i)} (theta_0 = 1),
+ * so each entry is a sum over the nonzero coefficients of autocovariances gamma of y
+ * (from the (p+1)-equation system of the ARMA recursion) and psi weights (the covariance
+ * of y with a later shock). O(r^2) times the square of the nonzero coefficients, against
+ * the doubling's O(r^3) per step: seasonal orders, with their few nonzero coefficients
+ * among many states, are where the doubling was most of a fit. Unit shock variance, as
+ * the doubling's. -1 when the AR part is not stationary (its partial autocorrelations by
+ * the step-down recursion) or the system cannot be solved. */
+static int q0_acov(const double *phi, int p, const double *theta, int q, double *P)
+{
+	int r = p > q + 1 ? p : q + 1, i, j, k, l, a, b, nf = 0, nt = 0,
+	    ng = r > p + 1 ? r : p + 1;
+	size_t np1 = (size_t)p + 1;
+	double *buf = ts_calloc((size_t)ng * 2 + (size_t)r * 2 + np1 * np1 + 2 * (size_t)r,
+				sizeof(double));
+	double *g, *psi, *f, *t, *A, *c;
+	int *kf, *kt, *sf, *st, rc = -1;
+	lapack_int *ipiv;
+
+	if (!buf)
+		return -1;
+	g = buf;
+	c = g + ng;
+	psi = c + ng;
+	f = psi + r;
+	A = f + r;
+	t = A + np1 * np1;
+	kf = ts_malloc((size_t)(4 * r + 2) * sizeof(int) + np1 * sizeof(lapack_int));
+	if (!kf) {
+		free(buf);
+		return -1;
+	}
+	kt = kf + r;
+	sf = kt + r;
+	st = sf + r + 1;
+	ipiv = (lapack_int *)(st + r + 1);
+	/* stationary: every partial autocorrelation inside (-1, 1) (step-down recursion) */
+	for (i = 0; i < p; i++)
+		f[i] = phi[i];
+	for (k = p; k >= 1; k--) {
+		double kap = f[k - 1], den = 1 - kap * kap;
+		if (!(fabs(kap) < 1))
+			goto out;
+		for (j = 0; j < (k - 1) / 2 + ((k - 1) & 1); j++) {
+			double lo = f[j], hi = f[k - 2 - j];
+			f[j] = (lo + kap * hi) / den;
+			f[k - 2 - j] = (hi + kap * lo) / den;
+		}
+	}
+	for (i = 0; i < r; i++) {
+		f[i] = i < p ? phi[i] : 0.0;
+		t[i] = i == 0 ? 1.0 : i - 1 < q ? theta[i - 1] : 0.0;
+		if (f[i] != 0)
+			kf[nf++] = i;
+		if (t[i] != 0)
+			kt[nt++] = i;
+	}
+	/* psi_j = theta_j + sum_i phi_i psi_{j-i} */
+	for (j = 0; j < r; j++) {
+		double v = t[j];
+		for (k = 0; k < nf && kf[k] < j; k++)
+			v += f[kf[k]] * psi[j - 1 - kf[k]];
+		psi[j] = v;
+	}
+	/* c_k = sum_{j>=k} theta_j psi_{j-k}; gamma_k - sum_i phi_i gamma_|k-i| = c_k */
+	for (k = 0; k < ng; k++) {
+		double v = 0;
+		for (j = k; j <= q && j < r; j++)
+			v += t[j] * psi[j - k];
+		c[k] = v;
+	}
+	for (k = 0; k <= p; k++) {
+		A[(size_t)k + np1 * (size_t)k] += 1;
+		for (l = 0; l < nf; l++) {
+			int lag = kf[l] + 1, m = k - lag < 0 ? lag - k : k - lag;
+			A[(size_t)k + np1 * (size_t)m] -= f[kf[l]];
+		}
+		g[k] = c[k];
+	}
+	if (LAPACKE_dgesv(LAPACK_COL_MAJOR, (lapack_int)np1, 1, A, (lapack_int)np1, ipiv, g,
+			  (lapack_int)np1) != 0 ||
+	    !(g[0] > 0) || !isfinite(g[0]))
+		goto out;
+	for (k = p + 1; k < ng; k++) {
+		double v = c[k];
+		for (l = 0; l < nf; l++)
+			v += f[kf[l]] * g[k - 1 - kf[l]];
+		g[k] = v;
+	}
+	/* sf[i], st[i]: the first nonzero phi, theta at a lag index of at least i */
+	for (i = r, a = nf, b = nt; i >= 0; i--) {
+		while (a > 0 && kf[a - 1] >= i)
+			a--;
+		while (b > 0 && kt[b - 1] >= i)
+			b--;
+		sf[i] = a;
+		st[i] = b;
+	}
+	for (j = 0; j < r; j++)
+		for (i = j; i < r; i++) {
+			double v = 0;
+			for (a = sf[i]; a < nf; a++) {
+				int di = kf[a] - i;
+				double fa = f[kf[a]], u = 0;
+				/* phi phi: gamma at the lags' difference */
+				for (b = sf[j]; b < nf; b++) {
+					int dd = di - (kf[b] - j);
+					u += f[kf[b]] * g[dd < 0 ? -dd : dd];
+				}
+				/* phi theta: y before a later shock */
+				for (b = di + j + 1 < r ? st[di + j + 1] : nt; b < nt; b++)
+					u += t[kt[b]] * psi[kt[b] - j - di - 1];
+				v += fa * u;
+			}
+			for (a = st[i]; a < nt; a++) {
+				int di = kt[a] - i;
+				double ta = t[kt[a]], u = 0;
+				for (b = sf[j]; b < nf && kf[b] - j < di; b++)
+					u += f[kf[b]] * psi[di - (kf[b] - j) - 1];
+				/* theta theta: the same shock */
+				if (di + j < r)
+					u += t[di + j];
+				v += ta * u;
+			}
+			P[i + (size_t)r * j] = P[j + (size_t)r * i] = v;
+		}
+	rc = 0;
+	for (i = 0; i < r; i++)
+		if (!(P[i + (size_t)r * i] >= 0) || !isfinite(P[i + (size_t)r * i]))
+			rc = -1;
+out:
+	free(kf);
+	free(buf);
+	return rc;
+}
+
 /* Everything an objective needs. */
 struct work {
 	const double *y;
@@ -464,7 +601,8 @@ static int init_state(struct work *wk)
 	memset(wk->a, 0, (size_t)rd * sizeof(double));
 	if (!(q0 = ts_malloc((size_t)r * (size_t)r * sizeof(double) + sizeof(double) * (size_t)r * (r + 1))))
 		return -1;
-	if ((wk->np > 0 && r > 1 ? q0_doubling(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0 &&
+	if ((wk->np > 0 && r > 1 ? q0_acov(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0 &&
+					   q0_doubling(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0 &&
 					   get_q0(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0
 				 : get_q0(wk->phi, wk->np, wk->theta, wk->nq, q0) < 0)) {
 		free(q0);
@@ -660,6 +798,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 			gain = M[0];
 			lg = log(gain);
 			for (; l < n; l++) {
+#pragma omp simd
 				for (i = 0; i < r - 1; i++)
 					anew[i] = a[i + 1] + F[i] * a[0];
 				anew[r - 1] = F[r - 1] * a[0];
@@ -670,6 +809,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 					sumlog += lg;
 				}
 				rg = resid0 / gain;
+#pragma omp simd
 				for (i = 0; i < r; i++)
 					a[i] = anew[i] + M[i] * rg;
 			}
@@ -677,6 +817,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 		}
 		if (l > 0) {
 			double P00 = P[0];
+#pragma omp simd
 			for (i = 0; i < r - 1; i++)
 				anew[i] = a[i + 1] + F[i] * a[0];
 			anew[r - 1] = F[r - 1] * a[0];
@@ -698,6 +839,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 					col[r - 1] = R[r - 1] * Rj + F[r - 1] * cj;
 					continue;
 				}
+#pragma omp simd
 				for (i = j; i < r - 1; i++)
 					col[i] = R[i] * Rj + F[i] * (fj * P00 + pj1) + pc[i + 1] + fj * P[i + 1];
 				col[r - 1] = R[r - 1] * Rj + F[r - 1] * (fj * P00 + pj1);
@@ -740,6 +882,7 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 			}
 		}
 		rg = resid0 / gain;
+#pragma omp simd
 		for (i = 0; i < S; i++)
 			a[i] = anew[i] + M[i] * rg;
 		/* an unchanged P gives the next step the same gain: look for one only then */
@@ -749,10 +892,12 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 			double mj = M[j] / gain;
 			double *pc = P + (size_t)rd * j;
 			const double *nc = Pnew + (size_t)rd * j;
-			if (!same)
+			if (!same) {
+#pragma omp simd
 				for (i = j; i < S; i++)
 					pc[i] = nc[i] - M[i] * mj;
-			else
+			} else
+#pragma omp simd reduction(& : same)
 				for (i = j; i < S; i++) {
 					double v = nc[i] - M[i] * mj;
 					same &= v == pc[i];
