@@ -14,6 +14,7 @@
 #include "ets.h"
 #include "method.h"
 #include "ml/stats.h"
+#include "ts_alloc.h"
 
 #define TOL 1e-10
 #define HUGEN 1e10
@@ -41,13 +42,12 @@ static void ets_path(const double *x, int m, int trend, int season, double phi, 
 	}
 }
 
-/* One step of the state update with observation y; x becomes the new state. */
-static void ets_update(double *x, int m, int trend, int season, double alpha, double beta,
-		       double gamma, double phi, double y)
+/* One step of the level and trend (x[0], x[1]) with observation y, given the seasonal
+ * state of m steps ago; returns the new seasonal state (0 without a season). */
+static inline double ets_step(double *x, int trend, int season, double alpha, double beta,
+			      double gamma, double phi, double y, double olds_last)
 {
-	double oldl = x[0], oldb = trend ? x[1] : 0, q, phib, p, l;
-	double *s = x + 1 + (trend != ETS_N), olds_last = season ? s[m - 1] : 0;
-	int j;
+	double oldl = x[0], oldb = trend ? x[1] : 0, q, phib, p, l, t;
 
 	if (trend == ETS_N) {
 		q = oldl;
@@ -66,15 +66,27 @@ static void ets_update(double *x, int m, int trend, int season, double alpha, do
 	x[0] = l;
 	if (trend != ETS_N)
 		x[1] = phib + (beta / alpha) * ((l - oldl) - phib);
+	if (season == ETS_N)
+		return 0;
+	if (season == ETS_A)
+		t = y - q;
+	else
+		t = fabs(q) < TOL ? HUGEN : y / q;
+	return olds_last + gamma * (t - olds_last);
+}
+
+/* One step of the state update with observation y; x becomes the new state. */
+static void ets_update(double *x, int m, int trend, int season, double alpha, double beta,
+		       double gamma, double phi, double y)
+{
+	double *s = x + 1 + (trend != ETS_N), olds_last = season ? s[m - 1] : 0,
+	       snew = ets_step(x, trend, season, alpha, beta, gamma, phi, y, olds_last);
+	int j;
+
 	if (season != ETS_N) {
-		double t;
-		if (season == ETS_A)
-			t = y - q;
-		else
-			t = fabs(q) < TOL ? HUGEN : y / q;
 		for (j = m - 1; j > 0; j--)
 			s[j] = s[j - 1];
-		s[0] = olds_last + gamma * (t - olds_last);
+		s[0] = snew;
 	}
 }
 
@@ -86,11 +98,24 @@ static double ets_filter(const double *y, size_t n, double *x, int m, int error,
 			 double *e, double *mse)
 {
 	double sse = 0, lik2 = 0, se = 0, f, prod = 1; /* prod: the |f| since the last log */
+	/* the seasonal states as a ring, the oldest at o: each step replaces the oldest by the
+	 * newest instead of shifting all (the same values as ets_update's) */
+	double buf[32], *ring = buf, *s = x + 1 + (trend != ETS_N);
+	int o = m - 1, j;
 	size_t i;
 
+	if (season != ETS_N) {
+		if (m > 32 && !(ring = ts_malloc((size_t)m * sizeof(double))))
+			return NAN;
+		memcpy(ring, s, (size_t)m * sizeof(double));
+	}
 	for (i = 0; i < n; i++) {
-		double r;
-		ets_path(x, m, trend, season, phi, &f, 1);
+		double r, so = season != ETS_N ? ring[o] : 0;
+		f = trend == ETS_N ? x[0] : x[0] + phi * x[1];
+		if (season == ETS_A)
+			f += so;
+		else if (season == ETS_M)
+			f *= so;
 		r = error == ETS_A ? y[i] - f : (y[i] - f) / f;
 		if (e)
 			e[i] = r;
@@ -108,8 +133,16 @@ static double ets_filter(const double *y, size_t n, double *x, int m, int error,
 			} else
 				lik2 += log(af);
 		}
-		ets_update(x, m, trend, season, alpha, beta, gamma, phi, y[i]);
+		so = ets_step(x, trend, season, alpha, beta, gamma, phi, y[i], so);
+		if (season != ETS_N) {
+			ring[o] = so;
+			o = o == 0 ? m - 1 : o - 1;
+		}
 	}
+	for (j = 0; season != ETS_N && j < m; j++)
+		s[j] = ring[(o + 1 + j) % m];
+	if (ring != buf)
+		free(ring);
 	*mse = se / (double)n;
 	f = (double)n * log(sse);
 	if (error == ETS_M)
