@@ -424,6 +424,51 @@ static int q0_doubling(const double *phi, int p, const double *theta, int q, dou
 	return -1;
 }
 
+/* Solve A x = b in place (A n x n column-major, overwritten; b becomes x) by Gaussian
+ * elimination with partial pivoting: the autocovariance system below has at most a few
+ * dozen equations and is solved at every likelihood evaluation, where OpenBLAS's dgesv
+ * hands each factorisation to its threads (their wake-ups cost more system time than the
+ * arithmetic). -1 when A is singular. */
+static int solve_small(double *A, double *b, int n)
+{
+	int i, j, k;
+
+	for (k = 0; k < n; k++) {
+		int piv = k;
+		for (i = k + 1; i < n; i++)
+			if (fabs(A[i + (size_t)n * k]) > fabs(A[piv + (size_t)n * k]))
+				piv = i;
+		if (!(A[piv + (size_t)n * k] != 0))
+			return -1;
+		if (piv != k) {
+			double t;
+			for (j = k; j < n; j++) {
+				t = A[k + (size_t)n * j];
+				A[k + (size_t)n * j] = A[piv + (size_t)n * j];
+				A[piv + (size_t)n * j] = t;
+			}
+			t = b[k];
+			b[k] = b[piv];
+			b[piv] = t;
+		}
+		for (i = k + 1; i < n; i++) {
+			double l = A[i + (size_t)n * k] / A[k + (size_t)n * k];
+			if (l == 0)
+				continue;
+			for (j = k + 1; j < n; j++)
+				A[i + (size_t)n * j] -= l * A[k + (size_t)n * j];
+			b[i] -= l * b[k];
+		}
+	}
+	for (k = n - 1; k >= 0; k--) {
+		double v = b[k];
+		for (j = k + 1; j < n; j++)
+			v -= A[k + (size_t)n * j] * b[j];
+		b[k] = v / A[k + (size_t)n * k];
+	}
+	return 0;
+}
+
 /* The same covariance from the process's autocovariances, for a stationary AR part: the
  * state is a_t[i] = sum_{k>=i} phi_{k+1} y_{t-1-(k-i)} + theta_k e_{t-(k-i)} (theta_0 = 1),
  * so each entry is a sum over the nonzero coefficients of autocovariances gamma of y
@@ -442,7 +487,6 @@ static int q0_acov(const double *phi, int p, const double *theta, int q, double 
 				sizeof(double));
 	double *g, *psi, *f, *t, *A, *c;
 	int *kf, *kt, *sf, *st, rc = -1;
-	lapack_int *ipiv;
 
 	if (!buf)
 		return -1;
@@ -452,7 +496,7 @@ static int q0_acov(const double *phi, int p, const double *theta, int q, double 
 	f = psi + r;
 	A = f + r;
 	t = A + np1 * np1;
-	kf = ts_malloc((size_t)(4 * r + 2) * sizeof(int) + np1 * sizeof(lapack_int));
+	kf = ts_malloc((size_t)(4 * r + 2) * sizeof(int));
 	if (!kf) {
 		free(buf);
 		return -1;
@@ -460,7 +504,6 @@ static int q0_acov(const double *phi, int p, const double *theta, int q, double 
 	kt = kf + r;
 	sf = kt + r;
 	st = sf + r + 1;
-	ipiv = (lapack_int *)(st + r + 1);
 	/* stationary: every partial autocorrelation inside (-1, 1) (step-down recursion) */
 	for (i = 0; i < p; i++)
 		f[i] = phi[i];
@@ -504,9 +547,7 @@ static int q0_acov(const double *phi, int p, const double *theta, int q, double 
 		}
 		g[k] = c[k];
 	}
-	if (LAPACKE_dgesv(LAPACK_COL_MAJOR, (lapack_int)np1, 1, A, (lapack_int)np1, ipiv, g,
-			  (lapack_int)np1) != 0 ||
-	    !(g[0] > 0) || !isfinite(g[0]))
+	if (solve_small(A, g, p + 1) < 0 || !(g[0] > 0) || !isfinite(g[0]))
 		goto out;
 	for (k = p + 1; k < ng; k++) {
 		double v = c[k];
