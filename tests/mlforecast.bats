@@ -198,6 +198,31 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 	same few.csv <(sed 's/,combo,/,auto,/' combo.csv)
 }
 
+@test "combinations search arima's orders on conditional sums of squares (approximation=on)" {
+	# airpassengers has 144 values: arima alone searches by likelihood, the combinations
+	# approximately, which chooses another model here
+	ml mlforecast --time t -y y --model arima --horizon 6 airpassengers.csv >exact.csv
+	ml mlforecast --time t -y y --model arima -p approximation=on --horizon 6 airpassengers.csv >approx.csv
+	ml mlforecast --time t -y y --model ets,theta,combo --horizon 6 airpassengers.csv >rest.csv
+	run ! cmp -s <(cut -d, -f3 exact.csv) <(cut -d, -f3 approx.csv)
+	# combo's mean and bounds are the means of ets's, the approximate arima's and theta's
+	cat approx.csv rest.csv | awk -F, '$1 != "t" { v[$2, $1] = $0; t[$1] = 1 }
+		END {
+			for (k in t) {
+				split(v["arima", k], a, ","); split(v["ets", k], e, ",")
+				split(v["theta", k], h, ","); split(v["combo", k], c, ",")
+				for (j = 3; j <= 7; j++) {
+					m = (a[j] + e[j] + h[j]) / 3; d = m - c[j]
+					if (d * d > 1e-20 * m * m) exit 1
+				}
+				n++
+			}
+			if (n != 6) exit 2
+		}'
+	run ml mlforecast --time t -y y --model arima -p approximation=sometimes airpassengers.csv
+	[ "$status" -eq 2 ]
+}
+
 @test "--backtest writes per series and model scores and their means" {
 	ml mlforecast --time date -y value --group series --model ets,naive --horizon 4 --backtest 3 --report rep.csv classic_series.csv >out.csv
 	[ "$(head -1 rep.csv)" = "series,model,origins,points,mae,rmse,mape,smape,mase,coverage_80,coverage_95" ]

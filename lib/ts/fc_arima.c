@@ -283,8 +283,8 @@ static int xreg_flat(const struct arima_spec *sp, size_t n, int D, size_t m, int
 }
 
 static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
-		      const struct arima_spec *base, int ic, int allow_mean, int allow_drift,
-		      int fix_d, int fix_D)
+		      const struct arima_spec *base, int ic, int approx, int allow_mean,
+		      int allow_drift, int fix_d, int fix_D)
 {
 	struct search S;
 	int d, D = 0, p, q, P, Q, constant, i;
@@ -389,7 +389,8 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 		if (S.max_Q > 0 && S.max_q > m - 1)
 			S.max_q = m - 1;
 	}
-	S.approx = n > 150 || m > 12 || base->nfourier > 0;
+	S.approx = approx == TERM_ON ||
+		   (approx == TERM_AUTO && (n > 150 || m > 12 || base->nfourier > 0));
 	S.offset = 0;
 	if (S.approx) {
 		struct arima_fit f;
@@ -537,6 +538,9 @@ static const struct ml_param arima_params[] = {
     {"drift", ML_P_ENUM, 0, 0, 0, "auto,on,off",
      "a drift term when differenced once (auto: searched; off with fixed orders)"},
     {"ic", ML_P_ENUM, 0, 0, 0, "aicc,aic,bic", "the criterion of the order search"},
+    {"approximation", ML_P_ENUM, 0, 0, 0, "auto,on,off",
+     "search on conditional sums of squares, then refit the best by likelihood (auto: for "
+     "series longer than 150 or seasons above 12, as auto.arima)"},
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
 /* The fit; defer_var: a fit at fixed orders leaves out the coefficients' variance (which
@@ -663,8 +667,8 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 		int fix_d = -1, fix_D = -1;
 		if (nsord == 3)
 			fix_D = (int)sord[1];
-		rc = auto_arima(st, s->y, s->n, m, &base, ic, mean != TERM_OFF, drift != TERM_OFF,
-				fix_d, fix_D);
+		rc = auto_arima(st, s->y, s->n, m, &base, ic, (int)ml_param(p, "approximation"),
+				mean != TERM_OFF, drift != TERM_OFF, fix_d, fix_D);
 		if (rc < 0) {
 			/* no model passed the checks: a random walk (with drift when allowed) */
 			struct arima_spec sp = base;
