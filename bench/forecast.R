@@ -4,15 +4,19 @@
 # a minimum), holds out the M-competition horizons (yearly 6, quarterly 8, monthly 18),
 # and forecasts the holdouts with auto.arima, ets and thetaf, timing each (CPU seconds,
 # user + system, so that a busy machine does not count).
-# Usage: Rscript bench/forecast.R OUTDIR [large]
+# Usage: Rscript bench/forecast.R OUTDIR [large|short]
 # With "large", the wider set: every yearly, quarterly and monthly series of the datasets,
 # forecast, MASS, tseries and lmtest packages, each column of a multiple series on its own,
 # the longest cut to their last 600 values (the 23 of the default set among them).
+# With "short", the same series cut to the lengths of a forecasting competition's: the
+# holdout plus at most 20 yearly, 40 quarterly or 72 monthly values before it.
 # Writes OUTDIR/train.csv (series,t,y; t a date from 1800-01-01 at the series' step), OUTDIR/test.csv (series,h,y), OUTDIR/meta.csv
 # (series,m,h), OUTDIR/r_fc.csv (series,model,h,mean,lo_95,hi_95), OUTDIR/r_time.csv.
 suppressMessages(library(forecast))
 out <- commandArgs(TRUE)[1]
-large <- identical(commandArgs(TRUE)[2], "large")
+large <- commandArgs(TRUE)[2] %in% c("large", "short")
+short <- identical(commandArgs(TRUE)[2], "short")
+keep <- c("1" = 20, "4" = 40, "12" = 72)
 dir.create(out, showWarnings = FALSE, recursive = TRUE)
 pkgs <- if (large) c("datasets", "forecast", "MASS", "tseries", "lmtest") else
   c("datasets", "forecast")
@@ -50,6 +54,12 @@ for (pkg in pkgs) {
                      all(as.numeric(u) == as.numeric(z))))) next
       ser[[k]] <- z
     }
+  }
+}
+if (short) {
+  for (k in names(ser)) {
+    f <- frequency(ser[[k]]); L <- hor[[as.character(f)]] + keep[[as.character(f)]]
+    if (length(ser[[k]]) > L) ser[[k]] <- ts(tail(as.numeric(ser[[k]]), L), frequency = f)
   }
 }
 tr <- te <- me <- fc <- list()

@@ -5,9 +5,11 @@
 # horizons (yearly 6, quarterly 8, monthly 18); then mlforecast's models on the same
 # training parts. Prints mean MASE, mean sMAPE, 95% coverage and CPU seconds per model, and
 # the time of a half-hourly series with a weekly season (m = 336).
-# Usage: sh bench/forecast.sh [MODELS [large]]   (default auto,combo,arima,ets,theta)
+# Usage: sh bench/forecast.sh [MODELS [large|short]]   (default auto,combo,arima,ets,theta)
 # "large": the wider set of series of bench/forecast.R (in bench/data/forecast_large), without
-# the half-hourly run. REUSE_R=1 keeps R's side of an earlier run of the same set (its
+# the half-hourly run; "short": those series cut to a forecasting competition's lengths (the
+# horizon plus at most 20 yearly, 40 quarterly or 72 monthly values; bench/data/forecast_short).
+# REUSE_R=1 keeps R's side of an earlier run of the same set (its
 # forecasts and seconds) and runs only mlforecast's models, to compare builds.
 set -e
 ML_BIN=${ML_BIN:-bin}
