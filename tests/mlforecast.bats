@@ -193,9 +193,32 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 			if ((($3 - $(4 + 2 * k)) - ($(5 + 2 * k) - $3)) ^ 2 > 1e-12 * ($(5 + 2 * k) - $(4 + 2 * k)) ^ 2) exit 3
 		}
 	} END { if (!(f > 1.05 && f <= 3)) exit 4 }'
-	# fewer than 10 backtest points (3 origins of a 3-step horizon): the members' bounds
+	# a 3-step backtest on airpassengers asks for no widening: combo's bounds
 	ml mlforecast --time t -y y --model auto -p horizon=3 --horizon 12 airpassengers.csv >few.csv
 	same few.csv <(sed 's/,combo,/,auto,/' combo.csv)
+	# a trend whose last values jump: one-step backtests miss by far more than the
+	# intervals allow; 5 points (5 origins) widen them, 4 points are too few to widen by
+	awk 'BEGIN { print "t,y"; for (i = 1; i <= 40; i++) {
+		v = 100 + 0.5 * i + 0.3 * sin(1.7 * i); if (i > 35) v += i % 2 ? 6 : -6
+		printf "%d,%.3f\n", i, v } }' >jump.csv
+	ml mlforecast --time t -y y --model auto -p horizon=1 -p backtest=4 --horizon 3 jump.csv >b4.csv
+	ml mlforecast --time t -y y --model auto -p horizon=1 -p backtest=5 --horizon 3 jump.csv >b5.csv
+	paste -d, b4.csv b5.csv | awk -F, 'NR > 1 {
+		if ($3 != $10) exit 1
+		r = ($14 - $13) / ($7 - $6)
+		if (NR == 2) f = r
+		d = r - f; if (d < 0) d = -d
+		if (d > 1e-9 * f || ($12 - $11) / ($5 - $4) - f > 1e-9 * f) exit 2
+	} END { if (!(f > 1.05 && f <= 3 + 1e-9)) exit 3 }'
+}
+
+@test "auto picks fewer members only from a backtest of two origins or more" {
+	# 10 yearly values and a 3-step horizon leave one origin of at least 8 values: the
+	# mean of all three, as combo
+	awk 'BEGIN { print "t,y"; for (i = 1; i <= 12; i++) printf "%d,%.3f\n", 1990 + i, 50 + 3 * i + 4 * sin(2.1 * i) }' >short.csv
+	ml mlforecast --time t -y y --model auto --horizon 3 short.csv >auto.csv
+	ml mlforecast --time t -y y --model combo --horizon 3 short.csv >combo.csv
+	same auto.csv <(sed 's/,combo,/,auto,/' combo.csv)
 }
 
 @test "combinations search arima's orders on conditional sums of squares (approximation=on)" {

@@ -35,7 +35,7 @@ struct combo {
 	double score[MAXC + 1];		  /* backtest MASE of each member, then of the mean */
 	double sub[1 << MAXSUB];	  /* backtest MASE of the mean of each subset of
 					   * members (bit i: member i), when n <= MAXSUB */
-	int backtested;
+	int backtested; /* origins scored */
 	double widen;			  /* the intervals' half-widths times this (>= 1) */
 	/* the backtest's points while fitting: actual value, and each member's mean and 95%
 	 * half-width (a NaN width where a member gave none); pt_a holds room for 2 + 2 MAXC
@@ -245,7 +245,7 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 	c->score[MAXC] = cnt[MAXC] ? sum[MAXC] / (double)cnt[MAXC] : INFINITY;
 	for (mask = 1; c->n <= MAXSUB && mask < 1 << c->n; mask++)
 		c->sub[mask] = cnt[MAXC] ? ssum[mask] / (double)cnt[MAXC] : INFINITY;
-	c->backtested = scored > 0;
+	c->backtested = scored;
 	return 0;
 }
 
@@ -268,7 +268,8 @@ static const struct ml_param ensemble_params[] = {
 /* How much the used members' mean 95% interval must widen for the backtest's errors to
  * fall inside it at 95% of its points: the 95th percentile of |actual - mean| over the
  * mean half-width, when above 1 (narrower is never taken), at most 3; 1 with fewer than
- * 10 points. */
+ * 5 points. With few points the percentile is their largest ratio, which estimates a
+ * lower quantile than the 95th: the widening errs on the narrow side. */
 static double interval_widen(const struct combo *c)
 {
 	double *u = c->pt_a + c->ptcap * (1 + 2 * MAXC), q = 1;
@@ -287,7 +288,7 @@ static double interval_widen(const struct combo *c)
 		if (isfinite(v) && hw > 0)
 			u[k++] = v;
 	}
-	if (k >= 10) {
+	if (k >= 5) {
 		qsort(u, (size_t)k, sizeof(double), ml_cmp_double);
 		q = u[(int)ceil(0.95 * k) - 1];
 	}
@@ -318,9 +319,10 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 			return rc;
 		}
 	}
-	if (c->backtested && kind == K_AUTO && c->n <= MAXSUB) {
+	if (c->backtested >= 2 && kind == K_AUTO && c->n <= MAXSUB) {
 		/* the mean of every member unless the mean of fewer (one alone, or a pair)
-		 * backtests clearly better */
+		 * backtests clearly better, at two origins at least: one origin's errors (a
+		 * short series has no room for more) are one draw, too few to pick on */
 		int full = (1 << c->n) - 1, best = full, mask;
 		for (mask = 1; mask < full; mask++)
 			if (c->sub[mask] < c->sub[best])
