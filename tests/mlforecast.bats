@@ -176,33 +176,51 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 	[ "$(cut -d, -f2 out.csv | tail -n +2 | uniq | tr '\n' ' ')" = "ets theta naive " ]
 }
 
+# The mean of auto's four members (ets, arima searching approximately, theta, damped) on
+# one series FILE at horizon H, as auto's rows.
+members_mean() {
+	ml mlforecast --time t -y y --model ets,arima,theta,damped -p approximation=on \
+		--horizon "$2" "$1" | awk -F, 'NR > 1 {
+		if (!($1 in seen)) { seen[$1] = 1; ord[++n] = $1 }
+		k[$1]++; for (j = 3; j <= 7; j++) v[$1, j] += $j
+	} END {
+		print "t,model,mean,lo_80,hi_80,lo_95,hi_95"
+		for (i = 1; i <= n; i++) {
+			if (k[ord[i]] != 4) exit 1
+			printf "%s,auto", ord[i]
+			for (j = 3; j <= 7; j++) printf ",%.17g", v[ord[i], j] / 4
+			print ""
+		}
+	}'
+}
+
 @test "auto widens its members' mean intervals by one factor where its backtest says they are narrow" {
-	# on airpassengers auto keeps the mean of all three members (combo's mean), and the
-	# backtest's errors are wider than their intervals: every interval is combo's widened
-	# about the mean by the same factor, above 1 and at most 3, at both levels
-	ml mlforecast --time t -y y --model auto --horizon 12 airpassengers.csv >auto.csv
-	ml mlforecast --time t -y y --model combo --horizon 12 airpassengers.csv >combo.csv
-	paste -d, auto.csv combo.csv | awk -F, 'NR > 1 {
-		if ($3 != $10) exit 1
+	# with -p margin=0 auto keeps the mean of all four members; on airpassengers the
+	# backtest's errors are wider than their intervals: every interval is that mean's
+	# widened about the mean by the same factor, above 1 and at most 3, at both levels
+	ml mlforecast --time t -y y --model auto -p margin=0 --horizon 12 airpassengers.csv >auto.csv
+	members_mean airpassengers.csv 12 >mean4.csv
+	paste -d, auto.csv mean4.csv | awk -F, 'NR > 1 {
+		if (($3 - $10) ^ 2 > 1e-24 * $10 ^ 2) exit 1
 		for (k = 0; k < 2; k++) {
 			r = ($(5 + 2 * k) - $(4 + 2 * k)) / ($(12 + 2 * k) - $(11 + 2 * k))
 			if (NR == 2 && k == 0) f = r
 			d = r - f; if (d < 0) d = -d
 			if (d > 1e-9 * f) exit 2
-			# about the mean: as far below it as above it, as combo is
+			# about the mean: as far below it as above it, as the mean of the members is
 			if ((($3 - $(4 + 2 * k)) - ($(5 + 2 * k) - $3)) ^ 2 > 1e-12 * ($(5 + 2 * k) - $(4 + 2 * k)) ^ 2) exit 3
 		}
 	} END { if (!(f > 1.05 && f <= 3)) exit 4 }'
-	# a 3-step backtest on airpassengers asks for no widening: combo's bounds
-	ml mlforecast --time t -y y --model auto -p horizon=3 --horizon 12 airpassengers.csv >few.csv
-	same few.csv <(sed 's/,combo,/,auto,/' combo.csv)
+	# a 3-step backtest on airpassengers asks for no widening: the members' mean bounds
+	ml mlforecast --time t -y y --model auto -p margin=0 -p horizon=3 --horizon 12 airpassengers.csv >few.csv
+	csv_close few.csv mean4.csv 1e-12
 	# a trend whose last values jump: one-step backtests miss by far more than the
 	# intervals allow; 5 points (5 origins) widen them, 4 points are too few to widen by
 	awk 'BEGIN { print "t,y"; for (i = 1; i <= 40; i++) {
 		v = 100 + 0.5 * i + 0.3 * sin(1.7 * i); if (i > 35) v += i % 2 ? 6 : -6
 		printf "%d,%.3f\n", i, v } }' >jump.csv
-	ml mlforecast --time t -y y --model auto -p horizon=1 -p backtest=4 --horizon 3 jump.csv >b4.csv
-	ml mlforecast --time t -y y --model auto -p horizon=1 -p backtest=5 --horizon 3 jump.csv >b5.csv
+	ml mlforecast --time t -y y --model auto -p margin=0 -p horizon=1 -p backtest=4 --horizon 3 jump.csv >b4.csv
+	ml mlforecast --time t -y y --model auto -p margin=0 -p horizon=1 -p backtest=5 --horizon 3 jump.csv >b5.csv
 	paste -d, b4.csv b5.csv | awk -F, 'NR > 1 {
 		if ($3 != $10) exit 1
 		r = ($14 - $13) / ($7 - $6)
@@ -213,12 +231,22 @@ mlforecast: warning: series 'Nile': no seasonal period for --model snaive; forec
 }
 
 @test "auto picks fewer members only from a backtest of two origins or more" {
-	# 10 yearly values and a 3-step horizon leave one origin of at least 8 values: the
-	# mean of all three, as combo
+	# 12 yearly values and a 3-step horizon leave one origin of at least 8 values: the
+	# mean of all four members
 	awk 'BEGIN { print "t,y"; for (i = 1; i <= 12; i++) printf "%d,%.3f\n", 1990 + i, 50 + 3 * i + 4 * sin(2.1 * i) }' >short.csv
 	ml mlforecast --time t -y y --model auto --horizon 3 short.csv >auto.csv
-	ml mlforecast --time t -y y --model combo --horizon 3 short.csv >combo.csv
-	same auto.csv <(sed 's/,combo,/,auto,/' combo.csv)
+	members_mean short.csv 3 >mean4.csv
+	csv_close auto.csv mean4.csv 1e-12
+}
+
+@test "damped is ets with its trend damped (R's ets(damped = TRUE)), error and season chosen" {
+	# R's ets chooses ETS(M,A,M) for UKgas, and ETS(M,Ad,M) with damped = TRUE (the
+	# parameters against R: tests/unit/test_forecast.c)
+	ml mlforecast --time date -y value --group series --model damped --horizon 6 classic_series.csv >d.csv
+	ml mlforecast --time date -y value --group series --model ets -p spec=ZAdZ --horizon 6 classic_series.csv >e.csv
+	same d.csv <(sed 's/,ets,/,damped,/' e.csv)
+	ml mlforecast --time date -y value --group series --model ets --horizon 6 classic_series.csv >z.csv
+	run ! cmp -s <(grep '^UKgas,' d.csv | cut -d, -f4) <(grep '^UKgas,' z.csv | cut -d, -f4)
 }
 
 @test "combinations search arima's orders on conditional sums of squares (approximation=on)" {

@@ -1,7 +1,8 @@
 /* Combinations of forecasting methods, whose members are looked up by name so that every
  * method registered in methods.h takes part: combo (the fixed mean of ets, arima and
- * theta), auto (per series, the combination or one member, whichever a rolling-origin
- * backtest prefers) and ensemble (the mean of the few that backtest best). With
+ * theta), auto (per series, the mean of those and damped, or of fewer where a
+ * rolling-origin backtest prefers them) and ensemble (the mean of the few that backtest
+ * best). With
  * regressors, auto's members are the methods that take them (arima, linear, prophet) and
  * ensemble's pool keeps only those; combo, fixed on two methods that take none, refuses
  * them. */
@@ -22,8 +23,9 @@ enum { K_COMBO, K_AUTO, K_ENSEMBLE };
 
 /* The members of combo and auto, and the pool ensemble chooses from. */
 static const char *const combo_names[] = {"ets", "arima", "theta", NULL};
-static const char *const pool_names[] = {"ets", "arima", "theta", "linear", "gbm", "drift", "naive",
-					 "snaive", NULL};
+static const char *const auto_names[] = {"ets", "arima", "theta", "damped", NULL};
+static const char *const pool_names[] = {"ets", "damped", "arima", "theta", "linear", "gbm",
+					 "drift", "naive", "snaive", NULL};
 static const char *const xreg_names[] = {"arima", "linear", "prophet", NULL};
 
 struct combo {
@@ -184,7 +186,7 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				}
 				continue;
 			}
-			if (strcmp(c->fm[i]->name, "ets") == 0) {
+			if (strcmp(c->fm[i]->name, "ets") == 0 || strcmp(c->fm[i]->name, "damped") == 0) {
 				char spec[8];
 				ml_ets_spec(ml_fc_state(c->f[i]), spec);
 				ml_params_set(&p, "spec", spec, &e2);
@@ -305,7 +307,8 @@ static int combo_fit_kind(void **state, int kind, const struct ml_series *s,
 		return ml_err_nomem(e);
 	c->kind = kind;
 	c->widen = 1;
-	if ((rc = fit_members(c, kind == K_ENSEMBLE ? pool_names : s->nx ? xreg_names : combo_names,
+	if ((rc = fit_members(c, kind == K_ENSEMBLE ? pool_names : s->nx ? xreg_names
+								 : kind == K_AUTO ? auto_names : combo_names,
 			      s, ctx, e)) < 0) {
 		free(c);
 		return rc;
@@ -491,7 +494,7 @@ static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
 		ml_json_add(&bad, o, "used", cJSON_CreateBool(c->use[i]));
 		if (c->backtested && isfinite(c->score[i]))
 			ml_json_num(&bad, o, "backtest_mase", c->score[i]);
-		if (strcmp(c->fm[i]->name, "ets") == 0) {
+		if (strcmp(c->fm[i]->name, "ets") == 0 || strcmp(c->fm[i]->name, "damped") == 0) {
 			char spec[8];
 			ml_ets_spec(ml_fc_state(c->f[i]), spec);
 			ml_json_str(&bad, o, "model", spec);

@@ -1365,16 +1365,32 @@ bad:
 	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "the forecaster's ETS model is damaged");
 }
 
+/* ets and damped: the same fit, forecasts and files; only the default spec differs */
+#define ETS_FUNCS                                                                            \
+	.min_length = ets_min, .fit = ets_fit_method, .forecast = ets_forecast_method,       \
+	.fitted = ets_fitted_method, .sigma2 = ets_sigma2, .save = ets_save, .load = ets_load, \
+	.free = free
+
 const struct ml_fc_method ml_fc_ets = {
 	.name = "ets",
 	.summary = "exponential smoothing state space models selected by AICc (R's ets)",
 	.params = ets_params,
-	.min_length = ets_min,
-	.fit = ets_fit_method,
-	.forecast = ets_forecast_method,
-	.fitted = ets_fitted_method,
-	.sigma2 = ets_sigma2,
-	.save = ets_save,
-	.load = ets_load,
-	.free = free,
+	ETS_FUNCS,
+};
+
+/* ets with its trend always damped: R's ets(y, damped = TRUE), the error and season
+ * still chosen by AICc. A damped trend is the single model most often hard to beat on
+ * short business series, and auto's fourth member. */
+static const struct ml_param damped_params[] = {
+	{"spec", ML_P_STRING, 0, 0, 0, "ZAdZ",
+	 "error, trend, season as for ets (default ZAdZ: the trend additive and damped)"},
+	{"ic", ML_P_ENUM, 0, 0, 0, "aicc,aic,bic", "the criterion that selects the model"},
+	{NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
+
+const struct ml_fc_method ml_fc_damped = {
+	.name = "damped",
+	.summary = "exponential smoothing with a damped trend, error and season by AICc "
+		   "(R's ets(damped = TRUE))",
+	.params = damped_params,
+	ETS_FUNCS,
 };

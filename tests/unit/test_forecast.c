@@ -301,7 +301,8 @@ static double ets_meta(struct ml_forecaster *f, const char *key, char *model, si
 }
 
 /* ETS against R's ets() on the classic series, for every class of model: the model it
- * chose, its parameters, log-likelihood, AICc and forecasts with their 95% bound. */
+ * chose, its parameters, log-likelihood, AICc and forecasts with their 95% bound; and
+ * ets(damped = TRUE), which the damped method is. */
 static void test_ets_models(void)
 {
 	static const char *const num[] = {"alpha", "beta", "gamma", "phi", "loglik", "aicc",
@@ -310,7 +311,7 @@ static void test_ets_models(void)
 	struct ml_read_opts o;
 	struct ml_err e;
 	size_t r;
-	int checked = 0;
+	int checked = 0, damped = 0;
 
 	ml_read_opts_init(&o);
 	o.cat_cols = "series,spec,chosen";
@@ -386,11 +387,24 @@ static void test_ets_models(void)
 				fprintf(stderr, "%s %s %s: %.10g, R %.10g\n", name, spec, num[k], g, want);
 			CHECK(fabs(g - want) <= tol);
 		}
+		if (strcmp(spec, "ZAdZ") == 0) {
+			/* mlforecast's damped is ets(damped = TRUE) by default */
+			const struct ml_fc_method *dm = ml_fc_method_find("damped");
+			struct ml_forecaster *g = NULL;
+			double dmean[12], dlo[12], dhi[12];
+			ml_fc_params_init(&p, dm);
+			CHECK(ml_fc_fit(&g, dm, &s, &p, NULL, &e) == 0);
+			CHECK(g && ml_fc_forecast(g, 12, &level, 1, dmean, dlo, dhi, &e) == 0);
+			CHECK(g && !memcmp(dmean, mean, sizeof(mean)) && !memcmp(dhi, hi, sizeof(hi)));
+			ml_fc_free(g);
+			damped++;
+		}
 		checked++;
 		ml_fc_free(f);
 		free(y);
 	}
-	CHECK(checked >= 20);
+	CHECK(checked >= 27);
+	CHECK(damped == 7);
 	ml_frame_release(&fr);
 }
 
