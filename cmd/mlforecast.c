@@ -1801,6 +1801,7 @@ int cmd_main(int argc, char **argv)
 		const char *bad = F.time_col ? "--time" : F.y_col ? "-y" : F.group_col ? "--group" :
 			F.backtest ? "--backtest" : F.save ? "--save" : F.nseason ? "--season" :
 			F.xreg_arg ? "--xreg (the model names its regressors)" :
+			F.plot ? "--plot (it draws the history, which a model does not keep)" :
 			nfiles ? "FILE" : NULL;
 		if (bad) {
 			rc = cli_usage(&F.cli, "%s cannot be combined with --load", bad);
@@ -1808,8 +1809,7 @@ int cmd_main(int argc, char **argv)
 		}
 		if ((rc = load_models(&F)) != 0)
 			goto done;
-		rc = write_forecasts(&F);
-		goto done;
+		goto write;
 	}
 	if (!F.time_col || !F.y_col) {
 		rc = cli_usage(&F.cli, "missing %s", !F.time_col ? "--time=COL" : "-y COL");
@@ -1859,6 +1859,7 @@ int cmd_main(int argc, char **argv)
 		goto done;
 	if (F.plot && (rc = plot_first(&F)) != 0)
 		goto done;
+write:
 	if ((rc = write_forecasts(&F)) == 0) {
 		struct ml_err e;
 		ml_err_init(&e);

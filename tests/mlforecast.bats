@@ -288,6 +288,15 @@ members_mean() {
 	ml mlforecast --time date -y value --group series --model theta --horizon 3 --save m.mlm classic_series.csv >a.csv
 	ml mlforecast --load m.mlm --horizon 3 >b.csv
 	same a.csv b.csv
+	# -o puts the forecasts in place with --load too
+	ml mlforecast --load m.mlm --horizon 3 -o c.csv >out.txt
+	same a.csv c.csv
+	[ ! -s out.txt ]
+	# --plot draws the history, which the model does not keep
+	run --separate-stderr ml mlforecast --load m.mlm --plot p.svg
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == *"--plot"*"--load"* ]]
+	[ ! -e p.svg ]
 	ml mlinfo m.mlm >info.json
 	grep -q '"kind": "forecaster"' info.json
 	run --separate-stderr ml mlforecast --load m.mlm --time date
