@@ -1082,6 +1082,19 @@ static int run_anomaly(struct ens *s, int argc, char **argv, struct ml_err *e)
 	return rc < 0 ? cli_fail(&s->cli, e) : 0;
 }
 
+/* The options of the fitted ensembles (stack, blend, weighted --optimize), refused by the
+ * methods that fit nothing rather than ignored (--oof and --report name outputs); 0 when
+ * none is given, else the usage status. */
+static int refuse_fit_opts(struct ens *s)
+{
+	if (!s->nbase && !s->target && !s->meta && !s->passthrough && !s->oof && !s->report &&
+	    !s->cv_time && !s->cv_group && !s->feat && !s->nonneg)
+		return 0;
+	return cli_usage(&s->cli, "-t, --base, --meta, --passthrough, --nonneg, --oof, --report, "
+				  "--feat and --cv-* are for fitted ensembles (stack, blend, "
+				  "weighted --optimize)");
+}
+
 int cmd_main(int argc, char **argv)
 {
 	struct ens s;
@@ -1214,6 +1227,8 @@ int cmd_main(int argc, char **argv)
 			rc = cli_usage(&s.cli, "--combine takes prediction files, not --method, -m or -w");
 			goto done;
 		}
+		if ((rc = refuse_fit_opts(&s)) != 0)
+			goto done;
 		if (argc - optind < 2) {
 			rc = cli_usage(&s.cli, "--combine needs two prediction files at least");
 			goto done;
@@ -1246,12 +1261,8 @@ int cmd_main(int argc, char **argv)
 		rc = run_stack(&s, argc, argv, &e);
 		goto done;
 	}
-	if (s.nbase || s.target || s.meta || s.passthrough || s.oof || s.report || s.cv_time ||
-	    s.cv_group || s.feat || s.nonneg) {
-		rc = cli_usage(&s.cli, "-t, --base, --meta, --passthrough, --nonneg, --oof, --report, --feat and --cv-* "
-				       "are for fitted ensembles (stack, blend, weighted --optimize)");
+	if ((rc = refuse_fit_opts(&s)) != 0)
 		goto done;
-	}
 	if (optind < argc) {
 		rc = cli_usage(&s.cli, "unexpected argument '%s' (members are given with -m)",
 			       argv[optind]);

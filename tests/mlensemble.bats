@@ -131,6 +131,22 @@ Try 'mlensemble --help' for more information." ]
 	[[ "$stderr" == "mlensemble: invalid value 'weighted' for --combine (mean, median, vote, rank)"* ]]
 }
 
+@test "--combine refuses the fitted ensembles' options (--oof, --report) instead of ignoring them" {
+	fixture "$EF/cls1.csv" "$EF/cls2.csv"
+	local o
+	for o in "--oof oof.csv" "--report rep.csv" "-t y" "--base nb"; do
+		run -2 --separate-stderr ml mlensemble --combine mean $o -o out.csv "$EF/cls1.csv" "$EF/cls2.csv"
+		[ "$stderr" = "mlensemble: -t, --base, --meta, --passthrough, --nonneg, --oof, --report, --feat and --cv-* are for fitted ensembles (stack, blend, weighted --optimize)
+Try 'mlensemble --help' for more information." ] || { echo "$o: $stderr"; return 1; }
+	done
+	[ ! -e oof.csv ] && [ ! -e rep.csv ] && [ ! -e out.csv ]
+	# -o puts the combined predictions in place
+	ml mlensemble --combine mean "$EF/cls1.csv" "$EF/cls2.csv" >a.csv
+	ml mlensemble --combine mean -o b.csv "$EF/cls1.csv" "$EF/cls2.csv" >out.txt
+	same a.csv b.csv
+	[ ! -s out.txt ]
+}
+
 @test "members of different tasks, classes or column types are refused, naming the member" {
 	members
 	ml mltrain -q -t 'mean radius' -a ridge -o reg.mlm "$BC"
