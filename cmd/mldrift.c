@@ -1387,6 +1387,11 @@ int cmd_main(int argc, char **argv)
 		rc = cli_usage(&d.cli, "give one of --ref, --profile and --merge");
 		goto done;
 	}
+	if (d.plot && !d.ref) {
+		rc = cli_usage(&d.cli, "--plot draws a comparison: it goes with --ref, not %s",
+			       d.profile ? "--profile" : "--merge");
+		goto done;
+	}
 	if ((d.profile || d.merge) && (!d.cli.output || strcmp(d.cli.output, "-") == 0)) {
 		rc = cli_usage(&d.cli, "%s writes a profile: give it -o FILE",
 			       d.profile ? "--profile" : "--merge");

@@ -315,6 +315,19 @@ Try 'mldrift --help' for more information." ]
 	[ "$stderr" = "mldrift: $DF/shift.csv: no column 'z' (--cols)" ]
 }
 
+@test "--plot goes with --ref: --profile and --merge refuse it instead of ignoring it" {
+	run -2 --separate-stderr ml mldrift --profile --plot p.svg -o ref.mlm "$DF/ref.csv"
+	[ "$stderr" = "mldrift: --plot draws a comparison: it goes with --ref, not --profile
+Try 'mldrift --help' for more information." ]
+	run -2 --separate-stderr ml mldrift --profile --window 50 --plot p.svg -o 'w-{}.mlm' "$DF/ref.csv"
+	[ "${stderr%%$'\n'*}" = "mldrift: --plot draws a comparison: it goes with --ref, not --profile" ]
+	[ ! -e ref.mlm ] && [ ! -e w-1.mlm ] && [ ! -e p.svg ]
+	ml mldrift --profile -o ref.mlm "$DF/ref.csv"
+	run -2 --separate-stderr ml mldrift --merge --plot p.svg -o ab.mlm ref.mlm ref.mlm
+	[ "${stderr%%$'\n'*}" = "mldrift: --plot draws a comparison: it goes with --ref, not --merge" ]
+	[ ! -e ab.mlm ] && [ ! -e p.svg ]
+}
+
 @test "mltrain --profile keeps the reference in the model; mldrift --ref model.mlm uses it" {
 	ml mltrain -q -t plan -a nb --profile -o m.mlm "$DF/ref.csv"
 	run -0 ml mlinfo --sections m.mlm
