@@ -1799,7 +1799,9 @@ int cmd_main(int argc, char **argv)
 	F.name = strcmp(F.input, "-") == 0 ? "<stdin>" : F.input;
 	if (F.load) {
 		const char *bad = F.time_col ? "--time" : F.y_col ? "-y" : F.group_col ? "--group" :
-			F.backtest ? "--backtest" : F.save ? "--save" : F.nseason ? "--season" :
+			F.backtest ? "--backtest" :
+			F.report ? "--report (it scores a backtest, which needs the history)" :
+			F.save ? "--save" : F.nseason ? "--season" :
 			F.xreg_arg ? "--xreg (the model names its regressors)" :
 			F.plot ? "--plot (it draws the history, which a model does not keep)" :
 			nfiles ? "FILE" : NULL;

@@ -305,6 +305,14 @@ members_mean() {
 	[ "$status" -eq 65 ]
 }
 
+@test "--load refuses --report, which scores a backtest on the history, instead of ignoring it" {
+	ml mlforecast --time t -y y --model theta --horizon 3 --save m.mlm airpassengers.csv >/dev/null
+	run -2 --separate-stderr ml mlforecast --load m.mlm --report r.csv -o f.csv
+	[ "$stderr" = "mlforecast: --report (it scores a backtest, which needs the history) cannot be combined with --load
+Try 'mlforecast --help' for more information." ]
+	[ ! -e r.csv ] && [ ! -e f.csv ]
+}
+
 @test "--save under SOURCE_DATE_EPOCH gives the same bytes a second later, the kept forecasters' times too" {
 	export SOURCE_DATE_EPOCH=1700000000
 	ml mlforecast --time date -y value --group series --model ets --horizon 3 --save a.mlm classic_series.csv >/dev/null
