@@ -263,6 +263,10 @@ int cmd_main(int argc, char **argv)
 		rc = cli_usage(&c, "--table, --check and --sections cannot be combined");
 		goto done;
 	}
+	if (check && c.output) {
+		rc = cli_usage(&c, "--check writes nothing: -o cannot be combined with it");
+		goto done;
+	}
 	if (argc - optind != 1) {
 		rc = cli_usage(&c, argc - optind ? "one ARTEFACT at a time" : "no ARTEFACT given");
 		goto done;

@@ -106,6 +106,22 @@ Try 'mlinfo --help' for more information." ]
 	run -0 --separate-stderr ml mlinfo "$MF/hollow.mlm"
 }
 
+@test "-o puts every mode's output in place; --check, which writes nothing, refuses it" {
+	ml mltrain -q -t target -a logistic -o bc.mlm "$SAMPLES/breast_cancer.csv"
+	local mode
+	for mode in "" --sections "--table coef"; do
+		ml mlinfo $mode bc.mlm >a.txt
+		ml mlinfo $mode -o b.txt bc.mlm >out.txt
+		same a.txt b.txt
+		[ ! -s out.txt ]
+		rm b.txt
+	done
+	run -2 --separate-stderr ml mlinfo --check -o b.txt bc.mlm
+	[ "$stderr" = "mlinfo: --check writes nothing: -o cannot be combined with it
+Try 'mlinfo --help' for more information." ]
+	[ ! -e b.txt ]
+}
+
 @test "bad arguments and inputs" {
 	run -2 --separate-stderr ml mlinfo
 	[ "$stderr" = "mlinfo: no ARTEFACT given
