@@ -217,3 +217,59 @@ on_tty() {
 	run -0 on_tty "'$ML_BIN/mlpredict' -m m.mlm q.csv >s.csv"
 	[[ "$output" == *"MB scored, 20000 rows"* ]]
 }
+
+@test "-o puts in place the same bytes as standard output, in every command's main modes" {
+	local c n=0
+	cp "$SAMPLES/penguins.csv" "$SAMPLES/pima.csv" "$SAMPLES/breast_cancer.csv" \
+		"$SAMPLES/airpassengers.csv" "$SAMPLES/seattle_weather.csv" .
+	ml mltrain -q -t target -a logistic -o lr.mlm breast_cancer.csv
+	ml mltrain -q -t target -a nb -o nb.mlm breast_cancer.csv
+	ml mlfeat --save feat.mlm -t species --impute median --onehot island,sex penguins.csv >/dev/null
+	ml mlpredict -m lr.mlm --keep target breast_cancer.csv >lr.csv
+	ml mlpredict -m nb.mlm breast_cancer.csv >nb.csv
+	sed '1s/,/,lr_/g' lr.csv >lr_.csv
+	sed '1s/^/nb_/; 1s/,/,nb_/g' nb.csv >nb_.csv
+	paste -d, lr_.csv nb_.csv >both.csv
+	ml mldrift --profile -o ref.mlm seattle_weather.csv
+	ml mlforecast --time t -y y --model theta --horizon 3 --save air.mlm airpassengers.csv >/dev/null
+	# each line runs once to standard output, once with -o (the last -o given is the one taken)
+	while IFS= read -r c; do
+		n=$((n + 1))
+		ml $c >a.$n
+		ml $c -o b.$n >out.$n
+		[ -e b.$n ] || { echo "$c -o: no file"; return 1; }
+		same a.$n b.$n || { echo "$c -o: other bytes"; return 1; }
+		[ ! -s out.$n ] || { echo "$c -o: output on standard output too"; return 1; }
+	done <<-'LIST'
+	mlcat penguins.csv
+	mlcat --schema penguins.csv
+	mlcat --describe pima.csv
+	mlcat --head 3 -f stream penguins.csv
+	mlinfo lr.mlm
+	mlinfo --sections lr.mlm
+	mlinfo --table coef lr.mlm
+	mlsplit --kfold 3 --stratify species penguins.csv
+	mlsplit --kfold 3 --by-key date seattle_weather.csv
+	mlfeat --scale standard -t species penguins.csv
+	mlfeat --save f.mlm --scale standard -t species penguins.csv
+	mlfeat --load feat.mlm penguins.csv
+	mltrain -q -t target -a nb -o - breast_cancer.csv
+	mltrain -q -t target -a nb --cv 3 --report r.csv --oof oof.csv -o - breast_cancer.csv
+	mlpredict -m lr.mlm --keep target breast_cancer.csv
+	mlpredict -j 2 -m lr.mlm breast_cancer.csv
+	mleval -t target lr.csv
+	mleval -t target --json lr.csv
+	mleval -t target --confusion lr.csv
+	mleval -t target --calibration 5 --plot roc:roc.svg lr.csv
+	mlensemble --combine mean lr.csv nb.csv
+	mlensemble --method mean -m lr.mlm -m nb.mlm -o -
+	mlensemble --method stack -t target --base nb --cv 3 -o - breast_cancer.csv
+	mlensemble --adaptive --init --state w.mlm --members lr,nb --metric logloss -t target both.csv
+	mldrift --ref ref.mlm --report-only seattle_weather.csv
+	mldrift --ref ref.mlm --window 200 --json --plot d.svg --report-only seattle_weather.csv
+	mlforecast --time t -y y --model theta --horizon 3 airpassengers.csv
+	mlforecast --time t -y y --model theta --horizon 3 --backtest 2 --report r.csv --plot p.svg airpassengers.csv
+	mlforecast --load air.mlm --horizon 3
+	LIST
+	[ "$n" -eq 29 ]
+}
