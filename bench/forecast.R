@@ -2,8 +2,9 @@
 # Forecast benchmark, R's side: exports the real series of R's datasets and forecast
 # packages (yearly, quarterly and monthly ts objects of at least 2 holdouts' length plus
 # a minimum), holds out the M-competition horizons (yearly 6, quarterly 8, monthly 18),
-# and forecasts the holdouts with auto.arima, ets and thetaf, timing each (CPU seconds,
-# user + system, so that a busy machine does not count).
+# and forecasts the holdouts with auto.arima, ets, thetaf and ets(damped = TRUE) (which
+# mlforecast's damped is), timing each (CPU seconds, user + system, so that a busy machine
+# does not count).
 # Usage: Rscript bench/forecast.R OUTDIR [large|short]
 # With "large", the wider set: every yearly, quarterly and monthly series of the datasets,
 # forecast, MASS, tseries and lmtest packages, each column of a multiple series on its own,
@@ -75,7 +76,7 @@ for (x in names(ser)) {
 write.csv(do.call(rbind, tr), file.path(out, "train.csv"), row.names = FALSE, quote = FALSE)
 write.csv(do.call(rbind, te), file.path(out, "test.csv"), row.names = FALSE, quote = FALSE)
 write.csv(do.call(rbind, me), file.path(out, "meta.csv"), row.names = FALSE, quote = FALSE)
-tm <- c(auto.arima = 0, ets = 0, thetaf = 0)
+tm <- c(auto.arima = 0, ets = 0, thetaf = 0, ets.damped = 0)
 for (x in names(ser)) {
   y <- ser[[x]]; f <- frequency(y); h <- hor[[as.character(f)]]; n <- length(y)
   yt <- ts(y[1:(n - h)], frequency = f)
@@ -84,6 +85,7 @@ for (x in names(ser)) {
     r <- try(switch(mdl,
       auto.arima = forecast(auto.arima(yt), h = h, level = 95),
       ets = forecast(ets(yt), h = h, level = 95),
+      ets.damped = forecast(ets(yt, damped = TRUE), h = h, level = 95),
       thetaf = thetaf(yt, h = h, level = 95)), silent = TRUE)
     p1 <- proc.time() - p0
     tm[[mdl]] <- tm[[mdl]] + p1[["user.self"]] + p1[["sys.self"]]
