@@ -45,6 +45,10 @@ int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct 
  * "model section 'NAME' has an unknown version" otherwise): how a load call starts. */
 int ml_algo_get(const struct ml_model *m, const char *name, uint32_t version, struct ml_rbuf *b,
 		struct ml_err *e);
+/* The same for a section whose layout has versions oldest .. newest, all still read: the
+ * one found into *version. */
+int ml_algo_get_versions(const struct ml_model *m, const char *name, uint32_t oldest,
+			 uint32_t newest, uint32_t *version, struct ml_rbuf *b, struct ml_err *e);
 
 /* One model family. The state is the algorithm's own fitted object: immutable once fit or
  * load has returned it (fitted aside), since threads share it while scoring. */

@@ -226,18 +226,28 @@ int ml_algo_put(struct ml_model *m, const char *name, struct ml_wbuf *b, struct 
 	return rc;
 }
 
-int ml_algo_get(const struct ml_model *m, const char *name, uint32_t version, struct ml_rbuf *b,
-		struct ml_err *e)
+int ml_algo_get_versions(const struct ml_model *m, const char *name, uint32_t oldest,
+			 uint32_t newest, uint32_t *version, struct ml_rbuf *b, struct ml_err *e)
 {
 	const void *data;
 	size_t len;
+	uint32_t v;
 	int rc;
 
 	if ((rc = ml_model_get(m, name, &data, &len, e)) < 0)
 		return rc;
 	ml_rbuf_init(b, data, len);
-	if (ml_rbuf_u32(b) != version)
+	v = ml_rbuf_u32(b);
+	if (b->err || v < oldest || v > newest)
 		return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "model section '%s' has an unknown version",
 				  name);
+	if (version)
+		*version = v;
 	return 0;
+}
+
+int ml_algo_get(const struct ml_model *m, const char *name, uint32_t version, struct ml_rbuf *b,
+		struct ml_err *e)
+{
+	return ml_algo_get_versions(m, name, version, version, NULL, b, e);
 }

@@ -145,20 +145,33 @@ static void partrans(int p, const double *raw, double *out)
 	}
 }
 
-static void invpartrans(int p, const double *phi, double *out)
+/* The partial autocorrelations of an AR polynomial of order p <= 400 into out: the
+ * Durbin-Levinson recursion backwards (the inverse of partrans's). 0 when every one lies
+ * in (-1, 1), that is when the AR part is stationary; -1 otherwise. */
+static int ar_pacf(int p, const double *phi, double *out)
 {
 	double work[400];
-	int j, k;
+	int j, k, rc = 0;
 
 	for (j = 0; j < p; j++)
 		work[j] = out[j] = phi[j];
-	for (j = p - 1; j > 0; j--) {
+	for (j = p - 1; j >= 0; j--) {
 		double a = out[j];
+		if (!(fabs(a) < 1))
+			rc = -1;
 		for (k = 0; k < j; k++)
 			work[k] = (out[k] + a * out[j - k - 1]) / (1 - a * a);
 		for (k = 0; k < j; k++)
 			out[k] = work[k];
 	}
+	return rc;
+}
+
+static void invpartrans(int p, const double *phi, double *out)
+{
+	int j;
+
+	ar_pacf(p, phi, out);
 	for (j = 0; j < p; j++)
 		out[j] = atanh(out[j]);
 }
@@ -504,19 +517,9 @@ static int q0_acov(const double *phi, int p, const double *theta, int q, double 
 	kt = kf + r;
 	sf = kt + r;
 	st = sf + r + 1;
-	/* stationary: every partial autocorrelation inside (-1, 1) (step-down recursion) */
-	for (i = 0; i < p; i++)
-		f[i] = phi[i];
-	for (k = p; k >= 1; k--) {
-		double kap = f[k - 1], den = 1 - kap * kap;
-		if (!(fabs(kap) < 1))
-			goto out;
-		for (j = 0; j < (k - 1) / 2 + ((k - 1) & 1); j++) {
-			double lo = f[j], hi = f[k - 2 - j];
-			f[j] = (lo + kap * hi) / den;
-			f[k - 2 - j] = (hi + kap * lo) / den;
-		}
-	}
+	/* stationary: every partial autocorrelation inside (-1, 1) */
+	if (p > 400 || ar_pacf(p, phi, f) < 0)
+		goto out;
 	for (i = 0; i < r; i++) {
 		f[i] = i < p ? phi[i] : 0.0;
 		t[i] = i == 0 ? 1.0 : i - 1 < q ? theta[i - 1] : 0.0;

@@ -48,6 +48,10 @@ void ml_ts_decompose(const double *y, size_t n, int m, int mult, double *fig);
 /* The spec ("MAdM") of the model an ets forecaster's state holds (buf of 5 bytes at least);
  * "ZZZ" for the last-resort smoothing of a series too short for every model. */
 void ml_ets_spec(const void *state, char *buf);
+/* Whether method m is ets or one built on it (damped): its state has a spec, and a refit
+ * with "spec" set to it fits that model again. */
+struct ml_fc_method;
+int ml_ets_method(const struct ml_fc_method *m);
 /* Select among the models spec allows as R's ets(y, model = spec) does (ic 0 aicc, 1 aic,
  * 2 bic). Returns 0, -1 when none could be fitted, -2 for a malformed spec, or ML_E_NOMEM. */
 int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best);

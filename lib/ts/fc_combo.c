@@ -187,7 +187,7 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				}
 				continue;
 			}
-			if (strcmp(c->fm[i]->name, "ets") == 0 || strcmp(c->fm[i]->name, "damped") == 0) {
+			if (ml_ets_method(c->fm[i])) {
 				char spec[8];
 				ml_ets_spec(ml_fc_state(c->f[i]), spec);
 				ml_params_set(&p, "spec", spec, &e2);
@@ -499,7 +499,7 @@ static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
 		ml_json_add(&bad, o, "used", cJSON_CreateBool(c->use[i]));
 		if (c->backtested && isfinite(c->score[i]))
 			ml_json_num(&bad, o, "backtest_mase", c->score[i]);
-		if (strcmp(c->fm[i]->name, "ets") == 0 || strcmp(c->fm[i]->name, "damped") == 0) {
+		if (ml_ets_method(c->fm[i])) {
 			char spec[8];
 			ml_ets_spec(ml_fc_state(c->f[i]), spec);
 			ml_json_str(&bad, o, "model", spec);

@@ -1378,6 +1378,11 @@ const struct ml_fc_method ml_fc_ets = {
 	ETS_FUNCS,
 };
 
+int ml_ets_method(const struct ml_fc_method *m)
+{
+	return m && m->fit == ets_fit_method;
+}
+
 /* ets with its trend always damped: R's ets(y, damped = TRUE), the error and season
  * still chosen by AICc. A damped trend is the single model most often hard to beat on
  * short business series, and auto's fourth member. */

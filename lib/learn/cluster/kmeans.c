@@ -783,20 +783,15 @@ static int km_save(const void *state, struct ml_model *mo, struct ml_err *e)
 static int km_load(void **state, const struct ml_model *mo, const struct ml_data *shape,
 		   struct ml_err *e)
 {
-	size_t kp, j, len;
+	size_t kp, j;
 	struct ml_rbuf b;
 	struct kmeans *m;
-	const void *data;
 	uint32_t ver;
 	int rc, ok;
 
 	*state = NULL;
-	if ((rc = ml_model_get(mo, "algo.kmeans", &data, &len, e)) < 0)
+	if ((rc = ml_algo_get_versions(mo, "algo.kmeans", 1, KM_VERSION, &ver, &b, e)) < 0)
 		return rc;
-	ml_rbuf_init(&b, data, len);
-	if ((ver = ml_rbuf_u32(&b)) != 1 && ver != KM_VERSION)
-		return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-				  "model section 'algo.kmeans' has an unknown version");
 	if (!(m = calloc(1, sizeof(*m))))
 		return ml_err_nomem(e);
 	m->p = (int)ml_rbuf_u32(&b);
