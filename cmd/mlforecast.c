@@ -131,6 +131,7 @@ struct series {
 	double *x;         /* the regressors: history then future, n + h of each */
 	double *xf;        /* their future, xf[j * h + t] */
 	char msg[1024];    /* warnings for the series (printed in order) */
+	char info[1024];   /* -v: the model each method fitted, a line each */
 	char err[1600];    /* a failure */
 	int rc;
 };
@@ -1089,6 +1090,31 @@ out:
 	return rc;
 }
 
+/* -v: a line "[series 'G': ]MODEL: what it fitted" in S->info. */
+static void describe(struct series *S, const char *model, const struct ml_forecaster *f)
+{
+	size_t len = strlen(S->info);
+	char d[768], q[128];
+
+	ml_fc_describe(f, d, sizeof(d));
+	snprintf(S->info + len, sizeof(S->info) - len, "%s%s%s%s%s: %s", len ? "\n" : "",
+		 S->group ? "series " : "", S->group ? quote(q, 100, S->group) : "",
+		 S->group ? ": " : "", model, d);
+}
+
+/* Print the lines of text (warnings or -v's) through cli_warn or cli_info. */
+static void print_lines(const struct cli *c, const char *w, int warn)
+{
+	while (*w) {
+		size_t len = strcspn(w, "\n");
+		if (warn)
+			cli_warn(c, "%.*s", (int)len, w);
+		else
+			cli_info(c, "%.*s", (int)len, w);
+		w += len + (w[len] == '\n');
+	}
+}
+
 /* A simpler method for a series too short for m, or NULL; with regressors, one that
  * takes them. */
 static const struct ml_fc_method *fallback(const struct ml_fc_method *m, const struct ml_series *s)
@@ -1172,6 +1198,8 @@ static void series_task(void *arg, size_t task, int worker)
 			S->rc = e.code ? e.code : ML_E_DATA;
 			return;
 		}
+		if (F->cli.verbose)
+			describe(S, ml_fc_method_name(F->models[j]), S->fc[j]);
 		if (F->backtest > 0) {
 			ml_err_init(&e);
 			if (ml_fc_backtest(m, &S->s, &p, h, (int)F->backtest, F->level, F->nlevel,
@@ -1623,6 +1651,10 @@ static int load_models(struct fcast *F)
 				       F->load, ml_fc_nx(S->fc[0]), F->nx);
 			break;
 		}
+		if (F->cli.verbose) {
+			describe(S, S->used[0], S->fc[0]);
+			print_lines(&F->cli, S->info, 0);
+		}
 		i++;
 	}
 	if (rc == 0 && F->nx)
@@ -1839,12 +1871,8 @@ int cmd_main(int argc, char **argv)
 		ml_pool_run(ctx.pool, F.nser, series_task, &J);
 	}
 	for (i = 0; i < F.nser; i++) {
-		const char *w = F.ser[i].msg;
-		while (*w) {
-			size_t len = strcspn(w, "\n");
-			cli_warn(&F.cli, "%.*s", (int)len, w);
-			w += len + (w[len] == '\n');
-		}
+		print_lines(&F.cli, F.ser[i].msg, 1);
+		print_lines(&F.cli, F.ser[i].info, 0);
 		if (F.ser[i].rc == ML_E_NOMEM) {
 			rc = cli_error(&F.cli, EX_OSERR_, "out of memory");
 			goto done;

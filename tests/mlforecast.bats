@@ -274,6 +274,31 @@ members_mean() {
 	[ "$status" -eq 2 ]
 }
 
+@test "-v names the model each method fitted, as R prints it, for each series; -q silences it" {
+	# R: auto.arima(AirPassengers) is ARIMA(2,1,1)(0,1,0)[12], ets(AirPassengers) ETS(M,Ad,M)
+	run --separate-stderr ml mlforecast -v --time t -y y --model arima,ets,theta,auto \
+		-o out.csv airpassengers.csv
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 4 ]
+	[ "${stderr_lines[0]}" = "mlforecast: arima: ARIMA(2,1,1)(0,1,0)[12]" ]
+	[ "${stderr_lines[1]}" = "mlforecast: ets: ETS(M,Ad,M)" ]
+	[ "${stderr_lines[2]}" = "mlforecast: theta: theta, seasonally adjusted (period 12)" ]
+	[[ "${stderr_lines[3]}" == "mlforecast: auto: mean of ETS(M,Ad,M) | ARIMA("*"theta"*"by backtest MASE over 3 origins)"* ]]
+	run --separate-stderr ml mlforecast -v --time date -y value --group series \
+		--model arima classic_series.csv -o out.csv
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"series 'lynx': arima: ARIMA(2,0,2) with non-zero mean"* ]]
+	[[ "$stderr" == *"series 'Nile': arima: ARIMA(1,1,1)"* ]]
+	# a kept forecaster says the same when it is loaded
+	ml mlforecast -q --time t -y y --model ets --save ets.mlm -o out.csv airpassengers.csv
+	run --separate-stderr ml mlforecast -v --load ets.mlm -o out.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: ets: ETS(M,Ad,M)" ]
+	run --separate-stderr ml mlforecast -v -q --time t -y y --model arima -o out.csv airpassengers.csv
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+}
+
 @test "--backtest writes per series and model scores and their means" {
 	ml mlforecast --time date -y value --group series --model ets,naive --horizon 4 --backtest 3 --report rep.csv classic_series.csv >out.csv
 	[ "$(head -1 rep.csv)" = "series,model,origins,points,mae,rmse,mape,smape,mase,coverage_80,coverage_95" ]

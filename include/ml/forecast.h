@@ -91,6 +91,10 @@ ML_API int ml_fc_nx(const struct ml_forecaster *f);
 ML_API int ml_fc_fitted(const struct ml_forecaster *f, double *out, struct ml_err *e);
 /* The number of values the forecaster was fitted on. */
 ML_API size_t ml_fc_nobs(const struct ml_forecaster *f);
+/* The fitted model in a few words into buf (always terminated): the components or
+ * orders a method chose where it chooses ("ETS(A,Ad,N)", "ARIMA(1,1,0) with drift"),
+ * a combination's members, and otherwise the method's name. */
+ML_API void ml_fc_describe(const struct ml_forecaster *f, char *buf, size_t size);
 /* The residual variance the intervals start from (one step ahead). */
 ML_API double ml_fc_sigma2(const struct ml_forecaster *f);
 

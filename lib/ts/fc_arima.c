@@ -811,6 +811,28 @@ static int arima_save(const void *state, struct ml_model *m, struct ml_err *e)
 	return bad ? ml_err_nomem(e) : 0;
 }
 
+/* As R prints the model: ARIMA(1,1,1)(0,1,1)[12] with drift; the regressors counted. */
+static void arima_describe(const void *state, char *buf, size_t size)
+{
+	const struct arima_state *st = state;
+	const struct arima_spec *sp = &st->fit.s;
+	int reg = sp->next || sp->nfourier;
+
+	snprintf(buf, size, "%sARIMA(%d,%d,%d)", reg ? "regression with " : "", sp->p, sp->d, sp->q);
+	if (sp->P || sp->D || sp->Q)
+		ml_fc_appendf(buf, size, "(%d,%d,%d)[%d]", sp->P, sp->D, sp->Q, sp->m);
+	if (reg)
+		ml_fc_appendf(buf, size, " errors");
+	if (sp->drift)
+		ml_fc_appendf(buf, size, " with drift");
+	else if (sp->mean && sp->d + sp->D == 0)
+		ml_fc_appendf(buf, size, " with non-zero mean");
+	if (sp->next)
+		ml_fc_appendf(buf, size, ", %d regressor%s", sp->next, sp->next > 1 ? "s" : "");
+	if (st->note[0])
+		ml_fc_appendf(buf, size, "; %s", st->note);
+}
+
 static void arima_free(void *state)
 {
 	struct arima_state *st = state;
@@ -841,6 +863,7 @@ const struct ml_fc_method ml_fc_arima = {
     .save = arima_save,
     .load = arima_load,
     .free = arima_free,
+    .describe = arima_describe,
 };
 
 /* The orders and terms a fit chose as the parameters that fix them, for refits of the

@@ -508,6 +508,30 @@ static int combo_save(const void *state, struct ml_model *m, struct ml_err *e)
 	return bad ? ml_err_nomem(e) : 0;
 }
 
+/* The members the forecast averages, each as it describes itself, and how they were
+ * chosen. */
+static void combo_describe(const void *state, char *buf, size_t size)
+{
+	const struct combo *c = state;
+	int i, k = 0, nuse = 0;
+
+	for (i = 0; i < c->n; i++)
+		nuse += c->use[i];
+	snprintf(buf, size, "%s", nuse > 1 ? "mean of " : "");
+	for (i = 0; i < c->n; i++) {
+		char d[256];
+		if (!c->use[i])
+			continue;
+		ml_fc_describe(c->f[i], d, sizeof(d));
+		ml_fc_appendf(buf, size, "%s%s", k++ ? " | " : "", d);
+	}
+	if (c->kind != K_COMBO && c->backtested)
+		ml_fc_appendf(buf, size, " (%d of %d by backtest MASE over %d origin%s)", nuse, c->n,
+			      c->backtested, c->backtested > 1 ? "s" : "");
+	if (c->kind != K_COMBO && c->widen >= 1.005)
+		ml_fc_appendf(buf, size, "; intervals widened %.2fx", c->widen);
+}
+
 /* Members fit deterministically: loading fits the stored series again. */
 static int combo_load(void **state, const struct ml_model *m, const struct ml_series *s,
 		      const struct ml_params *p, struct ml_err *e)
@@ -541,6 +565,7 @@ const struct ml_fc_method ml_fc_combo = {
 	.save = combo_save,
 	.load = combo_load,
 	.free = combo_free,
+	.describe = combo_describe,
 };
 
 const struct ml_fc_method ml_fc_auto = {
@@ -556,6 +581,7 @@ const struct ml_fc_method ml_fc_auto = {
 	.save = combo_save,
 	.load = auto_load,
 	.free = combo_free,
+	.describe = combo_describe,
 };
 
 const struct ml_fc_method ml_fc_ensemble = {
@@ -571,4 +597,5 @@ const struct ml_fc_method ml_fc_ensemble = {
 	.save = combo_save,
 	.load = ensemble_load,
 	.free = combo_free,
+	.describe = combo_describe,
 };

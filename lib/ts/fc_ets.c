@@ -1366,10 +1366,28 @@ bad:
 }
 
 /* ets and damped: the same fit, forecasts and files; only the default spec differs */
+static void ets_describe(const void *state, char *buf, size_t size)
+{
+	const struct ets_state *st = state;
+	char name[32];
+
+	if (st->fallback) {
+		snprintf(buf, size, "the level of simple exponential smoothing at alpha 0.5 "
+				    "(too short to fit)");
+		return;
+	}
+	ets_name(&st->f, name, sizeof(name));
+	if (st->lm)
+		snprintf(buf, size, "%s, season %d by %s classical decomposition", name, st->lm,
+			 st->lmult ? "multiplicative" : "additive");
+	else
+		snprintf(buf, size, "%s", name);
+}
+
 #define ETS_FUNCS                                                                            \
 	.min_length = ets_min, .fit = ets_fit_method, .forecast = ets_forecast_method,       \
 	.fitted = ets_fitted_method, .sigma2 = ets_sigma2, .save = ets_save, .load = ets_load, \
-	.free = free
+	.free = free, .describe = ets_describe
 
 const struct ml_fc_method ml_fc_ets = {
 	.name = "ets",

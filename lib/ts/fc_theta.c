@@ -4,6 +4,7 @@
  * drift of half the slope of a linear trend, reseasonalised; intervals from the SES
  * variance as thetaf computes them. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,16 @@ static int theta_load(void **state, const struct ml_model *m, const struct ml_se
 	return theta_fit(state, s, p, NULL, e);
 }
 
+static void theta_describe(const void *state, char *buf, size_t size)
+{
+	const struct theta *th = state;
+
+	if (th->m > 1)
+		snprintf(buf, size, "theta, seasonally adjusted (period %d)", th->m);
+	else
+		snprintf(buf, size, "theta");
+}
+
 const struct ml_fc_method ml_fc_theta = {
 	.name = "theta",
 	.summary = "the Theta method: SES with half the trend's slope, seasonally adjusted",
@@ -206,4 +217,5 @@ const struct ml_fc_method ml_fc_theta = {
 	.save = theta_save,
 	.load = theta_load,
 	.free = free,
+	.describe = theta_describe,
 };

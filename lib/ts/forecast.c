@@ -1,6 +1,7 @@
 /* Forecasting: the method table, fitting and forecasting with checked arguments, the
  * "forecaster" container and its kind of artefact. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,28 @@ int ml_fc_nx(const struct ml_forecaster *f)
 size_t ml_fc_nobs(const struct ml_forecaster *f)
 {
 	return f->s.n;
+}
+
+void ml_fc_appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t k = strnlen(buf, size);
+	va_list ap;
+
+	if (k + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + k, size - k, fmt, ap);
+	va_end(ap);
+}
+
+void ml_fc_describe(const struct ml_forecaster *f, char *buf, size_t size)
+{
+	if (!size)
+		return;
+	if (f->m->describe)
+		f->m->describe(f->state, buf, size);
+	else
+		snprintf(buf, size, "%s", f->m->name);
 }
 
 double ml_fc_sigma2(const struct ml_forecaster *f)

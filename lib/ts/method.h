@@ -37,7 +37,14 @@ struct ml_fc_method {
 	int (*load)(void **state, const struct ml_model *m, const struct ml_series *s,
 		    const struct ml_params *p, struct ml_err *e);
 	void (*free)(void *state);
+	/* The fitted model in a few words, as a user of the reference implementation would
+	 * name it ("ETS(M,Ad,N)", "ARIMA(0,1,1)(0,1,1)[12]"), into buf (NULL: the name). */
+	void (*describe)(const void *state, char *buf, size_t size);
 };
+
+/* Append printf-style text to the string in buf (of size bytes), cut to fit. */
+void ml_fc_appendf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* The state a method's fit made, for methods built from others (combinations). */
 void *ml_fc_state(const struct ml_forecaster *f);
