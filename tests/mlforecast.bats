@@ -274,6 +274,27 @@ members_mean() {
 	[ "$status" -eq 2 ]
 }
 
+@test "screen=on passes over the refits that hold a seasonal MA gone to the unit circle; combinations screen" {
+	cp "$SAMPLES/seatbelts.csv" .
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on seatbelts.csv -o off.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: arima: ARIMA(1,1,2)(0,1,1)[12]; approximate search, 4 refits by likelihood" ]
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on -p screen=on seatbelts.csv -o on.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: arima: ARIMA(1,1,0)(0,1,1)[12]; approximate search, 2 refits by likelihood, 6 screened out" ]
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model auto seatbelts.csv -o auto.csv
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *" | ARIMA(1,1,0)(0,1,1)[12]; approximate search, 2 refits by likelihood, 6 screened out | "* ]]
+	# nothing is screened without seasonal differencing or when every refit passes
+	run --separate-stderr ml mlforecast -v --time t -y y --model arima -p approximation=on \
+		-p screen=on airpassengers.csv -o ap.csv
+	[[ "$stderr" != *screened* ]]
+	run ml mlforecast --time t -y y --model arima -p screen=perhaps airpassengers.csv
+	[ "$status" -eq 2 ]
+}
+
 @test "-v names the model each method fitted, as R prints it, for each series; -q silences it" {
 	# R: auto.arima(AirPassengers) is ARIMA(2,1,1)(0,1,0)[12], ets(AirPassengers) ETS(M,Ad,M)
 	run --separate-stderr ml mlforecast -v --time t -y y --model arima,ets,theta,auto \

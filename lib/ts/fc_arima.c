@@ -27,6 +27,8 @@ struct arima_state {
 	double sigma2;	      /* what the intervals use */
 	double aic, aicc, bic;
 	char note[200];	      /* how the model was chosen when it was not the plain way */
+	int nrefit, nskip;    /* the approximate search: candidates refitted by likelihood,
+			       * and passed over by screen */
 };
 
 static size_t arima_min(const struct ml_series *s)
@@ -124,6 +126,19 @@ static double model_ic(struct search *S, int p, int q, int P, int Q, int constan
 	if (!f->var_ok)
 		ic = INFINITY;
 	return ic;
+}
+
+/* Whether the orders r (p, q, P, Q) hold one of held[0..n) (each order at least as
+ * large). */
+static int nests(const int *const *held, int n, const int *r)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (r[0] >= held[i][0] && r[1] >= held[i][1] && r[2] >= held[i][2] &&
+		    r[3] >= held[i][3])
+			return 1;
+	return 0;
 }
 
 static int new_model(const struct search *S, int p, int q, int P, int Q, int c)
@@ -283,8 +298,8 @@ static int xreg_flat(const struct arima_spec *sp, size_t n, int D, size_t m, int
 }
 
 static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
-		      const struct arima_spec *base, int ic, int approx, int allow_mean,
-		      int allow_drift, int fix_d, int fix_D)
+		      const struct arima_spec *base, int ic, int approx, int screen,
+		      int allow_mean, int allow_drift, int fix_d, int fix_D)
 {
 	struct search S;
 	int d, D = 0, p, q, P, Q, constant, i;
@@ -441,7 +456,8 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 	stepwise(&S, p, q, P, Q, constant, allow_drift || allow_mean);
 	if (S.approx) {
 		/* refit by likelihood in order of the approximate criterion */
-		int order[NMODELS], nm = S.k < NMODELS ? S.k : NMODELS, a, b;
+		int order[NMODELS], nm = S.k < NMODELS ? S.k : NMODELS, a, b, nheld = 0;
+		const int *held[NMODELS]; /* orders whose seasonal MA reached the unit circle */
 		for (a = 0; a < nm; a++)
 			order[a] = a;
 		for (a = 1; a < nm; a++) /* stable insertion sort */
@@ -454,9 +470,24 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 		for (a = 0; a < nm; a++) {
 			struct arima_fit f;
 			int *r = S.res[order[a]];
-			double aic, aicc, bic, s2,
-			       icv = model_ic(&S, r[0], r[1], r[2], r[3], r[4], 0, INFINITY, &f, &aic,
-					      &aicc, &bic, &s2);
+			double aic, aicc, bic, s2, icv;
+			if (nests(held, nheld, r)) {
+				st->nskip++;
+				continue;
+			}
+			st->nrefit++;
+			icv = model_ic(&S, r[0], r[1], r[2], r[3], r[4], 0, INFINITY, &f, &aic,
+				       &aicc, &bic, &s2);
+			/* the likelihood took a seasonal MA to the unit circle: the seasonal
+			 * difference overdifferences a fixed season, and a candidate that holds
+			 * this one (every order at least as large) climbs to the same boundary;
+			 * its refit, the costliest part of the search, is skipped */
+			if (screen && D > 0 && !(icv < INFINITY) && f.coef && r[3] > 0 &&
+			    nheld < NMODELS) {
+				double sr = arima_minroot(f.coef + r[0] + r[1] + r[2], r[3], 1);
+				if (sr >= 0 && sr < pow(1.01, m))
+					held[nheld++] = r;
+			}
 			if (icv < INFINITY) {
 				arima_fit_release(&S.best);
 				S.best = f;
@@ -541,6 +572,10 @@ static const struct ml_param arima_params[] = {
     {"approximation", ML_P_ENUM, 0, 0, 0, "auto,on,off",
      "search on conditional sums of squares, then refit the best by likelihood (auto: for "
      "series longer than 150 or seasons above 12, as auto.arima)"},
+    {"screen", ML_P_ENUM, 0, 0, 0, "off,on",
+     "in the approximation's refits: once a candidate's seasonal MA reaches the unit circle "
+     "after seasonal differencing, skip the candidates that hold it (every order at least "
+     "as large)"},
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
 /* The fit; defer_var: a fit at fixed orders leaves out the coefficients' variance (which
@@ -668,6 +703,7 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 		if (nsord == 3)
 			fix_D = (int)sord[1];
 		rc = auto_arima(st, s->y, s->n, m, &base, ic, (int)ml_param(p, "approximation"),
+				(int)ml_param(p, "screen"),
 				mean != TERM_OFF, drift != TERM_OFF, fix_d, fix_D);
 		if (rc < 0) {
 			/* no model passed the checks: a random walk (with drift when allowed) */
@@ -829,6 +865,11 @@ static void arima_describe(const void *state, char *buf, size_t size)
 		ml_fc_appendf(buf, size, " with non-zero mean");
 	if (sp->next)
 		ml_fc_appendf(buf, size, ", %d regressor%s", sp->next, sp->next > 1 ? "s" : "");
+	if (st->nrefit)
+		ml_fc_appendf(buf, size, "; approximate search, %d refit%s by likelihood%s", st->nrefit,
+			      st->nrefit > 1 ? "s" : "", st->nskip ? "," : "");
+	if (st->nskip)
+		ml_fc_appendf(buf, size, " %d screened out", st->nskip);
 	if (st->note[0])
 		ml_fc_appendf(buf, size, "; %s", st->note);
 }

@@ -105,7 +105,8 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		 * only past 150 values): about a third of the cost on short series, and no
 		 * less accurate on the benchmark's three sets (bench/RESULTS.md) */
 		if (strcmp(names[i], "arima") == 0 &&
-		    ml_params_set(&p, "approximation", "on", &e2) < 0)
+		    (ml_params_set(&p, "approximation", "on", &e2) < 0 ||
+		     ml_params_set(&p, "screen", "on", &e2) < 0))
 			continue;
 		if (ml_fc_fit(&c->f[c->n], m, s, &p, ctx, &e2) < 0) {
 			if (e2.code == ML_E_NOMEM) {
