@@ -859,8 +859,9 @@ static int load_series(struct fcast *F)
 		while (len > lead && S->y[len - 1] != S->y[len - 1])
 			len--;
 		if (lead == len) {
-			rc = cli_error(&F->cli, EX_DATA, "%s: series %s has no values", F->name,
-				       g ? quote(q, 100, g) : "");
+			rc = cli_error(&F->cli, EX_DATA, "%s: %s%s has no values (every %s is missing)",
+				       F->name, g ? "series " : "the series",
+				       g ? quote(q, 100, g) : "", F->y_col);
 			goto out;
 		}
 		memmove(S->y, S->y + lead, (len - lead) * sizeof(double));

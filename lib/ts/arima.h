@@ -44,6 +44,7 @@ struct arima_fit {
 	/* The state space after filtering the series (for forecasting). */
 	int np, nq, r, dl, rd;
 	double *phi, *theta, *delta, *a, *P;
+	int filtered; /* a and P are the state after the series (see ARIMA_NO_STATE) */
 };
 
 /* Fit spec on y[0..n) (every value present). 0, or -1 when R's arima would stop with an
@@ -53,10 +54,15 @@ struct arima_fit {
 int arima_fit(struct arima_fit *out, const double *y, size_t n, const struct arima_spec *s,
 	      enum arima_method method, const double *fixed);
 void arima_fit_release(struct arima_fit *f);
-/* arima_fit, leaving out (defer_var nonzero) the coefficients' variance of a maximum-
- * likelihood fit, the costliest part of a small model's fit (a Hessian by differences):
- * var_ok is then -1 until arima_fit_var computes it on the same y. arima_fit_var returns 0,
- * or -1 where arima_fit would have failed (the Hessian cannot be inverted, as R stops). */
+/* arima_fit, leaving out (defer_var ARIMA_DEFER_VAR) the coefficients' variance of a
+ * maximum-likelihood fit, the costliest part of a small model's fit (a Hessian by
+ * differences): var_ok is then -1 until arima_fit_var computes it on the same y.
+ * arima_fit_var returns 0, or -1 where arima_fit would have failed (the Hessian cannot be
+ * inverted, as R stops). With ARIMA_NO_STATE, a CSS fit leaves out the Kalman filter over
+ * the series that gives the state forecasts start from (a and P are then not the filtered
+ * ones and filtered is 0): an approximate search ranks its candidates without it. */
+#define ARIMA_DEFER_VAR 1
+#define ARIMA_NO_STATE 2
 int arima_fit_defer(struct arima_fit *out, const double *y, size_t n,
 		    const struct arima_spec *s, enum arima_method method, const double *fixed,
 		    int defer_var);

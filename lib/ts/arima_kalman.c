@@ -1763,7 +1763,7 @@ static int fit_spec(struct arima_fit *out, const double *y, size_t n,
 				init[i] = coef[i] / parscale[i];
 			value = fminfn(&o, init);
 		}
-		if (defer_var) {
+		if (defer_var & ARIMA_DEFER_VAR) {
 			/* arima_fit_var computes it later, from the same values */
 			if (!(out->tcoef = ts_malloc(2 * (size_t)k * sizeof(double))))
 				goto done;
@@ -1797,7 +1797,7 @@ final:
 		wk.resid = NULL;
 		if (init_state(&wk) < 0)
 			goto done;
-		{
+		if (!(defer_var & ARIMA_NO_STATE)) {
 			double ssq, sumlog;
 			int nu;
 			double *keep = ts_malloc(n * sizeof(double));
@@ -1806,6 +1806,7 @@ final:
 			wk.resid = keep;
 			kalman_like(&wk, &ssq, &sumlog, &nu);
 			free(keep);
+			out->filtered = 1;
 		}
 	} else {
 		double ssq, sumlog, v;
@@ -1813,6 +1814,7 @@ final:
 		if (init_state(&wk) < 0)
 			goto done;
 		kalman_like(&wk, &ssq, &sumlog, &nu);
+		out->filtered = 1;
 		out->sigma2 = ssq / nused;
 		v = 2 * nused * value + nused + nused * log(2 * M_PI);
 		out->loglik = -0.5 * v;

@@ -99,7 +99,7 @@ static double model_ic(struct search *S, int p, int q, int P, int Q, int constan
 	sp.drift = diffs == 1 && constant;
 	sp.mean = diffs != 1 && constant;
 	if (arima_fit_defer(f, S->y, S->n, &sp, approx ? ARIMA_CSS : ARIMA_CSS_ML, NULL,
-			    !approx) < 0)
+			    approx ? ARIMA_NO_STATE : ARIMA_DEFER_VAR) < 0)
 		return INFINITY;
 	criteria(f, nstar, S->offset, aic, aicc, bic);
 	ic = S->ic == IC_AICC ? *aicc : S->ic == IC_AIC ? *aic : *bic;
@@ -268,7 +268,7 @@ static int regress_out(const double *y, size_t n, const struct arima_spec *sp, d
 	lin.mean = 1;
 	lin.drift = 0;
 	/* white noise with the regressors by CSS is least squares */
-	if (arima_fit(&f, y, n, &lin, ARIMA_CSS, NULL) < 0)
+	if (arima_fit_defer(&f, y, n, &lin, ARIMA_CSS, NULL, ARIMA_NO_STATE) < 0)
 		return -1;
 	memcpy(out, f.resid, n * sizeof(double));
 	arima_fit_release(&f);
@@ -505,6 +505,14 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 		arima_fit_release(&S.best);
 		goto done;
 	}
+	if (!S.best.filtered) {
+		/* no refit passed: the approximate search's best, fitted again with its state
+		 * (the same deterministic fit) to forecast from */
+		struct arima_spec sp = S.best.s;
+		arima_fit_release(&S.best);
+		if (arima_fit(&S.best, y, n, &sp, ARIMA_CSS, NULL) < 0)
+			goto done;
+	}
 	st->fit = S.best;
 	st->sigma2 = S.best_sigma2;
 	st->aic = S.best_aic;
@@ -542,7 +550,7 @@ static void choose_fourier(const double *y, size_t n, const struct ml_series *s,
 			t.mean = 1;
 			t.drift = 1;
 			k = arima_ncx(&t) + 1;
-			if ((double)n - k - 1 <= 0 || arima_fit(&f, y, n, &t, ARIMA_CSS, NULL) < 0)
+			if ((double)n - k - 1 <= 0 || arima_fit_defer(&f, y, n, &t, ARIMA_CSS, NULL, ARIMA_NO_STATE) < 0)
 				break;
 			crit = (double)n * log(f.sigma2) + 2 * k + 2 * k * (k + 1) / ((double)n - k - 1);
 			arima_fit_release(&f);

@@ -369,6 +369,42 @@ static void test_unit_roots(void)
 	}
 }
 
+/* A CSS fit without its state (what an approximate search ranks) has the same
+ * coefficients, residuals and variance as one with it, and says that its state is not the
+ * filtered one; with it, it forecasts. */
+static void test_css_no_state(void)
+{
+	size_t n;
+	double *y = series("co2", &n);
+	struct arima_spec sp;
+	struct arima_fit a, b;
+	double mean[12], se2[12];
+	size_t t;
+
+	if (!y)
+		return;
+	memset(&sp, 0, sizeof(sp));
+	sp.p = 1;
+	sp.q = 1;
+	sp.Q = 1;
+	sp.d = 1;
+	sp.D = 1;
+	sp.m = 12;
+	CHECK(arima_fit_defer(&a, y, n, &sp, ARIMA_CSS, NULL, ARIMA_NO_STATE) == 0);
+	CHECK(arima_fit_defer(&b, y, n, &sp, ARIMA_CSS, NULL, 0) == 0);
+	CHECK(!a.filtered && b.filtered);
+	CHECK(a.sigma2 == b.sigma2 && a.var_ok == b.var_ok);
+	CHECK(!memcmp(a.coef, b.coef, 3 * sizeof(double)));
+	for (t = 0; t < n; t++)
+		CHECK(a.resid[t] == b.resid[t] || (a.resid[t] != a.resid[t] && b.resid[t] != b.resid[t]));
+	CHECK(arima_forecast(&b, 12, mean, se2) == 0);
+	for (t = 0; t < 12; t++)
+		CHECK(fabs(mean[t] - y[n - 12 + t]) < 5 && se2[t] > 0);
+	arima_fit_release(&a);
+	arima_fit_release(&b);
+	free(y);
+}
+
 /* Saved and loaded, a fitted model forecasts the same bytes. */
 static void test_saved(void)
 {
@@ -409,5 +445,6 @@ int main(void)
 	RUN(test_robust);
 	RUN(test_long_season);
 	RUN(test_saved);
+	RUN(test_css_no_state);
 	return UNIT_EXIT();
 }
