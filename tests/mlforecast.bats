@@ -94,6 +94,18 @@ Try 'mlforecast --help' for more information." ]
 	[ "${lines[1]}" = "2020-08-01,naive,7,5.718448434455399,8.2815515655446,5.040036015459947,8.959963984540053" ]
 }
 
+@test "a series with every value missing is an error naming it and the column" {
+	printf 't,y\n1,NA\n2,NA\n3,\n' >na.csv
+	run --separate-stderr ml mlforecast --time t -y y -o out.csv na.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: na.csv: the series has no values (every y is missing)" ]
+	[ ! -e out.csv ]
+	printf 'g,t,y\na,1,1\na,2,2\na,3,3\nb,1,NA\nb,2,NA\n' >gna.csv
+	run --separate-stderr ml mlforecast --time t -y y --group g gna.csv
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "mlforecast: gna.csv: series 'b' has no values (every y is missing)" ]
+}
+
 @test "duplicate and irregular timestamps are errors naming the line" {
 	printf 'd,v\n2020-01-01,1\n2020-02-01,2\n2020-02-01,3\n' >dup.csv
 	run --separate-stderr ml mlforecast --time d -y v dup.csv
