@@ -887,15 +887,21 @@ static int load_series(struct fcast *F)
 		S->s.n = S->n;
 		memcpy(S->s.season, season, sizeof(season));
 		S->s.nseason = ns;
-		S->h = F->horizon > 0 ? F->horizon : ns ? 2 * season[0] : 10;
-		/* seasons as long as the series are dropped for it */
+		/* seasons as long as the series are dropped for it (with a warning when given
+		 * by --season), before the default horizon of two seasons is taken */
 		{
 			int k, kept = 0;
 			for (k = 0; k < S->s.nseason; k++)
 				if ((size_t)S->s.season[k] < S->n)
 					S->s.season[kept++] = S->s.season[k];
+				else if (F->nseason)
+					cli_warn(&F->cli, "%s: %s%s%s--season %d is not shorter than the "
+							  "series (%zu values): left out",
+						 F->name, g ? "series " : "", g ? quote(q, 100, g) : "",
+						 g ? ": " : "", S->s.season[k], S->n);
 			S->s.nseason = kept;
 		}
+		S->h = F->horizon > 0 ? F->horizon : S->s.nseason ? 2 * S->s.season[0] : 10;
 	}
 out:
 	free(tval);

@@ -94,6 +94,18 @@ Try 'mlforecast --help' for more information." ]
 	[ "${lines[1]}" = "2020-08-01,naive,7,5.718448434455399,8.2815515655446,5.040036015459947,8.959963984540053" ]
 }
 
+@test "a --season not shorter than the series is left out with a warning, and sets no horizon" {
+	run --separate-stderr ml mlforecast --time t -y y --season 100000 --model snaive airpassengers.csv
+	[ "$status" -eq 0 ]
+	[ "${stderr_lines[0]}" = "mlforecast: warning: airpassengers.csv: --season 100000 is not shorter than the series (144 values): left out" ]
+	[ "${stderr_lines[1]}" = "mlforecast: warning: no seasonal period for --model snaive; forecast with naive" ]
+	[ "${#lines[@]}" -eq 11 ]
+	run --separate-stderr ml mlforecast --time t -y y --season 144 --season 12 --model snaive airpassengers.csv
+	[ "$status" -eq 0 ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "${#lines[@]}" -eq 25 ]
+}
+
 @test "a series with every value missing is an error naming it and the column" {
 	printf 't,y\n1,NA\n2,NA\n3,\n' >na.csv
 	run --separate-stderr ml mlforecast --time t -y y -o out.csv na.csv
