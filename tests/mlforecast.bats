@@ -308,9 +308,19 @@ members_mean() {
 		-p approximation=on -p screen=on seatbelts.csv -o on.csv
 	[ "$status" -eq 0 ]
 	[ "$stderr" = "mlforecast: arima: ARIMA(1,1,0)(0,1,1)[12]; approximate search, 2 refits by likelihood, 6 screened out" ]
-	run --separate-stderr ml mlforecast -v --time month -y drivers --model auto seatbelts.csv -o auto.csv
+	# on its first 150 values the same model with or without, 4 refits instead of 10, and
+	# the combinations screen
+	head -n 151 seatbelts.csv >sb150.csv
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on sb150.csv -o off.csv
+	[ "$stderr" = "mlforecast: arima: ARIMA(0,1,1)(1,1,0)[12]; approximate search, 10 refits by likelihood" ]
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on -p screen=on sb150.csv -o on.csv
+	[ "$stderr" = "mlforecast: arima: ARIMA(0,1,1)(1,1,0)[12]; approximate search, 4 refits by likelihood, 6 screened out" ]
+	cmp off.csv on.csv
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model auto sb150.csv -o auto.csv
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *" | ARIMA(1,1,0)(0,1,1)[12]; approximate search, 2 refits by likelihood, 6 screened out | "* ]]
+	[[ "$stderr" == *" | ARIMA(0,1,1)(1,1,0)[12]; approximate search, 4 refits by likelihood, 6 screened out | "* ]]
 	# nothing is screened without seasonal differencing or when every refit passes
 	run --separate-stderr ml mlforecast -v --time t -y y --model arima -p approximation=on \
 		-p screen=on airpassengers.csv -o ap.csv
@@ -342,6 +352,29 @@ members_mean() {
 	run --separate-stderr ml mlforecast -v -q --time t -y y --model arima -o out.csv airpassengers.csv
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+}
+
+@test "refit=off forecasts from the approximate search's best fit; combinations refit only up to 150 values" {
+	cp "$SAMPLES/seatbelts.csv" .
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on -p refit=off seatbelts.csv -o css.csv
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "mlforecast: arima: ARIMA(0,1,1)(0,1,1)[12]; approximate search, fitted by conditional sums of squares" ]
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on -p refit=auto -p screen=on seatbelts.csv -o auto.csv
+	[ "$stderr" = "mlforecast: arima: ARIMA(0,1,1)(0,1,1)[12]; approximate search, fitted by conditional sums of squares" ]
+	cmp css.csv auto.csv
+	# 192 values: auto's arima member is that fit; on 150 it is refitted
+	run --separate-stderr ml mlforecast -v --time month -y drivers seatbelts.csv -o a.csv
+	[[ "$stderr" == *" | ARIMA(0,1,1)(0,1,1)[12]; approximate search, fitted by conditional sums of squares | "* ]]
+	head -n 151 seatbelts.csv >sb150.csv
+	run --separate-stderr ml mlforecast -v --time month -y drivers --model arima \
+		-p approximation=on -p refit=auto sb150.csv -o b.csv
+	[[ "$stderr" == *"refits by likelihood" ]]
+	# the CSS fit's intervals hold its mean
+	awk -F, 'NR > 1 && !($6 <= $4 && $4 <= $3 && $3 <= $5 && $5 <= $7) { exit 1 }' css.csv
+	run ml mlforecast --time month -y drivers --model arima -p refit=sometimes seatbelts.csv
+	[ "$status" -eq 2 ]
 }
 
 @test "--backtest writes per series and model scores and their means" {

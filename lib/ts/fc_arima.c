@@ -21,6 +21,7 @@
 
 enum { TERM_AUTO, TERM_ON, TERM_OFF };
 enum { IC_AICC, IC_AIC, IC_BIC };
+enum { REFIT_ON, REFIT_OFF, REFIT_AUTO };
 
 struct arima_state {
 	struct arima_fit fit;
@@ -298,7 +299,7 @@ static int xreg_flat(const struct arima_spec *sp, size_t n, int D, size_t m, int
 }
 
 static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
-		      const struct arima_spec *base, int ic, int approx, int screen,
+		      const struct arima_spec *base, int ic, int approx, int refit, int screen,
 		      int allow_mean, int allow_drift, int fix_d, int fix_D)
 {
 	struct search S;
@@ -454,7 +455,7 @@ static int auto_arima(struct arima_state *st, const double *y, size_t n, int m,
 	if (constant && try_model(&S, 0, 0, 0, 0, 0))
 		p = q = P = Q = 0;
 	stepwise(&S, p, q, P, Q, constant, allow_drift || allow_mean);
-	if (S.approx) {
+	if (S.approx && (refit == REFIT_ON || (refit == REFIT_AUTO && n <= 150))) {
 		/* refit by likelihood in order of the approximate criterion */
 		int order[NMODELS], nm = S.k < NMODELS ? S.k : NMODELS, a, b, nheld = 0;
 		const int *held[NMODELS]; /* orders whose seasonal MA reached the unit circle */
@@ -580,6 +581,9 @@ static const struct ml_param arima_params[] = {
     {"approximation", ML_P_ENUM, 0, 0, 0, "auto,on,off",
      "search on conditional sums of squares, then refit the best by likelihood (auto: for "
      "series longer than 150 or seasons above 12, as auto.arima)"},
+    {"refit", ML_P_ENUM, 0, 0, 0, "on,off,auto",
+     "after the approximation's search, refit by likelihood (off: forecast from the "
+     "best conditional-sums-of-squares fit; auto: refit series of at most 150 values)"},
     {"screen", ML_P_ENUM, 0, 0, 0, "off,on",
      "in the approximation's refits: once a candidate's seasonal MA reaches the unit circle "
      "after seasonal differencing, skip the candidates that hold it (every order at least "
@@ -711,7 +715,7 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 		if (nsord == 3)
 			fix_D = (int)sord[1];
 		rc = auto_arima(st, s->y, s->n, m, &base, ic, (int)ml_param(p, "approximation"),
-				(int)ml_param(p, "screen"),
+				(int)ml_param(p, "refit"), (int)ml_param(p, "screen"),
 				mean != TERM_OFF, drift != TERM_OFF, fix_d, fix_D);
 		if (rc < 0) {
 			/* no model passed the checks: a random walk (with drift when allowed) */
@@ -878,6 +882,8 @@ static void arima_describe(const void *state, char *buf, size_t size)
 			      st->nrefit > 1 ? "s" : "", st->nskip ? "," : "");
 	if (st->nskip)
 		ml_fc_appendf(buf, size, " %d screened out", st->nskip);
+	if (st->fit.method == ARIMA_CSS)
+		ml_fc_appendf(buf, size, "; approximate search, fitted by conditional sums of squares");
 	if (st->note[0])
 		ml_fc_appendf(buf, size, "; %s", st->note);
 }

@@ -106,6 +106,7 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		 * less accurate on the benchmark's three sets (bench/RESULTS.md) */
 		if (strcmp(names[i], "arima") == 0 &&
 		    (ml_params_set(&p, "approximation", "on", &e2) < 0 ||
+		     ml_params_set(&p, "refit", "auto", &e2) < 0 ||
 		     ml_params_set(&p, "screen", "on", &e2) < 0))
 			continue;
 		if (ml_fc_fit(&c->f[c->n], m, s, &p, ctx, &e2) < 0) {
