@@ -92,8 +92,8 @@ int ml_arima_spec_params(const void *state, struct ml_params *p, struct ml_err *
  * method fits it with those orders fixed but without the coefficients' variance, which
  * only the search reads (a refit whose Hessian cannot be inverted is kept, not dropped),
  * and with the likelihood maximised from the state's coefficients rather than from CSS
- * estimates: a combination's backtest, on the first part of the series state was fitted
- * to. */
+ * estimates (a state fitted by conditional sums of squares alone is refitted so): a
+ * combination's backtest, on the first part of the series state was fitted to. */
 struct ml_series;
 int ml_arima_refit(const void *state, const struct ml_series *s, int h, const double *level,
 		   int nlevel, double *mean, double *lo, double *hi, struct ml_err *e);

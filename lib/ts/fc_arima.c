@@ -689,8 +689,12 @@ static int fit_impl(void **state, const struct ml_series *s, const struct ml_par
 					  sp.p, sp.d, sp.q, sp.P, sp.D, sp.Q, m, need, s->n);
 		}
 		rc = -1;
+		/* a refit of a fit (a backtest's origin): the same estimator, by likelihood from
+		 * its coefficients, or by conditional sums of squares as it was */
 		if (from && same_terms(&from->s, &sp))
-			rc = arima_fit_from(&st->fit, s->y, s->n, &sp, from->coef);
+			rc = from->method == ARIMA_CSS
+				     ? arima_fit(&st->fit, s->y, s->n, &sp, ARIMA_CSS, NULL)
+				     : arima_fit_from(&st->fit, s->y, s->n, &sp, from->coef);
 		if (rc < 0)
 			rc = arima_fit_defer(&st->fit, s->y, s->n, &sp, ARIMA_CSS_ML, NULL,
 					     defer_var);

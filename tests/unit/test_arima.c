@@ -11,6 +11,7 @@
 
 #include "ml/ml.h"
 #include "ts/arima.h"
+#include "ts/method.h"
 #include "unit.h"
 
 #define FIX "tests/fixtures/arima/"
@@ -405,6 +406,54 @@ static void test_css_no_state(void)
 	free(y);
 }
 
+/* A backtest's refit of a model fitted by conditional sums of squares (auto's member past
+ * 150 values) fits the origin's part the same way, at the same orders; one fitted by
+ * likelihood refits by likelihood. */
+static void test_refit_same_estimator(void)
+{
+	size_t n;
+	double *y = series("co2", &n);
+	const struct ml_fc_method *m = ml_fc_method_find("arima");
+	struct ml_forecaster *f = NULL;
+	struct ml_params p;
+	struct ml_series s, sub;
+	struct ml_err e;
+	struct arima_fit a;
+	const struct arima_fit *full;
+	double mean[12], lo[12], hi[12], want[12], se2[12], l95 = 95;
+	int t;
+
+	if (!y)
+		return;
+	ml_err_init(&e);
+	memset(&s, 0, sizeof(s));
+	s.y = y;
+	s.n = n;
+	s.season[0] = 12;
+	s.nseason = 1;
+	ml_fc_params_init(&p, m);
+	CHECK(ml_params_set(&p, "approximation", "on", &e) == 0 &&
+	      ml_params_set(&p, "refit", "off", &e) == 0);
+	CHECK(ml_fc_fit(&f, m, &s, &p, NULL, &e) == 0);
+	if (!f) {
+		free(y);
+		return;
+	}
+	/* the state begins with its fit */
+	full = ml_fc_state(f);
+	CHECK(full->method == ARIMA_CSS);
+	sub = s;
+	sub.n = n - 24;
+	CHECK(ml_arima_refit(ml_fc_state(f), &sub, 12, &l95, 1, mean, lo, hi, &e) == 0);
+	CHECK(arima_fit(&a, y, n - 24, &full->s, ARIMA_CSS, NULL) == 0);
+	CHECK(arima_forecast(&a, 12, want, se2) == 0);
+	for (t = 0; t < 12; t++)
+		CHECK(mean[t] == want[t]);
+	arima_fit_release(&a);
+	ml_fc_free(f);
+	free(y);
+}
+
 /* Saved and loaded, a fitted model forecasts the same bytes. */
 static void test_saved(void)
 {
@@ -446,5 +495,6 @@ int main(void)
 	RUN(test_long_season);
 	RUN(test_saved);
 	RUN(test_css_no_state);
+	RUN(test_refit_same_estimator);
 	return UNIT_EXIT();
 }
