@@ -271,6 +271,22 @@ members_mean() {
 	same d.csv <(sed 's/,ets,/,damped,/' e.csv)
 	ml mlforecast --time date -y value --group series --model ets --horizon 6 classic_series.csv >z.csv
 	run ! cmp -s <(grep '^UKgas,' d.csv | cut -d, -f4) <(grep '^UKgas,' z.csv | cut -d, -f4)
+	# inside a combination damped is taken from the ets member's candidates: the same
+	# model as damped fitted alone, on every series where auto averages all four members
+	# (seasonal, yearly), and with a long season
+	ml mlforecast -v --time date -y value --group series --model damped,combo,ensemble \
+		classic_series.csv -o /dev/null 2>d.txt
+	ml mlforecast -v --time date -y value --group series classic_series.csv -o /dev/null 2>a.txt
+	grep -o "'[^']*': damped: .*" d.txt | sed "s/: damped: /: /" | sort >alone.txt
+	[ "$(wc -l <alone.txt)" -eq 5 ]
+	sed -n "s/.*series \('[^']*'\): auto: .* | \(ETS([^)]*)\)[^|]* (4 of 4 .*/\1: \2/p" a.txt | sort >member.txt
+	[ "$(wc -l <member.txt)" -ge 3 ]
+	same <(grep -F -f <(cut -d: -f1 member.txt) alone.txt) member.txt
+	cp "$SAMPLES/seatbelts.csv" .
+	ml mlforecast -v --time month -y drivers --model damped --season 36 seatbelts.csv -o /dev/null 2>d36.txt
+	ml mlforecast -v --time month -y drivers --season 36 seatbelts.csv -o /dev/null 2>a36.txt
+	grep -q "decomposition" d36.txt
+	[[ "$(cat a36.txt)" == *" | $(sed 's/^mlforecast: damped: //' d36.txt) ("* ]]
 }
 
 @test "combinations search arima's orders on conditional sums of squares (approximation=on)" {

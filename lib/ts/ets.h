@@ -53,7 +53,14 @@ void ml_ets_spec(const void *state, char *buf);
 struct ml_fc_method;
 int ml_ets_method(const struct ml_fc_method *m);
 /* Select among the models spec allows as R's ets(y, model = spec) does (ic 0 aicc, 1 aic,
- * 2 bic). Returns 0, -1 when none could be fitted, -2 for a malformed spec, or ML_E_NOMEM. */
-int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best);
+ * 2 bic). Returns 0, -1 when none could be fitted, -2 for a malformed spec, or ML_E_NOMEM.
+ * damped, when not NULL, receives the best of the damped models among them (what
+ * ets(y, damped = TRUE) selects when spec leaves the trend free) and *ndamped 1, or
+ * *ndamped 0 when none was fitted. */
+int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best,
+		struct ets_fit *damped, int *ndamped);
+/* The state of the damped method that an ets state with the trend free also selected
+ * (the same candidates' fits), newly allocated, or NULL when it has none. */
+void *ml_ets_damped_state(const void *state);
 
 #endif

@@ -81,6 +81,17 @@ static int long_season(const struct ml_series *s)
 	return 0;
 }
 
+/* The damped method's state as the ets member's fit selected it too, or NULL. */
+static void *damped_of_ets(const struct combo *c)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->fm[i]->name, "ets") == 0)
+			return ml_ets_damped_state(ml_fc_state(c->f[i]));
+	return NULL;
+}
+
 /* Fit each method of names that is registered and takes s; members that fail are left
  * out (a series too short for one of them). */
 static int fit_members(struct combo *c, const char *const *names, const struct ml_series *s,
@@ -92,6 +103,7 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		const struct ml_fc_method *m = ml_fc_method_find(names[i]);
 		struct ml_params p;
 		struct ml_err e2;
+		void *alt;
 		if (!m || s->n < ml_fc_method_min_length(m, s) || (s->nx && !ml_fc_method_xreg(m)))
 			continue;
 		if (strcmp(names[i], "snaive") == 0 && !s->nseason)
@@ -109,7 +121,11 @@ static int fit_members(struct combo *c, const char *const *names, const struct m
 		     ml_params_set(&p, "refit", "auto", &e2) < 0 ||
 		     ml_params_set(&p, "screen", "on", &e2) < 0))
 			continue;
-		if (ml_fc_fit(&c->f[c->n], m, s, &p, ctx, &e2) < 0) {
+		if (strcmp(names[i], "damped") == 0 && (alt = damped_of_ets(c))) {
+			/* the ets member fitted every damped candidate: its best is damped's */
+			if (ml_fc_adopt(&c->f[c->n], m, s, &p, alt, e) < 0)
+				return ML_E_NOMEM;
+		} else if (ml_fc_fit(&c->f[c->n], m, s, &p, ctx, &e2) < 0) {
 			if (e2.code == ML_E_NOMEM) {
 				*e = e2;
 				return ML_E_NOMEM;
@@ -139,7 +155,8 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 	       ssum[1 << MAXSUB] = {0}, *lo, *hi;
 	const double l95 = 95;
 	size_t cnt[MAXC + 1] = {0}, npt = (size_t)norigin * (size_t)h;
-	int k, i, t, mask, scored = 0;
+	int k, i, t, mask, scored = 0, ok[MAXC];
+	char spec[MAXC][8];
 	size_t lag = s->nseason ? (size_t)s->season[0] : 1;
 
 	if (!fc || !(c->pt_a = malloc(npt * (2 + 2 * MAXC) * sizeof(double)))) {
@@ -167,6 +184,7 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 		scale /= (double)(L - lag);
 		if (!(scale > 0))
 			continue;
+		memset(ok, 0, sizeof(ok));
 		for (i = 0; i < c->n; i++) {
 			struct ml_params p;
 			struct ml_forecaster *f = NULL;
@@ -190,9 +208,22 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				continue;
 			}
 			if (ml_ets_method(c->fm[i])) {
-				char spec[8];
-				ml_ets_spec(ml_fc_state(c->f[i]), spec);
-				ml_params_set(&p, "spec", spec, &e2);
+				int j;
+				ml_ets_spec(ml_fc_state(c->f[i]), spec[i]);
+				ml_params_set(&p, "spec", spec[i], &e2);
+				/* ets and damped on the same model: the same refit */
+				for (j = 0; j < i; j++)
+					if (ok[j] && ml_ets_method(c->fm[j]) && !strcmp(spec[i], spec[j]))
+						break;
+				if (j < i) {
+					size_t hs = (size_t)h * sizeof(double);
+					memcpy(fc + (size_t)i * (size_t)h, fc + (size_t)j * (size_t)h, hs);
+					memcpy(lo + (size_t)i * (size_t)h, lo + (size_t)j * (size_t)h, hs);
+					memcpy(hi + (size_t)i * (size_t)h, hi + (size_t)j * (size_t)h, hs);
+					ok[i] = 1;
+					nok++;
+					continue;
+				}
 			}
 			if (ml_fc_fit(&f, c->fm[i], &sub, &p, ctx, &e2) < 0 ||
 			    ml_fc_forecast(f, h, &l95, 1, fc + (size_t)i * (size_t)h,
@@ -207,6 +238,7 @@ static int backtest_members(struct combo *c, const struct ml_series *s, int h, i
 				continue;
 			}
 			ml_fc_free(f);
+			ok[i] = 1;
 			nok++;
 		}
 		if (nok < c->n)

@@ -959,6 +959,10 @@ static const struct ml_param ets_params[] = {
 
 struct ets_state {
 	struct ets_fit f;
+	/* with the trend free (spec "ZZZ"), the best damped candidate: the damped method's
+	 * choice on the same series, which combinations take instead of fitting again */
+	struct ets_fit alt;
+	int has_alt;
 	int fallback; /* too short for any model: the level of SES at alpha 0.5 */
 	/* a season longer than the models take (over 24): the classical decomposition's
 	 * figure, divided out (mult) or subtracted before the fit, put back after */
@@ -1009,14 +1013,17 @@ static int parse_spec(const char *spec, char *e, char *t, char *se, int *damped)
 	return 0;
 }
 
-int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best)
+int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, struct ets_fit *best,
+		struct ets_fit *dbest, int *ndamped)
 {
 	char ce, ct, cs;
 	int damped, ei, ti, si, di, pos = 1, found = 0;
-	double best_ic = INFINITY;
+	double best_ic = INFINITY, dbest_ic = INFINITY;
 	size_t t;
 	static const int codes[3] = {ETS_N, ETS_A, ETS_M};
 
+	if (ndamped)
+		*ndamped = 0;
 	if (parse_spec(spec, &ce, &ct, &cs, &damped) < 0)
 		return -2;
 	for (t = 0; t < n; t++)
@@ -1064,6 +1071,11 @@ int ml_ets_auto(const double *y, size_t n, int m, const char *spec, int ic, stru
 						*best = f;
 						found = 1;
 					}
+					if (dbest && di && isfinite(v) && v < dbest_ic) {
+						dbest_ic = v;
+						*dbest = f;
+						*ndamped = 1;
+					}
 				}
 			}
 		}
@@ -1095,7 +1107,8 @@ static int ets_fit_method(void **state, const struct ml_series *s, const struct 
 	struct ets_state *st = calloc(1, sizeof(*st));
 	const char *spec = ml_param_text(p, "spec");
 	char sp[8];
-	int rc;
+	/* every model is a candidate at the damped method's criterion: its choice comes too */
+	int rc, free_all = (!spec || !strcmp(spec, "ZZZ")) && ml_param(p, "ic") == 0;
 
 	(void)ctx;
 	if (!st)
@@ -1141,7 +1154,8 @@ static int ets_fit_method(void **state, const struct ml_series *s, const struct 
 			}
 		}
 		rc = ml_ets_auto(y, s->n, st->lm ? 1 : m, spec ? spec : "ZZZ",
-				 (int)ml_param(p, "ic"), &st->f);
+				 (int)ml_param(p, "ic"), &st->f,
+				 free_all ? &st->alt : NULL, &st->has_alt);
 		free(adj);
 	}
 	if (rc == ML_E_NOMEM) {
@@ -1395,6 +1409,19 @@ const struct ml_fc_method ml_fc_ets = {
 	.params = ets_params,
 	ETS_FUNCS,
 };
+
+void *ml_ets_damped_state(const void *state)
+{
+	const struct ets_state *st = state;
+	struct ets_state *d;
+
+	if (!st->has_alt || st->fallback || !(d = malloc(sizeof(*d))))
+		return NULL;
+	*d = *st;
+	d->f = st->alt;
+	d->has_alt = 0;
+	return d;
+}
 
 int ml_ets_method(const struct ml_fc_method *m)
 {

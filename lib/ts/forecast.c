@@ -247,6 +247,21 @@ int ml_fc_fit(struct ml_forecaster **out, const struct ml_fc_method *m,
 	return 0;
 }
 
+int ml_fc_adopt(struct ml_forecaster **out, const struct ml_fc_method *m,
+		const struct ml_series *s, const struct ml_params *p, void *state, struct ml_err *e)
+{
+	struct ml_forecaster *f;
+
+	*out = NULL;
+	if (!(f = holder(m, s, p, e))) {
+		m->free(state);
+		return ML_E_NOMEM;
+	}
+	f->state = state;
+	*out = f;
+	return 0;
+}
+
 int ml_fc_forecast_on(const struct ml_forecaster *f, const struct ml_series *s, int h,
 		      const double *level, int nlevel, double *mean, double *lo, double *hi,
 		      struct ml_err *e)

@@ -46,6 +46,12 @@ struct ml_fc_method {
 void ml_fc_appendf(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* A forecaster of m on s with parameters p whose state (taken over, freed on failure)
+ * was made by another's fit: what m's own fit of s with p would have made, as a
+ * combination's damped member from its ets member's candidates. */
+int ml_fc_adopt(struct ml_forecaster **out, const struct ml_fc_method *m,
+		const struct ml_series *s, const struct ml_params *p, void *state, struct ml_err *e);
+
 /* The state a method's fit made, for methods built from others (combinations). */
 void *ml_fc_state(const struct ml_forecaster *f);
 /* Forecast from f with the regressors' future of s (a series of f's length whose x holds
