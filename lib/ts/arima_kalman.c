@@ -620,6 +620,9 @@ struct work {
 	int np, nq, r, dl, rd;
 	double *a, *P, *Pn, *anew, *M, *mm;
 	double *resid;
+	double *cw;	     /* css: the differenced w, then the residuals (2 n) */
+	int cw_ready;	     /* cw holds the differenced w already (no regressors) */
+	int cw_finite;	     /* every value of the differenced w is finite */
 };
 
 static void set_xb(struct work *wk, const double *par)
@@ -961,19 +964,24 @@ static void kalman_like_fast(struct work *wk, double *ssq_out, double *sumlog_ou
 static double css(struct work *wk)
 {
 	size_t n = wk->n, l;
-	double ssq = 0, *w = ts_malloc(2 * n * sizeof(double)), *res;
+	double ssq = 0, *w = wk->cw, *res = wk->cw + n;
 	int i, j, nu = 0, ns = wk->arma[4], pz[CSS_SPARSE], qz[CSS_SPARSE], npz = 0, nqz = 0;
 
-	if (!w)
-		return NAN;
-	res = w + n;
-	memcpy(w, wk->w, n * sizeof(double));
-	for (i = 0; i < wk->arma[5]; i++)
-		for (l = n - 1; l > 0; l--)
-			w[l] -= w[l - 1];
-	for (i = 0; i < wk->arma[6]; i++)
-		for (l = n - 1; l >= (size_t)ns; l--)
-			w[l] -= w[l - (size_t)ns];
+	/* the differenced series, once for all evaluations when no regressor moves it */
+	if (!wk->cw_ready) {
+		memcpy(w, wk->w, n * sizeof(double));
+		for (i = 0; i < wk->arma[5]; i++)
+			for (l = n - 1; l > 0; l--)
+				w[l] -= w[l - 1];
+		for (i = 0; i < wk->arma[6]; i++)
+			for (l = n - 1; l >= (size_t)ns; l--)
+				w[l] -= w[l - (size_t)ns];
+		wk->cw_finite = 1;
+		for (l = 0; l < n; l++)
+			if (!isfinite(w[l]))
+				wk->cw_finite = 0;
+		wk->cw_ready = wk->ncx == 0;
+	}
 	for (l = 0; l < (size_t)wk->ncond && l < n; l++)
 		res[l] = 0;
 	/* Seasonal orders leave most lags' coefficients zero. Where every value is finite
@@ -993,9 +1001,8 @@ static double css(struct work *wk)
 			else
 				qz[nqz++] = j;
 		}
-	for (l = 0; l < n && npz >= 0 && nqz >= 0; l++)
-		if (!isfinite(w[l]))
-			npz = -1;
+	if (!wk->cw_finite)
+		npz = -1;
 	if (npz >= 0 && nqz >= 0) {
 		for (l = (size_t)wk->ncond; l < n; l++) {
 			double tmp = w[l];
@@ -1032,7 +1039,6 @@ static double css(struct work *wk)
 out:
 	if (wk->resid)
 		memcpy(wk->resid, res, n * sizeof(double));
-	free(w);
 	return ssq / (double)nu;
 }
 
@@ -1445,7 +1451,7 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->dl = dl;
 	wk->rd = wk->r + dl;
 	rd2 = (size_t)wk->rd * (size_t)wk->rd;
-	wk->phi = ts_calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 2 * wk->n + 2 * (size_t)wk->r,
+	wk->phi = ts_calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 4 * wk->n + 2 * (size_t)wk->r,
 			 sizeof(double));
 	if (!wk->phi)
 		return -1;
@@ -1461,6 +1467,7 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->wd = wk->w + wk->n;
 	wk->F = wk->wd + wk->n;
 	wk->R = wk->F + wk->r;
+	wk->cw = wk->R + wk->r;
 	/* Delta: the coefficients of (1 - B)^d (1 - B^m)^D after the leading 1, negated. */
 	delta = ts_calloc((size_t)dl + 1, sizeof(double));
 	if (!delta)
