@@ -93,9 +93,9 @@ static void ets_update(double *x, int m, int trend, int season, double alpha, do
 /* Run the filter over y from state x (changed to the final state): -2 log likelihood up
  * to a constant as R's etscalc computes it, the one-step mean square error and, when e is
  * not NULL, the residuals. Returns NAN when the filter breaks down. */
-static double ets_filter(const double *y, size_t n, double *x, int m, int error, int trend,
-			 int season, double alpha, double beta, double gamma, double phi,
-			 double *e, double *mse)
+static inline __attribute__((always_inline)) double
+ets_filter_k(const double *y, size_t n, double *x, int m, int error, int trend, int season,
+	     double alpha, double beta, double gamma, double phi, double *e, double *mse)
 {
 	double sse = 0, lik2 = 0, se = 0, f, prod = 1; /* prod: the |f| since the last log */
 	/* the seasonal states as a ring, the oldest at o: each step replaces the oldest by the
@@ -148,6 +148,32 @@ static double ets_filter(const double *y, size_t n, double *x, int m, int error,
 	if (error == ETS_M)
 		f += 2 * (lik2 + log(prod));
 	return f;
+}
+
+/* ets_filter_k compiled for each model's components: the loop then holds no test of
+ * them (the same operations). */
+static double ets_filter(const double *y, size_t n, double *x, int m, int error, int trend,
+			 int season, double alpha, double beta, double gamma, double phi,
+			 double *e, double *mse)
+{
+#define K(E, T, S)                                                                          \
+	case (E) * 9 + (T) * 3 + (S):                                                         \
+		return ets_filter_k(y, n, x, m, E, T, S, alpha, beta, gamma, phi, e, mse)
+#define K3(E, T)                                                                            \
+	K(E, T, ETS_N);                                                                     \
+	K(E, T, ETS_A);                                                                     \
+	K(E, T, ETS_M)
+	switch (error * 9 + trend * 3 + season) {
+		K3(ETS_A, ETS_N);
+		K3(ETS_A, ETS_A);
+		K3(ETS_M, ETS_N);
+		K3(ETS_M, ETS_A);
+	default:
+		return ets_filter_k(y, n, x, m, error, trend, season, alpha, beta, gamma, phi, e,
+				    mse);
+	}
+#undef K3
+#undef K
 }
 
 /* Whether all roots of the polynomial c[0] + c[1] z + ... + c[d] z^d lie in the closed unit
