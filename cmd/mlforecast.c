@@ -859,8 +859,9 @@ static int load_series(struct fcast *F)
 		while (len > lead && S->y[len - 1] != S->y[len - 1])
 			len--;
 		if (lead == len) {
-			rc = cli_error(&F->cli, EX_DATA, "%s: %s%s has no values (every %s is missing)",
-				       F->name, g ? "series " : "the series",
+			rc = cli_error(&F->cli, EX_DATA,
+				       "%s: %s%s has no values (every %s is missing)", F->name,
+				       g ? "series " : "the series",
 				       g ? quote(q, 100, g) : "", F->y_col);
 			goto out;
 		}
@@ -895,10 +896,12 @@ static int load_series(struct fcast *F)
 				if ((size_t)S->s.season[k] < S->n)
 					S->s.season[kept++] = S->s.season[k];
 				else if (F->nseason)
-					cli_warn(&F->cli, "%s: %s%s%s--season %d is not shorter than the "
-							  "series (%zu values): left out",
-						 F->name, g ? "series " : "", g ? quote(q, 100, g) : "",
-						 g ? ": " : "", S->s.season[k], S->n);
+					cli_warn(&F->cli,
+						 "%s: %s%s%s--season %d is not shorter than the "
+						 "series (%zu values): left out",
+						 F->name, g ? "series " : "",
+						 g ? quote(q, 100, g) : "", g ? ": " : "",
+						 S->s.season[k], S->n);
 			S->s.nseason = kept;
 		}
 		S->h = F->horizon > 0 ? F->horizon : S->s.nseason ? 2 * S->s.season[0] : 10;

@@ -1451,8 +1451,9 @@ static int work_alloc(struct work *wk, const struct arima_spec *s)
 	wk->dl = dl;
 	wk->rd = wk->r + dl;
 	rd2 = (size_t)wk->rd * (size_t)wk->rd;
-	wk->phi = ts_calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 + 4 * wk->n + 2 * (size_t)wk->r,
-			 sizeof(double));
+	wk->phi = ts_calloc((size_t)(wk->np + wk->nq + dl + 1 + 3 * wk->rd) + 3 * rd2 +
+				    4 * wk->n + 2 * (size_t)wk->r,
+			    sizeof(double));
 	if (!wk->phi)
 		return -1;
 	wk->theta = wk->phi + wk->np;

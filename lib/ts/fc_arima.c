@@ -551,7 +551,8 @@ static void choose_fourier(const double *y, size_t n, const struct ml_series *s,
 			t.mean = 1;
 			t.drift = 1;
 			k = arima_ncx(&t) + 1;
-			if ((double)n - k - 1 <= 0 || arima_fit_defer(&f, y, n, &t, ARIMA_CSS, NULL, ARIMA_NO_STATE) < 0)
+			if ((double)n - k - 1 <= 0 ||
+			    arima_fit_defer(&f, y, n, &t, ARIMA_CSS, NULL, ARIMA_NO_STATE) < 0)
 				break;
 			crit = (double)n * log(f.sigma2) + 2 * k + 2 * k * (k + 1) / ((double)n - k - 1);
 			arima_fit_release(&f);
@@ -870,7 +871,8 @@ static void arima_describe(const void *state, char *buf, size_t size)
 	const struct arima_spec *sp = &st->fit.s;
 	int reg = sp->next || sp->nfourier;
 
-	snprintf(buf, size, "%sARIMA(%d,%d,%d)", reg ? "regression with " : "", sp->p, sp->d, sp->q);
+	snprintf(buf, size, "%sARIMA(%d,%d,%d)", reg ? "regression with " : "", sp->p, sp->d,
+		 sp->q);
 	if (sp->P || sp->D || sp->Q)
 		ml_fc_appendf(buf, size, "(%d,%d,%d)[%d]", sp->P, sp->D, sp->Q, sp->m);
 	if (reg)
@@ -882,12 +884,13 @@ static void arima_describe(const void *state, char *buf, size_t size)
 	if (sp->next)
 		ml_fc_appendf(buf, size, ", %d regressor%s", sp->next, sp->next > 1 ? "s" : "");
 	if (st->nrefit)
-		ml_fc_appendf(buf, size, "; approximate search, %d refit%s by likelihood%s", st->nrefit,
-			      st->nrefit > 1 ? "s" : "", st->nskip ? "," : "");
+		ml_fc_appendf(buf, size, "; approximate search, %d refit%s by likelihood%s",
+			      st->nrefit, st->nrefit > 1 ? "s" : "", st->nskip ? "," : "");
 	if (st->nskip)
 		ml_fc_appendf(buf, size, " %d screened out", st->nskip);
 	if (st->fit.method == ARIMA_CSS)
-		ml_fc_appendf(buf, size, "; approximate search, fitted by conditional sums of squares");
+		ml_fc_appendf(buf, size,
+			      "; approximate search, fitted by conditional sums of squares");
 	if (st->note[0])
 		ml_fc_appendf(buf, size, "; %s", st->note);
 }

@@ -248,7 +248,8 @@ int ml_fc_fit(struct ml_forecaster **out, const struct ml_fc_method *m,
 }
 
 int ml_fc_adopt(struct ml_forecaster **out, const struct ml_fc_method *m,
-		const struct ml_series *s, const struct ml_params *p, void *state, struct ml_err *e)
+		const struct ml_series *s, const struct ml_params *p, void *state,
+		struct ml_err *e)
 {
 	struct ml_forecaster *f;
 

@@ -50,7 +50,8 @@ void ml_fc_appendf(char *buf, size_t size, const char *fmt, ...)
  * was made by another's fit: what m's own fit of s with p would have made, as a
  * combination's damped member from its ets member's candidates. */
 int ml_fc_adopt(struct ml_forecaster **out, const struct ml_fc_method *m,
-		const struct ml_series *s, const struct ml_params *p, void *state, struct ml_err *e);
+		const struct ml_series *s, const struct ml_params *p, void *state,
+		struct ml_err *e);
 
 /* The state a method's fit made, for methods built from others (combinations). */
 void *ml_fc_state(const struct ml_forecaster *f);

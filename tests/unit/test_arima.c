@@ -397,7 +397,8 @@ static void test_css_no_state(void)
 	CHECK(a.sigma2 == b.sigma2 && a.var_ok == b.var_ok);
 	CHECK(!memcmp(a.coef, b.coef, 3 * sizeof(double)));
 	for (t = 0; t < n; t++)
-		CHECK(a.resid[t] == b.resid[t] || (a.resid[t] != a.resid[t] && b.resid[t] != b.resid[t]));
+		CHECK(a.resid[t] == b.resid[t] ||
+		      (a.resid[t] != a.resid[t] && b.resid[t] != b.resid[t]));
 	CHECK(arima_forecast(&b, 12, mean, se2) == 0);
 	for (t = 0; t < 12; t++)
 		CHECK(fabs(mean[t] - y[n - 12 + t]) < 5 && se2[t] > 0);
