@@ -525,6 +525,17 @@ static const char *quote(char *buf, size_t n, const char *s)
 	return buf;
 }
 
+/* "series 'G': " for a group's messages, "" without groups (buf of 128 bytes). */
+static const char *series_tag(char *buf, const char *g)
+{
+	char q[112];
+
+	if (!g)
+		return "";
+	snprintf(buf, 128, "series %s: ", quote(q, sizeof(q), g));
+	return buf;
+}
+
 /* Fill the inner missing values of v[0..len) (v[0] present) by linear interpolation;
  * returns how many. */
 static size_t interpolate(double *v, size_t len)
@@ -880,10 +891,9 @@ static int load_series(struct fcast *F)
 		}
 		S->n = len;
 		if (nmiss)
-			cli_warn(&F->cli, "%s: %s%s%s%zu missing value%s (%zu step%s absent from the "
+			cli_warn(&F->cli, "%s: %s%zu missing value%s (%zu step%s absent from the "
 					  "time index) filled by linear interpolation",
-				 F->name, g ? "series " : "", g ? quote(q, 100, g) : "", g ? ": " : "",
-				 nmiss, nmiss == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
+				 F->name, series_tag(q, g), nmiss, nmiss == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
 		S->s.y = S->y;
 		S->s.n = S->n;
 		memcpy(S->s.season, season, sizeof(season));
@@ -897,11 +907,9 @@ static int load_series(struct fcast *F)
 					S->s.season[kept++] = S->s.season[k];
 				else if (F->nseason)
 					cli_warn(&F->cli,
-						 "%s: %s%s%s--season %d is not shorter than the "
+						 "%s: %s--season %d is not shorter than the "
 						 "series (%zu values): left out",
-						 F->name, g ? "series " : "",
-						 g ? quote(q, 100, g) : "", g ? ": " : "",
-						 S->s.season[k], S->n);
+						 F->name, series_tag(q, g), S->s.season[k], S->n);
 			S->s.nseason = kept;
 		}
 		S->h = F->horizon > 0 ? F->horizon : S->s.nseason ? 2 * S->s.season[0] : 10;
@@ -1107,9 +1115,8 @@ static void describe(struct series *S, const char *model, const struct ml_foreca
 	char d[768], q[128];
 
 	ml_fc_describe(f, d, sizeof(d));
-	snprintf(S->info + len, sizeof(S->info) - len, "%s%s%s%s%s: %s", len ? "\n" : "",
-		 S->group ? "series " : "", S->group ? quote(q, 100, S->group) : "",
-		 S->group ? ": " : "", model, d);
+	snprintf(S->info + len, sizeof(S->info) - len, "%s%s%s: %s", len ? "\n" : "",
+		 series_tag(q, S->group), model, d);
 }
 
 /* Print the lines of text (warnings or -v's) through cli_warn or cli_info. */
@@ -1170,9 +1177,8 @@ static void series_task(void *arg, size_t task, int worker)
 		    S->n >= 2) {
 			size_t len = strlen(S->msg);
 			snprintf(S->msg + len, sizeof(S->msg) - len,
-				 "%s%s%s%sno seasonal period for --model snaive; forecast with naive",
-				 len ? "\n" : "", S->group ? "series " : "",
-				 S->group ? quote(q, 100, S->group) : "", S->group ? ": " : "");
+				 "%s%sno seasonal period for --model snaive; forecast with naive",
+				 len ? "\n" : "", series_tag(q, S->group));
 			S->used[j] = "naive";
 			m = ml_fc_method_find("naive");
 		}
@@ -1190,11 +1196,9 @@ static void series_task(void *arg, size_t task, int worker)
 				return;
 			}
 			snprintf(S->msg + len, sizeof(S->msg) - len,
-				 "%s%s%s%s%zu values are too few for --model %s (it needs %zu); "
+				 "%s%s%zu values are too few for --model %s (it needs %zu); "
 				 "forecast with %s",
-				 len ? "\n" : "", S->group ? "series " : "",
-				 S->group ? quote(q, 100, S->group) : "", S->group ? ": " : "",
-				 S->n, ml_fc_method_name(m), ml_fc_method_min_length(m, &S->s),
+				 len ? "\n" : "", series_tag(q, S->group), S->n, ml_fc_method_name(m), ml_fc_method_min_length(m, &S->s),
 				 ml_fc_method_name(fb));
 			S->used[j] = ml_fc_method_name(fb);
 			m = fb;

@@ -1405,7 +1405,7 @@ bad:
 	return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "the forecaster's ETS model is damaged");
 }
 
-/* ets and damped: the same fit, forecasts and files; only the default spec differs */
+/* As R prints the model, ETS(M,Ad,N), with the long season taken out before it. */
 static void ets_describe(const void *state, char *buf, size_t size)
 {
 	const struct ets_state *st = state;
@@ -1424,6 +1424,7 @@ static void ets_describe(const void *state, char *buf, size_t size)
 		snprintf(buf, size, "%s", name);
 }
 
+/* ets and damped: the same fit, forecasts and files; only the default spec differs */
 #define ETS_FUNCS                                                                            \
 	.min_length = ets_min, .fit = ets_fit_method, .forecast = ets_forecast_method,       \
 	.fitted = ets_fitted_method, .sigma2 = ets_sigma2, .save = ets_save, .load = ets_load, \
