@@ -3,8 +3,8 @@
 # packages (yearly, quarterly and monthly ts objects of at least 2 holdouts' length plus
 # a minimum), holds out the M-competition horizons (yearly 6, quarterly 8, monthly 18),
 # and forecasts the holdouts with auto.arima, ets, thetaf and ets(damped = TRUE) (which
-# mlforecast's damped is), timing each (CPU seconds, user + system, so that a busy machine
-# does not count).
+# mlforecast's damped is), and prophet where r-cran-prophet is installed, timing each
+# (CPU seconds, user + system, so that a busy machine does not count).
 # Usage: Rscript bench/forecast.R OUTDIR [large|short]
 # With "large", the wider set: every yearly, quarterly and monthly series of the datasets,
 # forecast, MASS, tseries and lmtest packages, each column of a multiple series on its own,
@@ -77,6 +77,18 @@ write.csv(do.call(rbind, tr), file.path(out, "train.csv"), row.names = FALSE, qu
 write.csv(do.call(rbind, te), file.path(out, "test.csv"), row.names = FALSE, quote = FALSE)
 write.csv(do.call(rbind, me), file.path(out, "meta.csv"), row.names = FALSE, quote = FALSE)
 tm <- c(auto.arima = 0, ets = 0, thetaf = 0, ets.damped = 0)
+# prophet (Debian's r-cran-prophet) where installed: its defaults, on the dates of train.csv
+has_prophet <- requireNamespace("prophet", quietly = TRUE)
+if (has_prophet) tm <- c(tm, prophet = 0)
+prophet_fc <- function(y, f, h) {
+  by <- switch(as.character(f), "1" = "year", "4" = "quarter", "12" = "month")
+  df <- data.frame(ds = seq(as.Date("1800-01-01"), by = by, length.out = length(y)),
+                   y = as.numeric(y))
+  m <- suppressMessages(prophet::prophet(df, interval.width = 0.95))
+  p <- predict(m, prophet::make_future_dataframe(m, periods = h, freq = by,
+                                                 include_history = FALSE))
+  list(mean = p$yhat, lower = matrix(p$yhat_lower), upper = matrix(p$yhat_upper))
+}
 for (x in names(ser)) {
   y <- ser[[x]]; f <- frequency(y); h <- hor[[as.character(f)]]; n <- length(y)
   yt <- ts(y[1:(n - h)], frequency = f)
@@ -86,7 +98,8 @@ for (x in names(ser)) {
       auto.arima = forecast(auto.arima(yt), h = h, level = 95),
       ets = forecast(ets(yt), h = h, level = 95),
       ets.damped = forecast(ets(yt, damped = TRUE), h = h, level = 95),
-      thetaf = thetaf(yt, h = h, level = 95)), silent = TRUE)
+      thetaf = thetaf(yt, h = h, level = 95),
+      prophet = prophet_fc(yt, f, h)), silent = TRUE)
     p1 <- proc.time() - p0
     tm[[mdl]] <- tm[[mdl]] + p1[["user.self"]] + p1[["sys.self"]]
     if (inherits(r, "try-error")) next

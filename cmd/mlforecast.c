@@ -896,6 +896,11 @@ static int load_series(struct fcast *F)
 				 F->name, series_tag(q, g), nmiss, nmiss == 1 ? "" : "s", gaps, gaps == 1 ? "" : "s");
 		S->s.y = S->y;
 		S->s.n = S->n;
+		if (S->ti.kind != T_NUM) {
+			S->s.cal.kind = S->ti.kind == T_MONTHS ? ML_CAL_MONTHS : ML_CAL_SECONDS;
+			S->s.cal.t0 = time_add(&S->ti, t0, (long)lead);
+			S->s.cal.step = S->ti.step;
+		}
 		memcpy(S->s.season, season, sizeof(season));
 		S->s.nseason = ns;
 		/* seasons as long as the series are dropped for it (with a warning when given

@@ -639,3 +639,63 @@ belts() {
 	ml mlforecast --time month -y drivers --group g --xreg PetrolPrice,law --future f.csv --model linear two.csv >out.csv
 	[ "$(rows out.csv)" -eq 24 ]
 }
+
+# prophet against R's prophet (tests/fixtures/gen_prophet.R): the log posterior that -v
+# prints is at least that of R's fit run to its MAP; the forecast is within 0.2% of the
+# series' scale of that MAP's and its future times are R's; the mean width of the 80%
+# intervals (simulated paths on both sides) is within 15% of R's.
+prophet_vs_r() {
+	local name=$1 lp want
+	shift
+	fixture "$FIX/prophet/$name.csv" "$FIX/prophet/${name}_params.csv"
+	run --separate-stderr ml mlforecast -v --model prophet --level 80 "$@"
+	[ "$status" -eq 0 ]
+	echo "$output" | tail -n +2 | awk -F, -v OFS=, '{ print $(NF - 4), $(NF - 2), $(NF - 1), $NF }' |
+		tr / - >got.csv
+	lp=$(echo "$stderr" | sed -n 's/.*log posterior \([-0-9.]*\) at the MAP$/\1/p')
+	want=$(tail -1 "$FIX/prophet/${name}_params.csv" | cut -d, -f2)
+	echo "$name: log posterior $lp, R's MAP $want"
+	awk -v a="$lp" -v b="$want" 'BEGIN { exit !(a != "" && a + 0 >= b - 1e-6) }'
+	tail -n +2 "$FIX/prophet/$name.csv" >want.csv
+	[ "$(wc -l <got.csv)" -eq "$(wc -l <want.csv)" ]
+	awk -F, 'NR == FNR { t[FNR] = $1; lo[FNR] = $3; hi[FNR] = $4; map[FNR] = $5
+			a = $5 < 0 ? -$5 : $5; if (a > sc) sc = a; next }
+		{ if ($1 != t[FNR]) { print "time", FNR, $1, t[FNR]; exit 1 }
+		  d = $2 - map[FNR]; if (d < 0) d = -d; if (d > dmax) dmax = d
+		  r += ($4 - $3) / (hi[FNR] - lo[FNR]); n++ }
+		END { printf "max |mean - MAP| %.3g of %.3g, width ratio %.3f\n", dmax, sc, r / n
+		      exit !(dmax <= 2e-3 * sc && r / n > 0.85 && r / n < 1.15) }' want.csv got.csv
+}
+
+@test "prophet: daily data with yearly and weekly seasons, as R's prophet" {
+	cp "$SAMPLES/seattle_weather.csv" .
+	prophet_vs_r seattle --time date -y temp_max --horizon 60 seattle_weather.csv
+	[[ "$stderr" == *"prophet, 2 of 25 changepoints active; yearly season (10 pairs), weekly season (3 pairs);"* ]]
+	# a saved forecaster keeps its calendar
+	ml mlforecast --model prophet --time date -y temp_max --horizon 60 --save p.mlm \
+		seattle_weather.csv >a.csv
+	ml mlforecast --load p.mlm --horizon 60 >b.csv
+	cmp a.csv b.csv
+}
+
+@test "prophet: monthly, quarterly and yearly dates, as R's prophet" {
+	for s in nottem:nottem:24 UKgas:ukgas:8 USAccDeaths:usaccdeaths:24 Nile:nile:10; do
+		IFS=: read -r g n h <<<"$s"
+		awk -F, -v g="$g" 'NR == 1 || $1 == g' classic_series.csv >"$n.csv"
+		prophet_vs_r "$n" --time date -y value --horizon "$h" "$n.csv"
+		[[ "$stderr" == *"; yearly season (10 pairs); log posterior"* ]]
+	done
+}
+
+@test "prophet: half-hourly data with daily and weekly seasons, as R's prophet" {
+	cp "$FIX/prophet/taylor_input.csv" .
+	prophet_vs_r taylor --time time -y demand --horizon 96 taylor_input.csv
+	[[ "$stderr" == *"; weekly season (3 pairs), daily season (4 pairs);"* ]]
+}
+
+@test "prophet: regressors standardised or kept 0/1, as R's prophet's add_regressor" {
+	cp "$SAMPLES/seatbelts.csv" "$SAMPLES/seatbelts_future.csv" .
+	prophet_vs_r seatbelts --time month -y drivers --xreg PetrolPrice,law \
+		--future seatbelts_future.csv seatbelts.csv
+	[[ "$stderr" == *"; 2 regressors; log posterior"* ]]
+}

@@ -38,7 +38,22 @@ struct ml_series {
 	const double *x;
 	size_t xlen;
 	int nx;
+	/* The calendar of the steps when the time index holds dates or date-times: step i is
+	 * t0 (seconds since 1970-01-01 UTC) plus i times step months (ML_CAL_MONTHS: monthly,
+	 * quarterly and yearly data, the day of the month kept where the month has it) or step
+	 * seconds (ML_CAL_SECONDS); ML_CAL_NONE (zero) for a time index of plain numbers. Only
+	 * methods that read the calendar (prophet) depend on it. */
+	struct {
+		int kind;
+		double t0, step;
+	} cal;
 };
+
+enum { ML_CAL_NONE, ML_CAL_MONTHS, ML_CAL_SECONDS };
+
+/* The time of step i of s (i may pass the end: the future) in days since 1970-01-01 UTC,
+ * with the fraction of a day; NaN without a calendar. */
+ML_API double ml_fc_step_day(const struct ml_series *s, long i);
 
 /* Methods. */
 struct ml_fc_method;

@@ -11,12 +11,14 @@
  * paths: future changepoints as often as in the history, with Laplace rate changes of the
  * fitted changes' mean size, plus Gaussian noise, from a seeded generator. */
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "method.h"
 #include "core/sort.h"
+#include <lapacke.h>
 
 #define MAX_TERMS 256
 
@@ -25,6 +27,7 @@ struct prophet {
 	double scale;	       /* y / scale is fitted */
 	int ncp;	       /* changepoints */
 	double cp[64];	       /* their times (history on [0, 1]) */
+	int cpi[64];	       /* and steps */
 	int nseas;	       /* seasonal periods */
 	double period[ML_FC_MAX_SEASONS];
 	int order[ML_FC_MAX_SEASONS];
@@ -35,6 +38,9 @@ struct prophet {
 	double sigma;	       /* noise scale (scaled) */
 	int samples;
 	uint64_t seed;
+	double logpost;	       /* the log posterior at the fit */
+	int cal;	       /* with a calendar: time and periods in days, as prophet's */
+	double day0, span;     /* then the first step's day and the history's days */
 };
 
 static size_t prophet_min(const struct ml_series *s)
@@ -55,8 +61,9 @@ static int default_order(int m)
 	return k < (m - 1) / 2 ? k : (m - 1) / 2;
 }
 
-/* Column j of the design at time t (history on [0, 1]). */
-static double column(const struct prophet *f, int j, double t)
+/* Column j of the design at time t (history on [0, 1]) and u, the time the seasons read:
+ * steps from the first, or with a calendar days since 1970-01-01 (prophet's origin). */
+static double column(const struct prophet *f, int j, double t, double u)
 {
 	int k;
 
@@ -70,8 +77,7 @@ static double column(const struct prophet *f, int j, double t)
 	j -= f->ncp;
 	for (k = 0; k < f->nseas; k++) {
 		if (j < 2 * f->order[k]) {
-			/* time in steps: t (n - 1) */
-			double w = 2 * M_PI * (double)(j / 2 + 1) * t * (double)(f->n - 1) / f->period[k];
+			double w = 2 * M_PI * (double)(j / 2 + 1) * u / f->period[k];
 			return j % 2 ? cos(w) : sin(w);
 		}
 		j -= 2 * f->order[k];
@@ -79,9 +85,45 @@ static double column(const struct prophet *f, int j, double t)
 	return 0;
 }
 
-static double tscale(const struct prophet *f, double i)
+/* The seasons' time u of step i (which may be in the future). */
+static double utime(const struct prophet *f, const struct ml_series *s, long i)
 {
-	return f->n > 1 ? i / (double)(f->n - 1) : 0;
+	return f->cal ? ml_fc_step_day(s, i) : (double)i;
+}
+
+/* The trend's time of step i: the history on [0, 1]. */
+static double tscale(const struct prophet *f, const struct ml_series *s, long i)
+{
+	if (f->cal)
+		return f->span > 0 ? (ml_fc_step_day(s, i) - f->day0) / f->span : 0;
+	return f->n > 1 ? (double)i / (double)(f->n - 1) : 0;
+}
+
+/* prophet's seasonalities with a calendar: yearly (365.25 days, 10 pairs) once the history
+ * spans two years, weekly (3 pairs) once it spans two weeks at steps under a week, daily
+ * (4 pairs) once it spans two days at steps under a day. */
+static void calendar_seasons(struct prophet *f, const struct ml_series *s, int fo)
+{
+	double mindt = INFINITY;
+	size_t i;
+
+	for (i = 1; i < s->n; i++) {
+		double d = ml_fc_step_day(s, (long)i) - ml_fc_step_day(s, (long)i - 1);
+		if (d < mindt)
+			mindt = d;
+	}
+	if (f->span >= 730) {
+		f->period[f->nseas] = 365.25;
+		f->order[f->nseas++] = fo ? fo : 10;
+	}
+	if (f->span >= 14 && mindt < 7) {
+		f->period[f->nseas] = 7;
+		f->order[f->nseas++] = fo ? fo : 3;
+	}
+	if (f->span >= 2 && mindt < 1) {
+		f->period[f->nseas] = 1;
+		f->order[f->nseas++] = fo ? fo : 4;
+	}
 }
 
 /* Regressor k of s at step i, standardised. */
@@ -99,6 +141,103 @@ static double xpart(const struct prophet *f, const struct ml_series *s, size_t i
 	for (k = 0; k < f->nx; k++)
 		v += f->beta[f->p - f->nx + k] * xcol(f, s, k, i);
 	return v;
+}
+
+/* The MAP of the coefficients for a noise variance s2: minimise RSS/2 + s2/tau sum |delta|
+ * + s2 sum beta_j^2 / (2 prior_j) on the Gram matrix G (p x p) and X'y. The normal terms
+ * are solved exactly for given changes of rate (a Cholesky factor of G's block plus their
+ * penalties), so the changes alone are left to coordinate descent, on the Gram matrix of
+ * what the normal terms cannot explain: the seasons' columns, nearly collinear with the
+ * trend when a season has few steps (a yearly one on quarterly data), no longer slow it.
+ * The changes start from f->beta (the previous noise variance's). wk holds 2p^2 + 2p. */
+static int map_given_sigma(struct prophet *f, const double *G, const double *xy, double s2,
+			   const double *prior, double tau, double tol, double *wk)
+{
+	int p = f->p, nd = f->ncp, nr = p - nd, r, q, j, k, sweep;
+	lapack_int info;
+	double *A = wk, *B = A + (size_t)nr * nr, *Gd = B + (size_t)nr * (nd + 1), jit,
+	       *bd = Gd + (size_t)nd * nd, *cd = bd + nd, lam = s2 / tau;
+	int ri[MAX_TERMS];
+
+	/* the normal terms: every index but the changes of rate 2 .. 2 + nd - 1 */
+	for (r = 0, j = 0; j < p; j++)
+		if (j < 2 || j >= 2 + nd)
+			ri[r++] = j;
+	for (r = 0; r < nr; r++) {
+		for (q = 0; q < nr; q++)
+			A[r + (size_t)nr * q] = G[ri[r] + (size_t)p * ri[q]];
+		A[r + (size_t)nr * r] += s2 / prior[ri[r]];
+		/* B = [G_RD, X_R'y] */
+		for (k = 0; k < nd; k++)
+			B[r + (size_t)nr * k] = G[ri[r] + (size_t)p * (2 + k)];
+		B[r + (size_t)nr * nd] = xy[ri[r]];
+	}
+	/* more terms than values fit the series exactly, and s2 then falls towards 0 with
+	 * the penalties: the columns' collinearity gets the smallest jitter that factors */
+	for (j = 0, jit = 0; j < nr; j++)
+		jit += A[j + (size_t)nr * j];
+	jit *= 1e-15 / nr;
+	memcpy(B + (size_t)nr * (nd + 1), A, (size_t)nr * nr * sizeof(double));
+	for (k = 0; (info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', nr, A, nr)) != 0 && k < 12; k++) {
+		memcpy(A, B + (size_t)nr * (nd + 1), (size_t)nr * nr * sizeof(double));
+		for (j = 0; j < nr; j++)
+			A[j + (size_t)nr * j] += jit;
+		jit *= 10;
+	}
+	if (info == 0)
+		info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', nr, nd + 1, A, nr, B, nr);
+	if (info != 0)
+		return -1;
+	/* what is left for the changes: Gd = G_DD - G_DR B, bd = X_D'y - G_DR z */
+	for (j = 0; j < nd; j++) {
+		for (k = 0; k <= nd; k++) {
+			double v = k < nd ? G[(2 + j) + (size_t)p * (2 + k)] : xy[2 + j];
+			for (r = 0; r < nr; r++)
+				v -= G[(2 + j) + (size_t)p * ri[r]] * B[r + (size_t)nr * k];
+			if (k < nd)
+				Gd[j + (size_t)nd * k] = v;
+			else
+				bd[j] = v;
+		}
+	}
+	for (j = 0; j < nd; j++) {
+		cd[j] = 0;
+		for (k = 0; k < nd; k++)
+			cd[j] += Gd[j + (size_t)nd * k] * f->beta[2 + k];
+	}
+	for (sweep = 0; nd && sweep < 100000; sweep++) {
+		double change = 0;
+		for (j = 0; j < nd; j++) {
+			double b = f->beta[2 + j], gjj = Gd[j + (size_t)nd * j], g, nb;
+			/* a change the normal terms explain whole has no effect of its own */
+			if (!(gjj > 1e-12 * G[(2 + j) + (size_t)p * (2 + j)])) {
+				nb = 0;
+				gjj = 0;
+			} else {
+				g = bd[j] - cd[j] + gjj * b;
+				nb = g > lam ? (g - lam) / gjj : g < -lam ? (g + lam) / gjj : 0;
+			}
+			if (nb != b) {
+				double d = nb - b;
+				const double *gc = Gd + (size_t)nd * j;
+				for (k = 0; k < nd; k++)
+					cd[k] += d * gc[k];
+				f->beta[2 + j] = nb;
+				if (fabs(d) * sqrt(gjj) > change)
+					change = fabs(d) * sqrt(gjj);
+			}
+		}
+		if (change < 1e-10 * tol)
+			break;
+	}
+	/* the normal terms given the changes: z - B_D delta */
+	for (r = 0; r < nr; r++) {
+		double v = B[r + (size_t)nr * nd];
+		for (k = 0; k < nd; k++)
+			v -= B[r + (size_t)nr * k] * f->beta[2 + k];
+		f->beta[ri[r]] = v;
+	}
+	return 0;
 }
 
 static const struct ml_param prophet_params[] = {
@@ -127,7 +266,7 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	int ncp = (int)ml_param(p, "changepoints"), fo = (int)ml_param(p, "fourier-order");
 	double range = ml_param(p, "changepoint-range"), tau = ml_param(p, "changepoint-prior"),
 	       sprior = ml_param(p, "seasonality-prior"), xprior = ml_param(p, "regressor-prior");
-	double *X, *y, *G, *xy, *c, sigma2, rss, yy;
+	double *X, *y, *G, *xy, *c, *prior, *wk, sigma2, rss, yy;
 	size_t P2;
 	int j, k, outer, hist;
 
@@ -142,6 +281,11 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 			f->scale = fabs(s->y[i]);
 	if (!(f->scale > 0))
 		f->scale = 1;
+	if (s->cal.kind) {
+		f->cal = 1;
+		f->day0 = ml_fc_step_day(s, 0);
+		f->span = ml_fc_step_day(s, (long)n - 1) - f->day0;
+	}
 	/* changepoints at evenly spaced indexes of the first range of the history */
 	hist = (int)floor((double)n * range);
 	if (ncp + 1 > hist)
@@ -150,8 +294,10 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		ncp = 0;
 	f->ncp = ncp;
 	for (j = 1; j <= ncp; j++)
-		f->cp[j - 1] = tscale(f, nearbyint((double)(hist - 1) * j / ncp));
-	for (k = 0; k < s->nseason; k++) {
+		f->cp[j - 1] = tscale(f, s, f->cpi[j - 1] = (int)nearbyint((double)(hist - 1) * j / ncp));
+	if (f->cal)
+		calendar_seasons(f, s, fo);
+	for (k = 0; !f->cal && k < s->nseason; k++) {
 		int ord = fo ? fo : default_order(s->season[k]);
 		if (ord > (s->season[k] - 1) / 2)
 			ord = (s->season[k] - 1) / 2;
@@ -188,9 +334,10 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 				  "--model prophet: at most %d trend and seasonal terms", MAX_TERMS);
 	}
-	/* coordinate descent on the Gram matrix: each update costs p, not n */
+	/* the fit works on the Gram matrix and X'y: each step costs p^2 or p^3, not n */
 	P2 = (size_t)f->p * (size_t)f->p;
-	X = malloc(((size_t)f->p + 1) * n * sizeof(double) + (P2 + 2 * (size_t)f->p) * sizeof(double));
+	X = malloc(((size_t)f->p + 1) * n * sizeof(double) +
+		   (3 * P2 + 5 * (size_t)f->p) * sizeof(double));
 	if (!X) {
 		free(f);
 		return ml_err_nomem(e);
@@ -199,9 +346,11 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	G = y + n;
 	xy = G + P2;
 	c = xy + f->p;
+	prior = c + f->p;
+	wk = prior + f->p;
 	for (j = 0; j < f->p - f->nx; j++)
 		for (i = 0; i < n; i++)
-			X[i + (size_t)j * n] = column(f, j, tscale(f, (double)i));
+			X[i + (size_t)j * n] = column(f, j, tscale(f, s, (long)i), utime(f, s, (long)i));
 	for (k = 0; k < f->nx; k++)
 		for (i = 0; i < n; i++)
 			X[i + (size_t)(f->p - f->nx + k) * n] = xcol(f, s, k, i);
@@ -225,6 +374,10 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 			G[j + (size_t)f->p * k] = G[k + (size_t)f->p * j] = g;
 		}
 	}
+	/* each term's prior variance (0 for the changes of rate, whose prior is Laplace) */
+	for (j = 0; j < f->p; j++)
+		prior[j] = j < 2 ? 25.0 : j < 2 + ncp ? 0 : j >= f->p - f->nx ? xprior * xprior :
+										    sprior * sprior;
 	/* start: sigma from the spread of the scaled series */
 	{
 		double mu = 0, v = 0;
@@ -235,38 +388,28 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 			v += (y[i] - mu) * (y[i] - mu);
 		sigma2 = v / (double)n + 1e-12;
 	}
-	for (outer = 0; outer < 50; outer++) {
+	/* a constant series: its level and nothing else, with prophet's noise of 1e-9 (where
+	 * more terms than values would otherwise fit it with any changes of rate at all) */
+	for (i = 1; i < n && y[i] == y[0]; i++)
+		;
+	if (i == n) {
+		f->beta[0] = y[0];
+		for (j = 0; j < f->p; j++)
+			c[j] = G[j] * y[0];
+		sigma2 = 1e-18;
+	}
+	for (outer = 0; i < n && outer < 50; outer++) {
 		double s2new;
-		int sweep;
-		for (sweep = 0; sweep < 20000; sweep++) {
-			double change = 0;
-			for (j = 0; j < f->p; j++) {
-				double b = f->beta[j], gjj = G[j + (size_t)f->p * j], g, nb;
-				if (gjj <= 0)
-					continue;
-				/* x_j' (y - X beta) + x_j' x_j beta_j */
-				g = xy[j] - c[j] + gjj * b;
-				if (j >= 2 && j < 2 + ncp) {
-					double lam = sigma2 / tau;
-					nb = g > lam ? (g - lam) / gjj : g < -lam ? (g + lam) / gjj : 0;
-				} else {
-					double v = j < 2		 ? 25.0 :
-						   j >= f->p - f->nx ? xprior * xprior :
-								       sprior * sprior;
-					nb = g / (gjj + sigma2 / v);
-				}
-				if (nb != b) {
-					double d = nb - b;
-					const double *gc = G + (size_t)f->p * j;
-					for (k = 0; k < f->p; k++)
-						c[k] += d * gc[k];
-					f->beta[j] = nb;
-					if (fabs(d) * sqrt(gjj) > change)
-						change = fabs(d) * sqrt(gjj);
-				}
-			}
-			if (change < 1e-10 * sqrt((double)n))
-				break;
+		if (map_given_sigma(f, G, xy, sigma2, prior, tau, sqrt((double)n), wk) < 0) {
+			free(X);
+			free(f);
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
+					  "--model prophet: the penalised least squares are singular");
+		}
+		for (j = 0; j < f->p; j++) {
+			c[j] = 0;
+			for (k = 0; k < f->p; k++)
+				c[j] += G[j + (size_t)f->p * k] * f->beta[k];
 		}
 		/* RSS = y'y - 2 beta'X'y + beta'G beta, with c = G beta */
 		rss = yy;
@@ -276,8 +419,8 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 			rss = 0;
 		/* the noise's MAP under its half-normal(0.5) prior: 4 s^4 + n s^2 - RSS = 0 */
 		s2new = (-(double)n + sqrt((double)n * (double)n + 16 * rss)) / 8;
-		if (!(s2new > 1e-24))
-			s2new = 1e-24;
+		if (!(s2new > 1e-18))
+			s2new = 1e-18;
 		if (fabs(s2new - sigma2) <= 1e-10 * sigma2) {
 			sigma2 = s2new;
 			break;
@@ -285,19 +428,31 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		sigma2 = s2new;
 	}
 	f->sigma = sqrt(sigma2);
+	/* the log posterior at the MAP, as prophet's Stan model states it (no constants) */
+	rss = yy;
+	for (j = 0; j < f->p; j++)
+		rss += f->beta[j] * (c[j] - 2 * xy[j]);
+	f->logpost = -(double)n * log(f->sigma) - fmax(rss, 0) / (2 * sigma2) - 2 * sigma2;
+	for (j = 0; j < f->p; j++) {
+		double b = f->beta[j];
+		f->logpost -= j < 2		   ? b * b / 50 :
+			      j < 2 + ncp	   ? fabs(b) / tau :
+			      j >= f->p - f->nx ? b * b / (2 * xprior * xprior) :
+						  b * b / (2 * sprior * sprior);
+	}
 	free(X);
 	*state = f;
 	return 0;
 }
 
-/* The trend and seasons at t (scaled; the regressors are xpart's). */
-static double predict(const struct prophet *f, double t)
+/* The trend and seasons at step i (scaled; the regressors are xpart's). */
+static double predict(const struct prophet *f, const struct ml_series *s, long i)
 {
-	double v = 0;
+	double v = 0, t = tscale(f, s, i), u = utime(f, s, i);
 	int j;
 
 	for (j = 0; j < f->p - f->nx; j++)
-		v += f->beta[j] * column(f, j, t);
+		v += f->beta[j] * column(f, j, t, u);
 	return v;
 }
 
@@ -337,12 +492,11 @@ static int prophet_forecast(const void *state, const struct ml_series *s, int h,
 {
 	const struct prophet *f = state;
 	int t, k, sim, ns = f->samples;
-	double lambda = 1e-8, *paths, *col, T = tscale(f, (double)(f->n - 1 + (size_t)h));
+	double lambda = 1e-8, *paths, *col, T = tscale(f, s, (long)f->n - 1 + h);
 	uint64_t rng = f->seed * 0x2545f4914f6cdd1dull + 1;
 
 	for (t = 0; t < h; t++)
-		mean[t] = f->scale * (predict(f, tscale(f, (double)(f->n - 1 + (size_t)t + 1))) +
-				      xpart(f, s, f->n + (size_t)t));
+		mean[t] = f->scale * (predict(f, s, (long)f->n + t) + xpart(f, s, f->n + (size_t)t));
 	if (!nlevel)
 		return 0;
 	for (k = 0; k < f->ncp; k++)
@@ -357,7 +511,7 @@ static int prophet_forecast(const void *state, const struct ml_series *s, int h,
 		/* a Poisson process of intensity ncp per unit time on (1, T]: exponential gaps */
 		next = f->ncp > 0 && T > 1 ? 1 - log(unif(&rng)) / f->ncp : INFINITY;
 		for (t = 0; t < h; t++) {
-			double tt = tscale(f, (double)(f->n - 1 + (size_t)t + 1));
+			double tt = tscale(f, s, (long)f->n + t);
 			while (next <= tt) {
 				double u = unif(&rng) - 0.5,
 				       d = -lambda * (u < 0 ? -1 : 1) * log(1 - 2 * fabs(u));
@@ -389,7 +543,7 @@ static int prophet_fitted(const void *state, const struct ml_series *s, double *
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		out[i] = f->scale * (predict(f, tscale(f, (double)i)) + xpart(f, s, i));
+		out[i] = f->scale * (predict(f, s, (long)i) + xpart(f, s, i));
 	return 0;
 }
 
@@ -417,7 +571,7 @@ static int prophet_save(const void *state, struct ml_model *m, struct ml_err *e)
 			int bad = 0;
 			ml_json_add(&bad, a, NULL, o);
 			if (!bad) {
-				ml_json_num(&bad, o, "t", nearbyint(f->cp[j] * (double)(f->n - 1)));
+				ml_json_num(&bad, o, "t", f->cpi[j]);
 				ml_json_num(&bad, o, "delta",
 					    f->beta[2 + j] * f->scale / (double)(f->n > 1 ? f->n - 1 : 1));
 			}
@@ -448,6 +602,29 @@ static int prophet_load(void **state, const struct ml_model *m, const struct ml_
 	return prophet_fit(state, s, p, NULL, e);
 }
 
+static void prophet_describe(const void *state, char *buf, size_t size)
+{
+	const struct prophet *f = state;
+	int j, active = 0;
+
+	for (j = 0; j < f->ncp; j++)
+		active += f->beta[2 + j] != 0;
+	snprintf(buf, size, "prophet, %d of %d changepoints active", active, f->ncp);
+	for (j = 0; j < f->nseas; j++) {
+		const char *what = !f->cal ? NULL : f->period[j] == 365.25 ? "yearly" :
+						f->period[j] == 7 ? "weekly" : "daily";
+		ml_fc_appendf(buf, size, "%s ", j ? "," : ";");
+		if (what)
+			ml_fc_appendf(buf, size, "%s", what);
+		else
+			ml_fc_appendf(buf, size, "period %g", f->period[j]);
+		ml_fc_appendf(buf, size, " season (%d pairs)", f->order[j]);
+	}
+	if (f->nx)
+		ml_fc_appendf(buf, size, "; %d regressor%s", f->nx, f->nx == 1 ? "" : "s");
+	ml_fc_appendf(buf, size, "; log posterior %.6f at the MAP", f->logpost);
+}
+
 const struct ml_fc_method ml_fc_prophet = {
     .name = "prophet",
     .summary = "piecewise-linear trend with sparse changepoints plus Fourier seasons (MAP)",
@@ -461,4 +638,5 @@ const struct ml_fc_method ml_fc_prophet = {
     .save = prophet_save,
     .load = prophet_load,
     .free = free,
+    .describe = prophet_describe,
 };

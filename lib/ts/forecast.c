@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "artefact/kind.h"
+#include "ml/feat.h"
 #include "learn/learn_int.h"
 #include "method.h"
 #include "ts_alloc.h"
@@ -33,6 +34,27 @@ const struct ml_fc_method *ml_fc_method_find(const char *name)
 		if (strcmp((*m)->name, name) == 0)
 			return *m;
 	return NULL;
+}
+
+double ml_fc_step_day(const struct ml_series *s, long i)
+{
+	double t0 = s->cal.t0;
+
+	if (s->cal.kind == ML_CAL_SECONDS)
+		return (t0 + (double)i * s->cal.step) / 86400;
+	if (s->cal.kind == ML_CAL_MONTHS) {
+		long long days = (long long)floor(t0 / 86400), y, mm;
+		double secs = t0 - (double)days * 86400;
+		int m, d;
+		ml_civil_from_days(days, &y, &m, &d);
+		mm = y * 12 + (m - 1) + (long long)i * (long long)s->cal.step;
+		y = mm >= 0 ? mm / 12 : -((-mm + 11) / 12);
+		m = (int)(mm - y * 12) + 1;
+		if (d > ml_month_days(y, m))
+			d = ml_month_days(y, m);
+		return (double)ml_days_from_civil(y, m, d) + secs / 86400;
+	}
+	return NAN;
 }
 
 const char *ml_fc_method_name(const struct ml_fc_method *m)
@@ -370,6 +392,13 @@ int ml_fc_to_model(const struct ml_forecaster *f, struct ml_model **out, struct 
 	ml_json_add(&bad, meta, "params", ml_params_to_json(&f->p));
 	if (f->s.nx)
 		ml_json_num(&bad, meta, "nx", f->s.nx);
+	if (f->s.cal.kind) {
+		cJSON *c = cJSON_CreateObject();
+		ml_json_add(&bad, meta, "calendar", c);
+		ml_json_num(&bad, c, "kind", f->s.cal.kind);
+		ml_json_num(&bad, c, "t0", f->s.cal.t0);
+		ml_json_num(&bad, c, "step", f->s.cal.step);
+	}
 	if (f->m->sigma2)
 		ml_json_num(&bad, meta, "sigma2", f->m->sigma2(f->state));
 	if (bad) {
@@ -392,7 +421,8 @@ static int read_series(const struct ml_model *m, struct ml_series *s, double **y
 {
 	const cJSON *meta = ml_model_meta_const(m), *n = cJSON_GetObjectItemCaseSensitive(meta, "n"),
 		    *seasons = cJSON_GetObjectItemCaseSensitive(meta, "seasons"), *it,
-		    *nx = cJSON_GetObjectItemCaseSensitive(meta, "nx");
+		    *nx = cJSON_GetObjectItemCaseSensitive(meta, "nx"),
+		    *cal = cJSON_GetObjectItemCaseSensitive(meta, "calendar");
 	const void *data;
 	size_t len;
 	int rc;
@@ -422,6 +452,19 @@ static int read_series(const struct ml_model *m, struct ml_series *s, double **y
 		return ml_err_nomem(e);
 	memcpy(*y, data, len);
 	s->y = *y;
+	if (cal) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(cal, "kind"),
+			    *t0 = cJSON_GetObjectItemCaseSensitive(cal, "t0"),
+			    *st = cJSON_GetObjectItemCaseSensitive(cal, "step");
+		if (!cJSON_IsNumber(k) || !cJSON_IsNumber(t0) || !cJSON_IsNumber(st) ||
+		    !(k->valuedouble == ML_CAL_MONTHS || k->valuedouble == ML_CAL_SECONDS) ||
+		    !(fabs(t0->valuedouble) < 1e13) || !(st->valuedouble > 0 && st->valuedouble < 1e9) ||
+		    (k->valuedouble == ML_CAL_MONTHS && st->valuedouble != floor(st->valuedouble)))
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "forecaster has a bad calendar");
+		s->cal.kind = (int)k->valuedouble;
+		s->cal.t0 = t0->valuedouble;
+		s->cal.step = st->valuedouble;
+	}
 	if (!nx)
 		return 0;
 	if (!cJSON_IsNumber(nx) || !(nx->valuedouble >= 1 && nx->valuedouble <= ML_FC_MAX_XREG) ||
