@@ -13,6 +13,7 @@
 # holdout plus at most 20 yearly, 40 quarterly or 72 monthly values before it.
 # Writes OUTDIR/train.csv (series,t,y; t a date from 1800-01-01 at the series' step), OUTDIR/test.csv (series,h,y), OUTDIR/meta.csv
 # (series,m,h), OUTDIR/r_fc.csv (series,model,h,mean,lo_95,hi_95), OUTDIR/r_time.csv.
+Sys.setenv(TZ = "UTC")
 suppressMessages(library(forecast))
 out <- commandArgs(TRUE)[1]
 large <- commandArgs(TRUE)[2] %in% c("large", "short")

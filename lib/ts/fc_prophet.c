@@ -2,14 +2,18 @@
  * MAP): a piecewise-linear trend whose rate changes at potential changepoints spread over
  * the first part of the history under a Laplace prior (an L1 penalty, so most changes are
  * zero), plus Fourier seasonalities under a normal prior, with the series scaled by its
- * largest absolute value and time by the history's length. The MAP is found by coordinate
- * descent on the penalised least squares for a given noise scale, alternated with the
- * noise scale's own MAP under its half-normal prior. Regressors (holidays and events are
- * 0/1 ones) are extra columns under a normal prior, standardised as prophet's
- * add_regressor does by default (all but those whose only values are 0 and 1), their
- * effect added to the trend and seasons (additive). Intervals are quantiles of simulated
- * paths: future changepoints as often as in the history, with Laplace rate changes of the
- * fitted changes' mean size, plus Gaussian noise, from a seeded generator. */
+ * largest absolute value and time by the history's length. On a calendar (dates) the
+ * model is prophet's own: time in days, the yearly, weekly and daily seasons its rules
+ * allow, in days since 1970-01-01; on plain numbers, the series' seasons in steps. The MAP
+ * is found for a given noise scale by solving the normal terms exactly and the changes of
+ * rate by coordinate descent on what is left, alternated with the noise scale's own MAP
+ * under its half-normal prior. Regressors (holidays and events are 0/1 ones) are extra
+ * columns under a normal prior, standardised as prophet's add_regressor does by default
+ * (all but those whose only values are 0 and 1), their effect added to the trend and
+ * seasons (additive). Intervals are quantiles of simulated paths: future changepoints as
+ * often as in the history, with Laplace rate changes of the fitted changes' mean size,
+ * plus Gaussian noise, from a seeded generator. */
+#include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -18,7 +22,6 @@
 
 #include "method.h"
 #include "core/sort.h"
-#include <lapacke.h>
 
 #define MAX_TERMS 256
 
@@ -205,7 +208,7 @@ static int map_given_sigma(struct prophet *f, const double *G, const double *xy,
 		for (k = 0; k < nd; k++)
 			cd[j] += Gd[j + (size_t)nd * k] * f->beta[2 + k];
 	}
-	for (sweep = 0; nd && sweep < 100000; sweep++) {
+	for (sweep = 0; nd && sweep < 10000; sweep++) {
 		double change = 0;
 		for (j = 0; j < nd; j++) {
 			double b = f->beta[2 + j], gjj = Gd[j + (size_t)nd * j], g, nb;
@@ -293,8 +296,10 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	if (ncp < 0)
 		ncp = 0;
 	f->ncp = ncp;
-	for (j = 1; j <= ncp; j++)
-		f->cp[j - 1] = tscale(f, s, f->cpi[j - 1] = (int)nearbyint((double)(hist - 1) * j / ncp));
+	for (j = 1; j <= ncp; j++) {
+		f->cpi[j - 1] = (int)nearbyint((double)(hist - 1) * j / ncp);
+		f->cp[j - 1] = tscale(f, s, f->cpi[j - 1]);
+	}
 	if (f->cal)
 		calendar_seasons(f, s, fo);
 	for (k = 0; !f->cal && k < s->nseason; k++) {
@@ -350,7 +355,8 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	wk = prior + f->p;
 	for (j = 0; j < f->p - f->nx; j++)
 		for (i = 0; i < n; i++)
-			X[i + (size_t)j * n] = column(f, j, tscale(f, s, (long)i), utime(f, s, (long)i));
+			X[i + (size_t)j * n] =
+				column(f, j, tscale(f, s, (long)i), utime(f, s, (long)i));
 	for (k = 0; k < f->nx; k++)
 		for (i = 0; i < n; i++)
 			X[i + (size_t)(f->p - f->nx + k) * n] = xcol(f, s, k, i);
@@ -403,8 +409,8 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		if (map_given_sigma(f, G, xy, sigma2, prior, tau, sqrt((double)n), wk) < 0) {
 			free(X);
 			free(f);
-			return ml_err_set(e, ML_E_DATA, NULL, 0, 0,
-					  "--model prophet: the penalised least squares are singular");
+			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "--model prophet: the "
+					  "penalised least squares are singular");
 		}
 		for (j = 0; j < f->p; j++) {
 			c[j] = 0;

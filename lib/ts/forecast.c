@@ -458,7 +458,8 @@ static int read_series(const struct ml_model *m, struct ml_series *s, double **y
 			    *st = cJSON_GetObjectItemCaseSensitive(cal, "step");
 		if (!cJSON_IsNumber(k) || !cJSON_IsNumber(t0) || !cJSON_IsNumber(st) ||
 		    !(k->valuedouble == ML_CAL_MONTHS || k->valuedouble == ML_CAL_SECONDS) ||
-		    !(fabs(t0->valuedouble) < 1e13) || !(st->valuedouble > 0 && st->valuedouble < 1e9) ||
+		    !(fabs(t0->valuedouble) < 1e13) ||
+		    !(st->valuedouble > 0 && st->valuedouble < 1e9) ||
 		    (k->valuedouble == ML_CAL_MONTHS && st->valuedouble != floor(st->valuedouble)))
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "forecaster has a bad calendar");
 		s->cal.kind = (int)k->valuedouble;

@@ -130,8 +130,70 @@ static void test_robust(void)
 		}
 }
 
+/* The calendar: months keep their day where the month has it, seconds step evenly, plain
+ * numbers have none. */
+static void test_calendar(void)
+{
+	struct ml_series s;
+
+	memset(&s, 0, sizeof(s));
+	CHECK(isnan(ml_fc_step_day(&s, 3)));
+	s.cal.kind = ML_CAL_MONTHS;
+	s.cal.t0 = (double)ml_days_from_civil(2019, 12, 31) * 86400;
+	s.cal.step = 1;
+	CHECK(ml_fc_step_day(&s, 0) == (double)ml_days_from_civil(2019, 12, 31));
+	CHECK(ml_fc_step_day(&s, 2) == (double)ml_days_from_civil(2020, 2, 29));
+	CHECK(ml_fc_step_day(&s, 3) == (double)ml_days_from_civil(2020, 3, 31));
+	CHECK(ml_fc_step_day(&s, -12) == (double)ml_days_from_civil(2018, 12, 31));
+	s.cal.kind = ML_CAL_SECONDS;
+	s.cal.t0 = -86400;
+	s.cal.step = 1800;
+	CHECK(ml_fc_step_day(&s, 0) == -1 && ml_fc_step_day(&s, 36) == -0.25);
+}
+
+/* Half-hourly steps on a calendar give prophet's daily and weekly seasons in days, the
+ * same model as seasons of 48 and 336 steps (orders 4 and 3) on plain numbers. */
+static void test_calendar_seasons(void)
+{
+	const struct ml_fc_method *meth = ml_fc_method_find("prophet");
+	static const double level[1] = {80};
+	double y[3 * 336], a[48], b[48], la[48], lb[48], ha[48], hb[48];
+	struct ml_series s;
+	struct ml_params p;
+	struct ml_forecaster *f = NULL, *g = NULL;
+	struct ml_err e;
+	size_t t;
+
+	ml_err_init(&e);
+	for (t = 0; t < 3 * 336; t++)
+		y[t] = 100 + 0.01 * (double)t + 10 * sin(2 * M_PI * (double)t / 48) +
+		       3 * cos(2 * M_PI * (double)t / 336) + (double)(t * 7919 % 13) / 13;
+	memset(&s, 0, sizeof(s));
+	s.y = y;
+	s.n = 3 * 336; /* three weeks: a weekly season needs two */
+	s.season[0] = 48;
+	s.season[1] = 336;
+	s.nseason = 2;
+	ml_fc_params_init(&p, meth);
+	CHECK(ml_fc_fit(&f, meth, &s, &p, NULL, &e) == 0);
+	s.cal.kind = ML_CAL_SECONDS;
+	s.cal.t0 = 0; /* 1970-01-01, so that u in days is the step over 48 */
+	s.cal.step = 1800;
+	CHECK(ml_fc_fit(&g, meth, &s, &p, NULL, &e) == 0);
+	if (f && g) {
+		CHECK(ml_fc_forecast(f, 48, level, 1, a, la, ha, &e) == 0);
+		CHECK(ml_fc_forecast(g, 48, level, 1, b, lb, hb, &e) == 0);
+		for (t = 0; t < 48; t++)
+			CHECK(fabs(a[t] - b[t]) < 1e-8 * fabs(a[t]));
+	}
+	ml_fc_free(f);
+	ml_fc_free(g);
+}
+
 int main(void)
 {
+	RUN(test_calendar);
+	RUN(test_calendar_seasons);
 	RUN(test_recovers);
 	RUN(test_seeded);
 	RUN(test_robust);
