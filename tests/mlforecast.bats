@@ -700,3 +700,19 @@ prophet_vs_r() {
 		--future seatbelts_future.csv seatbelts.csv
 	[[ "$stderr" == *"; 2 regressors; log posterior"* ]]
 }
+
+@test "prophet: multiplicative seasons and regressors, as R's prophet" {
+	cp "$FIX/prophet/air_input.csv" "$SAMPLES/seatbelts.csv" "$SAMPLES/seatbelts_future.csv" .
+	prophet_vs_r air_mult --time month -y passengers --horizon 24 -p mode=multiplicative \
+		air_input.csv
+	[[ "$stderr" == *"prophet (multiplicative), "*"; yearly season (10 pairs); log posterior"* ]]
+	prophet_vs_r seatbelts_mult --time month -y drivers --xreg PetrolPrice,law \
+		--future seatbelts_future.csv -p mode=multiplicative seatbelts.csv
+	# multiplicative seasons follow the trend: AirPassengers' swings grow with its level
+	ml mlforecast --time month -y passengers --horizon 24 --model prophet air_input.csv >add.csv
+	ml mlforecast --time month -y passengers --horizon 24 --model prophet \
+		-p mode=multiplicative air_input.csv >mult.csv
+	paste -d, add.csv mult.csv | awk -F, 'NR > 1 { if ($3 > amax) amax = $3; if (amin == "" || $3 < amin) amin = $3
+			if ($10 > mmax) mmax = $10; if (mmin == "" || $10 < mmin) mmin = $10 }
+		END { exit !(mmax - mmin > 1.5 * (amax - amin)) }'
+}

@@ -9,8 +9,9 @@
  * rate by coordinate descent on what is left, alternated with the noise scale's own MAP
  * under its half-normal prior. Regressors (holidays and events are 0/1 ones) are extra
  * columns under a normal prior, standardised as prophet's add_regressor does by default
- * (all but those whose only values are 0 and 1), their effect added to the trend and
- * seasons (additive). Intervals are quantiles of simulated paths: future changepoints as
+ * (all but those whose only values are 0 and 1). Seasons and regressors are added to the
+ * trend, or (mode multiplicative) multiply it, y = T (1 + M), fitted by block coordinate
+ * ascent between the trend's terms and the multipliers'. Intervals are quantiles of simulated paths: future changepoints as
  * often as in the history, with Laplace rate changes of the fitted changes' mean size,
  * plus Gaussian noise, from a seeded generator. */
 #include <lapacke.h>
@@ -42,6 +43,7 @@ struct prophet {
 	int samples;
 	uint64_t seed;
 	double logpost;	       /* the log posterior at the fit */
+	int mult;	       /* seasons and regressors multiply the trend */
 	int cal;	       /* with a calendar: time and periods in days, as prophet's */
 	double day0, span;     /* then the first step's day and the history's days */
 };
@@ -152,11 +154,12 @@ static double xpart(const struct prophet *f, const struct ml_series *s, size_t i
  * penalties), so the changes alone are left to coordinate descent, on the Gram matrix of
  * what the normal terms cannot explain: the seasons' columns, nearly collinear with the
  * trend when a season has few steps (a yearly one on quarterly data), no longer slow it.
- * The changes start from f->beta (the previous noise variance's). wk holds 2p^2 + 2p. */
-static int map_given_sigma(struct prophet *f, const double *G, const double *xy, double s2,
-			   const double *prior, double tau, double tol, double *wk)
+ * p terms, the changes of rate nd of them from index 2 on (or none), in beta, where the
+ * changes start from (the previous noise variance's). wk holds 2p^2 + 2p. */
+static int map_given_sigma(int p, int nd, double *beta, const double *G, const double *xy,
+			   double s2, const double *prior, double tau, double tol, double *wk)
 {
-	int p = f->p, nd = f->ncp, nr = p - nd, r, q, j, k, sweep;
+	int nr = p - nd, r, q, j, k, sweep;
 	lapack_int info;
 	double *A = wk, *B = A + (size_t)nr * nr, *Gd = B + (size_t)nr * (nd + 1), jit,
 	       *bd = Gd + (size_t)nd * nd, *cd = bd + nd, lam = s2 / tau;
@@ -206,12 +209,12 @@ static int map_given_sigma(struct prophet *f, const double *G, const double *xy,
 	for (j = 0; j < nd; j++) {
 		cd[j] = 0;
 		for (k = 0; k < nd; k++)
-			cd[j] += Gd[j + (size_t)nd * k] * f->beta[2 + k];
+			cd[j] += Gd[j + (size_t)nd * k] * beta[2 + k];
 	}
 	for (sweep = 0; nd && sweep < 10000; sweep++) {
 		double change = 0;
 		for (j = 0; j < nd; j++) {
-			double b = f->beta[2 + j], gjj = Gd[j + (size_t)nd * j], g, nb;
+			double b = beta[2 + j], gjj = Gd[j + (size_t)nd * j], g, nb;
 			/* a change the normal terms explain whole has no effect of its own */
 			if (!(gjj > 1e-12 * G[(2 + j) + (size_t)p * (2 + j)])) {
 				nb = 0;
@@ -225,7 +228,7 @@ static int map_given_sigma(struct prophet *f, const double *G, const double *xy,
 				const double *gc = Gd + (size_t)nd * j;
 				for (k = 0; k < nd; k++)
 					cd[k] += d * gc[k];
-				f->beta[2 + j] = nb;
+				beta[2 + j] = nb;
 				if (fabs(d) * sqrt(gjj) > change)
 					change = fabs(d) * sqrt(gjj);
 			}
@@ -237,10 +240,110 @@ static int map_given_sigma(struct prophet *f, const double *G, const double *xy,
 	for (r = 0; r < nr; r++) {
 		double v = B[r + (size_t)nr * nd];
 		for (k = 0; k < nd; k++)
-			v -= B[r + (size_t)nr * k] * f->beta[2 + k];
-		f->beta[ri[r]] = v;
+			v -= B[r + (size_t)nr * k] * beta[2 + k];
+		beta[ri[r]] = v;
 	}
 	return 0;
+}
+
+/* prophet's log posterior (its Stan model's target, without constants) for the residual
+ * sum of squares rss of n values, noise variance s2, Laplace scale tau and the terms'
+ * prior variances (0: the changes of rate, Laplace). */
+static double log_post(const struct prophet *f, size_t n, double rss, double s2,
+		       const double *prior, double tau)
+{
+	double lp = -(double)n * log(sqrt(s2)) - fmax(rss, 0) / (2 * s2) - 2 * s2;
+	int j;
+
+	for (j = 0; j < f->p; j++)
+		lp -= prior[j] > 0 ? f->beta[j] * f->beta[j] / (2 * prior[j]) : fabs(f->beta[j]) / tau;
+	return lp;
+}
+
+/* The Gram matrix and X'r of the columns X[, j0 .. j0 + m) (n rows each) times w. */
+static void weighted_gram(const double *X, size_t n, int j0, int m, const double *w,
+			  const double *r, double *G, double *xr)
+{
+	int j, k;
+	size_t i;
+
+	for (j = 0; j < m; j++) {
+		const double *xj = X + (size_t)(j0 + j) * n;
+		double v = 0;
+		for (i = 0; i < n; i++)
+			v += xj[i] * w[i] * r[i];
+		xr[j] = v;
+		for (k = 0; k <= j; k++) {
+			const double *xk = X + (size_t)(j0 + k) * n;
+			double g = 0;
+			for (i = 0; i < n; i++)
+				g += xj[i] * xk[i] * w[i] * w[i];
+			G[j + (size_t)m * k] = G[k + (size_t)m * j] = g;
+		}
+	}
+}
+
+/* Multiplicative seasons, y = T (1 + M): T the trend's terms, M the seasons' and
+ * regressors'. Block coordinate ascent on the log posterior: the trend's terms given M
+ * (their columns times 1 + M), M's terms given the trend (their columns times T, fitting
+ * y - T), the noise given both, until the log posterior stops rising. *s2 is the noise
+ * variance, in and out; the log posterior goes to f->logpost. */
+static int fit_mult(struct prophet *f, const double *X, const double *y, size_t n,
+		    const double *prior, double tau, double *s2, double *wk)
+{
+	int p = f->p, pt = 2 + f->ncp, ps = p - pt, j, it;
+	size_t i;
+	double *T = malloc((4 * n + (size_t)p * (size_t)p + (size_t)p) * sizeof(double));
+	double *M, *w, *r, *Gw, *xw, prev = -INFINITY, tol = sqrt((double)n);
+
+	if (!T)
+		return -2;
+	M = T + n;
+	w = M + n;
+	r = w + n;
+	Gw = r + n;
+	xw = Gw + (size_t)p * (size_t)p;
+	for (i = 0; i < n; i++)
+		M[i] = 0;
+	for (it = 0; it < 2000; it++) {
+		double rss = 0, lp;
+		for (i = 0; i < n; i++)
+			w[i] = 1 + M[i];
+		weighted_gram(X, n, 0, pt, w, y, Gw, xw);
+		if (map_given_sigma(pt, f->ncp, f->beta, Gw, xw, *s2, prior, tau, tol, wk) < 0)
+			break;
+		for (i = 0; i < n; i++) {
+			T[i] = 0;
+			for (j = 0; j < pt; j++)
+				T[i] += f->beta[j] * X[i + (size_t)j * n];
+			r[i] = y[i] - T[i];
+		}
+		if (ps) {
+			weighted_gram(X, n, pt, ps, T, r, Gw, xw);
+			if (map_given_sigma(ps, 0, f->beta + pt, Gw, xw, *s2, prior + pt, tau, tol,
+					    wk) < 0)
+				break;
+		}
+		for (i = 0; i < n; i++) {
+			double d;
+			M[i] = 0;
+			for (j = pt; j < p; j++)
+				M[i] += f->beta[j] * X[i + (size_t)j * n];
+			d = y[i] - T[i] * (1 + M[i]);
+			rss += d * d;
+		}
+		/* the noise's MAP under its half-normal(0.5) prior: 4 s^4 + n s^2 - RSS = 0 */
+		*s2 = (-(double)n + sqrt((double)n * (double)n + 16 * rss)) / 8;
+		if (!(*s2 > 1e-18))
+			*s2 = 1e-18;
+		lp = log_post(f, n, rss, *s2, prior, tau);
+		f->logpost = lp;
+		if (it > 1 && lp - prev <= 1e-13 * fabs(lp))
+			break;
+		prev = lp;
+	}
+	free(T);
+	return it < 2000 && !(f->logpost == f->logpost) ? -1 : 0;
 }
 
 static const struct ml_param prophet_params[] = {
@@ -256,6 +359,8 @@ static const struct ml_param prophet_params[] = {
      "the scale of the regressors' normal prior (default 10)"},
     {"fourier-order", ML_P_INT, 0, 0, 50, NULL,
      "Fourier pairs of each season (default 0: 10 yearly, 3 weekly, 4 daily)"},
+    {"mode", ML_P_ENUM, 0, 0, 0, "additive,multiplicative",
+     "seasons and regressors added to the trend, or multiplying it: y = trend (1 + s(t))"},
     {"samples", ML_P_INT, 1000, 10, 100000, NULL,
      "simulated paths behind the intervals (default 1000)"},
     {"seed", ML_P_INT, 1, 0, 2147483647, NULL, "seed of the simulated paths (default 1)"},
@@ -279,6 +384,7 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	f->n = n;
 	f->samples = (int)ml_param(p, "samples");
 	f->seed = (uint64_t)ml_param(p, "seed");
+	f->mult = (int)ml_param(p, "mode") == 1;
 	for (i = 0; i < n; i++)
 		if (fabs(s->y[i]) > f->scale)
 			f->scale = fabs(s->y[i]);
@@ -403,10 +509,23 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		for (j = 0; j < f->p; j++)
 			c[j] = G[j] * y[0];
 		sigma2 = 1e-18;
+	} else if (f->mult) {
+		int rc = fit_mult(f, X, y, n, prior, tau, &sigma2, wk);
+		free(X);
+		if (rc < 0) {
+			free(f);
+			return rc == -2 ? ml_err_nomem(e) :
+			       ml_err_set(e, ML_E_DATA, NULL, 0, 0, "--model prophet: the "
+					  "multiplicative fit did not converge");
+		}
+		f->sigma = sqrt(sigma2);
+		*state = f;
+		return 0;
 	}
 	for (outer = 0; i < n && outer < 50; outer++) {
 		double s2new;
-		if (map_given_sigma(f, G, xy, sigma2, prior, tau, sqrt((double)n), wk) < 0) {
+		if (map_given_sigma(f->p, f->ncp, f->beta, G, xy, sigma2, prior, tau, sqrt((double)n),
+				    wk) < 0) {
 			free(X);
 			free(f);
 			return ml_err_set(e, ML_E_DATA, NULL, 0, 0, "--model prophet: the "
@@ -438,28 +557,27 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 	rss = yy;
 	for (j = 0; j < f->p; j++)
 		rss += f->beta[j] * (c[j] - 2 * xy[j]);
-	f->logpost = -(double)n * log(f->sigma) - fmax(rss, 0) / (2 * sigma2) - 2 * sigma2;
-	for (j = 0; j < f->p; j++) {
-		double b = f->beta[j];
-		f->logpost -= j < 2		   ? b * b / 50 :
-			      j < 2 + ncp	   ? fabs(b) / tau :
-			      j >= f->p - f->nx ? b * b / (2 * xprior * xprior) :
-						  b * b / (2 * sprior * sprior);
-	}
+	f->logpost = log_post(f, n, rss, sigma2, prior, tau);
 	free(X);
 	*state = f;
 	return 0;
 }
 
-/* The trend and seasons at step i (scaled; the regressors are xpart's). */
-static double predict(const struct prophet *f, const struct ml_series *s, long i)
+/* The fit at step i (scaled): the trend plus the seasons and regressors, or times one plus
+ * them when multiplicative; *mul (when not NULL) gets what the trend is multiplied by. */
+static double predict(const struct prophet *f, const struct ml_series *s, long i, double *mul)
 {
-	double v = 0, t = tscale(f, s, i), u = utime(f, s, i);
+	double tr = 0, rest, t = tscale(f, s, i), u = utime(f, s, i);
 	int j;
 
-	for (j = 0; j < f->p - f->nx; j++)
-		v += f->beta[j] * column(f, j, t, u);
-	return v;
+	for (j = 0; j < 2 + f->ncp; j++)
+		tr += f->beta[j] * column(f, j, t, u);
+	rest = xpart(f, s, (size_t)i);
+	for (; j < f->p - f->nx; j++)
+		rest += f->beta[j] * column(f, j, t, u);
+	if (mul)
+		*mul = f->mult ? 1 + rest : 1;
+	return f->mult ? tr * (1 + rest) : tr + rest;
 }
 
 /* splitmix64, and uniform, exponential, normal variates from it */
@@ -498,19 +616,22 @@ static int prophet_forecast(const void *state, const struct ml_series *s, int h,
 {
 	const struct prophet *f = state;
 	int t, k, sim, ns = f->samples;
-	double lambda = 1e-8, *paths, *col, T = tscale(f, s, (long)f->n - 1 + h);
+	double lambda = 1e-8, *paths, *col, *mul, T = tscale(f, s, (long)f->n - 1 + h);
 	uint64_t rng = f->seed * 0x2545f4914f6cdd1dull + 1;
 
 	for (t = 0; t < h; t++)
-		mean[t] = f->scale * (predict(f, s, (long)f->n + t) + xpart(f, s, f->n + (size_t)t));
+		mean[t] = f->scale * predict(f, s, (long)f->n + t, NULL);
 	if (!nlevel)
 		return 0;
 	for (k = 0; k < f->ncp; k++)
 		lambda += fabs(f->beta[2 + k]) / (f->ncp ? f->ncp : 1);
-	paths = malloc((size_t)h * (size_t)ns * sizeof(double) + (size_t)ns * sizeof(double));
+	paths = malloc((size_t)h * (size_t)ns * sizeof(double) + ((size_t)ns + (size_t)h) * sizeof(double));
 	if (!paths)
 		return ml_err_nomem(e);
 	col = paths + (size_t)h * (size_t)ns;
+	mul = col + ns;
+	for (t = 0; t < h; t++)
+		predict(f, s, (long)f->n + t, &mul[t]);
 	for (sim = 0; sim < ns; sim++) {
 		/* future changepoints: as many per unit of time as in the history */
 		double slope_add = 0, level_add = 0, next;
@@ -527,7 +648,8 @@ static int prophet_forecast(const void *state, const struct ml_series *s, int h,
 				next += -log(unif(&rng)) / f->ncp;
 			}
 			paths[(size_t)t * (size_t)ns + (size_t)sim] =
-			    mean[t] + f->scale * (slope_add * tt + level_add + f->sigma * gauss(&rng));
+			    mean[t] + f->scale * ((slope_add * tt + level_add) * mul[t] +
+						  f->sigma * gauss(&rng));
 		}
 	}
 	for (t = 0; t < h; t++) {
@@ -549,7 +671,7 @@ static int prophet_fitted(const void *state, const struct ml_series *s, double *
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		out[i] = f->scale * (predict(f, s, (long)i) + xpart(f, s, i));
+		out[i] = f->scale * predict(f, s, (long)i, NULL);
 	return 0;
 }
 
@@ -615,7 +737,8 @@ static void prophet_describe(const void *state, char *buf, size_t size)
 
 	for (j = 0; j < f->ncp; j++)
 		active += f->beta[2 + j] != 0;
-	snprintf(buf, size, "prophet, %d of %d changepoints active", active, f->ncp);
+	snprintf(buf, size, "prophet%s, %d of %d changepoints active",
+		 f->mult ? " (multiplicative)" : "", active, f->ncp);
 	for (j = 0; j < f->nseas; j++) {
 		const char *what = !f->cal ? NULL : f->period[j] == 365.25 ? "yearly" :
 						f->period[j] == 7 ? "weekly" : "daily";
