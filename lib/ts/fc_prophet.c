@@ -260,6 +260,14 @@ static double log_post(const struct prophet *f, size_t n, double rss, double s2,
 	return lp;
 }
 
+/* The noise variance's MAP for a residual sum of squares rss of n values, under its
+ * half-normal(0.5) prior: the root of 4 s^4 + n s^2 - RSS = 0, at least 1e-18. */
+static double noise_map(size_t n, double rss)
+{
+	double s2 = (-(double)n + sqrt((double)n * (double)n + 16 * fmax(rss, 0))) / 8;
+	return s2 > 1e-18 ? s2 : 1e-18;
+}
+
 /* The Gram matrix and X'r of the columns X[, j0 .. j0 + m) (n rows each) times w. */
 static void weighted_gram(const double *X, size_t n, int j0, int m, const double *w,
 			  const double *r, double *G, double *xr)
@@ -291,7 +299,7 @@ static void weighted_gram(const double *X, size_t n, int j0, int m, const double
 static int fit_mult(struct prophet *f, const double *X, const double *y, size_t n,
 		    const double *prior, double tau, double *s2, double *wk)
 {
-	int p = f->p, pt = 2 + f->ncp, ps = p - pt, j, it;
+	int p = f->p, pt = 2 + f->ncp, ps = p - pt, j, it, rc = 0;
 	size_t i;
 	double *T = malloc((4 * n + (size_t)p * (size_t)p + (size_t)p) * sizeof(double));
 	double *M, *w, *r, *Gw, *xw, prev = -INFINITY, tol = sqrt((double)n);
@@ -310,8 +318,10 @@ static int fit_mult(struct prophet *f, const double *X, const double *y, size_t 
 		for (i = 0; i < n; i++)
 			w[i] = 1 + M[i];
 		weighted_gram(X, n, 0, pt, w, y, Gw, xw);
-		if (map_given_sigma(pt, f->ncp, f->beta, Gw, xw, *s2, prior, tau, tol, wk) < 0)
+		if (map_given_sigma(pt, f->ncp, f->beta, Gw, xw, *s2, prior, tau, tol, wk) < 0) {
+			rc = -1;
 			break;
+		}
 		for (i = 0; i < n; i++) {
 			T[i] = 0;
 			for (j = 0; j < pt; j++)
@@ -321,8 +331,10 @@ static int fit_mult(struct prophet *f, const double *X, const double *y, size_t 
 		if (ps) {
 			weighted_gram(X, n, pt, ps, T, r, Gw, xw);
 			if (map_given_sigma(ps, 0, f->beta + pt, Gw, xw, *s2, prior + pt, tau, tol,
-					    wk) < 0)
+					    wk) < 0) {
+				rc = -1;
 				break;
+			}
 		}
 		for (i = 0; i < n; i++) {
 			double d;
@@ -332,10 +344,7 @@ static int fit_mult(struct prophet *f, const double *X, const double *y, size_t 
 			d = y[i] - T[i] * (1 + M[i]);
 			rss += d * d;
 		}
-		/* the noise's MAP under its half-normal(0.5) prior: 4 s^4 + n s^2 - RSS = 0 */
-		*s2 = (-(double)n + sqrt((double)n * (double)n + 16 * rss)) / 8;
-		if (!(*s2 > 1e-18))
-			*s2 = 1e-18;
+		*s2 = noise_map(n, rss);
 		lp = log_post(f, n, rss, *s2, prior, tau);
 		f->logpost = lp;
 		if (it > 1 && lp - prev <= 1e-13 * fabs(lp))
@@ -343,7 +352,7 @@ static int fit_mult(struct prophet *f, const double *X, const double *y, size_t 
 		prev = lp;
 	}
 	free(T);
-	return it < 2000 && !(f->logpost == f->logpost) ? -1 : 0;
+	return rc < 0 || !isfinite(f->logpost) ? -1 : 0;
 }
 
 static const struct ml_param prophet_params[] = {
@@ -516,7 +525,7 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 			free(f);
 			return rc == -2 ? ml_err_nomem(e) :
 			       ml_err_set(e, ML_E_DATA, NULL, 0, 0, "--model prophet: the "
-					  "multiplicative fit did not converge");
+					  "multiplicative fit's least squares are singular");
 		}
 		f->sigma = sqrt(sigma2);
 		*state = f;
@@ -540,12 +549,7 @@ static int prophet_fit(void **state, const struct ml_series *s, const struct ml_
 		rss = yy;
 		for (j = 0; j < f->p; j++)
 			rss += f->beta[j] * (c[j] - 2 * xy[j]);
-		if (rss < 0)
-			rss = 0;
-		/* the noise's MAP under its half-normal(0.5) prior: 4 s^4 + n s^2 - RSS = 0 */
-		s2new = (-(double)n + sqrt((double)n * (double)n + 16 * rss)) / 8;
-		if (!(s2new > 1e-18))
-			s2new = 1e-18;
+		s2new = noise_map(n, rss);
 		if (fabs(s2new - sigma2) <= 1e-10 * sigma2) {
 			sigma2 = s2new;
 			break;
