@@ -279,6 +279,22 @@ gpc3_fit() {
 	awk -F, 'NR > 1 { n++; c += ($1 == $2) } END { exit !(c / n > 0.95) }' p.csv
 }
 
+@test "mlp cuts batches into shards: one model whatever -j and OPENBLAS_NUM_THREADS" {
+	# 200 rows a batch: 4 shards of 50, each shard's products on one BLAS thread
+	for j in 1 2 3; do
+		OPENBLAS_NUM_THREADS=1 ml mltrain -q -j $j --seed 4 -t label -a mlp --hidden 32,16 \
+			--dropout 0.2 --weight-decay 1e-3 --epochs 5 --batch-size 200 \
+			-o s$j.mlm "$NF/mlp_train.csv"
+	done
+	same s1.mlm s2.mlm
+	same s1.mlm s3.mlm
+	OPENBLAS_NUM_THREADS=2 ml mltrain -q -j 2 --seed 4 -t label -a mlp --hidden 32,16 \
+		--dropout 0.2 --weight-decay 1e-3 --epochs 5 --batch-size 200 -o t.mlm "$NF/mlp_train.csv"
+	OPENBLAS_NUM_THREADS=1 ml mlpredict -m s1.mlm -o a.csv "$NF/mlp_test.csv"
+	OPENBLAS_NUM_THREADS=1 ml mlpredict -m t.mlm -o b.csv "$NF/mlp_test.csv"
+	same a.csv b.csv
+}
+
 @test "mlp regression and sgd: the target is standardised inside the model" {
 	ml mltrain -q --seed 1 -t y -a mlp --optimizer sgd --learning-rate 0.01 --momentum 0.9 \
 		--schedule step --weight-decay 1e-4 --epochs 40 --batch-size 32 -o c.mlm "$SAMPLES/co2.csv"

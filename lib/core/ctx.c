@@ -381,6 +381,17 @@ void *ml_alloc_big(size_t n)
  * headers); both looked up weakly, so that another BLAS links too. */
 extern int blas_thread_shutdown_(void) __attribute__((weak));
 extern int openblas_get_parallel(void) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+
+int ml_blas_threads(int n)
+{
+	int old = openblas_get_num_threads ? openblas_get_num_threads() : 0;
+
+	if (n > 0 && old > 0 && n != old && openblas_set_num_threads)
+		openblas_set_num_threads(n);
+	return old;
+}
 
 void ml_blas_rest(void)
 {

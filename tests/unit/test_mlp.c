@@ -25,7 +25,7 @@ static double batch_loss(struct nn *net, struct nn_work *w, const float *x, cons
 	ml_rng_seed(&r, 99);
 	memcpy(w->in, x, B * (size_t)net->size[0] * sizeof(float));
 	return nn_loss(net->loss, nn_forward(net, w, B, lev, 1, &r), B, net->size[net->nlayer], y,
-		       wt, dz);
+		       wt, 0, dz);
 }
 
 /* Central differences against the backward pass for every parameter. A parameter whose
@@ -134,21 +134,81 @@ static void test_losses(void)
 	float z[6] = {0, 0, 0, 1, 2, 3}, dz[6];
 	double y[2] = {1, 2}, v;
 
-	v = nn_loss(NN_SOFTMAX, z, 2, 3, y, NULL, dz);
+	v = nn_loss(NN_SOFTMAX, z, 2, 3, y, NULL, 0, dz);
 	CHECK_NEAR(v, 0.5 * (log(3.0) + (3 + log(exp(-2.0) + exp(-1.0) + 1) - 3)), 1e-6);
 	CHECK_NEAR(dz[1], 0.5 * (1.0 / 3 - 1), 1e-6);
 	y[0] = 0;
-	v = nn_loss(NN_SIGMOID, z, 1, 1, y, NULL, dz);
+	v = nn_loss(NN_SIGMOID, z, 1, 1, y, NULL, 0, dz);
 	CHECK_NEAR(v, log(2.0), 1e-12);
 	CHECK_NEAR(dz[0], 0.5, 1e-7);
 	y[0] = 3;
-	v = nn_loss(NN_MSE, z + 4, 1, 1, y, NULL, dz);
+	v = nn_loss(NN_MSE, z + 4, 1, 1, y, NULL, 0, dz);
 	CHECK_NEAR(v, 0.5, 1e-12);
 	CHECK_NEAR(dz[0], -1, 1e-7);
 	/* three outputs: the squared error averaged over them, as scikit-learn's */
-	v = nn_loss(NN_MSE, z + 3, 1, 3, (const double[]){0, 0, 0}, NULL, dz);
+	v = nn_loss(NN_MSE, z + 3, 1, 3, (const double[]){0, 0, 0}, NULL, 0, dz);
 	CHECK_NEAR(v, 0.5 * (1 + 4 + 9) / 3.0, 1e-12);
 	CHECK_NEAR(dz[2], 3 / 3.0, 1e-7);
+}
+
+/* A batch cut into shards, as training cuts it: the dropout masks drawn ahead for the
+ * shards are those the whole batch draws, the shards' losses against the batch's total
+ * weight add up to the batch's loss, and their gradients to the batch's gradient. */
+static void test_shards(void)
+{
+	enum { NB = 12, NS = 3 };
+	int size[3] = {5, 7, 3};
+	struct nn_embed em = {3, 2, 4, 0};
+	struct nn *net = nn_new(2, size, NN_TANH, 0, NN_SOFTMAX, 0.3f, 1, &em);
+	struct nn_work whole, part[NS];
+	struct ml_rng r;
+	float x[NB * 5], dz[NB * 3], *g;
+	double y[NB], wt[NB], W = 0, L, Ls = 0;
+	int32_t lev[NB];
+	size_t rows[NS] = {5, 4, 3}, i, k, at = 0;
+
+	CHECK(net != NULL);
+	if (!net)
+		return;
+	ml_rng_seed(&r, 17);
+	nn_init(net, &r);
+	for (i = 0; i < NB * 5; i++)
+		x[i] = (float)ml_rng_normal(&r);
+	for (i = 0; i < NB; i++) {
+		y[i] = (double)(i % 3);
+		wt[i] = 0.5 + ml_rng_uniform(&r);
+		W += wt[i];
+		lev[i] = (int32_t)(i % 5) - 1;
+	}
+	CHECK(nn_work_init(&whole, net, NB) == 0);
+	memcpy(whole.in, x, sizeof(x));
+	ml_rng_seed(&r, 23);
+	L = nn_loss(net->loss, nn_forward(net, &whole, NB, lev, 1, &r), NB, 3, y, wt, 0, dz);
+	nn_backward(net, &whole, NB, lev, dz);
+	g = calloc(net->ntheta, sizeof(float));
+	for (k = 0; k < NS; k++)
+		CHECK(nn_work_init(&part[k], net, 5) == 0);
+	ml_rng_seed(&r, 23);
+	nn_dropout_masks(net, part, rows, NS, &r);
+	for (k = 0; k < NS; k++) {
+		CHECK(memcmp(part[k].mask[0], whole.mask[0] + at * 7, rows[k] * 7 * sizeof(float)) ==
+		      0);
+		memcpy(part[k].in, x + at * 5, rows[k] * 5 * sizeof(float));
+		Ls += nn_loss(net->loss, nn_forward(net, &part[k], rows[k], lev + at, 1, NULL),
+			      rows[k], 3, y + at, wt + at, W, dz);
+		nn_backward(net, &part[k], rows[k], lev + at, dz);
+		for (i = 0; i < net->ntheta; i++)
+			g[i] += part[k].grad[i];
+		at += rows[k];
+	}
+	CHECK_NEAR(Ls, L, 1e-12);
+	for (i = 0; i < net->ntheta; i++)
+		CHECK_NEAR(g[i], whole.grad[i], 1e-6);
+	free(g);
+	for (k = 0; k < NS; k++)
+		nn_work_release(&part[k]);
+	nn_work_release(&whole);
+	nn_free(net);
 }
 
 /* He initialisation has the variance 2 / fan-in; the same seed gives the same network. */
@@ -183,6 +243,7 @@ int main(void)
 	RUN(test_gradients_dropout_embedding);
 	RUN(test_gradients_multi_output);
 	RUN(test_init);
+	RUN(test_shards);
 	printf("%d passed, %d failed\n", unit_tests_passed, unit_tests_failed);
 	return UNIT_EXIT();
 }

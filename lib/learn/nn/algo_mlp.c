@@ -233,7 +233,7 @@ static double eval_loss(const struct mlp *m, const double *X, size_t ld, double 
 		for (i = 0; i < b; i++)
 			wb += wt ? wt[s + i] : 1;
 		L += wb * nn_loss(m->net->loss, z, b, m->net->size[m->net->nlayer],
-				  m->ae ? y : y + s, wt ? wt + s : NULL, dz);
+				  m->ae ? y : y + s, wt ? wt + s : NULL, 0, dz);
 		W += wb;
 	}
 	return W > 0 ? L / W : 0;
@@ -254,7 +254,7 @@ static double now_s(void)
 /* The optimisers' updates in AVX2's wider vectors where the processor has them (the
  * same operations, one at a time on each value, so the same values either way). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define OPT_CLONES __attribute__((target_clones("avx2", "default")))
+#define OPT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define OPT_CLONES
 #endif
@@ -287,12 +287,178 @@ OPT_CLONES static void sgd_step(float *restrict th, const float *restrict g, flo
 	}
 }
 
+/* Data-parallel batches. A batch of b rows is cut into nshards(b) consecutive shards of
+ * near-equal size, fixed by b alone (a power of two, each of at least SHARD_MIN rows, at
+ * most MAX_SHARDS): each shard's forward and backward passes are one task, its matrix
+ * products cblas_sgemm on the task's thread, into the shard's own gradient, and the
+ * batch's gradient is their sum taken shard by shard in order. So the model does not
+ * depend on the thread count, and every thread works on the whole step, not only on the
+ * matrix products. With batch normalisation a batch is one shard: its statistics are the
+ * whole batch's. */
+#define SHARD_MIN 48
+#define MAX_SHARDS 16
+#define UPD_CHUNK 16384 /* parameters summed and updated per task */
+#define ENC_BLOCK 1024	/* training rows encoded per task */
+
+static int nshards(size_t b, int bn)
+{
+	int s = 1;
+
+	while (!bn && s < MAX_SHARDS && (size_t)s * 2 * SHARD_MIN <= b)
+		s *= 2;
+	return s;
+}
+
+/* One batch's step, shared by its tasks. */
+struct step {
+	struct mlp *m;
+	struct nn_work *sw; /* per shard */
+	float *dz;	    /* per shard: cap x outputs */
+	int32_t *lev;	    /* per shard: cap x embeddings */
+	size_t cap;
+	const float *E;	      /* the encoded training rows */
+	const int32_t *elev;  /* their embedding levels */
+	const size_t *idx;    /* the batch's row numbers */
+	const double *by, *bw; /* the batch's targets and weights */
+	double *ay;	      /* an autoencoder's targets, filled per shard */
+	int weighted;
+	size_t b;
+	int S;
+	double W, loss[MAX_SHARDS];
+	/* the update */
+	float *mom, *vel, a, fm, fl, wd;
+	int opt;
+};
+
+static size_t shard_row(const struct step *st, size_t k)
+{
+	return k * st->b / (size_t)st->S;
+}
+
+static void shard_task(void *arg, size_t t, int worker)
+{
+	struct step *st = arg;
+	const struct mlp *m = st->m;
+	struct nn *net = m->net;
+	struct nn_work *w = &st->sw[t];
+	size_t r0 = shard_row(st, t), nb = shard_row(st, t + 1) - r0, i, nin = (size_t)m->nin;
+	size_t ne = (size_t)net->nembed, nout = (size_t)net->size[net->nlayer];
+	int32_t *lev = ne ? st->lev + t * st->cap * ne : NULL;
+	float *dz = st->dz + t * st->cap * nout;
+	const double *y;
+
+	(void)worker;
+	for (i = 0; i < nb; i++) {
+		size_t r = st->idx[r0 + i], q;
+		/* the row after next on its way: rows are scattered, each a miss at its start */
+		if (i + 2 < nb) {
+			const char *nx = (const char *)(st->E + st->idx[r0 + i + 2] * nin);
+			for (q = 0; q < nin * sizeof(float); q += 64)
+				__builtin_prefetch(nx + q);
+		}
+		memcpy(w->in + i * nin, st->E + r * nin, nin * sizeof(float));
+		if (ne)
+			memcpy(lev + i * ne, st->elev + r * ne, ne * sizeof(int32_t));
+	}
+	if (m->ae) {
+		ae_targets(m, w, nb, st->ay + r0 * nout);
+		y = st->ay + r0 * nout;
+	} else {
+		y = st->by + r0;
+	}
+	st->loss[t] = nn_loss(net->loss, nn_forward(net, w, nb, lev, 1, NULL), nb, (int)nout, y,
+			      st->weighted ? st->bw + r0 : NULL, st->W, dz);
+	nn_backward(net, w, nb, lev, dz);
+}
+
+/* Parameters [t UPD_CHUNK, (t + 1) UPD_CHUNK): the shards' gradients summed in order
+ * into the first's, the weight decay added, the optimiser's update. */
+static void update_task(void *arg, size_t t, int worker)
+{
+	struct step *st = arg;
+	struct nn *net = st->m->net;
+	size_t q0 = t * UPD_CHUNK, q1 = q0 + UPD_CHUNK < net->ntheta ? q0 + UPD_CHUNK : net->ntheta;
+	size_t q, n = q1 - q0;
+	float *restrict g = st->sw[0].grad + q0, *th = net->theta + q0;
+	int k, l;
+
+	(void)worker;
+	for (k = 1; k < st->S; k++) {
+		const float *restrict gk = st->sw[k].grad + q0;
+#pragma omp simd
+		for (q = 0; q < n; q++)
+			g[q] += gk[q];
+	}
+	for (l = 0; st->wd > 0 && l < net->nlayer; l++) {
+		size_t lo = net->woff[l], hi = lo + (size_t)net->size[l] * (size_t)net->size[l + 1];
+		for (q = lo > q0 ? lo : q0; q < hi && q < q1; q++)
+			g[q - q0] += st->wd * net->theta[q];
+	}
+	if (st->opt == OPT_ADAM)
+		adam_step(th, g, st->mom + q0, st->vel + q0, n, st->a);
+	else
+		sgd_step(th, g, st->mom + q0, n, st->fm, st->fl);
+}
+
+/* The training rows' encoding, a block of rows per task. */
+struct enc {
+	struct mlp *m;
+	const struct ml_data *d;
+	float *E;
+	int32_t *elev;
+};
+
+static void enc_task(void *arg, size_t t, int worker)
+{
+	const struct enc *en = arg;
+	const struct ml_data *d = en->d;
+	size_t n = d->n, nin = (size_t)en->m->nin, ne = (size_t)en->m->net->nembed, i;
+	size_t end = (t + 1) * ENC_BLOCK < n ? (t + 1) * ENC_BLOCK : n;
+	int j;
+
+	(void)worker;
+	memset(en->E + t * ENC_BLOCK * nin, 0, (end - t * ENC_BLOCK) * nin * sizeof(float));
+	for (i = t * ENC_BLOCK; i < end; i += ENC_ROWS) {
+		size_t b = end - i < ENC_ROWS ? end - i : ENC_ROWS;
+		for (j = 0; j < d->p; j++)
+			encode_col(en->m, j, (d->X ? d->X + (size_t)j * n : d->col[j]) + i, b,
+				   en->E + i * nin, ne ? en->elev + i * ne : NULL);
+	}
+}
+
+/* A numeric feature's mean and population standard deviation (1 when 0), a feature per
+ * task. */
+static void stats_task(void *arg, size_t t, int worker)
+{
+	const struct enc *en = arg;
+	const struct ml_data *d = en->d;
+	struct mlp *m = en->m;
+	const double *c = d->X ? d->X + t * d->n : d->col[t];
+	double s = 0, q = 0;
+	size_t i, n = d->n;
+
+	(void)worker;
+	if (d->ncat && d->ncat[t]) /* categorical: set by the layout */
+		return;
+	for (i = 0; i < n; i++)
+		s += c[i];
+	s /= (double)n;
+	for (i = 0; i < n; i++)
+		q += (c[i] - s) * (c[i] - s);
+	q = sqrt(q / (double)n);
+	m->mean[t] = s;
+	m->sd[t] = q > 0 ? q : 1;
+}
+
 int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *valid,
 	      const struct ml_params *hp, const int *hidden, int nh, int ae, struct ml_ctx *ctx,
 	      struct ml_err *e)
 {
 	struct mlp *m;
-	struct nn_work w;
+	struct nn_work w, *sw = NULL;
+	struct step st;
+	struct enc en;
+	struct ml_pool *pool = ctx ? ctx->pool : NULL;
 	struct ml_rng rng;
 	struct nn_embed emb[64];
 	double *Xv = NULL, *bufv = NULL, *y = NULL,
@@ -307,10 +473,12 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	int32_t *lev = NULL, *elev = NULL;
 	float *dz = NULL, *best = NULL, *E = NULL, *mom = NULL, *vel = NULL;
 	const char *embed = ml_param_text(hp, "embed");
-	int best_ep = 0;
+	int best_ep = 0, nsh = 0, bn = (int)ml_param(hp, "batch-norm"), blas = 0;
+	size_t cap = 0, ntask;
 
 	*out = NULL;
 	memset(&w, 0, sizeof(w));
+	memset(&st, 0, sizeof(st));
 	if (!embed)
 		embed = "";
 	if (d->p > 256 && embed[0])
@@ -334,25 +502,19 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	memset(dim, 0, sizeof(dim));
 	if (d->p <= 256 && (rc = parse_embed(embed, d, dim, e)) < 0)
 		goto out;
+	en.m = m;
+	en.d = d;
+	ml_pool_run(pool, (size_t)d->p, stats_task, &en);
 	/* the input layout and the standardisation of numeric features, from the columns as
 	 * they are (the rows are encoded once below; a dense copy would be a third one) */
 	for (j = 0; j < d->p; j++) {
-		const double *c = d->X ? d->X + (size_t)j * n : d->col[j];
 		m->first[j] = m->nin;
 		m->ncat[j] = d->ncat ? d->ncat[j] : 0;
 		m->emb[j] = -1;
-		m->sd[j] = 1;
+		if (m->ncat[j] != 0)
+			m->sd[j] = 1;
 		if (m->ncat[j] == 0) {
-			double s = 0, q = 0;
-			m->kind[j] = IN_NUM;
-			for (i = 0; i < n; i++)
-				s += c[i];
-			s /= (double)n;
-			for (i = 0; i < n; i++)
-				q += (c[i] - s) * (c[i] - s);
-			q = sqrt(q / (double)n);
-			m->mean[j] = s;
-			m->sd[j] = q > 0 ? q : 1;
+			m->kind[j] = IN_NUM; /* its mean and sd from stats_task */
 			m->nin++;
 		} else if (j < 256 && dim[j] > 0) {
 			if (ne == 64) {
@@ -377,8 +539,7 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		size[k + 1] = hidden[k];
 	size[nh + 1] = nout = ae ? m->nin : d->nclass > 2 ? d->nclass : 1;
 	m->net = nn_new(nh + 1, size, (int)ml_param(hp, "activation"),
-			(int)ml_param(hp, "batch-norm"),
-			d->nclass > 2	? NN_SOFTMAX
+			bn, d->nclass > 2	? NN_SOFTMAX
 			: d->nclass == 2 ? NN_SIGMOID
 					 : NN_MSE,
 			(float)ml_param(hp, "dropout"), ne, emb);
@@ -394,16 +555,30 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	by = malloc(bs * (size_t)nout * sizeof(double));
 	bw = malloc(bs * sizeof(double));
 	idx = malloc(n * sizeof(size_t));
-	dz = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)nout * sizeof(float));
+	/* shards: as many as a whole batch has, as many rows as any batch's largest */
+	nsh = nshards(bs, bn);
+	for (i = 1; i <= bs; i++) {
+		size_t sh = (size_t)nshards(i, bn), r = (i + sh - 1) / sh;
+		if (r > cap)
+			cap = r;
+	}
+	ntask = (size_t)nsh * cap > MLP_CHUNK ? (size_t)nsh * cap : MLP_CHUNK;
+	dz = malloc(ntask * (size_t)nout * sizeof(float));
 	mom = calloc(m->net->ntheta + 1, sizeof(float));
 	vel = calloc(m->net->ntheta + 1, sizeof(float));
 	if (ne)
-		lev = malloc((bs > MLP_CHUNK ? bs : MLP_CHUNK) * (size_t)ne * sizeof(int32_t));
-	if (!y || !by || !bw || !idx || !dz || !mom || !vel || (ne && !lev) ||
-	    nn_work_init(&w, m->net, bs > MLP_CHUNK ? bs : MLP_CHUNK) < 0) {
+		lev = malloc(ntask * (size_t)ne * sizeof(int32_t));
+	sw = calloc((size_t)nsh, sizeof(*sw));
+	if (!y || !by || !bw || !idx || !dz || !mom || !vel || (ne && !lev) || !sw ||
+	    nn_work_init(&w, m->net, MLP_CHUNK) < 0) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
+	for (k = 0; k < nsh; k++)
+		if (nn_work_init(&sw[k], m->net, cap) < 0) {
+			rc = ml_err_nomem(e);
+			goto out;
+		}
 	m->ymean = 0;
 	m->ysd = 1;
 	if (d->nclass == 0 && !ae) {
@@ -438,15 +613,31 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		rc = ml_err_nomem(e);
 		goto out;
 	}
-	memset(E, 0, n * (size_t)m->nin * sizeof(float));
-	for (i = 0; i < n; i += ENC_ROWS) {
-		size_t b = n - i < ENC_ROWS ? n - i : ENC_ROWS;
-		for (j = 0; j < d->p; j++)
-			encode_col(m, j, (d->X ? d->X + (size_t)j * n : d->col[j]) + i, b,
-				   E + i * (size_t)m->nin, ne ? elev + i * (size_t)ne : NULL);
-	}
+	en.E = E;
+	en.elev = elev;
+	ml_pool_run(pool, (n + ENC_BLOCK - 1) / ENC_BLOCK, enc_task, &en);
 	for (i = 0; i < n; i++)
 		idx[i] = i;
+	st.m = m;
+	st.sw = sw;
+	st.dz = dz;
+	st.lev = lev;
+	st.cap = cap;
+	st.E = E;
+	st.elev = elev;
+	st.by = by;
+	st.bw = bw;
+	st.ay = by;
+	st.weighted = d->w != NULL;
+	st.mom = mom;
+	st.vel = vel;
+	st.opt = opt;
+	st.wd = (float)wd;
+	st.fm = (float)mo;
+	/* shards call BLAS on one thread each, whatever the thread counts: OpenBLAS's
+	 * threads may sum a product in another order */
+	if (nsh > 1)
+		blas = ml_blas_threads(1);
 	t1 = now_s();
 	c_ep = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (ep = 0; ep < epochs; ep++) {
@@ -458,44 +649,35 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 			lr = lr0 * (ep >= epochs * 3 / 4 ? 0.01 : ep >= epochs / 2 ? 0.1 : 1);
 		ml_rng_shuffle(&rng, idx, n);
 		for (s = 0; s < n; s += bs) {
-			size_t b = n - s < bs ? n - s : bs, q;
-			double wsum = 0, lb;
-			float *th = m->net->theta, *g = w.grad;
+			size_t b = n - s < bs ? n - s : bs, rows[MAX_SHARDS];
+			double wsum = 0, lb = 0;
 			for (i = 0; i < b; i++) {
 				size_t r = idx[s + i];
 				if (!ae)
 					by[i] = y[r];
 				bw[i] = d->w ? d->w[r] : 1;
 				wsum += bw[i];
-				memcpy(w.in + i * (size_t)m->nin, E + r * (size_t)m->nin,
-				       (size_t)m->nin * sizeof(float));
-				if (ne)
-					memcpy(lev + i * (size_t)ne, elev + r * (size_t)ne,
-					       (size_t)ne * sizeof(int32_t));
 			}
-			if (ae)
-				ae_targets(m, &w, b, by);
-			lb = nn_loss(m->net->loss, nn_forward(m->net, &w, b, lev, 1, &rng), b,
-				     nout, by, d->w ? bw : NULL, dz);
+			st.idx = idx + s;
+			st.b = b;
+			st.S = nshards(b, bn);
+			st.W = wsum;
+			for (k = 0; k < st.S; k++)
+				rows[k] = shard_row(&st, (size_t)k + 1) - shard_row(&st, (size_t)k);
+			nn_dropout_masks(m->net, sw, rows, st.S, &rng);
+			ml_pool_run(pool, (size_t)st.S, shard_task, &st);
+			for (k = 0; k < st.S; k++)
+				lb += st.loss[k];
 			tl += lb * wsum;
 			tw += wsum;
-			nn_backward(m->net, &w, b, lev, dz);
 			t++;
-			if (wd > 0) {
-				int l;
-				for (l = 0; l < m->net->nlayer; l++) {
-					size_t o = m->net->woff[l],
-					       c = (size_t)size[l] * (size_t)size[l + 1];
-					for (q = 0; q < c; q++)
-						g[o + q] += (float)wd * th[o + q];
-				}
-			}
 			if (opt == OPT_ADAM) {
 				double c1 = 1 - pow(0.9, (double)t), c2 = 1 - pow(0.999, (double)t);
-				adam_step(th, g, mom, vel, m->net->ntheta, (float)(lr * sqrt(c2) / c1));
-			} else {
-				sgd_step(th, g, mom, m->net->ntheta, (float)mo, (float)lr);
+				st.a = (float)(lr * sqrt(c2) / c1);
 			}
+			st.fl = (float)lr;
+			ml_pool_run(pool, (m->net->ntheta + UPD_CHUNK - 1) / UPD_CHUNK, update_task,
+				    &st);
 		}
 		m->epochs_run = ep + 1;
 		if (valid) {
@@ -549,8 +731,13 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	*out = m;
 	m = NULL;
 out:
+	if (blas > 0)
+		ml_blas_threads(blas);
 	mlp_free(m);
 	nn_work_release(&w);
+	for (k = 0; sw && k < nsh; k++)
+		nn_work_release(&sw[k]);
+	free(sw);
 	free(bufv);
 	free(y);
 	free(yv);

@@ -326,10 +326,10 @@ static const float *forward(const struct nn *net, struct nn_work *w, size_t b,
 		activate(net->act, w->a[l], net->bn ? w->u[l] : h, b * fo);
 		if (train && net->dropout > 0) {
 			float keep = 1 - net->dropout, sc = 1 / keep;
-			for (i = 0; i < b * fo; i++) {
+			for (i = 0; i < b * fo && rng; i++)
 				w->mask[l][i] = ml_rng_uniform(rng) < keep ? sc : 0;
+			for (i = 0; i < b * fo; i++)
 				w->a[l][i] *= w->mask[l][i];
-			}
 		}
 	}
 	return NULL;
@@ -346,15 +346,31 @@ const float *nn_infer(const struct nn *net, struct nn_work *w, size_t b, const i
 	return forward(net, w, b, lev, 0, NULL, NULL, NULL);
 }
 
-double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const double *wt,
-	       float *dz)
+void nn_dropout_masks(const struct nn *net, struct nn_work *w, const size_t *rows, int nw,
+		      struct ml_rng *rng)
 {
-	double W = 0, L = 0;
+	float keep = 1 - net->dropout, sc = 1 / keep;
+	int l, k;
+	size_t i;
+
+	for (l = 0; l < net->nlayer - 1 && net->dropout > 0; l++)
+		for (k = 0; k < nw; k++)
+			for (i = 0; i < rows[k] * (size_t)net->size[l + 1]; i++)
+				w[k].mask[l][i] = ml_rng_uniform(rng) < keep ? sc : 0;
+}
+
+double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const double *wt,
+	       double W, float *dz)
+{
+	double L = 0;
 	size_t i;
 	int c;
 
-	for (i = 0; i < b; i++)
-		W += wt ? wt[i] : 1;
+	if (!(W > 0)) {
+		W = 0;
+		for (i = 0; i < b; i++)
+			W += wt ? wt[i] : 1;
+	}
 	if (!(W > 0))
 		W = 1;
 	for (i = 0; i < b; i++) {

@@ -64,17 +64,24 @@ void nn_work_release(struct nn_work *w);
 /* Forward pass of b rows in w->in (their embedding columns filled from theta with
  * levels lev[i * nembed + k], -1 for none; lev NULL when there are no embeddings).
  * train: batch statistics, running statistics updated (with momentum 0.1), dropout
- * drawn from rng. Returns the outputs, b x size[nlayer], in w's space. */
+ * drawn from rng (NULL: the masks already in w, from nn_dropout_masks). Returns the
+ * outputs, b x size[nlayer], in w's space. */
 const float *nn_forward(struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
 			int train, struct ml_rng *rng);
 /* The inference pass with no side effects (running statistics, no dropout). Hidden
  * layer l's outputs are then in w->a[l] (b x size[l + 1]). */
 const float *nn_infer(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev);
+/* A batch's dropout masks for its rows cut into nw consecutive shards, rows[k] of them
+ * in w[k]: drawn from rng in the order nn_forward draws them for the whole batch (layer
+ * by layer, row by row), so the shards see the masks the whole batch would. */
+void nn_dropout_masks(const struct nn *net, struct nn_work *w, const size_t *rows, int nw,
+		      struct ml_rng *rng);
 /* The loss of outputs z of b rows (k each) against targets y (NN_MSE: k values a row,
  * y[i * k + c]; else class indices, y[i]) with weights wt (NULL: 1), as the weighted
- * mean; its gradient by z into dz. */
+ * mean; its gradient by z into dz. W > 0 is the total weight the mean divides by (that
+ * of a whole batch, when these rows are a shard of it); otherwise the rows' own. */
 double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const double *wt,
-	       float *dz);
+	       double W, float *dz);
 /* Backward pass after nn_forward with train 1: dz (b x outputs) the loss gradient by
  * the outputs; the gradient of every parameter into w->grad. */
 void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
