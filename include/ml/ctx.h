@@ -47,10 +47,12 @@ ML_API void *ml_alloc_big(size_t n);
  * started again by the first BLAS call that wants them. Other builds and BLAS libraries:
  * nothing to do. */
 ML_API void ml_blas_rest(void);
-/* OpenBLAS's thread count: returns it, and sets it to n when n > 0 (for code that runs
- * its own threads, each calling BLAS on its share). 0, and nothing set, with a BLAS
- * that has no such count. */
-ML_API int ml_blas_threads(int n);
+/* OpenBLAS on one thread, for code that runs its own threads, each calling BLAS on its
+ * share, until the matching release. Holds nest and may overlap from several threads:
+ * OpenBLAS's thread count (process-wide) is 1 from the first hold to the last release,
+ * then what it was. Other BLAS libraries: nothing to do. */
+ML_API void ml_blas_hold(void);
+ML_API void ml_blas_release(void);
 
 enum ml_log_level { ML_LOG_WARN = 0, ML_LOG_INFO = 1, ML_LOG_DEBUG = 2, ML_LOG_PROGRESS = 3 };
 typedef void (*ml_log_fn)(void *ud, int level, const char *msg);

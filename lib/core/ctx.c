@@ -384,13 +384,26 @@ extern int openblas_get_parallel(void) __attribute__((weak));
 extern int openblas_get_num_threads(void) __attribute__((weak));
 extern void openblas_set_num_threads(int n) __attribute__((weak));
 
-int ml_blas_threads(int n)
-{
-	int old = openblas_get_num_threads ? openblas_get_num_threads() : 0;
+static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
+static int blas_holds, blas_saved;
 
-	if (n > 0 && old > 0 && n != old && openblas_set_num_threads)
-		openblas_set_num_threads(n);
-	return old;
+void ml_blas_hold(void)
+{
+	pthread_mutex_lock(&blas_mu);
+	if (blas_holds++ == 0 && openblas_get_num_threads && openblas_set_num_threads) {
+		blas_saved = openblas_get_num_threads();
+		if (blas_saved > 1)
+			openblas_set_num_threads(1);
+	}
+	pthread_mutex_unlock(&blas_mu);
+}
+
+void ml_blas_release(void)
+{
+	pthread_mutex_lock(&blas_mu);
+	if (blas_holds > 0 && --blas_holds == 0 && blas_saved > 1 && openblas_set_num_threads)
+		openblas_set_num_threads(blas_saved);
+	pthread_mutex_unlock(&blas_mu);
 }
 
 void ml_blas_rest(void)

@@ -636,8 +636,10 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	st.fm = (float)mo;
 	/* shards call BLAS on one thread each, whatever the thread counts: OpenBLAS's
 	 * threads may sum a product in another order */
-	if (nsh > 1)
-		blas = ml_blas_threads(1);
+	if (nsh > 1) {
+		ml_blas_hold();
+		blas = 1;
+	}
 	t1 = now_s();
 	c_ep = clock_s(CLOCK_PROCESS_CPUTIME_ID);
 	for (ep = 0; ep < epochs; ep++) {
@@ -731,8 +733,8 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	*out = m;
 	m = NULL;
 out:
-	if (blas > 0)
-		ml_blas_threads(blas);
+	if (blas)
+		ml_blas_release();
 	mlp_free(m);
 	nn_work_release(&w);
 	for (k = 0; sw && k < nsh; k++)
