@@ -15,15 +15,15 @@
 #include "table_int.h"
 
 #define TEXT_CHUNK (64 * 1024)
-#define RAW_MISSING UINT32_MAX
 
 enum phase { PH_HEADER, PH_INFER, PH_TYPED, PH_DONE };
 
 /* A column's rows while types are being decided: parsed values and the text. */
+/* The rows read ahead are held as their text, row by row in one arena, each field as
+ * its length + 1 in a base-128 varint (0: missing) and its bytes: about the size of the
+ * text itself, filled in the order it is read; their numbers are parsed again once the
+ * types are known. */
 struct rawcol {
-	double *v;
-	uint64_t *off;
-	uint32_t *len; /* RAW_MISSING for a missing value */
 	struct ml_typecount tc; /* numbers and other values of the rows read ahead */
 	int force;     /* 0 infer, 1 numeric, 2 categorical */
 	int forced_by; /* why numeric: 'n' --num, 't' the fitted types, 0 inferred */
@@ -170,45 +170,33 @@ static void cb_fail(struct ml_reader *r, int code, long col, const char *fmt, ..
 
 static int raw_reserve(struct ml_reader *r)
 {
-	int j, ncol = r->schema.ncol;
 	size_t cap;
+	long *ln;
 
 	if (r->nraw < r->rawcap)
 		return 0;
 	cap = r->rawcap ? r->rawcap * 2 : 1024;
-	for (j = 0; j < ncol; j++) {
-		struct rawcol *c = &r->raw[j];
-		double *v = realloc(c->v, cap * sizeof(*v));
-		uint64_t *o;
-		uint32_t *l;
-		if (!v)
-			return ML_E_NOMEM;
-		c->v = v;
-		o = realloc(c->off, cap * sizeof(*o));
-		if (!o)
-			return ML_E_NOMEM;
-		c->off = o;
-		l = realloc(c->len, cap * sizeof(*l));
-		if (!l)
-			return ML_E_NOMEM;
-		c->len = l;
-	}
-	{
-		long *ln = realloc(r->rawline, cap * sizeof(*ln));
-		if (!ln)
-			return ML_E_NOMEM;
-		r->rawline = ln;
-	}
+	ln = realloc(r->rawline, cap * sizeof(*ln));
+	if (!ln)
+		return ML_E_NOMEM;
+	r->rawline = ln;
 	r->rawcap = cap;
 	return 0;
 }
 
-static int arena_put(struct ml_reader *r, const char *s, size_t len, uint64_t *off)
+#define HOLD_TILE 64 /* held rows moved into the block together */
+
+/* A held field: s (len bytes), or missing when s is NULL. */
+static int arena_put(struct ml_reader *r, const char *s, size_t len)
 {
-	if (r->acap - r->alen < len) {
+	size_t need = len + 10; /* the bytes and the longest varint */
+	uint64_t v = s ? (uint64_t)len + 1 : 0;
+	unsigned char *q;
+
+	if (r->acap - r->alen < need) {
 		size_t cap = r->acap ? r->acap : 1 << 16;
 		char *p;
-		while (cap - r->alen < len)
+		while (cap - r->alen < need)
 			cap *= 2;
 		p = realloc(r->arena, cap);
 		if (!p)
@@ -216,10 +204,43 @@ static int arena_put(struct ml_reader *r, const char *s, size_t len, uint64_t *o
 		r->arena = p;
 		r->acap = cap;
 	}
-	memcpy(r->arena + r->alen, s, len);
-	*off = r->alen;
-	r->alen += len;
+	q = (unsigned char *)r->arena + r->alen;
+	while (v >= 0x80) {
+		*q++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*q++ = (unsigned char)v;
+	if (s)
+		memcpy(q, s, len);
+	r->alen = (size_t)((char *)q - r->arena) + (s ? len : 0);
 	return 0;
+}
+
+/* The held field at *at, whose end it moves *at to: its text in *s and *len, or *s NULL
+ * when it is missing. */
+static void arena_get(const struct ml_reader *r, size_t *at, const char **s, size_t *len)
+{
+	const unsigned char *q = (const unsigned char *)r->arena + *at;
+	uint64_t v = 0;
+	int sh = 0;
+
+	do {
+		v |= (uint64_t)(*q & 0x7f) << sh;
+		sh += 7;
+	} while (*q++ & 0x80);
+	*s = v ? (const char *)q : NULL;
+	*len = v ? (size_t)(v - 1) : 0;
+	*at = (size_t)((const char *)q - r->arena) + *len;
+}
+
+/* Held row i's field j (from the start: only for messages). */
+static void arena_field(const struct ml_reader *r, size_t i, int j, const char **s,
+			size_t *len)
+{
+	size_t at = 0, k, n = i * (size_t)r->schema.ncol + (size_t)j;
+
+	for (k = 0; k <= n; k++)
+		arena_get(r, &at, s, len);
 }
 
 static void field_header(struct ml_reader *r, const char *s, size_t len)
@@ -324,32 +345,27 @@ static void field_infer(struct ml_reader *r, const char *s, size_t len)
 	}
 	c = &r->raw[j];
 	if (is_na(r, s, len)) {
-		c->v[i] = NAN;
-		c->len[i] = RAW_MISSING;
-		c->off[i] = 0;
+		if (arena_put(r, NULL, 0) < 0)
+			r->rc = ml_err_nomem(&r->err);
 		return;
 	}
 	if (memchr(s, 0, len)) {
 		cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'", r->schema.cols[j].name);
 		return;
 	}
-	if (len >= RAW_MISSING) {
+	if (len >= UINT32_MAX) {
 		cb_fail(r, ML_E_DATA, j + 1, "field in column '%s' is too long",
 			r->schema.cols[j].name);
 		return;
 	}
-	if (arena_put(r, s, len, &c->off[i]) < 0) {
+	if (arena_put(r, s, len) < 0) {
 		r->rc = ml_err_nomem(&r->err);
 		return;
 	}
-	c->len[i] = (uint32_t)len;
-	c->v[i] = NAN;
 	if (c->force != 2) {
 		double v;
 		int num = ml_text_number(s, len, c->force == 1, &v);
-		if (num)
-			c->v[i] = v;
-		else if (c->force == 1)
+		if (!num && c->force == 1)
 			bad_number(r, j, s, len);
 		ml_typecount_add(&c->tc, num, i, r->rec_line);
 	}
@@ -640,7 +656,8 @@ static int finish_header(struct ml_reader *r)
 static int finish_infer(struct ml_reader *r)
 {
 	int j, ncol = r->schema.ncol;
-	size_t i, n = r->nraw;
+	size_t i, n = r->nraw, at;
+	double *tile;
 
 	for (j = 0; j < ncol; j++) {
 		struct rawcol *c = &r->raw[j];
@@ -648,9 +665,11 @@ static int finish_infer(struct ml_reader *r)
 		if (t < 0) {
 			/* Numbers but for a few values: a stray token, not a text column. */
 			char msg[sizeof(r->err.msg)];
-			size_t k = c->tc.first_row;
-			not_number(msg, sizeof(msg), r->arena + c->off[k], c->len[k],
-				   r->schema.cols[j].name, 0, &c->tc, r->infer_rows);
+			const char *fs;
+			size_t flen;
+			arena_field(r, c->tc.first_row, j, &fs, &flen);
+			not_number(msg, sizeof(msg), fs ? fs : "", flen, r->schema.cols[j].name, 0,
+				   &c->tc, r->infer_rows);
 			r->rec_line = c->tc.first_line;
 			cb_fail(r, ML_E_DATA, j + 1, "%s", msg);
 			return r->rc;
@@ -666,37 +685,48 @@ static int finish_infer(struct ml_reader *r)
 	r->blk.line = malloc(r->blk.cap * sizeof(*r->blk.line));
 	if (!r->blk.line)
 		return r->rc = ml_err_nomem(&r->err);
-	for (j = 0; j < ncol; j++) {
-		struct rawcol *c = &r->raw[j];
-		size_t m = n + (j < r->fld ? part : 0);
-		if (r->schema.cols[j].type == ML_NUM) {
-			if (m)
-				memcpy(r->blk.col[j].num, c->v, m * sizeof(double));
-		} else {
-			struct ml_dict *d = &r->schema.cols[j].dict;
-			for (i = 0; i < m; i++) {
+	/* the held rows in their order, and the first fields of a record begun; numbers a
+	 * tile of rows at a time, then a column at a time into the block */
+	tile = malloc(HOLD_TILE * (size_t)ncol * sizeof(double));
+	if (!tile)
+		return r->rc = ml_err_nomem(&r->err);
+	for (i = 0, at = 0; i < n + part; i++) {
+		for (j = 0; j < (i < n ? ncol : r->fld); j++) {
+			const char *fs;
+			size_t flen;
+			arena_get(r, &at, &fs, &flen);
+			if (r->schema.cols[j].type == ML_NUM) {
+				double v = NAN;
+				if (fs && !ml_text_number(fs, flen, r->raw[j].force == 1, &v))
+					v = NAN;
+				tile[(i % HOLD_TILE) * (size_t)ncol + (size_t)j] = v;
+			} else {
 				int32_t code = ML_MISSING_CAT;
-				if (c->len[i] != RAW_MISSING) {
-					code = ml_dict_intern(d, r->arena + c->off[i], c->len[i]);
+				if (fs) {
+					code = ml_dict_intern(&r->schema.cols[j].dict, fs, flen);
 					if (code < 0) {
 						if (i < n)
 							r->rec_line = r->rawline[i];
 						cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA, j + 1,
 							"too many categories in column '%s'",
 							r->schema.cols[j].name);
+						free(tile);
 						return r->rc;
 					}
 				}
 				r->blk.col[j].cat[i] = code;
 			}
 		}
-		free(c->v);
-		free(c->off);
-		free(c->len);
-		c->v = NULL;
-		c->off = NULL;
-		c->len = NULL;
+		if (i % HOLD_TILE == HOLD_TILE - 1 || i + 1 == n + part) {
+			size_t i0 = i - i % HOLD_TILE, k;
+			for (j = 0; j < ncol; j++)
+				for (k = i0; k <= i && r->schema.cols[j].type == ML_NUM; k++)
+					if (k < n || j < r->fld)
+						r->blk.col[j].num[k] =
+						    tile[(k - i0) * (size_t)ncol + (size_t)j];
+		}
 	}
+	free(tile);
 	if (n)
 		memcpy(r->blk.line, r->rawline, n * sizeof(long));
 	r->blk.nrow = n;
@@ -989,12 +1019,6 @@ void ml_reader_close(struct ml_reader *r)
 		ml_stream_in_free(r->sin);
 	if (r->csv_ok)
 		csv_free(&r->csv);
-	if (r->raw)
-		for (j = 0; j < r->schema.ncol; j++) {
-			free(r->raw[j].v);
-			free(r->raw[j].off);
-			free(r->raw[j].len);
-		}
 	free(r->raw);
 	for (j = 0; j < r->nnames; j++)
 		free(r->names[j]);
