@@ -279,20 +279,26 @@ gpc3_fit() {
 	awk -F, 'NR > 1 { n++; c += ($1 == $2) } END { exit !(c / n > 0.95) }' p.csv
 }
 
-@test "mlp cuts batches into shards: one model whatever -j and OPENBLAS_NUM_THREADS" {
-	# 200 rows a batch: 4 shards of 50, each shard's products on one BLAS thread
+@test "mlp cuts batches into shards: one model and one score whatever -j and OPENBLAS_NUM_THREADS" {
+	# 200 rows a batch: 4 shards of 50, each shard's products on one BLAS thread (layers
+	# wide enough for OpenBLAS to share a product among its threads)
 	for j in 1 2 3; do
-		OPENBLAS_NUM_THREADS=1 ml mltrain -q -j $j --seed 4 -t label -a mlp --hidden 32,16 \
+		OPENBLAS_NUM_THREADS=1 ml mltrain -q -j $j --seed 4 -t label -a mlp --hidden 256,128 \
 			--dropout 0.2 --weight-decay 1e-3 --epochs 5 --batch-size 200 \
 			-o s$j.mlm "$NF/mlp_train.csv"
 	done
 	same s1.mlm s2.mlm
 	same s1.mlm s3.mlm
-	OPENBLAS_NUM_THREADS=2 ml mltrain -q -j 2 --seed 4 -t label -a mlp --hidden 32,16 \
+	OPENBLAS_NUM_THREADS=2 ml mltrain -q -j 2 --seed 4 -t label -a mlp --hidden 256,128 \
 		--dropout 0.2 --weight-decay 1e-3 --epochs 5 --batch-size 200 -o t.mlm "$NF/mlp_train.csv"
 	OPENBLAS_NUM_THREADS=1 ml mlpredict -m s1.mlm -o a.csv "$NF/mlp_test.csv"
 	OPENBLAS_NUM_THREADS=1 ml mlpredict -m t.mlm -o b.csv "$NF/mlp_test.csv"
 	same a.csv b.csv
+	# scoring: pieces of rows on the threads, each on one BLAS thread
+	OPENBLAS_NUM_THREADS=2 ml mlpredict -j 2 -m t.mlm -o c.csv "$NF/mlp_test.csv"
+	OPENBLAS_NUM_THREADS=2 ml mlpredict -j 1 -m t.mlm -o d.csv "$NF/mlp_test.csv"
+	same a.csv c.csv
+	same a.csv d.csv
 }
 
 @test "mlp regression and sgd: the target is standardised inside the model" {

@@ -66,6 +66,7 @@ static int ae_pass(const struct ae *a, const double *X, size_t n, size_t ld, dou
 		return 0;
 	if (nn_work_init(&w, m->net, MLP_CHUNK) < 0)
 		return ml_err_nomem(e);
+	ml_blas_hold(); /* as mlp's scoring */
 	for (s = 0; s < n; s += MLP_CHUNK) {
 		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
 		const float *z;
@@ -89,6 +90,7 @@ static int ae_pass(const struct ae *a, const double *X, size_t n, size_t ld, dou
 				out[(s + i) * ML_DETECT_NOUT] = q / p;
 		}
 	}
+	ml_blas_release();
 	nn_work_release(&w);
 	return 0;
 }
@@ -257,7 +259,7 @@ const struct ml_algo ml_algo_autoencoder = {
 	.name = "autoencoder",
 	.summary = "autoencoder: the mean squared error of a dense network reconstructing its "
 		   "input",
-	.flags = ML_ALGO_UNSUPERVISED | ML_ALGO_VALID,
+	.flags = ML_ALGO_UNSUPERVISED | ML_ALGO_VALID | ML_ALGO_ROWWISE,
 	.params = ae_params,
 	.fit = ae_fit,
 	.predict = ae_predict,

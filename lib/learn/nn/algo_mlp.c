@@ -159,11 +159,15 @@ static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, 
 		return ml_err_nomem(e);
 	}
 	nout = m->nclass == 0 || (m->nclass == 2 && what == ML_OUT_MARGIN) ? 1 : m->nclass;
+	/* blocks of rows may come from several threads: each scores on one BLAS thread, so
+	 * that scores do not depend on the thread counts */
+	ml_blas_hold();
 	for (s = 0; s < n; s += MLP_CHUNK) {
 		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
 		mlp_encode(m, X, ld, s, b, &w, lev);
 		outputs(m, nn_infer(m->net, &w, b, lev), b, what, out + s * (size_t)nout);
 	}
+	ml_blas_release();
 	free(lev);
 	nn_work_release(&w);
 	return 0;
@@ -1072,7 +1076,7 @@ nomem:
 const struct ml_algo ml_algo_mlp = {
 	.name = "mlp",
 	.summary = "multilayer perceptron: a dense neural network trained by minibatch Adam or SGD",
-	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT,
+	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_ROWWISE,
 	.params = mlp_params,
 	.fit = mlp_fit,
 	.predict = mlp_predict,
