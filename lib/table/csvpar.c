@@ -67,8 +67,10 @@ static int is_na(const struct par *p, const char *s, size_t len)
 		return 1;
 	if (len > p->na_max)
 		return 0;
+	/* the first byte first: a number never starts as a default token does */
 	for (i = 0; i < p->nna; i++)
-		if (p->na_len[i] == len && memcmp(p->na[i], s, len) == 0)
+		if (p->na_len[i] == len && p->na[i][0] == s[0] &&
+		    memcmp(p->na[i], s, len) == 0)
 			return 1;
 	return 0;
 }

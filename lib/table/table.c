@@ -107,8 +107,10 @@ static inline int is_na(const struct ml_reader *r, const char *s, size_t len)
 		return 1;
 	if (len > r->na_max)
 		return 0;
+	/* the first byte first: a number never starts as a default token does */
 	for (i = 0; i < r->nna; i++)
-		if (r->na_len[i] == len && memcmp(r->na[i], s, len) == 0)
+		if (r->na_len[i] == len && r->na[i][0] == s[0] &&
+		    memcmp(r->na[i], s, len) == 0)
 			return 1;
 	return 0;
 }
