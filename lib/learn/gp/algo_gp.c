@@ -187,6 +187,10 @@ struct fit {
 	/* per evaluation */
 	double *ils_buf; /* per evaluation: the inverse length scales */
 	int evals;
+	/* K holds the factor, and a the weights, of theta last[] (likelihood last_lml): a
+	 * line search's trial that passes asks for its gradient next */
+	int cached;
+	double last[66], last_lml;
 };
 
 static void unpack(const struct fit *f, const double *theta, double *sig2, double *noise)
@@ -329,23 +333,37 @@ static int lml_eval(struct fit *f, const double *theta, double *lml, double *dlm
 	double s = 0, q = 0;
 	int k;
 
-	f->evals++;
-	if (chol_k(f, theta, &jb)) {
-		*lml = -INFINITY;
-		if (dlml)
-			memset(dlml, 0, (size_t)f->ntheta * sizeof(double));
-		return 0;
+	if (f->cached && memcmp(f->last, theta, (size_t)f->ntheta * sizeof(double)) == 0) {
+		double sig2, noise;
+		unpack(f, theta, &sig2, &noise);
+		jb.f = f;
+		jb.sig2 = sig2;
+		jb.diag = noise;
+		*lml = f->last_lml;
+	} else {
+		f->evals++;
+		f->cached = 0;
+		if (chol_k(f, theta, &jb)) {
+			*lml = -INFINITY;
+			if (dlml)
+				memset(dlml, 0, (size_t)f->ntheta * sizeof(double));
+			return 0;
+		}
+		memcpy(f->a, f->y, n * sizeof(double));
+		LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, f->K, (lapack_int)n,
+				    f->a, (lapack_int)n);
+		for (i = 0; i < n; i++) {
+			s += log(f->K[i * n + i]);
+			q += f->y[i] * f->a[i];
+		}
+		*lml = -0.5 * q - s - 0.5 * (double)n * log(2 * M_PI);
+		memcpy(f->last, theta, (size_t)f->ntheta * sizeof(double));
+		f->last_lml = *lml;
+		f->cached = 1;
 	}
-	memcpy(f->a, f->y, n * sizeof(double));
-	LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, f->K, (lapack_int)n, f->a,
-		       (lapack_int)n);
-	for (i = 0; i < n; i++) {
-		s += log(f->K[i * n + i]);
-		q += f->y[i] * f->a[i];
-	}
-	*lml = -0.5 * q - s - 0.5 * (double)n * log(2 * M_PI);
 	if (!dlml)
 		return 0;
+	f->cached = 0; /* the inverse takes the factor's place */
 	if (LAPACKE_dpotri_work(LAPACK_COL_MAJOR, 'L', (lapack_int)n, f->K, (lapack_int)n) != 0) {
 		*lml = -INFINITY;
 		memset(dlml, 0, (size_t)f->ntheta * sizeof(double));
@@ -371,7 +389,7 @@ static int neg_lml(void *ud, const double *x, double *fx, double *g)
 	if (rc)
 		return rc;
 	*fx = -lml;
-	for (k = 0; k < f->ntheta; k++)
+	for (k = 0; g && k < f->ntheta; k++)
 		g[k] = -g[k];
 	return 0;
 }
@@ -474,6 +492,8 @@ struct cfit {
 	double *f, *pi, *wsr, *a, *b, *t; /* n each */
 	double *R, *C, *bk;		  /* gradient: n x n, n x n, ntheta x n */
 	int evals;
+	int cached; /* the mode of theta last[] is in place (likelihood last_lml) */
+	double last[66], last_lml;
 };
 
 /* The kernel matrix at theta (plus alpha on its diagonal), full. */
@@ -547,9 +567,16 @@ static int cfit_lml(struct cfit *c, const double *theta, double *lml, double *dl
 	double s1[64 + 2];
 	int k, d, nt = c->ntheta;
 
-	c->evals++;
-	cfit_kernel(c, theta);
-	*lml = cfit_mode(c);
+	if (c->cached && memcmp(c->last, theta, (size_t)nt * sizeof(double)) == 0) {
+		*lml = c->last_lml;
+	} else {
+		c->evals++;
+		cfit_kernel(c, theta);
+		*lml = cfit_mode(c);
+		memcpy(c->last, theta, (size_t)nt * sizeof(double));
+		c->last_lml = *lml;
+		c->cached = 1;
+	}
 	if (!dlml)
 		return 0;
 	memset(dlml, 0, (size_t)nt * sizeof(double));
@@ -630,7 +657,7 @@ static int cfit_neg(void *ud, const double *x, double *fx, double *g)
 	if (rc)
 		return rc;
 	*fx = -lml;
-	for (k = 0; k < c->ntheta; k++)
+	for (k = 0; g && k < c->ntheta; k++)
 		g[k] = -g[k];
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* L-BFGS with simple bounds: the quasi-Newton direction restricted to the variables not
- * held at a bound, a projected backtracking search, and curvature pairs kept only when
- * they keep the inverse Hessian estimate positive definite. */
+ * held at a bound, a projected backtracking search (each trial step at the minimum of
+ * the quadratic through the value and slope at the start and the value at the last
+ * trial, kept within a tenth to a half of that trial), and curvature pairs kept only
+ * when they keep the inverse Hessian estimate positive definite. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -130,18 +132,25 @@ int ml_lbfgs(ml_lbfgs_fn fn, void *ud, int n, double *x, const double *lo, const
 			step0 = fmin(1.0, 1.0 / sqrt(dn));
 		}
 		fbest = f;
-		for (t = step0; t > 1e-20; t *= 0.5) {
-			double dec = 0;
+		for (t = step0; t > 1e-20;) {
+			double dec = 0, tq;
 			for (i = 0; i < n; i++) {
 				xn[i] = clampd(x[i] + t * d[i], lo, hi, i);
 				dec += g[i] * (xn[i] - x[i]);
 			}
-			if ((rc = fn(ud, xn, &fn_, gn)) != 0)
+			/* the value alone; the gradient only where the trial passes */
+			if ((rc = fn(ud, xn, &fn_, NULL)) != 0)
 				goto out;
 			if (isfinite(fn_) && fn_ <= f + 1e-4 * dec) {
+				if ((rc = fn(ud, xn, &fn_, gn)) != 0)
+					goto out;
 				ok = 1;
 				break;
 			}
+			/* the next trial at the minimum of the quadratic through f, its slope gd
+			 * and the value at t, kept within [t/10, t/2] */
+			tq = isfinite(fn_) ? -gd * t * t / (2 * (fn_ - f - gd * t)) : 0;
+			t = tq > 0.5 * t || !(tq == tq) ? 0.5 * t : tq < 0.1 * t ? 0.1 * t : tq;
 		}
 		if (!ok)
 			break;

@@ -4,8 +4,9 @@
 #ifndef ML_LEARN_LBFGS_H
 #define ML_LEARN_LBFGS_H
 
-/* The function and its gradient at x (n values) into *f and g; a non-zero return stops
- * the minimisation with that code. */
+/* The function and its gradient at x (n values) into *f and g (g NULL: the value alone,
+ * the line search's trials; the gradient is then asked at the same x when the trial
+ * passes); a non-zero return stops the minimisation with that code. */
 typedef int (*ml_lbfgs_fn)(void *ud, const double *x, double *f, double *g);
 
 struct ml_lbfgs_opts {
