@@ -34,7 +34,7 @@ STATUS=(
 # folder: document, the command's first line, a shell check.
 CHECK=(
 	"README.md	mlfeat --save dates.mlm --datetime date:month,dow --cyclical --lag temp_max:1,7 \\	mlinfo --check dates.mlm"
-	"README.md	mlpredict -j 4 -m rf.mlm big.csv > scores.csv   # tree models score on every thread, same bytes	mlpredict -j 1 -m rf.mlm big.csv | cmp - scores.csv"
+	"README.md	mlpredict -j 4 -m rf.mlm big.csv > scores.csv   # trees, nb, mlp score on every thread, same bytes	mlpredict -j 1 -m rf.mlm big.csv | cmp - scores.csv"
 	"README.md	mlcat jan.csv feb.csv.gz mar.mls > q1.csv	[ \"\$(head -1 q1.csv)\" = \"\$(head -1 jan.csv)\" ] && [ \$(wc -l <q1.csv) -eq 92 ]"
 	"man/mlpipe.7	parallel --pipe --header : --keep-order \\	mlpredict -m f.mlm -m m.mlm big.csv | cmp - scored.csv"
 	"man/mlpipe.7	mldrift --merge -o big.mlm part*.mlm	mldrift --profile --bins-from edges.mlm -o whole.mlm big.csv && mlinfo --table histograms whole.mlm | cmp - <(mlinfo --table histograms big.mlm)"
