@@ -58,12 +58,16 @@ struct ml_reader {
 	/* header names while reading the first record */
 	char **names;
 	int nnames, cap_names;
-	/* rows held while inferring */
+	/* rows held while inferring: the first infer_rows and the rest of the text read with
+	 * them, given out block by block once typed (hold_i the next, at its field's offset,
+	 * hold_part the fields of a record begun after them) */
 	struct rawcol *raw;
 	size_t nraw, rawcap;
 	long *rawline;
 	char *arena;
 	size_t alen, acap;
+	size_t hold_i, hold_at;
+	int hold_part;
 
 	ml_log_fn log; /* warnings, or NULL */
 	void *log_ud;
@@ -351,6 +355,15 @@ static void field_infer(struct ml_reader *r, const char *s, size_t len)
 			r->rc = ml_err_nomem(&r->err);
 		return;
 	}
+	if (i >= r->infer_rows) {
+		/* read with the typing rows, typed when given out */
+		if (len >= UINT32_MAX)
+			cb_fail(r, ML_E_DATA, j + 1, "field in column '%s' is too long",
+				r->schema.cols[j].name);
+		else if (arena_put(r, s, len) < 0)
+			r->rc = ml_err_nomem(&r->err);
+		return;
+	}
 	if (memchr(s, 0, len)) {
 		cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'", r->schema.cols[j].name);
 		return;
@@ -507,13 +520,10 @@ static void cb_row(int c, void *ud)
 			ragged(r);
 			break;
 		}
+		/* Types come from exactly the first infer_rows rows, however the input arrives;
+		 * the rows after them in the same piece of text are held too, and typed as they
+		 * are given out. */
 		r->rawline[r->nraw++] = r->rec_line;
-		/* Types come from exactly the first infer_rows rows, however the input arrives:
-		 * the rows after them, even in the same piece of text, are typed. */
-		if (r->nraw == r->infer_rows) {
-			r->fld = 0;
-			finish_infer(r);
-		}
 		break;
 	case PH_TYPED:
 		if (r->fld != r->schema.ncol) {
@@ -654,12 +664,11 @@ static int finish_header(struct ml_reader *r)
 	return r->rc;
 }
 
-/* Decide the types and move the held rows into the block. */
+/* Decide the types from the first infer_rows held rows; the held rows are then given
+ * out by hold_give. */
 static int finish_infer(struct ml_reader *r)
 {
 	int j, ncol = r->schema.ncol;
-	size_t i, n = r->nraw, at;
-	double *tile;
 
 	for (j = 0; j < ncol; j++) {
 		struct rawcol *c = &r->raw[j];
@@ -678,66 +687,92 @@ static int finish_infer(struct ml_reader *r)
 		}
 		r->schema.cols[j].type = (enum ml_type)t;
 	}
-	/* A record the parser is in the middle of has its first fields in row n. */
-	size_t part = r->fld > 0 ? 1 : 0;
-
-	if (ml_block_init(&r->blk, &r->schema, n + 1 > r->block_rows ? n + 1 : r->block_rows,
-			  &r->err))
+	if (ml_block_init(&r->blk, &r->schema, r->block_rows + 1, &r->err))
 		return r->rc = ML_E_NOMEM;
 	r->blk.line = malloc(r->blk.cap * sizeof(*r->blk.line));
 	if (!r->blk.line)
 		return r->rc = ml_err_nomem(&r->err);
-	/* the held rows in their order, and the first fields of a record begun; numbers a
-	 * tile of rows at a time, then a column at a time into the block */
-	tile = malloc(HOLD_TILE * (size_t)ncol * sizeof(double));
-	if (!tile)
-		return r->rc = ml_err_nomem(&r->err);
-	for (i = 0, at = 0; i < n + part; i++) {
-		for (j = 0; j < (i < n ? ncol : r->fld); j++) {
-			const char *fs;
-			size_t flen;
-			arena_get(r, &at, &fs, &flen);
-			if (r->schema.cols[j].type == ML_NUM) {
-				double v = NAN;
-				if (fs && !ml_text_number(fs, flen, r->raw[j].force == 1, &v))
-					v = NAN;
-				tile[(i % HOLD_TILE) * (size_t)ncol + (size_t)j] = v;
-			} else {
-				int32_t code = ML_MISSING_CAT;
-				if (fs) {
-					code = ml_dict_intern(&r->schema.cols[j].dict, fs, flen);
-					if (code < 0) {
-						if (i < n)
-							r->rec_line = r->rawline[i];
-						cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA, j + 1,
-							"too many categories in column '%s'",
-							r->schema.cols[j].name);
-						free(tile);
-						return r->rc;
-					}
-				}
-				r->blk.col[j].cat[i] = code;
-			}
-		}
-		if (i % HOLD_TILE == HOLD_TILE - 1 || i + 1 == n + part) {
-			size_t i0 = i - i % HOLD_TILE, k;
-			for (j = 0; j < ncol; j++)
-				for (k = i0; k <= i && r->schema.cols[j].type == ML_NUM; k++)
-					if (k < n || j < r->fld)
-						r->blk.col[j].num[k] =
-						    tile[(k - i0) * (size_t)ncol + (size_t)j];
-		}
-	}
-	free(tile);
-	if (n)
-		memcpy(r->blk.line, r->rawline, n * sizeof(long));
-	r->blk.nrow = n;
-	free(r->arena);
-	r->arena = NULL;
-	r->alen = r->acap = 0;
+	r->hold_i = r->hold_at = 0;
+	r->hold_part = r->fld; /* a record begun: its first fields follow the held rows */
 	r->phase = PH_TYPED;
 	r->held = 1;
 	return 0;
+}
+
+/* Up to max held rows into the block from row 0, in their order, and after the last of
+ * them the first fields of a record begun into the next row (where carry_partial finds
+ * them). Rows of the first infer_rows are typed as the types were inferred; the rest as
+ * every later row is (field_typed, with its messages). Numbers go through a tile of rows,
+ * then a column at a time into the block. Returns the rows given; on an error r->rc. */
+static size_t hold_give(struct ml_reader *r, size_t max)
+{
+	int j, ncol = r->schema.ncol, fld = r->fld;
+	long line = r->rec_line;
+	size_t i0 = r->hold_i, n = r->nraw - i0 < max ? r->nraw - i0 : max, b, b0 = 0;
+	size_t rows = n + (i0 + n == r->nraw && r->hold_part > 0 ? 1 : 0), at = r->hold_at;
+	double *tile;
+
+	/* the block size may have changed since the block was made */
+	if (ml_block_reserve(&r->blk, rows + 1, &r->err) < 0 ||
+	    !(tile = malloc(HOLD_TILE * (size_t)ncol * sizeof(double) + 1))) {
+		r->rc = ml_err_nomem(&r->err);
+		return 0;
+	}
+	for (b = 0; b < rows && !r->rc; b++) {
+		size_t i = i0 + b;
+		int nf = b < n ? ncol : r->hold_part, typed = i >= r->infer_rows;
+		if (b < n)
+			r->blk.line[b] = r->rawline[i];
+		for (j = 0; j < nf && !r->rc; j++) {
+			const char *fs;
+			size_t flen;
+			arena_get(r, &at, &fs, &flen);
+			if (typed) {
+				r->fld = j;
+				r->rec_line = b < n ? r->rawline[i] : line;
+				r->blk.nrow = b;
+				field_typed(r, fs ? fs : "", fs ? flen : 0);
+			} else if (r->schema.cols[j].type == ML_NUM) {
+				double v = NAN;
+				if (fs && !ml_text_number(fs, flen, r->raw[j].force == 1, &v))
+					v = NAN;
+				tile[(b - b0) * (size_t)ncol + (size_t)j] = v;
+			} else {
+				int32_t code = ML_MISSING_CAT;
+				if (fs && (code = ml_dict_intern(&r->schema.cols[j].dict, fs, flen)) < 0) {
+					r->rec_line = r->rawline[i];
+					cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA, j + 1,
+						"too many categories in column '%s'",
+						r->schema.cols[j].name);
+				}
+				r->blk.col[j].cat[b] = code;
+			}
+		}
+		if (b - b0 == HOLD_TILE - 1 || b + 1 == rows) {
+			/* the tile's rows of the first infer_rows (the others are typed in place) */
+			size_t k, e = r->infer_rows <= i0		  ? 0
+				      : i0 + b + 1 < r->infer_rows ? b + 1
+								    : r->infer_rows - i0;
+			for (j = 0; j < ncol && !r->rc; j++)
+				for (k = b0; k < e && r->schema.cols[j].type == ML_NUM; k++)
+					r->blk.col[j].num[k] = tile[(k - b0) * (size_t)ncol + (size_t)j];
+			b0 = b + 1;
+		}
+	}
+	free(tile);
+	r->fld = fld;
+	if (!r->rc)
+		r->rec_line = line;
+	r->blk.nrow = n;
+	r->hold_i += n;
+	r->hold_at = at;
+	if (r->hold_i == r->nraw) {
+		free(r->arena);
+		r->arena = NULL;
+		r->alen = r->acap = 0;
+		r->held = 0;
+	}
+	return n;
 }
 
 /* Feed more text to libcsv. Returns 1 while there is more, 0 at the end, or an error. */
@@ -843,7 +878,7 @@ static int text_open(struct ml_reader *r, const struct ml_read_opts *o, struct m
 		if (rc == 0 && r->phase == PH_HEADER)
 			return ml_err_set(e, ML_E_DATA, r->name, 0, 0, "empty input: no header");
 	}
-	while (r->phase == PH_INFER) {
+	while (r->phase == PH_INFER && r->nraw < r->infer_rows) {
 		rc = feed(r, e);
 		if (rc < 0)
 			return r->rc ? fail_with(r, e) : rc;
@@ -987,12 +1022,16 @@ long ml_reader_next(struct ml_reader *r, const struct ml_block **b, struct ml_er
 	}
 	if (r->rc)
 		return fail_with(r, e);
-	/* The rows held from inference come out first, as they are. */
+	/* The rows held from inference come out first, a block at a time. */
 	if (r->held) {
-		r->held = 0;
-		if (r->blk.nrow) {
-			r->rows += r->blk.nrow;
-			return (long)r->blk.nrow;
+		size_t n = hold_give(r, r->block_rows);
+		if (r->rc) {
+			r->phase = PH_DONE;
+			return fail_with(r, e);
+		}
+		if (n) {
+			r->rows += n;
+			return (long)n;
 		}
 	}
 	carry_partial(r);
@@ -1067,8 +1106,16 @@ int ml_frame_read(struct ml_frame *f, const char *path, const struct ml_read_opt
 	if (!r)
 		return e ? e->code : ML_E_DATA;
 	if (!r->sin && r->eof && r->held) {
-		/* Text read to its end while typing: every row is in the reader's block; take
-		 * it over. */
+		/* Text read to its end while typing: every row into the reader's block, which is
+		 * taken over. */
+		if (ml_block_reserve(&r->blk, r->nraw + 1, e) < 0)
+			rc = ML_E_NOMEM;
+		else if (hold_give(r, r->nraw), r->rc)
+			rc = fail_with(r, e);
+		if (rc < 0) {
+			ml_reader_close(r);
+			return rc;
+		}
 		f->schema = r->schema;
 		ml_schema_init(&r->schema);
 		f->rows = r->blk;
