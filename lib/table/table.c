@@ -738,24 +738,26 @@ static size_t hold_give(struct ml_reader *r, size_t max)
 					v = NAN;
 				tile[(b - b0) * (size_t)ncol + (size_t)j] = v;
 			} else {
+				struct ml_dict *d = &r->schema.cols[j].dict;
 				int32_t code = ML_MISSING_CAT;
-				if (fs && (code = ml_dict_intern(&r->schema.cols[j].dict, fs, flen)) < 0) {
+				if (fs && (code = ml_dict_intern(d, fs, flen)) < 0) {
 					r->rec_line = r->rawline[i];
-					cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA, j + 1,
-						"too many categories in column '%s'",
+					cb_fail(r, code == ML_E_NOMEM ? ML_E_NOMEM : ML_E_DATA,
+						j + 1, "too many categories in column '%s'",
 						r->schema.cols[j].name);
 				}
 				r->blk.col[j].cat[b] = code;
 			}
 		}
 		if (b - b0 == HOLD_TILE - 1 || b + 1 == rows) {
-			/* the tile's rows of the first infer_rows (the others are typed in place) */
+			/* the tile's rows of the first infer_rows (the others: typed in place) */
 			size_t k, e = r->infer_rows <= i0		  ? 0
 				      : i0 + b + 1 < r->infer_rows ? b + 1
 								    : r->infer_rows - i0;
 			for (j = 0; j < ncol && !r->rc; j++)
 				for (k = b0; k < e && r->schema.cols[j].type == ML_NUM; k++)
-					r->blk.col[j].num[k] = tile[(k - b0) * (size_t)ncol + (size_t)j];
+					r->blk.col[j].num[k] =
+					    tile[(k - b0) * (size_t)ncol + (size_t)j];
 			b0 = b + 1;
 		}
 	}

@@ -191,8 +191,8 @@ static void test_shards(void)
 	ml_rng_seed(&r, 23);
 	nn_dropout_masks(net, part, rows, NS, &r);
 	for (k = 0; k < NS; k++) {
-		CHECK(memcmp(part[k].mask[0], whole.mask[0] + at * 7, rows[k] * 7 * sizeof(float)) ==
-		      0);
+		size_t nm = rows[k] * 7 * sizeof(float);
+		CHECK(memcmp(part[k].mask[0], whole.mask[0] + at * 7, nm) == 0);
 		memcpy(part[k].in, x + at * 5, rows[k] * 5 * sizeof(float));
 		Ls += nn_loss(net->loss, nn_forward(net, &part[k], rows[k], lev + at, 1, NULL),
 			      rows[k], 3, y + at, wt + at, W, dz);
