@@ -134,6 +134,18 @@ Try 'mlcat --help' for more information." ]
 	[ "$(cat last)" = "oops,y" ]
 }
 
+@test "the rows read with the first 100000 are typed as later rows: new levels, line breaks, errors" {
+	awk 'BEGIN { print "a,b"; for (i = 1; i <= 100010; i++)
+		print i "," (i == 100002 ? "\"new\nlevel\"" : i == 100004 ? "" : "x" i % 3) }' >tail.csv
+	ml mlcat -o out.csv tail.csv
+	same tail.csv out.csv
+	ml mlcat -f stream tail.csv | ml mlcat >back.csv
+	same tail.csv back.csv
+	{ head -100004 tail.csv; echo 'oops,x1'; } >bad.csv
+	run -65 --separate-stderr ml mlcat bad.csv
+	[ "$stderr" = "mlcat: bad.csv:100005: cannot parse 'oops' as a number in column 'a' (numbers in its first 100000 rows): give --na 'oops' if it marks a missing value, or --cat 'a' to read the column as text" ]
+}
+
 @test "--no-header names columns c1..cN" {
 	printf '1,x\n2,y\n' >nh.csv
 	run --separate-stderr ml mlcat -H nh.csv
