@@ -355,15 +355,6 @@ static void field_infer(struct ml_reader *r, const char *s, size_t len)
 			r->rc = ml_err_nomem(&r->err);
 		return;
 	}
-	if (i >= r->infer_rows) {
-		/* read with the typing rows, typed when given out */
-		if (len >= UINT32_MAX)
-			cb_fail(r, ML_E_DATA, j + 1, "field in column '%s' is too long",
-				r->schema.cols[j].name);
-		else if (arena_put(r, s, len) < 0)
-			r->rc = ml_err_nomem(&r->err);
-		return;
-	}
 	if (memchr(s, 0, len)) {
 		cb_fail(r, ML_E_DATA, j + 1, "NUL byte in column '%s'", r->schema.cols[j].name);
 		return;
@@ -377,7 +368,8 @@ static void field_infer(struct ml_reader *r, const char *s, size_t len)
 		r->rc = ml_err_nomem(&r->err);
 		return;
 	}
-	if (c->force != 2) {
+	/* a row read with the typing rows, past them: typed when given out */
+	if (c->force != 2 && i < r->infer_rows) {
 		double v;
 		int num = ml_text_number(s, len, c->force == 1, &v);
 		if (!num && c->force == 1)

@@ -1202,17 +1202,16 @@ static int gp_fit(void **state, const struct ml_data *dd, const struct ml_data *
 	ml_log(ctx, ML_LOG_DEBUG, "gp: log marginal likelihood %.10g (normalised target)%s", g->lml,
 	       nfit < n ? " on the sample" : "");
 	if (nfit == n) {
-		/* the exact model at the chosen hyperparameters: factor and weights */
-		struct kjob jb;
-		if (chol_k(&f, theta, &jb)) {
+		/* the exact model at the chosen hyperparameters: factor and weights, as the
+		 * likelihood leaves them (kept when it was just valued there: --fixed) */
+		double lml;
+		lml_eval(&f, theta, &lml, NULL);
+		if (lml == -INFINITY) {
 			rc = ml_err_set(e, ML_E_DATA, NULL, 0, 0,
 					"-a gp: the kernel matrix is not positive definite "
 					"(a larger --alpha helps)");
 			goto out;
 		}
-		memcpy(f.a, y, n * sizeof(double));
-		LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'L', (lapack_int)n, 1, f.K, (lapack_int)n, f.a,
-			       (lapack_int)n);
 		g->nb = n;
 		g->B = X;
 		X = NULL;

@@ -323,8 +323,8 @@ struct step {
 	const float *E;	      /* the encoded training rows */
 	const int32_t *elev;  /* their embedding levels */
 	const size_t *idx;    /* the batch's row numbers */
-	const double *by, *bw; /* the batch's targets and weights */
-	double *ay;	      /* an autoencoder's targets, filled per shard */
+	double *by;	      /* the batch's targets (an autoencoder's: filled per shard) */
+	const double *bw;     /* the batch's weights */
 	int weighted;
 	size_t b;
 	int S;
@@ -365,8 +365,8 @@ static void shard_task(void *arg, size_t t, int worker)
 			memcpy(lev + i * ne, st->elev + r * ne, ne * sizeof(int32_t));
 	}
 	if (m->ae) {
-		ae_targets(m, w, nb, st->ay + r0 * nout);
-		y = st->ay + r0 * nout;
+		ae_targets(m, w, nb, st->by + r0 * nout);
+		y = st->by + r0 * nout;
 	} else {
 		y = st->by + r0;
 	}
@@ -430,28 +430,34 @@ static void enc_task(void *arg, size_t t, int worker)
 	}
 }
 
-/* A numeric feature's mean and population standard deviation (1 when 0), a feature per
- * task. */
-static void stats_task(void *arg, size_t t, int worker)
+/* The mean and population standard deviation (1 for 0) of n values, as the model
+ * standardises a feature or the target. */
+static void mean_sd(const double *c, size_t n, double *mean, double *sd)
 {
-	const struct enc *en = arg;
-	const struct ml_data *d = en->d;
-	struct mlp *m = en->m;
-	const double *c = d->X ? d->X + t * d->n : d->col[t];
 	double s = 0, q = 0;
-	size_t i, n = d->n;
+	size_t i;
 
-	(void)worker;
-	if (d->ncat && d->ncat[t]) /* categorical: set by the layout */
-		return;
 	for (i = 0; i < n; i++)
 		s += c[i];
 	s /= (double)n;
 	for (i = 0; i < n; i++)
 		q += (c[i] - s) * (c[i] - s);
 	q = sqrt(q / (double)n);
-	m->mean[t] = s;
-	m->sd[t] = q > 0 ? q : 1;
+	*mean = s;
+	*sd = q > 0 ? q : 1;
+}
+
+/* A numeric feature's mean and standard deviation, a feature per task. */
+static void stats_task(void *arg, size_t t, int worker)
+{
+	const struct enc *en = arg;
+	const struct ml_data *d = en->d;
+	struct mlp *m = en->m;
+	const double *c = d->X ? d->X + t * d->n : d->col[t];
+
+	(void)worker;
+	if (!(d->ncat && d->ncat[t])) /* categorical: set by the layout */
+		mean_sd(c, d->n, &m->mean[t], &m->sd[t]);
 }
 
 int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *valid,
@@ -585,17 +591,8 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		}
 	m->ymean = 0;
 	m->ysd = 1;
-	if (d->nclass == 0 && !ae) {
-		double s = 0, q = 0;
-		for (i = 0; i < n; i++)
-			s += d->y[i];
-		s /= (double)n;
-		for (i = 0; i < n; i++)
-			q += (d->y[i] - s) * (d->y[i] - s);
-		q = sqrt(q / (double)n);
-		m->ymean = s;
-		m->ysd = q > 0 ? q : 1;
-	}
+	if (d->nclass == 0 && !ae)
+		mean_sd(d->y, n, &m->ymean, &m->ysd);
 	for (i = 0; i < n && !ae; i++)
 		y[i] = d->nclass ? d->y[i] : (d->y[i] - m->ymean) / m->ysd;
 	if (valid) {
@@ -631,7 +628,6 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	st.elev = elev;
 	st.by = by;
 	st.bw = bw;
-	st.ay = by;
 	st.weighted = d->w != NULL;
 	st.mom = mom;
 	st.vel = vel;
