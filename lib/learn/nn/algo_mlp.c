@@ -12,6 +12,7 @@
 #include "mlp.h"
 
 #define MLP_VERSION 1
+#define TF_VERSION 1
 #define ENC_ROWS 32 /* rows encoded together, feature by feature, into the training set */
 
 static const struct ml_param mlp_params[] = {
@@ -19,6 +20,12 @@ static const struct ml_param mlp_params[] = {
     MLP_TRAIN_PARAMS,
     {"embed", ML_P_STRING, 0, 0, 0, "",
      "COL:DIM[,COL:DIM..]: learned embeddings of categorical features"},
+    {"arch", ML_P_ENUM, ARCH_MLP, 0, 0, "mlp,tabular-transformer",
+     "the network: dense layers, or attention over feature tokens"},
+    {"layers", ML_P_INT, 3, 1, NN_TF_MAX_LAYERS, NULL, "tabular-transformer: blocks (default 3)"},
+    {"heads", ML_P_INT, 8, 1, 64, NULL, "tabular-transformer: attention heads (default 8)"},
+    {"dim", ML_P_INT, 64, 1, 1024, NULL,
+     "tabular-transformer: token width, a multiple of --heads (default 64)"},
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
 void mlp_free(void *state)
@@ -139,22 +146,34 @@ int mlp_check_rows(const struct mlp *m, const double *X, size_t n, size_t ld,
 	return 0;
 }
 
+/* Rows scored together: MLP_CHUNK, or for a transformer as many as keep its work space
+ * (every block's activations for every token) within TF_WORK_MAX floats. */
+#define TF_WORK_MAX ((size_t)8 << 20)
+static size_t mlp_chunk(const struct mlp *m)
+{
+	size_t c = MLP_CHUNK;
+
+	while (m->net->tf.on && c > 1 && nn_tf_work_floats(m->net, c) > TF_WORK_MAX)
+		c /= 2;
+	return c;
+}
+
 static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, double *out,
 		       int what, struct ml_err *e)
 {
 	const struct mlp *m = state;
 	struct nn_work w;
 	int32_t *lev = NULL;
-	size_t s;
+	size_t s, ch = mlp_chunk(m);
 	int ne = m->net->nembed, nout, rc;
 
 	if ((rc = mlp_check_rows(m, X, n, ld, "mlp", e)) < 0)
 		return rc;
 	if (n == 0)
 		return 0;
-	if (nn_work_init(&w, m->net, MLP_CHUNK) < 0)
+	if (nn_work_init(&w, m->net, ch) < 0)
 		return ml_err_nomem(e);
-	if (ne && !(lev = malloc(MLP_CHUNK * (size_t)ne * sizeof(int32_t)))) {
+	if (ne && !(lev = malloc(ch * (size_t)ne * sizeof(int32_t)))) {
 		nn_work_release(&w);
 		return ml_err_nomem(e);
 	}
@@ -162,8 +181,8 @@ static int mlp_predict(const void *state, const double *X, size_t n, size_t ld, 
 	/* blocks of rows may come from several threads: each scores on one BLAS thread, so
 	 * that scores do not depend on the thread counts */
 	ml_blas_hold();
-	for (s = 0; s < n; s += MLP_CHUNK) {
-		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK;
+	for (s = 0; s < n; s += ch) {
+		size_t b = n - s < ch ? n - s : ch;
 		mlp_encode(m, X, ld, s, b, &w, lev);
 		outputs(m, nn_infer(m->net, &w, b, lev), b, what, out + s * (size_t)nout);
 	}
@@ -223,11 +242,11 @@ static void ae_targets(const struct mlp *m, const struct nn_work *w, size_t b, d
 static double eval_loss(const struct mlp *m, const double *X, size_t ld, double *y,
 			size_t n, const double *wt, struct nn_work *w, int32_t *lev, float *dz)
 {
-	size_t s;
+	size_t s, ch = mlp_chunk(m);
 	double L = 0, W = 0;
 
-	for (s = 0; s < n; s += MLP_CHUNK) {
-		size_t b = n - s < MLP_CHUNK ? n - s : MLP_CHUNK, i;
+	for (s = 0; s < n; s += ch) {
+		size_t b = n - s < ch ? n - s : ch, i;
 		double wb = 0;
 		const float *z;
 		mlp_encode(m, X, ld, s, b, w, lev);
@@ -255,17 +274,9 @@ static double now_s(void)
 	return clock_s(CLOCK_MONOTONIC);
 }
 
-/* The optimisers' updates in AVX2's wider vectors where the processor has them (the
- * same operations, one at a time on each value, so the same values either way). */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define OPT_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define OPT_CLONES
-#endif
-
 /* One Adam update of n parameters with step a (the bias corrections folded in):
  * elementwise, so vectorised it gives the same values. */
-OPT_CLONES static void adam_step(float *restrict th, const float *restrict g, float *restrict mom,
+NN_CLONES static void adam_step(float *restrict th, const float *restrict g, float *restrict mom,
 		      float *restrict vel, size_t n, float a)
 {
 	size_t q;
@@ -279,7 +290,7 @@ OPT_CLONES static void adam_step(float *restrict th, const float *restrict g, fl
 }
 
 /* One step of SGD with momentum fm and learning rate fl over n parameters. */
-OPT_CLONES static void sgd_step(float *restrict th, const float *restrict g, float *restrict mom,
+NN_CLONES static void sgd_step(float *restrict th, const float *restrict g, float *restrict mom,
 		     size_t n, float fm, float fl)
 {
 	size_t q;
@@ -393,8 +404,8 @@ static void update_task(void *arg, size_t t, int worker)
 		for (q = 0; q < n; q++)
 			g[q] += gk[q];
 	}
-	for (l = 0; st->wd > 0 && l < net->nlayer; l++) {
-		size_t lo = net->woff[l], hi = lo + (size_t)net->size[l] * (size_t)net->size[l + 1];
+	for (l = 0; st->wd > 0 && l < net->nwr; l++) {
+		size_t lo = net->wr[2 * l], hi = net->wr[2 * l + 1];
 		for (q = lo > q0 ? lo : q0; q < hi && q < q1; q++)
 			g[q - q0] += st->wd * net->theta[q];
 	}
@@ -460,6 +471,21 @@ static void stats_task(void *arg, size_t t, int worker)
 		mean_sd(c, d->n, &m->mean[t], &m->sd[t]);
 }
 
+/* The network of m (its layout set) made a transformer: a token per feature, from its
+ * input columns. */
+static int tf_setup(struct mlp *m, int layers, int heads, int dim)
+{
+	int *width = malloc((size_t)m->p * sizeof(int)), j, rc;
+
+	if (!width)
+		return -1;
+	for (j = 0; j < m->p; j++)
+		width[j] = m->kind[j] == IN_NUM ? 1 : m->ncat[j];
+	rc = nn_tf_setup(m->net, m->p, m->first, width, layers, heads, dim, 2 * dim);
+	free(width);
+	return rc;
+}
+
 int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *valid,
 	      const struct ml_params *hp, const int *hidden, int nh, int ae, struct ml_ctx *ctx,
 	      struct ml_err *e)
@@ -484,6 +510,7 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	float *dz = NULL, *best = NULL, *E = NULL, *mom = NULL, *vel = NULL;
 	const char *embed = ml_param_text(hp, "embed");
 	int best_ep = 0, nsh = 0, bn = (int)ml_param(hp, "batch-norm"), blas = 0;
+	int tfm = !ae && (int)ml_param(hp, "arch") == ARCH_TF;
 	size_t cap = 0, ntask;
 
 	*out = NULL;
@@ -500,6 +527,22 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	if (nh > MLP_MAX_LAYERS)
 		return ml_err_set(e, ML_E_USAGE, NULL, 0, 0, "--hidden takes at most %d layers",
 				  MLP_MAX_LAYERS);
+	if (tfm) {
+		int heads = (int)ml_param(hp, "heads"), width = (int)ml_param(hp, "dim");
+		const char *no = ml_param_given(hp, "hidden")	? "--hidden"
+				 : embed[0]			? "--embed"
+				 : bn				? "--batch-norm"
+								: NULL;
+		if (no)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "%s does not apply to --arch tabular-transformer (its "
+					  "shape is --layers, --heads and --dim; categorical features "
+					  "are tokens of their own)",
+					  no);
+		if (width % heads)
+			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+					  "--dim %d is not a multiple of --heads %d", width, heads);
+	}
 	if (bs > n)
 		bs = n;
 	m = calloc(1, sizeof(*m));
@@ -545,6 +588,8 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		}
 	}
 	size[0] = m->nin;
+	if (tfm)
+		nh = 0;
 	for (k = 0; k < nh; k++)
 		size[k + 1] = hidden[k];
 	size[nh + 1] = nout = ae ? m->nin : d->nclass > 2 ? d->nclass : 1;
@@ -553,7 +598,8 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 			: d->nclass == 2 ? NN_SIGMOID
 					 : NN_MSE,
 			(float)ml_param(hp, "dropout"), ne, emb);
-	if (!m->net) {
+	if (!m->net || (tfm && tf_setup(m, (int)ml_param(hp, "layers"),
+					(int)ml_param(hp, "heads"), (int)ml_param(hp, "dim")) < 0)) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -580,7 +626,7 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		lev = malloc(ntask * (size_t)ne * sizeof(int32_t));
 	sw = calloc((size_t)nsh, sizeof(*sw));
 	if (!y || !by || !bw || !idx || !dz || !mom || !vel || (ne && !lev) || !sw ||
-	    nn_work_init(&w, m->net, MLP_CHUNK) < 0) {
+	    nn_work_init(&w, m->net, mlp_chunk(m)) < 0) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -715,6 +761,8 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		int l;
 		for (l = 0; l < m->net->nlayer; l++)
 			fl += 2.0 * size[l] * size[l + 1] * (l > 0 || ne ? 3 : 2);
+		if (tfm)
+			fl = nn_tf_row_flops(m->net);
 		fl *= (double)n * m->epochs_run;
 		ml_log(ctx, ML_LOG_DEBUG,
 		       "%s: %d epochs in %.3f s (%.3f CPU s), sgemm work %.1f GFLOP/s, %.1f "
@@ -779,7 +827,9 @@ static int mlp_fit(void **state, const struct ml_data *d, const struct ml_data *
  * kind, u32 first input, u32 levels, i32 embedding, f64 mean, sd, then u32 embeddings
  * with u32 column, dimension and levels each, f64 target mean and sd, u32 epochs run;
  * "algo.mlp.theta" the parameters and "algo.mlp.bn" the running means and variances, as
- * f64 (each exactly a float32). */
+ * f64 (each exactly a float32). A tabular transformer has one layer of sizes inputs and
+ * outputs there, and "algo.mlp.tf": u32 version, blocks, heads, token width and
+ * feed-forward width. */
 static void put_floats(struct ml_wbuf *b, const float *v, size_t n)
 {
 	size_t i;
@@ -836,6 +886,16 @@ int mlp_save_net(const struct mlp *m, struct ml_model *mo, struct ml_err *e)
 	ml_wbuf_u32(&b, (uint32_t)m->epochs_run);
 	if ((rc = ml_algo_put(mo, "algo.mlp", &b, e)) < 0)
 		return rc;
+	if (net->tf.on) {
+		ml_wbuf_init(&b);
+		ml_wbuf_u32(&b, TF_VERSION);
+		ml_wbuf_u32(&b, (uint32_t)net->tf.layers);
+		ml_wbuf_u32(&b, (uint32_t)net->tf.heads);
+		ml_wbuf_u32(&b, (uint32_t)net->tf.dim);
+		ml_wbuf_u32(&b, (uint32_t)net->tf.ffn);
+		if ((rc = ml_algo_put(mo, "algo.mlp.tf", &b, e)) < 0)
+			return rc;
+	}
 	ml_wbuf_init(&b);
 	put_floats(&b, net->theta, net->ntheta);
 	if ((rc = ml_algo_put(mo, "algo.mlp.theta", &b, e)) < 0)
@@ -963,6 +1023,26 @@ int mlp_load_net(struct mlp **state, const struct ml_model *mo, const struct ml_
 	if (!m->net) {
 		mlp_free(m);
 		return ml_err_nomem(e);
+	}
+	for (j = 0; j < ml_model_nsections(mo); j++)
+		if (strcmp(ml_model_section_name(mo, j), "algo.mlp.tf") == 0)
+			break;
+	if (j < ml_model_nsections(mo)) {
+		uint32_t v[4];
+		if ((rc = ml_algo_get(mo, "algo.mlp.tf", TF_VERSION, &b, e)) < 0) {
+			mlp_free(m);
+			return rc;
+		}
+		for (j = 0; j < 4; j++)
+			v[j] = ml_rbuf_u32(&b);
+		if (b.err || b.off != b.n || ne || bn || nl != 1 || v[0] < 1 ||
+		    v[0] > NN_TF_MAX_LAYERS || v[1] < 1 || v[1] > 64 || v[2] < 1 || v[2] > 1024 ||
+		    v[2] % v[1] || v[3] != 2 * v[2])
+			return bad(m, e, "algo.mlp.tf", "bad settings");
+		if (tf_setup(m, (int)v[0], (int)v[1], (int)v[2]) < 0) {
+			mlp_free(m);
+			return ml_err_nomem(e);
+		}
 	}
 	r = bn_count(m->net);
 	{

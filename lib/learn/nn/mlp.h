@@ -16,6 +16,7 @@
 enum { OPT_ADAM, OPT_SGD };
 enum { SCHED_CONSTANT, SCHED_COSINE, SCHED_STEP };
 enum { IN_NUM, IN_ONEHOT, IN_EMBED };
+enum { ARCH_MLP, ARCH_TF };
 
 /* The training parameters both take, after their own --hidden. */
 #define MLP_TRAIN_PARAMS                                                                     \

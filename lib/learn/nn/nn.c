@@ -25,6 +25,9 @@ void nn_free(struct nn *net)
 	free(net->rvar);
 	free(net->roff);
 	free(net->embed);
+	free(net->wr);
+	free(net->tf.first);
+	free(net->tf.width);
 	free(net);
 }
 
@@ -48,14 +51,18 @@ struct nn *nn_new(int nlayer, const int *size, int act, int bn, int loss, float 
 	net->goff = malloc((size_t)nlayer * sizeof(size_t));
 	net->roff = malloc((size_t)nlayer * sizeof(size_t));
 	net->embed = malloc((size_t)(nembed + 1) * sizeof(*embed));
-	if (!net->size || !net->woff || !net->boff || !net->goff || !net->roff || !net->embed) {
+	net->nwr = nlayer;
+	net->wr = malloc(2 * (size_t)nlayer * sizeof(size_t));
+	if (!net->size || !net->woff || !net->boff || !net->goff || !net->roff || !net->embed ||
+	    !net->wr) {
 		nn_free(net);
 		return NULL;
 	}
 	memcpy(net->size, size, (size_t)(nlayer + 1) * sizeof(int));
 	for (l = 0; l < nlayer; l++) {
-		net->woff[l] = t;
+		net->woff[l] = net->wr[2 * l] = t;
 		t += (size_t)size[l] * (size_t)size[l + 1];
+		net->wr[2 * l + 1] = t;
 		net->boff[l] = t;
 		t += (size_t)size[l + 1];
 		net->goff[l] = t;
@@ -89,6 +96,10 @@ void nn_init(struct nn *net, struct ml_rng *rng)
 	int l, k;
 	size_t i;
 
+	if (net->tf.on) {
+		nn_tf_init(net, rng);
+		return;
+	}
 	for (l = 0; l < net->nlayer; l++) {
 		size_t fi = (size_t)net->size[l], fo = (size_t)net->size[l + 1];
 		float *W = net->theta + net->woff[l];
@@ -112,6 +123,7 @@ void nn_work_release(struct nn_work *w)
 {
 	int l;
 
+	nn_tf_work_release(w);
 	if (w->h)
 		for (l = 0; w->h[l]; l++) {
 			free(w->h[l]);
@@ -140,6 +152,15 @@ int nn_work_init(struct nn_work *w, const struct nn *net, size_t cap)
 
 	memset(w, 0, sizeof(*w));
 	w->cap = cap;
+	if (net->tf.on) {
+		w->in = malloc(cap * (size_t)net->size[0] * sizeof(float) + 4);
+		w->grad = malloc(net->ntheta * sizeof(float) + 4);
+		if (!w->in || !w->grad || nn_tf_work_init(w, net) < 0) {
+			nn_work_release(w);
+			return -1;
+		}
+		return 0;
+	}
 	for (l = 0; l <= L; l++)
 		if (net->size[l] > wide)
 			wide = net->size[l];
@@ -338,11 +359,15 @@ static const float *forward(const struct nn *net, struct nn_work *w, size_t b,
 const float *nn_forward(struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
 			int train, struct ml_rng *rng)
 {
+	if (net->tf.on)
+		return nn_tf_forward(net, w, b, train, rng);
 	return forward(net, w, b, lev, train, rng, train ? net->rmean : NULL, net->rvar);
 }
 
 const float *nn_infer(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev)
 {
+	if (net->tf.on)
+		return nn_tf_forward(net, w, b, 0, NULL);
 	return forward(net, w, b, lev, 0, NULL, NULL, NULL);
 }
 
@@ -353,6 +378,10 @@ void nn_dropout_masks(const struct nn *net, struct nn_work *w, const size_t *row
 	int l, k;
 	size_t i;
 
+	if (net->tf.on) {
+		nn_tf_masks(net, w, rows, nw, rng);
+		return;
+	}
 	for (l = 0; l < net->nlayer - 1 && net->dropout > 0; l++)
 		for (k = 0; k < nw; k++)
 			for (i = 0; i < rows[k] * (size_t)net->size[l + 1]; i++)
@@ -415,6 +444,10 @@ void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_
 	size_t i, j;
 	float *dh = w->d1, *dn = w->d2, *g = w->grad;
 
+	if (net->tf.on) {
+		nn_tf_backward(net, w, b, dz);
+		return;
+	}
 	/* every weight gradient and batch norm one is set below, the biases' and embeddings'
 	 * accumulate */
 	if (net->nembed)

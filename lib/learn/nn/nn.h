@@ -9,6 +9,14 @@
 #include <stddef.h>
 #include "ml/ctx.h"
 
+/* Elementwise loops in AVX-512's or AVX2's wider vectors where the processor has them:
+ * the same operations, one at a time on each value, so the same values either way. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define NN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define NN_CLONES
+#endif
+
 enum { NN_RELU, NN_TANH, NN_GELU };
 /* Output and loss: identity outputs with half the squared error (averaged over the
  * outputs when there are several: a regression target, or an autoencoder's
@@ -23,8 +31,19 @@ struct nn_embed {
 	size_t off;
 };
 
+#define NN_TF_MAX_LAYERS 16
+
+/* A tabular transformer's settings (tf.c): p feature tokens, each from its input columns
+ * [first, first + width), and a [CLS] token; layers blocks of heads attention heads on
+ * tokens of dim values, with feed-forward layers of ffn units. */
+struct nn_tf {
+	int on, p, layers, heads, dim, ffn;
+	int *first, *width;
+};
+
 struct nn {
-	int nlayer;  /* dense layers: hidden ones and the output */
+	int nlayer;  /* dense layers: hidden ones and the output (a transformer: 1, its sizes
+		      * the inputs and the outputs) */
 	int *size;   /* nlayer + 1: inputs, each hidden width, outputs */
 	int act, bn, loss;
 	float dropout;
@@ -36,6 +55,9 @@ struct nn {
 	size_t *roff;		    /* per layer: offset into rmean/rvar */
 	int nembed;
 	struct nn_embed *embed;
+	int nwr;
+	size_t *wr; /* nwr ranges [wr[2 i], wr[2 i + 1]) of theta: the weights decayed */
+	struct nn_tf tf;
 };
 
 /* Per-batch work space for up to cap rows. */
@@ -47,6 +69,7 @@ struct nn_work {
 	float **mu, **istd;	    /* per hidden layer: batch statistics */
 	float *d1, *d2;		    /* gradients, cap x widest */
 	float *grad;		    /* ntheta */
+	struct tf_work *tw;	    /* a transformer's */
 };
 
 /* A network with these sizes (nlayer + 1 of them) and settings, parameters zero;
@@ -86,5 +109,25 @@ double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const
  * the outputs; the gradient of every parameter into w->grad. */
 void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
 		 const float *dz);
+
+/* The tabular transformer: a network made by nn_new(1, {inputs, outputs}, act, 0, loss,
+ * dropout, 0, NULL) turned into one (its parameters reallocated, zero); -1 when out of
+ * memory or the settings do not fit (dim a multiple of heads). Then the functions above
+ * work on it as on any network (the dropout on the feed-forward layers' units). */
+int nn_tf_setup(struct nn *net, int p, const int *first, const int *width, int layers,
+		int heads, int dim, int ffn);
+/* The floats of a transformer's work space for cap rows. */
+size_t nn_tf_work_floats(const struct nn *net, size_t cap);
+/* The sgemm and attention work of one row's forward and backward passes, in flops. */
+double nn_tf_row_flops(const struct nn *net);
+/* tf.c's side of the functions above, which call them for a transformer. */
+void nn_tf_init(struct nn *net, struct ml_rng *rng);
+int nn_tf_work_init(struct nn_work *w, const struct nn *net);
+void nn_tf_work_release(struct nn_work *w);
+const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, int train,
+			   struct ml_rng *rng);
+void nn_tf_masks(const struct nn *net, struct nn_work *w, const size_t *rows, int nw,
+		 struct ml_rng *rng);
+void nn_tf_backward(const struct nn *net, struct nn_work *w, size_t b, const float *dz);
 
 #endif
