@@ -185,6 +185,34 @@ void nn_tf_work_release(struct nn_work *w)
 	w->tw = NULL;
 }
 
+/* Attention works on one row's head at a time in its own layout: matrices with a column
+ * per token, T of them padded to TP(T) (zeros past T), so that every inner loop runs
+ * along a whole padded row of tokens, elementwise (no sum split across vector lanes:
+ * every processor gives the same values). P is kept transposed: P[u T + t] is the weight
+ * of token u in token t's output. */
+#define TP(T) (((T) + 15) & ~(size_t)15)
+
+/* expf under another name, declared with vector variants (x86-64 glibc's libmvec), so
+ * that the softmax's '#pragma omp simd' loop calls them; elsewhere plain expf. */
+#if defined(__x86_64__) && defined(__GLIBC__) && (defined(__GNUC__) || defined(__clang__))
+#pragma omp declare simd notinbranch
+float tf_vexpf(float x) __asm__("expf");
+#else
+#define tf_vexpf expf
+#endif
+
+/* Rows [0, r) of an r x TP(T) matrix: zero. */
+static void zero_rows(float *m, size_t r, size_t T)
+{
+	memset(m, 0, r * TP(T) * sizeof(float));
+}
+
+/* The scratch attn_fwd and attn_back need, in floats. */
+static size_t attn_scratch(size_t T, size_t dh)
+{
+	return (4 * T + 5 * dh + 4) * TP(T);
+}
+
 /* The work space's parts in one arena of floats: laid out at base, or only counted when
  * base is NULL; returns the count. */
 static size_t tf_layout(struct tf_work *tw, float *base, const struct nn *net, size_t cap)
@@ -223,7 +251,7 @@ static size_t tf_layout(struct tf_work *tw, float *base, const struct nn *net, s
 	TAKE(tw->dQ, N * 3 * d);
 	TAKE(tw->dH, N * f);
 	TAKE(tw->dc, cap * d);
-	TAKE(tw->sp, 3 * T * (d / H) + 2 * T);
+	TAKE(tw->sp, attn_scratch(T, d / H));
 #undef TAKE
 	return at;
 }
@@ -331,131 +359,153 @@ static void mm(int ta, int tb, size_t n, size_t m, size_t q, const float *A, con
 		    beta, C, (int)m);
 }
 
-/* One row's head, gathered from its token rows (3 d apart) so that the loops below run
- * along contiguous values: the queries Q and keys K (T x dh), the values V (T x dh),
- * their transposes Kt and Vt (dh x T); any may be NULL. */
-static void gather_head(const float *q, size_t T, size_t d, size_t dh, float *Q, float *K,
-			float *V, float *Kt, float *Vt)
-{
-	size_t u, j;
-
-	for (u = 0; u < T; u++)
-		for (j = 0; j < dh; j++) {
-			float qv = q[u * 3 * d + j], kv = q[u * 3 * d + d + j];
-			float vv = q[u * 3 * d + 2 * d + j];
-			if (Q)
-				Q[u * dh + j] = qv;
-			if (K)
-				K[u * dh + j] = kv;
-			if (V)
-				V[u * dh + j] = vv;
-			if (Kt)
-				Kt[j * T + u] = kv;
-			if (Vt)
-				Vt[j * T + u] = vv;
-		}
-}
-
 /* Self-attention of b rows of T tokens, H heads of width dh: qkv the queries, keys and
  * values (each token's 3 d), P the attention weights, O the heads' outputs side by side;
- * sp space for 2 T dh. The loops are elementwise (no sums split across vector lanes), so
- * every processor gives the same values. */
+ * sp attn_scratch's floats. */
 NN_CLONES static void attn_fwd(const float *qkv, size_t b, size_t T, size_t H, size_t dh,
 			       float *P, float *O, float *sp)
 {
-	size_t d = H * dh, i, h, t, u, j;
-	float sc = 1 / sqrtf((float)dh), *Kt = sp, *V = sp + T * dh;
+	size_t d = H * dh, i, h, t, u, j, Tp = TP(T);
+	float sc = 1 / sqrtf((float)dh);
+	float *restrict Qt = sp, *restrict St = Qt + dh * Tp, *restrict Ot = St + T * Tp;
+	float *restrict mx = Ot + dh * Tp, *restrict sum = mx + Tp;
 
 	for (i = 0; i < b; i++)
 		for (h = 0; h < H; h++) {
-			const float *q = qkv + i * T * 3 * d + h * dh;
+			const float *q = qkv + i * T * 3 * d + h * dh, *k = q + d, *v = q + 2 * d;
 			float *Ph = P + (i * H + h) * T * T;
-			gather_head(q, T, d, dh, NULL, NULL, V, Kt, NULL);
-			for (t = 0; t < T; t++) {
-				float *restrict pt = Ph + t * T, mx;
-				float *restrict o = O + (i * T + t) * d + h * dh;
-				double s = 0;
-				for (u = 0; u < T; u++)
-					pt[u] = 0;
-				for (j = 0; j < dh; j++) {
-					float qj = q[t * 3 * d + j] * sc;
-					const float *restrict kr = Kt + j * T;
-#pragma omp simd
-					for (u = 0; u < T; u++)
-						pt[u] += qj * kr[u];
-				}
-				mx = pt[0];
-				for (u = 1; u < T; u++)
-					mx = pt[u] > mx ? pt[u] : mx;
-#pragma omp simd
-				for (u = 0; u < T; u++)
-					pt[u] = expf(pt[u] - mx);
-				for (u = 0; u < T; u++)
-					s += pt[u];
-				for (u = 0; u < T; u++)
-					pt[u] = (float)(pt[u] / s);
+			zero_rows(Qt, dh, T);
+			zero_rows(St, T, T);
+			zero_rows(Ot, dh, T);
+			for (t = 0; t < T; t++)
 				for (j = 0; j < dh; j++)
-					o[j] = 0;
-				for (u = 0; u < T; u++) {
-					float p = pt[u];
-					const float *restrict vr = V + u * dh;
+					Qt[j * Tp + t] = q[t * 3 * d + j];
+			for (u = 0; u < T; u++)
+				for (j = 0; j < dh; j++) {
+					float kj = sc * k[u * 3 * d + j];
+					float *restrict su = St + u * Tp;
+					const float *restrict qj = Qt + j * Tp;
 #pragma omp simd
-					for (j = 0; j < dh; j++)
-						o[j] += p * vr[j];
+					for (t = 0; t < Tp; t++)
+						su[t] += kj * qj[t];
+				}
+			/* the softmax over u, down each token's column */
+			memcpy(mx, St, Tp * sizeof(float));
+			for (u = 1; u < T; u++) {
+				const float *restrict su = St + u * Tp;
+#pragma omp simd
+				for (t = 0; t < Tp; t++)
+					mx[t] = su[t] > mx[t] ? su[t] : mx[t];
+			}
+			memset(sum, 0, Tp * sizeof(float));
+			for (u = 0; u < T; u++) {
+				float *restrict su = St + u * Tp;
+#pragma omp simd
+				for (t = 0; t < Tp; t++) {
+					su[t] = tf_vexpf(su[t] - mx[t]);
+					sum[t] += su[t];
 				}
 			}
+			for (u = 0; u < T; u++) {
+				float *restrict su = St + u * Tp;
+#pragma omp simd
+				for (t = 0; t < Tp; t++)
+					su[t] = su[t] / sum[t];
+				memcpy(Ph + u * T, su, T * sizeof(float));
+				for (j = 0; j < dh; j++) {
+					float vj = v[u * 3 * d + j];
+					float *restrict oj = Ot + j * Tp;
+#pragma omp simd
+					for (t = 0; t < Tp; t++)
+						oj[t] += vj * su[t];
+				}
+			}
+			for (t = 0; t < T; t++)
+				for (j = 0; j < dh; j++)
+					O[(i * T + t) * d + h * dh + j] = Ot[j * Tp + t];
 		}
 }
 
-/* Back through attn_fwd: dO the gradient by O, into dqkv (set); sp space for
- * 3 T dh + 2 T. */
+/* Back through attn_fwd: dO the gradient by O, into dqkv (set); sp attn_scratch's
+ * floats. */
 NN_CLONES static void attn_back(const float *qkv, const float *P, const float *dO, size_t b,
 				size_t T, size_t H, size_t dh, float *dqkv, float *sp)
 {
-	size_t d = H * dh, i, h, t, u, j;
-	float sc = 1 / sqrtf((float)dh), *K = sp, *Vt = K + T * dh, *Q = Vt + T * dh;
-	float *dp = Q + T * dh, *ds = dp + T;
+	size_t d = H * dh, i, h, t, u, j, Tp = TP(T);
+	float sc = 1 / sqrtf((float)dh);
+	float *restrict dOt = sp, *restrict dPt = dOt + dh * Tp, *restrict Pn = dPt + T * Tp;
+	float *restrict dS = Pn + T * Tp, *restrict dVt = dS + T * Tp, *restrict dQt = dVt + dh * Tp;
+	float *restrict dKt = dQt + dh * Tp, *restrict s = dKt + dh * Tp;
 
 	for (i = 0; i < b; i++)
 		for (h = 0; h < H; h++) {
 			size_t at = i * T * 3 * d + h * dh;
+			const float *q = qkv + at, *k = q + d, *v = q + 2 * d;
 			const float *Ph = P + (i * H + h) * T * T;
 			float *dq = dqkv + at, *dk = dq + d, *dv = dq + 2 * d;
-			gather_head(qkv + at, T, d, dh, Q, K, NULL, NULL, Vt);
-			for (u = 0; u < T; u++)
+			zero_rows(dOt, dh, T);
+			zero_rows(dPt, T, T);
+			zero_rows(Pn, T, T);
+			zero_rows(dS, T, T);
+			zero_rows(dVt, 3 * dh, T); /* and dQt, dKt */
+			memset(s, 0, Tp * sizeof(float));
+			for (t = 0; t < T; t++)
 				for (j = 0; j < dh; j++)
-					dq[u * 3 * d + j] = dk[u * 3 * d + j] = dv[u * 3 * d + j] = 0;
-			for (t = 0; t < T; t++) {
-				const float *restrict pt = Ph + t * T;
-				const float *restrict g = dO + (i * T + t) * d + h * dh;
-				float *restrict dqt = dq + t * 3 * d;
-				double s = 0;
-				for (u = 0; u < T; u++)
-					dp[u] = 0;
+					dOt[j * Tp + t] = dO[(i * T + t) * d + h * dh + j];
+			for (u = 0; u < T; u++) {
+				const float *restrict pu = Ph + u * T;
+				float *restrict du = dPt + u * Tp;
 				for (j = 0; j < dh; j++) {
-					float gj = g[j];
-					const float *restrict vr = Vt + j * T;
+					float vj = v[u * 3 * d + j];
+					const float *restrict gj = dOt + j * Tp;
 #pragma omp simd
-					for (u = 0; u < T; u++)
-						dp[u] += gj * vr[u];
+					for (t = 0; t < Tp; t++)
+						du[t] += vj * gj[t];
 				}
-				for (u = 0; u < T; u++)
-					s += (double)dp[u] * pt[u];
 #pragma omp simd
-				for (u = 0; u < T; u++)
-					ds[u] = pt[u] * (dp[u] - (float)s) * sc;
-				for (u = 0; u < T; u++) {
-					float p = pt[u], e = ds[u];
-					float *restrict dvu = dv + u * 3 * d, *restrict dku = dk + u * 3 * d;
-					const float *restrict ku = K + u * dh, *restrict qt = Q + t * dh;
+				for (t = 0; t < T; t++)
+					s[t] += pu[t] * du[t];
+				for (t = 0; t < T; t++)
+					Pn[t * Tp + u] = pu[t];
+			}
+			/* dS = P (dP - s), scaled: in dPt's place by u, and by t in dS */
+			for (u = 0; u < T; u++) {
+				const float *restrict pu = Ph + u * T;
+				float *restrict du = dPt + u * Tp;
 #pragma omp simd
-					for (j = 0; j < dh; j++) {
-						dvu[j] += p * g[j];
-						dku[j] += e * qt[j];
-						dqt[j] += e * ku[j];
+				for (t = 0; t < T; t++)
+					du[t] = pu[t] * (du[t] - s[t]) * sc;
+				for (t = 0; t < T; t++)
+					dS[t * Tp + u] = du[t];
+			}
+			for (t = 0; t < T; t++) {
+				const float *restrict pt = Pn + t * Tp, *restrict st = dS + t * Tp;
+				for (j = 0; j < dh; j++) {
+					float gj = dOt[j * Tp + t], qj = q[t * 3 * d + j];
+					float *restrict vj = dVt + j * Tp, *restrict kj = dKt + j * Tp;
+#pragma omp simd
+					for (u = 0; u < Tp; u++) {
+						vj[u] += gj * pt[u];
+						kj[u] += qj * st[u];
 					}
 				}
 			}
+			/* dQ: by token t, the keys weighted by dS's row t */
+			for (u = 0; u < T; u++)
+				for (j = 0; j < dh; j++) {
+					float kj = k[u * 3 * d + j];
+					float *restrict qj = dQt + j * Tp;
+					const float *restrict su = dPt + u * Tp;
+#pragma omp simd
+					for (t = 0; t < Tp; t++)
+						qj[t] += kj * su[t];
+				}
+			for (t = 0; t < T; t++)
+				for (j = 0; j < dh; j++) {
+					dq[t * 3 * d + j] = dQt[j * Tp + t];
+					dk[t * 3 * d + j] = dKt[j * Tp + t];
+					dv[t * 3 * d + j] = dVt[j * Tp + t];
+				}
 		}
 }
 
