@@ -323,3 +323,57 @@ gpc3_fit() {
 	run -2 --separate-stderr ml mltrain -t label -a mlp --hidden 64,0 -o h.mlm "$NF/mlp_train.csv"
 	[ ! -e h.mlm ]
 }
+
+@test "mlp --arch tabular-transformer learns the split as well as scikit-learn's MLPClassifier" {
+	fixture "$NF/mlp_train.csv" "$NF/mlp_test.csv" "$NF/mlp_acc.txt"
+	for s in 1 2 3; do
+		ml mltrain -q --seed $s -t label -a mlp --arch tabular-transformer --dim 32 --heads 4 \
+			--layers 2 --batch-size 100 --epochs 30 -o m$s.mlm "$NF/mlp_train.csv"
+		ml mlpredict -m m$s.mlm --keep label --no-proba -o p$s.csv "$NF/mlp_test.csv"
+	done
+	ours=$(awk -F, 'FNR > 1 { n++; c += ($1 == $2) } END { print c / n }' p?.csv)
+	ref=$(cat "$NF/mlp_acc.txt")
+	echo "accuracy: ours $ours, scikit-learn's MLP $ref" >&2
+	awk -v a="$ours" -v b="$ref" 'BEGIN { exit !(a >= b - 0.02) }'
+}
+
+@test "mlp --arch tabular-transformer: categorical tokens, one model and one score whatever -j and OPENBLAS_NUM_THREADS" {
+	ml mlfeat -t species --impute median --impute mode:sex -o pen.csv "$SAMPLES/penguins.csv"
+	for j in 1 2 3; do
+		OPENBLAS_NUM_THREADS=$((j % 2 + 1)) ml mltrain -q -j $j --seed 5 -t species -a mlp \
+			--arch tabular-transformer --dim 16 --heads 2 --layers 2 --dropout 0.1 \
+			--weight-decay 1e-4 --activation gelu --epochs 20 --batch-size 200 \
+			--learning-rate 0.003 -o t$j.mlm pen.csv
+	done
+	same t1.mlm t2.mlm
+	same t1.mlm t3.mlm
+	ml mlpredict -j 1 -m t1.mlm --keep species -o a.csv pen.csv
+	OPENBLAS_NUM_THREADS=2 ml mlpredict -j 2 -m t1.mlm --keep species -o b.csv pen.csv
+	same a.csv b.csv
+	awk -F, 'NR > 1 { n++; c += ($1 == $2) } END { exit !(c / n > 0.95) }' a.csv
+	# a regression through the same tokens
+	ml mltrain -q --seed 1 -t body_mass_g -a mlp --arch tabular-transformer --dim 16 \
+		--heads 4 --layers 1 --epochs 60 --batch-size 32 -o r.mlm pen.csv
+	ml mlpredict -m r.mlm --keep body_mass_g -o r.csv pen.csv
+	awk -F, 'NR > 1 { n++; s += $1; q += $1 * $1; r += ($1 - $2) ^ 2 }
+		END { v = q / n - (s / n) ^ 2; exit !(r / n < 0.3 * v) }' r.csv
+}
+
+@test "mlp --arch tabular-transformer refuses what does not apply, and a damaged model" {
+	run -2 --separate-stderr ml mltrain -t label -a mlp --arch tabular-transformer --hidden 8 \
+		-o m.mlm "$NF/mlp_train.csv"
+	[[ "${stderr_lines[0]}" == "mltrain: --hidden does not apply to --arch tabular-transformer"* ]]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --arch tabular-transformer --dim 30 \
+		--heads 8 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --dim 30 is not a multiple of --heads 8" ]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --arch tabular-transformer \
+		--batch-norm 1 -o m.mlm "$NF/mlp_train.csv"
+	[[ "${stderr_lines[0]}" == "mltrain: --batch-norm does not apply"* ]]
+	[ ! -e m.mlm ]
+	ml mltrain -q --seed 1 -t label -a mlp --arch tabular-transformer --dim 8 --heads 2 \
+		--layers 1 --epochs 1 -o m.mlm "$NF/mlp_train.csv"
+	cp m.mlm c.mlm
+	printf '\377\377\377\377' | dd of=c.mlm bs=1 seek=900 conv=notrunc 2>/dev/null
+	run -65 --separate-stderr ml mlpredict -m c.mlm "$NF/mlp_test.csv"
+	[ -n "$stderr" ]
+}

@@ -1,5 +1,6 @@
 /* Unit tests for -a mlp: numeric gradient checks of every layer kind (dense, batch
- * normalisation, each activation, dropout, embeddings) and every loss, initialisation
+ * normalisation, each activation, dropout, embeddings, the tabular transformer's tokens,
+ * layer norms and attention) and every loss, initialisation
  * and reproducibility, and fits through the library. */
 #include <stdint.h>
 #include <stdio.h>
@@ -287,6 +288,60 @@ static void test_gradients_transformer(void)
 	tf_gradcheck(NN_TANH, NN_SOFTMAX, 0.3f, 3);
 }
 
+/* The transformer's batch cut into shards: its feed-forward layers' dropout masks, losses
+ * and gradients add up to the whole batch's. */
+static void test_shards_transformer(void)
+{
+	enum { NB = 12, NS = 3, NIN = 5 };
+	int size[2] = {NIN, 3}, first[3] = {0, 1, 4}, width[3] = {1, 3, 1};
+	struct nn *net = nn_new(1, size, NN_RELU, 0, NN_SOFTMAX, 0.3f, 0, NULL);
+	struct nn_work whole, part[NS];
+	struct ml_rng r;
+	float x[NB * NIN], dz[NB * 3], *g;
+	double y[NB], wt[NB], W = 0, L, Ls = 0;
+	size_t rows[NS] = {5, 4, 3}, i, k, at = 0;
+
+	CHECK(net != NULL && nn_tf_setup(net, 3, first, width, 2, 2, 4, 8) == 0);
+	ml_rng_seed(&r, 19);
+	nn_init(net, &r);
+	memset(x, 0, sizeof(x));
+	for (i = 0; i < NB; i++) {
+		x[i * NIN] = (float)ml_rng_normal(&r);
+		x[i * NIN + 1 + i % 3] = 1;
+		x[i * NIN + 4] = (float)ml_rng_normal(&r);
+		y[i] = (double)(i % 3);
+		wt[i] = 0.5 + ml_rng_uniform(&r);
+		W += wt[i];
+	}
+	CHECK(nn_work_init(&whole, net, NB) == 0);
+	memcpy(whole.in, x, sizeof(x));
+	ml_rng_seed(&r, 29);
+	L = nn_loss(net->loss, nn_forward(net, &whole, NB, NULL, 1, &r), NB, 3, y, wt, 0, dz);
+	nn_backward(net, &whole, NB, NULL, dz);
+	g = calloc(net->ntheta, sizeof(float));
+	for (k = 0; k < NS; k++)
+		CHECK(nn_work_init(&part[k], net, 5) == 0);
+	ml_rng_seed(&r, 29);
+	nn_dropout_masks(net, part, rows, NS, &r);
+	for (k = 0; k < NS; k++) {
+		memcpy(part[k].in, x + at * NIN, rows[k] * NIN * sizeof(float));
+		Ls += nn_loss(net->loss, nn_forward(net, &part[k], rows[k], NULL, 1, NULL), rows[k],
+			      3, y + at, wt + at, W, dz);
+		nn_backward(net, &part[k], rows[k], NULL, dz);
+		for (i = 0; i < net->ntheta; i++)
+			g[i] += part[k].grad[i];
+		at += rows[k];
+	}
+	CHECK_NEAR(Ls, L, 1e-9);
+	for (i = 0; i < net->ntheta; i++)
+		CHECK_NEAR(g[i], whole.grad[i], 1e-6);
+	free(g);
+	for (k = 0; k < NS; k++)
+		nn_work_release(&part[k]);
+	nn_work_release(&whole);
+	nn_free(net);
+}
+
 /* He initialisation has the variance 2 / fan-in; the same seed gives the same network. */
 static void test_init(void)
 {
@@ -321,6 +376,7 @@ int main(void)
 	RUN(test_init);
 	RUN(test_shards);
 	RUN(test_gradients_transformer);
+	RUN(test_shards_transformer);
 	printf("%d passed, %d failed\n", unit_tests_passed, unit_tests_failed);
 	return UNIT_EXIT();
 }
