@@ -29,6 +29,45 @@ static double batch_loss(struct nn *net, struct nn_work *w, const float *x, cons
 		       wt, 0, dz);
 }
 
+/* Every parameter's central differences of the loss in steps h0 and h0 / 2 against the
+ * backward pass's gradient, after a forward and backward pass of the batch. A parameter
+ * whose two steps disagree sits at a ReLU kink or a dropout edge and is skipped; at most
+ * a tenth may. */
+static void check_numeric(struct nn *net, struct nn_work *w, const float *x, const int32_t *lev,
+			  const double *y, const double *wt, double h0, const char *what)
+{
+	float dz[B * 3], *ana = malloc(net->ntheta * sizeof(float));
+	size_t k, skipped = 0, bad = 0;
+
+	batch_loss(net, w, x, lev, y, wt, dz);
+	nn_backward(net, w, B, lev, dz);
+	memcpy(ana, w->grad, net->ntheta * sizeof(float));
+	for (k = 0; k < net->ntheta; k++) {
+		float t = net->theta[k];
+		double h = h0, num[2];
+		int s;
+		for (s = 0; s < 2; s++, h /= 2) {
+			double fp, fm;
+			net->theta[k] = (float)(t + h);
+			fp = batch_loss(net, w, x, lev, y, wt, dz);
+			net->theta[k] = (float)(t - h);
+			fm = batch_loss(net, w, x, lev, y, wt, dz);
+			net->theta[k] = t;
+			num[s] = (fp - fm) / ((double)(float)(t + h) - (double)(float)(t - h));
+		}
+		if (fabs(num[0] - num[1]) > 2e-3 * (1 + fabs(num[1]))) {
+			skipped++;
+			continue;
+		}
+		if (fabs(num[1] - ana[k]) > 2e-3 * (1 + fabs(num[1])) && bad++ < 3)
+			fprintf(stderr, "%s: parameter %zu: numeric %.6g, backward %.6g\n", what, k,
+				num[1], (double)ana[k]);
+	}
+	CHECK(bad == 0);
+	CHECK(skipped * 10 <= net->ntheta);
+	free(ana);
+}
+
 /* Central differences against the backward pass for every parameter. A parameter whose
  * two step sizes disagree sits at a ReLU kink or a dropout edge and is skipped; few may. */
 static void gradcheck(int act, int bn, int loss, float dropout, int embed)
@@ -38,10 +77,11 @@ static void gradcheck(int act, int bn, int loss, float dropout, int embed)
 	struct nn *net = nn_new(3, size, act, bn, loss, dropout, embed, &em);
 	struct nn_work w;
 	struct ml_rng r;
-	float x[B * 5], dz[B * 3], *ana;
+	float x[B * 5];
+	char what[128];
 	double y[B * 3], wt[B];
 	int32_t lev[B];
-	size_t i, k, skipped = 0, bad = 0;
+	size_t i, k;
 
 	CHECK(net != NULL);
 	if (!net)
@@ -61,37 +101,9 @@ static void gradcheck(int act, int bn, int loss, float dropout, int embed)
 		wt[i] = 0.5 + ml_rng_uniform(&r);
 		lev[i] = (int32_t)(i % 5) - 1; /* one row without a level */
 	}
-	batch_loss(net, &w, x, embed ? lev : NULL, y, wt, dz);
-	nn_backward(net, &w, B, embed ? lev : NULL, dz);
-	ana = malloc(net->ntheta * sizeof(float));
-	memcpy(ana, w.grad, net->ntheta * sizeof(float));
-	for (k = 0; k < net->ntheta; k++) {
-		float t = net->theta[k];
-		double h = 1e-2, num[2];
-		int s;
-		for (s = 0; s < 2; s++, h /= 2) {
-			double fp, fm;
-			net->theta[k] = (float)(t + h);
-			fp = batch_loss(net, &w, x, embed ? lev : NULL, y, wt, dz);
-			net->theta[k] = (float)(t - h);
-			fm = batch_loss(net, &w, x, embed ? lev : NULL, y, wt, dz);
-			net->theta[k] = t;
-			num[s] = (fp - fm) / ((double)(float)(t + h) - (double)(float)(t - h));
-		}
-		if (fabs(num[0] - num[1]) > 2e-3 * (1 + fabs(num[1]))) {
-			skipped++;
-			continue;
-		}
-		if (fabs(num[1] - ana[k]) > 2e-3 * (1 + fabs(num[1]))) {
-			if (bad++ < 3)
-				fprintf(stderr, "act %d bn %d loss %d dropout %g embed %d: "
-						"parameter %zu: numeric %.6g, backward %.6g\n",
-					act, bn, loss, dropout, embed, k, num[1], (double)ana[k]);
-		}
-	}
-	CHECK(bad == 0);
-	CHECK(skipped * 10 <= net->ntheta);
-	free(ana);
+	snprintf(what, sizeof(what), "act %d bn %d loss %d dropout %g embed %d", act, bn, loss,
+		 dropout, embed);
+	check_numeric(net, &w, x, embed ? lev : NULL, y, wt, 1e-2, what);
 	nn_work_release(&w);
 	nn_free(net);
 }
@@ -152,52 +164,43 @@ static void test_losses(void)
 	CHECK_NEAR(dz[2], 3 / 3.0, 1e-7);
 }
 
-/* A batch cut into shards, as training cuts it: the dropout masks drawn ahead for the
- * shards are those the whole batch draws, the shards' losses against the batch's total
- * weight add up to the batch's loss, and their gradients to the batch's gradient. */
-static void test_shards(void)
+/* A batch of NB rows x (nin inputs each, lev their levels or NULL) through net whole and
+ * cut into NS shards of rows[k], as training cuts it: the dropout masks drawn ahead for
+ * the shards are those the whole batch draws, the shards' losses against the batch's
+ * total weight add up to the batch's loss, and their gradients to the batch's. */
+enum { NB = 12, NS = 3 };
+static void shards_match(struct nn *net, const float *x, size_t nin, const int32_t *lev,
+			 const double *y, const double *wt, uint64_t seed)
 {
-	enum { NB = 12, NS = 3 };
-	int size[3] = {5, 7, 3};
-	struct nn_embed em = {3, 2, 4, 0};
-	struct nn *net = nn_new(2, size, NN_TANH, 0, NN_SOFTMAX, 0.3f, 1, &em);
 	struct nn_work whole, part[NS];
 	struct ml_rng r;
-	float x[NB * 5], dz[NB * 3], *g;
-	double y[NB], wt[NB], W = 0, L, Ls = 0;
-	int32_t lev[NB];
-	size_t rows[NS] = {5, 4, 3}, i, k, at = 0;
+	float dz[NB * 3], *g;
+	double W = 0, L, Ls = 0;
+	size_t rows[NS] = {5, 4, 3}, i, k, at = 0, ne = lev ? 1 : 0;
 
-	CHECK(net != NULL);
-	if (!net)
-		return;
-	ml_rng_seed(&r, 17);
-	nn_init(net, &r);
-	for (i = 0; i < NB * 5; i++)
-		x[i] = (float)ml_rng_normal(&r);
-	for (i = 0; i < NB; i++) {
-		y[i] = (double)(i % 3);
-		wt[i] = 0.5 + ml_rng_uniform(&r);
+	for (i = 0; i < NB; i++)
 		W += wt[i];
-		lev[i] = (int32_t)(i % 5) - 1;
-	}
 	CHECK(nn_work_init(&whole, net, NB) == 0);
-	memcpy(whole.in, x, sizeof(x));
-	ml_rng_seed(&r, 23);
+	memcpy(whole.in, x, NB * nin * sizeof(float));
+	ml_rng_seed(&r, seed);
 	L = nn_loss(net->loss, nn_forward(net, &whole, NB, lev, 1, &r), NB, 3, y, wt, 0, dz);
 	nn_backward(net, &whole, NB, lev, dz);
 	g = calloc(net->ntheta, sizeof(float));
 	for (k = 0; k < NS; k++)
 		CHECK(nn_work_init(&part[k], net, 5) == 0);
-	ml_rng_seed(&r, 23);
+	ml_rng_seed(&r, seed);
 	nn_dropout_masks(net, part, rows, NS, &r);
 	for (k = 0; k < NS; k++) {
-		size_t nm = rows[k] * 7 * sizeof(float);
-		CHECK(memcmp(part[k].mask[0], whole.mask[0] + at * 7, nm) == 0);
-		memcpy(part[k].in, x + at * 5, rows[k] * 5 * sizeof(float));
-		Ls += nn_loss(net->loss, nn_forward(net, &part[k], rows[k], lev + at, 1, NULL),
+		if (!net->tf.on) {
+			size_t nm = rows[k] * (size_t)net->size[1] * sizeof(float);
+			CHECK(memcmp(part[k].mask[0], whole.mask[0] + at * (size_t)net->size[1], nm) ==
+			      0);
+		}
+		memcpy(part[k].in, x + at * nin, rows[k] * nin * sizeof(float));
+		Ls += nn_loss(net->loss,
+			      nn_forward(net, &part[k], rows[k], lev ? lev + at * ne : NULL, 1, NULL),
 			      rows[k], 3, y + at, wt + at, W, dz);
-		nn_backward(net, &part[k], rows[k], lev + at, dz);
+		nn_backward(net, &part[k], rows[k], lev ? lev + at * ne : NULL, dz);
 		for (i = 0; i < net->ntheta; i++)
 			g[i] += part[k].grad[i];
 		at += rows[k];
@@ -209,6 +212,32 @@ static void test_shards(void)
 	for (k = 0; k < NS; k++)
 		nn_work_release(&part[k]);
 	nn_work_release(&whole);
+}
+
+static void test_shards(void)
+{
+	int size[3] = {5, 7, 3};
+	struct nn_embed em = {3, 2, 4, 0};
+	struct nn *net = nn_new(2, size, NN_TANH, 0, NN_SOFTMAX, 0.3f, 1, &em);
+	struct ml_rng r;
+	float x[NB * 5];
+	double y[NB], wt[NB];
+	int32_t lev[NB];
+	size_t i;
+
+	CHECK(net != NULL);
+	if (!net)
+		return;
+	ml_rng_seed(&r, 17);
+	nn_init(net, &r);
+	for (i = 0; i < NB * 5; i++)
+		x[i] = (float)ml_rng_normal(&r);
+	for (i = 0; i < NB; i++) {
+		y[i] = (double)(i % 3);
+		wt[i] = 0.5 + ml_rng_uniform(&r);
+		lev[i] = (int32_t)(i % 5) - 1;
+	}
+	shards_match(net, x, 5, lev, y, wt, 23);
 	nn_free(net);
 }
 
@@ -223,9 +252,10 @@ static void tf_gradcheck(int act, int loss, float dropout, int nout)
 	struct nn *net = nn_new(1, size, act, 0, loss, dropout, 0, NULL);
 	struct nn_work w;
 	struct ml_rng r;
-	float x[B * NIN], dz[B * 3], *ana;
+	float x[B * NIN];
+	char what[128];
 	double y[B * 3], wt[B];
-	size_t i, k, skipped = 0, bad = 0;
+	size_t i, k;
 
 	CHECK(net != NULL && nn_tf_setup(net, P, first, width, 2, 2, 4, 6) == 0);
 	CHECK(nn_work_init(&w, net, B) == 0);
@@ -244,35 +274,8 @@ static void tf_gradcheck(int act, int loss, float dropout, int nout)
 		y[2 * B + i] = ml_rng_normal(&r);
 		wt[i] = 0.5 + ml_rng_uniform(&r);
 	}
-	batch_loss(net, &w, x, NULL, y, wt, dz);
-	nn_backward(net, &w, B, NULL, dz);
-	ana = malloc(net->ntheta * sizeof(float));
-	memcpy(ana, w.grad, net->ntheta * sizeof(float));
-	for (k = 0; k < net->ntheta; k++) {
-		float t = net->theta[k];
-		double h = 2e-3, num[2];
-		int s;
-		for (s = 0; s < 2; s++, h /= 2) {
-			double fp, fm;
-			net->theta[k] = (float)(t + h);
-			fp = batch_loss(net, &w, x, NULL, y, wt, dz);
-			net->theta[k] = (float)(t - h);
-			fm = batch_loss(net, &w, x, NULL, y, wt, dz);
-			net->theta[k] = t;
-			num[s] = (fp - fm) / ((double)(float)(t + h) - (double)(float)(t - h));
-		}
-		if (fabs(num[0] - num[1]) > 2e-3 * (1 + fabs(num[1]))) {
-			skipped++;
-			continue;
-		}
-		if (fabs(num[1] - ana[k]) > 2e-3 * (1 + fabs(num[1])) && bad++ < 3)
-			fprintf(stderr, "transformer act %d loss %d dropout %g: parameter %zu: "
-					"numeric %.6g, backward %.6g\n",
-				act, loss, dropout, k, num[1], (double)ana[k]);
-	}
-	CHECK(bad == 0);
-	CHECK(skipped * 10 <= net->ntheta);
-	free(ana);
+	snprintf(what, sizeof(what), "transformer act %d loss %d dropout %g", act, loss, dropout);
+	check_numeric(net, &w, x, NULL, y, wt, 2e-3, what);
 	nn_work_release(&w);
 	nn_free(net);
 }
@@ -292,14 +295,13 @@ static void test_gradients_transformer(void)
  * and gradients add up to the whole batch's. */
 static void test_shards_transformer(void)
 {
-	enum { NB = 12, NS = 3, NIN = 5 };
+	enum { NIN = 5 };
 	int size[2] = {NIN, 3}, first[3] = {0, 1, 4}, width[3] = {1, 3, 1};
 	struct nn *net = nn_new(1, size, NN_RELU, 0, NN_SOFTMAX, 0.3f, 0, NULL);
-	struct nn_work whole, part[NS];
 	struct ml_rng r;
-	float x[NB * NIN], dz[NB * 3], *g;
-	double y[NB], wt[NB], W = 0, L, Ls = 0;
-	size_t rows[NS] = {5, 4, 3}, i, k, at = 0;
+	float x[NB * NIN];
+	double y[NB], wt[NB];
+	size_t i;
 
 	CHECK(net != NULL && nn_tf_setup(net, 3, first, width, 2, 2, 4, 8) == 0);
 	ml_rng_seed(&r, 19);
@@ -311,34 +313,8 @@ static void test_shards_transformer(void)
 		x[i * NIN + 4] = (float)ml_rng_normal(&r);
 		y[i] = (double)(i % 3);
 		wt[i] = 0.5 + ml_rng_uniform(&r);
-		W += wt[i];
 	}
-	CHECK(nn_work_init(&whole, net, NB) == 0);
-	memcpy(whole.in, x, sizeof(x));
-	ml_rng_seed(&r, 29);
-	L = nn_loss(net->loss, nn_forward(net, &whole, NB, NULL, 1, &r), NB, 3, y, wt, 0, dz);
-	nn_backward(net, &whole, NB, NULL, dz);
-	g = calloc(net->ntheta, sizeof(float));
-	for (k = 0; k < NS; k++)
-		CHECK(nn_work_init(&part[k], net, 5) == 0);
-	ml_rng_seed(&r, 29);
-	nn_dropout_masks(net, part, rows, NS, &r);
-	for (k = 0; k < NS; k++) {
-		memcpy(part[k].in, x + at * NIN, rows[k] * NIN * sizeof(float));
-		Ls += nn_loss(net->loss, nn_forward(net, &part[k], rows[k], NULL, 1, NULL), rows[k],
-			      3, y + at, wt + at, W, dz);
-		nn_backward(net, &part[k], rows[k], NULL, dz);
-		for (i = 0; i < net->ntheta; i++)
-			g[i] += part[k].grad[i];
-		at += rows[k];
-	}
-	CHECK_NEAR(Ls, L, 1e-9);
-	for (i = 0; i < net->ntheta; i++)
-		CHECK_NEAR(g[i], whole.grad[i], 1e-6);
-	free(g);
-	for (k = 0; k < NS; k++)
-		nn_work_release(&part[k]);
-	nn_work_release(&whole);
+	shards_match(net, x, NIN, NULL, y, wt, 29);
 	nn_free(net);
 }
 

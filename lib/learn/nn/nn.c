@@ -232,7 +232,7 @@ static void add_to(float *restrict y, const float *restrict x, size_t n)
 }
 
 /* a = act(u) over n values. */
-static void activate(int act, float *restrict a, const float *restrict u, size_t n)
+void nn_activate(int act, float *restrict a, const float *restrict u, size_t n)
 {
 	size_t i;
 
@@ -248,8 +248,8 @@ static void activate(int act, float *restrict a, const float *restrict u, size_t
 
 /* The gradient d by the n outputs a = m act(u) of a hidden layer (m the dropout scale,
  * NULL for 1) into the gradient by u, in place. */
-static void activate_back(int act, float *restrict d, const float *restrict u,
-			  const float *restrict a, const float *restrict mask, size_t n)
+void nn_activate_back(int act, float *restrict d, const float *restrict u,
+		      const float *restrict a, const float *restrict mask, size_t n)
 {
 	size_t i;
 
@@ -344,7 +344,7 @@ static const float *forward(const struct nn *net, struct nn_work *w, size_t b,
 				}
 		}
 		/* without batch norm the pre-activation is h itself */
-		activate(net->act, w->a[l], net->bn ? w->u[l] : h, b * fo);
+		nn_activate(net->act, w->a[l], net->bn ? w->u[l] : h, b * fo);
 		if (train && net->dropout > 0) {
 			float keep = 1 - net->dropout, sc = 1 / keep;
 			for (i = 0; i < b * fo && rng; i++)
@@ -484,7 +484,7 @@ void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_
 		/* back through hidden layer l - 1: dropout, activation, batch norm */
 		{
 			size_t h = fi;
-			activate_back(net->act, dn, net->bn ? w->u[l - 1] : w->h[l - 1],
+			nn_activate_back(net->act, dn, net->bn ? w->u[l - 1] : w->h[l - 1],
 				      w->a[l - 1], net->dropout > 0 ? w->mask[l - 1] : NULL, b * h);
 			if (net->bn) {
 				const float *gam = net->theta + net->goff[l - 1], *xh = w->h[l - 1];

@@ -110,6 +110,12 @@ double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const
 void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
 		 const float *dz);
 
+/* a = act(u) over n values; and back: d, the gradient by the outputs a = m act(u) (m the
+ * dropout scales, NULL for 1), into the gradient by u, in place. */
+void nn_activate(int act, float *restrict a, const float *restrict u, size_t n);
+void nn_activate_back(int act, float *restrict d, const float *restrict u,
+		      const float *restrict a, const float *restrict mask, size_t n);
+
 /* The tabular transformer: a network made by nn_new(1, {inputs, outputs}, act, 0, loss,
  * dropout, 0, NULL) turned into one (its parameters reallocated, zero); -1 when out of
  * memory or the settings do not fit (dim a multiple of heads). Then the functions above

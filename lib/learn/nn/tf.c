@@ -509,76 +509,6 @@ NN_CLONES static void attn_back(const float *qkv, const float *P, const float *d
 		}
 }
 
-static float act_f(int act, float x)
-{
-	switch (act) {
-	case NN_TANH:
-		return tanhf(x);
-	case NN_GELU:
-		return 0.5f * x * (1 + erff(x * (float)M_SQRT1_2));
-	default:
-		return x > 0 ? x : 0;
-	}
-}
-
-static float act_d(int act, float x)
-{
-	float t;
-
-	switch (act) {
-	case NN_TANH:
-		t = tanhf(x);
-		return 1 - t * t;
-	case NN_GELU:
-		return 0.5f * (1 + erff(x * (float)M_SQRT1_2)) +
-		       x * expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
-	default:
-		return x > 0 ? 1.0f : 0.0f;
-	}
-}
-
-/* a = act(u) m over n values (m the dropout scales, NULL for 1). */
-NN_CLONES static void activate(int act, float *restrict a, const float *restrict u,
-			       const float *restrict m, size_t n)
-{
-	size_t i;
-
-	if (act == NN_RELU) {
-#pragma omp simd
-		for (i = 0; i < n; i++)
-			a[i] = u[i] > 0 ? u[i] : 0;
-	} else {
-		for (i = 0; i < n; i++)
-			a[i] = act_f(act, u[i]);
-	}
-	if (m)
-#pragma omp simd
-		for (i = 0; i < n; i++)
-			a[i] *= m[i];
-}
-
-/* The gradient d by activate's outputs into that by u, in place. */
-NN_CLONES static void activate_back(int act, float *restrict d, const float *restrict u,
-				    const float *restrict m, size_t n)
-{
-	size_t i;
-
-	if (m)
-#pragma omp simd
-		for (i = 0; i < n; i++)
-			d[i] *= m[i];
-	if (act == NN_RELU) {
-#pragma omp simd
-		for (i = 0; i < n; i++) {
-			float r = (float)(u[i] > 0);
-			d[i] = d[i] * r;
-		}
-	} else {
-		for (i = 0; i < n; i++)
-			d[i] *= act_d(act, u[i]);
-	}
-}
-
 void nn_tf_masks(const struct nn *net, struct nn_work *w, const size_t *rows, int nw,
 		 struct ml_rng *rng)
 {
@@ -636,7 +566,10 @@ const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, in
 		ln_fwd(tw->Xm[l], N, d, bp + bk.g2, bp + bk.b2, tw->xh2[l], tw->mr2[l], tw->z2[l]);
 		mm(0, 0, N, f, d, tw->z2[l], bp + bk.w1, 0, tw->H1[l]);
 		add_bias(tw->H1[l], bp + bk.bf1, N, f);
-		activate(net->act, tw->G[l], tw->H1[l], drop ? tw->mask[l] : NULL, N * f);
+		nn_activate(net->act, tw->G[l], tw->H1[l], N * f);
+		if (drop)
+			for (i = 0; i < N * f; i++)
+				tw->G[l][i] *= tw->mask[l][i];
 		memcpy(tw->X[l + 1], tw->Xm[l], N * d * sizeof(float));
 		mm(0, 0, N, d, f, tw->G[l], bp + bk.w2, 1, tw->X[l + 1]);
 		add_bias(tw->X[l + 1], bp + bk.bf2, N, d);
@@ -683,7 +616,8 @@ void nn_tf_backward(const struct nn *net, struct nn_work *w, size_t b, const flo
 		mm(1, 0, f, d, N, tw->G[l], tw->dX, 1, gp + bk.w2);
 		col_sums(gp + bk.bf2, tw->dX, N, d);
 		mm(0, 1, N, f, d, tw->dX, bp + bk.w2, 0, tw->dH);
-		activate_back(net->act, tw->dH, tw->H1[l], drop ? tw->mask[l] : NULL, N * f);
+		nn_activate_back(net->act, tw->dH, tw->H1[l], tw->G[l], drop ? tw->mask[l] : NULL,
+				 N * f);
 		mm(1, 0, d, f, N, tw->z2[l], tw->dH, 1, gp + bk.w1);
 		col_sums(gp + bk.bf1, tw->dH, N, f);
 		mm(0, 1, N, d, f, tw->dH, bp + bk.w1, 0, tw->dZ);
