@@ -1,5 +1,6 @@
 #!/bin/sh
-# -a kmeans against scikit-learn's KMeans(algorithm="lloyd") on generated blobs
+# -a kmeans against scikit-learn's KMeans on generated blobs, Lloyd's iterations and
+# Elkan's on both sides
 # (BENCH_ROWS rows, default 1000000, of 28 features around 8 centres; awk, seed 1): k = 8,
 # one k-means++ start, at most 300 iterations, tol 1e-4 on both sides. Prints the fit
 # times (wall, and CPU seconds), the iterations and inertia each reached, and the time per iteration
@@ -31,8 +32,10 @@ export OPENBLAS_NUM_THREADS="$T" OMP_NUM_THREADS="$T"
 echo "data: $csv ($N rows, 28 features, 8 blobs); $T threads"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+for method in lloyd elkan; do
+echo "--- $method"
 model=$D/kmeans.mlm
-set -- "$ML_BIN/mltrain" -v -j "$T" -a kmeans --k 8 --seed 1 -o "$model" "$csv"
+set -- "$ML_BIN/mltrain" -v -j "$T" -a kmeans --k 8 --method "$method" --seed 1 -o "$model" "$csv"
 /usr/bin/time -f "time %e %U %S" "$@" 2>"$D/kmeans.log"
 cpu=$(awk '/^time / { printf "%.2f", $3 + $4 }' "$D/kmeans.log")
 fit=$(awk '/times:/ { for (i = 1; i <= NF; i++) if ($i == "fit") print $(i + 1) }' "$D/kmeans.log")
@@ -44,14 +47,14 @@ echo "mltrain: fit $fit s, $it iterations ($(awk -v a="$fit" -v b="$it" \
 	"whole command $cpu CPU s"
 echo "  ($*)"
 if $PY -c 'import sklearn, pandas' 2>/dev/null; then
-	$PY - "$csv" <<'PYEOF' >"$D/kmeans-sk.txt"
+	$PY - "$csv" "$method" <<'PYEOF' >"$D/kmeans-sk.txt"
 import sys, time
 import pandas as pd
 import sklearn
 from sklearn.cluster import KMeans
 X = pd.read_csv(sys.argv[1]).to_numpy()
 t0, c0 = time.time(), time.process_time()
-km = KMeans(n_clusters=8, n_init=1, algorithm="lloyd", random_state=1).fit(X)
+km = KMeans(n_clusters=8, n_init=1, algorithm=sys.argv[2], random_state=1).fit(X)
 t1, c1 = time.time(), time.process_time()
 print("%.3f %.3f %d %.10g %s" % (t1 - t0, c1 - c0, km.n_iter_, km.inertia_,
                                  sklearn.__version__))
@@ -60,7 +63,7 @@ PYEOF
 	echo "scikit-learn $sk_ver KMeans: fit $sk_wall s, $sk_it iterations ($(awk -v a="$sk_wall" \
 		-v b="$sk_it" 'BEGIN { printf "%.3f", a / (b + 1) }') s each), inertia $sk_in;" \
 		"fit $sk_cpu CPU s"
-	echo "  (KMeans(n_clusters=8, n_init=1, algorithm=\"lloyd\", random_state=1))"
+	echo "  (KMeans(n_clusters=8, n_init=1, algorithm=\"$method\", random_state=1))"
 	echo "fit time ratio, scikit-learn / mltrain: $(awk -v a="$sk_wall" -v b="$fit" \
 		'BEGIN { printf "%.2f", a / b }')x; per iteration: $(awk -v a="$sk_wall" -v b="$fit" \
 		-v i="$it" -v j="$sk_it" 'BEGIN { printf "%.2f", (a / (j + 1)) / (b / (i + 1)) }')x;" \
@@ -68,3 +71,4 @@ PYEOF
 else
 	echo "scikit-learn: skipped (no python3-sklearn or pandas)"
 fi
+done

@@ -47,6 +47,33 @@ from_first() {
 	from_first first8_tol 8 --tol 1e-2
 }
 
+@test "kmeans --method elkan from given centres: scikit-learn's elkan, the same clusters as lloyd" {
+	from_first elkan_first5 5 --method elkan
+	from_first elkan_first3_iter2 3 --method elkan --max-iter 2 --tol 0
+	from_first elkan_first8_tol 8 --method elkan --tol 1e-2
+	# an empty cluster (two equal first rows) takes the farthest row in both; k-means++
+	# starts, on the threads: the same centres and fit, byte for byte
+	{ sed -n 1,2p "$CF/train.csv"; tail -n +2 "$CF/train.csv"; } >dup.csv
+	for m in lloyd elkan; do
+		ml mltrain -q -a kmeans --k 4 --init first --method $m -o e$m.mlm dup.csv
+		ml mlinfo --table centers -o e$m.centers e$m.mlm
+		ml mlinfo --table fit -o e$m.fit e$m.mlm
+		ml mltrain -q -j 2 --seed 3 -a kmeans --k 7 --n-init 3 --method $m -o k$m.mlm \
+			"$CF/blobs.csv"
+		ml mlinfo --table centers -o k$m.centers k$m.mlm
+		ml mlinfo --table fit -o k$m.fit k$m.mlm
+	done
+	same elloyd.centers eelkan.centers
+	same elloyd.fit eelkan.fit
+	same klloyd.centers kelkan.centers
+	same klloyd.fit kelkan.fit
+	ml mltrain -q -j 1 --seed 3 -a kmeans --k 7 --n-init 3 --method elkan -o k1.mlm \
+		"$CF/blobs.csv"
+	ml mltrain -q -j 2 --seed 3 -a kmeans --k 7 --n-init 3 --method elkan -o k2.mlm \
+		"$CF/blobs.csv"
+	same k1.mlm k2.mlm
+}
+
 @test "kmeans++ reaches scikit-learn's inertia within 1% and finds separated blobs exactly" {
 	local ref ours s
 	fixture "$CF/kpp_inertia.txt"

@@ -1,7 +1,7 @@
 /* k-means clustering (-a kmeans): k-means++ seeding (the greedy variant: 2 + log k
  * candidates per centre, the one that lowers the potential most kept), Lloyd iterations
- * whose distances come from dgemm on chunks of rows, the best of --n-init runs by
- * inertia. As scikit-learn's KMeans(algorithm="lloyd"): the same tolerance (relative to
+ * whose distances come from dgemm on chunks of rows or Elkan's, which skip the distances
+ * the triangle inequality rules out, the best of --n-init runs by inertia. As scikit-learn's KMeans(algorithm="lloyd"): the same tolerance (relative to
  * the mean feature variance), the same stopping rules and the same final assignment, so
  * that from the same initial centres the centres, labels and inertia agree. */
 #include <cblas.h>
@@ -19,6 +19,7 @@
 			* rows alone, so that sums do not depend on -j */
 
 enum { KM_PLUSPLUS, KM_FIRST, KM_RANDOM };
+enum { KM_LLOYD, KM_ELKAN };
 
 static const struct ml_param km_params[] = {
     {"k", ML_P_INT, 8, 1, 100000, NULL, "clusters (default 8)"},
@@ -27,7 +28,10 @@ static const struct ml_param km_params[] = {
      "rows drawn at random"},
     {"n-init", ML_P_INT, 1, 1, 10000, NULL,
      "seeded runs, the one of lowest inertia kept (default 1; first takes 1)"},
-    {"max-iter", ML_P_INT, 300, 1, 1000000, NULL, "most Lloyd iterations of a run (default 300)"},
+    {"max-iter", ML_P_INT, 300, 1, 1000000, NULL, "most iterations of a run (default 300)"},
+    {"method", ML_P_ENUM, KM_LLOYD, 0, 0, "lloyd,elkan",
+     "iterations: Lloyd's (every distance, through dgemm) or Elkan's (distances the "
+     "triangle inequality cannot rule out; the same clusters)"},
     {"tol", ML_P_REAL, 1e-4, 0, 1e10, NULL,
      "a run stops when the centres move less than this times the mean feature variance "
      "(summed squared shifts; default 1e-4)"},
@@ -73,6 +77,13 @@ struct run {
 	int update;	 /* tasks also accumulate sums */
 	int changed;
 	int32_t *old;
+	/* Elkan's iterations */
+	double *upper; /* per row: a bound on the distance to its centre */
+	double *lower; /* per row, k: bounds on the distance to each centre */
+	double *hc;    /* k x k: half the distances between centres */
+	double *sn;    /* per centre: half the distance to its nearest other */
+	double *shift; /* per centre: how far it moved */
+	int dmin_stale; /* dmin is not filled by the iterations */
 };
 
 static size_t nchunks(size_t n)
@@ -174,6 +185,8 @@ static void assign_task(void *arg, size_t task, int worker)
 	r->inert[task] = in;
 }
 
+static void new_centres(struct run *r, size_t nt, const double *C, double *Cn, size_t *far);
+
 /* fn on tasks 0 .. ntask - 1 over ctx's pool (in this thread without one). */
 static void run_tasks(struct ml_ctx *ctx, size_t ntask, ml_task_fn fn, void *arg)
 {
@@ -186,7 +199,7 @@ static void run_tasks(struct ml_ctx *ctx, size_t ntask, ml_task_fn fn, void *arg
 static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double *Cn,
 		     size_t *far)
 {
-	size_t nt = ntasks(r->n), t, p = (size_t)r->p, k = (size_t)r->k, j, d;
+	size_t nt = ntasks(r->n), t, p = (size_t)r->p, k = (size_t)r->k, j;
 	double in = 0;
 
 	r->C = C;
@@ -196,8 +209,33 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 	run_tasks(ctx, nt, assign_task, r);
 	for (t = 0; t < nt; t++)
 		in += r->inert[t];
-	if (!Cn)
-		return in;
+	if (Cn)
+		new_centres(r, nt, C, Cn, far);
+	return in;
+}
+
+/* The squared distance of each row to its centre of C, into r->dmin. */
+static void fill_dmin(struct run *r, const double *C)
+{
+	size_t i, d, p = (size_t)r->p;
+	double *x = r->scratch;
+
+	for (i = 0; i < r->n; i++) {
+		const double *c = C + (size_t)r->lab[i] * p;
+		double s = 0;
+		get_row(r, i, x);
+		for (d = 0; d < p; d++)
+			s += (x[d] - c[d]) * (x[d] - c[d]);
+		r->dmin[i] = s;
+	}
+}
+
+/* The new centres into Cn from the nt tasks' sums: the weighted means; an empty cluster
+ * takes the row farthest from its centre of C, as scikit-learn relocates them. */
+static void new_centres(struct run *r, size_t nt, const double *C, double *Cn, size_t *far)
+{
+	size_t t, p = (size_t)r->p, k = (size_t)r->k, j, d;
+
 	/* the sums in task order, into the first task's slot */
 	for (t = 1; t < nt; t++)
 		for (j = 0; j < k * (p + 1); j++)
@@ -209,6 +247,8 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 		if (nempty) {
 			/* the rows by decreasing distance to their centre (index order on ties) */
 			size_t nf = 0, i, a;
+			if (r->dmin_stale)
+				fill_dmin(r, C);
 			for (i = 0; i < r->n; i++) {
 				if (r->w && !(r->w[i] > 0))
 					continue;
@@ -241,7 +281,6 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 		for (d = 0; d < p; d++)
 			Cn[j * p + d] = sj[p] > 0 ? sj[d] / sj[p] : C[j * p + d];
 	}
-	return in;
 }
 
 /* The first i with cum[i] > u (the last when none): a draw in proportion to the
@@ -389,6 +428,144 @@ static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, si
 		memcpy(r->old, r->lab, r->n * sizeof(int32_t));
 	}
 	*iters = it;
+	return assign(r, ctx, C, NULL, NULL);
+}
+
+/* The Euclidean distance between x and c, p values. */
+static double dist(const double *x, const double *c, size_t p)
+{
+	double s = 0;
+	size_t d;
+
+	for (d = 0; d < p; d++)
+		s += (x[d] - c[d]) * (x[d] - c[d]);
+	return sqrt(s);
+}
+
+/* Elkan's step for a task's rows (Elkan, "Using the triangle inequality to accelerate
+ * k-means", ICML 2003, as scikit-learn's elkan runs it): a row whose bound on the distance
+ * to its centre is within half the distance from that centre to any other keeps it;
+ * otherwise only the centres its bounds cannot rule out are measured, the bound made exact
+ * first. With init, every distance is measured and the bounds start exact. The task's
+ * sums as assign_task's. */
+static void elkan_task(void *arg, size_t task, int worker)
+{
+	struct run *r = arg;
+	size_t tr = task_rows(r->n), i0 = task * tr, i1 = i0 + tr > r->n ? r->n : i0 + tr;
+	size_t p = (size_t)r->p, k = (size_t)r->k, i, j, d, c0;
+	double *X = r->scratch + (size_t)worker * scratch_size(r->p, r->k);
+	double *S = r->sums + task * k * (p + 1);
+
+	memset(S, 0, k * (p + 1) * sizeof(double));
+	for (c0 = i0; c0 < i1; c0 += KM_CHUNK) {
+		size_t q = i1 - c0 < KM_CHUNK ? i1 - c0 : KM_CHUNK;
+		get_rows(r, c0, q, 1, X);
+		for (i = 0; i < q; i++) {
+			const double *x = X + i * p;
+			double *L = r->lower + (c0 + i) * k, u, wi = r->w ? r->w[c0 + i] : 1, *sb;
+			size_t a;
+			if (r->update == 2) {
+				/* the first step: every distance */
+				a = 0;
+				u = L[0] = dist(x, r->C, p);
+				for (j = 1; j < k; j++) {
+					L[j] = dist(x, r->C + j * p, p);
+					if (L[j] < u) {
+						u = L[j];
+						a = j;
+					}
+				}
+			} else {
+				int tight = 0;
+				a = (size_t)r->lab[c0 + i];
+				u = r->upper[c0 + i];
+				for (j = 0; j < k && r->sn[a] < u; j++) {
+					double h = r->hc[a * k + j];
+					if (j == a || !(u > L[j] && u > h))
+						continue;
+					if (!tight) {
+						u = L[a] = dist(x, r->C + a * p, p);
+						tight = 1;
+						if (!(u > L[j] && u > h))
+							continue;
+					}
+					L[j] = dist(x, r->C + j * p, p);
+					if (L[j] < u || (L[j] == u && j < a)) {
+						u = L[j];
+						a = j;
+					}
+				}
+			}
+			r->lab[c0 + i] = (int32_t)a;
+			r->upper[c0 + i] = u;
+			sb = S + a * (p + 1);
+			for (d = 0; d < p; d++)
+				sb[d] += wi * x[d];
+			sb[p] += wi;
+		}
+	}
+}
+
+/* After the centres moved by r->shift: the bounds widened by as much. */
+static void bounds_task(void *arg, size_t task, int worker)
+{
+	struct run *r = arg;
+	size_t tr = task_rows(r->n), i0 = task * tr, i1 = i0 + tr > r->n ? r->n : i0 + tr;
+	size_t k = (size_t)r->k, i, j;
+
+	(void)worker;
+	for (i = i0; i < i1; i++) {
+		double *L = r->lower + i * k;
+		r->upper[i] += r->shift[r->lab[i]];
+		for (j = 0; j < k; j++)
+			L[j] = L[j] > r->shift[j] ? L[j] - r->shift[j] : 0;
+	}
+}
+
+/* Elkan's iterations from the centres in C, with lloyd's stopping rules and final
+ * assignment: the same clusters, fewer distances. */
+static double elkan(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, size_t *far,
+		    int maxit, double tol, int *iters)
+{
+	size_t k = (size_t)r->k, p = (size_t)r->p, kp = k * p, nt = ntasks(r->n), j, l;
+	int it;
+
+	for (j = 0; j < r->n; j++)
+		r->old[j] = -1;
+	r->dmin_stale = 1;
+	for (it = 0; it < maxit; it++) {
+		double tot = 0;
+		for (j = 0; j < k; j++) {
+			r->sn[j] = INFINITY;
+			for (l = 0; l < k; l++) {
+				double h = 0.5 * dist(C + j * p, C + l * p, p);
+				r->hc[j * k + l] = h;
+				if (l != j && h < r->sn[j])
+					r->sn[j] = h;
+			}
+		}
+		r->C = C;
+		r->update = it == 0 ? 2 : 1;
+		run_tasks(ctx, nt, elkan_task, r);
+		new_centres(r, nt, C, Cn, far);
+		for (j = 0; j < k; j++) {
+			double s2 = 0;
+			size_t d;
+			for (d = 0; d < p; d++)
+				s2 += (Cn[j * p + d] - C[j * p + d]) * (Cn[j * p + d] - C[j * p + d]);
+			r->shift[j] = sqrt(s2);
+			tot += s2;
+		}
+		run_tasks(ctx, nt, bounds_task, r);
+		memcpy(C, Cn, kp * sizeof(double));
+		if (memcmp(r->lab, r->old, r->n * sizeof(int32_t)) == 0 || tot <= tol) {
+			it++;
+			break;
+		}
+		memcpy(r->old, r->lab, r->n * sizeof(int32_t));
+	}
+	*iters = it;
+	r->dmin_stale = 0;
 	return assign(r, ctx, C, NULL, NULL);
 }
 
@@ -574,6 +751,7 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	size_t n = d->n, p = (size_t)d->p, i, j, kp;
 	int k = (int)ml_param(hp, "k"), init = (int)ml_param(hp, "init");
 	int ninit = init == KM_FIRST ? 1 : (int)ml_param(hp, "n-init"), s, rc = 0;
+	int method = (int)ml_param(hp, "method");
 	int workers = ctx && ctx->pool ? ml_pool_size(ctx->pool) : 1;
 	double *mean = NULL, *C = NULL, *Cn = NULL, *best = NULL, *buf = NULL;
 	double var = 0, tol, bestin = INFINITY;
@@ -607,8 +785,16 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 	r.sums = malloc(ntasks(n) * (size_t)k * (p + 1) * sizeof(double));
 	r.inert = malloc(ntasks(n) * sizeof(double));
 	r.scratch = malloc((size_t)workers * scratch_size(d->p, k) * sizeof(double));
+	if (method == KM_ELKAN) {
+		r.upper = malloc(n * sizeof(double));
+		r.lower = n > SIZE_MAX / 8 / (size_t)k ? NULL : malloc(n * (size_t)k * sizeof(double));
+		r.hc = malloc((size_t)k * (size_t)k * sizeof(double));
+		r.sn = malloc((size_t)k * sizeof(double));
+		r.shift = malloc((size_t)k * sizeof(double));
+	}
 	if (!mean || !C || !Cn || !best || !buf || !far || !r.cn || !r.lab || !r.old ||
-	    !r.dmin || !r.sums || !r.inert || !r.scratch) {
+	    !r.dmin || !r.sums || !r.inert || !r.scratch ||
+	    (method == KM_ELKAN && (!r.upper || !r.lower || !r.hc || !r.sn || !r.shift))) {
 		rc = ml_err_nomem(e);
 		goto out;
 	}
@@ -665,7 +851,10 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 					k);
 			goto out;
 		}
-		in = lloyd(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol, &iters);
+		if (method == KM_ELKAN)
+			in = elkan(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol, &iters);
+		else
+			in = lloyd(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol, &iters);
 		ml_log(ctx, ML_LOG_PROGRESS, "kmeans: run %d/%d, %d iterations, inertia %.6g",
 		       s + 1, ninit, iters, in);
 		if (in < bestin) {
@@ -723,6 +912,11 @@ out:
 	free(r.sums);
 	free(r.inert);
 	free(r.scratch);
+	free(r.upper);
+	free(r.lower);
+	free(r.hc);
+	free(r.sn);
+	free(r.shift);
 	return rc;
 }
 
