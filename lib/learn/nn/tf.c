@@ -359,6 +359,29 @@ static void mm(int ta, int tb, size_t n, size_t m, size_t q, const float *A, con
 		    beta, C, (int)m);
 }
 
+/* out[t] = the sum over r < nr, in order, of c[r cs] m[r ld + t], for t < Tp (a multiple
+ * of 16): sixteen tokens at a time, their sums held in registers through every r. */
+static inline void lincomb(float *restrict out, const float *restrict c, size_t cs,
+			   const float *restrict m, size_t ld, size_t nr, size_t Tp)
+{
+	size_t t0, t, r;
+
+	for (t0 = 0; t0 < Tp; t0 += 16) {
+		float acc[16];
+		for (t = 0; t < 16; t++)
+			acc[t] = 0;
+		for (r = 0; r < nr; r++) {
+			float cr = c[r * cs];
+			const float *restrict mr = m + r * ld + t0;
+#pragma omp simd
+			for (t = 0; t < 16; t++)
+				acc[t] += cr * mr[t];
+		}
+		for (t = 0; t < 16; t++)
+			out[t0 + t] = acc[t];
+	}
+}
+
 /* Self-attention of b rows of T tokens, H heads of width dh: qkv the queries, keys and
  * values (each token's 3 d), P the attention weights, O the heads' outputs side by side;
  * sp attn_scratch's floats. */
@@ -374,21 +397,14 @@ NN_CLONES static void attn_fwd(const float *qkv, size_t b, size_t T, size_t H, s
 		for (h = 0; h < H; h++) {
 			const float *q = qkv + i * T * 3 * d + h * dh, *k = q + d, *v = q + 2 * d;
 			float *Ph = P + (i * H + h) * T * T;
+			/* the queries, scaled, by token */
 			zero_rows(Qt, dh, T);
-			zero_rows(St, T, T);
-			zero_rows(Ot, dh, T);
 			for (t = 0; t < T; t++)
 				for (j = 0; j < dh; j++)
-					Qt[j * Tp + t] = q[t * 3 * d + j];
+					Qt[j * Tp + t] = sc * q[t * 3 * d + j];
+			/* the scores of key u, for every query t */
 			for (u = 0; u < T; u++)
-				for (j = 0; j < dh; j++) {
-					float kj = sc * k[u * 3 * d + j];
-					float *restrict su = St + u * Tp;
-					const float *restrict qj = Qt + j * Tp;
-#pragma omp simd
-					for (t = 0; t < Tp; t++)
-						su[t] += kj * qj[t];
-				}
+				lincomb(St + u * Tp, k + u * 3 * d, 1, Qt, Tp, dh, Tp);
 			/* the softmax over u, down each token's column */
 			memcpy(mx, St, Tp * sizeof(float));
 			for (u = 1; u < T; u++) {
@@ -412,14 +428,10 @@ NN_CLONES static void attn_fwd(const float *qkv, size_t b, size_t T, size_t H, s
 				for (t = 0; t < Tp; t++)
 					su[t] = su[t] / sum[t];
 				memcpy(Ph + u * T, su, T * sizeof(float));
-				for (j = 0; j < dh; j++) {
-					float vj = v[u * 3 * d + j];
-					float *restrict oj = Ot + j * Tp;
-#pragma omp simd
-					for (t = 0; t < Tp; t++)
-						oj[t] += vj * su[t];
-				}
 			}
+			/* the output's value j, for every token t: the values weighted */
+			for (j = 0; j < dh; j++)
+				lincomb(Ot + j * Tp, v + j, 3 * d, St, Tp, T, Tp);
 			for (t = 0; t < T; t++)
 				for (j = 0; j < dh; j++)
 					O[(i * T + t) * d + h * dh + j] = Ot[j * Tp + t];
@@ -444,24 +456,17 @@ NN_CLONES static void attn_back(const float *qkv, const float *P, const float *d
 			const float *Ph = P + (i * H + h) * T * T;
 			float *dq = dqkv + at, *dk = dq + d, *dv = dq + 2 * d;
 			zero_rows(dOt, dh, T);
-			zero_rows(dPt, T, T);
 			zero_rows(Pn, T, T);
 			zero_rows(dS, T, T);
-			zero_rows(dVt, 3 * dh, T); /* and dQt, dKt */
 			memset(s, 0, Tp * sizeof(float));
 			for (t = 0; t < T; t++)
 				for (j = 0; j < dh; j++)
 					dOt[j * Tp + t] = dO[(i * T + t) * d + h * dh + j];
+			/* by the weight of key u in query t: the values against dO */
 			for (u = 0; u < T; u++) {
 				const float *restrict pu = Ph + u * T;
 				float *restrict du = dPt + u * Tp;
-				for (j = 0; j < dh; j++) {
-					float vj = v[u * 3 * d + j];
-					const float *restrict gj = dOt + j * Tp;
-#pragma omp simd
-					for (t = 0; t < Tp; t++)
-						du[t] += vj * gj[t];
-				}
+				lincomb(du, v + u * 3 * d, 1, dOt, Tp, dh, Tp);
 #pragma omp simd
 				for (t = 0; t < T; t++)
 					s[t] += pu[t] * du[t];
@@ -478,28 +483,12 @@ NN_CLONES static void attn_back(const float *qkv, const float *P, const float *d
 				for (t = 0; t < T; t++)
 					dS[t * Tp + u] = du[t];
 			}
-			for (t = 0; t < T; t++) {
-				const float *restrict pt = Pn + t * Tp, *restrict st = dS + t * Tp;
-				for (j = 0; j < dh; j++) {
-					float gj = dOt[j * Tp + t], qj = q[t * 3 * d + j];
-					float *restrict vj = dVt + j * Tp, *restrict kj = dKt + j * Tp;
-#pragma omp simd
-					for (u = 0; u < Tp; u++) {
-						vj[u] += gj * pt[u];
-						kj[u] += qj * st[u];
-					}
-				}
+			/* by value j, key j and query j of every token */
+			for (j = 0; j < dh; j++) {
+				lincomb(dVt + j * Tp, dOt + j * Tp, 1, Pn, Tp, T, Tp);
+				lincomb(dKt + j * Tp, q + j, 3 * d, dS, Tp, T, Tp);
+				lincomb(dQt + j * Tp, k + j, 3 * d, dPt, Tp, T, Tp);
 			}
-			/* dQ: by token t, the keys weighted by dS's row t */
-			for (u = 0; u < T; u++)
-				for (j = 0; j < dh; j++) {
-					float kj = k[u * 3 * d + j];
-					float *restrict qj = dQt + j * Tp;
-					const float *restrict su = dPt + u * Tp;
-#pragma omp simd
-					for (t = 0; t < Tp; t++)
-						qj[t] += kj * su[t];
-				}
 			for (t = 0; t < T; t++)
 				for (j = 0; j < dh; j++) {
 					dq[t * 3 * d + j] = dQt[j * Tp + t];
