@@ -301,6 +301,19 @@ gpc3_fit() {
 	same a.csv d.csv
 }
 
+@test "mlp --optimizer adamw: Adam with the weight decay taken out of the gradient" {
+	for o in "adam 0" "adamw 0" "adam 0.1" "adamw 0.1"; do
+		set -- $o
+		ml mltrain -q --seed 2 -t label -a mlp --hidden 16 --epochs 5 --optimizer $1 \
+			--weight-decay $2 -o m.mlm "$NF/mlp_train.csv"
+		ml mlpredict -m m.mlm -o "$1-$2.csv" "$NF/mlp_test.csv"
+	done
+	# no decay: the same updates; with it, another model than both
+	same adam-0.csv adamw-0.csv
+	run ! cmp -s adam-0.1.csv adamw-0.1.csv
+	run ! cmp -s adamw-0.csv adamw-0.1.csv
+}
+
 @test "mlp regression and sgd: the target is standardised inside the model" {
 	ml mltrain -q --seed 1 -t y -a mlp --optimizer sgd --learning-rate 0.01 --momentum 0.9 \
 		--schedule step --weight-decay 1e-4 --epochs 40 --batch-size 32 -o c.mlm "$SAMPLES/co2.csv"

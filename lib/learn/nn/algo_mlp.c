@@ -404,12 +404,19 @@ static void update_task(void *arg, size_t t, int worker)
 		for (q = 0; q < n; q++)
 			g[q] += gk[q];
 	}
+	/* weight decay on the weights: in the gradient (an L2 penalty), or with adamw
+	 * decoupled from it, the weights shrunk by lr wd before Adam's step */
 	for (l = 0; st->wd > 0 && l < net->nwr; l++) {
 		size_t lo = net->wr[2 * l], hi = net->wr[2 * l + 1];
-		for (q = lo > q0 ? lo : q0; q < hi && q < q1; q++)
-			g[q - q0] += st->wd * net->theta[q];
+		float shrink = 1 - st->fl * st->wd;
+		for (q = lo > q0 ? lo : q0; q < hi && q < q1; q++) {
+			if (st->opt == OPT_ADAMW)
+				net->theta[q] *= shrink;
+			else
+				g[q - q0] += st->wd * net->theta[q];
+		}
 	}
-	if (st->opt == OPT_ADAM)
+	if (st->opt != OPT_SGD)
 		adam_step(th, g, st->mom + q0, st->vel + q0, n, st->a);
 	else
 		sgd_step(th, g, st->mom + q0, n, st->fm, st->fl);
@@ -719,7 +726,7 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 			tl += lb * wsum;
 			tw += wsum;
 			t++;
-			if (opt == OPT_ADAM) {
+			if (opt != OPT_SGD) {
 				double c1 = 1 - pow(0.9, (double)t), c2 = 1 - pow(0.999, (double)t);
 				st.a = (float)(lr * sqrt(c2) / c1);
 			}

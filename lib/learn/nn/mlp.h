@@ -13,7 +13,7 @@
 #define MLP_MAX_LAYERS 16
 #define MLP_CHUNK 256 /* rows scored together */
 
-enum { OPT_ADAM, OPT_SGD };
+enum { OPT_ADAM, OPT_SGD, OPT_ADAMW };
 enum { SCHED_CONSTANT, SCHED_COSINE, SCHED_STEP };
 enum { IN_NUM, IN_ONEHOT, IN_EMBED };
 enum { ARCH_MLP, ARCH_TF };
@@ -25,11 +25,11 @@ enum { ARCH_MLP, ARCH_TF };
 	     "fraction of hidden units dropped (default 0)"},                                \
 	    {"batch-norm", ML_P_INT, 0, 0, 1, NULL,                                          \
 	     "1: normalise each hidden layer's batch (default 0)"},                          \
-	    {"optimizer", ML_P_ENUM, OPT_ADAM, 0, 0, "adam,sgd", "weight updates"},          \
+	    {"optimizer", ML_P_ENUM, OPT_ADAM, 0, 0, "adam,sgd,adamw", "weight updates"},    \
 	    {"learning-rate", ML_P_REAL, 0.001, 1e-9, 10, NULL, "step size (default 0.001)"}, \
 	    {"momentum", ML_P_REAL, 0.9, 0, 0.9999, NULL, "sgd: momentum (default 0.9)"},    \
 	    {"weight-decay", ML_P_REAL, 0, 0, 10, NULL,                                      \
-	     "L2 penalty on the weights (default 0)"},                                       \
+	     "L2 penalty on the weights; adamw: their decay (default 0)"},                  \
 	    {"batch-size", ML_P_INT, 200, 1, 1000000, NULL, "rows per update (default 200)"}, \
 	    {"epochs", ML_P_INT, 50, 1, 1000000, NULL, "passes over the rows (default 50)"},  \
 	    {"schedule", ML_P_ENUM, SCHED_CONSTANT, 0, 0, "constant,cosine,step",             \
