@@ -355,8 +355,9 @@ gpc3_fit() {
 	for j in 1 2 3; do
 		OPENBLAS_NUM_THREADS=$((j % 2 + 1)) ml mltrain -q -j $j --seed 5 -t species -a mlp \
 			--arch tabular-transformer --dim 16 --heads 2 --layers 2 --dropout 0.1 \
-			--weight-decay 1e-4 --activation gelu --epochs 20 --batch-size 200 \
-			--learning-rate 0.003 -o t$j.mlm pen.csv
+			--attention-dropout 0.2 --optimizer adamw --weight-decay 1e-4 \
+			--activation gelu --epochs 20 --batch-size 200 --learning-rate 0.003 \
+			-o t$j.mlm pen.csv
 	done
 	same t1.mlm t2.mlm
 	same t1.mlm t3.mlm
@@ -382,6 +383,8 @@ gpc3_fit() {
 	run -2 --separate-stderr ml mltrain -t label -a mlp --arch tabular-transformer \
 		--batch-norm 1 -o m.mlm "$NF/mlp_train.csv"
 	[[ "${stderr_lines[0]}" == "mltrain: --batch-norm does not apply"* ]]
+	run -2 --separate-stderr ml mltrain -t label -a mlp --heads 4 -o m.mlm "$NF/mlp_train.csv"
+	[ "${stderr_lines[0]}" = "mltrain: --heads applies to --arch tabular-transformer only" ]
 	[ ! -e m.mlm ]
 	ml mltrain -q --seed 1 -t label -a mlp --arch tabular-transformer --dim 8 --heads 2 \
 		--layers 1 --epochs 1 -o m.mlm "$NF/mlp_train.csv"

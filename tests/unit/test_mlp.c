@@ -245,7 +245,7 @@ static void test_shards(void)
  * columns, a row with none set) and another numeric one as tokens, two blocks of two
  * heads; central differences against its backward pass, in smaller steps than above: the
  * layer norms make the loss curve sharply within 1e-2 of a parameter. */
-static void tf_gradcheck(int act, int loss, float dropout, int nout)
+static void tf_gradcheck(int act, int loss, float dropout, float adrop, int nout)
 {
 	enum { NIN = 5, P = 3 };
 	int size[2] = {NIN, nout}, first[P] = {0, 1, 4}, width[P] = {1, 3, 1};
@@ -258,6 +258,7 @@ static void tf_gradcheck(int act, int loss, float dropout, int nout)
 	size_t i, k;
 
 	CHECK(net != NULL && nn_tf_setup(net, P, first, width, 2, 2, 4, 6) == 0);
+	net->tf.adrop = adrop;
 	CHECK(nn_work_init(&w, net, B) == 0);
 	ml_rng_seed(&r, (uint64_t)(act * 100 + loss + 7));
 	nn_init(net, &r);
@@ -274,7 +275,8 @@ static void tf_gradcheck(int act, int loss, float dropout, int nout)
 		y[2 * B + i] = ml_rng_normal(&r);
 		wt[i] = 0.5 + ml_rng_uniform(&r);
 	}
-	snprintf(what, sizeof(what), "transformer act %d loss %d dropout %g", act, loss, dropout);
+	snprintf(what, sizeof(what), "transformer act %d loss %d dropout %g attention %g", act,
+		 loss, dropout, adrop);
 	check_numeric(net, &w, x, NULL, y, wt, 2e-3, what);
 	nn_work_release(&w);
 	nn_free(net);
@@ -286,13 +288,15 @@ static void test_gradients_transformer(void)
 
 	for (act = NN_RELU; act <= NN_GELU; act++)
 		for (loss = NN_MSE; loss <= NN_SOFTMAX; loss++)
-			tf_gradcheck(act, loss, 0, loss == NN_SOFTMAX ? 3 : 1);
-	tf_gradcheck(NN_GELU, NN_MSE, 0, 3);
-	tf_gradcheck(NN_TANH, NN_SOFTMAX, 0.3f, 3);
+			tf_gradcheck(act, loss, 0, 0, loss == NN_SOFTMAX ? 3 : 1);
+	tf_gradcheck(NN_GELU, NN_MSE, 0, 0, 3);
+	tf_gradcheck(NN_TANH, NN_SOFTMAX, 0.3f, 0, 3);
+	tf_gradcheck(NN_GELU, NN_SIGMOID, 0, 0.3f, 1);
+	tf_gradcheck(NN_TANH, NN_SOFTMAX, 0.2f, 0.25f, 3);
 }
 
-/* The transformer's batch cut into shards: its feed-forward layers' dropout masks, losses
- * and gradients add up to the whole batch's. */
+/* The transformer's batch cut into shards: with its attention's and feed-forward layers'
+ * dropout drawn ahead, the losses and gradients add up to the whole batch's. */
 static void test_shards_transformer(void)
 {
 	enum { NIN = 5 };
@@ -304,6 +308,7 @@ static void test_shards_transformer(void)
 	size_t i;
 
 	CHECK(net != NULL && nn_tf_setup(net, 3, first, width, 2, 2, 4, 8) == 0);
+	net->tf.adrop = 0.2f;
 	ml_rng_seed(&r, 19);
 	nn_init(net, &r);
 	memset(x, 0, sizeof(x));

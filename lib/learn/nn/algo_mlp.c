@@ -26,6 +26,8 @@ static const struct ml_param mlp_params[] = {
     {"heads", ML_P_INT, 8, 1, 64, NULL, "tabular-transformer: attention heads (default 8)"},
     {"dim", ML_P_INT, 64, 1, 1024, NULL,
      "tabular-transformer: token width, a multiple of --heads (default 64)"},
+    {"attention-dropout", ML_P_REAL, 0, 0, 0.95, NULL,
+     "tabular-transformer: fraction of attention weights dropped (default 0)"},
     {NULL, ML_P_REAL, 0, 0, 0, NULL, NULL}};
 
 void mlp_free(void *state)
@@ -550,6 +552,14 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 			return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
 					  "--dim %d is not a multiple of --heads %d", width, heads);
 	}
+	if (!tfm && !ae) {
+		static const char *const only[] = {"layers", "heads", "dim", "attention-dropout"};
+		for (k = 0; k < 4; k++)
+			if (ml_param_given(hp, only[k]))
+				return ml_err_set(e, ML_E_USAGE, NULL, 0, 0,
+						  "--%s applies to --arch tabular-transformer only",
+						  only[k]);
+	}
 	if (bs > n)
 		bs = n;
 	m = calloc(1, sizeof(*m));
@@ -610,6 +620,8 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 		rc = ml_err_nomem(e);
 		goto out;
 	}
+	if (tfm)
+		m->net->tf.adrop = (float)ml_param(hp, "attention-dropout");
 	ml_rng_derive(&rng, ctx ? ctx->seed : 0, 0x6d6c70);
 	nn_init(m->net, &rng);
 	/* targets: classes as they are, values standardised, an autoencoder's inputs

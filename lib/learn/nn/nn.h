@@ -39,6 +39,7 @@ struct nn_embed {
 struct nn_tf {
 	int on, p, layers, heads, dim, ffn;
 	int *first, *width;
+	float adrop; /* attention dropout while training: set before any work space */
 };
 
 struct nn {

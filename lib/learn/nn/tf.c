@@ -49,6 +49,7 @@ struct tf_work {
 	float *O[NN_TF_MAX_LAYERS], *Xm[NN_TF_MAX_LAYERS];
 	float *xh2[NN_TF_MAX_LAYERS], *mr2[NN_TF_MAX_LAYERS], *z2[NN_TF_MAX_LAYERS];
 	float *H1[NN_TF_MAX_LAYERS], *G[NN_TF_MAX_LAYERS], *mask[NN_TF_MAX_LAYERS];
+	float *amask[NN_TF_MAX_LAYERS]; /* attention dropout, as P */
 	float *c, *xhf, *mrf, *r, *out;			/* the head, per data row */
 	float *dX, *dQ, *dH, *dZ, *dT, *dc; /* backward */
 	float *sp;			    /* the attention's scratch */
@@ -238,6 +239,7 @@ static size_t tf_layout(struct tf_work *tw, float *base, const struct nn *net, s
 		TAKE(tw->H1[l], N * f);
 		TAKE(tw->G[l], N * f);
 		TAKE(tw->mask[l], N * f);
+		TAKE(tw->amask[l], net->tf.adrop > 0 ? cap * H * T * T : 0);
 	}
 	TAKE(tw->X[L], N * d);
 	TAKE(tw->c, cap * d);
@@ -384,9 +386,10 @@ static inline void lincomb(float *restrict out, const float *restrict c, size_t 
 
 /* Self-attention of b rows of T tokens, H heads of width dh: qkv the queries, keys and
  * values (each token's 3 d), P the attention weights, O the heads' outputs side by side;
- * sp attn_scratch's floats. */
+ * M, when not NULL, the dropout scales of the weights (as P) that O sees; sp
+ * attn_scratch's floats. */
 NN_CLONES static void attn_fwd(const float *qkv, size_t b, size_t T, size_t H, size_t dh,
-			       float *P, float *O, float *sp)
+			       float *P, const float *M, float *O, float *sp)
 {
 	size_t d = H * dh, i, h, t, u, j, Tp = TP(T);
 	float sc = 1 / sqrtf((float)dh);
@@ -428,6 +431,12 @@ NN_CLONES static void attn_fwd(const float *qkv, size_t b, size_t T, size_t H, s
 				for (t = 0; t < Tp; t++)
 					su[t] = su[t] / sum[t];
 				memcpy(Ph + u * T, su, T * sizeof(float));
+				if (M) {
+					const float *restrict mu = M + (i * H + h) * T * T + u * T;
+#pragma omp simd
+					for (t = 0; t < T; t++)
+						su[t] *= mu[t];
+				}
 			}
 			/* the output's value j, for every token t: the values weighted */
 			for (j = 0; j < dh; j++)
@@ -438,10 +447,11 @@ NN_CLONES static void attn_fwd(const float *qkv, size_t b, size_t T, size_t H, s
 		}
 }
 
-/* Back through attn_fwd: dO the gradient by O, into dqkv (set); sp attn_scratch's
- * floats. */
-NN_CLONES static void attn_back(const float *qkv, const float *P, const float *dO, size_t b,
-				size_t T, size_t H, size_t dh, float *dqkv, float *sp)
+/* Back through attn_fwd (M its dropout scales or NULL): dO the gradient by O, into dqkv
+ * (set); sp attn_scratch's floats. */
+NN_CLONES static void attn_back(const float *qkv, const float *P, const float *M,
+				const float *dO, size_t b, size_t T, size_t H, size_t dh,
+				float *dqkv, float *sp)
 {
 	size_t d = H * dh, i, h, t, u, j, Tp = TP(T);
 	float sc = 1 / sqrtf((float)dh);
@@ -465,13 +475,18 @@ NN_CLONES static void attn_back(const float *qkv, const float *P, const float *d
 			/* by the weight of key u in query t: the values against dO */
 			for (u = 0; u < T; u++) {
 				const float *restrict pu = Ph + u * T;
+				const float *restrict mu = M ? M + (i * H + h) * T * T + u * T : NULL;
 				float *restrict du = dPt + u * Tp;
 				lincomb(du, v + u * 3 * d, 1, dOt, Tp, dh, Tp);
+				if (mu) /* by the weights before their dropout */
+#pragma omp simd
+					for (t = 0; t < T; t++)
+						du[t] *= mu[t];
 #pragma omp simd
 				for (t = 0; t < T; t++)
 					s[t] += pu[t] * du[t];
 				for (t = 0; t < T; t++)
-					Pn[t * Tp + u] = pu[t];
+					Pn[t * Tp + u] = mu ? pu[t] * mu[t] : pu[t];
 			}
 			/* dS = P (dP - s), scaled: in dPt's place by u, and by t in dS */
 			for (u = 0; u < T; u++) {
@@ -502,13 +517,19 @@ void nn_tf_masks(const struct nn *net, struct nn_work *w, const size_t *rows, in
 		 struct ml_rng *rng)
 {
 	float keep = 1 - net->dropout, sc = 1 / keep;
-	size_t T = (size_t)net->tf.p + 1, f = (size_t)net->tf.ffn, i;
+	float akeep = 1 - net->tf.adrop, asc = 1 / akeep;
+	size_t T = (size_t)net->tf.p + 1, f = (size_t)net->tf.ffn, H = (size_t)net->tf.heads, i;
 	int l, k;
 
-	for (l = 0; l < net->tf.layers && net->dropout > 0; l++)
-		for (k = 0; k < nw; k++)
+	/* layer by layer: the attention's, then the feed-forward units' */
+	for (l = 0; l < net->tf.layers; l++) {
+		for (k = 0; k < nw && net->tf.adrop > 0; k++)
+			for (i = 0; i < rows[k] * H * T * T; i++)
+				w[k].tw->amask[l][i] = ml_rng_uniform(rng) < akeep ? asc : 0;
+		for (k = 0; k < nw && net->dropout > 0; k++)
 			for (i = 0; i < rows[k] * T * f; i++)
 				w[k].tw->mask[l][i] = ml_rng_uniform(rng) < keep ? sc : 0;
+	}
 }
 
 const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, int train,
@@ -520,9 +541,9 @@ const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, in
 	size_t nin = (size_t)net->size[0], i, j, c;
 	struct blk bk = blk_layout(d, f);
 	const float *th = net->theta, *hd = th + head_off(net);
-	int l, drop = train && net->dropout > 0;
+	int l, drop = train && net->dropout > 0, adrop = train && net->tf.adrop > 0;
 
-	if (drop && rng)
+	if ((drop || adrop) && rng)
 		nn_tf_masks(net, w, &b, 1, rng);
 	/* tokens: a feature's bias plus its input columns' weights times their values */
 	for (i = 0; i < b; i++) {
@@ -548,7 +569,8 @@ const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, in
 		ln_fwd(tw->X[l], N, d, bp + bk.g1, bp + bk.b1, tw->xh1[l], tw->mr1[l], tw->z1[l]);
 		mm(0, 0, N, 3 * d, d, tw->z1[l], bp + bk.wqkv, 0, tw->qkv[l]);
 		add_bias(tw->qkv[l], bp + bk.bqkv, N, 3 * d);
-		attn_fwd(tw->qkv[l], b, T, H, d / H, tw->P[l], tw->O[l], tw->sp);
+		attn_fwd(tw->qkv[l], b, T, H, d / H, tw->P[l], adrop ? tw->amask[l] : NULL, tw->O[l],
+			 tw->sp);
 		memcpy(tw->Xm[l], tw->X[l], N * d * sizeof(float));
 		mm(0, 0, N, d, d, tw->O[l], bp + bk.wo, 1, tw->Xm[l]);
 		add_bias(tw->Xm[l], bp + bk.bo, N, d);
@@ -616,7 +638,8 @@ void nn_tf_backward(const struct nn *net, struct nn_work *w, size_t b, const flo
 		mm(1, 0, d, d, N, tw->O[l], tw->dX, 1, gp + bk.wo);
 		col_sums(gp + bk.bo, tw->dX, N, d);
 		mm(0, 1, N, d, d, tw->dX, bp + bk.wo, 0, tw->dZ);
-		attn_back(tw->qkv[l], tw->P[l], tw->dZ, b, T, H, d / H, tw->dQ, tw->sp);
+		attn_back(tw->qkv[l], tw->P[l], net->tf.adrop > 0 ? tw->amask[l] : NULL, tw->dZ, b,
+			  T, H, d / H, tw->dQ, tw->sp);
 		mm(1, 0, d, 3 * d, N, tw->z1[l], tw->dQ, 1, gp + bk.wqkv);
 		col_sums(gp + bk.bqkv, tw->dQ, N, 3 * d);
 		mm(0, 1, N, d, 3 * d, tw->dQ, bp + bk.wqkv, 0, tw->dZ);
