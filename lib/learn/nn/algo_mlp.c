@@ -306,7 +306,8 @@ NN_CLONES static void sgd_step(float *restrict th, const float *restrict g, floa
 
 /* Data-parallel batches. A batch of b rows is cut into nshards(b) consecutive shards of
  * near-equal size, fixed by b alone (a power of two, each of at least SHARD_MIN rows, at
- * most MAX_SHARDS): each shard's forward and backward passes are one task, its matrix
+ * most MAX_SHARDS; for a transformer, whose rows are T tokens each, SHARD_MIN tokens):
+ * each shard's forward and backward passes are one task, its matrix
  * products cblas_sgemm on the task's thread, into the shard's own gradient, and the
  * batch's gradient is their sum taken shard by shard in order. So the model does not
  * depend on the thread count, and every thread works on the whole step, not only on the
@@ -317,13 +318,23 @@ NN_CLONES static void sgd_step(float *restrict th, const float *restrict g, floa
 #define UPD_CHUNK 16384 /* parameters summed and updated per task */
 #define ENC_BLOCK 1024	/* training rows encoded per task */
 
-static int nshards(size_t b, int bn)
+static int nshards(size_t b, size_t smin)
 {
 	int s = 1;
 
-	while (!bn && s < MAX_SHARDS && (size_t)s * 2 * SHARD_MIN <= b)
+	while (smin && s < MAX_SHARDS && (size_t)s * 2 * smin <= b)
 		s *= 2;
 	return s;
+}
+
+/* The fewest rows of a shard (0: a batch is one shard). */
+static size_t shard_min(const struct nn *net, int bn)
+{
+	size_t T = (size_t)net->tf.p + 1;
+
+	if (bn)
+		return 0;
+	return net->tf.on ? (SHARD_MIN + T - 1) / T : SHARD_MIN;
 }
 
 /* One batch's step, shared by its tasks. */
@@ -520,7 +531,7 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	const char *embed = ml_param_text(hp, "embed");
 	int best_ep = 0, nsh = 0, bn = (int)ml_param(hp, "batch-norm"), blas = 0;
 	int tfm = !ae && (int)ml_param(hp, "arch") == ARCH_TF;
-	size_t cap = 0, ntask;
+	size_t cap = 0, ntask, smin;
 
 	*out = NULL;
 	memset(&w, 0, sizeof(w));
@@ -631,9 +642,10 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 	bw = malloc(bs * sizeof(double));
 	idx = malloc(n * sizeof(size_t));
 	/* shards: as many as a whole batch has, as many rows as any batch's largest */
-	nsh = nshards(bs, bn);
+	smin = shard_min(m->net, bn);
+	nsh = nshards(bs, smin);
 	for (i = 1; i <= bs; i++) {
-		size_t sh = (size_t)nshards(i, bn), r = (i + sh - 1) / sh;
+		size_t sh = (size_t)nshards(i, smin), r = (i + sh - 1) / sh;
 		if (r > cap)
 			cap = r;
 	}
@@ -727,7 +739,7 @@ int mlp_train(struct mlp **out, const struct ml_data *d, const struct ml_data *v
 			}
 			st.idx = idx + s;
 			st.b = b;
-			st.S = nshards(b, bn);
+			st.S = nshards(b, smin);
 			st.W = wsum;
 			for (k = 0; k < st.S; k++)
 				rows[k] = shard_row(&st, (size_t)k + 1) - shard_row(&st, (size_t)k);
