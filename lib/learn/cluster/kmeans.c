@@ -1,9 +1,10 @@
 /* k-means clustering (-a kmeans): k-means++ seeding (the greedy variant: 2 + log k
  * candidates per centre, the one that lowers the potential most kept), Lloyd iterations
  * whose distances come from dgemm on chunks of rows or Elkan's, which skip the distances
- * the triangle inequality rules out, the best of --n-init runs by inertia. As scikit-learn's KMeans(algorithm="lloyd"): the same tolerance (relative to
- * the mean feature variance), the same stopping rules and the same final assignment, so
- * that from the same initial centres the centres, labels and inertia agree. */
+ * the triangle inequality rules out, the best of --n-init runs by inertia. As
+ * scikit-learn's KMeans: the same tolerance (relative to the mean feature variance), the
+ * same stopping rules and the same final assignment, so that from the same initial
+ * centres the centres, labels and inertia agree. */
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
@@ -84,6 +85,7 @@ struct run {
 	double *sn;    /* per centre: half the distance to its nearest other */
 	double *shift; /* per centre: how far it moved */
 	int dmin_stale; /* dmin is not filled by the iterations */
+	int exact;	/* Elkan: measure every distance, the bounds start exact */
 };
 
 static size_t nchunks(size_t n)
@@ -140,6 +142,17 @@ static size_t ntasks(size_t n)
 	return n ? (n + task_rows(n) - 1) / task_rows(n) : 0;
 }
 
+/* The squared distance between x and c, p values, summed in feature order. */
+static double sqdist(const double *x, const double *c, size_t p)
+{
+	double s = 0;
+	size_t d;
+
+	for (d = 0; d < p; d++)
+		s += (x[d] - c[d]) * (x[d] - c[d]);
+	return s;
+}
+
 /* A task's rows: the nearest centre by |c|^2 - 2 x.c through dgemm on chunks (ties to the
  * lower index, as an argmin), the exact squared distance to it, and the task's sums. */
 static void assign_task(void *arg, size_t task, int worker)
@@ -158,7 +171,7 @@ static void assign_task(void *arg, size_t task, int worker)
 		cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)q, (int)k, (int)p, 1.0,
 			    X, (int)p, r->C, (int)p, 0.0, D, (int)k);
 		for (i = 0; i < q; i++) {
-			const double *x = X + i * p, *c;
+			const double *x = X + i * p;
 			double best = r->cn[0] - 2 * D[i * k], s = 0, wi = r->w ? r->w[c0 + i] : 1;
 			size_t b = 0;
 			for (j = 1; j < k; j++) {
@@ -168,9 +181,7 @@ static void assign_task(void *arg, size_t task, int worker)
 					b = j;
 				}
 			}
-			c = r->C + b * p;
-			for (d = 0; d < p; d++)
-				s += (x[d] - c[d]) * (x[d] - c[d]);
+			s = sqdist(x, r->C + b * p, p);
 			r->lab[c0 + i] = (int32_t)b;
 			r->dmin[c0 + i] = s;
 			in += wi * s;
@@ -217,16 +228,12 @@ static double assign(struct run *r, struct ml_ctx *ctx, const double *C, double 
 /* The squared distance of each row to its centre of C, into r->dmin. */
 static void fill_dmin(struct run *r, const double *C)
 {
-	size_t i, d, p = (size_t)r->p;
+	size_t i, p = (size_t)r->p;
 	double *x = r->scratch;
 
 	for (i = 0; i < r->n; i++) {
-		const double *c = C + (size_t)r->lab[i] * p;
-		double s = 0;
 		get_row(r, i, x);
-		for (d = 0; d < p; d++)
-			s += (x[d] - c[d]) * (x[d] - c[d]);
-		r->dmin[i] = s;
+		r->dmin[i] = sqdist(x, C + (size_t)r->lab[i] * p, p);
 	}
 }
 
@@ -403,50 +410,17 @@ static int plusplus(const struct run *r, struct ml_ctx *ctx, struct ml_rng *rng,
 	return 0;
 }
 
-/* Lloyd iterations from the centres in C (replaced by the final ones), as scikit-learn's
- * lloyd: stop when the labels repeat or the centres' summed squared shift is at most
- * tol, then assign the rows to the final centres. Returns the inertia; *iters the
- * iterations run. */
-static double lloyd(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, size_t *far,
-		    int maxit, double tol, int *iters)
-{
-	size_t kp = (size_t)r->k * (size_t)r->p, j;
-	int it;
-
-	for (j = 0; j < r->n; j++)
-		r->old[j] = -1;
-	for (it = 0; it < maxit; it++) {
-		double shift = 0;
-		assign(r, ctx, C, Cn, far);
-		for (j = 0; j < kp; j++)
-			shift += (Cn[j] - C[j]) * (Cn[j] - C[j]);
-		memcpy(C, Cn, kp * sizeof(double));
-		if (memcmp(r->lab, r->old, r->n * sizeof(int32_t)) == 0 || shift <= tol) {
-			it++;
-			break;
-		}
-		memcpy(r->old, r->lab, r->n * sizeof(int32_t));
-	}
-	*iters = it;
-	return assign(r, ctx, C, NULL, NULL);
-}
-
 /* The Euclidean distance between x and c, p values. */
 static double dist(const double *x, const double *c, size_t p)
 {
-	double s = 0;
-	size_t d;
-
-	for (d = 0; d < p; d++)
-		s += (x[d] - c[d]) * (x[d] - c[d]);
-	return sqrt(s);
+	return sqrt(sqdist(x, c, p));
 }
 
 /* Elkan's step for a task's rows (Elkan, "Using the triangle inequality to accelerate
  * k-means", ICML 2003, as scikit-learn's elkan runs it): a row whose bound on the distance
  * to its centre is within half the distance from that centre to any other keeps it;
  * otherwise only the centres its bounds cannot rule out are measured, the bound made exact
- * first. With init, every distance is measured and the bounds start exact. The task's
+ * first. With r->exact, every distance is measured and the bounds start exact. The task's
  * sums as assign_task's. */
 static void elkan_task(void *arg, size_t task, int worker)
 {
@@ -464,7 +438,7 @@ static void elkan_task(void *arg, size_t task, int worker)
 			const double *x = X + i * p;
 			double *L = r->lower + (c0 + i) * k, u, wi = r->w ? r->w[c0 + i] : 1, *sb;
 			size_t a;
-			if (r->update == 2) {
+			if (r->exact) {
 				/* the first step: every distance */
 				a = 0;
 				u = L[0] = dist(x, r->C, p);
@@ -522,43 +496,55 @@ static void bounds_task(void *arg, size_t task, int worker)
 	}
 }
 
-/* Elkan's iterations from the centres in C, with lloyd's stopping rules and final
- * assignment: the same clusters, fewer distances. */
-static double elkan(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, size_t *far,
-		    int maxit, double tol, int *iters)
+/* Elkan's step from the centres C into Cn: the half distances between centres, the
+ * rows' bounds and labels, the new centres. first: the bounds start exact. */
+static void elkan_step(struct run *r, struct ml_ctx *ctx, const double *C, double *Cn,
+		       size_t *far, int first)
 {
-	size_t k = (size_t)r->k, p = (size_t)r->p, kp = k * p, nt = ntasks(r->n), j, l;
+	size_t k = (size_t)r->k, p = (size_t)r->p, nt = ntasks(r->n), j, l;
+
+	for (j = 0; j < k; j++) {
+		r->sn[j] = INFINITY;
+		for (l = 0; l < k; l++) {
+			double h = 0.5 * dist(C + j * p, C + l * p, p);
+			r->hc[j * k + l] = h;
+			if (l != j && h < r->sn[j])
+				r->sn[j] = h;
+		}
+	}
+	r->C = C;
+	r->exact = first;
+	run_tasks(ctx, nt, elkan_task, r);
+	new_centres(r, nt, C, Cn, far);
+	/* the bounds widened by how far each centre moved */
+	for (j = 0; j < k; j++)
+		r->shift[j] = dist(Cn + j * p, C + j * p, p);
+	run_tasks(ctx, nt, bounds_task, r);
+}
+
+/* Iterations from the centres in C (replaced by the final ones), Lloyd's or with elkan
+ * Elkan's, as scikit-learn's: stop when the labels repeat or the centres' summed squared
+ * shift is at most tol, then assign the rows to the final centres. Returns the inertia;
+ * *iters the iterations run. */
+static double iterate(struct run *r, struct ml_ctx *ctx, double *C, double *Cn, size_t *far,
+		      int maxit, double tol, int elkan, int *iters)
+{
+	size_t kp = (size_t)r->k * (size_t)r->p, j;
 	int it;
 
 	for (j = 0; j < r->n; j++)
 		r->old[j] = -1;
-	r->dmin_stale = 1;
+	r->dmin_stale = elkan;
 	for (it = 0; it < maxit; it++) {
-		double tot = 0;
-		for (j = 0; j < k; j++) {
-			r->sn[j] = INFINITY;
-			for (l = 0; l < k; l++) {
-				double h = 0.5 * dist(C + j * p, C + l * p, p);
-				r->hc[j * k + l] = h;
-				if (l != j && h < r->sn[j])
-					r->sn[j] = h;
-			}
-		}
-		r->C = C;
-		r->update = it == 0 ? 2 : 1;
-		run_tasks(ctx, nt, elkan_task, r);
-		new_centres(r, nt, C, Cn, far);
-		for (j = 0; j < k; j++) {
-			double s2 = 0;
-			size_t d;
-			for (d = 0; d < p; d++)
-				s2 += (Cn[j * p + d] - C[j * p + d]) * (Cn[j * p + d] - C[j * p + d]);
-			r->shift[j] = sqrt(s2);
-			tot += s2;
-		}
-		run_tasks(ctx, nt, bounds_task, r);
+		double shift = 0;
+		if (elkan)
+			elkan_step(r, ctx, C, Cn, far, it == 0);
+		else
+			assign(r, ctx, C, Cn, far);
+		for (j = 0; j < kp; j++)
+			shift += (Cn[j] - C[j]) * (Cn[j] - C[j]);
 		memcpy(C, Cn, kp * sizeof(double));
-		if (memcmp(r->lab, r->old, r->n * sizeof(int32_t)) == 0 || tot <= tol) {
+		if (memcmp(r->lab, r->old, r->n * sizeof(int32_t)) == 0 || shift <= tol) {
 			it++;
 			break;
 		}
@@ -851,10 +837,8 @@ static int km_fit(void **state, const struct ml_data *d, const struct ml_data *v
 					k);
 			goto out;
 		}
-		if (method == KM_ELKAN)
-			in = elkan(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol, &iters);
-		else
-			in = lloyd(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol, &iters);
+		in = iterate(&r, ctx, C, Cn, far, (int)ml_param(hp, "max-iter"), tol,
+			     method == KM_ELKAN, &iters);
 		ml_log(ctx, ML_LOG_PROGRESS, "kmeans: run %d/%d, %d iterations, inertia %.6g",
 		       s + 1, ninit, iters, in);
 		if (in < bestin) {

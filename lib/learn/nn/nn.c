@@ -221,14 +221,24 @@ static float act_d(int act, float x, float y)
 	}
 }
 
-/* y += x over n values (elementwise: the same sums as one at a time). */
-static void add_to(float *restrict y, const float *restrict x, size_t n)
+NN_CLONES void nn_add_bias(float *restrict y, const float *restrict b, size_t n, size_t m)
 {
-	size_t j;
+	size_t i, j;
 
+	for (i = 0; i < n; i++)
 #pragma omp simd
-	for (j = 0; j < n; j++)
-		y[j] += x[j];
+		for (j = 0; j < m; j++)
+			y[i * m + j] += b[j];
+}
+
+NN_CLONES void nn_col_sums(float *restrict g, const float *restrict x, size_t n, size_t m)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+#pragma omp simd
+		for (j = 0; j < m; j++)
+			g[j] += x[i * m + j];
 }
 
 /* a = act(u) over n values. */
@@ -305,8 +315,7 @@ static const float *forward(const struct nn *net, struct nn_work *w, size_t b,
 		float *h = w->h[l];
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)b, (int)fo, (int)fi,
 			    1.0f, in, (int)fi, net->theta + net->woff[l], (int)fo, 0.0f, h, (int)fo);
-		for (i = 0; i < b; i++)
-			add_to(h + i * fo, bias, fo);
+		nn_add_bias(h, bias, b, fo);
 		if (l == L - 1)
 			return h;
 		if (net->bn) {
@@ -461,8 +470,7 @@ void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)fi, (int)fo, (int)b, 1.0f,
 			    in, (int)fi, dh, (int)fo, 0.0f, g + net->woff[l], (int)fo);
 		memset(gb, 0, fo * sizeof(float));
-		for (i = 0; i < b; i++)
-			add_to(gb, dh + i * fo, fo);
+		nn_col_sums(gb, dh, b, fo);
 		if (l == 0 && !(net->nembed && lev))
 			break;
 		/* the gradient by this layer's input */

@@ -111,6 +111,10 @@ double nn_loss(int loss, const float *z, size_t b, int k, const double *y, const
 void nn_backward(const struct nn *net, struct nn_work *w, size_t b, const int32_t *lev,
 		 const float *dz);
 
+/* y (n rows of m) += b on every row; g (m) += the column sums of x (n rows of m), row by
+ * row: elementwise, so the same sums in any vector width. */
+void nn_add_bias(float *restrict y, const float *restrict b, size_t n, size_t m);
+void nn_col_sums(float *restrict g, const float *restrict x, size_t n, size_t m);
 /* a = act(u) over n values; and back: d, the gradient by the outputs a = m act(u) (m the
  * dropout scales, NULL for 1), into the gradient by u, in place. */
 void nn_activate(int act, float *restrict a, const float *restrict u, size_t n);

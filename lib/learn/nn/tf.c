@@ -56,14 +56,8 @@ struct tf_work {
 	float *arena;
 };
 
-/* Theta's parts: tokenizer weights (inputs x d), feature biases (p x d), [CLS] (d), the
- * blocks, then the head: layer norm (2 d), weights (d x k), biases (k). */
-static size_t tok_w(const struct nn *net)
-{
-	(void)net;
-	return 0;
-}
-
+/* Theta's parts: tokenizer weights (inputs x d) from 0, feature biases (p x d), [CLS]
+ * (d), the blocks, then the head: layer norm (2 d), weights (d x k), biases (k). */
 static size_t tok_b(const struct nn *net)
 {
 	return (size_t)net->size[0] * (size_t)net->tf.dim;
@@ -155,7 +149,7 @@ void nn_tf_init(struct nn *net, struct ml_rng *rng)
 	int l;
 
 	/* the tokens as FT-Transformer starts them: uniform within 1/sqrt(d) */
-	uniform(th + tok_w(net), (size_t)net->size[0] * d, s, rng);
+	uniform(th, (size_t)net->size[0] * d, s, rng);
 	uniform(th + tok_b(net), (size_t)net->tf.p * d, s, rng);
 	uniform(th + cls_off(net), d, s, rng);
 	for (l = 0; l < net->tf.layers; l++) {
@@ -329,27 +323,6 @@ static void ln_back(const float *dz, size_t n, size_t d, const float *xh, const 
 		for (j = 0; j < d; j++)
 			dx[i * d + j] += mr[2 * i + 1] * (float)(di[j] * gam[j] - s - xi[j] * sx);
 	}
-}
-
-NN_CLONES static void add_bias(float *restrict y, const float *restrict b, size_t n, size_t m)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-#pragma omp simd
-		for (j = 0; j < m; j++)
-			y[i * m + j] += b[j];
-}
-
-/* g += the column sums of x (n x m), row by row: elementwise along each row. */
-NN_CLONES static void col_sums(float *restrict g, const float *restrict x, size_t n, size_t m)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-#pragma omp simd
-		for (j = 0; j < m; j++)
-			g[j] += x[i * m + j];
 }
 
 /* C (n x m) = A (n x q) B (q x m) + beta C, row-major; ta, tb transpose A or B. */
@@ -554,7 +527,7 @@ const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, in
 			int c0 = net->tf.first[j], cw = net->tf.width[j];
 			memcpy(o, th + tok_b(net) + j * d, d * sizeof(float));
 			for (c = (size_t)c0; c < (size_t)(c0 + cw); c++) {
-				const float *wc = th + tok_w(net) + c * d;
+				const float *wc = th + c * d;
 				size_t q;
 				if (x[c] == 0)
 					continue;
@@ -568,22 +541,22 @@ const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, in
 		const float *bp = th + blk_off(net, l);
 		ln_fwd(tw->X[l], N, d, bp + bk.g1, bp + bk.b1, tw->xh1[l], tw->mr1[l], tw->z1[l]);
 		mm(0, 0, N, 3 * d, d, tw->z1[l], bp + bk.wqkv, 0, tw->qkv[l]);
-		add_bias(tw->qkv[l], bp + bk.bqkv, N, 3 * d);
+		nn_add_bias(tw->qkv[l], bp + bk.bqkv, N, 3 * d);
 		attn_fwd(tw->qkv[l], b, T, H, d / H, tw->P[l], adrop ? tw->amask[l] : NULL, tw->O[l],
 			 tw->sp);
 		memcpy(tw->Xm[l], tw->X[l], N * d * sizeof(float));
 		mm(0, 0, N, d, d, tw->O[l], bp + bk.wo, 1, tw->Xm[l]);
-		add_bias(tw->Xm[l], bp + bk.bo, N, d);
+		nn_add_bias(tw->Xm[l], bp + bk.bo, N, d);
 		ln_fwd(tw->Xm[l], N, d, bp + bk.g2, bp + bk.b2, tw->xh2[l], tw->mr2[l], tw->z2[l]);
 		mm(0, 0, N, f, d, tw->z2[l], bp + bk.w1, 0, tw->H1[l]);
-		add_bias(tw->H1[l], bp + bk.bf1, N, f);
+		nn_add_bias(tw->H1[l], bp + bk.bf1, N, f);
 		nn_activate(net->act, tw->G[l], tw->H1[l], N * f);
 		if (drop)
 			for (i = 0; i < N * f; i++)
 				tw->G[l][i] *= tw->mask[l][i];
 		memcpy(tw->X[l + 1], tw->Xm[l], N * d * sizeof(float));
 		mm(0, 0, N, d, f, tw->G[l], bp + bk.w2, 1, tw->X[l + 1]);
-		add_bias(tw->X[l + 1], bp + bk.bf2, N, d);
+		nn_add_bias(tw->X[l + 1], bp + bk.bf2, N, d);
 	}
 	/* the head on each row's [CLS] token */
 	for (i = 0; i < b; i++)
@@ -592,7 +565,7 @@ const float *nn_tf_forward(const struct nn *net, struct nn_work *w, size_t b, in
 	for (i = 0; i < b * d; i++)
 		tw->r[i] = tw->r[i] > 0 ? tw->r[i] : 0;
 	mm(0, 0, b, k, d, tw->r, hd + 2 * d, 0, tw->out);
-	add_bias(tw->out, hd + 2 * d + d * k, b, k);
+	nn_add_bias(tw->out, hd + 2 * d + d * k, b, k);
 	return tw->out;
 }
 
@@ -610,7 +583,7 @@ void nn_tf_backward(const struct nn *net, struct nn_work *w, size_t b, const flo
 	memset(g, 0, net->ntheta * sizeof(float));
 	/* the head */
 	mm(1, 0, d, k, b, tw->r, dz, 0, gh + 2 * d);
-	col_sums(gh + 2 * d + d * k, dz, b, k);
+	nn_col_sums(gh + 2 * d + d * k, dz, b, k);
 	mm(0, 1, b, d, k, dz, hd + 2 * d, 0, tw->dc);
 	for (i = 0; i < b * d; i++)
 		if (!(tw->r[i] > 0))
@@ -625,23 +598,23 @@ void nn_tf_backward(const struct nn *net, struct nn_work *w, size_t b, const flo
 		float *gp = g + blk_off(net, l);
 		/* the feed-forward layer: X[l + 1] = Xm + act(z2 W1 + b1) W2 + b2 */
 		mm(1, 0, f, d, N, tw->G[l], tw->dX, 1, gp + bk.w2);
-		col_sums(gp + bk.bf2, tw->dX, N, d);
+		nn_col_sums(gp + bk.bf2, tw->dX, N, d);
 		mm(0, 1, N, f, d, tw->dX, bp + bk.w2, 0, tw->dH);
 		nn_activate_back(net->act, tw->dH, tw->H1[l], tw->G[l], drop ? tw->mask[l] : NULL,
 				 N * f);
 		mm(1, 0, d, f, N, tw->z2[l], tw->dH, 1, gp + bk.w1);
-		col_sums(gp + bk.bf1, tw->dH, N, f);
+		nn_col_sums(gp + bk.bf1, tw->dH, N, f);
 		mm(0, 1, N, d, f, tw->dH, bp + bk.w1, 0, tw->dZ);
 		ln_back(tw->dZ, N, d, tw->xh2[l], tw->mr2[l], bp + bk.g2, gp + bk.g2, gp + bk.b2,
 			tw->dX);
 		/* attention: Xm = X + attn(z1 Wqkv + bqkv) Wo + bo */
 		mm(1, 0, d, d, N, tw->O[l], tw->dX, 1, gp + bk.wo);
-		col_sums(gp + bk.bo, tw->dX, N, d);
+		nn_col_sums(gp + bk.bo, tw->dX, N, d);
 		mm(0, 1, N, d, d, tw->dX, bp + bk.wo, 0, tw->dZ);
 		attn_back(tw->qkv[l], tw->P[l], net->tf.adrop > 0 ? tw->amask[l] : NULL, tw->dZ, b,
 			  T, H, d / H, tw->dQ, tw->sp);
 		mm(1, 0, d, 3 * d, N, tw->z1[l], tw->dQ, 1, gp + bk.wqkv);
-		col_sums(gp + bk.bqkv, tw->dQ, N, 3 * d);
+		nn_col_sums(gp + bk.bqkv, tw->dQ, N, 3 * d);
 		mm(0, 1, N, d, 3 * d, tw->dQ, bp + bk.wqkv, 0, tw->dZ);
 		ln_back(tw->dZ, N, d, tw->xh1[l], tw->mr1[l], bp + bk.g1, gp + bk.g1, gp + bk.b1,
 			tw->dX);
@@ -656,7 +629,7 @@ void nn_tf_backward(const struct nn *net, struct nn_work *w, size_t b, const flo
 			for (q = 0; q < d; q++)
 				gb[q] += dj[q];
 			for (c = (size_t)c0; c < (size_t)(c0 + cw); c++) {
-				float *gw = g + tok_w(net) + c * d;
+				float *gw = g + c * d;
 				if (x[c] == 0)
 					continue;
 				for (q = 0; q < d; q++)
