@@ -62,6 +62,11 @@ step "mltrain -t target -a mlp --hidden 64,32 --epochs 100 --batch-size 32 -o ml
 mltrain -t target -a mlp --hidden 64,32 --epochs 100 --batch-size 32 -o "$out/mlp.mlm" "$out/train.mls"
 mlpredict -m "$out/mlp.mlm" --keep target "$out/test.mls" | mleval -t target
 
+step "mltrain -q -t target -a mlp --arch tabular-transformer --dim 16 --heads 4 --layers 2 --epochs 20 --batch-size 64 -o ftt.mlm train.mls"
+mltrain -q -t target -a mlp --arch tabular-transformer --dim 16 --heads 4 --layers 2 --epochs 20 \
+	--batch-size 64 -o "$out/ftt.mlm" "$out/train.mls"
+mlpredict -m "$out/ftt.mlm" --keep target "$out/test.mls" | mleval -t target
+
 step "mltrain -t y -a gp --kernel rbf+white --restarts 0 -o gp.mlm co2.csv; mlpredict -m gp.mlm --std --level 95 co2.csv | head -3"
 mltrain -t y -a gp --kernel rbf+white --restarts 0 -o "$out/gp.mlm" samples/co2.csv
 mlpredict -m "$out/gp.mlm" --keep t,y --std --level 95 samples/co2.csv | head -3
@@ -70,8 +75,8 @@ step "mltrain -a autoencoder --ignore target -o ae.mlm train.mls; mlpredict -m a
 mltrain -a autoencoder --ignore target -o "$out/ae.mlm" "$out/train.mls"
 mlpredict -m "$out/ae.mlm" --keep target --explain "$out/test.mls" | head -4
 
-step "mltrain -a kmeans --k 2 --n-init 5 --ignore target -o km.mlm train.mls; mlinfo --table fit km.mlm"
-mltrain -a kmeans --k 2 --n-init 5 --ignore target -o "$out/km.mlm" "$out/train.mls"
+step "mltrain -a kmeans --k 2 --n-init 5 --method elkan --ignore target -o km.mlm train.mls; mlinfo --table fit km.mlm"
+mltrain -a kmeans --k 2 --n-init 5 --method elkan --ignore target -o "$out/km.mlm" "$out/train.mls"
 mlinfo --table fit "$out/km.mlm"
 
 step "mlinfo --table coef logit.mlm | head -4"

@@ -1083,7 +1083,7 @@ static int km_outputs(const void *state, const char **names, int max)
 
 const struct ml_algo ml_algo_kmeans = {
 	.name = "kmeans",
-	.summary = "k-means clustering: k-means++ seeding and Lloyd iterations; a row's "
+	.summary = "k-means clustering: k-means++ seeding, Lloyd or Elkan iterations; a row's "
 		   "cluster and its distance to the centre",
 	.flags = ML_ALGO_UNSUPERVISED | ML_ALGO_ROWWISE,
 	.params = km_params,

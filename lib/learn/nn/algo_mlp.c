@@ -1,7 +1,8 @@
-/* Multilayer perceptron (-a mlp): a dense network (nn.h) trained by minibatch Adam or SGD
- * on the cross-entropy (softmax for more than two classes, sigmoid for two) or half the
- * squared error, inputs standardised inside the model, categorical features one-hot or
- * embedded. */
+/* Multilayer perceptron (-a mlp): a dense network (nn.h), or with --arch
+ * tabular-transformer attention over feature tokens (tf.c), trained by minibatch Adam,
+ * AdamW or SGD on the cross-entropy (softmax for more than two classes, sigmoid for two)
+ * or half the squared error, inputs standardised inside the model, categorical features
+ * one-hot or embedded. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1182,7 +1183,8 @@ nomem:
 
 const struct ml_algo ml_algo_mlp = {
 	.name = "mlp",
-	.summary = "multilayer perceptron: a dense neural network trained by minibatch Adam or SGD",
+	.summary = "multilayer perceptron: a dense neural network, or a tabular transformer, "
+		   "trained by minibatch Adam, AdamW or SGD",
 	.flags = ML_ALGO_CLASSIFY | ML_ALGO_REGRESS | ML_ALGO_NATIVE_CAT | ML_ALGO_ROWWISE,
 	.params = mlp_params,
 	.fit = mlp_fit,
