@@ -221,7 +221,7 @@ static float act_d(int act, float x, float y)
 	}
 }
 
-NN_CLONES void nn_add_bias(float *restrict y, const float *restrict b, size_t n, size_t m)
+void nn_add_bias(float *restrict y, const float *restrict b, size_t n, size_t m)
 {
 	size_t i, j;
 
@@ -231,7 +231,7 @@ NN_CLONES void nn_add_bias(float *restrict y, const float *restrict b, size_t n,
 			y[i * m + j] += b[j];
 }
 
-NN_CLONES void nn_col_sums(float *restrict g, const float *restrict x, size_t n, size_t m)
+void nn_col_sums(float *restrict g, const float *restrict x, size_t n, size_t m)
 {
 	size_t i, j;
 
